@@ -1,0 +1,6 @@
+/** Every `flotilla` subcommand, in the order `--help` lists them. */
+import type { Command } from 'commander';
+
+export function registerCommands(_program: Command): void {
+  // Subcommands register here as they are built (one module per command).
+}

@@ -1,0 +1,22 @@
+import { type Command, CommanderError } from 'commander';
+import { ExitCode, exitCodeFor } from './exit.js';
+
+/**
+ * Parses and runs a commander program, turning every failure into a message on stderr and an exit
+ * code: usage errors exit 2 (commander's own default is 1, which scripts cannot tell from a
+ * failed operation), operational failures exit 1 or the code a `CliError` carries.
+ */
+export async function runProgram(program: Command, argv: readonly string[]): Promise<void> {
+  program.exitOverride().showHelpAfterError('(run with --help for usage)');
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const informational = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
+      process.exitCode = informational ? ExitCode.ok : ExitCode.usage;
+      return;
+    }
+    process.stderr.write(`${program.name()}: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = exitCodeFor(error);
+  }
+}
