@@ -1,0 +1,386 @@
+/**
+ * The BullMQ queue of one shard, with its worker pool and its delayed wake-ups.
+ *
+ * Guarantees (each proved by test/controller/queue.test.ts against a real Redis):
+ * - One job per workflow key: the job's deduplication id is the key `namespace/name`, with
+ *   `keepLastIfActive` (BullMQ ≥ 5.72). A burst of enqueues for an idle key is one run; an enqueue
+ *   that arrives while the key's job is active makes BullMQ create one more job when the active one
+ *   finishes, so no update is lost. Job ids are BullMQ's own counters, NOT the key: the follow-up
+ *   job is created by the same Lua script that finishes the active one, and with a custom job id
+ *   equal to the key the finishing job's `removeOnComplete` would delete the follow-up's hash.
+ * - Finished jobs are removed (`removeOnComplete`/`removeOnFail`), so they never block re-adds.
+ * - Delayed re-queues live in our own sorted set (see wakeups.ts): an immediate enqueue is never
+ *   held back by them, and the earliest wake-up wins.
+ * - A processor error retries with capped exponential back-off (`attempts`, custom strategy); an
+ *   enqueue during a retry back-off is absorbed by the retrying job (which re-reads state anyway).
+ * - `stop()` stops fetching, lets in-flight jobs finish for `graceMs`, then aborts them: an aborted
+ *   job is moved back to `wait` (not failed) so the next owner runs it at once.
+ * - A job left active by a SIGKILLed owner returns to `wait` through the stalled check of the next
+ *   owner's worker: after its lock expires (`lockDurationMs`), within about two
+ *   `stalledIntervalMs`.
+ * - Enqueues that fail while Redis is unreachable are kept in memory and retried on every tick;
+ *   when the connection comes back `onRedisReconnect(shard)` fires so the owner can re-list its
+ *   informers and re-enqueue everything (Redis may have come back empty).
+ */
+import { Queue, Worker, WaitingError, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import { QueueError } from './errors.js';
+import { assertWorkflowKey, queueName, queuePrefix, wakeupsKey } from './keys.js';
+import { redisOptionsFromUrl } from './redis.js';
+import { Wakeups } from './wakeups.js';
+
+/** What a round returns: when to come back (a delayed re-queue), if at all. */
+export interface ProcessResult {
+  requeueAfterMs?: number;
+}
+
+export interface ProcessContext {
+  shard: number;
+  /** Aborted when BullMQ cancels the job or the shard stops past its grace period. */
+  signal: AbortSignal;
+  /** 1 for the first attempt of this job. */
+  attempt: number;
+  jobId: string;
+}
+
+/** Runs one round for a workflow key. Must be idempotent: a job may run again after a crash. */
+export type RoundProcessor = (key: string, context: ProcessContext) => Promise<ProcessResult | void>;
+
+export interface ShardQueueOptions {
+  shard: number;
+  /** `redis://host:port[/db]` */
+  redisUrl: string;
+  processor: RoundProcessor;
+  /** Jobs of this shard processed at once by this replica. @defaultValue 4 */
+  concurrency?: number;
+  /**
+   * How long a job's lock lasts without renewal (renewed every half of it). A SIGKILLed owner's
+   * jobs are recovered only after it expires, so it is shorter than BullMQ's 30 s.
+   * @defaultValue 10000
+   */
+  lockDurationMs?: number;
+  /** How often the worker looks for stalled jobs. @defaultValue 5000 */
+  stalledIntervalMs?: number;
+  /** A job stalled more often than this fails; high, since stalls come from owner crashes. @defaultValue 100 */
+  maxStalledCount?: number;
+  /** Attempts per job before it fails (the key then waits for its next event). @defaultValue 1000 */
+  attempts?: number;
+  /** First retry back-off. @defaultValue 500 */
+  backoffBaseMs?: number;
+  /** Back-off cap. @defaultValue 60000 */
+  backoffMaxMs?: number;
+  /** Longest sleep of the wake-up poller (it also wakes for the earliest known wake-up). @defaultValue 1000 */
+  wakeupPollMs?: number;
+  /** Key prefix base; the shard's hash tag is `{<base>:shard-<id>}`. @defaultValue 'flotilla' */
+  prefixBase?: string;
+  /** Time limit of one enqueue before it is kept for retry. @defaultValue 5000 */
+  enqueueTimeoutMs?: number;
+  /** Called when the Redis connection comes back after a loss. */
+  onRedisReconnect?: (shard: number) => void;
+  logger?: Logger;
+}
+
+export interface EnqueueOptions {
+  /** Run no earlier than this many ms from now (0 or absent: now). */
+  delayMs?: number;
+}
+
+export interface QueueCounts {
+  /** Jobs waiting to run now. */
+  waiting: number;
+  /** BullMQ delayed jobs (retry back-offs) plus scheduled wake-ups. */
+  delayed: number;
+  active: number;
+}
+
+export interface StopOptions {
+  /** How long in-flight jobs may take to finish before they are aborted. @defaultValue 10000 */
+  graceMs?: number;
+}
+
+interface JobData {
+  key: string;
+}
+
+const JOB_NAME = 'round';
+
+export class ShardQueue {
+  readonly shard: number;
+  private readonly opts: Required<Omit<ShardQueueOptions, 'onRedisReconnect' | 'logger'>>;
+  private readonly log: Logger;
+  private client: Redis | undefined;
+  private queue: Queue<JobData> | undefined;
+  private worker: Worker<JobData> | undefined;
+  private wakeups: Wakeups | undefined;
+  private readonly pending = new Map<string, number>();
+  private readonly stopController = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private nextTickAt = Infinity;
+  private ticking = false;
+  private stopping = false;
+  private lostConnection = false;
+  private inFlight = 0;
+
+  constructor(private readonly options: ShardQueueOptions) {
+    this.shard = options.shard;
+    this.opts = {
+      shard: options.shard,
+      redisUrl: options.redisUrl,
+      processor: options.processor,
+      concurrency: options.concurrency ?? 4,
+      lockDurationMs: options.lockDurationMs ?? 10_000,
+      stalledIntervalMs: options.stalledIntervalMs ?? 5_000,
+      maxStalledCount: options.maxStalledCount ?? 100,
+      attempts: options.attempts ?? 1000,
+      backoffBaseMs: options.backoffBaseMs ?? 500,
+      backoffMaxMs: options.backoffMaxMs ?? 60_000,
+      wakeupPollMs: options.wakeupPollMs ?? 1000,
+      prefixBase: options.prefixBase ?? 'flotilla',
+      enqueueTimeoutMs: options.enqueueTimeoutMs ?? 5000,
+    };
+    this.log = (options.logger ?? pino({ name: 'queue', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2))).child({
+      shard: options.shard,
+    });
+  }
+
+  /** Connects, starts the worker pool and the wake-up poller. Resolves once Redis answered. */
+  async start(): Promise<void> {
+    if (this.client) throw new QueueError('AlreadyStarted', `queue of shard ${this.shard} already started`);
+    const base = redisOptionsFromUrl(this.opts.redisUrl);
+    const prefix = queuePrefix(this.shard, this.opts.prefixBase);
+    const name = queueName(this.shard);
+    // Our own connection (wake-ups, reconnect detection) and the producer's: both fail commands
+    // fast during an outage (enqueues are then kept in `pending`).
+    const client = new Redis({ ...base, maxRetriesPerRequest: 1 });
+    this.client = client;
+    client.on('error', (error: Error) => this.log.debug({ err: error.message }, 'redis producer connection error'));
+    client.on('close', () => {
+      if (!this.stopping) this.lostConnection = true;
+    });
+    client.on('ready', () => {
+      if (!this.lostConnection || this.stopping) return;
+      this.lostConnection = false;
+      this.log.info('redis connection back');
+      this.schedule(0);
+      try {
+        this.options.onRedisReconnect?.(this.shard);
+      } catch (error) {
+        this.log.error({ err: String(error) }, 'onRedisReconnect hook threw');
+      }
+    });
+    this.wakeups = new Wakeups(client, wakeupsKey(this.shard, this.opts.prefixBase));
+    this.queue = new Queue<JobData>(name, { connection: { ...base, maxRetriesPerRequest: 1 }, prefix });
+    this.queue.on('error', (error: Error) => this.log.debug({ err: error.message }, 'queue error'));
+    await this.queue.waitUntilReady();
+
+    const backoffBase = this.opts.backoffBaseMs;
+    const backoffMax = this.opts.backoffMaxMs;
+    this.worker = new Worker<JobData>(name, (job, token, signal) => this.process(job, token, signal), {
+      prefix,
+      connection: { ...base, maxRetriesPerRequest: null },
+      concurrency: this.opts.concurrency,
+      lockDuration: this.opts.lockDurationMs,
+      stalledInterval: this.opts.stalledIntervalMs,
+      maxStalledCount: this.opts.maxStalledCount,
+      settings: { backoffStrategy: (attemptsMade: number) => Math.min(backoffMax, backoffBase * 2 ** Math.max(0, attemptsMade - 1)) },
+    });
+    this.worker.on('error', (error: Error) => this.log.debug({ err: error.message }, 'worker error'));
+    this.worker.on('failed', (job, error) => this.log.warn({ key: job?.data.key, err: error.message }, 'round failed'));
+    await this.worker.waitUntilReady();
+    this.schedule(0);
+  }
+
+  /**
+   * Asks for a round of `key` now, or after `delayMs`. Never throws for Redis trouble: an enqueue
+   * that cannot reach Redis is kept and retried. Throws `QueueError('InvalidKey')` for a bad key.
+   */
+  async enqueue(key: string, options: EnqueueOptions = {}): Promise<void> {
+    assertWorkflowKey(key);
+    if (!this.queue || !this.wakeups) throw new QueueError('NotStarted', `queue of shard ${this.shard} is not started`);
+    const delayMs = Math.max(0, options.delayMs ?? 0);
+    const atMs = Date.now() + delayMs;
+    try {
+      if (delayMs > 0) await withTimeout(this.wakeups.add(key, atMs), this.opts.enqueueTimeoutMs);
+      else await withTimeout(this.addJob(key), this.opts.enqueueTimeoutMs);
+      if (delayMs > 0) this.schedule(delayMs);
+    } catch (error) {
+      this.log.warn({ key, err: error instanceof Error ? error.message : String(error) }, 'enqueue failed; kept for retry');
+      this.keepPending(key, delayMs > 0 ? atMs : 0);
+    }
+  }
+
+  /** Queue depth and active jobs as Redis sees them (all replicas). */
+  async counts(): Promise<QueueCounts> {
+    if (!this.queue || !this.wakeups) throw new QueueError('NotStarted', `queue of shard ${this.shard} is not started`);
+    const [counts, wakeups] = await Promise.all([
+      this.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active'),
+      this.wakeups.count(),
+    ]);
+    return {
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+      delayed: (counts.delayed ?? 0) + wakeups,
+      active: counts.active ?? 0,
+    };
+  }
+
+  /** Rounds running in this process right now. */
+  get activeHere(): number {
+    return this.inFlight;
+  }
+
+  /** Enqueues not yet accepted by Redis. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** The wake-up time scheduled for `key`, if any (for tests and diagnostics). */
+  async wakeupAt(key: string): Promise<number | undefined> {
+    return this.wakeups?.get(key);
+  }
+
+  /**
+   * Stops taking jobs, lets in-flight ones finish for `graceMs`, then aborts them (they go back to
+   * `wait` for the next owner) and closes. Never `queue.pause()`: that would pause every replica.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    const graceMs = options.graceMs ?? 10_000;
+    const worker = this.worker;
+    if (worker) {
+      const closing = worker.close().then(
+        () => true,
+        () => true,
+      );
+      if (!(await within(closing, graceMs))) {
+        this.log.warn({ inFlight: this.inFlight }, 'rounds still running after the grace period; aborting them');
+        this.stopController.abort();
+        worker.cancelAllJobs('shard stopping');
+        if (!(await within(closing, 5000))) {
+          // In 5.81 a second close(true) returns the first close's promise, so force the sockets.
+          this.log.error('worker close hangs; disconnecting');
+          void worker.close(true);
+          await within(worker.disconnect().then(() => true, () => true), 2000);
+        }
+      }
+    }
+    if (this.queue) await within(this.queue.close().then(() => true, () => true), 2000);
+    this.client?.disconnect();
+    if (this.pending.size > 0) this.log.warn({ lost: this.pending.size }, 'stopping with enqueues Redis never accepted');
+  }
+
+  private addJob(key: string): Promise<Job<JobData>> {
+    const queue = this.queue;
+    if (!queue) throw new QueueError('NotStarted', `queue of shard ${this.shard} is not started`);
+    return queue.add(
+      JOB_NAME,
+      { key },
+      {
+        deduplication: { id: key, keepLastIfActive: true },
+        removeOnComplete: true,
+        removeOnFail: true,
+        attempts: this.opts.attempts,
+        backoff: { type: 'flotilla' },
+      },
+    );
+  }
+
+  private async process(job: Job<JobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+    const key = job.data.key;
+    const signals = [this.stopController.signal];
+    if (signal) signals.push(signal);
+    const combined = AbortSignal.any(signals);
+    this.inFlight += 1;
+    try {
+      const result = await this.opts.processor(key, { shard: this.shard, signal: combined, attempt: job.attemptsMade + 1, jobId: job.id ?? '' });
+      if (result && typeof result.requeueAfterMs === 'number' && result.requeueAfterMs >= 0) {
+        await this.enqueue(key, { delayMs: result.requeueAfterMs });
+      }
+    } catch (error) {
+      if (this.stopController.signal.aborted && token) {
+        // Handed over mid-round: give the job back to `wait` for the next owner, not a failure.
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      throw error;
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  private keepPending(key: string, atMs: number): void {
+    const current = this.pending.get(key);
+    if (current === undefined || atMs < current) this.pending.set(key, atMs);
+    this.schedule(Math.min(this.opts.wakeupPollMs, 250));
+  }
+
+  /** Arms the poller to tick within `inMs` (never later than an already armed tick). */
+  private schedule(inMs: number): void {
+    if (this.stopping) return;
+    const at = Date.now() + Math.max(0, inMs);
+    if (this.timer && at >= this.nextTickAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.nextTickAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.nextTickAt = Infinity;
+      void this.tick();
+    }, Math.max(0, inMs));
+    this.timer.unref();
+  }
+
+  /** Retries kept enqueues, moves due wake-ups into the queue, and re-arms itself. */
+  private async tick(): Promise<void> {
+    if (this.ticking || this.stopping || !this.wakeups) return;
+    this.ticking = true;
+    let next = this.opts.wakeupPollMs;
+    try {
+      for (const [key, atMs] of [...this.pending]) {
+        if (this.pending.get(key) !== atMs) continue;
+        this.pending.delete(key);
+        await this.enqueue(key, { delayMs: atMs === 0 ? 0 : Math.max(1, atMs - Date.now()) });
+      }
+      const now = Date.now();
+      for (const { member, atMs } of await this.wakeups.due(now)) {
+        await withTimeout(this.addJob(member), this.opts.enqueueTimeoutMs);
+        await this.wakeups.removeIfDue(member, atMs);
+      }
+      const earliest = await this.wakeups.earliest();
+      if (earliest !== undefined) next = Math.min(next, Math.max(0, earliest - Date.now()));
+    } catch (error) {
+      this.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'wake-up tick failed');
+    } finally {
+      this.ticking = false;
+      if (this.pending.size > 0) next = Math.min(next, 250);
+      this.schedule(next);
+    }
+  }
+}
+
+function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void promise.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new QueueError('Redis', `Redis did not answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

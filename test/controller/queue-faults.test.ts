@@ -1,0 +1,81 @@
+/**
+ * The shard queue under faults: an owner SIGKILLed mid-round (its job comes back through the next
+ * owner's stalled check) and Redis killed and restarted (workers reconnect, enqueues made during
+ * the outage are not lost, the reconnect hook fires).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { RedisServer } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
+import { ShardQueue } from '../../src/controller/queue/index.js';
+
+const fixture = fileURLToPath(new URL('./fixtures/queue-owner.ts', import.meta.url));
+
+describe('shard queue faults (real Redis, real processes)', () => {
+  let redis: RedisServer;
+  const queues: ShardQueue[] = [];
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    redis = await RedisServer.start({ persist: true });
+  });
+  after(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await Promise.all(queues.map((q) => q.stop({ graceMs: 500 })));
+    await redis.stop();
+  });
+
+  test('a round left active by a SIGKILLed owner runs again on the next owner', async () => {
+    const shard = 300;
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, redis.url, String(shard), 'ns/orphan'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitFor(() => output.includes('active ns/orphan'), { what: 'round active in the old owner', timeoutMs: 20_000 });
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+
+    const runs: string[] = [];
+    const newOwner = new ShardQueue({ shard, redisUrl: redis.url, stalledIntervalMs: 1000, processor: async (key) => void runs.push(key) });
+    queues.push(newOwner);
+    await newOwner.start();
+    // An informer re-list of the new owner enqueues the key while it is still "active" (stalled):
+    // that must not be lost either.
+    await newOwner.enqueue('ns/orphan');
+    await waitFor(() => runs.length >= 1, { what: 'stalled round recovered by the new owner', timeoutMs: 15_000 });
+    assert.equal(runs[0], 'ns/orphan');
+    await waitFor(() => runs.length >= 2, { what: 'the enqueue made during the stall runs too', timeoutMs: 5000 });
+  });
+
+  test('Redis killed and restarted: enqueues during the outage run, the reconnect hook fires', async () => {
+    const runs: string[] = [];
+    const reconnects: number[] = [];
+    const queue = new ShardQueue({
+      shard: 301,
+      redisUrl: redis.url,
+      enqueueTimeoutMs: 1000,
+      processor: async (key) => void runs.push(key),
+      onRedisReconnect: (shard) => reconnects.push(shard),
+    });
+    queues.push(queue);
+    await queue.start();
+    await queue.enqueue('ns/before');
+    await waitFor(() => runs.includes('ns/before'), { what: 'run before the outage' });
+
+    await redis.kill();
+    await queue.enqueue('ns/during');
+    await queue.enqueue('ns/during-delayed', { delayMs: 200 });
+    assert.equal(queue.pendingCount, 2, 'enqueues Redis did not take are kept');
+    await redis.restart();
+    await waitFor(() => reconnects.length >= 1, { what: 'reconnect hook', timeoutMs: 15_000 });
+    assert.equal(reconnects[0], 301);
+    await waitFor(() => runs.includes('ns/during') && runs.includes('ns/during-delayed'), { what: 'outage enqueues run', timeoutMs: 15_000 });
+    assert.equal(queue.pendingCount, 0);
+    await queue.enqueue('ns/after');
+    await waitFor(() => runs.includes('ns/after'), { what: 'worker reconnected', timeoutMs: 15_000 });
+  });
+});
