@@ -20,6 +20,7 @@ export interface LeaseFields {
   readonly acquireTimeMs?: number;
   readonly leaseTransitions?: number | null;
   readonly annotations?: Readonly<Record<string, string>>;
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** A lease as one observer saw it: the fields, and when (by the observer's clock) they last changed. */
