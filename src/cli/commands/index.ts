@@ -1,6 +1,8 @@
 /** Every `flotilla` subcommand, in the order `--help` lists them. */
 import type { Command } from 'commander';
+import { register as registerSandbox } from './sandbox.js';
 
 export function registerCommands(_program: Command): void {
   // Subcommands register here as they are built (one module per command).
+  registerSandbox(_program);
 }
