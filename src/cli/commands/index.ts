@@ -1,8 +1,10 @@
 /** Every `flotilla` subcommand, in the order `--help` lists them. */
 import type { Command } from 'commander';
 import { register as registerSandbox } from './sandbox.js';
+import { register as registerEventSink } from './event-sink.js';
 
 export function registerCommands(_program: Command): void {
   // Subcommands register here as they are built (one module per command).
   registerSandbox(_program);
+  registerEventSink(_program);
 }

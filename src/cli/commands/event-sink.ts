@@ -1,0 +1,94 @@
+/**
+ * `flotilla event-sink`: the EventSink gRPC server (and, with `--kubeconfig`, the SignalService
+ * on the same port). Prints `event-sink listening on HOST:PORT` on stdout once serving; stops
+ * cleanly on SIGINT / SIGTERM.
+ */
+import type { Command } from 'commander';
+import { CliError, ExitCode } from '../exit.js';
+
+interface EventSinkFlags {
+  port: string;
+  host: string;
+  store?: string;
+  redis?: string;
+  prefix?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  tokenFile?: string;
+  kubeconfig?: string;
+  maxMessageBytes?: string;
+  logLevel: string;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port ${value}`, ExitCode.usage);
+  return port;
+}
+
+export function register(program: Command): void {
+  program
+    .command('event-sink')
+    .description('Run the execution-event sink (gRPC flotilla.events.v1.EventSink; with --kubeconfig also flotilla.signals.v1.SignalService)')
+    .option('--port <n>', 'port to listen on (0 = any free port)', '8089')
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--store <kind>', 'redis (default), memory, or file:PATH (memory persisted as JSON lines)')
+    .option('--redis <url>', 'Redis URL for the redis store', process.env.FLOTILLA_REDIS_URL)
+    .option('--prefix <prefix>', 'Redis key prefix', 'flotilla:events:')
+    .option('--tls-cert <file>', 'server certificate (PEM); enables TLS')
+    .option('--tls-key <file>', 'server private key (PEM)')
+    .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mutual TLS)')
+    .option('--token-file <file>', 'require "authorization: Bearer <token>" with the token in this file')
+    .option('--kubeconfig <file>', 'also serve the SignalService, writing Workflows through this kubeconfig')
+    .option('--max-message-bytes <n>', 'largest message accepted or sent', String(4 * 1024 * 1024))
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (flags: EventSinkFlags) => {
+      const { pino } = await import('pino');
+      const { startEventSink, parseStoreSpec } = await import('../../events/sink/index.js');
+      const { readPem, readTokenFile } = await import('../../security/grpc.js');
+      if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) throw new CliError('--tls-cert and --tls-key go together', ExitCode.usage);
+      if (flags.tlsClientCa && !flags.tlsCert) throw new CliError('--tls-client-ca needs --tls-cert and --tls-key', ExitCode.usage);
+      let store;
+      try {
+        store = parseStoreSpec(flags.store, flags.redis);
+      } catch (error) {
+        throw new CliError(error instanceof Error ? error.message : String(error), ExitCode.usage);
+      }
+      if (store.kind === 'redis' && flags.prefix) store = { ...store, prefix: flags.prefix };
+      const maxMessageBytes = Number(flags.maxMessageBytes);
+      if (!Number.isInteger(maxMessageBytes) || maxMessageBytes <= 0) throw new CliError(`invalid --max-message-bytes ${flags.maxMessageBytes}`, ExitCode.usage);
+      let security;
+      try {
+        security = {
+          ...(flags.tlsCert && flags.tlsKey
+            ? { tls: { certPem: readPem(flags.tlsCert), keyPem: readPem(flags.tlsKey), ...(flags.tlsClientCa ? { clientCaPem: readPem(flags.tlsClientCa) } : {}) } }
+            : {}),
+          ...(flags.tokenFile ? { token: readTokenFile(flags.tokenFile) } : {}),
+          maxMessageBytes,
+        };
+      } catch (error) {
+        throw new CliError(`cannot read TLS or token files: ${error instanceof Error ? error.message : String(error)}`, ExitCode.usage, { cause: error });
+      }
+      const logger = pino({ level: flags.logLevel, base: { component: 'event-sink' } }, pino.destination(2));
+      const extraServices = [];
+      if (flags.kubeconfig) {
+        const { signalService } = await import('../../signals/server.js');
+        const { WorkflowSignals } = await import('../../signals/workflows.js');
+        extraServices.push(signalService({ signals: WorkflowSignals.fromKubeconfigFile(flags.kubeconfig), logger }));
+      }
+      let sink;
+      try {
+        sink = await startEventSink({ store, host: flags.host, port: parsePort(flags.port), security, extraServices, logger });
+      } catch (error) {
+        throw new CliError(`event sink failed to start: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed, { cause: error });
+      }
+      process.stdout.write(`event-sink listening on ${sink.address}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await sink.stop();
+    });
+}

@@ -1,0 +1,90 @@
+/**
+ * The event sink server: `flotilla.events.v1.EventSink` over a Redis, memory or file store,
+ * with TLS / mTLS / bearer token when configured, plus any extra services to serve on the same
+ * port (`flotilla event-sink --kubeconfig` adds the SignalService).
+ *
+ * Start order: store (connected) → gRPC server. Stop: server (in-flight calls get `graceMs`),
+ * then store.
+ */
+import { pino, type Logger } from 'pino';
+import { startGrpcServer, type ServerSecurityOptions, type ServiceRegistration } from '../../security/grpc.js';
+import { MemoryEventStore, type EventStore } from './store.js';
+import { RedisEventStore } from './redis-store.js';
+import { eventSinkService } from './service.js';
+
+export { MemoryEventStore, TERMINAL_PHASES, type EventStore, type RecordResult, type StoredEvent, type WatchFrom } from './store.js';
+export { RedisEventStore } from './redis-store.js';
+
+/** Which store: Redis streams, process memory, or memory persisted to a JSON-lines file. */
+export type EventStoreSpec = { readonly kind: 'redis'; readonly url: string; readonly prefix?: string } | { readonly kind: 'memory' } | { readonly kind: 'file'; readonly path: string };
+
+export interface EventSinkOptions {
+  readonly store: EventStoreSpec;
+  /** @defaultValue '127.0.0.1' */
+  readonly host?: string;
+  /** 0 picks a free port. @defaultValue 0 */
+  readonly port?: number;
+  readonly security?: ServerSecurityOptions;
+  /** More services on the same server (e.g. the SignalService). @defaultValue [] */
+  readonly extraServices?: readonly ServiceRegistration[];
+  /** @defaultValue pino at level info, to stderr */
+  readonly logger?: Logger;
+}
+
+export interface RunningEventSink {
+  readonly address: string;
+  readonly port: number;
+  readonly store: EventStore;
+  stop(): Promise<void>;
+}
+
+/** Parses `--store` / `--redis` CLI values: `memory`, `file:PATH`, or a redis:// URL. */
+export function parseStoreSpec(store: string | undefined, redisUrl: string | undefined): EventStoreSpec {
+  if (store === 'memory') return { kind: 'memory' };
+  if (store?.startsWith('file:')) return { kind: 'file', path: store.slice('file:'.length) };
+  if (store?.startsWith('redis://') || store?.startsWith('rediss://')) return { kind: 'redis', url: store };
+  if (store === undefined || store === 'redis') {
+    if (!redisUrl) throw new Error('--redis URL is required for the redis store (or use --store memory)');
+    return { kind: 'redis', url: redisUrl };
+  }
+  throw new Error(`unknown --store ${store}: use redis, memory or file:PATH`);
+}
+
+export async function startEventSink(options: EventSinkOptions): Promise<RunningEventSink> {
+  const logger = options.logger ?? pino({ level: 'info', base: { component: 'event-sink' } }, pino.destination(2));
+  let store: EventStore;
+  if (options.store.kind === 'redis') {
+    const redis = new RedisEventStore({ url: options.store.url, ...(options.store.prefix ? { prefix: options.store.prefix } : {}) });
+    try {
+      await redis.ready();
+    } catch (error) {
+      await redis.close();
+      throw error;
+    }
+    store = redis;
+  } else {
+    store = new MemoryEventStore(options.store.kind === 'file' ? { file: options.store.path } : {});
+  }
+  try {
+    const server = await startGrpcServer({
+      services: [eventSinkService({ store, logger }), ...(options.extraServices ?? [])],
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      ...(options.security ? { security: options.security } : {}),
+    });
+    logger.info({ address: server.address, store: options.store.kind, tls: Boolean(options.security?.tls), mtls: Boolean(options.security?.tls?.clientCaPem), token: Boolean(options.security?.token) }, 'event sink listening');
+    return {
+      address: server.address,
+      port: server.port,
+      store,
+      async stop() {
+        await server.stop();
+        await store.close();
+        logger.info('event sink stopped');
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The `flotilla.events.v1.EventSink` gRPC service over an `EventStore`.
+ *
+ * Record handles a batch in request order and answers one result per event; a store failure
+ * answers UNAVAILABLE (the publisher retries the whole batch; what was stored comes back as
+ * duplicates). Invalid events answer INVALID_ARGUMENT before anything of the batch is stored.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import * as pb from '../../generated/flotilla/events/v1/events.js';
+import { eventFromPb, eventToPb } from '../convert.js';
+import { EventSinkError } from '../errors.js';
+import type { ExecutionEvent } from '../types.js';
+import type { EventStore, RecordOutcome, StoredEvent, WatchFrom } from './store.js';
+import { sinkEventsTotal } from './metrics.js';
+import type { ServiceRegistration } from '../../security/grpc.js';
+
+/** Max events in one Record call. */
+export const MAX_RECORD_BATCH = 1000;
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+const outcomeToPb: Record<RecordOutcome, pb.RecordOutcome> = {
+  stored: pb.RecordOutcome.RECORD_OUTCOME_STORED,
+  duplicate: pb.RecordOutcome.RECORD_OUTCOME_DUPLICATE,
+  dropped: pb.RecordOutcome.RECORD_OUTCOME_DROPPED_TERMINAL,
+};
+
+function toStatus(error: unknown): Partial<grpc.StatusObject> {
+  if (error instanceof EventSinkError) {
+    const code = error.code === 'invalid-event' || error.code === 'invalid-cursor' ? grpc.status.INVALID_ARGUMENT : grpc.status.UNAVAILABLE;
+    return { code, details: error.message };
+  }
+  return { code: grpc.status.INTERNAL, details: 'internal error' };
+}
+
+function storedToPb(stored: StoredEvent): pb.StoredEvent {
+  return { cursor: stored.cursor, event: eventToPb(stored.event) };
+}
+
+function parseFrom(from: string): WatchFrom {
+  if (from === '' || from === 'now') return 'now';
+  if (from === 'beginning') return 'beginning';
+  return { after: from };
+}
+
+export interface EventSinkServiceOptions {
+  readonly store: EventStore;
+  readonly logger: Logger;
+}
+
+export function eventSinkService(options: EventSinkServiceOptions): ServiceRegistration {
+  const { store, logger } = options;
+  const implementation: pb.EventSinkServer = {
+    record(call, callback) {
+      void (async () => {
+        const events: ExecutionEvent[] = [];
+        try {
+          if (call.request.events.length > MAX_RECORD_BATCH) throw new EventSinkError('invalid-event', `at most ${MAX_RECORD_BATCH} events per Record call`);
+          for (const event of call.request.events) events.push(eventFromPb(event));
+        } catch (error) {
+          sinkEventsTotal.inc({ outcome: 'invalid' });
+          callback(toStatus(error), null);
+          return;
+        }
+        const results: pb.RecordResult[] = [];
+        try {
+          for (const event of events) {
+            const result = await store.record(event);
+            sinkEventsTotal.inc({ outcome: result.outcome });
+            if (result.outcome === 'dropped') logger.info({ eventId: event.id, phase: event.phase }, 'late event for a terminal entity dropped');
+            results.push({ id: result.id, outcome: outcomeToPb[result.outcome], cursor: result.cursor ?? '' });
+          }
+        } catch (error) {
+          logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'record failed');
+          callback(toStatus(error), null);
+          return;
+        }
+        callback(null, { results });
+      })();
+    },
+    list(call, callback) {
+      void (async () => {
+        const { namespace, name, pageToken } = call.request;
+        if (!namespace || !name) {
+          callback({ code: grpc.status.INVALID_ARGUMENT, details: 'namespace and name are required' }, null);
+          return;
+        }
+        const pageSize = Math.min(call.request.pageSize || DEFAULT_PAGE, MAX_PAGE);
+        try {
+          const page = await store.list({ namespace, name }, { pageSize, ...(pageToken ? { after: pageToken } : {}) });
+          callback(null, { events: page.events.map(storedToPb), nextPageToken: page.next ?? '' });
+        } catch (error) {
+          callback(toStatus(error), null);
+        }
+      })();
+    },
+    watch(call) {
+      const abort = new AbortController();
+      call.on('cancelled', () => abort.abort());
+      call.on('close', () => abort.abort());
+      const { namespace, name } = call.request;
+      void (async () => {
+        try {
+          for await (const stored of store.watch(parseFrom(call.request.from), abort.signal)) {
+            if (namespace && stored.event.workflow.namespace !== namespace) continue;
+            if (name && stored.event.workflow.name !== name) continue;
+            if (!call.write({ event: storedToPb(stored) })) {
+              await new Promise((resolve) => call.once('drain', resolve));
+            }
+          }
+          if (!abort.signal.aborted) call.end();
+        } catch (error) {
+          if (!abort.signal.aborted) call.emit('error', toStatus(error));
+        }
+      })();
+    },
+  };
+  return { definition: pb.EventSinkService, implementation };
+}
