@@ -27,7 +27,7 @@ export class Kubelet {
   private readonly timers: DeadlineTimers;
   private readonly memory = new Map<string, PodMemory>();
   private readonly failures = new Map<string, number>();
-  private readonly warned = new Set<string>();
+  private readonly warned = new Map<string, string>();
   private readonly nodeName: string;
   private readonly pendingMs: number;
   private readonly runMs: number;
@@ -77,6 +77,7 @@ export class Kubelet {
     this.memory.delete(key);
     this.failures.delete(key);
     this.timers.cancel(key);
+    this.warned.delete(key);
   }
 
   private async reconcile(key: string): Promise<void> {
@@ -144,10 +145,10 @@ export class Kubelet {
 
   private warnBadAnnotations(key: string, pod: V1Pod): void {
     const uid = pod.metadata?.uid ?? key;
-    if (this.warned.has(uid)) return;
+    if (this.warned.get(key) === uid) return;
     const { problems } = readSimSpec(pod.metadata?.annotations, { runMs: this.runMs });
     if (problems.length === 0) return;
-    this.warned.add(uid);
+    this.warned.set(key, uid);
     for (const problem of problems) this.log.warn({ pod: key, err: problem.message }, 'ignoring an invalid simulation annotation');
   }
 
