@@ -4,7 +4,7 @@
  * written as MicroTime (six fractional digits), which a real API server insists on.
  */
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
-import { toLeaseError } from './errors.js';
+import { toKubeError } from '../../src/controller/errors.js';
 import { fromMicroTime } from './micro-time.js';
 import { LEASE_KIND_LABEL, type LeaseKind } from './names.js';
 import type { LeaseFields } from './lease-state.js';
@@ -34,7 +34,7 @@ export class LeaseClient {
     try {
       return toFields(await this.api.readNamespacedLease({ name, namespace: this.namespace }));
     } catch (error) {
-      const mapped = toLeaseError(error, name);
+      const mapped = toKubeError(error, `lease ${name}`);
       if (mapped.code === 'NotFound') return undefined;
       throw mapped;
     }
@@ -46,7 +46,7 @@ export class LeaseClient {
       const list = await this.api.listNamespacedLease({ namespace: this.namespace, labelSelector: `${LEASE_KIND_LABEL}=${kind}` });
       return { leases: list.items.map(toFields), resourceVersion: list.metadata?.resourceVersion };
     } catch (error) {
-      throw toLeaseError(error, `${kind} leases`);
+      throw toKubeError(error, `list ${kind} leases`);
     }
   }
 
@@ -60,7 +60,7 @@ export class LeaseClient {
     try {
       return toFields(await this.api.createNamespacedLease({ namespace: this.namespace, body }));
     } catch (error) {
-      throw toLeaseError(error, name);
+      throw toKubeError(error, `lease ${name}`);
     }
   }
 
@@ -89,7 +89,7 @@ export class LeaseClient {
     try {
       return toFields(await this.api.replaceNamespacedLease({ name: current.name, namespace: this.namespace, body }));
     } catch (error) {
-      throw toLeaseError(error, current.name);
+      throw toKubeError(error, `lease ${current.name}`);
     }
   }
 
@@ -97,7 +97,7 @@ export class LeaseClient {
     try {
       await this.api.deleteNamespacedLease({ name, namespace: this.namespace });
     } catch (error) {
-      const mapped = toLeaseError(error, name);
+      const mapped = toKubeError(error, `lease ${name}`);
       if (mapped.code !== 'NotFound') throw mapped;
     }
   }
