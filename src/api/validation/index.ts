@@ -1,38 +1,89 @@
 /**
- * Workflow validation: everything the CRD's structural schema cannot say.
+ * Workflow validation: everything the CRD's structural schema cannot say, and what it can,
+ * worded for people.
  *
  * `validateWorkflow` checks a whole `Workflow` object (apiVersion, kind, metadata, spec);
- * `validateWorkflowSpec` checks a spec alone. Both report **every** issue found, never only the
- * first, and never throw, whatever the input (wrong types, cycles in the object graph, huge
- * strings, deep nesting): hostile input always yields a result.
+ * `validateWorkflowSpec` checks a spec alone. Both report **every** issue found (up to
+ * `maxIssues`), never only the first, and never throw, whatever the input (wrong types, reference
+ * cycles, huge strings, deep nesting): hostile input always yields a result. The checks run in
+ * this order, each tolerant of what the previous ones found: plain JSON within size and depth
+ * limits (if not, stop there), structure against the TypeBox schema, task templates and
+ * inputs, nodes (ids, kind blocks, bindings, conditions, types), graph (cycles, recursive
+ * sub-workflows, node count, depth).
  */
-import type { WorkflowSpec } from '../schema.js';
+import type { Workflow } from '../workflow.js';
+import { checkGraph } from './graph.js';
+import type { CheckContext } from './context.js';
 import type { ValidationIssue } from './issues.js';
+import { IssueList } from './issues.js';
+import { checkEnvelope } from './metadata.js';
+import { buildModel, isRecord } from './model.js';
+import { checkNodes } from './nodes.js';
+import type { ResolvedOptions, ValidationOptions } from './options.js';
+import { resolveOptions } from './options.js';
+import { Inference } from './outputs.js';
+import { checkRawJson } from './raw.js';
+import { checkStructure } from './structure.js';
+import { checkInputsAndOutputs, checkTasks, inputNamesByScope } from './tasks.js';
+import { describeValue } from './wording.js';
 
 export type { ValidationCode, ValidationIssue } from './issues.js';
-
-/** The Workflow resource as validated. (Switches to `src/api/workflow.ts` once it exists.) */
-export interface Workflow {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [key: string]: unknown };
-  spec: WorkflowSpec;
-  status?: unknown;
-}
-
-/** Limits and switches of the validator. */
-export interface ValidationOptions {
-  /** Most nodes in a spec, counting nested nodes (branch cases, array items, sub-workflows, onFailure). @defaultValue 1000 */
-  readonly maxNodes?: number;
-}
+export type { ValidationOptions } from './options.js';
+export { DEFAULT_LIMITS } from './options.js';
+export { parseDuration } from './durations.js';
+export type { Workflow } from '../workflow.js';
 
 export type ValidationResult = { ok: true; workflow: Workflow } | { ok: false; issues: ValidationIssue[] };
 
-export function validateWorkflow(input: unknown, options?: ValidationOptions): ValidationResult {
-  const issues = validateWorkflowSpec((input as { spec?: unknown } | null)?.spec, options);
-  return issues.length === 0 ? { ok: true, workflow: input as Workflow } : { ok: false, issues };
+function checkSpec(spec: unknown, options: ResolvedOptions, issues: IssueList): void {
+  const base = 'spec';
+  if (!isRecord(spec)) {
+    issues.add(base, 'SchemaViolation', `spec must be an object with tasks and nodes, got ${describeValue(spec)}`);
+    return;
+  }
+  if (!checkRawJson(spec, base, { maxDepth: options.maxJsonDepth, maxBytes: options.maxSpecBytes }, issues)) return;
+  checkStructure(spec, base, issues);
+  const model = buildModel(spec, base);
+  const ctx: CheckContext = { model, inference: new Inference(model), options, issues, inputNames: inputNamesByScope(model), edges: new Map() };
+  checkTasks(ctx);
+  checkInputsAndOutputs(ctx);
+  checkNodes(ctx);
+  checkGraph(ctx);
 }
 
-export function validateWorkflowSpec(_spec: unknown, _options?: ValidationOptions): ValidationIssue[] {
-  return [];
+function guarded(issues: IssueList, path: string, run: () => void): void {
+  try {
+    run();
+  } catch (error) {
+    // Only reachable with exotic objects (proxies, throwing getters); a spec parsed from YAML or JSON never gets here.
+    issues.add(path, 'NotJson', `could not be read as plain JSON (${error instanceof Error ? error.name : typeof error})`);
+  }
+}
+
+/**
+ * Checks a whole Workflow object. On success returns the input itself, typed (no copy, no
+ * defaults applied; `metadata.namespace` and `uid` are whatever the input had: a file given to
+ * `flotilla run` may lack them); otherwise every issue, paths from the object's root (`metadata.name`,
+ * `spec.nodes[3].inputs.rows`). `status` is ignored.
+ */
+export function validateWorkflow(input: unknown, options?: ValidationOptions): ValidationResult {
+  const resolved = resolveOptions(options);
+  const issues = new IssueList();
+  guarded(issues, '(root)', () => {
+    if (!isRecord(input)) {
+      issues.add('(root)', 'SchemaViolation', `a Workflow must be an object with apiVersion, kind, metadata and spec, got ${describeValue(input)}`);
+      return;
+    }
+    checkEnvelope(input, issues);
+    checkSpec(input['spec'], resolved, issues);
+  });
+  return issues.size === 0 ? { ok: true, workflow: input as Workflow } : { ok: false, issues: issues.result(resolved.maxIssues) };
+}
+
+/** Checks a spec alone; paths start with `spec.`. An empty list means valid. */
+export function validateWorkflowSpec(spec: unknown, options?: ValidationOptions): ValidationIssue[] {
+  const resolved = resolveOptions(options);
+  const issues = new IssueList();
+  guarded(issues, 'spec', () => checkSpec(spec, resolved, issues));
+  return issues.result(resolved.maxIssues);
 }
