@@ -107,7 +107,10 @@ export function clientOptions(security: ClientSecurityOptions = {}): grpc.Client
   const max = security.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const options: grpc.ClientOptions = { 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max };
   if (security.tls?.serverName) options['grpc.ssl_target_name_override'] = security.tls.serverName;
-  if (security.token) options.interceptors = [tokenInterceptor(security.token)];
+  if (security.token) {
+    protectSecretInGrpcLogs(security.token);
+    options.interceptors = [tokenInterceptor(security.token)];
+  }
   return options;
 }
 
@@ -126,6 +129,32 @@ export function deadlineIn(timeoutMs: number = DEFAULT_CALL_TIMEOUT_MS): Date {
 
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
+}
+
+const secrets = new Set<string>();
+let redactingLoggerInstalled = false;
+
+/** Replaces registered secrets and any authorization value in a log line. */
+export function redactSecrets(text: string): string {
+  let out = text.replace(/(authorization["']?\s*[:=,]?\s*["']?)(Bearer\s+)?[^\s"',}]+/gi, '$1[REDACTED]').replace(/Bearer\s+[^\s"',}]+/g, 'Bearer [REDACTED]');
+  for (const secret of secrets) out = out.split(secret).join('[REDACTED]');
+  return out;
+}
+
+/**
+ * Routes grpc-js's own logging (enabled by operators with GRPC_VERBOSITY / GRPC_TRACE, which
+ * prints call metadata) through `redactSecrets`, and remembers `secret` for redaction.
+ * Called for every token a server or client in this process uses.
+ */
+export function protectSecretInGrpcLogs(secret: string): void {
+  secrets.add(secret);
+  if (redactingLoggerInstalled) return;
+  redactingLoggerInstalled = true;
+  grpc.setLogger({
+    error: (...args: unknown[]) => {
+      process.stderr.write(`${redactSecrets(args.map((a) => (typeof a === 'string' ? a : String(a))).join(' '))}\n`);
+    },
+  });
 }
 
 /** Constant-time check of an `authorization` metadata value against the expected token. */
@@ -201,6 +230,7 @@ export interface RunningServer {
 /** Starts a gRPC server with the given services, security and limits. */
 export async function startGrpcServer(options: StartServerOptions): Promise<RunningServer> {
   const security = options.security ?? {};
+  if (security.token) protectSecretInGrpcLogs(security.token);
   const server = new grpc.Server(serverOptions(security));
   for (const service of options.services) {
     server.addService(service.definition, requireToken(service.definition, service.implementation, security.token));
