@@ -86,6 +86,7 @@ export const SignalConsumedSchema = Type.Object(
 export const NodeStatusFields = {
   phase: Type.Union(NodePhases.map((p) => Type.Literal(p))),
   kind: Type.Optional(Type.String({ maxLength: 16, description: 'The node kind (task, branch, workflow, gate, array).' })),
+  task: Type.Optional(Type.String({ maxLength: 253, description: 'The task template a task node runs.' })),
   startedAt: Type.Optional(Time('When the node started (first attempt).')),
   finishedAt: Type.Optional(Time('When the node reached a terminal phase.')),
   message: Type.Optional(Type.String({ maxLength: 32768 })),
@@ -107,6 +108,7 @@ export const NodeStatusFields = {
   childName: Type.Optional(Type.String({ maxLength: 63, description: 'Name of the launched child Workflow.' })),
   childPhase: Type.Optional(Type.String({ maxLength: 32, description: 'Last observed phase of the launched child Workflow.' })),
   signal: Type.Optional(SignalConsumedSchema),
+  waitingFor: Type.Optional(Type.String({ maxLength: 63, description: 'The signal a gate is waiting for.' })),
 };
 export const NodeStatusSchema = Type.Object(NodeStatusFields, { additionalProperties: false });
 export type NodeStatus = Static<typeof NodeStatusSchema>;

@@ -1,0 +1,186 @@
+/**
+ * The driver: one controller round for one workflow. It loops
+ *   executeRound → apply actions (plugins, child gateway, output store) → feed observations back
+ * while the engine keeps asking for things that answer now, up to `maxStreak` passes (Flyte's
+ * round streak), so a chain of instant nodes costs one round. All I/O goes through the injected
+ * interfaces; the driver never writes the Workflow itself (the caller writes `status`).
+ *
+ * Guarantees: every action of every pass is applied before `runRound` resolves (so `status` may be
+ * written after it: offloaded outputs are stored, aborts sent). A plugin or gateway error costs
+ * nothing against the task: the observation is left out, the engine asks again, and the round
+ * asks to be re-queued after `errorRetryMs`.
+ */
+import type { JsonObject } from '../api/schema.js';
+import type { WorkflowStatus } from '../api/status.js';
+import type { Workflow } from '../api/workflow.js';
+import type { ExecutionEvent } from '../events/types.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import type { TaskObservation } from '../plugins/types.js';
+import { DriverError } from './errors.js';
+import type { OutputStore } from './outputs.js';
+import { taskKey, type ChildObservation, type ChildWorkflowManifest, type EngineAction, type EngineOptions, type Observations } from './types.js';
+import { executeRound } from './workflow-executor.js';
+
+/** Launched child Workflows: create (AlreadyExists is success), read, delete (NotFound is success). */
+export interface ChildWorkflowGateway {
+  create(child: ChildWorkflowManifest, signal?: AbortSignal): Promise<void>;
+  /** The child's phase and outputs; `{ phase: 'NotFound' }` when it does not exist. */
+  get(namespace: string, name: string, signal?: AbortSignal): Promise<ChildObservation>;
+  delete(namespace: string, name: string, signal?: AbortSignal): Promise<void>;
+}
+
+export interface DriverOptions {
+  readonly plugins: PluginRegistry;
+  readonly outputs: OutputStore;
+  /** Without it, launching a child Workflow fails that node. */
+  readonly children?: ChildWorkflowGateway;
+  /** The clock, ms since the epoch. @defaultValue Date.now */
+  readonly clock?: () => number;
+  readonly engine?: EngineOptions;
+  /** Most engine passes per round. @defaultValue 8 */
+  readonly maxStreak?: number;
+  /** Re-queue delay after a plugin or gateway error. @defaultValue 5000 */
+  readonly errorRetryMs?: number;
+  /** Most actions applied at once. @defaultValue 64 */
+  readonly concurrency?: number;
+}
+
+export interface DriverRoundResult {
+  readonly status: WorkflowStatus;
+  readonly events: ExecutionEvent[];
+  /** Run the next round after this long; 0 = at once (the streak ran out with work left). */
+  readonly requeueAfterMs?: number;
+  /** Engine passes used. */
+  readonly passes: number;
+  readonly changed: boolean;
+  /** Plugin and gateway errors met (already accounted for in `requeueAfterMs`). */
+  readonly errors: DriverError[];
+}
+
+interface Applied {
+  tasks: Record<string, TaskObservation>;
+  children: Record<string, ChildObservation>;
+  fed: boolean;
+}
+
+export class EngineDriver {
+  private readonly clock: () => number;
+  private readonly maxStreak: number;
+
+  constructor(private readonly options: DriverOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.maxStreak = Math.max(1, options.maxStreak ?? 8);
+  }
+
+  async runRound(workflow: Workflow, signal?: AbortSignal): Promise<DriverRoundResult> {
+    let status = workflow.status ?? {};
+    const events: ExecutionEvent[] = [];
+    const errors: DriverError[] = [];
+    const loaded: Record<string, JsonObject> = {};
+    let observations: Observations = {};
+    let requeueAfterMs: number | undefined;
+    let changed = false;
+    let passes = 0;
+    let pending = false;
+    while (passes < this.maxStreak) {
+      passes++;
+      const result = executeRound({ workflow: { ...workflow, status }, observations, now: this.clock(), ...(this.options.engine ? { options: this.options.engine } : {}) });
+      status = result.status;
+      events.push(...result.events);
+      changed ||= result.changed;
+      requeueAfterMs = result.requeueAfterMs;
+      pending = false;
+      if (result.actions.length === 0) break;
+      const applied = await this.apply(result.actions, loaded, errors, signal);
+      observations = { tasks: applied.tasks, children: applied.children, outputs: loaded };
+      pending = applied.fed;
+      if (!applied.fed || signal?.aborted) break;
+    }
+    if (pending) requeueAfterMs = 0;
+    if (errors.length > 0) requeueAfterMs = Math.min(requeueAfterMs ?? Number.POSITIVE_INFINITY, this.options.errorRetryMs ?? 5000);
+    return { status, events, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), passes, changed, errors };
+  }
+
+  private async apply(actions: readonly EngineAction[], loaded: Record<string, JsonObject>, errors: DriverError[], signal?: AbortSignal): Promise<Applied> {
+    const out: Applied = { tasks: {}, children: {}, fed: false };
+    // Offloads first: a status referencing a ref must never be written before the ref exists.
+    const ordered = [...actions.filter((a) => a.type === 'offloadOutputs'), ...actions.filter((a) => a.type !== 'offloadOutputs')];
+    const run = async (action: EngineAction): Promise<void> => {
+      try {
+        await this.applyOne(action, out, loaded, signal);
+      } catch (error) {
+        errors.push(error instanceof DriverError ? error : new DriverError('PluginError', `${action.type}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+        if (action.type === 'offloadOutputs') throw error;
+      }
+    };
+    const offloads = ordered.filter((a) => a.type === 'offloadOutputs');
+    await pool(offloads, this.options.concurrency ?? 64, run);
+    await pool(ordered.slice(offloads.length), this.options.concurrency ?? 64, run);
+    return out;
+  }
+
+  private async applyOne(action: EngineAction, out: Applied, loaded: Record<string, JsonObject>, signal?: AbortSignal): Promise<void> {
+    switch (action.type) {
+      case 'startTask':
+      case 'checkTask': {
+        const plugin = this.options.plugins.get(action.task.task.plugin);
+        const key = taskKey(action.task.nodeId, action.task.attempt);
+        if (!plugin) {
+          out.tasks[key] = { phase: 'Failed', failure: { kind: 'system', reason: 'PluginNotFound', message: `no plugin named ${action.task.task.plugin}`, retryable: false } };
+        } else {
+          out.tasks[key] = action.type === 'startTask' ? await plugin.start(action.task, signal) : await plugin.check(action.task, signal);
+        }
+        out.fed = true;
+        return;
+      }
+      case 'abortTask': {
+        const plugin = this.options.plugins.get(action.task.task.plugin);
+        if (plugin) await plugin.abort(action.task, signal);
+        return;
+      }
+      case 'createChildWorkflow':
+      case 'checkChildWorkflow': {
+        const name = action.type === 'createChildWorkflow' ? action.child.metadata.name : action.name;
+        const namespace = action.type === 'createChildWorkflow' ? action.child.metadata.namespace : action.namespace;
+        const gateway = this.options.children;
+        if (!gateway) {
+          out.children[name] = { phase: 'Failed', message: 'launching child workflows is not available here' };
+        } else {
+          if (action.type === 'createChildWorkflow') await gateway.create(action.child, signal);
+          out.children[name] = await gateway.get(namespace, name, signal);
+        }
+        out.fed = true;
+        return;
+      }
+      case 'deleteChildWorkflow':
+        await this.options.children?.delete(action.namespace, action.name, signal);
+        return;
+      case 'offloadOutputs':
+        try {
+          await this.options.outputs.put(action.ref, action.outputs);
+        } catch (error) {
+          throw new DriverError('OutputStoreError', `storing outputs ${action.ref}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        }
+        loaded[action.ref] = action.outputs;
+        return;
+      case 'loadOutputs': {
+        const value = await this.options.outputs.get(action.ref);
+        if (value === undefined) throw new DriverError('OutputStoreError', `outputs ${action.ref} are missing from the store`);
+        loaded[action.ref] = value;
+        out.fed = true;
+        return;
+      }
+    }
+  }
+}
+
+async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      if (item !== undefined) await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}

@@ -1,0 +1,92 @@
+/**
+ * The pure engine's inputs and outputs. A round is
+ * `executeRound({ workflow, observations, now, options }) → { status, actions, events, requeueAfterMs }`:
+ * no I/O, no clock of its own, no randomness; the same input always gives the same output.
+ */
+import type { JsonObject, JsonValue } from '../api/schema.js';
+import type { WorkflowStatus } from '../api/status.js';
+import type { Workflow } from '../api/workflow.js';
+import type { ExecutionEvent } from '../events/types.js';
+import type { TaskContext, TaskObservation } from '../plugins/types.js';
+import type { BackoffOptions } from './backoff.js';
+
+/** Key of a task observation: `<nodeId>#<attempt>`. */
+export function taskKey(nodeId: string, attempt: number): string {
+  return `${nodeId}#${attempt}`;
+}
+
+/** The manifest of a launched child Workflow (the API server assigns its uid). */
+export interface ChildWorkflowManifest extends Omit<Workflow, 'metadata' | 'status'> {
+  metadata: Omit<Workflow['metadata'], 'uid'> & { uid?: string };
+}
+
+/** What the engine last learned about a launched child Workflow. */
+export interface ChildObservation {
+  /** The child's `status.phase`; `NotFound` when it does not exist. */
+  readonly phase: string;
+  readonly outputs?: JsonObject;
+  readonly message?: string;
+}
+
+/**
+ * What the driver learned by applying the previous actions. Everything is optional: a round with
+ * no observations re-asks what it needs (checkTask, checkChildWorkflow, loadOutputs).
+ */
+export interface Observations {
+  /** Results of `startTask` / `checkTask`, keyed by {@link taskKey}. */
+  readonly tasks?: Readonly<Record<string, TaskObservation>>;
+  /** Results of `createChildWorkflow` / `checkChildWorkflow`, keyed by child name. */
+  readonly children?: Readonly<Record<string, ChildObservation>>;
+  /** Offloaded outputs the driver has in hand, keyed by ref. */
+  readonly outputs?: Readonly<Record<string, JsonObject>>;
+}
+
+/**
+ * Side effects for the driver. All are idempotent: applying one twice is the same as once.
+ * Order inside one round's list matters only for `offloadOutputs`, which must be applied
+ * before the status that references it is written.
+ */
+export type EngineAction =
+  | { readonly type: 'startTask'; readonly task: TaskContext }
+  | { readonly type: 'checkTask'; readonly task: TaskContext }
+  | { readonly type: 'abortTask'; readonly task: TaskContext; readonly reason: string }
+  | { readonly type: 'createChildWorkflow'; readonly nodeId: string; readonly child: ChildWorkflowManifest }
+  | { readonly type: 'checkChildWorkflow'; readonly nodeId: string; readonly namespace: string; readonly name: string }
+  | { readonly type: 'deleteChildWorkflow'; readonly nodeId: string; readonly namespace: string; readonly name: string }
+  | { readonly type: 'offloadOutputs'; readonly nodeId: string; readonly ref: string; readonly outputs: JsonObject }
+  | { readonly type: 'loadOutputs'; readonly ref: string };
+
+export interface EngineOptions {
+  /** Outputs whose JSON is larger than this go to the output store. @defaultValue 16384 */
+  readonly maxInlineOutputBytes?: number;
+  /** Retries of system failures (lost pod, plugin error), apart from the task's `retries`. @defaultValue 3 */
+  readonly systemRetries?: number;
+  /** Back-off between attempts. */
+  readonly backoff?: BackoffOptions;
+  /** How long to wait before asking a plugin again when it gave no `checkAfterMs`. @defaultValue 1000 */
+  readonly checkIntervalMs?: number;
+  /** How often to look at a launched child Workflow. @defaultValue 2000 */
+  readonly childCheckIntervalMs?: number;
+  /** Nesting limit of sub-workflows (a guard against runaway recursion). @defaultValue 32 */
+  readonly maxDepth?: number;
+}
+
+export interface RoundInput {
+  readonly workflow: Workflow;
+  readonly observations?: Observations;
+  /** The clock, in ms since the epoch. */
+  readonly now: number;
+  readonly options?: EngineOptions;
+}
+
+export interface RoundResult {
+  readonly status: WorkflowStatus;
+  readonly actions: EngineAction[];
+  readonly events: ExecutionEvent[];
+  /** Come back after this long (time-based wake-up: back-off, sleep, deadline, polling). */
+  readonly requeueAfterMs?: number;
+  /** Whether `status` differs from the input's. */
+  readonly changed: boolean;
+}
+
+export type { JsonObject, JsonValue };
