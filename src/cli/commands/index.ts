@@ -2,9 +2,11 @@
 import type { Command } from 'commander';
 import { register as registerSandbox } from './sandbox.js';
 import { register as registerEventSink } from './event-sink.js';
+import { register as registerApiserver } from './apiserver.js';
 
 export function registerCommands(_program: Command): void {
   // Subcommands register here as they are built (one module per command).
   registerSandbox(_program);
   registerEventSink(_program);
+  registerApiserver(_program);
 }

@@ -1,0 +1,180 @@
+/**
+ * Fault injection and the write audit: the same operations in-process ({@link FaultInjector}) and
+ * over HTTP under `/_flotilla/` (see http/handlers-flotilla.ts).
+ */
+
+export type AuditVerb = 'create' | 'update' | 'patch' | 'delete' | 'status-update' | 'status-patch';
+
+export interface AuditEntry {
+  /** ISO time of the write. */
+  time: string;
+  verb: AuditVerb;
+  /** Plural resource name. */
+  resource: string;
+  group: string;
+  namespace: string;
+  name: string;
+  /** HTTP status code of the answer. */
+  code: number;
+  /** resourceVersion after the write ('' when it failed). */
+  resourceVersion: string;
+}
+
+export interface AuditFilter {
+  /** `<plural>` or `<plural>.<group>`. */
+  resource?: string;
+  verb?: string;
+  namespace?: string;
+  name?: string;
+}
+
+export interface ConflictFault {
+  /** `<plural>` or `<plural>.<group>`. */
+  resource: string;
+  /** How many matching update/patch writes fail. */
+  count: number;
+  namespace?: string;
+  name?: string;
+}
+
+export interface LatencyFault {
+  /** Delay in milliseconds; 0 clears. */
+  ms: number;
+  /** Delay only the delivery of watch events. @defaultValue false */
+  watchOnly?: boolean;
+}
+
+export interface PartitionFault {
+  /** For how long requests hang and watches deliver nothing. */
+  ms: number;
+}
+
+/** Counts of writes: resource (`plural[.group]`) → verb → count. */
+export type AuditStats = Record<string, Record<string, number>>;
+
+function resourceMatches(filter: string, resource: string, group: string): boolean {
+  return filter === resource || filter === (group === '' ? resource : `${resource}.${group}`);
+}
+
+const maxAudit = 2_000_000;
+
+export class FaultInjector {
+  private readonly conflictRules: ConflictFault[] = [];
+  private latencyMs = 0;
+  private latencyWatchOnly = false;
+  private partitionUntil = 0;
+  private partitionTimer: NodeJS.Timeout | undefined;
+  private readonly partitionWaiters: (() => void)[] = [];
+  private readonly auditLog: AuditEntry[] = [];
+  private readonly stats = new Map<string, Map<string, number>>();
+  /** Set by the server: ends every open watch with a 410 ERROR event. */
+  expireWatchesHook: () => number = () => 0;
+  /** Set by the server: drops retained history. */
+  compactHook: () => void = () => undefined;
+
+  /** Every open watch gets an ERROR 410 Expired event and its stream ends; returns how many. */
+  expireWatches(): number {
+    return this.expireWatchesHook();
+  }
+
+  /** Drops retained history: any watch/list from an older resourceVersion gets 410. */
+  compact(): void {
+    this.compactHook();
+  }
+
+  conflicts(fault: ConflictFault): void {
+    if (fault.count > 0) this.conflictRules.push({ ...fault });
+  }
+
+  latency(fault: LatencyFault): void {
+    this.latencyMs = Math.max(0, fault.ms);
+    this.latencyWatchOnly = fault.ms > 0 && fault.watchOnly === true;
+  }
+
+  partition(fault: PartitionFault): void {
+    this.partitionUntil = Date.now() + Math.max(0, fault.ms);
+    if (this.partitionTimer) clearTimeout(this.partitionTimer);
+    this.partitionTimer = setTimeout(() => this.endPartition(), Math.max(0, fault.ms));
+  }
+
+  clear(): void {
+    this.conflictRules.length = 0;
+    this.latencyMs = 0;
+    this.latencyWatchOnly = false;
+    this.endPartition();
+  }
+
+  audit(filter: AuditFilter = {}): AuditEntry[] {
+    return this.auditLog.filter(
+      (e) =>
+        (filter.resource === undefined || resourceMatches(filter.resource, e.resource, e.group)) &&
+        (filter.verb === undefined || e.verb === filter.verb) &&
+        (filter.namespace === undefined || e.namespace === filter.namespace) &&
+        (filter.name === undefined || e.name === filter.name),
+    );
+  }
+
+  auditStats(): AuditStats {
+    const out: AuditStats = {};
+    for (const [resource, verbs] of this.stats) out[resource] = Object.fromEntries(verbs);
+    return out;
+  }
+
+  // ---- used by the server ----
+
+  /** Whether this update/patch must fail with 409 (consumes one). */
+  takeConflict(resource: string, group: string, namespace: string, name: string): boolean {
+    const i = this.conflictRules.findIndex(
+      (r) => resourceMatches(r.resource, resource, group) && (r.namespace === undefined || r.namespace === namespace) && (r.name === undefined || r.name === name),
+    );
+    if (i < 0) return false;
+    const rule = this.conflictRules[i];
+    if (!rule) return false;
+    rule.count -= 1;
+    if (rule.count <= 0) this.conflictRules.splice(i, 1);
+    return true;
+  }
+
+  record(entry: AuditEntry): void {
+    if (this.auditLog.length < maxAudit) this.auditLog.push(entry);
+    const key = entry.group === '' ? entry.resource : `${entry.resource}.${entry.group}`;
+    let verbs = this.stats.get(key);
+    if (!verbs) {
+      verbs = new Map();
+      this.stats.set(key, verbs);
+    }
+    verbs.set(entry.verb, (verbs.get(entry.verb) ?? 0) + 1);
+  }
+
+  /** Delay before answering any request. */
+  get responseDelayMs(): number {
+    return this.latencyWatchOnly ? 0 : this.latencyMs;
+  }
+
+  /** Delay before delivering a watch event. */
+  get watchDelayMs(): number {
+    return this.latencyWatchOnly ? this.latencyMs : 0;
+  }
+
+  get partitioned(): boolean {
+    return Date.now() < this.partitionUntil;
+  }
+
+  /** Resolves when no partition is in force. */
+  whenOpen(): Promise<void> {
+    if (!this.partitioned) return Promise.resolve();
+    return new Promise((resolve) => this.partitionWaiters.push(resolve));
+  }
+
+  private endPartition(): void {
+    if (this.partitionTimer) clearTimeout(this.partitionTimer);
+    this.partitionTimer = undefined;
+    this.partitionUntil = 0;
+    for (const w of this.partitionWaiters.splice(0)) w();
+  }
+
+  /** Releases timers (server stop). */
+  dispose(): void {
+    this.endPartition();
+  }
+}

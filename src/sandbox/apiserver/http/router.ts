@@ -1,0 +1,131 @@
+/**
+ * The HTTPS request entry point: fault gates (partition, latency), bearer-token authentication,
+ * then health, discovery, OpenAPI, `/_flotilla/` and resource routing.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError, notFound, unauthorized } from '../errors.js';
+import type { FaultInjector } from '../faults.js';
+import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, serverVersion } from '../discovery.js';
+import type { OpenApi } from '../openapi.js';
+import type { ResourceRegistry } from '../registry.js';
+import type { ResourceHandlers, ResourceRequest } from './handlers-resources.js';
+import { handleFlotilla } from './handlers-flotilla.js';
+import { sendError, sendJson } from './respond.js';
+
+export interface RouterDeps {
+  token: string;
+  registry: ResourceRegistry;
+  faults: FaultInjector;
+  openapi: OpenApi;
+  resources: ResourceHandlers;
+  /** host:port for /api's serverAddressByClientCIDRs. */
+  serverAddress: () => string;
+}
+
+const unauthenticated = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+function authorized(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? '';
+  const m = header.match(/^Bearer\s+(.+)$/i);
+  if (!m || m[1] === undefined) return false;
+  const given = Buffer.from(m[1].trim());
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+export class Router {
+  constructor(private readonly d: RouterDeps) {}
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'https://localhost');
+      const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+      if (!path.startsWith('/_flotilla/')) {
+        if (this.d.faults.partitioned) await this.d.faults.whenOpen();
+        const delay = this.d.faults.responseDelayMs;
+        if (delay > 0) await sleep(delay);
+      }
+      if (unauthenticated.has(path) && req.method === 'GET') {
+        if (path === '/version') sendJson(res, 200, serverVersion);
+        else {
+          res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+          res.end('ok');
+        }
+        return;
+      }
+      if (!authorized(req, this.d.token)) throw unauthorized();
+      if (path.startsWith('/_flotilla/')) return await handleFlotilla(req, res, path, url.searchParams, this.d.faults);
+      if (path.startsWith('/openapi/')) return this.openapi(res, path);
+      return await this.route(req, res, path, url.searchParams);
+    } catch (error) {
+      sendError(res, error);
+    }
+  }
+
+  private openapi(res: ServerResponse, path: string): void {
+    if (path === '/openapi/v3') {
+      sendJson(res, 200, this.d.openapi.root());
+      return;
+    }
+    if (path.startsWith('/openapi/v3/')) {
+      const doc = this.d.openapi.document(path.slice('/openapi/v3/'.length));
+      if (doc === undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, immutable', 'Content-Length': Buffer.byteLength(doc) });
+      res.end(doc);
+      return;
+    }
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+    const seg = path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+    const get = req.method === 'GET';
+    if (seg[0] === 'api') {
+      if (seg.length === 1 && get) return sendJson(res, 200, apiVersions(this.d.serverAddress()));
+      if (seg[1] !== 'v1') throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      return this.resource(req, res, '', 'v1', seg.slice(2), query);
+    }
+    if (seg[0] === 'apis') {
+      if (seg.length === 1 && get) return sendJson(res, 200, apiGroupList(this.d.registry));
+      const group = seg[1] ?? '';
+      if (seg.length === 2 && get) {
+        const doc = apiGroupDoc(this.d.registry, group);
+        if (!doc) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+        return sendJson(res, 200, doc);
+      }
+      return this.resource(req, res, group, seg[2] ?? '', seg.slice(3), query);
+    }
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  }
+
+  private async resource(req: IncomingMessage, res: ServerResponse, group: string, version: string, rest: string[], query: URLSearchParams): Promise<void> {
+    if (rest.length === 0) {
+      const doc = req.method === 'GET' ? apiResourceList(this.d.registry, group, version) : undefined;
+      if (!doc) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+      return sendJson(res, 200, doc);
+    }
+    let namespace: string | undefined;
+    let parts = rest;
+    const nsSub = rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize');
+    if (rest[0] === 'namespaces' && rest.length >= 3 && !nsSub) {
+      namespace = rest[1];
+      parts = rest.slice(2);
+    }
+    const [plural = '', name, sub, ...extra] = parts;
+    const rt = this.d.registry.lookup(group, version, plural);
+    if (!rt || extra.length > 0 || (namespace !== undefined && !rt.namespaced)) {
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    if (sub !== undefined && sub !== 'status' && !(sub === 'finalize' && plural === 'namespaces')) {
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    if (rt.namespaced && namespace === undefined && name !== undefined) throw notFound({ resource: rt.plural, group: rt.group, name });
+    if (rt.namespaced && namespace === undefined && req.method !== 'GET') {
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    const r: ResourceRequest = { rt, version, namespace, name, subresource: sub === undefined ? undefined : 'status', query };
+    return this.d.resources.handle(req, res, r);
+  }
+}

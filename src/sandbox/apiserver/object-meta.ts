@@ -1,0 +1,147 @@
+/**
+ * Metadata rules shared by every resource: names (given or generated), uid, timestamps,
+ * generation, label checks, and the per-resource checks the real server applies on write
+ * (Lease MicroTime, Pod containers).
+ */
+import { randomUUID, randomInt } from 'node:crypto';
+import type { FieldError, KubeObject, ResourceType } from './types.js';
+import { isObject } from './types.js';
+
+const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const qualifiedNamePart = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const microTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$/;
+const generateAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** RFC 3339 with seconds precision, as Kubernetes serialises metav1.Time. */
+export function nowTime(date = new Date()): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function generateName(prefix: string): string {
+  let suffix = '';
+  for (let i = 0; i < 5; i++) suffix += generateAlphabet[randomInt(generateAlphabet.length)];
+  return `${prefix}${suffix}`;
+}
+
+export function newUid(): string {
+  return randomUUID();
+}
+
+export function validateName(rt: ResourceType, name: string): FieldError[] {
+  if (rt.plural === 'namespaces') {
+    if (name.length > 63 || !label.test(name)) {
+      return [{ field: 'metadata.name', message: `Invalid value: "${name}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`, type: 'FieldValueInvalid' }];
+    }
+    return [];
+  }
+  if (name.length > 253 || !subdomain.test(name)) {
+    return [{ field: 'metadata.name', message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`, type: 'FieldValueInvalid' }];
+  }
+  return [];
+}
+
+function validQualifiedName(key: string): boolean {
+  const parts = key.split('/');
+  if (parts.length > 2) return false;
+  const name = parts[parts.length - 1] ?? '';
+  if (name.length === 0 || name.length > 63 || !qualifiedNamePart.test(name)) return false;
+  if (parts.length === 2) {
+    const prefix = parts[0] ?? '';
+    if (prefix.length === 0 || prefix.length > 253 || !subdomain.test(prefix)) return false;
+  }
+  return true;
+}
+
+export function validateMetadata(obj: KubeObject): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
+    if (!validQualifiedName(k)) errors.push({ field: 'metadata.labels', message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`, type: 'FieldValueInvalid' });
+    if (typeof v !== 'string' || v.length > 63 || !labelValue.test(v)) {
+      errors.push({ field: 'metadata.labels', message: `Invalid value: "${String(v)}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`, type: 'FieldValueInvalid' });
+    }
+  }
+  for (const [k, v] of Object.entries(obj.metadata.annotations ?? {})) {
+    if (!validQualifiedName(k)) errors.push({ field: 'metadata.annotations', message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`, type: 'FieldValueInvalid' });
+    if (typeof v !== 'string') errors.push({ field: `metadata.annotations`, message: `Invalid value: ${JSON.stringify(v)}: must be a string`, type: 'FieldValueInvalid' });
+  }
+  (obj.metadata.ownerReferences ?? []).forEach((o, i) => {
+    if (!o || typeof o.uid !== 'string' || o.uid === '') errors.push({ field: `metadata.ownerReferences[${i}].uid`, message: 'Invalid value: "": uid must not be empty', type: 'FieldValueInvalid' });
+    if (!o || typeof o.name !== 'string' || o.name === '') errors.push({ field: `metadata.ownerReferences[${i}].name`, message: 'Invalid value: "": name must not be empty', type: 'FieldValueInvalid' });
+  });
+  if ((obj.metadata.ownerReferences ?? []).filter((o) => o?.controller === true).length > 1) {
+    errors.push({ field: 'metadata.ownerReferences', message: 'Invalid value: only one reference can have Controller set to true', type: 'FieldValueInvalid' });
+  }
+  return errors;
+}
+
+function checkMicroTime(value: unknown, field: string, errors: FieldError[]): void {
+  if (value === undefined || value === null) return;
+  if (typeof value !== 'string' || !microTime.test(value) || Number.isNaN(Date.parse(value))) {
+    errors.push({ field, message: `Invalid value: ${JSON.stringify(value)}: must be a MicroTime in RFC 3339 format with 6 fractional digits (2006-01-02T15:04:05.000000Z07:00)`, type: 'FieldValueInvalid' });
+  }
+}
+
+/** Checks specific to built-in kinds. */
+export function validateBuiltin(rt: ResourceType, obj: KubeObject): FieldError[] {
+  const errors: FieldError[] = [];
+  const spec = isObject(obj['spec']) ? obj['spec'] : undefined;
+  switch (`${rt.group}/${rt.plural}`) {
+    case 'coordination.k8s.io/leases':
+      if (spec) {
+        checkMicroTime(spec['renewTime'], 'spec.renewTime', errors);
+        checkMicroTime(spec['acquireTime'], 'spec.acquireTime', errors);
+        for (const f of ['leaseDurationSeconds', 'leaseTransitions']) {
+          const v = spec[f];
+          if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) {
+            errors.push({ field: `spec.${f}`, message: `Invalid value: ${JSON.stringify(v)}: must be greater than or equal to 0`, type: 'FieldValueInvalid' });
+          }
+        }
+      }
+      break;
+    case '/pods': {
+      const containers = spec && Array.isArray(spec['containers']) ? spec['containers'] : [];
+      if (containers.length === 0) errors.push({ field: 'spec.containers', message: 'Required value', type: 'FieldValueRequired' });
+      containers.forEach((c, i) => {
+        if (!isObject(c) || typeof c['name'] !== 'string' || c['name'] === '') errors.push({ field: `spec.containers[${i}].name`, message: 'Required value', type: 'FieldValueRequired' });
+        if (!isObject(c) || typeof c['image'] !== 'string' || c['image'] === '') errors.push({ field: `spec.containers[${i}].image`, message: 'Required value', type: 'FieldValueRequired' });
+      });
+      break;
+    }
+    case '/events':
+      checkMicroTime(obj['eventTime'], 'eventTime', errors);
+      if (!isObject(obj['involvedObject'])) errors.push({ field: 'involvedObject', message: 'Required value', type: 'FieldValueRequired' });
+      break;
+    default:
+      break;
+  }
+  return errors;
+}
+
+/** Everything of an object outside metadata (and outside status when it has its own subresource). */
+export function specPart(rt: ResourceType, obj: KubeObject): string {
+  const { metadata: _m, status, ...rest } = obj;
+  return stableStringify(rt.statusSubresource ? rest : { ...rest, status });
+}
+
+/** Deep equality of two objects ignoring metadata.resourceVersion and managedFields. */
+export function sameContent(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject): string => {
+    const { resourceVersion: _rv, managedFields: _mf, ...meta } = o.metadata;
+    return stableStringify({ ...o, metadata: meta });
+  };
+  return strip(a) === strip(b);
+}
+
+export function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (isObject(value)) {
+    return `{${Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify(value[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
