@@ -87,7 +87,8 @@ export function checkInputsAndOutputs(ctx: CheckContext): void {
 
 /**
  * The input names `fromInput` may use per scope: the workflow's `spec.inputs`; in a
- * sub-workflow, its declared inputs plus the names every node running it passes.
+ * sub-workflow, its declared inputs plus the names every node running it passes (no entry, so no
+ * check, for a sub-workflow nothing runs).
  */
 export function inputNamesByScope(model: Model): Map<Scope, ReadonlySet<string>> {
   const result = new Map<Scope, ReadonlySet<string>>();
@@ -97,7 +98,7 @@ export function inputNamesByScope(model: Model): Map<Scope, ReadonlySet<string>>
     for (const node of scope.all) {
       if (node.kind !== 'workflow' || !isRecord(node.raw['workflow'])) continue;
       const ref = str(node.raw['workflow']['ref']);
-      if (ref === undefined) continue;
+      if (ref === undefined || scope.subWorkflow === ref) continue; // a self-call is a RecursiveSubWorkflow issue
       const list = callers.get(ref) ?? [];
       list.push(new Set(Object.keys(isRecord(node.raw['inputs']) ? node.raw['inputs'] : {})));
       callers.set(ref, list);
@@ -107,7 +108,8 @@ export function inputNamesByScope(model: Model): Map<Scope, ReadonlySet<string>>
     const names = new Set(Object.keys(isRecord(sub.raw['inputs']) ? sub.raw['inputs'] : {}));
     const passed = callers.get(sub.name) ?? [];
     const [first, ...rest] = passed;
-    if (first !== undefined) for (const n of first) if (rest.every((s) => s.has(n))) names.add(n);
+    if (first === undefined) continue; // never run: what it will be given is unknowable
+    for (const n of first) if (rest.every((s) => s.has(n))) names.add(n);
     result.set(sub.scope, names);
   }
   return result;
