@@ -1,0 +1,132 @@
+/**
+ * Kubernetes client wiring for the controller: a `KubeConfig` from a file, YAML text or the pod's
+ * service account, and typed wrappers for the Workflow calls a replica makes. client-node's errors
+ * become `KubeError`s with a code read from the HTTP status and the Status `reason`, never from
+ * message text.
+ */
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { Workflow } from '../api/workflow.js';
+import { KubeError, toKubeError } from './errors.js';
+
+export const WORKFLOW_GROUP = 'flotilla.io';
+export const WORKFLOW_VERSION = 'v1alpha1';
+export const WORKFLOW_PLURAL = 'workflows';
+
+export type KubeConfigSource = { file: string } | { yaml: string } | { inCluster: true };
+
+/** Builds a `KubeConfig`; a bad source is a `KubeError('Invalid')`. */
+export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if ('file' in source) kc.loadFromFile(source.file);
+    else if ('yaml' in source) kc.loadFromString(source.yaml);
+    else kc.loadFromCluster();
+  } catch (cause) {
+    throw new KubeError('Invalid', 'cannot load the kubeconfig', { cause });
+  }
+  if (!kc.getCurrentCluster()) throw new KubeError('Invalid', 'the kubeconfig has no current cluster');
+  return kc;
+}
+
+export interface WorkflowList {
+  items: Workflow[];
+  /** The list's resourceVersion (start a watch from it). */
+  resourceVersion: string;
+}
+
+export interface ListOptions {
+  /** Omit for all namespaces. */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+/** The Workflow custom-object calls a replica makes, with typed errors. */
+export class WorkflowClient {
+  readonly api: CustomObjectsApi;
+  readonly core: CoreV1Api;
+
+  constructor(readonly kubeConfig: KubeConfig) {
+    this.api = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  private base() {
+    return { group: WORKFLOW_GROUP, version: WORKFLOW_VERSION, plural: WORKFLOW_PLURAL };
+  }
+
+  async get(namespace: string, name: string): Promise<Workflow> {
+    try {
+      return (await this.api.getNamespacedCustomObject({ ...this.base(), namespace, name })) as Workflow;
+    } catch (error) {
+      throw toKubeError(error, `get workflow ${namespace}/${name}`);
+    }
+  }
+
+  async list(options: ListOptions = {}): Promise<WorkflowList> {
+    try {
+      const query = { ...this.base(), labelSelector: options.labelSelector, fieldSelector: options.fieldSelector };
+      const body: unknown = options.namespace
+        ? await this.api.listNamespacedCustomObject({ ...query, namespace: options.namespace })
+        : await this.api.listClusterCustomObject(query);
+      return asList(body);
+    } catch (error) {
+      throw toKubeError(error, 'list workflows');
+    }
+  }
+
+  /**
+   * PUT `/status` with the workflow's `metadata.resourceVersion` as precondition: 409 →
+   * `KubeError('Conflict')`, never an overwrite. Returns the stored object (new resourceVersion).
+   */
+  async replaceStatus(workflow: Workflow): Promise<Workflow> {
+    const { namespace, name, resourceVersion } = workflow.metadata;
+    if (!resourceVersion) throw new KubeError('Invalid', `status write of ${namespace}/${name} without a resourceVersion precondition`);
+    try {
+      return (await this.api.replaceNamespacedCustomObjectStatus({ ...this.base(), namespace, name, body: workflow })) as Workflow;
+    } catch (error) {
+      throw toKubeError(error, `replace status of workflow ${namespace}/${name}`);
+    }
+  }
+
+  /** A JSON merge patch (explicit content type: client-node defaults to json-patch). */
+  async mergePatch(namespace: string, name: string, patch: Record<string, unknown>): Promise<Workflow> {
+    try {
+      return (await this.api.patchNamespacedCustomObject(
+        { ...this.base(), namespace, name, body: patch },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      )) as Workflow;
+    } catch (error) {
+      throw toKubeError(error, `merge-patch workflow ${namespace}/${name}`);
+    }
+  }
+
+  /** Creates a (child) Workflow; an existing name is `KubeError('AlreadyExists')`. */
+  async create(workflow: Workflow): Promise<Workflow> {
+    const { namespace, name } = workflow.metadata;
+    try {
+      return (await this.api.createNamespacedCustomObject({ ...this.base(), namespace, body: workflow })) as Workflow;
+    } catch (error) {
+      throw toKubeError(error, `create workflow ${namespace}/${name}`);
+    }
+  }
+
+  /** Deletes a Workflow; a missing one is `KubeError('NotFound')`. */
+  async delete(namespace: string, name: string): Promise<void> {
+    try {
+      await this.api.deleteNamespacedCustomObject({ ...this.base(), namespace, name });
+    } catch (error) {
+      throw toKubeError(error, `delete workflow ${namespace}/${name}`);
+    }
+  }
+}
+
+function asList(body: unknown): WorkflowList {
+  if (typeof body !== 'object' || body === null) throw new KubeError('Unknown', 'list answered with no object');
+  const record = body as { items?: unknown; metadata?: { resourceVersion?: unknown } };
+  const items = Array.isArray(record.items) ? (record.items as Workflow[]) : [];
+  const rv = record.metadata?.resourceVersion;
+  return { items, resourceVersion: typeof rv === 'string' ? rv : '' };
+}
+
+export { KubeError, toKubeError, type KubeErrorCode } from './errors.js';

@@ -1,0 +1,94 @@
+/**
+ * The embedded API server with a Workflow CRD installed, and a few object helpers, for the
+ * controller's integration tests. The CRD here is a minimal one (spec and status preserve unknown
+ * fields, with the status subresource) so these tests do not depend on the full schema.
+ */
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { startApiServer } from '../../../src/sandbox/apiserver/index.js';
+import { loadKubeConfig, WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../../../src/controller/kube.js';
+import type { Workflow } from '../../../src/api/workflow.js';
+import { waitFor } from '../../support/wait.js';
+
+export type ApiServer = Awaited<ReturnType<typeof startApiServer>>;
+
+export interface TestEnv {
+  server: ApiServer;
+  kubeConfig: KubeConfig;
+  custom: CustomObjectsApi;
+  core: CoreV1Api;
+  stop(): Promise<void>;
+}
+
+export async function startEnv(): Promise<TestEnv> {
+  const server = await startApiServer({ port: 0, kubelet: false });
+  const kubeConfig = loadKubeConfig({ yaml: server.kubeconfig });
+  const ext = kubeConfig.makeApiClient(ApiextensionsV1Api);
+  const loose = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+  await ext.createCustomResourceDefinition({
+    body: {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `${WORKFLOW_PLURAL}.${WORKFLOW_GROUP}` },
+      spec: {
+        group: WORKFLOW_GROUP,
+        scope: 'Namespaced',
+        names: { plural: WORKFLOW_PLURAL, singular: 'workflow', kind: 'Workflow', shortNames: ['wf'] },
+        versions: [
+          {
+            name: WORKFLOW_VERSION,
+            served: true,
+            storage: true,
+            subresources: { status: {} },
+            schema: { openAPIV3Schema: { type: 'object', properties: { spec: loose, status: loose } } },
+          },
+        ],
+      },
+    },
+  });
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  await waitFor(
+    async () => {
+      await custom.listClusterCustomObject({ group: WORKFLOW_GROUP, version: WORKFLOW_VERSION, plural: WORKFLOW_PLURAL });
+      return true;
+    },
+    { what: 'workflows served' },
+  );
+  return { server, kubeConfig, custom, core, stop: () => server.stop() };
+}
+
+export function workflowObject(namespace: string, name: string, labels: Record<string, string> = {}): Workflow {
+  return {
+    apiVersion: 'flotilla.io/v1alpha1',
+    kind: 'Workflow',
+    metadata: { namespace, name, labels } as Workflow['metadata'],
+    spec: { tasks: { t: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 't' }] } as unknown as Workflow['spec'],
+  };
+}
+
+export async function createWorkflow(env: TestEnv, namespace: string, name: string, labels: Record<string, string> = {}): Promise<Workflow> {
+  return (await env.custom.createNamespacedCustomObject({
+    group: WORKFLOW_GROUP,
+    version: WORKFLOW_VERSION,
+    plural: WORKFLOW_PLURAL,
+    namespace,
+    body: workflowObject(namespace, name, labels),
+  })) as Workflow;
+}
+
+export async function createPod(env: TestEnv, namespace: string, name: string, labels: Record<string, string>, owner?: Workflow): Promise<V1Pod> {
+  return env.core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: {
+        name,
+        namespace,
+        labels,
+        ownerReferences: owner
+          ? [{ apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', name: owner.metadata.name, uid: owner.metadata.uid }]
+          : undefined,
+      },
+      spec: { containers: [{ name: 'main', image: 'busybox' }] },
+    },
+  });
+}
