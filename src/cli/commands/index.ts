@@ -2,11 +2,13 @@
 import type { Command } from 'commander';
 import { register as registerSandbox } from './sandbox.js';
 import { register as registerEventSink } from './event-sink.js';
+import { register as registerExampleAgent } from './example-agent.js';
 import { register as registerApiserver } from './apiserver.js';
 
 export function registerCommands(_program: Command): void {
   // Subcommands register here as they are built (one module per command).
   registerSandbox(_program);
   registerEventSink(_program);
+  registerExampleAgent(_program);
   registerApiserver(_program);
 }
