@@ -23,7 +23,7 @@ export async function startEnv(): Promise<TestEnv> {
   const server = await startApiServer({ port: 0, kubelet: false });
   const kubeConfig = loadKubeConfig({ yaml: server.kubeconfig });
   const ext = kubeConfig.makeApiClient(ApiextensionsV1Api);
-  const loose = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+  const loose = { type: 'object', x_kubernetes_preserve_unknown_fields: true };
   await ext.createCustomResourceDefinition({
     body: {
       apiVersion: 'apiextensions.k8s.io/v1',

@@ -1,0 +1,141 @@
+/**
+ * Status reads and writes of one shard without stale reads or lost writes.
+ *
+ * The informer cache lags behind our own writes. After `writeStatus` stores version V, `read` does
+ * not trust the cache until the informer has delivered V (watch events arrive in order, so anything
+ * after V is newer). resourceVersions are compared for equality only. Until then `read` waits up to
+ * `waitMs` for the informer and otherwise reads through with a GET (counted as a stale-cache skip).
+ * A GET that shows a version the cache does not have yet becomes the version to wait for.
+ *
+ * `writeStatus` is a PUT on `/status` with the resourceVersion precondition of the object it was
+ * given: a 409 is a `StatusConflictError` (re-read and redo the round), never an overwrite.
+ */
+import type { Workflow } from '../api/workflow.js';
+import type { WorkflowStatus } from '../api/status.js';
+import { KubeError, StatusConflictError } from './errors.js';
+import type { WorkflowClient } from './kube.js';
+import type { ResourceInformer } from './informer/resource-informer.js';
+
+export interface StatusStoreOptions {
+  client: Pick<WorkflowClient, 'get' | 'replaceStatus'>;
+  /** The shard's Workflow informer (its cache and change stream). */
+  informer: Pick<ResourceInformer<Workflow>, 'get' | 'onChange'>;
+  /** How long `read` waits for the informer to catch up before a GET. @defaultValue 250 */
+  waitMs?: number;
+  /** Counted on every stale cache read. */
+  onStaleSkip?: () => void;
+  /** Counted on every 409. */
+  onConflict?: () => void;
+}
+
+export class StatusStore {
+  /** Reads where the cache was older than our last write. */
+  staleSkips = 0;
+  conflicts = 0;
+  /** Per key: the resourceVersion the informer has yet to deliver before its cache is trusted. */
+  private readonly awaited = new Map<string, string>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly options: StatusStoreOptions) {
+    this.unsubscribe = options.informer.onChange((type, workflow) => {
+      const key = keyOf(workflow);
+      if (type === 'delete' || this.awaited.get(key) === workflow.metadata.resourceVersion) {
+        this.awaited.delete(key);
+        for (const wake of this.waiters.get(key) ?? []) wake();
+      }
+    });
+  }
+
+  /** The resourceVersion this replica last wrote for `key`, while the cache has not shown it yet. */
+  awaitedVersion(key: string): string | undefined {
+    return this.awaited.get(key);
+  }
+
+  /**
+   * The workflow, never older than our last write of it: from the cache when it has caught up,
+   * else after a short wait, else by GET. `undefined` when it does not exist.
+   */
+  async read(key: string): Promise<Workflow | undefined> {
+    if (!this.awaited.has(key)) return this.options.informer.get(key);
+    if (await this.waitForCache(key)) return this.options.informer.get(key);
+    this.staleSkips += 1;
+    this.options.onStaleSkip?.();
+    const [namespace, name] = splitKey(key);
+    let fresh: Workflow;
+    try {
+      fresh = await this.options.client.get(namespace, name);
+    } catch (error) {
+      if (error instanceof KubeError && error.code === 'NotFound') {
+        this.awaited.delete(key);
+        return undefined;
+      }
+      throw error;
+    }
+    const cached = this.options.informer.get(key);
+    const rv = fresh.metadata.resourceVersion;
+    if (!rv || cached?.metadata.resourceVersion === rv) this.awaited.delete(key);
+    else this.awaited.set(key, rv);
+    return fresh;
+  }
+
+  /**
+   * Replaces the status of `workflow` (guarded by `workflow.metadata.resourceVersion`) and returns
+   * the stored object. 409 → `StatusConflictError`; other failures → `KubeError`.
+   */
+  async writeStatus(workflow: Workflow, status: WorkflowStatus): Promise<Workflow> {
+    const key = keyOf(workflow);
+    const precondition = workflow.metadata.resourceVersion ?? '';
+    let stored: Workflow;
+    try {
+      stored = await this.options.client.replaceStatus({ ...workflow, status });
+    } catch (error) {
+      if (error instanceof KubeError && error.code === 'Conflict') {
+        this.conflicts += 1;
+        this.options.onConflict?.();
+        throw new StatusConflictError(key, precondition, { cause: error });
+      }
+      throw error;
+    }
+    const rv = stored.metadata.resourceVersion;
+    if (rv && this.options.informer.get(key)?.metadata.resourceVersion !== rv) this.awaited.set(key, rv);
+    return stored;
+  }
+
+  /** Drops what is remembered for `key` (e.g. the workflow moved to another shard). */
+  forget(key: string): void {
+    this.awaited.delete(key);
+  }
+
+  close(): void {
+    this.unsubscribe();
+    for (const set of this.waiters.values()) for (const wake of set) wake();
+    this.waiters.clear();
+  }
+
+  private waitForCache(key: string): Promise<boolean> {
+    const waitMs = this.options.waitMs ?? 250;
+    if (waitMs <= 0) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      let set = this.waiters.get(key);
+      if (!set) this.waiters.set(key, (set = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0) this.waiters.delete(key);
+        resolve(!this.awaited.has(key));
+      };
+      const timer = setTimeout(done, waitMs);
+      set.add(done);
+    });
+  }
+}
+
+function keyOf(workflow: Pick<Workflow, 'metadata'>): string {
+  return `${workflow.metadata.namespace}/${workflow.metadata.name}`;
+}
+
+function splitKey(key: string): [string, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
