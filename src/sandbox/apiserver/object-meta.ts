@@ -4,6 +4,7 @@
  * (Lease MicroTime, Pod containers).
  */
 import { randomUUID, randomInt } from 'node:crypto';
+import { ApiError } from './errors.js';
 import type { FieldError, KubeObject, ResourceType } from './types.js';
 import { isObject } from './types.js';
 
@@ -76,10 +77,16 @@ export function validateMetadata(obj: KubeObject): FieldError[] {
   return errors;
 }
 
-function checkMicroTime(value: unknown, field: string, errors: FieldError[]): void {
+/**
+ * MicroTime must have exactly six fractional digits. The real server fails to decode anything else
+ * (Go's time.Parse with RFC3339Micro), which is a 400 BadRequest, not a 422.
+ */
+export function checkMicroTime(kind: string, value: unknown): void {
   if (value === undefined || value === null) return;
   if (typeof value !== 'string' || !microTime.test(value) || Number.isNaN(Date.parse(value))) {
-    errors.push({ field, message: `Invalid value: ${JSON.stringify(value)}: must be a MicroTime in RFC 3339 format with 6 fractional digits (2006-01-02T15:04:05.000000Z07:00)`, type: 'FieldValueInvalid' });
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    const frac = typeof value === 'string' ? (value.match(/\d{2}:\d{2}:\d{2}(.*)$/)?.[1] ?? value) : text;
+    throw new ApiError(400, 'BadRequest', `${kind} in version "v1" cannot be handled as a ${kind}: parsing time "${text}" as "2006-01-02T15:04:05.000000Z07:00": cannot parse "${frac}" as ".000000"`);
   }
 }
 
@@ -90,8 +97,8 @@ export function validateBuiltin(rt: ResourceType, obj: KubeObject): FieldError[]
   switch (`${rt.group}/${rt.plural}`) {
     case 'coordination.k8s.io/leases':
       if (spec) {
-        checkMicroTime(spec['renewTime'], 'spec.renewTime', errors);
-        checkMicroTime(spec['acquireTime'], 'spec.acquireTime', errors);
+        checkMicroTime('Lease', spec['renewTime']);
+        checkMicroTime('Lease', spec['acquireTime']);
         for (const f of ['leaseDurationSeconds', 'leaseTransitions']) {
           const v = spec[f];
           if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) {
@@ -110,7 +117,7 @@ export function validateBuiltin(rt: ResourceType, obj: KubeObject): FieldError[]
       break;
     }
     case '/events':
-      checkMicroTime(obj['eventTime'], 'eventTime', errors);
+      checkMicroTime('Event', obj['eventTime']);
       if (!isObject(obj['involvedObject'])) errors.push({ field: 'involvedObject', message: 'Required value', type: 'FieldValueRequired' });
       break;
     default:

@@ -173,7 +173,7 @@ export class Resources {
         delete obj['status'];
         break;
       case '/secrets':
-        if (obj['type'] === undefined) obj['type'] = 'Opaque';
+        if (obj['type'] === undefined || obj['type'] === '') obj['type'] = 'Opaque';
         break;
       default:
         break;

@@ -96,7 +96,7 @@ function toFieldError(e: ErrorObject, obj: unknown): FieldError | undefined {
       return { field: path, message: `Unsupported value: ${show(value)}: supported values: ${allowed.map(show).join(', ')}`, type: 'FieldValueNotSupported' };
     }
     case 'type':
-      return { field: path, message: `Invalid value: "${typeName(value)}": ${path} in body must be of type ${String(params['type'])}: ${show(value)}`, type: 'FieldValueTypeInvalid' };
+      return { field: path, message: `Invalid value: "${typeName(value)}": ${path} in body must be of type ${String(params['type'])}: "${typeName(value)}"`, type: 'FieldValueTypeInvalid' };
     case 'pattern':
       return { field: path, message: `Invalid value: ${show(value)}: ${path} in body should match '${String(params['pattern'])}'`, type: 'FieldValueInvalid' };
     case 'format':

@@ -90,7 +90,9 @@ function podStatus(o: KubeObject): string {
     else if (terminated && typeof terminated['reason'] === 'string' && terminated['reason'] !== '') reason = terminated['reason'];
     else if (terminated) reason = `ExitCode:${String(terminated['exitCode'] ?? 0)}`;
   }
-  if (o.metadata.deletionTimestamp !== undefined) reason = status['reason'] === 'NodeLost' ? 'Unknown' : 'Terminating';
+  // A failed pod with a pod-level reason (Evicted, DeadlineExceeded) shows it, as kubectl users see it.
+  if (status['phase'] === 'Failed' && typeof status['reason'] === 'string' && status['reason'] !== '') reason = status['reason'];
+  if (o.metadata.deletionTimestamp !== undefined && status['phase'] !== 'Failed' && status['phase'] !== 'Succeeded') reason = status['reason'] === 'NodeLost' ? 'Unknown' : 'Terminating';
   return reason;
 }
 

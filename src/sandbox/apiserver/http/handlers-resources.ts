@@ -14,7 +14,8 @@ import { toTable, type IncludeObject } from '../table.js';
 import type { JsonObject, KubeObject, ResourceType } from '../types.js';
 import { groupVersion, isObject } from '../types.js';
 import { WatchHub } from '../watch.js';
-import { parseJsonBody, readBody, sendError, sendJson, wantsTable, warningHeaders } from './respond.js';
+import { decodeProtobuf, protobufContentType } from '../protobuf.js';
+import { parseJsonBody, readBody, readBodyBuffer, sendError, sendJson, wantsTable, warningHeaders } from './respond.js';
 import { HttpWatchStream } from './watch-stream.js';
 
 export interface ResourceRequest {
@@ -221,11 +222,14 @@ export class ResourceHandlers {
     let code = 500;
     let rv = '';
     try {
-      const raw = await readBody(req);
+      const buffer = await readBodyBuffer(req);
+      const raw = buffer.toString('utf8');
+      const isProtobuf = (req.headers['content-type'] ?? '').startsWith(protobufContentType);
+      const decode = (): unknown => (isProtobuf ? decodeProtobuf(buffer) : parseJsonBody(raw));
       const opts = writeOptions(r.query);
       const sub = r.subresource;
       if (verb === 'create') {
-        const body = parseJsonBody(raw);
+        const body = decode();
         if (isObject(body) && isObject(body['metadata']) && typeof body['metadata']['name'] === 'string') name = body['metadata']['name'];
         const result = this.d.res.create(rt, r.version, r.namespace, body, opts);
         name = result.object.metadata.name ?? name;
@@ -233,7 +237,7 @@ export class ResourceHandlers {
         code = 201;
         sendJson(res, 201, result.object, warningHeaders(result.warnings));
       } else if (verb === 'update' || verb === 'status-update') {
-        const result = this.d.res.update(rt, r.version, r.namespace, name, parseJsonBody(raw), opts, sub);
+        const result = this.d.res.update(rt, r.version, r.namespace, name, decode(), opts, sub);
         rv = result.object.metadata.resourceVersion ?? '';
         code = result.created ? 201 : 200;
         sendJson(res, code, result.object, warningHeaders(result.warnings));
@@ -244,7 +248,7 @@ export class ResourceHandlers {
         code = result.created ? 201 : 200;
         sendJson(res, code, result.object, warningHeaders(result.warnings));
       } else {
-        const options = this.deleteOptions(r.query, parseJsonBody(raw));
+        const options = this.deleteOptions(r.query, isProtobuf ? undefined : parseJsonBody(raw));
         const result = this.d.gc.delete(rt, r.version, r.namespace, name, options);
         rv = result.object.metadata.resourceVersion ?? '';
         code = 200;
