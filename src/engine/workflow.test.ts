@@ -45,7 +45,7 @@ describe('workflow execution', () => {
 
   test('the onFailure node runs once before Failed', async () => {
     const notify = new ScriptedPlugin('notify', () => ({ phase: 'Succeeded', outputs: {} }));
-    const h = new Harness(makeWorkflow({ ...policySpec('FailImmediately'), tasks: { ...policySpec().tasks, notify: { plugin: 'notify' } }, onFailure: { kind: 'task', task: 'notify' } }), { plugins: [notify] });
+    const h = new Harness(makeWorkflow({ ...policySpec('FailImmediately'), tasks: { ...policySpec(undefined).tasks, notify: { plugin: 'notify' } }, onFailure: { kind: 'task', task: 'notify' } }), { plugins: [notify] });
     await h.run();
     assert.equal(h.status.phase, 'Failed');
     assert.equal(notify.count('start'), 1);
