@@ -172,3 +172,18 @@ describe('computeAssignment: weights', () => {
     assert.notEqual(assignment.get('0'), assignment.get('1'));
   });
 });
+
+describe('computeAssignment: operator moves', () => {
+  test('a shard moved by hand stays; balance gives up another shard instead', () => {
+    const shards = hashShardIds(8);
+    const before = assign({ shards, replicas: [replica('a'), replica('b')] }).assignment;
+    // The operator moves the highest-numbered shard of a to b: b is now one over its share.
+    const fromA = shards.filter((s) => before.get(s) === 'a').sort((x, y) => Number(y) - Number(x))[0];
+    assert.ok(fromA);
+    const current = new Map(before);
+    current.set(fromA, 'b');
+    const { assignment } = assign({ shards, replicas: [replica('a'), replica('b')], current, preferKeep: new Set([fromA]) });
+    assert.equal(assignment.get(fromA), 'b');
+    assert.ok(spread(assignment, ['a', 'b']) <= 1);
+  });
+});

@@ -23,6 +23,11 @@ export const SHARD_LEASE_PREFIX = 'flotilla-shard-';
 export const ASSIGNED_TO_ANNOTATION = 'flotilla.io/assigned-to';
 /** On a shard lease: the replica an operator pinned it to (`shardctl pin`). */
 export const PINNED_TO_ANNOTATION = 'flotilla.io/pinned-to';
+/** On a shard lease: `shardctl move` put it where it is; balance moves other shards first.
+ * `shardctl rebalance` clears these marks. */
+export const MOVED_BY_OPERATOR_ANNOTATION = 'flotilla.io/moved-by-operator';
+/** On the manager lease: `shardctl rebalance` asks the leader for a fresh pass (value: a request id). */
+export const REBALANCE_ANNOTATION = 'flotilla.io/rebalance-requested';
 /** On a member lease: set by `shardctl drain`, removed by `undrain`. */
 export const DRAINING_ANNOTATION = 'flotilla.io/draining';
 /** Label on every lease the fleet owns, so one list call finds them all. */

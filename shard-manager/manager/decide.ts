@@ -4,7 +4,7 @@
  */
 import { computeAssignment, type Move, type ReplicaInfo } from '../assignment/assign.js';
 import { observedExpired, type LeaseFields, type ObservedLease } from '../leases/lease-state.js';
-import { ASSIGNED_TO_ANNOTATION, DRAINING_ANNOTATION, MEMBER_LEASE_PREFIX, PINNED_TO_ANNOTATION } from '../leases/names.js';
+import { ASSIGNED_TO_ANNOTATION, DRAINING_ANNOTATION, MEMBER_LEASE_PREFIX, MOVED_BY_OPERATOR_ANNOTATION, PINNED_TO_ANNOTATION } from '../leases/names.js';
 import { shardOfLease } from '../ownership/decide.js';
 
 export interface ManagerView {
@@ -58,11 +58,13 @@ export function decideManager(view: ManagerView): ManagerDecision {
 
   const current = new Map<string, string>();
   const pins = new Map<string, string>();
+  const movedByOperator = new Set<string>();
   for (const [shard, lease] of leaseByShard) {
     const assigned = lease.annotations?.[ASSIGNED_TO_ANNOTATION];
     const pinned = lease.annotations?.[PINNED_TO_ANNOTATION];
     if (assigned) current.set(shard, assigned);
     if (pinned) pins.set(shard, pinned);
+    if (lease.annotations?.[MOVED_BY_OPERATOR_ANNOTATION]) movedByOperator.add(shard);
   }
 
   const replicas = replicasOf(view.members, view.nowMs);
@@ -74,6 +76,7 @@ export function decideManager(view: ManagerView): ManagerDecision {
     replicas,
     current,
     pins,
+    preferKeep: movedByOperator,
     nowMs: view.nowMs,
     ...(view.joinDelayMs !== undefined ? { joinDelayMs: view.joinDelayMs } : {}),
     ...(view.weights ? { weights: view.weights } : {}),

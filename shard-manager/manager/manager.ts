@@ -10,7 +10,7 @@ import { DEFAULT_LEASE_TIMINGS, observe, type LeaseTimings, type ObservedLease }
 import type { LeaseSource } from '../leases/lease-source.js';
 import { ASSIGNED_TO_ANNOTATION, MANAGER_LEASE_NAME, MEMBER_LEASE_PREFIX, shardLeaseName } from '../leases/names.js';
 import { LeaderElector } from '../election/leader-elector.js';
-import { LOAD_ANNOTATION } from '../membership/membership.js';
+import { LOAD_ANNOTATION, parseLoad, type ShardLoad } from '../membership/membership.js';
 import type { Move } from '../assignment/assign.js';
 import { decideManager, type ManagerDecision } from './decide.js';
 
@@ -24,8 +24,8 @@ export interface ShardManagerOptions {
   readonly timings?: LeaseTimings;
   /** A replica gets shards only this long after it joined. @defaultValue 0 */
   readonly joinDelayMs?: number;
-  /** Balance by the load replicas publish instead of by counts. @defaultValue false */
-  readonly weighByLoad?: boolean;
+  /** Balance by a load figure replicas publish instead of by shard counts. @defaultValue undefined (counts) */
+  readonly weighBy?: keyof ShardLoad;
   /** @defaultValue Date.now */
   readonly clock?: () => number;
   /** Re-evaluates this often without lease events (member expiry is a matter of time). @defaultValue 500 */
@@ -117,7 +117,8 @@ export class ShardManager {
       const replica = lease.name.slice(MEMBER_LEASE_PREFIX.length);
       present.add(replica);
       this.members.set(replica, observe(this.members.get(replica), lease, now));
-      if (this.options.weighByLoad) mergeLoad(weights, lease.annotations?.[LOAD_ANNOTATION]);
+      const weighBy = this.options.weighBy;
+      if (weighBy) for (const [shard, load] of parseLoad(lease.annotations?.[LOAD_ANNOTATION])) weights.set(shard, load[weighBy]);
     }
     for (const replica of [...this.members.keys()]) if (!present.has(replica)) this.members.delete(replica);
 
@@ -127,7 +128,7 @@ export class ShardManager {
       members: this.members,
       nowMs: now,
       ...(this.options.joinDelayMs !== undefined ? { joinDelayMs: this.options.joinDelayMs } : {}),
-      ...(this.options.weighByLoad ? { weights } : {}),
+      ...(this.options.weighBy ? { weights } : {}),
     });
     this.options.onDecision?.(decision);
     for (const shard of decision.createLeases) {
@@ -153,16 +154,5 @@ export class ShardManager {
       }
     }
     if (written.length > 0) this.options.onMoves?.(written);
-  }
-}
-
-function mergeLoad(weights: Map<string, number>, annotation: string | undefined): void {
-  if (!annotation) return;
-  try {
-    const parsed: unknown = JSON.parse(annotation);
-    if (typeof parsed !== 'object' || parsed === null) return;
-    for (const [shard, load] of Object.entries(parsed)) if (typeof load === 'number' && Number.isFinite(load)) weights.set(shard, load);
-  } catch {
-    // A malformed annotation weighs nothing; counts still balance.
   }
 }

@@ -14,8 +14,37 @@ import { KubeError } from '../../src/controller/errors.js';
 import { DEFAULT_LEASE_TIMINGS, selfFenceDeadline, type LeaseFields, type LeaseTimings } from '../leases/lease-state.js';
 import { memberLeaseName } from '../leases/names.js';
 
-/** Annotation on a member lease: JSON `{ "<shard>": <load> }` published by the replica. */
+/** Annotation on a member lease: JSON `{ "<shard>": ShardLoad }` published by the replica. */
 export const LOAD_ANNOTATION = 'flotilla.io/load';
+
+/** What a replica reports about each shard it runs (for `shardctl status` and load weighting). */
+export interface ShardLoad {
+  /** Workflows of the shard in the replica's informer cache. */
+  readonly workflows: number;
+  /** Waiting + delayed jobs of the shard's queue. */
+  readonly queueDepth: number;
+}
+
+export function parseLoad(annotation: string | undefined): Map<string, ShardLoad> {
+  const loads = new Map<string, ShardLoad>();
+  if (!annotation) return loads;
+  try {
+    const parsed: unknown = JSON.parse(annotation);
+    if (typeof parsed !== 'object' || parsed === null) return loads;
+    for (const [shard, value] of Object.entries(parsed)) {
+      if (typeof value !== 'object' || value === null) continue;
+      const { workflows, queueDepth } = value as Record<string, unknown>;
+      loads.set(shard, { workflows: finite(workflows), queueDepth: finite(queueDepth) });
+    }
+  } catch {
+    // A malformed annotation reports nothing.
+  }
+  return loads;
+}
+
+function finite(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
+}
 
 export interface MembershipOptions {
   readonly leases: LeaseClient;
@@ -28,7 +57,7 @@ export interface MembershipOptions {
   readonly onFenced?: () => void;
   readonly onUnfenced?: () => void;
   /** Per-shard load to publish with each renewal. */
-  readonly load?: () => Record<string, number>;
+  readonly load?: () => Record<string, ShardLoad>;
   readonly onRenewFailure?: (error: unknown) => void;
 }
 
@@ -41,6 +70,7 @@ export class Membership {
   private timer: NodeJS.Timeout | undefined;
   private fenceTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly fenceListeners = new Set<() => void>();
 
   constructor(private readonly options: MembershipOptions) {
     this.timings = options.timings ?? DEFAULT_LEASE_TIMINGS;
@@ -59,6 +89,12 @@ export class Membership {
   /** True while this replica may act on the shards it holds. */
   isLive(nowMs: number = this.clock()): boolean {
     return nowMs < this.fenceDeadlineMs;
+  }
+
+  /** Calls `listener` every time this replica becomes fenced; returns an unsubscribe function. */
+  onFenced(listener: () => void): () => void {
+    this.fenceListeners.add(listener);
+    return () => this.fenceListeners.delete(listener);
   }
 
   /** Joins the fleet: the first renewal must succeed before this resolves. */
@@ -148,6 +184,7 @@ export class Membership {
       if (!this.isLive() && !this.fenced) {
         this.fenced = true;
         this.options.onFenced?.();
+        for (const listener of this.fenceListeners) listener();
       }
     }, delay);
     this.fenceTimer.unref?.();

@@ -62,7 +62,13 @@ export class OwnershipLoop {
   }
 
   start(): void {
-    this.unsubscribe = this.options.source.onChange(() => this.kick());
+    const unwatch = this.options.source.onChange(() => this.kick());
+    // Fencing is enforced the moment it happens, not at the next pass.
+    const unfence = this.options.membership.onFenced(() => void this.fence());
+    this.unsubscribe = () => {
+      unwatch();
+      unfence();
+    };
     const resync = () => {
       this.kick();
       if (!this.stopped) {
@@ -73,15 +79,21 @@ export class OwnershipLoop {
     resync();
   }
 
-  /** Stops every shard (gracefully) and releases their leases, for a clean shutdown. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the loop and every shard. With `release` (the default, a clean shutdown) rounds in
+   * flight finish and the leases are given back so the new owners start at once; without it
+   * (fenced, or the API server unreachable) rounds are aborted and leases left to expire.
+   */
+  async stop(options: { release?: boolean } = {}): Promise<void> {
+    const release = options.release ?? true;
     this.stopped = true;
     clearTimeout(this.timer);
     this.unsubscribe?.();
     while (this.busy) await new Promise((r) => setTimeout(r, 10));
     for (const shard of [...this.running.keys()]) {
-      await this.options.runner.stopShard(shard, { abort: false });
+      await this.options.runner.stopShard(shard, { abort: !release }).catch(() => undefined);
       this.running.delete(shard);
+      if (!release) continue;
       const lease = this.options.source.leases().find((l) => l.name === `flotilla-shard-${shard}`);
       if (lease && lease.holderIdentity === this.options.replica) {
         await this.options.leases.update(lease, { holderIdentity: null }).catch(() => undefined);
@@ -125,8 +137,9 @@ export class OwnershipLoop {
     for (const replica of [...this.members.keys()]) {
       if (!all.some((l) => l.name === `${MEMBER_LEASE_PREFIX}${replica}`)) this.members.delete(replica);
     }
-    // A fenced replica takes nothing new: it could not prove it is alive while acting.
+    // A fenced replica runs nothing and takes nothing: it could not prove it is alive while acting.
     const live = this.options.membership.isLive(now);
+    if (!live) await this.fence();
     const actions = decideOwnership({
       replica: this.options.replica,
       shardLeases: all,
