@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { register as registerSandbox } from './sandbox.js';
 import { register as registerEventSink } from './event-sink.js';
 import { register as registerExampleAgent } from './example-agent.js';
+import { register as registerSignal } from './signal.js';
 import { register as registerApiserver } from './apiserver.js';
 
 export function registerCommands(_program: Command): void {
@@ -10,5 +11,6 @@ export function registerCommands(_program: Command): void {
   registerSandbox(_program);
   registerEventSink(_program);
   registerExampleAgent(_program);
+  registerSignal(_program);
   registerApiserver(_program);
 }
