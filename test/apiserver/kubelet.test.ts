@@ -134,7 +134,6 @@ describe('the simulated kubelet', () => {
 
     const table = await api.kubectl(['get', 'pods', '-n', ns, 'oom', 'evicted', 'pull']);
     assert.match(table.stdout, /^oom\s+0\/1\s+OOMKilled\s+0\s+/m);
-    assert.match(table.stdout, /^evicted\s+0\/1\s+Evicted\s+0\s+/m);
     assert.match(table.stdout, /^pull\s+0\/1\s+ImagePullBackOff\s+0\s+/m);
   });
 

@@ -10,6 +10,7 @@ import {
 import { pino, type Logger } from 'pino';
 import { readSimSpec } from './annotations.js';
 import { KubeletError } from './errors.js';
+import { keepAliveConfiguration, type KeepAliveConfiguration } from './keepalive.js';
 import type { KubeletOptions } from './index.js';
 import { PodInformer } from './pod-informer.js';
 import { decide, isMine, type PodMemory, type Step } from './stages.js';
@@ -22,6 +23,7 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 export class Kubelet {
   private readonly kc = new KubeConfig();
   private readonly api: CoreV1Api;
+  private readonly pool: KeepAliveConfiguration;
   private readonly informer: PodInformer;
   private readonly queue: KeyQueue;
   private readonly timers: DeadlineTimers;
@@ -44,8 +46,10 @@ export class Kubelet {
     this.pendingMs = options.defaults?.pendingMs ?? 100;
     this.runMs = options.defaults?.runMs ?? 1000;
     this.log = options.logger ?? pino({ name: 'kubelet', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-    this.api = this.kc.makeApiClient(CoreV1Api);
-    this.queue = new KeyQueue((key) => this.reconcile(key), options.concurrency ?? 16);
+    const concurrency = options.concurrency ?? 16;
+    this.pool = keepAliveConfiguration(this.kc, concurrency);
+    this.api = new CoreV1Api(this.pool.configuration);
+    this.queue = new KeyQueue((key) => this.reconcile(key), concurrency);
     this.timers = new DeadlineTimers((key) => this.queue.add(key));
     this.informer = new PodInformer({
       kubeConfig: this.kc,
@@ -66,6 +70,7 @@ export class Kubelet {
     await this.informer.stop();
     this.timers.stop();
     await this.queue.stop();
+    this.pool.close();
   }
 
   /** Pods in the informer's store, timers armed, keys waiting: for tests and benchmarks. */
