@@ -21,6 +21,7 @@ export type ValidationCode =
   | 'TypeMismatch'
   | 'NotAList'
   | 'MissingBlock'
+  | 'UnsupportedNode'
   | 'ConflictingBlocks'
   | 'EmptyBranch'
   | 'GateWithoutKind'

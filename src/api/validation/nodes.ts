@@ -134,7 +134,12 @@ function checkKindRules(ctx: CheckContext, node: NodeRef, site: BindingSite): vo
 function checkArray(ctx: CheckContext, node: NodeRef, site: BindingSite): void {
   const array = node.raw['array'];
   if (!isRecord(array)) return;
-  if (array['node'] === undefined) ctx.issues.add(`${node.path}.array.node`, 'MissingBlock', `${who(node)} is an array without 'node': the node to run for each item`);
+  const item = array['node'];
+  if (item === undefined) ctx.issues.add(`${node.path}.array.node`, 'MissingBlock', `${who(node)} is an array without 'node': the node to run for each item`);
+  const itemKind = isRecord(item) ? str(item['kind']) : undefined;
+  if (itemKind !== undefined && itemKind !== 'task' && itemKind !== 'workflow' && (NodeKinds as readonly string[]).includes(itemKind)) {
+    ctx.issues.add(`${node.path}.array.node.kind`, 'UnsupportedNode', `an array maps a task or a workflow node over its items, not a ${itemKind}; wrap the ${itemKind} in a sub-workflow and map a workflow node`);
+  }
   const over = array['over'];
   if (over === undefined) return;
   checkBinding(ctx, over, `${node.path}.array.over`, { ...site, what: `the list ${who(node)} maps over` });

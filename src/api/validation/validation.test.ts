@@ -4,6 +4,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { validWorkflow } from '../../../test/support/workflows.js';
 import { validateWorkflow, type ValidationCode, type ValidationOptions } from './index.js';
 
@@ -89,6 +91,13 @@ const cases: Case[] = [
   { name: 'array over a scalar input', mutate: (_, s) => (s.nodes[1].array.over = { fromInput: 'n' }), path: 'spec.nodes[1].array.over', code: 'NotAList' },
   { name: 'task node without task', mutate: (_, s) => delete s.nodes[0].task, path: 'spec.nodes[0].task', code: 'MissingBlock' },
   { name: 'array without node', mutate: (_, s) => delete s.nodes[1].array.node, path: 'spec.nodes[1].array.node', code: 'MissingBlock' },
+  {
+    name: 'array of branches',
+    mutate: (_, s) => (s.nodes[1].array.node = { kind: 'gate', gate: { sleep: '1s' } }),
+    path: 'spec.nodes[1].array.node.kind',
+    code: 'UnsupportedNode',
+    message: /wrap the gate in a sub-workflow/,
+  },
   { name: 'second kind block', mutate: (_, s) => (s.nodes[0].gate = { sleep: '1s' }), path: 'spec.nodes[0].gate', code: 'ConflictingBlocks' },
   { name: 'branch without cases', mutate: (_, s) => (s.nodes[3].branch.cases = []), path: 'spec.nodes[3].branch.cases', code: 'EmptyBranch' },
   { name: 'gate without a kind', mutate: (_, s) => (s.nodes[2].gate = {}), path: 'spec.nodes[2].gate', code: 'GateWithoutKind' },
@@ -167,4 +176,32 @@ describe('validateWorkflow: one broken thing, one issue', () => {
       if (c.message !== undefined) assert.match(issue?.message ?? '', c.message);
     });
   }
+});
+
+describe('validateWorkflow: valid workflows are accepted', () => {
+  const dir = new URL('../../../examples/', import.meta.url);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+
+  test('there are at least ten examples', () => {
+    assert.ok(files.length >= 10, `examples: ${files.join(', ')}`);
+  });
+
+  for (const file of files) {
+    test(`examples/${file}`, () => {
+      const result = validateWorkflow(parse(readFileSync(new URL(file, dir), 'utf8')));
+      assert.deepEqual(result.ok ? [] : result.issues, []);
+    });
+  }
+
+  test('names at the limits, unicode in values, a fromNode without output', () => {
+    const w = validWorkflow();
+    const s = w.spec as Loose;
+    w.metadata['name'] = `${'a'.repeat(61)}.${'b'.repeat(191)}`;
+    s.nodes[1].id = 'p'.repeat(63);
+    s.inputs.greeting = 'grüß dich ✓';
+    s.nodes[0].inputs.all = { fromNode: 'gate' };
+    s.nodes[0].dependsOn = ['gate'];
+    s.nodes[2].dependsOn = [];
+    assert.deepEqual(validateWorkflow(w).ok ? [] : (validateWorkflow(w) as { issues: unknown[] }).issues, []);
+  });
 });
