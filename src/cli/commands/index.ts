@@ -5,6 +5,7 @@ import { register as registerEventSink } from './event-sink.js';
 import { register as registerExampleAgent } from './example-agent.js';
 import { register as registerSignal } from './signal.js';
 import { register as registerApiserver } from './apiserver.js';
+import { register as registerRun } from './run.js';
 
 export function registerCommands(_program: Command): void {
   // Subcommands register here as they are built (one module per command).
@@ -13,4 +14,5 @@ export function registerCommands(_program: Command): void {
   registerExampleAgent(_program);
   registerSignal(_program);
   registerApiserver(_program);
+  registerRun(_program);
 }
