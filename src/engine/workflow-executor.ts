@@ -26,8 +26,8 @@ const WORKFLOW_OUTPUTS_PATH = '_outputs';
 
 export function executeRound(input: RoundInput): RoundResult {
   const { workflow, now } = input;
-  const before = workflow.status ?? {};
-  const status: WorkflowStatus = structuredClone(before);
+  const beforeText = JSON.stringify(workflow.status ?? {});
+  const status = JSON.parse(beforeText) as WorkflowStatus;
   if (isTerminalWorkflowPhase(status.phase)) return { status, actions: [], events: [], changed: false };
   const ctx = new RoundContext(workflow, status, now, resolveOptions(input.options), input.observations ?? {}, runner);
   try {
@@ -42,7 +42,7 @@ export function executeRound(input: RoundInput): RoundResult {
     }
   }
   const requeueAfterMs = isTerminalWorkflowPhase(status.phase) ? undefined : ctx.requeueAfterMs();
-  const changed = JSON.stringify(status) !== JSON.stringify(before);
+  const changed = JSON.stringify(status) !== beforeText;
   return { status, actions: ctx.actions, events: ctx.events, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), changed };
 }
 
