@@ -54,13 +54,16 @@ export class StatusStore {
 
   /**
    * The workflow, never older than our last write of it: from the cache when it has caught up,
-   * else after a short wait, else by GET. `undefined` when it does not exist.
+   * else after a short wait, else by GET. `undefined` when it does not exist. `fresh` always GETs
+   * (after a 409: someone else wrote a version our cache may not have).
    */
-  async read(key: string): Promise<Workflow | undefined> {
-    if (!this.awaited.has(key)) return this.options.informer.get(key);
-    if (await this.waitForCache(key)) return this.options.informer.get(key);
-    this.staleSkips += 1;
-    this.options.onStaleSkip?.();
+  async read(key: string, options: { fresh?: boolean } = {}): Promise<Workflow | undefined> {
+    if (!options.fresh) {
+      if (!this.awaited.has(key)) return this.options.informer.get(key);
+      if (await this.waitForCache(key)) return this.options.informer.get(key);
+      this.staleSkips += 1;
+      this.options.onStaleSkip?.();
+    }
     const [namespace, name] = splitKey(key);
     let fresh: Workflow;
     try {

@@ -1,0 +1,159 @@
+/**
+ * The shards one replica runs: `startShard` / `stopShard` are one call each way.
+ *
+ * Per shard: the Workflow and Pod informers, the status store over the Workflow cache, a round
+ * runner and the shard's queue. Informer events enqueue the workflow key (a Pod its owner's key).
+ * Start order: queue (worker) → informers (their initial list enqueues every key); a round waits
+ * for the informers' first sync before it reads, so jobs handed over from a previous owner never
+ * read an empty cache. Stop order is the reverse of what matters: the queue stops first (no new
+ * rounds, in-flight ones finish within the grace period or are handed back), then the informers.
+ * When Redis comes back after an outage every cached key is enqueued again (Redis may be empty).
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { pino, type Logger } from 'pino';
+import type { Metrics } from '../observability/metrics.js';
+import { ShardInformers, type ShardScope } from './informer/index.js';
+import { WorkflowClient } from './kube.js';
+import { QueueError, ShardQueue, type QueueCounts, type ShardQueueOptions } from './queue/index.js';
+import { RoundRunner, type RoundOptions } from './round.js';
+import { StatusStore } from './status-store.js';
+
+export interface ReplicaOptions {
+  kubeConfig: KubeConfig;
+  redisUrl: string;
+  /** How a shard's objects are found. @defaultValue (shard) => ({ strategy: 'hash', shard }) */
+  scopeOf?: (shard: number) => ShardScope;
+  /** The round's collaborators shared by all shards. */
+  round: Pick<RoundOptions, 'driver' | 'validate' | 'events' | 'recorder' | 'tracer' | 'maxConflictRetries' | 'clock'>;
+  /** Whether the replica can still prove it holds `shard`'s lease. @defaultValue () => true */
+  canRun?: (shard: number) => boolean;
+  /** Queue settings (concurrency, lock and stalled intervals, ...). */
+  queue?: Omit<ShardQueueOptions, 'shard' | 'redisUrl' | 'processor' | 'onRedisReconnect'>;
+  /** Informer watchdog. @defaultValue 120000 */
+  watchdogMs?: number;
+  /** How long a round waits for the shard's informers to sync. @defaultValue 30000 */
+  syncTimeoutMs?: number;
+  /** How long `status` reads wait for the cache. @defaultValue 250 */
+  cacheWaitMs?: number;
+  metrics?: Metrics;
+  logger?: Logger;
+}
+
+interface RunningShard {
+  shard: number;
+  informers: ShardInformers;
+  store: StatusStore;
+  runner: RoundRunner;
+  queue: ShardQueue;
+  synced: boolean;
+}
+
+export class Replica {
+  private readonly shardsRunning = new Map<number, RunningShard>();
+  private readonly client: WorkflowClient;
+  private readonly log: Logger;
+
+  constructor(private readonly options: ReplicaOptions) {
+    this.client = new WorkflowClient(options.kubeConfig);
+    this.log = options.logger ?? pino({ name: 'replica', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  }
+
+  /** Starts running `shard` (idempotent). Resolves when its queue runs and its informers started. */
+  async startShard(shard: number): Promise<void> {
+    if (this.shardsRunning.has(shard)) return;
+    const { metrics } = this.options;
+    const label = { shard: String(shard) };
+    const informers = new ShardInformers({
+      kubeConfig: this.options.kubeConfig,
+      scope: this.options.scopeOf?.(shard) ?? { strategy: 'hash', shard },
+      watchdogMs: this.options.watchdogMs,
+      onRestart: (resource, reason) => metrics?.informerRestarts.inc({ resource, shard: String(shard), reason }),
+      logger: this.log,
+    });
+    const store = new StatusStore({
+      client: this.client,
+      informer: informers.workflows,
+      waitMs: this.options.cacheWaitMs,
+      onStaleSkip: () => metrics?.staleCacheSkips.inc(label),
+    });
+    const runner = new RoundRunner({
+      ...this.options.round,
+      shard,
+      store,
+      ...(metrics ? { metrics } : {}),
+      canRun: () => this.options.canRun?.(shard) ?? true,
+    });
+    const running: RunningShard = { shard, informers, store, runner, queue: undefined as unknown as ShardQueue, synced: false };
+    const queue = new ShardQueue({
+      ...this.options.queue,
+      shard,
+      redisUrl: this.options.redisUrl,
+      logger: this.log,
+      processor: async (key, context) => {
+        if (!running.synced) {
+          await informers.waitForSync(this.options.syncTimeoutMs ?? 30_000);
+          running.synced = true;
+        }
+        return runner.run(key, context);
+      },
+      onRedisReconnect: () => {
+        for (const key of informers.workflows.keys()) void queue.enqueue(key);
+      },
+    });
+    running.queue = queue;
+    this.shardsRunning.set(shard, running);
+    void Promise.all([informers.workflows.synced, informers.pods.synced]).then(() => {
+      running.synced = true;
+    });
+    informers.onEvent((key, source, type) => {
+      if (source === 'workflow' && type === 'delete') {
+        runner.forget(key);
+        store.forget(key);
+        return;
+      }
+      void queue.enqueue(key).catch((error: unknown) => this.log.error({ key, err: String(error) }, 'enqueue refused'));
+    });
+    await queue.start();
+    informers.start();
+    metrics?.ownedShards.set(this.shardsRunning.size);
+  }
+
+  /** Stops running `shard`: no new rounds, in-flight ones finish within `graceMs`, informers stop. */
+  async stopShard(shard: number, options: { graceMs?: number } = {}): Promise<void> {
+    const running = this.shardsRunning.get(shard);
+    if (!running) return;
+    this.shardsRunning.delete(shard);
+    await running.queue.stop(options);
+    await running.informers.stop();
+    running.store.close();
+    this.options.metrics?.ownedShards.set(this.shardsRunning.size);
+  }
+
+  async stop(options: { graceMs?: number } = {}): Promise<void> {
+    await Promise.all(this.shards().map((shard) => this.stopShard(shard, options)));
+  }
+
+  shards(): number[] {
+    return [...this.shardsRunning.keys()].sort((a, b) => a - b);
+  }
+
+  /** Queue depth and active jobs of a running shard (for metrics: see `collectQueueMetrics`). */
+  async counts(shard: number): Promise<QueueCounts> {
+    const queue = this.shardsRunning.get(shard)?.queue;
+    if (!queue) throw new QueueError('NotStarted', `shard ${shard} is not running here`);
+    return queue.counts();
+  }
+
+  /** The queue of a running shard (for metrics and tests). */
+  queueOf(shard: number): ShardQueue | undefined {
+    return this.shardsRunning.get(shard)?.queue;
+  }
+
+  /** Ready when every running shard's informers have synced. */
+  ready(): true | string {
+    for (const running of this.shardsRunning.values()) {
+      if (!running.synced) return `shard ${running.shard} informers not synced`;
+    }
+    return true;
+  }
+}

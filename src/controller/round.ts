@@ -1,0 +1,164 @@
+/**
+ * One round for one workflow key (level-based: it gets a key, never an event, and re-reads state).
+ *
+ * Order: lease check → read (status store: never older than our last write) → validate once per
+ * (uid, generation) → run the engine driver (it applies side effects idempotently, streaks up to
+ * its limit) → write status with the resourceVersion precondition → publish execution events and
+ * Kubernetes Events → tell the queue when to come back.
+ *
+ * A 409 on the status write re-reads with a GET and redoes the round (side effects are idempotent,
+ * execution events are idempotent by id), up to `maxConflictRetries`; then the round asks to be
+ * re-queued shortly. Execution events are published only after their status was written. An
+ * invalid spec makes the Workflow Failed with `Valid=False` and a Warning Event, once per
+ * generation, and never throws.
+ */
+import type { Span, Tracer } from '@opentelemetry/api';
+import type { WorkflowCondition, WorkflowStatus } from '../api/status.js';
+import { isTerminalWorkflowPhase } from '../api/status.js';
+import type { Workflow } from '../api/workflow.js';
+import type { ValidationResult } from '../api/validation/index.js';
+import type { DriverRoundResult } from '../engine/driver.js';
+import type { ExecutionEvent } from '../events/types.js';
+import type { Metrics, RoundResult } from '../observability/metrics.js';
+import { apiSpan, getTracer, roundSpan } from '../observability/tracing.js';
+import { StatusConflictError } from './errors.js';
+import type { WorkflowEvent } from './k8s-events.js';
+import type { ProcessResult } from './queue/index.js';
+import type { StatusStore } from './status-store.js';
+
+export interface RoundOptions {
+  shard: number;
+  store: Pick<StatusStore, 'read' | 'writeStatus'>;
+  driver: { runRound(workflow: Workflow, signal?: AbortSignal): Promise<DriverRoundResult> };
+  validate: (input: unknown) => ValidationResult;
+  /** Execution events (never blocks). */
+  events?: { publish(event: ExecutionEvent): void };
+  /** Kubernetes Events (never throws). */
+  recorder?: { record(workflow: Workflow, event: WorkflowEvent): Promise<void> };
+  metrics?: Metrics;
+  tracer?: Tracer;
+  /** False when this replica cannot prove it still holds the shard's lease: the round does nothing. */
+  canRun?: () => boolean;
+  /** Status writes retried after 409 within one round. @defaultValue 3 */
+  maxConflictRetries?: number;
+  /** Re-queue delay when conflicts persist. @defaultValue 200 */
+  conflictRequeueMs?: number;
+  /** @defaultValue Date.now */
+  clock?: () => number;
+}
+
+interface Validated {
+  uid: string;
+  generation: number | undefined;
+  result: ValidationResult;
+}
+
+export class RoundRunner {
+  private readonly validated = new Map<string, Validated>();
+  private readonly tracer: Tracer;
+
+  constructor(private readonly options: RoundOptions) {
+    this.tracer = options.tracer ?? getTracer();
+  }
+
+  /** Runs one round of `key`; the result tells the queue when to come back. */
+  async run(key: string, context: { signal?: AbortSignal; attempt?: number } = {}): Promise<ProcessResult> {
+    const started = performance.now();
+    let result: RoundResult = 'error';
+    try {
+      return await roundSpan(this.tracer, { shard: this.options.shard, key, ...(context.attempt !== undefined ? { attempt: context.attempt } : {}) }, async (span) => {
+        const outcome = await this.round(key, context.signal, span);
+        result = outcome.result;
+        span.setAttribute('flotilla.round.result', result);
+        return outcome.requeueAfterMs !== undefined ? { requeueAfterMs: outcome.requeueAfterMs } : {};
+      });
+    } finally {
+      const labels = { shard: String(this.options.shard), result };
+      this.options.metrics?.roundsTotal.inc(labels);
+      this.options.metrics?.roundDuration.observe(labels, (performance.now() - started) / 1000);
+    }
+  }
+
+  /** Forgets what was remembered for `key` (deleted, or moved away). */
+  forget(key: string): void {
+    this.validated.delete(key);
+  }
+
+  private async round(key: string, signal: AbortSignal | undefined, span: Span): Promise<{ result: RoundResult; requeueAfterMs?: number }> {
+    if (this.options.canRun && !this.options.canRun()) return { result: 'skipped' };
+    const retries = this.options.maxConflictRetries ?? 3;
+    let fresh = false;
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      const workflow = await apiSpan(this.tracer, { verb: fresh ? 'get' : 'read', resource: 'workflows', key }, () => this.options.store.read(key, { fresh }));
+      if (!workflow) {
+        this.forget(key);
+        return { result: 'skipped' };
+      }
+      if (isTerminalWorkflowPhase(workflow.status?.phase) && workflow.metadata.deletionTimestamp === undefined) return { result: 'skipped' };
+      const validation = this.validation(key, workflow);
+      try {
+        if (!validation.ok) return await this.fail(workflow, validation.issues);
+        const executable: Workflow = { ...validation.workflow, metadata: workflow.metadata, ...(workflow.status ? { status: workflow.status } : {}) };
+        const driven = await this.options.driver.runRound(executable, signal);
+        this.options.metrics?.streakLength.observe({ shard: String(this.options.shard) }, driven.passes);
+        span.setAttribute('flotilla.round.passes', driven.passes);
+        if (driven.changed) {
+          await apiSpan(this.tracer, { verb: 'update', resource: 'workflows/status', key }, () => this.options.store.writeStatus(workflow, driven.status));
+        }
+        for (const event of driven.events) this.options.events?.publish(event);
+        if (driven.errors.length > 0) return { result: 'error', ...(driven.requeueAfterMs !== undefined ? { requeueAfterMs: driven.requeueAfterMs } : {}) };
+        return driven.requeueAfterMs !== undefined ? { result: 'requeue', requeueAfterMs: driven.requeueAfterMs } : { result: 'success' };
+      } catch (error) {
+        if (!(error instanceof StatusConflictError)) throw error;
+        this.options.metrics?.statusConflicts.inc({ shard: String(this.options.shard) });
+        span.addEvent('status conflict', { attempt });
+        fresh = true;
+      }
+    }
+    return { result: 'conflict', requeueAfterMs: this.options.conflictRequeueMs ?? 200 };
+  }
+
+  private validation(key: string, workflow: Workflow): ValidationResult {
+    const cached = this.validated.get(key);
+    if (cached && cached.uid === workflow.metadata.uid && cached.generation === workflow.metadata.generation) return cached.result;
+    const result = this.options.validate(workflow);
+    this.validated.set(key, { uid: workflow.metadata.uid, generation: workflow.metadata.generation, result });
+    return result;
+  }
+
+  /** Invalid spec: Failed with `Valid=False` (once per generation) and a Warning Event. */
+  private async fail(workflow: Workflow, issues: Array<{ path: string; code: string; message: string }>): Promise<{ result: RoundResult }> {
+    const generation = workflow.metadata.generation;
+    const previous = workflow.status;
+    const valid = previous?.conditions?.find((c) => c.type === 'Valid');
+    if (previous?.phase === 'Failed' && valid?.status === 'False' && previous.observedGeneration === generation) return { result: 'invalid' };
+    const message = issues
+      .slice(0, 20)
+      .map((issue) => `${issue.path}: ${issue.message}`)
+      .join('; ')
+      .slice(0, 4000);
+    const now = new Date(this.options.clock?.() ?? Date.now()).toISOString();
+    const condition = (type: WorkflowCondition['type'], reason: string): WorkflowCondition => ({
+      type,
+      status: 'False',
+      reason,
+      message,
+      lastTransitionTime: now,
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    });
+    const conditions = (previous?.conditions ?? []).filter((c) => c.type !== 'Valid' && c.type !== 'Succeeded' && c.type !== 'Progressing');
+    const status: WorkflowStatus = {
+      ...(previous ?? {}),
+      phase: 'Failed',
+      message: `invalid workflow: ${message}`,
+      finishedAt: now,
+      conditions: [...conditions, condition('Valid', 'InvalidSpec'), condition('Succeeded', 'InvalidSpec')],
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    };
+    const shard = workflow.metadata.labels?.['flotilla.io/shard'];
+    if (shard !== undefined) status.shard = shard;
+    await this.options.store.writeStatus(workflow, status);
+    await this.options.recorder?.record(workflow, { type: 'Warning', reason: 'InvalidSpec', message });
+    return { result: 'invalid' };
+  }
+}
