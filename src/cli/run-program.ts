@@ -7,7 +7,12 @@ import { ExitCode, exitCodeFor } from './exit.js';
  * failed operation), operational failures exit 1 or the code a `CliError` carries.
  */
 export async function runProgram(program: Command, argv: readonly string[]): Promise<void> {
-  program.exitOverride().showHelpAfterError('(run with --help for usage)');
+  // Subcommands copy these settings only when created after them, so apply them to every level.
+  const configure = (command: Command): void => {
+    command.exitOverride().showHelpAfterError('(run with --help for usage)');
+    for (const sub of command.commands) configure(sub);
+  };
+  configure(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {

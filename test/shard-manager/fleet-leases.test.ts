@@ -9,16 +9,13 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver.js';
 import { waitFor } from '../support/wait.js';
 import { LeaseClient } from '../../shard-manager/leases/lease-client.js';
-import { LeaseInformer } from '../../shard-manager/leases/lease-informer.js';
 import { Membership } from '../../shard-manager/membership/membership.js';
 import { LeaderElector } from '../../shard-manager/election/leader-elector.js';
-import { ShardManager } from '../../shard-manager/manager/manager.js';
-import { OwnershipLoop, type ShardRunner } from '../../shard-manager/ownership/ownership-loop.js';
+import { FAST_TIMINGS, TestFleet, findOverlap } from './fleet-harness.js';
 import { hashShardIds } from '../../shard-manager/sharding/hash.js';
 import { ASSIGNED_TO_ANNOTATION, DRAINING_ANNOTATION, memberLeaseName } from '../../shard-manager/leases/names.js';
-import type { LeaseTimings } from '../../shard-manager/leases/lease-state.js';
 
-const FAST: LeaseTimings = { leaseDurationMs: 2000, renewIntervalMs: 400, safetyMarginMs: 600 };
+const FAST = FAST_TIMINGS;
 
 let api: TestApiServer;
 let namespaceCounter = 0;
@@ -35,34 +32,6 @@ before(async () => {
 after(async () => {
   await api.stop();
 });
-
-/** Records every interval a replica ran a shard, for the ownership audit. */
-class RecordingRunner implements ShardRunner {
-  readonly intervals: { shard: string; replica: string; start: number; end?: number }[] = [];
-  constructor(private readonly replica: string) {}
-  async startShard(shard: string): Promise<void> {
-    this.intervals.push({ shard, replica: this.replica, start: performance.now() });
-  }
-  async stopShard(shard: string): Promise<void> {
-    const open = this.intervals.find((i) => i.shard === shard && i.end === undefined);
-    if (open) open.end = performance.now();
-  }
-  running(): string[] {
-    return this.intervals.filter((i) => i.end === undefined).map((i) => i.shard);
-  }
-}
-
-function assertNoOverlap(runners: RecordingRunner[]): void {
-  const all = runners.flatMap((r) => r.intervals);
-  for (const a of all) {
-    for (const b of all) {
-      if (a === b || a.shard !== b.shard || a.replica === b.replica) continue;
-      const aEnd = a.end ?? Number.POSITIVE_INFINITY;
-      const bEnd = b.end ?? Number.POSITIVE_INFINITY;
-      assert.ok(aEnd <= b.start || bEnd <= a.start, `shard ${a.shard} ran on ${a.replica} and ${b.replica} at once`);
-    }
-  }
-}
 
 describe('membership', () => {
   test('creates and renews the member lease with MicroTime, survives a concurrent annotation write', async () => {
@@ -146,48 +115,22 @@ describe('leader election', () => {
 describe('manager and ownership loops', () => {
   test('shards spread, move on scale-out and failover, and never run on two replicas at once', async () => {
     const ns = await freshNamespace();
-    const shards = hashShardIds(12);
-    const informers: LeaseInformer[] = [];
-    const source = async () => {
-      const informer = new LeaseInformer({ kubeConfig: api.kc, namespace: ns });
-      await informer.start();
-      informers.push(informer);
-      return informer;
-    };
-    const manager = new ShardManager({ identity: 'm', leases: new LeaseClient(api.kc, ns), source: await source(), shards, timings: FAST, resyncMs: 200 });
-    manager.start();
-
-    const runners: RecordingRunner[] = [];
-    const replicas = new Map<string, { membership: Membership; loop: OwnershipLoop }>();
-    const startReplica = async (id: string) => {
-      const leases = new LeaseClient(api.kc, ns);
-      const runner = new RecordingRunner(id);
-      runners.push(runner);
-      const membership = new Membership({ leases, replica: id, timings: FAST });
-      const loop = new OwnershipLoop({ replica: id, leases, source: await source(), membership, runner, resyncMs: 200 });
-      membership.start().catch(() => undefined);
-      loop.start();
-      replicas.set(id, { membership, loop });
-      return runner;
-    };
-    const owned = (runner: RecordingRunner) => runner.running().length;
-
+    const fleet = new TestFleet(api.kc, ns, hashShardIds(12));
+    const owned = (id: string) => fleet.runner(id).running().length;
     try {
-      const a = await startReplica('a');
-      const b = await startReplica('b');
-      await waitFor(() => owned(a) + owned(b) === 12 && Math.abs(owned(a) - owned(b)) <= 1, { timeoutMs: 10_000, what: 'two replicas share 12 shards' });
+      await fleet.startManager();
+      await fleet.startReplica('a');
+      await fleet.startReplica('b');
+      await waitFor(() => owned('a') + owned('b') === 12 && Math.abs(owned('a') - owned('b')) <= 1, { timeoutMs: 10_000, what: 'two replicas share 12 shards' });
 
       // Scale out: c takes its share through planned handovers.
-      const c = await startReplica('c');
-      await waitFor(() => owned(a) === 4 && owned(b) === 4 && owned(c) === 4, { timeoutMs: 10_000, what: 'three replicas own 4 each' });
+      await fleet.startReplica('c');
+      await waitFor(() => owned('a') === 4 && owned('b') === 4 && owned('c') === 4, { timeoutMs: 10_000, what: 'three replicas own 4 each' });
 
-      // Failure: b stops renewing (as if SIGKILLed) without releasing anything.
-      const bReplica = replicas.get('b');
-      assert.ok(bReplica);
-      await bReplica.membership.stop({ leave: false });
-      await bReplica.loop.stop({ release: false });
+      // Failure: b stops renewing and acting (as if SIGKILLed) without releasing anything.
+      await fleet.kill('b');
       const killedAt = Date.now();
-      await waitFor(() => owned(a) + owned(c) === 12, { timeoutMs: 15_000, what: 'failover of b’s shards' });
+      await waitFor(() => owned('a') + owned('c') === 12, { timeoutMs: 15_000, what: 'failover of b’s shards' });
       const failoverMs = Date.now() - killedAt;
       assert.ok(failoverMs < FAST.leaseDurationMs + 4000, `failover took ${failoverMs} ms`);
 
@@ -196,14 +139,9 @@ describe('manager and ownership loops', () => {
         assert.ok(['a', 'c'].includes(lease.holderIdentity ?? ''), `${lease.name} held by ${lease.holderIdentity}`);
         assert.equal(lease.annotations?.[ASSIGNED_TO_ANNOTATION], lease.holderIdentity);
       }
-      assertNoOverlap(runners);
+      assert.equal(findOverlap(fleet.runners), undefined);
     } finally {
-      await manager.stop();
-      for (const { membership, loop } of replicas.values()) {
-        await loop.stop();
-        await membership.stop();
-      }
-      for (const informer of informers) await informer.stop();
+      await fleet.stop();
     }
   });
 });
