@@ -33,6 +33,8 @@ export interface ShardManagerOptions {
   readonly onDecision?: (decision: ManagerDecision) => void;
   readonly onMoves?: (moves: readonly Move[]) => void;
   readonly onLeadershipChange?: (leading: boolean) => void;
+  /** Runs while this manager leads, e.g. the Workflow labeller. */
+  readonly whileLeading?: readonly { start(): Promise<void>; stop(): Promise<void> }[];
   readonly onError?: (error: unknown) => void;
 }
 
@@ -73,6 +75,7 @@ export class ShardManager {
     clearTimeout(this.timer);
     this.unsubscribe?.();
     await this.elector.stop();
+    await Promise.all((this.options.whileLeading ?? []).map((companion) => companion.stop().catch(() => undefined)));
   }
 
   private lead(signal: AbortSignal): void {
@@ -85,7 +88,16 @@ export class ShardManager {
       this.timer = setTimeout(resync, this.options.resyncMs ?? 500);
       this.timer.unref?.();
     };
-    signal.addEventListener('abort', () => clearTimeout(this.timer), { once: true });
+    const companions = this.options.whileLeading ?? [];
+    for (const companion of companions) companion.start().catch((error: unknown) => this.options.onError?.(error));
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(this.timer);
+        for (const companion of companions) companion.stop().catch((error: unknown) => this.options.onError?.(error));
+      },
+      { once: true },
+    );
     resync();
   }
 
