@@ -55,6 +55,9 @@ export interface WorkflowMetadata {
   ownerReferences?: OwnerReference[];
 }
 
+/** A Workflow as a client submits it: the server assigns `uid` (and the other server-set fields). */
+export type NewWorkflow = Omit<Workflow, 'metadata'> & { metadata: Omit<WorkflowMetadata, 'uid'> & { uid?: string } };
+
 export interface Workflow {
   apiVersion: typeof WORKFLOW_API_VERSION;
   kind: 'Workflow';

@@ -5,7 +5,7 @@
  * message text.
  */
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { Workflow } from '../api/workflow.js';
+import type { NewWorkflow, Workflow } from '../api/workflow.js';
 import { KubeError, toKubeError } from './errors.js';
 
 export const WORKFLOW_GROUP = 'flotilla.io';
@@ -102,7 +102,7 @@ export class WorkflowClient {
   }
 
   /** Creates a (child) Workflow; an existing name is `KubeError('AlreadyExists')`. */
-  async create(workflow: Workflow): Promise<Workflow> {
+  async create(workflow: NewWorkflow): Promise<Workflow> {
     const { namespace, name } = workflow.metadata;
     try {
       return (await this.api.createNamespacedCustomObject({ ...this.base(), namespace, body: workflow })) as Workflow;

@@ -8,7 +8,7 @@ import { CRD_FILE } from '../../src/api/crd.js';
 import { WorkflowClient } from '../../src/controller/kube.js';
 import { WorkflowLabeller } from '../../shard-manager/manager/labeller.js';
 import { SHARD_LABEL, hashShardId } from '../../shard-manager/sharding/hash.js';
-import type { Workflow } from '../../src/api/workflow.js';
+import type { NewWorkflow } from '../../src/api/workflow.js';
 
 let api: TestApiServer;
 before(async () => {
@@ -22,7 +22,7 @@ after(async () => {
   await api.stop();
 });
 
-const workflow = (name: string, labels?: Record<string, string>): Workflow => ({
+const workflow = (name: string, labels?: Record<string, string>): NewWorkflow => ({
   apiVersion: 'flotilla.io/v1alpha1',
   kind: 'Workflow',
   metadata: { name, namespace: 'team-a', ...(labels ? { labels } : {}) },
