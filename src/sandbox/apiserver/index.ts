@@ -13,6 +13,7 @@ import { createServer, type Server } from 'node:https';
 import { dirname } from 'node:path';
 import { isIP, type AddressInfo, type Socket } from 'node:net';
 import { createCertificateAuthority, issueCertificate, type CertificateAuthority } from '../../security/certs.js';
+import { Admission, type ServiceResolver } from './admission.js';
 import { builtinResources, initialNamespaces } from './builtins.js';
 import { resourceTypeFromCrd } from './crd.js';
 import { ApiServerError } from './errors.js';
@@ -48,6 +49,12 @@ export interface ApiServerOptions {
   kubelet?: boolean;
   /** Interval of BOOKMARK events on watches that allow them. @defaultValue 1000 */
   bookmarkIntervalMs?: number;
+  /**
+   * Where admission webhooks given as a Service are reachable: `"namespace/name:port"` →
+   * `"host:port"` (the embedded server has no cluster DNS; TLS is still verified against
+   * `<name>.<namespace>.svc`). @defaultValue {} (only `clientConfig.url` webhooks are reachable)
+   */
+  webhookServices?: Record<string, string> | ServiceResolver;
 }
 
 export interface RunningApiServer {
@@ -116,7 +123,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
       if (!store.get('/namespaces', undefined, ns)) resources.create(nsType, 'v1', undefined, { metadata: { name: ns } });
     }
   }
-  const handlers = new ResourceHandlers({ res: resources, gc, hub, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 });
+  const services = options.webhookServices;
+  const resolveService: ServiceResolver = typeof services === 'function' ? services : (ref) => services?.[`${ref.namespace}/${ref.name}:${ref.port}`];
+  const admission = new Admission(resources, { resolveService });
+  const handlers = new ResourceHandlers({ res: resources, gc, hub, admission, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 });
   let port = options.port ?? 0;
   const router = new Router({ token, registry, faults, openapi: new OpenApi(registry), resources: handlers, serverAddress: () => `${host}:${port}` });
 

@@ -32,6 +32,11 @@ export interface WriteResult {
   created: boolean;
 }
 
+/** What a patch would do: create (apply on a missing object) or replace `existing` with `next`. */
+export type PatchTarget =
+  | { kind: 'create'; body: JsonObject }
+  | { kind: 'update'; existing: KubeObject; next: KubeObject; preconditioned: boolean };
+
 export const CRD_KEY = resourceKeyOf('apiextensions.k8s.io', 'customresourcedefinitions');
 export const NAMESPACE_KEY = resourceKeyOf('', 'namespaces');
 
@@ -278,6 +283,20 @@ export class Resources {
   onFinalized: (rt: ResourceType, obj: KubeObject) => KubeObject = (_rt, obj) => obj;
 
   patch(rt: ResourceType, version: string, namespace: string | undefined, name: string, type: PatchType | undefined, contentType: string, raw: string, opts: WriteOptions = {}, subresource?: 'status'): WriteResult {
+    const target = this.patchTarget(rt, version, namespace, name, type, contentType, raw);
+    if (target.kind === 'create') {
+      if (subresource !== undefined) throw notFound(this.target(rt, name));
+      return this.create(rt, version, namespace, target.body, opts);
+    }
+    return this.replace(rt, version, target.existing, target.next, opts, subresource);
+  }
+
+  /**
+   * The object a patch would write, before validation (admission.ts sends it to mutating
+   * webhooks): `create` for an apply patch on a missing object, else the stored object and the
+   * patched one, whose resourceVersion is the patch's own precondition or the stored one.
+   */
+  patchTarget(rt: ResourceType, version: string, namespace: string | undefined, name: string, type: PatchType | undefined, contentType: string, raw: string): PatchTarget {
     if (type === undefined) throw unsupportedMediaType(contentType);
     if (type === 'strategic' && rt.custom) throw unsupportedMediaType(contentType);
     let patchBody: unknown;
@@ -291,11 +310,11 @@ export class Resources {
     }
     const existing = this.store.get(this.key(rt), rt.namespaced ? namespace : undefined, name);
     if (!existing) {
-      if (type === 'apply' && subresource === undefined) {
+      if (type === 'apply') {
         const body = patchBody as JsonObject;
         const meta = isObject(body['metadata']) ? body['metadata'] : {};
         if (meta['name'] !== undefined && meta['name'] !== name) throw badRequest(`the name of the object (${String(meta['name'])}) does not match the name on the URL (${name})`);
-        return this.create(rt, version, namespace, { ...body, metadata: { ...meta, name } }, opts);
+        return { kind: 'create', body: { ...body, metadata: { ...meta, name } } };
       }
       throw notFound(this.target(rt, name));
     }
@@ -320,9 +339,10 @@ export class Resources {
     const next = this.toObject(patched);
     // A patch carries a precondition only when it names a resourceVersion itself.
     const rvInPatch = type === 'json' ? next.metadata.resourceVersion : isObject(patchBody) && isObject(patchBody['metadata']) ? patchBody['metadata']['resourceVersion'] : undefined;
-    if (rvInPatch === undefined || rvInPatch === null) next.metadata.resourceVersion = existing.metadata.resourceVersion;
+    const preconditioned = rvInPatch !== undefined && rvInPatch !== null;
+    if (!preconditioned) next.metadata.resourceVersion = existing.metadata.resourceVersion;
     if (next.metadata.name !== name) throw badRequest(`the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${name})`);
-    return this.replace(rt, version, existing, next, opts, subresource);
+    return { kind: 'update', existing, next, preconditioned };
   }
 
   /** A qualified name for messages (`pods`, `workflows.flotilla.io`). */

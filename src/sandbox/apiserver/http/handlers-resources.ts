@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, expired, methodNotAllowed, notFound } from '../errors.js';
+import type { Admission } from '../admission.js';
 import type { AuditVerb } from '../faults.js';
 import type { Collector, DeleteOptions, PropagationPolicy } from '../gc.js';
 import type { FieldValidation, Resources, WriteOptions } from '../operations.js';
@@ -31,6 +32,8 @@ export interface ResourceHandlerDeps {
   res: Resources;
   gc: Collector;
   hub: WatchHub;
+  /** Calls admission webhooks on create, update and patch (fast path when none is configured). */
+  admission: Admission;
   /** @defaultValue 1000 */
   bookmarkIntervalMs: number;
 }
@@ -231,19 +234,19 @@ export class ResourceHandlers {
       if (verb === 'create') {
         const body = decode();
         if (isObject(body) && isObject(body['metadata']) && typeof body['metadata']['name'] === 'string') name = body['metadata']['name'];
-        const result = this.d.res.create(rt, r.version, r.namespace, body, opts);
+        const result = await this.d.admission.create(rt, r.version, r.namespace, body, opts);
         name = result.object.metadata.name ?? name;
         rv = result.object.metadata.resourceVersion ?? '';
         code = 201;
         sendJson(res, 201, result.object, warningHeaders(result.warnings));
       } else if (verb === 'update' || verb === 'status-update') {
-        const result = this.d.res.update(rt, r.version, r.namespace, name, decode(), opts, sub);
+        const result = await this.d.admission.update(rt, r.version, r.namespace, name, decode(), opts, sub);
         rv = result.object.metadata.resourceVersion ?? '';
         code = result.created ? 201 : 200;
         sendJson(res, code, result.object, warningHeaders(result.warnings));
       } else if (verb === 'patch' || verb === 'status-patch') {
         const contentType = req.headers['content-type'] ?? '';
-        const result = this.d.res.patch(rt, r.version, r.namespace, name, patchTypeOf(contentType), contentType, raw, opts, sub);
+        const result = await this.d.admission.patch(rt, r.version, r.namespace, name, patchTypeOf(contentType), contentType, raw, opts, sub);
         rv = result.object.metadata.resourceVersion ?? '';
         code = result.created ? 201 : 200;
         sendJson(res, code, result.object, warningHeaders(result.warnings));
