@@ -1,0 +1,162 @@
+/**
+ * The suites `bench/run.ts` knows, in run order, with their full and quick parameters. The suites
+ * that need the fleet (sandbox replicas as processes, the shard manager wired into replicas) or
+ * `flotilla controller` hold their slot and report "not run: needs ..." until that exists.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Suite, SuiteContext, SuiteOutput } from './model.js';
+import { single, type Spread } from './stats.js';
+
+type FigureRow = SuiteOutput['figures'][number];
+
+function fig(id: string, label: string, unit: string, better: 'higher' | 'lower', s: Spread, samples: number): FigureRow {
+  return { id, label, unit, better, median: s.median, min: s.min, max: s.max, samples };
+}
+
+function fileHas(root: string, path: string, text: string): boolean {
+  const full = join(root, path);
+  return existsSync(full) && readFileSync(full, 'utf8').includes(text);
+}
+
+const core: Suite = {
+  name: 'core',
+  title: 'Engine core (in-process, no I/O)',
+  unavailable: () => undefined,
+  async run({ quick, repeats }: SuiteContext): Promise<SuiteOutput> {
+    const { benchCore } = await import('./core.js');
+    const parameters = { runs: repeats, sizes: quick ? [10, 100, 500] : [10, 50, 100, 250, 500, 1000], arrayItems: 10_000, arrayParallelism: 100 };
+    const r = await benchCore({ ...parameters, print: true });
+    const figures: FigureRow[] = [];
+    for (const d of r.dag) {
+      figures.push(fig(`dag${d.nodes}.roundsPerSecond`, `${d.nodes}-node DAG: rounds/s (${d.roundsPerRun} rounds/workflow)`, 'rounds/s', 'higher', d.roundsPerSecond, repeats));
+      figures.push(fig(`dag${d.nodes}.msPerWorkflow`, `${d.nodes}-node DAG: time per workflow`, 'ms', 'lower', d.msPerWorkflow, repeats));
+    }
+    const a = r.array;
+    figures.push(fig('array.msPerRound', `${a.items}-item array (parallelism ${a.parallelism}): one round`, 'ms', 'lower', a.msPerRound, repeats));
+    figures.push(fig('array.statusBytesMidRun', `${a.items}-item array: status size mid-run`, 'bytes', 'lower', single(a.statusBytesMidRun), 1));
+    figures.push(fig('array.statusBytesFinal', `${a.items}-item array: status size at the end`, 'bytes', 'lower', single(a.statusBytesFinal), 1));
+    for (const c of r.roundCost) {
+      figures.push(fig(`roundCost.${c.nodes}.usPerRound`, `round cost, ${c.nodes}-node workflow (mid-run)`, 'µs', 'lower', c.usPerRound, repeats));
+      figures.push(fig(`roundCost.${c.nodes}.statusBytes`, `status size, ${c.nodes}-node workflow (mid-run)`, 'bytes', 'lower', single(c.statusBytes), 1));
+    }
+    return { parameters, figures, raw: r };
+  },
+};
+
+const apiserver: Suite = {
+  name: 'apiserver',
+  title: 'Embedded API server',
+  unavailable: () => undefined,
+  async run({ quick, repeats }: SuiteContext): Promise<SuiteOutput> {
+    const { benchApiServer } = await import('./apiserver.js');
+    const parameters = { runs: repeats, writes: quick ? 300 : 1000, writers: 16, watchers: 10, latencySamples: quick ? 30 : 100, keepAlive: true };
+    const r = await benchApiServer({ ...parameters, print: true });
+    const w = parameters.watchers;
+    return {
+      parameters,
+      raw: r,
+      figures: [
+        fig('writesPerSecond', `creates/s with ${w} watchers (${parameters.writers} writers)`, 'writes/s', 'higher', r.writesPerSecond, repeats),
+        fig('watchLatencyP50Ms', `watch delivery latency p50, at rest (${w} watchers)`, 'ms', 'lower', r.fanoutLatencyP50Ms, repeats),
+        fig('watchLatencyP99Ms', `watch delivery latency p99, at rest (${w} watchers)`, 'ms', 'lower', r.fanoutLatencyP99Ms, repeats),
+        fig('watchLatencyLoadedP50Ms', `watch delivery latency p50, under write load`, 'ms', 'lower', r.loadedLatencyP50Ms, repeats),
+      ],
+    };
+  },
+};
+
+const queue: Suite = {
+  name: 'queue',
+  title: 'Queue (BullMQ on Redis) and Redis ceiling',
+  unavailable: () => undefined,
+  async run({ quick, repeats, redisUrl }: SuiteContext): Promise<SuiteOutput> {
+    const { benchQueue } = await import('./queue.js');
+    const parameters = { repeats, jobs: quick ? 2000 : 10_000, shardCounts: [1, 32], concurrency: 4, enqueuers: 64, ceilingRequests: quick ? 20_000 : 100_000 };
+    const r = await benchQueue({ ...parameters, print: true, ...(redisUrl ? { redisUrl } : {}) });
+    const figures: FigureRow[] = [];
+    for (const v of r.variants) {
+      const id = `${v.variant}.${v.shards}`;
+      const name = `${v.variant === 'flotilla' ? 'ShardQueue (dedup)' : 'plain BullMQ'}, ${v.shards} shard${v.shards === 1 ? '' : 's'}`;
+      figures.push(fig(`${id}.jobsPerSecond`, `${name}: no-op jobs/s`, 'jobs/s', 'higher', v.jobsPerSecond, repeats));
+      figures.push(fig(`${id}.commandsPerJob`, `${name}: Redis commands per job (incl. inside Lua)`, 'commands', 'lower', v.commandsPerJob, repeats));
+      figures.push(fig(`${id}.scriptsPerJob`, `${name}: Lua script calls per job`, 'calls', 'lower', v.scriptsPerJob, repeats));
+      figures.push(fig(`${id}.redisCpuUsPerJob`, `${name}: Redis CPU per job`, 'µs', 'lower', v.redisCpuUsPerJob, repeats));
+      figures.push(fig(`${id}.redisBusyPercent`, `${name}: Redis thread busy`, '%', 'lower', scale(v.redisBusyShare, 100), repeats));
+    }
+    for (const c of r.ceiling) {
+      figures.push(fig(`ceiling.${c.test.toLowerCase()}.p${c.pipeline}.opsPerSecond`, `redis-benchmark ${c.test}${c.test === 'EVAL' ? ' (1-command script)' : ''}, pipeline ${c.pipeline}`, 'ops/s', 'higher', c.opsPerSecond, repeats));
+    }
+    return { parameters, figures, raw: r };
+  },
+};
+
+function scale(s: Spread, k: number): Spread {
+  return { median: s.median * k, min: s.min * k, max: s.max * k };
+}
+
+const peer: Suite = {
+  name: 'peer',
+  title: 'Peer: BullMQ FlowProducer vs engine+queue, same DAGs, same Redis',
+  unavailable: () => undefined,
+  async run({ quick, repeats, redisUrl }: SuiteContext): Promise<SuiteOutput> {
+    const { benchPeer } = await import('./peer-flowproducer.js');
+    const parameters = { repeats, workflows: quick ? 300 : 2000, nodes: 5, concurrency: 4, creators: 64 };
+    const r = await benchPeer({ ...parameters, print: true, ...(redisUrl ? { redisUrl } : {}) });
+    const figures: FigureRow[] = [];
+    for (const s of r.sides) {
+      const id = s.side === 'flowproducer' ? 'flowproducer' : 'engineQueue';
+      const name = s.side === 'flowproducer' ? 'BullMQ FlowProducer' : 'engine+queue, in-process';
+      figures.push(fig(`${id}.workflowsPerSecond`, `${name}: workflows/s (${parameters.nodes}-node chains)`, 'workflows/s', 'higher', s.workflowsPerSecond, repeats));
+      figures.push(fig(`${id}.latencyP50Ms`, `${name}: creation→completion p50 (burst of ${parameters.workflows})`, 'ms', 'lower', s.latencyP50Ms, repeats));
+      figures.push(fig(`${id}.latencyP99Ms`, `${name}: creation→completion p99 (burst of ${parameters.workflows})`, 'ms', 'lower', s.latencyP99Ms, repeats));
+      figures.push(fig(`${id}.jobsPerWorkflow`, `${name}: queue jobs per workflow`, 'jobs', 'lower', s.jobsPerWorkflow, repeats));
+    }
+    return { parameters, figures, raw: r };
+  },
+};
+
+/** A slot for a suite whose module does not exist yet. */
+function pending(name: string, title: string, needs: () => string): Suite {
+  return {
+    name,
+    title,
+    unavailable: needs,
+    async run(): Promise<SuiteOutput> {
+      throw new Error(`${name}: ${needs()}`);
+    },
+  };
+}
+
+const root = process.cwd();
+const fleetNeeds = (what: string) => (): string =>
+  fileHas(root, 'src/cli/commands/sandbox.ts', '--replicas')
+    ? `needs bench/${what}.ts: the fleet sandbox (--replicas) exists now, its suite is not written yet`
+    : 'needs the fleet: `flotilla sandbox --replicas N` running replicas as processes with the shard manager wired in';
+
+export const SUITES: readonly Suite[] = [
+  core,
+  apiserver,
+  queue,
+  peer,
+  pending('fleet', 'Fleet end to end (sandbox processes): workflows/s, creation→success p50/p99, CPU s per workflow, for 1, 2 and 3 replicas', fleetNeeds('fleet')),
+  pending('handover', 'Handover: planned shard move p50/p99', fleetNeeds('handover')),
+  pending('failover', 'Failover after SIGKILL of a replica', fleetNeeds('failover')),
+  pending('memory', 'Memory: replica RSS with 10,000 and 50,000 Workflows in its informer caches', () =>
+    fileHas(root, 'src/cli/commands/index.ts', 'controller.js')
+      ? 'needs bench/memory.ts: `flotilla controller` exists now, its suite is not written yet'
+      : 'needs `flotilla controller` (one replica as a process) to measure its RSS',
+  ),
+];
+
+/** Ratios the report shows beside their numerator's row (when both figures exist). */
+export const RATIOS: ReadonlyArray<{ id: string; label: string; numerator: string; denominator: string }> = [
+  { id: 'peer.engineQueue/flowproducer', label: 'engine+queue in-process ÷ FlowProducer (workflows/s)', numerator: 'peer.engineQueue.workflowsPerSecond', denominator: 'peer.flowproducer.workflowsPerSecond' },
+  ...[1, 2, 3].map((n) => ({ id: `fleet.r${n}/flowproducer`, label: `fleet, ${n} replica${n === 1 ? '' : 's'} ÷ FlowProducer (workflows/s)`, numerator: `fleet.r${n}.workflowsPerSecond`, denominator: 'peer.flowproducer.workflowsPerSecond' })),
+  ...[1, 32].flatMap((s) => [
+    { id: `queue.flotilla.${s}/bullmq`, label: `ShardQueue ÷ plain BullMQ, ${s} shard${s === 1 ? '' : 's'} (jobs/s)`, numerator: `queue.flotilla.${s}.jobsPerSecond`, denominator: `queue.bullmq.${s}.jobsPerSecond` },
+    { id: `queue.flotilla.${s}/ceiling`, label: `ShardQueue ${s} shard${s === 1 ? '' : 's'} jobs/s ÷ redis-benchmark SET ops/s (-P 1)`, numerator: `queue.flotilla.${s}.jobsPerSecond`, denominator: 'queue.ceiling.set.p1.opsPerSecond' },
+    { id: `queue.bullmq.${s}/ceiling`, label: `plain BullMQ ${s} shard${s === 1 ? '' : 's'} jobs/s ÷ redis-benchmark SET ops/s (-P 1)`, numerator: `queue.bullmq.${s}.jobsPerSecond`, denominator: 'queue.ceiling.set.p1.opsPerSecond' },
+  ]),
+  { id: 'peer.engineQueue/ceiling', label: 'engine+queue in-process workflows/s ÷ redis-benchmark SET ops/s (-P 1)', numerator: 'peer.engineQueue.workflowsPerSecond', denominator: 'queue.ceiling.set.p1.opsPerSecond' },
+];
