@@ -11,7 +11,7 @@ import { waitFor } from '../support/wait.js';
 import { LeaseClient } from '../../shard-manager/leases/lease-client.js';
 import { Membership } from '../../shard-manager/membership/membership.js';
 import { LeaderElector } from '../../shard-manager/election/leader-elector.js';
-import { FAST_TIMINGS, TestFleet, findOverlap } from './fleet-harness.js';
+import { FAST_TIMINGS, TestFleet, findOverlap } from '../../shard-manager/testing.js';
 import { hashShardIds } from '../../shard-manager/sharding/hash.js';
 import { ASSIGNED_TO_ANNOTATION, DRAINING_ANNOTATION, memberLeaseName } from '../../shard-manager/leases/names.js';
 

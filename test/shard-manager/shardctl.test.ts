@@ -12,7 +12,7 @@ import { startTestApiServer, type TestApiServer } from '../support/apiserver.js'
 import { waitFor } from '../support/wait.js';
 import { hashShardIds } from '../../shard-manager/sharding/hash.js';
 import { LeaseClient } from '../../shard-manager/leases/lease-client.js';
-import { TestFleet, findOverlap } from './fleet-harness.js';
+import { TestFleet, findOverlap } from '../../shard-manager/testing.js';
 import type { FleetStatus } from '../../shard-manager/cli/fleet-status.js';
 
 const run = promisify(execFile);

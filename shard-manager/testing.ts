@@ -1,14 +1,14 @@
 /**
- * An in-process fleet for shard-manager tests: a manager and replicas whose "shards" are
- * recorded intervals (no queues), over the real embedded API server.
+ * An in-process fleet for tests and benchmarks: a manager and replicas whose "shards" are
+ * recorded intervals (no queues), over a real API server. It exercises the lease protocol alone.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { LeaseClient } from '../../shard-manager/leases/lease-client.js';
-import { LeaseInformer } from '../../shard-manager/leases/lease-informer.js';
-import { Membership } from '../../shard-manager/membership/membership.js';
-import { ShardManager } from '../../shard-manager/manager/manager.js';
-import { OwnershipLoop, type ShardRunner } from '../../shard-manager/ownership/ownership-loop.js';
-import type { LeaseTimings } from '../../shard-manager/leases/lease-state.js';
+import { LeaseClient } from './leases/lease-client.js';
+import { LeaseInformer } from './leases/lease-informer.js';
+import { Membership } from './membership/membership.js';
+import { ShardManager } from './manager/manager.js';
+import { OwnershipLoop, type ShardRunner } from './ownership/ownership-loop.js';
+import type { LeaseTimings } from './leases/lease-state.js';
 
 export const FAST_TIMINGS: LeaseTimings = { leaseDurationMs: 2000, renewIntervalMs: 400, safetyMarginMs: 600 };
 
