@@ -18,10 +18,17 @@ export interface Figure extends Spread {
   better: 'higher' | 'lower';
   /** Samples behind the spread (repeats, or 1 for a figure measured once). */
   samples: number;
+  /** The samples themselves, in repeat order, where a ratio pairs them with another figure's. */
+  values?: number[];
 }
 
-/** A ratio of two figures: median ÷ median; bounds are the widest (min ÷ max, max ÷ min). */
+/**
+ * A ratio of two figures. `paired`: both were measured in the same repeats, and the spread is
+ * over the per-repeat ratios (noise common to a repeat cancels). Otherwise median ÷ median with
+ * the widest bounds (min ÷ max, max ÷ min).
+ */
 export interface Ratio extends Spread {
+  paired: boolean;
   id: string;
   label: string;
   numerator: string;

@@ -55,6 +55,8 @@ export interface PeerSideResult {
   /** `flowproducer` or `engine-queue-inprocess`. */
   side: 'flowproducer' | 'engine-queue-inprocess';
   workflowsPerSecond: Spread;
+  /** Workflows/s of each repeat, in order (the two sides of a repeat ran back to back). */
+  workflowsPerSecondRuns: number[];
   latencyP50Ms: Spread;
   latencyP99Ms: Spread;
   /** Queue jobs per workflow (FlowProducer: one per node; ours: rounds, thanks to the streak). */
@@ -259,6 +261,7 @@ export async function benchPeer(options: PeerBenchOptions = {}): Promise<PeerBen
   const side = (name: PeerSideResult['side'], runs: Run[]): PeerSideResult => ({
     side: name,
     workflowsPerSecond: spread(runs.map((r) => r.workflowsPerSecond)),
+    workflowsPerSecondRuns: runs.map((r) => r.workflowsPerSecond),
     latencyP50Ms: spread(runs.map((r) => r.p50)),
     latencyP99Ms: spread(runs.map((r) => r.p99)),
     jobsPerWorkflow: spread(runs.map((r) => r.jobsPerWorkflow)),

@@ -45,6 +45,8 @@ export interface QueueVariantResult {
   variant: QueueVariant;
   shards: number;
   jobsPerSecond: Spread;
+  /** Jobs/s of each repeat, in order (paired with the ceiling of the same repeat). */
+  jobsPerSecondRuns: number[];
   commandsPerJob: Spread;
   scriptsPerJob: Spread;
   redisCpuUsPerJob: Spread;
@@ -61,7 +63,7 @@ export interface QueueVariantResult {
 export interface QueueBenchResult {
   options: Required<Omit<QueueBenchOptions, 'print' | 'redisUrl'>>;
   variants: QueueVariantResult[];
-  ceiling: Array<{ test: string; pipeline: number; opsPerSecond: Spread; p50Ms: Spread; p99Ms: Spread }>;
+  ceiling: Array<{ test: string; pipeline: number; opsPerSecond: Spread; opsPerSecondRuns: number[]; p50Ms: Spread; p99Ms: Spread }>;
 }
 
 interface Measured {
@@ -170,7 +172,7 @@ export async function benchQueue(options: QueueBenchOptions = {}): Promise<Queue
     await admin.flushdb();
     const ceiling = ceilingRuns[0]?.map((first, i) => {
       const all = ceilingRuns.map((run) => run[i]).filter((c): c is CeilingFigure => c !== undefined);
-      return { test: first.test, pipeline: first.pipeline, opsPerSecond: spread(all.map((c) => c.opsPerSecond)), p50Ms: spread(all.map((c) => c.p50Ms)), p99Ms: spread(all.map((c) => c.p99Ms)) };
+      return { test: first.test, pipeline: first.pipeline, opsPerSecond: spread(all.map((c) => c.opsPerSecond)), opsPerSecondRuns: all.map((c) => c.opsPerSecond), p50Ms: spread(all.map((c) => c.p50Ms)), p99Ms: spread(all.map((c) => c.p99Ms)) };
     }) ?? [];
     // Each repeat's share is taken against the same repeat's SET ceiling.
     const setCeiling = ceilingRuns.map((run) => run.find((c) => c.test === 'SET' && c.pipeline === 1)?.opsPerSecond ?? Number.NaN);
@@ -182,6 +184,7 @@ export async function benchQueue(options: QueueBenchOptions = {}): Promise<Queue
           variant,
           shards,
           jobsPerSecond: spread(runs.map((m) => m.jobsPerSecond)),
+          jobsPerSecondRuns: runs.map((m) => m.jobsPerSecond),
           commandsPerJob: spread(runs.map((m) => m.cost.commandsPerJob)),
           scriptsPerJob: spread(runs.map((m) => m.cost.scriptsPerJob)),
           redisCpuUsPerJob: spread(runs.map((m) => m.cost.redisCpuUsPerJob)),

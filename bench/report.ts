@@ -5,8 +5,12 @@
  */
 import { formatNumber, renderChart, type Bar, type Panel } from './chart.js';
 import type { BenchReport, Figure, Ratio } from './model.js';
+import { spread } from './stats.js';
 
-/** Ratios whose two figures exist: median ÷ median, bounds min ÷ max and max ÷ min. */
+/**
+ * Ratios whose two figures exist. Paired per repeat when both carry `values` of one length,
+ * else median ÷ median with bounds min ÷ max and max ÷ min.
+ */
 export function computeRatios(figures: readonly Figure[], wanted: ReadonlyArray<{ id: string; label: string; numerator: string; denominator: string }>): Ratio[] {
   const byId = new Map(figures.map((f) => [f.id, f]));
   const out: Ratio[] = [];
@@ -14,7 +18,13 @@ export function computeRatios(figures: readonly Figure[], wanted: ReadonlyArray<
     const n = byId.get(w.numerator);
     const d = byId.get(w.denominator);
     if (!n || !d || !(d.median > 0) || !(d.min > 0) || !(d.max > 0)) continue;
-    out.push({ ...w, median: n.median / d.median, min: n.min / d.max, max: n.max / d.min });
+    const nv = n.values;
+    const dv = d.values;
+    if (nv && dv && nv.length === dv.length && nv.length > 0 && dv.every((x) => x > 0)) {
+      out.push({ ...w, paired: true, ...spread(nv.map((x, i) => x / (dv[i] as number))) });
+    } else {
+      out.push({ ...w, paired: false, median: n.median / d.median, min: n.min / d.max, max: n.max / d.min });
+    }
   }
   return out;
 }
@@ -44,7 +54,7 @@ export function renderMarkdown(report: BenchReport): string {
   lines.push('');
   lines.push(`${report.mode} mode, ${report.repeats} repeats, ${report.durationSeconds.toFixed(0)} s · ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB · load at start ${m.loadAverage.join(' / ')} · Node ${m.node} · Redis ${m.redis} · ${Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')} · commit ${m.commit}`);
   lines.push('');
-  lines.push('Every figure is the median over the repeats, with min and max. Ratios are median ÷ median, bounds the widest (min ÷ max … max ÷ min).');
+  lines.push('Every figure is the median over the repeats, with min and max. Ratios are taken per repeat (both sides ran in the same repeat) and summarised the same way; unpaired ones are median ÷ median with the widest bounds.');
   lines.push('');
   const ratiosByNumerator = new Map<string, Ratio[]>();
   for (const r of report.ratios) ratiosByNumerator.set(r.numerator, [...(ratiosByNumerator.get(r.numerator) ?? []), r]);
@@ -63,9 +73,9 @@ export function renderMarkdown(report: BenchReport): string {
   }
   lines.push('');
   if (report.ratios.length > 0) {
-    lines.push('| ratio | median | min | max |');
-    lines.push('| --- | ---: | ---: | ---: |');
-    for (const r of report.ratios) lines.push(`| ${cell(r.label)} | ${num(r.median)} | ${num(r.min)} | ${num(r.max)} |`);
+    lines.push('| ratio | median | min | max | paired |');
+    lines.push('| --- | ---: | ---: | ---: | --- |');
+    for (const r of report.ratios) lines.push(`| ${cell(r.label)} | ${num(r.median)} | ${num(r.min)} | ${num(r.max)} | ${r.paired ? 'per repeat' : 'no'} |`);
     lines.push('');
   }
   return lines.join('\n');

@@ -10,8 +10,8 @@ import { single, type Spread } from './stats.js';
 
 type FigureRow = SuiteOutput['figures'][number];
 
-function fig(id: string, label: string, unit: string, better: 'higher' | 'lower', s: Spread, samples: number): FigureRow {
-  return { id, label, unit, better, median: s.median, min: s.min, max: s.max, samples };
+function fig(id: string, label: string, unit: string, better: 'higher' | 'lower', s: Spread, samples: number, values?: number[]): FigureRow {
+  return { id, label, unit, better, median: s.median, min: s.min, max: s.max, samples, ...(values ? { values } : {}) };
 }
 
 function fileHas(root: string, path: string, text: string): boolean {
@@ -78,14 +78,14 @@ const queue: Suite = {
     for (const v of r.variants) {
       const id = `${v.variant}.${v.shards}`;
       const name = `${v.variant === 'flotilla' ? 'ShardQueue (dedup)' : 'plain BullMQ'}, ${v.shards} shard${v.shards === 1 ? '' : 's'}`;
-      figures.push(fig(`${id}.jobsPerSecond`, `${name}: no-op jobs/s`, 'jobs/s', 'higher', v.jobsPerSecond, repeats));
+      figures.push(fig(`${id}.jobsPerSecond`, `${name}: no-op jobs/s`, 'jobs/s', 'higher', v.jobsPerSecond, repeats, v.jobsPerSecondRuns));
       figures.push(fig(`${id}.commandsPerJob`, `${name}: Redis commands per job (incl. inside Lua)`, 'commands', 'lower', v.commandsPerJob, repeats));
       figures.push(fig(`${id}.scriptsPerJob`, `${name}: Lua script calls per job`, 'calls', 'lower', v.scriptsPerJob, repeats));
       figures.push(fig(`${id}.redisCpuUsPerJob`, `${name}: Redis CPU per job`, 'µs', 'lower', v.redisCpuUsPerJob, repeats));
       figures.push(fig(`${id}.redisBusyPercent`, `${name}: Redis thread busy`, '%', 'lower', scale(v.redisBusyShare, 100), repeats));
     }
     for (const c of r.ceiling) {
-      figures.push(fig(`ceiling.${c.test.toLowerCase()}.p${c.pipeline}.opsPerSecond`, `redis-benchmark ${c.test}${c.test === 'EVAL' ? ' (1-command script)' : ''}, pipeline ${c.pipeline}`, 'ops/s', 'higher', c.opsPerSecond, repeats));
+      figures.push(fig(`ceiling.${c.test.toLowerCase()}.p${c.pipeline}.opsPerSecond`, `redis-benchmark ${c.test}${c.test === 'EVAL' ? ' (1-command script)' : ''}, pipeline ${c.pipeline}`, 'ops/s', 'higher', c.opsPerSecond, repeats, c.opsPerSecondRuns));
     }
     return { parameters, figures, raw: r };
   },
@@ -107,7 +107,7 @@ const peer: Suite = {
     for (const s of r.sides) {
       const id = s.side === 'flowproducer' ? 'flowproducer' : 'engineQueue';
       const name = s.side === 'flowproducer' ? 'BullMQ FlowProducer' : 'engine+queue, in-process';
-      figures.push(fig(`${id}.workflowsPerSecond`, `${name}: workflows/s (${parameters.nodes}-node chains)`, 'workflows/s', 'higher', s.workflowsPerSecond, repeats));
+      figures.push(fig(`${id}.workflowsPerSecond`, `${name}: workflows/s (${parameters.nodes}-node chains)`, 'workflows/s', 'higher', s.workflowsPerSecond, repeats, s.workflowsPerSecondRuns));
       figures.push(fig(`${id}.latencyP50Ms`, `${name}: creation→completion p50 (burst of ${parameters.workflows})`, 'ms', 'lower', s.latencyP50Ms, repeats));
       figures.push(fig(`${id}.latencyP99Ms`, `${name}: creation→completion p99 (burst of ${parameters.workflows})`, 'ms', 'lower', s.latencyP99Ms, repeats));
       figures.push(fig(`${id}.jobsPerWorkflow`, `${name}: queue jobs per workflow`, 'jobs', 'lower', s.jobsPerWorkflow, repeats));
