@@ -1,0 +1,167 @@
+{{/* Chart name, truncated to 63 characters (DNS label). */}}
+{{- define "flotilla.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: <release>-<chart> unless the release name already contains the chart name. */}}
+{{- define "flotilla.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "flotilla.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Namespace holding the fleet's leases. */}}
+{{- define "flotilla.fleetNamespace" -}}
+{{- default .Release.Namespace .Values.fleetNamespace }}
+{{- end }}
+
+{{/* Common labels. */}}
+{{- define "flotilla.labels" -}}
+helm.sh/chart: {{ include "flotilla.chart" . }}
+app.kubernetes.io/name: {{ include "flotilla.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: flotilla
+{{- end }}
+
+{{/* Selector labels of one component: (dict "ctx" $ "component" "controller"). */}}
+{{- define "flotilla.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "flotilla.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* All labels of one component. */}}
+{{- define "flotilla.componentLabels" -}}
+{{ include "flotilla.labels" .ctx }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "flotilla.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* ServiceAccount name of a component. */}}
+{{- define "flotilla.serviceAccountName" -}}
+{{- printf "%s-%s" (include "flotilla.fullname" .ctx) .component | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Address replicas use to reach the event sink. */}}
+{{- define "flotilla.eventSinkAddress" -}}
+{{- printf "%s-event-sink.%s.svc:%d" (include "flotilla.fullname" .) .Release.Namespace (int .Values.eventSink.port) }}
+{{- end }}
+
+{{/*
+Restrictive securityContexts: non-root, read-only root filesystem, no privilege escalation, every
+capability dropped, seccomp RuntimeDefault. Not configurable on purpose.
+*/}}
+{{- define "flotilla.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "flotilla.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+privileged: false
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* The Redis URL as an env var: from a Secret when one is named, else the (password-free) URL. */}}
+{{- define "flotilla.redisEnv" -}}
+- name: FLOTILLA_REDIS_URL
+{{- if .Values.redis.existingSecret.name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.redis.existingSecret.name }}
+      key: {{ .Values.redis.existingSecret.key }}
+{{- else }}
+  value: {{ .Values.redis.url | quote }}
+{{- end }}
+{{- end }}
+
+{{/* POD_NAME and POD_NAMESPACE from the downward API. */}}
+{{- define "flotilla.podEnv" -}}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+{{- end }}
+
+{{/* Topology spread for a component: (dict "ctx" $ "component" "controller"). */}}
+{{- define "flotilla.topologySpread" -}}
+{{- if .ctx.Values.topologySpread.enabled }}
+topologySpreadConstraints:
+{{- range .ctx.Values.topologySpread.topologyKeys }}
+  - maxSkew: {{ $.ctx.Values.topologySpread.maxSkew }}
+    topologyKey: {{ . }}
+    whenUnsatisfiable: {{ $.ctx.Values.topologySpread.whenUnsatisfiable }}
+    labelSelector:
+      matchLabels:
+        {{- include "flotilla.selectorLabels" (dict "ctx" $.ctx "component" $.component) | nindent 8 }}
+    matchLabelKeys: ["pod-template-hash"]
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Probes on the metrics port. */}}
+{{- define "flotilla.probes" -}}
+startupProbe:
+  httpGet: {path: /healthz, port: metrics}
+  periodSeconds: 2
+  failureThreshold: 60
+livenessProbe:
+  httpGet: {path: /healthz, port: metrics}
+  periodSeconds: 10
+  timeoutSeconds: 3
+  failureThreshold: 3
+readinessProbe:
+  httpGet: {path: /readyz, port: metrics}
+  periodSeconds: 5
+  timeoutSeconds: 3
+  failureThreshold: 2
+{{- end }}
+
+{{/*
+RBAC subjects: which ServiceAccount carries which components' rules (files/rbac.yaml, generated
+from src/security/rbac.ts). Returns YAML: {controller: [controller, manager?], manager: [...], ...}.
+*/}}
+{{- define "flotilla.rbacSubjects" -}}
+{{- $subjects := dict }}
+{{- if eq .Values.manager.mode "embedded" }}
+{{- $_ := set $subjects "controller" (list "controller" "manager") }}
+{{- else }}
+{{- $_ := set $subjects "controller" (list "controller") }}
+{{- $_ := set $subjects "manager" (list "manager") }}
+{{- end }}
+{{- if and .Values.eventSink.enabled .Values.eventSink.signals }}
+{{- $_ := set $subjects "event-sink" (list "eventSink") }}
+{{- end }}
+{{- toYaml $subjects }}
+{{- end }}

@@ -1,0 +1,207 @@
+/**
+ * The Kubernetes permissions each flotilla process needs: the ONE list. The Helm chart renders its
+ * Roles and ClusterRoles from `charts/flotilla/files/rbac.yaml`, which is generated from this
+ * module (`node --import tsx src/security/rbac.ts`; a test fails when the file drifts), and the
+ * chart tests compare the rendered rules with {@link expectedRules}. Another test records every
+ * request the real code makes against the embedded API server and checks each is covered here.
+ *
+ * Scopes:
+ * - `workloads`: Workflows, Pods, Events in the namespaces the fleet serves. A ClusterRole when the
+ *   fleet watches every namespace; a Role in each namespace when it watches a list of them.
+ * - `fleet`: objects in the fleet's own namespace (Leases, the webhook's Secret): always a Role.
+ * - `cluster`: cluster-scoped objects (CRDs, webhook configurations): always a ClusterRole.
+ * - `installCrd`: cluster-scoped, granted only when the controller runs with `--install-crd`.
+ *
+ * No wildcards: every rule names its groups, resources and verbs.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+/** One RBAC PolicyRule, as it appears in a Role or ClusterRole. */
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: Verb[];
+  /** Restricts the rule to these object names (Roles only). */
+  resourceNames?: string[];
+}
+
+export interface ComponentRules {
+  workloads: PolicyRule[];
+  fleet: PolicyRule[];
+  cluster: PolicyRule[];
+  /** Only with `--install-crd` (chart value `installCrd: true`). */
+  installCrd: PolicyRule[];
+}
+
+export type Component = 'controller' | 'manager' | 'eventSink' | 'webhook' | 'initCerts';
+
+const WF = 'flotilla.io';
+const LEASES = 'coordination.k8s.io';
+
+/** Every component's permissions, with the call that needs each. */
+export const requiredRules: Readonly<Record<Component, ComponentRules>> = {
+  controller: {
+    workloads: [
+      // informer list/watch per shard (src/controller/informer), read-through get and child
+      // workflow create/delete (src/controller/kube.ts WorkflowClient.get/create/delete),
+      // finalizers and labels by merge patch (WorkflowClient.mergePatch).
+      { apiGroups: [WF], resources: ['workflows'], verbs: ['get', 'list', 'watch', 'create', 'delete', 'patch'] },
+      // guarded status write: PUT /status with resourceVersion (WorkflowClient.replaceStatus).
+      { apiGroups: [WF], resources: ['workflows/status'], verbs: ['update'] },
+      // the pod plugin: create/get/delete task pods (src/plugins/pod), pod informer list/watch.
+      { apiGroups: [''], resources: ['pods'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
+      // Kubernetes Events: create, read an existing one and patch its count (src/controller/k8s-events.ts).
+      { apiGroups: [''], resources: ['events'], verbs: ['create', 'get', 'patch'] },
+    ],
+    fleet: [
+      // member lease renew/leave and shard lease acquire/release (shard-manager/membership,
+      // shard-manager/ownership, leases/lease-client.ts), lease informer (leases/lease-informer.ts).
+      { apiGroups: [LEASES], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },
+    ],
+    cluster: [],
+    installCrd: [
+      // `--install-crd`: read the CRD, create it when missing.
+      { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['get', 'create'] },
+    ],
+  },
+  manager: {
+    workloads: [
+      // the labeller (shard-manager/manager/labeller.ts): informer list/watch of unlabelled
+      // Workflows, merge patch of the shard label.
+      { apiGroups: [WF], resources: ['workflows'], verbs: ['list', 'watch', 'patch'] },
+    ],
+    fleet: [
+      // leader election (election/leader-elector.ts), shard lease create and assignment
+      // annotations (manager/manager.ts), lease informer (leases/lease-informer.ts).
+      { apiGroups: [LEASES], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update'] },
+    ],
+    cluster: [],
+    installCrd: [],
+  },
+  eventSink: {
+    workloads: [
+      // SignalService (src/signals/workflows.ts): read the Workflow, merge-patch the signal.
+      { apiGroups: [WF], resources: ['workflows'], verbs: ['get', 'patch'] },
+    ],
+    fleet: [],
+    cluster: [],
+    installCrd: [],
+  },
+  webhook: {
+    // The admission webhook only answers AdmissionReviews; its certificate comes from a mounted
+    // Secret. It makes no API calls.
+    workloads: [],
+    fleet: [],
+    cluster: [],
+    installCrd: [],
+  },
+  initCerts: {
+    workloads: [],
+    fleet: [
+      // writes the webhook's serving certificate Secret (read, create, rotate).
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'update'] },
+    ],
+    cluster: [
+      // injects the CA bundle into the webhook configurations.
+      { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'], verbs: ['get', 'patch', 'update'] },
+    ],
+    installCrd: [],
+  },
+};
+
+/** The chart's view of the settings that change which rules exist and where. */
+export interface RbacSettings {
+  /** Namespaces the fleet watches; empty = all (ClusterRoles). @defaultValue [] */
+  watchNamespaces?: readonly string[];
+  /** The namespace the fleet runs in (Leases, Secrets). */
+  fleetNamespace: string;
+  /** Controller creates the CRD itself. @defaultValue false */
+  installCrd?: boolean;
+}
+
+/** A rule granted in one place: `namespace` undefined = cluster-wide. */
+export interface ScopedRule {
+  component: Component;
+  namespace: string | undefined;
+  apiGroup: string;
+  resource: string;
+  verb: Verb;
+  resourceName?: string;
+}
+
+function flatten(component: Component, namespace: string | undefined, rules: readonly PolicyRule[]): ScopedRule[] {
+  const out: ScopedRule[] = [];
+  for (const rule of rules) {
+    for (const apiGroup of rule.apiGroups) {
+      for (const resource of rule.resources) {
+        for (const verb of rule.verbs) {
+          const names = rule.resourceNames ?? [undefined];
+          for (const resourceName of names) out.push({ component, namespace, apiGroup, resource, verb, ...(resourceName !== undefined ? { resourceName } : {}) });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Every (component, namespace, group, resource, verb) the chart must grant for these settings. */
+export function expectedRules(components: readonly Component[], settings: RbacSettings): ScopedRule[] {
+  const watch = settings.watchNamespaces ?? [];
+  const out: ScopedRule[] = [];
+  for (const c of components) {
+    const r = requiredRules[c];
+    if (watch.length === 0) out.push(...flatten(c, undefined, r.workloads));
+    else for (const ns of watch) out.push(...flatten(c, ns, r.workloads));
+    out.push(...flatten(c, settings.fleetNamespace, r.fleet));
+    out.push(...flatten(c, undefined, r.cluster));
+    if (settings.installCrd) out.push(...flatten(c, undefined, r.installCrd));
+  }
+  return out;
+}
+
+/** A stable text key for a scoped rule (for sets and readable diffs). */
+export function ruleKey(r: ScopedRule): string {
+  const where = r.namespace === undefined ? 'cluster' : `ns/${r.namespace}`;
+  const group = r.apiGroup === '' ? 'core' : r.apiGroup;
+  return `${r.component} ${where} ${r.verb} ${group}/${r.resource}${r.resourceName !== undefined ? `/${r.resourceName}` : ''}`;
+}
+
+/**
+ * Whether a request (verb on group/resource[/subresource] in a namespace or cluster-wide) is
+ * allowed by a component's rules under these settings, as the RBAC authorizer decides it.
+ */
+export function allows(
+  component: Component,
+  settings: RbacSettings,
+  request: { verb: string; group: string; resource: string; subresource?: string | undefined; namespace?: string | undefined },
+): boolean {
+  const resource = request.subresource ? `${request.resource}/${request.subresource}` : request.resource;
+  return expectedRules([component], settings).some(
+    (r) =>
+      r.verb === request.verb &&
+      r.apiGroup === request.group &&
+      r.resource === resource &&
+      r.resourceName === undefined &&
+      (r.namespace === undefined || r.namespace === request.namespace),
+  );
+}
+
+/** The document the chart reads (`charts/flotilla/files/rbac.yaml`). */
+export function chartRbacYaml(): string {
+  const header = '# GENERATED from src/security/rbac.ts by `node --import tsx src/security/rbac.ts`. Do not edit.\n';
+  return header + stringify(requiredRules, { lineWidth: 0 });
+}
+
+export const CHART_RBAC_FILE = 'charts/flotilla/files/rbac.yaml';
+
+const self = fileURLToPath(import.meta.url);
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === self) {
+  const out = resolve(fileURLToPath(new URL('../..', import.meta.url)), CHART_RBAC_FILE);
+  writeFileSync(out, chartRbacYaml());
+  console.log(`wrote ${out}`);
+}
