@@ -1,0 +1,44 @@
+# syntax=docker/dockerfile:1.7
+# flotilla image: `flotilla <command>` (controller, manager, event-sink, ...) and `shardctl`.
+#   docker build -t ghcr.io/flotilla/flotilla:0.1.0 .
+# Stages: build (all dependencies, tsc → dist/) · deps (production dependencies only) · runtime
+# (no compiler, no sources, no dev dependencies; non-root; tini as PID 1).
+ARG NODE_VERSION=20.20
+
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY shard-manager ./shard-manager
+# tsc emits JavaScript only: copy the runtime assets read beside the modules (e.g. Lua scripts).
+RUN npm run build \
+ && (cd src && find . -type f ! -name '*.ts' ! -name '*.map' -exec install -D -m 0644 {} ../dist/src/{} \;) \
+ && (cd shard-manager && find . -type f ! -name '*.ts' -exec install -D -m 0644 {} ../dist/shard-manager/{} \;) \
+ && find dist -name '*.test.js*' -delete
+
+FROM node:${NODE_VERSION}-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error && npm cache clean --force
+
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 flotilla \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin flotilla
+ENV NODE_ENV=production \
+    FLOTILLA_USE_DIST=1
+WORKDIR /app
+COPY --from=deps --chown=root:root /app/node_modules ./node_modules
+COPY --chown=root:root package.json ./
+COPY --chown=root:root bin ./bin
+COPY --from=build --chown=root:root /app/dist ./dist
+# Files stay root-owned and read-only to the process; the chart also mounts the root filesystem
+# read-only with an emptyDir on /tmp.
+USER 10001:10001
+EXPOSE 9090 8089
+ENTRYPOINT ["tini", "--", "node", "bin/flotilla.mjs"]
+CMD ["--help"]
