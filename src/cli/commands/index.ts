@@ -6,6 +6,7 @@ import { register as registerExampleAgent } from './example-agent.js';
 import { register as registerSignal } from './signal.js';
 import { register as registerApiserver } from './apiserver.js';
 import { register as registerRun } from './run.js';
+import { register as registerWebhook } from './webhook.js';
 
 export function registerCommands(_program: Command): void {
   // Subcommands register here as they are built (one module per command).
@@ -15,4 +16,5 @@ export function registerCommands(_program: Command): void {
   registerSignal(_program);
   registerApiserver(_program);
   registerRun(_program);
+  registerWebhook(_program);
 }

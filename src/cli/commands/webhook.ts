@@ -1,0 +1,86 @@
+/**
+ * `flotilla webhook`: the admission webhook (shard label on create, Workflow validation). Prints
+ * `webhook listening on https://HOST:PORT (metrics http://HOST:PORT)` on stdout once serving;
+ * stops cleanly on SIGINT / SIGTERM.
+ */
+import type { Command } from 'commander';
+import { CliError, ExitCode } from '../exit.js';
+
+interface WebhookFlags {
+  host: string;
+  port: string;
+  metricsHost: string;
+  metricsPort: string;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  tlsSecret?: string;
+  kubeconfig?: string;
+  shards: string;
+  reloadInterval: string;
+  logLevel: string;
+}
+
+function intFlag(name: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`--${name} must be an integer ${min}-${max}, got ${value}`, ExitCode.usage);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('webhook')
+    .description('Run the admission webhook: /mutate-workflows sets the shard label, /validate-workflows rejects invalid Workflows')
+    .option('--host <addr>', 'HTTPS bind address', '127.0.0.1')
+    .option('--port <n>', 'HTTPS port (0 = any free port)', '9443')
+    .option('--metrics-host <addr>', 'bind address of /metrics and /healthz (plain HTTP)', '127.0.0.1')
+    .option('--metrics-port <n>', 'port of /metrics and /healthz (0 = any free port)', '9444')
+    .option('--tls-cert-file <file>', 'serving certificate (PEM); re-read when it changes')
+    .option('--tls-key-file <file>', 'serving key (PEM); re-read when it changes')
+    .option('--tls-secret <ns/name>', 'read tls.crt and tls.key from this Secret instead (re-read when it changes)')
+    .option('--kubeconfig <file>', 'kubeconfig for --tls-secret (default: KUBECONFIG, ~/.kube/config or in-cluster)')
+    .option('--shards <n>', 'shard count of the fleet (the hash modulus)', '32')
+    .option('--reload-interval <ms>', 'how often the certificate is checked for changes', '2000')
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (flags: WebhookFlags) => {
+      const port = intFlag('port', flags.port, 0, 65535);
+      const metricsPort = intFlag('metrics-port', flags.metricsPort, 0, 65535);
+      const shardCount = intFlag('shards', flags.shards, 1, 4096);
+      const reloadIntervalMs = intFlag('reload-interval', flags.reloadInterval, 100, 3_600_000);
+      const files = flags.tlsCertFile !== undefined || flags.tlsKeyFile !== undefined;
+      if (files === (flags.tlsSecret !== undefined)) throw new CliError('give either --tls-cert-file and --tls-key-file, or --tls-secret ns/name', ExitCode.usage);
+      const { FileTlsSource, SecretTlsSource } = await import('../../webhook/tls-source.js');
+      let tls;
+      if (flags.tlsSecret !== undefined) {
+        const [ns, name, ...rest] = flags.tlsSecret.split('/');
+        if (ns === undefined || ns === '' || name === undefined || name === '' || rest.length > 0) throw new CliError(`--tls-secret must be ns/name, got ${flags.tlsSecret}`, ExitCode.usage);
+        const { KubeConfig } = await import('@kubernetes/client-node');
+        const kc = new KubeConfig();
+        if (flags.kubeconfig !== undefined) kc.loadFromFile(flags.kubeconfig);
+        else kc.loadFromDefault();
+        tls = new SecretTlsSource(kc, ns, name);
+      } else {
+        if (flags.tlsCertFile === undefined || flags.tlsKeyFile === undefined) throw new CliError('--tls-cert-file and --tls-key-file go together', ExitCode.usage);
+        tls = new FileTlsSource(flags.tlsCertFile, flags.tlsKeyFile);
+      }
+      const { pino } = await import('pino');
+      const { startWebhookServer } = await import('../../webhook/server.js');
+      const logger = pino({ name: 'flotilla-webhook', level: flags.logLevel }, pino.destination(2));
+      let server;
+      try {
+        server = await startWebhookServer({ tls, host: flags.host, port, metricsHost: flags.metricsHost, metricsPort, shardCount, reloadIntervalMs, processMetrics: true, logger });
+      } catch (cause) {
+        throw new CliError(`cannot start the webhook: ${cause instanceof Error ? cause.message : String(cause)}${cause instanceof Error && cause.cause instanceof Error ? ` (${cause.cause.message})` : ''}`, ExitCode.failed, { cause });
+      }
+      process.stdout.write(`webhook listening on ${server.url} (metrics ${server.metricsUrl})\n`);
+      const running = server;
+      await new Promise<void>((resolve) => {
+        const onSignal = (): void => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          void running.stop().then(resolve, resolve);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      });
+    });
+}

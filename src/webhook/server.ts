@@ -1,0 +1,225 @@
+/**
+ * `flotilla webhook`: the admission webhook server.
+ *
+ * HTTPS (`--host`, `--port`): `POST /mutate-workflows` and `POST /validate-workflows` answer
+ * `admission.k8s.io/v1` AdmissionReviews (see review.ts). The serving certificate is re-read every
+ * `reloadIntervalMs` from its source (files or a Secret) and swapped in with
+ * `server.setSecureContext()`, so a rotation takes effect for new connections without a restart;
+ * material that does not load (a half-written pair) keeps the previous certificate and is retried.
+ * Plain HTTP on loopback (`metricsHost`, `metricsPort`): `GET /metrics` and `GET /healthz`.
+ *
+ * Start order: certificate → HTTPS listener → metrics listener → reload timer; stop in reverse.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { createSecureContext } from 'node:tls';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { DEFAULT_SHARD_COUNT } from '../../shard-manager/sharding/hash.js';
+import { WebhookError } from './errors.js';
+import { MUTATE_PATH, VALIDATE_PATH } from './manifests.js';
+import { WebhookMetrics } from './metrics.js';
+import { mutateWorkflow, parseReview, reviewOf, validateWorkflowReview } from './review.js';
+import type { TlsMaterial, TlsSource } from './tls-source.js';
+
+export { MUTATE_PATH, VALIDATE_PATH };
+
+export interface WebhookServerOptions {
+  /** Where the serving certificate and key come from (re-read periodically). */
+  tls: TlsSource & { reset?(): void };
+  /** HTTPS bind address. @defaultValue '127.0.0.1' */
+  host?: string;
+  /** HTTPS port; 0 picks a free one. @defaultValue 9443 */
+  port?: number;
+  /** Metrics/health bind address (plain HTTP). @defaultValue '127.0.0.1' */
+  metricsHost?: string;
+  /** Metrics/health port; 0 picks a free one. @defaultValue 9444 */
+  metricsPort?: number;
+  /** Shard count of the fleet (the hash modulus). @defaultValue 32 */
+  shardCount?: number;
+  /** How often the certificate source is polled. @defaultValue 2000 */
+  reloadIntervalMs?: number;
+  /** Also export Node process metrics. @defaultValue false */
+  processMetrics?: boolean;
+  /** @defaultValue pino to stderr at 'info' */
+  logger?: Logger;
+}
+
+export interface RunningWebhookServer {
+  /** `https://host:port` */
+  readonly url: string;
+  readonly port: number;
+  /** `http://host:port` of /metrics and /healthz */
+  readonly metricsUrl: string;
+  readonly metrics: WebhookMetrics;
+  /** Polls the certificate source now; true when a new certificate was applied. */
+  reload(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+const maxBody = 3 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBody) {
+        reject(new WebhookError('bad-review', 'request body too large'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, code: number, body: unknown): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function checkMaterial(m: TlsMaterial): number {
+  createSecureContext({ cert: m.certPem, key: m.keyPem });
+  const cert = new X509Certificate(m.certPem);
+  if (!cert.checkPrivateKey(createPrivateKey(m.keyPem))) throw new WebhookError('tls-load', 'the private key does not match the certificate');
+  return Math.floor(new Date(cert.validTo).getTime() / 1000);
+}
+
+async function listen(server: HttpServer | HttpsServer, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (cause) => reject(new WebhookError('listen-failed', `cannot listen on ${host}:${port}`, { cause })));
+    server.listen(port, host, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+function closeServer(server: HttpServer | HttpsServer, sockets: Set<Socket>): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    for (const s of sockets) s.destroy();
+  });
+}
+
+function trackSockets(server: HttpServer | HttpsServer): Set<Socket> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  return sockets;
+}
+
+export async function startWebhookServer(options: WebhookServerOptions): Promise<RunningWebhookServer> {
+  const log = options.logger ?? pino({ name: 'flotilla-webhook' }, pino.destination(2));
+  const shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
+  const metrics = new WebhookMetrics({ processMetrics: options.processMetrics ?? false });
+  const host = options.host ?? '127.0.0.1';
+  const metricsHost = options.metricsHost ?? '127.0.0.1';
+
+  const first = await options.tls.poll();
+  if (first === undefined) throw new WebhookError('tls-load', `no certificate from ${options.tls.description}`);
+  try {
+    metrics.certExpiry.set(checkMaterial(first));
+  } catch (cause) {
+    throw new WebhookError('tls-load', `the certificate from ${options.tls.description} does not load`, { cause });
+  }
+  metrics.reloads.inc({ result: 'ok' });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = new URL(req.url ?? '/', 'https://localhost').pathname;
+    if (path !== MUTATE_PATH && path !== VALIDATE_PATH) return send(res, 404, 'not found\n');
+    if (req.method !== 'POST') return send(res, 405, 'POST only\n');
+    const end = metrics.duration.startTimer({ path });
+    try {
+      const request = parseReview(JSON.parse(await readBody(req)) as unknown);
+      const { response, result } = path === MUTATE_PATH ? mutateWorkflow(request, shardCount) : validateWorkflowReview(request, shardCount);
+      metrics.requests.inc({ path, result });
+      log.debug({ path, uid: request.uid, namespace: request.namespace, name: request.name, result }, 'admission review');
+      send(res, 200, reviewOf(response));
+    } catch (error) {
+      metrics.requests.inc({ path, result: 'error' });
+      log.warn({ path, err: error instanceof Error ? error.message : String(error) }, 'bad admission request');
+      send(res, 400, `bad request: ${error instanceof Error ? error.message : String(error)}\n`);
+    } finally {
+      end();
+    }
+  };
+  const https = createHttpsServer({ cert: first.certPem, key: first.keyPem }, (req, res) => void handle(req, res));
+  const httpsSockets = trackSockets(https);
+  const port = await listen(https, options.port ?? 9443, host);
+
+  const plain = createHttpServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method !== 'GET') return send(res, 405, 'GET only\n');
+    if (path === '/healthz') return send(res, 200, 'ok\n');
+    if (path !== '/metrics') return send(res, 404, 'not found\n');
+    void metrics.registry.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+        res.end(text);
+      },
+      (error: unknown) => send(res, 500, `error: ${error instanceof Error ? error.message : String(error)}\n`),
+    );
+  });
+  const plainSockets = trackSockets(plain);
+  let metricsPort: number;
+  try {
+    metricsPort = await listen(plain, options.metricsPort ?? 9444, metricsHost);
+  } catch (error) {
+    await closeServer(https, httpsSockets);
+    throw error;
+  }
+
+  let reloading: Promise<boolean> | undefined;
+  const reload = (): Promise<boolean> => {
+    reloading ??= (async () => {
+      try {
+        const next = await options.tls.poll();
+        if (next === undefined) return false;
+        try {
+          const expiry = checkMaterial(next);
+          https.setSecureContext({ cert: next.certPem, key: next.keyPem });
+          metrics.certExpiry.set(expiry);
+          metrics.reloads.inc({ result: 'ok' });
+          log.info({ source: options.tls.description }, 'serving certificate reloaded');
+          return true;
+        } catch (cause) {
+          // A pair caught mid-rotation: keep serving the old one, read again next time.
+          options.tls.reset?.();
+          throw cause;
+        }
+      } catch (error) {
+        metrics.reloads.inc({ result: 'error' });
+        log.warn({ source: options.tls.description, err: error instanceof Error ? error.message : String(error) }, 'serving certificate not reloaded; keeping the current one');
+        return false;
+      } finally {
+        reloading = undefined;
+      }
+    })();
+    return reloading;
+  };
+  const timer = setInterval(() => void reload(), options.reloadIntervalMs ?? 2000);
+  timer.unref();
+
+  const urlHost = (h: string): string => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h.includes(':') ? `[${h}]` : h);
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `https://${urlHost(host)}:${port}`,
+    port,
+    metricsUrl: `http://${urlHost(metricsHost)}:${metricsPort}`,
+    metrics,
+    reload,
+    stop: () => {
+      stopping ??= (async () => {
+        clearInterval(timer);
+        await closeServer(plain, plainSockets);
+        await closeServer(https, httpsSockets);
+      })();
+      return stopping;
+    },
+  };
+}
