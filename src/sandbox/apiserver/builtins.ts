@@ -34,6 +34,13 @@ const podMergeKeys: Record<string, string> = {
   'status.podIPs': 'ip',
 };
 
+/** Pod template merge keys (Deployments): the pod keys under `spec.template.`. */
+const templateMergeKeys: Record<string, string> = Object.fromEntries(
+  Object.entries(podMergeKeys)
+    .filter(([path]) => path.startsWith('spec.'))
+    .map(([path, key]) => [`spec.template.${path}`, key]),
+);
+
 /** Merge keys every built-in shares (metadata). */
 export const metadataMergeKeys: Record<string, string> = { 'metadata.ownerReferences': 'uid' };
 
@@ -50,6 +57,15 @@ export function builtinResources(): ResourceType[] {
     builtin({ group: 'apiextensions.k8s.io', storageVersion: 'v1', plural: 'customresourcedefinitions', singular: 'customresourcedefinition', kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], statusSubresource: true, tracksGeneration: true, strategicMergeKeys: { 'status.conditions': 'type' } }),
     builtin({ group: 'admissionregistration.k8s.io', storageVersion: 'v1', plural: 'mutatingwebhookconfigurations', singular: 'mutatingwebhookconfiguration', kind: 'MutatingWebhookConfiguration', namespaced: false, categories: ['api-extensions'], tracksGeneration: true, strategicMergeKeys: { webhooks: 'name' } }),
     builtin({ group: 'admissionregistration.k8s.io', storageVersion: 'v1', plural: 'validatingwebhookconfigurations', singular: 'validatingwebhookconfiguration', kind: 'ValidatingWebhookConfiguration', namespaced: false, categories: ['api-extensions'], tracksGeneration: true, strategicMergeKeys: { webhooks: 'name' } }),
+    // Stored as plain objects (no controllers act on them), so charts and manifests apply.
+    builtin({ group: '', storageVersion: 'v1', plural: 'services', singular: 'service', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], statusSubresource: true, strategicMergeKeys: { 'spec.ports': 'port' } }),
+    builtin({ group: 'apps', storageVersion: 'v1', plural: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'], statusSubresource: true, tracksGeneration: true, strategicMergeKeys: { ...templateMergeKeys, 'status.conditions': 'type' } }),
+    builtin({ group: 'policy', storageVersion: 'v1', plural: 'poddisruptionbudgets', singular: 'poddisruptionbudget', kind: 'PodDisruptionBudget', namespaced: true, shortNames: ['pdb'], statusSubresource: true, tracksGeneration: true, strategicMergeKeys: { 'status.conditions': 'type' } }),
+    builtin({ group: 'networking.k8s.io', storageVersion: 'v1', plural: 'networkpolicies', singular: 'networkpolicy', kind: 'NetworkPolicy', namespaced: true, shortNames: ['netpol'], tracksGeneration: true }),
+    builtin({ group: 'rbac.authorization.k8s.io', storageVersion: 'v1', plural: 'roles', singular: 'role', kind: 'Role', namespaced: true }),
+    builtin({ group: 'rbac.authorization.k8s.io', storageVersion: 'v1', plural: 'rolebindings', singular: 'rolebinding', kind: 'RoleBinding', namespaced: true }),
+    builtin({ group: 'rbac.authorization.k8s.io', storageVersion: 'v1', plural: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', namespaced: false }),
+    builtin({ group: 'rbac.authorization.k8s.io', storageVersion: 'v1', plural: 'clusterrolebindings', singular: 'clusterrolebinding', kind: 'ClusterRoleBinding', namespaced: false }),
   ];
 }
 

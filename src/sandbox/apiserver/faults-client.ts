@@ -3,7 +3,7 @@
  * another process: `new FaultsClient({ url, token, caPem })`.
  */
 import { request } from 'node:https';
-import type { AuditEntry, AuditFilter, AuditStats, ConflictFault, LatencyFault, PartitionFault } from './faults.js';
+import type { AuditEntry, AuditFilter, AuditStats, ConflictFault, LatencyFault, PartitionFault, RequestRecord } from './faults.js';
 
 export interface FaultsClientOptions {
   /** Server URL, e.g. https://127.0.0.1:6443 */
@@ -100,6 +100,15 @@ export class FaultsClient {
     for (const [k, v] of Object.entries(filter)) if (typeof v === 'string') q.set(k, v);
     const qs = q.toString();
     return this.call<AuditEntry[]>('GET', `/_flotilla/audit${qs ? `?${qs}` : ''}`);
+  }
+
+  /** Every resource request since start or the last {@link clearRequests} (reads included). */
+  async requests(): Promise<RequestRecord[]> {
+    return this.call<RequestRecord[]>('GET', '/_flotilla/requests');
+  }
+
+  async clearRequests(): Promise<void> {
+    await this.call('DELETE', '/_flotilla/requests');
   }
 
   async stats(): Promise<AuditStats> {

@@ -20,6 +20,22 @@ export interface AuditEntry {
   resourceVersion: string;
 }
 
+/** The RBAC verb of a resource request (what an authorizer would check). */
+export type RequestVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+/** One authenticated resource request, as an RBAC authorizer sees it (reads included). */
+export interface RequestRecord {
+  verb: RequestVerb;
+  /** API group ('' for core). */
+  group: string;
+  /** Plural resource name. */
+  resource: string;
+  /** 'status', 'finalize', or '' for the main resource. */
+  subresource: string;
+  /** '' for cluster-scoped and all-namespace requests. */
+  namespace: string;
+}
+
 export interface AuditFilter {
   /** `<plural>` or `<plural>.<group>`. */
   resource?: string;
@@ -67,6 +83,7 @@ export class FaultInjector {
   private readonly partitionWaiters: (() => void)[] = [];
   private readonly auditLog: AuditEntry[] = [];
   private readonly stats = new Map<string, Map<string, number>>();
+  private readonly requestLog: RequestRecord[] = [];
   /** Set by the server: ends every open watch with a 410 ERROR event. */
   expireWatchesHook: () => number = () => 0;
   /** Set by the server: drops retained history. */
@@ -120,7 +137,21 @@ export class FaultInjector {
     return out;
   }
 
+  /** Every resource request since start (or since {@link clearRequests}), oldest first. */
+  requests(): RequestRecord[] {
+    return this.requestLog.map((r) => ({ ...r }));
+  }
+
+  clearRequests(): void {
+    this.requestLog.length = 0;
+  }
+
   // ---- used by the server ----
+
+  /** Notes a resource request (the router calls it once per request, before handling it). */
+  recordRequest(entry: RequestRecord): void {
+    if (this.requestLog.length < maxAudit) this.requestLog.push(entry);
+  }
 
   /** Whether this update/patch must fail with 409 (consumes one). */
   takeConflict(resource: string, group: string, namespace: string, name: string): boolean {

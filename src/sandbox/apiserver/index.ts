@@ -30,7 +30,7 @@ import { Store } from './store.js';
 import { WatchHub } from './watch.js';
 
 export { FaultInjector } from './faults.js';
-export type { AuditEntry, AuditFilter, AuditStats, AuditVerb, ConflictFault, LatencyFault, PartitionFault } from './faults.js';
+export type { AuditEntry, AuditFilter, AuditStats, AuditVerb, ConflictFault, LatencyFault, PartitionFault, RequestRecord, RequestVerb } from './faults.js';
 
 export interface ApiServerOptions {
   /** TCP port; 0 picks a free one. @defaultValue 0 */

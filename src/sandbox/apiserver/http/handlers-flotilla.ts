@@ -1,6 +1,6 @@
 /**
  * `/_flotilla/` endpoints (loopback peers with the bearer token only): fault injection, the write
- * audit and stats. Bodies and answers are JSON.
+ * audit and stats, and the request log (`GET`/`DELETE /_flotilla/requests`). Bodies and answers are JSON.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, methodNotAllowed } from '../errors.js';
@@ -37,6 +37,15 @@ export async function handleFlotilla(req: IncomingMessage, res: ServerResponse, 
       if (v !== null) filter[k] = v;
     }
     sendJson(res, 200, faults.audit(filter));
+    return;
+  }
+  if (sub === 'requests' && method === 'GET') {
+    sendJson(res, 200, faults.requests());
+    return;
+  }
+  if (sub === 'requests' && method === 'DELETE') {
+    faults.clearRequests();
+    sendJson(res, 200, {});
     return;
   }
   if (sub === 'stats' && method === 'GET') {

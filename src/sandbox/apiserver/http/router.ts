@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, notFound, unauthorized } from '../errors.js';
-import type { FaultInjector } from '../faults.js';
+import type { FaultInjector, RequestVerb } from '../faults.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, serverVersion } from '../discovery.js';
 import type { OpenApi } from '../openapi.js';
 import type { ResourceRegistry } from '../registry.js';
@@ -33,6 +33,25 @@ function authorized(req: IncomingMessage, token: string): boolean {
   const given = Buffer.from(m[1].trim());
   const expected = Buffer.from(token);
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The RBAC verb of a resource request: HTTP method, whether a name is given, `watch=`. */
+export function requestVerb(method: string, name: string | undefined, query: URLSearchParams): RequestVerb {
+  switch (method) {
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return name === undefined ? 'deletecollection' : 'delete';
+    default: {
+      if (name !== undefined) return 'get';
+      const watch = query.get('watch');
+      return watch === 'true' || watch === '1' ? 'watch' : 'list';
+    }
+  }
 }
 
 export class Router {
@@ -125,6 +144,7 @@ export class Router {
     if (rt.namespaced && namespace === undefined && req.method !== 'GET') {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
+    this.d.faults.recordRequest({ verb: requestVerb(req.method ?? 'GET', name, query), group, resource: plural, subresource: sub ?? '', namespace: namespace ?? '' });
     const r: ResourceRequest = { rt, version, namespace, name, subresource: sub === undefined ? undefined : 'status', query };
     return this.d.resources.handle(req, res, r);
   }
