@@ -1,0 +1,181 @@
+/**
+ * charts/flotilla checked by the real helm: `helm lint --strict` and `helm template` with the
+ * default values and three value sets; the schema and the chart's own checks reject wrong values
+ * with a clear message; every rendered object validates against the Kubernetes schemas
+ * (kubernetes-models); every container runs with the restrictive securityContext and probes.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chartDir, helm, podSpecs, render, SERVICE_MONITOR_API, templateArgs, valueSets, valuesFile, type Manifest } from './helm.js';
+import { validateManifest } from './k8s-schemas.js';
+
+const byKind = (ms: readonly Manifest[], kind: string): Manifest[] => ms.filter((m) => m.kind === kind);
+const named = (ms: readonly Manifest[], kind: string, name: string): Manifest | undefined => ms.find((m) => m.kind === kind && m.metadata.name === name);
+const argsOf = (ms: readonly Manifest[], deployment: string): string[] => {
+  const pod = podSpecs(ms).find((p) => p.name === deployment);
+  assert.ok(pod, `Deployment ${deployment} rendered`);
+  return pod.spec.containers[0]?.args ?? [];
+};
+
+describe('helm lint --strict', () => {
+  test('default values', async () => {
+    const r = await helm(['lint', '--strict', chartDir]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+  for (const set of valueSets) {
+    test(`values ${set}`, async () => {
+      const r = await helm(['lint', '--strict', chartDir, '--values', valuesFile(set)]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+    });
+  }
+});
+
+describe('helm template', () => {
+  test('defaults: replicas with an embedded manager, cluster-wide RBAC, metrics Service, PDB, no optional parts', async () => {
+    const { manifests } = await render();
+    const controller = named(manifests, 'Deployment', 'flotilla-controller');
+    assert.ok(controller);
+    assert.equal((controller['spec'] as { replicas: number }).replicas, 3);
+    const args = argsOf(manifests, 'flotilla-controller');
+    for (const a of ['controller', '--manager', '--strategy=hash', '--shard-count=32', '--metrics-host=0.0.0.0', '--metrics-port=9090', '--fleet-namespace=flotilla-system']) assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
+    assert.equal(named(manifests, 'Deployment', 'flotilla-manager'), undefined);
+    assert.ok(named(manifests, 'Service', 'flotilla-controller-metrics'));
+    assert.ok(named(manifests, 'PodDisruptionBudget', 'flotilla-controller'));
+    assert.ok(named(manifests, 'ClusterRole', 'flotilla-controller-workloads'));
+    assert.ok(named(manifests, 'Role', 'flotilla-controller-fleet'));
+    for (const kind of ['NetworkPolicy', 'ServiceMonitor', 'CustomResourceDefinition']) assert.equal(byKind(manifests, kind).length, 0, kind);
+    const env = podSpecs(manifests)[0]?.spec.containers[0]?.env ?? [];
+    assert.deepEqual(env.find((e) => e.name === 'FLOTILLA_REDIS_URL'), { name: 'FLOTILLA_REDIS_URL', value: 'redis://redis-master:6379/0' });
+  });
+
+  test('scale with --set replicaCount', async () => {
+    const { manifests } = await render({ set: ['replicaCount=7'] });
+    assert.equal((named(manifests, 'Deployment', 'flotilla-controller')?.['spec'] as { replicas: number }).replicas, 7);
+  });
+
+  test('fleet-manager: the manager in its own Deployment, Redis URL from a Secret', async () => {
+    const { manifests, text } = await render({ valuesFiles: [valuesFile('fleet-manager')] });
+    assert.ok(!argsOf(manifests, 'flotilla-controller').includes('--manager'));
+    const margs = argsOf(manifests, 'flotilla-manager');
+    for (const a of ['manager', '--join-delay=10s', '--weigh-by=queueDepth', '--shard-count=64']) assert.ok(margs.includes(a), `${a} in ${margs.join(' ')}`);
+    assert.equal((named(manifests, 'Deployment', 'flotilla-manager')?.['spec'] as { replicas: number }).replicas, 2);
+    assert.ok(named(manifests, 'Service', 'flotilla-manager-metrics'));
+    assert.ok(named(manifests, 'PodDisruptionBudget', 'flotilla-manager'));
+    const env = podSpecs(manifests).find((p) => p.name === 'flotilla-controller')?.spec.containers[0]?.env ?? [];
+    assert.deepEqual(env.find((e) => e.name === 'FLOTILLA_REDIS_URL')?.valueFrom, { secretKeyRef: { name: 'flotilla-redis', key: 'url' } });
+    assert.doesNotMatch(text, /redis:\/\//, 'no Redis URL in the manifests');
+  });
+
+  test('namespaced: namespace strategy, Roles in the watched namespaces, CRD permission with installCrd', async () => {
+    const { manifests } = await render({ valuesFiles: [valuesFile('namespaced')] });
+    const args = argsOf(manifests, 'flotilla-controller');
+    for (const a of ['--strategy=namespace', '--namespaces=team-a,team-b', '--install-crd', '--workflow-ttl=168h', '--concurrency=16']) assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
+    assert.ok(!args.some((a) => a.startsWith('--shard-count')));
+    assert.equal(named(manifests, 'ClusterRole', 'flotilla-controller-workloads'), undefined);
+    const roles = byKind(manifests, 'Role').filter((m) => m.metadata.name === 'flotilla-controller-workloads');
+    assert.deepEqual(roles.map((r) => r.metadata.namespace).sort(), ['team-a', 'team-b']);
+    assert.ok(named(manifests, 'ClusterRole', 'flotilla-controller-cluster'));
+  });
+
+  test('full: event sink with TLS and token, NetworkPolicies, ServiceMonitor only when its API exists', async () => {
+    const without = await render({ valuesFiles: [valuesFile('full')] });
+    assert.equal(byKind(without.manifests, 'ServiceMonitor').length, 0, 'no ServiceMonitor without the Prometheus Operator');
+    const { manifests } = await render({ valuesFiles: [valuesFile('full')], apiVersions: [SERVICE_MONITOR_API] });
+    assert.equal(byKind(manifests, 'ServiceMonitor').length, 1);
+    const args = argsOf(manifests, 'flotilla-controller');
+    for (const a of ['--event-sink=flotilla-event-sink.flotilla-system.svc:8089', '--event-sink-tls-ca=/etc/flotilla/event-sink-tls/ca.crt', '--event-sink-token-file=/etc/flotilla/event-sink-token/token', '--agent=notifier=notifier.agents.svc:8000']) {
+      assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
+    }
+    const sink = argsOf(manifests, 'flotilla-event-sink');
+    for (const a of ['event-sink', '--host=0.0.0.0', '--tls-cert=/etc/flotilla/tls/tls.crt', '--tls-key=/etc/flotilla/tls/tls.key', '--token-file=/etc/flotilla/token/token', '--kubeconfig=/etc/flotilla/kube/kubeconfig']) {
+      assert.ok(sink.includes(a), `${a} in ${sink.join(' ')}`);
+    }
+    assert.ok(named(manifests, 'Service', 'flotilla-event-sink'));
+    assert.deepEqual(byKind(manifests, 'NetworkPolicy').map((m) => m.metadata.name).sort(), ['flotilla-controller', 'flotilla-event-sink']);
+  });
+});
+
+describe('values are checked', () => {
+  const cases: { what: string; set: string[]; message: RegExp }[] = [
+    { what: 'negative replicaCount', set: ['replicaCount=-1'], message: /replicaCount: Must be greater than or equal to 0/ },
+    { what: 'unknown top-level key', set: ['replicas=3'], message: /Additional property replicas is not allowed/ },
+    { what: 'unknown nested key', set: ['controller.concurrancy=3'], message: /controller: Additional property concurrancy is not allowed/ },
+    { what: 'unknown strategy', set: ['sharding.strategy=round-robin'], message: /sharding\.strategy: sharding\.strategy must be one of the following: "hash", "namespace"/ },
+    { what: 'privileged metrics port', set: ['metrics.port=80'], message: /metrics\.port: Must be greater than or equal to 1024/ },
+    { what: 'bad duration', set: ['manager.joinDelay=soon'], message: /manager\.joinDelay: Does not match pattern/ },
+    { what: 'webhook not shipped yet', set: ['webhook.enabled=true'], message: /webhook\.enabled: webhook\.enabled must be one of the following: false/ },
+    { what: 'watchNamespaces with the hash strategy', set: ['watchNamespaces={a,b}'], message: /watchNamespaces is set: set sharding\.strategy=namespace/ },
+    { what: 'namespace strategy without namespaces', set: ['sharding.strategy=namespace'], message: /sharding\.strategy=namespace needs watchNamespaces/ },
+    { what: 'TLS without a Secret', set: ['eventSink.enabled=true', 'eventSink.tls.enabled=true'], message: /eventSink\.tls\.enabled needs eventSink\.tls\.secretName/ },
+    { what: 'no Redis at all', set: ['redis.url='], message: /set redis\.url .* or redis\.existingSecret\.name/ },
+  ];
+  for (const c of cases) {
+    test(`rejects ${c.what}`, async () => {
+      const r = await helm(templateArgs({ set: c.set }));
+      assert.notEqual(r.code, 0, `accepted: ${c.set.join(' ')}`);
+      assert.match(r.stderr, c.message);
+    });
+  }
+
+  test('a Redis password in values is refused without echoing it', async () => {
+    const r = await helm(templateArgs({ set: ['redis.url=redis://default:hunter2@redis:6379/0'] }));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /redis\.url contains a password.*redis\.existingSecret\.name/);
+    assert.doesNotMatch(r.stderr + r.stdout, /hunter2/);
+  });
+});
+
+describe('rendered objects', () => {
+  const variants: { name: string; valuesFiles: string[]; apiVersions?: string[] }[] = [
+    { name: 'defaults', valuesFiles: [] },
+    ...valueSets.map((s) => ({ name: s, valuesFiles: [valuesFile(s)], apiVersions: [SERVICE_MONITOR_API] })),
+  ];
+  test('the schema check catches a wrong object (it is not vacuous)', async () => {
+    const { manifests } = await render();
+    const controller = named(manifests, 'Deployment', 'flotilla-controller');
+    assert.ok(controller);
+    const broken = { ...controller, spec: { ...(controller['spec'] as object), replicas: 'three' } } as Manifest;
+    assert.match((await validateManifest(broken)) ?? '', /Deployment\/flotilla-controller: .*replicas must be integer/);
+    assert.match((await validateManifest({ apiVersion: 'v9', kind: 'Nope', metadata: { name: 'x' } })) ?? '', /no schema/);
+  });
+
+  for (const v of variants) {
+    test(`${v.name}: every object validates against the Kubernetes schemas`, async () => {
+      const { manifests } = await render({ valuesFiles: v.valuesFiles, apiVersions: v.apiVersions ?? [], includeCrds: true });
+      assert.ok(manifests.length > 5);
+      const problems = (await Promise.all(manifests.map(validateManifest))).filter((p) => p !== undefined);
+      assert.deepEqual(problems, []);
+    });
+
+    test(`${v.name}: every container is non-root, read-only, unprivileged, seccomp'd, probed and sized`, async () => {
+      const { manifests } = await render({ valuesFiles: v.valuesFiles, apiVersions: v.apiVersions ?? [] });
+      const pods = podSpecs(manifests);
+      assert.ok(pods.length >= 1);
+      for (const { name, spec } of pods) {
+        assert.equal(spec.securityContext?.['runAsNonRoot'], true, `${name} pod runAsNonRoot`);
+        assert.deepEqual(spec.securityContext?.['seccompProfile'], { type: 'RuntimeDefault' }, `${name} pod seccomp`);
+        assert.ok(spec.serviceAccountName?.startsWith('flotilla-'), `${name} has its own ServiceAccount`);
+        for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
+          const sc = c.securityContext ?? {};
+          const where = `${name}/${c.name}`;
+          assert.equal(sc['runAsNonRoot'], true, `${where} runAsNonRoot`);
+          assert.ok(typeof sc['runAsUser'] === 'number' && sc['runAsUser'] > 0, `${where} runAsUser non-zero`);
+          assert.equal(sc['readOnlyRootFilesystem'], true, `${where} readOnlyRootFilesystem`);
+          assert.equal(sc['allowPrivilegeEscalation'], false, `${where} allowPrivilegeEscalation`);
+          assert.equal(sc['privileged'], false, `${where} privileged`);
+          assert.deepEqual(sc['capabilities'], { drop: ['ALL'] }, `${where} drops all capabilities`);
+          assert.deepEqual(sc['seccompProfile'], { type: 'RuntimeDefault' }, `${where} seccomp`);
+          assert.ok(c.livenessProbe && c.readinessProbe, `${where} has probes`);
+          assert.ok(c.resources?.['requests'] && c.resources['limits'], `${where} has resources`);
+        }
+        if (name.endsWith('-controller') || name.endsWith('-manager')) {
+          const c = spec.containers[0];
+          assert.deepEqual((c?.livenessProbe?.['httpGet'] as { path: string }).path, '/healthz');
+          assert.deepEqual((c?.readinessProbe?.['httpGet'] as { path: string }).path, '/readyz');
+          assert.equal(spec.topologySpreadConstraints?.length, 2, `${name} spreads over zones and nodes`);
+        }
+      }
+    });
+  }
+});
