@@ -33,7 +33,7 @@ export interface WebhookManifestOptions {
 export type JsonMap = Record<string, unknown>;
 
 function clientConfig(options: WebhookManifestOptions, path: string): JsonMap {
-  const caBundle = options.caBundlePem !== undefined ? { caBundle: Buffer.from(options.caBundlePem).toString('base64') } : {};
+  const caBundle = options.caBundlePem !== undefined ? { caBundle: Buffer.from(`${options.caBundlePem.trim()}\n`).toString('base64') } : {};
   if (options.service !== undefined && options.url === undefined) {
     return { service: { namespace: options.service.namespace, name: options.service.name, path, port: options.service.port ?? 443 }, ...caBundle };
   }

@@ -7,6 +7,7 @@ import { register as registerSignal } from './signal.js';
 import { register as registerApiserver } from './apiserver.js';
 import { register as registerRun } from './run.js';
 import { register as registerWebhook } from './webhook.js';
+import { register as registerInitCerts } from './init-certs.js';
 
 export function registerCommands(_program: Command): void {
   // Subcommands register here as they are built (one module per command).
@@ -17,4 +18,5 @@ export function registerCommands(_program: Command): void {
   registerApiserver(_program);
   registerRun(_program);
   registerWebhook(_program);
+  registerInitCerts(_program);
 }
