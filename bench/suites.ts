@@ -116,6 +116,28 @@ const peer: Suite = {
   },
 };
 
+const leases: Suite = {
+  name: 'leases',
+  title: 'Lease protocol (in-process fleet on the embedded API server): lease writes/min, planned handover, failover',
+  unavailable: () => undefined,
+  async run({ quick }: SuiteContext): Promise<SuiteOutput> {
+    const { benchLeases } = await import('./leases.js');
+    // Its samples are moves and failovers, not repeats: one pass is the measurement.
+    const parameters = quick ? { shardCounts: [32, 1024], replicas: 3, windowMs: 15_000, moves: 10, failovers: 1 } : { shardCounts: [32, 1024], replicas: 3, windowMs: 60_000, moves: 50, failovers: 3 };
+    const r = await benchLeases({ ...parameters, print: true });
+    const figures: FigureRow[] = [];
+    for (const w of r.writesPerMinute) {
+      figures.push(fig(`s${w.shards}.writesPerMinute`, `lease writes/min, S=${w.shards}, ${w.replicas} replicas, steady state`, 'writes/min', 'lower', single(w.writesPerMinute), 1));
+    }
+    const h = r.handoverMs.samples;
+    figures.push(fig('handoverP50Ms', `planned handover p50 (move → new holder, protocol only, ${h.length} moves)`, 'ms', 'lower', single(r.handoverMs.p50), 1));
+    figures.push(fig('handoverP99Ms', `planned handover p99 (protocol only, ${h.length} moves)`, 'ms', 'lower', single(r.handoverMs.p99), 1));
+    const f = r.failoverMs;
+    figures.push(fig('failoverMs', `failover: replica stops renewing → its shards held by others (lease ${r.timings.leaseDurationMs} ms)`, 'ms', 'lower', { median: f.median, min: f.min, max: f.max }, f.samples.length));
+    return { parameters: { ...parameters, timings: r.timings }, figures, raw: r };
+  },
+};
+
 /** A slot for a suite whose module does not exist yet. */
 function pending(name: string, title: string, needs: () => string): Suite {
   return {
@@ -139,9 +161,10 @@ export const SUITES: readonly Suite[] = [
   apiserver,
   queue,
   peer,
+  leases,
   pending('fleet', 'Fleet end to end (sandbox processes): workflows/s, creation→success p50/p99, CPU s per workflow, for 1, 2 and 3 replicas', fleetNeeds('fleet')),
-  pending('handover', 'Handover: planned shard move p50/p99', fleetNeeds('handover')),
-  pending('failover', 'Failover after SIGKILL of a replica', fleetNeeds('failover')),
+  pending('handover', 'Handover in the fleet (rounds in flight, queues and informers moved): planned move p50/p99', fleetNeeds('handover')),
+  pending('failover', 'Failover in the fleet: SIGKILL of a replica process → its workflows progress again', fleetNeeds('failover')),
   pending('memory', 'Memory: replica RSS with 10,000 and 50,000 Workflows in its informer caches', () =>
     fileHas(root, 'src/cli/commands/index.ts', 'controller.js')
       ? 'needs bench/memory.ts: `flotilla controller` exists now, its suite is not written yet'
