@@ -78,4 +78,24 @@ describe('shard queue faults (real Redis, real processes)', () => {
     await queue.enqueue('ns/after');
     await waitFor(() => runs.includes('ns/after'), { what: 'worker reconnected', timeoutMs: 15_000 });
   });
+
+  test('stop returns while Redis is down, with a round in flight', { timeout: 30_000 }, async () => {
+    let running = false;
+    const queue = new ShardQueue({
+      shard: 302,
+      redisUrl: redis.url,
+      processor: async (_key, ctx) => {
+        running = true;
+        await new Promise<void>((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      },
+    });
+    await queue.start();
+    await queue.enqueue('ns/stuck');
+    await waitFor(() => running, { what: 'round in flight' });
+    await redis.kill();
+    await queue.stop({ graceMs: 300, forceMs: 1000 });
+    await queue.enqueue('ns/after-stop');
+    assert.equal(queue.pendingCount, 0, 'a stopped queue takes nothing');
+    await redis.restart();
+  });
 });

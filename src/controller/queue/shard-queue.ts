@@ -97,6 +97,8 @@ export interface QueueCounts {
 export interface StopOptions {
   /** How long in-flight jobs may take to finish before they are aborted. @defaultValue 10000 */
   graceMs?: number;
+  /** How long aborted jobs may take before the worker's sockets and timers are forced shut. @defaultValue 5000 */
+  forceMs?: number;
 }
 
 interface JobData {
@@ -194,10 +196,13 @@ export class ShardQueue {
   /**
    * Asks for a round of `key` now, or after `delayMs`. Never throws for Redis trouble: an enqueue
    * that cannot reach Redis is kept and retried. Throws `QueueError('InvalidKey')` for a bad key.
+   * A no-op once `stop()` began.
    */
   async enqueue(key: string, options: EnqueueOptions = {}): Promise<void> {
     assertWorkflowKey(key);
     if (!this.queue || !this.wakeups) throw new QueueError('NotStarted', `queue of shard ${this.shard} is not started`);
+    // A stopped shard belongs to its next owner, whose informers enqueue everything anyway.
+    if (this.stopping) return;
     const delayMs = Math.max(0, options.delayMs ?? 0);
     const atMs = Date.now() + delayMs;
     try {
@@ -258,15 +263,15 @@ export class ShardQueue {
         this.log.warn({ inFlight: this.inFlight }, 'rounds still running after the grace period; aborting them');
         this.stopController.abort();
         worker.cancelAllJobs('shard stopping');
-        if (!(await within(closing, 5000))) {
+        if (!(await within(closing, options.forceMs ?? 5000))) {
           // In 5.81 a second close(true) returns the first close's promise, so force the sockets.
           this.log.error('worker close hangs; disconnecting');
           void worker.close(true);
-          await within(worker.disconnect().then(() => true, () => true), 2000);
+          await forceDisconnect(worker);
         }
       }
     }
-    if (this.queue) await within(this.queue.close().then(() => true, () => true), 2000);
+    if (this.queue && !(await within(this.queue.close().then(() => true, () => true), 2000))) await forceDisconnect(this.queue);
     this.client?.disconnect();
     if (this.pending.size > 0) this.log.warn({ lost: this.pending.size }, 'stopping with enqueues Redis never accepted');
   }
@@ -355,6 +360,34 @@ export class ShardQueue {
       this.ticking = false;
       if (this.pending.size > 0) next = Math.min(next, 250);
       this.schedule(next);
+    }
+  }
+}
+
+/**
+ * Last resort when BullMQ's close hangs (Redis gone or restarted under it): stops the worker's lock
+ * renewal and stalled-check timers and disconnects the ioredis
+ * clients behind its `connection` and `blockingConnection` (`RedisConnection#_client`) without
+ * waiting, which also stops their reconnect loops. Relies on BullMQ 5.81's internal field names; a
+ * missing field is skipped.
+ */
+async function forceDisconnect(owner: object): Promise<void> {
+  const internals = owner as Record<string, unknown>;
+  // A close stuck in its first step never reaches these: the lock renewal timer and the stalled
+  // checker would keep running (and the process alive) forever.
+  const lockManager = internals['lockManager'];
+  if (typeof lockManager === 'object' && lockManager !== null && 'close' in lockManager && typeof lockManager.close === 'function') {
+    await Promise.resolve((lockManager as { close(): Promise<void> }).close()).catch(() => undefined);
+  }
+  const stopStalled = internals['stalledCheckStopper'];
+  if (typeof stopStalled === 'function') (stopStalled as () => void)();
+  for (const field of ['connection', 'blockingConnection']) {
+    const connection = internals[field];
+    if (typeof connection !== 'object' || connection === null) continue;
+    // `_client` is the ioredis instance itself (the `client` getter waits for readiness).
+    const client = (connection as Record<string, unknown>)['_client'];
+    if (typeof client === 'object' && client !== null && 'disconnect' in client && typeof client.disconnect === 'function') {
+      (client as { disconnect(): void }).disconnect();
     }
   }
 }
