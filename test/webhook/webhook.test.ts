@@ -101,6 +101,13 @@ describe('flotilla webhook behind the API server', () => {
     assert.ok(lines.some((l) => /^spec\.nodes\[2\]\.dependsOn(\[0\])?: .*ghost/.test(l)), r.stderr);
   });
 
+  test('an update to a shard label no replica owns is allowed with a warning kubectl prints', async () => {
+    const r = await api.kubectl(['label', 'workflow', 'nightly-etl', '-n', 'team-a', `${SHARD_LABEL}=40`, '--overwrite']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Warning: metadata\.labels\[flotilla\.io\/shard\]: "40" is not a shard of this fleet \(0-31\)/);
+    assert.equal(await shardLabelOf('nightly-etl'), '40');
+  });
+
   test('/metrics counts reviews by path and result; /healthz answers', async () => {
     const text = await (await fetch(`${hook?.metricsUrl ?? ''}/metrics`)).text();
     assert.match(text, /flotilla_webhook_requests_total\{path="\/mutate-workflows",result="patched"\} [1-9]/);
