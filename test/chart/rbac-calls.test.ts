@@ -1,0 +1,190 @@
+/**
+ * src/security/rbac.ts covers every API call the code really makes. The embedded API server's
+ * request log records each request (verb, group, resource, subresource, namespace) while one
+ * component at a time runs its real code paths against it:
+ *   manager    — ShardManager (election, shard leases, assignment) with the Workflow labeller;
+ *   controller — Membership + OwnershipLoop (acquire, release, leave), then a Replica running
+ *                workflows to completion (informers, rounds, status writes, Events);
+ *   eventSink  — the SignalService's WorkflowSignals.set.
+ * Every recorded request must be allowed by that component's rules (fleet namespace scoped as the
+ * chart scopes it), and each phase must have made the calls it exists to make (not vacuous).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateWorkflow } from '../../src/api/validation/index.js';
+import { EngineDriver, MemoryOutputStore } from '../../src/engine/index.js';
+import { PluginRegistry } from '../../src/plugins/registry.js';
+import { inProcessPlugins } from '../../src/plugins/inprocess/index.js';
+import { EventRecorder } from '../../src/controller/k8s-events.js';
+import { WorkflowClient, WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../../src/controller/kube.js';
+import { Replica } from '../../src/controller/replica.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { WorkflowSignals } from '../../src/signals/workflows.js';
+import type { ExecutionEvent } from '../../src/events/types.js';
+import type { RequestRecord } from '../../src/sandbox/apiserver/index.js';
+import { allows, type Component, type RbacSettings } from '../../src/security/rbac.js';
+import { LeaseClient } from '../../shard-manager/leases/lease-client.js';
+import { LeaseInformer } from '../../shard-manager/leases/lease-informer.js';
+import { ASSIGNED_TO_ANNOTATION, shardLeaseName } from '../../shard-manager/leases/names.js';
+import type { LeaseTimings } from '../../shard-manager/leases/lease-state.js';
+import { ShardManager } from '../../shard-manager/manager/manager.js';
+import { WorkflowLabeller } from '../../shard-manager/manager/labeller.js';
+import { Membership } from '../../shard-manager/membership/membership.js';
+import { OwnershipLoop, type ShardRunner } from '../../shard-manager/ownership/ownership-loop.js';
+import { SHARD_LABEL } from '../../shard-manager/sharding/hash.js';
+import { RedisServer } from '../support/redis.js';
+import { waitFor } from '../support/wait.js';
+import { startEnv, type TestEnv } from '../controller/support/env.js';
+
+const FLEET_NS = 'flotilla-system';
+const settings: RbacSettings = { fleetNamespace: FLEET_NS };
+const timings: LeaseTimings = { leaseDurationMs: 2000, renewIntervalMs: 400, safetyMarginMs: 600 };
+const wfApi = { group: WORKFLOW_GROUP, version: WORKFLOW_VERSION, plural: WORKFLOW_PLURAL };
+const show = (r: RequestRecord): string => `${r.verb} ${r.group || 'core'}/${r.resource}${r.subresource ? `/${r.subresource}` : ''} in ${r.namespace || '(cluster)'}`;
+
+function assertCovered(component: Component, requests: readonly RequestRecord[]): void {
+  const denied = [...new Set(requests.filter((r) => !allows(component, settings, r)).map(show))];
+  assert.deepEqual(denied, [], `${component} made calls src/security/rbac.ts does not grant:\n${denied.join('\n')}`);
+}
+
+function assertMade(requests: readonly RequestRecord[], expected: readonly string[]): void {
+  const seen = new Set(requests.map(show));
+  for (const e of expected) assert.ok(seen.has(e), `expected a call "${e}"; saw:\n${[...seen].sort().join('\n')}`);
+}
+
+describe('every API call the code makes is granted by src/security/rbac.ts', () => {
+  let env: TestEnv;
+  let redis: RedisServer;
+  before(async () => {
+    [env, redis] = await Promise.all([startEnv(), RedisServer.start({ persist: false })]);
+    await env.core.createNamespace({ body: { metadata: { name: FLEET_NS } } });
+  });
+  after(async () => {
+    await Promise.all([env.stop(), redis.stop()]);
+  });
+
+  const submit = (name: string, spec: Record<string, unknown>, labels: Record<string, string> = {}) =>
+    env.custom.createNamespacedCustomObject({ ...wfApi, namespace: 'default', body: { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name, labels }, spec } });
+  const wrote = (verb: string, resource: string, name: string): boolean => env.server.faults.audit({ verb, resource, name }).some((e) => e.code < 300);
+  const echo = { tasks: { say: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 'say', inputs: { x: { value: 1 } } }] };
+
+  test('manager: election, shard leases, assignment and the labeller', async () => {
+    await submit('unlabelled', echo);
+    env.server.faults.clearRequests();
+    const informer = new LeaseInformer({ kubeConfig: env.kubeConfig, namespace: FLEET_NS });
+    await informer.start();
+    const manager = new ShardManager({
+      identity: 'm1',
+      leases: new LeaseClient(env.kubeConfig, FLEET_NS),
+      source: informer,
+      shards: ['0', '1'],
+      timings,
+      resyncMs: 200,
+      whileLeading: [new WorkflowLabeller({ kubeConfig: env.kubeConfig, shardCount: 2 })],
+    });
+    manager.start();
+    try {
+      // Wait on the server's in-process write audit: the test's own API calls would be recorded.
+      await waitFor(() => wrote('patch', 'workflows', 'unlabelled'), { what: 'labelled', timeoutMs: 15_000 });
+      await waitFor(() => wrote('create', 'leases', shardLeaseName('1')), { what: 'shard leases', timeoutMs: 15_000 });
+    } finally {
+      await manager.stop();
+      await informer.stop();
+    }
+    const requests = env.server.faults.requests();
+    const labelled = await new WorkflowClient(env.kubeConfig).get('default', 'unlabelled');
+    assert.equal(labelled.metadata.labels?.[SHARD_LABEL], '0');
+    assertCovered('manager', requests);
+    assertMade(requests, [
+      `create coordination.k8s.io/leases in ${FLEET_NS}`,
+      `list coordination.k8s.io/leases in ${FLEET_NS}`,
+      `watch coordination.k8s.io/leases in ${FLEET_NS}`,
+      'list flotilla.io/workflows in (cluster)',
+      'watch flotilla.io/workflows in (cluster)',
+      'patch flotilla.io/workflows in default',
+    ]);
+  });
+
+  test('controller: membership, shard acquire and release, leave', async () => {
+    const setup = new LeaseClient(env.kubeConfig, FLEET_NS);
+    const lease = await setup.get(shardLeaseName('0'));
+    assert.ok(lease, 'the manager phase created shard leases');
+    await setup.update(lease, { annotations: { [ASSIGNED_TO_ANNOTATION]: 'r1' } });
+    env.server.faults.clearRequests();
+    const started: string[] = [];
+    const runner: ShardRunner = {
+      startShard: async (shard) => void started.push(shard),
+      stopShard: async () => undefined,
+    };
+    const leases = new LeaseClient(env.kubeConfig, FLEET_NS);
+    const informer = new LeaseInformer({ kubeConfig: env.kubeConfig, namespace: FLEET_NS });
+    await informer.start();
+    const membership = new Membership({ leases, replica: 'r1', timings });
+    const loop = new OwnershipLoop({ replica: 'r1', leases, source: informer, membership, runner, resyncMs: 200 });
+    await membership.start();
+    loop.start();
+    try {
+      await waitFor(() => started.includes('0'), { what: 'shard 0 acquired', timeoutMs: 15_000 });
+    } finally {
+      await loop.stop({ release: true });
+      await membership.stop({ leave: true });
+      await informer.stop();
+    }
+    const requests = env.server.faults.requests();
+    assertCovered('controller', requests);
+    assertMade(requests, [
+      `create coordination.k8s.io/leases in ${FLEET_NS}`,
+      `update coordination.k8s.io/leases in ${FLEET_NS}`,
+      `delete coordination.k8s.io/leases in ${FLEET_NS}`,
+      `watch coordination.k8s.io/leases in ${FLEET_NS}`,
+    ]);
+  });
+
+  test('controller: a replica runs workflows (informers, rounds, status, Events)', async () => {
+    await submit('good', echo, { [SHARD_LABEL]: '0' });
+    await submit('bad', { tasks: { say: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 'nope' }] }, { [SHARD_LABEL]: '0' });
+    env.server.faults.clearRequests();
+    const published: ExecutionEvent[] = [];
+    const replica = new Replica({
+      kubeConfig: env.kubeConfig,
+      redisUrl: redis.url,
+      metrics: new Metrics({ processMetrics: false }),
+      round: {
+        driver: new EngineDriver({ plugins: new PluginRegistry(inProcessPlugins()), outputs: new MemoryOutputStore() }),
+        validate: validateWorkflow,
+        events: { publish: (event) => void published.push(event) },
+        recorder: new EventRecorder({ kubeConfig: env.kubeConfig }),
+      },
+      queue: { concurrency: 2, wakeupPollMs: 200 },
+      watchdogMs: 30_000,
+    });
+    try {
+      await replica.startShard(0);
+      await waitFor(() => published.some((e) => e.scope === 'workflow' && e.workflow.name === 'good' && e.phase === 'Succeeded'), { what: 'good succeeded', timeoutMs: 20_000 });
+      await waitFor(() => env.server.faults.audit({ verb: 'create', resource: 'events' }).length > 0, { what: 'an Event for bad', timeoutMs: 20_000 });
+      await waitFor(() => wrote('status-update', 'workflows', 'bad'), { what: 'bad status written', timeoutMs: 20_000 });
+    } finally {
+      await replica.stop({ graceMs: 1000 });
+    }
+    const requests = env.server.faults.requests();
+    const client = new WorkflowClient(env.kubeConfig);
+    assert.equal((await client.get('default', 'good')).status?.phase, 'Succeeded');
+    assert.equal((await client.get('default', 'bad')).status?.phase, 'Failed');
+    assertCovered('controller', requests);
+    assertMade(requests, [
+      'list flotilla.io/workflows in (cluster)',
+      'watch flotilla.io/workflows in (cluster)',
+      'update flotilla.io/workflows/status in default',
+      'create core/events in default',
+    ]);
+  });
+
+  test('eventSink: the SignalService sets a gate signal', async () => {
+    await submit('gated', { tasks: {}, nodes: [{ id: 'g', kind: 'gate', gate: { signal: { name: 'approve', type: 'boolean' } } }] });
+    env.server.faults.clearRequests();
+    await new WorkflowSignals(env.kubeConfig).set('default', 'gated', 'approve', { value: true });
+    const requests = env.server.faults.requests();
+    assertCovered('eventSink', requests);
+    assertMade(requests, ['get flotilla.io/workflows in default', 'patch flotilla.io/workflows in default']);
+  });
+});
