@@ -1,0 +1,97 @@
+/**
+ * What the Dockerfile's runtime stage holds works: the sources compiled with tsconfig.build.json
+ * (as `npm run build` does) plus the non-TypeScript assets it copies, `bin/`, `package.json` and
+ * node_modules — and no `src/` — start `flotilla` and `shardctl` through the image's entrypoint
+ * (`FLOTILLA_USE_DIST=1 node bin/flotilla.mjs`). The compiled code imports no dev dependency.
+ * (Docker itself cannot run here.)
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { repoRoot } from './helm.js';
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+
+describe('image contents (Dockerfile runtime stage)', () => {
+  let image: string;
+  before(async () => {
+    image = mkdtempSync(join(tmpdir(), 'flotilla-image-'));
+    const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
+    // Emits even when files other engineers are editing have type errors; the runtime check below
+    // is what matters here.
+    await run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', join(image, 'dist')], repoRoot, {}, 240_000);
+    // The Dockerfile's asset copy: every non-TypeScript file under src/ and shard-manager/.
+    for (const root of ['src', 'shard-manager']) {
+      for (const f of walk(join(repoRoot, root)).filter((p) => !p.endsWith('.ts'))) cpSync(f, join(image, 'dist', relative(repoRoot, f)));
+    }
+    cpSync(join(repoRoot, 'bin'), join(image, 'bin'), { recursive: true });
+    cpSync(join(repoRoot, 'package.json'), join(image, 'package.json'));
+    symlinkSync(join(repoRoot, 'node_modules'), join(image, 'node_modules'), 'dir');
+  });
+  after(() => {
+    rmSync(image, { recursive: true, force: true });
+  });
+
+  test('the Dockerfile copies bin/, dist/ and production node_modules and runs tini → flotilla as uid 10001', () => {
+    const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+    assert.match(dockerfile, /npm ci --omit=dev/);
+    assert.match(dockerfile, /COPY --from=build [^\n]*\/app\/dist \.\/dist/);
+    assert.match(dockerfile, /COPY [^\n]*bin \.\/bin/);
+    assert.match(dockerfile, /USER 10001:10001/);
+    assert.match(dockerfile, /ENTRYPOINT \["tini", "--", "node", "bin\/flotilla\.mjs"\]/);
+    assert.match(dockerfile, /FLOTILLA_USE_DIST=1/);
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    assert.match(runtime, /AS runtime/);
+    assert.doesNotMatch(runtime, /COPY[^\n]*\bsrc\b/, 'src/ is not in the runtime stage');
+  });
+
+  test('flotilla --help and shardctl --help run from dist/ without src/', async () => {
+    assert.equal(existsSync(join(image, 'src')), false);
+    assert.ok(existsSync(join(image, 'dist/src/cli/flotilla.js')), 'compiled CLI');
+    assert.ok(existsSync(join(image, 'dist/src/events/sink/record.lua')), 'Lua asset copied');
+    const flotilla = await run(process.execPath, ['bin/flotilla.mjs', '--help'], image, { FLOTILLA_USE_DIST: '1' });
+    assert.equal(flotilla.code, 0, flotilla.stderr);
+    for (const cmd of ['event-sink', 'run', 'signal']) assert.match(flotilla.stdout, new RegExp(`\\b${cmd}\\b`));
+    const shardctl = await run(process.execPath, ['bin/shardctl.mjs', '--help'], image, { FLOTILLA_USE_DIST: '1' });
+    assert.equal(shardctl.code, 0, shardctl.stderr);
+    assert.match(shardctl.stdout, /status/);
+  });
+
+  test('the compiled code imports no dev dependency (npm ci --omit=dev leaves them out)', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
+    const dev = Object.keys(pkg.devDependencies ?? {});
+    const offenders: string[] = [];
+    for (const f of walk(join(image, 'dist')).filter((p) => p.endsWith('.js'))) {
+      const text = readFileSync(f, 'utf8');
+      for (const d of dev) {
+        const re = new RegExp(`(?:from\\s+|import\\()\\s*['"]${d.replace(/[/.]/g, '\\$&')}(?:/[^'"]*)?['"]`);
+        if (re.test(text)) offenders.push(`${relative(image, f)} → ${d}`);
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
+});
