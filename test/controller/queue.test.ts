@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
-import { ShardQueue, queuePrefix, queueName, type RoundProcessor, type ShardQueueOptions } from '../../src/controller/queue/index.js';
+import { QueueError, ShardQueue, queuePrefix, queueName, type RoundProcessor, type ShardQueueOptions } from '../../src/controller/queue/index.js';
+import { freePort } from '../support/ports.js';
 
 /** A promise with its resolver outside, to hold a round open. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -216,5 +217,11 @@ describe('shard queue (real Redis)', () => {
     } finally {
       client.disconnect();
     }
+  });
+
+  test('start fails with a typed error when Redis does not answer', async () => {
+    const port = await freePort();
+    const queue = new ShardQueue({ shard: 999, redisUrl: `redis://127.0.0.1:${port}`, processor: async () => undefined, startTimeoutMs: 1000 });
+    await assert.rejects(queue.start(), (error: unknown) => error instanceof QueueError && error.code === 'Redis');
   });
 });

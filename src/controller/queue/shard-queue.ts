@@ -76,6 +76,8 @@ export interface ShardQueueOptions {
   prefixBase?: string;
   /** Time limit of one enqueue before it is kept for retry. @defaultValue 5000 */
   enqueueTimeoutMs?: number;
+  /** How long `start()` waits for Redis before it fails with `QueueError('Redis')`. @defaultValue 30000 */
+  startTimeoutMs?: number;
   /** Called when the Redis connection comes back after a loss. */
   onRedisReconnect?: (shard: number) => void;
   logger?: Logger;
@@ -140,15 +142,28 @@ export class ShardQueue {
       wakeupPollMs: options.wakeupPollMs ?? 1000,
       prefixBase: options.prefixBase ?? 'flotilla',
       enqueueTimeoutMs: options.enqueueTimeoutMs ?? 5000,
+      startTimeoutMs: options.startTimeoutMs ?? 30_000,
     };
     this.log = (options.logger ?? pino({ name: 'queue', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2))).child({
       shard: options.shard,
     });
   }
 
-  /** Connects, starts the worker pool and the wake-up poller. Resolves once Redis answered. */
+  /**
+   * Connects, starts the worker pool and the wake-up poller. Resolves once Redis answered; fails
+   * with `QueueError('Redis')` (everything closed again) when it does not within `startTimeoutMs`.
+   */
   async start(): Promise<void> {
     if (this.client) throw new QueueError('AlreadyStarted', `queue of shard ${this.shard} already started`);
+    try {
+      await withTimeout(this.connect(), this.opts.startTimeoutMs);
+    } catch (error) {
+      await this.stop({ graceMs: 0, forceMs: 500 });
+      throw error instanceof QueueError ? error : new QueueError('Redis', `cannot start the queue of shard ${this.shard}`, { cause: error });
+    }
+  }
+
+  private async connect(): Promise<void> {
     const base = redisOptionsFromUrl(this.opts.redisUrl);
     const prefix = queuePrefix(this.shard, this.opts.prefixBase);
     const name = queueName(this.shard);
@@ -175,6 +190,7 @@ export class ShardQueue {
     this.queue = new Queue<JobData>(name, { connection: { ...base, maxRetriesPerRequest: 1 }, prefix });
     this.queue.on('error', (error: Error) => this.log.debug({ err: error.message }, 'queue error'));
     await this.queue.waitUntilReady();
+    if (this.stopping) return;
 
     const backoffBase = this.opts.backoffBaseMs;
     const backoffMax = this.opts.backoffMaxMs;
@@ -189,6 +205,10 @@ export class ShardQueue {
     });
     this.worker.on('error', (error: Error) => this.log.debug({ err: error.message }, 'worker error'));
     this.worker.on('failed', (job, error) => this.log.warn({ key: job?.data.key, err: error.message }, 'round failed'));
+    if (this.stopping) {
+      void this.worker.close(true);
+      return;
+    }
     await this.worker.waitUntilReady();
     this.schedule(0);
   }
@@ -377,7 +397,12 @@ async function forceDisconnect(owner: object): Promise<void> {
   // checker would keep running (and the process alive) forever.
   const lockManager = internals['lockManager'];
   if (typeof lockManager === 'object' && lockManager !== null && 'close' in lockManager && typeof lockManager.close === 'function') {
-    await Promise.resolve((lockManager as { close(): Promise<void> }).close()).catch(() => undefined);
+    // Its close awaits an in-flight lock renewal, which waits for Redis forever: bounded here.
+    const closing = Promise.resolve((lockManager as { close(): Promise<void> }).close()).then(
+      () => true,
+      () => true,
+    );
+    await within(closing, 500);
   }
   const stopStalled = internals['stalledCheckStopper'];
   if (typeof stopStalled === 'function') (stopStalled as () => void)();

@@ -1,8 +1,11 @@
 /**
  * The embedded API server with a Workflow CRD installed, and a few object helpers, for the
- * controller's integration tests. The CRD here is a minimal one (spec and status preserve unknown
- * fields, with the status subresource) so these tests do not depend on the full schema.
+ * controller's integration tests. By default the real CRD (`workflowCrd()`, with its schema, so
+ * status writes are validated like in a cluster); `crd: 'loose'` installs a minimal one (spec and
+ * status preserve unknown fields) for tests that write arbitrary objects.
  */
+import { request } from 'node:https';
+import { workflowCrd } from '../../../src/api/crd.js';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { startApiServer } from '../../../src/sandbox/apiserver/index.js';
 import { loadKubeConfig, WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../../../src/controller/kube.js';
@@ -19,9 +22,30 @@ export interface TestEnv {
   stop(): Promise<void>;
 }
 
-export async function startEnv(): Promise<TestEnv> {
+/** POSTs raw JSON (client-node's typed serializer would drop `x-kubernetes-*` keys of a plain object). */
+function postJson(server: ApiServer, path: string, body: unknown): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${server.url}${path}`,
+      { method: 'POST', ca: server.caPem, headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`POST ${path}: ${res.statusCode} ${text}`))));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+export async function startEnv(options: { crd?: 'full' | 'loose' } = {}): Promise<TestEnv> {
   const server = await startApiServer({ port: 0, kubelet: false });
   const kubeConfig = loadKubeConfig({ yaml: server.kubeconfig });
+  if ((options.crd ?? 'full') === 'full') {
+    await postJson(server, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', workflowCrd());
+    return finish(server, kubeConfig);
+  }
   const ext = kubeConfig.makeApiClient(ApiextensionsV1Api);
   const loose = { type: 'object', x_kubernetes_preserve_unknown_fields: true };
   await ext.createCustomResourceDefinition({
@@ -45,6 +69,10 @@ export async function startEnv(): Promise<TestEnv> {
       },
     },
   });
+  return finish(server, kubeConfig);
+}
+
+async function finish(server: ApiServer, kubeConfig: KubeConfig): Promise<TestEnv> {
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   await waitFor(
