@@ -104,6 +104,12 @@ function counter(jobs: number, what: string): { hit: () => void; done: Promise<v
   };
 }
 
+/** Polls `idle` until it holds (at most 10 s): the queue has finished its last jobs. */
+async function settle(idle: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await idle()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 async function runFlotilla(url: string, admin: Redis, shards: number, run: string, o: Options): Promise<Measured> {
   const seen = counter(o.jobs, `flotilla ${shards} shards`);
   const queues = new ShardQueues({ redisUrl: url, concurrency: o.concurrency, prefixBase: `bench-${run}`, processor: async () => seen.hit() });
@@ -111,6 +117,8 @@ async function runFlotilla(url: string, admin: Redis, shards: number, run: strin
     for (let s = 0; s < shards; s++) await queues.start(s);
     const before = await snapshot(admin);
     const jobsPerSecond = await drive((i) => queues.enqueue(i % shards, `bench/wf-${i}`), o, seen.done);
+    // The last jobs' finishing scripts run after their processors returned: count them too.
+    await settle(async () => (await Promise.all(queues.shards().map((s) => queues.counts(s)))).every((c) => c.active === 0 && c.waiting === 0));
     return { jobsPerSecond, cost: costOf(before, await snapshot(admin), o.jobs) };
   } finally {
     await queues.stopAll({ graceMs: 2000 });
@@ -133,6 +141,7 @@ async function runBullmq(url: string, admin: Redis, shards: number, run: string,
     const jobsPerSecond = await drive(async (i) => {
       await (queues[i % shards] as Queue).add('round', { key: `bench/wf-${i}` }, { removeOnComplete: true, removeOnFail: true });
     }, o, seen.done);
+    await settle(async () => (await Promise.all(queues.map((q) => q.getActiveCount()))).every((n) => n === 0));
     return { jobsPerSecond, cost: costOf(before, await snapshot(admin), o.jobs) };
   } finally {
     await Promise.all(workers.map((w) => w.close()));
