@@ -29,6 +29,8 @@ export interface ReplicaOptions {
   canRun?: (shard: number) => boolean;
   /** Queue settings (concurrency, lock and stalled intervals, ...). */
   queue?: Omit<ShardQueueOptions, 'shard' | 'redisUrl' | 'processor' | 'onRedisReconnect'>;
+  /** Manage the abort finalizer on Workflows (add while running, remove when terminal). @defaultValue true */
+  manageFinalizer?: boolean;
   /** Informer watchdog. @defaultValue 120000 */
   watchdogMs?: number;
   /** How long a round waits for the shard's informers to sync. @defaultValue 30000 */
@@ -80,6 +82,7 @@ export class Replica {
       ...this.options.round,
       shard,
       store,
+      ...(this.options.manageFinalizer === false ? {} : { finalizers: this.client }),
       ...(metrics ? { metrics } : {}),
       canRun: () => this.options.canRun?.(shard) ?? true,
     });

@@ -2,11 +2,13 @@
  * One round for one workflow key (level-based: it gets a key, never an event, and re-reads state).
  *
  * Order: lease check → read (status store: never older than our last write) → validate once per
- * (uid, generation) → run the engine driver (it applies side effects idempotently, streaks up to
+ * (uid, generation) → add the abort finalizer to a running Workflow → run the engine driver (it applies side effects idempotently, streaks up to
  * its limit) → write status with the resourceVersion precondition → publish execution events and
  * Kubernetes Events → tell the queue when to come back.
  *
- * A 409 on the status write re-reads with a GET and redoes the round (side effects are idempotent,
+ * A terminal Workflow loses the abort finalizer (a deleted one then goes).
+ *
+ * A 409 on the status write (or a finalizer patch) re-reads with a GET and redoes the round (side effects are idempotent,
  * execution events are idempotent by id), up to `maxConflictRetries`; then the round asks to be
  * re-queued shortly. Execution events are published only after their status was written. An
  * invalid spec makes the Workflow Failed with `Valid=False` and a Warning Event, once per
@@ -21,14 +23,17 @@ import type { DriverRoundResult } from '../engine/driver.js';
 import type { ExecutionEvent } from '../events/types.js';
 import type { Metrics, RoundResult } from '../observability/metrics.js';
 import { apiSpan, getTracer, roundSpan } from '../observability/tracing.js';
-import { StatusConflictError } from './errors.js';
+import { KubeError } from './errors.js';
+import { addAbortFinalizer, hasAbortFinalizer, removeAbortFinalizer, type FinalizerClient } from './finalizer.js';
 import type { WorkflowEvent } from './k8s-events.js';
 import type { ProcessResult } from './queue/index.js';
 import type { StatusStore } from './status-store.js';
 
 export interface RoundOptions {
   shard: number;
-  store: Pick<StatusStore, 'read' | 'writeStatus'>;
+  store: Pick<StatusStore, 'read' | 'writeStatus' | 'noteWrite'>;
+  /** Manages the abort finalizer when given (running Workflows carry it; terminal ones lose it). */
+  finalizers?: FinalizerClient;
   driver: { runRound(workflow: Workflow, signal?: AbortSignal): Promise<DriverRoundResult> };
   validate: (input: unknown) => ValidationResult;
   /** Execution events (never blocks). */
@@ -94,24 +99,33 @@ export class RoundRunner {
         this.forget(key);
         return { result: 'skipped' };
       }
-      if (isTerminalWorkflowPhase(workflow.status?.phase) && workflow.metadata.deletionTimestamp === undefined) return { result: 'skipped' };
-      const validation = this.validation(key, workflow);
       try {
-        if (!validation.ok) return await this.fail(workflow, validation.issues);
-        const executable: Workflow = { ...validation.workflow, metadata: workflow.metadata, ...(workflow.status ? { status: workflow.status } : {}) };
+        if (isTerminalWorkflowPhase(workflow.status?.phase)) {
+          await this.release(workflow);
+          return { result: 'skipped' };
+        }
+        const validation = this.validation(key, workflow);
+        if (!validation.ok) {
+          const failed = await this.fail(workflow, validation.issues);
+          await this.release(failed ?? workflow);
+          return { result: 'invalid' };
+        }
+        const guarded = await this.guard(workflow);
+        const executable: Workflow = { ...validation.workflow, metadata: guarded.metadata, ...(guarded.status ? { status: guarded.status } : {}) };
         const driven = await this.options.driver.runRound(executable, signal);
         this.options.metrics?.streakLength.observe({ shard: String(this.options.shard) }, driven.passes);
         span.setAttribute('flotilla.round.passes', driven.passes);
         if (driven.changed) {
-          await apiSpan(this.tracer, { verb: 'update', resource: 'workflows/status', key }, () => this.options.store.writeStatus(workflow, driven.status));
+          const stored = await apiSpan(this.tracer, { verb: 'update', resource: 'workflows/status', key }, () => this.options.store.writeStatus(guarded, driven.status));
+          if (isTerminalWorkflowPhase(driven.status.phase)) await this.release(stored);
         }
         for (const event of driven.events) this.options.events?.publish(event);
         if (driven.errors.length > 0) return { result: 'error', ...(driven.requeueAfterMs !== undefined ? { requeueAfterMs: driven.requeueAfterMs } : {}) };
         return driven.requeueAfterMs !== undefined ? { result: 'requeue', requeueAfterMs: driven.requeueAfterMs } : { result: 'success' };
       } catch (error) {
-        if (!(error instanceof StatusConflictError)) throw error;
+        if (!(error instanceof KubeError && error.code === 'Conflict')) throw error;
         this.options.metrics?.statusConflicts.inc({ shard: String(this.options.shard) });
-        span.addEvent('status conflict', { attempt });
+        span.addEvent('conflict', { attempt });
         fresh = true;
       }
     }
@@ -127,11 +141,11 @@ export class RoundRunner {
   }
 
   /** Invalid spec: Failed with `Valid=False` (once per generation) and a Warning Event. */
-  private async fail(workflow: Workflow, issues: Array<{ path: string; code: string; message: string }>): Promise<{ result: RoundResult }> {
+  private async fail(workflow: Workflow, issues: Array<{ path: string; code: string; message: string }>): Promise<Workflow | undefined> {
     const generation = workflow.metadata.generation;
     const previous = workflow.status;
     const valid = previous?.conditions?.find((c) => c.type === 'Valid');
-    if (previous?.phase === 'Failed' && valid?.status === 'False' && previous.observedGeneration === generation) return { result: 'invalid' };
+    if (previous?.phase === 'Failed' && valid?.status === 'False' && previous.observedGeneration === generation) return undefined;
     const message = issues
       .slice(0, 20)
       .map((issue) => `${issue.path}: ${issue.message}`)
@@ -157,8 +171,27 @@ export class RoundRunner {
     };
     const shard = workflow.metadata.labels?.['flotilla.io/shard'];
     if (shard !== undefined) status.shard = shard;
-    await this.options.store.writeStatus(workflow, status);
+    const stored = await this.options.store.writeStatus(workflow, status);
     await this.options.recorder?.record(workflow, { type: 'Warning', reason: 'InvalidSpec', message });
-    return { result: 'invalid' };
+    return stored;
+  }
+
+  /** A running Workflow carries the abort finalizer (unless it is being deleted already). */
+  private async guard(workflow: Workflow): Promise<Workflow> {
+    const client = this.options.finalizers;
+    if (!client || workflow.metadata.deletionTimestamp !== undefined || hasAbortFinalizer(workflow)) return workflow;
+    const key = `${workflow.metadata.namespace}/${workflow.metadata.name}`;
+    const stored = await apiSpan(this.tracer, { verb: 'patch', resource: 'workflows', key }, () => addAbortFinalizer(client, workflow));
+    this.options.store.noteWrite(stored);
+    return stored;
+  }
+
+  /** A terminal Workflow no longer needs the abort finalizer. */
+  private async release(workflow: Workflow): Promise<void> {
+    const client = this.options.finalizers;
+    if (!client || !hasAbortFinalizer(workflow)) return;
+    const key = `${workflow.metadata.namespace}/${workflow.metadata.name}`;
+    const stored = await apiSpan(this.tracer, { verb: 'patch', resource: 'workflows', key }, () => removeAbortFinalizer(client, workflow));
+    if (stored) this.options.store.noteWrite(stored);
   }
 }

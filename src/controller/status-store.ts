@@ -100,9 +100,14 @@ export class StatusStore {
       }
       throw error;
     }
-    const rv = stored.metadata.resourceVersion;
-    if (rv && this.options.informer.get(key)?.metadata.resourceVersion !== rv) this.awaited.set(key, rv);
+    this.noteWrite(stored);
     return stored;
+  }
+
+  /** Records any other write of ours (e.g. a metadata patch): reads wait for the cache to show it. */
+  noteWrite(stored: Pick<Workflow, 'metadata'>): void {
+    const rv = stored.metadata.resourceVersion;
+    if (rv && this.options.informer.get(keyOf(stored))?.metadata.resourceVersion !== rv) this.awaited.set(keyOf(stored), rv);
   }
 
   /** Drops what is remembered for `key` (e.g. the workflow moved to another shard). */

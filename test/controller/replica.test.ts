@@ -86,6 +86,7 @@ describe('replica shards (embedded API server + Redis + engine)', () => {
     const done = await client.get('default', 'hello');
     assert.deepEqual(done.status?.outputs, { greeting: 'hello' });
     assert.equal(done.status?.conditions?.find((c) => c.type === 'Valid')?.status, 'True');
+    assert.deepEqual(done.metadata.finalizers ?? [], [], 'the abort finalizer is gone once terminal');
     assert.ok(published.some((e) => JSON.stringify(e).includes('hello')), 'execution events published');
     assert.equal(replica.ready(), true);
     const text = await metrics.text();
@@ -126,8 +127,32 @@ describe('replica shards (embedded API server + Redis + engine)', () => {
       nodes: [{ id: 'zz', kind: 'task', task: 'nap', inputs: { x: { value: 1 } } }],
     });
     await waitFor(async () => (await phaseOf('napper')) === 'Running', { what: 'napper running', timeoutMs: 10_000 });
+    assert.deepEqual((await client.get('default', 'napper')).metadata.finalizers, ['flotilla.io/abort'], 'a running workflow carries the abort finalizer');
     await waitFor(async () => (await phaseOf('napper')) === 'Succeeded', { what: 'napper succeeded', timeoutMs: 15_000 });
     assert.ok(Date.now() - started >= 1000);
+  });
+
+  test('deleting a running workflow aborts it, then the finalizer goes and so does the workflow', async () => {
+    await submit('doomed', {
+      tasks: { nap: { plugin: 'sleep', config: { duration: '10m' } } },
+      nodes: [{ id: 'zz', kind: 'task', task: 'nap', inputs: { x: { value: 1 } } }],
+    });
+    await waitFor(async () => (await client.get('default', 'doomed')).metadata.finalizers?.includes('flotilla.io/abort'), { what: 'finalizer added', timeoutMs: 10_000 });
+    await waitFor(async () => (await phaseOf('doomed')) === 'Running', { what: 'doomed running', timeoutMs: 10_000 });
+    await client.delete('default', 'doomed');
+    await waitFor(
+      async () => {
+        try {
+          await client.get('default', 'doomed');
+          return false;
+        } catch (error) {
+          return error instanceof Error && 'code' in error && error.code === 'NotFound';
+        }
+      },
+      { what: 'doomed gone', timeoutMs: 10_000 },
+    );
+    const workflowPhases = published.filter((e) => e.workflow.name === 'doomed' && e.scope === 'workflow').map((e) => e.phase);
+    assert.ok(workflowPhases.includes('Aborted'), `workflow events: ${workflowPhases.join(',')}`);
   });
 
   test('stopping a shard stops its rounds; another replica taking it over finishes the work', async () => {
