@@ -118,4 +118,26 @@ describe('shard informers (embedded API server)', () => {
     await waitFor(() => informers.workflows.get('default/after-partition'), { what: 'object after the partition', timeoutMs: 10_000 });
     assert.ok(informers.restarts >= 1);
   });
+
+  test('namespace strategy: the shard is a namespace (Workflows, and Pods with a workflow label)', async () => {
+    await env.core.createNamespace({ body: { metadata: { name: 'team-b' } } });
+    await createWorkflow(env, 'team-b', 'in-ns');
+    await createWorkflow(env, 'default', 'out-of-ns');
+    const scoped = new ShardInformers({ kubeConfig: env.kubeConfig, scope: { strategy: 'namespace', namespace: 'team-b' } });
+    const keys: string[] = [];
+    scoped.onEvent((key) => keys.push(key));
+    scoped.start();
+    try {
+      await scoped.waitForSync(10_000);
+      assert.deepEqual(scoped.workflows.keys(), ['team-b/in-ns']);
+      await createPod(env, 'team-b', 'in-ns-a-1', { 'flotilla.io/workflow': 'in-ns' });
+      await createPod(env, 'team-b', 'unrelated', { app: 'x' });
+      await waitFor(() => scoped.pods.get('team-b/in-ns-a-1'), { what: 'pod in the namespace' });
+      assert.equal(scoped.pods.get('team-b/unrelated'), undefined);
+      assert.ok(!keys.includes('default/out-of-ns'));
+      assert.equal(keys.filter((k) => k === 'team-b/in-ns').length, 2, 'workflow add and pod add');
+    } finally {
+      await scoped.stop();
+    }
+  });
 });

@@ -9,6 +9,7 @@ import { KubeError, StatusConflictError } from '../../src/controller/errors.js';
 import { WorkflowClient, loadKubeConfig } from '../../src/controller/kube.js';
 import { ShardInformers } from '../../src/controller/informer/index.js';
 import { StatusStore } from '../../src/controller/status-store.js';
+import { addAbortFinalizer, removeAbortFinalizer } from '../../src/controller/finalizer.js';
 import type { WorkflowStatus } from '../../src/api/status.js';
 import { createWorkflow, startEnv, workflowObject, type TestEnv } from './support/env.js';
 import { waitFor } from '../support/wait.js';
@@ -104,5 +105,17 @@ describe('status store and workflow client (embedded API server)', () => {
     await assert.rejects(store.writeStatus(stored, statusWith(9)), (e: unknown) => e instanceof StatusConflictError);
     assert.equal(((await client.get('default', 'contested')).status as { observedGeneration?: number }).observedGeneration, 8);
     assert.ok(fresh.metadata.resourceVersion);
+  });
+
+  test('finalizer patches carry the resourceVersion: a stale one is a conflict, not a lost change', async () => {
+    const created = await createWorkflow(env, 'default', 'finalized', { 'flotilla.io/shard': '9' });
+    const added = await addAbortFinalizer(client, created);
+    assert.deepEqual(added.metadata.finalizers, ['flotilla.io/abort']);
+    assert.equal(await addAbortFinalizer(client, added), added, 'no-op when present');
+    // The finalizer as seen at a stale resourceVersion (the one before it was added).
+    const stale = { ...created, metadata: { ...created.metadata, finalizers: ['flotilla.io/abort'] } };
+    await assert.rejects(removeAbortFinalizer(client, stale), (e: unknown) => e instanceof KubeError && e.code === 'Conflict');
+    const removed = await removeAbortFinalizer(client, added);
+    assert.deepEqual(removed?.metadata.finalizers ?? [], []);
   });
 });
