@@ -58,6 +58,22 @@ export class Replica {
   constructor(private readonly options: ReplicaOptions) {
     this.client = new WorkflowClient(options.kubeConfig);
     this.log = options.logger ?? pino({ name: 'replica', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+    options.metrics?.addCollector(() => this.collectPhases());
+  }
+
+  /** `flotilla_workflows{shard,phase}` from the informer caches (phase `Pending` when unset). */
+  private collectPhases(): void {
+    const gauge = this.options.metrics?.workflowsByPhase;
+    if (!gauge) return;
+    gauge.reset();
+    for (const running of this.shardsRunning.values()) {
+      const counts = new Map<string, number>();
+      for (const workflow of running.informers.workflows.list()) {
+        const phase = workflow.status?.phase ?? 'Pending';
+        counts.set(phase, (counts.get(phase) ?? 0) + 1);
+      }
+      for (const [phase, count] of counts) gauge.set({ shard: String(running.shard), phase }, count);
+    }
   }
 
   /** Starts running `shard` (idempotent). Resolves when its queue runs and its informers started. */

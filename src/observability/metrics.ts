@@ -1,7 +1,8 @@
 /**
  * The replica's Prometheus metrics: one typed object, created once per process and handed to the
- * parts that record (no global registry). Every name starts with `flotilla_`; the monitoring page
- * lists them. Gauges of queue depth are refreshed by `collect` callbacks at scrape time.
+ * parts that record (no global registry). Every name starts with `flotilla_`. Gauges that are read
+ * rather than counted (queue depth, active jobs, owned shards, workflows by phase) are refreshed at
+ * scrape time by the callbacks given to `addCollector`.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -81,7 +82,13 @@ export class Metrics {
       registers,
       collect: collectAll,
     });
-    this.workflowsByPhase = new Gauge({ name: 'flotilla_workflows', help: 'Workflows in the informer caches, by shard and phase', labelNames: ['shard', 'phase'], registers });
+    this.workflowsByPhase = new Gauge({
+      name: 'flotilla_workflows',
+      help: 'Workflows in the informer caches, by shard and phase',
+      labelNames: ['shard', 'phase'],
+      registers,
+      collect: collectAll,
+    });
     this.statusConflicts = new Counter({ name: 'flotilla_status_update_conflicts_total', help: 'Status writes refused with 409 Conflict', labelNames: ['shard'], registers });
     this.staleCacheSkips = new Counter({
       name: 'flotilla_stale_cache_skips_total',

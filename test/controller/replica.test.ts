@@ -93,6 +93,7 @@ describe('replica shards (embedded API server + Redis + engine)', () => {
     assert.match(text, /flotilla_queue_depth\{shard="0"\} \d+/);
     assert.match(text, /flotilla_owned_shards 1/);
     assert.match(text, /flotilla_rounds_total\{shard="0",result="success"\} [1-9]/);
+    assert.match(text, /flotilla_workflows\{shard="0",phase="Succeeded"\} 1/);
   });
 
   test('an invalid workflow goes to Failed with Valid=False and one Warning event, nothing else blocked', async () => {
