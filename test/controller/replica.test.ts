@@ -133,6 +133,18 @@ describe('replica shards (embedded API server + Redis + engine)', () => {
     assert.ok(Date.now() - started >= 1000);
   });
 
+  test('Redis restarted empty: the reconnect hook re-enqueues every cached workflow, so timers are not lost', async () => {
+    await submit('amnesia', {
+      tasks: { nap: { plugin: 'sleep', config: { duration: '2s' } } },
+      nodes: [{ id: 'zz', kind: 'task', task: 'nap', inputs: { x: { value: 1 } } }],
+    });
+    await waitFor(async () => (await phaseOf('amnesia')) === 'Running', { what: 'amnesia running', timeoutMs: 10_000 });
+    await waitFor(async () => (await replica.queueOf(0)?.wakeupAt('default/amnesia')) !== undefined, { what: 'wake-up scheduled' });
+    await redis.restart({ wipe: true });
+    // Its wake-up died with Redis' data; only the re-enqueue on reconnect can finish it.
+    await waitFor(async () => (await phaseOf('amnesia')) === 'Succeeded', { what: 'amnesia succeeded after the wipe', timeoutMs: 20_000 });
+  });
+
   test('deleting a running workflow aborts it, then the finalizer goes and so does the workflow', async () => {
     await submit('doomed', {
       tasks: { nap: { plugin: 'sleep', config: { duration: '10m' } } },
