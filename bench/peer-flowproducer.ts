@@ -193,6 +193,9 @@ class MemoryWorkflows {
     if (isTerminalWorkflowPhase(status.phase)) this.onTerminal(key);
     return next;
   }
+
+  /** No cache to lag behind: every read is current. */
+  noteWrite(): void {}
 }
 
 async function runEngineQueue(url: string, run: string, o: Options): Promise<Run> {

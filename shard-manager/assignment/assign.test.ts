@@ -182,8 +182,18 @@ describe('computeAssignment: operator moves', () => {
     assert.ok(fromA);
     const current = new Map(before);
     current.set(fromA, 'b');
-    const { assignment } = assign({ shards, replicas: [replica('a'), replica('b')], current, preferKeep: new Set([fromA]) });
+    const { assignment } = assign({ shards, replicas: [replica('a'), replica('b')], current, preferKeep: new Map([[fromA, 1]]) });
     assert.equal(assignment.get(fromA), 'b');
     assert.ok(spread(assignment, ['a', 'b']) <= 1);
+  });
+
+  test('when every shard of the replica was moved by hand, the oldest move gives way, never the latest', () => {
+    const shards = hashShardIds(4);
+    // b holds 3 shards, all moved by hand (shard 3 last); a holds 1: b must give one up.
+    const current = new Map([['0', 'a'], ['1', 'b'], ['2', 'b'], ['3', 'b']]);
+    const preferKeep = new Map([['1', 100], ['2', 200], ['3', 300]]);
+    const { assignment, moves } = assign({ shards, replicas: [replica('a'), replica('b')], current, preferKeep });
+    assert.deepEqual(moves.map((m) => [m.shard, m.to]), [['1', 'a']]);
+    assert.equal(assignment.get('3'), 'b');
   });
 });

@@ -39,9 +39,10 @@ export interface AssignmentInput {
   /** Weighted mode only: moves happen when they narrow the load spread by more than this fraction
    * of the mean load per replica. @defaultValue 0.1 */
   readonly hysteresis?: number;
-  /** Shards to keep where they are when balance needs a replica to give some up (e.g. shards an
-   * operator just moved by hand, so the balancer moves another shard rather than undo the move). */
-  readonly preferKeep?: ReadonlySet<string>;
+  /** Shards to keep where they are when balance needs a replica to give some up, with a priority
+   * (higher is kept longer): e.g. shards an operator moved by hand, by move time, so the balancer
+   * moves another shard rather than undo the latest move. */
+  readonly preferKeep?: ReadonlyMap<string, number>;
 }
 
 export type MoveReason = 'unassigned' | 'owner-gone' | 'drain' | 'pin' | 'balance';
@@ -155,10 +156,11 @@ function balanceByCount(
   for (const r of eligible) {
     const shards = held.get(r.id) ?? [];
     const allowed = (quota.get(r.id) ?? 0) - (pinnedCount.get(r.id) ?? 0);
-    // Shards are released from the end of this order: highest-numbered first (deterministic and
-    // stable across runs), but shards the operator asked to keep here go last.
-    const movable = (shard: string) => (input.preferKeep?.has(shard) ? 0 : 1);
-    shards.sort((a, b) => movable(a) - movable(b) || compareIds(a, b));
+    // Shards are released from the end of this order: unkept shards first, highest-numbered first
+    // (deterministic and stable across runs); then kept shards, lowest priority first.
+    const keep = input.preferKeep;
+    const priority = (shard: string) => keep?.get(shard) ?? Number.NEGATIVE_INFINITY;
+    shards.sort((a, b) => priority(b) - priority(a) || compareIds(a, b));
     while (shards.length > allowed) {
       const shard = shards.pop();
       if (shard === undefined) break;

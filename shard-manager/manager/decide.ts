@@ -58,13 +58,14 @@ export function decideManager(view: ManagerView): ManagerDecision {
 
   const current = new Map<string, string>();
   const pins = new Map<string, string>();
-  const movedByOperator = new Set<string>();
+  const movedByOperator = new Map<string, number>();
   for (const [shard, lease] of leaseByShard) {
     const assigned = lease.annotations?.[ASSIGNED_TO_ANNOTATION];
     const pinned = lease.annotations?.[PINNED_TO_ANNOTATION];
     if (assigned) current.set(shard, assigned);
     if (pinned) pins.set(shard, pinned);
-    if (lease.annotations?.[MOVED_BY_OPERATOR_ANNOTATION]) movedByOperator.add(shard);
+    const movedAt = lease.annotations?.[MOVED_BY_OPERATOR_ANNOTATION];
+    if (movedAt) movedByOperator.set(shard, Date.parse(movedAt) || 0);
   }
 
   const replicas = replicasOf(view.members, view.nowMs);
