@@ -36,6 +36,23 @@ export class Metrics {
   readonly eventsFailed: Counter<'kind'>;
   readonly informerRestarts: Counter<'resource' | 'shard' | 'reason'>;
   readonly ownedShards: Gauge;
+  /** Shard manager (leader): shards each replica holds, from the shard leases' holders. */
+  readonly shardsHeld: Gauge<'replica'>;
+  /** Shard manager: assignment computations (one per pass while leading). */
+  readonly assignmentComputations: Counter;
+  /** Shard manager: planned moves written (drain, pin, balance). */
+  readonly handoversTotal: Counter<'reason'>;
+  /** Shard manager: moves away from a replica whose member lease expired. */
+  readonly failoversTotal: Counter;
+  /** Shard manager: seconds from writing a planned move to the new owner holding the lease. */
+  readonly handoverDuration: Histogram;
+  /** Shard manager: seconds from writing a failover move to the new owner holding the lease. */
+  readonly failoverDuration: Histogram;
+  /** Replica: ownership steps (acquire, release, resume, lost) by type. */
+  readonly shardTransitions: Counter<'type'>;
+  readonly shardTransitionDuration: Histogram<'type'>;
+  /** Replica: member-lease renewals that failed. */
+  readonly leaseRenewFailures: Counter;
   private readonly collectors = new Set<Collector>();
 
   constructor(options: MetricsOptions = {}) {
@@ -106,6 +123,22 @@ export class Metrics {
       registers,
     });
     this.ownedShards = new Gauge({ name: 'flotilla_owned_shards', help: 'Shards this replica runs now', registers, collect: collectAll });
+    const handoverBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
+    this.shardsHeld = new Gauge({ name: 'flotilla_shards_held', help: 'Shards whose lease each replica holds (seen by the leading manager)', labelNames: ['replica'], registers });
+    this.assignmentComputations = new Counter({ name: 'flotilla_assignment_computations_total', help: 'Assignment computations by the leading shard manager', registers });
+    this.handoversTotal = new Counter({ name: 'flotilla_shard_handovers_total', help: 'Planned shard moves written by the manager', labelNames: ['reason'], registers });
+    this.failoversTotal = new Counter({ name: 'flotilla_shard_failovers_total', help: 'Shards moved away from an expired replica', registers });
+    this.handoverDuration = new Histogram({ name: 'flotilla_shard_handover_duration_seconds', help: 'Planned move written until the new owner holds the lease', buckets: handoverBuckets, registers });
+    this.failoverDuration = new Histogram({ name: 'flotilla_shard_failover_duration_seconds', help: 'Failover move written until the new owner holds the lease', buckets: handoverBuckets, registers });
+    this.shardTransitions = new Counter({ name: 'flotilla_shard_transitions_total', help: 'Ownership steps taken by this replica', labelNames: ['type'], registers });
+    this.shardTransitionDuration = new Histogram({
+      name: 'flotilla_shard_transition_duration_seconds',
+      help: 'Duration of one ownership step (stop/start the shard plus the lease write)',
+      labelNames: ['type'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.leaseRenewFailures = new Counter({ name: 'flotilla_lease_renew_failures_total', help: 'Member-lease renewals that failed', registers });
   }
 
   /** Registers a callback run before every scrape; returns its removal. */
