@@ -1,0 +1,111 @@
+/**
+ * `flotilla manager`: the shard manager alone (DESIGN.md §4). It campaigns for the
+ * `flotilla-manager` lease; while leading it keeps one lease per hash shard with its intended
+ * owner and labels unlabelled Workflows. Serves `/metrics`, `/healthz`, `/readyz`; prints
+ * `manager <id> started` on stdout once campaigning; SIGTERM / SIGINT release the manager lease
+ * (a standby takes over at once) and exit 0.
+ */
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import { CliError, ExitCode } from '../exit.js';
+
+interface ManagerFlags {
+  kubeconfig?: string;
+  fleetNamespace: string;
+  shardCount: string;
+  identity: string;
+  metricsHost: string;
+  metricsPort: string;
+  joinDelay: string;
+  weighBy?: string;
+  logLevel: string;
+}
+
+function integer(value: string, flag: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`invalid ${flag} ${value} (an integer in [${min}, ${max}])`, ExitCode.usage);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('manager')
+    .description('Run the shard manager alone (leader-elected; assigns shards to live replicas)')
+    .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster config, else $KUBECONFIG / ~/.kube/config)')
+    .option('--fleet-namespace <ns>', "namespace of the fleet's leases", process.env.POD_NAMESPACE ?? 'flotilla-system')
+    .option('--shard-count <n>', 'hash shards (fixed for the fleet\'s life)', '32')
+    .option('--identity <id>', 'this candidate\'s identity on the manager lease', process.env.POD_NAME ?? hostname())
+    .option('--metrics-host <addr>', 'address for /metrics, /healthz, /readyz', '127.0.0.1')
+    .option('--metrics-port <n>', 'port for /metrics, /healthz, /readyz (0 = any free port)', '9091')
+    .option('--join-delay <duration>', 'a replica gets shards only this long after it joined (e.g. 30s)', '0s')
+    .option('--weigh-by <figure>', 'balance by published load: workflows | queueDepth (default: shard counts)')
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (flags: ManagerFlags) => {
+      const { pino } = await import('pino');
+      const { parseDuration } = await import('../../engine/duration.js');
+      const { MAX_SHARD_COUNT, hashShardIds } = await import('../../../shard-manager/sharding/hash.js');
+      const shardCount = integer(flags.shardCount, '--shard-count', 1, MAX_SHARD_COUNT);
+      const metricsPort = integer(flags.metricsPort, '--metrics-port', 0, 65535);
+      let joinDelayMs: number;
+      try {
+        joinDelayMs = parseDuration(flags.joinDelay);
+      } catch (error) {
+        throw new CliError(`invalid --join-delay ${flags.joinDelay}`, ExitCode.usage, { cause: error });
+      }
+      const weighBy = flags.weighBy;
+      if (weighBy !== undefined && weighBy !== 'workflows' && weighBy !== 'queueDepth') throw new CliError(`invalid --weigh-by ${weighBy} (workflows | queueDepth)`, ExitCode.usage);
+      if (!flags.identity) throw new CliError('--identity must not be empty', ExitCode.usage);
+
+      const { loadKubeConfig } = await import('../../controller/kube.js');
+      let kubeConfig;
+      try {
+        kubeConfig = flags.kubeconfig
+          ? loadKubeConfig({ file: flags.kubeconfig })
+          : process.env.KUBERNETES_SERVICE_HOST
+            ? loadKubeConfig({ inCluster: true })
+            : (await import('../../../shard-manager/cli/kubeconfig.js')).resolveKubeConfig(undefined).kubeConfig;
+      } catch (error) {
+        if (error instanceof CliError) throw error;
+        throw new CliError(`cannot load the kubeconfig: ${error instanceof Error ? error.message : String(error)}`, ExitCode.usage, { cause: error });
+      }
+
+      const log = pino({ level: flags.logLevel, base: { component: 'manager', identity: flags.identity } }, pino.destination(2));
+      const { Metrics } = await import('../../observability/metrics.js');
+      const { startObservabilityServer } = await import('../../observability/http.js');
+      const { startShardManager } = await import('../../../shard-manager/manager/running.js');
+      const metrics = new Metrics({ defaultLabels: { manager: flags.identity } });
+      let manager;
+      try {
+        manager = await startShardManager({
+          kubeConfig,
+          identity: flags.identity,
+          fleetNamespace: flags.fleetNamespace,
+          shards: hashShardIds(shardCount),
+          shardCount,
+          joinDelayMs,
+          metrics,
+          log,
+          ...(weighBy ? { weighBy } : {}),
+        });
+      } catch (error) {
+        throw new CliError(`the shard manager failed to start: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed, { cause: error });
+      }
+      const running = manager;
+      let http;
+      try {
+        http = await startObservabilityServer({ metrics, host: flags.metricsHost, port: metricsPort, ready: () => true });
+      } catch (error) {
+        await running.stop();
+        throw new CliError(`cannot serve metrics: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed, { cause: error });
+      }
+      log.info({ metrics: http.url, fleetNamespace: flags.fleetNamespace, shardCount }, 'manager started');
+      process.stdout.write(`manager ${flags.identity} started\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      await running.stop();
+      await http.stop();
+      log.info('manager stopped; lease released');
+    });
+}
