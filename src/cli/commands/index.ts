@@ -8,6 +8,8 @@ import { register as registerApiserver } from './apiserver.js';
 import { register as registerRun } from './run.js';
 import { register as registerWebhook } from './webhook.js';
 import { register as registerInitCerts } from './init-certs.js';
+import { register as registerController } from './controller.js';
+import { register as registerManager } from './manager.js';
 
 export function registerCommands(_program: Command): void {
   // Subcommands register here as they are built (one module per command).
@@ -19,4 +21,6 @@ export function registerCommands(_program: Command): void {
   registerRun(_program);
   registerWebhook(_program);
   registerInitCerts(_program);
+  registerController(_program);
+  registerManager(_program);
 }
