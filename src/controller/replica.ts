@@ -11,6 +11,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
+import type { Workflow } from '../api/workflow.js';
 import type { Metrics } from '../observability/metrics.js';
 import { ShardInformers, type ShardScope } from './informer/index.js';
 import { WorkflowClient } from './kube.js';
@@ -39,6 +40,8 @@ export interface ReplicaOptions {
   cacheWaitMs?: number;
   metrics?: Metrics;
   logger?: Logger;
+  /** Called synchronously right before each round starts and after it ends (the ownership audit). */
+  onRound?: (phase: 'start' | 'end', shard: number, key: string) => void;
 }
 
 interface RunningShard {
@@ -113,7 +116,12 @@ export class Replica {
           await informers.waitForSync(this.options.syncTimeoutMs ?? 30_000);
           running.synced = true;
         }
-        return runner.run(key, context);
+        this.options.onRound?.('start', shard, key);
+        try {
+          return await runner.run(key, context);
+        } finally {
+          this.options.onRound?.('end', shard, key);
+        }
       },
       onRedisReconnect: () => {
         for (const key of informers.workflows.keys()) void queue.enqueue(key);
@@ -166,6 +174,11 @@ export class Replica {
   /** The queue of a running shard (for metrics and tests). */
   queueOf(shard: number): ShardQueue | undefined {
     return this.shardsRunning.get(shard)?.queue;
+  }
+
+  /** The Workflows in a running shard's informer cache (empty when the shard is not running here). */
+  cachedWorkflows(shard: number): Workflow[] {
+    return this.shardsRunning.get(shard)?.informers.workflows.list() ?? [];
   }
 
   /** Ready when every running shard's informers have synced. */

@@ -6,7 +6,8 @@
  * its limit) → write status with the resourceVersion precondition → publish execution events and
  * Kubernetes Events → tell the queue when to come back.
  *
- * A terminal Workflow loses the abort finalizer (a deleted one then goes).
+ * A terminal Workflow loses the abort finalizer (a deleted one then goes). A phase change written
+ * is a Kubernetes Event (`Workflow<Phase>`; Warning when it failed), recorded without waiting.
  *
  * A 409 on the status write (or a finalizer patch) re-reads with a GET and redoes the round (side effects are idempotent,
  * execution events are idempotent by id), up to `maxConflictRetries`; then the round asks to be
@@ -117,6 +118,7 @@ export class RoundRunner {
         span.setAttribute('flotilla.round.passes', driven.passes);
         if (driven.changed) {
           const stored = await apiSpan(this.tracer, { verb: 'update', resource: 'workflows/status', key }, () => this.options.store.writeStatus(guarded, driven.status));
+          this.recordPhaseChange(stored, workflow.status?.phase, driven.status);
           if (isTerminalWorkflowPhase(driven.status.phase)) await this.release(stored);
         }
         for (const event of driven.events) this.options.events?.publish(event);
@@ -174,6 +176,15 @@ export class RoundRunner {
     const stored = await this.options.store.writeStatus(workflow, status);
     await this.options.recorder?.record(workflow, { type: 'Warning', reason: 'InvalidSpec', message });
     return stored;
+  }
+
+  /** A Kubernetes Event per phase change (Warning for Failed, TimedOut, Aborted); never blocks the round. */
+  private recordPhaseChange(workflow: Workflow, before: string | undefined, status: WorkflowStatus): void {
+    const phase = status.phase;
+    if (!this.options.recorder || phase === undefined || phase === before) return;
+    const warning = phase === 'Failed' || phase === 'TimedOut' || phase === 'Aborted';
+    const message = status.message ? `workflow ${phase}: ${status.message}` : `workflow ${phase}`;
+    void this.options.recorder.record(workflow, { type: warning ? 'Warning' : 'Normal', reason: `Workflow${phase}`, message });
   }
 
   /** A running Workflow carries the abort finalizer (unless it is being deleted already). */

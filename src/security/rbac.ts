@@ -57,6 +57,8 @@ export const requiredRules: Readonly<Record<Component, ComponentRules>> = {
       { apiGroups: [''], resources: ['pods'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
       // Kubernetes Events: create, read an existing one and patch its count (src/controller/k8s-events.ts).
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'get', 'patch'] },
+      // offloaded node outputs (src/controller/adapters/output-store.ts): create, read, replace on upsert.
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'get', 'update'] },
     ],
     fleet: [
       // member lease renew/leave and shard lease acquire/release (shard-manager/membership,

@@ -1,0 +1,67 @@
+/**
+ * The engine's `ChildWorkflowGateway` over the Kubernetes API: launched child Workflows are real
+ * Workflow resources (possibly on another shard). Create: `AlreadyExists` is success (the
+ * deterministic name was launched already). Get: the child's phase (`Pending` while it has no
+ * status), outputs (loaded from the output store when the child offloaded them) and message, or
+ * `{ phase: 'NotFound' }`. Delete: `NotFound` is success.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { JsonObject } from '../../api/schema.js';
+import type { ChildWorkflowGateway } from '../../engine/driver.js';
+import type { OutputStore } from '../../engine/outputs.js';
+import type { ChildObservation, ChildWorkflowManifest } from '../../engine/types.js';
+import { KubeError } from '../errors.js';
+import { WorkflowClient } from '../kube.js';
+
+export interface KubeChildWorkflowGatewayOptions {
+  kubeConfig: KubeConfig;
+  /** Where a child's offloaded outputs (`status.outputRef`) are read. */
+  outputs?: OutputStore;
+}
+
+export class KubeChildWorkflowGateway implements ChildWorkflowGateway {
+  private readonly client: WorkflowClient;
+
+  constructor(private readonly options: KubeChildWorkflowGatewayOptions) {
+    this.client = new WorkflowClient(options.kubeConfig);
+  }
+
+  async create(child: ChildWorkflowManifest, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    try {
+      await this.client.create(child);
+    } catch (error) {
+      if (error instanceof KubeError && error.code === 'AlreadyExists') return;
+      throw error;
+    }
+  }
+
+  async get(namespace: string, name: string, signal?: AbortSignal): Promise<ChildObservation> {
+    signal?.throwIfAborted();
+    let child;
+    try {
+      child = await this.client.get(namespace, name);
+    } catch (error) {
+      if (error instanceof KubeError && error.code === 'NotFound') return { phase: 'NotFound' };
+      throw error;
+    }
+    const status = child.status;
+    let outputs = status?.outputs as JsonObject | undefined;
+    if (outputs === undefined && status?.outputRef && this.options.outputs) outputs = await this.options.outputs.get(status.outputRef);
+    return {
+      phase: status?.phase ?? 'Pending',
+      ...(outputs !== undefined ? { outputs } : {}),
+      ...(status?.message !== undefined ? { message: status.message } : {}),
+    };
+  }
+
+  async delete(namespace: string, name: string, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    try {
+      await this.client.delete(namespace, name);
+    } catch (error) {
+      if (error instanceof KubeError && error.code === 'NotFound') return;
+      throw error;
+    }
+  }
+}

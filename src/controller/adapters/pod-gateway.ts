@@ -1,0 +1,60 @@
+/**
+ * The pod plugin's `PodGateway` over the Kubernetes API (CoreV1Api). Create is idempotent:
+ * `AlreadyExists` means the attempt was launched already (`{ created: false }`); get of a missing
+ * Pod is `undefined`; delete of a missing Pod is fine. Other failures are `KubeError`s.
+ */
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { Labels } from '../../api/workflow.js';
+import type { PodGateway } from '../../plugins/pod/gateway.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { toKubeError } from '../errors.js';
+
+export interface KubePodGatewayOptions {
+  /** Give a `PooledKubeConfig` so calls share the process's keep-alive pool. */
+  kubeConfig: KubeConfig;
+  /** Counts `flotilla_pods_created_total{shard}` (shard from the Pod's `flotilla.io/shard` label). */
+  metrics?: Metrics;
+}
+
+export class KubePodGateway implements PodGateway {
+  private readonly core: CoreV1Api;
+
+  constructor(private readonly options: KubePodGatewayOptions) {
+    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+  }
+
+  async create(pod: V1Pod, signal?: AbortSignal): Promise<{ created: boolean }> {
+    signal?.throwIfAborted();
+    const namespace = pod.metadata?.namespace ?? 'default';
+    try {
+      await this.core.createNamespacedPod({ namespace, body: pod });
+    } catch (error) {
+      const kube = toKubeError(error, `create pod ${namespace}/${pod.metadata?.name ?? ''}`);
+      if (kube.code === 'AlreadyExists') return { created: false };
+      throw kube;
+    }
+    this.options.metrics?.podsCreated.inc({ shard: pod.metadata?.labels?.[Labels.shard] ?? '' });
+    return { created: true };
+  }
+
+  async get(namespace: string, name: string, signal?: AbortSignal): Promise<V1Pod | undefined> {
+    signal?.throwIfAborted();
+    try {
+      return await this.core.readNamespacedPod({ namespace, name });
+    } catch (error) {
+      const kube = toKubeError(error, `get pod ${namespace}/${name}`);
+      if (kube.code === 'NotFound') return undefined;
+      throw kube;
+    }
+  }
+
+  async delete(namespace: string, name: string, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    try {
+      await this.core.deleteNamespacedPod({ namespace, name });
+    } catch (error) {
+      const kube = toKubeError(error, `delete pod ${namespace}/${name}`);
+      if (kube.code !== 'NotFound') throw kube;
+    }
+  }
+}

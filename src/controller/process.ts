@@ -1,0 +1,229 @@
+/**
+ * One controller replica as a process: everything `flotilla controller` wires together.
+ *
+ * Start order (stopped in reverse): KubeConfig with one keep-alive pool for every API client →
+ * CRD (with `installCrd`) → metrics, tracing → plugins (in-process, pod, agent), output store,
+ * child-workflow gateway, engine driver → event publisher (with an event sink), Kubernetes Event
+ * recorder → Replica → shards (static list, or lease mode through the fleet member) → terminal
+ * workflow janitor → observability HTTP server (`/metrics`, `/healthz`, `/readyz`).
+ *
+ * `stop(graceMs)`: fleet member leaves (releasing its shards: rounds in flight finish within the
+ * grace) or static shards stop (same grace) → janitor → event publisher flushes → HTTP server,
+ * tracing, connection pool. Bounded: every step has its own timeout inside `graceMs` plus a margin.
+ */
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { pino } from 'pino';
+import { validateWorkflow } from '../api/validation/index.js';
+import { EngineDriver } from '../engine/driver.js';
+import { EventPublisher } from '../events/client.js';
+import type { ClientSecurityOptions } from '../security/grpc.js';
+import { Metrics } from '../observability/metrics.js';
+import { startObservabilityServer, type ObservabilityServer } from '../observability/http.js';
+import { setupTracing } from '../observability/tracing.js';
+import { PluginRegistry } from '../plugins/registry.js';
+import { inProcessPlugins } from '../plugins/inprocess/index.js';
+import { createPodPlugin } from '../plugins/pod/plugin.js';
+import { createAgentPlugin } from '../plugins/agent/plugin.js';
+import { ConfigMapOutputStore, KubeChildWorkflowGateway, KubePodGateway } from './adapters/index.js';
+import { OwnershipAudit } from './audit.js';
+import { installWorkflowCrd } from './crd-install.js';
+import type { FleetMember } from './fleet-member.js';
+import { WorkflowJanitor } from './gc.js';
+import { EventRecorder } from './k8s-events.js';
+import { PooledKubeConfig } from './keepalive.js';
+import { loadKubeConfig, type KubeConfigSource } from './kube.js';
+import { collectQueueMetrics } from './queue/metrics.js';
+import { Replica } from './replica.js';
+
+export type ShardPlan = { static: number[] } | { lease: true };
+
+export interface ControllerProcessOptions {
+  kubeConfig: KubeConfigSource;
+  redisUrl: string;
+  /** @defaultValue the host name */
+  replicaId?: string;
+  /** Where the fleet's leases live (lease mode). @defaultValue 'flotilla-system' */
+  fleetNamespace?: string;
+  /** Hash shards of the fleet. @defaultValue 32 */
+  shardCount?: number;
+  /** @defaultValue 'hash' */
+  strategy?: 'hash' | 'namespace';
+  /** Namespace strategy: shard i is namespaces[i]. */
+  namespaces?: string[];
+  /** Static shards, or lease mode. @defaultValue { lease: true } */
+  shards?: ShardPlan;
+  /** Lease mode: also be a shard-manager candidate. @defaultValue false */
+  manager?: boolean;
+  /** Rounds run at once per shard. @defaultValue 8 */
+  concurrency?: number;
+  /** @defaultValue '127.0.0.1' */
+  metricsHost?: string;
+  /** 0 = a free port. @defaultValue 9090 */
+  metricsPort?: number;
+  /** Execution-event sink `host:port`; none = no execution events. */
+  eventSink?: { address: string; security?: ClientSecurityOptions };
+  /** Agent service name → `host:port`. @defaultValue {} */
+  agents?: Record<string, string>;
+  /** Create the Workflow CRD at start (AlreadyExists is fine) and wait until Established. @defaultValue false */
+  installCrd?: boolean;
+  /** Delete completed Workflows this long after they finished. @defaultValue undefined (never) */
+  workflowTtlMs?: number;
+  /** Ownership audit file (JSON lines). */
+  auditLog?: string;
+  /** Janitor pass interval. @defaultValue 2000 */
+  janitorIntervalMs?: number;
+  logger?: Logger;
+}
+
+export interface ControllerProcess {
+  readonly replica: Replica;
+  readonly replicaId: string;
+  readonly metrics: Metrics;
+  /** `http://host:port` of `/metrics`, `/healthz`, `/readyz`. */
+  readonly metricsUrl: string;
+  /** Graceful stop: rounds in flight get `graceMs` to finish. Idempotent. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Settles after `ms` even when `promise` does not (then logs what hung). */
+async function bounded(what: string, promise: Promise<unknown>, ms: number, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    const result = await Promise.race([promise.then(() => 'done' as const), timeout]);
+    if (result === 'timeout') log.warn({ what, ms }, 'stop step timed out');
+  } catch (error) {
+    log.warn({ what, err: String(error) }, 'stop step failed');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function startControllerProcess(options: ControllerProcessOptions): Promise<ControllerProcess> {
+  const log = options.logger ?? pino({ name: 'controller', level: process.env.FLOTILLA_LOG_LEVEL ?? 'info' }, pino.destination(2));
+  const replicaId = options.replicaId ?? hostname();
+  const strategy = options.strategy ?? 'hash';
+  const namespaces = options.namespaces ?? [];
+  const concurrency = options.concurrency ?? 8;
+  const kubeConfig = new PooledKubeConfig(loadKubeConfig(options.kubeConfig), Math.max(16, concurrency * 4));
+  /** The grace the current stop gives rounds in flight (read by the shard stop steps). */
+  const stopGrace = { ms: 10_000 };
+  const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
+  const stopAll = async (graceMs: number) => {
+    for (const step of cleanups.reverse()) await bounded(step.what, step.run(), graceMs + 2000, log);
+    cleanups.length = 0;
+  };
+  try {
+    if (options.installCrd) await installWorkflowCrd(kubeConfig, { timeoutMs: 30_000 });
+    const metrics = new Metrics();
+    const tracing = await setupTracing({ serviceName: 'flotilla-controller' });
+    cleanups.push({ what: 'tracing', run: () => tracing.shutdown() });
+    cleanups.push({ what: 'connection pool', run: async () => kubeConfig.close() });
+
+    const outputs = new ConfigMapOutputStore({ kubeConfig });
+    const plugins = new PluginRegistry([...inProcessPlugins(), createPodPlugin({ gateway: new KubePodGateway({ kubeConfig, metrics }) })]);
+    const agents = options.agents ?? {};
+    if (Object.keys(agents).length > 0) {
+      plugins.register(createAgentPlugin({ services: Object.fromEntries(Object.entries(agents).map(([name, address]) => [name, { address }])) }));
+    }
+    const driver = new EngineDriver({ plugins, outputs, children: new KubeChildWorkflowGateway({ kubeConfig, outputs }) });
+
+    let publisher: EventPublisher | undefined;
+    if (options.eventSink) {
+      publisher = new EventPublisher({ address: options.eventSink.address, ...(options.eventSink.security ? { security: options.eventSink.security } : {}), logger: log.child({ component: 'event-publisher' }) });
+      const p = publisher;
+      cleanups.push({ what: 'event publisher', run: () => p.close(3000) });
+    }
+    const recorder = new EventRecorder({
+      kubeConfig,
+      instance: replicaId,
+      onSent: () => metrics.eventsSent.inc({ kind: 'kubernetes' }),
+      onFailed: () => metrics.eventsFailed.inc({ kind: 'kubernetes' }),
+      logger: log.child({ component: 'k8s-events' }),
+    });
+    const audit = options.auditLog ? new OwnershipAudit(options.auditLog, replicaId) : undefined;
+    if (audit) cleanups.push({ what: 'audit', run: async () => audit.close() });
+
+    let canRun: (shard: number) => boolean = () => true;
+    const replica = new Replica({
+      kubeConfig,
+      redisUrl: options.redisUrl,
+      ...(strategy === 'namespace' ? { scopeOf: (shard: number) => ({ strategy: 'namespace' as const, namespace: namespaces[shard] ?? `invalid-shard-${shard}` }) } : {}),
+      round: {
+        driver: { runRound: (workflow, signal) => outputs.within(workflow, () => driver.runRound(workflow, signal)) },
+        validate: validateWorkflow,
+        ...(publisher ? { events: publisher } : {}),
+        recorder,
+        tracer: tracing.tracer,
+      },
+      canRun: (shard) => canRun(shard),
+      queue: { concurrency },
+      metrics,
+      logger: log.child({ component: 'replica' }),
+      ...(audit ? { onRound: (phase: 'start' | 'end', shard: number, key: string) => audit.record(phase, shard, key) } : {}),
+    });
+    collectQueueMetrics(replica, metrics);
+
+    let member: FleetMember | undefined;
+    const plan = options.shards ?? { lease: true };
+    if ('static' in plan) {
+      for (const shard of plan.static) await replica.startShard(shard);
+      cleanups.push({ what: 'replica', run: () => replica.stop({ graceMs: stopGrace.ms }) });
+    } else {
+      const { startFleetMember } = await import('./fleet-member.js');
+      member = await startFleetMember({
+        kubeConfig,
+        replica,
+        replicaId,
+        fleetNamespace: options.fleetNamespace ?? 'flotilla-system',
+        shardCount: strategy === 'namespace' ? namespaces.length : (options.shardCount ?? 32),
+        manager: options.manager ?? false,
+        metrics,
+        logger: log.child({ component: 'fleet-member' }),
+        releaseGraceMs: 10_000,
+      });
+      const m = member;
+      canRun = (shard) => m.canRun(shard);
+      cleanups.push({ what: 'replica', run: () => replica.stop({ graceMs: stopGrace.ms }) });
+      cleanups.push({ what: 'fleet member', run: () => m.stop({ release: true }) });
+    }
+
+    const janitor = new WorkflowJanitor({
+      kubeConfig,
+      source: replica,
+      canRun: (shard) => canRun(shard),
+      ...(options.workflowTtlMs !== undefined ? { ttlMs: options.workflowTtlMs } : {}),
+      ...(options.janitorIntervalMs !== undefined ? { intervalMs: options.janitorIntervalMs } : {}),
+      logger: log.child({ component: 'janitor' }),
+    });
+    janitor.start();
+    cleanups.push({ what: 'janitor', run: () => janitor.stop() });
+
+    const http: ObservabilityServer = await startObservabilityServer({
+      metrics,
+      host: options.metricsHost ?? '127.0.0.1',
+      port: options.metricsPort ?? 9090,
+      ready: () => (member ? member.ready() : replica.ready()),
+    });
+    cleanups.push({ what: 'http', run: () => http.stop() });
+
+    let stopping: Promise<void> | undefined;
+    return {
+      replica,
+      replicaId,
+      metrics,
+      metricsUrl: http.url,
+      stop(graceMs = 10_000) {
+        stopGrace.ms = graceMs;
+        stopping ??= stopAll(graceMs);
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await stopAll(1000);
+    throw error;
+  }
+}
