@@ -3,9 +3,14 @@
  * (SIGTERM, SIGKILL, SIGSTOP/SIGCONT), and read the per-round audit logs of replicas.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { workflowCrd } from '../../src/api/crd.js';
+import { startTestApiServer, type TestApiServer } from './apiserver.js';
+import { RedisServer } from './redis.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 export const flotillaBin = join(root, 'bin/flotilla.mjs');
@@ -155,4 +160,122 @@ export function findRoundOverlaps(intervals: readonly RoundInterval[]): string[]
     }
   }
   return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A fleet environment: embedded API server (with the simulated kubelet and the Workflow CRD),
+// a real Redis, the fleet namespace, a temp dir for audit logs, and `flotilla controller`s.
+
+
+export const FLEET_NS = 'flotilla-system';
+
+export interface FleetEnv {
+  readonly api: TestApiServer;
+  readonly redis: RedisServer;
+  readonly dir: string;
+  readonly shardCount: number;
+  readonly controllers: Map<string, FlotillaProcess>;
+  /** Starts `flotilla controller` in lease mode with an audit log in `dir`. */
+  controller(id: string, options?: { manager?: boolean }): Promise<FlotillaProcess>;
+  auditFile(id: string): string;
+  /** Creates a Workflow with one pod task (simulated kubelet, `podMs` run time), unlabelled. */
+  submit(name: string, podMs?: number): Promise<void>;
+  phase(name: string): Promise<string | undefined>;
+  /** Successful pod creates per pod name (the API server's write audit). */
+  podCreates(): Map<string, number>;
+  stop(): Promise<void>;
+}
+
+export async function startFleetEnv(options: { shardCount?: number } = {}): Promise<FleetEnv> {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-fleet-'));
+  const [api, redis] = await Promise.all([startTestApiServer({ kubelet: true }), RedisServer.start({ persist: false })]);
+  const crdFile = join(dir, 'crd.json');
+  writeFileSync(crdFile, JSON.stringify(workflowCrd()));
+  const applied = await api.kubectl(['apply', '-f', crdFile]);
+  if (applied.code !== 0) throw new Error(`CRD apply failed: ${applied.stderr}`);
+  await api.kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: FLEET_NS } } });
+  const custom = api.kc.makeApiClient(CustomObjectsApi);
+  const wf = { group: 'flotilla.io', version: 'v1alpha1', plural: 'workflows' };
+  for (let i = 0; ; i++) {
+    try {
+      await custom.listClusterCustomObject(wf);
+      break;
+    } catch (error) {
+      if (i > 100) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const shardCount = options.shardCount ?? 8;
+  const controllers = new Map<string, FlotillaProcess>();
+  const auditFile = (id: string) => join(dir, `audit-${id}.jsonl`);
+  return {
+    api,
+    redis,
+    dir,
+    shardCount,
+    controllers,
+    auditFile,
+    controller: async (id, opts = {}) => {
+      const p = await startFlotilla(
+        [
+          'controller',
+          '--kubeconfig', api.kubeconfigPath,
+          '--redis', redis.url,
+          '--replica-id', id,
+          '--fleet-namespace', FLEET_NS,
+          '--shard-count', String(shardCount),
+          '--metrics-port', '0',
+          '--audit-log', auditFile(id),
+          '--log-level', 'warn',
+          ...(opts.manager ? ['--manager'] : []),
+        ],
+        new RegExp(`controller ${id} ready`),
+      );
+      controllers.set(id, p);
+      return p;
+    },
+    submit: async (name, podMs = 300) => {
+      await custom.createNamespacedCustomObject({
+        ...wf,
+        namespace: 'default',
+        body: {
+          apiVersion: 'flotilla.io/v1alpha1',
+          kind: 'Workflow',
+          metadata: { name },
+          spec: {
+            tasks: { run: { plugin: 'pod', pod: { image: 'busybox', command: ['true'], annotations: { 'flotilla.io/sim-duration': `${podMs}ms` } } }, say: { plugin: 'echo' } },
+            nodes: [
+              { id: 'work', kind: 'task', task: 'run' },
+              { id: 'after', kind: 'task', task: 'say', dependsOn: ['work'] },
+            ],
+          },
+        },
+      });
+    },
+    phase: async (name) => {
+      const body = (await custom.getNamespacedCustomObject({ ...wf, namespace: 'default', name })) as { status?: { phase?: string } };
+      return body.status?.phase;
+    },
+    podCreates: () => {
+      const counts = new Map<string, number>();
+      for (const entry of api.server.faults.audit({ resource: 'pods', verb: 'create' })) {
+        if (entry.code >= 300) continue;
+        counts.set(entry.name, (counts.get(entry.name) ?? 0) + 1);
+      }
+      return counts;
+    },
+    stop: async () => {
+      await Promise.all([...controllers.values()].map((p) => p.stop()));
+      await Promise.all([api.stop(), redis.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Every replica's audit intervals; a killed replica's open rounds end when it died. */
+export function fleetIntervals(env: FleetEnv, ids: readonly string[]): RoundInterval[] {
+  return ids.flatMap((id) => {
+    const p = env.controllers.get(id);
+    return roundIntervals(readAudit(env.auditFile(id)), p?.exitedAtMs());
+  });
 }
