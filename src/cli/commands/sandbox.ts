@@ -1,7 +1,10 @@
 /**
- * `flotilla sandbox`: starts the local sandbox (for now the embedded API server with its simulated
- * kubelet), prints what to try, and runs until Ctrl-C / SIGTERM or `--duration` seconds, then
- * stops everything in reverse order and exits 0.
+ * `flotilla sandbox`: the whole fleet on one machine — the embedded API server (with its simulated
+ * kubelet), Redis, the event sink, the example agent, the shard manager and N replicas as separate
+ * processes; submits the examples, optionally generates load and chaos, shows live progress, and
+ * stops everything it started, in reverse order, on Ctrl-C / SIGTERM or after `--duration`.
+ * Exit 0 on Ctrl-C; after `--duration`, 0 only when every workflow reached its expected phase and
+ * no invariant was violated (1 otherwise); 2 on bad flags.
  */
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit.js';
@@ -13,6 +16,15 @@ interface SandboxFlags {
   duration?: string;
   ui: boolean;
   kubelet: boolean;
+  replicas: string;
+  shards: string;
+  redis?: string;
+  workflows: string;
+  rate?: string;
+  chaos: boolean;
+  examples: boolean;
+  fleet: boolean;
+  settleTimeout: string;
 }
 
 function parseNumber(flag: string, value: string, integer: boolean): number {
@@ -24,45 +36,53 @@ function parseNumber(flag: string, value: string, integer: boolean): number {
 export function register(program: Command): void {
   program
     .command('sandbox')
-    .description('Run the local sandbox: the embedded API server with a simulated kubelet (Ctrl-C stops it)')
+    .description('Run the whole fleet locally: API server, Redis, event sink, shard manager and replicas (Ctrl-C stops it)')
     .option('--port <n>', 'API server port (0 = any free port)', '0')
     .option('--host <addr>', 'API server address', '127.0.0.1')
-    .option('--state-dir <dir>', 'where state and the kubeconfig go', '.flotilla')
-    .option('--duration <seconds>', 'stop by itself after this many seconds')
-    .option('--no-ui', 'print only the start banner (no live progress)')
+    .option('--state-dir <dir>', 'where state, logs, the kubeconfig and sandbox.json go', '.flotilla')
+    .option('--replicas <n>', 'controller replicas to run', '3')
+    .option('--shards <n>', 'hash shards of the fleet', '16')
+    .option('--redis <url>', 'use this Redis instead of starting one')
+    .option('--workflows <k>', 'generate K load workflows (a mix of the examples that succeed)', '0')
+    .option('--rate <perSecond>', 'load submissions per second (default: K over half the duration, else 5)')
+    .option('--chaos', 'now and then SIGKILL a random replica (it is restarted)', false)
+    .option('--duration <seconds>', 'stop by itself after this many seconds, wait for the workflows and print a summary')
+    .option('--settle-timeout <seconds>', 'after --duration, wait at most this long for submitted workflows', '120')
+    .option('--no-ui', 'no live view (plain lines only for events, then the summary)')
+    .option('--no-examples', 'do not submit examples/*.yaml')
+    .option('--no-fleet', 'run the API server only (no Redis, sink, manager or replicas)')
     .option('--no-kubelet', 'do not run the simulated kubelet')
     .action(async (flags: SandboxFlags) => {
       const port = parseNumber('--port', flags.port, true);
       if (port > 65535) throw new CliError(`invalid --port ${flags.port}`, ExitCode.usage);
       const durationMs = flags.duration === undefined ? undefined : parseNumber('--duration', flags.duration, false) * 1000;
-      const { startSandbox, sandboxBanner } = await import('../../sandbox/sandbox.js');
+      const replicas = parseNumber('--replicas', flags.replicas, true);
+      const shardCount = parseNumber('--shards', flags.shards, true);
+      if (shardCount < 1) throw new CliError(`invalid --shards ${flags.shards}`, ExitCode.usage);
+      const workflows = parseNumber('--workflows', flags.workflows, true);
+      const ratePerSecond = flags.rate === undefined ? undefined : parseNumber('--rate', flags.rate, false);
+      const settleTimeoutMs = parseNumber('--settle-timeout', flags.settleTimeout, false) * 1000;
+      const { runSession } = await import('../../sandbox/session.js');
       const stop = new AbortController();
       const onSignal = () => stop.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      let sandbox;
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      let code: number;
       try {
-        sandbox = await startSandbox({ port, host: flags.host, stateDir: flags.stateDir, kubelet: flags.kubelet });
+        code = await runSession({
+          port, host: flags.host, stateDir: flags.stateDir, kubelet: flags.kubelet, replicas, shardCount, workflows, chaos: flags.chaos,
+          fleet: flags.fleet, examples: flags.examples && flags.fleet, ui: flags.ui, tty: flags.ui && process.stdout.isTTY, settleTimeoutMs, signal: stop.signal,
+          ...(flags.redis ? { redisUrl: flags.redis } : {}),
+          ...(ratePerSecond !== undefined ? { ratePerSecond } : {}),
+          ...(durationMs !== undefined ? { durationMs } : {}),
+        });
       } catch (error) {
+        throw new CliError(`the sandbox failed: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed, { cause: error });
+      } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
-        throw new CliError(`the sandbox did not start: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed, { cause: error });
       }
-      process.stdout.write(sandboxBanner(sandbox));
-      await new Promise<void>((resolve) => {
-        const timer = durationMs === undefined ? undefined : setTimeout(resolve, durationMs);
-        const done = () => {
-          if (timer) clearTimeout(timer);
-          resolve();
-        };
-        if (stop.signal.aborted) done();
-        else stop.signal.addEventListener('abort', done, { once: true });
-      });
-      process.stdout.write('stopping the sandbox...\n');
-      await sandbox.stop();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
       process.stdout.write('sandbox stopped\n');
-      process.exitCode = ExitCode.ok;
+      process.exitCode = code;
     });
 }

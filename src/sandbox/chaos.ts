@@ -1,0 +1,57 @@
+/**
+ * `--chaos`: now and then (every `minMs`..`maxMs`) SIGKILLs a random live replica; the fleet's
+ * supervisor restarts it under the same name after its restart delay, so the view shows it dead
+ * and its shards moving. Never kills the last live replica.
+ */
+import type { Fleet } from './fleet.js';
+
+export interface ChaosOptions {
+  fleet: Fleet;
+  /** @defaultValue 10000 */
+  minMs?: number;
+  /** @defaultValue 20000 */
+  maxMs?: number;
+  /** @defaultValue Math.random */
+  random?: () => number;
+  onKill?: (replica: string) => void;
+}
+
+export class Chaos {
+  kills = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: ChaosOptions) {}
+
+  start(signal: AbortSignal): void {
+    signal.addEventListener('abort', () => this.stop(), { once: true });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    const min = this.options.minMs ?? 10_000;
+    const max = this.options.maxMs ?? 20_000;
+    const random = this.options.random ?? Math.random;
+    this.timer = setTimeout(() => {
+      this.strike();
+      this.schedule();
+    }, min + random() * (max - min));
+  }
+
+  private strike(): void {
+    const live = this.options.fleet.liveReplicaNames();
+    if (live.length < 2) return;
+    const random = this.options.random ?? Math.random;
+    const victim = live[Math.floor(random() * live.length)];
+    if (victim && this.options.fleet.killReplica(victim)) {
+      this.kills++;
+      this.options.onKill?.(victim);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+}
