@@ -138,6 +138,46 @@ const leases: Suite = {
   },
 };
 
+/** Planned moves in the real fleet (controller processes, rounds in flight): `bench/handover.ts`. */
+const handover: Suite = {
+  name: 'handover',
+  title: 'Handover in the fleet (rounds in flight, queues and informers moved): planned move p50/p99',
+  unavailable: () => undefined,
+  async run({ quick }: SuiteContext): Promise<SuiteOutput> {
+    const { benchHandover } = await import('./handover.js');
+    // Its samples are moves, not repeats: one pass is the measurement.
+    const parameters = { moves: quick ? 10 : 50, replicas: 2, shardCount: 8 };
+    const r = await benchHandover({ moves: parameters.moves, failovers: 0, shardCount: parameters.shardCount, print: true });
+    const n = r.handoverMs.samples.length;
+    return {
+      parameters,
+      raw: r,
+      figures: [
+        fig('p50Ms', `planned move p50 (moveShard → new owner holds the lease, controller processes, ${n} moves)`, 'ms', 'lower', single(r.handoverMs.p50), 1, r.handoverMs.samples),
+        fig('p99Ms', `planned move p99 (controller processes, ${n} moves)`, 'ms', 'lower', single(r.handoverMs.p99), 1),
+      ],
+    };
+  },
+};
+
+/** SIGKILL of a controller process → its shards held by live replicas: `bench/handover.ts`. */
+const failover: Suite = {
+  name: 'failover',
+  title: 'Failover in the fleet: SIGKILL of a replica process → its workflows progress again',
+  unavailable: () => undefined,
+  async run({ quick }: SuiteContext): Promise<SuiteOutput> {
+    const { benchHandover } = await import('./handover.js');
+    const parameters = { failovers: quick ? 1 : 3, leaseDurationMs: 6000, shardCount: 8 };
+    const r = await benchHandover({ moves: 0, failovers: parameters.failovers, shardCount: parameters.shardCount, print: true });
+    const f = r.failoverMs;
+    return {
+      parameters,
+      raw: r,
+      figures: [fig('ms', `SIGKILL → every shard of the killed replica held by another (lease ${parameters.leaseDurationMs} ms)`, 'ms', 'lower', { median: f.median, min: f.min, max: f.max }, f.samples.length, f.samples)],
+    };
+  },
+};
+
 /** A slot for a suite whose module does not exist yet. */
 function pending(name: string, title: string, needs: () => string): Suite {
   return {
@@ -163,8 +203,8 @@ export const SUITES: readonly Suite[] = [
   peer,
   leases,
   pending('fleet', 'Fleet end to end (sandbox processes): workflows/s, creation→success p50/p99, CPU s per workflow, for 1, 2 and 3 replicas', fleetNeeds('fleet')),
-  pending('handover', 'Handover in the fleet (rounds in flight, queues and informers moved): planned move p50/p99', fleetNeeds('handover')),
-  pending('failover', 'Failover in the fleet: SIGKILL of a replica process → its workflows progress again', fleetNeeds('failover')),
+  handover,
+  failover,
   pending('memory', 'Memory: replica RSS with 10,000 and 50,000 Workflows in its informer caches', () =>
     fileHas(root, 'src/cli/commands/index.ts', 'controller.js')
       ? 'needs bench/memory.ts: `flotilla controller` exists now, its suite is not written yet'
