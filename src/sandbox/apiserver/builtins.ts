@@ -60,6 +60,8 @@ export function builtinResources(): ResourceType[] {
     // Stored as plain objects (no controllers act on them), so charts and manifests apply.
     builtin({ group: '', storageVersion: 'v1', plural: 'services', singular: 'service', kind: 'Service', namespaced: true, shortNames: ['svc'], categories: ['all'], statusSubresource: true, strategicMergeKeys: { 'spec.ports': 'port' } }),
     builtin({ group: 'apps', storageVersion: 'v1', plural: 'deployments', singular: 'deployment', kind: 'Deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'], statusSubresource: true, tracksGeneration: true, strategicMergeKeys: { ...templateMergeKeys, 'status.conditions': 'type' } }),
+    // Jobs (the chart's init-certs hook): stored, no controller runs them.
+    builtin({ group: 'batch', storageVersion: 'v1', plural: 'jobs', singular: 'job', kind: 'Job', namespaced: true, categories: ['all'], statusSubresource: true, tracksGeneration: true, strategicMergeKeys: { ...templateMergeKeys, 'status.conditions': 'type' } }),
     builtin({ group: 'policy', storageVersion: 'v1', plural: 'poddisruptionbudgets', singular: 'poddisruptionbudget', kind: 'PodDisruptionBudget', namespaced: true, shortNames: ['pdb'], statusSubresource: true, tracksGeneration: true, strategicMergeKeys: { 'status.conditions': 'type' } }),
     builtin({ group: 'networking.k8s.io', storageVersion: 'v1', plural: 'networkpolicies', singular: 'networkpolicy', kind: 'NetworkPolicy', namespaced: true, shortNames: ['netpol'], tracksGeneration: true }),
     builtin({ group: 'rbac.authorization.k8s.io', storageVersion: 'v1', plural: 'roles', singular: 'role', kind: 'Role', namespaced: true }),
