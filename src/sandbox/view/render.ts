@@ -45,7 +45,7 @@ function shardsSection(state: ViewState, options: RenderOptions): string {
   const cellWidth = 18;
   const perRow = Math.max(1, Math.floor((options.width ?? 100) / cellWidth));
   const rows: string[] = ['shards (shard:owner workflows/queue, * = moving)'];
-  for (let i = 0; i < cells.length; i += perRow) rows.push(cells.slice(i, i + perRow).join(' '));
+  for (let i = 0; i < cells.length; i += perRow) rows.push(cells.slice(i, i + perRow).join(' ').trimEnd());
   return rows.join('\n');
 }
 
