@@ -178,6 +178,29 @@ const failover: Suite = {
   },
 };
 
+const replica: Suite = {
+  name: 'replica',
+  title: 'One replica as a process (flotilla controller): workflows/s, rounds/s, round p50/p99 from its histogram',
+  unavailable: () => undefined,
+  async run({ quick, repeats, redisUrl }: SuiteContext): Promise<SuiteOutput> {
+    const { benchReplica } = await import('./replica.js');
+    const parameters = { repeats, workflows: quick ? 100 : 300, nodesPerWorkflow: 5, plugin: 'echo', concurrency: 8 };
+    const r = await benchReplica({ workflows: parameters.workflows, repeats, concurrency: parameters.concurrency, print: true, ...(redisUrl ? { redisUrl } : {}) });
+    const n = parameters.workflows;
+    return {
+      parameters,
+      raw: r,
+      figures: [
+        fig('workflowsPerSecond', `${n} workflows of 5 echo nodes, one replica: workflows/s`, 'workflows/s', 'higher', r.workflowsPerSecond, repeats),
+        fig('roundsPerSecond', 'rounds/s (flotilla_rounds_total)', 'rounds/s', 'higher', r.roundsPerSecond, repeats),
+        fig('roundP50Ms', 'round duration p50 (flotilla_round_duration_seconds)', 'ms', 'lower', r.roundP50Ms, repeats),
+        fig('roundP99Ms', 'round duration p99 (flotilla_round_duration_seconds)', 'ms', 'lower', r.roundP99Ms, repeats),
+        fig('roundsPerWorkflow', 'rounds per workflow', 'rounds', 'lower', r.roundsPerWorkflow, repeats),
+      ],
+    };
+  },
+};
+
 /** A slot for a suite whose module does not exist yet. */
 function pending(name: string, title: string, needs: () => string): Suite {
   return {
@@ -202,6 +225,7 @@ export const SUITES: readonly Suite[] = [
   queue,
   peer,
   leases,
+  replica,
   pending('fleet', 'Fleet end to end (sandbox processes): workflows/s, creation→success p50/p99, CPU s per workflow, for 1, 2 and 3 replicas', fleetNeeds('fleet')),
   handover,
   failover,
