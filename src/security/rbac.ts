@@ -41,6 +41,16 @@ export interface ComponentRules {
 export type Component = 'controller' | 'manager' | 'eventSink' | 'webhook' | 'initCerts';
 
 const WF = 'flotilla.io';
+
+/**
+ * Placeholders in `resourceNames`, replaced by the release's object names: by the chart
+ * (`replace` in templates/rbac.yaml) and by {@link expectedRules} (`settings.names`).
+ */
+export const WEBHOOK_SECRET_NAME = '{webhookSecret}';
+export const WEBHOOK_CONFIG_NAME = '{webhookConfig}';
+
+/** The components whose `fleet` rules apply in the webhook's namespace (the release namespace). */
+const WEBHOOK_COMPONENTS: readonly Component[] = ['webhook', 'initCerts'];
 const LEASES = 'coordination.k8s.io';
 
 /** Every component's permissions, with the call that needs each. */
@@ -95,8 +105,10 @@ export const requiredRules: Readonly<Record<Component, ComponentRules>> = {
     installCrd: [],
   },
   webhook: {
-    // The admission webhook only answers AdmissionReviews; its certificate comes from a mounted
-    // Secret. It makes no API calls.
+    // The admission webhook only answers AdmissionReviews. In the chart its certificate is the
+    // init-certs Secret mounted as files (`--tls-cert-file/--tls-key-file`): no API calls. (Run
+    // with `--tls-secret ns/name` instead it reads that one Secret: `get secrets/<name>`, not
+    // granted by the chart.)
     workloads: [],
     fleet: [],
     cluster: [],
@@ -105,12 +117,17 @@ export const requiredRules: Readonly<Record<Component, ComponentRules>> = {
   initCerts: {
     workloads: [],
     fleet: [
-      // writes the webhook's serving certificate Secret (read, create, rotate).
-      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'update'] },
+      // src/webhook/init-certs.ts, in the webhook's namespace: createNamespacedSecret when missing
+      // (RBAC cannot limit create by name) ...
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      // ... and only its own Secret: readNamespacedSecret, replaceNamespacedSecret on rotation,
+      // deleteNamespacedSecret when a Secret of the wrong type must be re-created.
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update', 'delete'], resourceNames: [WEBHOOK_SECRET_NAME] },
     ],
     cluster: [
-      // injects the CA bundle into the webhook configurations.
-      { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'], verbs: ['get', 'patch', 'update'] },
+      // patchBundle: read{Mutating,Validating}WebhookConfiguration, then replace (PUT) with the
+      // caBundle; only the release's own configurations.
+      { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'], verbs: ['get', 'update'], resourceNames: [WEBHOOK_CONFIG_NAME] },
     ],
     installCrd: [],
   },
@@ -124,6 +141,22 @@ export interface RbacSettings {
   fleetNamespace: string;
   /** Controller creates the CRD itself. @defaultValue false */
   installCrd?: boolean;
+  /**
+   * Namespace of the webhook, its Service and Secret (where `webhook` / `initCerts` get their
+   * `fleet` rules). @defaultValue fleetNamespace
+   */
+  webhookNamespace?: string;
+  /** Values of the `resourceNames` placeholders. @defaultValue `{ webhookSecret: 'flotilla-webhook-tls', webhookConfig: 'flotilla-workflows' }` */
+  names?: { webhookSecret: string; webhookConfig: string };
+}
+
+const defaultNames = { webhookSecret: 'flotilla-webhook-tls', webhookConfig: 'flotilla-workflows' };
+
+function resolveName(name: string, settings: RbacSettings): string {
+  const names = settings.names ?? defaultNames;
+  if (name === WEBHOOK_SECRET_NAME) return names.webhookSecret;
+  if (name === WEBHOOK_CONFIG_NAME) return names.webhookConfig;
+  return name;
 }
 
 /** A rule granted in one place: `namespace` undefined = cluster-wide. */
@@ -136,13 +169,13 @@ export interface ScopedRule {
   resourceName?: string;
 }
 
-function flatten(component: Component, namespace: string | undefined, rules: readonly PolicyRule[]): ScopedRule[] {
+function flatten(component: Component, namespace: string | undefined, rules: readonly PolicyRule[], settings: RbacSettings): ScopedRule[] {
   const out: ScopedRule[] = [];
   for (const rule of rules) {
     for (const apiGroup of rule.apiGroups) {
       for (const resource of rule.resources) {
         for (const verb of rule.verbs) {
-          const names = rule.resourceNames ?? [undefined];
+          const names = rule.resourceNames?.map((n) => resolveName(n, settings)) ?? [undefined];
           for (const resourceName of names) out.push({ component, namespace, apiGroup, resource, verb, ...(resourceName !== undefined ? { resourceName } : {}) });
         }
       }
@@ -157,11 +190,12 @@ export function expectedRules(components: readonly Component[], settings: RbacSe
   const out: ScopedRule[] = [];
   for (const c of components) {
     const r = requiredRules[c];
-    if (watch.length === 0) out.push(...flatten(c, undefined, r.workloads));
-    else for (const ns of watch) out.push(...flatten(c, ns, r.workloads));
-    out.push(...flatten(c, settings.fleetNamespace, r.fleet));
-    out.push(...flatten(c, undefined, r.cluster));
-    if (settings.installCrd) out.push(...flatten(c, undefined, r.installCrd));
+    if (watch.length === 0) out.push(...flatten(c, undefined, r.workloads, settings));
+    else for (const ns of watch) out.push(...flatten(c, ns, r.workloads, settings));
+    const own = WEBHOOK_COMPONENTS.includes(c) ? (settings.webhookNamespace ?? settings.fleetNamespace) : settings.fleetNamespace;
+    out.push(...flatten(c, own, r.fleet, settings));
+    out.push(...flatten(c, undefined, r.cluster, settings));
+    if (settings.installCrd) out.push(...flatten(c, undefined, r.installCrd, settings));
   }
   return out;
 }
@@ -174,13 +208,14 @@ export function ruleKey(r: ScopedRule): string {
 }
 
 /**
- * Whether a request (verb on group/resource[/subresource] in a namespace or cluster-wide) is
- * allowed by a component's rules under these settings, as the RBAC authorizer decides it.
+ * Whether a request (verb on group/resource[/subresource] in a namespace or cluster-wide, on the
+ * object `name` when known) is allowed by a component's rules under these settings, as the RBAC
+ * authorizer decides it: a rule with `resourceNames` allows only requests naming that object.
  */
 export function allows(
   component: Component,
   settings: RbacSettings,
-  request: { verb: string; group: string; resource: string; subresource?: string | undefined; namespace?: string | undefined },
+  request: { verb: string; group: string; resource: string; subresource?: string | undefined; namespace?: string | undefined; name?: string | undefined },
 ): boolean {
   const resource = request.subresource ? `${request.resource}/${request.subresource}` : request.resource;
   return expectedRules([component], settings).some(
@@ -188,7 +223,7 @@ export function allows(
       r.verb === request.verb &&
       r.apiGroup === request.group &&
       r.resource === resource &&
-      r.resourceName === undefined &&
+      (r.resourceName === undefined || (request.name !== undefined && r.resourceName === request.name)) &&
       (r.namespace === undefined || r.namespace === request.namespace),
   );
 }

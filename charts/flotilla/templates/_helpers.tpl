@@ -163,5 +163,21 @@ from src/security/rbac.ts). Returns YAML: {controller: [controller, manager?], m
 {{- if and .Values.eventSink.enabled .Values.eventSink.signals }}
 {{- $_ := set $subjects "event-sink" (list "eventSink") }}
 {{- end }}
+{{- if .Values.webhook.enabled }}
+{{- $_ := set $subjects "webhook" (list "webhook") }}
+{{- $_ := set $subjects "init-certs" (list "initCerts") }}
+{{- end }}
 {{- toYaml $subjects }}
+{{- end }}
+
+{{/* Names of the webhook's objects. */}}
+{{- define "flotilla.webhookService" -}}
+{{- printf "%s-webhook" (include "flotilla.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- define "flotilla.webhookSecret" -}}
+{{- printf "%s-webhook-tls" (include "flotilla.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{/* The Mutating and Validating configurations share one name (as in src/webhook/manifests.ts). */}}
+{{- define "flotilla.webhookConfig" -}}
+{{- printf "%s-workflows" (include "flotilla.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
