@@ -136,6 +136,16 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       publisher = new EventPublisher({ address: options.eventSink.address, ...(options.eventSink.security ? { security: options.eventSink.security } : {}), logger: log.child({ component: 'event-publisher' }) });
       const p = publisher;
       cleanups.push({ what: 'event publisher', run: () => p.close(3000) });
+      // flotilla_events_sent_total / _failed_total{kind="execution"} follow the publisher's own counts.
+      const seen = { sent: 0, failed: 0 };
+      metrics.addCollector(() => {
+        const sent = p.stats.delivered;
+        const failed = p.stats.overflowed + p.stats.rejected;
+        if (sent > seen.sent) metrics.eventsSent.inc({ kind: 'execution' }, sent - seen.sent);
+        if (failed > seen.failed) metrics.eventsFailed.inc({ kind: 'execution' }, failed - seen.failed);
+        seen.sent = sent;
+        seen.failed = failed;
+      });
     }
     const recorder = new EventRecorder({
       kubeConfig,
