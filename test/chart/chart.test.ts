@@ -104,7 +104,10 @@ describe('values are checked', () => {
     { what: 'unknown strategy', set: ['sharding.strategy=round-robin'], message: /sharding\.strategy: sharding\.strategy must be one of the following: "hash", "namespace"/ },
     { what: 'privileged metrics port', set: ['metrics.port=80'], message: /metrics\.port: Must be greater than or equal to 1024/ },
     { what: 'bad duration', set: ['manager.joinDelay=soon'], message: /manager\.joinDelay: Does not match pattern/ },
-    { what: 'webhook not shipped yet', set: ['webhook.enabled=true'], message: /webhook\.enabled: webhook\.enabled must be one of the following: false/ },
+    { what: 'unknown webhook failurePolicy', set: ['webhook.failurePolicy.mutating=Retry'], message: /webhook\.failurePolicy\.mutating: webhook\.failurePolicy\.mutating must be one of the following: "Ignore", "Fail"/ },
+    { what: 'webhook timeout above 30 s', set: ['webhook.timeoutSeconds=31'], message: /webhook\.timeoutSeconds: Must be less than or equal to 30/ },
+    { what: 'webhook timeout of 0', set: ['webhook.timeoutSeconds=0'], message: /webhook\.timeoutSeconds: Must be greater than or equal to 1/ },
+    { what: 'rotation window as long as the validity', set: ['webhook.enabled=true', 'webhook.certificate.validityDays=30', 'webhook.certificate.rotateBeforeDays=30'], message: /webhook\.certificate\.rotateBeforeDays must be less than webhook\.certificate\.validityDays/ },
     { what: 'watchNamespaces with the hash strategy', set: ['watchNamespaces={a,b}'], message: /watchNamespaces is set: set sharding\.strategy=namespace/ },
     { what: 'namespace strategy without namespaces', set: ['sharding.strategy=namespace'], message: /sharding\.strategy=namespace needs watchNamespaces/ },
     { what: 'TLS without a Secret', set: ['eventSink.enabled=true', 'eventSink.tls.enabled=true'], message: /eventSink\.tls\.enabled needs eventSink\.tls\.secretName/ },
@@ -152,7 +155,7 @@ describe('rendered objects', () => {
       const { manifests } = await render({ valuesFiles: v.valuesFiles, apiVersions: v.apiVersions ?? [] });
       const pods = podSpecs(manifests);
       assert.ok(pods.length >= 1);
-      for (const { name, spec } of pods) {
+      for (const { name, kind, spec } of pods) {
         assert.equal(spec.securityContext?.['runAsNonRoot'], true, `${name} pod runAsNonRoot`);
         assert.deepEqual(spec.securityContext?.['seccompProfile'], { type: 'RuntimeDefault' }, `${name} pod seccomp`);
         assert.ok(spec.serviceAccountName?.startsWith('flotilla-'), `${name} has its own ServiceAccount`);
@@ -166,7 +169,8 @@ describe('rendered objects', () => {
           assert.equal(sc['privileged'], false, `${where} privileged`);
           assert.deepEqual(sc['capabilities'], { drop: ['ALL'] }, `${where} drops all capabilities`);
           assert.deepEqual(sc['seccompProfile'], { type: 'RuntimeDefault' }, `${where} seccomp`);
-          assert.ok(c.livenessProbe && c.readinessProbe, `${where} has probes`);
+          // A Job runs to completion: no probes. Every long-running container is probed.
+          if (kind === 'Deployment') assert.ok(c.livenessProbe && c.readinessProbe, `${where} has probes`);
           assert.ok(c.resources?.['requests'] && c.resources['limits'], `${where} has resources`);
         }
         if (name.endsWith('-controller') || name.endsWith('-manager')) {

@@ -15,7 +15,7 @@ const localHelm = resolve(repoRoot, '.tools/bin/helm');
 export const helmBin = existsSync(localHelm) ? localHelm : 'helm';
 
 /** The value sets under test/chart/values, by name. */
-export const valueSets = ['fleet-manager', 'namespaced', 'full'] as const;
+export const valueSets = ['fleet-manager', 'namespaced', 'full', 'webhook'] as const;
 export type ValueSet = (typeof valueSets)[number];
 export const valuesFile = (name: ValueSet): string => resolve(valuesDir, `${name}.yaml`);
 
@@ -89,11 +89,11 @@ export async function render(o: RenderOptions = {}): Promise<{ manifests: Manife
   return { manifests, text: r.stdout };
 }
 
-/** The pod templates of every workload (Deployments), with the workload's name. */
-export function podSpecs(manifests: readonly Manifest[]): { name: string; spec: PodSpecLike }[] {
+/** The pod templates of every workload (Deployments, and Jobs such as init-certs), with the workload's name and kind. */
+export function podSpecs(manifests: readonly Manifest[]): { name: string; kind: 'Deployment' | 'Job'; spec: PodSpecLike }[] {
   return manifests
-    .filter((m) => m.kind === 'Deployment')
-    .map((m) => ({ name: m.metadata.name, spec: ((m['spec'] as { template: { spec: PodSpecLike } }).template.spec) }));
+    .filter((m): m is Manifest & { kind: 'Deployment' | 'Job' } => m.kind === 'Deployment' || m.kind === 'Job')
+    .map((m) => ({ name: m.metadata.name, kind: m.kind, spec: ((m['spec'] as { template: { spec: PodSpecLike } }).template.spec) }));
 }
 
 export interface ContainerLike {
@@ -102,12 +102,16 @@ export interface ContainerLike {
   securityContext?: Record<string, unknown>;
   livenessProbe?: Record<string, unknown>;
   readinessProbe?: Record<string, unknown>;
+  startupProbe?: Record<string, unknown>;
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
   env?: { name: string; value?: string; valueFrom?: unknown }[];
   resources?: Record<string, unknown>;
 }
 
 export interface PodSpecLike {
   serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+  volumes?: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] } }[];
   securityContext?: Record<string, unknown>;
   containers: ContainerLike[];
   initContainers?: ContainerLike[];

@@ -112,6 +112,20 @@ describe('chart RBAC = src/security/rbac.ts', () => {
     await compare({ valuesFiles: [valuesFile('full')] }, { 'flotilla-controller': ['controller', 'manager'], 'flotilla-event-sink': ['eventSink'] }, {});
   });
 
+  test('webhook: init-certs gets its Secret and configurations by name; the webhook itself nothing', async () => {
+    await compare({ valuesFiles: [valuesFile('webhook')] }, { 'flotilla-controller': ['controller', 'manager'], 'flotilla-webhook': ['webhook'], 'flotilla-init-certs': ['initCerts'] }, {});
+  });
+
+  test('webhook: names follow the release; the Secret Role sits in the release namespace, not fleetNamespace', async () => {
+    const { manifests } = await render({ release: 'prod', set: ['webhook.enabled=true', 'fleetNamespace=leases'] });
+    const lines = diff(
+      new Map([['prod-flotilla-init-certs', new Set(expectedRules(['initCerts'], { fleetNamespace: 'leases', webhookNamespace: FLEET_NS, names: { webhookSecret: 'prod-flotilla-webhook-tls', webhookConfig: 'prod-flotilla-workflows' } }).map((r) => ruleKey({ ...r, component: 'prod-flotilla-init-certs' as Component })))]]),
+      new Map([...grantedBySa(manifests)].filter(([sa]) => sa === 'prod-flotilla-init-certs')),
+    );
+    assert.deepEqual(lines, [], lines.join('\n'));
+    assert.ok(!manifests.some((m) => /webhook/.test(m.metadata.name) && /Role/.test(m.kind)), 'the webhook ServiceAccount has no Role');
+  });
+
   test('event sink without signals has no permissions at all', async () => {
     await compare({ set: ['eventSink.enabled=true', 'eventSink.signals=false'] }, { 'flotilla-controller': ['controller', 'manager'] }, {});
   });

@@ -1,0 +1,112 @@
+/**
+ * The chart's admission webhook: its Mutating/ValidatingWebhookConfigurations equal
+ * `webhookConfigurations()` from src/webhook/manifests.ts (names, rules, policies, service ref;
+ * the chart adds only its labels and leaves caBundle to init-certs), the values reach them, the
+ * Deployment mounts the Secret as files and passes the fleet's shard count, and the init-certs
+ * Job is a post-install/post-upgrade hook pointed at the same Service, Secret and configurations.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { webhookConfigurations, type JsonMap } from '../../src/webhook/manifests.js';
+import { podSpecs, render, valuesFile, type Manifest } from './helm.js';
+
+const NS = 'flotilla-system';
+const named = (ms: readonly Manifest[], kind: string, name: string): Manifest | undefined => ms.find((m) => m.kind === kind && m.metadata.name === name);
+
+/** The chart's object with the code's label set (the chart's other labels are release bookkeeping). */
+function comparable(m: Manifest, codeLabels: Record<string, string>): JsonMap {
+  const labels = m.metadata.labels ?? {};
+  for (const [k, v] of Object.entries(codeLabels)) assert.equal(labels[k], v, `${m.kind} label ${k}`);
+  return { ...m, metadata: { name: m.metadata.name, labels: codeLabels } };
+}
+
+describe('chart webhook', () => {
+  test('configurations equal webhookConfigurations() (default values, webhook on)', async () => {
+    const { manifests } = await render({ set: ['webhook.enabled=true'] });
+    const expected = webhookConfigurations({ service: { namespace: NS, name: 'flotilla-webhook', port: 443 } });
+    for (const want of expected) {
+      const meta = want['metadata'] as { name: string; labels: Record<string, string> };
+      const got = named(manifests, want['kind'] as string, meta.name);
+      assert.ok(got, `${String(want['kind'])} ${meta.name} rendered`);
+      assert.deepEqual(comparable(got, meta.labels), want);
+    }
+  });
+
+  test('the comparison notices drift (not vacuous)', async () => {
+    const { manifests } = await render({ set: ['webhook.enabled=true', 'webhook.timeoutSeconds=4'] });
+    const [mutating] = webhookConfigurations({ service: { namespace: NS, name: 'flotilla-webhook', port: 443 } });
+    const got = named(manifests, 'MutatingWebhookConfiguration', 'flotilla-workflows');
+    assert.ok(got);
+    assert.notDeepEqual(comparable(got, { 'app.kubernetes.io/name': 'flotilla', 'app.kubernetes.io/component': 'webhook' }), mutating);
+  });
+
+  test('values: failure policy per side, timeout, release-scoped names', async () => {
+    const { manifests } = await render({ release: 'prod', valuesFiles: [valuesFile('webhook')] });
+    const expected = webhookConfigurations({ service: { namespace: NS, name: 'prod-flotilla-webhook', port: 443 }, name: 'prod-flotilla-workflows', timeoutSeconds: 5 });
+    const [mutating, validating] = expected;
+    (((validating['webhooks'] as JsonMap[])[0] as JsonMap)['failurePolicy']) = 'Fail';
+    for (const want of [mutating, validating]) {
+      const meta = want['metadata'] as { name: string; labels: Record<string, string> };
+      const got = named(manifests, want['kind'] as string, meta.name);
+      assert.ok(got, `${String(want['kind'])} ${meta.name}`);
+      assert.deepEqual(comparable(got, meta.labels), want);
+    }
+  });
+
+  test('Deployment: replicas, Secret mounted as files, shard count, probes on /healthz of the metrics port, no token', async () => {
+    const { manifests } = await render({ valuesFiles: [valuesFile('webhook')] });
+    const deploy = named(manifests, 'Deployment', 'flotilla-webhook');
+    assert.ok(deploy);
+    assert.equal((deploy['spec'] as { replicas: number }).replicas, 3);
+    const pod = podSpecs(manifests).find((p) => p.name === 'flotilla-webhook');
+    assert.ok(pod);
+    const c = pod.spec.containers[0];
+    assert.ok(c);
+    const args = c.args ?? [];
+    for (const a of ['webhook', '--host=0.0.0.0', '--port=9443', '--metrics-host=0.0.0.0', '--metrics-port=9090', '--tls-cert-file=/etc/flotilla/webhook-tls/tls.crt', '--tls-key-file=/etc/flotilla/webhook-tls/tls.key', '--shards=64']) {
+      assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
+    }
+    assert.ok(!args.some((a) => a.startsWith('--tls-secret')));
+    for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) assert.deepEqual(probe?.['httpGet'], { path: '/healthz', port: 'metrics' });
+    assert.equal(pod.spec.automountServiceAccountToken, false);
+    assert.equal(pod.spec.serviceAccountName, 'flotilla-webhook');
+    const tls = pod.spec.volumes?.find((v) => v.name === 'tls');
+    assert.equal(tls?.secret?.secretName, 'flotilla-webhook-tls');
+    assert.deepEqual(c.volumeMounts?.find((m) => m.name === 'tls'), { name: 'tls', mountPath: '/etc/flotilla/webhook-tls', readOnly: true });
+    const svc = named(manifests, 'Service', 'flotilla-webhook');
+    const ports = (svc?.['spec'] as { ports: { name: string; port: number; targetPort: string }[] }).ports;
+    assert.deepEqual(ports.map((p) => [p.name, p.port, p.targetPort]), [['https', 443, 'https'], ['metrics', 9090, 'metrics']]);
+  });
+
+  test('init-certs Job: a post-install/post-upgrade hook with its own ServiceAccount and the same names', async () => {
+    const { manifests } = await render({ valuesFiles: [valuesFile('webhook')] });
+    const job = named(manifests, 'Job', 'flotilla-init-certs');
+    assert.ok(job);
+    const annotations = (job.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+    assert.equal(annotations['helm.sh/hook'], 'post-install,post-upgrade');
+    assert.equal(annotations['helm.sh/hook-delete-policy'], 'before-hook-creation,hook-succeeded');
+    const pod = podSpecs(manifests).find((p) => p.kind === 'Job');
+    assert.ok(pod);
+    assert.equal(pod.spec.serviceAccountName, 'flotilla-init-certs');
+    assert.equal(pod.spec.automountServiceAccountToken, true);
+    assert.ok(named(manifests, 'ServiceAccount', 'flotilla-init-certs'));
+    assert.ok(named(manifests, 'ServiceAccount', 'flotilla-webhook'));
+    assert.deepEqual(pod.spec.containers[0]?.args, [
+      'init-certs',
+      `--namespace=${NS}`,
+      '--service=flotilla-webhook',
+      '--secret=flotilla-webhook-tls',
+      '--mutating-config=flotilla-workflows',
+      '--validating-config=flotilla-workflows',
+      '--validity-days=90',
+      '--rotate-before=20',
+    ]);
+  });
+
+  test('webhook off (default): no webhook objects', async () => {
+    const { manifests } = await render();
+    for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'Job']) assert.equal(manifests.filter((m) => m.kind === kind).length, 0, kind);
+    assert.equal(named(manifests, 'Deployment', 'flotilla-webhook'), undefined);
+    assert.equal(named(manifests, 'ServiceAccount', 'flotilla-init-certs'), undefined);
+  });
+});
