@@ -5,12 +5,19 @@
  *   manager    — ShardManager (election, shard leases, assignment) with the Workflow labeller;
  *   controller — Membership + OwnershipLoop (acquire, release, leave), then a Replica running
  *                workflows to completion (informers, rounds, status writes, Events);
- *   eventSink  — the SignalService's WorkflowSignals.set.
+ *   eventSink  — the SignalService's WorkflowSignals.set;
+ *   initCerts  — init-certs creating the Secret and patching both caBundles, a forced rotation, and
+ *                re-creating a Secret of the wrong type;
+ *   webhook    — the webhook server reading its pair with `--tls-secret` (SecretTlsSource): one
+ *                named Secret read, which the chart does not grant because it mounts files.
+ * The request log does not carry object names, so for the name-restricted initCerts rules the
+ * write audit (which does) proves every write hit only the release's own Secret / configurations.
  * Every recorded request must be allowed by that component's rules (fleet namespace scoped as the
  * chart scopes it), and each phase must have made the calls it exists to make (not vacuous).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { AdmissionregistrationV1Api, type V1MutatingWebhookConfiguration, type V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
 import { validateWorkflow } from '../../src/api/validation/index.js';
 import { EngineDriver, MemoryOutputStore } from '../../src/engine/index.js';
 import { PluginRegistry } from '../../src/plugins/registry.js';
@@ -23,6 +30,10 @@ import { WorkflowSignals } from '../../src/signals/workflows.js';
 import type { ExecutionEvent } from '../../src/events/types.js';
 import type { RequestRecord } from '../../src/sandbox/apiserver/index.js';
 import { allows, type Component, type RbacSettings } from '../../src/security/rbac.js';
+import { initCerts } from '../../src/webhook/init-certs.js';
+import { webhookConfigurations } from '../../src/webhook/manifests.js';
+import { startWebhookServer } from '../../src/webhook/server.js';
+import { SecretTlsSource } from '../../src/webhook/tls-source.js';
 import { LeaseClient } from '../../shard-manager/leases/lease-client.js';
 import { LeaseInformer } from '../../shard-manager/leases/lease-informer.js';
 import { ASSIGNED_TO_ANNOTATION, shardLeaseName } from '../../shard-manager/leases/names.js';
@@ -42,8 +53,8 @@ const timings: LeaseTimings = { leaseDurationMs: 2000, renewIntervalMs: 400, saf
 const wfApi = { group: WORKFLOW_GROUP, version: WORKFLOW_VERSION, plural: WORKFLOW_PLURAL };
 const show = (r: RequestRecord): string => `${r.verb} ${r.group || 'core'}/${r.resource}${r.subresource ? `/${r.subresource}` : ''} in ${r.namespace || '(cluster)'}`;
 
-function assertCovered(component: Component, requests: readonly RequestRecord[]): void {
-  const denied = [...new Set(requests.filter((r) => !allows(component, settings, r)).map(show))];
+function assertCovered(component: Component, requests: readonly RequestRecord[], nameOf: (r: RequestRecord) => string | undefined = () => undefined): void {
+  const denied = [...new Set(requests.filter((r) => !allows(component, settings, { ...r, name: nameOf(r) })).map(show))];
   assert.deepEqual(denied, [], `${component} made calls src/security/rbac.ts does not grant:\n${denied.join('\n')}`);
 }
 
@@ -186,5 +197,57 @@ describe('every API call the code makes is granted by src/security/rbac.ts', () 
     const requests = env.server.faults.requests();
     assertCovered('eventSink', requests);
     assertMade(requests, ['get flotilla.io/workflows in default', 'patch flotilla.io/workflows in default']);
+  });
+
+  test('initCerts: create, patch both caBundles, forced rotation, re-create a Secret of the wrong type', async () => {
+    const SECRET = 'flotilla-webhook-tls';
+    const CONFIG = 'flotilla-workflows';
+    const [mutating, validating] = webhookConfigurations({ service: { namespace: FLEET_NS, name: 'flotilla-webhook', port: 443 } });
+    const adm = env.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+    await adm.createMutatingWebhookConfiguration({ body: mutating as V1MutatingWebhookConfiguration });
+    await adm.createValidatingWebhookConfiguration({ body: validating as V1ValidatingWebhookConfiguration });
+    env.server.faults.clearRequests();
+    const options = { kubeConfig: env.kubeConfig, namespace: FLEET_NS, service: 'flotilla-webhook', secret: SECRET };
+    const first = await initCerts(options);
+    assert.deepEqual([first.secret, first.mutating, first.validating], ['created', 'patched', 'patched']);
+    const rotated = await initCerts({ ...options, force: true });
+    assert.equal(rotated.secret, 'rotated');
+    await env.core.replaceNamespacedSecret({ namespace: FLEET_NS, name: SECRET, body: { metadata: { name: SECRET }, type: 'Opaque', data: {} } });
+    const retyped = await initCerts(options);
+    assert.equal(retyped.secret, 'rotated');
+    const requests = env.server.faults.requests();
+    // Every write named only the release's own objects (the request log has no names).
+    const writes = env.server.faults.audit({}).filter((e) => e.resource === 'secrets' || e.resource.endsWith('webhookconfigurations'));
+    assert.ok(writes.length > 0);
+    for (const w of writes) assert.equal(w.name, w.resource === 'secrets' ? SECRET : CONFIG, `${w.verb} ${w.resource}/${w.name}`);
+    assertCovered('initCerts', requests, (r) => (r.verb === 'create' ? undefined : r.resource === 'secrets' ? SECRET : CONFIG));
+    assertMade(requests, [
+      `get core/secrets in ${FLEET_NS}`,
+      `create core/secrets in ${FLEET_NS}`,
+      `update core/secrets in ${FLEET_NS}`,
+      `delete core/secrets in ${FLEET_NS}`,
+      'get admissionregistration.k8s.io/mutatingwebhookconfigurations in (cluster)',
+      'update admissionregistration.k8s.io/mutatingwebhookconfigurations in (cluster)',
+      'get admissionregistration.k8s.io/validatingwebhookconfigurations in (cluster)',
+      'update admissionregistration.k8s.io/validatingwebhookconfigurations in (cluster)',
+    ]);
+    // A name other than the release's is refused by the same rules.
+    assert.equal(allows('initCerts', settings, { verb: 'get', group: '', resource: 'secrets', namespace: FLEET_NS, name: 'redis-url' }), false);
+    assert.equal(allows('initCerts', settings, { verb: 'update', group: 'admissionregistration.k8s.io', resource: 'validatingwebhookconfigurations', name: 'someone-elses' }), false);
+    await adm.deleteMutatingWebhookConfiguration({ name: CONFIG });
+    await adm.deleteValidatingWebhookConfiguration({ name: CONFIG });
+  });
+
+  test('webhook with --tls-secret: only reads its Secret (the chart mounts it as files: no rules)', async () => {
+    env.server.faults.clearRequests();
+    const server = await startWebhookServer({ tls: new SecretTlsSource(env.kubeConfig, FLEET_NS, 'flotilla-webhook-tls'), port: 0, metricsPort: 0, reloadIntervalMs: 100, processMetrics: false });
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+    } finally {
+      await server.stop();
+    }
+    const seen = [...new Set(env.server.faults.requests().map(show))];
+    assert.deepEqual(seen, [`get core/secrets in ${FLEET_NS}`]);
+    assert.equal(allows('webhook', settings, { verb: 'get', group: '', resource: 'secrets', namespace: FLEET_NS, name: 'flotilla-webhook-tls' }), false, 'the chart grants the webhook nothing');
   });
 });
