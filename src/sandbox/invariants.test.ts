@@ -121,6 +121,21 @@ describe('checkInvariants', () => {
     assert.deepEqual(report.violations, []);
   });
 
+  test('3: a round cut short by a crash is not paired with the restarted replica\'s later end; same-millisecond lines keep their order', () => {
+    const report = checkInvariants({
+      workflows: [],
+      ownership: [
+        { t: 'start', shard: '2', replica: 'r1', key: 'k', at: t0 }, // r1 SIGKILLed here
+        { t: 'start', shard: '2', replica: 'r2', key: 'k', at: t0 + 100 },
+        { t: 'end', shard: '2', replica: 'r2', key: 'k', at: t0 + 110 },
+        { t: 'start', shard: '2', replica: 'r1', key: 'k', at: t0 + 500 }, // r1 restarted, shard back
+        { t: 'end', shard: '2', replica: 'r1', key: 'k', at: t0 + 500 },
+      ],
+    });
+    assert.deepEqual(report.violations, []);
+    assert.equal(report.counts.rounds, 2);
+  });
+
   test('4: a phase going backwards (Succeeded → Running), or one terminal phase replaced by another', () => {
     const input = cleanRun();
     const backwards = checkInvariants({ ...input, history: [...(input.history ?? []), { namespace: 'default', name: 'a', phase: 'Running', attempts: { extract: 1 } }] });
@@ -159,8 +174,8 @@ describe('checkInvariants', () => {
 });
 
 describe('parseOwnershipAudit', () => {
-  test('reads JSON lines and skips a half-written last line', () => {
-    const text = '{"t":"start","shard":"1","replica":"r1","key":"ns/w","at":5}\n{"t":"end","shard":"1","replica":"r1","key":"ns/w","at":"2026-11-25T00:00:00.000Z"}\n{"t":"sta';
+  test('reads JSON lines (numeric shards as strings) and skips a half-written last line', () => {
+    const text = '{"t":"start","shard":1,"replica":"r1","key":"ns/w","at":5}\n{"t":"end","shard":"1","replica":"r1","key":"ns/w","at":"2026-11-25T00:00:00.000Z"}\n{"t":"sta';
     assert.deepEqual(parseOwnershipAudit(text), [
       { t: 'start', shard: '1', replica: 'r1', key: 'ns/w', at: 5 },
       { t: 'end', shard: '1', replica: 'r1', key: 'ns/w', at: '2026-11-25T00:00:00.000Z' },

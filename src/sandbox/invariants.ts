@@ -124,11 +124,12 @@ interface Round {
   end: number;
 }
 
-/** Pairs start/end lines per (replica, shard, key); a start with no end (the replica died) is ignored. */
+/** Pairs start/end lines per (replica, shard, key), an end with the latest start; a start with no end (the replica died) is ignored. */
 function roundsOf(records: readonly OwnershipRecord[]): Map<string, Round[]> {
   const open = new Map<string, number[]>();
   const byShard = new Map<string, Round[]>();
-  const sorted = [...records].sort((a, b) => time(a.at) - time(b.at) || (a.t === b.t ? 0 : a.t === 'end' ? -1 : 1));
+  // Stable: lines of one replica at the same millisecond keep their file order (start, then end).
+  const sorted = [...records].sort((a, b) => time(a.at) - time(b.at));
   for (const r of sorted) {
     const id = `${r.replica}\u0000${r.shard}\u0000${r.key}`;
     if (r.t === 'start') {
@@ -136,7 +137,10 @@ function roundsOf(records: readonly OwnershipRecord[]): Map<string, Round[]> {
       continue;
     }
     const starts = open.get(id);
-    const start = starts?.shift();
+    // The latest open start: an older one without an end is a round cut short by a crash (the
+    // replica restarts under the same name), not the start of this one.
+    const start = starts?.pop();
+    if (starts) starts.length = 0;
     if (start === undefined) continue;
     const rounds = byShard.get(r.shard) ?? [];
     rounds.push({ replica: r.replica, key: r.key, start, end: time(r.at) });
@@ -254,15 +258,16 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
   };
 }
 
-/** Parses ownership audit lines (JSON per line); malformed lines are skipped. */
+/** Parses ownership audit lines (JSON per line; `shard` a string or a number); malformed lines are skipped. */
 export function parseOwnershipAudit(text: string): OwnershipRecord[] {
   const out: OwnershipRecord[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     try {
-      const r = JSON.parse(line) as Partial<OwnershipRecord>;
-      if ((r.t === 'start' || r.t === 'end') && typeof r.shard === 'string' && typeof r.replica === 'string' && typeof r.key === 'string' && (typeof r.at === 'number' || typeof r.at === 'string')) {
-        out.push({ t: r.t, shard: r.shard, replica: r.replica, key: r.key, at: r.at });
+      const r = JSON.parse(line) as Partial<Omit<OwnershipRecord, 'shard'>> & { shard?: unknown };
+      const shard = typeof r.shard === 'number' ? String(r.shard) : r.shard;
+      if ((r.t === 'start' || r.t === 'end') && typeof shard === 'string' && typeof r.replica === 'string' && typeof r.key === 'string' && (typeof r.at === 'number' || typeof r.at === 'string')) {
+        out.push({ t: r.t, shard, replica: r.replica, key: r.key, at: r.at });
       }
     } catch {
       // a half-written last line of a killed replica

@@ -130,3 +130,29 @@ export class Observer {
     await this.eventsDone;
   }
 }
+
+/** Every stored event of the given workflows (`namespace/name`), paged through `listEvents`. */
+export async function listStoredEvents(address: string, keys: readonly string[], concurrency = 8): Promise<RecordedEvent[]> {
+  const { createEventSinkClient, listEvents } = await import('../events/client.js');
+  const client = createEventSinkClient(address);
+  const out: RecordedEvent[] = [];
+  const queue = [...keys];
+  try {
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+          const [namespace = '', name = ''] = key.split('/');
+          let pageToken = '';
+          do {
+            const page = await listEvents(client, { namespace, name, pageSize: 500, pageToken });
+            for (const { event: e } of page.events) out.push({ id: e.id, scope: e.scope, namespace: e.workflow.namespace, name: e.workflow.name, phase: e.phase, occurredAt: e.occurredAt });
+            pageToken = page.nextPageToken;
+          } while (pageToken !== '');
+        }
+      }),
+    );
+  } finally {
+    client.close();
+  }
+  return out;
+}

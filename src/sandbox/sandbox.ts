@@ -97,8 +97,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     const kubeConfig = loadKubeConfig({ file: kubeconfigPath });
     let fleet: Fleet | null = null;
     const save = () => writeState(stateDir, stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt));
+    const { installCrd, ensureNamespace } = await import('./examples.js');
+    await installCrd(apiServer, kubeConfig);
     if (options.fleet ?? true) {
-      const { installCrd, ensureNamespace } = await import('./examples.js');
       const { availableCommands } = await import('./fleet.js');
       fleet = new Fleet({
         stateDir, kubeconfigPath, onChange: save,
@@ -111,7 +112,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       const running = fleet;
       started.push({ name: 'fleet', stop: () => running.stop() });
       await fleet.startRedis();
-      await installCrd(apiServer, kubeConfig);
       await ensureNamespace(kubeConfig, fleet.fleetNamespace);
       await fleet.startServices();
       await fleet.startFleet(await availableCommands());

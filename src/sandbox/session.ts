@@ -13,7 +13,7 @@ import { Chaos } from './chaos.js';
 import { loadExamples, sendExampleSignals, submitWorkflow, type Example } from './examples.js';
 import { checkInvariants, parseOwnershipAudit, type FinalWorkflow, type OwnershipRecord } from './invariants.js';
 import { LoadGenerator, loadShapes, LOAD_NAMESPACE } from './load.js';
-import { Observer } from './observe.js';
+import { listStoredEvents, Observer } from './observe.js';
 import { sandboxBanner, startSandbox, type RunningSandbox, type SandboxOptions } from './sandbox.js';
 import { renderSummary, summarize } from './summary.js';
 import { ViewCollector } from './view/collect.js';
@@ -157,6 +157,9 @@ export async function runSession(options: SessionOptions): Promise<number> {
     const pending = () => [...expected.keys()].filter((key) => !terminalPhases.has(observer.workflows.get(key)?.phase ?? ''));
     while (pending().length > 0 && Date.now() < deadline && !options.signal.aborted) await sleep(500, options.signal);
     await sleep(1_000, options.signal); // the last events reach the sink
+    const sinkAddress = sandbox.fleet?.eventSinkAddress;
+    const checkEvents = Boolean(sinkAddress) && (sandbox.fleet?.replicaInfos.length ?? 0) > 0;
+    const events = checkEvents && sinkAddress ? await listStoredEvents(sinkAddress, [...expected.keys()]) : [];
     await stopAll();
     const workflows: FinalWorkflow[] = [...expected].map(([key, expectedPhase]) => {
       const [namespace = '', name = ''] = key.split('/');
@@ -176,7 +179,7 @@ export async function runSession(options: SessionOptions): Promise<number> {
       podCreates,
       history: observer.history,
       ...(audited ? { ownership } : {}),
-      ...(sandbox.fleet?.eventSinkAddress && sandbox.fleet.replicaInfos.length > 0 ? { events: observer.events } : {}),
+      ...(checkEvents ? { events } : {}),
     });
     const summary = summarize({
       durationSeconds: (Date.now() - sandbox.startedAt.getTime()) / 1000,

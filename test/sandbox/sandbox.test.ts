@@ -1,7 +1,7 @@
 /**
- * `flotilla sandbox` as a real process: it comes up, writes a kubeconfig kubectl can use (with the
- * simulated kubelet running pods), and stops with exit 0 and no child left on SIGINT or after
- * `--duration`.
+ * `flotilla sandbox --no-fleet` (the API server alone) as a real process: it comes up, writes a
+ * kubeconfig kubectl can use (with the simulated kubelet running pods), and stops with exit 0 and
+ * no child left on SIGINT or after `--duration`. The whole fleet is in fleet.test.ts.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,7 +59,7 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('flotilla sandbox', () => {
+describe('flotilla sandbox --no-fleet', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'flotilla-sandbox-'));
   const running: Run[] = [];
   after(async () => {
@@ -74,13 +74,13 @@ describe('flotilla sandbox', () => {
 
   test('comes up, kubectl works with its kubeconfig, pods run, SIGINT stops it with exit 0 and no child left', async () => {
     const stateDir = join(cwd, 'state-a');
-    const run = runSandbox(['--port', '0', '--state-dir', stateDir, '--no-ui', '--duration', '120'], cwd);
+    const run = runSandbox(['--port', '0', '--state-dir', stateDir, '--no-ui', '--no-fleet', '--duration', '120'], cwd);
     running.push(run);
     await waitFor(() => run.output().includes('flotilla sandbox is up'), { what: `the banner in: ${run.output()}`, timeoutMs: 30_000 });
     const kubeconfig = join(stateDir, 'kubeconfig');
     assert.ok(existsSync(kubeconfig));
     assert.ok(existsSync(join(stateDir, 'apiserver')));
-    assert.match(run.output(), /kubectl --kubeconfig \S*kubeconfig get ns/);
+    assert.match(run.output(), /kubectl --kubeconfig \S*kubeconfig get wf -A/);
 
     const ns = await kubectl(kubeconfig, ['get', 'ns', '-o', 'name']);
     assert.equal(ns.code, 0, ns.stderr);
@@ -100,7 +100,7 @@ describe('flotilla sandbox', () => {
 
   test('restarted on the same state dir, the objects are still there; --duration ends it with exit 0', async () => {
     const stateDir = join(cwd, 'state-b');
-    const first = runSandbox(['--state-dir', stateDir, '--no-ui'], cwd);
+    const first = runSandbox(['--state-dir', stateDir, '--no-ui', '--no-fleet'], cwd);
     running.push(first);
     await waitFor(() => first.output().includes('flotilla sandbox is up'), { what: 'the first banner', timeoutMs: 30_000 });
     const kubeconfig = join(stateDir, 'kubeconfig');
@@ -109,7 +109,7 @@ describe('flotilla sandbox', () => {
     first.child.kill('SIGTERM');
     assert.equal((await first.exit).code, 0, first.output());
 
-    const second = runSandbox(['--state-dir', stateDir, '--no-ui', '--duration', '4'], cwd);
+    const second = runSandbox(['--state-dir', stateDir, '--no-ui', '--no-fleet', '--duration', '4'], cwd);
     running.push(second);
     await waitFor(() => second.output().includes('flotilla sandbox is up'), { what: 'the second banner', timeoutMs: 30_000 });
     const got = await kubectl(kubeconfig, ['get', 'configmap', 'remember-me', '-o', 'jsonpath={.data.a}']);
