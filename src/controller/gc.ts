@@ -14,6 +14,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isTerminalWorkflowPhase } from '../api/status.js';
 import { Labels, type Workflow } from '../api/workflow.js';
+import { labelValue } from '../engine/names.js';
 import { KubeError, toKubeError } from './errors.js';
 import { WorkflowClient } from './kube.js';
 
@@ -116,7 +117,7 @@ export class WorkflowJanitor {
     const { namespace, uid } = workflow.metadata;
     let pods;
     try {
-      pods = await this.core.listNamespacedPod({ namespace, labelSelector: Labels.workflow });
+      pods = await this.core.listNamespacedPod({ namespace, labelSelector: `${Labels.workflow}=${labelValue(workflow.metadata.name)}` });
     } catch (error) {
       throw toKubeError(error, `list pods of ${namespace}/${workflow.metadata.name}`);
     }
