@@ -16,6 +16,8 @@ export interface WorkflowSummary {
   phase: string;
   shard: string | null;
   load: boolean;
+  /** A child Workflow launched by another (not submitted by the sandbox). */
+  child: boolean;
   createdAt: number;
   /** When the observer first saw it terminal (ms). */
   finishedAt: number | null;
@@ -80,6 +82,7 @@ export class Observer {
       phase,
       shard: w.metadata.labels?.['flotilla.io/shard'] ?? w.status?.shard ?? null,
       load,
+      child: w.metadata.labels?.['flotilla.io/parent'] !== undefined,
       createdAt: w.metadata.creationTimestamp ? Date.parse(w.metadata.creationTimestamp) : now,
       finishedAt,
     });

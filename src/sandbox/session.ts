@@ -85,7 +85,7 @@ export async function runSession(options: SessionOptions): Promise<number> {
     sandboxEvents.push({ at: new Date().toISOString(), text });
     if (sandboxEvents.length > 20) sandboxEvents.shift();
     if (/ died /.test(text)) failovers++;
-    if (!options.tty && options.ui !== false) write(`${text}\n`);
+    if (!options.tty) write(`${text}\n`);
   };
   const sandbox: RunningSandbox = await startSandbox({ ...options, onEvent: note });
   const stops: (() => Promise<void> | void)[] = [];

@@ -95,7 +95,7 @@ export class ViewCollector {
     const shards: ShardCell[] = (leases?.shards ?? []).map((s) => ({ shard: s.shard, owner: s.owner, moving: s.moving, workflows: s.workflows, queueDepth: s.queueDepth }));
     const now = Date.now();
     const recentFinishes = observer.finishes.filter((t) => t > now - 10_000).length;
-    const workflows = [...observer.workflows.values()];
+    const workflows = [...observer.workflows.values()].filter((w) => !w.child);
     const finished = workflows.filter((w) => w.finishedAt !== null).length;
     const execution: EventLine[] = observer.recent.map((e) => ({ at: e.occurredAt, text: `${e.namespace}/${e.name} ${e.id} ${e.phase}` }));
     const events = [...this.options.sandboxEvents(), ...execution].sort((a, b) => a.at.localeCompare(b.at)).slice(-(this.options.maxEvents ?? 8));
