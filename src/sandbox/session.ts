@@ -118,7 +118,8 @@ export async function runSession(options: SessionOptions): Promise<number> {
     }
     const gate = examples.find((e) => Object.keys(e.signals).length > 0);
     const gateName = gate ? Object.keys(gate.signals)[0] : undefined;
-    write(sandboxBanner(sandbox, options.cwd, gate && gateName ? { namespace: gate.workflow.metadata.namespace, name: gate.workflow.metadata.name, signal: gateName, value: JSON.stringify(gate.signals[gateName]) } : undefined));
+    const banner = sandboxBanner(sandbox, options.cwd, gate && gateName ? { namespace: gate.workflow.metadata.namespace, name: gate.workflow.metadata.name, signal: gateName, value: JSON.stringify(gate.signals[gateName]) } : undefined);
+    write(banner);
     if (leftRunning.length > 0) write(`(not waited for: ${leftRunning.join(', ')} — a sleep gate longer than the run)\n`);
 
     const busy = new AbortController();
@@ -138,7 +139,7 @@ export async function runSession(options: SessionOptions): Promise<number> {
     const submitted = () => expected.size + leftRunning.length + (load?.submitted ?? 0);
     if (options.ui ?? true) {
       const collector = new ViewCollector({ kubeConfig: sandbox.kubeConfig, fleet: sandbox.fleet, observer, startedAt: sandbox.startedAt, submitted, sandboxEvents: () => sandboxEvents });
-      const view = new TerminalView({ collector, tty: options.tty ?? false, write, columns: () => process.stdout.columns || 100 });
+      const view = new TerminalView({ collector, tty: options.tty ?? false, write, columns: () => process.stdout.columns || 100, footer: banner.slice(banner.indexOf('Try:')) });
       view.start();
       stops.push(() => view.stop());
     }

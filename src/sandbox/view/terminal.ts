@@ -16,6 +16,8 @@ export interface TerminalViewOptions {
   /** @defaultValue 5000 */
   plainIntervalMs?: number;
   columns?: () => number;
+  /** Text shown under the view on a TTY (what to try next). */
+  footer?: string;
 }
 
 /** Frame text for an in-place redraw of `screen`. */
@@ -45,7 +47,8 @@ export class TerminalView {
     try {
       const state = await this.options.collector.collect();
       if (this.timer === undefined) return;
-      if (this.options.tty) this.write(inPlaceFrame(renderView(state, { width: this.options.columns?.() ?? 100 })));
+      const footer = this.options.footer ? `\n\n${this.options.footer.trimEnd()}` : '';
+      if (this.options.tty) this.write(inPlaceFrame(`${renderView(state, { width: this.options.columns?.() ?? 100 })}${footer}`));
       else this.write(`${renderLine(state)}\n`);
     } catch {
       // a failed sample is skipped; the next one will tell
