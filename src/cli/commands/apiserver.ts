@@ -1,6 +1,7 @@
 /** `flotilla apiserver`: the embedded Kubernetes-compatible API server alone. */
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit.js';
+import { untilStopSignal } from '../stop-signal.js';
 
 interface ApiserverFlags {
   port: string;
@@ -40,16 +41,8 @@ export function register(program: Command): void {
       }
       process.stdout.write(`API server listening on ${server.url}\n`);
       if (flags.kubeconfigOut !== undefined) process.stdout.write(`kubeconfig written to ${flags.kubeconfigOut}\n`);
-      const running = server;
-      await new Promise<void>((resolve) => {
-        const onSignal = (): void => {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          void running.stop().then(resolve, resolve);
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-      });
+      await untilStopSignal();
+      await server.stop();
       process.stdout.write('API server stopped\n');
     });
 }

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit.js';
+import { untilStopSignal } from '../stop-signal.js';
 
 interface EventSinkFlags {
   port: string;
@@ -84,11 +85,7 @@ export function register(program: Command): void {
         throw new CliError(`event sink failed to start: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed, { cause: error });
       }
       process.stdout.write(`event-sink listening on ${sink.address}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopSignal();
       await sink.stop();
     });
 }

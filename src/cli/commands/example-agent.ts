@@ -1,6 +1,7 @@
 /** `flotilla example-agent`: runs the example notifier agent (examples/agent/notifier-agent.ts). */
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit.js';
+import { untilStopSignal } from '../stop-signal.js';
 
 interface ExampleAgentFlags {
   port: string;
@@ -37,10 +38,7 @@ export function register(program: Command): void {
       };
       const agent = await startNotifierAgent({ host: flags.host, port, delayMs, security });
       process.stdout.write(`example-agent listening on ${agent.address}\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
+      await untilStopSignal();
       await agent.stop();
     });
 }

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit.js';
+import { untilStopSignal } from '../stop-signal.js';
 
 interface WebhookFlags {
   host: string;
@@ -72,15 +73,7 @@ export function register(program: Command): void {
         throw new CliError(`cannot start the webhook: ${cause instanceof Error ? cause.message : String(cause)}${cause instanceof Error && cause.cause instanceof Error ? ` (${cause.cause.message})` : ''}`, ExitCode.failed, { cause });
       }
       process.stdout.write(`webhook listening on ${server.url} (metrics ${server.metricsUrl})\n`);
-      const running = server;
-      await new Promise<void>((resolve) => {
-        const onSignal = (): void => {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          void running.stop().then(resolve, resolve);
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-      });
+      await untilStopSignal();
+      await server.stop();
     });
 }
