@@ -32,7 +32,7 @@ describe('npm run bench -- --quick (smoke)', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-test-'));
-    const result = await runBench(['--quick', '--only', 'core,queue,peer,failover', '--repeats', '1', '--out', dir, '--name', 'smoke']);
+    const result = await runBench(['--quick', '--only', 'core,queue,peer,memory', '--repeats', '1', '--out', dir, '--name', 'smoke']);
     assert.equal(result.code, 0, `bench exited ${String(result.code)}: ${result.stderr.slice(-2000)}`);
     stdout = result.stdout;
     const files = readdirSync(dir).sort();
@@ -51,7 +51,7 @@ describe('npm run bench -- --quick (smoke)', () => {
     assert.equal(report.formatVersion, 1);
     assert.equal(report.mode, 'quick');
     assert.equal(report.repeats, 1);
-    assert.deepEqual(report.only, ['core', 'queue', 'peer', 'failover']);
+    assert.deepEqual(report.only, ['core', 'queue', 'peer', 'memory']);
     assert.ok(report.machine.cores >= 1);
     assert.match(report.machine.node, /^v\d+/);
     assert.match(report.machine.redis, /^\d+\.\d+/);
@@ -59,7 +59,7 @@ describe('npm run bench -- --quick (smoke)', () => {
   });
 
   test('every suite that exists ran; the pending slot says what it needs', () => {
-    assert.deepEqual(report.suites.map((s) => [s.name, s.status]), [['core', 'ok'], ['queue', 'ok'], ['peer', 'ok'], ['failover', 'not-run']]);
+    assert.deepEqual(report.suites.map((s) => [s.name, s.status]), [['core', 'ok'], ['queue', 'ok'], ['peer', 'ok'], ['memory', 'not-run']]);
     assert.match(report.suites[3]?.reason ?? '', /^needs /);
   });
 
@@ -97,7 +97,7 @@ describe('npm run bench -- --quick (smoke)', () => {
     assert.match(markdown, /^# flotilla benchmarks: smoke/);
     assert.match(markdown, /\| suite \| figure \| median \| min \| max \| unit \| ratio \|/);
     assert.match(markdown, /engine\+queue in-process ÷ FlowProducer/);
-    assert.match(markdown, /\| failover \| .* \| not run \|/);
+    assert.match(markdown, /\| memory \| .* \| not run \|/);
     assert.ok(stdout.includes('| suite | figure |'), 'the table is printed too');
     assert.match(svg, /^<\?xml[^>]*\?>\n<svg /);
     assert.ok(svg.trimEnd().endsWith('</svg>'));
