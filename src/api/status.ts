@@ -153,6 +153,9 @@ export const WorkflowStatusSchema = Type.Object(
     nodes: Type.Optional(Type.Record(Type.String(), WorkflowNodeStatusSchema)),
     outputs: Type.Optional(Json('The workflow outputs (spec.outputs resolved), when small.')),
     outputRef: Type.Optional(Type.String({ maxLength: 1024 })),
+    eventsDelivered: Type.Optional(
+      Type.Boolean({ description: 'The event sink confirmed the terminal execution events; until then the owning replica re-sends them.' }),
+    ),
   },
   { additionalProperties: false },
 );

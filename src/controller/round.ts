@@ -22,6 +22,7 @@ import type { Workflow } from '../api/workflow.js';
 import type { ValidationResult } from '../api/validation/index.js';
 import type { DriverRoundResult } from '../engine/driver.js';
 import type { ExecutionEvent } from '../events/types.js';
+import { terminalEventsOf } from '../engine/terminal-events.js';
 import type { Metrics, RoundResult } from '../observability/metrics.js';
 import { apiSpan, getTracer, roundSpan } from '../observability/tracing.js';
 import { KubeError } from './errors.js';
@@ -37,8 +38,17 @@ export interface RoundOptions {
   finalizers?: FinalizerClient;
   driver: { runRound(workflow: Workflow, signal?: AbortSignal): Promise<DriverRoundResult> };
   validate: (input: unknown) => ValidationResult;
-  /** Execution events (never blocks). */
-  events?: { publish(event: ExecutionEvent): void };
+  /**
+   * Execution events. `publish` never blocks. With `flush` (a confirmed delivery), terminal events
+   * are delivered at least once: the terminal round flushes them before writing the status, and a
+   * terminal Workflow whose status lacks `eventsDelivered` (its replica died in between) gets them
+   * re-sent — same ids, so the sink stores each once — before the flag is written.
+   */
+  events?: { publish(event: ExecutionEvent): void; flush?(timeoutMs: number): Promise<boolean> };
+  /** How long a terminal round waits for the sink to confirm its events. @defaultValue 3000 */
+  terminalEventTimeoutMs?: number;
+  /** Re-queue delay while the sink cannot confirm a terminal Workflow's events. @defaultValue 5000 */
+  eventRetryMs?: number;
   /** Kubernetes Events (never throws). */
   recorder?: { record(workflow: Workflow, event: WorkflowEvent): Promise<void> };
   metrics?: Metrics;
@@ -102,8 +112,9 @@ export class RoundRunner {
       }
       try {
         if (isTerminalWorkflowPhase(workflow.status?.phase)) {
-          await this.release(workflow);
-          return { result: 'skipped' };
+          const delivered = await this.deliverTerminalEvents(key, workflow);
+          await this.release(delivered.stored ?? workflow);
+          return delivered.ok ? { result: 'skipped' } : { result: 'requeue', requeueAfterMs: this.options.eventRetryMs ?? 5_000 };
         }
         const validation = this.validation(key, workflow);
         if (!validation.ok) {
@@ -116,12 +127,20 @@ export class RoundRunner {
         const driven = await this.options.driver.runRound(executable, signal);
         this.options.metrics?.streakLength.observe({ shard: String(this.options.shard) }, driven.passes);
         span.setAttribute('flotilla.round.passes', driven.passes);
+        const terminal = isTerminalWorkflowPhase(driven.status.phase);
+        // A terminal transition's events go out (and are confirmed) before the status that ends the
+        // workflow, so no crash can leave a finished workflow whose end the sink never heard of.
+        const confirmFirst = terminal && driven.changed && this.options.events?.flush !== undefined;
+        if (confirmFirst) {
+          for (const event of driven.events) this.options.events?.publish(event);
+          if (await this.flushEvents()) driven.status.eventsDelivered = true;
+        }
         if (driven.changed) {
           const stored = await apiSpan(this.tracer, { verb: 'update', resource: 'workflows/status', key }, () => this.options.store.writeStatus(guarded, driven.status));
           this.recordPhaseChange(stored, workflow.status?.phase, driven.status);
-          if (isTerminalWorkflowPhase(driven.status.phase)) await this.release(stored);
+          if (terminal) await this.release(stored);
         }
-        for (const event of driven.events) this.options.events?.publish(event);
+        if (!confirmFirst) for (const event of driven.events) this.options.events?.publish(event);
         if (driven.errors.length > 0) return { result: 'error', ...(driven.requeueAfterMs !== undefined ? { requeueAfterMs: driven.requeueAfterMs } : {}) };
         return driven.requeueAfterMs !== undefined ? { result: 'requeue', requeueAfterMs: driven.requeueAfterMs } : { result: 'success' };
       } catch (error) {
@@ -132,6 +151,27 @@ export class RoundRunner {
       }
     }
     return { result: 'conflict', requeueAfterMs: this.options.conflictRequeueMs ?? 200 };
+  }
+
+  private async flushEvents(): Promise<boolean> {
+    const flush = this.options.events?.flush;
+    if (!flush) return true;
+    return flush.call(this.options.events, this.options.terminalEventTimeoutMs ?? 3_000).catch(() => false);
+  }
+
+  /**
+   * Re-sends a terminal Workflow's events until the sink confirms them, then records that in
+   * `status.eventsDelivered` (resourceVersion-guarded like every status write).
+   */
+  private async deliverTerminalEvents(key: string, workflow: Workflow): Promise<{ ok: boolean; stored?: Workflow }> {
+    const status = workflow.status;
+    if (!status || status.eventsDelivered === true || this.options.events?.flush === undefined) return { ok: true };
+    for (const event of terminalEventsOf(workflow)) this.options.events.publish(event);
+    if (!(await this.flushEvents())) return { ok: false };
+    const stored = await apiSpan(this.tracer, { verb: 'update', resource: 'workflows/status', key }, () =>
+      this.options.store.writeStatus(workflow, { ...status, eventsDelivered: true }),
+    );
+    return { ok: true, stored };
   }
 
   private validation(key: string, workflow: Workflow): ValidationResult {
