@@ -1,6 +1,6 @@
 /**
- * The benchmark runner: `npm run bench [-- --quick] [--only core,queue] [--repeats N] [--out DIR]
- * [--name NAME]`. Collects machine info, runs each suite with its repeats, and writes
+ * The benchmark runner: `npm run bench [-- --quick] [--only core,queue] [--skip memory] [--repeats N]
+ * [--out DIR] [--name NAME]`. Collects machine info, runs each suite with its repeats, and writes
  * `<out>/<YYYY-MM-DD>-<name>.json` (every figure as median with min/max, see model.ts),
  * `.md` (the Markdown table with ratios to the peer and to Redis's ceiling) and `.svg` (chart).
  * Defaults: full mode writes to `bench/results/` (committed reference results), quick mode to
@@ -21,6 +21,8 @@ export interface BenchRunOptions {
   quick?: boolean;
   /** Suites to run, by name. @defaultValue every suite */
   only?: string[];
+  /** Suites reported "not run" (reason `skipped (--skip)`) instead of run. @defaultValue [] */
+  skip?: string[];
   /** Repeats per figure. @defaultValue 5 (quick: 3) */
   repeats?: number;
   /** Output directory. @defaultValue 'bench/results' (quick: 'bench/results/tmp') */
@@ -60,8 +62,12 @@ export async function runBench(options: BenchRunOptions = {}): Promise<BenchRunR
   const machine = machineInfo();
   log(`${mode} run "${name}" on ${machine.cpuModel} (${machine.cores} cores), load ${machine.loadAverage.join(' ')}; suites ${only.join(', ')}; ${repeats} repeats`);
 
+  const skip = options.skip ?? [];
+  const unknownSkip = skip.filter((name) => !known.includes(name));
+  if (unknownSkip.length > 0) throw new BenchUsageError(`unknown suite ${unknownSkip.join(', ')} in --skip (known: ${known.join(', ')})`);
+  const unavailable = (s: (typeof SUITES)[number]): string | undefined => (skip.includes(s.name) ? 'skipped (--skip)' : s.unavailable());
   const selected = SUITES.filter((s) => only.includes(s.name));
-  const runnable = selected.filter((s) => s.unavailable() === undefined);
+  const runnable = selected.filter((s) => unavailable(s) === undefined);
   const needsRedis = runnable.some((s) => s.name === 'queue' || s.name === 'peer');
   const { RedisServer } = await import('../test/support/redis.js');
   const redis = needsRedis ? await RedisServer.start({ persist: false }) : undefined;
@@ -69,7 +75,7 @@ export async function runBench(options: BenchRunOptions = {}): Promise<BenchRunR
   const figures: Figure[] = [];
   try {
     for (const suite of selected) {
-      const reason = suite.unavailable();
+      const reason = unavailable(suite);
       if (reason !== undefined) {
         log(`${suite.name}: not run: ${reason}`);
         suites.push({ name: suite.name, title: suite.title, status: 'not-run', reason, durationSeconds: 0, parameters: {} });
@@ -128,6 +134,7 @@ async function main(): Promise<number> {
         repeats: { type: 'string' },
         out: { type: 'string' },
         name: { type: 'string' },
+        skip: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -137,11 +144,12 @@ async function main(): Promise<number> {
     return 2;
   }
   if (values.help) {
-    process.stdout.write(`usage: npm run bench -- [--quick] [--only ${SUITES.map((s) => s.name).join(',')}] [--repeats N] [--out DIR] [--name NAME]\n`);
+    process.stdout.write(`usage: npm run bench -- [--quick] [--only ${SUITES.map((s) => s.name).join(',')}] [--skip SUITES] [--repeats N] [--out DIR] [--name NAME]\n`);
     return 0;
   }
   const options: BenchRunOptions = { quick: values.quick };
   if (values.only !== undefined) options.only = values.only.split(',').map((s) => s.trim()).filter(Boolean);
+  if (values.skip !== undefined) options.skip = values.skip.split(',').map((s) => s.trim()).filter(Boolean);
   if (values.repeats !== undefined) options.repeats = Number(values.repeats);
   if (values.out !== undefined) options.out = values.out;
   if (values.name !== undefined) options.name = values.name;

@@ -1,10 +1,7 @@
 /**
- * The suites `bench/run.ts` knows, in run order, with their full and quick parameters. The suites
- * that need the fleet (sandbox replicas as processes, the shard manager wired into replicas) or
- * `flotilla controller` hold their slot and report "not run: needs ..." until that exists.
+ * The suites `bench/run.ts` knows, in run order, with their full and quick parameters. A suite
+ * whose `unavailable()` names what it needs, or that `--skip` names, is reported "not run".
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Suite, SuiteContext, SuiteOutput } from './model.js';
 import { single, type Spread } from './stats.js';
 
@@ -12,11 +9,6 @@ type FigureRow = SuiteOutput['figures'][number];
 
 function fig(id: string, label: string, unit: string, better: 'higher' | 'lower', s: Spread, samples: number, values?: number[]): FigureRow {
   return { id, label, unit, better, median: s.median, min: s.min, max: s.max, samples, ...(values ? { values } : {}) };
-}
-
-function fileHas(root: string, path: string, text: string): boolean {
-  const full = join(root, path);
-  return existsSync(full) && readFileSync(full, 'utf8').includes(text);
 }
 
 const core: Suite = {
@@ -201,23 +193,48 @@ const replica: Suite = {
   },
 };
 
-/** A slot for a suite whose module does not exist yet. */
-function pending(name: string, title: string, needs: () => string): Suite {
-  return {
-    name,
-    title,
-    unavailable: needs,
-    async run(): Promise<SuiteOutput> {
-      throw new Error(`${name}: ${needs()}`);
-    },
-  };
-}
+/** Fleet end to end, N controller processes on static shards: `bench/fleet.ts`. */
+const fleet: Suite = {
+  name: 'fleet',
+  title: 'Fleet end to end (controller processes, static shards): workflows/s, creation→success p50/p99, CPU per workflow, for 1, 2 and 3 replicas',
+  unavailable: () => undefined,
+  async run({ quick }: SuiteContext): Promise<SuiteOutput> {
+    const { benchFleet } = await import('./fleet.js');
+    // One pass per replica count: the samples are the workflows themselves.
+    const parameters = { replicaCounts: quick ? [1, 3] : [1, 2, 3], workflows: quick ? 200 : 2000, nodesPerWorkflow: 5, plugin: 'echo', shardCount: 32, concurrency: 8 };
+    const r = await benchFleet({ replicaCounts: parameters.replicaCounts, workflows: parameters.workflows, shardCount: parameters.shardCount, concurrency: parameters.concurrency, print: true });
+    const figures: FigureRow[] = [];
+    for (const run of r.runs) {
+      const name = `${run.replicas} replica${run.replicas === 1 ? '' : 's'}`;
+      const w = run.workflows;
+      figures.push(fig(`r${run.replicas}.workflowsPerSecond`, `${name}: workflows/s (${w} workflows of 5 echo nodes)`, 'workflows/s', 'higher', single(run.workflowsPerSecond), 1));
+      figures.push(fig(`r${run.replicas}.latencyP50Ms`, `${name}: creation→success p50 (burst of ${w})`, 'ms', 'lower', single(run.latencyP50Ms), 1));
+      figures.push(fig(`r${run.replicas}.latencyP99Ms`, `${name}: creation→success p99 (burst of ${w})`, 'ms', 'lower', single(run.latencyP99Ms), 1));
+      figures.push(fig(`r${run.replicas}.cpuMsPerWorkflow`, `${name}: controller CPU per workflow (all replicas, user+system)`, 'ms', 'lower', single(run.cpuMsPerWorkflow), 1));
+    }
+    return { parameters, figures, raw: r };
+  },
+};
 
-const root = process.cwd();
-const fleetNeeds = (what: string) => (): string =>
-  fileHas(root, 'src/cli/commands/sandbox.ts', '--replicas')
-    ? `needs bench/${what}.ts: the fleet sandbox (--replicas) exists now, its suite is not written yet`
-    : 'needs the fleet: `flotilla sandbox --replicas N` running replicas as processes with the shard manager wired in';
+/** One replica's RSS with W terminal Workflows in its informer caches: `bench/memory.ts`. */
+const memory: Suite = {
+  name: 'memory',
+  title: 'Memory: replica RSS with 10,000 and 50,000 Workflows in its informer caches',
+  unavailable: () => undefined,
+  async run({ quick }: SuiteContext): Promise<SuiteOutput> {
+    const { benchMemory } = await import('./memory.js');
+    // One pass: RSS is read once per step.
+    const parameters = { steps: quick ? [2000, 5000] : [10_000, 50_000], shardCount: 32, createConcurrency: 32, workflow: '5 echo nodes, terminal status (Succeeded) written via /status' };
+    const r = await benchMemory({ steps: parameters.steps, shardCount: parameters.shardCount, concurrency: parameters.createConcurrency, print: true });
+    const mib = (bytes: number): number => bytes / 2 ** 20;
+    const figures: FigureRow[] = [fig('emptyRssMiB', 'replica RSS, empty caches (all 32 shards, static)', 'MiB', 'lower', single(mib(r.emptyRssBytes)), 1)];
+    for (const step of r.steps) figures.push(fig(`w${step.workflows}.rssMiB`, `replica RSS with ${step.workflows.toLocaleString('en-US')} Workflows in its caches`, 'MiB', 'lower', single(mib(step.rssBytes)), 1));
+    const [a, b] = [r.steps[0]?.workflows ?? 0, r.steps[r.steps.length - 1]?.workflows ?? 0];
+    figures.push(fig('bytesPerWorkflow', `RSS per cached Workflow (growth ${a.toLocaleString('en-US')} → ${b.toLocaleString('en-US')})`, 'bytes', 'lower', single(r.bytesPerWorkflow), 1));
+    figures.push(fig('heapBytesPerWorkflow', `JS heap used per cached Workflow (growth ${a.toLocaleString('en-US')} → ${b.toLocaleString('en-US')})`, 'bytes', 'lower', single(r.heapBytesPerWorkflow), 1));
+    return { parameters, figures, raw: r };
+  },
+};
 
 export const SUITES: readonly Suite[] = [
   core,
@@ -226,14 +243,10 @@ export const SUITES: readonly Suite[] = [
   peer,
   leases,
   replica,
-  pending('fleet', 'Fleet end to end (sandbox processes): workflows/s, creation→success p50/p99, CPU s per workflow, for 1, 2 and 3 replicas', fleetNeeds('fleet')),
+  fleet,
   handover,
   failover,
-  pending('memory', 'Memory: replica RSS with 10,000 and 50,000 Workflows in its informer caches', () =>
-    fileHas(root, 'src/cli/commands/index.ts', 'controller.js')
-      ? 'needs bench/memory.ts: `flotilla controller` exists now, its suite is not written yet'
-      : 'needs `flotilla controller` (one replica as a process) to measure its RSS',
-  ),
+  memory,
 ];
 
 /** Ratios the report shows beside their numerator's row (when both figures exist). */

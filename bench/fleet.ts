@@ -1,0 +1,171 @@
+/**
+ * The fleet end to end: for N replicas, N `flotilla controller` processes sharing 32 hash shards
+ * statically (replica i runs the shards s with s mod N = i; each Workflow is created with its
+ * `flotilla.io/shard` label, i mod 32) on one embedded API server (HTTPS, no kubelet: the tasks
+ * are the in-process `echo` plugin) and one real Redis, both fresh for each N. W workflows of 5
+ * chained echo nodes are created at once (16 requests in flight on one keep-alive pool), then:
+ * - workflows/s: W ÷ (last `status.finishedAt` − first create sent);
+ * - creation→success p50/p99: `status.finishedAt` − the moment its create was sent (the bench's
+ *   clock, same machine; `metadata.creationTimestamp` has whole seconds only);
+ * - CPU per workflow: user+system CPU seconds of every replica (`process_cpu_*_seconds_total`
+ *   deltas of its `/metrics`) over W, summed over replicas, and per replica in `raw`.
+ * Static shards, not lease mode with the manager: the figure is the data path, not the protocol
+ * (that is `leases`, `handover`, `failover`). Run alone: `node --import tsx bench/fleet.ts [--quick]`.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { PooledKubeConfig } from '../src/controller/keepalive.js';
+import { startApiServer } from '../src/sandbox/apiserver/index.js';
+import { RedisServer } from '../test/support/redis.js';
+import { cpuSeconds, pool, postCrd, scrape, startController, sumSeries, type ControllerProc } from './controller-proc.js';
+import { percentile } from './stats.js';
+
+export interface FleetBenchOptions {
+  /** Replica counts to measure, one fleet each. @defaultValue [1, 2, 3] */
+  replicaCounts?: number[];
+  /** Workflows per fleet. @defaultValue 2000 */
+  workflows?: number;
+  /** Hash shards of the fleet. @defaultValue 32 */
+  shardCount?: number;
+  /** `--concurrency` of each replica. @defaultValue 8 */
+  concurrency?: number;
+  /** Wait at most this long for all workflows to succeed. @defaultValue 300000 */
+  timeoutMs?: number;
+  print?: boolean;
+}
+
+export interface FleetRun {
+  replicas: number;
+  workflows: number;
+  seconds: number;
+  workflowsPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  /** Fleet CPU (all replicas) per workflow, ms. */
+  cpuMsPerWorkflow: number;
+  /** CPU seconds of each replica over the run. */
+  cpuSecondsPerReplica: number[];
+}
+
+export interface FleetBenchResult {
+  runs: FleetRun[];
+}
+
+const GROUP = { group: 'flotilla.io', version: 'v1alpha1', plural: 'workflows', namespace: 'default' } as const;
+
+function spec() {
+  const nodes = Array.from({ length: 5 }, (_, i) => ({ id: `n${i}`, kind: 'task', task: 'e', inputs: { v: i === 0 ? { value: 0 } : { fromNode: `n${i - 1}`, output: 'v' } } }));
+  return { tasks: { e: { plugin: 'echo' } }, nodes, outputs: { v: { fromNode: 'n4', output: 'v' } } };
+}
+
+/** The shards replica `index` of `replicas` runs: s mod replicas = index. */
+export function shardsOf(index: number, replicas: number, shardCount: number): number[] {
+  return Array.from({ length: shardCount }, (_, s) => s).filter((s) => s % replicas === index);
+}
+
+interface ListedWorkflow {
+  metadata?: { name?: string };
+  status?: { phase?: string; finishedAt?: string };
+}
+
+async function runFleet(replicas: number, options: Required<Omit<FleetBenchOptions, 'replicaCounts' | 'print'>> & { print: boolean }): Promise<FleetRun> {
+  const n = options.workflows;
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-fleet-'));
+  const server = await startApiServer({ port: 0, kubelet: false });
+  const redis = await RedisServer.start({ persist: false });
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, server.kubeconfig);
+  const base = new KubeConfig();
+  base.loadFromString(server.kubeconfig);
+  const kc = new PooledKubeConfig(base, 16);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const controllers: ControllerProc[] = [];
+  try {
+    await postCrd(server.url, server.caPem, server.token);
+    for (let i = 0; i < replicas; i++) {
+      const shards = shardsOf(i, replicas, options.shardCount).join(',');
+      controllers.push(
+        await startController(['--kubeconfig', kubeconfig, '--redis', redis.url, '--shards', shards, '--shard-count', String(options.shardCount), '--metrics-port', '0', '--concurrency', String(options.concurrency), '--log-level', 'warn', '--replica-id', `bench-${i}`]),
+      );
+    }
+    const before = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
+    const sentAt = new Map<string, number>();
+    const names = Array.from({ length: n }, (_, i) => `fleet-${i}`);
+    const first = Date.now();
+    await pool(names, 16, async (name, i) => {
+      sentAt.set(name, Date.now());
+      await custom.createNamespacedCustomObject({ ...GROUP, body: { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name, labels: { 'flotilla.io/shard': String(i % options.shardCount) } }, spec: spec() } });
+    });
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+      const now = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
+      const done = now.reduce((acc, s) => acc + sumSeries(s, 'flotilla_workflows{', (series) => series.includes('phase="Succeeded"')), 0);
+      if (done >= n) break;
+      if (Date.now() > deadline) throw new Error(`${replicas} replicas: ${done} of ${n} workflows succeeded within ${options.timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const after = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
+    const listed = (await custom.listNamespacedCustomObject({ ...GROUP })) as { items?: ListedWorkflow[] };
+    const latencies: number[] = [];
+    let last = first;
+    for (const item of listed.items ?? []) {
+      const name = item.metadata?.name ?? '';
+      const sent = sentAt.get(name);
+      if (sent === undefined) continue;
+      if (item.status?.phase !== 'Succeeded' || item.status.finishedAt === undefined) throw new Error(`${name}: ${item.status?.phase ?? 'no phase'}, not Succeeded`);
+      const finished = Date.parse(item.status.finishedAt);
+      latencies.push(finished - sent);
+      last = Math.max(last, finished);
+    }
+    if (latencies.length !== n) throw new Error(`listed ${latencies.length} of ${n} workflows`);
+    const cpuSecondsPerReplica = after.map((s, i) => cpuSeconds(s) - cpuSeconds(before[i] ?? new Map()));
+    const seconds = (last - first) / 1000;
+    const run: FleetRun = {
+      replicas,
+      workflows: n,
+      seconds,
+      workflowsPerSecond: n / seconds,
+      latencyP50Ms: percentile(latencies, 50),
+      latencyP99Ms: percentile(latencies, 99),
+      cpuMsPerWorkflow: (cpuSecondsPerReplica.reduce((a, b) => a + b, 0) * 1000) / n,
+      cpuSecondsPerReplica,
+    };
+    if (options.print) {
+      console.log(`fleet: ${replicas} replica(s), ${n} workflows in ${seconds.toFixed(2)} s (${run.workflowsPerSecond.toFixed(1)}/s), p50 ${run.latencyP50Ms} ms p99 ${run.latencyP99Ms} ms, CPU ${run.cpuMsPerWorkflow.toFixed(2)} ms/workflow (${cpuSecondsPerReplica.map((c) => c.toFixed(1)).join(' + ')} s)`);
+    }
+    return run;
+  } finally {
+    await Promise.all(controllers.map((c) => c.stop()));
+    kc.close();
+    await server.stop();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchFleet(options: FleetBenchOptions = {}): Promise<FleetBenchResult> {
+  const resolved = {
+    workflows: options.workflows ?? 2000,
+    shardCount: options.shardCount ?? 32,
+    concurrency: options.concurrency ?? 8,
+    timeoutMs: options.timeoutMs ?? 300_000,
+    print: options.print ?? false,
+  };
+  const runs: FleetRun[] = [];
+  for (const replicas of options.replicaCounts ?? [1, 2, 3]) runs.push(await runFleet(replicas, resolved));
+  return { runs };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, workflows: { type: 'string' }, replicas: { type: 'string' } } });
+  const result = await benchFleet({
+    workflows: Number(values.workflows ?? (values.quick ? 200 : 2000)),
+    replicaCounts: (values.replicas ?? (values.quick ? '1,3' : '1,2,3')).split(',').map(Number),
+    print: true,
+  });
+  console.log(JSON.stringify(result, null, 2));
+}
