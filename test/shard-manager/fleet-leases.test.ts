@@ -9,6 +9,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver.js';
 import { waitFor } from '../support/wait.js';
 import { LeaseClient } from '../../shard-manager/leases/lease-client.js';
+import { KubeError } from '../../src/controller/errors.js';
 import { Membership } from '../../shard-manager/membership/membership.js';
 import { LeaderElector } from '../../shard-manager/election/leader-elector.js';
 import { FAST_TIMINGS, TestFleet, findOverlap } from '../../shard-manager/testing.js';
@@ -47,7 +48,17 @@ describe('membership', () => {
       assert.match(raw.stdout, /\.\d{6}Z$/);
       // An operator drains it concurrently: the next renewal conflicts, re-reads, and keeps the annotation.
       assert.ok(first);
-      await leases.update(first, { annotations: { [DRAINING_ANNOTATION]: 'true' } });
+      // As an operator's tool would: re-read and retry when the replica's renewal wrote first.
+      for (let attempt = 0; ; attempt++) {
+        const current = await leases.get(memberLeaseName('r1'));
+        assert.ok(current);
+        try {
+          await leases.update(current, { annotations: { [DRAINING_ANNOTATION]: 'true' } });
+          break;
+        } catch (error) {
+          if (!(error instanceof KubeError && error.code === 'Conflict') || attempt > 10) throw error;
+        }
+      }
       await waitFor(async () => {
         const now = await leases.get(memberLeaseName('r1'));
         return now && now.renewTimeMs !== first.renewTimeMs && now.annotations?.[DRAINING_ANNOTATION] === 'true';
