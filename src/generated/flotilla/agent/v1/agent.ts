@@ -48,48 +48,6 @@ export enum TaskPhase {
   UNRECOGNIZED = -1,
 }
 
-export function taskPhaseFromJSON(object: any): TaskPhase {
-  switch (object) {
-    case 0:
-    case "TASK_PHASE_UNSPECIFIED":
-      return TaskPhase.TASK_PHASE_UNSPECIFIED;
-    case 1:
-    case "TASK_PHASE_QUEUED":
-      return TaskPhase.TASK_PHASE_QUEUED;
-    case 2:
-    case "TASK_PHASE_RUNNING":
-      return TaskPhase.TASK_PHASE_RUNNING;
-    case 3:
-    case "TASK_PHASE_SUCCEEDED":
-      return TaskPhase.TASK_PHASE_SUCCEEDED;
-    case 4:
-    case "TASK_PHASE_FAILED":
-      return TaskPhase.TASK_PHASE_FAILED;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return TaskPhase.UNRECOGNIZED;
-  }
-}
-
-export function taskPhaseToJSON(object: TaskPhase): string {
-  switch (object) {
-    case TaskPhase.TASK_PHASE_UNSPECIFIED:
-      return "TASK_PHASE_UNSPECIFIED";
-    case TaskPhase.TASK_PHASE_QUEUED:
-      return "TASK_PHASE_QUEUED";
-    case TaskPhase.TASK_PHASE_RUNNING:
-      return "TASK_PHASE_RUNNING";
-    case TaskPhase.TASK_PHASE_SUCCEEDED:
-      return "TASK_PHASE_SUCCEEDED";
-    case TaskPhase.TASK_PHASE_FAILED:
-      return "TASK_PHASE_FAILED";
-    case TaskPhase.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 /** Who is to blame for a failed task. */
 export enum FailureKind {
   FAILURE_KIND_UNSPECIFIED = 0,
@@ -97,38 +55,6 @@ export enum FailureKind {
   FAILURE_KIND_USER = 1,
   FAILURE_KIND_SYSTEM = 2,
   UNRECOGNIZED = -1,
-}
-
-export function failureKindFromJSON(object: any): FailureKind {
-  switch (object) {
-    case 0:
-    case "FAILURE_KIND_UNSPECIFIED":
-      return FailureKind.FAILURE_KIND_UNSPECIFIED;
-    case 1:
-    case "FAILURE_KIND_USER":
-      return FailureKind.FAILURE_KIND_USER;
-    case 2:
-    case "FAILURE_KIND_SYSTEM":
-      return FailureKind.FAILURE_KIND_SYSTEM;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return FailureKind.UNRECOGNIZED;
-  }
-}
-
-export function failureKindToJSON(object: FailureKind): string {
-  switch (object) {
-    case FailureKind.FAILURE_KIND_UNSPECIFIED:
-      return "FAILURE_KIND_UNSPECIFIED";
-    case FailureKind.FAILURE_KIND_USER:
-      return "FAILURE_KIND_USER";
-    case FailureKind.FAILURE_KIND_SYSTEM:
-      return "FAILURE_KIND_SYSTEM";
-    case FailureKind.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 /** Which workflow execution a task belongs to. */
@@ -285,44 +211,6 @@ export const TaskExecutionMetadata: MessageFns<TaskExecutionMetadata> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): TaskExecutionMetadata {
-    return {
-      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
-      workflow: isSet(object.workflow) ? globalThis.String(object.workflow) : "",
-      workflowUid: isSet(object.workflowUid)
-        ? globalThis.String(object.workflowUid)
-        : isSet(object.workflow_uid)
-        ? globalThis.String(object.workflow_uid)
-        : "",
-      nodeId: isSet(object.nodeId)
-        ? globalThis.String(object.nodeId)
-        : isSet(object.node_id)
-        ? globalThis.String(object.node_id)
-        : "",
-      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
-    };
-  },
-
-  toJSON(message: TaskExecutionMetadata): unknown {
-    const obj: any = {};
-    if (message.namespace !== "") {
-      obj.namespace = message.namespace;
-    }
-    if (message.workflow !== "") {
-      obj.workflow = message.workflow;
-    }
-    if (message.workflowUid !== "") {
-      obj.workflowUid = message.workflowUid;
-    }
-    if (message.nodeId !== "") {
-      obj.nodeId = message.nodeId;
-    }
-    if (message.attempt !== 0) {
-      obj.attempt = Math.round(message.attempt);
-    }
-    return obj;
-  },
 };
 
 function createBaseCreateTaskRequest(): CreateTaskRequest {
@@ -413,52 +301,6 @@ export const CreateTaskRequest: MessageFns<CreateTaskRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): CreateTaskRequest {
-    return {
-      taskType: isSet(object.taskType)
-        ? globalThis.String(object.taskType)
-        : isSet(object.task_type)
-        ? globalThis.String(object.task_type)
-        : "",
-      inputsJson: isSet(object.inputsJson)
-        ? globalThis.String(object.inputsJson)
-        : isSet(object.inputs_json)
-        ? globalThis.String(object.inputs_json)
-        : "",
-      configJson: isSet(object.configJson)
-        ? globalThis.String(object.configJson)
-        : isSet(object.config_json)
-        ? globalThis.String(object.config_json)
-        : "",
-      idempotencyKey: isSet(object.idempotencyKey)
-        ? globalThis.String(object.idempotencyKey)
-        : isSet(object.idempotency_key)
-        ? globalThis.String(object.idempotency_key)
-        : "",
-      metadata: isSet(object.metadata) ? TaskExecutionMetadata.fromJSON(object.metadata) : undefined,
-    };
-  },
-
-  toJSON(message: CreateTaskRequest): unknown {
-    const obj: any = {};
-    if (message.taskType !== "") {
-      obj.taskType = message.taskType;
-    }
-    if (message.inputsJson !== "") {
-      obj.inputsJson = message.inputsJson;
-    }
-    if (message.configJson !== "") {
-      obj.configJson = message.configJson;
-    }
-    if (message.idempotencyKey !== "") {
-      obj.idempotencyKey = message.idempotencyKey;
-    }
-    if (message.metadata !== undefined) {
-      obj.metadata = TaskExecutionMetadata.toJSON(message.metadata);
-    }
-    return obj;
-  },
 };
 
 function createBaseCreateTaskResponse(): CreateTaskResponse {
@@ -504,24 +346,6 @@ export const CreateTaskResponse: MessageFns<CreateTaskResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CreateTaskResponse {
-    return {
-      resourceMeta: isSet(object.resourceMeta)
-        ? Buffer.from(bytesFromBase64(object.resourceMeta))
-        : isSet(object.resource_meta)
-        ? Buffer.from(bytesFromBase64(object.resource_meta))
-        : Buffer.alloc(0),
-    };
-  },
-
-  toJSON(message: CreateTaskResponse): unknown {
-    const obj: any = {};
-    if (message.resourceMeta.length !== 0) {
-      obj.resourceMeta = base64FromBytes(message.resourceMeta);
-    }
-    return obj;
   },
 };
 
@@ -579,32 +403,6 @@ export const GetTaskRequest: MessageFns<GetTaskRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetTaskRequest {
-    return {
-      taskType: isSet(object.taskType)
-        ? globalThis.String(object.taskType)
-        : isSet(object.task_type)
-        ? globalThis.String(object.task_type)
-        : "",
-      resourceMeta: isSet(object.resourceMeta)
-        ? Buffer.from(bytesFromBase64(object.resourceMeta))
-        : isSet(object.resource_meta)
-        ? Buffer.from(bytesFromBase64(object.resource_meta))
-        : Buffer.alloc(0),
-    };
-  },
-
-  toJSON(message: GetTaskRequest): unknown {
-    const obj: any = {};
-    if (message.taskType !== "") {
-      obj.taskType = message.taskType;
-    }
-    if (message.resourceMeta.length !== 0) {
-      obj.resourceMeta = base64FromBytes(message.resourceMeta);
-    }
-    return obj;
   },
 };
 
@@ -707,52 +505,6 @@ export const Resource: MessageFns<Resource> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): Resource {
-    return {
-      phase: isSet(object.phase) ? taskPhaseFromJSON(object.phase) : 0,
-      outputsJson: isSet(object.outputsJson)
-        ? globalThis.String(object.outputsJson)
-        : isSet(object.outputs_json)
-        ? globalThis.String(object.outputs_json)
-        : "",
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-      failureKind: isSet(object.failureKind)
-        ? failureKindFromJSON(object.failureKind)
-        : isSet(object.failure_kind)
-        ? failureKindFromJSON(object.failure_kind)
-        : 0,
-      failureReason: isSet(object.failureReason)
-        ? globalThis.String(object.failureReason)
-        : isSet(object.failure_reason)
-        ? globalThis.String(object.failure_reason)
-        : "",
-      retryable: isSet(object.retryable) ? globalThis.Boolean(object.retryable) : undefined,
-    };
-  },
-
-  toJSON(message: Resource): unknown {
-    const obj: any = {};
-    if (message.phase !== 0) {
-      obj.phase = taskPhaseToJSON(message.phase);
-    }
-    if (message.outputsJson !== "") {
-      obj.outputsJson = message.outputsJson;
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    if (message.failureKind !== 0) {
-      obj.failureKind = failureKindToJSON(message.failureKind);
-    }
-    if (message.failureReason !== "") {
-      obj.failureReason = message.failureReason;
-    }
-    if (message.retryable !== undefined) {
-      obj.retryable = message.retryable;
-    }
-    return obj;
-  },
 };
 
 function createBaseGetTaskResponse(): GetTaskResponse {
@@ -798,18 +550,6 @@ export const GetTaskResponse: MessageFns<GetTaskResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetTaskResponse {
-    return { resource: isSet(object.resource) ? Resource.fromJSON(object.resource) : undefined };
-  },
-
-  toJSON(message: GetTaskResponse): unknown {
-    const obj: any = {};
-    if (message.resource !== undefined) {
-      obj.resource = Resource.toJSON(message.resource);
-    }
-    return obj;
   },
 };
 
@@ -879,40 +619,6 @@ export const DeleteTaskRequest: MessageFns<DeleteTaskRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): DeleteTaskRequest {
-    return {
-      taskType: isSet(object.taskType)
-        ? globalThis.String(object.taskType)
-        : isSet(object.task_type)
-        ? globalThis.String(object.task_type)
-        : "",
-      resourceMeta: isSet(object.resourceMeta)
-        ? Buffer.from(bytesFromBase64(object.resourceMeta))
-        : isSet(object.resource_meta)
-        ? Buffer.from(bytesFromBase64(object.resource_meta))
-        : Buffer.alloc(0),
-      idempotencyKey: isSet(object.idempotencyKey)
-        ? globalThis.String(object.idempotencyKey)
-        : isSet(object.idempotency_key)
-        ? globalThis.String(object.idempotency_key)
-        : "",
-    };
-  },
-
-  toJSON(message: DeleteTaskRequest): unknown {
-    const obj: any = {};
-    if (message.taskType !== "") {
-      obj.taskType = message.taskType;
-    }
-    if (message.resourceMeta.length !== 0) {
-      obj.resourceMeta = base64FromBytes(message.resourceMeta);
-    }
-    if (message.idempotencyKey !== "") {
-      obj.idempotencyKey = message.idempotencyKey;
-    }
-    return obj;
-  },
 };
 
 function createBaseDeleteTaskResponse(): DeleteTaskResponse {
@@ -947,15 +653,6 @@ export const DeleteTaskResponse: MessageFns<DeleteTaskResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): DeleteTaskResponse {
-    return {};
-  },
-
-  toJSON(_: DeleteTaskResponse): unknown {
-    const obj: any = {};
-    return obj;
   },
 };
 
@@ -1054,21 +751,7 @@ export const AgentServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-function bytesFromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
-}
-
-function base64FromBytes(arr: Uint8Array): string {
-  return globalThis.Buffer.from(arr).toString("base64");
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
 }

@@ -52,81 +52,12 @@ export enum EventScope {
   UNRECOGNIZED = -1,
 }
 
-export function eventScopeFromJSON(object: any): EventScope {
-  switch (object) {
-    case 0:
-    case "EVENT_SCOPE_UNSPECIFIED":
-      return EventScope.EVENT_SCOPE_UNSPECIFIED;
-    case 1:
-    case "EVENT_SCOPE_WORKFLOW":
-      return EventScope.EVENT_SCOPE_WORKFLOW;
-    case 2:
-    case "EVENT_SCOPE_NODE":
-      return EventScope.EVENT_SCOPE_NODE;
-    case 3:
-    case "EVENT_SCOPE_TASK":
-      return EventScope.EVENT_SCOPE_TASK;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return EventScope.UNRECOGNIZED;
-  }
-}
-
-export function eventScopeToJSON(object: EventScope): string {
-  switch (object) {
-    case EventScope.EVENT_SCOPE_UNSPECIFIED:
-      return "EVENT_SCOPE_UNSPECIFIED";
-    case EventScope.EVENT_SCOPE_WORKFLOW:
-      return "EVENT_SCOPE_WORKFLOW";
-    case EventScope.EVENT_SCOPE_NODE:
-      return "EVENT_SCOPE_NODE";
-    case EventScope.EVENT_SCOPE_TASK:
-      return "EVENT_SCOPE_TASK";
-    case EventScope.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 /** Which retry budget a failure counts against. */
 export enum FailureKind {
   FAILURE_KIND_UNSPECIFIED = 0,
   FAILURE_KIND_USER = 1,
   FAILURE_KIND_SYSTEM = 2,
   UNRECOGNIZED = -1,
-}
-
-export function failureKindFromJSON(object: any): FailureKind {
-  switch (object) {
-    case 0:
-    case "FAILURE_KIND_UNSPECIFIED":
-      return FailureKind.FAILURE_KIND_UNSPECIFIED;
-    case 1:
-    case "FAILURE_KIND_USER":
-      return FailureKind.FAILURE_KIND_USER;
-    case 2:
-    case "FAILURE_KIND_SYSTEM":
-      return FailureKind.FAILURE_KIND_SYSTEM;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return FailureKind.UNRECOGNIZED;
-  }
-}
-
-export function failureKindToJSON(object: FailureKind): string {
-  switch (object) {
-    case FailureKind.FAILURE_KIND_UNSPECIFIED:
-      return "FAILURE_KIND_UNSPECIFIED";
-    case FailureKind.FAILURE_KIND_USER:
-      return "FAILURE_KIND_USER";
-    case FailureKind.FAILURE_KIND_SYSTEM:
-      return "FAILURE_KIND_SYSTEM";
-    case FailureKind.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 /** What the sink did with one event. */
@@ -139,43 +70,6 @@ export enum RecordOutcome {
   /** RECORD_OUTCOME_DROPPED_TERMINAL - Its workflow, node or attempt was already terminal: acknowledged and dropped. */
   RECORD_OUTCOME_DROPPED_TERMINAL = 3,
   UNRECOGNIZED = -1,
-}
-
-export function recordOutcomeFromJSON(object: any): RecordOutcome {
-  switch (object) {
-    case 0:
-    case "RECORD_OUTCOME_UNSPECIFIED":
-      return RecordOutcome.RECORD_OUTCOME_UNSPECIFIED;
-    case 1:
-    case "RECORD_OUTCOME_STORED":
-      return RecordOutcome.RECORD_OUTCOME_STORED;
-    case 2:
-    case "RECORD_OUTCOME_DUPLICATE":
-      return RecordOutcome.RECORD_OUTCOME_DUPLICATE;
-    case 3:
-    case "RECORD_OUTCOME_DROPPED_TERMINAL":
-      return RecordOutcome.RECORD_OUTCOME_DROPPED_TERMINAL;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return RecordOutcome.UNRECOGNIZED;
-  }
-}
-
-export function recordOutcomeToJSON(object: RecordOutcome): string {
-  switch (object) {
-    case RecordOutcome.RECORD_OUTCOME_UNSPECIFIED:
-      return "RECORD_OUTCOME_UNSPECIFIED";
-    case RecordOutcome.RECORD_OUTCOME_STORED:
-      return "RECORD_OUTCOME_STORED";
-    case RecordOutcome.RECORD_OUTCOME_DUPLICATE:
-      return "RECORD_OUTCOME_DUPLICATE";
-    case RecordOutcome.RECORD_OUTCOME_DROPPED_TERMINAL:
-      return "RECORD_OUTCOME_DROPPED_TERMINAL";
-    case RecordOutcome.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 /** The Workflow resource an event belongs to. */
@@ -348,28 +242,6 @@ export const WorkflowRef: MessageFns<WorkflowRef> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): WorkflowRef {
-    return {
-      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      uid: isSet(object.uid) ? globalThis.String(object.uid) : "",
-    };
-  },
-
-  toJSON(message: WorkflowRef): unknown {
-    const obj: any = {};
-    if (message.namespace !== "") {
-      obj.namespace = message.namespace;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.uid !== "") {
-      obj.uid = message.uid;
-    }
-    return obj;
-  },
 };
 
 function createBaseFailure(): Failure {
@@ -437,28 +309,6 @@ export const Failure: MessageFns<Failure> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Failure {
-    return {
-      kind: isSet(object.kind) ? failureKindFromJSON(object.kind) : 0,
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-    };
-  },
-
-  toJSON(message: Failure): unknown {
-    const obj: any = {};
-    if (message.kind !== 0) {
-      obj.kind = failureKindToJSON(message.kind);
-    }
-    if (message.reason !== "") {
-      obj.reason = message.reason;
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    return obj;
   },
 };
 
@@ -628,76 +478,6 @@ export const ExecutionEvent: MessageFns<ExecutionEvent> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ExecutionEvent {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      scope: isSet(object.scope) ? eventScopeFromJSON(object.scope) : 0,
-      workflow: isSet(object.workflow) ? WorkflowRef.fromJSON(object.workflow) : undefined,
-      nodeId: isSet(object.nodeId)
-        ? globalThis.String(object.nodeId)
-        : isSet(object.node_id)
-        ? globalThis.String(object.node_id)
-        : undefined,
-      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : undefined,
-      phase: isSet(object.phase) ? globalThis.String(object.phase) : "",
-      occurredAt: isSet(object.occurredAt)
-        ? globalThis.String(object.occurredAt)
-        : isSet(object.occurred_at)
-        ? globalThis.String(object.occurred_at)
-        : "",
-      message: isSet(object.message) ? globalThis.String(object.message) : undefined,
-      outputsJson: isSet(object.outputsJson)
-        ? globalThis.String(object.outputsJson)
-        : isSet(object.outputs_json)
-        ? globalThis.String(object.outputs_json)
-        : undefined,
-      outputRef: isSet(object.outputRef)
-        ? globalThis.String(object.outputRef)
-        : isSet(object.output_ref)
-        ? globalThis.String(object.output_ref)
-        : undefined,
-      failure: isSet(object.failure) ? Failure.fromJSON(object.failure) : undefined,
-    };
-  },
-
-  toJSON(message: ExecutionEvent): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.scope !== 0) {
-      obj.scope = eventScopeToJSON(message.scope);
-    }
-    if (message.workflow !== undefined) {
-      obj.workflow = WorkflowRef.toJSON(message.workflow);
-    }
-    if (message.nodeId !== undefined) {
-      obj.nodeId = message.nodeId;
-    }
-    if (message.attempt !== undefined) {
-      obj.attempt = Math.round(message.attempt);
-    }
-    if (message.phase !== "") {
-      obj.phase = message.phase;
-    }
-    if (message.occurredAt !== "") {
-      obj.occurredAt = message.occurredAt;
-    }
-    if (message.message !== undefined) {
-      obj.message = message.message;
-    }
-    if (message.outputsJson !== undefined) {
-      obj.outputsJson = message.outputsJson;
-    }
-    if (message.outputRef !== undefined) {
-      obj.outputRef = message.outputRef;
-    }
-    if (message.failure !== undefined) {
-      obj.failure = Failure.toJSON(message.failure);
-    }
-    return obj;
-  },
 };
 
 function createBaseRecordRequest(): RecordRequest {
@@ -743,20 +523,6 @@ export const RecordRequest: MessageFns<RecordRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RecordRequest {
-    return {
-      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => ExecutionEvent.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: RecordRequest): unknown {
-    const obj: any = {};
-    if (message.events?.length) {
-      obj.events = message.events.map((e) => ExecutionEvent.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -826,28 +592,6 @@ export const RecordResult: MessageFns<RecordResult> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): RecordResult {
-    return {
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-      outcome: isSet(object.outcome) ? recordOutcomeFromJSON(object.outcome) : 0,
-      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
-    };
-  },
-
-  toJSON(message: RecordResult): unknown {
-    const obj: any = {};
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    if (message.outcome !== 0) {
-      obj.outcome = recordOutcomeToJSON(message.outcome);
-    }
-    if (message.cursor !== "") {
-      obj.cursor = message.cursor;
-    }
-    return obj;
-  },
 };
 
 function createBaseRecordResponse(): RecordResponse {
@@ -893,22 +637,6 @@ export const RecordResponse: MessageFns<RecordResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RecordResponse {
-    return {
-      results: globalThis.Array.isArray(object?.results)
-        ? object.results.map((e: any) => RecordResult.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: RecordResponse): unknown {
-    const obj: any = {};
-    if (message.results?.length) {
-      obj.results = message.results.map((e) => RecordResult.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -989,40 +717,6 @@ export const ListRequest: MessageFns<ListRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ListRequest {
-    return {
-      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      pageSize: isSet(object.pageSize)
-        ? globalThis.Number(object.pageSize)
-        : isSet(object.page_size)
-        ? globalThis.Number(object.page_size)
-        : 0,
-      pageToken: isSet(object.pageToken)
-        ? globalThis.String(object.pageToken)
-        : isSet(object.page_token)
-        ? globalThis.String(object.page_token)
-        : "",
-    };
-  },
-
-  toJSON(message: ListRequest): unknown {
-    const obj: any = {};
-    if (message.namespace !== "") {
-      obj.namespace = message.namespace;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.pageSize !== 0) {
-      obj.pageSize = Math.round(message.pageSize);
-    }
-    if (message.pageToken !== "") {
-      obj.pageToken = message.pageToken;
-    }
-    return obj;
-  },
 };
 
 function createBaseStoredEvent(): StoredEvent {
@@ -1080,24 +774,6 @@ export const StoredEvent: MessageFns<StoredEvent> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): StoredEvent {
-    return {
-      cursor: isSet(object.cursor) ? globalThis.String(object.cursor) : "",
-      event: isSet(object.event) ? ExecutionEvent.fromJSON(object.event) : undefined,
-    };
-  },
-
-  toJSON(message: StoredEvent): unknown {
-    const obj: any = {};
-    if (message.cursor !== "") {
-      obj.cursor = message.cursor;
-    }
-    if (message.event !== undefined) {
-      obj.event = ExecutionEvent.toJSON(message.event);
-    }
-    return obj;
-  },
 };
 
 function createBaseListResponse(): ListResponse {
@@ -1154,28 +830,6 @@ export const ListResponse: MessageFns<ListResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListResponse {
-    return {
-      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => StoredEvent.fromJSON(e)) : [],
-      nextPageToken: isSet(object.nextPageToken)
-        ? globalThis.String(object.nextPageToken)
-        : isSet(object.next_page_token)
-        ? globalThis.String(object.next_page_token)
-        : "",
-    };
-  },
-
-  toJSON(message: ListResponse): unknown {
-    const obj: any = {};
-    if (message.events?.length) {
-      obj.events = message.events.map((e) => StoredEvent.toJSON(e));
-    }
-    if (message.nextPageToken !== "") {
-      obj.nextPageToken = message.nextPageToken;
-    }
-    return obj;
   },
 };
 
@@ -1245,28 +899,6 @@ export const WatchRequest: MessageFns<WatchRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): WatchRequest {
-    return {
-      from: isSet(object.from) ? globalThis.String(object.from) : "",
-      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-    };
-  },
-
-  toJSON(message: WatchRequest): unknown {
-    const obj: any = {};
-    if (message.from !== "") {
-      obj.from = message.from;
-    }
-    if (message.namespace !== "") {
-      obj.namespace = message.namespace;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    return obj;
-  },
 };
 
 function createBaseWatchResponse(): WatchResponse {
@@ -1312,18 +944,6 @@ export const WatchResponse: MessageFns<WatchResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WatchResponse {
-    return { event: isSet(object.event) ? StoredEvent.fromJSON(object.event) : undefined };
-  },
-
-  toJSON(message: WatchResponse): unknown {
-    const obj: any = {};
-    if (message.event !== undefined) {
-      obj.event = StoredEvent.toJSON(message.event);
-    }
-    return obj;
   },
 };
 
@@ -1419,13 +1039,7 @@ export const EventSinkClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
 }

@@ -47,53 +47,6 @@ export enum SignalType {
   UNRECOGNIZED = -1,
 }
 
-export function signalTypeFromJSON(object: any): SignalType {
-  switch (object) {
-    case 0:
-    case "SIGNAL_TYPE_UNSPECIFIED":
-      return SignalType.SIGNAL_TYPE_UNSPECIFIED;
-    case 1:
-    case "SIGNAL_TYPE_BOOLEAN":
-      return SignalType.SIGNAL_TYPE_BOOLEAN;
-    case 2:
-    case "SIGNAL_TYPE_STRING":
-      return SignalType.SIGNAL_TYPE_STRING;
-    case 3:
-    case "SIGNAL_TYPE_NUMBER":
-      return SignalType.SIGNAL_TYPE_NUMBER;
-    case 4:
-    case "SIGNAL_TYPE_INTEGER":
-      return SignalType.SIGNAL_TYPE_INTEGER;
-    case 5:
-    case "SIGNAL_TYPE_JSON":
-      return SignalType.SIGNAL_TYPE_JSON;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return SignalType.UNRECOGNIZED;
-  }
-}
-
-export function signalTypeToJSON(object: SignalType): string {
-  switch (object) {
-    case SignalType.SIGNAL_TYPE_UNSPECIFIED:
-      return "SIGNAL_TYPE_UNSPECIFIED";
-    case SignalType.SIGNAL_TYPE_BOOLEAN:
-      return "SIGNAL_TYPE_BOOLEAN";
-    case SignalType.SIGNAL_TYPE_STRING:
-      return "SIGNAL_TYPE_STRING";
-    case SignalType.SIGNAL_TYPE_NUMBER:
-      return "SIGNAL_TYPE_NUMBER";
-    case SignalType.SIGNAL_TYPE_INTEGER:
-      return "SIGNAL_TYPE_INTEGER";
-    case SignalType.SIGNAL_TYPE_JSON:
-      return "SIGNAL_TYPE_JSON";
-    case SignalType.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 /** A signal value. JSON signals carry JSON text. */
 export interface SignalValue {
   kind:
@@ -242,48 +195,6 @@ export const SignalValue: MessageFns<SignalValue> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): SignalValue {
-    return {
-      kind: isSet(object.boolValue)
-        ? { $case: "boolValue", boolValue: globalThis.Boolean(object.boolValue) }
-        : isSet(object.bool_value)
-        ? { $case: "boolValue", boolValue: globalThis.Boolean(object.bool_value) }
-        : isSet(object.stringValue)
-        ? { $case: "stringValue", stringValue: globalThis.String(object.stringValue) }
-        : isSet(object.string_value)
-        ? { $case: "stringValue", stringValue: globalThis.String(object.string_value) }
-        : isSet(object.numberValue)
-        ? { $case: "numberValue", numberValue: globalThis.Number(object.numberValue) }
-        : isSet(object.number_value)
-        ? { $case: "numberValue", numberValue: globalThis.Number(object.number_value) }
-        : isSet(object.integerValue)
-        ? { $case: "integerValue", integerValue: globalThis.Number(object.integerValue) }
-        : isSet(object.integer_value)
-        ? { $case: "integerValue", integerValue: globalThis.Number(object.integer_value) }
-        : isSet(object.jsonValue)
-        ? { $case: "jsonValue", jsonValue: globalThis.String(object.jsonValue) }
-        : isSet(object.json_value)
-        ? { $case: "jsonValue", jsonValue: globalThis.String(object.json_value) }
-        : undefined,
-    };
-  },
-
-  toJSON(message: SignalValue): unknown {
-    const obj: any = {};
-    if (message.kind?.$case === "boolValue") {
-      obj.boolValue = message.kind.boolValue;
-    } else if (message.kind?.$case === "stringValue") {
-      obj.stringValue = message.kind.stringValue;
-    } else if (message.kind?.$case === "numberValue") {
-      obj.numberValue = floatToJson(message.kind.numberValue);
-    } else if (message.kind?.$case === "integerValue") {
-      obj.integerValue = Math.round(message.kind.integerValue);
-    } else if (message.kind?.$case === "jsonValue") {
-      obj.jsonValue = message.kind.jsonValue;
-    }
-    return obj;
-  },
 };
 
 function createBaseSignal(): Signal {
@@ -396,56 +307,6 @@ export const Signal: MessageFns<Signal> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): Signal {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      type: isSet(object.type) ? signalTypeFromJSON(object.type) : 0,
-      nodeId: isSet(object.nodeId)
-        ? globalThis.String(object.nodeId)
-        : isSet(object.node_id)
-        ? globalThis.String(object.node_id)
-        : "",
-      set: isSet(object.set) ? globalThis.Boolean(object.set) : false,
-      value: isSet(object.value) ? SignalValue.fromJSON(object.value) : undefined,
-      setAt: isSet(object.setAt)
-        ? globalThis.String(object.setAt)
-        : isSet(object.set_at)
-        ? globalThis.String(object.set_at)
-        : "",
-      setBy: isSet(object.setBy)
-        ? globalThis.String(object.setBy)
-        : isSet(object.set_by)
-        ? globalThis.String(object.set_by)
-        : "",
-    };
-  },
-
-  toJSON(message: Signal): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.type !== 0) {
-      obj.type = signalTypeToJSON(message.type);
-    }
-    if (message.nodeId !== "") {
-      obj.nodeId = message.nodeId;
-    }
-    if (message.set !== false) {
-      obj.set = message.set;
-    }
-    if (message.value !== undefined) {
-      obj.value = SignalValue.toJSON(message.value);
-    }
-    if (message.setAt !== "") {
-      obj.setAt = message.setAt;
-    }
-    if (message.setBy !== "") {
-      obj.setBy = message.setBy;
-    }
-    return obj;
-  },
 };
 
 function createBaseSetSignalRequest(): SetSignalRequest {
@@ -536,40 +397,6 @@ export const SetSignalRequest: MessageFns<SetSignalRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): SetSignalRequest {
-    return {
-      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
-      workflow: isSet(object.workflow) ? globalThis.String(object.workflow) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      value: isSet(object.value) ? SignalValue.fromJSON(object.value) : undefined,
-      setBy: isSet(object.setBy)
-        ? globalThis.String(object.setBy)
-        : isSet(object.set_by)
-        ? globalThis.String(object.set_by)
-        : "",
-    };
-  },
-
-  toJSON(message: SetSignalRequest): unknown {
-    const obj: any = {};
-    if (message.namespace !== "") {
-      obj.namespace = message.namespace;
-    }
-    if (message.workflow !== "") {
-      obj.workflow = message.workflow;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.value !== undefined) {
-      obj.value = SignalValue.toJSON(message.value);
-    }
-    if (message.setBy !== "") {
-      obj.setBy = message.setBy;
-    }
-    return obj;
-  },
 };
 
 function createBaseSetSignalResponse(): SetSignalResponse {
@@ -615,18 +442,6 @@ export const SetSignalResponse: MessageFns<SetSignalResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SetSignalResponse {
-    return { signal: isSet(object.signal) ? Signal.fromJSON(object.signal) : undefined };
-  },
-
-  toJSON(message: SetSignalResponse): unknown {
-    const obj: any = {};
-    if (message.signal !== undefined) {
-      obj.signal = Signal.toJSON(message.signal);
-    }
-    return obj;
   },
 };
 
@@ -685,24 +500,6 @@ export const ListSignalsRequest: MessageFns<ListSignalsRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ListSignalsRequest {
-    return {
-      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
-      workflow: isSet(object.workflow) ? globalThis.String(object.workflow) : "",
-    };
-  },
-
-  toJSON(message: ListSignalsRequest): unknown {
-    const obj: any = {};
-    if (message.namespace !== "") {
-      obj.namespace = message.namespace;
-    }
-    if (message.workflow !== "") {
-      obj.workflow = message.workflow;
-    }
-    return obj;
-  },
 };
 
 function createBaseListSignalsResponse(): ListSignalsResponse {
@@ -748,20 +545,6 @@ export const ListSignalsResponse: MessageFns<ListSignalsResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListSignalsResponse {
-    return {
-      signals: globalThis.Array.isArray(object?.signals) ? object.signals.map((e: any) => Signal.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: ListSignalsResponse): unknown {
-    const obj: any = {};
-    if (message.signals?.length) {
-      obj.signals = message.signals.map((e) => Signal.toJSON(e));
-    }
-    return obj;
   },
 };
 
@@ -835,10 +618,6 @@ export const SignalServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
-}
-
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());
   if (num > globalThis.Number.MAX_SAFE_INTEGER) {
@@ -850,13 +629,7 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
 }
