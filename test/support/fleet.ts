@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { workflowCrd } from '../../src/api/crd.js';
+import { parseAudit, type AuditRecord } from '../../src/controller/audit.js';
 import { startTestApiServer, type TestApiServer } from './apiserver.js';
 import { RedisServer } from './redis.js';
 
@@ -81,15 +82,8 @@ export async function startFlotilla(args: readonly string[], started: RegExp, op
   return handle;
 }
 
-/** One audit line of `flotilla controller --audit-log`. */
-export interface AuditRecord {
-  readonly t: 'start' | 'end';
-  readonly shard: number | string;
-  readonly replica: string;
-  readonly key: string;
-  /** ms since the epoch */
-  readonly at: number;
-}
+/** One audit line of `flotilla controller --audit-log` (the format is owned by `src/controller/audit.ts`). */
+export type { AuditRecord };
 
 export interface RoundInterval {
   readonly shard: string;
@@ -101,17 +95,7 @@ export interface RoundInterval {
 }
 
 export function readAudit(file: string): AuditRecord[] {
-  if (!existsSync(file)) return [];
-  const records: AuditRecord[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      records.push(JSON.parse(line) as AuditRecord);
-    } catch {
-      // A torn last line of a killed process.
-    }
-  }
-  return records;
+  return existsSync(file) ? parseAudit(readFileSync(file, 'utf8')) : [];
 }
 
 function atOf(value: unknown): number {
