@@ -76,6 +76,8 @@ export class Fleet {
   readonly missing: string[] = [];
   private stopping = false;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Restarts still waiting for their ready line: `stop` must wait for them, or they outlive it. */
+  private readonly starting = new Set<Promise<void>>();
   private readonly bin = flotillaBin();
   readonly shardCount: number;
   readonly fleetNamespace: string;
@@ -160,7 +162,18 @@ export class Fleet {
     });
   }
 
-  private async startReplica(info: ReplicaInfo): Promise<void> {
+  private startReplica(info: ReplicaInfo): Promise<void> {
+    const started = this.launchReplica(info);
+    const tracked = started.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.starting.add(tracked);
+    void tracked.then(() => this.starting.delete(tracked));
+    return started;
+  }
+
+  private async launchReplica(info: ReplicaInfo): Promise<void> {
     const args = [
       'controller', '--kubeconfig', this.options.kubeconfigPath, '--redis', this.redisUrl, '--replica-id', info.name,
       '--fleet-namespace', this.fleetNamespace, '--shard-count', String(this.shardCount), '--metrics-port', '0',
@@ -169,6 +182,11 @@ export class Fleet {
     if (this.agentAddress) args.push('--agent', `notifier=${this.agentAddress}`);
     if (info.auditLog) args.push('--audit-log', info.auditLog);
     const proc = await spawnProcess({ ...this.flotilla(info.name, args, /controller \S+ ready/), readyTimeoutMs: 60_000 });
+    if (this.stopping) {
+      // `stop` began while this one was starting: it would otherwise run on with nobody to stop it.
+      await proc.stop();
+      return;
+    }
     info.process = proc;
     info.metrics = metricsFrom(proc.match);
     this.changed();
@@ -215,6 +233,7 @@ export class Fleet {
     this.stopping = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    await Promise.all([...this.starting]);
     await Promise.all(this.replicaInfos.map(async (info) => {
       const proc = info.process;
       if (proc) await proc.stop(graceMs);

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxState } from '../../src/sandbox/state.js';
 import { waitFor } from '../support/wait.js';
-import { alive, groupMembers, killRun, runSandbox, type SandboxRun } from './process.js';
+import { alive, exitWithin, groupMembers, killRun, runSandbox, type SandboxRun } from './process.js';
 
 describe('flotilla sandbox --chaos', () => {
   const cwd = mkdtempSync(join(tmpdir(), 'flotilla-chaos-'));
@@ -29,7 +29,8 @@ describe('flotilla sandbox --chaos', () => {
     await waitFor(() => run.output().includes('flotilla sandbox is up'), { what: `the banner in: ${run.output()}`, timeoutMs: 60_000 });
     const state = JSON.parse(readFileSync(join(stateDir, 'sandbox.json'), 'utf8')) as SandboxState;
     const first = [state.redis.pid, state.eventSink?.pid, state.agent?.pid, state.manager?.pid, ...state.replicas.map((r) => r.pid)].filter((p): p is number => typeof p === 'number');
-    const { code } = await run.exit;
+    // 60 s of load, up to 150 s to settle, then the checks and the shutdown.
+    const { code } = await exitWithin(run, 330_000);
     const out = run.output();
     assert.match(out, /sandbox summary/);
     assert.match(out, /failovers +[1-9]\d* replica deaths/, 'chaos killed at least one replica');

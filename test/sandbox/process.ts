@@ -42,6 +42,19 @@ export function groupMembers(pgid: number): number[] {
   return out;
 }
 
+/** The run's exit, or a failure carrying the end of its output when it takes longer than `ms`. */
+export async function exitWithin(run: SandboxRun, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the sandbox did not exit within ${ms} ms; the end of its output:\n${run.output().slice(-8_000)}`)), ms);
+  });
+  try {
+    return await Promise.race([run.exit, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Stops a run that is still going (for `after`). */
 export async function killRun(run: SandboxRun): Promise<void> {
   if (run.child.exitCode === null && run.child.signalCode === null) {

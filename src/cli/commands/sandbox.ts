@@ -84,5 +84,11 @@ export function register(program: Command): void {
       }
       process.stdout.write('sandbox stopped\n');
       process.exitCode = code;
+      // Everything it started is stopped by now; a handle some library left open must not keep the
+      // sandbox (and the terminal or script waiting on it) alive.
+      setTimeout(() => {
+        process.stderr.write('sandbox: handles were still open 5 s after stopping; exiting anyway\n');
+        process.exit(code);
+      }, 5_000).unref();
     });
 }
