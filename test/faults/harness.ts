@@ -1,0 +1,383 @@
+/**
+ * The fault suite's fleet: the embedded API server (in this process, with a data directory so it
+ * can be restarted on the same port and keep its objects), a real Redis, the event sink, the shard
+ * manager and N `flotilla controller` replicas as real processes. A scenario submits work, injects
+ * faults through the methods here (each one is recorded with its time for the report), waits for
+ * the work to settle and asks for the report, which runs the one invariants checker
+ * (`src/sandbox/invariants.ts`) over what was recorded:
+ *
+ *  - final phases (listed from the API server) against what each workflow's spec implies,
+ *  - every Pod create the API server answered, across API server restarts,
+ *  - the replicas' ownership audits, with the times replicas died (a round cut by SIGKILL ran
+ *    until the death),
+ *  - the status history of every workflow in watch order (an informer in this process),
+ *  - the event sink's stored events.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { isTerminalWorkflowPhase } from '../../src/api/status.js';
+import type { NewWorkflow, Workflow } from '../../src/api/workflow.js';
+import { WorkflowClient } from '../../src/controller/kube.js';
+import { startApiServer, type AuditEntry, type RunningApiServer } from '../../src/sandbox/apiserver/index.js';
+import { installCrd, loadExamples, submitWorkflow, type Example } from '../../src/sandbox/examples.js';
+import { checkInvariants, parseOwnershipAudit, type FinalWorkflow, type OwnershipRecord } from '../../src/sandbox/invariants.js';
+import { listStoredEvents, Observer } from '../../src/sandbox/observe.js';
+import { startFlotilla, type FlotillaProcess } from '../support/fleet.js';
+import { RedisServer } from '../support/redis.js';
+import { publishReport, type Injection, type ScenarioReport } from './report.js';
+
+export const FLEET_NAMESPACE = 'flotilla-system';
+export const WORK_NAMESPACE = 'faults';
+const examplesDir = join(import.meta.dirname, '..', '..', 'examples');
+
+export interface FaultFleetOptions {
+  /** Names the temp dir and the report. */
+  scenario: string;
+  /** @defaultValue 3 */
+  replicas?: number;
+  /** @defaultValue 8 */
+  shardCount?: number;
+  /** Redis with append-only persistence (a restart keeps its data). @defaultValue true */
+  redisPersist?: boolean;
+  /** Extra flags for every `flotilla controller`. */
+  controllerArgs?: readonly string[];
+}
+
+interface ReplicaSlot {
+  name: string;
+  process: FlotillaProcess | null;
+  /** Set while the scenario itself stops or kills it, so the exit is not "unexpected". */
+  expectingExit: boolean;
+}
+
+/** A workload shape: the examples that end by themselves (no signals, no sleep longer than a run). */
+export function workloadShapes(): Example[] {
+  return loadExamples(examplesDir).filter((e) => Object.keys(e.signals).length === 0 && !/deadline/.test(e.file));
+}
+
+export class FaultFleet {
+  readonly dir: string;
+  readonly startedAt = Date.now();
+  readonly injected: Injection[] = [];
+  /** Replica name → death times (SIGKILL); the checker ends a cut round there. */
+  readonly deaths: { replica: string; at: number }[] = [];
+  readonly unexpectedExits: string[] = [];
+  kubeConfig!: KubeConfig;
+  client!: WorkflowClient;
+  redis!: RedisServer;
+  eventSink!: FlotillaProcess;
+  eventSinkAddress = '';
+  manager!: FlotillaProcess;
+  private api!: RunningApiServer;
+  private apiPort = 0;
+  private readonly podAudit: AuditEntry[] = [];
+  private readonly slots = new Map<string, ReplicaSlot>();
+  private readonly expected = new Map<string, string>();
+  private observer!: Observer;
+  private nextReplica = 1;
+  private readonly kubeconfigPath: string;
+  private readonly dataDir: string;
+
+  private constructor(readonly options: FaultFleetOptions) {
+    this.dir = mkdtempSync(join(tmpdir(), `flotilla-fault-${options.scenario}-`));
+    this.kubeconfigPath = join(this.dir, 'kubeconfig');
+    this.dataDir = join(this.dir, 'apiserver');
+    mkdirSync(join(this.dir, 'audit'), { recursive: true });
+  }
+
+  static async start(options: FaultFleetOptions): Promise<FaultFleet> {
+    const fleet = new FaultFleet(options);
+    try {
+      await fleet.boot();
+    } catch (error) {
+      await fleet.stop();
+      throw error;
+    }
+    return fleet;
+  }
+
+  private async boot(): Promise<void> {
+    const [redis] = await Promise.all([RedisServer.start({ persist: this.options.redisPersist ?? true }), this.startApi(0)]);
+    this.redis = redis;
+    await installCrd({ url: this.api.url, token: this.api.token, caPem: this.api.caPem }, this.kubeConfig);
+    const core = this.kubeConfig.makeApiClient(CoreV1Api);
+    for (const ns of [FLEET_NAMESPACE, WORK_NAMESPACE]) await core.createNamespace({ body: { metadata: { name: ns } } });
+    this.eventSink = await startFlotilla(['event-sink', '--port', '0', '--store', 'memory', '--kubeconfig', this.kubeconfigPath], /listening on (\S+)/);
+    this.eventSinkAddress = /listening on (\S+)/.exec(this.eventSink.stdout())?.[1] ?? '';
+    this.manager = await startFlotilla(
+      ['manager', '--kubeconfig', this.kubeconfigPath, '--fleet-namespace', FLEET_NAMESPACE, '--shard-count', String(this.shardCount), '--metrics-port', '0', '--log-level', 'warn'],
+      /manager \S+ started/,
+    );
+    await Promise.all(Array.from({ length: this.options.replicas ?? 3 }, () => this.addReplica({ quiet: true })));
+    this.observer = new Observer({ kubeConfig: this.kubeConfig });
+    await this.observer.start();
+  }
+
+  get shardCount(): number {
+    return this.options.shardCount ?? 8;
+  }
+
+  private async startApi(port: number): Promise<void> {
+    this.api = await startApiServer({ port, dataDir: this.dataDir, kubeconfigOut: this.kubeconfigPath, kubelet: true });
+    this.apiPort = this.api.port;
+    this.kubeConfig = new KubeConfig();
+    this.kubeConfig.loadFromString(this.api.kubeconfig);
+    this.client = new WorkflowClient(this.kubeConfig);
+  }
+
+  /** The running API server's fault injector (a restart makes a new one). */
+  get apiFaults(): RunningApiServer['faults'] {
+    return this.api.faults;
+  }
+
+  /** Records an injection for the report. */
+  inject(what: string): void {
+    this.injected.push({ atSeconds: (Date.now() - this.startedAt) / 1000, what });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Replicas
+
+  replicaNames(): string[] {
+    return [...this.slots.values()].filter((s) => s.process !== null).map((s) => s.name);
+  }
+
+  replica(name: string): FlotillaProcess {
+    const p = this.slots.get(name)?.process;
+    if (!p) throw new Error(`replica ${name} is not running`);
+    return p;
+  }
+
+  auditFile(name: string): string {
+    return join(this.dir, 'audit', `${name}.jsonl`);
+  }
+
+  /** Starts a replica (a new name unless `name` is given: a restart keeps its name). */
+  async addReplica(options: { name?: string; quiet?: boolean } = {}): Promise<string> {
+    const name = options.name ?? `replica-${this.nextReplica++}`;
+    if (!options.quiet) this.inject(options.name ? `start ${name} again` : `scale out: start ${name}`);
+    const process = await startFlotilla(
+      [
+        'controller', '--kubeconfig', this.kubeconfigPath, '--redis', this.redis.url, '--replica-id', name,
+        '--fleet-namespace', FLEET_NAMESPACE, '--shard-count', String(this.shardCount), '--metrics-port', '0',
+        '--event-sink', this.eventSinkAddress, '--audit-log', this.auditFile(name), '--log-level', 'warn',
+        ...(this.options.controllerArgs ?? []),
+      ],
+      new RegExp(`controller ${name} ready`),
+      { timeoutMs: 60_000 },
+    );
+    const slot: ReplicaSlot = { name, process, expectingExit: false };
+    this.slots.set(name, slot);
+    void process.exited.then((code) => {
+      if (slot.process !== process) return;
+      slot.process = null;
+      if (!slot.expectingExit) this.unexpectedExits.push(`${name} (${String(code)})`);
+    });
+    return name;
+  }
+
+  /** SIGKILLs the replicas at once and waits until they are gone. */
+  async killReplicas(names: readonly string[]): Promise<void> {
+    this.inject(`SIGKILL ${names.join(' and ')}`);
+    const procs = names.map((name) => {
+      const slot = this.slots.get(name);
+      if (!slot?.process) throw new Error(`replica ${name} is not running`);
+      slot.expectingExit = true;
+      return { name, slot, process: slot.process };
+    });
+    for (const p of procs) p.process.signal('SIGKILL');
+    for (const p of procs) {
+      await p.process.exited;
+      this.deaths.push({ replica: p.name, at: p.process.exitedAtMs() ?? Date.now() });
+      p.slot.process = null;
+      p.slot.expectingExit = false;
+    }
+  }
+
+  pauseReplica(name: string): void {
+    this.inject(`SIGSTOP ${name}`);
+    this.replica(name).signal('SIGSTOP');
+  }
+
+  resumeReplica(name: string): void {
+    this.inject(`SIGCONT ${name}`);
+    this.replica(name).signal('SIGCONT');
+  }
+
+  /** SIGTERM: a planned stop (the replica hands its shards over before it exits). */
+  async stopReplica(name: string, options: { quiet?: boolean } = {}): Promise<void> {
+    const slot = this.slots.get(name);
+    if (!slot?.process) throw new Error(`replica ${name} is not running`);
+    if (!options.quiet) this.inject(`scale in: SIGTERM ${name}`);
+    slot.expectingExit = true;
+    const code = await slot.process.stop(30_000);
+    slot.process = null;
+    slot.expectingExit = false;
+    if (code !== 0) this.unexpectedExits.push(`${name} stopped with ${String(code)}`);
+  }
+
+  /** A rolling restart's step: SIGTERM, wait for the exit, start it again under the same name. */
+  async restartReplica(name: string): Promise<void> {
+    this.inject(`rolling restart: ${name}`);
+    await this.stopReplica(name, { quiet: true });
+    await this.addReplica({ name, quiet: true });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Redis and the API server
+
+  /** SIGKILLs Redis, waits `downMs`, starts it again on its port (`wipe`: without its data). */
+  async restartRedis(options: { wipe: boolean; downMs?: number }): Promise<void> {
+    this.inject(`SIGKILL Redis; restart after ${options.downMs ?? 0} ms ${options.wipe ? 'WITHOUT its data' : 'with its data (append-only file)'}`);
+    await this.redis.kill();
+    if (options.downMs) await sleep(options.downMs);
+    await this.redis.restart({ wipe: options.wipe });
+  }
+
+  /** Stops the API server (every connection cut), waits `downMs`, starts it on the same port with its data directory. */
+  async restartApiServer(options: { downMs?: number } = {}): Promise<void> {
+    this.inject(`API server stopped; restarted after ${options.downMs ?? 0} ms with its data directory (watch history lost: 410 on resume)`);
+    this.podAudit.push(...this.api.faults.audit({ resource: 'pods', verb: 'create' }));
+    await this.api.stop();
+    if (options.downMs) await sleep(options.downMs);
+    await this.startApi(this.apiPort);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Work
+
+  /** Registers a workflow the checker must see end in `phase`. */
+  expect(namespace: string, name: string, phase: string): void {
+    this.expected.set(`${namespace}/${name}`, phase);
+  }
+
+  /**
+   * Submits `count` copies of the examples' shapes, `ratePerSecond` at a time, named
+   * `<prefix>-<n>`; each is expected to end in its example's phase. Resolves when all are in.
+   * Submission retries through faults (a partition, a restart), as a client would.
+   */
+  async submitExamples(options: { count: number; ratePerSecond?: number; prefix?: string }): Promise<void> {
+    const shapes = workloadShapes();
+    const prefix = options.prefix ?? 'wf';
+    const interval = 1000 / (options.ratePerSecond ?? 10);
+    const start = Date.now();
+    for (let n = 0; n < options.count; n++) {
+      const wait = start + n * interval - Date.now();
+      if (wait > 0) await sleep(wait);
+      const shape = shapes[n % shapes.length];
+      if (!shape) throw new Error('no workload shapes in examples/');
+      const workflow: NewWorkflow = {
+        ...shape.workflow,
+        metadata: {
+          name: `${prefix}-${n}`,
+          namespace: WORK_NAMESPACE,
+          labels: { ...shape.workflow.metadata.labels, 'flotilla.io/fault-shape': shape.file.replace(/\.yaml$/, '') },
+          annotations: { ...shape.workflow.metadata.annotations },
+        },
+      };
+      await this.withRetries(`submit ${workflow.metadata.name}`, () => submitWorkflow(this.client, workflow));
+      this.expect(WORK_NAMESPACE, workflow.metadata.name, shape.expectedPhase);
+    }
+  }
+
+  private async withRetries<T>(what: string, run: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await run();
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`${what}: still failing after ${timeoutMs} ms`, { cause: error });
+        await sleep(500);
+      }
+    }
+  }
+
+  /** The expected workflows not yet terminal (by the observer's informer). */
+  pending(): string[] {
+    return [...this.expected.keys()].filter((key) => !isTerminalWorkflowPhase(this.observer.workflows.get(key)?.phase));
+  }
+
+  /** Waits until every expected workflow is terminal, or `timeoutMs`; returns how many are still pending. */
+  async settle(timeoutMs = 90_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.pending().length > 0 && Date.now() < deadline) await sleep(500);
+    return this.pending().length;
+  }
+
+  /** Replica processes that exited by themselves so far. */
+  replicaRestarts(): string[] {
+    return [...this.unexpectedExits];
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The report
+
+  async report(notes: string[] = []): Promise<ScenarioReport> {
+    await sleep(1_000); // the last events reach the sink
+    const listed = (await this.withRetries('list workflows', () => this.client.list())).items;
+    const byKey = new Map<string, Workflow>(listed.map((w) => [`${w.metadata.namespace}/${w.metadata.name}`, w]));
+    const workflows: FinalWorkflow[] = [...this.expected].map(([key, expectedPhase]) => {
+      const [namespace = '', name = ''] = key.split('/');
+      return { namespace, name, expectedPhase, phase: byKey.get(key)?.status?.phase ?? null };
+    });
+    const phases: Record<string, number> = {};
+    for (const w of workflows) phases[w.phase ?? 'missing'] = (phases[w.phase ?? 'missing'] ?? 0) + 1;
+    const ownership: OwnershipRecord[] = [];
+    for (const name of this.slots.keys()) {
+      const file = this.auditFile(name);
+      if (existsSync(file)) ownership.push(...parseOwnershipAudit(readFileSync(file, 'utf8')));
+    }
+    const podCreates = [...this.podAudit, ...this.api.faults.audit({ resource: 'pods', verb: 'create' })].map((e) => ({ namespace: e.namespace, name: e.name, code: e.code }));
+    const events = await listStoredEvents(this.eventSinkAddress, [...this.expected.keys()]);
+    const invariants = checkInvariants({ workflows, podCreates, ownership, history: this.observer.history, events });
+    return {
+      scenario: this.options.scenario,
+      injected: [...this.injected],
+      phases,
+      submitted: this.expected.size,
+      invariants,
+      unexpectedExits: [...this.unexpectedExits],
+      durationSeconds: (Date.now() - this.startedAt) / 1000,
+      notes,
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.observer?.stop().catch(() => undefined);
+    for (const slot of this.slots.values()) slot.expectingExit = true;
+    await Promise.all([...this.slots.values()].map((s) => s.process?.stop(10_000)));
+    await Promise.all([this.manager?.stop(10_000), this.eventSink?.stop(10_000)]);
+    await Promise.all([this.api?.stop().catch(() => undefined), this.redis?.stop().catch(() => undefined)]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export interface ScenarioOptions extends FaultFleetOptions {
+  /** How long the work may take to settle after the body returns. @defaultValue 90000 */
+  settleMs?: number;
+}
+
+/**
+ * Runs one scenario: starts the fleet, runs `body` (submit work, inject faults; it may return
+ * notes for the report), waits for the work to settle, checks the invariants, prints the report
+ * and stops everything. Returns the report; the caller asserts on it.
+ */
+export async function runScenario(options: ScenarioOptions, body: (fleet: FaultFleet) => Promise<string[] | void>): Promise<ScenarioReport> {
+  const fleet = await FaultFleet.start(options);
+  try {
+    const notes = (await body(fleet)) ?? [];
+    const left = await fleet.settle(options.settleMs ?? 90_000);
+    if (left > 0) notes.push(`${left} workflows were not terminal after the settle timeout: ${fleet.pending().slice(0, 5).join(', ')}`);
+    const report = await fleet.report(notes);
+    publishReport(report);
+    return report;
+  } finally {
+    await fleet.stop();
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
