@@ -9,6 +9,11 @@
  * written after it: offloaded outputs are stored, aborts sent). A plugin or gateway error costs
  * nothing against the task: the observation is left out, the engine asks again, and the round
  * asks to be re-queued after `errorRetryMs`.
+ *
+ * `started` lists the task attempts whose plugin `start` returned an observation that the engine
+ * then took in (so the status it returns records them as started). A start of the last pass, whose
+ * observation no pass took in (the streak ran out, the signal aborted), is left out: the status
+ * still says `Starting`, and the next round starts that attempt again.
  */
 import type { JsonObject } from '../api/schema.js';
 import type { WorkflowStatus } from '../api/status.js';
@@ -45,6 +50,15 @@ export interface DriverOptions {
   readonly concurrency?: number;
 }
 
+/** A task attempt whose `start` was called and answered, and the engine took in the answer. */
+export interface StartedTask {
+  /** The node's path (`TaskContext.nodeId`). */
+  readonly nodeId: string;
+  readonly attempt: number;
+  /** The plugin's name. */
+  readonly plugin: string;
+}
+
 export interface DriverRoundResult {
   readonly status: WorkflowStatus;
   readonly events: ExecutionEvent[];
@@ -55,11 +69,14 @@ export interface DriverRoundResult {
   readonly changed: boolean;
   /** Plugin and gateway errors met (already accounted for in `requeueAfterMs`). */
   readonly errors: DriverError[];
+  /** Task attempts started in this round whose answer is in `status` (see the module comment). */
+  readonly started: StartedTask[];
 }
 
 interface Applied {
   tasks: Record<string, TaskObservation>;
   children: Record<string, ChildObservation>;
+  started: StartedTask[];
   fed: boolean;
 }
 
@@ -82,9 +99,13 @@ export class EngineDriver {
     let changed = false;
     let passes = 0;
     let pending = false;
+    const started: StartedTask[] = [];
+    const answered: StartedTask[] = [];
     while (passes < this.maxStreak) {
       passes++;
       const result = executeRound({ workflow: { ...workflow, status }, observations, now: this.clock(), ...(this.options.engine ? { options: this.options.engine } : {}) });
+      // This pass took in the previous pass's answers: those starts are in `status` now.
+      started.push(...answered.splice(0));
       status = result.status;
       events.push(...result.events);
       changed ||= result.changed;
@@ -93,16 +114,17 @@ export class EngineDriver {
       if (result.actions.length === 0) break;
       const applied = await this.apply(result.actions, loaded, errors, signal);
       observations = { tasks: applied.tasks, children: applied.children, outputs: loaded };
+      answered.push(...applied.started);
       pending = applied.fed;
       if (!applied.fed || signal?.aborted) break;
     }
     if (pending) requeueAfterMs = 0;
     if (errors.length > 0) requeueAfterMs = Math.min(requeueAfterMs ?? Number.POSITIVE_INFINITY, this.options.errorRetryMs ?? 5000);
-    return { status, events, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), passes, changed, errors };
+    return { status, events, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), passes, changed, errors, started };
   }
 
   private async apply(actions: readonly EngineAction[], loaded: Record<string, JsonObject>, errors: DriverError[], signal?: AbortSignal): Promise<Applied> {
-    const out: Applied = { tasks: {}, children: {}, fed: false };
+    const out: Applied = { tasks: {}, children: {}, started: [], fed: false };
     // Offloads first: a status referencing a ref must never be written before the ref exists.
     const ordered = [...actions.filter((a) => a.type === 'offloadOutputs'), ...actions.filter((a) => a.type !== 'offloadOutputs')];
     const run = async (action: EngineAction): Promise<void> => {
@@ -127,8 +149,11 @@ export class EngineDriver {
         const key = taskKey(action.task.nodeId, action.task.attempt);
         if (!plugin) {
           out.tasks[key] = { phase: 'Failed', failure: { kind: 'system', reason: 'PluginNotFound', message: `no plugin named ${action.task.task.plugin}`, retryable: false } };
+        } else if (action.type === 'startTask') {
+          out.tasks[key] = await plugin.start(action.task, signal);
+          out.started.push({ nodeId: action.task.nodeId, attempt: action.task.attempt, plugin: action.task.task.plugin });
         } else {
-          out.tasks[key] = action.type === 'startTask' ? await plugin.start(action.task, signal) : await plugin.check(action.task, signal);
+          out.tasks[key] = await plugin.check(action.task, signal);
         }
         out.fed = true;
         return;
