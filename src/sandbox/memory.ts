@@ -16,6 +16,7 @@
  */
 import { execFile } from 'node:child_process';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import type { Fleet } from './fleet.js';
 
 const MiB = 2 ** 20;
 
@@ -209,8 +210,10 @@ export function judgeMemoryGrowth(samples: readonly MemorySample[], bound: Memor
   return { bound: b, samples: samples.length, intervalMs, replicas, judged: all.length - tooShort, tooShort, violations, ok: violations.length === 0 };
 }
 
+/** The bound's own fields that are set (an options object may carry more, e.g. the interval). */
 function stripUndefined(bound: MemoryBound): MemoryBound {
-  return Object.fromEntries(Object.entries(bound).filter(([, v]) => v !== undefined)) as MemoryBound;
+  const keys = Object.keys(defaultMemoryBound) as (keyof MemoryBound)[];
+  return Object.fromEntries(keys.flatMap((k) => (bound[k] === undefined ? [] : [[k, bound[k]]]))) as MemoryBound;
 }
 
 function fmt(value: number | null): string {
@@ -305,6 +308,11 @@ async function readHeapBytes(metricsBase: string, timeoutMs: number): Promise<nu
   } catch {
     return undefined;
   }
+}
+
+/** The fleet's running replicas, as sampler targets. */
+export function replicaTargets(fleet: Pick<Fleet, 'replicaInfos'>): MemoryTarget[] {
+  return fleet.replicaInfos.flatMap((r) => (r.process?.running() ? [{ name: r.name, pid: r.process.pid, metrics: r.metrics }] : []));
 }
 
 /** A process to sample. */

@@ -13,6 +13,7 @@ import { Chaos } from './chaos.js';
 import { loadExamples, sendExampleSignals, submitWorkflow, type Example } from './examples.js';
 import { checkInvariants, parseOwnershipAudit, type FinalWorkflow, type OwnershipRecord } from './invariants.js';
 import { LoadGenerator, loadShapes, LOAD_NAMESPACE } from './load.js';
+import { judgeMemoryGrowth, MemorySampler, renderMemoryReport, replicaTargets, type MemoryBound } from './memory.js';
 import { listStoredEvents, Observer } from './observe.js';
 import { sandboxBanner, startSandbox, type RunningSandbox, type SandboxOptions } from './sandbox.js';
 import { renderSummary, summarize } from './summary.js';
@@ -39,6 +40,12 @@ export interface SessionOptions extends SandboxOptions {
   examplesDir?: string;
   /** After the duration, wait at most this long for submitted workflows to finish. @defaultValue 120000 */
   settleTimeoutMs?: number;
+  /**
+   * Sample each replica's memory every `intervalMs` (default 5000) into `<stateDir>/memory.jsonl`;
+   * after a duration the summary gets a memory section, and growth beyond the bound fails the run.
+   * Off when absent.
+   */
+  memory?: MemoryBound & { intervalMs?: number };
   /** Ctrl-C / SIGTERM. */
   signal: AbortSignal;
   write?: (text: string) => void;
@@ -98,6 +105,12 @@ export async function runSession(options: SessionOptions): Promise<number> {
     const observer = new Observer({ kubeConfig: sandbox.kubeConfig, eventSink: sandbox.fleet?.eventSinkAddress ?? null });
     await observer.start();
     stops.push(() => observer.stop());
+    const fleet = sandbox.fleet;
+    const sampler = options.memory && fleet
+      ? new MemorySampler({ targets: () => replicaTargets(fleet), intervalMs: options.memory.intervalMs, jsonlPath: join(sandbox.stateDir, 'memory.jsonl'), onError: (e) => note(`memory sample failed: ${e instanceof Error ? e.message : String(e)}`) })
+      : undefined;
+    sampler?.start(options.signal);
+    if (sampler) stops.push(() => sampler.stop());
 
     // The examples, then their signals (a gate consumes its signal when it gets there).
     const expected = new Map<string, string>();
@@ -189,8 +202,9 @@ export async function runSession(options: SessionOptions): Promise<number> {
       failovers,
       invariants: report,
     });
-    const ok = summary.ok && (load?.failedSubmits ?? 0) === 0;
-    write(renderSummary({ ...summary, ok }));
+    const memory = sampler ? judgeMemoryGrowth(sampler.samples, options.memory, sampler.intervalMs) : undefined;
+    const ok = summary.ok && (load?.failedSubmits ?? 0) === 0 && (memory?.ok ?? true);
+    write(renderSummary({ ...summary, ok, ...(memory ? { memory: renderMemoryReport(memory) } : {}) }));
     if (load && load.failedSubmits > 0) write(`  ${load.failedSubmits} load workflows could not be submitted\n`);
     return ok ? 0 : 1;
   } finally {

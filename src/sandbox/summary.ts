@@ -19,6 +19,8 @@ export interface RunSummary {
   /** Replicas that died (chaos kills and crashes). */
   failovers: number;
   invariants: InvariantReport;
+  /** The memory section's lines (`renderMemoryReport` in memory.ts), when memory was sampled. */
+  memory?: readonly string[];
   ok: boolean;
 }
 
@@ -76,6 +78,7 @@ export function renderSummary(s: RunSummary): string {
   ];
   for (const v of s.invariants.violations.slice(0, 20)) lines.push(`    ✗ ${v.code} ${v.subject}: ${v.detail}`);
   if (s.invariants.violations.length > 20) lines.push(`    … and ${s.invariants.violations.length - 20} more`);
+  if (s.memory) lines.push(...s.memory);
   lines.push(s.ok ? 'result: OK — every workflow reached its expected phase' : 'result: FAILED');
   return `${lines.join('\n')}\n`;
 }
