@@ -4,7 +4,9 @@
  * processes; submits the examples, optionally generates load and chaos, shows live progress, and
  * stops everything it started, in reverse order, on Ctrl-C / SIGTERM or after `--duration`.
  * Exit 0 on Ctrl-C; after `--duration`, 0 only when every workflow reached its expected phase and
- * no invariant was violated (1 otherwise); 2 on bad flags.
+ * no invariant was violated (1 otherwise); 2 on bad flags. `--sample-memory` samples each replica's
+ * RSS into `<state-dir>/memory.jsonl`; after `--duration` a replica whose memory grew beyond the
+ * bound (memory.ts) also makes it exit 1.
  */
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit.js';
@@ -25,6 +27,9 @@ interface SandboxFlags {
   examples: boolean;
   fleet: boolean;
   settleTimeout: string;
+  /** `true` when given without a value. */
+  sampleMemory?: string | true;
+  memoryBound?: string;
 }
 
 function parseNumber(flag: string, value: string, integer: boolean): number {
@@ -48,6 +53,8 @@ export function register(program: Command): void {
     .option('--chaos', 'now and then SIGKILL a random replica (it is restarted)', false)
     .option('--duration <seconds>', 'stop by itself after this many seconds, wait for the workflows and print a summary')
     .option('--settle-timeout <seconds>', 'after --duration, wait at most this long for submitted workflows', '120')
+    .option('--sample-memory [seconds]', 'sample each replica\'s RSS every this many seconds (default 5) into <state-dir>/memory.jsonl; after --duration the summary judges its growth and a broken bound exits 1')
+    .option('--memory-bound <MiB>', 'growth (MiB, after the warm-up) that breaks the bound, with a ratio over 1.5 (default 64); implies --sample-memory')
     .option('--no-ui', 'no live view (plain lines only for events, then the summary)')
     .option('--no-examples', 'do not submit examples/*.yaml')
     .option('--no-fleet', 'run the API server only (no Redis, sink, manager or replicas)')
@@ -62,6 +69,10 @@ export function register(program: Command): void {
       const workflows = parseNumber('--workflows', flags.workflows, true);
       const ratePerSecond = flags.rate === undefined ? undefined : parseNumber('--rate', flags.rate, false);
       const settleTimeoutMs = parseNumber('--settle-timeout', flags.settleTimeout, false) * 1000;
+      const sampleSeconds = typeof flags.sampleMemory === 'string' ? parseNumber('--sample-memory', flags.sampleMemory, false) : 5;
+      if (sampleSeconds < 0.1) throw new CliError(`invalid --sample-memory ${String(flags.sampleMemory)} (at least 0.1 seconds)`, ExitCode.usage);
+      const maxGrowthMiB = flags.memoryBound === undefined ? undefined : parseNumber('--memory-bound', flags.memoryBound, false);
+      const memory = flags.sampleMemory !== undefined || maxGrowthMiB !== undefined ? { intervalMs: sampleSeconds * 1000, ...(maxGrowthMiB !== undefined ? { maxGrowthMiB } : {}) } : undefined;
       const { runSession } = await import('../../sandbox/session.js');
       const stop = new AbortController();
       const onSignal = () => stop.abort();
@@ -75,6 +86,7 @@ export function register(program: Command): void {
           ...(flags.redis ? { redisUrl: flags.redis } : {}),
           ...(ratePerSecond !== undefined ? { ratePerSecond } : {}),
           ...(durationMs !== undefined ? { durationMs } : {}),
+          ...(memory ? { memory } : {}),
         });
       } catch (error) {
         throw new CliError(`the sandbox failed: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed, { cause: error });
