@@ -16,13 +16,13 @@ import { checkKey, checkNodeId } from './names.js';
 import { NodeKinds } from '../schema.js';
 import { hint, indexPath, keyPath, quote } from './wording.js';
 
-/** Adds `BadDuration` when a (well-formed) duration is zero or absurdly long. */
-export function checkPositiveDuration(ctx: CheckContext, value: unknown, path: string, what: string): void {
+/** Adds `BadDuration` when a (well-formed) duration is zero (unless `allowZero`: a sleep of nothing is harmless) or absurdly long. */
+export function checkPositiveDuration(ctx: CheckContext, value: unknown, path: string, what: string, options: { allowZero?: boolean } = {}): void {
   const text = str(value);
   if (text === undefined) return;
   const ms = parseDuration(text);
   if (ms === undefined) return; // the schema reports the format
-  if (ms <= 0) ctx.issues.add(path, 'BadDuration', `${what} must be longer than zero, got ${quote(text)}`);
+  if (ms <= 0 && options.allowZero !== true) ctx.issues.add(path, 'BadDuration', `${what} must be longer than zero, got ${quote(text)}`);
   else if (ms > MAX_DURATION_MS) ctx.issues.add(path, 'BadDuration', `${what} ${quote(text)} is longer than 366 days`);
 }
 
@@ -113,6 +113,7 @@ function checkKindRules(ctx: CheckContext, node: NodeRef, site: BindingSite): vo
       if (isRecord(gate['signal']) && typeof gate['signal']['name'] === 'string') checkKey(gate['signal']['name'], 'signal', `${node.path}.gate.signal.name`, issues);
       if (isRecord(gate['approve']) && typeof gate['approve']['name'] === 'string') checkKey(gate['approve']['name'], 'approval', `${node.path}.gate.approve.name`, issues);
       checkPositiveDuration(ctx, gate['timeout'], `${node.path}.gate.timeout`, 'a gate timeout');
+      checkPositiveDuration(ctx, gate['sleep'], `${node.path}.gate.sleep`, 'a sleep', { allowZero: true });
       break;
     }
     case 'workflow': {

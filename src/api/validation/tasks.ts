@@ -42,6 +42,8 @@ export function checkTasks(ctx: CheckContext): void {
       const d = config['duration'];
       if (typeof d !== 'string' || parseDuration(d) === undefined) {
         issues.add(`${path}.config.duration`, 'BadDuration', `the sleep plugin's duration must be a duration such as 2s or 1m, got ${describeValue(d)}`);
+      } else {
+        checkPositiveDuration(ctx, d, `${path}.config.duration`, `the sleep plugin's duration`, { allowZero: true });
       }
     }
     if (plugin === 'flaky' && isRecord(config) && config['failAttempts'] !== undefined) {

@@ -106,6 +106,9 @@ const cases: Case[] = [
   { name: 'duration that does not parse', mutate: (_, s) => (s.activeDeadline = '1 hour'), path: 'spec.activeDeadline', code: 'BadDuration', message: /1h30m/ },
   { name: 'zero timeout', mutate: (_, s) => (s.tasks.extract.timeout = '0s'), path: 'spec.tasks.extract.timeout', code: 'BadDuration', message: /longer than zero/ },
   { name: 'sleep plugin duration', mutate: (_, s) => (s.tasks.nap.config.duration = 'soon'), path: 'spec.tasks.nap.config.duration', code: 'BadDuration' },
+  // A sleep past the 366-day bound never wakes (20 digits of hours overflow every date): found by the hostile fault scenario.
+  { name: 'sleep gate longer than 366 days', mutate: (_, s) => (s.nodes[2].gate = { sleep: '99999999999999999999h' }), path: 'spec.nodes[2].gate.sleep', code: 'BadDuration', message: /366 days/, extra: [['spec.nodes[3].branch.cases[0].when.left.output', 'UnknownOutput']] },
+  { name: 'sleep plugin duration longer than 366 days', mutate: (_, s) => (s.tasks.nap.config.duration = '367d'), path: 'spec.tasks.nap.config.duration', code: 'BadDuration', message: /366 days/ },
   { name: 'too many nodes', mutate: () => undefined, options: { maxNodes: 3 }, path: 'spec.nodes', code: 'TooManyNodes', message: /limit is 3/ },
   { name: 'too deep', mutate: () => undefined, options: { maxDepth: 1 }, path: 'spec.nodes[1].array.node', code: 'TooDeep' },
   { name: 'spec too large', mutate: () => undefined, options: { maxSpecBytes: 200 }, path: 'spec', code: 'TooLarge' },
@@ -203,5 +206,17 @@ describe('validateWorkflow: valid workflows are accepted', () => {
     s.nodes[0].dependsOn = ['gate'];
     s.nodes[2].dependsOn = [];
     assert.deepEqual(validateWorkflow(w).ok ? [] : (validateWorkflow(w) as { issues: unknown[] }).issues, []);
+  });
+
+  test('a sleep of zero or of exactly 366 days is accepted (only timeouts must be longer than zero)', () => {
+    for (const sleep of ['0s', '366d']) {
+      const w = validWorkflow();
+      const s = w.spec as Loose;
+      s.nodes[2].gate = { sleep };
+      s.nodes[3].branch.cases[0].when = { left: { value: 1 }, op: 'eq', right: { value: 1 } };
+      s.tasks.nap.config.duration = sleep;
+      const result = validateWorkflow(w);
+      assert.deepEqual(result.ok ? [] : result.issues, [], sleep);
+    }
   });
 });
