@@ -1,20 +1,25 @@
 /**
- * The ownership audit: one JSON line per round edge, appended synchronously (so a SIGKILLed
- * replica's last round is still visible as a `start` with no `end`):
+ * The ownership audit: JSON lines appended synchronously by one replica (so a SIGKILLed replica's
+ * last round is still visible as a `start` with no `end`):
  *   {"t":"start","shard":3,"replica":"r1","key":"ns/name","at":1764030000123}
- *   {"t":"end","shard":3,"replica":"r1","key":"ns/name","at":1764030000145}
- * `at` is ms since the epoch. Tests and the fleet's fault checks read the files of every replica
- * and check that no two replicas had a round of one shard open at the same time.
+ *   {"t":"task","shard":3,"replica":"r1","key":"ns/name","uid":"…","node":"a","attempt":1,"plugin":"echo","at":1764030000140}
+ *   {"t":"end","shard":3,"replica":"r1","key":"ns/name","at":1764030000145,"outcome":"success"}
+ * `at` is ms since the epoch. A `task` line is a task attempt a round started and whose status
+ * write, recording it as started, succeeded (written right after that write). `outcome` is what
+ * the round did (`RoundOutcome`: `conflict`, `skipped` and `fenced` only for a round that wrote
+ * nothing). The fleet's checks read the files of every replica with `parseReplicaAudit`
+ * (`src/sandbox/invariants.ts`, the one parser) and check that no two replicas acted on one shard
+ * at the same time, and that no task attempt was recorded as started twice.
  */
 import { appendFileSync, closeSync, openSync } from 'node:fs';
+import type { StartedTask } from '../engine/driver.js';
+import type { RoundOutcome } from './round.js';
 
-export interface AuditRecord {
-  t: 'start' | 'end';
-  shard: number;
-  replica: string;
-  key: string;
-  at: number;
-}
+/** One line of the file. */
+export type AuditRecord =
+  | { t: 'start'; shard: number; replica: string; key: string; at: number }
+  | { t: 'end'; shard: number; replica: string; key: string; at: number; outcome?: RoundOutcome }
+  | { t: 'task'; shard: number; replica: string; key: string; uid?: string; node: string; attempt: number; plugin: string; at: number };
 
 export class OwnershipAudit {
   private fd: number | undefined;
@@ -26,28 +31,25 @@ export class OwnershipAudit {
     this.fd = openSync(path, 'a');
   }
 
-  record(t: AuditRecord['t'], shard: number, key: string): void {
-    if (this.fd === undefined) return;
-    const line: AuditRecord = { t, shard, replica: this.replica, key, at: Date.now() };
-    appendFileSync(this.fd, `${JSON.stringify(line)}\n`);
+  /** A round's start, or its end with what it did. */
+  record(t: 'start' | 'end', shard: number, key: string, outcome?: RoundOutcome): void {
+    const at = Date.now();
+    this.append([t === 'end' && outcome !== undefined ? { t, shard, replica: this.replica, key, at, outcome } : { t, shard, replica: this.replica, key, at }]);
+  }
+
+  /** The task attempts a round's successful status write recorded as started (one write for all). */
+  recordTaskStarts(shard: number, key: string, started: readonly StartedTask[], uid?: string): void {
+    const at = Date.now();
+    this.append(started.map((s) => ({ t: 'task', shard, replica: this.replica, key, ...(uid !== undefined ? { uid } : {}), node: s.nodeId, attempt: s.attempt, plugin: s.plugin, at })));
   }
 
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
-}
 
-/** Parses an audit file's text (ignores a torn last line). */
-export function parseAudit(text: string): AuditRecord[] {
-  const records: AuditRecord[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      records.push(JSON.parse(line) as AuditRecord);
-    } catch {
-      // a line cut by a kill
-    }
+  private append(lines: readonly AuditRecord[]): void {
+    if (this.fd === undefined || lines.length === 0) return;
+    appendFileSync(this.fd, lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
   }
-  return records;
 }

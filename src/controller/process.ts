@@ -15,7 +15,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { validateWorkflow } from '../api/validation/index.js';
-import { EngineDriver } from '../engine/driver.js';
+import { EngineDriver, type StartedTask } from '../engine/driver.js';
 import { EventPublisher } from '../events/client.js';
 import type { ClientSecurityOptions } from '../security/grpc.js';
 import { Metrics } from '../observability/metrics.js';
@@ -35,6 +35,7 @@ import { PooledKubeConfig } from './keepalive.js';
 import { loadKubeConfig, type KubeConfigSource } from './kube.js';
 import { collectQueueMetrics } from './queue/metrics.js';
 import { Replica } from './replica.js';
+import type { RoundOutcome } from './round.js';
 
 export type ShardPlan = { static: number[] } | { lease: true };
 
@@ -173,7 +174,12 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       queue: { concurrency },
       metrics,
       logger: log.child({ component: 'replica' }),
-      ...(audit ? { onRound: (phase: 'start' | 'end', shard: number, key: string) => audit.record(phase, shard, key) } : {}),
+      ...(audit
+        ? {
+            onRound: (phase: 'start' | 'end', shard: number, key: string, outcome?: RoundOutcome) => audit.record(phase, shard, key, outcome),
+            onTasksStarted: (shard: number, key: string, started: readonly StartedTask[], uid: string | undefined) => audit.recordTaskStarts(shard, key, started, uid),
+          }
+        : {}),
     });
     collectQueueMetrics(replica, metrics);
 

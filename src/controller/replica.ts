@@ -16,7 +16,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { ShardInformers, type ShardScope } from './informer/index.js';
 import { WorkflowClient } from './kube.js';
 import { QueueError, ShardQueue, type QueueCounts, type ShardQueueOptions } from './queue/index.js';
-import { RoundRunner, type RoundOptions } from './round.js';
+import { RoundRunner, type RoundOptions, type RoundOutcome } from './round.js';
 import { StatusStore } from './status-store.js';
 
 export interface ReplicaOptions {
@@ -40,8 +40,13 @@ export interface ReplicaOptions {
   cacheWaitMs?: number;
   metrics?: Metrics;
   logger?: Logger;
-  /** Called synchronously right before each round starts and after it ends (the ownership audit). */
-  onRound?: (phase: 'start' | 'end', shard: number, key: string) => void;
+  /**
+   * Called synchronously right before each round starts and after it ends (the ownership audit);
+   * at the end with what the round did (`error` when it threw).
+   */
+  onRound?: (phase: 'start' | 'end', shard: number, key: string, outcome?: RoundOutcome) => void;
+  /** Task attempts a round's status write recorded as started, right after that write (the ownership audit). */
+  onTasksStarted?: RoundOptions['onTasksStarted'];
 }
 
 interface RunningShard {
@@ -104,6 +109,7 @@ export class Replica {
       ...(this.options.manageFinalizer === false ? {} : { finalizers: this.client }),
       ...(metrics ? { metrics } : {}),
       canRun: () => this.options.canRun?.(shard) ?? true,
+      ...(this.options.onTasksStarted ? { onTasksStarted: this.options.onTasksStarted } : {}),
     });
     const running: RunningShard = { shard, informers, store, runner, queue: undefined as unknown as ShardQueue, synced: false };
     const queue = new ShardQueue({
@@ -117,10 +123,13 @@ export class Replica {
           running.synced = true;
         }
         this.options.onRound?.('start', shard, key);
+        let outcome: RoundOutcome = 'error';
         try {
-          return await runner.run(key, context);
+          const run = await runner.run(key, context);
+          outcome = run.outcome;
+          return run.requeueAfterMs !== undefined ? { requeueAfterMs: run.requeueAfterMs } : {};
         } finally {
-          this.options.onRound?.('end', shard, key);
+          this.options.onRound?.('end', shard, key, outcome);
         }
       },
       onRedisReconnect: () => {

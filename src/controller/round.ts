@@ -14,13 +14,26 @@
  * re-queued shortly. Execution events are published only after their status was written. An
  * invalid spec makes the Workflow Failed with `Valid=False` and a Warning Event, once per
  * generation, and never throws.
+ *
+ * Fencing: the lease check (`canRun`) runs before the round, again before the status write, and
+ * after every 409: a replica that cannot prove it still holds the shard (paused past its lease,
+ * say) writes nothing more and ends the round `fenced` instead of redoing it over the new owner's
+ * work.
+ *
+ * What the round did (`RoundRun.outcome`, for the ownership audit): `conflict`, `skipped` and
+ * `fenced` only ever describe a round that wrote nothing to the Workflow (no status, no
+ * finalizer). A round that wrote and then ended that way is reported by what it did: `success`
+ * (a terminal Workflow's delivered-events flag or finalizer release), `error` (wrote, then lost to
+ * 409s or the fence). `onTasksStarted` hears of the task attempts a status write recorded as
+ * started, right after that write succeeded; starts of a round whose write never landed are not
+ * reported (the next owner starts them again: at-least-once).
  */
 import type { Span, Tracer } from '@opentelemetry/api';
 import type { WorkflowCondition, WorkflowStatus } from '../api/status.js';
 import { isTerminalWorkflowPhase } from '../api/status.js';
 import type { Workflow } from '../api/workflow.js';
 import type { ValidationResult } from '../api/validation/index.js';
-import type { DriverRoundResult } from '../engine/driver.js';
+import type { DriverRoundResult, StartedTask } from '../engine/driver.js';
 import type { ExecutionEvent } from '../events/types.js';
 import { terminalEventsOf } from '../engine/terminal-events.js';
 import type { Metrics, RoundResult } from '../observability/metrics.js';
@@ -53,14 +66,35 @@ export interface RoundOptions {
   recorder?: { record(workflow: Workflow, event: WorkflowEvent): Promise<void> };
   metrics?: Metrics;
   tracer?: Tracer;
-  /** False when this replica cannot prove it still holds the shard's lease: the round does nothing. */
+  /** False when this replica cannot prove it still holds the shard's lease: the round does nothing (more). */
   canRun?: () => boolean;
+  /**
+   * Called synchronously right after a status write that records task attempts as started
+   * succeeded (the ownership audit's `task` lines). `uid` is the Workflow's.
+   */
+  onTasksStarted?: (shard: number, key: string, started: readonly StartedTask[], uid: string | undefined) => void;
   /** Status writes retried after 409 within one round. @defaultValue 3 */
   maxConflictRetries?: number;
   /** Re-queue delay when conflicts persist. @defaultValue 200 */
   conflictRequeueMs?: number;
   /** @defaultValue Date.now */
   clock?: () => number;
+}
+
+/** What a round did: its metric result, or `fenced` (see the module comment). */
+export type RoundOutcome = RoundResult | 'fenced';
+
+/** A round's answer to the queue, with what it did. */
+export interface RoundRun extends ProcessResult {
+  outcome: RoundOutcome;
+}
+
+/** Outcomes that mean the round wrote nothing. */
+const WROTE_NOTHING: ReadonlySet<RoundOutcome> = new Set(['conflict', 'skipped', 'fenced']);
+
+/** Whether the current round wrote anything to the Workflow (status or finalizers). */
+interface Acted {
+  wrote: boolean;
 }
 
 interface Validated {
@@ -77,16 +111,19 @@ export class RoundRunner {
     this.tracer = options.tracer ?? getTracer();
   }
 
-  /** Runs one round of `key`; the result tells the queue when to come back. */
-  async run(key: string, context: { signal?: AbortSignal; attempt?: number } = {}): Promise<ProcessResult> {
+  /** Runs one round of `key`; the result tells the queue when to come back, and what the round did. */
+  async run(key: string, context: { signal?: AbortSignal; attempt?: number } = {}): Promise<RoundRun> {
     const started = performance.now();
     let result: RoundResult = 'error';
     try {
       return await roundSpan(this.tracer, { shard: this.options.shard, key, ...(context.attempt !== undefined ? { attempt: context.attempt } : {}) }, async (span) => {
-        const outcome = await this.round(key, context.signal, span);
-        result = outcome.result;
-        span.setAttribute('flotilla.round.result', result);
-        return outcome.requeueAfterMs !== undefined ? { requeueAfterMs: outcome.requeueAfterMs } : {};
+        const acted: Acted = { wrote: false };
+        const ended = await this.round(key, context.signal, span, acted);
+        // The metric keeps its documented values: a fenced round is one on a shard not provably owned.
+        result = ended.result === 'fenced' ? 'skipped' : ended.result;
+        const outcome: RoundOutcome = acted.wrote && WROTE_NOTHING.has(ended.result) ? (ended.result === 'skipped' ? 'success' : 'error') : ended.result;
+        span.setAttribute('flotilla.round.result', outcome);
+        return { outcome, ...(ended.requeueAfterMs !== undefined ? { requeueAfterMs: ended.requeueAfterMs } : {}) };
       });
     } finally {
       const labels = { shard: String(this.options.shard), result };
@@ -100,8 +137,12 @@ export class RoundRunner {
     this.validated.delete(key);
   }
 
-  private async round(key: string, signal: AbortSignal | undefined, span: Span): Promise<{ result: RoundResult; requeueAfterMs?: number }> {
-    if (this.options.canRun && !this.options.canRun()) return { result: 'skipped' };
+  private fenced(): boolean {
+    return this.options.canRun !== undefined && !this.options.canRun();
+  }
+
+  private async round(key: string, signal: AbortSignal | undefined, span: Span, acted: Acted): Promise<{ result: RoundOutcome; requeueAfterMs?: number }> {
+    if (this.fenced()) return { result: 'skipped' };
     const retries = this.options.maxConflictRetries ?? 3;
     let fresh = false;
     for (let attempt = 0; attempt <= retries; attempt++) {
@@ -112,21 +153,22 @@ export class RoundRunner {
       }
       try {
         if (isTerminalWorkflowPhase(workflow.status?.phase)) {
-          const delivered = await this.deliverTerminalEvents(key, workflow);
-          await this.release(delivered.stored ?? workflow);
+          const delivered = await this.deliverTerminalEvents(key, workflow, acted);
+          await this.release(delivered.stored ?? workflow, acted);
           return delivered.ok ? { result: 'skipped' } : { result: 'requeue', requeueAfterMs: this.options.eventRetryMs ?? 5_000 };
         }
         const validation = this.validation(key, workflow);
         if (!validation.ok) {
-          const failed = await this.fail(workflow, validation.issues);
-          await this.release(failed ?? workflow);
+          const failed = await this.fail(workflow, validation.issues, acted);
+          await this.release(failed ?? workflow, acted);
           return { result: 'invalid' };
         }
-        const guarded = await this.guard(workflow);
+        const guarded = await this.guard(workflow, acted);
         const executable: Workflow = { ...validation.workflow, metadata: guarded.metadata, ...(guarded.status ? { status: guarded.status } : {}) };
         const driven = await this.options.driver.runRound(executable, signal);
         this.options.metrics?.streakLength.observe({ shard: String(this.options.shard) }, driven.passes);
         span.setAttribute('flotilla.round.passes', driven.passes);
+        if (driven.changed && this.fenced()) return { result: 'fenced' };
         const terminal = isTerminalWorkflowPhase(driven.status.phase);
         // A terminal transition's events go out (and are confirmed) before the status that ends the
         // workflow, so no crash can leave a finished workflow whose end the sink never heard of.
@@ -137,8 +179,10 @@ export class RoundRunner {
         }
         if (driven.changed) {
           const stored = await apiSpan(this.tracer, { verb: 'update', resource: 'workflows/status', key }, () => this.options.store.writeStatus(guarded, driven.status));
+          acted.wrote = true;
+          if (driven.started.length > 0) this.options.onTasksStarted?.(this.options.shard, key, driven.started, stored.metadata.uid);
           this.recordPhaseChange(stored, workflow.status?.phase, driven.status);
-          if (terminal) await this.release(stored);
+          if (terminal) await this.release(stored, acted);
         }
         if (!confirmFirst) for (const event of driven.events) this.options.events?.publish(event);
         if (driven.errors.length > 0) return { result: 'error', ...(driven.requeueAfterMs !== undefined ? { requeueAfterMs: driven.requeueAfterMs } : {}) };
@@ -147,6 +191,7 @@ export class RoundRunner {
         if (!(error instanceof KubeError && error.code === 'Conflict')) throw error;
         this.options.metrics?.statusConflicts.inc({ shard: String(this.options.shard) });
         span.addEvent('conflict', { attempt });
+        if (this.fenced()) return { result: 'fenced' };
         fresh = true;
       }
     }
@@ -163,7 +208,7 @@ export class RoundRunner {
    * Re-sends a terminal Workflow's events until the sink confirms them, then records that in
    * `status.eventsDelivered` (resourceVersion-guarded like every status write).
    */
-  private async deliverTerminalEvents(key: string, workflow: Workflow): Promise<{ ok: boolean; stored?: Workflow }> {
+  private async deliverTerminalEvents(key: string, workflow: Workflow, acted: Acted): Promise<{ ok: boolean; stored?: Workflow }> {
     const status = workflow.status;
     if (!status || status.eventsDelivered === true || this.options.events?.flush === undefined) return { ok: true };
     for (const event of terminalEventsOf(workflow)) this.options.events.publish(event);
@@ -171,6 +216,7 @@ export class RoundRunner {
     const stored = await apiSpan(this.tracer, { verb: 'update', resource: 'workflows/status', key }, () =>
       this.options.store.writeStatus(workflow, { ...status, eventsDelivered: true }),
     );
+    acted.wrote = true;
     return { ok: true, stored };
   }
 
@@ -183,7 +229,7 @@ export class RoundRunner {
   }
 
   /** Invalid spec: Failed with `Valid=False` (once per generation) and a Warning Event. */
-  private async fail(workflow: Workflow, issues: Array<{ path: string; code: string; message: string }>): Promise<Workflow | undefined> {
+  private async fail(workflow: Workflow, issues: Array<{ path: string; code: string; message: string }>, acted: Acted): Promise<Workflow | undefined> {
     const generation = workflow.metadata.generation;
     const previous = workflow.status;
     const valid = previous?.conditions?.find((c) => c.type === 'Valid');
@@ -214,6 +260,7 @@ export class RoundRunner {
     const shard = workflow.metadata.labels?.['flotilla.io/shard'];
     if (shard !== undefined) status.shard = shard;
     const stored = await this.options.store.writeStatus(workflow, status);
+    acted.wrote = true;
     await this.options.recorder?.record(workflow, { type: 'Warning', reason: 'InvalidSpec', message });
     return stored;
   }
@@ -228,21 +275,25 @@ export class RoundRunner {
   }
 
   /** A running Workflow carries the abort finalizer (unless it is being deleted already). */
-  private async guard(workflow: Workflow): Promise<Workflow> {
+  private async guard(workflow: Workflow, acted: Acted): Promise<Workflow> {
     const client = this.options.finalizers;
     if (!client || workflow.metadata.deletionTimestamp !== undefined || hasAbortFinalizer(workflow)) return workflow;
     const key = `${workflow.metadata.namespace}/${workflow.metadata.name}`;
     const stored = await apiSpan(this.tracer, { verb: 'patch', resource: 'workflows', key }, () => addAbortFinalizer(client, workflow));
+    acted.wrote = true;
     this.options.store.noteWrite(stored);
     return stored;
   }
 
   /** A terminal Workflow no longer needs the abort finalizer. */
-  private async release(workflow: Workflow): Promise<void> {
+  private async release(workflow: Workflow, acted: Acted): Promise<void> {
     const client = this.options.finalizers;
     if (!client || !hasAbortFinalizer(workflow)) return;
     const key = `${workflow.metadata.namespace}/${workflow.metadata.name}`;
     const stored = await apiSpan(this.tracer, { verb: 'patch', resource: 'workflows', key }, () => removeAbortFinalizer(client, workflow));
-    if (stored) this.options.store.noteWrite(stored);
+    if (stored) {
+      acted.wrote = true;
+      this.options.store.noteWrite(stored);
+    }
   }
 }

@@ -11,10 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   getWorkflow, podCreates, readAudit, spawnController, startControllerEnv, submit, waitTerminal, workflow,
-  type ControllerEnv, type ControllerProcessHandle,
+  type AuditedRound, type ControllerEnv, type ControllerProcessHandle,
 } from '../support/controller.js';
 import { waitFor } from '../support/wait.js';
-import type { AuditRecord } from '../../src/controller/audit.js';
 
 const podTask = (duration: string, message: Record<string, unknown>) => ({
   plugin: 'pod',
@@ -32,7 +31,7 @@ const slowChain = {
 };
 
 /** Keys whose last `start` has no `end` after it. */
-function openRounds(records: AuditRecord[]): string[] {
+function openRounds(records: AuditedRound[]): string[] {
   const open = new Map<string, number>();
   for (const r of records) open.set(`${r.shard}:${r.key}`, (open.get(`${r.shard}:${r.key}`) ?? 0) + (r.t === 'start' ? 1 : -1));
   return [...open].filter(([, n]) => n > 0).map(([key]) => key);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { workflowCrd } from '../../src/api/crd.js';
-import { parseAudit, type AuditRecord } from '../../src/controller/audit.js';
+import { parseReplicaAudit, type OwnershipRecord, type TaskStartRecord } from '../../src/sandbox/invariants.js';
 import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../../src/controller/kube.js';
 import type { Workflow } from '../../src/api/workflow.js';
 import { startTestApiServer, type TestApiServer } from './apiserver.js';
@@ -195,11 +195,20 @@ export async function metricValue(metricsUrl: string, pattern: RegExp): Promise<
   return total;
 }
 
-export function readAudit(path: string): AuditRecord[] {
+/** A round line of an audit file, its time in ms (as the controller writes it). */
+export type AuditedRound = OwnershipRecord & { at: number };
+
+/** The round lines of a controller's `--audit-log` file (empty when it cannot be read). */
+export function readAudit(path: string): AuditedRound[] {
+  return readReplicaAudit(path).ownership.map((r) => ({ ...r, at: typeof r.at === 'number' ? r.at : Date.parse(r.at) }));
+}
+
+/** A controller's `--audit-log` file: round lines and committed task starts (empty when it cannot be read). */
+export function readReplicaAudit(path: string): { ownership: OwnershipRecord[]; taskStarts: TaskStartRecord[] } {
   try {
-    return parseAudit(readFileSync(path, 'utf8'));
+    return parseReplicaAudit(readFileSync(path, 'utf8'));
   } catch {
-    return [];
+    return { ownership: [], taskStarts: [] };
   }
 }
 

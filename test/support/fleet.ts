@@ -1,6 +1,7 @@
 /**
  * Real `flotilla` processes for the fleet tests: spawn one, wait for its start line, signal it
- * (SIGTERM, SIGKILL, SIGSTOP/SIGCONT), and read the per-round audit logs of replicas.
+ * (SIGTERM, SIGKILL, SIGSTOP/SIGCONT), and check the replicas' audit logs with the fleet's one
+ * invariants checker (`src/sandbox/invariants.ts`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { workflowCrd } from '../../src/api/crd.js';
-import { parseAudit, type AuditRecord } from '../../src/controller/audit.js';
+import { checkInvariants, parseReplicaAudit, type InvariantReport, type OwnershipRecord, type TaskStartRecord } from '../../src/sandbox/invariants.js';
 import { startTestApiServer, type TestApiServer } from './apiserver.js';
 import { RedisServer } from './redis.js';
 
@@ -82,68 +83,14 @@ export async function startFlotilla(args: readonly string[], started: RegExp, op
   return handle;
 }
 
-/** One audit line of `flotilla controller --audit-log` (the format is owned by `src/controller/audit.ts`). */
-export type { AuditRecord };
-
-export interface RoundInterval {
-  readonly shard: string;
-  readonly replica: string;
-  readonly key: string;
-  readonly start: number;
-  readonly end: number;
-  readonly open: boolean;
+/** One replica's audit file (`flotilla controller --audit-log`), parsed; empty when it does not exist. */
+export function readAudit(file: string): { ownership: OwnershipRecord[]; taskStarts: TaskStartRecord[] } {
+  return existsSync(file) ? parseReplicaAudit(readFileSync(file, 'utf8')) : { ownership: [], taskStarts: [] };
 }
 
-export function readAudit(file: string): AuditRecord[] {
-  return existsSync(file) ? parseAudit(readFileSync(file, 'utf8')) : [];
-}
-
-function atOf(value: unknown): number {
-  return typeof value === 'number' ? value : Date.parse(String(value));
-}
-
-/**
- * Pairs starts with ends per (replica, shard, key). A start without an end counts as running
- * until `diedAtMs` (the process died), or forever when it is still alive.
- */
-export function roundIntervals(records: readonly AuditRecord[], diedAtMs?: number): RoundInterval[] {
-  const open = new Map<string, AuditRecord[]>();
-  const intervals: RoundInterval[] = [];
-  for (const r of records) {
-    const id = `${r.replica}|${String(r.shard)}|${r.key}`;
-    if (r.t === 'start') {
-      const list = open.get(id) ?? [];
-      list.push(r);
-      open.set(id, list);
-    } else {
-      const start = open.get(id)?.shift();
-      if (start) intervals.push({ shard: String(r.shard), replica: r.replica, key: r.key, start: atOf(start.at), end: atOf(r.at), open: false });
-    }
-  }
-  for (const list of open.values()) {
-    for (const s of list) intervals.push({ shard: String(s.shard), replica: s.replica, key: s.key, start: atOf(s.at), end: diedAtMs ?? Number.POSITIVE_INFINITY, open: true });
-  }
-  return intervals;
-}
-
-/** The ownership audit: two replicas' rounds on one shard never overlap in time. */
-export function findRoundOverlaps(intervals: readonly RoundInterval[]): string[] {
-  const byShard = new Map<string, RoundInterval[]>();
-  for (const i of intervals) byShard.set(i.shard, [...(byShard.get(i.shard) ?? []), i]);
-  const problems: string[] = [];
-  for (const [shard, list] of byShard) {
-    const sorted = [...list].sort((a, b) => a.start - b.start);
-    for (let i = 0; i < sorted.length; i++) {
-      const a = sorted[i];
-      if (!a) continue;
-      for (let j = i + 1; j < sorted.length; j++) {
-        const b = sorted[j];
-        if (!b || b.start >= a.end) break;
-        if (a.replica !== b.replica) problems.push(`shard ${shard}: ${a.replica} ${a.key} [${a.start}, ${a.end}] overlaps ${b.replica} ${b.key} [${b.start}, ${b.end}]`);
-      }
-    }
-  }
-  return problems;
+/** An audit time in ms (the controller writes numbers). */
+export function atMs(at: number | string): number {
+  return typeof at === 'number' ? at : Date.parse(at);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -256,10 +203,20 @@ export async function startFleetEnv(options: { shardCount?: number } = {}): Prom
   };
 }
 
-/** Every replica's audit intervals; a killed replica's open rounds end when it died. */
-export function fleetIntervals(env: FleetEnv, ids: readonly string[]): RoundInterval[] {
-  return ids.flatMap((id) => {
-    const p = env.controllers.get(id);
-    return roundIntervals(readAudit(env.auditFile(id)), p?.exitedAtMs());
+/**
+ * The fleet invariants over every replica's audit and the API server's pod creates: no two
+ * replicas acting on one shard at once, no task attempt recorded as started twice, no pod created
+ * twice. A replica's open rounds (a start with no end) run until its process was seen to exit
+ * (SIGKILL), or, for one still running, until now (they may still be running).
+ */
+export function checkFleetAudits(env: FleetEnv, ids: readonly string[]): InvariantReport {
+  const now = Date.now();
+  const audits = ids.map((id) => readAudit(env.auditFile(id)));
+  return checkInvariants({
+    workflows: [],
+    ownership: audits.flatMap((a) => a.ownership),
+    taskStarts: audits.flatMap((a) => a.taskStarts),
+    deaths: ids.map((replica) => ({ replica, at: env.controllers.get(replica)?.exitedAtMs() ?? now })),
+    podCreates: env.api.server.faults.audit({ resource: 'pods', verb: 'create' }).map((e) => ({ namespace: e.namespace, name: e.name, code: e.code })),
   });
 }
