@@ -11,7 +11,7 @@ import { WorkflowClient } from '../controller/kube.js';
 import { parseDuration } from '../engine/duration.js';
 import { Chaos } from './chaos.js';
 import { loadExamples, sendExampleSignals, submitWorkflow, type Example } from './examples.js';
-import { checkInvariants, parseOwnershipAudit, type FinalWorkflow, type OwnershipRecord } from './invariants.js';
+import { checkInvariants, parseReplicaAudit, type FinalWorkflow, type OwnershipRecord, type ReplicaDeath, type TaskStartRecord } from './invariants.js';
 import { LoadGenerator, loadShapes, LOAD_NAMESPACE } from './load.js';
 import { judgeMemoryGrowth, MemorySampler, renderMemoryReport, replicaTargets, type MemoryBound } from './memory.js';
 import { listStoredEvents, Observer } from './observe.js';
@@ -145,8 +145,12 @@ export async function runSession(options: SessionOptions): Promise<number> {
       load.start(busy.signal);
     }
     let chaos: Chaos | undefined;
+    const deaths: ReplicaDeath[] = []; // the chaos SIGKILLs end the killed replicas' open rounds
     if (options.chaos && sandbox.fleet) {
-      chaos = new Chaos({ fleet: sandbox.fleet, onKill: (r) => note(`chaos: SIGKILL ${r}`) });
+      chaos = new Chaos({ fleet: sandbox.fleet, onKill: (r) => {
+          deaths.push({ replica: r, at: Date.now() });
+          note(`chaos: SIGKILL ${r}`);
+        } });
       chaos.start(busy.signal);
     }
     const submitted = () => expected.size + leftRunning.length + (load?.submitted ?? 0);
@@ -180,11 +184,14 @@ export async function runSession(options: SessionOptions): Promise<number> {
       return { namespace, name, expectedPhase, phase: observer.workflows.get(key)?.phase ?? null };
     });
     const ownership: OwnershipRecord[] = [];
+    const taskStarts: TaskStartRecord[] = [];
     let audited = false;
     for (const info of sandbox.fleet?.replicaInfos ?? []) {
       if (info.auditLog && existsSync(info.auditLog)) {
         audited = true;
-        ownership.push(...parseOwnershipAudit(readFileSync(info.auditLog, 'utf8')));
+        const audit = parseReplicaAudit(readFileSync(info.auditLog, 'utf8'));
+        ownership.push(...audit.ownership);
+        taskStarts.push(...audit.taskStarts);
       }
     }
     const podCreates = sandbox.apiServer.faults.audit({ resource: 'pods', verb: 'create' }).map((e) => ({ namespace: e.namespace, name: e.name, code: e.code }));
@@ -192,7 +199,7 @@ export async function runSession(options: SessionOptions): Promise<number> {
       workflows,
       podCreates,
       history: observer.history,
-      ...(audited ? { ownership } : {}),
+      ...(audited ? { ownership, taskStarts, deaths } : {}),
       ...(checkEvents ? { events } : {}),
     });
     const summary = summarize({
