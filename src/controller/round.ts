@@ -122,7 +122,7 @@ export class RoundRunner {
         // The metric keeps its documented values: a fenced round is one on a shard not provably owned.
         result = ended.result === 'fenced' ? 'skipped' : ended.result;
         const outcome: RoundOutcome = acted.wrote && WROTE_NOTHING.has(ended.result) ? (ended.result === 'skipped' ? 'success' : 'error') : ended.result;
-        span.setAttribute('flotilla.round.result', outcome);
+        span.setAttribute('flotilla.round.result', result);
         return { outcome, ...(ended.requeueAfterMs !== undefined ? { requeueAfterMs: ended.requeueAfterMs } : {}) };
       });
     } finally {
