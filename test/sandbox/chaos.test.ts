@@ -37,7 +37,7 @@ describe('flotilla sandbox --chaos', () => {
     const pods = /pods +(\d+) created · (\d+) distinct names/.exec(out);
     assert.ok(pods, out);
     assert.equal(pods[1], pods[2], 'no pod created twice');
-    assert.match(out, /invariants +expected-phase, pod-launched-twice, shard-overlap, status-backwards, event-duplicate, event-terminal: all hold/);
+    assert.match(out, /invariants +expected-phase, pod-launched-twice, task-started-twice, shard-overlap, status-backwards, event-duplicate, event-terminal: all hold/);
     assert.match(out, /workflows +Succeeded 30\d · TimedOut 1 · Failed 3 +\(submitted 311, finished 311\)/);
     assert.equal(code, 0, out);
     await waitFor(() => first.every((p) => !alive(p) && groupMembers(p).length === 0), { what: 'every started process gone', timeoutMs: 10_000 });
