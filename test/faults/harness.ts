@@ -13,7 +13,7 @@
  *  - the status history of every workflow in watch order (an informer in this process),
  *  - the event sink's stored events.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -22,7 +22,7 @@ import type { NewWorkflow, Workflow } from '../../src/api/workflow.js';
 import { WorkflowClient } from '../../src/controller/kube.js';
 import { startApiServer, type AuditEntry, type RunningApiServer } from '../../src/sandbox/apiserver/index.js';
 import { installCrd, loadExamples, submitWorkflow, type Example } from '../../src/sandbox/examples.js';
-import { checkInvariants, parseOwnershipAudit, type FinalWorkflow, type OwnershipRecord } from '../../src/sandbox/invariants.js';
+import { checkInvariants, parseReplicaAudit, type FinalWorkflow, type OwnershipRecord, type TaskStartRecord } from '../../src/sandbox/invariants.js';
 import { listStoredEvents, Observer } from '../../src/sandbox/observe.js';
 import { startFlotilla, type FlotillaProcess } from '../support/fleet.js';
 import { RedisServer } from '../support/redis.js';
@@ -157,21 +157,22 @@ export class FaultFleet {
   /** Starts a replica (a new name unless `name` is given: a restart keeps its name). */
   async addReplica(options: { name?: string; quiet?: boolean } = {}): Promise<string> {
     const name = options.name ?? `replica-${this.nextReplica++}`;
+    const logLevel = process.env['FLOTILLA_FAULT_LOG_LEVEL'] ?? 'warn';
     if (!options.quiet) this.inject(options.name ? `start ${name} again` : `scale out: start ${name}`);
-    const process = await startFlotilla(
+    const replica = await startFlotilla(
       [
         'controller', '--kubeconfig', this.kubeconfigPath, '--redis', this.redis.url, '--replica-id', name,
         '--fleet-namespace', FLEET_NAMESPACE, '--shard-count', String(this.shardCount), '--metrics-port', '0',
-        '--event-sink', this.eventSinkAddress, '--audit-log', this.auditFile(name), '--log-level', 'warn',
+        '--event-sink', this.eventSinkAddress, '--audit-log', this.auditFile(name), '--log-level', logLevel,
         ...(this.options.controllerArgs ?? []),
       ],
       new RegExp(`controller ${name} ready`),
       { timeoutMs: 60_000 },
     );
-    const slot: ReplicaSlot = { name, process, expectingExit: false };
+    const slot: ReplicaSlot = { name, process: replica, expectingExit: false };
     this.slots.set(name, slot);
-    void process.exited.then((code) => {
-      if (slot.process !== process) return;
+    void replica.exited.then((code) => {
+      if (slot.process !== replica) return;
       slot.process = null;
       if (!slot.expectingExit) this.unexpectedExits.push(`${name} (${String(code)})`);
     });
@@ -320,18 +321,26 @@ export class FaultFleet {
     const byKey = new Map<string, Workflow>(listed.map((w) => [`${w.metadata.namespace}/${w.metadata.name}`, w]));
     const workflows: FinalWorkflow[] = [...this.expected].map(([key, expectedPhase]) => {
       const [namespace = '', name = ''] = key.split('/');
-      return { namespace, name, expectedPhase, phase: byKey.get(key)?.status?.phase ?? null };
+      const found = byKey.get(key);
+      return { namespace, name, expectedPhase, phase: found ? (found.status?.phase ?? '(no status)') : null };
     });
     const phases: Record<string, number> = {};
-    for (const w of workflows) phases[w.phase ?? 'missing'] = (phases[w.phase ?? 'missing'] ?? 0) + 1;
+    for (const w of workflows) {
+      const phase = w.phase ?? (byKey.has(`${w.namespace}/${w.name}`) ? 'no status' : 'missing');
+      phases[phase] = (phases[phase] ?? 0) + 1;
+    }
     const ownership: OwnershipRecord[] = [];
+    const taskStarts: TaskStartRecord[] = [];
     for (const name of this.slots.keys()) {
       const file = this.auditFile(name);
-      if (existsSync(file)) ownership.push(...parseOwnershipAudit(readFileSync(file, 'utf8')));
+      if (!existsSync(file)) continue;
+      const audit = parseReplicaAudit(readFileSync(file, 'utf8'));
+      ownership.push(...audit.ownership);
+      taskStarts.push(...audit.taskStarts);
     }
     const podCreates = [...this.podAudit, ...this.api.faults.audit({ resource: 'pods', verb: 'create' })].map((e) => ({ namespace: e.namespace, name: e.name, code: e.code }));
     const events = await listStoredEvents(this.eventSinkAddress, [...this.expected.keys()]);
-    const invariants = checkInvariants({ workflows, podCreates, ownership, history: this.observer.history, events });
+    const invariants = checkInvariants({ workflows, podCreates, ownership, history: this.observer.history, events, deaths: this.deaths, taskStarts });
     return {
       scenario: this.options.scenario,
       injected: [...this.injected],
@@ -345,12 +354,19 @@ export class FaultFleet {
   }
 
   async stop(): Promise<void> {
+    const keep = process.env['FLOTILLA_KEEP_FAULT_DIRS'] === '1';
+    if (keep) {
+      mkdirSync(join(this.dir, 'logs'), { recursive: true });
+      const procs: [string, FlotillaProcess | null | undefined][] = [['manager', this.manager], ['event-sink', this.eventSink], ...[...this.slots.values()].map((s): [string, FlotillaProcess | null] => [s.name, s.process])];
+      for (const [name, p] of procs) if (p) writeFileSync(join(this.dir, 'logs', `${name}.log`), `${p.stdout()}\n--- stderr ---\n${p.stderr()}`);
+      process.stdout.write(`# fault run kept in ${this.dir}\n`);
+    }
     await this.observer?.stop().catch(() => undefined);
     for (const slot of this.slots.values()) slot.expectingExit = true;
     await Promise.all([...this.slots.values()].map((s) => s.process?.stop(10_000)));
     await Promise.all([this.manager?.stop(10_000), this.eventSink?.stop(10_000)]);
     await Promise.all([this.api?.stop().catch(() => undefined), this.redis?.stop().catch(() => undefined)]);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -42,7 +42,7 @@ export function renderScenarioReport(report: ScenarioReport): string {
   lines.push(`  workload: ${report.submitted} submitted; ended ${phases || '(none)'}`);
   const c = report.invariants.counts;
   lines.push(`  checked:  ${report.invariants.checked.join(', ')}`);
-  lines.push(`  counted:  ${c.workflows} workflows, ${c.podCreates} pod creates (${c.distinctPods} distinct), ${c.rounds} rounds audited, ${c.observations} status observations, ${c.events} events`);
+  lines.push(`  counted:  ${c.workflows} workflows, ${c.podCreates} pod creates (${c.distinctPods} distinct), ${c.rounds} rounds audited (${c.cutRounds} cut by a kill, ${c.fencedRounds} overlapping but fenced), ${c.taskStarts} task starts (${c.distinctTaskStarts} distinct attempts), ${c.observations} status observations, ${c.events} events`);
   for (const note of report.notes) lines.push(`  note:     ${note}`);
   if (report.unexpectedExits.length > 0) lines.push(`  replicas that exited on their own: ${report.unexpectedExits.join(', ')}`);
   for (const v of report.invariants.violations.slice(0, 20)) lines.push(`  VIOLATION ${v.code} ${v.subject}: ${v.detail}`);
