@@ -1,13 +1,15 @@
 /**
  * The shard queue under faults: an owner SIGKILLed mid-round (its job comes back through the next
- * owner's stalled check) and Redis killed and restarted (workers reconnect, enqueues made during
- * the outage are not lost, the reconnect hook fires).
+ * owner's stalled check), Redis killed and restarted (workers reconnect, enqueues made during
+ * the outage are not lost, the reconnect hook fires), and a round that ignores the abort of a
+ * stop (the stop, on which the shard's lease is released, waits for it).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import { RedisServer } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { ShardQueue } from '../../src/controller/queue/index.js';
@@ -97,5 +99,49 @@ describe('shard queue faults (real Redis, real processes)', () => {
     await queue.enqueue('ns/after-stop');
     assert.equal(queue.pendingCount, 0, 'a stopped queue takes nothing');
     await redis.restart();
+  });
+
+  test('stop never returns while an aborted round still runs, long past its grace and force times', { timeout: 30_000 }, async () => {
+    // A JS round cannot be killed: between two awaits it goes on whatever the abort says. The
+    // shard's lease is released (or left to expire) when stop returns, so stop must outwait it.
+    let endRound: () => void = () => undefined;
+    const roundMayEnd = new Promise<void>((resolve) => (endRound = resolve));
+    const order: string[] = [];
+    let aborted = false;
+    const logs: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+    const queue = new ShardQueue({
+      shard: 303,
+      redisUrl: redis.url,
+      logger,
+      processor: async (_key, ctx) => {
+        order.push('round started');
+        ctx.signal.addEventListener('abort', () => (aborted = true));
+        await roundMayEnd; // ignores the abort
+        order.push('round ended');
+      },
+    });
+    queues.push(queue);
+    await queue.start();
+    await queue.enqueue('ns/slow');
+    await waitFor(() => order.includes('round started'), { what: 'round in flight' });
+
+    let returned = false;
+    const stopping = queue.stop({ graceMs: 200, forceMs: 300, lingerLogMs: 200 }).then(() => {
+      returned = true;
+      order.push('stop returned');
+    });
+    // Past the grace period (abort) and the force time, the stop either returned (wrong) or says it
+    // still waits for the round (a structured log line with how long it waited so far).
+    const waiting = () => logs.some((line) => typeof line.waitedMs === 'number');
+    await waitFor(() => returned || waiting(), { what: 'the stop past its grace and force times', timeoutMs: 15_000 });
+    assert.equal(aborted, true, 'the round was aborted after the grace period');
+    assert.equal(returned, false, 'stop returned while the aborted round was still running');
+    assert.equal(queue.activeHere, 1);
+
+    endRound();
+    await stopping;
+    assert.deepEqual(order, ['round started', 'round ended', 'stop returned']);
+    assert.equal(queue.activeHere, 0);
   });
 });

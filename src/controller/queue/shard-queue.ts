@@ -14,7 +14,12 @@
  * - A processor error retries with capped exponential back-off (`attempts`, custom strategy); an
  *   enqueue during a retry back-off is absorbed by the retrying job (which re-reads state anyway).
  * - `stop()` stops fetching, lets in-flight jobs finish for `graceMs`, then aborts them: an aborted
- *   job is moved back to `wait` (not failed) so the next owner runs it at once.
+ *   job is moved back to `wait` (not failed) so the next owner runs it at once. `stop()` never
+ *   resolves while a processor call of this queue is still running (a JS round cannot be killed:
+ *   it sees the abort at its next await), however long that takes and even when BullMQ's close
+ *   hangs (Redis gone), and no processor call starts once the rounds were aborted. The caller ends
+ *   the shard's ownership (lease released or left to expire) only after `stop()`, so the next
+ *   owner can never start while one of our rounds runs.
  * - A job left active by a SIGKILLed owner returns to `wait` through the stalled check of the next
  *   owner's worker: after its lock expires (`lockDurationMs`), within about two
  *   `stalledIntervalMs`.
@@ -99,8 +104,16 @@ export interface QueueCounts {
 export interface StopOptions {
   /** How long in-flight jobs may take to finish before they are aborted. @defaultValue 10000 */
   graceMs?: number;
-  /** How long aborted jobs may take before the worker's sockets and timers are forced shut. @defaultValue 5000 */
+  /**
+   * Once the aborted rounds returned, how long the worker's close (its jobs' Redis bookkeeping) may
+   * take before its sockets and timers are forced shut (Redis gone). @defaultValue 5000
+   */
   forceMs?: number;
+  /**
+   * Aborted rounds are waited for without a time limit (a JS round cannot be killed, and the shard
+   * is ours until it ended); while they run, an error is logged this often. @defaultValue 5000
+   */
+  lingerLogMs?: number;
 }
 
 interface JobData {
@@ -123,8 +136,10 @@ export class ShardQueue {
   private nextTickAt = Infinity;
   private ticking = false;
   private stopping = false;
+  private stopped: Promise<void> | undefined;
   private lostConnection = false;
-  private inFlight = 0;
+  /** Processor calls running now: settle when the processor returned or threw (not BullMQ's bookkeeping). */
+  private readonly rounds = new Set<Promise<void>>();
 
   constructor(private readonly options: ShardQueueOptions) {
     this.shard = options.shard;
@@ -251,7 +266,7 @@ export class ShardQueue {
 
   /** Rounds running in this process right now. */
   get activeHere(): number {
-    return this.inFlight;
+    return this.rounds.size;
   }
 
   /** Enqueues not yet accepted by Redis. */
@@ -267,9 +282,18 @@ export class ShardQueue {
   /**
    * Stops taking jobs, lets in-flight ones finish for `graceMs`, then aborts them (they go back to
    * `wait` for the next owner) and closes. Never `queue.pause()`: that would pause every replica.
+   *
+   * Resolves only once every processor call has returned: when BullMQ's close hangs (Redis gone)
+   * its sockets are forced shut after `forceMs`, but a round still running then is waited for, with
+   * no time limit. Ending a shard's ownership (releasing its lease, or letting it expire) must wait
+   * for this; a concurrent call waits for the same stop. Idempotent.
    */
-  async stop(options: StopOptions = {}): Promise<void> {
-    if (this.stopping) return;
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopped ??= this.stopOnce(options);
+    return this.stopped;
+  }
+
+  private async stopOnce(options: StopOptions): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     const graceMs = options.graceMs ?? 10_000;
@@ -280,9 +304,13 @@ export class ShardQueue {
         () => true,
       );
       if (!(await within(closing, graceMs))) {
-        this.log.warn({ inFlight: this.inFlight }, 'rounds still running after the grace period; aborting them');
+        this.log.warn({ inFlight: this.rounds.size }, 'rounds still running after the grace period; aborting them');
         this.stopController.abort();
         worker.cancelAllJobs('shard stopping');
+        // They see the abort at their next await; until they returned the shard is still ours,
+        // however long that takes. Only then may the worker's sockets be forced: BullMQ would spin
+        // retrying the bookkeeping of a job that ends on a force-closed connection.
+        await this.roundsEnded(options.lingerLogMs ?? 5000);
         if (!(await within(closing, options.forceMs ?? 5000))) {
           // In 5.81 a second close(true) returns the first close's promise, so force the sockets.
           this.log.error('worker close hangs; disconnecting');
@@ -291,9 +319,20 @@ export class ShardQueue {
         }
       }
     }
+    // A close that failed early must not let a round outlive the stop either.
+    await this.roundsEnded(options.lingerLogMs ?? 5000);
     if (this.queue && !(await within(this.queue.close().then(() => true, () => true), 2000))) await forceDisconnect(this.queue);
     this.client?.disconnect();
     if (this.pending.size > 0) this.log.warn({ lost: this.pending.size }, 'stopping with enqueues Redis never accepted');
+  }
+
+  /** Waits until no processor call runs. */
+  private async roundsEnded(logEveryMs: number): Promise<void> {
+    const since = Date.now();
+    while (this.rounds.size > 0) {
+      if (await within(Promise.all([...this.rounds]).then(() => true), logEveryMs)) continue;
+      this.log.error({ inFlight: this.rounds.size, waitedMs: Date.now() - since }, 'aborted rounds still running; the shard stays ours until they end');
+    }
   }
 
   private addJob(key: string): Promise<Job<JobData>> {
@@ -317,9 +356,11 @@ export class ShardQueue {
     const signals = [this.stopController.signal];
     if (signal) signals.push(signal);
     const combined = AbortSignal.any(signals);
-    this.inFlight += 1;
     try {
-      const result = await this.opts.processor(key, { shard: this.shard, signal: combined, attempt: job.attemptsMade + 1, jobId: job.id ?? '' });
+      // Once the rounds were aborted the shard is being handed over: a job BullMQ fetched before its
+      // close must not start a round now (`stop()` may be about to return).
+      if (this.stopController.signal.aborted) throw new QueueError('NotStarted', `queue of shard ${this.shard} is stopping`);
+      const result = await this.track(this.opts.processor(key, { shard: this.shard, signal: combined, attempt: job.attemptsMade + 1, jobId: job.id ?? '' }));
       if (result && typeof result.requeueAfterMs === 'number' && result.requeueAfterMs >= 0) {
         await this.enqueue(key, { delayMs: result.requeueAfterMs });
       }
@@ -330,9 +371,18 @@ export class ShardQueue {
         throw new WaitingError();
       }
       throw error;
-    } finally {
-      this.inFlight -= 1;
     }
+  }
+
+  /** Counts a processor call as running until it settles (what `stop()` waits for). */
+  private track<T>(call: Promise<T>): Promise<T> {
+    const settled = call.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.rounds.add(settled);
+    void settled.then(() => this.rounds.delete(settled));
+    return call;
   }
 
   private keepPending(key: string, atMs: number): void {
@@ -409,6 +459,12 @@ async function forceDisconnect(owner: object): Promise<void> {
   for (const field of ['connection', 'blockingConnection']) {
     const connection = internals[field];
     if (typeof connection !== 'object' || connection === null) continue;
+    // `RedisConnection#close(true)` marks it closing (so the worker skips, instead of retrying in a
+    // tight loop, the bookkeeping of a job that ends later) and disconnects without waiting; it
+    // does nothing when a graceful close of it is already under way, hence the disconnect below.
+    if ('close' in connection && typeof connection.close === 'function') {
+      void Promise.resolve((connection as { close(force: boolean): Promise<void> }).close(true)).catch(() => undefined);
+    }
     // `_client` is the ioredis instance itself (the `client` getter waits for readiness).
     const client = (connection as Record<string, unknown>)['_client'];
     if (typeof client === 'object' && client !== null && 'disconnect' in client && typeof client.disconnect === 'function') {
