@@ -6,7 +6,9 @@
  * - Assigned elsewhere but held by me → stop the shard (finish rounds in flight), then release.
  * - Assigned to me and free, or held by a replica whose member lease this replica has observed
  *   expire → acquire (bumping `leaseTransitions`, the epoch), then start the shard.
- * - Held by me and assigned to me but not running here (a restart) → resume.
+ * - Held by me and assigned to me but not running here (a restart, or live again after a fence)
+ *   → resume: take it again with a guarded write (the lease may be a step behind the server), then
+ *   start the shard.
  * - Running here but the lease says another holder → the shard was taken from me: stop at once.
  */
 import { ASSIGNED_TO_ANNOTATION, SHARD_LEASE_PREFIX } from '../leases/names.js';
@@ -15,7 +17,7 @@ import { epochOf, observedExpired, type LeaseFields, type ObservedLease } from '
 export type OwnershipAction =
   | { readonly type: 'release'; readonly shard: string; readonly lease: LeaseFields }
   | { readonly type: 'acquire'; readonly shard: string; readonly lease: LeaseFields }
-  | { readonly type: 'resume'; readonly shard: string; readonly epoch: number }
+  | { readonly type: 'resume'; readonly shard: string; readonly lease: LeaseFields; readonly epoch: number }
   | { readonly type: 'lost'; readonly shard: string };
 
 export interface OwnershipView {
@@ -45,7 +47,7 @@ export function decideOwnership(view: OwnershipView): OwnershipAction[] {
 
     if (holder === view.replica) {
       if (assigned !== view.replica) actions.push({ type: 'release', shard, lease });
-      else if (!running) actions.push({ type: 'resume', shard, epoch: epochOf(lease) });
+      else if (!running) actions.push({ type: 'resume', shard, lease, epoch: epochOf(lease) });
       continue;
     }
     if (running) actions.push({ type: 'lost', shard });
