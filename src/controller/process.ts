@@ -176,7 +176,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       logger: log.child({ component: 'replica' }),
       ...(audit
         ? {
-            onRound: (phase: 'start' | 'end', shard: number, key: string, outcome?: RoundOutcome) => audit.record(phase, shard, key, outcome),
+            onRound: (phase: 'start' | 'end', shard: number, key: string, outcome?: RoundOutcome, provenAt?: number) => audit.record(phase, shard, key, outcome, provenAt),
             onTasksStarted: (shard: number, key: string, started: readonly StartedTask[], uid: string | undefined) => audit.recordTaskStarts(shard, key, started, uid),
           }
         : {}),

@@ -44,7 +44,7 @@ export interface ReplicaOptions {
    * Called synchronously right before each round starts and after it ends (the ownership audit);
    * at the end with what the round did (`error` when it threw).
    */
-  onRound?: (phase: 'start' | 'end', shard: number, key: string, outcome?: RoundOutcome) => void;
+  onRound?: (phase: 'start' | 'end', shard: number, key: string, outcome?: RoundOutcome, provenAt?: number) => void;
   /** Task attempts a round's status write recorded as started, right after that write (the ownership audit). */
   onTasksStarted?: RoundOptions['onTasksStarted'];
 }
@@ -124,12 +124,14 @@ export class Replica {
         }
         this.options.onRound?.('start', shard, key);
         let outcome: RoundOutcome = 'error';
+        let provenAt: number | undefined;
         try {
           const run = await runner.run(key, context);
           outcome = run.outcome;
+          provenAt = run.provenAt;
           return run.requeueAfterMs !== undefined ? { requeueAfterMs: run.requeueAfterMs } : {};
         } finally {
-          this.options.onRound?.('end', shard, key, outcome);
+          this.options.onRound?.('end', shard, key, outcome, provenAt);
         }
       },
       onRedisReconnect: () => {

@@ -87,6 +87,13 @@ export type RoundOutcome = RoundResult | 'fenced';
 /** A round's answer to the queue, with what it did. */
 export interface RoundRun extends ProcessResult {
   outcome: RoundOutcome;
+  /**
+   * When the round last proved it may act (its last passed lease check, ms since the epoch). Every
+   * write and side effect follows such a check, so the round acted on the shard no later than the
+   * action that followed it; what it did after is reads. A replica frozen mid-round and woken up
+   * after losing the shard shows a late `end`, but no later proof.
+   */
+  provenAt?: number;
 }
 
 /** Outcomes that mean the round wrote nothing. */
@@ -95,6 +102,8 @@ const WROTE_NOTHING: ReadonlySet<RoundOutcome> = new Set(['conflict', 'skipped',
 /** Whether the current round wrote anything to the Workflow (status or finalizers). */
 interface Acted {
   wrote: boolean;
+  /** The last passed lease check (see `RoundRun.provenAt`). */
+  provenAt?: number;
 }
 
 interface Validated {
@@ -123,7 +132,7 @@ export class RoundRunner {
         result = ended.result === 'fenced' ? 'skipped' : ended.result;
         const outcome: RoundOutcome = acted.wrote && WROTE_NOTHING.has(ended.result) ? (ended.result === 'skipped' ? 'success' : 'error') : ended.result;
         span.setAttribute('flotilla.round.result', result);
-        return { outcome, ...(ended.requeueAfterMs !== undefined ? { requeueAfterMs: ended.requeueAfterMs } : {}) };
+        return { outcome, ...(acted.provenAt !== undefined ? { provenAt: acted.provenAt } : {}), ...(ended.requeueAfterMs !== undefined ? { requeueAfterMs: ended.requeueAfterMs } : {}) };
       });
     } finally {
       const labels = { shard: String(this.options.shard), result };
@@ -137,12 +146,15 @@ export class RoundRunner {
     this.validated.delete(key);
   }
 
-  private fenced(): boolean {
-    return this.options.canRun !== undefined && !this.options.canRun();
+  /** The lease check; a pass is remembered as the round's latest proof of ownership. */
+  private fenced(acted: Acted): boolean {
+    if (this.options.canRun !== undefined && !this.options.canRun()) return true;
+    acted.provenAt = Date.now();
+    return false;
   }
 
   private async round(key: string, signal: AbortSignal | undefined, span: Span, acted: Acted): Promise<{ result: RoundOutcome; requeueAfterMs?: number }> {
-    if (this.fenced()) return { result: 'skipped' };
+    if (this.fenced(acted)) return { result: 'skipped' };
     const retries = this.options.maxConflictRetries ?? 3;
     let fresh = false;
     for (let attempt = 0; attempt <= retries; attempt++) {
@@ -158,6 +170,9 @@ export class RoundRunner {
           return delivered.ok ? { result: 'skipped' } : { result: 'requeue', requeueAfterMs: this.options.eventRetryMs ?? 5_000 };
         }
         const validation = this.validation(key, workflow);
+        // The read may have waited long (a partition, a paused process): prove ownership again
+        // before the first write or side effect.
+        if (this.fenced(acted)) return { result: 'fenced' };
         if (!validation.ok) {
           const failed = await this.fail(workflow, validation.issues, acted);
           await this.release(failed ?? workflow, acted);
@@ -165,10 +180,11 @@ export class RoundRunner {
         }
         const guarded = await this.guard(workflow, acted);
         const executable: Workflow = { ...validation.workflow, metadata: guarded.metadata, ...(guarded.status ? { status: guarded.status } : {}) };
+        if (this.fenced(acted)) return { result: 'fenced' };
         const driven = await this.options.driver.runRound(executable, signal);
         this.options.metrics?.streakLength.observe({ shard: String(this.options.shard) }, driven.passes);
         span.setAttribute('flotilla.round.passes', driven.passes);
-        if (driven.changed && this.fenced()) return { result: 'fenced' };
+        if (driven.changed && this.fenced(acted)) return { result: 'fenced' };
         const terminal = isTerminalWorkflowPhase(driven.status.phase);
         // A terminal transition's events go out (and are confirmed) before the status that ends the
         // workflow, so no crash can leave a finished workflow whose end the sink never heard of.
@@ -191,7 +207,7 @@ export class RoundRunner {
         if (!(error instanceof KubeError && error.code === 'Conflict')) throw error;
         this.options.metrics?.statusConflicts.inc({ shard: String(this.options.shard) });
         span.addEvent('conflict', { attempt });
-        if (this.fenced()) return { result: 'fenced' };
+        if (this.fenced(acted)) return { result: 'fenced' };
         fresh = true;
       }
     }

@@ -231,6 +231,22 @@ describe('checkInvariants', () => {
     }
   });
 
+  test('3: a round acted until its last lease proof: frozen after it, a late end is no overlap; a proof after the other started is', () => {
+    const frozen = (provenAt: number): OwnershipRecord[] => [
+      // r2 proved its lease and sent its status write, then was SIGSTOPped before the answer came.
+      { t: 'start', shard: '6', replica: 'r2', key: 'ns/a', at: t0 },
+      { t: 'start', shard: '6', replica: 'r1', key: 'ns/b', at: t0 + 7000 },
+      { t: 'end', shard: '6', replica: 'r1', key: 'ns/b', at: t0 + 7010, outcome: 'success', provenAt: t0 + 7005 },
+      { t: 'end', shard: '6', replica: 'r2', key: 'ns/a', at: t0 + 9000, outcome: 'success', provenAt },
+    ];
+    assert.deepEqual(checkInvariants({ workflows: [], ownership: frozen(t0 + 20) }).violations, []);
+    // Proving ownership (and so acting) after r1 began on the shard is an overlap.
+    assert.deepEqual(checkInvariants({ workflows: [], ownership: frozen(t0 + 7008) }).violations.map((v) => v.code), ['shard-overlap']);
+    // The proof never extends a round past its end line.
+    const parsed = parseReplicaAudit(`${JSON.stringify({ t: 'end', shard: 6, replica: 'r2', key: 'ns/a', at: t0 + 9000, outcome: 'success', provenAt: t0 + 20 })}\n`);
+    assert.equal(parsed.ownership[0]?.provenAt, t0 + 20);
+  });
+
   test('2: an attempt recorded as started by two committed starts', () => {
     const input = cleanRun();
     const twice: TaskStartRecord = { shard: '3', replica: 'replica-2', key: 'default/a', uid: 'uid-a', node: 'extract', attempt: 1, plugin: 'pod', at: new Date(t0 + 180).toISOString() };

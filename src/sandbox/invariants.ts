@@ -78,6 +78,8 @@ export interface OwnershipRecord {
   at: number | string;
   /** On an `end`: what the round did (absent: it acted). */
   outcome?: RoundOutcome;
+  /** On `end`: the round's last passed lease check (epoch ms); it acted no later than that. */
+  provenAt?: number;
 }
 
 /** A task attempt a round started and whose status write (recording it as started) succeeded. */
@@ -265,7 +267,10 @@ function roundsOf(records: readonly OwnershipRecord[], deaths: readonly ReplicaD
     cutStarts.push(...starts);
     open.delete(id);
     if (start === undefined) continue;
-    add(r.shard, { replica: r.replica, key: r.key, start: time(start.at), end: time(r.at), cut: false, acted: r.outcome === undefined || !WROTE_NOTHING.has(r.outcome) });
+    // A round acted until its last proof of ownership, not until its end line: a replica frozen
+    // after its last write wakes up, finds the shard gone and ends late without acting again.
+    const end = r.provenAt !== undefined ? Math.min(time(r.at), r.provenAt) : time(r.at);
+    add(r.shard, { replica: r.replica, key: r.key, start: time(start.at), end, cut: false, acted: r.outcome === undefined || !WROTE_NOTHING.has(r.outcome) });
   }
   for (const starts of open.values()) cutStarts.push(...starts);
   const deathTimes = sortedTimesBy(deaths, (d) => time(d.at));
@@ -457,7 +462,8 @@ export function parseReplicaAudit(text: string): { ownership: OwnershipRecord[];
     if (typeof shard !== 'string' || typeof r.replica !== 'string' || typeof r.key !== 'string' || !isTime(r.at)) continue;
     if (r.t === 'start' || r.t === 'end') {
       const outcome = r.t === 'end' && typeof r.outcome === 'string' && OUTCOMES.has(r.outcome) ? (r.outcome as RoundOutcome) : undefined;
-      ownership.push({ t: r.t, shard, replica: r.replica, key: r.key, at: r.at, ...(outcome !== undefined ? { outcome } : {}) });
+      const provenAt = r.t === 'end' && typeof r.provenAt === 'number' && Number.isFinite(r.provenAt) ? r.provenAt : undefined;
+      ownership.push({ t: r.t, shard, replica: r.replica, key: r.key, at: r.at, ...(outcome !== undefined ? { outcome } : {}), ...(provenAt !== undefined ? { provenAt } : {}) });
     } else if (r.t === 'task' && typeof r.node === 'string' && typeof r.attempt === 'number' && Number.isInteger(r.attempt) && typeof r.plugin === 'string') {
       taskStarts.push({ shard, replica: r.replica, key: r.key, ...(typeof r.uid === 'string' ? { uid: r.uid } : {}), node: r.node, attempt: r.attempt, plugin: r.plugin, at: r.at });
     }
