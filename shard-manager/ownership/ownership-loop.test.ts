@@ -292,3 +292,17 @@ test('a shard just acquired is not taken for lost while the cache lags the acqui
   assert.deepEqual(events, ['lease 2 holder=r1', 'start 2']);
   await shutdown(loop, runner, ['2']);
 });
+
+test('a clean stop right after an acquire gives the lease back though the cache lags the acquire', async () => {
+  const { events, server, cache, runner, loop } = setup();
+  server.member(ME, 1);
+  server.shard('6', null, ME);
+  cache.publish();
+  loop.start();
+  await waitUntil(() => events.includes('start 6'), 'shard 6 acquired');
+  const stopping = loop.stop({ release: true });
+  await waitUntil(() => runner.stopping('6'), 'the stop of shard 6');
+  runner.endStop('6');
+  await stopping;
+  assert.deepEqual(events, ['lease 6 holder=r1', 'start 6', 'stop 6', 'stopped 6', 'lease 6 holder=null']);
+});

@@ -119,10 +119,8 @@ export class OwnershipLoop {
       await this.stopShard(shard, { abort: !release }).catch(() => undefined);
       this.running.delete(shard);
       if (!release) continue;
-      const lease = this.options.source.leases().find((l) => l.name === `flotilla-shard-${shard}`);
-      if (lease && lease.holderIdentity === this.options.replica) {
-        await this.options.leases.update(lease, { holderIdentity: null }).catch(() => undefined);
-      }
+      const lease = this.withOwnWrites(this.options.source.leases()).find((l) => l.name === `flotilla-shard-${shard}`);
+      if (lease && lease.holderIdentity === this.options.replica) await this.write(lease, { holderIdentity: null }).catch(() => undefined);
     }
     // A fence's stops may still be waiting for their rounds.
     await this.stopsEnded();
@@ -218,6 +216,8 @@ export class OwnershipLoop {
    * still at the replaced version lags us; at any other version it has caught up (or gone past).
    */
   private withOwnWrites(all: readonly LeaseFields[]): LeaseFields[] {
+    const names = new Set(all.map((lease) => lease.name));
+    for (const name of this.ownWrites.keys()) if (!names.has(name)) this.ownWrites.delete(name);
     return all.map((lease) => {
       const own = this.ownWrites.get(lease.name);
       if (!own) return lease;
