@@ -26,7 +26,7 @@ import { checkInvariants, parseReplicaAudit, type FinalWorkflow, type OwnershipR
 import { listStoredEvents, Observer } from '../../src/sandbox/observe.js';
 import { startFlotilla, type FlotillaProcess } from '../support/fleet.js';
 import { RedisServer } from '../support/redis.js';
-import { publishReport, type Injection, type ScenarioReport } from './report.js';
+import { publishReport, scenarioOk, type Injection, type ScenarioReport } from './report.js';
 
 export const FLEET_NAMESPACE = 'flotilla-system';
 export const WORK_NAMESPACE = 'faults';
@@ -64,6 +64,8 @@ export class FaultFleet {
   /** Replica name → death times (SIGKILL); the checker ends a cut round there. */
   readonly deaths: { replica: string; at: number }[] = [];
   readonly unexpectedExits: string[] = [];
+  /** Keep the run's directory (audits, logs) after `stop`. */
+  keepDir = false;
   kubeConfig!: KubeConfig;
   client!: WorkflowClient;
   redis!: RedisServer;
@@ -354,7 +356,7 @@ export class FaultFleet {
   }
 
   async stop(): Promise<void> {
-    const keep = process.env['FLOTILLA_KEEP_FAULT_DIRS'] === '1';
+    const keep = this.keepDir || process.env['FLOTILLA_KEEP_FAULT_DIRS'] === '1';
     if (keep) {
       mkdirSync(join(this.dir, 'logs'), { recursive: true });
       const procs: [string, FlotillaProcess | null | undefined][] = [['manager', this.manager], ['event-sink', this.eventSink], ...[...this.slots.values()].map((s): [string, FlotillaProcess | null] => [s.name, s.process])];
@@ -388,6 +390,8 @@ export async function runScenario(options: ScenarioOptions, body: (fleet: FaultF
     if (left > 0) notes.push(`${left} workflows were not terminal after the settle timeout: ${fleet.pending().slice(0, 5).join(', ')}`);
     const report = await fleet.report(notes);
     publishReport(report);
+    // A failed scenario keeps its audit files and process logs for the post-mortem.
+    if (!scenarioOk(report)) fleet.keepDir = true;
     return report;
   } finally {
     await fleet.stop();
