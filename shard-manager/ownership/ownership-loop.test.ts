@@ -139,6 +139,7 @@ function setup() {
   const runner = new GatedRunner(events);
   const clock = { now: 1_000_000 };
   const transitions: string[] = [];
+  const conflicts: string[] = [];
   const loop = new OwnershipLoop({
     replica: ME,
     leases: server,
@@ -149,6 +150,7 @@ function setup() {
     // Passes run when the test publishes the cache, not on a timer.
     resyncMs: 3_600_000,
     onTransition: ({ type, shard }) => transitions.push(`${type} ${shard}`),
+    onConflict: ({ type, shard }) => conflicts.push(`${type} ${shard}`),
   });
   /** Publishes the cache and waits for the pass it kicks. */
   const pass = async () => {
@@ -157,7 +159,7 @@ function setup() {
     await waitUntil(() => cache.reads > reads, 'a pass');
     await settle();
   };
-  return { events, server, cache, membership, runner, clock, transitions, loop, pass };
+  return { events, server, cache, membership, runner, clock, transitions, conflicts, loop, pass };
 }
 
 test('a fenced shard reassigned during its stop: the lease goes back only after the stop ended', async () => {
@@ -227,7 +229,7 @@ test('stop waits for a fence stop still in progress', async () => {
 });
 
 test('a restarted replica does not resume a shard from a cache that lags a takeover', async () => {
-  const { cache, events, server, loop, pass, transitions } = setup();
+  const { cache, events, server, loop, pass, transitions, conflicts } = setup();
   // Our previous incarnation held shard 9; the cache (listed at our start) still says so ...
   server.member(ME, 1);
   server.member('r2', 1);
@@ -239,6 +241,7 @@ test('a restarted replica does not resume a shard from a cache that lags a takeo
   await settle();
   assert.deepEqual([...events], [], 'the resume write met the takeover (409): nothing started');
   assert.deepEqual(transitions, []);
+  assert.deepEqual(conflicts, ['resume 9']);
 
   await pass();
   assert.deepEqual([...events], [], 'the caught-up cache shows r2 holding it: nothing to do');

@@ -54,6 +54,8 @@ export interface OwnershipLoopOptions {
   /** Re-evaluates this often even without lease events (expiry is a matter of time). @defaultValue 1000 */
   readonly resyncMs?: number;
   readonly onError?: (error: unknown, action: OwnershipAction) => void;
+  /** A step's guarded lease write met a newer version (409): someone else wrote first; nothing was done. */
+  readonly onConflict?: (action: OwnershipAction) => void;
   /** Observability hooks: a shard started or stopped here, with how long the step took. */
   readonly onTransition?: (event: { type: OwnershipAction['type']; shard: string; durationMs: number }) => void;
 }
@@ -205,7 +207,8 @@ export class OwnershipLoop {
         // A conflict means the lease moved under us: the watch brings the newer version, and with
         // it the next pass. Other failures are retried by the resync. (No pass at once: that would
         // spin on a cache that has not caught up yet.)
-        if (!(error instanceof KubeError && error.code === 'Conflict')) this.options.onError?.(error, action);
+        if (error instanceof KubeError && error.code === 'Conflict') this.options.onConflict?.(action);
+        else this.options.onError?.(error, action);
       }
     }
   }

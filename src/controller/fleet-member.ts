@@ -115,6 +115,8 @@ export async function startFleetMember(options: FleetMemberOptions): Promise<Fle
     runner,
     resyncMs: Math.min(1000, timings.renewIntervalMs),
     onError: (error, action) => log.error({ err: String(error), action: action.type, shard: action.shard }, 'ownership step failed'),
+    // E.g. a restarted replica's resume meeting the takeover of another that saw it gone.
+    onConflict: (action) => log.info({ action: action.type, shard: action.shard }, 'ownership step lost a lease write race (409); nothing done, deciding again from the newer lease'),
     onTransition: ({ type, shard, durationMs }) => {
       metrics?.shardTransitions.inc({ type });
       metrics?.shardTransitionDuration.observe({ type }, durationMs / 1000);
