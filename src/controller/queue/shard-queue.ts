@@ -10,7 +10,8 @@
  *   equal to the key the finishing job's `removeOnComplete` would delete the follow-up's hash.
  * - Finished jobs are removed (`removeOnComplete`/`removeOnFail`), so they never block re-adds.
  * - Delayed re-queues live in our own sorted set (see wakeups.ts): an immediate enqueue is never
- *   held back by them, and the earliest wake-up wins.
+ *   held back by them, and the earliest wake-up wins. A due wake-up is taken out of the set before
+ *   its job is added, so a wake-up asked for meanwhile (by the round that job runs) is never lost.
  * - A processor error retries with capped exponential back-off (`attempts`, custom strategy); an
  *   enqueue during a retry back-off is absorbed by the retrying job (which re-reads state anyway).
  * - `stop()` stops fetching, lets in-flight jobs finish for `graceMs`, then aborts them: an aborted
@@ -417,10 +418,16 @@ export class ShardQueue {
         this.pending.delete(key);
         await this.enqueue(key, { delayMs: atMs === 0 ? 0 : Math.max(1, atMs - Date.now()) });
       }
-      const now = Date.now();
-      for (const { member, atMs } of await this.wakeups.due(now)) {
-        await withTimeout(this.addJob(member), this.opts.enqueueTimeoutMs);
-        await this.wakeups.removeIfDue(member, atMs);
+      // Claimed (out of the set) before the add: a wake-up that the round an add triggers asks for
+      // is then a new member, never removed with the due one (wakeups.ts, issue 9).
+      const claimed = await this.wakeups.claimDue(Date.now());
+      for (const [i, { member }] of claimed.entries()) {
+        try {
+          await withTimeout(this.addJob(member), this.opts.enqueueTimeoutMs);
+        } catch (error) {
+          for (const left of claimed.slice(i)) this.keepPending(left.member, 0);
+          throw error;
+        }
       }
       const earliest = await this.wakeups.earliest();
       if (earliest !== undefined) next = Math.min(next, Math.max(0, earliest - Date.now()));
