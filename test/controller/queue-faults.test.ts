@@ -144,4 +144,40 @@ describe('shard queue faults (real Redis, real processes)', () => {
     assert.deepEqual(order, ['round started', 'round ended', 'stop returned']);
     assert.equal(queue.activeHere, 0);
   });
+
+  test('Redis down and a round that ends only after the abort: stop returns after it, and nothing spins', { timeout: 30_000 }, async () => {
+    let endRound: () => void = () => undefined;
+    const roundMayEnd = new Promise<void>((resolve) => (endRound = resolve));
+    let started = false;
+    let ended = false;
+    const logs: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+    const queue = new ShardQueue({
+      shard: 304,
+      redisUrl: redis.url,
+      logger,
+      processor: async () => {
+        started = true;
+        await roundMayEnd; // ignores the abort
+        ended = true;
+      },
+    });
+    queues.push(queue);
+    await queue.start();
+    await queue.enqueue('ns/slow-offline');
+    await waitFor(() => started, { what: 'round in flight' });
+    await redis.kill();
+
+    let returned = false;
+    const stopping = queue.stop({ graceMs: 200, forceMs: 500, lingerLogMs: 200 }).then(() => (returned = true));
+    await waitFor(() => returned || logs.some((line) => typeof line.waitedMs === 'number'), { what: 'the stop waiting for the round', timeoutMs: 15_000 });
+    assert.equal(returned, false, 'stop returned while the round was still running');
+    // The round ends now; its job's bookkeeping cannot reach Redis, so the worker is forced shut.
+    endRound();
+    await stopping;
+    assert.equal(ended, true);
+    // A worker retrying that bookkeeping without a pause would starve the event loop: timers fire.
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await redis.restart();
+  });
 });

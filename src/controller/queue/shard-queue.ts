@@ -309,8 +309,8 @@ export class ShardQueue {
         this.stopController.abort();
         worker.cancelAllJobs('shard stopping');
         // They see the abort at their next await; until they returned the shard is still ours,
-        // however long that takes. Only then may the worker's sockets be forced: BullMQ would spin
-        // retrying the bookkeeping of a job that ends on a force-closed connection.
+        // however long that takes. Only then may the worker's sockets be forced (a job that ends on
+        // a force-closed connection makes BullMQ retry its bookkeeping in a tight loop).
         await this.roundsEnded(options.lingerLogMs ?? 5000);
         if (!(await within(closing, options.forceMs ?? 5000))) {
           // In 5.81 a second close(true) returns the first close's promise, so force the sockets.
@@ -466,12 +466,6 @@ async function forceDisconnect(owner: object): Promise<void> {
   for (const field of ['connection', 'blockingConnection']) {
     const connection = internals[field];
     if (typeof connection !== 'object' || connection === null) continue;
-    // `RedisConnection#close(true)` marks it closing (so the worker skips, instead of retrying in a
-    // tight loop, the bookkeeping of a job that ends later) and disconnects without waiting; it
-    // does nothing when a graceful close of it is already under way, hence the disconnect below.
-    if ('close' in connection && typeof connection.close === 'function') {
-      void Promise.resolve((connection as { close(force: boolean): Promise<void> }).close(true)).catch(() => undefined);
-    }
     // `_client` is the ioredis instance itself (the `client` getter waits for readiness).
     const client = (connection as Record<string, unknown>)['_client'];
     if (typeof client === 'object' && client !== null && 'disconnect' in client && typeof client.disconnect === 'function') {
