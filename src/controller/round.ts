@@ -68,6 +68,8 @@ export interface RoundOptions {
   tracer?: Tracer;
   /** False when this replica cannot prove it still holds the shard's lease: the round does nothing (more). */
   canRun?: () => boolean;
+  /** Re-queue delay of a round the lease check turned away. @defaultValue 1000 */
+  fencedRequeueMs?: number;
   /**
    * Called synchronously right after a status write that records task attempts as started
    * succeeded (the ownership audit's `task` lines). `uid` is the Workflow's.
@@ -146,6 +148,16 @@ export class RoundRunner {
     this.validated.delete(key);
   }
 
+  /**
+   * A round the lease check turned away comes back later instead of being dropped: when the shard
+   * is really going, its queue ignores the re-enqueue and the next owner's informers list the
+   * workflow anyway; when ownership was only unproven for a moment (a renewal late after a pause,
+   * the event loop starved), the shard keeps running here and nothing else would bring the key back.
+   */
+  private notNow(result: 'skipped' | 'fenced'): { result: RoundOutcome; requeueAfterMs: number } {
+    return { result, requeueAfterMs: this.options.fencedRequeueMs ?? 1_000 };
+  }
+
   /** The lease check; a pass is remembered as the round's latest proof of ownership. */
   private fenced(acted: Acted): boolean {
     if (this.options.canRun !== undefined && !this.options.canRun()) return true;
@@ -154,7 +166,7 @@ export class RoundRunner {
   }
 
   private async round(key: string, signal: AbortSignal | undefined, span: Span, acted: Acted): Promise<{ result: RoundOutcome; requeueAfterMs?: number }> {
-    if (this.fenced(acted)) return { result: 'skipped' };
+    if (this.fenced(acted)) return this.notNow('skipped');
     const retries = this.options.maxConflictRetries ?? 3;
     let fresh = false;
     for (let attempt = 0; attempt <= retries; attempt++) {
@@ -172,7 +184,7 @@ export class RoundRunner {
         const validation = this.validation(key, workflow);
         // The read may have waited long (a partition, a paused process): prove ownership again
         // before the first write or side effect.
-        if (this.fenced(acted)) return { result: 'fenced' };
+        if (this.fenced(acted)) return this.notNow('fenced');
         if (!validation.ok) {
           const failed = await this.fail(workflow, validation.issues, acted);
           await this.release(failed ?? workflow, acted);
@@ -180,11 +192,11 @@ export class RoundRunner {
         }
         const guarded = await this.guard(workflow, acted);
         const executable: Workflow = { ...validation.workflow, metadata: guarded.metadata, ...(guarded.status ? { status: guarded.status } : {}) };
-        if (this.fenced(acted)) return { result: 'fenced' };
+        if (this.fenced(acted)) return this.notNow('fenced');
         const driven = await this.options.driver.runRound(executable, signal);
         this.options.metrics?.streakLength.observe({ shard: String(this.options.shard) }, driven.passes);
         span.setAttribute('flotilla.round.passes', driven.passes);
-        if (driven.changed && this.fenced(acted)) return { result: 'fenced' };
+        if (driven.changed && this.fenced(acted)) return this.notNow('fenced');
         const terminal = isTerminalWorkflowPhase(driven.status.phase);
         // A terminal transition's events go out (and are confirmed) before the status that ends the
         // workflow, so no crash can leave a finished workflow whose end the sink never heard of.
@@ -207,7 +219,7 @@ export class RoundRunner {
         if (!(error instanceof KubeError && error.code === 'Conflict')) throw error;
         this.options.metrics?.statusConflicts.inc({ shard: String(this.options.shard) });
         span.addEvent('conflict', { attempt });
-        if (this.fenced(acted)) return { result: 'fenced' };
+        if (this.fenced(acted)) return this.notNow('fenced');
         fresh = true;
       }
     }
