@@ -34,6 +34,7 @@ import { pino, type Logger } from 'pino';
 import { QueueError } from './errors.js';
 import { assertWorkflowKey, queueName, queuePrefix, wakeupsKey } from './keys.js';
 import { redisOptionsFromUrl } from './redis.js';
+import { forceDisconnect, keepConnectionErrorsHandled, within } from './bullmq-workarounds.js';
 import { Wakeups } from './wakeups.js';
 
 /** What a round returns: when to come back (a delayed re-queue), if at all. */
@@ -205,6 +206,7 @@ export class ShardQueue {
     this.wakeups = new Wakeups(client, wakeupsKey(this.shard, this.opts.prefixBase));
     this.queue = new Queue<JobData>(name, { connection: { ...base, maxRetriesPerRequest: 1 }, prefix });
     this.queue.on('error', (error: Error) => this.log.debug({ err: error.message }, 'queue error'));
+    keepConnectionErrorsHandled(this.queue, (error) => this.log.debug({ err: error.message }, 'queue connection error'));
     await this.queue.waitUntilReady();
     if (this.stopping) return;
 
@@ -220,6 +222,7 @@ export class ShardQueue {
       settings: { backoffStrategy: (attemptsMade: number) => Math.min(backoffMax, backoffBase * 2 ** Math.max(0, attemptsMade - 1)) },
     });
     this.worker.on('error', (error: Error) => this.log.debug({ err: error.message }, 'worker error'));
+    keepConnectionErrorsHandled(this.worker, (error) => this.log.debug({ err: error.message }, 'worker connection error'));
     this.worker.on('failed', (job, error) => this.log.warn({ key: job?.data.key, err: error.message }, 'round failed'));
     if (this.stopping) {
       void this.worker.close(true);
@@ -439,49 +442,6 @@ export class ShardQueue {
       this.schedule(next);
     }
   }
-}
-
-/**
- * Last resort when BullMQ's close hangs (Redis gone or restarted under it): stops the worker's lock
- * renewal and stalled-check timers and disconnects the ioredis
- * clients behind its `connection` and `blockingConnection` (`RedisConnection#_client`) without
- * waiting, which also stops their reconnect loops. Relies on BullMQ 5.81's internal field names; a
- * missing field is skipped.
- */
-async function forceDisconnect(owner: object): Promise<void> {
-  const internals = owner as Record<string, unknown>;
-  // A close stuck in its first step never reaches these: the lock renewal timer and the stalled
-  // checker would keep running (and the process alive) forever.
-  const lockManager = internals['lockManager'];
-  if (typeof lockManager === 'object' && lockManager !== null && 'close' in lockManager && typeof lockManager.close === 'function') {
-    // Its close awaits an in-flight lock renewal, which waits for Redis forever: bounded here.
-    const closing = Promise.resolve((lockManager as { close(): Promise<void> }).close()).then(
-      () => true,
-      () => true,
-    );
-    await within(closing, 500);
-  }
-  const stopStalled = internals['stalledCheckStopper'];
-  if (typeof stopStalled === 'function') (stopStalled as () => void)();
-  for (const field of ['connection', 'blockingConnection']) {
-    const connection = internals[field];
-    if (typeof connection !== 'object' || connection === null) continue;
-    // `_client` is the ioredis instance itself (the `client` getter waits for readiness).
-    const client = (connection as Record<string, unknown>)['_client'];
-    if (typeof client === 'object' && client !== null && 'disconnect' in client && typeof client.disconnect === 'function') {
-      (client as { disconnect(): void }).disconnect();
-    }
-  }
-}
-
-function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    void promise.then((value) => {
-      clearTimeout(timer);
-      resolve(value);
-    });
-  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
