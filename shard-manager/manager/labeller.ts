@@ -55,6 +55,10 @@ export class WorkflowLabeller {
     this.stopped = false;
     this.informer.start();
     await this.informer.waitForSync(timeoutMs);
+    // The informer keeps its cache across a stop and reports only changes after a re-list: a
+    // workflow whose label write failed while we led before (its retry timer died with `stop`)
+    // would otherwise never be labelled when we lead again.
+    for (const workflow of this.informer.list()) this.label(workflow, 0);
   }
 
   async stop(): Promise<void> {

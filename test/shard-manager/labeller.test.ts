@@ -52,3 +52,24 @@ test('labels every Workflow that arrives without a shard label, and leaves label
     await labeller.stop();
   }
 });
+
+test('a label write that failed while it led is made when it leads again (the retry timer died with stop)', async () => {
+  const client = new WorkflowClient(api.kc);
+  // Every patch of this workflow fails for a while: the first leader's write and its retries.
+  api.server.faults.conflicts({ resource: 'workflows.flotilla.io', name: 'unlucky', count: 1_000 });
+  await client.create(workflow('unlucky'));
+  const errors: string[] = [];
+  const first = new WorkflowLabeller({ kubeConfig: api.kc, shardCount: 32, onError: (_error, key) => errors.push(key) });
+  await first.start();
+  await waitFor(() => errors.includes('team-a/unlucky'), { what: 'the label write refused' });
+  await first.stop(); // leadership lost: the pending retry goes with it
+  api.server.faults.clear();
+  // The same object leads again (as the manager does): nothing about the workflow changes, so
+  // only a look at the cache on start can find it.
+  await first.start();
+  try {
+    await waitFor(async () => (await client.get('team-a', 'unlucky'))?.metadata.labels?.[SHARD_LABEL] === hashShardId('team-a', 'unlucky', 32), { what: 'unlucky labelled' });
+  } finally {
+    await first.stop();
+  }
+});
