@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
-import { startApiServer } from '../src/sandbox/apiserver/index.js';
-import { keepAliveConfiguration } from '../src/sandbox/kubelet/keepalive.js';
+import { startApiServer } from '../sandbox/apiserver/index.js';
+import { keepAliveConfiguration } from '../src/kube/keepalive.js';
 
 export interface ApiServerBenchOptions {
   /** Independent runs (fresh namespace each); results are medians over them. @defaultValue 5 */

@@ -13,7 +13,7 @@ import Table from 'cli-table3';
 import type { WorkflowNode, WorkflowSpec } from '../src/api/schema.js';
 import type { WorkflowStatus } from '../src/api/status.js';
 import { WORKFLOW_API_VERSION, type Workflow } from '../src/api/workflow.js';
-import type { TaskObservation } from '../src/plugins/types.js';
+import type { TaskObservation } from '../src/engine/plugins.js';
 import { taskKey, type Observations, type RoundResult } from '../src/engine/types.js';
 import { executeRound } from '../src/engine/workflow-executor.js';
 

@@ -11,7 +11,7 @@
  */
 import { LeaseClient } from '../shard-manager/leases/lease-client.js';
 import { shardLeaseName } from '../shard-manager/leases/names.js';
-import { moveShard } from '../shard-manager/cli/operations.js';
+import { moveShard } from '../src/cli/shardctl/operations.js';
 import { FLEET_NS, startFleetEnv, type FleetEnv } from '../test/support/fleet.js';
 import { percentile } from './stats.js';
 

@@ -15,12 +15,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { startApiServer, type RunningApiServer } from '../src/sandbox/apiserver/index.js';
+import { startApiServer, type RunningApiServer } from '../sandbox/apiserver/index.js';
 import { TestFleet } from '../shard-manager/testing.js';
 import { hashShardIds } from '../shard-manager/sharding/hash.js';
 import { DEFAULT_LEASE_TIMINGS, type LeaseTimings } from '../shard-manager/leases/lease-state.js';
 import { LeaseClient } from '../shard-manager/leases/lease-client.js';
-import { moveShard, readFleet } from '../shard-manager/cli/operations.js';
+import { moveShard, readFleet } from '../src/cli/shardctl/operations.js';
 import { percentile, spread, type Spread } from './stats.js';
 
 export interface LeaseBenchOptions {

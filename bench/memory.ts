@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { PooledKubeConfig } from '../src/controller/keepalive.js';
-import { startApiServer } from '../src/sandbox/apiserver/index.js';
+import { PooledKubeConfig } from '../src/kube/keepalive.js';
+import { startApiServer } from '../sandbox/apiserver/index.js';
 import { RedisServer } from '../test/support/redis.js';
 import { pool, postCrd, processMetric, scrape, startController } from './controller-proc.js';
 

@@ -24,13 +24,13 @@ import { isTerminalWorkflowPhase } from '../src/api/status.js';
 import { WORKFLOW_API_VERSION, type Workflow } from '../src/api/workflow.js';
 import { validateWorkflow } from '../src/api/validation/index.js';
 import { RoundRunner } from '../src/controller/round.js';
-import { StatusConflictError } from '../src/controller/errors.js';
+import { StatusConflictError } from '../src/kube/errors.js';
 import { ShardQueues } from '../src/controller/queue/index.js';
 import { redisOptionsFromUrl } from '../src/controller/queue/redis.js';
 import { EngineDriver } from '../src/engine/driver.js';
 import { MemoryOutputStore } from '../src/engine/outputs.js';
 import { inProcessPlugins } from '../src/plugins/inprocess/index.js';
-import { PluginRegistry } from '../src/plugins/registry.js';
+import { PluginRegistry } from '../src/engine/plugin-registry.js';
 import { RedisServer } from '../test/support/redis.js';
 import { percentile, spread, type Spread } from './stats.js';
 

@@ -16,8 +16,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { workflowCrd } from '../src/api/crd.js';
-import { PooledKubeConfig } from '../src/controller/keepalive.js';
-import { startApiServer } from '../src/sandbox/apiserver/index.js';
+import { PooledKubeConfig } from '../src/kube/keepalive.js';
+import { startApiServer } from '../sandbox/apiserver/index.js';
 import { RedisServer } from '../test/support/redis.js';
 import { spread, type Spread } from './stats.js';
 

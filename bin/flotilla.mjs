@@ -10,6 +10,8 @@ if (fromSource) {
   const { register } = await import('tsx/esm/api');
   register();
 }
-const entry = fromSource ? `${root}/src/cli/flotilla.ts` : `${root}/dist/src/cli/flotilla.js`;
+// A checkout also has the sandbox package (`sandbox/`), which adds the `sandbox` and `apiserver`
+// commands; the production build leaves it out.
+const entry = fromSource ? `${root}/sandbox/cli.ts` : `${root}/dist/src/cli/flotilla.js`;
 const { main } = await import(pathToFileURL(entry).href);
 await main(process.argv.slice(2));

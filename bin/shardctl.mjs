@@ -10,6 +10,6 @@ if (fromSource) {
   const { register } = await import('tsx/esm/api');
   register();
 }
-const entry = fromSource ? `${root}/shard-manager/cli/shardctl.ts` : `${root}/dist/shard-manager/cli/shardctl.js`;
+const entry = fromSource ? `${root}/src/cli/shardctl/shardctl.ts` : `${root}/dist/src/cli/shardctl/shardctl.js`;
 const { main } = await import(pathToFileURL(entry).href);
 await main(process.argv.slice(2));

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, delimiter, resolve } from 'node:path';
 
-const roots = ['src', 'shard-manager', 'test'];
+const roots = ['src', 'shard-manager', 'sandbox', 'test'];
 const filters = process.argv.slice(2);
 
 function findTests(dir) {

@@ -5,9 +5,9 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LeaseClient } from './leases/lease-client.js';
 import { LeaseInformer } from './leases/lease-informer.js';
-import { Membership } from './membership/membership.js';
+import { Membership } from './replica/membership.js';
 import { ShardManager } from './manager/manager.js';
-import { OwnershipLoop, type ShardRunner } from './ownership/ownership-loop.js';
+import { OwnershipLoop, type ShardRunner } from './replica/ownership-loop.js';
 import type { LeaseTimings } from './leases/lease-state.js';
 
 export const FAST_TIMINGS: LeaseTimings = { leaseDurationMs: 2000, renewIntervalMs: 400, safetyMarginMs: 600 };

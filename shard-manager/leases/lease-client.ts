@@ -4,7 +4,7 @@
  * written as MicroTime (six fractional digits), which a real API server insists on.
  */
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
-import { toKubeError } from '../../src/controller/errors.js';
+import { toKubeError } from '../../src/kube/errors.js';
 import { fromMicroTime } from './micro-time.js';
 import { LEASE_KIND_LABEL, type LeaseKind } from './names.js';
 import type { LeaseFields } from './lease-state.js';

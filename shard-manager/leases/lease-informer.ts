@@ -4,8 +4,8 @@
  * watchdog for silent watches, bookmarks) over Leases.
  */
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { ResourceInformer, type RestartReason } from '../../src/controller/informer/index.js';
-import { toKubeError } from '../../src/controller/errors.js';
+import { ResourceInformer, type RestartReason } from '../../src/kube/informer/index.js';
+import { toKubeError } from '../../src/kube/errors.js';
 import { LEASE_KIND_LABEL } from './names.js';
 import { toFields } from './lease-client.js';
 import type { LeaseFields } from './lease-state.js';

@@ -2,10 +2,10 @@
  * The shard manager's decision, as a pure function of the fleet's leases and the time:
  * which shard leases to create and which intended owners (`flotilla.io/assigned-to`) to write.
  */
-import { computeAssignment, type Move, type ReplicaInfo } from '../assignment/assign.js';
+import { computeAssignment, type Move, type ReplicaInfo } from './assign.js';
 import { observedExpired, type LeaseFields, type ObservedLease } from '../leases/lease-state.js';
 import { ASSIGNED_TO_ANNOTATION, DRAINING_ANNOTATION, MEMBER_LEASE_PREFIX, MOVED_BY_OPERATOR_ANNOTATION, PINNED_TO_ANNOTATION } from '../leases/names.js';
-import { shardOfLease } from '../ownership/decide.js';
+import { shardOfLease } from '../replica/decide.js';
 
 export interface ManagerView {
   /** Every shard of the fleet (hash: "0".."S-1"; namespace: namespace or group names). */

@@ -8,9 +8,9 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Workflow } from '../../src/api/workflow.js';
-import { KubeError, toKubeError } from '../../src/controller/errors.js';
-import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION, WorkflowClient } from '../../src/controller/kube.js';
-import { ResourceInformer } from '../../src/controller/informer/index.js';
+import { KubeError, toKubeError } from '../../src/kube/errors.js';
+import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION, WorkflowClient } from '../../src/kube/workflow-client.js';
+import { ResourceInformer } from '../../src/kube/informer/index.js';
 import { SHARD_LABEL, hashShardId } from '../sharding/hash.js';
 
 export interface WorkflowLabellerOptions {

@@ -5,13 +5,13 @@
  * number of candidates, one leader.
  */
 import type { LeaseClient } from '../leases/lease-client.js';
-import { KubeError } from '../../src/controller/errors.js';
+import { KubeError } from '../../src/kube/errors.js';
 import { DEFAULT_LEASE_TIMINGS, observe, type LeaseTimings, type ObservedLease } from '../leases/lease-state.js';
 import type { LeaseSource } from '../leases/lease-source.js';
 import { ASSIGNED_TO_ANNOTATION, MANAGER_LEASE_NAME, MEMBER_LEASE_PREFIX, shardLeaseName } from '../leases/names.js';
-import { LeaderElector } from '../election/leader-elector.js';
-import { LOAD_ANNOTATION, parseLoad, type ShardLoad } from '../membership/membership.js';
-import type { Move } from '../assignment/assign.js';
+import { LeaderElector } from './leader-elector.js';
+import { LOAD_ANNOTATION, parseLoad, type ShardLoad } from '../replica/membership.js';
+import type { Move } from './assign.js';
 import { decideManager, type ManagerDecision } from './decide.js';
 
 export interface ShardManagerOptions {

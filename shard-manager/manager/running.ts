@@ -14,8 +14,8 @@ import { LeaseClient } from '../leases/lease-client.js';
 import { LeaseInformer } from '../leases/lease-informer.js';
 import type { LeaseSource } from '../leases/lease-source.js';
 import type { LeaseTimings } from '../leases/lease-state.js';
-import type { ShardLoad } from '../membership/membership.js';
-import { shardOfLease } from '../ownership/decide.js';
+import type { ShardLoad } from '../replica/membership.js';
+import { shardOfLease } from '../replica/decide.js';
 import { ShardManager } from './manager.js';
 import { WorkflowLabeller } from './labeller.js';
 

@@ -6,7 +6,7 @@
 import { request, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { workflowCrd } from '../api/crd.js';
-import { KubeError } from './errors.js';
+import { KubeError } from '../kube/errors.js';
 
 const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
 

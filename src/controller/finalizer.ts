@@ -7,7 +7,7 @@
  * resourceVersion, so a concurrent change is a 409 (`KubeError('Conflict')`), never lost.
  */
 import { ABORT_FINALIZER, type Workflow } from '../api/workflow.js';
-import { KubeError } from './errors.js';
+import { KubeError } from '../kube/errors.js';
 
 export interface FinalizerClient {
   mergePatch(namespace: string, name: string, patch: Record<string, unknown>): Promise<Workflow>;

@@ -16,8 +16,8 @@ import type { Replica } from './replica.js';
 import { LeaseClient } from '../../shard-manager/leases/lease-client.js';
 import { LeaseInformer } from '../../shard-manager/leases/lease-informer.js';
 import { DEFAULT_LEASE_TIMINGS, type LeaseTimings } from '../../shard-manager/leases/lease-state.js';
-import { Membership, type ShardLoad } from '../../shard-manager/membership/membership.js';
-import { OwnershipLoop, type ShardRunner } from '../../shard-manager/ownership/ownership-loop.js';
+import { Membership, type ShardLoad } from '../../shard-manager/replica/membership.js';
+import { OwnershipLoop, type ShardRunner } from '../../shard-manager/replica/ownership-loop.js';
 import { hashShardIds } from '../../shard-manager/sharding/hash.js';
 import { startShardManager, type RunningShardManager } from '../../shard-manager/manager/running.js';
 

@@ -15,8 +15,8 @@ import type { Logger } from 'pino';
 import { isTerminalWorkflowPhase } from '../api/status.js';
 import { Labels, type Workflow } from '../api/workflow.js';
 import { labelValue } from '../engine/names.js';
-import { KubeError, toKubeError } from './errors.js';
-import { WorkflowClient } from './kube.js';
+import { KubeError, toKubeError } from '../kube/errors.js';
+import { WorkflowClient } from '../kube/workflow-client.js';
 
 export interface WorkflowJanitorOptions {
   kubeConfig: KubeConfig;

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import type { Workflow } from '../api/workflow.js';
-import { toKubeError, type KubeError } from './errors.js';
+import { toKubeError, type KubeError } from '../kube/errors.js';
 
 export type EventType = 'Normal' | 'Warning';
 

@@ -6,11 +6,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RoundRunner, type RoundOptions } from './round.js';
-import { StatusConflictError } from './errors.js';
+import { StatusConflictError } from '../kube/errors.js';
 import { EngineDriver } from '../engine/driver.js';
 import { MemoryOutputStore } from '../engine/outputs.js';
 import type { StartedTask } from '../engine/driver.js';
-import { PluginRegistry } from '../plugins/registry.js';
+import { PluginRegistry } from '../engine/plugin-registry.js';
 import { inProcessPlugins } from '../plugins/inprocess/index.js';
 import { validateWorkflow } from '../api/validation/index.js';
 import type { WorkflowStatus } from '../api/status.js';

@@ -5,15 +5,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RoundRunner } from './round.js';
-import { StatusConflictError } from './errors.js';
+import { StatusConflictError } from '../kube/errors.js';
 import { EngineDriver } from '../engine/driver.js';
 import { MemoryOutputStore } from '../engine/outputs.js';
-import { PluginRegistry } from '../plugins/registry.js';
+import { PluginRegistry } from '../engine/plugin-registry.js';
 import { inProcessPlugins } from '../plugins/inprocess/index.js';
 import { validateWorkflow } from '../api/validation/index.js';
 import { isTerminalWorkflowPhase, type WorkflowStatus } from '../api/status.js';
 import type { Workflow } from '../api/workflow.js';
-import type { ExecutionEvent } from '../events/types.js';
+import type { ExecutionEvent } from '../engine/events.js';
 import { terminalEventsOf } from '../engine/terminal-events.js';
 
 class MemoryStore {

@@ -12,9 +12,9 @@
  */
 import type { Workflow } from '../api/workflow.js';
 import type { WorkflowStatus } from '../api/status.js';
-import { KubeError, StatusConflictError } from './errors.js';
-import type { WorkflowClient } from './kube.js';
-import type { ResourceInformer } from './informer/resource-informer.js';
+import { KubeError, StatusConflictError } from '../kube/errors.js';
+import type { WorkflowClient } from '../kube/workflow-client.js';
+import type { ResourceInformer } from '../kube/informer/resource-informer.js';
 
 export interface StatusStoreOptions {
   client: Pick<WorkflowClient, 'get' | 'replaceStatus'>;

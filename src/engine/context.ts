@@ -6,8 +6,8 @@
 import type { JsonObject, JsonValue, TaskTemplate, WorkflowNode, WorkflowSpec } from '../api/schema.js';
 import { isTerminalNodePhase, type NodePhase, type NodeStatus, type WorkflowNodeStatus, type WorkflowStatus } from '../api/status.js';
 import { Labels, type Workflow } from '../api/workflow.js';
-import { nodeEventId, taskEventId, type ExecutionEvent } from '../events/types.js';
-import type { TaskContext, WorkflowIdentity } from '../plugins/types.js';
+import { nodeEventId, taskEventId, type ExecutionEvent } from './events.js';
+import type { TaskContext, WorkflowIdentity } from './plugins.js';
 import type { BackoffOptions } from './backoff.js';
 import { iso } from './duration.js';
 import { OutputsNotLoaded } from './errors.js';

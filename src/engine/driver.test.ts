@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { WorkflowSpec } from '../api/schema.js';
 import { inProcessPlugins } from '../plugins/inprocess/index.js';
-import { PluginRegistry } from '../plugins/registry.js';
+import { PluginRegistry } from './plugin-registry.js';
 import { EngineDriver } from './driver.js';
 import { MemoryOutputStore } from './outputs.js';
 import { makeWorkflow, ScriptedPlugin } from './testing.js';

@@ -18,9 +18,9 @@
 import type { JsonObject } from '../api/schema.js';
 import type { WorkflowStatus } from '../api/status.js';
 import type { Workflow } from '../api/workflow.js';
-import type { ExecutionEvent } from '../events/types.js';
-import type { PluginRegistry } from '../plugins/registry.js';
-import type { TaskObservation } from '../plugins/types.js';
+import type { ExecutionEvent } from './events.js';
+import type { PluginRegistry } from './plugin-registry.js';
+import type { TaskObservation } from './plugins.js';
 import { DriverError } from './errors.js';
 import type { OutputStore } from './outputs.js';
 import { taskKey, type ChildObservation, type ChildWorkflowManifest, type EngineAction, type EngineOptions, type Observations } from './types.js';

@@ -1,14 +1,14 @@
 /**
  * The execution events a terminal Workflow's status implies: one per node that reached a terminal
  * phase, then the workflow's own terminal event, last. Their ids are the ones the engine gave the
- * transitions (`src/events/types.ts`), so re-sending them after a crash is idempotent: the sink
+ * transitions (`src/engine/events.ts`), so re-sending them after a crash is idempotent: the sink
  * keeps what it already had and stores only what was lost between the status write and delivery.
  * Pure: a function of the status alone.
  */
 import type { JsonObject } from '../api/schema.js';
 import { isTerminalNodePhase, isTerminalWorkflowPhase } from '../api/status.js';
 import type { Workflow } from '../api/workflow.js';
-import { nodeEventId, workflowEventId, type ExecutionEvent } from '../events/types.js';
+import { nodeEventId, workflowEventId, type ExecutionEvent } from './events.js';
 
 export function terminalEventsOf(workflow: Workflow): ExecutionEvent[] {
   const status = workflow.status;

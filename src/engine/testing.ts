@@ -6,12 +6,12 @@
 import type { WorkflowSpec } from '../api/schema.js';
 import { isTerminalWorkflowPhase } from '../api/status.js';
 import { WORKFLOW_API_VERSION, type Workflow, type WorkflowMetadata } from '../api/workflow.js';
-import type { ExecutionEvent } from '../events/types.js';
+import type { ExecutionEvent } from './events.js';
 import { inProcessPlugins } from '../plugins/inprocess/index.js';
 import { MemoryPodGateway } from '../plugins/pod/memory-gateway.js';
 import { createPodPlugin } from '../plugins/pod/plugin.js';
-import { PluginRegistry } from '../plugins/registry.js';
-import type { TaskContext, TaskObservation, TaskPlugin } from '../plugins/types.js';
+import { PluginRegistry } from './plugin-registry.js';
+import type { TaskContext, TaskObservation, TaskPlugin } from './plugins.js';
 import { EngineDriver, type ChildWorkflowGateway, type DriverRoundResult } from './driver.js';
 import { MemoryOutputStore } from './outputs.js';
 import type { EngineOptions } from './types.js';

@@ -6,8 +6,8 @@
 import type { JsonObject, JsonValue } from '../api/schema.js';
 import type { WorkflowStatus } from '../api/status.js';
 import type { Workflow } from '../api/workflow.js';
-import type { ExecutionEvent } from '../events/types.js';
-import type { TaskContext, TaskObservation } from '../plugins/types.js';
+import type { ExecutionEvent } from './events.js';
+import type { TaskContext, TaskObservation } from './plugins.js';
 import type { BackoffOptions } from './backoff.js';
 
 /** Key of a task observation: `<nodeId>#<attempt>`. */

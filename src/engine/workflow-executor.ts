@@ -11,7 +11,7 @@
 import type { JsonObject } from '../api/schema.js';
 import { isTerminalNodePhase, isTerminalWorkflowPhase, type ConditionType, type WorkflowPhase, type WorkflowStatus } from '../api/status.js';
 import { Labels } from '../api/workflow.js';
-import { workflowEventId } from '../events/types.js';
+import { workflowEventId } from './events.js';
 import { resolveInputs } from './bindings.js';
 import { resolveOptions, RoundContext, type Scope } from './context.js';
 import { formatDuration, msOf, tryParseDuration } from './duration.js';

@@ -14,7 +14,7 @@ import * as pb from '../generated/flotilla/events/v1/events.js';
 import { createClient, deadlineIn, isServiceError, type ClientSecurityOptions } from '../security/grpc.js';
 import { eventFromPb, eventToPb } from './convert.js';
 import { publisherEventsTotal } from './sink/metrics.js';
-import type { ExecutionEvent } from './types.js';
+import type { ExecutionEvent } from '../engine/events.js';
 import type { RecordOutcome, StoredEvent } from './sink/store.js';
 
 export function createEventSinkClient(address: string, security: ClientSecurityOptions = {}): pb.EventSinkClient {

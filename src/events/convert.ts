@@ -1,11 +1,11 @@
 /**
- * Conversion between the engine's `ExecutionEvent` (src/events/types.ts) and its wire form
+ * Conversion between the engine's `ExecutionEvent` (src/engine/events.ts) and its wire form
  * (`flotilla.events.v1.ExecutionEvent`). Outputs travel as JSON text (see events.proto).
  */
 import type { JsonObject } from '../api/schema.js';
-import type { FailureKind } from '../plugins/types.js';
+import type { FailureKind } from '../engine/plugins.js';
 import * as pb from '../generated/flotilla/events/v1/events.js';
-import type { EventScope, ExecutionEvent } from './types.js';
+import type { EventScope, ExecutionEvent } from '../engine/events.js';
 import { EventSinkError } from './errors.js';
 
 const scopeToPb: Record<EventScope, pb.EventScope> = {

@@ -57,8 +57,8 @@ const LEASES = 'coordination.k8s.io';
 export const requiredRules: Readonly<Record<Component, ComponentRules>> = {
   controller: {
     workloads: [
-      // informer list/watch per shard (src/controller/informer), read-through get and child
-      // workflow create/delete (src/controller/kube.ts WorkflowClient.get/create/delete),
+      // informer list/watch per shard (src/kube/informer), read-through get and child
+      // workflow create/delete (src/kube/workflow-client.ts WorkflowClient.get/create/delete),
       // finalizers and labels by merge patch (WorkflowClient.mergePatch).
       { apiGroups: [WF], resources: ['workflows'], verbs: ['get', 'list', 'watch', 'create', 'delete', 'patch'] },
       // guarded status write: PUT /status with resourceVersion (WorkflowClient.replaceStatus).
@@ -71,8 +71,8 @@ export const requiredRules: Readonly<Record<Component, ComponentRules>> = {
       { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'get', 'update'] },
     ],
     fleet: [
-      // member lease renew/leave and shard lease acquire/release (shard-manager/membership,
-      // shard-manager/ownership, leases/lease-client.ts), lease informer (leases/lease-informer.ts).
+      // member lease renew/leave and shard lease acquire/release (shard-manager/replica/membership,
+      // shard-manager/replica/ownership-loop, leases/lease-client.ts), lease informer (leases/lease-informer.ts).
       { apiGroups: [LEASES], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },
     ],
     cluster: [],

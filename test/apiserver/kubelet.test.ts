@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
-import { startKubelet, type RunningKubelet } from '../../src/sandbox/kubelet/index.js';
+import { startKubelet, type RunningKubelet } from '../../sandbox/kubelet/index.js';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver.js';
 import { waitFor } from '../support/wait.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigMapOutputStore, KubeChildWorkflowGateway, KubePodGateway, outputConfigMapName, AdapterError } from '../../src/controller/adapters/index.js';
-import { PooledKubeConfig } from '../../src/controller/keepalive.js';
+import { PooledKubeConfig } from '../../src/kube/keepalive.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { createEventSinkClient, listEvents } from '../../src/events/client.js';
 import type { Workflow } from '../../src/api/workflow.js';

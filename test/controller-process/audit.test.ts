@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkInvariants } from '../../src/sandbox/invariants.js';
+import { checkInvariants } from '../../sandbox/invariants.js';
 import { getWorkflow, readReplicaAudit, spawnController, startControllerEnv, submit, waitTerminal, workflow, type ControllerEnv, type ControllerProcessHandle } from '../support/controller.js';
 import { waitFor } from '../support/wait.js';
 

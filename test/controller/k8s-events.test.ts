@@ -2,8 +2,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventRecorder } from '../../src/controller/k8s-events.js';
-import { loadKubeConfig } from '../../src/controller/kube.js';
-import type { KubeError } from '../../src/controller/errors.js';
+import { loadKubeConfig } from '../../src/kube/workflow-client.js';
+import type { KubeError } from '../../src/kube/errors.js';
 import { createWorkflow, startEnv, type TestEnv } from './support/env.js';
 import type { Workflow } from '../../src/api/workflow.js';
 

@@ -4,7 +4,7 @@
  * manager and N `flotilla controller` replicas as real processes. A scenario submits work, injects
  * faults through the methods here (each one is recorded with its time for the report), waits for
  * the work to settle and asks for the report, which runs the one invariants checker
- * (`src/sandbox/invariants.ts`) over what was recorded:
+ * (`sandbox/invariants.ts`) over what was recorded:
  *
  *  - final phases (listed from the API server) against what each workflow's spec implies,
  *  - every Pod create the API server answered, across API server restarts,
@@ -19,11 +19,11 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { isTerminalWorkflowPhase } from '../../src/api/status.js';
 import type { NewWorkflow, Workflow } from '../../src/api/workflow.js';
-import { WorkflowClient } from '../../src/controller/kube.js';
-import { startApiServer, type AuditEntry, type RunningApiServer } from '../../src/sandbox/apiserver/index.js';
-import { installCrd, loadExamples, submitWorkflow, type Example } from '../../src/sandbox/examples.js';
-import { checkInvariants, parseReplicaAudit, type FinalWorkflow, type OwnershipRecord, type TaskStartRecord } from '../../src/sandbox/invariants.js';
-import { listStoredEvents, Observer } from '../../src/sandbox/observe.js';
+import { WorkflowClient } from '../../src/kube/workflow-client.js';
+import { startApiServer, type AuditEntry, type RunningApiServer } from '../../sandbox/apiserver/index.js';
+import { installCrd, loadExamples, submitWorkflow, type Example } from '../../sandbox/examples.js';
+import { checkInvariants, parseReplicaAudit, type FinalWorkflow, type OwnershipRecord, type TaskStartRecord } from '../../sandbox/invariants.js';
+import { listStoredEvents, Observer } from '../../sandbox/observe.js';
 import { startFlotilla, type FlotillaProcess } from '../support/fleet.js';
 import { RedisServer } from '../support/redis.js';
 import { publishReport, scenarioOk, type Injection, type ScenarioReport } from './report.js';

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { validateWorkflow } from '../../src/api/validation/index.js';
 import type { Workflow } from '../../src/api/workflow.js';
 import { runLocal } from '../../src/engine/local-runner.js';
-import { maxBodyBytes } from '../../src/sandbox/apiserver/http/respond.js';
+import { maxBodyBytes } from '../../sandbox/apiserver/http/respond.js';
 import { generateHostile, HOSTILE_KINDS, judge, type HostileCase } from './hostile.js';
 
 const NS = 'faults';

@@ -19,15 +19,15 @@
 import fc from 'fast-check';
 import { workflowCrd } from '../../src/api/crd.js';
 import { DEFAULT_LIMITS, parseDuration, validateWorkflow, type ValidationIssue } from '../../src/api/validation/index.js';
-import { builtinResources } from '../../src/sandbox/apiserver/builtins.js';
-import { resourceTypeFromCrd } from '../../src/sandbox/apiserver/crd.js';
-import { ApiError } from '../../src/sandbox/apiserver/errors.js';
-import { FaultInjector } from '../../src/sandbox/apiserver/faults.js';
-import { maxBodyBytes } from '../../src/sandbox/apiserver/http/respond.js';
-import { Resources } from '../../src/sandbox/apiserver/operations.js';
-import { ResourceRegistry } from '../../src/sandbox/apiserver/registry.js';
-import { Store } from '../../src/sandbox/apiserver/store.js';
-import type { KubeObject, ResourceType } from '../../src/sandbox/apiserver/types.js';
+import { builtinResources } from '../../sandbox/apiserver/builtins.js';
+import { resourceTypeFromCrd } from '../../sandbox/apiserver/crd.js';
+import { ApiError } from '../../sandbox/apiserver/errors.js';
+import { FaultInjector } from '../../sandbox/apiserver/faults.js';
+import { maxBodyBytes } from '../../sandbox/apiserver/http/respond.js';
+import { Resources } from '../../sandbox/apiserver/operations.js';
+import { ResourceRegistry } from '../../sandbox/apiserver/registry.js';
+import { Store } from '../../sandbox/apiserver/store.js';
+import type { KubeObject, ResourceType } from '../../sandbox/apiserver/types.js';
 
 export const HOSTILE_KINDS = [
   'cycle', 'unknown-ref', 'fan-out', 'deep-nesting', 'oversized', 'unicode-names', 'wrong-types', 'bad-durations', 'branch-without-cases', 'gate-without-kind', 'array-over-not-list',

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { InvariantReport } from '../../src/sandbox/invariants.js';
+import type { InvariantReport } from '../../sandbox/invariants.js';
 
 export interface Injection {
   /** Seconds since the scenario started. */

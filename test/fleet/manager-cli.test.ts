@@ -12,7 +12,7 @@ import { waitFor } from '../support/wait.js';
 import { startFlotilla, type FlotillaProcess } from '../support/fleet.js';
 import { runFlotilla } from '../webhook/process.js';
 import { LeaseClient } from '../../shard-manager/leases/lease-client.js';
-import { Membership } from '../../shard-manager/membership/membership.js';
+import { Membership } from '../../shard-manager/replica/membership.js';
 import { FAST_TIMINGS } from '../../shard-manager/testing.js';
 import { ASSIGNED_TO_ANNOTATION, MANAGER_LEASE_NAME, shardLeaseName } from '../../shard-manager/leases/names.js';
 

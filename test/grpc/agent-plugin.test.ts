@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JsonObject } from '../../src/api/schema.js';
-import type { TaskContext, TaskObservation } from '../../src/plugins/types.js';
+import type { TaskContext, TaskObservation } from '../../src/engine/plugins.js';
 import { AgentError, createAgentPlugin, idempotencyKey, type AgentPlugin } from '../../src/plugins/agent/index.js';
 import { startNotifierAgent, type RunningNotifierAgent } from '../../examples/agent/notifier-agent.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/security/certs.js';

@@ -1,5 +1,5 @@
 /** Execution events for the gRPC tests, with the engine's deterministic ids. */
-import { nodeEventId, taskEventId, workflowEventId, type ExecutionEvent } from '../../src/events/types.js';
+import { nodeEventId, taskEventId, workflowEventId, type ExecutionEvent } from '../../src/engine/events.js';
 
 export function workflowRef(name: string, namespace = 'team-a'): ExecutionEvent['workflow'] {
   return { namespace, name, uid: `uid-${namespace}-${name}` };

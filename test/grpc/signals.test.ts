@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { startApiServer, type RunningApiServer } from '../../src/sandbox/apiserver/index.js';
+import { startApiServer, type RunningApiServer } from '../../sandbox/apiserver/index.js';
 import { startGrpcServer, type RunningServer } from '../../src/security/grpc.js';
 import { signalService } from '../../src/signals/server.js';
 import { WorkflowSignals } from '../../src/signals/workflows.js';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SandboxState } from '../../src/sandbox/state.js';
+import type { SandboxState } from '../../sandbox/state.js';
 import { waitFor } from '../support/wait.js';
 import { alive, exitWithin, groupMembers, killRun, runSandbox, type SandboxRun } from './process.js';
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { kubectl } from '../support/kubectl.js';
 import { waitFor } from '../support/wait.js';
-import type { SandboxState } from '../../src/sandbox/state.js';
+import type { SandboxState } from '../../sandbox/state.js';
 import { alive, groupMembers, killRun, runSandbox, type SandboxRun } from './process.js';
 
 const examplesDir = resolve(import.meta.dirname, '../../examples');
@@ -107,7 +107,7 @@ describe('flotilla sandbox (the whole fleet)', () => {
 });
 
 async function loadHelpers() {
-  const { loadExamples } = await import('../../src/sandbox/examples.js');
-  const { hasLongSleep } = await import('../../src/sandbox/session.js');
+  const { loadExamples } = await import('../../sandbox/examples.js');
+  const { hasLongSleep } = await import('../../sandbox/session.js');
   return { loadExamples, hasLongSleepExample: (e: { workflow: { spec: unknown } }) => hasLongSleep(e.workflow.spec, 5 * 60_000) };
 }

@@ -5,7 +5,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver.js';
 import { waitFor } from '../support/wait.js';
 import { CRD_FILE } from '../../src/api/crd.js';
-import { WorkflowClient } from '../../src/controller/kube.js';
+import { WorkflowClient } from '../../src/kube/workflow-client.js';
 import { WorkflowLabeller } from '../../shard-manager/manager/labeller.js';
 import { SHARD_LABEL, hashShardId } from '../../shard-manager/sharding/hash.js';
 import type { NewWorkflow } from '../../src/api/workflow.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { startApiServer, type ApiServerOptions, type RunningApiServer } from '../../src/sandbox/apiserver/index.js';
+import { startApiServer, type ApiServerOptions, type RunningApiServer } from '../../sandbox/apiserver/index.js';
 import { kubectl, type KubectlOptions, type KubectlResult } from './kubectl.js';
 
 export interface TestApiServer {

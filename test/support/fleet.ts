@@ -1,7 +1,7 @@
 /**
  * Real `flotilla` processes for the fleet tests: spawn one, wait for its start line, signal it
  * (SIGTERM, SIGKILL, SIGSTOP/SIGCONT), and check the replicas' audit logs with the fleet's one
- * invariants checker (`src/sandbox/invariants.ts`).
+ * invariants checker (`sandbox/invariants.ts`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { workflowCrd } from '../../src/api/crd.js';
-import { checkInvariants, parseReplicaAudit, type InvariantReport, type OwnershipRecord, type TaskStartRecord } from '../../src/sandbox/invariants.js';
+import { checkInvariants, parseReplicaAudit, type InvariantReport, type OwnershipRecord, type TaskStartRecord } from '../../sandbox/invariants.js';
 import { startTestApiServer, type TestApiServer } from './apiserver.js';
 import { RedisServer } from './redis.js';
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { CRD_FILE } from '../../src/api/crd.js';
-import { WorkflowClient } from '../../src/controller/kube.js';
+import { WorkflowClient } from '../../src/kube/workflow-client.js';
 import type { Workflow } from '../../src/api/workflow.js';
 import { splitBundle } from '../../src/webhook/cert-check.js';
 import { webhookConfigurations } from '../../src/webhook/manifests.js';

@@ -56,14 +56,14 @@ export function register(program: Command): void {
       if (weighBy !== undefined && weighBy !== 'workflows' && weighBy !== 'queueDepth') throw new CliError(`invalid --weigh-by ${weighBy} (workflows | queueDepth)`, ExitCode.usage);
       if (!flags.identity) throw new CliError('--identity must not be empty', ExitCode.usage);
 
-      const { loadKubeConfig } = await import('../../controller/kube.js');
+      const { loadKubeConfig } = await import('../../kube/workflow-client.js');
       let kubeConfig;
       try {
         kubeConfig = flags.kubeconfig
           ? loadKubeConfig({ file: flags.kubeconfig })
           : process.env.KUBERNETES_SERVICE_HOST
             ? loadKubeConfig({ inCluster: true })
-            : (await import('../../../shard-manager/cli/kubeconfig.js')).resolveKubeConfig(undefined).kubeConfig;
+            : (await import('../shardctl/kubeconfig.js')).resolveKubeConfig(undefined).kubeConfig;
       } catch (error) {
         if (error instanceof CliError) throw error;
         throw new CliError(`cannot load the kubeconfig: ${error instanceof Error ? error.message : String(error)}`, ExitCode.usage, { cause: error });

@@ -10,8 +10,8 @@ import type { JsonObject } from '../../api/schema.js';
 import type { ChildWorkflowGateway } from '../../engine/driver.js';
 import type { OutputStore } from '../../engine/outputs.js';
 import type { ChildObservation, ChildWorkflowManifest } from '../../engine/types.js';
-import { KubeError } from '../errors.js';
-import { WorkflowClient } from '../kube.js';
+import { KubeError } from '../../kube/errors.js';
+import { WorkflowClient } from '../../kube/workflow-client.js';
 
 export interface KubeChildWorkflowGatewayOptions {
   kubeConfig: KubeConfig;

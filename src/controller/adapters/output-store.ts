@@ -15,7 +15,7 @@ import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client
 import type { JsonObject } from '../../api/schema.js';
 import { Labels, ownerReferenceTo, type Workflow } from '../../api/workflow.js';
 import type { OutputStore } from '../../engine/outputs.js';
-import { toKubeError } from '../errors.js';
+import { toKubeError } from '../../kube/errors.js';
 import { AdapterError } from './errors.js';
 
 export const OUTPUT_KEY = 'outputs.json';

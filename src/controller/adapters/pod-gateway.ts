@@ -7,7 +7,7 @@ import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node'
 import { Labels } from '../../api/workflow.js';
 import type { PodGateway } from '../../plugins/pod/gateway.js';
 import type { Metrics } from '../../observability/metrics.js';
-import { toKubeError } from '../errors.js';
+import { toKubeError } from '../../kube/errors.js';
 
 export interface KubePodGatewayOptions {
   /** Give a `PooledKubeConfig` so calls share the process's keep-alive pool. */

@@ -8,7 +8,7 @@
  */
 import type { JsonObject } from '../../api/schema.js';
 import type { NodeStatus } from '../../api/status.js';
-import type { TaskFailure, TaskObservation } from '../../plugins/types.js';
+import type { TaskFailure, TaskObservation } from '../plugins.js';
 import { backoffDelayMs } from '../backoff.js';
 import { resolveInputs } from '../bindings.js';
 import { effectiveTask, isJsonObject, type NodeRef, type RoundContext } from '../context.js';

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import type { ExecutionEvent } from '../types.js';
+import type { ExecutionEvent } from '../../engine/events.js';
 import { EventSinkError } from '../errors.js';
 import { TERMINAL_PHASES, entityKey, workflowKeyOf, type EventPage, type EventStore, type RecordResult, type StoredEvent, type WatchFrom, type WorkflowKey } from './store.js';
 

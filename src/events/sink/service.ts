@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import * as pb from '../../generated/flotilla/events/v1/events.js';
 import { eventFromPb, eventToPb } from '../convert.js';
 import { EventSinkError } from '../errors.js';
-import type { ExecutionEvent } from '../types.js';
+import type { ExecutionEvent } from '../../engine/events.js';
 import type { EventStore, RecordOutcome, StoredEvent, WatchFrom } from './store.js';
 import { sinkEventsTotal } from './metrics.js';
 import type { ServiceRegistration } from '../../security/grpc.js';

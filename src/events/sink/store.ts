@@ -11,7 +11,7 @@
  */
 import { EventEmitter, on } from 'node:events';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import type { ExecutionEvent } from '../types.js';
+import type { ExecutionEvent } from '../../engine/events.js';
 import { EventSinkError } from '../errors.js';
 
 export type RecordOutcome = 'stored' | 'duplicate' | 'dropped';

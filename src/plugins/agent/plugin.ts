@@ -16,7 +16,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { JsonObject, JsonValue } from '../../api/schema.js';
 import * as pb from '../../generated/flotilla/agent/v1/agent.js';
 import { createClient, deadlineIn, isServiceError, type ClientTlsOptions } from '../../security/grpc.js';
-import type { TaskContext, TaskFailure, TaskObservation, TaskPlugin } from '../types.js';
+import type { TaskContext, TaskFailure, TaskObservation, TaskPlugin } from '../../engine/plugins.js';
 import { AgentError } from './errors.js';
 
 /** Where one agent service lives. */

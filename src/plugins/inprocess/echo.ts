@@ -1,5 +1,5 @@
 /** `echo`: succeeds at once with outputs = inputs. */
-import type { TaskObservation, TaskPlugin } from '../types.js';
+import type { TaskObservation, TaskPlugin } from '../../engine/plugins.js';
 
 export function createEchoPlugin(): TaskPlugin {
   const run = (inputs: Readonly<Record<string, unknown>>): TaskObservation => ({ phase: 'Succeeded', outputs: { ...inputs } as Record<string, never> });

@@ -1,5 +1,5 @@
 /** `flaky`: fails its first `config.failAttempts` attempts with a user error, then echoes. */
-import type { TaskContext, TaskObservation, TaskPlugin } from '../types.js';
+import type { TaskContext, TaskObservation, TaskPlugin } from '../../engine/plugins.js';
 
 function observe(ctx: TaskContext): TaskObservation {
   const raw = ctx.task.config?.['failAttempts'];

@@ -1,5 +1,5 @@
 /** The in-process plugins: `echo`, `sleep`, `flaky`. */
-import type { TaskPlugin } from '../types.js';
+import type { TaskPlugin } from '../../engine/plugins.js';
 import { createEchoPlugin } from './echo.js';
 import { createFlakyPlugin } from './flaky.js';
 import { createSleepPlugin, type SleepPluginOptions } from './sleep.js';

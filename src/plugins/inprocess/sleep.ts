@@ -3,7 +3,7 @@
  * started (by the injected clock), so it survives restarts and runs instantly on a virtual clock.
  */
 import { tryParseDuration } from '../../engine/duration.js';
-import type { TaskContext, TaskObservation, TaskPlugin } from '../types.js';
+import type { TaskContext, TaskObservation, TaskPlugin } from '../../engine/plugins.js';
 
 export interface SleepPluginOptions {
   /** The clock, ms since the epoch. @defaultValue Date.now */

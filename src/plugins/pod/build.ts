@@ -2,7 +2,7 @@
 import type { V1Container, V1EnvVar, V1Pod } from '@kubernetes/client-node';
 import { Labels, WORKFLOW_API_VERSION, WorkflowAnnotations } from '../../api/workflow.js';
 import { labelValue, podName } from '../../engine/names.js';
-import type { TaskContext } from '../types.js';
+import type { TaskContext } from '../../engine/plugins.js';
 
 /** The env var holding the task's inputs as JSON. */
 export const INPUTS_ENV = 'FLOTILLA_INPUTS';

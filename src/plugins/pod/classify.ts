@@ -5,7 +5,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { JsonObject } from '../../api/schema.js';
-import type { TaskObservation } from '../types.js';
+import type { TaskObservation } from '../../engine/plugins.js';
 
 export interface ClassifyOptions {
   readonly now: number;

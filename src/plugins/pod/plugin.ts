@@ -1,5 +1,5 @@
 /** The `pod` plugin: one Pod per attempt, deterministic name, outputs from the termination message. */
-import type { TaskPlugin } from '../types.js';
+import type { TaskPlugin } from '../../engine/plugins.js';
 import { buildPod, podNameFor } from './build.js';
 import { classifyPod } from './classify.js';
 import type { PodGateway } from './gateway.js';

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { TaskContext } from '../types.js';
+import type { TaskContext } from '../../engine/plugins.js';
 import { buildPod, classifyPod, createPodPlugin, MemoryPodGateway, podNameFor } from './index.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');

@@ -24,7 +24,7 @@ import {
 /**
  * flotilla.events.v1: the execution-event sink.
  *
- * Inputs: execution events as the engine produces them (src/events/types.ts mirrors
+ * Inputs: execution events as the engine produces them (src/engine/events.ts mirrors
  * ExecutionEvent field for field). Every event carries a deterministic id
  * (`<uid>/wf/<phase>`, `<uid>/node/<nodeId>/<phase>`, `<uid>/task/<nodeId>/<attempt>/<phase>`),
  * so a repeated round produces the same id for the same transition.

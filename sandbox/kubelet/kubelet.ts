@@ -1,0 +1,190 @@
+/**
+ * The simulated kubelet's controller: a Pod informer feeds a key queue; each key is reconciled by
+ * the pure {@link decide} into one step (bind, a `/status` merge patch, a delete with
+ * gracePeriodSeconds=0), and the step's follow-up deadline goes on a shared timer heap.
+ * Talks to the API server only through @kubernetes/client-node.
+ */
+import {
+  ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod,
+} from '@kubernetes/client-node';
+import { pino, type Logger } from 'pino';
+import { readSimSpec } from './annotations.js';
+import { KubeletError } from './errors.js';
+import { keepAliveConfiguration, type KeepAliveConfiguration } from '../../src/kube/keepalive.js';
+import type { KubeletOptions } from './index.js';
+import { PodInformer } from './pod-informer.js';
+import { decide, isMine, type PodMemory, type Step } from './stages.js';
+import { hostIP } from './status.js';
+import { DeadlineTimers } from './timers.js';
+import { KeyQueue } from './workqueue.js';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export class Kubelet {
+  private readonly kc = new KubeConfig();
+  private readonly api: CoreV1Api;
+  private readonly pool: KeepAliveConfiguration;
+  private readonly informer: PodInformer;
+  private readonly queue: KeyQueue;
+  private readonly timers: DeadlineTimers;
+  private readonly memory = new Map<string, PodMemory>();
+  private readonly failures = new Map<string, number>();
+  private readonly warned = new Map<string, string>();
+  private readonly nodeName: string;
+  private readonly pendingMs: number;
+  private readonly runMs: number;
+  private readonly log: Logger;
+  private bindingUnsupported = false;
+
+  constructor(options: KubeletOptions) {
+    try {
+      this.kc.loadFromString(options.kubeconfig);
+    } catch (error) {
+      throw new KubeletError('InvalidKubeconfig', 'the kubelet could not read its kubeconfig', { cause: error });
+    }
+    this.nodeName = options.nodeName ?? 'sandbox-node';
+    this.pendingMs = options.defaults?.pendingMs ?? 100;
+    this.runMs = options.defaults?.runMs ?? 1000;
+    this.log = options.logger ?? pino({ name: 'kubelet', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+    const concurrency = options.concurrency ?? 16;
+    this.pool = keepAliveConfiguration(this.kc, concurrency);
+    this.api = new CoreV1Api(this.pool.configuration);
+    this.queue = new KeyQueue((key) => this.reconcile(key), concurrency);
+    this.timers = new DeadlineTimers((key) => this.queue.add(key));
+    this.informer = new PodInformer({
+      kubeConfig: this.kc,
+      onUpsert: (key) => this.queue.add(key),
+      onDelete: (key) => this.forget(key),
+      onError: (error, delayMs) => this.log.warn({ err: describe(error), restartInMs: delayMs }, 'pod informer restarting'),
+      ...(options.idleRestartMs === undefined ? {} : { idleRestartMs: options.idleRestartMs }),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.registerNode();
+    await this.informer.start();
+    this.log.info({ node: this.nodeName }, 'simulated kubelet started');
+  }
+
+  async stop(): Promise<void> {
+    await this.informer.stop();
+    this.timers.stop();
+    await this.queue.stop();
+    this.pool.close();
+  }
+
+  /** Pods in the informer's store, timers armed, keys waiting: for tests and benchmarks. */
+  stats(): { pods: number; timers: number; queued: number; informerRestarts: number } {
+    return { pods: this.informer.size, timers: this.timers.size, queued: this.queue.depth, informerRestarts: this.informer.restarts };
+  }
+
+  private forget(key: string): void {
+    this.memory.delete(key);
+    this.failures.delete(key);
+    this.timers.cancel(key);
+    this.warned.delete(key);
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    const pod = this.informer.get(key);
+    if (!pod || !isMine(pod, this.nodeName)) return;
+    const uid = pod.metadata?.uid ?? '';
+    const now = Date.now();
+    this.warnBadAnnotations(key, pod);
+    const step = decide(pod, this.memory.get(key), now, { nodeName: this.nodeName, pendingMs: this.pendingMs, runMs: this.runMs });
+    if (!step) return;
+    try {
+      await this.perform(pod, step);
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 404) {
+        this.forget(key);
+        return;
+      }
+      const attempt = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, attempt);
+      const delay = Math.min(5000, 50 * 2 ** Math.min(attempt, 7));
+      this.log.warn({ pod: key, err: describe(error), retryInMs: delay }, 'pod step failed');
+      this.timers.at(key, Date.now() + delay);
+      return;
+    }
+    this.failures.delete(key);
+    const previous = this.memory.get(key);
+    const base: PodMemory = previous && previous.uid === uid ? previous : { uid, stage: 'new' };
+    this.memory.set(key, { ...base, ...step.remember, uid });
+    if (step.requeueAfterMs !== undefined) this.timers.at(key, now + step.requeueAfterMs);
+  }
+
+  private async perform(pod: V1Pod, step: Step): Promise<void> {
+    const name = pod.metadata?.name ?? '';
+    const namespace = pod.metadata?.namespace ?? 'default';
+    if (step.bind) await this.bind(name, namespace);
+    if (step.status) {
+      await this.api.patchNamespacedPodStatus({ name, namespace, body: { status: step.status } }, mergePatch);
+    }
+    if (step.delete) {
+      try {
+        await this.api.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
+      } catch (error) {
+        if (!(error instanceof ApiException && error.code === 404)) throw error;
+      }
+    }
+  }
+
+  /** Binds through the `binding` subresource as the scheduler does; falls back to setting spec.nodeName. */
+  private async bind(name: string, namespace: string): Promise<void> {
+    if (!this.bindingUnsupported) {
+      try {
+        await this.api.createNamespacedPodBinding({
+          name, namespace,
+          body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: this.nodeName } },
+        });
+        return;
+      } catch (error) {
+        if (!(error instanceof ApiException && (error.code === 404 || error.code === 405))) throw error;
+        this.bindingUnsupported = true;
+        this.log.info('the API server has no pods/binding subresource: binding by patching spec.nodeName');
+      }
+    }
+    await this.api.patchNamespacedPod({ name, namespace, body: { spec: { nodeName: this.nodeName } } }, mergePatch);
+  }
+
+  private warnBadAnnotations(key: string, pod: V1Pod): void {
+    const uid = pod.metadata?.uid ?? key;
+    if (this.warned.get(key) === uid) return;
+    const { problems } = readSimSpec(pod.metadata?.annotations, { runMs: this.runMs });
+    if (problems.length === 0) return;
+    this.warned.set(key, uid);
+    for (const problem of problems) this.log.warn({ pod: key, err: problem.message }, 'ignoring an invalid simulation annotation');
+  }
+
+  /** Creates the Node object this kubelet stands for (best effort: a server without Nodes is fine). */
+  private async registerNode(): Promise<void> {
+    const now = new Date();
+    try {
+      await this.api.createNode({
+        body: {
+          apiVersion: 'v1', kind: 'Node',
+          metadata: { name: this.nodeName, labels: { 'kubernetes.io/hostname': this.nodeName, 'kubernetes.io/os': 'linux', type: 'flotilla-sim' } },
+          status: {
+            addresses: [{ type: 'InternalIP', address: hostIP }],
+            allocatable: { cpu: '64', memory: '256Gi', pods: '10000' },
+            capacity: { cpu: '64', memory: '256Gi', pods: '10000' },
+            conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'simulated kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+            nodeInfo: {
+              architecture: 'amd64', bootID: '', containerRuntimeVersion: 'sim://1.0', kernelVersion: '', kubeProxyVersion: '',
+              kubeletVersion: 'v1.32.0-flotilla-sim', machineID: '', operatingSystem: 'linux', osImage: 'flotilla simulated node', systemUUID: '',
+            },
+          },
+        },
+      });
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 409) return;
+      this.log.info({ err: describe(error) }, 'could not register the simulated Node (continuing without it)');
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ApiException) return `HTTP ${error.code}: ${typeof error.body === 'string' ? error.body.slice(0, 300) : JSON.stringify(error.body).slice(0, 300)}`;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,159 @@
+/**
+ * `flotilla sandbox`: a small orchestrator that starts the local fleet in a fixed order and stops
+ * it in reverse: the embedded API server (with its simulated kubelet, in this process, persisted
+ * under `<stateDir>/apiserver`, `<stateDir>/kubeconfig` for kubectl) → Redis → the Workflow CRD →
+ * the event sink → the example agent → the shard manager → the replicas (separate processes, see
+ * fleet.ts). `<stateDir>/sandbox.json` says where everything is (state.ts).
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { RunningApiServer } from './apiserver/index.js';
+import { Fleet } from './fleet.js';
+import { removeState, writeState, type SandboxState } from './state.js';
+
+export interface SandboxOptions {
+  /** Where the sandbox keeps its state (API server data, kubeconfig, logs). @defaultValue '.flotilla' */
+  stateDir?: string;
+  /** API server port; 0 picks a free one. @defaultValue 0 */
+  port?: number;
+  /** API server address. @defaultValue '127.0.0.1' */
+  host?: string;
+  /** Run the simulated kubelet inside the API server. @defaultValue true */
+  kubelet?: boolean;
+  /** Use this Redis instead of starting one. */
+  redisUrl?: string;
+  /** Replicas to run. @defaultValue 3 */
+  replicas?: number;
+  /** Shards of the fleet. @defaultValue 16 */
+  shardCount?: number;
+  /** Start the Redis, event sink, agent, manager and replicas (false: API server only). @defaultValue true */
+  fleet?: boolean;
+  /** Delay before a dead replica is restarted. @defaultValue 3000 */
+  restartDelayMs?: number;
+  /** Something worth showing happened (a replica died or restarted). */
+  onEvent?: (message: string) => void;
+}
+
+export interface RunningSandbox {
+  readonly stateDir: string;
+  readonly kubeconfigPath: string;
+  readonly apiServer: RunningApiServer;
+  readonly kubeConfig: KubeConfig;
+  /** Null when started with `fleet: false`. */
+  readonly fleet: Fleet | null;
+  readonly startedAt: Date;
+  /** What `sandbox.json` holds now. */
+  state(): SandboxState;
+  /** Stops every component, last started first. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+interface Component {
+  name: string;
+  stop(): Promise<void>;
+}
+
+function stateOf(stateDir: string, kubeconfigPath: string, apiServer: RunningApiServer, fleet: Fleet | null, startedAt: Date): SandboxState {
+  return {
+    apiServer: { url: apiServer.url, kubeconfig: kubeconfigPath },
+    redis: { url: fleet?.redisUrl ?? '', pid: fleet?.redis?.running() ? fleet.redis.pid : null },
+    eventSink: fleet?.eventSink?.running() && fleet.eventSinkAddress ? { address: fleet.eventSinkAddress, pid: fleet.eventSink.pid } : null,
+    agent: fleet?.agent?.running() && fleet.agentAddress ? { address: fleet.agentAddress, pid: fleet.agent.pid } : null,
+    manager: fleet?.manager?.running() ? { pid: fleet.manager.pid, metrics: fleet.managerMetrics } : null,
+    replicas: (fleet?.replicaInfos ?? []).map((r) => ({ name: r.name, pid: r.process?.running() ? r.process.pid : null, metrics: r.process ? r.metrics : null })),
+    sandbox: { pid: process.pid },
+    startedAt: startedAt.toISOString(),
+  };
+}
+
+/** Starts the sandbox; on a failure part-way, stops what was already started and rethrows. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
+  const stateDir = resolve(options.stateDir ?? '.flotilla');
+  const dataDir = join(stateDir, 'apiserver');
+  const kubeconfigPath = join(stateDir, 'kubeconfig');
+  mkdirSync(dataDir, { recursive: true });
+  const startedAt = new Date();
+  const started: Component[] = [];
+  const stopAll = async (): Promise<void> => {
+    const errors: unknown[] = [];
+    for (const component of started.splice(0).reverse()) {
+      try {
+        await component.stop();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    removeState(stateDir);
+    if (errors.length > 0) throw new AggregateError(errors, 'some sandbox components did not stop cleanly');
+  };
+  try {
+    const { startApiServer } = await import('./apiserver/index.js');
+    const { loadKubeConfig } = await import('../src/kube/workflow-client.js');
+    const apiServer = await startApiServer({
+      port: options.port ?? 0, host: options.host ?? '127.0.0.1', dataDir, kubeconfigOut: kubeconfigPath, kubelet: options.kubelet ?? true,
+    });
+    started.push({ name: 'apiserver', stop: () => apiServer.stop() });
+    const kubeConfig = loadKubeConfig({ file: kubeconfigPath });
+    let fleet: Fleet | null = null;
+    const save = () => writeState(stateDir, stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt));
+    const { installCrd, ensureNamespace } = await import('./examples.js');
+    await installCrd(apiServer, kubeConfig);
+    if (options.fleet ?? true) {
+      fleet = new Fleet({
+        stateDir, kubeconfigPath, onChange: save,
+        ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+        ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
+        ...(options.shardCount !== undefined ? { shardCount: options.shardCount } : {}),
+        ...(options.restartDelayMs !== undefined ? { restartDelayMs: options.restartDelayMs } : {}),
+        ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      });
+      const running = fleet;
+      started.push({ name: 'fleet', stop: () => running.stop() });
+      await fleet.startRedis();
+      await ensureNamespace(kubeConfig, fleet.fleetNamespace);
+      await fleet.startServices();
+      await fleet.startFleet();
+    }
+    save();
+    let stopping: Promise<void> | undefined;
+    return {
+      stateDir, kubeconfigPath, apiServer, kubeConfig, fleet, startedAt,
+      state: () => stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt),
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The lines printed once the sandbox is up: where things are and what to try next. */
+export function sandboxBanner(sandbox: RunningSandbox, cwd: string = process.cwd(), waitingGate?: { namespace: string; name: string; signal: string; value: string }): string {
+  const rel = (path: string) => (path.startsWith(`${cwd}/`) ? path.slice(cwd.length + 1) : path);
+  const kc = `kubectl --kubeconfig ${rel(sandbox.kubeconfigPath)}`;
+  const state = sandbox.state();
+  const lines = [
+    'flotilla sandbox is up',
+    `  API server  ${sandbox.apiServer.url}  (data in ${rel(join(sandbox.stateDir, 'apiserver'))})`,
+    `  kubeconfig  ${rel(sandbox.kubeconfigPath)}`,
+  ];
+  if (sandbox.fleet) {
+    lines.push(`  Redis       ${state.redis.url}${state.redis.pid === null ? ' (given)' : ''}`);
+    if (state.eventSink) lines.push(`  event sink  ${state.eventSink.address}`);
+    if (state.agent) lines.push(`  agent       ${state.agent.address} (notifier)`);
+    lines.push(`  manager     ${state.manager ? `pid ${state.manager.pid}` : 'not in this build'}`);
+    lines.push(`  replicas    ${state.replicas.length > 0 ? state.replicas.map((r) => `${r.name} (pid ${r.pid ?? '-'})`).join(', ') : 'not in this build'}`);
+    lines.push(`  state       ${rel(join(sandbox.stateDir, 'sandbox.json'))} · logs in ${rel(join(sandbox.stateDir, 'logs'))}`);
+  }
+  const kcEnv = `KUBECONFIG=${rel(sandbox.kubeconfigPath)}`;
+  lines.push('', 'Try:', `  ${kc} get wf -A`, `  ${kc} get pods -A --watch`);
+  if (sandbox.fleet) {
+    lines.push(`  ${kcEnv} npx shardctl status`);
+    lines.push(`  ${kcEnv} npx shardctl move <shard> <replica>`);
+    const gate = waitingGate ?? { namespace: 'default', name: 'gates', signal: 'threshold', value: '0.75' };
+    lines.push(`  ${kcEnv} npx flotilla signal ${gate.namespace}/${gate.name} ${gate.signal} ${gate.value}`);
+  }
+  lines.push('', 'Ctrl-C stops it.', '');
+  return lines.join('\n');
+}
