@@ -11,7 +11,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { workflowCrd } from '../src/api/crd.js';
 import type { JsonValue } from '../src/api/schema.js';
 import type { NewWorkflow } from '../src/api/workflow.js';
-import { WorkflowClient, WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION, KubeError } from '../src/kube/workflow-client.js';
+import { KubeError } from '../src/kube/errors.js';
+import { WorkflowClient, WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../src/kube/workflow-client.js';
 import { WorkflowSignals } from '../src/signals/workflows.js';
 import { SandboxError } from './errors.js';
 

@@ -7,7 +7,7 @@
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { Workflow } from '../src/api/workflow.js';
 import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../src/kube/workflow-client.js';
-import { ResourceInformer } from '../src/kube/informer/index.js';
+import { ResourceInformer } from '../src/kube/informer.js';
 import type { RecordedEvent, StatusObservation } from './invariants.js';
 
 export interface WorkflowSummary {

@@ -89,7 +89,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   };
   try {
     const { startApiServer } = await import('./apiserver/index.js');
-    const { loadKubeConfig } = await import('../src/kube/workflow-client.js');
+    const { loadKubeConfig } = await import('../src/kube/config.js');
     const apiServer = await startApiServer({
       port: options.port ?? 0, host: options.host ?? '127.0.0.1', dataDir, kubeconfigOut: kubeconfigPath, kubelet: options.kubelet ?? true,
     });

@@ -4,19 +4,18 @@
  * gracePeriodSeconds=0), and the step's follow-up deadline goes on a shared timer heap.
  * Talks to the API server only through @kubernetes/client-node.
  */
-import {
-  ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod,
-} from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { readSimSpec } from './annotations.js';
 import { KubeletError } from './errors.js';
 import { keepAliveConfiguration, type KeepAliveConfiguration } from '../../src/kube/keepalive.js';
-import type { KubeletOptions } from './index.js';
-import { PodInformer } from './pod-informer.js';
+import type { KubeletOptions } from './options.js';
+import { ResourceInformer } from '../../src/kube/informer.js';
 import { decide, isMine, type PodMemory, type Step } from './stages.js';
 import { hostIP } from './status.js';
 import { DeadlineTimers } from './timers.js';
-import { KeyQueue } from './workqueue.js';
+import { KeyQueue } from '../../src/kube/work-queue.js';
+import { toKubeError } from '../../src/kube/errors.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -24,7 +23,7 @@ export class Kubelet {
   private readonly kc = new KubeConfig();
   private readonly api: CoreV1Api;
   private readonly pool: KeepAliveConfiguration;
-  private readonly informer: PodInformer;
+  private readonly informer: ResourceInformer<V1Pod>;
   private readonly queue: KeyQueue;
   private readonly timers: DeadlineTimers;
   private readonly memory = new Map<string, PodMemory>();
@@ -51,18 +50,32 @@ export class Kubelet {
     this.api = new CoreV1Api(this.pool.configuration);
     this.queue = new KeyQueue((key) => this.reconcile(key), concurrency);
     this.timers = new DeadlineTimers((key) => this.queue.add(key));
-    this.informer = new PodInformer({
+    // Every Pod of the cluster: the kubelet picks its own by spec.nodeName (or binds unscheduled ones).
+    this.informer = new ResourceInformer<V1Pod>({
       kubeConfig: this.kc,
-      onUpsert: (key) => this.queue.add(key),
-      onDelete: (key) => this.forget(key),
-      onError: (error, delayMs) => this.log.warn({ err: describe(error), restartInMs: delayMs }, 'pod informer restarting'),
-      ...(options.idleRestartMs === undefined ? {} : { idleRestartMs: options.idleRestartMs }),
+      path: '/api/v1/pods',
+      resource: 'pods',
+      list: async () => {
+        try {
+          return await this.api.listPodForAllNamespaces();
+        } catch (error) {
+          throw toKubeError(error, 'list pods');
+        }
+      },
+      logger: this.log,
+      ...(options.idleRestartMs === undefined ? {} : { watchdogMs: options.idleRestartMs }),
+    });
+    this.informer.onChange((type, pod) => {
+      const key = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+      if (type === 'delete') this.forget(key);
+      else this.queue.add(key);
     });
   }
 
   async start(): Promise<void> {
     await this.registerNode();
-    await this.informer.start();
+    this.informer.start();
+    await this.informer.synced;
     this.log.info({ node: this.nodeName }, 'simulated kubelet started');
   }
 
@@ -96,7 +109,7 @@ export class Kubelet {
     try {
       await this.perform(pod, step);
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) {
+      if (toKubeError(error, `reconcile pod ${key}`).code === 'NotFound') {
         this.forget(key);
         return;
       }
@@ -125,7 +138,7 @@ export class Kubelet {
       try {
         await this.api.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 });
       } catch (error) {
-        if (!(error instanceof ApiException && error.code === 404)) throw error;
+        if (toKubeError(error, `delete pod ${namespace}/${name}`).code !== 'NotFound') throw error;
       }
     }
   }
@@ -140,7 +153,8 @@ export class Kubelet {
         });
         return;
       } catch (error) {
-        if (!(error instanceof ApiException && (error.code === 404 || error.code === 405))) throw error;
+        const status = toKubeError(error, `bind pod ${namespace}/${name}`).status;
+        if (status !== 404 && status !== 405) throw error;
         this.bindingUnsupported = true;
         this.log.info('the API server has no pods/binding subresource: binding by patching spec.nodeName');
       }
@@ -178,13 +192,12 @@ export class Kubelet {
         },
       });
     } catch (error) {
-      if (error instanceof ApiException && error.code === 409) return;
+      if (toKubeError(error, `register node ${this.nodeName}`).code === 'AlreadyExists') return;
       this.log.info({ err: describe(error) }, 'could not register the simulated Node (continuing without it)');
     }
   }
 }
 
 function describe(error: unknown): string {
-  if (error instanceof ApiException) return `HTTP ${error.code}: ${typeof error.body === 'string' ? error.body.slice(0, 300) : JSON.stringify(error.body).slice(0, 300)}`;
-  return error instanceof Error ? error.message : String(error);
+  return toKubeError(error, 'pod step').message;
 }

@@ -4,7 +4,7 @@
  * watchdog for silent watches, bookmarks) over Leases.
  */
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { ResourceInformer, type RestartReason } from '../../src/kube/informer/index.js';
+import { ResourceInformer, type RestartReason } from '../../src/kube/informer.js';
 import { toKubeError } from '../../src/kube/errors.js';
 import { LEASE_KIND_LABEL } from './names.js';
 import { toFields } from './lease-client.js';

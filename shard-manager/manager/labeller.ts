@@ -10,7 +10,7 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Workflow } from '../../src/api/workflow.js';
 import { KubeError, toKubeError } from '../../src/kube/errors.js';
 import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION, WorkflowClient } from '../../src/kube/workflow-client.js';
-import { ResourceInformer } from '../../src/kube/informer/index.js';
+import { ResourceInformer } from '../../src/kube/informer.js';
 import { SHARD_LABEL, hashShardId } from '../sharding/hash.js';
 
 export interface WorkflowLabellerOptions {

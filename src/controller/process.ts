@@ -32,7 +32,7 @@ import type { FleetMember } from './fleet-member.js';
 import { WorkflowJanitor } from './gc.js';
 import { EventRecorder } from './k8s-events.js';
 import { PooledKubeConfig } from '../kube/keepalive.js';
-import { loadKubeConfig, type KubeConfigSource } from '../kube/workflow-client.js';
+import { loadKubeConfig, type KubeConfigSource } from '../kube/config.js';
 import { collectQueueMetrics } from './queue/metrics.js';
 import { Replica } from './replica.js';
 import type { RoundOutcome } from './round.js';

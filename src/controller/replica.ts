@@ -13,7 +13,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import type { Workflow } from '../api/workflow.js';
 import type { Metrics } from '../observability/metrics.js';
-import { ShardInformers, type ShardScope } from '../kube/informer/index.js';
+import { ShardInformers, type ShardScope } from './shard-informers.js';
 import { WorkflowClient } from '../kube/workflow-client.js';
 import { QueueError, ShardQueue, type QueueCounts, type ShardQueueOptions } from './queue/index.js';
 import { RoundRunner, type RoundOptions, type RoundOutcome } from './round.js';

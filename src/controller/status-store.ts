@@ -14,7 +14,7 @@ import type { Workflow } from '../api/workflow.js';
 import type { WorkflowStatus } from '../api/status.js';
 import { KubeError, StatusConflictError } from '../kube/errors.js';
 import type { WorkflowClient } from '../kube/workflow-client.js';
-import type { ResourceInformer } from '../kube/informer/resource-informer.js';
+import type { ResourceInformer } from '../kube/informer.js';
 
 export interface StatusStoreOptions {
   client: Pick<WorkflowClient, 'get' | 'replaceStatus'>;

@@ -1,32 +1,15 @@
 /**
- * Kubernetes client wiring for the controller: a `KubeConfig` from a file, YAML text or the pod's
- * service account, and typed wrappers for the Workflow calls a replica makes. client-node's errors
+ * Typed wrappers for the Workflow calls a replica makes. client-node's errors
  * become `KubeError`s with a code read from the HTTP status and the Status `reason`, never from
  * message text.
  */
-import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { NewWorkflow, Workflow } from '../api/workflow.js';
 import { KubeError, toKubeError } from './errors.js';
 
 export const WORKFLOW_GROUP = 'flotilla.io';
 export const WORKFLOW_VERSION = 'v1alpha1';
 export const WORKFLOW_PLURAL = 'workflows';
-
-export type KubeConfigSource = { file: string } | { yaml: string } | { inCluster: true };
-
-/** Builds a `KubeConfig`; a bad source is a `KubeError('Invalid')`. */
-export function loadKubeConfig(source: KubeConfigSource): KubeConfig {
-  const kc = new KubeConfig();
-  try {
-    if ('file' in source) kc.loadFromFile(source.file);
-    else if ('yaml' in source) kc.loadFromString(source.yaml);
-    else kc.loadFromCluster();
-  } catch (cause) {
-    throw new KubeError('Invalid', 'cannot load the kubeconfig', { cause });
-  }
-  if (!kc.getCurrentCluster()) throw new KubeError('Invalid', 'the kubeconfig has no current cluster');
-  return kc;
-}
 
 export interface WorkflowList {
   items: Workflow[];
@@ -128,5 +111,3 @@ function asList(body: unknown): WorkflowList {
   const rv = record.metadata?.resourceVersion;
   return { items, resourceVersion: typeof rv === 'string' ? rv : '' };
 }
-
-export { KubeError, toKubeError, type KubeErrorCode } from './errors.js';

@@ -6,7 +6,8 @@
  * not touch status (owned by the replica) and needs no resourceVersion, so it never conflicts with
  * the owning replica's writes; the replica's informer sees the change and runs a round.
  */
-import { ApiException, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { toKubeError } from '../kube/errors.js';
 import type { JsonValue, WorkflowSpec } from '../api/schema.js';
 import { API_GROUP, API_VERSION, WORKFLOW_PLURAL } from '../api/schema.js';
 import { signalAnnotationKey, type SignalRecord } from '../api/signals.js';
@@ -48,19 +49,6 @@ export class WorkflowSignals {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
   }
 
-  static fromKubeconfigFile(path: string, options?: WorkflowSignalsOptions): WorkflowSignals {
-    const kc = new KubeConfig();
-    kc.loadFromFile(path);
-    return new WorkflowSignals(kc, options);
-  }
-
-  /** Loads KUBECONFIG / ~/.kube/config, or the in-cluster config. */
-  static fromDefault(options?: WorkflowSignalsOptions): WorkflowSignals {
-    const kc = new KubeConfig();
-    kc.loadFromDefault();
-    return new WorkflowSignals(kc, options);
-  }
-
   private async withDeadline<T>(what: string, namespace: string, name: string, call: () => Promise<T>): Promise<T> {
     const timeoutMs = this.options.timeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
@@ -71,8 +59,9 @@ export class WorkflowSignals {
       return await Promise.race([call(), deadline]);
     } catch (error) {
       if (error instanceof SignalError) throw error;
-      if (error instanceof ApiException && error.code === 404) throw new SignalError('workflow-not-found', `workflow ${namespace}/${name} not found`, { cause: error });
-      throw new SignalError('api-unavailable', `${what} ${namespace}/${name} failed: ${error instanceof ApiException ? `HTTP ${error.code}` : error instanceof Error ? error.message : String(error)}`, { cause: error });
+      const kube = toKubeError(error, `${what} ${namespace}/${name}`);
+      if (kube.code === 'NotFound') throw new SignalError('workflow-not-found', `workflow ${namespace}/${name} not found`, { cause: kube });
+      throw new SignalError('api-unavailable', `${kube.message}`, { cause: kube });
     } finally {
       clearTimeout(timer);
     }

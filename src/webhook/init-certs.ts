@@ -16,7 +16,8 @@
 import { X509Certificate } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AdmissionregistrationV1Api, ApiException, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { toKubeError } from '../kube/errors.js';
 import { createCertificateAuthority, issueCertificate } from '../security/certs.js';
 import { bundleHas, isIpAddress, serviceDnsNames, servingProblem, splitBundle } from './cert-check.js';
 import { WebhookError } from './errors.js';
@@ -73,10 +74,12 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const unb64 = (s: string | undefined): string => (s === undefined ? '' : Buffer.from(s, 'base64').toString('utf8'));
 
 function isNotFound(error: unknown): boolean {
-  return error instanceof ApiException && error.code === 404;
+  return toKubeError(error, 'init-certs').code === 'NotFound';
 }
+/** 409: created meanwhile (AlreadyExists) or changed since read (Conflict). */
 function isConflict(error: unknown): boolean {
-  return error instanceof ApiException && error.code === 409;
+  const { code } = toKubeError(error, 'init-certs');
+  return code === 'Conflict' || code === 'AlreadyExists';
 }
 
 function writeAtomically(dir: string, files: Record<string, string>): void {

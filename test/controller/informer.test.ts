@@ -6,7 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../../src/kube/workflow-client.js';
-import { ShardInformers, ownerKeyOfPod, type InformerEventType } from '../../src/kube/informer/index.js';
+import type { InformerEventType } from '../../src/kube/informer.js';
+import { ShardInformers, ownerKeyOfPod } from '../../src/controller/shard-informers.js';
 import { createPod, createWorkflow, startEnv, type TestEnv } from './support/env.js';
 import { waitFor } from '../support/wait.js';
 

@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventRecorder } from '../../src/controller/k8s-events.js';
-import { loadKubeConfig } from '../../src/kube/workflow-client.js';
+import { loadKubeConfig } from '../../src/kube/config.js';
 import type { KubeError } from '../../src/kube/errors.js';
 import { createWorkflow, startEnv, type TestEnv } from './support/env.js';
 import type { Workflow } from '../../src/api/workflow.js';

@@ -6,8 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeError, StatusConflictError } from '../../src/kube/errors.js';
-import { WorkflowClient, loadKubeConfig } from '../../src/kube/workflow-client.js';
-import { ShardInformers } from '../../src/kube/informer/index.js';
+import { loadKubeConfig } from '../../src/kube/config.js';
+import { WorkflowClient } from '../../src/kube/workflow-client.js';
+import { ShardInformers } from '../../src/controller/shard-informers.js';
 import { StatusStore } from '../../src/controller/status-store.js';
 import { addAbortFinalizer, removeAbortFinalizer } from '../../src/controller/finalizer.js';
 import type { WorkflowStatus } from '../../src/api/status.js';

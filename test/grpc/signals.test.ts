@@ -24,6 +24,7 @@ import type { Workflow } from '../../src/api/workflow.js';
 import type { WorkflowSpec } from '../../src/api/schema.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/security/certs.js';
 import { waitFor } from '../support/wait.js';
+import { loadKubeConfig } from '../../src/kube/config.js';
 
 const quiet = pino({ level: 'silent' });
 const ns = 'team-a';
@@ -83,8 +84,8 @@ describe('SignalService against the embedded API server', () => {
     writeFileSync(join(dir, 'token'), token);
     // Two servers ("replicas") with their own API clients: either may receive a call.
     const security = { tls: cert, token };
-    serverA = await startGrpcServer({ services: [signalService({ signals: WorkflowSignals.fromKubeconfigFile(kubeconfigPath), logger: quiet })], security });
-    serverB = await startGrpcServer({ services: [signalService({ signals: WorkflowSignals.fromKubeconfigFile(kubeconfigPath), logger: quiet })], security });
+    serverA = await startGrpcServer({ services: [signalService({ signals: new WorkflowSignals(loadKubeConfig({ file: kubeconfigPath })), logger: quiet })], security });
+    serverB = await startGrpcServer({ services: [signalService({ signals: new WorkflowSignals(loadKubeConfig({ file: kubeconfigPath })), logger: quiet })], security });
   });
   after(async () => {
     await serverA?.stop();

@@ -76,7 +76,8 @@ export function register(program: Command): void {
       if (flags.kubeconfig) {
         const { signalService } = await import('../../signals/server.js');
         const { WorkflowSignals } = await import('../../signals/workflows.js');
-        extraServices.push(signalService({ signals: WorkflowSignals.fromKubeconfigFile(flags.kubeconfig), logger }));
+        const { kubeConfigFromFlags } = await import('../kubeconfig.js');
+        extraServices.push(signalService({ signals: new WorkflowSignals(kubeConfigFromFlags(flags)), logger }));
       }
       let sink;
       try {

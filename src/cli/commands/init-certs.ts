@@ -19,6 +19,7 @@ interface InitCertsFlags {
   force: boolean;
   writeDir?: string;
   kubeconfig?: string;
+  context?: string;
   output: string;
 }
 
@@ -39,7 +40,8 @@ export function register(program: Command): void {
     .option('--validity-days <days>', 'validity of a new serving certificate', '365')
     .option('--force', 'reissue even when the Secret is valid', false)
     .option('--write-dir <dir>', 'also write tls.crt, tls.key and ca.crt to DIR')
-    .option('--kubeconfig <file>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config or in-cluster)')
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, in-cluster, ./.flotilla/kubeconfig, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
     .option('-o, --output <format>', 'text or json', 'text')
     .action(async (flags: InitCertsFlags) => {
       const rotateBeforeDays = Number(flags.rotateBefore);
@@ -50,14 +52,8 @@ export function register(program: Command): void {
       if (flags.output !== 'text' && flags.output !== 'json') throw new CliError(`-o must be text or json, got ${flags.output}`, ExitCode.usage);
       const { isIP } = await import('node:net');
       for (const ip of flags.ip) if (isIP(ip) === 0) throw new CliError(`--ip ${ip} is not an IP address`, ExitCode.usage);
-      const { KubeConfig } = await import('@kubernetes/client-node');
-      const kc = new KubeConfig();
-      try {
-        if (flags.kubeconfig !== undefined) kc.loadFromFile(flags.kubeconfig);
-        else kc.loadFromDefault();
-      } catch (cause) {
-        throw new CliError(`cannot load the kubeconfig: ${cause instanceof Error ? cause.message : String(cause)}`, ExitCode.usage, { cause });
-      }
+      const { kubeConfigFromFlags } = await import('../kubeconfig.js');
+      const kc = kubeConfigFromFlags(flags);
       const { initCerts } = await import('../../webhook/init-certs.js');
       let result;
       try {

@@ -11,6 +11,7 @@ import { CliError, ExitCode } from '../exit.js';
 
 interface ManagerFlags {
   kubeconfig?: string;
+  context?: string;
   fleetNamespace: string;
   shardCount: string;
   identity: string;
@@ -31,7 +32,8 @@ export function register(program: Command): void {
   program
     .command('manager')
     .description('Run the shard manager alone (leader-elected; assigns shards to live replicas)')
-    .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster config, else $KUBECONFIG / ~/.kube/config)')
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, in-cluster, ./.flotilla/kubeconfig, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
     .option('--fleet-namespace <ns>', "namespace of the fleet's leases", process.env.POD_NAMESPACE ?? 'flotilla-system')
     .option('--shard-count <n>', 'hash shards (fixed for the fleet\'s life)', '32')
     .option('--identity <id>', 'this candidate\'s identity on the manager lease', process.env.POD_NAME ?? hostname())
@@ -56,18 +58,8 @@ export function register(program: Command): void {
       if (weighBy !== undefined && weighBy !== 'workflows' && weighBy !== 'queueDepth') throw new CliError(`invalid --weigh-by ${weighBy} (workflows | queueDepth)`, ExitCode.usage);
       if (!flags.identity) throw new CliError('--identity must not be empty', ExitCode.usage);
 
-      const { loadKubeConfig } = await import('../../kube/workflow-client.js');
-      let kubeConfig;
-      try {
-        kubeConfig = flags.kubeconfig
-          ? loadKubeConfig({ file: flags.kubeconfig })
-          : process.env.KUBERNETES_SERVICE_HOST
-            ? loadKubeConfig({ inCluster: true })
-            : (await import('../shardctl/kubeconfig.js')).resolveKubeConfig(undefined).kubeConfig;
-      } catch (error) {
-        if (error instanceof CliError) throw error;
-        throw new CliError(`cannot load the kubeconfig: ${error instanceof Error ? error.message : String(error)}`, ExitCode.usage, { cause: error });
-      }
+      const { kubeConfigFromFlags } = await import('../kubeconfig.js');
+      const kubeConfig = kubeConfigFromFlags(flags);
 
       const log = pino({ level: flags.logLevel, base: { component: 'manager', identity: flags.identity } }, pino.destination(2));
       const { Metrics } = await import('../../observability/metrics.js');

@@ -12,6 +12,7 @@ import { CliError, ExitCode } from '../exit.js';
 
 interface SignalFlags {
   kubeconfig?: string;
+  context?: string;
   server?: string;
   tlsCa?: string;
   tlsCert?: string;
@@ -34,7 +35,8 @@ export function register(program: Command): void {
     .argument('<target>', 'NAMESPACE/WORKFLOW')
     .argument('<name>', 'signal name (gate.signal.name, or the approve gate name / node id)')
     .argument('<value>', 'the value: JSON when it parses (true, 3, {"a":1}), else a string')
-    .option('--kubeconfig <file>', 'kubeconfig for writing the Workflow directly (default: KUBECONFIG, ~/.kube/config)')
+    .option('--kubeconfig <file>', 'kubeconfig for writing the Workflow directly (default: $KUBECONFIG, in-cluster, ./.flotilla/kubeconfig, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
     .option('--server <addr>', 'call the SignalService at host:port instead of the API')
     .option('--tls-ca <file>', 'CA of the server certificate (enables TLS)')
     .option('--tls-cert <file>', 'client certificate for mutual TLS')
@@ -50,13 +52,15 @@ export function register(program: Command): void {
       if (!flags.server) {
         const { WorkflowSignals } = await import('../../signals/workflows.js');
         const { SignalError } = await import('../../signals/errors.js');
+        const { kubeConfigFromFlags } = await import('../kubeconfig.js');
+        const kubeConfig = kubeConfigFromFlags(flags);
         try {
-          const signals = flags.kubeconfig ? WorkflowSignals.fromKubeconfigFile(flags.kubeconfig, { timeoutMs }) : WorkflowSignals.fromDefault({ timeoutMs });
+          const signals = new WorkflowSignals(kubeConfig, { timeoutMs });
           const state = await signals.set(namespace, workflow, name, { text }, flags.setBy);
           process.stdout.write(`signal ${name} set on ${namespace}/${workflow}: ${shown(state.record?.value)}\n`);
         } catch (error) {
           if (error instanceof SignalError) throw new CliError(error.message, error.code === 'api-unavailable' ? ExitCode.failed : ExitCode.usage, { cause: error });
-          throw new CliError(`cannot load kubeconfig: ${error instanceof Error ? error.message : String(error)}`, ExitCode.usage, { cause: error });
+          throw error;
         }
         return;
       }

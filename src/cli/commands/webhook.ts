@@ -16,6 +16,7 @@ interface WebhookFlags {
   tlsKeyFile?: string;
   tlsSecret?: string;
   kubeconfig?: string;
+  context?: string;
   shards: string;
   reloadInterval: string;
   logLevel: string;
@@ -38,7 +39,8 @@ export function register(program: Command): void {
     .option('--tls-cert-file <file>', 'serving certificate (PEM); re-read when it changes')
     .option('--tls-key-file <file>', 'serving key (PEM); re-read when it changes')
     .option('--tls-secret <ns/name>', 'read tls.crt and tls.key from this Secret instead (re-read when it changes)')
-    .option('--kubeconfig <file>', 'kubeconfig for --tls-secret (default: KUBECONFIG, ~/.kube/config or in-cluster)')
+    .option('--kubeconfig <file>', 'kubeconfig for --tls-secret (default: $KUBECONFIG, in-cluster, ./.flotilla/kubeconfig, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
     .option('--shards <n>', 'shard count of the fleet (the hash modulus)', '32')
     .option('--reload-interval <ms>', 'how often the certificate is checked for changes', '2000')
     .option('--log-level <level>', 'pino log level', 'info')
@@ -54,11 +56,8 @@ export function register(program: Command): void {
       if (flags.tlsSecret !== undefined) {
         const [ns, name, ...rest] = flags.tlsSecret.split('/');
         if (ns === undefined || ns === '' || name === undefined || name === '' || rest.length > 0) throw new CliError(`--tls-secret must be ns/name, got ${flags.tlsSecret}`, ExitCode.usage);
-        const { KubeConfig } = await import('@kubernetes/client-node');
-        const kc = new KubeConfig();
-        if (flags.kubeconfig !== undefined) kc.loadFromFile(flags.kubeconfig);
-        else kc.loadFromDefault();
-        tls = new SecretTlsSource(kc, ns, name);
+        const { kubeConfigFromFlags } = await import('../kubeconfig.js');
+        tls = new SecretTlsSource(kubeConfigFromFlags(flags), ns, name);
       } else {
         if (flags.tlsCertFile === undefined || flags.tlsKeyFile === undefined) throw new CliError('--tls-cert-file and --tls-key-file go together', ExitCode.usage);
         tls = new FileTlsSource(flags.tlsCertFile, flags.tlsKeyFile);

@@ -15,13 +15,14 @@ import { Command, Option } from 'commander';
 import { runProgram } from '../run-program.js';
 import { LeaseClient } from '../../../shard-manager/leases/lease-client.js';
 import { DEFAULT_FLEET_NAMESPACE } from '../../../shard-manager/fleet.js';
-import { resolveKubeConfig } from './kubeconfig.js';
+import { kubeConfigFromFlags } from '../kubeconfig.js';
 import { moveShard, pinShard, readFleet, rebalance, setDraining, unpinShard, waitForFleet, type FleetClient } from './operations.js';
 import { renderFleet } from './render.js';
 import type { FleetStatus } from './fleet-status.js';
 
 interface GlobalFlags {
   kubeconfig?: string;
+  context?: string;
   namespace: string;
   output: 'table' | 'json';
 }
@@ -33,13 +34,14 @@ interface WaitFlags {
 export async function main(argv: readonly string[]): Promise<void> {
   const program = new Command('shardctl')
     .description('Inspect and move the shards of a flotilla fleet')
-    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, ./.flotilla/kubeconfig, ~/.kube/config)')
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, in-cluster, ./.flotilla/kubeconfig, ~/.kube/config)')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
     .option('-n, --namespace <ns>', 'the fleet namespace', DEFAULT_FLEET_NAMESPACE)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'));
 
   const client = (): FleetClient => {
     const flags = program.opts<GlobalFlags>();
-    const { kubeConfig } = resolveKubeConfig(flags.kubeconfig);
+    const kubeConfig = kubeConfigFromFlags(flags);
     return { leases: new LeaseClient(kubeConfig, flags.namespace) };
   };
   const print = (fleet: FleetStatus) => {

@@ -8,7 +8,8 @@ import { request } from 'node:https';
 import { workflowCrd } from '../../../src/api/crd.js';
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { startApiServer } from '../../../sandbox/apiserver/index.js';
-import { loadKubeConfig, WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../../../src/kube/workflow-client.js';
+import { loadKubeConfig } from '../../../src/kube/config.js';
+import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../../../src/kube/workflow-client.js';
 import type { Workflow } from '../../../src/api/workflow.js';
 import { waitFor } from '../../support/wait.js';
 

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KeyQueue } from './workqueue.js';
+import { KeyQueue } from './work-queue.js';
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 

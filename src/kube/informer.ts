@@ -13,7 +13,7 @@
  */
 import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
-import { InformerError } from '../errors.js';
+import { InformerError } from './errors.js';
 import { TrackingWatch } from './tracking-watch.js';
 
 /** What the informer needs of an object (Workflow's metadata types differ from V1ObjectMeta's). */
@@ -129,6 +129,11 @@ export class ResourceInformer<T extends CachedObject> {
 
   keys(): string[] {
     return [...this.cache.keys()];
+  }
+
+  /** How many objects the cache holds. */
+  get size(): number {
+    return this.cache.size;
   }
 
   private launch(): void {

@@ -5,13 +5,11 @@
  */
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { Labels, type Workflow } from '../../api/workflow.js';
-import { toKubeError } from '../errors.js';
-import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../workflow-client.js';
-import { ResourceInformer, type InformerEventType, type RestartReason } from './resource-informer.js';
+import { Labels, type Workflow } from '../api/workflow.js';
+import { toKubeError } from '../kube/errors.js';
+import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../kube/workflow-client.js';
+import { ResourceInformer, type InformerEventType, type RestartReason } from '../kube/informer.js';
 
-export { ResourceInformer, type CachedObject, type InformerEventType, type InformerListener, type ResourceInformerOptions, type RestartReason } from './resource-informer.js';
-export { TrackingWatch } from './tracking-watch.js';
 
 /** How a shard's objects are found: by the `flotilla.io/shard` label, or a namespace is the shard. */
 export type ShardScope = { strategy: 'hash'; shard: number } | { strategy: 'namespace'; namespace: string };

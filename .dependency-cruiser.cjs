@@ -1,0 +1,51 @@
+/**
+ * The layers, one direction (docs/design.md, "Layers"):
+ *
+ *   src/api ← src/engine ← src/plugins ← src/kube ← src/controller, shard-manager ← src/cli
+ *
+ * with leaf utilities (src/observability, src/security, src/lifecycle, src/generated) below
+ * everything, the services (src/events, src/signals, src/webhook) beside the controller, and the
+ * sandbox (sandbox/: embedded API server, kubelet, local fleet) used only by the CLI's checkout
+ * entry and by tests. Tests (*.test.ts, test/, bench/) may import anything; `npm run lint` fails on
+ * a cycle or on an import against the direction.
+ */
+const notTests = '\\.test\\.ts$';
+const layer = (name, path, mayNotImport) => ({
+  name,
+  severity: 'error',
+  comment: `${path} must not import ${mayNotImport}`,
+  from: { path, pathNot: notTests },
+  to: { path: mayNotImport },
+});
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'modules must not import each other in a circle',
+      from: { path: '^(src|shard-manager|sandbox)/', pathNot: notTests },
+      to: { circular: true },
+    },
+    layer('sandbox-only-from-cli-and-tests', '^(src|shard-manager)/', '^sandbox/'),
+    layer('leaves-import-nothing-above', '^src/(observability|security|lifecycle|generated)/', '^(src/(api|engine|plugins|kube|controller|events|signals|webhook|cli)|shard-manager)/'),
+    layer('api-is-the-bottom', '^src/api/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle)|shard-manager)/'),
+    layer('engine-knows-only-api', '^src/engine/', '^(src/(plugins|kube|controller|events|signals|webhook|cli|observability)|shard-manager)/'),
+    layer('plugins-below-kube', '^src/plugins/', '^(src/(kube|controller|events|signals|webhook|cli)|shard-manager)/'),
+    layer('plugins-use-the-engine-contract', '^src/plugins/', '^src/engine/(handlers/|node-executor|workflow-executor|driver|context|local-runner)'),
+    layer('kube-below-controller', '^src/kube/', '^(src/(engine|plugins|controller|events|signals|webhook|cli)|shard-manager)/'),
+    layer('services-below-controller', '^src/(events|signals|webhook)/', '^(src/(controller|cli)|shard-manager/(manager|replica)/)'),
+    layer('controller-is-a-replica-not-a-manager', '^src/controller/', '^(src/cli/|shard-manager/manager/)'),
+    layer('shard-manager-uses-kube-and-api-only', '^shard-manager/', '^src/(engine|plugins|controller|events|signals|webhook|cli|observability)/'),
+    layer('replica-side-apart-from-manager-side', '^shard-manager/(leases|replica|sharding)/', '^shard-manager/manager/'),
+    layer('lease-protocol-below-both-sides', '^shard-manager/(leases|sharding)/', '^shard-manager/(replica|manager)/'),
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(node_modules|dist|\\.flotilla)/' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.mjs'] },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
