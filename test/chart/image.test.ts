@@ -81,6 +81,16 @@ describe('image contents (Dockerfile runtime stage)', () => {
     assert.match(shardctl.stdout, /status/);
   });
 
+  test('the build carries nothing of the sandbox: no embedded API server, kubelet or local fleet, and no sandbox commands', async () => {
+    const files = walk(join(image, 'dist')).map((f) => relative(join(image, 'dist'), f));
+    assert.deepEqual(files.filter((f) => /(^|\/)(sandbox|apiserver|kubelet)(\/|\.)/.test(f)), []);
+    const importsSandbox = files.filter((f) => f.endsWith('.js') && /(?:from\s+|import\()\s*['"][^'"]*\/sandbox\//.test(readFileSync(join(image, 'dist', f), 'utf8')));
+    assert.deepEqual(importsSandbox, []);
+    const help = await run(process.execPath, ['bin/flotilla.mjs', '--help'], image, { FLOTILLA_USE_DIST: '1' });
+    assert.doesNotMatch(help.stdout, /^\s+(sandbox|apiserver)\b/m);
+    assert.match(help.stdout, /^\s+controller\b/m);
+  });
+
   test('the compiled code imports no dev dependency (npm ci --omit=dev leaves them out)', () => {
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
     const dev = Object.keys(pkg.devDependencies ?? {});
