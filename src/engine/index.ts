@@ -4,5 +4,4 @@ export { EngineDriver, type ChildWorkflowGateway, type DriverOptions, type Drive
 export { MemoryOutputStore, type OutputStore } from './outputs.js';
 export { taskKey, type ChildObservation, type ChildWorkflowManifest, type EngineAction, type EngineOptions, type Observations, type RoundInput, type RoundResult } from './types.js';
 export { EngineError, DriverError, PluginError, type EngineErrorCode, type DriverErrorCode, type PluginErrorCode } from './errors.js';
-export { childWorkflowName, podName, labelValue, dnsLabelName } from './names.js';
 export { outputRefFor } from './context.js';

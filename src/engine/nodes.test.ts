@@ -4,7 +4,7 @@ import type { Condition, WorkflowSpec } from '../api/schema.js';
 import { signalAnnotationKey } from '../api/signals.js';
 import type { ChildWorkflowGateway } from './driver.js';
 import { runLocal } from './local-runner.js';
-import { childWorkflowName } from './names.js';
+import { childWorkflowName } from '../api/names.js';
 import { localPlugins } from '../plugins/local.js';
 import { Harness } from '../plugins/testing.js';
 import { makeWorkflow, ScriptedPlugin } from './testing.js';

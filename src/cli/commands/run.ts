@@ -41,7 +41,7 @@ export function register(program: Command): void {
       const { validateWorkflow } = await import('../../api/validation/index.js');
       const { runLocal } = await import('../../engine/local-runner.js');
       const { localPlugins } = await import('../../plugins/local.js');
-      const { shortHash } = await import('../../engine/names.js');
+      const { shortHash } = await import('../../api/names.js');
       if (flags.output !== 'yaml' && flags.output !== 'json') throw new CliError(`--output must be yaml or json, not ${flags.output}`, ExitCode.usage);
       if (flags.clock !== 'virtual' && flags.clock !== 'real') throw new CliError(`--clock must be virtual or real, not ${flags.clock}`, ExitCode.usage);
       let text: string;

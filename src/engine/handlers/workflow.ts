@@ -11,7 +11,7 @@ import { resolveInputs } from '../bindings.js';
 import { isJsonObject, type NodeRef, type RoundContext, type Scope } from '../context.js';
 import { iso, msOf } from '../../api/duration.js';
 import { EngineError } from '../errors.js';
-import { childWorkflowName, labelValue } from '../names.js';
+import { childWorkflowName, labelValue } from '../../api/names.js';
 import type { ChildWorkflowManifest } from '../types.js';
 
 export function runWorkflowNode(ctx: RoundContext, ref: NodeRef): void {
