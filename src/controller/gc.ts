@@ -14,7 +14,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isTerminalWorkflowPhase } from '../api/status.js';
 import { Labels, type Workflow } from '../api/workflow.js';
-import { labelValue } from '../engine/names.js';
+import { labelValue } from '../api/names.js';
 import { KubeError, toKubeError } from '../kube/errors.js';
 import { WorkflowClient } from '../kube/workflow-client.js';
 

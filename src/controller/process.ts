@@ -164,7 +164,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       redisUrl: options.redisUrl,
       ...(strategy === 'namespace' ? { scopeOf: (shard: number) => ({ strategy: 'namespace' as const, namespace: namespaces[shard] ?? `invalid-shard-${shard}` }) } : {}),
       round: {
-        driver: { runRound: (workflow, signal) => outputs.within(workflow, () => driver.runRound(workflow, signal)) },
+        driver,
         validate: validateWorkflow,
         ...(publisher ? { events: publisher } : {}),
         recorder,

@@ -2,7 +2,7 @@
 import type { ComparisonOp, ComparisonType, Condition, JsonValue } from '../api/schema.js';
 import { resolveBinding } from './bindings.js';
 import type { RoundContext, Scope } from './context.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../api/duration.js';
 import { EngineError } from './errors.js';
 
 export function evaluateCondition(ctx: RoundContext, scope: Scope, condition: Condition, depth = 0): boolean {
@@ -33,7 +33,11 @@ function coerce(value: JsonValue, as: ComparisonType): number | string | boolean
       break;
     case 'duration':
       if (typeof value === 'number') return value;
-      if (typeof value === 'string') return parseDuration(value);
+      if (typeof value === 'string') {
+        const ms = parseDuration(value);
+        if (ms === undefined) throw new EngineError('InvalidDuration', `invalid duration ${JSON.stringify(value)} (use e.g. 150ms, 90s, 1h30m, 2d)`);
+        return ms;
+      }
       break;
   }
   throw new EngineError('BindingFailed', `cannot compare ${JSON.stringify(value)} as ${as}`);

@@ -9,7 +9,7 @@ import { Labels, type Workflow } from '../api/workflow.js';
 import { nodeEventId, taskEventId, type ExecutionEvent } from './events.js';
 import type { TaskContext, WorkflowIdentity } from './plugins.js';
 import type { BackoffOptions } from './backoff.js';
-import { iso } from './duration.js';
+import { iso } from '../api/duration.js';
 import { OutputsNotLoaded } from './errors.js';
 import type { EngineAction, EngineOptions, Observations } from './types.js';
 

@@ -22,7 +22,7 @@ import type { ExecutionEvent } from './events.js';
 import type { PluginRegistry } from './plugin-registry.js';
 import type { TaskObservation } from './plugins.js';
 import { DriverError } from './errors.js';
-import type { OutputStore } from './outputs.js';
+import type { OutputOwner, OutputStore } from './outputs.js';
 import { taskKey, type ChildObservation, type ChildWorkflowManifest, type EngineAction, type EngineOptions, type Observations } from './types.js';
 import { executeRound } from './workflow-executor.js';
 
@@ -112,7 +112,7 @@ export class EngineDriver {
       requeueAfterMs = result.requeueAfterMs;
       pending = false;
       if (result.actions.length === 0) break;
-      const applied = await this.apply(result.actions, loaded, errors, signal);
+      const applied = await this.apply(workflow, result.actions, loaded, errors, signal);
       observations = { tasks: applied.tasks, children: applied.children, outputs: loaded };
       answered.push(...applied.started);
       pending = applied.fed;
@@ -123,13 +123,13 @@ export class EngineDriver {
     return { status, events, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), passes, changed, errors, started };
   }
 
-  private async apply(actions: readonly EngineAction[], loaded: Record<string, JsonObject>, errors: DriverError[], signal?: AbortSignal): Promise<Applied> {
+  private async apply(owner: OutputOwner, actions: readonly EngineAction[], loaded: Record<string, JsonObject>, errors: DriverError[], signal?: AbortSignal): Promise<Applied> {
     const out: Applied = { tasks: {}, children: {}, started: [], fed: false };
     // Offloads first: a status referencing a ref must never be written before the ref exists.
     const ordered = [...actions.filter((a) => a.type === 'offloadOutputs'), ...actions.filter((a) => a.type !== 'offloadOutputs')];
     const run = async (action: EngineAction): Promise<void> => {
       try {
-        await this.applyOne(action, out, loaded, signal);
+        await this.applyOne(owner, action, out, loaded, signal);
       } catch (error) {
         errors.push(error instanceof DriverError ? error : new DriverError('PluginError', `${action.type}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
         if (action.type === 'offloadOutputs') throw error;
@@ -141,7 +141,7 @@ export class EngineDriver {
     return out;
   }
 
-  private async applyOne(action: EngineAction, out: Applied, loaded: Record<string, JsonObject>, signal?: AbortSignal): Promise<void> {
+  private async applyOne(owner: OutputOwner, action: EngineAction, out: Applied, loaded: Record<string, JsonObject>, signal?: AbortSignal): Promise<void> {
     switch (action.type) {
       case 'startTask':
       case 'checkTask': {
@@ -182,14 +182,14 @@ export class EngineDriver {
         return;
       case 'offloadOutputs':
         try {
-          await this.options.outputs.put(action.ref, action.outputs);
+          await this.options.outputs.put(action.ref, action.outputs, owner);
         } catch (error) {
           throw new DriverError('OutputStoreError', `storing outputs ${action.ref}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
         }
         loaded[action.ref] = action.outputs;
         return;
       case 'loadOutputs': {
-        const value = await this.options.outputs.get(action.ref);
+        const value = await this.options.outputs.get(action.ref, owner);
         if (value === undefined) throw new DriverError('OutputStoreError', `outputs ${action.ref} are missing from the store`);
         loaded[action.ref] = value;
         out.fed = true;

@@ -41,3 +41,17 @@ export class DriverError extends Error {
     super(message, options);
   }
 }
+
+/** Errors of the plugin contract (the registry lives in the engine, so they do too). */
+export type PluginErrorCode = 'DuplicatePlugin' | 'UnknownPlugin' | 'GatewayUnavailable';
+
+export class PluginError extends Error {
+  override readonly name = 'PluginError';
+  constructor(
+    readonly code: PluginErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

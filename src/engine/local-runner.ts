@@ -1,18 +1,15 @@
 /**
- * Runs one workflow in-process, without a cluster: the engine driver with the in-process plugins,
- * simulated pods and an in-memory output store; launched children run in the same loop. With the
- * virtual clock (default) time jumps to the next wake-up whenever nothing can progress now, so a
- * one-hour sleep or back-off takes no time. A gate waiting for a signal that was not given ends
- * the run (it could never arrive).
+ * Runs one workflow in-process, without a cluster: the engine driver with the plugins it is given
+ * (`localPlugins` in src/plugins: in-process ones and simulated pods) and an in-memory output
+ * store; launched children run in the same loop. With the virtual clock (default) time jumps to
+ * the next wake-up whenever nothing can progress now, so a one-hour sleep or back-off takes no
+ * time. A gate waiting for a signal that was not given ends the run (it could never arrive).
  */
 import type { JsonValue } from '../api/schema.js';
 import { signalAnnotationKey } from '../api/signals.js';
 import { isTerminalWorkflowPhase } from '../api/status.js';
 import type { Workflow } from '../api/workflow.js';
 import type { ExecutionEvent } from './events.js';
-import { inProcessPlugins } from '../plugins/inprocess/index.js';
-import { MemoryPodGateway } from '../plugins/pod/memory-gateway.js';
-import { createPodPlugin } from '../plugins/pod/plugin.js';
 import { PluginRegistry } from './plugin-registry.js';
 import type { TaskPlugin } from './plugins.js';
 import { EngineDriver, type ChildWorkflowGateway } from './driver.js';
@@ -28,8 +25,8 @@ export interface LocalRunOptions {
   /** Start time of the virtual clock. @defaultValue Date.now() */
   readonly startAt?: number;
   readonly engine?: EngineOptions;
-  /** Extra plugins (e.g. a test's own). */
-  readonly plugins?: readonly TaskPlugin[];
+  /** The plugins, built on the run's clock (virtual or real), e.g. `localPlugins` from src/plugins/local.ts. */
+  readonly plugins: (run: { clock: () => number }) => readonly TaskPlugin[];
   /** Safety bound on rounds. @defaultValue 100000 */
   readonly maxRounds?: number;
 }
@@ -77,7 +74,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       if (wf && !isTerminalWorkflowPhase(wf.status?.phase)) wf.metadata.deletionTimestamp = new Date(clock()).toISOString();
     },
   };
-  const registry = new PluginRegistry([...inProcessPlugins({ clock }), createPodPlugin({ gateway: new MemoryPodGateway({ clock }), clock }), ...(options.plugins ?? [])]);
+  const registry = new PluginRegistry(options.plugins({ clock }));
   const driver = new EngineDriver({ plugins: registry, outputs: new MemoryOutputStore(), children: gateway, clock, ...(options.engine ? { engine: options.engine } : {}) });
 
   const events: ExecutionEvent[] = [];

@@ -4,8 +4,10 @@ import type { Condition, WorkflowSpec } from '../api/schema.js';
 import { signalAnnotationKey } from '../api/signals.js';
 import type { ChildWorkflowGateway } from './driver.js';
 import { runLocal } from './local-runner.js';
-import { childWorkflowName } from './names.js';
-import { Harness, makeWorkflow, ScriptedPlugin } from './testing.js';
+import { childWorkflowName } from '../api/names.js';
+import { localPlugins } from '../plugins/local.js';
+import { Harness } from '../plugins/testing.js';
+import { makeWorkflow, ScriptedPlugin } from './testing.js';
 import type { ChildWorkflowManifest, ChildObservation } from './types.js';
 
 const echo = { echo: { plugin: 'echo' } };
@@ -39,7 +41,7 @@ describe('branch nodes', () => {
   ];
   for (const [name, when, expected] of cases) {
     test(`takes the right case: ${name}`, async () => {
-      const run = await runLocal({ workflow: makeWorkflow(branchSpec(when, 'node')), startAt: 0 });
+      const run = await runLocal({ workflow: makeWorkflow(branchSpec(when, 'node')), startAt: 0, plugins: localPlugins });
       assert.equal(run.workflow.status?.phase, 'Succeeded');
       assert.deepEqual(run.workflow.status?.outputs, { took: expected });
       assert.equal(run.workflow.status?.nodes?.['decide']?.branchTaken, expected === 'no' ? 'else' : expected);
@@ -49,19 +51,19 @@ describe('branch nodes', () => {
 
   test('compares node outputs', async () => {
     const spec = branchSpec({ left: { fromInput: 'n' }, op: 'gte', right: { value: 10 } }, 'node', { n: 12 });
-    const run = await runLocal({ workflow: makeWorkflow(spec), startAt: 0 });
+    const run = await runLocal({ workflow: makeWorkflow(spec), startAt: 0, plugins: localPlugins });
     assert.deepEqual(run.workflow.status?.outputs, { took: 'yes' });
   });
 
   test('no match and no else fails with a clear message', async () => {
-    const run = await runLocal({ workflow: makeWorkflow(branchSpec(cmp(1, 'eq', 2), 'none')), startAt: 0 });
+    const run = await runLocal({ workflow: makeWorkflow(branchSpec(cmp(1, 'eq', 2), 'none')), startAt: 0, plugins: localPlugins });
     assert.equal(run.workflow.status?.phase, 'Failed');
     assert.equal(run.workflow.status?.nodes?.['decide']?.reason, 'NoBranchMatched');
     assert.match(run.workflow.status?.nodes?.['decide']?.message ?? '', /no case matched and there is no else/);
   });
 
   test('else.error fails with that message', async () => {
-    const run = await runLocal({ workflow: makeWorkflow(branchSpec(cmp(1, 'eq', 2), 'error')), startAt: 0 });
+    const run = await runLocal({ workflow: makeWorkflow(branchSpec(cmp(1, 'eq', 2), 'error')), startAt: 0, plugins: localPlugins });
     assert.equal(run.workflow.status?.nodes?.['decide']?.message, 'not approved');
   });
 });
@@ -78,7 +80,7 @@ describe('workflow nodes', () => {
       nodes: [{ id: 'top', kind: 'workflow', workflow: { ref: 'outer' }, inputs: { y: { fromInput: 'x' } } }],
       outputs: { z: { fromNode: 'top', output: 'z' } },
     };
-    const run = await runLocal({ workflow: makeWorkflow(spec), startAt: 0 });
+    const run = await runLocal({ workflow: makeWorkflow(spec), startAt: 0, plugins: localPlugins });
     assert.equal(run.workflow.status?.phase, 'Succeeded');
     assert.deepEqual(run.workflow.status?.outputs, { z: 5 });
     assert.equal(run.workflow.status?.nodes?.['top/mid/leaf']?.phase, 'Succeeded');
@@ -90,7 +92,7 @@ describe('workflow nodes', () => {
       subWorkflows: { s: { nodes: [{ id: 'b', kind: 'task', task: 'bad' }] } },
       nodes: [{ id: 'sub', kind: 'workflow', workflow: { ref: 's' } }],
     };
-    const run = await runLocal({ workflow: makeWorkflow(spec), startAt: 0 });
+    const run = await runLocal({ workflow: makeWorkflow(spec), startAt: 0, plugins: localPlugins });
     assert.equal(run.workflow.status?.phase, 'Failed');
     assert.equal(run.workflow.status?.nodes?.['sub']?.reason, 'SubWorkflowFailed');
   });
@@ -137,7 +139,7 @@ describe('workflow nodes', () => {
       nodes: [{ id: 'publish', kind: 'workflow', workflow: { ref: 'pub', launch: true } }],
       outputs: { v: { fromNode: 'publish', output: 'v' } },
     };
-    const run = await runLocal({ workflow: makeWorkflow(spec), startAt: 0 });
+    const run = await runLocal({ workflow: makeWorkflow(spec), startAt: 0, plugins: localPlugins });
     assert.equal(run.workflow.status?.phase, 'Succeeded');
     assert.deepEqual(run.workflow.status?.outputs, { v: 42 });
     assert.equal(run.children.size, 1);
@@ -184,7 +186,7 @@ describe('gate nodes', () => {
   test('approve false fails as rejected; true succeeds', async () => {
     for (const value of [false, true]) {
       const annotations = { [signalAnnotationKey('ok')]: JSON.stringify({ value, setAt: 'x', setBy: 'bob' }) };
-      const run = await runLocal({ workflow: makeWorkflow({ tasks: echo, nodes: [{ id: 'g', kind: 'gate', gate: { approve: { name: 'ok' } } }] }, { annotations }), startAt: 0 });
+      const run = await runLocal({ workflow: makeWorkflow({ tasks: echo, nodes: [{ id: 'g', kind: 'gate', gate: { approve: { name: 'ok' } } }] }, { annotations }), startAt: 0, plugins: localPlugins });
       assert.equal(run.workflow.status?.phase, value ? 'Succeeded' : 'Failed');
       if (!value) {
         assert.equal(run.workflow.status?.nodes?.['g']?.reason, 'Rejected');
@@ -258,7 +260,7 @@ describe('array nodes', () => {
       nodes: [{ id: 'map', kind: 'array', array: { over: { fromInput: 'xs' }, node: { kind: 'workflow', workflow: { ref: 'one' }, inputs: { v: { fromItem: true } } } } }],
       outputs: { vs: { fromNode: 'map', output: 'v' } },
     };
-    const run = await runLocal({ workflow: makeWorkflow(spec), startAt: 0 });
+    const run = await runLocal({ workflow: makeWorkflow(spec), startAt: 0, plugins: localPlugins });
     assert.equal(run.workflow.status?.phase, 'Succeeded');
     assert.deepEqual(run.workflow.status?.outputs, { vs: [1, 2, 3] });
     assert.deepEqual(Object.keys(run.workflow.status?.nodes ?? {}), ['map']);

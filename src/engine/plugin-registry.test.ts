@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PluginError } from '../plugins/errors.js';
+import { PluginError } from './errors.js';
 import { inProcessPlugins } from '../plugins/inprocess/index.js';
 import { PluginRegistry } from './plugin-registry.js';
 import type { TaskContext } from './plugins.js';

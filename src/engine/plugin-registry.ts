@@ -1,5 +1,5 @@
 /** The task plugins a driver can use, by the `plugin` name task templates give. */
-import { PluginError } from '../plugins/errors.js';
+import { PluginError } from './errors.js';
 import type { TaskPlugin } from './plugins.js';
 
 export class PluginRegistry {

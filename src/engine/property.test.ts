@@ -5,7 +5,8 @@ import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { WorkflowNode, WorkflowSpec } from '../api/schema.js';
 import { isTerminalNodePhase, isTerminalWorkflowPhase, WorkflowStatusSchema } from '../api/status.js';
-import { Harness, makeWorkflow } from './testing.js';
+import { Harness } from '../plugins/testing.js';
+import { makeWorkflow } from './testing.js';
 import { executeRound } from './workflow-executor.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;

@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { executeRound } from './workflow-executor.js';
-import { Harness, makeWorkflow, ScriptedPlugin } from './testing.js';
+import { Harness } from '../plugins/testing.js';
+import { makeWorkflow, ScriptedPlugin } from './testing.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 

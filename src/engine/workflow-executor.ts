@@ -14,7 +14,7 @@ import { Labels } from '../api/workflow.js';
 import { workflowEventId } from './events.js';
 import { resolveInputs } from './bindings.js';
 import { resolveOptions, RoundContext, type Scope } from './context.js';
-import { formatDuration, msOf, tryParseDuration } from './duration.js';
+import { formatDuration, msOf, parseDuration } from '../api/duration.js';
 import { EngineError, OutputsNotLoaded } from './errors.js';
 import { runner } from './node-executor.js';
 import type { RoundInput, RoundResult } from './types.js';
@@ -62,7 +62,7 @@ function step(ctx: RoundContext): void {
     finish(ctx, 'Aborted', 'Aborted', 'the workflow was deleted: running tasks aborted');
     return;
   }
-  const deadlineMs = tryParseDuration(ctx.spec.activeDeadline);
+  const deadlineMs = parseDuration(ctx.spec.activeDeadline);
   if (ctx.spec.activeDeadline !== undefined && deadlineMs === undefined) throw new EngineError('InvalidDuration', `activeDeadline ${JSON.stringify(ctx.spec.activeDeadline)} is not a duration`);
   if (deadlineMs !== undefined) {
     const deadline = (msOf(status.startedAt) ?? ctx.now) + deadlineMs;

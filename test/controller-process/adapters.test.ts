@@ -37,14 +37,11 @@ describe('controller adapters (embedded API server)', () => {
   test('ConfigMapOutputStore: deterministic name, owner reference, idempotent upsert, typed errors', async () => {
     const store = new ConfigMapOutputStore({ kubeConfig: kc, maxBytes: 10_000 });
     const ref = `${owner.metadata.uid}/per-part`;
-    await assert.rejects(store.put(ref, { a: 1 }), (e: unknown) => e instanceof AdapterError && e.code === 'NoOwner');
-    await store.within(owner, async () => {
-      await store.put(ref, { rows: [1, 2, 3] });
-      await store.put(ref, { rows: [1, 2, 3, 4] });
-      assert.deepEqual(await store.get(ref), { rows: [1, 2, 3, 4] });
-      assert.equal(await store.get(`${owner.metadata.uid}/nothing`), undefined);
-      await assert.rejects(store.put(ref, { big: 'x'.repeat(20_000) }), (e: unknown) => e instanceof AdapterError && e.code === 'OutputTooLarge');
-    });
+    await store.put(ref, { rows: [1, 2, 3] }, owner);
+    await store.put(ref, { rows: [1, 2, 3, 4] }, owner);
+    assert.deepEqual(await store.get(ref, owner), { rows: [1, 2, 3, 4] });
+    assert.equal(await store.get(`${owner.metadata.uid}/nothing`, owner), undefined);
+    await assert.rejects(store.put(ref, { big: 'x'.repeat(20_000) }, owner), (e: unknown) => e instanceof AdapterError && e.code === 'OutputTooLarge');
     const map = await env.core.readNamespacedConfigMap({ namespace: 'default', name: outputConfigMapName(ref) });
     assert.equal(map.metadata?.ownerReferences?.[0]?.uid, owner.metadata.uid);
     assert.equal(map.metadata?.annotations?.['flotilla.io/output-ref'], ref);

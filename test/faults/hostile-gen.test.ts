@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { validateWorkflow } from '../../src/api/validation/index.js';
 import type { Workflow } from '../../src/api/workflow.js';
 import { runLocal } from '../../src/engine/local-runner.js';
+import { localPlugins } from '../../src/plugins/local.js';
 import { maxBodyBytes } from '../../sandbox/apiserver/http/respond.js';
 import { generateHostile, HOSTILE_KINDS, judge, type HostileCase } from './hostile.js';
 
@@ -87,7 +88,7 @@ describe('hostile workflows: 1,000 from one seed', () => {
       const workflow = JSON.parse(c.body) as Workflow;
       workflow.metadata.uid = `uid-${c.id}`;
       workflow.metadata.generation = 1;
-      const run = await runLocal({ workflow });
+      const run = await runLocal({ workflow, plugins: localPlugins });
       assert.equal(run.workflow.status?.phase, 'Succeeded', `${describeCase(c)}: ${run.stalled ?? run.workflow.status?.message ?? ''}`);
     }
   });

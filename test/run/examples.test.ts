@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import type { JsonValue } from '../../src/api/schema.js';
 import { validateWorkflow } from '../../src/api/validation/index.js';
 import { runLocal } from '../../src/engine/local-runner.js';
+import { localPlugins } from '../../src/plugins/local.js';
 
 const dir = resolve(import.meta.dirname, '../../examples');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
@@ -20,7 +21,7 @@ describe('every example runs in-process to its expected phase and outputs', () =
       const wf = validation.workflow;
       const annotations = wf.metadata.annotations ?? {};
       const signals = JSON.parse(annotations['flotilla.io/example-signals'] ?? '{}') as Record<string, JsonValue>;
-      const result = await runLocal({ workflow: { ...wf, metadata: { ...wf.metadata, namespace: 'default', uid: `uid-${file}` } }, signals, startAt: 0 });
+      const result = await runLocal({ workflow: { ...wf, metadata: { ...wf.metadata, namespace: 'default', uid: `uid-${file}` } }, signals, startAt: 0, plugins: localPlugins });
       assert.equal(result.stalled, undefined);
       assert.equal(result.workflow.status?.phase, annotations['flotilla.io/expected-phase'] ?? 'Succeeded', result.workflow.status?.message);
       const outputs = annotations['flotilla.io/expected-outputs'];

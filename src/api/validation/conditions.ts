@@ -5,7 +5,7 @@
 import type { BindingSite } from './bindings.js';
 import { checkBinding } from './bindings.js';
 import type { CheckContext } from './context.js';
-import { parseDuration } from './durations.js';
+import { parseDuration } from '../duration.js';
 import { isRecord, str } from './model.js';
 import type { VType } from './outputs.js';
 import { indexPath, quote } from './wording.js';

@@ -30,7 +30,7 @@ import { describeValue } from './wording.js';
 export type { ValidationCode, ValidationIssue } from './issues.js';
 export type { ValidationOptions } from './options.js';
 export { DEFAULT_LIMITS } from './options.js';
-export { parseDuration } from './durations.js';
+export { parseDuration } from '../duration.js';
 export type { Workflow } from '../workflow.js';
 
 export type ValidationResult = { ok: true; workflow: Workflow } | { ok: false; issues: ValidationIssue[] };

@@ -9,7 +9,7 @@ import type { BindingSite } from './bindings.js';
 import { checkCondition } from './conditions.js';
 import type { CheckContext } from './context.js';
 import { who } from './context.js';
-import { MAX_DURATION_MS, parseDuration } from './durations.js';
+import { MAX_DURATION_MS, parseDuration } from '../duration.js';
 import type { NodeRef } from './model.js';
 import { entries, isRecord, str } from './model.js';
 import { checkKey, checkNodeId } from './names.js';

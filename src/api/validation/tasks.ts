@@ -5,7 +5,7 @@
  */
 import { checkBinding } from './bindings.js';
 import type { CheckContext } from './context.js';
-import { parseDuration } from './durations.js';
+import { parseDuration } from '../duration.js';
 import type { Model, Scope } from './model.js';
 import { entries, isRecord, str } from './model.js';
 import { checkKey } from './names.js';

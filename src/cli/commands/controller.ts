@@ -94,7 +94,7 @@ export function register(program: Command): void {
       if (shards && flags.manager) throw new CliError('--manager needs lease mode (drop --shards)', ExitCode.usage);
       const concurrency = integer('--concurrency', flags.concurrency, 1, 1000);
       const metricsPort = integer('--metrics-port', flags.metricsPort, 0, 65535);
-      const { parseDuration } = await import('../../api/validation/durations.js');
+      const { parseDuration } = await import('../../api/duration.js');
       let workflowTtlMs: number | undefined;
       if (flags.workflowTtl !== undefined) {
         workflowTtlMs = parseDuration(flags.workflowTtl);

@@ -44,16 +44,12 @@ export function register(program: Command): void {
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (flags: ManagerFlags) => {
       const { pino } = await import('pino');
-      const { parseDuration } = await import('../../engine/duration.js');
+      const { parseDuration } = await import('../../api/duration.js');
       const { MAX_SHARD_COUNT, hashShardIds } = await import('../../../shard-manager/sharding/hash.js');
       const shardCount = integer(flags.shardCount, '--shard-count', 1, MAX_SHARD_COUNT);
       const metricsPort = integer(flags.metricsPort, '--metrics-port', 0, 65535);
-      let joinDelayMs: number;
-      try {
-        joinDelayMs = parseDuration(flags.joinDelay);
-      } catch (error) {
-        throw new CliError(`invalid --join-delay ${flags.joinDelay}`, ExitCode.usage, { cause: error });
-      }
+      const joinDelayMs = parseDuration(flags.joinDelay);
+      if (joinDelayMs === undefined) throw new CliError(`invalid --join-delay ${flags.joinDelay}`, ExitCode.usage);
       const weighBy = flags.weighBy;
       if (weighBy !== undefined && weighBy !== 'workflows' && weighBy !== 'queueDepth') throw new CliError(`invalid --weigh-by ${weighBy} (workflows | queueDepth)`, ExitCode.usage);
       if (!flags.identity) throw new CliError('--identity must not be empty', ExitCode.usage);

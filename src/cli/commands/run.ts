@@ -40,7 +40,8 @@ export function register(program: Command): void {
       const YAML = await import('yaml');
       const { validateWorkflow } = await import('../../api/validation/index.js');
       const { runLocal } = await import('../../engine/local-runner.js');
-      const { shortHash } = await import('../../engine/names.js');
+      const { localPlugins } = await import('../../plugins/local.js');
+      const { shortHash } = await import('../../api/names.js');
       if (flags.output !== 'yaml' && flags.output !== 'json') throw new CliError(`--output must be yaml or json, not ${flags.output}`, ExitCode.usage);
       if (flags.clock !== 'virtual' && flags.clock !== 'real') throw new CliError(`--clock must be virtual or real, not ${flags.clock}`, ExitCode.usage);
       let text: string;
@@ -87,7 +88,7 @@ export function register(program: Command): void {
         metadata: { ...input.metadata, name, namespace, uid: input.metadata.uid ?? `local-${shortHash(`${namespace}/${name}`)}`, generation: input.metadata.generation ?? 1 },
       };
       delete workflow.status;
-      const result = await runLocal({ workflow, signals, clock: flags.clock });
+      const result = await runLocal({ workflow, signals, clock: flags.clock, plugins: localPlugins });
       const status = result.workflow.status ?? {};
       process.stdout.write(flags.output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : YAML.stringify(status));
       if (result.stalled !== undefined) throw new CliError(`workflow ${name} did not finish: ${result.stalled}`, ExitCode.failed);

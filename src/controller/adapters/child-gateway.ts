@@ -15,7 +15,7 @@ import { WorkflowClient } from '../../kube/workflow-client.js';
 
 export interface KubeChildWorkflowGatewayOptions {
   kubeConfig: KubeConfig;
-  /** Where a child's offloaded outputs (`status.outputRef`) are read. */
+  /** Where a child's offloaded outputs (`status.outputRef`) are read (the child is their owner). */
   outputs?: OutputStore;
 }
 
@@ -47,7 +47,7 @@ export class KubeChildWorkflowGateway implements ChildWorkflowGateway {
     }
     const status = child.status;
     let outputs = status?.outputs as JsonObject | undefined;
-    if (outputs === undefined && status?.outputRef && this.options.outputs) outputs = await this.options.outputs.get(status.outputRef);
+    if (outputs === undefined && status?.outputRef && this.options.outputs) outputs = await this.options.outputs.get(status.outputRef, child);
     return {
       phase: status?.phase ?? 'Pending',
       ...(outputs !== undefined ? { outputs } : {}),

@@ -1,5 +1,5 @@
 /** Errors of the production adapters (output store, gateways). Callers branch on `code`. */
-export type AdapterErrorCode = 'OutputTooLarge' | 'NoOwner' | 'BadRef' | 'CorruptOutput';
+export type AdapterErrorCode = 'OutputTooLarge' | 'BadRef' | 'CorruptOutput';
 
 export class AdapterError extends Error {
   override readonly name = 'AdapterError';

@@ -4,17 +4,15 @@
  * ConfigMap carries an ownerReference to that Workflow (collected with it), the ref in an
  * annotation and the outputs as JSON under `data["outputs.json"]`.
  *
- * The engine gives only the ref, so the store learns the owning Workflow from the round it runs
- * in: `within(workflow, fn)` scopes every put/get inside `fn` (AsyncLocalStorage, so concurrent
- * rounds never mix). `put` is an idempotent upsert (create; AlreadyExists → replace). JSON larger
+ * Every put/get names the owning Workflow (the driver passes the round's Workflow, the child
+ * gateway the child), so concurrent rounds never mix. `put` is an idempotent upsert (create; AlreadyExists → replace). JSON larger
  * than `maxBytes` is `AdapterError('OutputTooLarge')` before any call is made.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import type { JsonObject } from '../../api/schema.js';
-import { Labels, ownerReferenceTo, type Workflow } from '../../api/workflow.js';
-import type { OutputStore } from '../../engine/outputs.js';
+import { Labels, ownerReferenceTo } from '../../api/workflow.js';
+import type { OutputOwner, OutputStore } from '../../engine/outputs.js';
 import { toKubeError } from '../../kube/errors.js';
 import { AdapterError } from './errors.js';
 
@@ -32,30 +30,19 @@ export function outputConfigMapName(ref: string): string {
   return `flotilla-out-${createHash('sha256').update(ref).digest('hex').slice(0, 20)}`;
 }
 
-type Owner = Pick<Workflow, 'metadata'>;
-
 export class ConfigMapOutputStore implements OutputStore {
   private readonly core: CoreV1Api;
-  private readonly owner = new AsyncLocalStorage<Owner>();
 
   constructor(private readonly options: ConfigMapOutputStoreOptions) {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
   }
 
-  /** Runs `fn` with `workflow` as the owner of every ref stored or read inside it. */
-  within<T>(workflow: Owner, fn: () => Promise<T>): Promise<T> {
-    return this.owner.run(workflow, fn);
-  }
-
-  private current(ref: string): Owner {
-    const owner = this.owner.getStore();
-    if (!owner) throw new AdapterError('NoOwner', `output ref ${ref} used outside a workflow's round`);
+  private checkRef(ref: string): void {
     if (!ref.includes('/')) throw new AdapterError('BadRef', `output ref ${ref} is not <uid>/<path>`);
-    return owner;
   }
 
-  async put(ref: string, value: JsonObject): Promise<void> {
-    const owner = this.current(ref);
+  async put(ref: string, value: JsonObject, owner: OutputOwner): Promise<void> {
+    this.checkRef(ref);
     const text = JSON.stringify(value);
     const max = this.options.maxBytes ?? 1_000_000;
     const size = Buffer.byteLength(text);
@@ -88,8 +75,8 @@ export class ConfigMapOutputStore implements OutputStore {
     }
   }
 
-  async get(ref: string): Promise<JsonObject | undefined> {
-    const owner = this.current(ref);
+  async get(ref: string, owner: OutputOwner): Promise<JsonObject | undefined> {
+    this.checkRef(ref);
     const namespace = owner.metadata.namespace;
     const name = outputConfigMapName(ref);
     let map: V1ConfigMap;

@@ -7,7 +7,7 @@
 import type { JsonValue, SignalType } from '../../api/schema.js';
 import { signalAnnotationKey, type SignalRecord } from '../../api/signals.js';
 import type { NodeRef, RoundContext } from '../context.js';
-import { formatDuration, msOf, tryParseDuration } from '../duration.js';
+import { formatDuration, msOf, parseDuration } from '../../api/duration.js';
 import { EngineError } from '../errors.js';
 
 type ReadSignal = { found: false } | { found: true; record: SignalRecord } | { found: true; invalid: string };
@@ -66,7 +66,7 @@ export function runGateNode(ctx: RoundContext, ref: NodeRef): void {
   const startedAt = msOf(ns.startedAt) ?? ctx.now;
 
   if (gate.sleep !== undefined) {
-    const sleepMs = tryParseDuration(gate.sleep);
+    const sleepMs = parseDuration(gate.sleep);
     if (sleepMs === undefined) throw new EngineError('InvalidSpec', `gate ${path}: invalid sleep ${JSON.stringify(gate.sleep)}`);
     if (ctx.now >= startedAt + sleepMs) {
       delete ns.waitingFor;
@@ -104,7 +104,7 @@ export function runGateNode(ctx: RoundContext, ref: NodeRef): void {
   }
 
   if (gate.timeout !== undefined) {
-    const timeoutMs = tryParseDuration(gate.timeout);
+    const timeoutMs = parseDuration(gate.timeout);
     if (timeoutMs === undefined) throw new EngineError('InvalidSpec', `gate ${path}: invalid timeout ${JSON.stringify(gate.timeout)}`);
     if (ctx.now >= startedAt + timeoutMs) {
       const what = wanted ? `signal ${wanted.name}` : 'its condition';

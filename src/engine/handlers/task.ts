@@ -12,7 +12,7 @@ import type { TaskFailure, TaskObservation } from '../plugins.js';
 import { backoffDelayMs } from '../backoff.js';
 import { resolveInputs } from '../bindings.js';
 import { effectiveTask, isJsonObject, type NodeRef, type RoundContext } from '../context.js';
-import { formatDuration, iso, msOf, tryParseDuration } from '../duration.js';
+import { formatDuration, iso, msOf, parseDuration } from '../../api/duration.js';
 import { EngineError } from '../errors.js';
 import { taskKey } from '../types.js';
 
@@ -26,7 +26,7 @@ export function runTaskNode(ctx: RoundContext, ref: NodeRef): void {
   const task = effectiveTask(template, node);
   ns.task = taskName;
   const inputs = resolveInputs(ctx, scope, node.inputs);
-  const timeoutMs = tryParseDuration(task.timeout);
+  const timeoutMs = parseDuration(task.timeout);
 
   const start = (attempt: number): void => {
     ns.attempts = attempt;

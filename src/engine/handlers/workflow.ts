@@ -9,9 +9,9 @@ import { isTerminalWorkflowPhase } from '../../api/status.js';
 import { Labels, ownerReferenceTo, WORKFLOW_API_VERSION, WorkflowAnnotations } from '../../api/workflow.js';
 import { resolveInputs } from '../bindings.js';
 import { isJsonObject, type NodeRef, type RoundContext, type Scope } from '../context.js';
-import { iso, msOf } from '../duration.js';
+import { iso, msOf } from '../../api/duration.js';
 import { EngineError } from '../errors.js';
-import { childWorkflowName, labelValue } from '../names.js';
+import { childWorkflowName, labelValue } from '../../api/names.js';
 import type { ChildWorkflowManifest } from '../types.js';
 
 export function runWorkflowNode(ctx: RoundContext, ref: NodeRef): void {

@@ -2,7 +2,7 @@
  * `sleep`: succeeds with outputs = inputs once `config.duration` has passed since the attempt
  * started (by the injected clock), so it survives restarts and runs instantly on a virtual clock.
  */
-import { tryParseDuration } from '../../engine/duration.js';
+import { parseDuration } from '../../api/duration.js';
 import type { TaskContext, TaskObservation, TaskPlugin } from '../../engine/plugins.js';
 
 export interface SleepPluginOptions {
@@ -14,7 +14,7 @@ export function createSleepPlugin(options: SleepPluginOptions = {}): TaskPlugin 
   const clock = options.clock ?? Date.now;
   const observe = (ctx: TaskContext): TaskObservation => {
     const raw = ctx.task.config?.['duration'];
-    const ms = raw === undefined ? 0 : tryParseDuration(raw);
+    const ms = raw === undefined ? 0 : parseDuration(raw);
     if (ms === undefined) {
       return { phase: 'Failed', failure: { kind: 'user', reason: 'InvalidConfig', message: `sleep: config.duration ${JSON.stringify(raw)} is not a duration`, retryable: false } };
     }

@@ -1,7 +1,7 @@
 /** Builds the Pod of one task attempt. Pure. */
 import type { V1Container, V1EnvVar, V1Pod } from '@kubernetes/client-node';
 import { Labels, WORKFLOW_API_VERSION, WorkflowAnnotations } from '../../api/workflow.js';
-import { labelValue, podName } from '../../engine/names.js';
+import { labelValue, podName } from '../../api/names.js';
 import type { TaskContext } from '../../engine/plugins.js';
 
 /** The env var holding the task's inputs as JSON. */

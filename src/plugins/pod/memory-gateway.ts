@@ -4,7 +4,7 @@
  * injected clock: Pending → Running at once → Succeeded/Failed after the duration.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { tryParseDuration } from '../../engine/duration.js';
+import { parseDuration } from '../../api/duration.js';
 import type { PodGateway } from './gateway.js';
 
 export const SimAnnotations = {
@@ -43,7 +43,7 @@ export class MemoryPodGateway implements PodGateway {
     const entry = this.pods.get(`${namespace}/${name}`);
     if (!entry) return undefined;
     const a = entry.pod.metadata?.annotations ?? {};
-    const runMs = tryParseDuration(a[SimAnnotations.duration]) ?? this.options.defaultRunMs ?? 1000;
+    const runMs = parseDuration(a[SimAnnotations.duration]) ?? this.options.defaultRunMs ?? 1000;
     if (a[SimAnnotations.failure] === 'Lost' && this.clock() >= entry.createdAt + runMs) return undefined;
     return { ...entry.pod, status: this.simulate(entry.pod, entry.createdAt) };
   }
@@ -59,7 +59,7 @@ export class MemoryPodGateway implements PodGateway {
   private simulate(pod: V1Pod, createdAt: number): V1Pod['status'] {
     const a = pod.metadata?.annotations ?? {};
     const now = this.clock();
-    const runMs = tryParseDuration(a[SimAnnotations.duration]) ?? this.options.defaultRunMs ?? 1000;
+    const runMs = parseDuration(a[SimAnnotations.duration]) ?? this.options.defaultRunMs ?? 1000;
     const failure = a[SimAnnotations.failure];
     if (failure === 'ImagePullBackOff') {
       return { phase: 'Pending', containerStatuses: [{ name: 'task', image: '', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } } }] };

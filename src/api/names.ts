@@ -1,4 +1,9 @@
-/** Deterministic Kubernetes names and label values derived from workflow, node path and attempt. */
+/**
+ * Deterministic Kubernetes names and label values derived from workflow, node path and attempt.
+ * The engine (child Workflows), the pod plugin (Pods, labels) and the controller (label
+ * selectors) must derive the same ones, so they are part of the API. (Checks of names a user
+ * writes are in validation/names.ts.)
+ */
 import { xxHash32 } from 'js-xxhash';
 
 export function shortHash(text: string): string {
