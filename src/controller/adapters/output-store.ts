@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import type { JsonObject } from '../../api/schema.js';
 import { Labels, ownerReferenceTo } from '../../api/workflow.js';
+import { labelValue } from '../../api/names.js';
 import type { OutputOwner, OutputStore } from '../../engine/outputs.js';
 import { toKubeError } from '../../kube/errors.js';
 import { AdapterError } from './errors.js';
@@ -55,7 +56,7 @@ export class ConfigMapOutputStore implements OutputStore {
       metadata: {
         name,
         namespace,
-        labels: { [Labels.workflow]: owner.metadata.name.slice(0, 63) },
+        labels: { [Labels.workflow]: labelValue(owner.metadata.name) },
         annotations: { [OUTPUT_REF_ANNOTATION]: ref },
         ...(owner.metadata.uid.length > 0 && ref.startsWith(`${owner.metadata.uid}/`) ? { ownerReferences: [ownerReferenceTo(owner)] } : {}),
       },
