@@ -22,7 +22,8 @@ export interface StopOptions {
 
 /**
  * Contract: `start` resolves once the component is usable (listening, synced, joined) and, when it
- * throws, leaves nothing running; `signal` aborts when a stop is requested during the start. `stop`
+ * throws, leaves nothing running; `signal` aborts when a stop is requested during the start (never
+ * after it: the stop itself comes through `stop`, in order). `stop`
  * is called at most once, and only after `start` resolved.
  */
 export interface Component {
@@ -37,9 +38,9 @@ export interface ComponentSpec {
   readonly name: string;
   readonly stage: Stage;
   /** @defaultValue nothing to start */
-  start?(signal: AbortSignal): Promise<void> | void;
+  start?(signal: AbortSignal): Promise<unknown> | void;
   /** @defaultValue nothing to stop */
-  stop?(options: StopOptions): Promise<void> | void;
+  stop?(options: StopOptions): Promise<unknown> | void;
 }
 
 /** A component from two functions (either may be left out), for parts that are not classes of their own. */

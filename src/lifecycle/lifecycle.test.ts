@@ -41,6 +41,7 @@ describe('Lifecycle', () => {
     await lifecycle.start();
     assert.equal(lifecycle.ready(), true);
     await lifecycle.stop({ graceMs: 0 });
+    assert.equal(parts[0]?.startedWith?.aborted, false, 'a stop after the start does not abort the start signal');
     assert.deepEqual(journal, [
       'start server', 'start cache-a', 'start cache-b', 'start lease', 'start worker',
       'stop worker', 'stop lease', 'stop cache-b', 'stop cache-a', 'stop server',

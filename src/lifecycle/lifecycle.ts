@@ -23,7 +23,9 @@ const message = (error: unknown): string => (error instanceof Error ? error.mess
 export class Lifecycle {
   private readonly ordered: readonly Component[];
   private readonly started: Component[] = [];
+  /** Aborted by a stop requested while the start runs, never after: a component's own stop-on-abort would break the stop order. */
   private readonly abort = new AbortController();
+  private stopRequested = false;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private current: string | undefined;
@@ -50,7 +52,7 @@ export class Lifecycle {
 
   /** `true` once every component started and until a stop begins; else what it is doing. */
   ready(): true | string {
-    if (this.abort.signal.aborted) return 'stopping';
+    if (this.stopRequested) return 'stopping';
     if (this.running) return true;
     return this.current !== undefined ? `starting ${this.current}` : 'not started';
   }
@@ -61,7 +63,8 @@ export class Lifecycle {
    */
   stop(options: { graceMs?: number } = {}): Promise<void> {
     const graceMs = options.graceMs ?? 10_000;
-    this.abort.abort();
+    this.stopRequested = true;
+    if (!this.running) this.abort.abort();
     this.stopping ??= (async () => {
       await this.starting?.catch(() => undefined);
       await this.stopStarted(graceMs);
@@ -71,18 +74,18 @@ export class Lifecycle {
 
   private async startAll(): Promise<void> {
     const signal = this.abort.signal;
-    if (signal.aborted) throw new LifecycleError('Stopped', 'cannot start: already stopped');
+    if (this.stopRequested) throw new LifecycleError('Stopped', 'cannot start: already stopped');
     for (const part of this.ordered) {
-      if (signal.aborted) throw new LifecycleError('StartAborted', `start aborted before ${part.name}: a stop was requested`, { component: part.name });
+      if (this.stopRequested) throw new LifecycleError('StartAborted', `start aborted before ${part.name}: a stop was requested`, { component: part.name });
       this.current = part.name;
       try {
         await part.start(signal);
       } catch (cause) {
         const error = new LifecycleError('StartFailed', `${part.name} failed to start: ${message(cause)}`, { cause, component: part.name });
-        this.options.logger?.error({ component: part.name, stage: part.stage, err: message(cause) }, 'component failed to start; stopping those started');
+        this.options.logger?.error({ part: part.name, stage: part.stage, err: message(cause) }, 'component failed to start; stopping those started');
         // A stop already requested stops them once this start settled (see stop()).
-        if (!signal.aborted) {
-          this.abort.abort();
+        if (!this.stopRequested) {
+          this.stopRequested = true;
           this.stopping = this.stopStarted(this.options.failedStartGraceMs ?? 1000);
           await this.stopping.catch(() => undefined);
         }
@@ -91,7 +94,7 @@ export class Lifecycle {
       this.started.push(part);
     }
     this.current = undefined;
-    if (signal.aborted) throw new LifecycleError('StartAborted', 'start aborted: a stop was requested');
+    if (this.stopRequested) throw new LifecycleError('StartAborted', 'start aborted: a stop was requested');
     this.running = true;
   }
 
@@ -121,10 +124,10 @@ export class Lifecycle {
       if ((await Promise.race([stopping.then(() => 'done' as const), timeout])) === 'done') return undefined;
       // Abandoned, not awaited: a late failure must not surface as an unhandled rejection.
       stopping.catch(() => undefined);
-      this.options.logger?.warn({ component: part.name, ms: limitMs }, 'component stop timed out; stopping the next one');
+      this.options.logger?.warn({ part: part.name, ms: limitMs }, 'component stop timed out; stopping the next one');
       return new LifecycleError('StopTimedOut', `${part.name} did not stop within ${limitMs} ms`, { component: part.name });
     } catch (cause) {
-      this.options.logger?.warn({ component: part.name, err: message(cause) }, 'component failed to stop');
+      this.options.logger?.warn({ part: part.name, err: message(cause) }, 'component failed to stop');
       return new LifecycleError('StopFailed', `${part.name} failed to stop: ${message(cause)}`, { cause, component: part.name });
     } finally {
       clearTimeout(timer);
