@@ -6,6 +6,7 @@
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { ResourceInformer, type RestartReason } from '../../src/kube/informer.js';
 import { toKubeError } from '../../src/kube/errors.js';
+import { component, type Component } from '../../src/lifecycle/index.js';
 import { LEASE_KIND_LABEL } from './names.js';
 import { toFields } from './lease-client.js';
 import type { LeaseFields } from './lease-state.js';
@@ -67,4 +68,24 @@ export class LeaseInformer implements LeaseSource {
   async stop(): Promise<void> {
     await this.informer.stop();
   }
+}
+
+/**
+ * The fleet's lease cache as a lifecycle component (`cache` stage): a process shares one between
+ * its fleet member and its manager candidate. A start that fails (no first list) stops the watch.
+ */
+export function leaseCacheComponent(informer: LeaseInformer): Component {
+  return component({
+    name: 'fleet lease cache',
+    stage: 'cache',
+    start: async () => {
+      try {
+        await informer.start();
+      } catch (error) {
+        await informer.stop();
+        throw error;
+      }
+    },
+    stop: () => informer.stop(),
+  });
 }

@@ -1,25 +1,27 @@
 /**
  * A replica as a member of the fleet (DESIGN.md §4): it joins (member lease, renewed with the
- * per-shard load), runs the ownership loop over the `Replica` (shard ids are the decimal hash
- * shard numbers) and, with `manager`, is also a shard-manager candidate that labels unlabelled
- * Workflows while it leads.
+ * per-shard load) and runs the ownership loop over the `Replica` (shard ids are the decimal hash
+ * shard numbers). Being a shard-manager candidate as well is composed beside it by the process
+ * wiring (`flotilla controller --manager`), not here: the controller knows only the replica side.
  *
- * Start order: lease informer (first list) → membership (the first renewal must land) →
- * ownership loop → manager candidate. Stop order is the reverse. The Replica itself is created
- * and stopped by the caller; its `canRun` option should call `member.canRun(n)`, the per-round
- * fence (the shard runs here and our membership is provably live).
+ * Its parts are lifecycle components: the fleet's lease cache (`cache`, only when none is given),
+ * the membership (`lease`: the first renewal must land) and the ownership loop (`worker`); a
+ * `Lifecycle` starts them in that order and stops them in reverse, which is the graceful stop
+ * (rounds finish, shard leases released, member lease deleted). `stopFenced()` is the other stop.
+ * The Replica itself is created and stopped by the caller; its `canRun` option should call
+ * `member.canRun(n)`, the per-round fence (the shard runs here and our membership is provably live).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
+import { component, type Component } from '../lifecycle/index.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Replica } from './replica.js';
 import { LeaseClient } from '../../shard-manager/leases/lease-client.js';
-import { LeaseInformer } from '../../shard-manager/leases/lease-informer.js';
+import { LeaseInformer, leaseCacheComponent } from '../../shard-manager/leases/lease-informer.js';
+import type { LeaseSource } from '../../shard-manager/leases/lease-source.js';
 import { DEFAULT_LEASE_TIMINGS, type LeaseTimings } from '../../shard-manager/leases/lease-state.js';
 import { Membership, type ShardLoad } from '../../shard-manager/replica/membership.js';
 import { OwnershipLoop, type ShardRunner } from '../../shard-manager/replica/ownership-loop.js';
-import { hashShardIds } from '../../shard-manager/sharding/hash.js';
-import { startShardManager, type RunningShardManager } from '../../shard-manager/manager/running.js';
 
 export interface FleetMemberOptions {
   kubeConfig: KubeConfig;
@@ -28,150 +30,152 @@ export interface FleetMemberOptions {
   replicaId: string;
   /** Where the fleet's leases live. */
   fleetNamespace: string;
-  /** Hash shards of the fleet (fixed for its life). */
-  shardCount: number;
-  /** Also run a shard-manager candidate (leader-elected). */
-  manager: boolean;
+  /**
+   * The fleet's lease cache, when the process shares one (with a manager candidate) and runs it
+   * as its own component. @defaultValue one of its own, among `components`
+   */
+  source?: LeaseSource;
   /** @defaultValue DEFAULT_LEASE_TIMINGS (6 s lease, 2 s renew, 1.5 s margin) */
   timings?: LeaseTimings;
-  /** Manager only: a replica gets shards this long after it joined. @defaultValue 0 */
-  joinDelayMs?: number;
   metrics?: Metrics;
   logger?: Logger;
   /** How long a planned release lets rounds in flight finish. @defaultValue 10000 */
   releaseGraceMs?: number;
 }
 
-export interface FleetMember {
-  /** The per-round fence: `shard` runs here and this replica can prove its membership is live. */
-  canRun(shard: number): boolean;
-  /** `release: true`: rounds finish, shard leases released, member lease deleted. `false`: fenced shutdown. */
-  stop(options: { release: boolean }): Promise<void>;
-  /** `true` when live and every running shard's informers synced; else why not. */
-  ready(): true | string;
-}
-
-/** Sums `flotilla_workflows{shard,phase}` per shard (the replica fills it from its informer caches). */
-async function workflowsPerShard(metrics: Metrics | undefined): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  if (!metrics) return counts;
-  const { values } = await metrics.workflowsByPhase.get();
-  for (const value of values) {
-    const shard = value.labels.shard;
-    if (shard !== undefined) counts.set(String(shard), (counts.get(String(shard)) ?? 0) + value.value);
-  }
-  return counts;
-}
-
-export async function startFleetMember(options: FleetMemberOptions): Promise<FleetMember> {
-  const { replica, replicaId, metrics } = options;
-  const timings = options.timings ?? DEFAULT_LEASE_TIMINGS;
-  const log = options.logger ?? pino({ name: 'fleet-member', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const graceMs = options.releaseGraceMs ?? 10_000;
-  const leases = new LeaseClient(options.kubeConfig, options.fleetNamespace);
-  const source = new LeaseInformer({ kubeConfig: options.kubeConfig, namespace: options.fleetNamespace });
-  await source.start();
-
+export class FleetMember {
+  /** In start order: lease cache (when owned), membership, ownership loop. */
+  readonly components: readonly Component[];
+  private readonly membership: Membership;
+  private readonly loop: OwnershipLoop;
+  private readonly replicaId: string;
+  private readonly replica: Replica;
   // Membership publishes the load synchronously: it is refreshed in the background between renewals.
-  let load: Record<string, ShardLoad> = {};
-  let loadTimer: NodeJS.Timeout | undefined;
-  let stopped = false;
-  const refreshLoad = async (): Promise<void> => {
-    const workflows = await workflowsPerShard(metrics).catch(() => new Map<string, number>());
-    const next: Record<string, ShardLoad> = {};
-    for (const shard of replica.shards()) {
-      const counts = await replica.counts(shard).catch(() => undefined);
-      next[String(shard)] = { workflows: workflows.get(String(shard)) ?? 0, queueDepth: counts ? counts.waiting + counts.delayed : 0 };
-    }
-    load = next;
-  };
-  const scheduleLoad = (): void => {
-    if (stopped) return;
-    loadTimer = setTimeout(() => void refreshLoad().finally(scheduleLoad), timings.renewIntervalMs);
-    loadTimer.unref?.();
-  };
+  private load: Record<string, ShardLoad> = {};
+  private loadTimer: NodeJS.Timeout | undefined;
+  private loadStopped = false;
+  /** Set by a fenced stop: the components' graceful stops must then write nothing. */
+  private fenced = false;
 
-  const membership = new Membership({
-    leases,
-    replica: replicaId,
-    timings,
-    load: () => load,
-    onRenewFailure: (error) => {
-      metrics?.leaseRenewFailures.inc();
-      log.warn({ err: String(error), replica: replicaId }, 'member lease renewal failed');
-    },
-    onFenced: () => log.warn({ replica: replicaId }, 'fenced: membership could not be proven, every shard stops'),
-    onUnfenced: () => log.info({ replica: replicaId }, 'membership renewed'),
-  });
-  const runner: ShardRunner = {
-    startShard: (shard) => replica.startShard(Number(shard)),
-    stopShard: (shard, { abort }) => replica.stopShard(Number(shard), { graceMs: abort ? 0 : graceMs }),
-  };
-  const loop = new OwnershipLoop({
-    replica: replicaId,
-    leases,
-    source,
-    membership,
-    runner,
-    resyncMs: Math.min(1000, timings.renewIntervalMs),
-    onError: (error, action) => log.error({ err: String(error), action: action.type, shard: action.shard }, 'ownership step failed'),
-    // E.g. a restarted replica's resume meeting the takeover of another that saw it gone.
-    onConflict: (action) => log.info({ action: action.type, shard: action.shard }, 'ownership step lost a lease write race (409); nothing done, deciding again from the newer lease'),
-    onTransition: ({ type, shard, durationMs }) => {
-      metrics?.shardTransitions.inc({ type });
-      metrics?.shardTransitionDuration.observe({ type }, durationMs / 1000);
-      log.info({ type, shard, durationMs }, 'shard ownership step');
-    },
-  });
-
-  let manager: RunningShardManager | undefined;
-  try {
-    await membership.start();
-    scheduleLoad();
-    loop.start();
-    if (options.manager) {
-      manager = await startShardManager({
-        kubeConfig: options.kubeConfig,
-        identity: replicaId,
-        fleetNamespace: options.fleetNamespace,
-        shards: hashShardIds(options.shardCount),
-        shardCount: options.shardCount,
-        timings,
-        source,
-        log,
-        ...(options.joinDelayMs !== undefined ? { joinDelayMs: options.joinDelayMs } : {}),
-        ...(metrics ? { metrics } : {}),
-      });
+  constructor(options: FleetMemberOptions) {
+    const { replica, replicaId, metrics } = options;
+    this.replica = replica;
+    this.replicaId = replicaId;
+    const timings = options.timings ?? DEFAULT_LEASE_TIMINGS;
+    const log = options.logger ?? pino({ name: 'fleet-member', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+    const graceMs = options.releaseGraceMs ?? 10_000;
+    const leases = new LeaseClient(options.kubeConfig, options.fleetNamespace);
+    let owned: LeaseInformer | undefined;
+    let source = options.source;
+    if (!source) {
+      owned = new LeaseInformer({ kubeConfig: options.kubeConfig, namespace: options.fleetNamespace });
+      source = owned;
     }
-  } catch (error) {
-    stopped = true;
-    clearTimeout(loadTimer);
-    await loop.stop({ release: true });
-    await membership.stop({ leave: true });
-    await source.stop();
-    throw error;
+
+    this.membership = new Membership({
+      leases,
+      replica: replicaId,
+      timings,
+      load: () => this.load,
+      onRenewFailure: (error) => {
+        metrics?.leaseRenewFailures.inc();
+        log.warn({ err: String(error), replica: replicaId }, 'member lease renewal failed');
+      },
+      onFenced: () => log.warn({ replica: replicaId }, 'fenced: membership could not be proven, every shard stops'),
+      onUnfenced: () => log.info({ replica: replicaId }, 'membership renewed'),
+    });
+    const runner: ShardRunner = {
+      startShard: (shard) => replica.startShard(Number(shard)),
+      stopShard: (shard, { abort }) => replica.stopShard(Number(shard), { graceMs: abort ? 0 : graceMs }),
+    };
+    this.loop = new OwnershipLoop({
+      replica: replicaId,
+      leases,
+      source,
+      membership: this.membership,
+      runner,
+      resyncMs: Math.min(1000, timings.renewIntervalMs),
+      onError: (error, action) => log.error({ err: String(error), action: action.type, shard: action.shard }, 'ownership step failed'),
+      // E.g. a restarted replica's resume meeting the takeover of another that saw it gone.
+      onConflict: (action) => log.info({ action: action.type, shard: action.shard }, 'ownership step lost a lease write race (409); nothing done, deciding again from the newer lease'),
+      onTransition: ({ type, shard, durationMs }) => {
+        metrics?.shardTransitions.inc({ type });
+        metrics?.shardTransitionDuration.observe({ type }, durationMs / 1000);
+        log.info({ type, shard, durationMs }, 'shard ownership step');
+      },
+    });
+
+    const scheduleLoad = (): void => {
+      if (this.loadStopped) return;
+      this.loadTimer = setTimeout(() => void this.refreshLoad().finally(scheduleLoad), timings.renewIntervalMs);
+      this.loadTimer.unref?.();
+    };
+    this.components = [
+      ...(owned ? [leaseCacheComponent(owned)] : []),
+      component({
+        name: 'fleet membership',
+        stage: 'lease',
+        // No abort signal: Membership treats an abort as leaving, which must wait for the workers' stop.
+        start: async () => {
+          try {
+            await this.membership.start();
+          } catch (error) {
+            await this.membership.stop({ leave: true });
+            throw error;
+          }
+          scheduleLoad();
+        },
+        stop: async () => {
+          this.stopLoad();
+          if (!this.fenced) await this.membership.stop({ leave: true });
+        },
+      }),
+      component({
+        name: 'shard ownership',
+        stage: 'worker',
+        start: () => this.loop.start(),
+        stop: async () => {
+          if (!this.fenced) await this.loop.stop({ release: true });
+        },
+      }),
+    ];
   }
 
-  return {
-    canRun: (shard) => loop.canAct(String(shard)),
-    ready: () => {
-      if (!membership.isLive()) return `replica ${replicaId} cannot prove its membership`;
-      return replica.ready();
-    },
-    stop: async ({ release }) => {
-      if (stopped) return;
-      stopped = true;
-      clearTimeout(loadTimer);
-      await manager?.stop();
-      if (release) {
-        await loop.stop({ release: true });
-        await membership.stop({ leave: true });
-      } else {
-        // Fenced shutdown: stop renewing first, abort rounds, leave every lease to expire.
-        await membership.stop({ leave: false });
-        await loop.stop({ release: false });
-      }
-      await source.stop();
-    },
-  };
+  /** The per-round fence: `shard` runs here and this replica can prove its membership is live. */
+  canRun(shard: number): boolean {
+    return this.loop.canAct(String(shard));
+  }
+
+  /** `true` when live and every running shard's informers synced; else why not. */
+  ready(): true | string {
+    if (!this.membership.isLive()) return `replica ${this.replicaId} cannot prove its membership`;
+    return this.replica.ready();
+  }
+
+  /**
+   * Fenced shutdown: stop renewing first, abort rounds, leave every lease to expire. The
+   * components' stops then only stop the lease cache (when owned).
+   */
+  async stopFenced(): Promise<void> {
+    if (this.fenced) return;
+    this.fenced = true;
+    this.stopLoad();
+    await this.membership.stop({ leave: false });
+    await this.loop.stop({ release: false });
+  }
+
+  private stopLoad(): void {
+    this.loadStopped = true;
+    clearTimeout(this.loadTimer);
+  }
+
+  private async refreshLoad(): Promise<void> {
+    const workflows = this.replica.workflowsByShard();
+    const next: Record<string, ShardLoad> = {};
+    for (const shard of this.replica.shards()) {
+      const counts = await this.replica.counts(shard).catch(() => undefined);
+      next[String(shard)] = { workflows: workflows.get(shard) ?? 0, queueDepth: counts ? counts.waiting + counts.delayed : 0 };
+    }
+    this.load = next;
+  }
 }

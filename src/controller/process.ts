@@ -1,22 +1,32 @@
 /**
  * One controller replica as a process: everything `flotilla controller` wires together.
  *
- * Start order (stopped in reverse): KubeConfig with one keep-alive pool for every API client →
- * CRD (with `installCrd`) → metrics, tracing → plugins (in-process, pod, agent), output store,
- * child-workflow gateway, engine driver → event publisher (with an event sink), Kubernetes Event
- * recorder → Replica → shards (static list, or lease mode through the fleet member) → terminal
- * workflow janitor → observability HTTP server (`/metrics`, `/healthz`, `/readyz`).
+ * Opened first, closed last (clients, not components): KubeConfig with one keep-alive pool for
+ * every API client, metrics, tracing, plugins (in-process, pod, agent), output store,
+ * child-workflow gateway, engine driver, event publisher (with an event sink), Kubernetes Event
+ * recorder, ownership audit, the Replica.
  *
- * `stop(graceMs)`: fleet member leaves (releasing its shards: rounds in flight finish within the
- * grace) or static shards stop (same grace) → janitor → event publisher flushes → HTTP server,
- * tracing, connection pool. Bounded: every step has its own timeout inside `graceMs` plus a margin.
+ * Then the components, in the lifecycle's stage order (stopped in reverse):
+ * - server: the observability HTTP server (`/metrics`, `/healthz`, `/readyz`; not ready until
+ *   every component started, and again from the moment the stop begins);
+ * - cache: the Workflow CRD (with `installCrd`), the fleet's lease cache (lease mode);
+ * - lease: the fleet membership, then what `shards.components` adds (e.g. a manager candidate);
+ * - worker: the Replica (static shards start here), the ownership loop (lease mode: it starts and
+ *   stops shards), the terminal workflow janitor.
+ *
+ * `stop(graceMs)`: janitor → ownership loop releases its shards (rounds in flight finish within
+ * the grace) or static shards stop (same grace) → leases → caches → HTTP server; then the event
+ * publisher flushes, tracing and the connection pool close. Bounded: every step has its own
+ * timeout inside `graceMs` plus a margin.
  */
 import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { validateWorkflow } from '../api/validation/index.js';
 import { EngineDriver, type StartedTask } from '../engine/driver.js';
 import { EventPublisher } from '../events/client.js';
+import { Lifecycle, component, type Component } from '../lifecycle/index.js';
 import type { ClientSecurityOptions } from '../security/grpc.js';
 import { Metrics } from '../observability/metrics.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observability/http.js';
@@ -28,7 +38,7 @@ import { createAgentPlugin } from '../plugins/agent/plugin.js';
 import { ConfigMapOutputStore, KubeChildWorkflowGateway, KubePodGateway } from './adapters/index.js';
 import { OwnershipAudit } from './audit.js';
 import { installWorkflowCrd } from './crd-install.js';
-import type { FleetMember } from './fleet-member.js';
+import { FleetMember } from './fleet-member.js';
 import { WorkflowJanitor } from './gc.js';
 import { EventRecorder } from './k8s-events.js';
 import { PooledKubeConfig } from '../kube/keepalive.js';
@@ -36,8 +46,29 @@ import { loadKubeConfig, type KubeConfigSource } from '../kube/config.js';
 import { collectQueueMetrics } from './queue/metrics.js';
 import { Replica } from './replica.js';
 import type { RoundOutcome } from './round.js';
+import { LeaseInformer, leaseCacheComponent } from '../../shard-manager/leases/lease-informer.js';
+import type { LeaseSource } from '../../shard-manager/leases/lease-source.js';
 
-export type ShardPlan = { static: number[] } | { lease: true };
+/** What a component composed into a lease-mode replica process (e.g. a manager candidate) shares with it. */
+export interface FleetContext {
+  /** The process's pooled KubeConfig. */
+  readonly kubeConfig: KubeConfig;
+  /** The fleet's lease cache: a `cache` component of the process, started before `lease` components. */
+  readonly leases: LeaseSource;
+  readonly replicaId: string;
+  readonly fleetNamespace: string;
+  readonly shardCount: number;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+export type ShardPlan =
+  | { static: number[] }
+  | {
+      lease: true;
+      /** More components run by this process beside the replica (`--manager`: the shard-manager candidate). @defaultValue none */
+      components?: (fleet: FleetContext) => readonly Component[];
+    };
 
 export interface ControllerProcessOptions {
   kubeConfig: KubeConfigSource;
@@ -54,8 +85,6 @@ export interface ControllerProcessOptions {
   namespaces?: string[];
   /** Static shards, or lease mode. @defaultValue { lease: true } */
   shards?: ShardPlan;
-  /** Lease mode: also be a shard-manager candidate. @defaultValue false */
-  manager?: boolean;
   /** Rounds run at once per shard. @defaultValue 8 */
   concurrency?: number;
   /** @defaultValue '127.0.0.1' */
@@ -110,19 +139,20 @@ export async function startControllerProcess(options: ControllerProcessOptions):
   const namespaces = options.namespaces ?? [];
   const concurrency = options.concurrency ?? 8;
   const kubeConfig = new PooledKubeConfig(loadKubeConfig(options.kubeConfig), Math.max(16, concurrency * 4));
-  /** The grace the current stop gives rounds in flight (read by the shard stop steps). */
-  const stopGrace = { ms: 10_000 };
-  const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
+  /** Clients opened before the lifecycle starts, closed in reverse after it stopped. */
+  const closers: Array<{ what: string; run: () => Promise<unknown> }> = [];
+  let lifecycle: Lifecycle | undefined;
   const stopAll = async (graceMs: number) => {
-    for (const step of cleanups.reverse()) await bounded(step.what, step.run(), graceMs + 2000, log);
-    cleanups.length = 0;
+    // Each failure was logged with its component's name; the clients still close.
+    await lifecycle?.stop({ graceMs }).catch(() => undefined);
+    for (const step of closers.reverse()) await bounded(step.what, step.run(), graceMs + 2000, log);
+    closers.length = 0;
   };
   try {
-    if (options.installCrd) await installWorkflowCrd(kubeConfig, { timeoutMs: 30_000 });
     const metrics = new Metrics();
     const tracing = await setupTracing({ serviceName: 'flotilla-controller' });
-    cleanups.push({ what: 'tracing', run: () => tracing.shutdown() });
-    cleanups.push({ what: 'connection pool', run: async () => kubeConfig.close() });
+    closers.push({ what: 'tracing', run: () => tracing.shutdown() });
+    closers.push({ what: 'connection pool', run: async () => kubeConfig.close() });
 
     const outputs = new ConfigMapOutputStore({ kubeConfig });
     const plugins = new PluginRegistry([...inProcessPlugins(), createPodPlugin({ gateway: new KubePodGateway({ kubeConfig, metrics }) })]);
@@ -136,7 +166,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     if (options.eventSink) {
       publisher = new EventPublisher({ address: options.eventSink.address, ...(options.eventSink.security ? { security: options.eventSink.security } : {}), logger: log.child({ component: 'event-publisher' }) });
       const p = publisher;
-      cleanups.push({ what: 'event publisher', run: () => p.close(3000) });
+      closers.push({ what: 'event publisher', run: () => p.close(3000) });
       // flotilla_events_sent_total / _failed_total{kind="execution"} follow the publisher's own counts.
       const seen = { sent: 0, failed: 0 };
       metrics.addCollector(() => {
@@ -156,7 +186,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       logger: log.child({ component: 'k8s-events' }),
     });
     const audit = options.auditLog ? new OwnershipAudit(options.auditLog, replicaId) : undefined;
-    if (audit) cleanups.push({ what: 'audit', run: async () => audit.close() });
+    if (audit) closers.push({ what: 'audit', run: async () => audit.close() });
 
     let canRun: (shard: number) => boolean = () => true;
     const replica = new Replica({
@@ -183,28 +213,65 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     });
     collectQueueMetrics(replica, metrics);
 
-    let member: FleetMember | undefined;
+    let http: ObservabilityServer | undefined;
+    let readiness: () => true | string = () => replica.ready();
+    const components: Component[] = [
+      component({
+        name: 'observability server',
+        stage: 'server',
+        start: async () => {
+          http = await startObservabilityServer({
+            metrics,
+            host: options.metricsHost ?? '127.0.0.1',
+            port: options.metricsPort ?? 9090,
+            ready: () => {
+              const state = lifecycle?.ready() ?? 'not started';
+              return state === true ? readiness() : state;
+            },
+          });
+        },
+        stop: () => http?.stop(),
+      }),
+    ];
+    if (options.installCrd) components.push(component({ name: 'workflow CRD', stage: 'cache', start: () => installWorkflowCrd(kubeConfig, { timeoutMs: 30_000 }) }));
+
     const plan = options.shards ?? { lease: true };
-    if ('static' in plan) {
-      for (const shard of plan.static) await replica.startShard(shard);
-      cleanups.push({ what: 'replica', run: () => replica.stop({ graceMs: stopGrace.ms }) });
-    } else {
-      const { startFleetMember } = await import('./fleet-member.js');
-      member = await startFleetMember({
+    // Static shards start with the Replica; in lease mode the ownership loop starts them.
+    const staticShards = 'static' in plan ? plan.static : [];
+    components.push(
+      component({
+        name: 'replica',
+        stage: 'worker',
+        start: async () => {
+          try {
+            for (const shard of staticShards) await replica.startShard(shard);
+          } catch (error) {
+            await replica.stop({ graceMs: 0 });
+            throw error;
+          }
+        },
+        stop: ({ graceMs }) => replica.stop({ graceMs }),
+      }),
+    );
+    if ('lease' in plan) {
+      const fleetNamespace = options.fleetNamespace ?? 'flotilla-system';
+      const shardCount = strategy === 'namespace' ? namespaces.length : (options.shardCount ?? 32);
+      // One lease cache for the member and whatever else joins the fleet from this process.
+      const leases = new LeaseInformer({ kubeConfig, namespace: fleetNamespace });
+      const member = new FleetMember({
         kubeConfig,
         replica,
         replicaId,
-        fleetNamespace: options.fleetNamespace ?? 'flotilla-system',
-        shardCount: strategy === 'namespace' ? namespaces.length : (options.shardCount ?? 32),
-        manager: options.manager ?? false,
+        fleetNamespace,
+        source: leases,
         metrics,
         logger: log.child({ component: 'fleet-member' }),
         releaseGraceMs: 10_000,
       });
-      const m = member;
-      canRun = (shard) => m.canRun(shard);
-      cleanups.push({ what: 'replica', run: () => replica.stop({ graceMs: stopGrace.ms }) });
-      cleanups.push({ what: 'fleet member', run: () => m.stop({ release: true }) });
+      canRun = (shard) => member.canRun(shard);
+      readiness = () => member.ready();
+      const fleet: FleetContext = { kubeConfig, leases, replicaId, fleetNamespace, shardCount, metrics, logger: log };
+      components.push(leaseCacheComponent(leases), ...member.components, ...(plan.components?.(fleet) ?? []));
     }
 
     const janitor = new WorkflowJanitor({
@@ -215,25 +282,19 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       ...(options.janitorIntervalMs !== undefined ? { intervalMs: options.janitorIntervalMs } : {}),
       logger: log.child({ component: 'janitor' }),
     });
-    janitor.start();
-    cleanups.push({ what: 'janitor', run: () => janitor.stop() });
+    components.push(component({ name: 'janitor', stage: 'worker', start: () => janitor.start(), stop: () => janitor.stop() }));
 
-    const http: ObservabilityServer = await startObservabilityServer({
-      metrics,
-      host: options.metricsHost ?? '127.0.0.1',
-      port: options.metricsPort ?? 9090,
-      ready: () => (member ? member.ready() : replica.ready()),
-    });
-    cleanups.push({ what: 'http', run: () => http.stop() });
+    lifecycle = new Lifecycle(components, { logger: log });
+    await lifecycle.start();
+    const metricsUrl = http?.url ?? '';
 
     let stopping: Promise<void> | undefined;
     return {
       replica,
       replicaId,
       metrics,
-      metricsUrl: http.url,
+      metricsUrl,
       stop(graceMs = 10_000) {
-        stopGrace.ms = graceMs;
         stopping ??= stopAll(graceMs);
         return stopping;
       },

@@ -192,6 +192,14 @@ export class Replica {
     return this.shardsRunning.get(shard)?.informers.workflows.list() ?? [];
   }
 
+  /**
+   * Workflows in each running shard's informer cache: the shard's load as the fleet member
+   * publishes it, read from the cache so it is right with metrics off.
+   */
+  workflowsByShard(): Map<number, number> {
+    return new Map([...this.shardsRunning.values()].map((running) => [running.shard, running.informers.workflows.list().length]));
+  }
+
   /** Ready when every running shard's informers have synced. */
   ready(): true | string {
     for (const running of this.shardsRunning.values()) {

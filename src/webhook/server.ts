@@ -8,7 +8,9 @@
  * material that does not load (a half-written pair) keeps the previous certificate and is retried.
  * Plain HTTP on loopback (`metricsHost`, `metricsPort`): `GET /metrics` and `GET /healthz`.
  *
- * Start order: certificate → HTTPS listener → metrics listener → reload timer; stop in reverse.
+ * The certificate is read first (the HTTPS server cannot exist without one); then lifecycle
+ * components: HTTPS listener and metrics listener (`server`), the reload timer (`worker`),
+ * stopped in reverse.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
@@ -16,6 +18,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
+import { Lifecycle, LifecycleError, component } from '../lifecycle/index.js';
 import { DEFAULT_SHARD_COUNT } from '../../shard-manager/sharding/hash.js';
 import { WebhookError } from './errors.js';
 import { MUTATE_PATH, VALIDATE_PATH } from './manifests.js';
@@ -150,7 +153,6 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   };
   const https = createHttpsServer({ cert: first.certPem, key: first.keyPem }, (req, res) => void handle(req, res));
   const httpsSockets = trackSockets(https);
-  const port = await listen(https, options.port ?? 9443, host);
 
   const plain = createHttpServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -166,13 +168,6 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     );
   });
   const plainSockets = trackSockets(plain);
-  let metricsPort: number;
-  try {
-    metricsPort = await listen(plain, options.metricsPort ?? 9444, metricsHost);
-  } catch (error) {
-    await closeServer(https, httpsSockets);
-    throw error;
-  }
 
   let reloading: Promise<boolean> | undefined;
   const reload = (): Promise<boolean> => {
@@ -202,24 +197,54 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     })();
     return reloading;
   };
-  const timer = setInterval(() => void reload(), options.reloadIntervalMs ?? 2000);
-  timer.unref();
+  let timer: NodeJS.Timeout | undefined;
+  let port = 0;
+  let metricsPort = 0;
+  const lifecycle = new Lifecycle(
+    [
+      component({
+        name: 'admission server',
+        stage: 'server',
+        start: async () => {
+          port = await listen(https, options.port ?? 9443, host);
+        },
+        stop: () => closeServer(https, httpsSockets),
+      }),
+      component({
+        name: 'webhook metrics server',
+        stage: 'server',
+        start: async () => {
+          metricsPort = await listen(plain, options.metricsPort ?? 9444, metricsHost);
+        },
+        stop: () => closeServer(plain, plainSockets),
+      }),
+      component({
+        name: 'certificate reload',
+        stage: 'worker',
+        start: () => {
+          timer = setInterval(() => void reload(), options.reloadIntervalMs ?? 2000);
+          timer.unref();
+        },
+        stop: () => clearInterval(timer),
+      }),
+    ],
+    { logger: log },
+  );
+  try {
+    await lifecycle.start();
+  } catch (error) {
+    // Callers get the WebhookError (e.g. `listen-failed`), as before the lifecycle.
+    throw error instanceof LifecycleError && error.cause instanceof WebhookError ? error.cause : error;
+  }
 
   const urlHost = (h: string): string => (h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h.includes(':') ? `[${h}]` : h);
-  let stopping: Promise<void> | undefined;
   return {
     url: `https://${urlHost(host)}:${port}`,
     port,
     metricsUrl: `http://${urlHost(metricsHost)}:${metricsPort}`,
     metrics,
     reload,
-    stop: () => {
-      stopping ??= (async () => {
-        clearInterval(timer);
-        await closeServer(plain, plainSockets);
-        await closeServer(https, httpsSockets);
-      })();
-      return stopping;
-    },
+    // Closing sockets is all the grace there is: admission calls are short and retried by the API server.
+    stop: () => lifecycle.stop({ graceMs: 0 }),
   };
 }

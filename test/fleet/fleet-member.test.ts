@@ -1,9 +1,11 @@
 /**
- * `startFleetMember` with in-process Replicas against the embedded API server and a real Redis:
- * the manager candidate assigns the hash shards, the labeller labels unlabelled Workflows, the
- * replicas acquire their shards and run the workflows to completion; the fence (`canRun`) follows
- * ownership; load is published on the member lease; a graceful stop hands shards over at once; a
- * fenced stop leaves the leases to expire, after which the survivor takes them.
+ * `FleetMember` with in-process Replicas against the embedded API server and a real Redis, its
+ * components run by a `Lifecycle` as a process does (a manager candidate composed beside it on one
+ * replica, sharing the lease cache): the manager candidate assigns the hash shards, the labeller
+ * labels unlabelled Workflows, the replicas acquire their shards and run the workflows to
+ * completion; the fence (`canRun`) follows ownership; load is published on the member lease, from
+ * the informer caches with metrics off; a graceful stop hands shards over at once; a fenced stop
+ * leaves the leases to expire, after which the survivor takes them.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,9 +16,13 @@ import { inProcessPlugins } from '../../src/plugins/inprocess/index.js';
 import { EventRecorder } from '../../src/controller/k8s-events.js';
 import { WorkflowClient } from '../../src/kube/workflow-client.js';
 import { Replica } from '../../src/controller/replica.js';
-import { startFleetMember, type FleetMember } from '../../src/controller/fleet-member.js';
+import { FleetMember } from '../../src/controller/fleet-member.js';
+import { Lifecycle } from '../../src/lifecycle/index.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { LeaseClient } from '../../shard-manager/leases/lease-client.js';
+import { LeaseInformer, leaseCacheComponent } from '../../shard-manager/leases/lease-informer.js';
+import { ShardManagerCandidate } from '../../shard-manager/manager/running.js';
+import { hashShardIds } from '../../shard-manager/sharding/hash.js';
 import { LOAD_ANNOTATION, parseLoad } from '../../shard-manager/replica/membership.js';
 import { memberLeaseName, shardLeaseName } from '../../shard-manager/leases/names.js';
 import { FAST_TIMINGS } from '../../shard-manager/testing.js';
@@ -31,6 +37,7 @@ interface Member {
   id: string;
   replica: Replica;
   member: FleetMember;
+  lifecycle: Lifecycle;
   metrics: Metrics;
 }
 
@@ -41,13 +48,14 @@ describe('fleet member (in-process replicas, embedded API server, Redis)', () =>
   let leases: LeaseClient;
   const members = new Map<string, Member>();
 
-  async function join(id: string, manager: boolean): Promise<Member> {
+  /** `metrics: false`: the replica runs without metrics, as with them switched off. */
+  async function join(id: string, manager: boolean, options: { metrics?: boolean } = {}): Promise<Member> {
     const metrics = new Metrics({ processMetrics: false });
     const fence: { member?: FleetMember } = {};
     const replica = new Replica({
       kubeConfig: env.kubeConfig,
       redisUrl: redis.url,
-      metrics,
+      ...(options.metrics === false ? {} : { metrics }),
       canRun: (shard) => fence.member?.canRun(shard) ?? false,
       round: {
         driver: new EngineDriver({ plugins: new PluginRegistry(inProcessPlugins()), outputs: new MemoryOutputStore() }),
@@ -58,9 +66,15 @@ describe('fleet member (in-process replicas, embedded API server, Redis)', () =>
       queue: { concurrency: 4, wakeupPollMs: 200 },
       watchdogMs: 30_000,
     });
-    const member = await startFleetMember({ kubeConfig: env.kubeConfig, replica, replicaId: id, fleetNamespace: FLEET_NS, shardCount: SHARDS, manager, timings: FAST_TIMINGS, metrics, releaseGraceMs: 2000 });
+    const source = new LeaseInformer({ kubeConfig: env.kubeConfig, namespace: FLEET_NS });
+    const member = new FleetMember({ kubeConfig: env.kubeConfig, replica, replicaId: id, fleetNamespace: FLEET_NS, source, timings: FAST_TIMINGS, ...(options.metrics === false ? {} : { metrics }), releaseGraceMs: 2000 });
+    const candidate = manager
+      ? [new ShardManagerCandidate({ kubeConfig: env.kubeConfig, identity: id, fleetNamespace: FLEET_NS, shards: hashShardIds(SHARDS), shardCount: SHARDS, timings: FAST_TIMINGS, source, metrics })]
+      : [];
+    const lifecycle = new Lifecycle([leaseCacheComponent(source), ...member.components, ...candidate]);
     fence.member = member;
-    const joined = { id, replica, member, metrics };
+    await lifecycle.start();
+    const joined = { id, replica, member, lifecycle, metrics };
     members.set(id, joined);
     return joined;
   }
@@ -69,7 +83,8 @@ describe('fleet member (in-process replicas, embedded API server, Redis)', () =>
     const m = members.get(id);
     if (!m) return;
     members.delete(id);
-    await m.member.stop({ release });
+    if (!release) await m.member.stopFenced();
+    await m.lifecycle.stop({ graceMs: 2000 });
     await m.replica.stop({ graceMs: 0 });
   }
 
@@ -167,5 +182,18 @@ describe('fleet member (in-process replicas, embedded API server, Redis)', () =>
     const text = (await members.get('r1')?.metrics.text()) ?? '';
     assert.match(text, /flotilla_shard_failovers_total [1-9]/);
     assert.match(text, /flotilla_shard_failover_duration_seconds_count [1-9]/);
+  });
+
+  test('load is published from the informer caches with metrics off', async () => {
+    const r4 = await join('r4', false, { metrics: false });
+    await waitFor(async () => (await holders()).includes('r4') && r4.replica.shards().length > 0, { what: 'r4 gets shards', timeoutMs: 15_000 });
+    await waitFor(
+      async () => {
+        const load = parseLoad((await leases.get(memberLeaseName('r4')))?.annotations?.[LOAD_ANNOTATION]);
+        const shards = r4.replica.shards();
+        return shards.length > 0 && shards.every((s) => load.get(String(s))?.workflows === r4.replica.cachedWorkflows(s).length) && [...load.values()].some((l) => l.workflows > 0);
+      },
+      { what: 'r4 publishes the workflow count of each cached shard, metrics off', timeoutMs: 10_000 },
+    );
   });
 });

@@ -7,6 +7,8 @@
  */
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
+import type { Component } from '../../lifecycle/index.js';
+import type { FleetContext } from '../../controller/process.js';
 import { CliError, ExitCode } from '../exit.js';
 
 interface ControllerFlags {
@@ -126,6 +128,25 @@ export function register(program: Command): void {
       const logger = pino({ level: flags.logLevel, base: { component: 'controller', replica: replicaId }, redact: ['redisUrl', 'token', '*.token', 'authorization'] }, pino.destination(2));
       process.env.FLOTILLA_LOG_LEVEL ??= flags.logLevel;
       const { startControllerProcess } = await import('../../controller/process.js');
+      // `--manager`: this process is also a shard-manager candidate, a component beside the replica
+      // sharing its lease cache; the controller itself knows only the replica side of the fleet.
+      let alongside: ((fleet: FleetContext) => readonly Component[]) | undefined;
+      if (flags.manager) {
+        const { ShardManagerCandidate } = await import('../../../shard-manager/manager/running.js');
+        const { hashShardIds } = await import('../../../shard-manager/sharding/hash.js');
+        alongside = (fleet) => [
+          new ShardManagerCandidate({
+            kubeConfig: fleet.kubeConfig,
+            identity: fleet.replicaId,
+            fleetNamespace: fleet.fleetNamespace,
+            shards: hashShardIds(fleet.shardCount),
+            shardCount: fleet.shardCount,
+            source: fleet.leases,
+            metrics: fleet.metrics,
+            log: fleet.logger.child({ component: 'manager' }),
+          }),
+        ];
+      }
       // Signals that arrive while starting stop the process right after the start.
       let signalled = false;
       let wake: () => void = () => undefined;
@@ -145,8 +166,7 @@ export function register(program: Command): void {
           shardCount,
           strategy: flags.strategy,
           namespaces,
-          shards: shards ? { static: shards } : { lease: true },
-          manager: flags.manager ?? false,
+          shards: shards ? { static: shards } : { lease: true, ...(alongside ? { components: alongside } : {}) },
           concurrency,
           metricsHost: flags.metricsHost,
           metricsPort,

@@ -60,40 +60,51 @@ export function register(program: Command): void {
       const log = pino({ level: flags.logLevel, base: { component: 'manager', identity: flags.identity } }, pino.destination(2));
       const { Metrics } = await import('../../observability/metrics.js');
       const { startObservabilityServer } = await import('../../observability/http.js');
-      const { startShardManager } = await import('../../../shard-manager/manager/running.js');
+      const { Lifecycle, component } = await import('../../lifecycle/index.js');
+      const { LeaseInformer, leaseCacheComponent } = await import('../../../shard-manager/leases/lease-informer.js');
+      const { ShardManagerCandidate } = await import('../../../shard-manager/manager/running.js');
       const metrics = new Metrics({ defaultLabels: { manager: flags.identity } });
-      let manager;
+      const leases = new LeaseInformer({ kubeConfig, namespace: flags.fleetNamespace });
+      let http: Awaited<ReturnType<typeof startObservabilityServer>> | undefined;
+      // Servers → caches → leases, stopped in reverse (the candidate releases the manager lease first).
+      const lifecycle = new Lifecycle(
+        [
+          component({
+            name: 'observability server',
+            stage: 'server',
+            start: async () => {
+              http = await startObservabilityServer({ metrics, host: flags.metricsHost, port: metricsPort, ready: () => lifecycle.ready() });
+            },
+            stop: () => http?.stop(),
+          }),
+          leaseCacheComponent(leases),
+          new ShardManagerCandidate({
+            kubeConfig,
+            identity: flags.identity,
+            fleetNamespace: flags.fleetNamespace,
+            shards: hashShardIds(shardCount),
+            shardCount,
+            source: leases,
+            joinDelayMs,
+            metrics,
+            log,
+            ...(weighBy ? { weighBy } : {}),
+          }),
+        ],
+        { logger: log },
+      );
       try {
-        manager = await startShardManager({
-          kubeConfig,
-          identity: flags.identity,
-          fleetNamespace: flags.fleetNamespace,
-          shards: hashShardIds(shardCount),
-          shardCount,
-          joinDelayMs,
-          metrics,
-          log,
-          ...(weighBy ? { weighBy } : {}),
-        });
+        await lifecycle.start();
       } catch (error) {
         throw new CliError(`the shard manager failed to start: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed, { cause: error });
       }
-      const running = manager;
-      let http;
-      try {
-        http = await startObservabilityServer({ metrics, host: flags.metricsHost, port: metricsPort, ready: () => true });
-      } catch (error) {
-        await running.stop();
-        throw new CliError(`cannot serve metrics: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed, { cause: error });
-      }
-      log.info({ metrics: http.url, fleetNamespace: flags.fleetNamespace, shardCount }, 'manager started');
+      log.info({ metrics: http?.url, fleetNamespace: flags.fleetNamespace, shardCount }, 'manager started');
       process.stdout.write(`manager ${flags.identity} started\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
-      await running.stop();
-      await http.stop();
+      await lifecycle.stop().catch(() => undefined); // failures were logged with their component
       log.info('manager stopped; lease released');
     });
 }

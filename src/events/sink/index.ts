@@ -3,11 +3,13 @@
  * with TLS / mTLS / bearer token when configured, plus any extra services to serve on the same
  * port (`flotilla event-sink --kubeconfig` adds the SignalService).
  *
- * Start order: store (connected) → gRPC server. Stop: server (in-flight calls get `graceMs`),
- * then store.
+ * Lifecycle components: the store (`cache`: connected before anything is served) and the gRPC
+ * server (`worker`: its handlers write to the store). Stopped in reverse: the server (in-flight
+ * calls get the grace), then the store.
  */
 import { pino, type Logger } from 'pino';
-import { startGrpcServer, type ServerSecurityOptions, type ServiceRegistration } from '../../security/grpc.js';
+import { Lifecycle, LifecycleError, component } from '../../lifecycle/index.js';
+import { startGrpcServer, type RunningServer, type ServerSecurityOptions, type ServiceRegistration } from '../../security/grpc.js';
 import { MemoryEventStore, type EventStore } from './store.js';
 import { RedisEventStore } from './redis-store.js';
 import { eventSinkService } from './service.js';
@@ -52,39 +54,60 @@ export function parseStoreSpec(store: string | undefined, redisUrl: string | und
 
 export async function startEventSink(options: EventSinkOptions): Promise<RunningEventSink> {
   const logger = options.logger ?? pino({ level: 'info', base: { component: 'event-sink' } }, pino.destination(2));
-  let store: EventStore;
-  if (options.store.kind === 'redis') {
-    const redis = new RedisEventStore({ url: options.store.url, ...(options.store.prefix ? { prefix: options.store.prefix } : {}) });
-    try {
-      await redis.ready();
-    } catch (error) {
-      await redis.close();
-      throw error;
-    }
-    store = redis;
-  } else {
-    store = new MemoryEventStore(options.store.kind === 'file' ? { file: options.store.path } : {});
-  }
+  const spec = options.store;
+  const store: EventStore =
+    spec.kind === 'redis'
+      ? new RedisEventStore({ url: spec.url, ...(spec.prefix ? { prefix: spec.prefix } : {}) })
+      : new MemoryEventStore(spec.kind === 'file' ? { file: spec.path } : {});
+  let server: RunningServer | undefined;
+  const lifecycle = new Lifecycle(
+    [
+      component({
+        name: 'event store',
+        stage: 'cache',
+        start: async () => {
+          if (!(store instanceof RedisEventStore)) return;
+          try {
+            await store.ready();
+          } catch (error) {
+            await store.close();
+            throw error;
+          }
+        },
+        stop: () => store.close(),
+      }),
+      component({
+        name: 'event sink gRPC server',
+        stage: 'worker',
+        start: async () => {
+          server = await startGrpcServer({
+            services: [eventSinkService({ store, logger }), ...(options.extraServices ?? [])],
+            host: options.host ?? '127.0.0.1',
+            port: options.port ?? 0,
+            ...(options.security ? { security: options.security } : {}),
+          });
+        },
+        // The server's own default grace (2 s) for the calls in flight.
+        stop: () => server?.stop(),
+      }),
+    ],
+    { logger },
+  );
   try {
-    const server = await startGrpcServer({
-      services: [eventSinkService({ store, logger }), ...(options.extraServices ?? [])],
-      host: options.host ?? '127.0.0.1',
-      port: options.port ?? 0,
-      ...(options.security ? { security: options.security } : {}),
-    });
-    logger.info({ address: server.address, store: options.store.kind, tls: Boolean(options.security?.tls), mtls: Boolean(options.security?.tls?.clientCaPem), token: Boolean(options.security?.token) }, 'event sink listening');
-    return {
-      address: server.address,
-      port: server.port,
-      store,
-      async stop() {
-        await server.stop();
-        await store.close();
-        logger.info('event sink stopped');
-      },
-    };
+    await lifecycle.start();
   } catch (error) {
-    await store.close();
-    throw error;
+    // Callers get the store's or the server's own error, as before the lifecycle.
+    throw error instanceof LifecycleError && error.code === 'StartFailed' ? error.cause : error;
   }
+  const running = server as RunningServer;
+  logger.info({ address: running.address, store: spec.kind, tls: Boolean(options.security?.tls), mtls: Boolean(options.security?.tls?.clientCaPem), token: Boolean(options.security?.token) }, 'event sink listening');
+  return {
+    address: running.address,
+    port: running.port,
+    store,
+    async stop() {
+      await lifecycle.stop({ graceMs: 2000 });
+      logger.info('event sink stopped');
+    },
+  };
 }
