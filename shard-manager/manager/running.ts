@@ -11,7 +11,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Component } from '../../src/lifecycle/index.js';
-import type { Metrics } from '../../src/observability/metrics.js';
+import type { ManagerMetrics } from './metrics.js';
 import { LeaseClient } from '../leases/lease-client.js';
 import type { LeaseSource } from '../leases/lease-source.js';
 import type { LeaseTimings } from '../leases/lease-state.js';
@@ -37,7 +37,7 @@ export interface ShardManagerCandidateOptions {
   weighBy?: keyof ShardLoad;
   /** Label Workflows without `flotilla.io/shard` while leading. @defaultValue true */
   labeller?: boolean;
-  metrics?: Metrics;
+  metrics?: ManagerMetrics;
   log?: Logger;
   /** @defaultValue Date.now */
   clock?: () => number;
