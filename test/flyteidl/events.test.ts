@@ -1,29 +1,42 @@
 /**
- * The three execution events flotilla reports to FlyteAdmin, built from typed fields with
- * `fromPartial` and serialized: binary for gRPC (read back by the reference implementation) and
- * protobuf JSON (enum names, int64 and uint32 as Flyte expects, RFC 3339 times).
+ * The three execution events flotilla reports to FlyteAdmin, built from typed fields and
+ * serialized: binary for gRPC (read back by the reference implementation) and protobuf JSON (enum
+ * names, int64 as strings, RFC 3339 times).
+ *
+ * ts-proto's `fromPartial` is not generated (it triples type-check time, proto/flyteidl/README.md):
+ * a message starts from `X.fromJSON({})`, every field at its proto3 default, and sets what matters.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeExecutionEventRequest, TaskExecutionEventRequest, WorkflowExecutionEventRequest } from '../../src/generated/flyteidl/flyteidl/admin/event.js';
 import { CatalogCacheStatus } from '../../src/generated/flyteidl/flyteidl/core/catalog.js';
-import { ExecutionError_ErrorKind, NodeExecution_Phase, TaskExecution_Phase, TaskLog_MessageFormat, WorkflowExecution_Phase } from '../../src/generated/flyteidl/flyteidl/core/execution.js';
+import { ExecutionError, ExecutionError_ErrorKind, NodeExecution_Phase, TaskExecution_Phase, TaskLog_MessageFormat, WorkflowExecution_Phase } from '../../src/generated/flyteidl/flyteidl/core/execution.js';
 import { ResourceType } from '../../src/generated/flyteidl/flyteidl/core/identifier.js';
-import { NodeExecutionEvent, TaskExecutionEvent, WorkflowExecutionEvent } from '../../src/generated/flyteidl/flyteidl/event/event.js';
+import { LiteralMap } from '../../src/generated/flyteidl/flyteidl/core/literals.js';
+import {
+  NodeExecutionEvent,
+  TaskExecutionEvent,
+  TaskExecutionMetadata,
+  TaskNodeMetadata,
+  WorkflowExecutionEvent,
+} from '../../src/generated/flyteidl/flyteidl/event/event.js';
 import { reference } from './reference.js';
+
+/** The message with every field at its proto3 default. */
+const empty = <T>(fns: { fromJSON(object: unknown): T }): T => fns.fromJSON({});
 
 const executionId = { project: 'flotilla', domain: 'development', name: 'f3a9c2b1d0', org: '' };
 const occurredAt = { seconds: '1714979289', nanos: 500_000_000 };
 const occurredAtJson = '2024-05-06T07:08:09.500Z';
 
 test('a WorkflowExecutionEvent (succeeded, with outputs inline) serializes to binary and JSON', () => {
-  const event = WorkflowExecutionEvent.fromPartial({
+  const event: WorkflowExecutionEvent = {
     executionId,
     producerId: 'flotilla-shard-3',
     phase: WorkflowExecution_Phase.SUCCEEDED,
     occurredAt,
-    outputResult: { $case: 'outputData', outputData: { literals: { o0: { value: { $case: 'scalar', scalar: { value: { $case: 'primitive', primitive: { value: { $case: 'integer', integer: '42' } } } } } } } } },
-  });
+    outputResult: { $case: 'outputData', outputData: LiteralMap.fromJSON({ literals: { o0: { scalar: { primitive: { integer: '42' } } } } }) },
+  };
   const expected = {
     executionId: { project: 'flotilla', domain: 'development', name: 'f3a9c2b1d0' },
     producerId: 'flotilla-shard-3',
@@ -36,7 +49,7 @@ test('a WorkflowExecutionEvent (succeeded, with outputs inline) serializes to bi
   assert.deepEqual(WorkflowExecutionEvent.decode(bytes), event);
   assert.deepEqual(reference('flyteidl.event.WorkflowExecutionEvent').decodeToJson(bytes), expected);
 
-  const request = WorkflowExecutionEventRequest.fromPartial({ requestId: 'req-1', event });
+  const request: WorkflowExecutionEventRequest = { requestId: 'req-1', event };
   assert.deepEqual(reference('flyteidl.admin.WorkflowExecutionEventRequest').decodeToJson(WorkflowExecutionEventRequest.encode(request).finish()), {
     requestId: 'req-1',
     event: expected,
@@ -44,19 +57,23 @@ test('a WorkflowExecutionEvent (succeeded, with outputs inline) serializes to bi
 });
 
 test('a NodeExecutionEvent (failed task node, cache miss) serializes to binary and JSON', () => {
-  const event = NodeExecutionEvent.fromPartial({
+  const event: NodeExecutionEvent = {
+    ...empty(NodeExecutionEvent),
     id: { nodeId: 'n1', executionId },
     producerId: 'flotilla-shard-3',
     phase: NodeExecution_Phase.FAILED,
     occurredAt,
     inputValue: { $case: 'inputUri', inputUri: 's3://flotilla-test/metadata/f3a9c2b1d0/n1/inputs.pb' },
-    outputResult: { $case: 'error', error: { code: 'USER:OOM', message: 'container exceeded its memory limit', kind: ExecutionError_ErrorKind.USER } },
-    targetMetadata: { $case: 'taskNodeMetadata', taskNodeMetadata: { cacheStatus: CatalogCacheStatus.CACHE_MISS } },
+    outputResult: {
+      $case: 'error',
+      error: { ...empty(ExecutionError), code: 'USER:OOM', message: 'container exceeded its memory limit', kind: ExecutionError_ErrorKind.USER },
+    },
+    targetMetadata: { $case: 'taskNodeMetadata', taskNodeMetadata: { ...empty(TaskNodeMetadata), cacheStatus: CatalogCacheStatus.CACHE_MISS } },
     specNodeId: 'n1',
     nodeName: 'train',
     eventVersion: 2,
     reportedAt: occurredAt,
-  });
+  };
   const expected = {
     id: { nodeId: 'n1', executionId: { project: 'flotilla', domain: 'development', name: 'f3a9c2b1d0' } },
     producerId: 'flotilla-shard-3',
@@ -74,26 +91,27 @@ test('a NodeExecutionEvent (failed task node, cache miss) serializes to binary a
   const bytes = NodeExecutionEvent.encode(event).finish();
   assert.deepEqual(NodeExecutionEvent.decode(bytes), event);
   assert.deepEqual(reference('flyteidl.event.NodeExecutionEvent').decodeToJson(bytes), expected);
-  assert.ok(NodeExecutionEventRequest.encode(NodeExecutionEventRequest.fromPartial({ requestId: 'req-2', event })).finish().length > bytes.length);
+  assert.ok(NodeExecutionEventRequest.encode({ requestId: 'req-2', event }).finish().length > bytes.length);
 });
 
 test('a TaskExecutionEvent (running, retry 1, with logs and custom info) serializes to binary and JSON', () => {
-  const event = TaskExecutionEvent.fromPartial({
-    taskId: { resourceType: ResourceType.TASK, project: 'flotilla', domain: 'development', name: 'ranking.train', version: 'v7' },
+  const event: TaskExecutionEvent = {
+    ...empty(TaskExecutionEvent),
+    taskId: { resourceType: ResourceType.TASK, project: 'flotilla', domain: 'development', name: 'ranking.train', version: 'v7', org: '' },
     parentNodeExecutionId: { nodeId: 'n1', executionId },
     retryAttempt: 1,
     phase: TaskExecution_Phase.RUNNING,
     producerId: 'flotilla-shard-3',
-    logs: [{ uri: 'https://logs.example/f3a9c2b1d0-n1-1', name: 'Pod logs', messageFormat: TaskLog_MessageFormat.JSON, ttl: { seconds: '3600', nanos: 0 }, ShowWhilePending: true }],
+    logs: [{ uri: 'https://logs.example/f3a9c2b1d0-n1-1', name: 'Pod logs', messageFormat: TaskLog_MessageFormat.JSON, ttl: { seconds: '3600', nanos: 0 }, ShowWhilePending: true, HideOnceFinished: false }],
     occurredAt,
     inputValue: { $case: 'inputUri', inputUri: 's3://flotilla-test/metadata/f3a9c2b1d0/n1/inputs.pb' },
     customInfo: { podName: 'f3a9c2b1d0-n1-1', attempts: 2 },
     phaseVersion: 3,
     reasons: [{ reason: 'pod scheduled', occurredAt }],
     taskType: 'python-task',
-    metadata: { generatedName: 'f3a9c2b1d0-n1-1', pluginIdentifier: 'container' },
+    metadata: { ...empty(TaskExecutionMetadata), generatedName: 'f3a9c2b1d0-n1-1', pluginIdentifier: 'container' },
     eventVersion: 1,
-  });
+  };
   const expected = {
     taskId: { resourceType: 'TASK', project: 'flotilla', domain: 'development', name: 'ranking.train', version: 'v7' },
     parentNodeExecutionId: { nodeId: 'n1', executionId: { project: 'flotilla', domain: 'development', name: 'f3a9c2b1d0' } },

@@ -7,8 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { WorkflowExecutionEventRequest, WorkflowExecutionEventResponse } from '../../src/generated/flyteidl/flyteidl/admin/event.js';
+import type { WorkflowExecutionEventRequest, WorkflowExecutionEventResponse } from '../../src/generated/flyteidl/flyteidl/admin/event.js';
 import { WorkflowExecution_Phase } from '../../src/generated/flyteidl/flyteidl/core/execution.js';
+import type { WorkflowExecutionEvent } from '../../src/generated/flyteidl/flyteidl/event/event.js';
 import { DataCatalogService } from '../../src/generated/flyteidl/flyteidl/datacatalog/datacatalog.js';
 import { AdminServiceClient, AdminServiceService, type AdminServiceServer } from '../../src/generated/flyteidl/flyteidl/service/admin.js';
 import { SignalServiceClient, SignalServiceService } from '../../src/generated/flyteidl/flyteidl/service/signal.js';
@@ -56,7 +57,7 @@ test('a grpc-js server and client on loopback exchange CreateWorkflowEvent throu
         callback({ code: grpc.status.FAILED_PRECONDITION, details: 'already in a terminal phase' });
         return;
       }
-      callback(null, WorkflowExecutionEventResponse.create());
+      callback(null, {});
     },
   };
   const server = new grpc.Server();
@@ -68,19 +69,18 @@ test('a grpc-js server and client on loopback exchange CreateWorkflowEvent throu
   const send = (request: WorkflowExecutionEventRequest): Promise<WorkflowExecutionEventResponse> =>
     new Promise((resolve, reject) => client.createWorkflowEvent(request, (error, response) => (error ? reject(error) : resolve(response))));
   try {
-    const request = WorkflowExecutionEventRequest.fromPartial({
-      requestId: 'f3a9c2b1d0-running-1',
-      event: {
-        executionId: { project: 'flotilla', domain: 'development', name: 'f3a9c2b1d0' },
-        producerId: 'flotilla-shard-3',
-        phase: WorkflowExecution_Phase.RUNNING,
-        occurredAt: { seconds: '1714979289', nanos: 1 },
-      },
-    });
+    const event: WorkflowExecutionEvent = {
+      executionId: { project: 'flotilla', domain: 'development', name: 'f3a9c2b1d0', org: '' },
+      producerId: 'flotilla-shard-3',
+      phase: WorkflowExecution_Phase.RUNNING,
+      occurredAt: { seconds: '1714979289', nanos: 1 },
+      outputResult: undefined,
+    };
+    const request: WorkflowExecutionEventRequest = { requestId: 'f3a9c2b1d0-running-1', event };
     assert.deepEqual(await send(request), {});
     assert.deepEqual(received, [request]);
 
-    const aborted = WorkflowExecutionEventRequest.fromPartial({ ...request, event: { ...request.event, phase: WorkflowExecution_Phase.ABORTED } });
+    const aborted: WorkflowExecutionEventRequest = { requestId: 'f3a9c2b1d0-aborted-1', event: { ...event, phase: WorkflowExecution_Phase.ABORTED } };
     await assert.rejects(send(aborted), (error: grpc.ServiceError) => error.code === grpc.status.FAILED_PRECONDITION && error.details === 'already in a terminal phase');
 
     await assert.rejects(

@@ -595,18 +595,6 @@ export const NamedEntityIdentifier: MessageFns<NamedEntityIdentifier> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NamedEntityIdentifier>, I>>(base?: I): NamedEntityIdentifier {
-    return NamedEntityIdentifier.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NamedEntityIdentifier>, I>>(object: I): NamedEntityIdentifier {
-    const message = createBaseNamedEntityIdentifier();
-    message.project = object.project ?? "";
-    message.domain = object.domain ?? "";
-    message.name = object.name ?? "";
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseNamedEntityMetadata(): NamedEntityMetadata {
@@ -681,16 +669,6 @@ export const NamedEntityMetadata: MessageFns<NamedEntityMetadata> = {
       obj.state = namedEntityStateToJSON(message.state);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NamedEntityMetadata>, I>>(base?: I): NamedEntityMetadata {
-    return NamedEntityMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NamedEntityMetadata>, I>>(object: I): NamedEntityMetadata {
-    const message = createBaseNamedEntityMetadata();
-    message.description = object.description ?? "";
-    message.state = object.state ?? 0;
-    return message;
   },
 };
 
@@ -786,21 +764,6 @@ export const NamedEntity: MessageFns<NamedEntity> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NamedEntity>, I>>(base?: I): NamedEntity {
-    return NamedEntity.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NamedEntity>, I>>(object: I): NamedEntity {
-    const message = createBaseNamedEntity();
-    message.resourceType = object.resourceType ?? 0;
-    message.id = (object.id !== undefined && object.id !== null)
-      ? NamedEntityIdentifier.fromPartial(object.id)
-      : undefined;
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? NamedEntityMetadata.fromPartial(object.metadata)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseSort(): Sort {
@@ -875,16 +838,6 @@ export const Sort: MessageFns<Sort> = {
       obj.direction = sort_DirectionToJSON(message.direction);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Sort>, I>>(base?: I): Sort {
-    return Sort.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Sort>, I>>(object: I): Sort {
-    const message = createBaseSort();
-    message.key = object.key ?? "";
-    message.direction = object.direction ?? 0;
-    return message;
   },
 };
 
@@ -1039,27 +992,6 @@ export const NamedEntityIdentifierListRequest: MessageFns<NamedEntityIdentifierL
       obj.org = message.org;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NamedEntityIdentifierListRequest>, I>>(
-    base?: I,
-  ): NamedEntityIdentifierListRequest {
-    return NamedEntityIdentifierListRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NamedEntityIdentifierListRequest>, I>>(
-    object: I,
-  ): NamedEntityIdentifierListRequest {
-    const message = createBaseNamedEntityIdentifierListRequest();
-    message.project = object.project ?? "";
-    message.domain = object.domain ?? "";
-    message.limit = object.limit ?? 0;
-    message.token = object.token ?? "";
-    message.sortBy = (object.sortBy !== undefined && object.sortBy !== null)
-      ? Sort.fromPartial(object.sortBy)
-      : undefined;
-    message.filters = object.filters ?? "";
-    message.org = object.org ?? "";
-    return message;
   },
 };
 
@@ -1234,24 +1166,6 @@ export const NamedEntityListRequest: MessageFns<NamedEntityListRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NamedEntityListRequest>, I>>(base?: I): NamedEntityListRequest {
-    return NamedEntityListRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NamedEntityListRequest>, I>>(object: I): NamedEntityListRequest {
-    const message = createBaseNamedEntityListRequest();
-    message.resourceType = object.resourceType ?? 0;
-    message.project = object.project ?? "";
-    message.domain = object.domain ?? "";
-    message.limit = object.limit ?? 0;
-    message.token = object.token ?? "";
-    message.sortBy = (object.sortBy !== undefined && object.sortBy !== null)
-      ? Sort.fromPartial(object.sortBy)
-      : undefined;
-    message.filters = object.filters ?? "";
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseNamedEntityIdentifierList(): NamedEntityIdentifierList {
@@ -1329,16 +1243,6 @@ export const NamedEntityIdentifierList: MessageFns<NamedEntityIdentifierList> = 
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NamedEntityIdentifierList>, I>>(base?: I): NamedEntityIdentifierList {
-    return NamedEntityIdentifierList.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NamedEntityIdentifierList>, I>>(object: I): NamedEntityIdentifierList {
-    const message = createBaseNamedEntityIdentifierList();
-    message.entities = object.entities?.map((e) => NamedEntityIdentifier.fromPartial(e)) || [];
-    message.token = object.token ?? "";
-    return message;
-  },
 };
 
 function createBaseNamedEntityList(): NamedEntityList {
@@ -1415,16 +1319,6 @@ export const NamedEntityList: MessageFns<NamedEntityList> = {
       obj.token = message.token;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NamedEntityList>, I>>(base?: I): NamedEntityList {
-    return NamedEntityList.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NamedEntityList>, I>>(object: I): NamedEntityList {
-    const message = createBaseNamedEntityList();
-    message.entities = object.entities?.map((e) => NamedEntity.fromPartial(e)) || [];
-    message.token = object.token ?? "";
-    return message;
   },
 };
 
@@ -1504,18 +1398,6 @@ export const NamedEntityGetRequest: MessageFns<NamedEntityGetRequest> = {
       obj.id = NamedEntityIdentifier.toJSON(message.id);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NamedEntityGetRequest>, I>>(base?: I): NamedEntityGetRequest {
-    return NamedEntityGetRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NamedEntityGetRequest>, I>>(object: I): NamedEntityGetRequest {
-    const message = createBaseNamedEntityGetRequest();
-    message.resourceType = object.resourceType ?? 0;
-    message.id = (object.id !== undefined && object.id !== null)
-      ? NamedEntityIdentifier.fromPartial(object.id)
-      : undefined;
-    return message;
   },
 };
 
@@ -1611,21 +1493,6 @@ export const NamedEntityUpdateRequest: MessageFns<NamedEntityUpdateRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NamedEntityUpdateRequest>, I>>(base?: I): NamedEntityUpdateRequest {
-    return NamedEntityUpdateRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NamedEntityUpdateRequest>, I>>(object: I): NamedEntityUpdateRequest {
-    const message = createBaseNamedEntityUpdateRequest();
-    message.resourceType = object.resourceType ?? 0;
-    message.id = (object.id !== undefined && object.id !== null)
-      ? NamedEntityIdentifier.fromPartial(object.id)
-      : undefined;
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? NamedEntityMetadata.fromPartial(object.metadata)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseNamedEntityUpdateResponse(): NamedEntityUpdateResponse {
@@ -1669,14 +1536,6 @@ export const NamedEntityUpdateResponse: MessageFns<NamedEntityUpdateResponse> = 
   toJSON(_: NamedEntityUpdateResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NamedEntityUpdateResponse>, I>>(base?: I): NamedEntityUpdateResponse {
-    return NamedEntityUpdateResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NamedEntityUpdateResponse>, I>>(_: I): NamedEntityUpdateResponse {
-    const message = createBaseNamedEntityUpdateResponse();
-    return message;
   },
 };
 
@@ -1735,15 +1594,6 @@ export const ObjectGetRequest: MessageFns<ObjectGetRequest> = {
       obj.id = Identifier.toJSON(message.id);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ObjectGetRequest>, I>>(base?: I): ObjectGetRequest {
-    return ObjectGetRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ObjectGetRequest>, I>>(object: I): ObjectGetRequest {
-    const message = createBaseObjectGetRequest();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    return message;
   },
 };
 
@@ -1869,23 +1719,6 @@ export const ResourceListRequest: MessageFns<ResourceListRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ResourceListRequest>, I>>(base?: I): ResourceListRequest {
-    return ResourceListRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ResourceListRequest>, I>>(object: I): ResourceListRequest {
-    const message = createBaseResourceListRequest();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? NamedEntityIdentifier.fromPartial(object.id)
-      : undefined;
-    message.limit = object.limit ?? 0;
-    message.token = object.token ?? "";
-    message.filters = object.filters ?? "";
-    message.sortBy = (object.sortBy !== undefined && object.sortBy !== null)
-      ? Sort.fromPartial(object.sortBy)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseEmailNotification(): EmailNotification {
@@ -1964,16 +1797,6 @@ export const EmailNotification: MessageFns<EmailNotification> = {
       obj.template = message.template;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<EmailNotification>, I>>(base?: I): EmailNotification {
-    return EmailNotification.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<EmailNotification>, I>>(object: I): EmailNotification {
-    const message = createBaseEmailNotification();
-    message.recipientsEmail = object.recipientsEmail?.map((e) => e) || [];
-    message.template = object.template ?? "";
-    return message;
   },
 };
 
@@ -2054,16 +1877,6 @@ export const PagerDutyNotification: MessageFns<PagerDutyNotification> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<PagerDutyNotification>, I>>(base?: I): PagerDutyNotification {
-    return PagerDutyNotification.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PagerDutyNotification>, I>>(object: I): PagerDutyNotification {
-    const message = createBasePagerDutyNotification();
-    message.recipientsEmail = object.recipientsEmail?.map((e) => e) || [];
-    message.template = object.template ?? "";
-    return message;
-  },
 };
 
 function createBaseSlackNotification(): SlackNotification {
@@ -2142,16 +1955,6 @@ export const SlackNotification: MessageFns<SlackNotification> = {
       obj.template = message.template;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<SlackNotification>, I>>(base?: I): SlackNotification {
-    return SlackNotification.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SlackNotification>, I>>(object: I): SlackNotification {
-    const message = createBaseSlackNotification();
-    message.recipientsEmail = object.recipientsEmail?.map((e) => e) || [];
-    message.template = object.template ?? "";
-    return message;
   },
 };
 
@@ -2280,35 +2083,6 @@ export const Notification: MessageFns<Notification> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Notification>, I>>(base?: I): Notification {
-    return Notification.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Notification>, I>>(object: I): Notification {
-    const message = createBaseNotification();
-    message.phases = object.phases?.map((e) => e) || [];
-    switch (object.type?.$case) {
-      case "email": {
-        if (object.type?.email !== undefined && object.type?.email !== null) {
-          message.type = { $case: "email", email: EmailNotification.fromPartial(object.type.email) };
-        }
-        break;
-      }
-      case "pagerDuty": {
-        if (object.type?.pagerDuty !== undefined && object.type?.pagerDuty !== null) {
-          message.type = { $case: "pagerDuty", pagerDuty: PagerDutyNotification.fromPartial(object.type.pagerDuty) };
-        }
-        break;
-      }
-      case "slack": {
-        if (object.type?.slack !== undefined && object.type?.slack !== null) {
-          message.type = { $case: "slack", slack: SlackNotification.fromPartial(object.type.slack) };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBaseUrlBlob(): UrlBlob {
@@ -2383,16 +2157,6 @@ export const UrlBlob: MessageFns<UrlBlob> = {
       obj.bytes = message.bytes;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<UrlBlob>, I>>(base?: I): UrlBlob {
-    return UrlBlob.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<UrlBlob>, I>>(object: I): UrlBlob {
-    const message = createBaseUrlBlob();
-    message.url = object.url ?? "";
-    message.bytes = object.bytes ?? "0";
-    return message;
   },
 };
 
@@ -2476,23 +2240,6 @@ export const Labels: MessageFns<Labels> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Labels>, I>>(base?: I): Labels {
-    return Labels.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Labels>, I>>(object: I): Labels {
-    const message = createBaseLabels();
-    message.values = (globalThis.Object.entries(object.values ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseLabels_ValuesEntry(): Labels_ValuesEntry {
@@ -2567,16 +2314,6 @@ export const Labels_ValuesEntry: MessageFns<Labels_ValuesEntry> = {
       obj.value = message.value;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Labels_ValuesEntry>, I>>(base?: I): Labels_ValuesEntry {
-    return Labels_ValuesEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Labels_ValuesEntry>, I>>(object: I): Labels_ValuesEntry {
-    const message = createBaseLabels_ValuesEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -2660,23 +2397,6 @@ export const Annotations: MessageFns<Annotations> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Annotations>, I>>(base?: I): Annotations {
-    return Annotations.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Annotations>, I>>(object: I): Annotations {
-    const message = createBaseAnnotations();
-    message.values = (globalThis.Object.entries(object.values ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseAnnotations_ValuesEntry(): Annotations_ValuesEntry {
@@ -2752,16 +2472,6 @@ export const Annotations_ValuesEntry: MessageFns<Annotations_ValuesEntry> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Annotations_ValuesEntry>, I>>(base?: I): Annotations_ValuesEntry {
-    return Annotations_ValuesEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Annotations_ValuesEntry>, I>>(object: I): Annotations_ValuesEntry {
-    const message = createBaseAnnotations_ValuesEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
-  },
 };
 
 function createBaseEnvs(): Envs {
@@ -2821,15 +2531,6 @@ export const Envs: MessageFns<Envs> = {
       obj.values = message.values.map((e) => KeyValuePair.toJSON(e));
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Envs>, I>>(base?: I): Envs {
-    return Envs.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Envs>, I>>(object: I): Envs {
-    const message = createBaseEnvs();
-    message.values = object.values?.map((e) => KeyValuePair.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -2914,16 +2615,6 @@ export const AuthRole: MessageFns<AuthRole> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<AuthRole>, I>>(base?: I): AuthRole {
-    return AuthRole.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<AuthRole>, I>>(object: I): AuthRole {
-    const message = createBaseAuthRole();
-    message.assumableIamRole = object.assumableIamRole ?? "";
-    message.kubernetesServiceAccount = object.kubernetesServiceAccount ?? "";
-    return message;
-  },
 };
 
 function createBaseRawOutputDataConfig(): RawOutputDataConfig {
@@ -2987,15 +2678,6 @@ export const RawOutputDataConfig: MessageFns<RawOutputDataConfig> = {
       obj.outputLocationPrefix = message.outputLocationPrefix;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RawOutputDataConfig>, I>>(base?: I): RawOutputDataConfig {
-    return RawOutputDataConfig.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RawOutputDataConfig>, I>>(object: I): RawOutputDataConfig {
-    const message = createBaseRawOutputDataConfig();
-    message.outputLocationPrefix = object.outputLocationPrefix ?? "";
-    return message;
   },
 };
 
@@ -3087,32 +2769,7 @@ export const FlyteURLs: MessageFns<FlyteURLs> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<FlyteURLs>, I>>(base?: I): FlyteURLs {
-    return FlyteURLs.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<FlyteURLs>, I>>(object: I): FlyteURLs {
-    const message = createBaseFlyteURLs();
-    message.inputs = object.inputs ?? "";
-    message.outputs = object.outputs ?? "";
-    message.deck = object.deck ?? "";
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
@@ -3127,6 +2784,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -292,23 +292,6 @@ export const DescriptionEntity: MessageFns<DescriptionEntity> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<DescriptionEntity>, I>>(base?: I): DescriptionEntity {
-    return DescriptionEntity.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DescriptionEntity>, I>>(object: I): DescriptionEntity {
-    const message = createBaseDescriptionEntity();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    message.shortDescription = object.shortDescription ?? "";
-    message.longDescription = (object.longDescription !== undefined && object.longDescription !== null)
-      ? Description.fromPartial(object.longDescription)
-      : undefined;
-    message.sourceCode = (object.sourceCode !== undefined && object.sourceCode !== null)
-      ? SourceCode.fromPartial(object.sourceCode)
-      : undefined;
-    message.tags = object.tags?.map((e) => e) || [];
-    return message;
-  },
 };
 
 function createBaseDescription(): Description {
@@ -422,30 +405,6 @@ export const Description: MessageFns<Description> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Description>, I>>(base?: I): Description {
-    return Description.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Description>, I>>(object: I): Description {
-    const message = createBaseDescription();
-    switch (object.content?.$case) {
-      case "value": {
-        if (object.content?.value !== undefined && object.content?.value !== null) {
-          message.content = { $case: "value", value: object.content.value };
-        }
-        break;
-      }
-      case "uri": {
-        if (object.content?.uri !== undefined && object.content?.uri !== null) {
-          message.content = { $case: "uri", uri: object.content.uri };
-        }
-        break;
-      }
-    }
-    message.format = object.format ?? 0;
-    message.iconLink = object.iconLink ?? "";
-    return message;
-  },
 };
 
 function createBaseSourceCode(): SourceCode {
@@ -503,15 +462,6 @@ export const SourceCode: MessageFns<SourceCode> = {
       obj.link = message.link;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<SourceCode>, I>>(base?: I): SourceCode {
-    return SourceCode.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SourceCode>, I>>(object: I): SourceCode {
-    const message = createBaseSourceCode();
-    message.link = object.link ?? "";
-    return message;
   },
 };
 
@@ -589,16 +539,6 @@ export const DescriptionEntityList: MessageFns<DescriptionEntityList> = {
       obj.token = message.token;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<DescriptionEntityList>, I>>(base?: I): DescriptionEntityList {
-    return DescriptionEntityList.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DescriptionEntityList>, I>>(object: I): DescriptionEntityList {
-    const message = createBaseDescriptionEntityList();
-    message.descriptionEntities = object.descriptionEntities?.map((e) => DescriptionEntity.fromPartial(e)) || [];
-    message.token = object.token ?? "";
-    return message;
   },
 };
 
@@ -743,39 +683,7 @@ export const DescriptionEntityListRequest: MessageFns<DescriptionEntityListReque
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<DescriptionEntityListRequest>, I>>(base?: I): DescriptionEntityListRequest {
-    return DescriptionEntityListRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DescriptionEntityListRequest>, I>>(object: I): DescriptionEntityListRequest {
-    const message = createBaseDescriptionEntityListRequest();
-    message.resourceType = object.resourceType ?? 0;
-    message.id = (object.id !== undefined && object.id !== null)
-      ? NamedEntityIdentifier.fromPartial(object.id)
-      : undefined;
-    message.limit = object.limit ?? 0;
-    message.token = object.token ?? "";
-    message.filters = object.filters ?? "";
-    message.sortBy = (object.sortBy !== undefined && object.sortBy !== null)
-      ? Sort.fromPartial(object.sortBy)
-      : undefined;
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -786,6 +694,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

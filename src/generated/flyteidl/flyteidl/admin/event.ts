@@ -137,19 +137,6 @@ export const EventErrorAlreadyInTerminalState: MessageFns<EventErrorAlreadyInTer
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<EventErrorAlreadyInTerminalState>, I>>(
-    base?: I,
-  ): EventErrorAlreadyInTerminalState {
-    return EventErrorAlreadyInTerminalState.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<EventErrorAlreadyInTerminalState>, I>>(
-    object: I,
-  ): EventErrorAlreadyInTerminalState {
-    const message = createBaseEventErrorAlreadyInTerminalState();
-    message.currentPhase = object.currentPhase ?? "";
-    return message;
-  },
 };
 
 function createBaseEventErrorIncompatibleCluster(): EventErrorIncompatibleCluster {
@@ -207,17 +194,6 @@ export const EventErrorIncompatibleCluster: MessageFns<EventErrorIncompatibleClu
       obj.cluster = message.cluster;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<EventErrorIncompatibleCluster>, I>>(base?: I): EventErrorIncompatibleCluster {
-    return EventErrorIncompatibleCluster.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<EventErrorIncompatibleCluster>, I>>(
-    object: I,
-  ): EventErrorIncompatibleCluster {
-    const message = createBaseEventErrorIncompatibleCluster();
-    message.cluster = object.cluster ?? "";
-    return message;
   },
 };
 
@@ -320,34 +296,6 @@ export const EventFailureReason: MessageFns<EventFailureReason> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<EventFailureReason>, I>>(base?: I): EventFailureReason {
-    return EventFailureReason.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<EventFailureReason>, I>>(object: I): EventFailureReason {
-    const message = createBaseEventFailureReason();
-    switch (object.reason?.$case) {
-      case "alreadyInTerminalState": {
-        if (object.reason?.alreadyInTerminalState !== undefined && object.reason?.alreadyInTerminalState !== null) {
-          message.reason = {
-            $case: "alreadyInTerminalState",
-            alreadyInTerminalState: EventErrorAlreadyInTerminalState.fromPartial(object.reason.alreadyInTerminalState),
-          };
-        }
-        break;
-      }
-      case "incompatibleCluster": {
-        if (object.reason?.incompatibleCluster !== undefined && object.reason?.incompatibleCluster !== null) {
-          message.reason = {
-            $case: "incompatibleCluster",
-            incompatibleCluster: EventErrorIncompatibleCluster.fromPartial(object.reason.incompatibleCluster),
-          };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBaseWorkflowExecutionEventRequest(): WorkflowExecutionEventRequest {
@@ -427,20 +375,6 @@ export const WorkflowExecutionEventRequest: MessageFns<WorkflowExecutionEventReq
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowExecutionEventRequest>, I>>(base?: I): WorkflowExecutionEventRequest {
-    return WorkflowExecutionEventRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowExecutionEventRequest>, I>>(
-    object: I,
-  ): WorkflowExecutionEventRequest {
-    const message = createBaseWorkflowExecutionEventRequest();
-    message.requestId = object.requestId ?? "";
-    message.event = (object.event !== undefined && object.event !== null)
-      ? WorkflowExecutionEvent.fromPartial(object.event)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseWorkflowExecutionEventResponse(): WorkflowExecutionEventResponse {
@@ -484,14 +418,6 @@ export const WorkflowExecutionEventResponse: MessageFns<WorkflowExecutionEventRe
   toJSON(_: WorkflowExecutionEventResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<WorkflowExecutionEventResponse>, I>>(base?: I): WorkflowExecutionEventResponse {
-    return WorkflowExecutionEventResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowExecutionEventResponse>, I>>(_: I): WorkflowExecutionEventResponse {
-    const message = createBaseWorkflowExecutionEventResponse();
-    return message;
   },
 };
 
@@ -572,18 +498,6 @@ export const NodeExecutionEventRequest: MessageFns<NodeExecutionEventRequest> = 
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NodeExecutionEventRequest>, I>>(base?: I): NodeExecutionEventRequest {
-    return NodeExecutionEventRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeExecutionEventRequest>, I>>(object: I): NodeExecutionEventRequest {
-    const message = createBaseNodeExecutionEventRequest();
-    message.requestId = object.requestId ?? "";
-    message.event = (object.event !== undefined && object.event !== null)
-      ? NodeExecutionEvent.fromPartial(object.event)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseNodeExecutionEventResponse(): NodeExecutionEventResponse {
@@ -627,14 +541,6 @@ export const NodeExecutionEventResponse: MessageFns<NodeExecutionEventResponse> 
   toJSON(_: NodeExecutionEventResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NodeExecutionEventResponse>, I>>(base?: I): NodeExecutionEventResponse {
-    return NodeExecutionEventResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeExecutionEventResponse>, I>>(_: I): NodeExecutionEventResponse {
-    const message = createBaseNodeExecutionEventResponse();
-    return message;
   },
 };
 
@@ -715,18 +621,6 @@ export const TaskExecutionEventRequest: MessageFns<TaskExecutionEventRequest> = 
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskExecutionEventRequest>, I>>(base?: I): TaskExecutionEventRequest {
-    return TaskExecutionEventRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskExecutionEventRequest>, I>>(object: I): TaskExecutionEventRequest {
-    const message = createBaseTaskExecutionEventRequest();
-    message.requestId = object.requestId ?? "";
-    message.event = (object.event !== undefined && object.event !== null)
-      ? TaskExecutionEvent.fromPartial(object.event)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseTaskExecutionEventResponse(): TaskExecutionEventResponse {
@@ -771,29 +665,7 @@ export const TaskExecutionEventResponse: MessageFns<TaskExecutionEventResponse> 
     const obj: any = {};
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskExecutionEventResponse>, I>>(base?: I): TaskExecutionEventResponse {
-    return TaskExecutionEventResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskExecutionEventResponse>, I>>(_: I): TaskExecutionEventResponse {
-    const message = createBaseTaskExecutionEventResponse();
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -804,6 +676,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

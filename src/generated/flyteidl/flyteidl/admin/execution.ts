@@ -746,24 +746,6 @@ export const ExecutionCreateRequest: MessageFns<ExecutionCreateRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ExecutionCreateRequest>, I>>(base?: I): ExecutionCreateRequest {
-    return ExecutionCreateRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionCreateRequest>, I>>(object: I): ExecutionCreateRequest {
-    const message = createBaseExecutionCreateRequest();
-    message.project = object.project ?? "";
-    message.domain = object.domain ?? "";
-    message.name = object.name ?? "";
-    message.spec = (object.spec !== undefined && object.spec !== null)
-      ? ExecutionSpec.fromPartial(object.spec)
-      : undefined;
-    message.inputs = (object.inputs !== undefined && object.inputs !== null)
-      ? LiteralMap.fromPartial(object.inputs)
-      : undefined;
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseExecutionRelaunchRequest(): ExecutionRelaunchRequest {
@@ -858,19 +840,6 @@ export const ExecutionRelaunchRequest: MessageFns<ExecutionRelaunchRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ExecutionRelaunchRequest>, I>>(base?: I): ExecutionRelaunchRequest {
-    return ExecutionRelaunchRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionRelaunchRequest>, I>>(object: I): ExecutionRelaunchRequest {
-    const message = createBaseExecutionRelaunchRequest();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    message.name = object.name ?? "";
-    message.overwriteCache = object.overwriteCache ?? false;
-    return message;
-  },
 };
 
 function createBaseExecutionRecoverRequest(): ExecutionRecoverRequest {
@@ -961,21 +930,6 @@ export const ExecutionRecoverRequest: MessageFns<ExecutionRecoverRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ExecutionRecoverRequest>, I>>(base?: I): ExecutionRecoverRequest {
-    return ExecutionRecoverRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionRecoverRequest>, I>>(object: I): ExecutionRecoverRequest {
-    const message = createBaseExecutionRecoverRequest();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    message.name = object.name ?? "";
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? ExecutionMetadata.fromPartial(object.metadata)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseExecutionCreateResponse(): ExecutionCreateResponse {
@@ -1034,17 +988,6 @@ export const ExecutionCreateResponse: MessageFns<ExecutionCreateResponse> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ExecutionCreateResponse>, I>>(base?: I): ExecutionCreateResponse {
-    return ExecutionCreateResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionCreateResponse>, I>>(object: I): ExecutionCreateResponse {
-    const message = createBaseExecutionCreateResponse();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseWorkflowExecutionGetRequest(): WorkflowExecutionGetRequest {
@@ -1102,17 +1045,6 @@ export const WorkflowExecutionGetRequest: MessageFns<WorkflowExecutionGetRequest
       obj.id = WorkflowExecutionIdentifier.toJSON(message.id);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<WorkflowExecutionGetRequest>, I>>(base?: I): WorkflowExecutionGetRequest {
-    return WorkflowExecutionGetRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowExecutionGetRequest>, I>>(object: I): WorkflowExecutionGetRequest {
-    const message = createBaseWorkflowExecutionGetRequest();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    return message;
   },
 };
 
@@ -1204,23 +1136,6 @@ export const Execution: MessageFns<Execution> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Execution>, I>>(base?: I): Execution {
-    return Execution.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Execution>, I>>(object: I): Execution {
-    const message = createBaseExecution();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    message.spec = (object.spec !== undefined && object.spec !== null)
-      ? ExecutionSpec.fromPartial(object.spec)
-      : undefined;
-    message.closure = (object.closure !== undefined && object.closure !== null)
-      ? ExecutionClosure.fromPartial(object.closure)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseExecutionList(): ExecutionList {
@@ -1297,16 +1212,6 @@ export const ExecutionList: MessageFns<ExecutionList> = {
       obj.token = message.token;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ExecutionList>, I>>(base?: I): ExecutionList {
-    return ExecutionList.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionList>, I>>(object: I): ExecutionList {
-    const message = createBaseExecutionList();
-    message.executions = object.executions?.map((e) => Execution.fromPartial(e)) || [];
-    message.token = object.token ?? "";
-    return message;
   },
 };
 
@@ -1387,28 +1292,6 @@ export const LiteralMapBlob: MessageFns<LiteralMapBlob> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<LiteralMapBlob>, I>>(base?: I): LiteralMapBlob {
-    return LiteralMapBlob.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LiteralMapBlob>, I>>(object: I): LiteralMapBlob {
-    const message = createBaseLiteralMapBlob();
-    switch (object.data?.$case) {
-      case "values": {
-        if (object.data?.values !== undefined && object.data?.values !== null) {
-          message.data = { $case: "values", values: LiteralMap.fromPartial(object.data.values) };
-        }
-        break;
-      }
-      case "uri": {
-        if (object.data?.uri !== undefined && object.data?.uri !== null) {
-          message.data = { $case: "uri", uri: object.data.uri };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBaseAbortMetadata(): AbortMetadata {
@@ -1483,16 +1366,6 @@ export const AbortMetadata: MessageFns<AbortMetadata> = {
       obj.principal = message.principal;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<AbortMetadata>, I>>(base?: I): AbortMetadata {
-    return AbortMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<AbortMetadata>, I>>(object: I): AbortMetadata {
-    const message = createBaseAbortMetadata();
-    message.cause = object.cause ?? "";
-    message.principal = object.principal ?? "";
-    return message;
   },
 };
 
@@ -1799,75 +1672,6 @@ export const ExecutionClosure: MessageFns<ExecutionClosure> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ExecutionClosure>, I>>(base?: I): ExecutionClosure {
-    return ExecutionClosure.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionClosure>, I>>(object: I): ExecutionClosure {
-    const message = createBaseExecutionClosure();
-    switch (object.outputResult?.$case) {
-      case "outputs": {
-        if (object.outputResult?.outputs !== undefined && object.outputResult?.outputs !== null) {
-          message.outputResult = { $case: "outputs", outputs: LiteralMapBlob.fromPartial(object.outputResult.outputs) };
-        }
-        break;
-      }
-      case "error": {
-        if (object.outputResult?.error !== undefined && object.outputResult?.error !== null) {
-          message.outputResult = { $case: "error", error: ExecutionError.fromPartial(object.outputResult.error) };
-        }
-        break;
-      }
-      case "abortCause": {
-        if (object.outputResult?.abortCause !== undefined && object.outputResult?.abortCause !== null) {
-          message.outputResult = { $case: "abortCause", abortCause: object.outputResult.abortCause };
-        }
-        break;
-      }
-      case "abortMetadata": {
-        if (object.outputResult?.abortMetadata !== undefined && object.outputResult?.abortMetadata !== null) {
-          message.outputResult = {
-            $case: "abortMetadata",
-            abortMetadata: AbortMetadata.fromPartial(object.outputResult.abortMetadata),
-          };
-        }
-        break;
-      }
-      case "outputData": {
-        if (object.outputResult?.outputData !== undefined && object.outputResult?.outputData !== null) {
-          message.outputResult = {
-            $case: "outputData",
-            outputData: LiteralMap.fromPartial(object.outputResult.outputData),
-          };
-        }
-        break;
-      }
-    }
-    message.computedInputs = (object.computedInputs !== undefined && object.computedInputs !== null)
-      ? LiteralMap.fromPartial(object.computedInputs)
-      : undefined;
-    message.phase = object.phase ?? 0;
-    message.startedAt = (object.startedAt !== undefined && object.startedAt !== null)
-      ? Timestamp.fromPartial(object.startedAt)
-      : undefined;
-    message.duration = (object.duration !== undefined && object.duration !== null)
-      ? Duration.fromPartial(object.duration)
-      : undefined;
-    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null)
-      ? Timestamp.fromPartial(object.createdAt)
-      : undefined;
-    message.updatedAt = (object.updatedAt !== undefined && object.updatedAt !== null)
-      ? Timestamp.fromPartial(object.updatedAt)
-      : undefined;
-    message.notifications = object.notifications?.map((e) => Notification.fromPartial(e)) || [];
-    message.workflowId = (object.workflowId !== undefined && object.workflowId !== null)
-      ? Identifier.fromPartial(object.workflowId)
-      : undefined;
-    message.stateChangeDetails = (object.stateChangeDetails !== undefined && object.stateChangeDetails !== null)
-      ? ExecutionStateChangeDetails.fromPartial(object.stateChangeDetails)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseSystemMetadata(): SystemMetadata {
@@ -1946,16 +1750,6 @@ export const SystemMetadata: MessageFns<SystemMetadata> = {
       obj.namespace = message.namespace;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<SystemMetadata>, I>>(base?: I): SystemMetadata {
-    return SystemMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SystemMetadata>, I>>(object: I): SystemMetadata {
-    const message = createBaseSystemMetadata();
-    message.executionCluster = object.executionCluster ?? "";
-    message.namespace = object.namespace ?? "";
-    return message;
   },
 };
 
@@ -2151,30 +1945,6 @@ export const ExecutionMetadata: MessageFns<ExecutionMetadata> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ExecutionMetadata>, I>>(base?: I): ExecutionMetadata {
-    return ExecutionMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionMetadata>, I>>(object: I): ExecutionMetadata {
-    const message = createBaseExecutionMetadata();
-    message.mode = object.mode ?? 0;
-    message.principal = object.principal ?? "";
-    message.nesting = object.nesting ?? 0;
-    message.scheduledAt = (object.scheduledAt !== undefined && object.scheduledAt !== null)
-      ? Timestamp.fromPartial(object.scheduledAt)
-      : undefined;
-    message.parentNodeExecution = (object.parentNodeExecution !== undefined && object.parentNodeExecution !== null)
-      ? NodeExecutionIdentifier.fromPartial(object.parentNodeExecution)
-      : undefined;
-    message.referenceExecution = (object.referenceExecution !== undefined && object.referenceExecution !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.referenceExecution)
-      : undefined;
-    message.systemMetadata = (object.systemMetadata !== undefined && object.systemMetadata !== null)
-      ? SystemMetadata.fromPartial(object.systemMetadata)
-      : undefined;
-    message.artifactIds = object.artifactIds?.map((e) => ArtifactID.fromPartial(e)) || [];
-    return message;
-  },
 };
 
 function createBaseNotificationList(): NotificationList {
@@ -2236,15 +2006,6 @@ export const NotificationList: MessageFns<NotificationList> = {
       obj.notifications = message.notifications.map((e) => Notification.toJSON(e));
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NotificationList>, I>>(base?: I): NotificationList {
-    return NotificationList.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NotificationList>, I>>(object: I): NotificationList {
-    const message = createBaseNotificationList();
-    message.notifications = object.notifications?.map((e) => Notification.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -2646,77 +2407,6 @@ export const ExecutionSpec: MessageFns<ExecutionSpec> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ExecutionSpec>, I>>(base?: I): ExecutionSpec {
-    return ExecutionSpec.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionSpec>, I>>(object: I): ExecutionSpec {
-    const message = createBaseExecutionSpec();
-    message.launchPlan = (object.launchPlan !== undefined && object.launchPlan !== null)
-      ? Identifier.fromPartial(object.launchPlan)
-      : undefined;
-    message.inputs = (object.inputs !== undefined && object.inputs !== null)
-      ? LiteralMap.fromPartial(object.inputs)
-      : undefined;
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? ExecutionMetadata.fromPartial(object.metadata)
-      : undefined;
-    switch (object.notificationOverrides?.$case) {
-      case "notifications": {
-        if (
-          object.notificationOverrides?.notifications !== undefined &&
-          object.notificationOverrides?.notifications !== null
-        ) {
-          message.notificationOverrides = {
-            $case: "notifications",
-            notifications: NotificationList.fromPartial(object.notificationOverrides.notifications),
-          };
-        }
-        break;
-      }
-      case "disableAll": {
-        if (
-          object.notificationOverrides?.disableAll !== undefined && object.notificationOverrides?.disableAll !== null
-        ) {
-          message.notificationOverrides = { $case: "disableAll", disableAll: object.notificationOverrides.disableAll };
-        }
-        break;
-      }
-    }
-    message.labels = (object.labels !== undefined && object.labels !== null)
-      ? Labels.fromPartial(object.labels)
-      : undefined;
-    message.annotations = (object.annotations !== undefined && object.annotations !== null)
-      ? Annotations.fromPartial(object.annotations)
-      : undefined;
-    message.securityContext = (object.securityContext !== undefined && object.securityContext !== null)
-      ? SecurityContext.fromPartial(object.securityContext)
-      : undefined;
-    message.authRole = (object.authRole !== undefined && object.authRole !== null)
-      ? AuthRole.fromPartial(object.authRole)
-      : undefined;
-    message.qualityOfService = (object.qualityOfService !== undefined && object.qualityOfService !== null)
-      ? QualityOfService.fromPartial(object.qualityOfService)
-      : undefined;
-    message.maxParallelism = object.maxParallelism ?? 0;
-    message.rawOutputDataConfig = (object.rawOutputDataConfig !== undefined && object.rawOutputDataConfig !== null)
-      ? RawOutputDataConfig.fromPartial(object.rawOutputDataConfig)
-      : undefined;
-    message.clusterAssignment = (object.clusterAssignment !== undefined && object.clusterAssignment !== null)
-      ? ClusterAssignment.fromPartial(object.clusterAssignment)
-      : undefined;
-    message.interruptible = object.interruptible ?? undefined;
-    message.overwriteCache = object.overwriteCache ?? false;
-    message.envs = (object.envs !== undefined && object.envs !== null) ? Envs.fromPartial(object.envs) : undefined;
-    message.tags = object.tags?.map((e) => e) || [];
-    message.executionClusterLabel =
-      (object.executionClusterLabel !== undefined && object.executionClusterLabel !== null)
-        ? ExecutionClusterLabel.fromPartial(object.executionClusterLabel)
-        : undefined;
-    message.executionEnvAssignments =
-      object.executionEnvAssignments?.map((e) => ExecutionEnvAssignment.fromPartial(e)) || [];
-    return message;
-  },
 };
 
 function createBaseExecutionTerminateRequest(): ExecutionTerminateRequest {
@@ -2792,18 +2482,6 @@ export const ExecutionTerminateRequest: MessageFns<ExecutionTerminateRequest> = 
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ExecutionTerminateRequest>, I>>(base?: I): ExecutionTerminateRequest {
-    return ExecutionTerminateRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionTerminateRequest>, I>>(object: I): ExecutionTerminateRequest {
-    const message = createBaseExecutionTerminateRequest();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    message.cause = object.cause ?? "";
-    return message;
-  },
 };
 
 function createBaseExecutionTerminateResponse(): ExecutionTerminateResponse {
@@ -2847,14 +2525,6 @@ export const ExecutionTerminateResponse: MessageFns<ExecutionTerminateResponse> 
   toJSON(_: ExecutionTerminateResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ExecutionTerminateResponse>, I>>(base?: I): ExecutionTerminateResponse {
-    return ExecutionTerminateResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionTerminateResponse>, I>>(_: I): ExecutionTerminateResponse {
-    const message = createBaseExecutionTerminateResponse();
-    return message;
   },
 };
 
@@ -2913,19 +2583,6 @@ export const WorkflowExecutionGetDataRequest: MessageFns<WorkflowExecutionGetDat
       obj.id = WorkflowExecutionIdentifier.toJSON(message.id);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<WorkflowExecutionGetDataRequest>, I>>(base?: I): WorkflowExecutionGetDataRequest {
-    return WorkflowExecutionGetDataRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowExecutionGetDataRequest>, I>>(
-    object: I,
-  ): WorkflowExecutionGetDataRequest {
-    const message = createBaseWorkflowExecutionGetDataRequest();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    return message;
   },
 };
 
@@ -3040,30 +2697,6 @@ export const WorkflowExecutionGetDataResponse: MessageFns<WorkflowExecutionGetDa
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowExecutionGetDataResponse>, I>>(
-    base?: I,
-  ): WorkflowExecutionGetDataResponse {
-    return WorkflowExecutionGetDataResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowExecutionGetDataResponse>, I>>(
-    object: I,
-  ): WorkflowExecutionGetDataResponse {
-    const message = createBaseWorkflowExecutionGetDataResponse();
-    message.outputs = (object.outputs !== undefined && object.outputs !== null)
-      ? UrlBlob.fromPartial(object.outputs)
-      : undefined;
-    message.inputs = (object.inputs !== undefined && object.inputs !== null)
-      ? UrlBlob.fromPartial(object.inputs)
-      : undefined;
-    message.fullInputs = (object.fullInputs !== undefined && object.fullInputs !== null)
-      ? LiteralMap.fromPartial(object.fullInputs)
-      : undefined;
-    message.fullOutputs = (object.fullOutputs !== undefined && object.fullOutputs !== null)
-      ? LiteralMap.fromPartial(object.fullOutputs)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseExecutionUpdateRequest(): ExecutionUpdateRequest {
@@ -3138,18 +2771,6 @@ export const ExecutionUpdateRequest: MessageFns<ExecutionUpdateRequest> = {
       obj.state = executionStateToJSON(message.state);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ExecutionUpdateRequest>, I>>(base?: I): ExecutionUpdateRequest {
-    return ExecutionUpdateRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionUpdateRequest>, I>>(object: I): ExecutionUpdateRequest {
-    const message = createBaseExecutionUpdateRequest();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    message.state = object.state ?? 0;
-    return message;
   },
 };
 
@@ -3245,19 +2866,6 @@ export const ExecutionStateChangeDetails: MessageFns<ExecutionStateChangeDetails
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ExecutionStateChangeDetails>, I>>(base?: I): ExecutionStateChangeDetails {
-    return ExecutionStateChangeDetails.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionStateChangeDetails>, I>>(object: I): ExecutionStateChangeDetails {
-    const message = createBaseExecutionStateChangeDetails();
-    message.state = object.state ?? 0;
-    message.occurredAt = (object.occurredAt !== undefined && object.occurredAt !== null)
-      ? Timestamp.fromPartial(object.occurredAt)
-      : undefined;
-    message.principal = object.principal ?? "";
-    return message;
-  },
 };
 
 function createBaseExecutionUpdateResponse(): ExecutionUpdateResponse {
@@ -3301,14 +2909,6 @@ export const ExecutionUpdateResponse: MessageFns<ExecutionUpdateResponse> = {
   toJSON(_: ExecutionUpdateResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ExecutionUpdateResponse>, I>>(base?: I): ExecutionUpdateResponse {
-    return ExecutionUpdateResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionUpdateResponse>, I>>(_: I): ExecutionUpdateResponse {
-    const message = createBaseExecutionUpdateResponse();
-    return message;
   },
 };
 
@@ -3385,22 +2985,6 @@ export const WorkflowExecutionGetMetricsRequest: MessageFns<WorkflowExecutionGet
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowExecutionGetMetricsRequest>, I>>(
-    base?: I,
-  ): WorkflowExecutionGetMetricsRequest {
-    return WorkflowExecutionGetMetricsRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowExecutionGetMetricsRequest>, I>>(
-    object: I,
-  ): WorkflowExecutionGetMetricsRequest {
-    const message = createBaseWorkflowExecutionGetMetricsRequest();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    message.depth = object.depth ?? 0;
-    return message;
-  },
 };
 
 function createBaseWorkflowExecutionGetMetricsResponse(): WorkflowExecutionGetMetricsResponse {
@@ -3459,34 +3043,7 @@ export const WorkflowExecutionGetMetricsResponse: MessageFns<WorkflowExecutionGe
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowExecutionGetMetricsResponse>, I>>(
-    base?: I,
-  ): WorkflowExecutionGetMetricsResponse {
-    return WorkflowExecutionGetMetricsResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowExecutionGetMetricsResponse>, I>>(
-    object: I,
-  ): WorkflowExecutionGetMetricsResponse {
-    const message = createBaseWorkflowExecutionGetMetricsResponse();
-    message.span = (object.span !== undefined && object.span !== null) ? Span.fromPartial(object.span) : undefined;
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000).toString();
@@ -3530,6 +3087,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

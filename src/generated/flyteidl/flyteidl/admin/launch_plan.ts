@@ -454,18 +454,6 @@ export const LaunchPlanCreateRequest: MessageFns<LaunchPlanCreateRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<LaunchPlanCreateRequest>, I>>(base?: I): LaunchPlanCreateRequest {
-    return LaunchPlanCreateRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LaunchPlanCreateRequest>, I>>(object: I): LaunchPlanCreateRequest {
-    const message = createBaseLaunchPlanCreateRequest();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    message.spec = (object.spec !== undefined && object.spec !== null)
-      ? LaunchPlanSpec.fromPartial(object.spec)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseLaunchPlanCreateResponse(): LaunchPlanCreateResponse {
@@ -509,14 +497,6 @@ export const LaunchPlanCreateResponse: MessageFns<LaunchPlanCreateResponse> = {
   toJSON(_: LaunchPlanCreateResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<LaunchPlanCreateResponse>, I>>(base?: I): LaunchPlanCreateResponse {
-    return LaunchPlanCreateResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LaunchPlanCreateResponse>, I>>(_: I): LaunchPlanCreateResponse {
-    const message = createBaseLaunchPlanCreateResponse();
-    return message;
   },
 };
 
@@ -608,21 +588,6 @@ export const LaunchPlan: MessageFns<LaunchPlan> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<LaunchPlan>, I>>(base?: I): LaunchPlan {
-    return LaunchPlan.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LaunchPlan>, I>>(object: I): LaunchPlan {
-    const message = createBaseLaunchPlan();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    message.spec = (object.spec !== undefined && object.spec !== null)
-      ? LaunchPlanSpec.fromPartial(object.spec)
-      : undefined;
-    message.closure = (object.closure !== undefined && object.closure !== null)
-      ? LaunchPlanClosure.fromPartial(object.closure)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseLaunchPlanList(): LaunchPlanList {
@@ -701,16 +666,6 @@ export const LaunchPlanList: MessageFns<LaunchPlanList> = {
       obj.token = message.token;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<LaunchPlanList>, I>>(base?: I): LaunchPlanList {
-    return LaunchPlanList.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LaunchPlanList>, I>>(object: I): LaunchPlanList {
-    const message = createBaseLaunchPlanList();
-    message.launchPlans = object.launchPlans?.map((e) => LaunchPlan.fromPartial(e)) || [];
-    message.token = object.token ?? "";
-    return message;
   },
 };
 
@@ -794,16 +749,6 @@ export const Auth: MessageFns<Auth> = {
       obj.kubernetesServiceAccount = message.kubernetesServiceAccount;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Auth>, I>>(base?: I): Auth {
-    return Auth.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Auth>, I>>(object: I): Auth {
-    const message = createBaseAuth();
-    message.assumableIamRole = object.assumableIamRole ?? "";
-    message.kubernetesServiceAccount = object.kubernetesServiceAccount ?? "";
-    return message;
   },
 };
 
@@ -1207,58 +1152,6 @@ export const LaunchPlanSpec: MessageFns<LaunchPlanSpec> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<LaunchPlanSpec>, I>>(base?: I): LaunchPlanSpec {
-    return LaunchPlanSpec.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LaunchPlanSpec>, I>>(object: I): LaunchPlanSpec {
-    const message = createBaseLaunchPlanSpec();
-    message.workflowId = (object.workflowId !== undefined && object.workflowId !== null)
-      ? Identifier.fromPartial(object.workflowId)
-      : undefined;
-    message.entityMetadata = (object.entityMetadata !== undefined && object.entityMetadata !== null)
-      ? LaunchPlanMetadata.fromPartial(object.entityMetadata)
-      : undefined;
-    message.defaultInputs = (object.defaultInputs !== undefined && object.defaultInputs !== null)
-      ? ParameterMap.fromPartial(object.defaultInputs)
-      : undefined;
-    message.fixedInputs = (object.fixedInputs !== undefined && object.fixedInputs !== null)
-      ? LiteralMap.fromPartial(object.fixedInputs)
-      : undefined;
-    message.role = object.role ?? "";
-    message.labels = (object.labels !== undefined && object.labels !== null)
-      ? Labels.fromPartial(object.labels)
-      : undefined;
-    message.annotations = (object.annotations !== undefined && object.annotations !== null)
-      ? Annotations.fromPartial(object.annotations)
-      : undefined;
-    message.auth = (object.auth !== undefined && object.auth !== null) ? Auth.fromPartial(object.auth) : undefined;
-    message.authRole = (object.authRole !== undefined && object.authRole !== null)
-      ? AuthRole.fromPartial(object.authRole)
-      : undefined;
-    message.securityContext = (object.securityContext !== undefined && object.securityContext !== null)
-      ? SecurityContext.fromPartial(object.securityContext)
-      : undefined;
-    message.qualityOfService = (object.qualityOfService !== undefined && object.qualityOfService !== null)
-      ? QualityOfService.fromPartial(object.qualityOfService)
-      : undefined;
-    message.rawOutputDataConfig = (object.rawOutputDataConfig !== undefined && object.rawOutputDataConfig !== null)
-      ? RawOutputDataConfig.fromPartial(object.rawOutputDataConfig)
-      : undefined;
-    message.maxParallelism = object.maxParallelism ?? 0;
-    message.interruptible = object.interruptible ?? undefined;
-    message.overwriteCache = object.overwriteCache ?? false;
-    message.envs = (object.envs !== undefined && object.envs !== null) ? Envs.fromPartial(object.envs) : undefined;
-    message.executionEnvAssignments =
-      object.executionEnvAssignments?.map((e) => ExecutionEnvAssignment.fromPartial(e)) || [];
-    message.clusterAssignment = (object.clusterAssignment !== undefined && object.clusterAssignment !== null)
-      ? ClusterAssignment.fromPartial(object.clusterAssignment)
-      : undefined;
-    message.concurrencyPolicy = (object.concurrencyPolicy !== undefined && object.concurrencyPolicy !== null)
-      ? ConcurrencyPolicy.fromPartial(object.concurrencyPolicy)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseConcurrencyPolicy(): ConcurrencyPolicy {
@@ -1333,16 +1226,6 @@ export const ConcurrencyPolicy: MessageFns<ConcurrencyPolicy> = {
       obj.behavior = concurrencyLimitBehaviorToJSON(message.behavior);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ConcurrencyPolicy>, I>>(base?: I): ConcurrencyPolicy {
-    return ConcurrencyPolicy.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ConcurrencyPolicy>, I>>(object: I): ConcurrencyPolicy {
-    const message = createBaseConcurrencyPolicy();
-    message.max = object.max ?? 0;
-    message.behavior = object.behavior ?? 0;
-    return message;
   },
 };
 
@@ -1486,27 +1369,6 @@ export const LaunchPlanClosure: MessageFns<LaunchPlanClosure> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<LaunchPlanClosure>, I>>(base?: I): LaunchPlanClosure {
-    return LaunchPlanClosure.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LaunchPlanClosure>, I>>(object: I): LaunchPlanClosure {
-    const message = createBaseLaunchPlanClosure();
-    message.state = object.state ?? 0;
-    message.expectedInputs = (object.expectedInputs !== undefined && object.expectedInputs !== null)
-      ? ParameterMap.fromPartial(object.expectedInputs)
-      : undefined;
-    message.expectedOutputs = (object.expectedOutputs !== undefined && object.expectedOutputs !== null)
-      ? VariableMap.fromPartial(object.expectedOutputs)
-      : undefined;
-    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null)
-      ? Timestamp.fromPartial(object.createdAt)
-      : undefined;
-    message.updatedAt = (object.updatedAt !== undefined && object.updatedAt !== null)
-      ? Timestamp.fromPartial(object.updatedAt)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseLaunchPlanMetadata(): LaunchPlanMetadata {
@@ -1603,21 +1465,6 @@ export const LaunchPlanMetadata: MessageFns<LaunchPlanMetadata> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<LaunchPlanMetadata>, I>>(base?: I): LaunchPlanMetadata {
-    return LaunchPlanMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LaunchPlanMetadata>, I>>(object: I): LaunchPlanMetadata {
-    const message = createBaseLaunchPlanMetadata();
-    message.schedule = (object.schedule !== undefined && object.schedule !== null)
-      ? Schedule.fromPartial(object.schedule)
-      : undefined;
-    message.notifications = object.notifications?.map((e) => Notification.fromPartial(e)) || [];
-    message.launchConditions = (object.launchConditions !== undefined && object.launchConditions !== null)
-      ? Any.fromPartial(object.launchConditions)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseLaunchPlanUpdateRequest(): LaunchPlanUpdateRequest {
@@ -1693,16 +1540,6 @@ export const LaunchPlanUpdateRequest: MessageFns<LaunchPlanUpdateRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<LaunchPlanUpdateRequest>, I>>(base?: I): LaunchPlanUpdateRequest {
-    return LaunchPlanUpdateRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LaunchPlanUpdateRequest>, I>>(object: I): LaunchPlanUpdateRequest {
-    const message = createBaseLaunchPlanUpdateRequest();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    message.state = object.state ?? 0;
-    return message;
-  },
 };
 
 function createBaseLaunchPlanUpdateResponse(): LaunchPlanUpdateResponse {
@@ -1746,14 +1583,6 @@ export const LaunchPlanUpdateResponse: MessageFns<LaunchPlanUpdateResponse> = {
   toJSON(_: LaunchPlanUpdateResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<LaunchPlanUpdateResponse>, I>>(base?: I): LaunchPlanUpdateResponse {
-    return LaunchPlanUpdateResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LaunchPlanUpdateResponse>, I>>(_: I): LaunchPlanUpdateResponse {
-    const message = createBaseLaunchPlanUpdateResponse();
-    return message;
   },
 };
 
@@ -1812,17 +1641,6 @@ export const ActiveLaunchPlanRequest: MessageFns<ActiveLaunchPlanRequest> = {
       obj.id = NamedEntityIdentifier.toJSON(message.id);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ActiveLaunchPlanRequest>, I>>(base?: I): ActiveLaunchPlanRequest {
-    return ActiveLaunchPlanRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ActiveLaunchPlanRequest>, I>>(object: I): ActiveLaunchPlanRequest {
-    const message = createBaseActiveLaunchPlanRequest();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? NamedEntityIdentifier.fromPartial(object.id)
-      : undefined;
-    return message;
   },
 };
 
@@ -1963,37 +1781,7 @@ export const ActiveLaunchPlanListRequest: MessageFns<ActiveLaunchPlanListRequest
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ActiveLaunchPlanListRequest>, I>>(base?: I): ActiveLaunchPlanListRequest {
-    return ActiveLaunchPlanListRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ActiveLaunchPlanListRequest>, I>>(object: I): ActiveLaunchPlanListRequest {
-    const message = createBaseActiveLaunchPlanListRequest();
-    message.project = object.project ?? "";
-    message.domain = object.domain ?? "";
-    message.limit = object.limit ?? 0;
-    message.token = object.token ?? "";
-    message.sortBy = (object.sortBy !== undefined && object.sortBy !== null)
-      ? Sort.fromPartial(object.sortBy)
-      : undefined;
-    message.org = object.org ?? "";
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000).toString();
@@ -2037,6 +1825,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

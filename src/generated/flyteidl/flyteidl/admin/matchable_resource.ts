@@ -400,19 +400,6 @@ export const TaskResourceSpec: MessageFns<TaskResourceSpec> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskResourceSpec>, I>>(base?: I): TaskResourceSpec {
-    return TaskResourceSpec.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskResourceSpec>, I>>(object: I): TaskResourceSpec {
-    const message = createBaseTaskResourceSpec();
-    message.cpu = object.cpu ?? "";
-    message.gpu = object.gpu ?? "";
-    message.memory = object.memory ?? "";
-    message.storage = object.storage ?? "";
-    message.ephemeralStorage = object.ephemeralStorage ?? "";
-    return message;
-  },
 };
 
 function createBaseTaskResourceAttributes(): TaskResourceAttributes {
@@ -487,20 +474,6 @@ export const TaskResourceAttributes: MessageFns<TaskResourceAttributes> = {
       obj.limits = TaskResourceSpec.toJSON(message.limits);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<TaskResourceAttributes>, I>>(base?: I): TaskResourceAttributes {
-    return TaskResourceAttributes.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskResourceAttributes>, I>>(object: I): TaskResourceAttributes {
-    const message = createBaseTaskResourceAttributes();
-    message.defaults = (object.defaults !== undefined && object.defaults !== null)
-      ? TaskResourceSpec.fromPartial(object.defaults)
-      : undefined;
-    message.limits = (object.limits !== undefined && object.limits !== null)
-      ? TaskResourceSpec.fromPartial(object.limits)
-      : undefined;
-    return message;
   },
 };
 
@@ -584,23 +557,6 @@ export const ClusterResourceAttributes: MessageFns<ClusterResourceAttributes> = 
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ClusterResourceAttributes>, I>>(base?: I): ClusterResourceAttributes {
-    return ClusterResourceAttributes.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ClusterResourceAttributes>, I>>(object: I): ClusterResourceAttributes {
-    const message = createBaseClusterResourceAttributes();
-    message.attributes = (globalThis.Object.entries(object.attributes ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseClusterResourceAttributes_AttributesEntry(): ClusterResourceAttributes_AttributesEntry {
@@ -676,20 +632,6 @@ export const ClusterResourceAttributes_AttributesEntry: MessageFns<ClusterResour
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ClusterResourceAttributes_AttributesEntry>, I>>(
-    base?: I,
-  ): ClusterResourceAttributes_AttributesEntry {
-    return ClusterResourceAttributes_AttributesEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ClusterResourceAttributes_AttributesEntry>, I>>(
-    object: I,
-  ): ClusterResourceAttributes_AttributesEntry {
-    const message = createBaseClusterResourceAttributes_AttributesEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
-  },
 };
 
 function createBaseExecutionQueueAttributes(): ExecutionQueueAttributes {
@@ -748,15 +690,6 @@ export const ExecutionQueueAttributes: MessageFns<ExecutionQueueAttributes> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ExecutionQueueAttributes>, I>>(base?: I): ExecutionQueueAttributes {
-    return ExecutionQueueAttributes.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionQueueAttributes>, I>>(object: I): ExecutionQueueAttributes {
-    const message = createBaseExecutionQueueAttributes();
-    message.tags = object.tags?.map((e) => e) || [];
-    return message;
-  },
 };
 
 function createBaseExecutionClusterLabel(): ExecutionClusterLabel {
@@ -814,15 +747,6 @@ export const ExecutionClusterLabel: MessageFns<ExecutionClusterLabel> = {
       obj.value = message.value;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ExecutionClusterLabel>, I>>(base?: I): ExecutionClusterLabel {
-    return ExecutionClusterLabel.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionClusterLabel>, I>>(object: I): ExecutionClusterLabel {
-    const message = createBaseExecutionClusterLabel();
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -926,17 +850,6 @@ export const PluginOverride: MessageFns<PluginOverride> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<PluginOverride>, I>>(base?: I): PluginOverride {
-    return PluginOverride.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PluginOverride>, I>>(object: I): PluginOverride {
-    const message = createBasePluginOverride();
-    message.taskType = object.taskType ?? "";
-    message.pluginId = object.pluginId?.map((e) => e) || [];
-    message.missingPluginBehavior = object.missingPluginBehavior ?? 0;
-    return message;
-  },
 };
 
 function createBasePluginOverrides(): PluginOverrides {
@@ -998,15 +911,6 @@ export const PluginOverrides: MessageFns<PluginOverrides> = {
       obj.overrides = message.overrides.map((e) => PluginOverride.toJSON(e));
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PluginOverrides>, I>>(base?: I): PluginOverrides {
-    return PluginOverrides.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PluginOverrides>, I>>(object: I): PluginOverrides {
-    const message = createBasePluginOverrides();
-    message.overrides = object.overrides?.map((e) => PluginOverride.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -1217,32 +1121,6 @@ export const WorkflowExecutionConfig: MessageFns<WorkflowExecutionConfig> = {
       obj.executionEnvAssignments = message.executionEnvAssignments.map((e) => ExecutionEnvAssignment.toJSON(e));
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<WorkflowExecutionConfig>, I>>(base?: I): WorkflowExecutionConfig {
-    return WorkflowExecutionConfig.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowExecutionConfig>, I>>(object: I): WorkflowExecutionConfig {
-    const message = createBaseWorkflowExecutionConfig();
-    message.maxParallelism = object.maxParallelism ?? 0;
-    message.securityContext = (object.securityContext !== undefined && object.securityContext !== null)
-      ? SecurityContext.fromPartial(object.securityContext)
-      : undefined;
-    message.rawOutputDataConfig = (object.rawOutputDataConfig !== undefined && object.rawOutputDataConfig !== null)
-      ? RawOutputDataConfig.fromPartial(object.rawOutputDataConfig)
-      : undefined;
-    message.labels = (object.labels !== undefined && object.labels !== null)
-      ? Labels.fromPartial(object.labels)
-      : undefined;
-    message.annotations = (object.annotations !== undefined && object.annotations !== null)
-      ? Annotations.fromPartial(object.annotations)
-      : undefined;
-    message.interruptible = object.interruptible ?? undefined;
-    message.overwriteCache = object.overwriteCache ?? false;
-    message.envs = (object.envs !== undefined && object.envs !== null) ? Envs.fromPartial(object.envs) : undefined;
-    message.executionEnvAssignments =
-      object.executionEnvAssignments?.map((e) => ExecutionEnvAssignment.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -1483,90 +1361,6 @@ export const MatchingAttributes: MessageFns<MatchingAttributes> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<MatchingAttributes>, I>>(base?: I): MatchingAttributes {
-    return MatchingAttributes.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<MatchingAttributes>, I>>(object: I): MatchingAttributes {
-    const message = createBaseMatchingAttributes();
-    switch (object.target?.$case) {
-      case "taskResourceAttributes": {
-        if (object.target?.taskResourceAttributes !== undefined && object.target?.taskResourceAttributes !== null) {
-          message.target = {
-            $case: "taskResourceAttributes",
-            taskResourceAttributes: TaskResourceAttributes.fromPartial(object.target.taskResourceAttributes),
-          };
-        }
-        break;
-      }
-      case "clusterResourceAttributes": {
-        if (
-          object.target?.clusterResourceAttributes !== undefined && object.target?.clusterResourceAttributes !== null
-        ) {
-          message.target = {
-            $case: "clusterResourceAttributes",
-            clusterResourceAttributes: ClusterResourceAttributes.fromPartial(object.target.clusterResourceAttributes),
-          };
-        }
-        break;
-      }
-      case "executionQueueAttributes": {
-        if (object.target?.executionQueueAttributes !== undefined && object.target?.executionQueueAttributes !== null) {
-          message.target = {
-            $case: "executionQueueAttributes",
-            executionQueueAttributes: ExecutionQueueAttributes.fromPartial(object.target.executionQueueAttributes),
-          };
-        }
-        break;
-      }
-      case "executionClusterLabel": {
-        if (object.target?.executionClusterLabel !== undefined && object.target?.executionClusterLabel !== null) {
-          message.target = {
-            $case: "executionClusterLabel",
-            executionClusterLabel: ExecutionClusterLabel.fromPartial(object.target.executionClusterLabel),
-          };
-        }
-        break;
-      }
-      case "qualityOfService": {
-        if (object.target?.qualityOfService !== undefined && object.target?.qualityOfService !== null) {
-          message.target = {
-            $case: "qualityOfService",
-            qualityOfService: QualityOfService.fromPartial(object.target.qualityOfService),
-          };
-        }
-        break;
-      }
-      case "pluginOverrides": {
-        if (object.target?.pluginOverrides !== undefined && object.target?.pluginOverrides !== null) {
-          message.target = {
-            $case: "pluginOverrides",
-            pluginOverrides: PluginOverrides.fromPartial(object.target.pluginOverrides),
-          };
-        }
-        break;
-      }
-      case "workflowExecutionConfig": {
-        if (object.target?.workflowExecutionConfig !== undefined && object.target?.workflowExecutionConfig !== null) {
-          message.target = {
-            $case: "workflowExecutionConfig",
-            workflowExecutionConfig: WorkflowExecutionConfig.fromPartial(object.target.workflowExecutionConfig),
-          };
-        }
-        break;
-      }
-      case "clusterAssignment": {
-        if (object.target?.clusterAssignment !== undefined && object.target?.clusterAssignment !== null) {
-          message.target = {
-            $case: "clusterAssignment",
-            clusterAssignment: ClusterAssignment.fromPartial(object.target.clusterAssignment),
-          };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBaseMatchableAttributesConfiguration(): MatchableAttributesConfiguration {
@@ -1706,26 +1500,6 @@ export const MatchableAttributesConfiguration: MessageFns<MatchableAttributesCon
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<MatchableAttributesConfiguration>, I>>(
-    base?: I,
-  ): MatchableAttributesConfiguration {
-    return MatchableAttributesConfiguration.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<MatchableAttributesConfiguration>, I>>(
-    object: I,
-  ): MatchableAttributesConfiguration {
-    const message = createBaseMatchableAttributesConfiguration();
-    message.attributes = (object.attributes !== undefined && object.attributes !== null)
-      ? MatchingAttributes.fromPartial(object.attributes)
-      : undefined;
-    message.domain = object.domain ?? "";
-    message.project = object.project ?? "";
-    message.workflow = object.workflow ?? "";
-    message.launchPlan = object.launchPlan ?? "";
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseListMatchableAttributesRequest(): ListMatchableAttributesRequest {
@@ -1805,18 +1579,6 @@ export const ListMatchableAttributesRequest: MessageFns<ListMatchableAttributesR
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ListMatchableAttributesRequest>, I>>(base?: I): ListMatchableAttributesRequest {
-    return ListMatchableAttributesRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ListMatchableAttributesRequest>, I>>(
-    object: I,
-  ): ListMatchableAttributesRequest {
-    const message = createBaseListMatchableAttributesRequest();
-    message.resourceType = object.resourceType ?? 0;
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseListMatchableAttributesResponse(): ListMatchableAttributesResponse {
@@ -1879,32 +1641,7 @@ export const ListMatchableAttributesResponse: MessageFns<ListMatchableAttributes
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ListMatchableAttributesResponse>, I>>(base?: I): ListMatchableAttributesResponse {
-    return ListMatchableAttributesResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ListMatchableAttributesResponse>, I>>(
-    object: I,
-  ): ListMatchableAttributesResponse {
-    const message = createBaseListMatchableAttributesResponse();
-    message.configurations = object.configurations?.map((e) => MatchableAttributesConfiguration.fromPartial(e)) || [];
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
@@ -1919,6 +1656,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -381,17 +381,6 @@ export const NodeExecutionGetRequest: MessageFns<NodeExecutionGetRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NodeExecutionGetRequest>, I>>(base?: I): NodeExecutionGetRequest {
-    return NodeExecutionGetRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeExecutionGetRequest>, I>>(object: I): NodeExecutionGetRequest {
-    const message = createBaseNodeExecutionGetRequest();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? NodeExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseNodeExecutionListRequest(): NodeExecutionListRequest {
@@ -539,24 +528,6 @@ export const NodeExecutionListRequest: MessageFns<NodeExecutionListRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NodeExecutionListRequest>, I>>(base?: I): NodeExecutionListRequest {
-    return NodeExecutionListRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeExecutionListRequest>, I>>(object: I): NodeExecutionListRequest {
-    const message = createBaseNodeExecutionListRequest();
-    message.workflowExecutionId = (object.workflowExecutionId !== undefined && object.workflowExecutionId !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.workflowExecutionId)
-      : undefined;
-    message.limit = object.limit ?? 0;
-    message.token = object.token ?? "";
-    message.filters = object.filters ?? "";
-    message.sortBy = (object.sortBy !== undefined && object.sortBy !== null)
-      ? Sort.fromPartial(object.sortBy)
-      : undefined;
-    message.uniqueParentId = object.uniqueParentId ?? "";
-    return message;
-  },
 };
 
 function createBaseNodeExecutionForTaskListRequest(): NodeExecutionForTaskListRequest {
@@ -685,25 +656,6 @@ export const NodeExecutionForTaskListRequest: MessageFns<NodeExecutionForTaskLis
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NodeExecutionForTaskListRequest>, I>>(base?: I): NodeExecutionForTaskListRequest {
-    return NodeExecutionForTaskListRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeExecutionForTaskListRequest>, I>>(
-    object: I,
-  ): NodeExecutionForTaskListRequest {
-    const message = createBaseNodeExecutionForTaskListRequest();
-    message.taskExecutionId = (object.taskExecutionId !== undefined && object.taskExecutionId !== null)
-      ? TaskExecutionIdentifier.fromPartial(object.taskExecutionId)
-      : undefined;
-    message.limit = object.limit ?? 0;
-    message.token = object.token ?? "";
-    message.filters = object.filters ?? "";
-    message.sortBy = (object.sortBy !== undefined && object.sortBy !== null)
-      ? Sort.fromPartial(object.sortBy)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseNodeExecution(): NodeExecution {
@@ -812,24 +764,6 @@ export const NodeExecution: MessageFns<NodeExecution> = {
       obj.metadata = NodeExecutionMetaData.toJSON(message.metadata);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NodeExecution>, I>>(base?: I): NodeExecution {
-    return NodeExecution.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeExecution>, I>>(object: I): NodeExecution {
-    const message = createBaseNodeExecution();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? NodeExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    message.inputUri = object.inputUri ?? "";
-    message.closure = (object.closure !== undefined && object.closure !== null)
-      ? NodeExecutionClosure.fromPartial(object.closure)
-      : undefined;
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? NodeExecutionMetaData.fromPartial(object.metadata)
-      : undefined;
-    return message;
   },
 };
 
@@ -990,20 +924,6 @@ export const NodeExecutionMetaData: MessageFns<NodeExecutionMetaData> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NodeExecutionMetaData>, I>>(base?: I): NodeExecutionMetaData {
-    return NodeExecutionMetaData.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeExecutionMetaData>, I>>(object: I): NodeExecutionMetaData {
-    const message = createBaseNodeExecutionMetaData();
-    message.retryGroup = object.retryGroup ?? "";
-    message.isParentNode = object.isParentNode ?? false;
-    message.specNodeId = object.specNodeId ?? "";
-    message.isDynamic = object.isDynamic ?? false;
-    message.isArray = object.isArray ?? false;
-    message.isEager = object.isEager ?? false;
-    return message;
-  },
 };
 
 function createBaseNodeExecutionList(): NodeExecutionList {
@@ -1082,16 +1002,6 @@ export const NodeExecutionList: MessageFns<NodeExecutionList> = {
       obj.token = message.token;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NodeExecutionList>, I>>(base?: I): NodeExecutionList {
-    return NodeExecutionList.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeExecutionList>, I>>(object: I): NodeExecutionList {
-    const message = createBaseNodeExecutionList();
-    message.nodeExecutions = object.nodeExecutions?.map((e) => NodeExecution.fromPartial(e)) || [];
-    message.token = object.token ?? "";
-    return message;
   },
 };
 
@@ -1376,75 +1286,6 @@ export const NodeExecutionClosure: MessageFns<NodeExecutionClosure> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NodeExecutionClosure>, I>>(base?: I): NodeExecutionClosure {
-    return NodeExecutionClosure.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeExecutionClosure>, I>>(object: I): NodeExecutionClosure {
-    const message = createBaseNodeExecutionClosure();
-    switch (object.outputResult?.$case) {
-      case "outputUri": {
-        if (object.outputResult?.outputUri !== undefined && object.outputResult?.outputUri !== null) {
-          message.outputResult = { $case: "outputUri", outputUri: object.outputResult.outputUri };
-        }
-        break;
-      }
-      case "error": {
-        if (object.outputResult?.error !== undefined && object.outputResult?.error !== null) {
-          message.outputResult = { $case: "error", error: ExecutionError.fromPartial(object.outputResult.error) };
-        }
-        break;
-      }
-      case "outputData": {
-        if (object.outputResult?.outputData !== undefined && object.outputResult?.outputData !== null) {
-          message.outputResult = {
-            $case: "outputData",
-            outputData: LiteralMap.fromPartial(object.outputResult.outputData),
-          };
-        }
-        break;
-      }
-    }
-    message.phase = object.phase ?? 0;
-    message.startedAt = (object.startedAt !== undefined && object.startedAt !== null)
-      ? Timestamp.fromPartial(object.startedAt)
-      : undefined;
-    message.duration = (object.duration !== undefined && object.duration !== null)
-      ? Duration.fromPartial(object.duration)
-      : undefined;
-    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null)
-      ? Timestamp.fromPartial(object.createdAt)
-      : undefined;
-    message.updatedAt = (object.updatedAt !== undefined && object.updatedAt !== null)
-      ? Timestamp.fromPartial(object.updatedAt)
-      : undefined;
-    switch (object.targetMetadata?.$case) {
-      case "workflowNodeMetadata": {
-        if (
-          object.targetMetadata?.workflowNodeMetadata !== undefined &&
-          object.targetMetadata?.workflowNodeMetadata !== null
-        ) {
-          message.targetMetadata = {
-            $case: "workflowNodeMetadata",
-            workflowNodeMetadata: WorkflowNodeMetadata.fromPartial(object.targetMetadata.workflowNodeMetadata),
-          };
-        }
-        break;
-      }
-      case "taskNodeMetadata": {
-        if (object.targetMetadata?.taskNodeMetadata !== undefined && object.targetMetadata?.taskNodeMetadata !== null) {
-          message.targetMetadata = {
-            $case: "taskNodeMetadata",
-            taskNodeMetadata: TaskNodeMetadata.fromPartial(object.targetMetadata.taskNodeMetadata),
-          };
-        }
-        break;
-      }
-    }
-    message.deckUri = object.deckUri ?? "";
-    message.dynamicJobSpecUri = object.dynamicJobSpecUri ?? "";
-    return message;
-  },
 };
 
 function createBaseWorkflowNodeMetadata(): WorkflowNodeMetadata {
@@ -1504,17 +1345,6 @@ export const WorkflowNodeMetadata: MessageFns<WorkflowNodeMetadata> = {
       obj.executionId = WorkflowExecutionIdentifier.toJSON(message.executionId);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<WorkflowNodeMetadata>, I>>(base?: I): WorkflowNodeMetadata {
-    return WorkflowNodeMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowNodeMetadata>, I>>(object: I): WorkflowNodeMetadata {
-    const message = createBaseWorkflowNodeMetadata();
-    message.executionId = (object.executionId !== undefined && object.executionId !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.executionId)
-      : undefined;
-    return message;
   },
 };
 
@@ -1618,19 +1448,6 @@ export const TaskNodeMetadata: MessageFns<TaskNodeMetadata> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskNodeMetadata>, I>>(base?: I): TaskNodeMetadata {
-    return TaskNodeMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskNodeMetadata>, I>>(object: I): TaskNodeMetadata {
-    const message = createBaseTaskNodeMetadata();
-    message.cacheStatus = object.cacheStatus ?? 0;
-    message.catalogKey = (object.catalogKey !== undefined && object.catalogKey !== null)
-      ? CatalogMetadata.fromPartial(object.catalogKey)
-      : undefined;
-    message.checkpointUri = object.checkpointUri ?? "";
-    return message;
-  },
 };
 
 function createBaseDynamicWorkflowNodeMetadata(): DynamicWorkflowNodeMetadata {
@@ -1729,19 +1546,6 @@ export const DynamicWorkflowNodeMetadata: MessageFns<DynamicWorkflowNodeMetadata
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<DynamicWorkflowNodeMetadata>, I>>(base?: I): DynamicWorkflowNodeMetadata {
-    return DynamicWorkflowNodeMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DynamicWorkflowNodeMetadata>, I>>(object: I): DynamicWorkflowNodeMetadata {
-    const message = createBaseDynamicWorkflowNodeMetadata();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    message.compiledWorkflow = (object.compiledWorkflow !== undefined && object.compiledWorkflow !== null)
-      ? CompiledWorkflowClosure.fromPartial(object.compiledWorkflow)
-      : undefined;
-    message.dynamicJobSpecUri = object.dynamicJobSpecUri ?? "";
-    return message;
-  },
 };
 
 function createBaseNodeExecutionGetDataRequest(): NodeExecutionGetDataRequest {
@@ -1799,17 +1603,6 @@ export const NodeExecutionGetDataRequest: MessageFns<NodeExecutionGetDataRequest
       obj.id = NodeExecutionIdentifier.toJSON(message.id);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NodeExecutionGetDataRequest>, I>>(base?: I): NodeExecutionGetDataRequest {
-    return NodeExecutionGetDataRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeExecutionGetDataRequest>, I>>(object: I): NodeExecutionGetDataRequest {
-    const message = createBaseNodeExecutionGetDataRequest();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? NodeExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    return message;
   },
 };
 
@@ -1969,32 +1762,6 @@ export const NodeExecutionGetDataResponse: MessageFns<NodeExecutionGetDataRespon
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NodeExecutionGetDataResponse>, I>>(base?: I): NodeExecutionGetDataResponse {
-    return NodeExecutionGetDataResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeExecutionGetDataResponse>, I>>(object: I): NodeExecutionGetDataResponse {
-    const message = createBaseNodeExecutionGetDataResponse();
-    message.inputs = (object.inputs !== undefined && object.inputs !== null)
-      ? UrlBlob.fromPartial(object.inputs)
-      : undefined;
-    message.outputs = (object.outputs !== undefined && object.outputs !== null)
-      ? UrlBlob.fromPartial(object.outputs)
-      : undefined;
-    message.fullInputs = (object.fullInputs !== undefined && object.fullInputs !== null)
-      ? LiteralMap.fromPartial(object.fullInputs)
-      : undefined;
-    message.fullOutputs = (object.fullOutputs !== undefined && object.fullOutputs !== null)
-      ? LiteralMap.fromPartial(object.fullOutputs)
-      : undefined;
-    message.dynamicWorkflow = (object.dynamicWorkflow !== undefined && object.dynamicWorkflow !== null)
-      ? DynamicWorkflowNodeMetadata.fromPartial(object.dynamicWorkflow)
-      : undefined;
-    message.flyteUrls = (object.flyteUrls !== undefined && object.flyteUrls !== null)
-      ? FlyteURLs.fromPartial(object.flyteUrls)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseGetDynamicNodeWorkflowRequest(): GetDynamicNodeWorkflowRequest {
@@ -2052,19 +1819,6 @@ export const GetDynamicNodeWorkflowRequest: MessageFns<GetDynamicNodeWorkflowReq
       obj.id = NodeExecutionIdentifier.toJSON(message.id);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<GetDynamicNodeWorkflowRequest>, I>>(base?: I): GetDynamicNodeWorkflowRequest {
-    return GetDynamicNodeWorkflowRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<GetDynamicNodeWorkflowRequest>, I>>(
-    object: I,
-  ): GetDynamicNodeWorkflowRequest {
-    const message = createBaseGetDynamicNodeWorkflowRequest();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? NodeExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    return message;
   },
 };
 
@@ -2130,32 +1884,7 @@ export const DynamicNodeWorkflowResponse: MessageFns<DynamicNodeWorkflowResponse
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<DynamicNodeWorkflowResponse>, I>>(base?: I): DynamicNodeWorkflowResponse {
-    return DynamicNodeWorkflowResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DynamicNodeWorkflowResponse>, I>>(object: I): DynamicNodeWorkflowResponse {
-    const message = createBaseDynamicNodeWorkflowResponse();
-    message.compiledWorkflow = (object.compiledWorkflow !== undefined && object.compiledWorkflow !== null)
-      ? CompiledWorkflowClosure.fromPartial(object.compiledWorkflow)
-      : undefined;
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000).toString();
@@ -2199,6 +1928,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -222,14 +222,6 @@ export const GetDomainRequest: MessageFns<GetDomainRequest> = {
     const obj: any = {};
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<GetDomainRequest>, I>>(base?: I): GetDomainRequest {
-    return GetDomainRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<GetDomainRequest>, I>>(_: I): GetDomainRequest {
-    const message = createBaseGetDomainRequest();
-    return message;
-  },
 };
 
 function createBaseDomain(): Domain {
@@ -305,16 +297,6 @@ export const Domain: MessageFns<Domain> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Domain>, I>>(base?: I): Domain {
-    return Domain.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Domain>, I>>(object: I): Domain {
-    const message = createBaseDomain();
-    message.id = object.id ?? "";
-    message.name = object.name ?? "";
-    return message;
-  },
 };
 
 function createBaseGetDomainsResponse(): GetDomainsResponse {
@@ -374,15 +356,6 @@ export const GetDomainsResponse: MessageFns<GetDomainsResponse> = {
       obj.domains = message.domains.map((e) => Domain.toJSON(e));
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<GetDomainsResponse>, I>>(base?: I): GetDomainsResponse {
-    return GetDomainsResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<GetDomainsResponse>, I>>(object: I): GetDomainsResponse {
-    const message = createBaseGetDomainsResponse();
-    message.domains = object.domains?.map((e) => Domain.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -534,23 +507,6 @@ export const Project: MessageFns<Project> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Project>, I>>(base?: I): Project {
-    return Project.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Project>, I>>(object: I): Project {
-    const message = createBaseProject();
-    message.id = object.id ?? "";
-    message.name = object.name ?? "";
-    message.domains = object.domains?.map((e) => Domain.fromPartial(e)) || [];
-    message.description = object.description ?? "";
-    message.labels = (object.labels !== undefined && object.labels !== null)
-      ? Labels.fromPartial(object.labels)
-      : undefined;
-    message.state = object.state ?? 0;
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseProjects(): Projects {
@@ -625,16 +581,6 @@ export const Projects: MessageFns<Projects> = {
       obj.token = message.token;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Projects>, I>>(base?: I): Projects {
-    return Projects.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Projects>, I>>(object: I): Projects {
-    const message = createBaseProjects();
-    message.projects = object.projects?.map((e) => Project.fromPartial(e)) || [];
-    message.token = object.token ?? "";
-    return message;
   },
 };
 
@@ -760,21 +706,6 @@ export const ProjectListRequest: MessageFns<ProjectListRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ProjectListRequest>, I>>(base?: I): ProjectListRequest {
-    return ProjectListRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectListRequest>, I>>(object: I): ProjectListRequest {
-    const message = createBaseProjectListRequest();
-    message.limit = object.limit ?? 0;
-    message.token = object.token ?? "";
-    message.filters = object.filters ?? "";
-    message.sortBy = (object.sortBy !== undefined && object.sortBy !== null)
-      ? Sort.fromPartial(object.sortBy)
-      : undefined;
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseProjectRegisterRequest(): ProjectRegisterRequest {
@@ -833,17 +764,6 @@ export const ProjectRegisterRequest: MessageFns<ProjectRegisterRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ProjectRegisterRequest>, I>>(base?: I): ProjectRegisterRequest {
-    return ProjectRegisterRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectRegisterRequest>, I>>(object: I): ProjectRegisterRequest {
-    const message = createBaseProjectRegisterRequest();
-    message.project = (object.project !== undefined && object.project !== null)
-      ? Project.fromPartial(object.project)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseProjectRegisterResponse(): ProjectRegisterResponse {
@@ -888,14 +808,6 @@ export const ProjectRegisterResponse: MessageFns<ProjectRegisterResponse> = {
     const obj: any = {};
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ProjectRegisterResponse>, I>>(base?: I): ProjectRegisterResponse {
-    return ProjectRegisterResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectRegisterResponse>, I>>(_: I): ProjectRegisterResponse {
-    const message = createBaseProjectRegisterResponse();
-    return message;
-  },
 };
 
 function createBaseProjectUpdateResponse(): ProjectUpdateResponse {
@@ -939,14 +851,6 @@ export const ProjectUpdateResponse: MessageFns<ProjectUpdateResponse> = {
   toJSON(_: ProjectUpdateResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ProjectUpdateResponse>, I>>(base?: I): ProjectUpdateResponse {
-    return ProjectUpdateResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectUpdateResponse>, I>>(_: I): ProjectUpdateResponse {
-    const message = createBaseProjectUpdateResponse();
-    return message;
   },
 };
 
@@ -1023,16 +927,6 @@ export const ProjectGetRequest: MessageFns<ProjectGetRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ProjectGetRequest>, I>>(base?: I): ProjectGetRequest {
-    return ProjectGetRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectGetRequest>, I>>(object: I): ProjectGetRequest {
-    const message = createBaseProjectGetRequest();
-    message.id = object.id ?? "";
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseInactiveProject(): InactiveProject {
@@ -1108,31 +1002,7 @@ export const InactiveProject: MessageFns<InactiveProject> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<InactiveProject>, I>>(base?: I): InactiveProject {
-    return InactiveProject.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<InactiveProject>, I>>(object: I): InactiveProject {
-    const message = createBaseInactiveProject();
-    message.id = object.id ?? "";
-    message.org = object.org ?? "";
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -1143,6 +1013,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -182,19 +182,6 @@ export const ProjectAttributes: MessageFns<ProjectAttributes> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ProjectAttributes>, I>>(base?: I): ProjectAttributes {
-    return ProjectAttributes.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectAttributes>, I>>(object: I): ProjectAttributes {
-    const message = createBaseProjectAttributes();
-    message.project = object.project ?? "";
-    message.matchingAttributes = (object.matchingAttributes !== undefined && object.matchingAttributes !== null)
-      ? MatchingAttributes.fromPartial(object.matchingAttributes)
-      : undefined;
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseProjectAttributesUpdateRequest(): ProjectAttributesUpdateRequest {
@@ -253,19 +240,6 @@ export const ProjectAttributesUpdateRequest: MessageFns<ProjectAttributesUpdateR
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ProjectAttributesUpdateRequest>, I>>(base?: I): ProjectAttributesUpdateRequest {
-    return ProjectAttributesUpdateRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectAttributesUpdateRequest>, I>>(
-    object: I,
-  ): ProjectAttributesUpdateRequest {
-    const message = createBaseProjectAttributesUpdateRequest();
-    message.attributes = (object.attributes !== undefined && object.attributes !== null)
-      ? ProjectAttributes.fromPartial(object.attributes)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseProjectAttributesUpdateResponse(): ProjectAttributesUpdateResponse {
@@ -309,14 +283,6 @@ export const ProjectAttributesUpdateResponse: MessageFns<ProjectAttributesUpdate
   toJSON(_: ProjectAttributesUpdateResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ProjectAttributesUpdateResponse>, I>>(base?: I): ProjectAttributesUpdateResponse {
-    return ProjectAttributesUpdateResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectAttributesUpdateResponse>, I>>(_: I): ProjectAttributesUpdateResponse {
-    const message = createBaseProjectAttributesUpdateResponse();
-    return message;
   },
 };
 
@@ -412,17 +378,6 @@ export const ProjectAttributesGetRequest: MessageFns<ProjectAttributesGetRequest
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ProjectAttributesGetRequest>, I>>(base?: I): ProjectAttributesGetRequest {
-    return ProjectAttributesGetRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectAttributesGetRequest>, I>>(object: I): ProjectAttributesGetRequest {
-    const message = createBaseProjectAttributesGetRequest();
-    message.project = object.project ?? "";
-    message.resourceType = object.resourceType ?? 0;
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseProjectAttributesGetResponse(): ProjectAttributesGetResponse {
@@ -480,17 +435,6 @@ export const ProjectAttributesGetResponse: MessageFns<ProjectAttributesGetRespon
       obj.attributes = ProjectAttributes.toJSON(message.attributes);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ProjectAttributesGetResponse>, I>>(base?: I): ProjectAttributesGetResponse {
-    return ProjectAttributesGetResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectAttributesGetResponse>, I>>(object: I): ProjectAttributesGetResponse {
-    const message = createBaseProjectAttributesGetResponse();
-    message.attributes = (object.attributes !== undefined && object.attributes !== null)
-      ? ProjectAttributes.fromPartial(object.attributes)
-      : undefined;
-    return message;
   },
 };
 
@@ -586,19 +530,6 @@ export const ProjectAttributesDeleteRequest: MessageFns<ProjectAttributesDeleteR
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ProjectAttributesDeleteRequest>, I>>(base?: I): ProjectAttributesDeleteRequest {
-    return ProjectAttributesDeleteRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectAttributesDeleteRequest>, I>>(
-    object: I,
-  ): ProjectAttributesDeleteRequest {
-    const message = createBaseProjectAttributesDeleteRequest();
-    message.project = object.project ?? "";
-    message.resourceType = object.resourceType ?? 0;
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseProjectAttributesDeleteResponse(): ProjectAttributesDeleteResponse {
@@ -643,29 +574,7 @@ export const ProjectAttributesDeleteResponse: MessageFns<ProjectAttributesDelete
     const obj: any = {};
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ProjectAttributesDeleteResponse>, I>>(base?: I): ProjectAttributesDeleteResponse {
-    return ProjectAttributesDeleteResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectAttributesDeleteResponse>, I>>(_: I): ProjectAttributesDeleteResponse {
-    const message = createBaseProjectAttributesDeleteResponse();
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -676,6 +585,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -209,20 +209,6 @@ export const ProjectDomainAttributes: MessageFns<ProjectDomainAttributes> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ProjectDomainAttributes>, I>>(base?: I): ProjectDomainAttributes {
-    return ProjectDomainAttributes.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectDomainAttributes>, I>>(object: I): ProjectDomainAttributes {
-    const message = createBaseProjectDomainAttributes();
-    message.project = object.project ?? "";
-    message.domain = object.domain ?? "";
-    message.matchingAttributes = (object.matchingAttributes !== undefined && object.matchingAttributes !== null)
-      ? MatchingAttributes.fromPartial(object.matchingAttributes)
-      : undefined;
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseProjectDomainAttributesUpdateRequest(): ProjectDomainAttributesUpdateRequest {
@@ -281,21 +267,6 @@ export const ProjectDomainAttributesUpdateRequest: MessageFns<ProjectDomainAttri
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ProjectDomainAttributesUpdateRequest>, I>>(
-    base?: I,
-  ): ProjectDomainAttributesUpdateRequest {
-    return ProjectDomainAttributesUpdateRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectDomainAttributesUpdateRequest>, I>>(
-    object: I,
-  ): ProjectDomainAttributesUpdateRequest {
-    const message = createBaseProjectDomainAttributesUpdateRequest();
-    message.attributes = (object.attributes !== undefined && object.attributes !== null)
-      ? ProjectDomainAttributes.fromPartial(object.attributes)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseProjectDomainAttributesUpdateResponse(): ProjectDomainAttributesUpdateResponse {
@@ -339,18 +310,6 @@ export const ProjectDomainAttributesUpdateResponse: MessageFns<ProjectDomainAttr
   toJSON(_: ProjectDomainAttributesUpdateResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ProjectDomainAttributesUpdateResponse>, I>>(
-    base?: I,
-  ): ProjectDomainAttributesUpdateResponse {
-    return ProjectDomainAttributesUpdateResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectDomainAttributesUpdateResponse>, I>>(
-    _: I,
-  ): ProjectDomainAttributesUpdateResponse {
-    const message = createBaseProjectDomainAttributesUpdateResponse();
-    return message;
   },
 };
 
@@ -461,22 +420,6 @@ export const ProjectDomainAttributesGetRequest: MessageFns<ProjectDomainAttribut
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ProjectDomainAttributesGetRequest>, I>>(
-    base?: I,
-  ): ProjectDomainAttributesGetRequest {
-    return ProjectDomainAttributesGetRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectDomainAttributesGetRequest>, I>>(
-    object: I,
-  ): ProjectDomainAttributesGetRequest {
-    const message = createBaseProjectDomainAttributesGetRequest();
-    message.project = object.project ?? "";
-    message.domain = object.domain ?? "";
-    message.resourceType = object.resourceType ?? 0;
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseProjectDomainAttributesGetResponse(): ProjectDomainAttributesGetResponse {
@@ -534,21 +477,6 @@ export const ProjectDomainAttributesGetResponse: MessageFns<ProjectDomainAttribu
       obj.attributes = ProjectDomainAttributes.toJSON(message.attributes);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ProjectDomainAttributesGetResponse>, I>>(
-    base?: I,
-  ): ProjectDomainAttributesGetResponse {
-    return ProjectDomainAttributesGetResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectDomainAttributesGetResponse>, I>>(
-    object: I,
-  ): ProjectDomainAttributesGetResponse {
-    const message = createBaseProjectDomainAttributesGetResponse();
-    message.attributes = (object.attributes !== undefined && object.attributes !== null)
-      ? ProjectDomainAttributes.fromPartial(object.attributes)
-      : undefined;
-    return message;
   },
 };
 
@@ -659,22 +587,6 @@ export const ProjectDomainAttributesDeleteRequest: MessageFns<ProjectDomainAttri
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ProjectDomainAttributesDeleteRequest>, I>>(
-    base?: I,
-  ): ProjectDomainAttributesDeleteRequest {
-    return ProjectDomainAttributesDeleteRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectDomainAttributesDeleteRequest>, I>>(
-    object: I,
-  ): ProjectDomainAttributesDeleteRequest {
-    const message = createBaseProjectDomainAttributesDeleteRequest();
-    message.project = object.project ?? "";
-    message.domain = object.domain ?? "";
-    message.resourceType = object.resourceType ?? 0;
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseProjectDomainAttributesDeleteResponse(): ProjectDomainAttributesDeleteResponse {
@@ -719,33 +631,7 @@ export const ProjectDomainAttributesDeleteResponse: MessageFns<ProjectDomainAttr
     const obj: any = {};
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ProjectDomainAttributesDeleteResponse>, I>>(
-    base?: I,
-  ): ProjectDomainAttributesDeleteResponse {
-    return ProjectDomainAttributesDeleteResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ProjectDomainAttributesDeleteResponse>, I>>(
-    _: I,
-  ): ProjectDomainAttributesDeleteResponse {
-    const message = createBaseProjectDomainAttributesDeleteResponse();
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -756,6 +642,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -155,16 +155,6 @@ export const FixedRate: MessageFns<FixedRate> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<FixedRate>, I>>(base?: I): FixedRate {
-    return FixedRate.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<FixedRate>, I>>(object: I): FixedRate {
-    const message = createBaseFixedRate();
-    message.value = object.value ?? 0;
-    message.unit = object.unit ?? 0;
-    return message;
-  },
 };
 
 function createBaseCronSchedule(): CronSchedule {
@@ -239,16 +229,6 @@ export const CronSchedule: MessageFns<CronSchedule> = {
       obj.offset = message.offset;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<CronSchedule>, I>>(base?: I): CronSchedule {
-    return CronSchedule.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CronSchedule>, I>>(object: I): CronSchedule {
-    const message = createBaseCronSchedule();
-    message.schedule = object.schedule ?? "";
-    message.offset = object.offset ?? "";
-    return message;
   },
 };
 
@@ -370,58 +350,7 @@ export const Schedule: MessageFns<Schedule> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Schedule>, I>>(base?: I): Schedule {
-    return Schedule.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Schedule>, I>>(object: I): Schedule {
-    const message = createBaseSchedule();
-    switch (object.ScheduleExpression?.$case) {
-      case "cronExpression": {
-        if (
-          object.ScheduleExpression?.cronExpression !== undefined && object.ScheduleExpression?.cronExpression !== null
-        ) {
-          message.ScheduleExpression = {
-            $case: "cronExpression",
-            cronExpression: object.ScheduleExpression.cronExpression,
-          };
-        }
-        break;
-      }
-      case "rate": {
-        if (object.ScheduleExpression?.rate !== undefined && object.ScheduleExpression?.rate !== null) {
-          message.ScheduleExpression = { $case: "rate", rate: FixedRate.fromPartial(object.ScheduleExpression.rate) };
-        }
-        break;
-      }
-      case "cronSchedule": {
-        if (object.ScheduleExpression?.cronSchedule !== undefined && object.ScheduleExpression?.cronSchedule !== null) {
-          message.ScheduleExpression = {
-            $case: "cronSchedule",
-            cronSchedule: CronSchedule.fromPartial(object.ScheduleExpression.cronSchedule),
-          };
-        }
-        break;
-      }
-    }
-    message.kickoffTimeInputArg = object.kickoffTimeInputArg ?? "";
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -432,6 +361,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

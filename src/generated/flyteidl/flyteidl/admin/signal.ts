@@ -185,18 +185,6 @@ export const SignalGetOrCreateRequest: MessageFns<SignalGetOrCreateRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<SignalGetOrCreateRequest>, I>>(base?: I): SignalGetOrCreateRequest {
-    return SignalGetOrCreateRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SignalGetOrCreateRequest>, I>>(object: I): SignalGetOrCreateRequest {
-    const message = createBaseSignalGetOrCreateRequest();
-    message.id = (object.id !== undefined && object.id !== null) ? SignalIdentifier.fromPartial(object.id) : undefined;
-    message.type = (object.type !== undefined && object.type !== null)
-      ? LiteralType.fromPartial(object.type)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseSignalListRequest(): SignalListRequest {
@@ -325,23 +313,6 @@ export const SignalListRequest: MessageFns<SignalListRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<SignalListRequest>, I>>(base?: I): SignalListRequest {
-    return SignalListRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SignalListRequest>, I>>(object: I): SignalListRequest {
-    const message = createBaseSignalListRequest();
-    message.workflowExecutionId = (object.workflowExecutionId !== undefined && object.workflowExecutionId !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.workflowExecutionId)
-      : undefined;
-    message.limit = object.limit ?? 0;
-    message.token = object.token ?? "";
-    message.filters = object.filters ?? "";
-    message.sortBy = (object.sortBy !== undefined && object.sortBy !== null)
-      ? Sort.fromPartial(object.sortBy)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseSignalList(): SignalList {
@@ -416,16 +387,6 @@ export const SignalList: MessageFns<SignalList> = {
       obj.token = message.token;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<SignalList>, I>>(base?: I): SignalList {
-    return SignalList.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SignalList>, I>>(object: I): SignalList {
-    const message = createBaseSignalList();
-    message.signals = object.signals?.map((e) => Signal.fromPartial(e)) || [];
-    message.token = object.token ?? "";
-    return message;
   },
 };
 
@@ -502,18 +463,6 @@ export const SignalSetRequest: MessageFns<SignalSetRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<SignalSetRequest>, I>>(base?: I): SignalSetRequest {
-    return SignalSetRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SignalSetRequest>, I>>(object: I): SignalSetRequest {
-    const message = createBaseSignalSetRequest();
-    message.id = (object.id !== undefined && object.id !== null) ? SignalIdentifier.fromPartial(object.id) : undefined;
-    message.value = (object.value !== undefined && object.value !== null)
-      ? Literal.fromPartial(object.value)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseSignalSetResponse(): SignalSetResponse {
@@ -557,14 +506,6 @@ export const SignalSetResponse: MessageFns<SignalSetResponse> = {
   toJSON(_: SignalSetResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<SignalSetResponse>, I>>(base?: I): SignalSetResponse {
-    return SignalSetResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SignalSetResponse>, I>>(_: I): SignalSetResponse {
-    const message = createBaseSignalSetResponse();
-    return message;
   },
 };
 
@@ -656,36 +597,7 @@ export const Signal: MessageFns<Signal> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Signal>, I>>(base?: I): Signal {
-    return Signal.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Signal>, I>>(object: I): Signal {
-    const message = createBaseSignal();
-    message.id = (object.id !== undefined && object.id !== null) ? SignalIdentifier.fromPartial(object.id) : undefined;
-    message.type = (object.type !== undefined && object.type !== null)
-      ? LiteralType.fromPartial(object.type)
-      : undefined;
-    message.value = (object.value !== undefined && object.value !== null)
-      ? Literal.fromPartial(object.value)
-      : undefined;
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -696,6 +608,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

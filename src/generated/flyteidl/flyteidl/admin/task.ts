@@ -163,16 +163,6 @@ export const TaskCreateRequest: MessageFns<TaskCreateRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskCreateRequest>, I>>(base?: I): TaskCreateRequest {
-    return TaskCreateRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskCreateRequest>, I>>(object: I): TaskCreateRequest {
-    const message = createBaseTaskCreateRequest();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    message.spec = (object.spec !== undefined && object.spec !== null) ? TaskSpec.fromPartial(object.spec) : undefined;
-    return message;
-  },
 };
 
 function createBaseTaskCreateResponse(): TaskCreateResponse {
@@ -216,14 +206,6 @@ export const TaskCreateResponse: MessageFns<TaskCreateResponse> = {
   toJSON(_: TaskCreateResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<TaskCreateResponse>, I>>(base?: I): TaskCreateResponse {
-    return TaskCreateResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskCreateResponse>, I>>(_: I): TaskCreateResponse {
-    const message = createBaseTaskCreateResponse();
-    return message;
   },
 };
 
@@ -319,19 +301,6 @@ export const Task: MessageFns<Task> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Task>, I>>(base?: I): Task {
-    return Task.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Task>, I>>(object: I): Task {
-    const message = createBaseTask();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    message.closure = (object.closure !== undefined && object.closure !== null)
-      ? TaskClosure.fromPartial(object.closure)
-      : undefined;
-    message.shortDescription = object.shortDescription ?? "";
-    return message;
-  },
 };
 
 function createBaseTaskList(): TaskList {
@@ -407,16 +376,6 @@ export const TaskList: MessageFns<TaskList> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskList>, I>>(base?: I): TaskList {
-    return TaskList.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskList>, I>>(object: I): TaskList {
-    const message = createBaseTaskList();
-    message.tasks = object.tasks?.map((e) => Task.fromPartial(e)) || [];
-    message.token = object.token ?? "";
-    return message;
-  },
 };
 
 function createBaseTaskSpec(): TaskSpec {
@@ -491,20 +450,6 @@ export const TaskSpec: MessageFns<TaskSpec> = {
       obj.description = DescriptionEntity.toJSON(message.description);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<TaskSpec>, I>>(base?: I): TaskSpec {
-    return TaskSpec.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskSpec>, I>>(object: I): TaskSpec {
-    const message = createBaseTaskSpec();
-    message.template = (object.template !== undefined && object.template !== null)
-      ? TaskTemplate.fromPartial(object.template)
-      : undefined;
-    message.description = (object.description !== undefined && object.description !== null)
-      ? DescriptionEntity.fromPartial(object.description)
-      : undefined;
-    return message;
   },
 };
 
@@ -589,35 +534,7 @@ export const TaskClosure: MessageFns<TaskClosure> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskClosure>, I>>(base?: I): TaskClosure {
-    return TaskClosure.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskClosure>, I>>(object: I): TaskClosure {
-    const message = createBaseTaskClosure();
-    message.compiledTask = (object.compiledTask !== undefined && object.compiledTask !== null)
-      ? CompiledTask.fromPartial(object.compiledTask)
-      : undefined;
-    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null)
-      ? Timestamp.fromPartial(object.createdAt)
-      : undefined;
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000).toString();
@@ -661,6 +578,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -283,17 +283,6 @@ export const TaskExecutionGetRequest: MessageFns<TaskExecutionGetRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskExecutionGetRequest>, I>>(base?: I): TaskExecutionGetRequest {
-    return TaskExecutionGetRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskExecutionGetRequest>, I>>(object: I): TaskExecutionGetRequest {
-    const message = createBaseTaskExecutionGetRequest();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? TaskExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseTaskExecutionListRequest(): TaskExecutionListRequest {
@@ -422,23 +411,6 @@ export const TaskExecutionListRequest: MessageFns<TaskExecutionListRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskExecutionListRequest>, I>>(base?: I): TaskExecutionListRequest {
-    return TaskExecutionListRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskExecutionListRequest>, I>>(object: I): TaskExecutionListRequest {
-    const message = createBaseTaskExecutionListRequest();
-    message.nodeExecutionId = (object.nodeExecutionId !== undefined && object.nodeExecutionId !== null)
-      ? NodeExecutionIdentifier.fromPartial(object.nodeExecutionId)
-      : undefined;
-    message.limit = object.limit ?? 0;
-    message.token = object.token ?? "";
-    message.filters = object.filters ?? "";
-    message.sortBy = (object.sortBy !== undefined && object.sortBy !== null)
-      ? Sort.fromPartial(object.sortBy)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseTaskExecution(): TaskExecution {
@@ -552,22 +524,6 @@ export const TaskExecution: MessageFns<TaskExecution> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskExecution>, I>>(base?: I): TaskExecution {
-    return TaskExecution.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskExecution>, I>>(object: I): TaskExecution {
-    const message = createBaseTaskExecution();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? TaskExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    message.inputUri = object.inputUri ?? "";
-    message.closure = (object.closure !== undefined && object.closure !== null)
-      ? TaskExecutionClosure.fromPartial(object.closure)
-      : undefined;
-    message.isParent = object.isParent ?? false;
-    return message;
-  },
 };
 
 function createBaseTaskExecutionList(): TaskExecutionList {
@@ -646,16 +602,6 @@ export const TaskExecutionList: MessageFns<TaskExecutionList> = {
       obj.token = message.token;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<TaskExecutionList>, I>>(base?: I): TaskExecutionList {
-    return TaskExecutionList.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskExecutionList>, I>>(object: I): TaskExecutionList {
-    const message = createBaseTaskExecutionList();
-    message.taskExecutions = object.taskExecutions?.map((e) => TaskExecution.fromPartial(e)) || [];
-    message.token = object.token ?? "";
-    return message;
   },
 };
 
@@ -995,62 +941,6 @@ export const TaskExecutionClosure: MessageFns<TaskExecutionClosure> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskExecutionClosure>, I>>(base?: I): TaskExecutionClosure {
-    return TaskExecutionClosure.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskExecutionClosure>, I>>(object: I): TaskExecutionClosure {
-    const message = createBaseTaskExecutionClosure();
-    switch (object.outputResult?.$case) {
-      case "outputUri": {
-        if (object.outputResult?.outputUri !== undefined && object.outputResult?.outputUri !== null) {
-          message.outputResult = { $case: "outputUri", outputUri: object.outputResult.outputUri };
-        }
-        break;
-      }
-      case "error": {
-        if (object.outputResult?.error !== undefined && object.outputResult?.error !== null) {
-          message.outputResult = { $case: "error", error: ExecutionError.fromPartial(object.outputResult.error) };
-        }
-        break;
-      }
-      case "outputData": {
-        if (object.outputResult?.outputData !== undefined && object.outputResult?.outputData !== null) {
-          message.outputResult = {
-            $case: "outputData",
-            outputData: LiteralMap.fromPartial(object.outputResult.outputData),
-          };
-        }
-        break;
-      }
-    }
-    message.phase = object.phase ?? 0;
-    message.logs = object.logs?.map((e) => TaskLog.fromPartial(e)) || [];
-    message.startedAt = (object.startedAt !== undefined && object.startedAt !== null)
-      ? Timestamp.fromPartial(object.startedAt)
-      : undefined;
-    message.duration = (object.duration !== undefined && object.duration !== null)
-      ? Duration.fromPartial(object.duration)
-      : undefined;
-    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null)
-      ? Timestamp.fromPartial(object.createdAt)
-      : undefined;
-    message.updatedAt = (object.updatedAt !== undefined && object.updatedAt !== null)
-      ? Timestamp.fromPartial(object.updatedAt)
-      : undefined;
-    message.customInfo = object.customInfo ?? undefined;
-    message.reason = object.reason ?? "";
-    message.taskType = object.taskType ?? "";
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? TaskExecutionMetadata.fromPartial(object.metadata)
-      : undefined;
-    message.eventVersion = object.eventVersion ?? 0;
-    message.reasons = object.reasons?.map((e) => Reason.fromPartial(e)) || [];
-    message.logContext = (object.logContext !== undefined && object.logContext !== null)
-      ? LogContext.fromPartial(object.logContext)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseReason(): Reason {
@@ -1130,18 +1020,6 @@ export const Reason: MessageFns<Reason> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Reason>, I>>(base?: I): Reason {
-    return Reason.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Reason>, I>>(object: I): Reason {
-    const message = createBaseReason();
-    message.occurredAt = (object.occurredAt !== undefined && object.occurredAt !== null)
-      ? Timestamp.fromPartial(object.occurredAt)
-      : undefined;
-    message.message = object.message ?? "";
-    return message;
-  },
 };
 
 function createBaseTaskExecutionGetDataRequest(): TaskExecutionGetDataRequest {
@@ -1199,17 +1077,6 @@ export const TaskExecutionGetDataRequest: MessageFns<TaskExecutionGetDataRequest
       obj.id = TaskExecutionIdentifier.toJSON(message.id);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<TaskExecutionGetDataRequest>, I>>(base?: I): TaskExecutionGetDataRequest {
-    return TaskExecutionGetDataRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskExecutionGetDataRequest>, I>>(object: I): TaskExecutionGetDataRequest {
-    const message = createBaseTaskExecutionGetDataRequest();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? TaskExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    return message;
   },
 };
 
@@ -1343,44 +1210,7 @@ export const TaskExecutionGetDataResponse: MessageFns<TaskExecutionGetDataRespon
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskExecutionGetDataResponse>, I>>(base?: I): TaskExecutionGetDataResponse {
-    return TaskExecutionGetDataResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskExecutionGetDataResponse>, I>>(object: I): TaskExecutionGetDataResponse {
-    const message = createBaseTaskExecutionGetDataResponse();
-    message.inputs = (object.inputs !== undefined && object.inputs !== null)
-      ? UrlBlob.fromPartial(object.inputs)
-      : undefined;
-    message.outputs = (object.outputs !== undefined && object.outputs !== null)
-      ? UrlBlob.fromPartial(object.outputs)
-      : undefined;
-    message.fullInputs = (object.fullInputs !== undefined && object.fullInputs !== null)
-      ? LiteralMap.fromPartial(object.fullInputs)
-      : undefined;
-    message.fullOutputs = (object.fullOutputs !== undefined && object.fullOutputs !== null)
-      ? LiteralMap.fromPartial(object.fullOutputs)
-      : undefined;
-    message.flyteUrls = (object.flyteUrls !== undefined && object.flyteUrls !== null)
-      ? FlyteURLs.fromPartial(object.flyteUrls)
-      : undefined;
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000).toString();
@@ -1428,6 +1258,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

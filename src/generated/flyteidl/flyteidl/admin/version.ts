@@ -92,17 +92,6 @@ export const GetVersionResponse: MessageFns<GetVersionResponse> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<GetVersionResponse>, I>>(base?: I): GetVersionResponse {
-    return GetVersionResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<GetVersionResponse>, I>>(object: I): GetVersionResponse {
-    const message = createBaseGetVersionResponse();
-    message.controlPlaneVersion = (object.controlPlaneVersion !== undefined && object.controlPlaneVersion !== null)
-      ? Version.fromPartial(object.controlPlaneVersion)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseVersion(): Version {
@@ -193,17 +182,6 @@ export const Version: MessageFns<Version> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Version>, I>>(base?: I): Version {
-    return Version.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Version>, I>>(object: I): Version {
-    const message = createBaseVersion();
-    message.Build = object.Build ?? "";
-    message.Version = object.Version ?? "";
-    message.BuildTime = object.BuildTime ?? "";
-    return message;
-  },
 };
 
 function createBaseGetVersionRequest(): GetVersionRequest {
@@ -248,29 +226,7 @@ export const GetVersionRequest: MessageFns<GetVersionRequest> = {
     const obj: any = {};
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<GetVersionRequest>, I>>(base?: I): GetVersionRequest {
-    return GetVersionRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<GetVersionRequest>, I>>(_: I): GetVersionRequest {
-    const message = createBaseGetVersionRequest();
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -281,6 +237,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -184,18 +184,6 @@ export const WorkflowCreateRequest: MessageFns<WorkflowCreateRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowCreateRequest>, I>>(base?: I): WorkflowCreateRequest {
-    return WorkflowCreateRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowCreateRequest>, I>>(object: I): WorkflowCreateRequest {
-    const message = createBaseWorkflowCreateRequest();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    message.spec = (object.spec !== undefined && object.spec !== null)
-      ? WorkflowSpec.fromPartial(object.spec)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseWorkflowCreateResponse(): WorkflowCreateResponse {
@@ -239,14 +227,6 @@ export const WorkflowCreateResponse: MessageFns<WorkflowCreateResponse> = {
   toJSON(_: WorkflowCreateResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<WorkflowCreateResponse>, I>>(base?: I): WorkflowCreateResponse {
-    return WorkflowCreateResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowCreateResponse>, I>>(_: I): WorkflowCreateResponse {
-    const message = createBaseWorkflowCreateResponse();
-    return message;
   },
 };
 
@@ -342,19 +322,6 @@ export const Workflow: MessageFns<Workflow> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Workflow>, I>>(base?: I): Workflow {
-    return Workflow.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Workflow>, I>>(object: I): Workflow {
-    const message = createBaseWorkflow();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    message.closure = (object.closure !== undefined && object.closure !== null)
-      ? WorkflowClosure.fromPartial(object.closure)
-      : undefined;
-    message.shortDescription = object.shortDescription ?? "";
-    return message;
-  },
 };
 
 function createBaseWorkflowList(): WorkflowList {
@@ -431,16 +398,6 @@ export const WorkflowList: MessageFns<WorkflowList> = {
       obj.token = message.token;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<WorkflowList>, I>>(base?: I): WorkflowList {
-    return WorkflowList.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowList>, I>>(object: I): WorkflowList {
-    const message = createBaseWorkflowList();
-    message.workflows = object.workflows?.map((e) => Workflow.fromPartial(e)) || [];
-    message.token = object.token ?? "";
-    return message;
   },
 };
 
@@ -536,21 +493,6 @@ export const WorkflowSpec: MessageFns<WorkflowSpec> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowSpec>, I>>(base?: I): WorkflowSpec {
-    return WorkflowSpec.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowSpec>, I>>(object: I): WorkflowSpec {
-    const message = createBaseWorkflowSpec();
-    message.template = (object.template !== undefined && object.template !== null)
-      ? WorkflowTemplate.fromPartial(object.template)
-      : undefined;
-    message.subWorkflows = object.subWorkflows?.map((e) => WorkflowTemplate.fromPartial(e)) || [];
-    message.description = (object.description !== undefined && object.description !== null)
-      ? DescriptionEntity.fromPartial(object.description)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseWorkflowClosure(): WorkflowClosure {
@@ -634,20 +576,6 @@ export const WorkflowClosure: MessageFns<WorkflowClosure> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowClosure>, I>>(base?: I): WorkflowClosure {
-    return WorkflowClosure.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowClosure>, I>>(object: I): WorkflowClosure {
-    const message = createBaseWorkflowClosure();
-    message.compiledWorkflow = (object.compiledWorkflow !== undefined && object.compiledWorkflow !== null)
-      ? CompiledWorkflowClosure.fromPartial(object.compiledWorkflow)
-      : undefined;
-    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null)
-      ? Timestamp.fromPartial(object.createdAt)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseWorkflowErrorExistsDifferentStructure(): WorkflowErrorExistsDifferentStructure {
@@ -706,19 +634,6 @@ export const WorkflowErrorExistsDifferentStructure: MessageFns<WorkflowErrorExis
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowErrorExistsDifferentStructure>, I>>(
-    base?: I,
-  ): WorkflowErrorExistsDifferentStructure {
-    return WorkflowErrorExistsDifferentStructure.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowErrorExistsDifferentStructure>, I>>(
-    object: I,
-  ): WorkflowErrorExistsDifferentStructure {
-    const message = createBaseWorkflowErrorExistsDifferentStructure();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    return message;
-  },
 };
 
 function createBaseWorkflowErrorExistsIdenticalStructure(): WorkflowErrorExistsIdenticalStructure {
@@ -776,19 +691,6 @@ export const WorkflowErrorExistsIdenticalStructure: MessageFns<WorkflowErrorExis
       obj.id = Identifier.toJSON(message.id);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<WorkflowErrorExistsIdenticalStructure>, I>>(
-    base?: I,
-  ): WorkflowErrorExistsIdenticalStructure {
-    return WorkflowErrorExistsIdenticalStructure.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowErrorExistsIdenticalStructure>, I>>(
-    object: I,
-  ): WorkflowErrorExistsIdenticalStructure {
-    const message = createBaseWorkflowErrorExistsIdenticalStructure();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    return message;
   },
 };
 
@@ -897,53 +799,7 @@ export const CreateWorkflowFailureReason: MessageFns<CreateWorkflowFailureReason
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<CreateWorkflowFailureReason>, I>>(base?: I): CreateWorkflowFailureReason {
-    return CreateWorkflowFailureReason.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CreateWorkflowFailureReason>, I>>(object: I): CreateWorkflowFailureReason {
-    const message = createBaseCreateWorkflowFailureReason();
-    switch (object.reason?.$case) {
-      case "existsDifferentStructure": {
-        if (object.reason?.existsDifferentStructure !== undefined && object.reason?.existsDifferentStructure !== null) {
-          message.reason = {
-            $case: "existsDifferentStructure",
-            existsDifferentStructure: WorkflowErrorExistsDifferentStructure.fromPartial(
-              object.reason.existsDifferentStructure,
-            ),
-          };
-        }
-        break;
-      }
-      case "existsIdenticalStructure": {
-        if (object.reason?.existsIdenticalStructure !== undefined && object.reason?.existsIdenticalStructure !== null) {
-          message.reason = {
-            $case: "existsIdenticalStructure",
-            existsIdenticalStructure: WorkflowErrorExistsIdenticalStructure.fromPartial(
-              object.reason.existsIdenticalStructure,
-            ),
-          };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000).toString();
@@ -987,6 +843,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -232,21 +232,6 @@ export const WorkflowAttributes: MessageFns<WorkflowAttributes> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowAttributes>, I>>(base?: I): WorkflowAttributes {
-    return WorkflowAttributes.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowAttributes>, I>>(object: I): WorkflowAttributes {
-    const message = createBaseWorkflowAttributes();
-    message.project = object.project ?? "";
-    message.domain = object.domain ?? "";
-    message.workflow = object.workflow ?? "";
-    message.matchingAttributes = (object.matchingAttributes !== undefined && object.matchingAttributes !== null)
-      ? MatchingAttributes.fromPartial(object.matchingAttributes)
-      : undefined;
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseWorkflowAttributesUpdateRequest(): WorkflowAttributesUpdateRequest {
@@ -305,19 +290,6 @@ export const WorkflowAttributesUpdateRequest: MessageFns<WorkflowAttributesUpdat
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowAttributesUpdateRequest>, I>>(base?: I): WorkflowAttributesUpdateRequest {
-    return WorkflowAttributesUpdateRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowAttributesUpdateRequest>, I>>(
-    object: I,
-  ): WorkflowAttributesUpdateRequest {
-    const message = createBaseWorkflowAttributesUpdateRequest();
-    message.attributes = (object.attributes !== undefined && object.attributes !== null)
-      ? WorkflowAttributes.fromPartial(object.attributes)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseWorkflowAttributesUpdateResponse(): WorkflowAttributesUpdateResponse {
@@ -361,18 +333,6 @@ export const WorkflowAttributesUpdateResponse: MessageFns<WorkflowAttributesUpda
   toJSON(_: WorkflowAttributesUpdateResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<WorkflowAttributesUpdateResponse>, I>>(
-    base?: I,
-  ): WorkflowAttributesUpdateResponse {
-    return WorkflowAttributesUpdateResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowAttributesUpdateResponse>, I>>(
-    _: I,
-  ): WorkflowAttributesUpdateResponse {
-    const message = createBaseWorkflowAttributesUpdateResponse();
-    return message;
   },
 };
 
@@ -498,19 +458,6 @@ export const WorkflowAttributesGetRequest: MessageFns<WorkflowAttributesGetReque
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowAttributesGetRequest>, I>>(base?: I): WorkflowAttributesGetRequest {
-    return WorkflowAttributesGetRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowAttributesGetRequest>, I>>(object: I): WorkflowAttributesGetRequest {
-    const message = createBaseWorkflowAttributesGetRequest();
-    message.project = object.project ?? "";
-    message.domain = object.domain ?? "";
-    message.workflow = object.workflow ?? "";
-    message.resourceType = object.resourceType ?? 0;
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseWorkflowAttributesGetResponse(): WorkflowAttributesGetResponse {
@@ -568,19 +515,6 @@ export const WorkflowAttributesGetResponse: MessageFns<WorkflowAttributesGetResp
       obj.attributes = WorkflowAttributes.toJSON(message.attributes);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<WorkflowAttributesGetResponse>, I>>(base?: I): WorkflowAttributesGetResponse {
-    return WorkflowAttributesGetResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowAttributesGetResponse>, I>>(
-    object: I,
-  ): WorkflowAttributesGetResponse {
-    const message = createBaseWorkflowAttributesGetResponse();
-    message.attributes = (object.attributes !== undefined && object.attributes !== null)
-      ? WorkflowAttributes.fromPartial(object.attributes)
-      : undefined;
-    return message;
   },
 };
 
@@ -706,21 +640,6 @@ export const WorkflowAttributesDeleteRequest: MessageFns<WorkflowAttributesDelet
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowAttributesDeleteRequest>, I>>(base?: I): WorkflowAttributesDeleteRequest {
-    return WorkflowAttributesDeleteRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowAttributesDeleteRequest>, I>>(
-    object: I,
-  ): WorkflowAttributesDeleteRequest {
-    const message = createBaseWorkflowAttributesDeleteRequest();
-    message.project = object.project ?? "";
-    message.domain = object.domain ?? "";
-    message.workflow = object.workflow ?? "";
-    message.resourceType = object.resourceType ?? 0;
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseWorkflowAttributesDeleteResponse(): WorkflowAttributesDeleteResponse {
@@ -765,33 +684,7 @@ export const WorkflowAttributesDeleteResponse: MessageFns<WorkflowAttributesDele
     const obj: any = {};
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowAttributesDeleteResponse>, I>>(
-    base?: I,
-  ): WorkflowAttributesDeleteResponse {
-    return WorkflowAttributesDeleteResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowAttributesDeleteResponse>, I>>(
-    _: I,
-  ): WorkflowAttributesDeleteResponse {
-    const message = createBaseWorkflowAttributesDeleteResponse();
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -802,6 +695,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

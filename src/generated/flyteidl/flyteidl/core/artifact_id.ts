@@ -293,18 +293,6 @@ export const ArtifactKey: MessageFns<ArtifactKey> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ArtifactKey>, I>>(base?: I): ArtifactKey {
-    return ArtifactKey.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ArtifactKey>, I>>(object: I): ArtifactKey {
-    const message = createBaseArtifactKey();
-    message.project = object.project ?? "";
-    message.domain = object.domain ?? "";
-    message.name = object.name ?? "";
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseArtifactBindingData(): ArtifactBindingData {
@@ -407,36 +395,6 @@ export const ArtifactBindingData: MessageFns<ArtifactBindingData> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ArtifactBindingData>, I>>(base?: I): ArtifactBindingData {
-    return ArtifactBindingData.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ArtifactBindingData>, I>>(object: I): ArtifactBindingData {
-    const message = createBaseArtifactBindingData();
-    switch (object.partitionData?.$case) {
-      case "partitionKey": {
-        if (object.partitionData?.partitionKey !== undefined && object.partitionData?.partitionKey !== null) {
-          message.partitionData = { $case: "partitionKey", partitionKey: object.partitionData.partitionKey };
-        }
-        break;
-      }
-      case "bindToTimePartition": {
-        if (
-          object.partitionData?.bindToTimePartition !== undefined && object.partitionData?.bindToTimePartition !== null
-        ) {
-          message.partitionData = {
-            $case: "bindToTimePartition",
-            bindToTimePartition: object.partitionData.bindToTimePartition,
-          };
-        }
-        break;
-      }
-    }
-    message.timeTransform = (object.timeTransform !== undefined && object.timeTransform !== null)
-      ? TimeTransform.fromPartial(object.timeTransform)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseTimeTransform(): TimeTransform {
@@ -512,16 +470,6 @@ export const TimeTransform: MessageFns<TimeTransform> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TimeTransform>, I>>(base?: I): TimeTransform {
-    return TimeTransform.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TimeTransform>, I>>(object: I): TimeTransform {
-    const message = createBaseTimeTransform();
-    message.transform = object.transform ?? "";
-    message.op = object.op ?? 0;
-    return message;
-  },
 };
 
 function createBaseInputBindingData(): InputBindingData {
@@ -580,15 +528,6 @@ export const InputBindingData: MessageFns<InputBindingData> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<InputBindingData>, I>>(base?: I): InputBindingData {
-    return InputBindingData.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<InputBindingData>, I>>(object: I): InputBindingData {
-    const message = createBaseInputBindingData();
-    message.var = object.var ?? "";
-    return message;
-  },
 };
 
 function createBaseRuntimeBinding(): RuntimeBinding {
@@ -632,14 +571,6 @@ export const RuntimeBinding: MessageFns<RuntimeBinding> = {
   toJSON(_: RuntimeBinding): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RuntimeBinding>, I>>(base?: I): RuntimeBinding {
-    return RuntimeBinding.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RuntimeBinding>, I>>(_: I): RuntimeBinding {
-    const message = createBaseRuntimeBinding();
-    return message;
   },
 };
 
@@ -778,55 +709,6 @@ export const LabelValue: MessageFns<LabelValue> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<LabelValue>, I>>(base?: I): LabelValue {
-    return LabelValue.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LabelValue>, I>>(object: I): LabelValue {
-    const message = createBaseLabelValue();
-    switch (object.value?.$case) {
-      case "staticValue": {
-        if (object.value?.staticValue !== undefined && object.value?.staticValue !== null) {
-          message.value = { $case: "staticValue", staticValue: object.value.staticValue };
-        }
-        break;
-      }
-      case "timeValue": {
-        if (object.value?.timeValue !== undefined && object.value?.timeValue !== null) {
-          message.value = { $case: "timeValue", timeValue: Timestamp.fromPartial(object.value.timeValue) };
-        }
-        break;
-      }
-      case "triggeredBinding": {
-        if (object.value?.triggeredBinding !== undefined && object.value?.triggeredBinding !== null) {
-          message.value = {
-            $case: "triggeredBinding",
-            triggeredBinding: ArtifactBindingData.fromPartial(object.value.triggeredBinding),
-          };
-        }
-        break;
-      }
-      case "inputBinding": {
-        if (object.value?.inputBinding !== undefined && object.value?.inputBinding !== null) {
-          message.value = {
-            $case: "inputBinding",
-            inputBinding: InputBindingData.fromPartial(object.value.inputBinding),
-          };
-        }
-        break;
-      }
-      case "runtimeBinding": {
-        if (object.value?.runtimeBinding !== undefined && object.value?.runtimeBinding !== null) {
-          message.value = {
-            $case: "runtimeBinding",
-            runtimeBinding: RuntimeBinding.fromPartial(object.value.runtimeBinding),
-          };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBasePartitions(): Partitions {
@@ -909,23 +791,6 @@ export const Partitions: MessageFns<Partitions> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Partitions>, I>>(base?: I): Partitions {
-    return Partitions.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Partitions>, I>>(object: I): Partitions {
-    const message = createBasePartitions();
-    message.value = (globalThis.Object.entries(object.value ?? {}) as [string, LabelValue][]).reduce(
-      (acc: { [key: string]: LabelValue }, [key, value]: [string, LabelValue]) => {
-        if (value !== undefined) {
-          acc[key] = LabelValue.fromPartial(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBasePartitions_ValueEntry(): Partitions_ValueEntry {
@@ -1001,18 +866,6 @@ export const Partitions_ValueEntry: MessageFns<Partitions_ValueEntry> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Partitions_ValueEntry>, I>>(base?: I): Partitions_ValueEntry {
-    return Partitions_ValueEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Partitions_ValueEntry>, I>>(object: I): Partitions_ValueEntry {
-    const message = createBasePartitions_ValueEntry();
-    message.key = object.key ?? "";
-    message.value = (object.value !== undefined && object.value !== null)
-      ? LabelValue.fromPartial(object.value)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseTimePartition(): TimePartition {
@@ -1087,18 +940,6 @@ export const TimePartition: MessageFns<TimePartition> = {
       obj.granularity = granularityToJSON(message.granularity);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<TimePartition>, I>>(base?: I): TimePartition {
-    return TimePartition.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TimePartition>, I>>(object: I): TimePartition {
-    const message = createBaseTimePartition();
-    message.value = (object.value !== undefined && object.value !== null)
-      ? LabelValue.fromPartial(object.value)
-      : undefined;
-    message.granularity = object.granularity ?? 0;
-    return message;
   },
 };
 
@@ -1213,24 +1054,6 @@ export const ArtifactID: MessageFns<ArtifactID> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ArtifactID>, I>>(base?: I): ArtifactID {
-    return ArtifactID.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ArtifactID>, I>>(object: I): ArtifactID {
-    const message = createBaseArtifactID();
-    message.artifactKey = (object.artifactKey !== undefined && object.artifactKey !== null)
-      ? ArtifactKey.fromPartial(object.artifactKey)
-      : undefined;
-    message.version = object.version ?? "";
-    message.partitions = (object.partitions !== undefined && object.partitions !== null)
-      ? Partitions.fromPartial(object.partitions)
-      : undefined;
-    message.timePartition = (object.timePartition !== undefined && object.timePartition !== null)
-      ? TimePartition.fromPartial(object.timePartition)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseArtifactTag(): ArtifactTag {
@@ -1309,20 +1132,6 @@ export const ArtifactTag: MessageFns<ArtifactTag> = {
       obj.value = LabelValue.toJSON(message.value);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ArtifactTag>, I>>(base?: I): ArtifactTag {
-    return ArtifactTag.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ArtifactTag>, I>>(object: I): ArtifactTag {
-    const message = createBaseArtifactTag();
-    message.artifactKey = (object.artifactKey !== undefined && object.artifactKey !== null)
-      ? ArtifactKey.fromPartial(object.artifactKey)
-      : undefined;
-    message.value = (object.value !== undefined && object.value !== null)
-      ? LabelValue.fromPartial(object.value)
-      : undefined;
-    return message;
   },
 };
 
@@ -1437,64 +1246,7 @@ export const ArtifactQuery: MessageFns<ArtifactQuery> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ArtifactQuery>, I>>(base?: I): ArtifactQuery {
-    return ArtifactQuery.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ArtifactQuery>, I>>(object: I): ArtifactQuery {
-    const message = createBaseArtifactQuery();
-    switch (object.identifier?.$case) {
-      case "artifactId": {
-        if (object.identifier?.artifactId !== undefined && object.identifier?.artifactId !== null) {
-          message.identifier = {
-            $case: "artifactId",
-            artifactId: ArtifactID.fromPartial(object.identifier.artifactId),
-          };
-        }
-        break;
-      }
-      case "artifactTag": {
-        if (object.identifier?.artifactTag !== undefined && object.identifier?.artifactTag !== null) {
-          message.identifier = {
-            $case: "artifactTag",
-            artifactTag: ArtifactTag.fromPartial(object.identifier.artifactTag),
-          };
-        }
-        break;
-      }
-      case "uri": {
-        if (object.identifier?.uri !== undefined && object.identifier?.uri !== null) {
-          message.identifier = { $case: "uri", uri: object.identifier.uri };
-        }
-        break;
-      }
-      case "binding": {
-        if (object.identifier?.binding !== undefined && object.identifier?.binding !== null) {
-          message.identifier = {
-            $case: "binding",
-            binding: ArtifactBindingData.fromPartial(object.identifier.binding),
-          };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000).toString();
@@ -1542,6 +1294,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -248,16 +248,6 @@ export const CatalogArtifactTag: MessageFns<CatalogArtifactTag> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<CatalogArtifactTag>, I>>(base?: I): CatalogArtifactTag {
-    return CatalogArtifactTag.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CatalogArtifactTag>, I>>(object: I): CatalogArtifactTag {
-    const message = createBaseCatalogArtifactTag();
-    message.artifactId = object.artifactId ?? "";
-    message.name = object.name ?? "";
-    return message;
-  },
 };
 
 function createBaseCatalogMetadata(): CatalogMetadata {
@@ -371,34 +361,6 @@ export const CatalogMetadata: MessageFns<CatalogMetadata> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<CatalogMetadata>, I>>(base?: I): CatalogMetadata {
-    return CatalogMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CatalogMetadata>, I>>(object: I): CatalogMetadata {
-    const message = createBaseCatalogMetadata();
-    message.datasetId = (object.datasetId !== undefined && object.datasetId !== null)
-      ? Identifier.fromPartial(object.datasetId)
-      : undefined;
-    message.artifactTag = (object.artifactTag !== undefined && object.artifactTag !== null)
-      ? CatalogArtifactTag.fromPartial(object.artifactTag)
-      : undefined;
-    switch (object.sourceExecution?.$case) {
-      case "sourceTaskExecution": {
-        if (
-          object.sourceExecution?.sourceTaskExecution !== undefined &&
-          object.sourceExecution?.sourceTaskExecution !== null
-        ) {
-          message.sourceExecution = {
-            $case: "sourceTaskExecution",
-            sourceTaskExecution: TaskExecutionIdentifier.fromPartial(object.sourceExecution.sourceTaskExecution),
-          };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBaseCatalogReservation(): CatalogReservation {
@@ -443,29 +405,7 @@ export const CatalogReservation: MessageFns<CatalogReservation> = {
     const obj: any = {};
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<CatalogReservation>, I>>(base?: I): CatalogReservation {
-    return CatalogReservation.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CatalogReservation>, I>>(_: I): CatalogReservation {
-    const message = createBaseCatalogReservation();
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -476,6 +416,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

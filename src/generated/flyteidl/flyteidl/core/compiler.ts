@@ -203,30 +203,6 @@ export const ConnectionSet: MessageFns<ConnectionSet> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ConnectionSet>, I>>(base?: I): ConnectionSet {
-    return ConnectionSet.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ConnectionSet>, I>>(object: I): ConnectionSet {
-    const message = createBaseConnectionSet();
-    message.downstream = (globalThis.Object.entries(object.downstream ?? {}) as [string, ConnectionSet_IdList][])
-      .reduce((acc: { [key: string]: ConnectionSet_IdList }, [key, value]: [string, ConnectionSet_IdList]) => {
-        if (value !== undefined) {
-          acc[key] = ConnectionSet_IdList.fromPartial(value);
-        }
-        return acc;
-      }, {});
-    message.upstream = (globalThis.Object.entries(object.upstream ?? {}) as [string, ConnectionSet_IdList][]).reduce(
-      (acc: { [key: string]: ConnectionSet_IdList }, [key, value]: [string, ConnectionSet_IdList]) => {
-        if (value !== undefined) {
-          acc[key] = ConnectionSet_IdList.fromPartial(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseConnectionSet_IdList(): ConnectionSet_IdList {
@@ -284,15 +260,6 @@ export const ConnectionSet_IdList: MessageFns<ConnectionSet_IdList> = {
       obj.ids = message.ids;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ConnectionSet_IdList>, I>>(base?: I): ConnectionSet_IdList {
-    return ConnectionSet_IdList.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ConnectionSet_IdList>, I>>(object: I): ConnectionSet_IdList {
-    const message = createBaseConnectionSet_IdList();
-    message.ids = object.ids?.map((e) => e) || [];
-    return message;
   },
 };
 
@@ -369,20 +336,6 @@ export const ConnectionSet_DownstreamEntry: MessageFns<ConnectionSet_DownstreamE
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ConnectionSet_DownstreamEntry>, I>>(base?: I): ConnectionSet_DownstreamEntry {
-    return ConnectionSet_DownstreamEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ConnectionSet_DownstreamEntry>, I>>(
-    object: I,
-  ): ConnectionSet_DownstreamEntry {
-    const message = createBaseConnectionSet_DownstreamEntry();
-    message.key = object.key ?? "";
-    message.value = (object.value !== undefined && object.value !== null)
-      ? ConnectionSet_IdList.fromPartial(object.value)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseConnectionSet_UpstreamEntry(): ConnectionSet_UpstreamEntry {
@@ -457,18 +410,6 @@ export const ConnectionSet_UpstreamEntry: MessageFns<ConnectionSet_UpstreamEntry
       obj.value = ConnectionSet_IdList.toJSON(message.value);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ConnectionSet_UpstreamEntry>, I>>(base?: I): ConnectionSet_UpstreamEntry {
-    return ConnectionSet_UpstreamEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ConnectionSet_UpstreamEntry>, I>>(object: I): ConnectionSet_UpstreamEntry {
-    const message = createBaseConnectionSet_UpstreamEntry();
-    message.key = object.key ?? "";
-    message.value = (object.value !== undefined && object.value !== null)
-      ? ConnectionSet_IdList.fromPartial(object.value)
-      : undefined;
-    return message;
   },
 };
 
@@ -545,20 +486,6 @@ export const CompiledWorkflow: MessageFns<CompiledWorkflow> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<CompiledWorkflow>, I>>(base?: I): CompiledWorkflow {
-    return CompiledWorkflow.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CompiledWorkflow>, I>>(object: I): CompiledWorkflow {
-    const message = createBaseCompiledWorkflow();
-    message.template = (object.template !== undefined && object.template !== null)
-      ? WorkflowTemplate.fromPartial(object.template)
-      : undefined;
-    message.connections = (object.connections !== undefined && object.connections !== null)
-      ? ConnectionSet.fromPartial(object.connections)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseCompiledLaunchPlan(): CompiledLaunchPlan {
@@ -617,17 +544,6 @@ export const CompiledLaunchPlan: MessageFns<CompiledLaunchPlan> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<CompiledLaunchPlan>, I>>(base?: I): CompiledLaunchPlan {
-    return CompiledLaunchPlan.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CompiledLaunchPlan>, I>>(object: I): CompiledLaunchPlan {
-    const message = createBaseCompiledLaunchPlan();
-    message.template = (object.template !== undefined && object.template !== null)
-      ? LaunchPlanTemplate.fromPartial(object.template)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseCompiledTask(): CompiledTask {
@@ -685,17 +601,6 @@ export const CompiledTask: MessageFns<CompiledTask> = {
       obj.template = TaskTemplate.toJSON(message.template);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<CompiledTask>, I>>(base?: I): CompiledTask {
-    return CompiledTask.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CompiledTask>, I>>(object: I): CompiledTask {
-    const message = createBaseCompiledTask();
-    message.template = (object.template !== undefined && object.template !== null)
-      ? TaskTemplate.fromPartial(object.template)
-      : undefined;
-    return message;
   },
 };
 
@@ -810,35 +715,7 @@ export const CompiledWorkflowClosure: MessageFns<CompiledWorkflowClosure> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<CompiledWorkflowClosure>, I>>(base?: I): CompiledWorkflowClosure {
-    return CompiledWorkflowClosure.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CompiledWorkflowClosure>, I>>(object: I): CompiledWorkflowClosure {
-    const message = createBaseCompiledWorkflowClosure();
-    message.primary = (object.primary !== undefined && object.primary !== null)
-      ? CompiledWorkflow.fromPartial(object.primary)
-      : undefined;
-    message.subWorkflows = object.subWorkflows?.map((e) => CompiledWorkflow.fromPartial(e)) || [];
-    message.tasks = object.tasks?.map((e) => CompiledTask.fromPartial(e)) || [];
-    message.launchPlans = object.launchPlans?.map((e) => CompiledLaunchPlan.fromPartial(e)) || [];
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
@@ -853,6 +730,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

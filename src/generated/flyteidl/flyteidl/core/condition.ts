@@ -245,21 +245,6 @@ export const ComparisonExpression: MessageFns<ComparisonExpression> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ComparisonExpression>, I>>(base?: I): ComparisonExpression {
-    return ComparisonExpression.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ComparisonExpression>, I>>(object: I): ComparisonExpression {
-    const message = createBaseComparisonExpression();
-    message.operator = object.operator ?? 0;
-    message.leftValue = (object.leftValue !== undefined && object.leftValue !== null)
-      ? Operand.fromPartial(object.leftValue)
-      : undefined;
-    message.rightValue = (object.rightValue !== undefined && object.rightValue !== null)
-      ? Operand.fromPartial(object.rightValue)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseOperand(): Operand {
@@ -354,34 +339,6 @@ export const Operand: MessageFns<Operand> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Operand>, I>>(base?: I): Operand {
-    return Operand.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Operand>, I>>(object: I): Operand {
-    const message = createBaseOperand();
-    switch (object.val?.$case) {
-      case "primitive": {
-        if (object.val?.primitive !== undefined && object.val?.primitive !== null) {
-          message.val = { $case: "primitive", primitive: Primitive.fromPartial(object.val.primitive) };
-        }
-        break;
-      }
-      case "var": {
-        if (object.val?.var !== undefined && object.val?.var !== null) {
-          message.val = { $case: "var", var: object.val.var };
-        }
-        break;
-      }
-      case "scalar": {
-        if (object.val?.scalar !== undefined && object.val?.scalar !== null) {
-          message.val = { $case: "scalar", scalar: Scalar.fromPartial(object.val.scalar) };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBaseBooleanExpression(): BooleanExpression {
@@ -460,31 +417,6 @@ export const BooleanExpression: MessageFns<BooleanExpression> = {
       obj.comparison = ComparisonExpression.toJSON(message.expr.comparison);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<BooleanExpression>, I>>(base?: I): BooleanExpression {
-    return BooleanExpression.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<BooleanExpression>, I>>(object: I): BooleanExpression {
-    const message = createBaseBooleanExpression();
-    switch (object.expr?.$case) {
-      case "conjunction": {
-        if (object.expr?.conjunction !== undefined && object.expr?.conjunction !== null) {
-          message.expr = {
-            $case: "conjunction",
-            conjunction: ConjunctionExpression.fromPartial(object.expr.conjunction),
-          };
-        }
-        break;
-      }
-      case "comparison": {
-        if (object.expr?.comparison !== undefined && object.expr?.comparison !== null) {
-          message.expr = { $case: "comparison", comparison: ComparisonExpression.fromPartial(object.expr.comparison) };
-        }
-        break;
-      }
-    }
-    return message;
   },
 };
 
@@ -584,36 +516,7 @@ export const ConjunctionExpression: MessageFns<ConjunctionExpression> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ConjunctionExpression>, I>>(base?: I): ConjunctionExpression {
-    return ConjunctionExpression.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ConjunctionExpression>, I>>(object: I): ConjunctionExpression {
-    const message = createBaseConjunctionExpression();
-    message.operator = object.operator ?? 0;
-    message.leftExpression = (object.leftExpression !== undefined && object.leftExpression !== null)
-      ? BooleanExpression.fromPartial(object.leftExpression)
-      : undefined;
-    message.rightExpression = (object.rightExpression !== undefined && object.rightExpression !== null)
-      ? BooleanExpression.fromPartial(object.rightExpression)
-      : undefined;
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -624,6 +527,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

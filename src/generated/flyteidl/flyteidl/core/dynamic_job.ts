@@ -157,34 +157,7 @@ export const DynamicJobSpec: MessageFns<DynamicJobSpec> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<DynamicJobSpec>, I>>(base?: I): DynamicJobSpec {
-    return DynamicJobSpec.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DynamicJobSpec>, I>>(object: I): DynamicJobSpec {
-    const message = createBaseDynamicJobSpec();
-    message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
-    message.minSuccesses = object.minSuccesses ?? "0";
-    message.outputs = object.outputs?.map((e) => Binding.fromPartial(e)) || [];
-    message.tasks = object.tasks?.map((e) => TaskTemplate.fromPartial(e)) || [];
-    message.subworkflows = object.subworkflows?.map((e) => WorkflowTemplate.fromPartial(e)) || [];
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -195,6 +168,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -210,22 +210,6 @@ export const ContainerError: MessageFns<ContainerError> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ContainerError>, I>>(base?: I): ContainerError {
-    return ContainerError.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ContainerError>, I>>(object: I): ContainerError {
-    const message = createBaseContainerError();
-    message.code = object.code ?? "";
-    message.message = object.message ?? "";
-    message.kind = object.kind ?? 0;
-    message.origin = object.origin ?? 0;
-    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null)
-      ? Timestamp.fromPartial(object.timestamp)
-      : undefined;
-    message.worker = object.worker ?? "";
-    return message;
-  },
 };
 
 function createBaseErrorDocument(): ErrorDocument {
@@ -284,32 +268,7 @@ export const ErrorDocument: MessageFns<ErrorDocument> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ErrorDocument>, I>>(base?: I): ErrorDocument {
-    return ErrorDocument.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ErrorDocument>, I>>(object: I): ErrorDocument {
-    const message = createBaseErrorDocument();
-    message.error = (object.error !== undefined && object.error !== null)
-      ? ContainerError.fromPartial(object.error)
-      : undefined;
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000).toString();
@@ -353,6 +312,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

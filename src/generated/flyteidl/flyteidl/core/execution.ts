@@ -510,14 +510,6 @@ export const WorkflowExecution: MessageFns<WorkflowExecution> = {
     const obj: any = {};
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowExecution>, I>>(base?: I): WorkflowExecution {
-    return WorkflowExecution.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowExecution>, I>>(_: I): WorkflowExecution {
-    const message = createBaseWorkflowExecution();
-    return message;
-  },
 };
 
 function createBaseNodeExecution(): NodeExecution {
@@ -562,14 +554,6 @@ export const NodeExecution: MessageFns<NodeExecution> = {
     const obj: any = {};
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NodeExecution>, I>>(base?: I): NodeExecution {
-    return NodeExecution.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeExecution>, I>>(_: I): NodeExecution {
-    const message = createBaseNodeExecution();
-    return message;
-  },
 };
 
 function createBaseTaskExecution(): TaskExecution {
@@ -613,14 +597,6 @@ export const TaskExecution: MessageFns<TaskExecution> = {
   toJSON(_: TaskExecution): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<TaskExecution>, I>>(base?: I): TaskExecution {
-    return TaskExecution.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskExecution>, I>>(_: I): TaskExecution {
-    const message = createBaseTaskExecution();
-    return message;
   },
 };
 
@@ -761,22 +737,6 @@ export const ExecutionError: MessageFns<ExecutionError> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ExecutionError>, I>>(base?: I): ExecutionError {
-    return ExecutionError.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionError>, I>>(object: I): ExecutionError {
-    const message = createBaseExecutionError();
-    message.code = object.code ?? "";
-    message.message = object.message ?? "";
-    message.errorUri = object.errorUri ?? "";
-    message.kind = object.kind ?? 0;
-    message.timestamp = (object.timestamp !== undefined && object.timestamp !== null)
-      ? Timestamp.fromPartial(object.timestamp)
-      : undefined;
-    message.worker = object.worker ?? "";
-    return message;
-  },
 };
 
 function createBaseTaskLog(): TaskLog {
@@ -916,20 +876,6 @@ export const TaskLog: MessageFns<TaskLog> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskLog>, I>>(base?: I): TaskLog {
-    return TaskLog.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskLog>, I>>(object: I): TaskLog {
-    const message = createBaseTaskLog();
-    message.uri = object.uri ?? "";
-    message.name = object.name ?? "";
-    message.messageFormat = object.messageFormat ?? 0;
-    message.ttl = (object.ttl !== undefined && object.ttl !== null) ? Duration.fromPartial(object.ttl) : undefined;
-    message.ShowWhilePending = object.ShowWhilePending ?? false;
-    message.HideOnceFinished = object.HideOnceFinished ?? false;
-    return message;
-  },
 };
 
 function createBaseLogContext(): LogContext {
@@ -1008,16 +954,6 @@ export const LogContext: MessageFns<LogContext> = {
       obj.primaryPodName = message.primaryPodName;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<LogContext>, I>>(base?: I): LogContext {
-    return LogContext.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LogContext>, I>>(object: I): LogContext {
-    const message = createBaseLogContext();
-    message.pods = object.pods?.map((e) => PodLogContext.fromPartial(e)) || [];
-    message.primaryPodName = object.primaryPodName ?? "";
-    return message;
   },
 };
 
@@ -1153,19 +1089,6 @@ export const PodLogContext: MessageFns<PodLogContext> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<PodLogContext>, I>>(base?: I): PodLogContext {
-    return PodLogContext.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PodLogContext>, I>>(object: I): PodLogContext {
-    const message = createBasePodLogContext();
-    message.namespace = object.namespace ?? "";
-    message.podName = object.podName ?? "";
-    message.containers = object.containers?.map((e) => ContainerContext.fromPartial(e)) || [];
-    message.primaryContainerName = object.primaryContainerName ?? "";
-    message.initContainers = object.initContainers?.map((e) => ContainerContext.fromPartial(e)) || [];
-    return message;
-  },
 };
 
 function createBaseContainerContext(): ContainerContext {
@@ -1244,18 +1167,6 @@ export const ContainerContext: MessageFns<ContainerContext> = {
       obj.process = ContainerContext_ProcessContext.toJSON(message.process);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ContainerContext>, I>>(base?: I): ContainerContext {
-    return ContainerContext.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ContainerContext>, I>>(object: I): ContainerContext {
-    const message = createBaseContainerContext();
-    message.containerName = object.containerName ?? "";
-    message.process = (object.process !== undefined && object.process !== null)
-      ? ContainerContext_ProcessContext.fromPartial(object.process)
-      : undefined;
-    return message;
   },
 };
 
@@ -1340,22 +1251,6 @@ export const ContainerContext_ProcessContext: MessageFns<ContainerContext_Proces
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ContainerContext_ProcessContext>, I>>(base?: I): ContainerContext_ProcessContext {
-    return ContainerContext_ProcessContext.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ContainerContext_ProcessContext>, I>>(
-    object: I,
-  ): ContainerContext_ProcessContext {
-    const message = createBaseContainerContext_ProcessContext();
-    message.containerStartTime = (object.containerStartTime !== undefined && object.containerStartTime !== null)
-      ? Timestamp.fromPartial(object.containerStartTime)
-      : undefined;
-    message.containerEndTime = (object.containerEndTime !== undefined && object.containerEndTime !== null)
-      ? Timestamp.fromPartial(object.containerEndTime)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseQualityOfServiceSpec(): QualityOfServiceSpec {
@@ -1419,17 +1314,6 @@ export const QualityOfServiceSpec: MessageFns<QualityOfServiceSpec> = {
       obj.queueingBudget = Duration.toJSON(message.queueingBudget);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<QualityOfServiceSpec>, I>>(base?: I): QualityOfServiceSpec {
-    return QualityOfServiceSpec.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<QualityOfServiceSpec>, I>>(object: I): QualityOfServiceSpec {
-    const message = createBaseQualityOfServiceSpec();
-    message.queueingBudget = (object.queueingBudget !== undefined && object.queueingBudget !== null)
-      ? Duration.fromPartial(object.queueingBudget)
-      : undefined;
-    return message;
   },
 };
 
@@ -1510,43 +1394,7 @@ export const QualityOfService: MessageFns<QualityOfService> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<QualityOfService>, I>>(base?: I): QualityOfService {
-    return QualityOfService.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<QualityOfService>, I>>(object: I): QualityOfService {
-    const message = createBaseQualityOfService();
-    switch (object.designation?.$case) {
-      case "tier": {
-        if (object.designation?.tier !== undefined && object.designation?.tier !== null) {
-          message.designation = { $case: "tier", tier: object.designation.tier };
-        }
-        break;
-      }
-      case "spec": {
-        if (object.designation?.spec !== undefined && object.designation?.spec !== null) {
-          message.designation = { $case: "spec", spec: QualityOfServiceSpec.fromPartial(object.designation.spec) };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000).toString();
@@ -1590,6 +1438,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -150,19 +150,6 @@ export const ExecutionEnvAssignment: MessageFns<ExecutionEnvAssignment> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ExecutionEnvAssignment>, I>>(base?: I): ExecutionEnvAssignment {
-    return ExecutionEnvAssignment.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionEnvAssignment>, I>>(object: I): ExecutionEnvAssignment {
-    const message = createBaseExecutionEnvAssignment();
-    message.nodeIds = object.nodeIds?.map((e) => e) || [];
-    message.taskType = object.taskType ?? "";
-    message.executionEnv = (object.executionEnv !== undefined && object.executionEnv !== null)
-      ? ExecutionEnv.fromPartial(object.executionEnv)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseExecutionEnv(): ExecutionEnv {
@@ -287,46 +274,7 @@ export const ExecutionEnv: MessageFns<ExecutionEnv> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ExecutionEnv>, I>>(base?: I): ExecutionEnv {
-    return ExecutionEnv.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionEnv>, I>>(object: I): ExecutionEnv {
-    const message = createBaseExecutionEnv();
-    message.name = object.name ?? "";
-    message.type = object.type ?? "";
-    switch (object.environment?.$case) {
-      case "extant": {
-        if (object.environment?.extant !== undefined && object.environment?.extant !== null) {
-          message.environment = { $case: "extant", extant: object.environment.extant };
-        }
-        break;
-      }
-      case "spec": {
-        if (object.environment?.spec !== undefined && object.environment?.spec !== null) {
-          message.environment = { $case: "spec", spec: object.environment.spec };
-        }
-        break;
-      }
-    }
-    message.version = object.version ?? "";
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -337,6 +285,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -256,20 +256,6 @@ export const Identifier: MessageFns<Identifier> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Identifier>, I>>(base?: I): Identifier {
-    return Identifier.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Identifier>, I>>(object: I): Identifier {
-    const message = createBaseIdentifier();
-    message.resourceType = object.resourceType ?? 0;
-    message.project = object.project ?? "";
-    message.domain = object.domain ?? "";
-    message.name = object.name ?? "";
-    message.version = object.version ?? "";
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseWorkflowExecutionIdentifier(): WorkflowExecutionIdentifier {
@@ -375,18 +361,6 @@ export const WorkflowExecutionIdentifier: MessageFns<WorkflowExecutionIdentifier
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowExecutionIdentifier>, I>>(base?: I): WorkflowExecutionIdentifier {
-    return WorkflowExecutionIdentifier.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowExecutionIdentifier>, I>>(object: I): WorkflowExecutionIdentifier {
-    const message = createBaseWorkflowExecutionIdentifier();
-    message.project = object.project ?? "";
-    message.domain = object.domain ?? "";
-    message.name = object.name ?? "";
-    message.org = object.org ?? "";
-    return message;
-  },
 };
 
 function createBaseNodeExecutionIdentifier(): NodeExecutionIdentifier {
@@ -469,18 +443,6 @@ export const NodeExecutionIdentifier: MessageFns<NodeExecutionIdentifier> = {
       obj.executionId = WorkflowExecutionIdentifier.toJSON(message.executionId);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NodeExecutionIdentifier>, I>>(base?: I): NodeExecutionIdentifier {
-    return NodeExecutionIdentifier.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeExecutionIdentifier>, I>>(object: I): NodeExecutionIdentifier {
-    const message = createBaseNodeExecutionIdentifier();
-    message.nodeId = object.nodeId ?? "";
-    message.executionId = (object.executionId !== undefined && object.executionId !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.executionId)
-      : undefined;
-    return message;
   },
 };
 
@@ -584,21 +546,6 @@ export const TaskExecutionIdentifier: MessageFns<TaskExecutionIdentifier> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskExecutionIdentifier>, I>>(base?: I): TaskExecutionIdentifier {
-    return TaskExecutionIdentifier.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskExecutionIdentifier>, I>>(object: I): TaskExecutionIdentifier {
-    const message = createBaseTaskExecutionIdentifier();
-    message.taskId = (object.taskId !== undefined && object.taskId !== null)
-      ? Identifier.fromPartial(object.taskId)
-      : undefined;
-    message.nodeExecutionId = (object.nodeExecutionId !== undefined && object.nodeExecutionId !== null)
-      ? NodeExecutionIdentifier.fromPartial(object.nodeExecutionId)
-      : undefined;
-    message.retryAttempt = object.retryAttempt ?? 0;
-    return message;
-  },
 };
 
 function createBaseSignalIdentifier(): SignalIdentifier {
@@ -682,33 +629,7 @@ export const SignalIdentifier: MessageFns<SignalIdentifier> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<SignalIdentifier>, I>>(base?: I): SignalIdentifier {
-    return SignalIdentifier.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SignalIdentifier>, I>>(object: I): SignalIdentifier {
-    const message = createBaseSignalIdentifier();
-    message.signalId = object.signalId ?? "";
-    message.executionId = (object.executionId !== undefined && object.executionId !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.executionId)
-      : undefined;
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -719,6 +640,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

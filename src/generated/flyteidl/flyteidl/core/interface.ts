@@ -192,24 +192,6 @@ export const Variable: MessageFns<Variable> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Variable>, I>>(base?: I): Variable {
-    return Variable.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Variable>, I>>(object: I): Variable {
-    const message = createBaseVariable();
-    message.type = (object.type !== undefined && object.type !== null)
-      ? LiteralType.fromPartial(object.type)
-      : undefined;
-    message.description = object.description ?? "";
-    message.artifactPartialId = (object.artifactPartialId !== undefined && object.artifactPartialId !== null)
-      ? ArtifactID.fromPartial(object.artifactPartialId)
-      : undefined;
-    message.artifactTag = (object.artifactTag !== undefined && object.artifactTag !== null)
-      ? ArtifactTag.fromPartial(object.artifactTag)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseVariableMap(): VariableMap {
@@ -292,23 +274,6 @@ export const VariableMap: MessageFns<VariableMap> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<VariableMap>, I>>(base?: I): VariableMap {
-    return VariableMap.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<VariableMap>, I>>(object: I): VariableMap {
-    const message = createBaseVariableMap();
-    message.variables = (globalThis.Object.entries(object.variables ?? {}) as [string, Variable][]).reduce(
-      (acc: { [key: string]: Variable }, [key, value]: [string, Variable]) => {
-        if (value !== undefined) {
-          acc[key] = Variable.fromPartial(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseVariableMap_VariablesEntry(): VariableMap_VariablesEntry {
@@ -384,18 +349,6 @@ export const VariableMap_VariablesEntry: MessageFns<VariableMap_VariablesEntry> 
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<VariableMap_VariablesEntry>, I>>(base?: I): VariableMap_VariablesEntry {
-    return VariableMap_VariablesEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<VariableMap_VariablesEntry>, I>>(object: I): VariableMap_VariablesEntry {
-    const message = createBaseVariableMap_VariablesEntry();
-    message.key = object.key ?? "";
-    message.value = (object.value !== undefined && object.value !== null)
-      ? Variable.fromPartial(object.value)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseTypedInterface(): TypedInterface {
@@ -470,20 +423,6 @@ export const TypedInterface: MessageFns<TypedInterface> = {
       obj.outputs = VariableMap.toJSON(message.outputs);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<TypedInterface>, I>>(base?: I): TypedInterface {
-    return TypedInterface.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TypedInterface>, I>>(object: I): TypedInterface {
-    const message = createBaseTypedInterface();
-    message.inputs = (object.inputs !== undefined && object.inputs !== null)
-      ? VariableMap.fromPartial(object.inputs)
-      : undefined;
-    message.outputs = (object.outputs !== undefined && object.outputs !== null)
-      ? VariableMap.fromPartial(object.outputs)
-      : undefined;
-    return message;
   },
 };
 
@@ -613,44 +552,6 @@ export const Parameter: MessageFns<Parameter> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Parameter>, I>>(base?: I): Parameter {
-    return Parameter.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Parameter>, I>>(object: I): Parameter {
-    const message = createBaseParameter();
-    message.var = (object.var !== undefined && object.var !== null) ? Variable.fromPartial(object.var) : undefined;
-    switch (object.behavior?.$case) {
-      case "default": {
-        if (object.behavior?.default !== undefined && object.behavior?.default !== null) {
-          message.behavior = { $case: "default", default: Literal.fromPartial(object.behavior.default) };
-        }
-        break;
-      }
-      case "required": {
-        if (object.behavior?.required !== undefined && object.behavior?.required !== null) {
-          message.behavior = { $case: "required", required: object.behavior.required };
-        }
-        break;
-      }
-      case "artifactQuery": {
-        if (object.behavior?.artifactQuery !== undefined && object.behavior?.artifactQuery !== null) {
-          message.behavior = {
-            $case: "artifactQuery",
-            artifactQuery: ArtifactQuery.fromPartial(object.behavior.artifactQuery),
-          };
-        }
-        break;
-      }
-      case "artifactId": {
-        if (object.behavior?.artifactId !== undefined && object.behavior?.artifactId !== null) {
-          message.behavior = { $case: "artifactId", artifactId: ArtifactID.fromPartial(object.behavior.artifactId) };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBaseParameterMap(): ParameterMap {
@@ -733,23 +634,6 @@ export const ParameterMap: MessageFns<ParameterMap> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ParameterMap>, I>>(base?: I): ParameterMap {
-    return ParameterMap.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ParameterMap>, I>>(object: I): ParameterMap {
-    const message = createBaseParameterMap();
-    message.parameters = (globalThis.Object.entries(object.parameters ?? {}) as [string, Parameter][]).reduce(
-      (acc: { [key: string]: Parameter }, [key, value]: [string, Parameter]) => {
-        if (value !== undefined) {
-          acc[key] = Parameter.fromPartial(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseParameterMap_ParametersEntry(): ParameterMap_ParametersEntry {
@@ -825,33 +709,7 @@ export const ParameterMap_ParametersEntry: MessageFns<ParameterMap_ParametersEnt
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ParameterMap_ParametersEntry>, I>>(base?: I): ParameterMap_ParametersEntry {
-    return ParameterMap_ParametersEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ParameterMap_ParametersEntry>, I>>(object: I): ParameterMap_ParametersEntry {
-    const message = createBaseParameterMap_ParametersEntry();
-    message.key = object.key ?? "";
-    message.value = (object.value !== undefined && object.value !== null)
-      ? Parameter.fromPartial(object.value)
-      : undefined;
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
@@ -866,6 +724,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

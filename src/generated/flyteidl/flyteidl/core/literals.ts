@@ -379,52 +379,6 @@ export const Primitive: MessageFns<Primitive> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Primitive>, I>>(base?: I): Primitive {
-    return Primitive.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Primitive>, I>>(object: I): Primitive {
-    const message = createBasePrimitive();
-    switch (object.value?.$case) {
-      case "integer": {
-        if (object.value?.integer !== undefined && object.value?.integer !== null) {
-          message.value = { $case: "integer", integer: object.value.integer };
-        }
-        break;
-      }
-      case "floatValue": {
-        if (object.value?.floatValue !== undefined && object.value?.floatValue !== null) {
-          message.value = { $case: "floatValue", floatValue: object.value.floatValue };
-        }
-        break;
-      }
-      case "stringValue": {
-        if (object.value?.stringValue !== undefined && object.value?.stringValue !== null) {
-          message.value = { $case: "stringValue", stringValue: object.value.stringValue };
-        }
-        break;
-      }
-      case "boolean": {
-        if (object.value?.boolean !== undefined && object.value?.boolean !== null) {
-          message.value = { $case: "boolean", boolean: object.value.boolean };
-        }
-        break;
-      }
-      case "datetime": {
-        if (object.value?.datetime !== undefined && object.value?.datetime !== null) {
-          message.value = { $case: "datetime", datetime: Timestamp.fromPartial(object.value.datetime) };
-        }
-        break;
-      }
-      case "duration": {
-        if (object.value?.duration !== undefined && object.value?.duration !== null) {
-          message.value = { $case: "duration", duration: Duration.fromPartial(object.value.duration) };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBaseVoid(): Void {
@@ -468,14 +422,6 @@ export const Void: MessageFns<Void> = {
   toJSON(_: Void): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Void>, I>>(base?: I): Void {
-    return Void.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Void>, I>>(_: I): Void {
-    const message = createBaseVoid();
-    return message;
   },
 };
 
@@ -552,18 +498,6 @@ export const Blob: MessageFns<Blob> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Blob>, I>>(base?: I): Blob {
-    return Blob.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Blob>, I>>(object: I): Blob {
-    const message = createBaseBlob();
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? BlobMetadata.fromPartial(object.metadata)
-      : undefined;
-    message.uri = object.uri ?? "";
-    return message;
-  },
 };
 
 function createBaseBlobMetadata(): BlobMetadata {
@@ -621,15 +555,6 @@ export const BlobMetadata: MessageFns<BlobMetadata> = {
       obj.type = BlobType.toJSON(message.type);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<BlobMetadata>, I>>(base?: I): BlobMetadata {
-    return BlobMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<BlobMetadata>, I>>(object: I): BlobMetadata {
-    const message = createBaseBlobMetadata();
-    message.type = (object.type !== undefined && object.type !== null) ? BlobType.fromPartial(object.type) : undefined;
-    return message;
   },
 };
 
@@ -706,16 +631,6 @@ export const Binary: MessageFns<Binary> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Binary>, I>>(base?: I): Binary {
-    return Binary.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Binary>, I>>(object: I): Binary {
-    const message = createBaseBinary();
-    message.value = object.value ?? Buffer.alloc(0);
-    message.tag = object.tag ?? "";
-    return message;
-  },
 };
 
 function createBaseSchema(): Schema {
@@ -790,18 +705,6 @@ export const Schema: MessageFns<Schema> = {
       obj.type = SchemaType.toJSON(message.type);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Schema>, I>>(base?: I): Schema {
-    return Schema.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Schema>, I>>(object: I): Schema {
-    const message = createBaseSchema();
-    message.uri = object.uri ?? "";
-    message.type = (object.type !== undefined && object.type !== null)
-      ? SchemaType.fromPartial(object.type)
-      : undefined;
-    return message;
   },
 };
 
@@ -878,20 +781,6 @@ export const Union: MessageFns<Union> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Union>, I>>(base?: I): Union {
-    return Union.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Union>, I>>(object: I): Union {
-    const message = createBaseUnion();
-    message.value = (object.value !== undefined && object.value !== null)
-      ? Literal.fromPartial(object.value)
-      : undefined;
-    message.type = (object.type !== undefined && object.type !== null)
-      ? LiteralType.fromPartial(object.type)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseStructuredDatasetMetadata(): StructuredDatasetMetadata {
@@ -955,18 +844,6 @@ export const StructuredDatasetMetadata: MessageFns<StructuredDatasetMetadata> = 
       obj.structuredDatasetType = StructuredDatasetType.toJSON(message.structuredDatasetType);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<StructuredDatasetMetadata>, I>>(base?: I): StructuredDatasetMetadata {
-    return StructuredDatasetMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<StructuredDatasetMetadata>, I>>(object: I): StructuredDatasetMetadata {
-    const message = createBaseStructuredDatasetMetadata();
-    message.structuredDatasetType =
-      (object.structuredDatasetType !== undefined && object.structuredDatasetType !== null)
-        ? StructuredDatasetType.fromPartial(object.structuredDatasetType)
-        : undefined;
-    return message;
   },
 };
 
@@ -1042,18 +919,6 @@ export const StructuredDataset: MessageFns<StructuredDataset> = {
       obj.metadata = StructuredDatasetMetadata.toJSON(message.metadata);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<StructuredDataset>, I>>(base?: I): StructuredDataset {
-    return StructuredDataset.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<StructuredDataset>, I>>(object: I): StructuredDataset {
-    const message = createBaseStructuredDataset();
-    message.uri = object.uri ?? "";
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? StructuredDatasetMetadata.fromPartial(object.metadata)
-      : undefined;
-    return message;
   },
 };
 
@@ -1246,73 +1111,6 @@ export const Scalar: MessageFns<Scalar> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Scalar>, I>>(base?: I): Scalar {
-    return Scalar.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Scalar>, I>>(object: I): Scalar {
-    const message = createBaseScalar();
-    switch (object.value?.$case) {
-      case "primitive": {
-        if (object.value?.primitive !== undefined && object.value?.primitive !== null) {
-          message.value = { $case: "primitive", primitive: Primitive.fromPartial(object.value.primitive) };
-        }
-        break;
-      }
-      case "blob": {
-        if (object.value?.blob !== undefined && object.value?.blob !== null) {
-          message.value = { $case: "blob", blob: Blob.fromPartial(object.value.blob) };
-        }
-        break;
-      }
-      case "binary": {
-        if (object.value?.binary !== undefined && object.value?.binary !== null) {
-          message.value = { $case: "binary", binary: Binary.fromPartial(object.value.binary) };
-        }
-        break;
-      }
-      case "schema": {
-        if (object.value?.schema !== undefined && object.value?.schema !== null) {
-          message.value = { $case: "schema", schema: Schema.fromPartial(object.value.schema) };
-        }
-        break;
-      }
-      case "noneType": {
-        if (object.value?.noneType !== undefined && object.value?.noneType !== null) {
-          message.value = { $case: "noneType", noneType: Void.fromPartial(object.value.noneType) };
-        }
-        break;
-      }
-      case "error": {
-        if (object.value?.error !== undefined && object.value?.error !== null) {
-          message.value = { $case: "error", error: Error.fromPartial(object.value.error) };
-        }
-        break;
-      }
-      case "generic": {
-        if (object.value?.generic !== undefined && object.value?.generic !== null) {
-          message.value = { $case: "generic", generic: object.value.generic };
-        }
-        break;
-      }
-      case "structuredDataset": {
-        if (object.value?.structuredDataset !== undefined && object.value?.structuredDataset !== null) {
-          message.value = {
-            $case: "structuredDataset",
-            structuredDataset: StructuredDataset.fromPartial(object.value.structuredDataset),
-          };
-        }
-        break;
-      }
-      case "union": {
-        if (object.value?.union !== undefined && object.value?.union !== null) {
-          message.value = { $case: "union", union: Union.fromPartial(object.value.union) };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBaseLiteral(): Literal {
@@ -1482,53 +1280,6 @@ export const Literal: MessageFns<Literal> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Literal>, I>>(base?: I): Literal {
-    return Literal.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Literal>, I>>(object: I): Literal {
-    const message = createBaseLiteral();
-    switch (object.value?.$case) {
-      case "scalar": {
-        if (object.value?.scalar !== undefined && object.value?.scalar !== null) {
-          message.value = { $case: "scalar", scalar: Scalar.fromPartial(object.value.scalar) };
-        }
-        break;
-      }
-      case "collection": {
-        if (object.value?.collection !== undefined && object.value?.collection !== null) {
-          message.value = { $case: "collection", collection: LiteralCollection.fromPartial(object.value.collection) };
-        }
-        break;
-      }
-      case "map": {
-        if (object.value?.map !== undefined && object.value?.map !== null) {
-          message.value = { $case: "map", map: LiteralMap.fromPartial(object.value.map) };
-        }
-        break;
-      }
-      case "offloadedMetadata": {
-        if (object.value?.offloadedMetadata !== undefined && object.value?.offloadedMetadata !== null) {
-          message.value = {
-            $case: "offloadedMetadata",
-            offloadedMetadata: LiteralOffloadedMetadata.fromPartial(object.value.offloadedMetadata),
-          };
-        }
-        break;
-      }
-    }
-    message.hash = object.hash ?? "";
-    message.metadata = (globalThis.Object.entries(object.metadata ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseLiteral_MetadataEntry(): Literal_MetadataEntry {
@@ -1603,16 +1354,6 @@ export const Literal_MetadataEntry: MessageFns<Literal_MetadataEntry> = {
       obj.value = message.value;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Literal_MetadataEntry>, I>>(base?: I): Literal_MetadataEntry {
-    return Literal_MetadataEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Literal_MetadataEntry>, I>>(object: I): Literal_MetadataEntry {
-    const message = createBaseLiteral_MetadataEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -1712,19 +1453,6 @@ export const LiteralOffloadedMetadata: MessageFns<LiteralOffloadedMetadata> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<LiteralOffloadedMetadata>, I>>(base?: I): LiteralOffloadedMetadata {
-    return LiteralOffloadedMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LiteralOffloadedMetadata>, I>>(object: I): LiteralOffloadedMetadata {
-    const message = createBaseLiteralOffloadedMetadata();
-    message.uri = object.uri ?? "";
-    message.sizeBytes = object.sizeBytes ?? "0";
-    message.inferredType = (object.inferredType !== undefined && object.inferredType !== null)
-      ? LiteralType.fromPartial(object.inferredType)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseLiteralCollection(): LiteralCollection {
@@ -1784,15 +1512,6 @@ export const LiteralCollection: MessageFns<LiteralCollection> = {
       obj.literals = message.literals.map((e) => Literal.toJSON(e));
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<LiteralCollection>, I>>(base?: I): LiteralCollection {
-    return LiteralCollection.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LiteralCollection>, I>>(object: I): LiteralCollection {
-    const message = createBaseLiteralCollection();
-    message.literals = object.literals?.map((e) => Literal.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -1876,23 +1595,6 @@ export const LiteralMap: MessageFns<LiteralMap> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<LiteralMap>, I>>(base?: I): LiteralMap {
-    return LiteralMap.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LiteralMap>, I>>(object: I): LiteralMap {
-    const message = createBaseLiteralMap();
-    message.literals = (globalThis.Object.entries(object.literals ?? {}) as [string, Literal][]).reduce(
-      (acc: { [key: string]: Literal }, [key, value]: [string, Literal]) => {
-        if (value !== undefined) {
-          acc[key] = Literal.fromPartial(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseLiteralMap_LiteralsEntry(): LiteralMap_LiteralsEntry {
@@ -1968,18 +1670,6 @@ export const LiteralMap_LiteralsEntry: MessageFns<LiteralMap_LiteralsEntry> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<LiteralMap_LiteralsEntry>, I>>(base?: I): LiteralMap_LiteralsEntry {
-    return LiteralMap_LiteralsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LiteralMap_LiteralsEntry>, I>>(object: I): LiteralMap_LiteralsEntry {
-    const message = createBaseLiteralMap_LiteralsEntry();
-    message.key = object.key ?? "";
-    message.value = (object.value !== undefined && object.value !== null)
-      ? Literal.fromPartial(object.value)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseBindingDataCollection(): BindingDataCollection {
@@ -2041,15 +1731,6 @@ export const BindingDataCollection: MessageFns<BindingDataCollection> = {
       obj.bindings = message.bindings.map((e) => BindingData.toJSON(e));
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<BindingDataCollection>, I>>(base?: I): BindingDataCollection {
-    return BindingDataCollection.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<BindingDataCollection>, I>>(object: I): BindingDataCollection {
-    const message = createBaseBindingDataCollection();
-    message.bindings = object.bindings?.map((e) => BindingData.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -2133,23 +1814,6 @@ export const BindingDataMap: MessageFns<BindingDataMap> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<BindingDataMap>, I>>(base?: I): BindingDataMap {
-    return BindingDataMap.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<BindingDataMap>, I>>(object: I): BindingDataMap {
-    const message = createBaseBindingDataMap();
-    message.bindings = (globalThis.Object.entries(object.bindings ?? {}) as [string, BindingData][]).reduce(
-      (acc: { [key: string]: BindingData }, [key, value]: [string, BindingData]) => {
-        if (value !== undefined) {
-          acc[key] = BindingData.fromPartial(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseBindingDataMap_BindingsEntry(): BindingDataMap_BindingsEntry {
@@ -2225,18 +1889,6 @@ export const BindingDataMap_BindingsEntry: MessageFns<BindingDataMap_BindingsEnt
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<BindingDataMap_BindingsEntry>, I>>(base?: I): BindingDataMap_BindingsEntry {
-    return BindingDataMap_BindingsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<BindingDataMap_BindingsEntry>, I>>(object: I): BindingDataMap_BindingsEntry {
-    const message = createBaseBindingDataMap_BindingsEntry();
-    message.key = object.key ?? "";
-    message.value = (object.value !== undefined && object.value !== null)
-      ? BindingData.fromPartial(object.value)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseUnionInfo(): UnionInfo {
@@ -2294,17 +1946,6 @@ export const UnionInfo: MessageFns<UnionInfo> = {
       obj.targetType = LiteralType.toJSON(message.targetType);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<UnionInfo>, I>>(base?: I): UnionInfo {
-    return UnionInfo.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<UnionInfo>, I>>(object: I): UnionInfo {
-    const message = createBaseUnionInfo();
-    message.targetType = (object.targetType !== undefined && object.targetType !== null)
-      ? LiteralType.fromPartial(object.targetType)
-      : undefined;
-    return message;
   },
 };
 
@@ -2453,55 +2094,6 @@ export const BindingData: MessageFns<BindingData> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<BindingData>, I>>(base?: I): BindingData {
-    return BindingData.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<BindingData>, I>>(object: I): BindingData {
-    const message = createBaseBindingData();
-    switch (object.value?.$case) {
-      case "scalar": {
-        if (object.value?.scalar !== undefined && object.value?.scalar !== null) {
-          message.value = { $case: "scalar", scalar: Scalar.fromPartial(object.value.scalar) };
-        }
-        break;
-      }
-      case "collection": {
-        if (object.value?.collection !== undefined && object.value?.collection !== null) {
-          message.value = {
-            $case: "collection",
-            collection: BindingDataCollection.fromPartial(object.value.collection),
-          };
-        }
-        break;
-      }
-      case "promise": {
-        if (object.value?.promise !== undefined && object.value?.promise !== null) {
-          message.value = { $case: "promise", promise: OutputReference.fromPartial(object.value.promise) };
-        }
-        break;
-      }
-      case "map": {
-        if (object.value?.map !== undefined && object.value?.map !== null) {
-          message.value = { $case: "map", map: BindingDataMap.fromPartial(object.value.map) };
-        }
-        break;
-      }
-      case "offloadedMetadata": {
-        if (object.value?.offloadedMetadata !== undefined && object.value?.offloadedMetadata !== null) {
-          message.value = {
-            $case: "offloadedMetadata",
-            offloadedMetadata: LiteralOffloadedMetadata.fromPartial(object.value.offloadedMetadata),
-          };
-        }
-        break;
-      }
-    }
-    message.union = (object.union !== undefined && object.union !== null)
-      ? UnionInfo.fromPartial(object.union)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseBinding(): Binding {
@@ -2576,18 +2168,6 @@ export const Binding: MessageFns<Binding> = {
       obj.binding = BindingData.toJSON(message.binding);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Binding>, I>>(base?: I): Binding {
-    return Binding.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Binding>, I>>(object: I): Binding {
-    const message = createBaseBinding();
-    message.var = object.var ?? "";
-    message.binding = (object.binding !== undefined && object.binding !== null)
-      ? BindingData.fromPartial(object.binding)
-      : undefined;
-    return message;
   },
 };
 
@@ -2664,16 +2244,6 @@ export const KeyValuePair: MessageFns<KeyValuePair> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<KeyValuePair>, I>>(base?: I): KeyValuePair {
-    return KeyValuePair.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<KeyValuePair>, I>>(object: I): KeyValuePair {
-    const message = createBaseKeyValuePair();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
-  },
 };
 
 function createBaseRetryStrategy(): RetryStrategy {
@@ -2732,15 +2302,6 @@ export const RetryStrategy: MessageFns<RetryStrategy> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<RetryStrategy>, I>>(base?: I): RetryStrategy {
-    return RetryStrategy.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RetryStrategy>, I>>(object: I): RetryStrategy {
-    const message = createBaseRetryStrategy();
-    message.retries = object.retries ?? 0;
-    return message;
-  },
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
@@ -2754,20 +2315,6 @@ function base64FromBytes(arr: Uint8Array): string {
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000).toString();
@@ -2815,6 +2362,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

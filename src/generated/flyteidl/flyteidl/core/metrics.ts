@@ -225,50 +225,6 @@ export const Span: MessageFns<Span> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Span>, I>>(base?: I): Span {
-    return Span.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Span>, I>>(object: I): Span {
-    const message = createBaseSpan();
-    message.startTime = (object.startTime !== undefined && object.startTime !== null)
-      ? Timestamp.fromPartial(object.startTime)
-      : undefined;
-    message.endTime = (object.endTime !== undefined && object.endTime !== null)
-      ? Timestamp.fromPartial(object.endTime)
-      : undefined;
-    switch (object.id?.$case) {
-      case "workflowId": {
-        if (object.id?.workflowId !== undefined && object.id?.workflowId !== null) {
-          message.id = {
-            $case: "workflowId",
-            workflowId: WorkflowExecutionIdentifier.fromPartial(object.id.workflowId),
-          };
-        }
-        break;
-      }
-      case "nodeId": {
-        if (object.id?.nodeId !== undefined && object.id?.nodeId !== null) {
-          message.id = { $case: "nodeId", nodeId: NodeExecutionIdentifier.fromPartial(object.id.nodeId) };
-        }
-        break;
-      }
-      case "taskId": {
-        if (object.id?.taskId !== undefined && object.id?.taskId !== null) {
-          message.id = { $case: "taskId", taskId: TaskExecutionIdentifier.fromPartial(object.id.taskId) };
-        }
-        break;
-      }
-      case "operationId": {
-        if (object.id?.operationId !== undefined && object.id?.operationId !== null) {
-          message.id = { $case: "operationId", operationId: object.id.operationId };
-        }
-        break;
-      }
-    }
-    message.spans = object.spans?.map((e) => Span.fromPartial(e)) || [];
-    return message;
-  },
 };
 
 function createBaseExecutionMetricResult(): ExecutionMetricResult {
@@ -344,31 +300,7 @@ export const ExecutionMetricResult: MessageFns<ExecutionMetricResult> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ExecutionMetricResult>, I>>(base?: I): ExecutionMetricResult {
-    return ExecutionMetricResult.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecutionMetricResult>, I>>(object: I): ExecutionMetricResult {
-    const message = createBaseExecutionMetricResult();
-    message.metric = object.metric ?? "";
-    message.data = object.data ?? undefined;
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000).toString();
@@ -416,6 +348,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

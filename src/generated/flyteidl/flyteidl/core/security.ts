@@ -351,19 +351,6 @@ export const Secret: MessageFns<Secret> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Secret>, I>>(base?: I): Secret {
-    return Secret.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Secret>, I>>(object: I): Secret {
-    const message = createBaseSecret();
-    message.group = object.group ?? "";
-    message.groupVersion = object.groupVersion ?? "";
-    message.key = object.key ?? "";
-    message.mountRequirement = object.mountRequirement ?? 0;
-    message.envVar = object.envVar ?? "";
-    return message;
-  },
 };
 
 function createBaseOAuth2Client(): OAuth2Client {
@@ -446,18 +433,6 @@ export const OAuth2Client: MessageFns<OAuth2Client> = {
       obj.clientSecret = Secret.toJSON(message.clientSecret);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<OAuth2Client>, I>>(base?: I): OAuth2Client {
-    return OAuth2Client.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<OAuth2Client>, I>>(object: I): OAuth2Client {
-    const message = createBaseOAuth2Client();
-    message.clientId = object.clientId ?? "";
-    message.clientSecret = (object.clientSecret !== undefined && object.clientSecret !== null)
-      ? Secret.fromPartial(object.clientSecret)
-      : undefined;
-    return message;
   },
 };
 
@@ -579,20 +554,6 @@ export const Identity: MessageFns<Identity> = {
       obj.executionIdentity = message.executionIdentity;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Identity>, I>>(base?: I): Identity {
-    return Identity.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Identity>, I>>(object: I): Identity {
-    const message = createBaseIdentity();
-    message.iamRole = object.iamRole ?? "";
-    message.k8sServiceAccount = object.k8sServiceAccount ?? "";
-    message.oauth2Client = (object.oauth2Client !== undefined && object.oauth2Client !== null)
-      ? OAuth2Client.fromPartial(object.oauth2Client)
-      : undefined;
-    message.executionIdentity = object.executionIdentity ?? "";
-    return message;
   },
 };
 
@@ -722,21 +683,6 @@ export const OAuth2TokenRequest: MessageFns<OAuth2TokenRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<OAuth2TokenRequest>, I>>(base?: I): OAuth2TokenRequest {
-    return OAuth2TokenRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<OAuth2TokenRequest>, I>>(object: I): OAuth2TokenRequest {
-    const message = createBaseOAuth2TokenRequest();
-    message.name = object.name ?? "";
-    message.type = object.type ?? 0;
-    message.client = (object.client !== undefined && object.client !== null)
-      ? OAuth2Client.fromPartial(object.client)
-      : undefined;
-    message.idpDiscoveryEndpoint = object.idpDiscoveryEndpoint ?? "";
-    message.tokenEndpoint = object.tokenEndpoint ?? "";
-    return message;
-  },
 };
 
 function createBaseSecurityContext(): SecurityContext {
@@ -833,34 +779,7 @@ export const SecurityContext: MessageFns<SecurityContext> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<SecurityContext>, I>>(base?: I): SecurityContext {
-    return SecurityContext.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SecurityContext>, I>>(object: I): SecurityContext {
-    const message = createBaseSecurityContext();
-    message.runAs = (object.runAs !== undefined && object.runAs !== null)
-      ? Identity.fromPartial(object.runAs)
-      : undefined;
-    message.secrets = object.secrets?.map((e) => Secret.fromPartial(e)) || [];
-    message.tokens = object.tokens?.map((e) => OAuth2TokenRequest.fromPartial(e)) || [];
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
@@ -871,6 +790,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -797,16 +797,6 @@ export const Resources: MessageFns<Resources> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Resources>, I>>(base?: I): Resources {
-    return Resources.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Resources>, I>>(object: I): Resources {
-    const message = createBaseResources();
-    message.requests = object.requests?.map((e) => Resources_ResourceEntry.fromPartial(e)) || [];
-    message.limits = object.limits?.map((e) => Resources_ResourceEntry.fromPartial(e)) || [];
-    return message;
-  },
 };
 
 function createBaseResources_ResourceEntry(): Resources_ResourceEntry {
@@ -881,16 +871,6 @@ export const Resources_ResourceEntry: MessageFns<Resources_ResourceEntry> = {
       obj.value = message.value;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Resources_ResourceEntry>, I>>(base?: I): Resources_ResourceEntry {
-    return Resources_ResourceEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Resources_ResourceEntry>, I>>(object: I): Resources_ResourceEntry {
-    const message = createBaseResources_ResourceEntry();
-    message.name = object.name ?? 0;
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -987,39 +967,6 @@ export const GPUAccelerator: MessageFns<GPUAccelerator> = {
       obj.partitionSize = message.partitionSizeValue.partitionSize;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<GPUAccelerator>, I>>(base?: I): GPUAccelerator {
-    return GPUAccelerator.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<GPUAccelerator>, I>>(object: I): GPUAccelerator {
-    const message = createBaseGPUAccelerator();
-    message.device = object.device ?? "";
-    switch (object.partitionSizeValue?.$case) {
-      case "unpartitioned": {
-        if (
-          object.partitionSizeValue?.unpartitioned !== undefined && object.partitionSizeValue?.unpartitioned !== null
-        ) {
-          message.partitionSizeValue = {
-            $case: "unpartitioned",
-            unpartitioned: object.partitionSizeValue.unpartitioned,
-          };
-        }
-        break;
-      }
-      case "partitionSize": {
-        if (
-          object.partitionSizeValue?.partitionSize !== undefined && object.partitionSizeValue?.partitionSize !== null
-        ) {
-          message.partitionSizeValue = {
-            $case: "partitionSize",
-            partitionSize: object.partitionSizeValue.partitionSize,
-          };
-        }
-        break;
-      }
-    }
-    return message;
   },
 };
 
@@ -1123,17 +1070,6 @@ export const SharedMemory: MessageFns<SharedMemory> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<SharedMemory>, I>>(base?: I): SharedMemory {
-    return SharedMemory.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SharedMemory>, I>>(object: I): SharedMemory {
-    const message = createBaseSharedMemory();
-    message.mountPath = object.mountPath ?? "";
-    message.mountName = object.mountName ?? "";
-    message.sizeLimit = object.sizeLimit ?? "";
-    return message;
-  },
 };
 
 function createBaseExtendedResources(): ExtendedResources {
@@ -1216,20 +1152,6 @@ export const ExtendedResources: MessageFns<ExtendedResources> = {
       obj.sharedMemory = SharedMemory.toJSON(message.sharedMemory);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ExtendedResources>, I>>(base?: I): ExtendedResources {
-    return ExtendedResources.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExtendedResources>, I>>(object: I): ExtendedResources {
-    const message = createBaseExtendedResources();
-    message.gpuAccelerator = (object.gpuAccelerator !== undefined && object.gpuAccelerator !== null)
-      ? GPUAccelerator.fromPartial(object.gpuAccelerator)
-      : undefined;
-    message.sharedMemory = (object.sharedMemory !== undefined && object.sharedMemory !== null)
-      ? SharedMemory.fromPartial(object.sharedMemory)
-      : undefined;
-    return message;
   },
 };
 
@@ -1320,17 +1242,6 @@ export const RuntimeMetadata: MessageFns<RuntimeMetadata> = {
       obj.flavor = message.flavor;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RuntimeMetadata>, I>>(base?: I): RuntimeMetadata {
-    return RuntimeMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RuntimeMetadata>, I>>(object: I): RuntimeMetadata {
-    const message = createBaseRuntimeMetadata();
-    message.type = object.type ?? 0;
-    message.version = object.version ?? "";
-    message.flavor = object.flavor ?? "";
-    return message;
   },
 };
 
@@ -1656,56 +1567,6 @@ export const TaskMetadata: MessageFns<TaskMetadata> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskMetadata>, I>>(base?: I): TaskMetadata {
-    return TaskMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskMetadata>, I>>(object: I): TaskMetadata {
-    const message = createBaseTaskMetadata();
-    message.discoverable = object.discoverable ?? false;
-    message.runtime = (object.runtime !== undefined && object.runtime !== null)
-      ? RuntimeMetadata.fromPartial(object.runtime)
-      : undefined;
-    message.timeout = (object.timeout !== undefined && object.timeout !== null)
-      ? Duration.fromPartial(object.timeout)
-      : undefined;
-    message.retries = (object.retries !== undefined && object.retries !== null)
-      ? RetryStrategy.fromPartial(object.retries)
-      : undefined;
-    message.discoveryVersion = object.discoveryVersion ?? "";
-    message.deprecatedErrorMessage = object.deprecatedErrorMessage ?? "";
-    switch (object.interruptibleValue?.$case) {
-      case "interruptible": {
-        if (
-          object.interruptibleValue?.interruptible !== undefined && object.interruptibleValue?.interruptible !== null
-        ) {
-          message.interruptibleValue = {
-            $case: "interruptible",
-            interruptible: object.interruptibleValue.interruptible,
-          };
-        }
-        break;
-      }
-    }
-    message.cacheSerializable = object.cacheSerializable ?? false;
-    message.tags = (globalThis.Object.entries(object.tags ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    message.podTemplateName = object.podTemplateName ?? "";
-    message.cacheIgnoreInputVars = object.cacheIgnoreInputVars?.map((e) => e) || [];
-    message.isEager = object.isEager ?? false;
-    message.generatesDeck = object.generatesDeck ?? undefined;
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? K8sObjectMetadata.fromPartial(object.metadata)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseTaskMetadata_TagsEntry(): TaskMetadata_TagsEntry {
@@ -1780,16 +1641,6 @@ export const TaskMetadata_TagsEntry: MessageFns<TaskMetadata_TagsEntry> = {
       obj.value = message.value;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<TaskMetadata_TagsEntry>, I>>(base?: I): TaskMetadata_TagsEntry {
-    return TaskMetadata_TagsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskMetadata_TagsEntry>, I>>(object: I): TaskMetadata_TagsEntry {
-    const message = createBaseTaskMetadata_TagsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -2067,59 +1918,6 @@ export const TaskTemplate: MessageFns<TaskTemplate> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskTemplate>, I>>(base?: I): TaskTemplate {
-    return TaskTemplate.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskTemplate>, I>>(object: I): TaskTemplate {
-    const message = createBaseTaskTemplate();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    message.type = object.type ?? "";
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? TaskMetadata.fromPartial(object.metadata)
-      : undefined;
-    message.interface = (object.interface !== undefined && object.interface !== null)
-      ? TypedInterface.fromPartial(object.interface)
-      : undefined;
-    message.custom = object.custom ?? undefined;
-    switch (object.target?.$case) {
-      case "container": {
-        if (object.target?.container !== undefined && object.target?.container !== null) {
-          message.target = { $case: "container", container: Container.fromPartial(object.target.container) };
-        }
-        break;
-      }
-      case "k8sPod": {
-        if (object.target?.k8sPod !== undefined && object.target?.k8sPod !== null) {
-          message.target = { $case: "k8sPod", k8sPod: K8sPod.fromPartial(object.target.k8sPod) };
-        }
-        break;
-      }
-      case "sql": {
-        if (object.target?.sql !== undefined && object.target?.sql !== null) {
-          message.target = { $case: "sql", sql: Sql.fromPartial(object.target.sql) };
-        }
-        break;
-      }
-    }
-    message.taskTypeVersion = object.taskTypeVersion ?? 0;
-    message.securityContext = (object.securityContext !== undefined && object.securityContext !== null)
-      ? SecurityContext.fromPartial(object.securityContext)
-      : undefined;
-    message.extendedResources = (object.extendedResources !== undefined && object.extendedResources !== null)
-      ? ExtendedResources.fromPartial(object.extendedResources)
-      : undefined;
-    message.config = (globalThis.Object.entries(object.config ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseTaskTemplate_ConfigEntry(): TaskTemplate_ConfigEntry {
@@ -2194,16 +1992,6 @@ export const TaskTemplate_ConfigEntry: MessageFns<TaskTemplate_ConfigEntry> = {
       obj.value = message.value;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<TaskTemplate_ConfigEntry>, I>>(base?: I): TaskTemplate_ConfigEntry {
-    return TaskTemplate_ConfigEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskTemplate_ConfigEntry>, I>>(object: I): TaskTemplate_ConfigEntry {
-    const message = createBaseTaskTemplate_ConfigEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -2283,16 +2071,6 @@ export const ContainerPort: MessageFns<ContainerPort> = {
       obj.name = message.name;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ContainerPort>, I>>(base?: I): ContainerPort {
-    return ContainerPort.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ContainerPort>, I>>(object: I): ContainerPort {
-    const message = createBaseContainerPort();
-    message.containerPort = object.containerPort ?? 0;
-    message.name = object.name ?? "";
-    return message;
   },
 };
 
@@ -2488,27 +2266,6 @@ export const Container: MessageFns<Container> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Container>, I>>(base?: I): Container {
-    return Container.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Container>, I>>(object: I): Container {
-    const message = createBaseContainer();
-    message.image = object.image ?? "";
-    message.command = object.command?.map((e) => e) || [];
-    message.args = object.args?.map((e) => e) || [];
-    message.resources = (object.resources !== undefined && object.resources !== null)
-      ? Resources.fromPartial(object.resources)
-      : undefined;
-    message.env = object.env?.map((e) => KeyValuePair.fromPartial(e)) || [];
-    message.config = object.config?.map((e) => KeyValuePair.fromPartial(e)) || [];
-    message.ports = object.ports?.map((e) => ContainerPort.fromPartial(e)) || [];
-    message.dataConfig = (object.dataConfig !== undefined && object.dataConfig !== null)
-      ? DataLoadingConfig.fromPartial(object.dataConfig)
-      : undefined;
-    message.architecture = object.architecture ?? 0;
-    return message;
-  },
 };
 
 function createBaseIOStrategy(): IOStrategy {
@@ -2591,16 +2348,6 @@ export const IOStrategy: MessageFns<IOStrategy> = {
       obj.uploadMode = iOStrategy_UploadModeToJSON(message.uploadMode);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<IOStrategy>, I>>(base?: I): IOStrategy {
-    return IOStrategy.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<IOStrategy>, I>>(object: I): IOStrategy {
-    const message = createBaseIOStrategy();
-    message.downloadMode = object.downloadMode ?? 0;
-    message.uploadMode = object.uploadMode ?? 0;
-    return message;
   },
 };
 
@@ -2734,21 +2481,6 @@ export const DataLoadingConfig: MessageFns<DataLoadingConfig> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<DataLoadingConfig>, I>>(base?: I): DataLoadingConfig {
-    return DataLoadingConfig.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DataLoadingConfig>, I>>(object: I): DataLoadingConfig {
-    const message = createBaseDataLoadingConfig();
-    message.enabled = object.enabled ?? false;
-    message.inputPath = object.inputPath ?? "";
-    message.outputPath = object.outputPath ?? "";
-    message.format = object.format ?? 0;
-    message.ioStrategy = (object.ioStrategy !== undefined && object.ioStrategy !== null)
-      ? IOStrategy.fromPartial(object.ioStrategy)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseK8sPod(): K8sPod {
@@ -2861,22 +2593,6 @@ export const K8sPod: MessageFns<K8sPod> = {
       obj.primaryContainerName = message.primaryContainerName;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<K8sPod>, I>>(base?: I): K8sPod {
-    return K8sPod.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<K8sPod>, I>>(object: I): K8sPod {
-    const message = createBaseK8sPod();
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? K8sObjectMetadata.fromPartial(object.metadata)
-      : undefined;
-    message.podSpec = object.podSpec ?? undefined;
-    message.dataConfig = (object.dataConfig !== undefined && object.dataConfig !== null)
-      ? DataLoadingConfig.fromPartial(object.dataConfig)
-      : undefined;
-    message.primaryContainerName = object.primaryContainerName ?? "";
-    return message;
   },
 };
 
@@ -2997,32 +2713,6 @@ export const K8sObjectMetadata: MessageFns<K8sObjectMetadata> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<K8sObjectMetadata>, I>>(base?: I): K8sObjectMetadata {
-    return K8sObjectMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<K8sObjectMetadata>, I>>(object: I): K8sObjectMetadata {
-    const message = createBaseK8sObjectMetadata();
-    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    message.annotations = (globalThis.Object.entries(object.annotations ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseK8sObjectMetadata_LabelsEntry(): K8sObjectMetadata_LabelsEntry {
@@ -3097,18 +2787,6 @@ export const K8sObjectMetadata_LabelsEntry: MessageFns<K8sObjectMetadata_LabelsE
       obj.value = message.value;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<K8sObjectMetadata_LabelsEntry>, I>>(base?: I): K8sObjectMetadata_LabelsEntry {
-    return K8sObjectMetadata_LabelsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<K8sObjectMetadata_LabelsEntry>, I>>(
-    object: I,
-  ): K8sObjectMetadata_LabelsEntry {
-    const message = createBaseK8sObjectMetadata_LabelsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -3185,20 +2863,6 @@ export const K8sObjectMetadata_AnnotationsEntry: MessageFns<K8sObjectMetadata_An
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<K8sObjectMetadata_AnnotationsEntry>, I>>(
-    base?: I,
-  ): K8sObjectMetadata_AnnotationsEntry {
-    return K8sObjectMetadata_AnnotationsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<K8sObjectMetadata_AnnotationsEntry>, I>>(
-    object: I,
-  ): K8sObjectMetadata_AnnotationsEntry {
-    const message = createBaseK8sObjectMetadata_AnnotationsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
-  },
 };
 
 function createBaseSql(): Sql {
@@ -3274,31 +2938,7 @@ export const Sql: MessageFns<Sql> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Sql>, I>>(base?: I): Sql {
-    return Sql.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Sql>, I>>(object: I): Sql {
-    const message = createBaseSql();
-    message.statement = object.statement ?? "";
-    message.dialect = object.dialect ?? 0;
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
@@ -3313,6 +2953,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -424,15 +424,6 @@ export const SchemaType: MessageFns<SchemaType> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<SchemaType>, I>>(base?: I): SchemaType {
-    return SchemaType.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SchemaType>, I>>(object: I): SchemaType {
-    const message = createBaseSchemaType();
-    message.columns = object.columns?.map((e) => SchemaType_SchemaColumn.fromPartial(e)) || [];
-    return message;
-  },
 };
 
 function createBaseSchemaType_SchemaColumn(): SchemaType_SchemaColumn {
@@ -507,16 +498,6 @@ export const SchemaType_SchemaColumn: MessageFns<SchemaType_SchemaColumn> = {
       obj.type = schemaType_SchemaColumn_SchemaColumnTypeToJSON(message.type);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<SchemaType_SchemaColumn>, I>>(base?: I): SchemaType_SchemaColumn {
-    return SchemaType_SchemaColumn.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SchemaType_SchemaColumn>, I>>(object: I): SchemaType_SchemaColumn {
-    const message = createBaseSchemaType_SchemaColumn();
-    message.name = object.name ?? "";
-    message.type = object.type ?? 0;
-    return message;
   },
 };
 
@@ -633,18 +614,6 @@ export const StructuredDatasetType: MessageFns<StructuredDatasetType> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<StructuredDatasetType>, I>>(base?: I): StructuredDatasetType {
-    return StructuredDatasetType.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<StructuredDatasetType>, I>>(object: I): StructuredDatasetType {
-    const message = createBaseStructuredDatasetType();
-    message.columns = object.columns?.map((e) => StructuredDatasetType_DatasetColumn.fromPartial(e)) || [];
-    message.format = object.format ?? "";
-    message.externalSchemaType = object.externalSchemaType ?? "";
-    message.externalSchemaBytes = object.externalSchemaBytes ?? Buffer.alloc(0);
-    return message;
-  },
 };
 
 function createBaseStructuredDatasetType_DatasetColumn(): StructuredDatasetType_DatasetColumn {
@@ -724,22 +693,6 @@ export const StructuredDatasetType_DatasetColumn: MessageFns<StructuredDatasetTy
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<StructuredDatasetType_DatasetColumn>, I>>(
-    base?: I,
-  ): StructuredDatasetType_DatasetColumn {
-    return StructuredDatasetType_DatasetColumn.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<StructuredDatasetType_DatasetColumn>, I>>(
-    object: I,
-  ): StructuredDatasetType_DatasetColumn {
-    const message = createBaseStructuredDatasetType_DatasetColumn();
-    message.name = object.name ?? "";
-    message.literalType = (object.literalType !== undefined && object.literalType !== null)
-      ? LiteralType.fromPartial(object.literalType)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseBlobType(): BlobType {
@@ -815,16 +768,6 @@ export const BlobType: MessageFns<BlobType> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<BlobType>, I>>(base?: I): BlobType {
-    return BlobType.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<BlobType>, I>>(object: I): BlobType {
-    const message = createBaseBlobType();
-    message.format = object.format ?? "";
-    message.dimensionality = object.dimensionality ?? 0;
-    return message;
-  },
 };
 
 function createBaseEnumType(): EnumType {
@@ -884,15 +827,6 @@ export const EnumType: MessageFns<EnumType> = {
       obj.values = message.values;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<EnumType>, I>>(base?: I): EnumType {
-    return EnumType.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<EnumType>, I>>(object: I): EnumType {
-    const message = createBaseEnumType();
-    message.values = object.values?.map((e) => e) || [];
-    return message;
   },
 };
 
@@ -955,15 +889,6 @@ export const UnionType: MessageFns<UnionType> = {
       obj.variants = message.variants.map((e) => LiteralType.toJSON(e));
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<UnionType>, I>>(base?: I): UnionType {
-    return UnionType.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<UnionType>, I>>(object: I): UnionType {
-    const message = createBaseUnionType();
-    message.variants = object.variants?.map((e) => LiteralType.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -1075,24 +1000,6 @@ export const TypeStructure: MessageFns<TypeStructure> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TypeStructure>, I>>(base?: I): TypeStructure {
-    return TypeStructure.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TypeStructure>, I>>(object: I): TypeStructure {
-    const message = createBaseTypeStructure();
-    message.tag = object.tag ?? "";
-    message.dataclassType = (globalThis.Object.entries(object.dataclassType ?? {}) as [string, LiteralType][]).reduce(
-      (acc: { [key: string]: LiteralType }, [key, value]: [string, LiteralType]) => {
-        if (value !== undefined) {
-          acc[key] = LiteralType.fromPartial(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseTypeStructure_DataclassTypeEntry(): TypeStructure_DataclassTypeEntry {
@@ -1168,22 +1075,6 @@ export const TypeStructure_DataclassTypeEntry: MessageFns<TypeStructure_Dataclas
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TypeStructure_DataclassTypeEntry>, I>>(
-    base?: I,
-  ): TypeStructure_DataclassTypeEntry {
-    return TypeStructure_DataclassTypeEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TypeStructure_DataclassTypeEntry>, I>>(
-    object: I,
-  ): TypeStructure_DataclassTypeEntry {
-    const message = createBaseTypeStructure_DataclassTypeEntry();
-    message.key = object.key ?? "";
-    message.value = (object.value !== undefined && object.value !== null)
-      ? LiteralType.fromPartial(object.value)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseTypeAnnotation(): TypeAnnotation {
@@ -1241,15 +1132,6 @@ export const TypeAnnotation: MessageFns<TypeAnnotation> = {
       obj.annotations = message.annotations;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<TypeAnnotation>, I>>(base?: I): TypeAnnotation {
-    return TypeAnnotation.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TypeAnnotation>, I>>(object: I): TypeAnnotation {
-    const message = createBaseTypeAnnotation();
-    message.annotations = object.annotations ?? undefined;
-    return message;
   },
 };
 
@@ -1484,77 +1366,6 @@ export const LiteralType: MessageFns<LiteralType> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<LiteralType>, I>>(base?: I): LiteralType {
-    return LiteralType.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LiteralType>, I>>(object: I): LiteralType {
-    const message = createBaseLiteralType();
-    switch (object.type?.$case) {
-      case "simple": {
-        if (object.type?.simple !== undefined && object.type?.simple !== null) {
-          message.type = { $case: "simple", simple: object.type.simple };
-        }
-        break;
-      }
-      case "schema": {
-        if (object.type?.schema !== undefined && object.type?.schema !== null) {
-          message.type = { $case: "schema", schema: SchemaType.fromPartial(object.type.schema) };
-        }
-        break;
-      }
-      case "collectionType": {
-        if (object.type?.collectionType !== undefined && object.type?.collectionType !== null) {
-          message.type = {
-            $case: "collectionType",
-            collectionType: LiteralType.fromPartial(object.type.collectionType),
-          };
-        }
-        break;
-      }
-      case "mapValueType": {
-        if (object.type?.mapValueType !== undefined && object.type?.mapValueType !== null) {
-          message.type = { $case: "mapValueType", mapValueType: LiteralType.fromPartial(object.type.mapValueType) };
-        }
-        break;
-      }
-      case "blob": {
-        if (object.type?.blob !== undefined && object.type?.blob !== null) {
-          message.type = { $case: "blob", blob: BlobType.fromPartial(object.type.blob) };
-        }
-        break;
-      }
-      case "enumType": {
-        if (object.type?.enumType !== undefined && object.type?.enumType !== null) {
-          message.type = { $case: "enumType", enumType: EnumType.fromPartial(object.type.enumType) };
-        }
-        break;
-      }
-      case "structuredDatasetType": {
-        if (object.type?.structuredDatasetType !== undefined && object.type?.structuredDatasetType !== null) {
-          message.type = {
-            $case: "structuredDatasetType",
-            structuredDatasetType: StructuredDatasetType.fromPartial(object.type.structuredDatasetType),
-          };
-        }
-        break;
-      }
-      case "unionType": {
-        if (object.type?.unionType !== undefined && object.type?.unionType !== null) {
-          message.type = { $case: "unionType", unionType: UnionType.fromPartial(object.type.unionType) };
-        }
-        break;
-      }
-    }
-    message.metadata = object.metadata ?? undefined;
-    message.annotation = (object.annotation !== undefined && object.annotation !== null)
-      ? TypeAnnotation.fromPartial(object.annotation)
-      : undefined;
-    message.structure = (object.structure !== undefined && object.structure !== null)
-      ? TypeStructure.fromPartial(object.structure)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseOutputReference(): OutputReference {
@@ -1653,17 +1464,6 @@ export const OutputReference: MessageFns<OutputReference> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<OutputReference>, I>>(base?: I): OutputReference {
-    return OutputReference.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<OutputReference>, I>>(object: I): OutputReference {
-    const message = createBaseOutputReference();
-    message.nodeId = object.nodeId ?? "";
-    message.var = object.var ?? "";
-    message.attrPath = object.attrPath?.map((e) => PromiseAttribute.fromPartial(e)) || [];
-    return message;
-  },
 };
 
 function createBasePromiseAttribute(): PromiseAttribute {
@@ -1747,28 +1547,6 @@ export const PromiseAttribute: MessageFns<PromiseAttribute> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<PromiseAttribute>, I>>(base?: I): PromiseAttribute {
-    return PromiseAttribute.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PromiseAttribute>, I>>(object: I): PromiseAttribute {
-    const message = createBasePromiseAttribute();
-    switch (object.value?.$case) {
-      case "stringValue": {
-        if (object.value?.stringValue !== undefined && object.value?.stringValue !== null) {
-          message.value = { $case: "stringValue", stringValue: object.value.stringValue };
-        }
-        break;
-      }
-      case "intValue": {
-        if (object.value?.intValue !== undefined && object.value?.intValue !== null) {
-          message.value = { $case: "intValue", intValue: object.value.intValue };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBaseError(): Error {
@@ -1848,16 +1626,6 @@ export const Error: MessageFns<Error> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Error>, I>>(base?: I): Error {
-    return Error.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Error>, I>>(object: I): Error {
-    const message = createBaseError();
-    message.failedNodeId = object.failedNodeId ?? "";
-    message.message = object.message ?? "";
-    return message;
-  },
 };
 
 function bytesFromBase64(b64: string): Uint8Array {
@@ -1867,20 +1635,6 @@ function bytesFromBase64(b64: string): Uint8Array {
 function base64FromBytes(arr: Uint8Array): string {
   return globalThis.Buffer.from(arr).toString("base64");
 }
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
@@ -1895,6 +1649,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -588,20 +588,6 @@ export const IfBlock: MessageFns<IfBlock> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<IfBlock>, I>>(base?: I): IfBlock {
-    return IfBlock.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<IfBlock>, I>>(object: I): IfBlock {
-    const message = createBaseIfBlock();
-    message.condition = (object.condition !== undefined && object.condition !== null)
-      ? BooleanExpression.fromPartial(object.condition)
-      : undefined;
-    message.thenNode = (object.thenNode !== undefined && object.thenNode !== null)
-      ? Node.fromPartial(object.thenNode)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseIfElseBlock(): IfElseBlock {
@@ -713,30 +699,6 @@ export const IfElseBlock: MessageFns<IfElseBlock> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<IfElseBlock>, I>>(base?: I): IfElseBlock {
-    return IfElseBlock.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<IfElseBlock>, I>>(object: I): IfElseBlock {
-    const message = createBaseIfElseBlock();
-    message.case = (object.case !== undefined && object.case !== null) ? IfBlock.fromPartial(object.case) : undefined;
-    message.other = object.other?.map((e) => IfBlock.fromPartial(e)) || [];
-    switch (object.default?.$case) {
-      case "elseNode": {
-        if (object.default?.elseNode !== undefined && object.default?.elseNode !== null) {
-          message.default = { $case: "elseNode", elseNode: Node.fromPartial(object.default.elseNode) };
-        }
-        break;
-      }
-      case "error": {
-        if (object.default?.error !== undefined && object.default?.error !== null) {
-          message.default = { $case: "error", error: Error.fromPartial(object.default.error) };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBaseBranchNode(): BranchNode {
@@ -800,17 +762,6 @@ export const BranchNode: MessageFns<BranchNode> = {
       obj.ifElse = IfElseBlock.toJSON(message.ifElse);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<BranchNode>, I>>(base?: I): BranchNode {
-    return BranchNode.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<BranchNode>, I>>(object: I): BranchNode {
-    const message = createBaseBranchNode();
-    message.ifElse = (object.ifElse !== undefined && object.ifElse !== null)
-      ? IfElseBlock.fromPartial(object.ifElse)
-      : undefined;
-    return message;
   },
 };
 
@@ -892,28 +843,6 @@ export const TaskNode: MessageFns<TaskNode> = {
       obj.overrides = TaskNodeOverrides.toJSON(message.overrides);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<TaskNode>, I>>(base?: I): TaskNode {
-    return TaskNode.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskNode>, I>>(object: I): TaskNode {
-    const message = createBaseTaskNode();
-    switch (object.reference?.$case) {
-      case "referenceId": {
-        if (object.reference?.referenceId !== undefined && object.reference?.referenceId !== null) {
-          message.reference = {
-            $case: "referenceId",
-            referenceId: Identifier.fromPartial(object.reference.referenceId),
-          };
-        }
-        break;
-      }
-    }
-    message.overrides = (object.overrides !== undefined && object.overrides !== null)
-      ? TaskNodeOverrides.fromPartial(object.overrides)
-      : undefined;
-    return message;
   },
 };
 
@@ -998,34 +927,6 @@ export const WorkflowNode: MessageFns<WorkflowNode> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowNode>, I>>(base?: I): WorkflowNode {
-    return WorkflowNode.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowNode>, I>>(object: I): WorkflowNode {
-    const message = createBaseWorkflowNode();
-    switch (object.reference?.$case) {
-      case "launchplanRef": {
-        if (object.reference?.launchplanRef !== undefined && object.reference?.launchplanRef !== null) {
-          message.reference = {
-            $case: "launchplanRef",
-            launchplanRef: Identifier.fromPartial(object.reference.launchplanRef),
-          };
-        }
-        break;
-      }
-      case "subWorkflowRef": {
-        if (object.reference?.subWorkflowRef !== undefined && object.reference?.subWorkflowRef !== null) {
-          message.reference = {
-            $case: "subWorkflowRef",
-            subWorkflowRef: Identifier.fromPartial(object.reference.subWorkflowRef),
-          };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBaseApproveCondition(): ApproveCondition {
@@ -1089,15 +990,6 @@ export const ApproveCondition: MessageFns<ApproveCondition> = {
       obj.signalId = message.signalId;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ApproveCondition>, I>>(base?: I): ApproveCondition {
-    return ApproveCondition.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ApproveCondition>, I>>(object: I): ApproveCondition {
-    const message = createBaseApproveCondition();
-    message.signalId = object.signalId ?? "";
-    return message;
   },
 };
 
@@ -1197,19 +1089,6 @@ export const SignalCondition: MessageFns<SignalCondition> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<SignalCondition>, I>>(base?: I): SignalCondition {
-    return SignalCondition.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SignalCondition>, I>>(object: I): SignalCondition {
-    const message = createBaseSignalCondition();
-    message.signalId = object.signalId ?? "";
-    message.type = (object.type !== undefined && object.type !== null)
-      ? LiteralType.fromPartial(object.type)
-      : undefined;
-    message.outputVariableName = object.outputVariableName ?? "";
-    return message;
-  },
 };
 
 function createBaseSleepCondition(): SleepCondition {
@@ -1267,17 +1146,6 @@ export const SleepCondition: MessageFns<SleepCondition> = {
       obj.duration = Duration.toJSON(message.duration);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<SleepCondition>, I>>(base?: I): SleepCondition {
-    return SleepCondition.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SleepCondition>, I>>(object: I): SleepCondition {
-    const message = createBaseSleepCondition();
-    message.duration = (object.duration !== undefined && object.duration !== null)
-      ? Duration.fromPartial(object.duration)
-      : undefined;
-    return message;
   },
 };
 
@@ -1372,34 +1240,6 @@ export const GateNode: MessageFns<GateNode> = {
       obj.sleep = SleepCondition.toJSON(message.condition.sleep);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<GateNode>, I>>(base?: I): GateNode {
-    return GateNode.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<GateNode>, I>>(object: I): GateNode {
-    const message = createBaseGateNode();
-    switch (object.condition?.$case) {
-      case "approve": {
-        if (object.condition?.approve !== undefined && object.condition?.approve !== null) {
-          message.condition = { $case: "approve", approve: ApproveCondition.fromPartial(object.condition.approve) };
-        }
-        break;
-      }
-      case "signal": {
-        if (object.condition?.signal !== undefined && object.condition?.signal !== null) {
-          message.condition = { $case: "signal", signal: SignalCondition.fromPartial(object.condition.signal) };
-        }
-        break;
-      }
-      case "sleep": {
-        if (object.condition?.sleep !== undefined && object.condition?.sleep !== null) {
-          message.condition = { $case: "sleep", sleep: SleepCondition.fromPartial(object.condition.sleep) };
-        }
-        break;
-      }
-    }
-    return message;
   },
 };
 
@@ -1622,45 +1462,6 @@ export const ArrayNode: MessageFns<ArrayNode> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ArrayNode>, I>>(base?: I): ArrayNode {
-    return ArrayNode.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ArrayNode>, I>>(object: I): ArrayNode {
-    const message = createBaseArrayNode();
-    message.node = (object.node !== undefined && object.node !== null) ? Node.fromPartial(object.node) : undefined;
-    switch (object.parallelismOption?.$case) {
-      case "parallelism": {
-        if (object.parallelismOption?.parallelism !== undefined && object.parallelismOption?.parallelism !== null) {
-          message.parallelismOption = { $case: "parallelism", parallelism: object.parallelismOption.parallelism };
-        }
-        break;
-      }
-    }
-    switch (object.successCriteria?.$case) {
-      case "minSuccesses": {
-        if (object.successCriteria?.minSuccesses !== undefined && object.successCriteria?.minSuccesses !== null) {
-          message.successCriteria = { $case: "minSuccesses", minSuccesses: object.successCriteria.minSuccesses };
-        }
-        break;
-      }
-      case "minSuccessRatio": {
-        if (object.successCriteria?.minSuccessRatio !== undefined && object.successCriteria?.minSuccessRatio !== null) {
-          message.successCriteria = {
-            $case: "minSuccessRatio",
-            minSuccessRatio: object.successCriteria.minSuccessRatio,
-          };
-        }
-        break;
-      }
-    }
-    message.executionMode = object.executionMode ?? 0;
-    message.isOriginalSubNodeInterface = object.isOriginalSubNodeInterface ?? undefined;
-    message.dataMode = object.dataMode ?? 0;
-    message.boundInputs = object.boundInputs?.map((e) => e) || [];
-    message.runAllSubNodes = object.runAllSubNodes ?? false;
-    return message;
-  },
 };
 
 function createBaseNodeMetadata(): NodeMetadata {
@@ -1877,73 +1678,6 @@ export const NodeMetadata: MessageFns<NodeMetadata> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NodeMetadata>, I>>(base?: I): NodeMetadata {
-    return NodeMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeMetadata>, I>>(object: I): NodeMetadata {
-    const message = createBaseNodeMetadata();
-    message.name = object.name ?? "";
-    message.timeout = (object.timeout !== undefined && object.timeout !== null)
-      ? Duration.fromPartial(object.timeout)
-      : undefined;
-    message.retries = (object.retries !== undefined && object.retries !== null)
-      ? RetryStrategy.fromPartial(object.retries)
-      : undefined;
-    switch (object.interruptibleValue?.$case) {
-      case "interruptible": {
-        if (
-          object.interruptibleValue?.interruptible !== undefined && object.interruptibleValue?.interruptible !== null
-        ) {
-          message.interruptibleValue = {
-            $case: "interruptible",
-            interruptible: object.interruptibleValue.interruptible,
-          };
-        }
-        break;
-      }
-    }
-    switch (object.cacheableValue?.$case) {
-      case "cacheable": {
-        if (object.cacheableValue?.cacheable !== undefined && object.cacheableValue?.cacheable !== null) {
-          message.cacheableValue = { $case: "cacheable", cacheable: object.cacheableValue.cacheable };
-        }
-        break;
-      }
-    }
-    switch (object.cacheVersionValue?.$case) {
-      case "cacheVersion": {
-        if (object.cacheVersionValue?.cacheVersion !== undefined && object.cacheVersionValue?.cacheVersion !== null) {
-          message.cacheVersionValue = { $case: "cacheVersion", cacheVersion: object.cacheVersionValue.cacheVersion };
-        }
-        break;
-      }
-    }
-    switch (object.cacheSerializableValue?.$case) {
-      case "cacheSerializable": {
-        if (
-          object.cacheSerializableValue?.cacheSerializable !== undefined &&
-          object.cacheSerializableValue?.cacheSerializable !== null
-        ) {
-          message.cacheSerializableValue = {
-            $case: "cacheSerializable",
-            cacheSerializable: object.cacheSerializableValue.cacheSerializable,
-          };
-        }
-        break;
-      }
-    }
-    message.config = (globalThis.Object.entries(object.config ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseNodeMetadata_ConfigEntry(): NodeMetadata_ConfigEntry {
@@ -2019,16 +1753,6 @@ export const NodeMetadata_ConfigEntry: MessageFns<NodeMetadata_ConfigEntry> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NodeMetadata_ConfigEntry>, I>>(base?: I): NodeMetadata_ConfigEntry {
-    return NodeMetadata_ConfigEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeMetadata_ConfigEntry>, I>>(object: I): NodeMetadata_ConfigEntry {
-    const message = createBaseNodeMetadata_ConfigEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
-  },
 };
 
 function createBaseAlias(): Alias {
@@ -2103,16 +1827,6 @@ export const Alias: MessageFns<Alias> = {
       obj.alias = message.alias;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Alias>, I>>(base?: I): Alias {
-    return Alias.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Alias>, I>>(object: I): Alias {
-    const message = createBaseAlias();
-    message.var = object.var ?? "";
-    message.alias = object.alias ?? "";
-    return message;
   },
 };
 
@@ -2331,56 +2045,6 @@ export const Node: MessageFns<Node> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Node>, I>>(base?: I): Node {
-    return Node.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Node>, I>>(object: I): Node {
-    const message = createBaseNode();
-    message.id = object.id ?? "";
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? NodeMetadata.fromPartial(object.metadata)
-      : undefined;
-    message.inputs = object.inputs?.map((e) => Binding.fromPartial(e)) || [];
-    message.upstreamNodeIds = object.upstreamNodeIds?.map((e) => e) || [];
-    message.outputAliases = object.outputAliases?.map((e) => Alias.fromPartial(e)) || [];
-    switch (object.target?.$case) {
-      case "taskNode": {
-        if (object.target?.taskNode !== undefined && object.target?.taskNode !== null) {
-          message.target = { $case: "taskNode", taskNode: TaskNode.fromPartial(object.target.taskNode) };
-        }
-        break;
-      }
-      case "workflowNode": {
-        if (object.target?.workflowNode !== undefined && object.target?.workflowNode !== null) {
-          message.target = {
-            $case: "workflowNode",
-            workflowNode: WorkflowNode.fromPartial(object.target.workflowNode),
-          };
-        }
-        break;
-      }
-      case "branchNode": {
-        if (object.target?.branchNode !== undefined && object.target?.branchNode !== null) {
-          message.target = { $case: "branchNode", branchNode: BranchNode.fromPartial(object.target.branchNode) };
-        }
-        break;
-      }
-      case "gateNode": {
-        if (object.target?.gateNode !== undefined && object.target?.gateNode !== null) {
-          message.target = { $case: "gateNode", gateNode: GateNode.fromPartial(object.target.gateNode) };
-        }
-        break;
-      }
-      case "arrayNode": {
-        if (object.target?.arrayNode !== undefined && object.target?.arrayNode !== null) {
-          message.target = { $case: "arrayNode", arrayNode: ArrayNode.fromPartial(object.target.arrayNode) };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBaseWorkflowMetadata(): WorkflowMetadata {
@@ -2501,27 +2165,6 @@ export const WorkflowMetadata: MessageFns<WorkflowMetadata> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowMetadata>, I>>(base?: I): WorkflowMetadata {
-    return WorkflowMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowMetadata>, I>>(object: I): WorkflowMetadata {
-    const message = createBaseWorkflowMetadata();
-    message.qualityOfService = (object.qualityOfService !== undefined && object.qualityOfService !== null)
-      ? QualityOfService.fromPartial(object.qualityOfService)
-      : undefined;
-    message.onFailure = object.onFailure ?? 0;
-    message.tags = (globalThis.Object.entries(object.tags ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseWorkflowMetadata_TagsEntry(): WorkflowMetadata_TagsEntry {
@@ -2597,16 +2240,6 @@ export const WorkflowMetadata_TagsEntry: MessageFns<WorkflowMetadata_TagsEntry> 
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowMetadata_TagsEntry>, I>>(base?: I): WorkflowMetadata_TagsEntry {
-    return WorkflowMetadata_TagsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowMetadata_TagsEntry>, I>>(object: I): WorkflowMetadata_TagsEntry {
-    const message = createBaseWorkflowMetadata_TagsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
-  },
 };
 
 function createBaseWorkflowMetadataDefaults(): WorkflowMetadataDefaults {
@@ -2664,15 +2297,6 @@ export const WorkflowMetadataDefaults: MessageFns<WorkflowMetadataDefaults> = {
       obj.interruptible = message.interruptible;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<WorkflowMetadataDefaults>, I>>(base?: I): WorkflowMetadataDefaults {
-    return WorkflowMetadataDefaults.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowMetadataDefaults>, I>>(object: I): WorkflowMetadataDefaults {
-    const message = createBaseWorkflowMetadataDefaults();
-    message.interruptible = object.interruptible ?? false;
-    return message;
   },
 };
 
@@ -2840,29 +2464,6 @@ export const WorkflowTemplate: MessageFns<WorkflowTemplate> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowTemplate>, I>>(base?: I): WorkflowTemplate {
-    return WorkflowTemplate.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowTemplate>, I>>(object: I): WorkflowTemplate {
-    const message = createBaseWorkflowTemplate();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? WorkflowMetadata.fromPartial(object.metadata)
-      : undefined;
-    message.interface = (object.interface !== undefined && object.interface !== null)
-      ? TypedInterface.fromPartial(object.interface)
-      : undefined;
-    message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
-    message.outputs = object.outputs?.map((e) => Binding.fromPartial(e)) || [];
-    message.failureNode = (object.failureNode !== undefined && object.failureNode !== null)
-      ? Node.fromPartial(object.failureNode)
-      : undefined;
-    message.metadataDefaults = (object.metadataDefaults !== undefined && object.metadataDefaults !== null)
-      ? WorkflowMetadataDefaults.fromPartial(object.metadataDefaults)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseTaskNodeOverrides(): TaskNodeOverrides {
@@ -2980,24 +2581,6 @@ export const TaskNodeOverrides: MessageFns<TaskNodeOverrides> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskNodeOverrides>, I>>(base?: I): TaskNodeOverrides {
-    return TaskNodeOverrides.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskNodeOverrides>, I>>(object: I): TaskNodeOverrides {
-    const message = createBaseTaskNodeOverrides();
-    message.resources = (object.resources !== undefined && object.resources !== null)
-      ? Resources.fromPartial(object.resources)
-      : undefined;
-    message.extendedResources = (object.extendedResources !== undefined && object.extendedResources !== null)
-      ? ExtendedResources.fromPartial(object.extendedResources)
-      : undefined;
-    message.containerImage = object.containerImage ?? "";
-    message.podTemplate = (object.podTemplate !== undefined && object.podTemplate !== null)
-      ? K8sPod.fromPartial(object.podTemplate)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseLaunchPlanTemplate(): LaunchPlanTemplate {
@@ -3092,40 +2675,11 @@ export const LaunchPlanTemplate: MessageFns<LaunchPlanTemplate> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<LaunchPlanTemplate>, I>>(base?: I): LaunchPlanTemplate {
-    return LaunchPlanTemplate.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LaunchPlanTemplate>, I>>(object: I): LaunchPlanTemplate {
-    const message = createBaseLaunchPlanTemplate();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    message.interface = (object.interface !== undefined && object.interface !== null)
-      ? TypedInterface.fromPartial(object.interface)
-      : undefined;
-    message.fixedInputs = (object.fixedInputs !== undefined && object.fixedInputs !== null)
-      ? LiteralMap.fromPartial(object.fixedInputs)
-      : undefined;
-    return message;
-  },
 };
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
@@ -3140,6 +2694,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -495,17 +495,6 @@ export const CreateDatasetRequest: MessageFns<CreateDatasetRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<CreateDatasetRequest>, I>>(base?: I): CreateDatasetRequest {
-    return CreateDatasetRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CreateDatasetRequest>, I>>(object: I): CreateDatasetRequest {
-    const message = createBaseCreateDatasetRequest();
-    message.dataset = (object.dataset !== undefined && object.dataset !== null)
-      ? Dataset.fromPartial(object.dataset)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseCreateDatasetResponse(): CreateDatasetResponse {
@@ -549,14 +538,6 @@ export const CreateDatasetResponse: MessageFns<CreateDatasetResponse> = {
   toJSON(_: CreateDatasetResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<CreateDatasetResponse>, I>>(base?: I): CreateDatasetResponse {
-    return CreateDatasetResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CreateDatasetResponse>, I>>(_: I): CreateDatasetResponse {
-    const message = createBaseCreateDatasetResponse();
-    return message;
   },
 };
 
@@ -616,17 +597,6 @@ export const GetDatasetRequest: MessageFns<GetDatasetRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<GetDatasetRequest>, I>>(base?: I): GetDatasetRequest {
-    return GetDatasetRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<GetDatasetRequest>, I>>(object: I): GetDatasetRequest {
-    const message = createBaseGetDatasetRequest();
-    message.dataset = (object.dataset !== undefined && object.dataset !== null)
-      ? DatasetID.fromPartial(object.dataset)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseGetDatasetResponse(): GetDatasetResponse {
@@ -684,17 +654,6 @@ export const GetDatasetResponse: MessageFns<GetDatasetResponse> = {
       obj.dataset = Dataset.toJSON(message.dataset);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<GetDatasetResponse>, I>>(base?: I): GetDatasetResponse {
-    return GetDatasetResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<GetDatasetResponse>, I>>(object: I): GetDatasetResponse {
-    const message = createBaseGetDatasetResponse();
-    message.dataset = (object.dataset !== undefined && object.dataset !== null)
-      ? Dataset.fromPartial(object.dataset)
-      : undefined;
-    return message;
   },
 };
 
@@ -794,31 +753,6 @@ export const GetArtifactRequest: MessageFns<GetArtifactRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<GetArtifactRequest>, I>>(base?: I): GetArtifactRequest {
-    return GetArtifactRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<GetArtifactRequest>, I>>(object: I): GetArtifactRequest {
-    const message = createBaseGetArtifactRequest();
-    message.dataset = (object.dataset !== undefined && object.dataset !== null)
-      ? DatasetID.fromPartial(object.dataset)
-      : undefined;
-    switch (object.queryHandle?.$case) {
-      case "artifactId": {
-        if (object.queryHandle?.artifactId !== undefined && object.queryHandle?.artifactId !== null) {
-          message.queryHandle = { $case: "artifactId", artifactId: object.queryHandle.artifactId };
-        }
-        break;
-      }
-      case "tagName": {
-        if (object.queryHandle?.tagName !== undefined && object.queryHandle?.tagName !== null) {
-          message.queryHandle = { $case: "tagName", tagName: object.queryHandle.tagName };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBaseGetArtifactResponse(): GetArtifactResponse {
@@ -876,17 +810,6 @@ export const GetArtifactResponse: MessageFns<GetArtifactResponse> = {
       obj.artifact = Artifact.toJSON(message.artifact);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<GetArtifactResponse>, I>>(base?: I): GetArtifactResponse {
-    return GetArtifactResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<GetArtifactResponse>, I>>(object: I): GetArtifactResponse {
-    const message = createBaseGetArtifactResponse();
-    message.artifact = (object.artifact !== undefined && object.artifact !== null)
-      ? Artifact.fromPartial(object.artifact)
-      : undefined;
-    return message;
   },
 };
 
@@ -946,17 +869,6 @@ export const CreateArtifactRequest: MessageFns<CreateArtifactRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<CreateArtifactRequest>, I>>(base?: I): CreateArtifactRequest {
-    return CreateArtifactRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CreateArtifactRequest>, I>>(object: I): CreateArtifactRequest {
-    const message = createBaseCreateArtifactRequest();
-    message.artifact = (object.artifact !== undefined && object.artifact !== null)
-      ? Artifact.fromPartial(object.artifact)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseCreateArtifactResponse(): CreateArtifactResponse {
@@ -1000,14 +912,6 @@ export const CreateArtifactResponse: MessageFns<CreateArtifactResponse> = {
   toJSON(_: CreateArtifactResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<CreateArtifactResponse>, I>>(base?: I): CreateArtifactResponse {
-    return CreateArtifactResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CreateArtifactResponse>, I>>(_: I): CreateArtifactResponse {
-    const message = createBaseCreateArtifactResponse();
-    return message;
   },
 };
 
@@ -1067,15 +971,6 @@ export const AddTagRequest: MessageFns<AddTagRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<AddTagRequest>, I>>(base?: I): AddTagRequest {
-    return AddTagRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<AddTagRequest>, I>>(object: I): AddTagRequest {
-    const message = createBaseAddTagRequest();
-    message.tag = (object.tag !== undefined && object.tag !== null) ? Tag.fromPartial(object.tag) : undefined;
-    return message;
-  },
 };
 
 function createBaseAddTagResponse(): AddTagResponse {
@@ -1119,14 +1014,6 @@ export const AddTagResponse: MessageFns<AddTagResponse> = {
   toJSON(_: AddTagResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<AddTagResponse>, I>>(base?: I): AddTagResponse {
-    return AddTagResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<AddTagResponse>, I>>(_: I): AddTagResponse {
-    const message = createBaseAddTagResponse();
-    return message;
   },
 };
 
@@ -1218,23 +1105,6 @@ export const ListArtifactsRequest: MessageFns<ListArtifactsRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ListArtifactsRequest>, I>>(base?: I): ListArtifactsRequest {
-    return ListArtifactsRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ListArtifactsRequest>, I>>(object: I): ListArtifactsRequest {
-    const message = createBaseListArtifactsRequest();
-    message.dataset = (object.dataset !== undefined && object.dataset !== null)
-      ? DatasetID.fromPartial(object.dataset)
-      : undefined;
-    message.filter = (object.filter !== undefined && object.filter !== null)
-      ? FilterExpression.fromPartial(object.filter)
-      : undefined;
-    message.pagination = (object.pagination !== undefined && object.pagination !== null)
-      ? PaginationOptions.fromPartial(object.pagination)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseListArtifactsResponse(): ListArtifactsResponse {
@@ -1316,16 +1186,6 @@ export const ListArtifactsResponse: MessageFns<ListArtifactsResponse> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ListArtifactsResponse>, I>>(base?: I): ListArtifactsResponse {
-    return ListArtifactsResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ListArtifactsResponse>, I>>(object: I): ListArtifactsResponse {
-    const message = createBaseListArtifactsResponse();
-    message.artifacts = object.artifacts?.map((e) => Artifact.fromPartial(e)) || [];
-    message.nextToken = object.nextToken ?? "";
-    return message;
-  },
 };
 
 function createBaseListDatasetsRequest(): ListDatasetsRequest {
@@ -1400,20 +1260,6 @@ export const ListDatasetsRequest: MessageFns<ListDatasetsRequest> = {
       obj.pagination = PaginationOptions.toJSON(message.pagination);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ListDatasetsRequest>, I>>(base?: I): ListDatasetsRequest {
-    return ListDatasetsRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ListDatasetsRequest>, I>>(object: I): ListDatasetsRequest {
-    const message = createBaseListDatasetsRequest();
-    message.filter = (object.filter !== undefined && object.filter !== null)
-      ? FilterExpression.fromPartial(object.filter)
-      : undefined;
-    message.pagination = (object.pagination !== undefined && object.pagination !== null)
-      ? PaginationOptions.fromPartial(object.pagination)
-      : undefined;
-    return message;
   },
 };
 
@@ -1493,16 +1339,6 @@ export const ListDatasetsResponse: MessageFns<ListDatasetsResponse> = {
       obj.nextToken = message.nextToken;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ListDatasetsResponse>, I>>(base?: I): ListDatasetsResponse {
-    return ListDatasetsResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ListDatasetsResponse>, I>>(object: I): ListDatasetsResponse {
-    const message = createBaseListDatasetsResponse();
-    message.datasets = object.datasets?.map((e) => Dataset.fromPartial(e)) || [];
-    message.nextToken = object.nextToken ?? "";
-    return message;
   },
 };
 
@@ -1632,35 +1468,6 @@ export const UpdateArtifactRequest: MessageFns<UpdateArtifactRequest> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<UpdateArtifactRequest>, I>>(base?: I): UpdateArtifactRequest {
-    return UpdateArtifactRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<UpdateArtifactRequest>, I>>(object: I): UpdateArtifactRequest {
-    const message = createBaseUpdateArtifactRequest();
-    message.dataset = (object.dataset !== undefined && object.dataset !== null)
-      ? DatasetID.fromPartial(object.dataset)
-      : undefined;
-    switch (object.queryHandle?.$case) {
-      case "artifactId": {
-        if (object.queryHandle?.artifactId !== undefined && object.queryHandle?.artifactId !== null) {
-          message.queryHandle = { $case: "artifactId", artifactId: object.queryHandle.artifactId };
-        }
-        break;
-      }
-      case "tagName": {
-        if (object.queryHandle?.tagName !== undefined && object.queryHandle?.tagName !== null) {
-          message.queryHandle = { $case: "tagName", tagName: object.queryHandle.tagName };
-        }
-        break;
-      }
-    }
-    message.data = object.data?.map((e) => ArtifactData.fromPartial(e)) || [];
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? Metadata.fromPartial(object.metadata)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseUpdateArtifactResponse(): UpdateArtifactResponse {
@@ -1724,15 +1531,6 @@ export const UpdateArtifactResponse: MessageFns<UpdateArtifactResponse> = {
       obj.artifactId = message.artifactId;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<UpdateArtifactResponse>, I>>(base?: I): UpdateArtifactResponse {
-    return UpdateArtifactResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<UpdateArtifactResponse>, I>>(object: I): UpdateArtifactResponse {
-    const message = createBaseUpdateArtifactResponse();
-    message.artifactId = object.artifactId ?? "";
-    return message;
   },
 };
 
@@ -1816,18 +1614,6 @@ export const ReservationID: MessageFns<ReservationID> = {
       obj.tagName = message.tagName;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ReservationID>, I>>(base?: I): ReservationID {
-    return ReservationID.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ReservationID>, I>>(object: I): ReservationID {
-    const message = createBaseReservationID();
-    message.datasetId = (object.datasetId !== undefined && object.datasetId !== null)
-      ? DatasetID.fromPartial(object.datasetId)
-      : undefined;
-    message.tagName = object.tagName ?? "";
-    return message;
   },
 };
 
@@ -1930,23 +1716,6 @@ export const GetOrExtendReservationRequest: MessageFns<GetOrExtendReservationReq
       obj.heartbeatInterval = Duration.toJSON(message.heartbeatInterval);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<GetOrExtendReservationRequest>, I>>(base?: I): GetOrExtendReservationRequest {
-    return GetOrExtendReservationRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<GetOrExtendReservationRequest>, I>>(
-    object: I,
-  ): GetOrExtendReservationRequest {
-    const message = createBaseGetOrExtendReservationRequest();
-    message.reservationId = (object.reservationId !== undefined && object.reservationId !== null)
-      ? ReservationID.fromPartial(object.reservationId)
-      : undefined;
-    message.ownerId = object.ownerId ?? "";
-    message.heartbeatInterval = (object.heartbeatInterval !== undefined && object.heartbeatInterval !== null)
-      ? Duration.fromPartial(object.heartbeatInterval)
-      : undefined;
-    return message;
   },
 };
 
@@ -2090,27 +1859,6 @@ export const Reservation: MessageFns<Reservation> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Reservation>, I>>(base?: I): Reservation {
-    return Reservation.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Reservation>, I>>(object: I): Reservation {
-    const message = createBaseReservation();
-    message.reservationId = (object.reservationId !== undefined && object.reservationId !== null)
-      ? ReservationID.fromPartial(object.reservationId)
-      : undefined;
-    message.ownerId = object.ownerId ?? "";
-    message.heartbeatInterval = (object.heartbeatInterval !== undefined && object.heartbeatInterval !== null)
-      ? Duration.fromPartial(object.heartbeatInterval)
-      : undefined;
-    message.expiresAt = (object.expiresAt !== undefined && object.expiresAt !== null)
-      ? Timestamp.fromPartial(object.expiresAt)
-      : undefined;
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? Metadata.fromPartial(object.metadata)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseGetOrExtendReservationResponse(): GetOrExtendReservationResponse {
@@ -2168,19 +1916,6 @@ export const GetOrExtendReservationResponse: MessageFns<GetOrExtendReservationRe
       obj.reservation = Reservation.toJSON(message.reservation);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<GetOrExtendReservationResponse>, I>>(base?: I): GetOrExtendReservationResponse {
-    return GetOrExtendReservationResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<GetOrExtendReservationResponse>, I>>(
-    object: I,
-  ): GetOrExtendReservationResponse {
-    const message = createBaseGetOrExtendReservationResponse();
-    message.reservation = (object.reservation !== undefined && object.reservation !== null)
-      ? Reservation.fromPartial(object.reservation)
-      : undefined;
-    return message;
   },
 };
 
@@ -2265,18 +2000,6 @@ export const ReleaseReservationRequest: MessageFns<ReleaseReservationRequest> = 
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ReleaseReservationRequest>, I>>(base?: I): ReleaseReservationRequest {
-    return ReleaseReservationRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ReleaseReservationRequest>, I>>(object: I): ReleaseReservationRequest {
-    const message = createBaseReleaseReservationRequest();
-    message.reservationId = (object.reservationId !== undefined && object.reservationId !== null)
-      ? ReservationID.fromPartial(object.reservationId)
-      : undefined;
-    message.ownerId = object.ownerId ?? "";
-    return message;
-  },
 };
 
 function createBaseReleaseReservationResponse(): ReleaseReservationResponse {
@@ -2320,14 +2043,6 @@ export const ReleaseReservationResponse: MessageFns<ReleaseReservationResponse> 
   toJSON(_: ReleaseReservationResponse): unknown {
     const obj: any = {};
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ReleaseReservationResponse>, I>>(base?: I): ReleaseReservationResponse {
-    return ReleaseReservationResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ReleaseReservationResponse>, I>>(_: I): ReleaseReservationResponse {
-    const message = createBaseReleaseReservationResponse();
-    return message;
   },
 };
 
@@ -2421,19 +2136,6 @@ export const Dataset: MessageFns<Dataset> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Dataset>, I>>(base?: I): Dataset {
-    return Dataset.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Dataset>, I>>(object: I): Dataset {
-    const message = createBaseDataset();
-    message.id = (object.id !== undefined && object.id !== null) ? DatasetID.fromPartial(object.id) : undefined;
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? Metadata.fromPartial(object.metadata)
-      : undefined;
-    message.partitionKeys = object.partitionKeys?.map((e) => e) || [];
-    return message;
-  },
 };
 
 function createBasePartition(): Partition {
@@ -2508,16 +2210,6 @@ export const Partition: MessageFns<Partition> = {
       obj.value = message.value;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Partition>, I>>(base?: I): Partition {
-    return Partition.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Partition>, I>>(object: I): Partition {
-    const message = createBasePartition();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -2653,20 +2345,6 @@ export const DatasetID: MessageFns<DatasetID> = {
       obj.org = message.org;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<DatasetID>, I>>(base?: I): DatasetID {
-    return DatasetID.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DatasetID>, I>>(object: I): DatasetID {
-    const message = createBaseDatasetID();
-    message.project = object.project ?? "";
-    message.name = object.name ?? "";
-    message.domain = object.domain ?? "";
-    message.version = object.version ?? "";
-    message.UUID = object.UUID ?? "";
-    message.org = object.org ?? "";
-    return message;
   },
 };
 
@@ -2824,27 +2502,6 @@ export const Artifact: MessageFns<Artifact> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Artifact>, I>>(base?: I): Artifact {
-    return Artifact.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Artifact>, I>>(object: I): Artifact {
-    const message = createBaseArtifact();
-    message.id = object.id ?? "";
-    message.dataset = (object.dataset !== undefined && object.dataset !== null)
-      ? DatasetID.fromPartial(object.dataset)
-      : undefined;
-    message.data = object.data?.map((e) => ArtifactData.fromPartial(e)) || [];
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? Metadata.fromPartial(object.metadata)
-      : undefined;
-    message.partitions = object.partitions?.map((e) => Partition.fromPartial(e)) || [];
-    message.tags = object.tags?.map((e) => Tag.fromPartial(e)) || [];
-    message.createdAt = (object.createdAt !== undefined && object.createdAt !== null)
-      ? Timestamp.fromPartial(object.createdAt)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseArtifactData(): ArtifactData {
@@ -2919,18 +2576,6 @@ export const ArtifactData: MessageFns<ArtifactData> = {
       obj.value = Literal.toJSON(message.value);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ArtifactData>, I>>(base?: I): ArtifactData {
-    return ArtifactData.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ArtifactData>, I>>(object: I): ArtifactData {
-    const message = createBaseArtifactData();
-    message.name = object.name ?? "";
-    message.value = (object.value !== undefined && object.value !== null)
-      ? Literal.fromPartial(object.value)
-      : undefined;
-    return message;
   },
 };
 
@@ -3025,19 +2670,6 @@ export const Tag: MessageFns<Tag> = {
       obj.dataset = DatasetID.toJSON(message.dataset);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Tag>, I>>(base?: I): Tag {
-    return Tag.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Tag>, I>>(object: I): Tag {
-    const message = createBaseTag();
-    message.name = object.name ?? "";
-    message.artifactId = object.artifactId ?? "";
-    message.dataset = (object.dataset !== undefined && object.dataset !== null)
-      ? DatasetID.fromPartial(object.dataset)
-      : undefined;
-    return message;
   },
 };
 
@@ -3134,23 +2766,6 @@ export const Metadata: MessageFns<Metadata> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Metadata>, I>>(base?: I): Metadata {
-    return Metadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Metadata>, I>>(object: I): Metadata {
-    const message = createBaseMetadata();
-    message.keyMap = (globalThis.Object.entries(object.keyMap ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseMetadata_KeyMapEntry(): Metadata_KeyMapEntry {
@@ -3226,16 +2841,6 @@ export const Metadata_KeyMapEntry: MessageFns<Metadata_KeyMapEntry> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<Metadata_KeyMapEntry>, I>>(base?: I): Metadata_KeyMapEntry {
-    return Metadata_KeyMapEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Metadata_KeyMapEntry>, I>>(object: I): Metadata_KeyMapEntry {
-    const message = createBaseMetadata_KeyMapEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
-  },
 };
 
 function createBaseFilterExpression(): FilterExpression {
@@ -3297,15 +2902,6 @@ export const FilterExpression: MessageFns<FilterExpression> = {
       obj.filters = message.filters.map((e) => SinglePropertyFilter.toJSON(e));
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<FilterExpression>, I>>(base?: I): FilterExpression {
-    return FilterExpression.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<FilterExpression>, I>>(object: I): FilterExpression {
-    const message = createBaseFilterExpression();
-    message.filters = object.filters?.map((e) => SinglePropertyFilter.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -3451,53 +3047,6 @@ export const SinglePropertyFilter: MessageFns<SinglePropertyFilter> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<SinglePropertyFilter>, I>>(base?: I): SinglePropertyFilter {
-    return SinglePropertyFilter.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<SinglePropertyFilter>, I>>(object: I): SinglePropertyFilter {
-    const message = createBaseSinglePropertyFilter();
-    switch (object.propertyFilter?.$case) {
-      case "tagFilter": {
-        if (object.propertyFilter?.tagFilter !== undefined && object.propertyFilter?.tagFilter !== null) {
-          message.propertyFilter = {
-            $case: "tagFilter",
-            tagFilter: TagPropertyFilter.fromPartial(object.propertyFilter.tagFilter),
-          };
-        }
-        break;
-      }
-      case "partitionFilter": {
-        if (object.propertyFilter?.partitionFilter !== undefined && object.propertyFilter?.partitionFilter !== null) {
-          message.propertyFilter = {
-            $case: "partitionFilter",
-            partitionFilter: PartitionPropertyFilter.fromPartial(object.propertyFilter.partitionFilter),
-          };
-        }
-        break;
-      }
-      case "artifactFilter": {
-        if (object.propertyFilter?.artifactFilter !== undefined && object.propertyFilter?.artifactFilter !== null) {
-          message.propertyFilter = {
-            $case: "artifactFilter",
-            artifactFilter: ArtifactPropertyFilter.fromPartial(object.propertyFilter.artifactFilter),
-          };
-        }
-        break;
-      }
-      case "datasetFilter": {
-        if (object.propertyFilter?.datasetFilter !== undefined && object.propertyFilter?.datasetFilter !== null) {
-          message.propertyFilter = {
-            $case: "datasetFilter",
-            datasetFilter: DatasetPropertyFilter.fromPartial(object.propertyFilter.datasetFilter),
-          };
-        }
-        break;
-      }
-    }
-    message.operator = object.operator ?? 0;
-    return message;
-  },
 };
 
 function createBaseArtifactPropertyFilter(): ArtifactPropertyFilter {
@@ -3563,22 +3112,6 @@ export const ArtifactPropertyFilter: MessageFns<ArtifactPropertyFilter> = {
       obj.artifactId = message.property.artifactId;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ArtifactPropertyFilter>, I>>(base?: I): ArtifactPropertyFilter {
-    return ArtifactPropertyFilter.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ArtifactPropertyFilter>, I>>(object: I): ArtifactPropertyFilter {
-    const message = createBaseArtifactPropertyFilter();
-    switch (object.property?.$case) {
-      case "artifactId": {
-        if (object.property?.artifactId !== undefined && object.property?.artifactId !== null) {
-          message.property = { $case: "artifactId", artifactId: object.property.artifactId };
-        }
-        break;
-      }
-    }
-    return message;
   },
 };
 
@@ -3646,22 +3179,6 @@ export const TagPropertyFilter: MessageFns<TagPropertyFilter> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TagPropertyFilter>, I>>(base?: I): TagPropertyFilter {
-    return TagPropertyFilter.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TagPropertyFilter>, I>>(object: I): TagPropertyFilter {
-    const message = createBaseTagPropertyFilter();
-    switch (object.property?.$case) {
-      case "tagName": {
-        if (object.property?.tagName !== undefined && object.property?.tagName !== null) {
-          message.property = { $case: "tagName", tagName: object.property.tagName };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBasePartitionPropertyFilter(): PartitionPropertyFilter {
@@ -3727,22 +3244,6 @@ export const PartitionPropertyFilter: MessageFns<PartitionPropertyFilter> = {
       obj.keyVal = KeyValuePair.toJSON(message.property.keyVal);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PartitionPropertyFilter>, I>>(base?: I): PartitionPropertyFilter {
-    return PartitionPropertyFilter.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PartitionPropertyFilter>, I>>(object: I): PartitionPropertyFilter {
-    const message = createBasePartitionPropertyFilter();
-    switch (object.property?.$case) {
-      case "keyVal": {
-        if (object.property?.keyVal !== undefined && object.property?.keyVal !== null) {
-          message.property = { $case: "keyVal", keyVal: KeyValuePair.fromPartial(object.property.keyVal) };
-        }
-        break;
-      }
-    }
-    return message;
   },
 };
 
@@ -3818,16 +3319,6 @@ export const KeyValuePair: MessageFns<KeyValuePair> = {
       obj.value = message.value;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<KeyValuePair>, I>>(base?: I): KeyValuePair {
-    return KeyValuePair.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<KeyValuePair>, I>>(object: I): KeyValuePair {
-    const message = createBaseKeyValuePair();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -3953,46 +3444,6 @@ export const DatasetPropertyFilter: MessageFns<DatasetPropertyFilter> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<DatasetPropertyFilter>, I>>(base?: I): DatasetPropertyFilter {
-    return DatasetPropertyFilter.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DatasetPropertyFilter>, I>>(object: I): DatasetPropertyFilter {
-    const message = createBaseDatasetPropertyFilter();
-    switch (object.property?.$case) {
-      case "project": {
-        if (object.property?.project !== undefined && object.property?.project !== null) {
-          message.property = { $case: "project", project: object.property.project };
-        }
-        break;
-      }
-      case "name": {
-        if (object.property?.name !== undefined && object.property?.name !== null) {
-          message.property = { $case: "name", name: object.property.name };
-        }
-        break;
-      }
-      case "domain": {
-        if (object.property?.domain !== undefined && object.property?.domain !== null) {
-          message.property = { $case: "domain", domain: object.property.domain };
-        }
-        break;
-      }
-      case "version": {
-        if (object.property?.version !== undefined && object.property?.version !== null) {
-          message.property = { $case: "version", version: object.property.version };
-        }
-        break;
-      }
-      case "org": {
-        if (object.property?.org !== undefined && object.property?.org !== null) {
-          message.property = { $case: "org", org: object.property.org };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBasePaginationOptions(): PaginationOptions {
@@ -4097,18 +3548,6 @@ export const PaginationOptions: MessageFns<PaginationOptions> = {
       obj.sortOrder = paginationOptions_SortOrderToJSON(message.sortOrder);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PaginationOptions>, I>>(base?: I): PaginationOptions {
-    return PaginationOptions.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PaginationOptions>, I>>(object: I): PaginationOptions {
-    const message = createBasePaginationOptions();
-    message.limit = object.limit ?? 0;
-    message.token = object.token ?? "";
-    message.sortKey = object.sortKey ?? 0;
-    message.sortOrder = object.sortOrder ?? 0;
-    return message;
   },
 };
 
@@ -4491,20 +3930,6 @@ export const DataCatalogClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000).toString();
   const nanos = (date.getTime() % 1_000) * 1_000_000;
@@ -4551,6 +3976,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

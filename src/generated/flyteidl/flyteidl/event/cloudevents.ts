@@ -308,37 +308,6 @@ export const CloudEventWorkflowExecution: MessageFns<CloudEventWorkflowExecution
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<CloudEventWorkflowExecution>, I>>(base?: I): CloudEventWorkflowExecution {
-    return CloudEventWorkflowExecution.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CloudEventWorkflowExecution>, I>>(object: I): CloudEventWorkflowExecution {
-    const message = createBaseCloudEventWorkflowExecution();
-    message.rawEvent = (object.rawEvent !== undefined && object.rawEvent !== null)
-      ? WorkflowExecutionEvent.fromPartial(object.rawEvent)
-      : undefined;
-    message.outputInterface = (object.outputInterface !== undefined && object.outputInterface !== null)
-      ? TypedInterface.fromPartial(object.outputInterface)
-      : undefined;
-    message.artifactIds = object.artifactIds?.map((e) => ArtifactID.fromPartial(e)) || [];
-    message.referenceExecution = (object.referenceExecution !== undefined && object.referenceExecution !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.referenceExecution)
-      : undefined;
-    message.principal = object.principal ?? "";
-    message.launchPlanId = (object.launchPlanId !== undefined && object.launchPlanId !== null)
-      ? Identifier.fromPartial(object.launchPlanId)
-      : undefined;
-    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseCloudEventWorkflowExecution_LabelsEntry(): CloudEventWorkflowExecution_LabelsEntry {
@@ -413,20 +382,6 @@ export const CloudEventWorkflowExecution_LabelsEntry: MessageFns<CloudEventWorkf
       obj.value = message.value;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<CloudEventWorkflowExecution_LabelsEntry>, I>>(
-    base?: I,
-  ): CloudEventWorkflowExecution_LabelsEntry {
-    return CloudEventWorkflowExecution_LabelsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CloudEventWorkflowExecution_LabelsEntry>, I>>(
-    object: I,
-  ): CloudEventWorkflowExecution_LabelsEntry {
-    const message = createBaseCloudEventWorkflowExecution_LabelsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -628,37 +583,6 @@ export const CloudEventNodeExecution: MessageFns<CloudEventNodeExecution> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<CloudEventNodeExecution>, I>>(base?: I): CloudEventNodeExecution {
-    return CloudEventNodeExecution.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CloudEventNodeExecution>, I>>(object: I): CloudEventNodeExecution {
-    const message = createBaseCloudEventNodeExecution();
-    message.rawEvent = (object.rawEvent !== undefined && object.rawEvent !== null)
-      ? NodeExecutionEvent.fromPartial(object.rawEvent)
-      : undefined;
-    message.taskExecId = (object.taskExecId !== undefined && object.taskExecId !== null)
-      ? TaskExecutionIdentifier.fromPartial(object.taskExecId)
-      : undefined;
-    message.outputInterface = (object.outputInterface !== undefined && object.outputInterface !== null)
-      ? TypedInterface.fromPartial(object.outputInterface)
-      : undefined;
-    message.artifactIds = object.artifactIds?.map((e) => ArtifactID.fromPartial(e)) || [];
-    message.principal = object.principal ?? "";
-    message.launchPlanId = (object.launchPlanId !== undefined && object.launchPlanId !== null)
-      ? Identifier.fromPartial(object.launchPlanId)
-      : undefined;
-    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseCloudEventNodeExecution_LabelsEntry(): CloudEventNodeExecution_LabelsEntry {
@@ -733,20 +657,6 @@ export const CloudEventNodeExecution_LabelsEntry: MessageFns<CloudEventNodeExecu
       obj.value = message.value;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<CloudEventNodeExecution_LabelsEntry>, I>>(
-    base?: I,
-  ): CloudEventNodeExecution_LabelsEntry {
-    return CloudEventNodeExecution_LabelsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CloudEventNodeExecution_LabelsEntry>, I>>(
-    object: I,
-  ): CloudEventNodeExecution_LabelsEntry {
-    const message = createBaseCloudEventNodeExecution_LabelsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -849,26 +759,6 @@ export const CloudEventTaskExecution: MessageFns<CloudEventTaskExecution> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<CloudEventTaskExecution>, I>>(base?: I): CloudEventTaskExecution {
-    return CloudEventTaskExecution.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CloudEventTaskExecution>, I>>(object: I): CloudEventTaskExecution {
-    const message = createBaseCloudEventTaskExecution();
-    message.rawEvent = (object.rawEvent !== undefined && object.rawEvent !== null)
-      ? TaskExecutionEvent.fromPartial(object.rawEvent)
-      : undefined;
-    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseCloudEventTaskExecution_LabelsEntry(): CloudEventTaskExecution_LabelsEntry {
@@ -943,20 +833,6 @@ export const CloudEventTaskExecution_LabelsEntry: MessageFns<CloudEventTaskExecu
       obj.value = message.value;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<CloudEventTaskExecution_LabelsEntry>, I>>(
-    base?: I,
-  ): CloudEventTaskExecution_LabelsEntry {
-    return CloudEventTaskExecution_LabelsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CloudEventTaskExecution_LabelsEntry>, I>>(
-    object: I,
-  ): CloudEventTaskExecution_LabelsEntry {
-    const message = createBaseCloudEventTaskExecution_LabelsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -1120,41 +996,7 @@ export const CloudEventExecutionStart: MessageFns<CloudEventExecutionStart> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<CloudEventExecutionStart>, I>>(base?: I): CloudEventExecutionStart {
-    return CloudEventExecutionStart.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CloudEventExecutionStart>, I>>(object: I): CloudEventExecutionStart {
-    const message = createBaseCloudEventExecutionStart();
-    message.executionId = (object.executionId !== undefined && object.executionId !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.executionId)
-      : undefined;
-    message.launchPlanId = (object.launchPlanId !== undefined && object.launchPlanId !== null)
-      ? Identifier.fromPartial(object.launchPlanId)
-      : undefined;
-    message.workflowId = (object.workflowId !== undefined && object.workflowId !== null)
-      ? Identifier.fromPartial(object.workflowId)
-      : undefined;
-    message.artifactIds = object.artifactIds?.map((e) => ArtifactID.fromPartial(e)) || [];
-    message.artifactTrackers = object.artifactTrackers?.map((e) => e) || [];
-    message.principal = object.principal ?? "";
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
@@ -1169,6 +1011,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

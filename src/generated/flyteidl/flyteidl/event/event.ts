@@ -595,45 +595,6 @@ export const WorkflowExecutionEvent: MessageFns<WorkflowExecutionEvent> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<WorkflowExecutionEvent>, I>>(base?: I): WorkflowExecutionEvent {
-    return WorkflowExecutionEvent.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowExecutionEvent>, I>>(object: I): WorkflowExecutionEvent {
-    const message = createBaseWorkflowExecutionEvent();
-    message.executionId = (object.executionId !== undefined && object.executionId !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.executionId)
-      : undefined;
-    message.producerId = object.producerId ?? "";
-    message.phase = object.phase ?? 0;
-    message.occurredAt = (object.occurredAt !== undefined && object.occurredAt !== null)
-      ? Timestamp.fromPartial(object.occurredAt)
-      : undefined;
-    switch (object.outputResult?.$case) {
-      case "outputUri": {
-        if (object.outputResult?.outputUri !== undefined && object.outputResult?.outputUri !== null) {
-          message.outputResult = { $case: "outputUri", outputUri: object.outputResult.outputUri };
-        }
-        break;
-      }
-      case "error": {
-        if (object.outputResult?.error !== undefined && object.outputResult?.error !== null) {
-          message.outputResult = { $case: "error", error: ExecutionError.fromPartial(object.outputResult.error) };
-        }
-        break;
-      }
-      case "outputData": {
-        if (object.outputResult?.outputData !== undefined && object.outputResult?.outputData !== null) {
-          message.outputResult = {
-            $case: "outputData",
-            outputData: LiteralMap.fromPartial(object.outputResult.outputData),
-          };
-        }
-        break;
-      }
-    }
-    return message;
-  },
 };
 
 function createBaseNodeExecutionEvent(): NodeExecutionEvent {
@@ -1176,104 +1137,6 @@ export const NodeExecutionEvent: MessageFns<NodeExecutionEvent> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<NodeExecutionEvent>, I>>(base?: I): NodeExecutionEvent {
-    return NodeExecutionEvent.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeExecutionEvent>, I>>(object: I): NodeExecutionEvent {
-    const message = createBaseNodeExecutionEvent();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? NodeExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    message.producerId = object.producerId ?? "";
-    message.phase = object.phase ?? 0;
-    message.occurredAt = (object.occurredAt !== undefined && object.occurredAt !== null)
-      ? Timestamp.fromPartial(object.occurredAt)
-      : undefined;
-    switch (object.inputValue?.$case) {
-      case "inputUri": {
-        if (object.inputValue?.inputUri !== undefined && object.inputValue?.inputUri !== null) {
-          message.inputValue = { $case: "inputUri", inputUri: object.inputValue.inputUri };
-        }
-        break;
-      }
-      case "inputData": {
-        if (object.inputValue?.inputData !== undefined && object.inputValue?.inputData !== null) {
-          message.inputValue = { $case: "inputData", inputData: LiteralMap.fromPartial(object.inputValue.inputData) };
-        }
-        break;
-      }
-    }
-    switch (object.outputResult?.$case) {
-      case "outputUri": {
-        if (object.outputResult?.outputUri !== undefined && object.outputResult?.outputUri !== null) {
-          message.outputResult = { $case: "outputUri", outputUri: object.outputResult.outputUri };
-        }
-        break;
-      }
-      case "error": {
-        if (object.outputResult?.error !== undefined && object.outputResult?.error !== null) {
-          message.outputResult = { $case: "error", error: ExecutionError.fromPartial(object.outputResult.error) };
-        }
-        break;
-      }
-      case "outputData": {
-        if (object.outputResult?.outputData !== undefined && object.outputResult?.outputData !== null) {
-          message.outputResult = {
-            $case: "outputData",
-            outputData: LiteralMap.fromPartial(object.outputResult.outputData),
-          };
-        }
-        break;
-      }
-    }
-    switch (object.targetMetadata?.$case) {
-      case "workflowNodeMetadata": {
-        if (
-          object.targetMetadata?.workflowNodeMetadata !== undefined &&
-          object.targetMetadata?.workflowNodeMetadata !== null
-        ) {
-          message.targetMetadata = {
-            $case: "workflowNodeMetadata",
-            workflowNodeMetadata: WorkflowNodeMetadata.fromPartial(object.targetMetadata.workflowNodeMetadata),
-          };
-        }
-        break;
-      }
-      case "taskNodeMetadata": {
-        if (object.targetMetadata?.taskNodeMetadata !== undefined && object.targetMetadata?.taskNodeMetadata !== null) {
-          message.targetMetadata = {
-            $case: "taskNodeMetadata",
-            taskNodeMetadata: TaskNodeMetadata.fromPartial(object.targetMetadata.taskNodeMetadata),
-          };
-        }
-        break;
-      }
-    }
-    message.parentTaskMetadata = (object.parentTaskMetadata !== undefined && object.parentTaskMetadata !== null)
-      ? ParentTaskExecutionMetadata.fromPartial(object.parentTaskMetadata)
-      : undefined;
-    message.parentNodeMetadata = (object.parentNodeMetadata !== undefined && object.parentNodeMetadata !== null)
-      ? ParentNodeExecutionMetadata.fromPartial(object.parentNodeMetadata)
-      : undefined;
-    message.retryGroup = object.retryGroup ?? "";
-    message.specNodeId = object.specNodeId ?? "";
-    message.nodeName = object.nodeName ?? "";
-    message.eventVersion = object.eventVersion ?? 0;
-    message.isParent = object.isParent ?? false;
-    message.isDynamic = object.isDynamic ?? false;
-    message.deckUri = object.deckUri ?? "";
-    message.reportedAt = (object.reportedAt !== undefined && object.reportedAt !== null)
-      ? Timestamp.fromPartial(object.reportedAt)
-      : undefined;
-    message.isArray = object.isArray ?? false;
-    message.targetEntity = (object.targetEntity !== undefined && object.targetEntity !== null)
-      ? Identifier.fromPartial(object.targetEntity)
-      : undefined;
-    message.isInDynamicChain = object.isInDynamicChain ?? false;
-    message.isEager = object.isEager ?? false;
-    return message;
-  },
 };
 
 function createBaseWorkflowNodeMetadata(): WorkflowNodeMetadata {
@@ -1337,17 +1200,6 @@ export const WorkflowNodeMetadata: MessageFns<WorkflowNodeMetadata> = {
       obj.executionId = WorkflowExecutionIdentifier.toJSON(message.executionId);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<WorkflowNodeMetadata>, I>>(base?: I): WorkflowNodeMetadata {
-    return WorkflowNodeMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WorkflowNodeMetadata>, I>>(object: I): WorkflowNodeMetadata {
-    const message = createBaseWorkflowNodeMetadata();
-    message.executionId = (object.executionId !== undefined && object.executionId !== null)
-      ? WorkflowExecutionIdentifier.fromPartial(object.executionId)
-      : undefined;
-    return message;
   },
 };
 
@@ -1489,23 +1341,6 @@ export const TaskNodeMetadata: MessageFns<TaskNodeMetadata> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskNodeMetadata>, I>>(base?: I): TaskNodeMetadata {
-    return TaskNodeMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskNodeMetadata>, I>>(object: I): TaskNodeMetadata {
-    const message = createBaseTaskNodeMetadata();
-    message.cacheStatus = object.cacheStatus ?? 0;
-    message.catalogKey = (object.catalogKey !== undefined && object.catalogKey !== null)
-      ? CatalogMetadata.fromPartial(object.catalogKey)
-      : undefined;
-    message.reservationStatus = object.reservationStatus ?? 0;
-    message.checkpointUri = object.checkpointUri ?? "";
-    message.dynamicWorkflow = (object.dynamicWorkflow !== undefined && object.dynamicWorkflow !== null)
-      ? DynamicWorkflowNodeMetadata.fromPartial(object.dynamicWorkflow)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseDynamicWorkflowNodeMetadata(): DynamicWorkflowNodeMetadata {
@@ -1604,19 +1439,6 @@ export const DynamicWorkflowNodeMetadata: MessageFns<DynamicWorkflowNodeMetadata
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<DynamicWorkflowNodeMetadata>, I>>(base?: I): DynamicWorkflowNodeMetadata {
-    return DynamicWorkflowNodeMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DynamicWorkflowNodeMetadata>, I>>(object: I): DynamicWorkflowNodeMetadata {
-    const message = createBaseDynamicWorkflowNodeMetadata();
-    message.id = (object.id !== undefined && object.id !== null) ? Identifier.fromPartial(object.id) : undefined;
-    message.compiledWorkflow = (object.compiledWorkflow !== undefined && object.compiledWorkflow !== null)
-      ? CompiledWorkflowClosure.fromPartial(object.compiledWorkflow)
-      : undefined;
-    message.dynamicJobSpecUri = object.dynamicJobSpecUri ?? "";
-    return message;
-  },
 };
 
 function createBaseParentTaskExecutionMetadata(): ParentTaskExecutionMetadata {
@@ -1674,17 +1496,6 @@ export const ParentTaskExecutionMetadata: MessageFns<ParentTaskExecutionMetadata
       obj.id = TaskExecutionIdentifier.toJSON(message.id);
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ParentTaskExecutionMetadata>, I>>(base?: I): ParentTaskExecutionMetadata {
-    return ParentTaskExecutionMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ParentTaskExecutionMetadata>, I>>(object: I): ParentTaskExecutionMetadata {
-    const message = createBaseParentTaskExecutionMetadata();
-    message.id = (object.id !== undefined && object.id !== null)
-      ? TaskExecutionIdentifier.fromPartial(object.id)
-      : undefined;
-    return message;
   },
 };
 
@@ -1749,15 +1560,6 @@ export const ParentNodeExecutionMetadata: MessageFns<ParentNodeExecutionMetadata
       obj.nodeId = message.nodeId;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ParentNodeExecutionMetadata>, I>>(base?: I): ParentNodeExecutionMetadata {
-    return ParentNodeExecutionMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ParentNodeExecutionMetadata>, I>>(object: I): ParentNodeExecutionMetadata {
-    const message = createBaseParentNodeExecutionMetadata();
-    message.nodeId = object.nodeId ?? "";
-    return message;
   },
 };
 
@@ -1837,18 +1639,6 @@ export const EventReason: MessageFns<EventReason> = {
       obj.occurredAt = fromTimestamp(message.occurredAt).toISOString();
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<EventReason>, I>>(base?: I): EventReason {
-    return EventReason.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<EventReason>, I>>(object: I): EventReason {
-    const message = createBaseEventReason();
-    message.reason = object.reason ?? "";
-    message.occurredAt = (object.occurredAt !== undefined && object.occurredAt !== null)
-      ? Timestamp.fromPartial(object.occurredAt)
-      : undefined;
-    return message;
   },
 };
 
@@ -2293,80 +2083,6 @@ export const TaskExecutionEvent: MessageFns<TaskExecutionEvent> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskExecutionEvent>, I>>(base?: I): TaskExecutionEvent {
-    return TaskExecutionEvent.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskExecutionEvent>, I>>(object: I): TaskExecutionEvent {
-    const message = createBaseTaskExecutionEvent();
-    message.taskId = (object.taskId !== undefined && object.taskId !== null)
-      ? Identifier.fromPartial(object.taskId)
-      : undefined;
-    message.parentNodeExecutionId =
-      (object.parentNodeExecutionId !== undefined && object.parentNodeExecutionId !== null)
-        ? NodeExecutionIdentifier.fromPartial(object.parentNodeExecutionId)
-        : undefined;
-    message.retryAttempt = object.retryAttempt ?? 0;
-    message.phase = object.phase ?? 0;
-    message.producerId = object.producerId ?? "";
-    message.logs = object.logs?.map((e) => TaskLog.fromPartial(e)) || [];
-    message.occurredAt = (object.occurredAt !== undefined && object.occurredAt !== null)
-      ? Timestamp.fromPartial(object.occurredAt)
-      : undefined;
-    switch (object.inputValue?.$case) {
-      case "inputUri": {
-        if (object.inputValue?.inputUri !== undefined && object.inputValue?.inputUri !== null) {
-          message.inputValue = { $case: "inputUri", inputUri: object.inputValue.inputUri };
-        }
-        break;
-      }
-      case "inputData": {
-        if (object.inputValue?.inputData !== undefined && object.inputValue?.inputData !== null) {
-          message.inputValue = { $case: "inputData", inputData: LiteralMap.fromPartial(object.inputValue.inputData) };
-        }
-        break;
-      }
-    }
-    switch (object.outputResult?.$case) {
-      case "outputUri": {
-        if (object.outputResult?.outputUri !== undefined && object.outputResult?.outputUri !== null) {
-          message.outputResult = { $case: "outputUri", outputUri: object.outputResult.outputUri };
-        }
-        break;
-      }
-      case "error": {
-        if (object.outputResult?.error !== undefined && object.outputResult?.error !== null) {
-          message.outputResult = { $case: "error", error: ExecutionError.fromPartial(object.outputResult.error) };
-        }
-        break;
-      }
-      case "outputData": {
-        if (object.outputResult?.outputData !== undefined && object.outputResult?.outputData !== null) {
-          message.outputResult = {
-            $case: "outputData",
-            outputData: LiteralMap.fromPartial(object.outputResult.outputData),
-          };
-        }
-        break;
-      }
-    }
-    message.customInfo = object.customInfo ?? undefined;
-    message.phaseVersion = object.phaseVersion ?? 0;
-    message.reason = object.reason ?? "";
-    message.reasons = object.reasons?.map((e) => EventReason.fromPartial(e)) || [];
-    message.taskType = object.taskType ?? "";
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? TaskExecutionMetadata.fromPartial(object.metadata)
-      : undefined;
-    message.eventVersion = object.eventVersion ?? 0;
-    message.reportedAt = (object.reportedAt !== undefined && object.reportedAt !== null)
-      ? Timestamp.fromPartial(object.reportedAt)
-      : undefined;
-    message.logContext = (object.logContext !== undefined && object.logContext !== null)
-      ? LogContext.fromPartial(object.logContext)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseExternalResourceInfo(): ExternalResourceInfo {
@@ -2594,38 +2310,6 @@ export const ExternalResourceInfo: MessageFns<ExternalResourceInfo> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<ExternalResourceInfo>, I>>(base?: I): ExternalResourceInfo {
-    return ExternalResourceInfo.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExternalResourceInfo>, I>>(object: I): ExternalResourceInfo {
-    const message = createBaseExternalResourceInfo();
-    message.externalId = object.externalId ?? "";
-    message.index = object.index ?? 0;
-    message.retryAttempt = object.retryAttempt ?? 0;
-    message.phase = object.phase ?? 0;
-    message.cacheStatus = object.cacheStatus ?? 0;
-    message.logs = object.logs?.map((e) => TaskLog.fromPartial(e)) || [];
-    switch (object.targetMetadata?.$case) {
-      case "workflowNodeMetadata": {
-        if (
-          object.targetMetadata?.workflowNodeMetadata !== undefined &&
-          object.targetMetadata?.workflowNodeMetadata !== null
-        ) {
-          message.targetMetadata = {
-            $case: "workflowNodeMetadata",
-            workflowNodeMetadata: WorkflowNodeMetadata.fromPartial(object.targetMetadata.workflowNodeMetadata),
-          };
-        }
-        break;
-      }
-    }
-    message.customInfo = object.customInfo ?? undefined;
-    message.logContext = (object.logContext !== undefined && object.logContext !== null)
-      ? LogContext.fromPartial(object.logContext)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseResourcePoolInfo(): ResourcePoolInfo {
@@ -2704,16 +2388,6 @@ export const ResourcePoolInfo: MessageFns<ResourcePoolInfo> = {
       obj.namespace = message.namespace;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ResourcePoolInfo>, I>>(base?: I): ResourcePoolInfo {
-    return ResourcePoolInfo.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ResourcePoolInfo>, I>>(object: I): ResourcePoolInfo {
-    const message = createBaseResourcePoolInfo();
-    message.allocationToken = object.allocationToken ?? "";
-    message.namespace = object.namespace ?? "";
-    return message;
   },
 };
 
@@ -2855,34 +2529,7 @@ export const TaskExecutionMetadata: MessageFns<TaskExecutionMetadata> = {
     }
     return obj;
   },
-
-  create<I extends Exact<DeepPartial<TaskExecutionMetadata>, I>>(base?: I): TaskExecutionMetadata {
-    return TaskExecutionMetadata.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TaskExecutionMetadata>, I>>(object: I): TaskExecutionMetadata {
-    const message = createBaseTaskExecutionMetadata();
-    message.generatedName = object.generatedName ?? "";
-    message.externalResources = object.externalResources?.map((e) => ExternalResourceInfo.fromPartial(e)) || [];
-    message.resourcePoolInfo = object.resourcePoolInfo?.map((e) => ResourcePoolInfo.fromPartial(e)) || [];
-    message.pluginIdentifier = object.pluginIdentifier ?? "";
-    message.instanceClass = object.instanceClass ?? 0;
-    return message;
-  },
 };
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
 
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000).toString();
@@ -2930,6 +2577,4 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

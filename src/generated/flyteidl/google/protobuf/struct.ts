@@ -197,23 +197,6 @@ export const Struct: MessageFns<Struct> & StructWrapperFns = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Struct>, I>>(base?: I): Struct {
-    return Struct.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Struct>, I>>(object: I): Struct {
-    const message = createBaseStruct();
-    message.fields = (globalThis.Object.entries(object.fields ?? {}) as [string, unknown | undefined][]).reduce(
-      (acc: { [key: string]: unknown | undefined }, [key, value]: [string, unknown | undefined]) => {
-        if (value !== undefined) {
-          acc[key] = value;
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
-
   wrap(object: { [key: string]: any } | undefined): Struct {
     const struct = createBaseStruct();
 
@@ -308,16 +291,6 @@ export const Struct_FieldsEntry: MessageFns<Struct_FieldsEntry> = {
       obj.value = message.value;
     }
     return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Struct_FieldsEntry>, I>>(base?: I): Struct_FieldsEntry {
-    return Struct_FieldsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Struct_FieldsEntry>, I>>(object: I): Struct_FieldsEntry {
-    const message = createBaseStruct_FieldsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value === undefined ? undefined : object.value;
-    return message;
   },
 };
 
@@ -474,52 +447,6 @@ export const Value: MessageFns<Value> & AnyValueWrapperFns = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<Value>, I>>(base?: I): Value {
-    return Value.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Value>, I>>(object: I): Value {
-    const message = createBaseValue();
-    switch (object.kind?.$case) {
-      case "nullValue": {
-        if (object.kind?.nullValue !== undefined && object.kind?.nullValue !== null) {
-          message.kind = { $case: "nullValue", nullValue: object.kind.nullValue };
-        }
-        break;
-      }
-      case "numberValue": {
-        if (object.kind?.numberValue !== undefined && object.kind?.numberValue !== null) {
-          message.kind = { $case: "numberValue", numberValue: object.kind.numberValue };
-        }
-        break;
-      }
-      case "stringValue": {
-        if (object.kind?.stringValue !== undefined && object.kind?.stringValue !== null) {
-          message.kind = { $case: "stringValue", stringValue: object.kind.stringValue };
-        }
-        break;
-      }
-      case "boolValue": {
-        if (object.kind?.boolValue !== undefined && object.kind?.boolValue !== null) {
-          message.kind = { $case: "boolValue", boolValue: object.kind.boolValue };
-        }
-        break;
-      }
-      case "structValue": {
-        if (object.kind?.structValue !== undefined && object.kind?.structValue !== null) {
-          message.kind = { $case: "structValue", structValue: object.kind.structValue };
-        }
-        break;
-      }
-      case "listValue": {
-        if (object.kind?.listValue !== undefined && object.kind?.listValue !== null) {
-          message.kind = { $case: "listValue", listValue: object.kind.listValue };
-        }
-        break;
-      }
-    }
-    return message;
-  },
-
   wrap(value: any): Value {
     const result = createBaseValue();
     if (value === null) {
@@ -616,15 +543,6 @@ export const ListValue: MessageFns<ListValue> & ListValueWrapperFns = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ListValue>, I>>(base?: I): ListValue {
-    return ListValue.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ListValue>, I>>(object: I): ListValue {
-    const message = createBaseListValue();
-    message.values = object.values?.map((e) => e) || [];
-    return message;
-  },
-
   wrap(array: Array<any> | undefined): ListValue {
     const result = createBaseListValue();
     result.values = array ?? [];
@@ -644,20 +562,6 @@ function floatToJson(value: number | null | undefined): number | string | null |
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-type DeepPartial<T> = unknown extends T ? T
-  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends { $case: string } ? { [K in keyof Omit<T, "$case">]?: DeepPartial<T[K]> } & { $case: T["$case"] }
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-type Exact<P, I extends P> = unknown extends P ? P
-  : P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
 }
@@ -671,8 +575,6 @@ interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }
 
 interface StructWrapperFns {
