@@ -4,7 +4,8 @@
  *   src/api ← src/engine ← src/plugins ← src/kube ← src/controller, shard-manager ← src/cli
  *
  * with leaf utilities (src/observability, src/security, src/lifecycle, src/generated) below
- * everything, the services (src/events, src/signals, src/webhook) beside the controller, and the
+ * everything, blob storage (src/storage: src/api and npm packages only) beside them, the services
+ * (src/events, src/signals, src/webhook) beside the controller, and the
  * sandbox (sandbox/: embedded API server, kubelet, local fleet) used only by the CLI's checkout
  * entry and by tests. Tests (*.test.ts, test/, bench/) may import anything; `npm run lint` fails on
  * a cycle or on an import against the direction.
@@ -29,7 +30,8 @@ module.exports = {
     },
     layer('sandbox-only-from-cli-and-tests', '^(src|shard-manager)/', '^sandbox/'),
     layer('leaves-import-nothing-above', '^src/(observability|security|lifecycle|generated)/', '^(src/(api|engine|plugins|kube|controller|events|signals|webhook|cli)|shard-manager)/'),
-    layer('api-is-the-bottom', '^src/api/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle)|shard-manager)/'),
+    layer('storage-knows-only-api', '^src/storage/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|generated)|shard-manager|sandbox)/'),
+    layer('api-is-the-bottom', '^src/api/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|storage)|shard-manager)/'),
     layer('engine-knows-only-api', '^src/engine/', '^(src/(plugins|kube|controller|events|signals|webhook|cli|observability)|shard-manager)/'),
     layer('plugins-below-kube', '^src/plugins/', '^(src/(kube|controller|events|signals|webhook|cli)|shard-manager)/'),
     layer('plugins-use-the-engine-contract', '^src/plugins/', '^src/engine/(handlers/|node-executor|workflow-executor|driver|context|local-runner)'),
