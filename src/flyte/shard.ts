@@ -93,7 +93,9 @@ export function shardForKey(key: number, name: string, options: FlyteShardOption
   }
   if (shardCount <= SHARD_KEYSPACE_SIZE) return rangeOf(SHARD_KEYSPACE_SIZE, shardCount, key);
   const [start, end] = contiguousRange(shardCount, SHARD_KEYSPACE_SIZE, key);
-  return start + ((options.hash ?? fnv1a32)(name) % (end - start));
+  // The bits above the key's five: the key itself is the hash mod 32, so reusing the low bits would
+  // pin each key to one shard of its block.
+  return start + (Math.floor((options.hash ?? fnv1a32)(name) / SHARD_KEYSPACE_SIZE) % (end - start));
 }
 
 /** The fleet shard that owns a FlyteWorkflow. Throws `FlyteError('InvalidShardCount')` for a bad count. */
