@@ -1,0 +1,37 @@
+/**
+ * Errors of the Flyte front end. Callers branch on the class or `code`, never on the message.
+ * A workflow that fails validation is not an error for `validateFlyteWorkflow` (it returns the
+ * problems); `parseFlyteWorkflow` throws `InvalidFlyteWorkflowError` carrying them.
+ */
+import type { FlyteProblem } from './validation/problems.js';
+
+/** Why an operation on a FlyteWorkflow could not be done. */
+export type FlyteErrorCode =
+  /** A fleet shard count outside [1, MAX_FLEET_SHARDS]. */
+  | 'InvalidShardCount'
+  /** The object is not a valid FlyteWorkflow (`problems` lists why). */
+  | 'InvalidWorkflow';
+
+export class FlyteError extends Error {
+  override readonly name: string = 'FlyteError';
+  readonly code: FlyteErrorCode;
+  /** Never retryable: the same input gives the same answer. */
+  readonly retryable = false as const;
+  constructor(code: FlyteErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** The object is not a FlyteWorkflow the fleet can run; the controller marks it Failed with `message`. */
+export class InvalidFlyteWorkflowError extends FlyteError {
+  override readonly name = 'InvalidFlyteWorkflowError';
+  /** Every problem found, paths from the object's root. */
+  readonly problems: readonly FlyteProblem[];
+  constructor(problems: readonly FlyteProblem[], options?: { cause?: unknown }) {
+    const first = problems[0];
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    super('InvalidWorkflow', first === undefined ? 'invalid FlyteWorkflow' : `${first.path}: ${first.message}${more}`, options);
+    this.problems = problems;
+  }
+}
