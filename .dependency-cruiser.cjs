@@ -30,13 +30,9 @@ module.exports = {
     },
     layer('sandbox-only-from-cli-and-tests', '^(src|shard-manager)/', '^sandbox/'),
     layer('leaves-import-nothing-above', '^src/(observability|security|lifecycle|generated)/', '^(src/(api|engine|plugins|kube|controller|events|signals|webhook|cli)|shard-manager)/'),
-<<<<<<< HEAD
-    layer('storage-knows-only-api', '^src/storage/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|generated)|shard-manager|sandbox)/'),
+    layer('storage-knows-only-api', '^src/storage/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|generated|flyte)|shard-manager|sandbox)/'),
     layer('api-is-the-bottom', '^src/api/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|storage|flyte)|shard-manager)/'),
-=======
-    layer('api-is-the-bottom', '^src/api/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle)|shard-manager)/'),
-    layer('flyte-front-end-knows-only-api', '^src/flyte/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle)|shard-manager|sandbox)/'),
->>>>>>> flyte
+    layer('flyte-front-end-knows-only-api', '^src/flyte/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|storage)|shard-manager|sandbox)/'),
     layer('engine-knows-only-api', '^src/engine/', '^(src/(plugins|kube|controller|events|signals|webhook|cli|observability)|shard-manager)/'),
     layer('plugins-below-kube', '^src/plugins/', '^(src/(kube|controller|events|signals|webhook|cli)|shard-manager)/'),
     layer('plugins-use-the-engine-contract', '^src/plugins/', '^src/engine/(handlers/|node-executor|workflow-executor|driver|context|local-runner)'),
