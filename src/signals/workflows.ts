@@ -11,6 +11,7 @@ import type { JsonValue, WorkflowSpec } from '../api/schema.js';
 import { API_GROUP, API_VERSION, WORKFLOW_PLURAL } from '../api/schema.js';
 import { signalAnnotationKey, type SignalRecord } from '../api/signals.js';
 import { checkSignalValue, declaredSignals, parseCliValue, type SignalState } from './declarations.js';
+import { kubeServer, toKubeError } from '../kube/errors.js';
 import { SignalError } from './errors.js';
 
 interface WorkflowObject {
@@ -40,12 +41,15 @@ function readRecord(annotations: Record<string, string> | undefined, name: strin
 
 export class WorkflowSignals {
   private readonly api: CustomObjectsApi;
+  /** `host:port` of the API server, named when it cannot be reached. */
+  private readonly server: string | undefined;
 
   constructor(
     kubeConfig: KubeConfig,
     private readonly options: WorkflowSignalsOptions = {},
   ) {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.server = kubeServer(kubeConfig);
   }
 
   static fromKubeconfigFile(path: string, options?: WorkflowSignalsOptions): WorkflowSignals {
@@ -65,21 +69,22 @@ export class WorkflowSignals {
     const timeoutMs = this.options.timeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SignalError('api-unavailable', `${what} ${namespace}/${name}: no answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new SignalError('ApiUnavailable', `${what} ${namespace}/${name}: no answer within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
       return await Promise.race([call(), deadline]);
     } catch (error) {
       if (error instanceof SignalError) throw error;
-      if (error instanceof ApiException && error.code === 404) throw new SignalError('workflow-not-found', `workflow ${namespace}/${name} not found`, { cause: error });
-      throw new SignalError('api-unavailable', `${what} ${namespace}/${name} failed: ${error instanceof ApiException ? `HTTP ${error.code}` : error instanceof Error ? error.message : String(error)}`, { cause: error });
+      if (error instanceof ApiException && error.code === 404) throw new SignalError('WorkflowNotFound', `workflow ${namespace}/${name} not found`, { cause: error });
+      // The Kubernetes error names the cause: the server's Status message, or the refused host:port.
+      throw new SignalError('ApiUnavailable', `${toKubeError(error, `${what} ${namespace}/${name} failed`, this.server).message}`, { cause: error });
     } finally {
       clearTimeout(timer);
     }
   }
 
   private async read(namespace: string, name: string): Promise<WorkflowObject> {
-    if (!namespace || !name) throw new SignalError('invalid-request', 'namespace and workflow name are required');
+    if (!namespace || !name) throw new SignalError('InvalidRequest', 'namespace and workflow name are required');
     return (await this.withDeadline('get workflow', namespace, name, () =>
       this.api.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: WORKFLOW_PLURAL, name }),
     )) as WorkflowObject;
@@ -101,7 +106,7 @@ export class WorkflowSignals {
     const decl = declarations.find((d) => d.name === signal);
     if (!decl) {
       const known = declarations.map((d) => d.name).join(', ') || 'none';
-      throw new SignalError('signal-not-found', `workflow ${namespace}/${name} has no gate waiting for signal "${signal}" (declared: ${known})`);
+      throw new SignalError('SignalNotFound', `workflow ${namespace}/${name} has no gate waiting for signal "${signal}" (declared: ${known})`);
     }
     const raw = 'value' in input ? input.value : parseCliValue(input.text, decl.type);
     const value = checkSignalValue(decl, raw);

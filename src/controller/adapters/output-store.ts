@@ -15,7 +15,7 @@ import { CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client
 import type { JsonObject } from '../../api/schema.js';
 import { Labels, ownerReferenceTo, type Workflow } from '../../api/workflow.js';
 import type { OutputStore } from '../../engine/outputs.js';
-import { toKubeError } from '../../kube/errors.js';
+import { kubeServer, toKubeError } from '../../kube/errors.js';
 import { AdapterError } from './errors.js';
 
 export const OUTPUT_KEY = 'outputs.json';
@@ -38,8 +38,12 @@ export class ConfigMapOutputStore implements OutputStore {
   private readonly core: CoreV1Api;
   private readonly owner = new AsyncLocalStorage<Owner>();
 
+  /** `host:port` of the API server, named in transport errors. */
+  private readonly server: string | undefined;
+
   constructor(private readonly options: ConfigMapOutputStoreOptions) {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.server = kubeServer(options.kubeConfig);
   }
 
   /** Runs `fn` with `workflow` as the owner of every ref stored or read inside it. */
@@ -78,13 +82,13 @@ export class ConfigMapOutputStore implements OutputStore {
       await this.core.createNamespacedConfigMap({ namespace, body });
       return;
     } catch (error) {
-      const kube = toKubeError(error, `create configmap ${namespace}/${name}`);
+      const kube = toKubeError(error, `create configmap ${namespace}/${name}`, this.server);
       if (kube.code !== 'AlreadyExists') throw kube;
     }
     try {
       await this.core.replaceNamespacedConfigMap({ namespace, name, body });
     } catch (error) {
-      throw toKubeError(error, `replace configmap ${namespace}/${name}`);
+      throw toKubeError(error, `replace configmap ${namespace}/${name}`, this.server);
     }
   }
 
@@ -96,7 +100,7 @@ export class ConfigMapOutputStore implements OutputStore {
     try {
       map = await this.core.readNamespacedConfigMap({ namespace, name });
     } catch (error) {
-      const kube = toKubeError(error, `get configmap ${namespace}/${name}`);
+      const kube = toKubeError(error, `get configmap ${namespace}/${name}`, this.server);
       if (kube.code === 'NotFound') return undefined;
       throw kube;
     }
