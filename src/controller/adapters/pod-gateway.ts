@@ -5,7 +5,7 @@
  */
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Labels } from '../../api/workflow.js';
-import type { PodGateway } from '../../plugins/pod/gateway.js';
+import type { PodGateway, PodRefusal } from '../../plugins/pod/gateway.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { kubeServer, toKubeError } from '../../kube/errors.js';
 
@@ -27,7 +27,7 @@ export class KubePodGateway implements PodGateway {
     this.server = kubeServer(options.kubeConfig);
   }
 
-  async create(pod: V1Pod, signal?: AbortSignal): Promise<{ created: boolean }> {
+  async create(pod: V1Pod, signal?: AbortSignal): Promise<{ created: boolean; refused?: PodRefusal }> {
     signal?.throwIfAborted();
     const namespace = pod.metadata?.namespace ?? 'default';
     try {
@@ -35,6 +35,9 @@ export class KubePodGateway implements PodGateway {
     } catch (error) {
       const kube = toKubeError(error, `create pod ${namespace}/${pod.metadata?.name ?? ''}`, this.server);
       if (kube.code === 'AlreadyExists') return { created: false };
+      // An answer about this Pod (not a transport or server trouble): the plugin decides what it means.
+      if (kube.code === 'Forbidden' && kube.status === 403) return { created: false, refused: { reason: 'Forbidden', message: kube.serverMessage ?? kube.message } };
+      if (kube.code === 'Invalid') return { created: false, refused: { reason: 'Invalid', message: kube.serverMessage ?? kube.message } };
       throw kube;
     }
     this.options.metrics?.podsCreated.inc({ shard: pod.metadata?.labels?.[Labels.shard] ?? '' });
