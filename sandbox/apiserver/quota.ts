@@ -5,7 +5,7 @@
  *
  * Counted resources: `pods` and `count/pods`, `requests.cpu` (= `cpu`), `requests.memory`
  * (= `memory`), `limits.cpu`, `limits.memory`. Usage is computed from the stored pods that are not
- * terminal (Succeeded and Failed pods free their quota), so it is never stale; `status.used` is
+ * terminal (Succeeded and Failed pods, and pods being deleted, free their quota), so it is never stale; `status.used` is
  * written after pod writes for `kubectl describe quota`. Quota scopes and other resources are not
  * evaluated.
  */
@@ -70,7 +70,9 @@ function podUsage(pod: KubeObject | JsonObject, resource: string): { value: Quan
   return { value: addQuantities(values), missing };
 }
 
+/** Pods that no longer count: finished, or being deleted (the real quota stops counting them too). */
 function terminal(pod: KubeObject): boolean {
+  if (pod.metadata.deletionTimestamp !== undefined) return true;
   const status = isObject(pod['status']) ? pod['status'] : {};
   return status['phase'] === 'Succeeded' || status['phase'] === 'Failed';
 }
@@ -91,7 +93,8 @@ const list = (entries: Array<[string, Quantity]>): string => entries.map(([name,
 
 /** Refuses (403) a pod create that a quota of its namespace does not allow. */
 export function admitPod(store: Store, pod: KubeObject): void {
-  if (terminal(pod)) return;
+  const status = isObject(pod['status']) ? pod['status'] : {};
+  if (status['phase'] === 'Succeeded' || status['phase'] === 'Failed') return;
   const namespace = pod.metadata.namespace ?? '';
   const name = pod.metadata.name ?? '';
   const quotas = store.list(QUOTA_KEY, namespace).sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));

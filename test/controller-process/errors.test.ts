@@ -77,8 +77,8 @@ describe('the error model end to end', () => {
 
   test('a quota refusal waits visibly, then starts when the quota frees; or fails at its timeout', async () => {
     await env.core.createNamespacedResourceQuota({ namespace: ns, body: { metadata: { name: 'one-cpu' }, spec: { hard: { 'requests.cpu': '1' } } } });
-    // A pod outside flotilla holds the quota.
-    await env.core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'hog' }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', resources: { requests: { cpu: '1' } } }] } } });
+    // A pod outside flotilla holds the quota (the simulated kubelet runs it for an hour).
+    await env.core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'hog', annotations: { 'flotilla.io/sim-duration': '1h' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', resources: { requests: { cpu: '1' } } }] } } });
     const cpu = { resources: { requests: { cpu: '500m' } } };
     await submit(env, workflow('waits', { tasks: { t: podTask(cpu) }, nodes: [{ id: 'a', kind: 'task', task: 't' }] }));
     await submit(env, workflow('times-out', { tasks: { t: { ...podTask(cpu), timeout: '3s' } }, nodes: [{ id: 'a', kind: 'task', task: 't' }] }));
@@ -102,9 +102,8 @@ describe('the error model end to end', () => {
     assert.equal(timedOut.status?.phase, 'Failed');
     assert.equal(timedOut.status?.nodes?.['a']?.reason, 'Timeout');
 
-    // The hog ends: its quota is free, the waiting pod is created and runs.
-    const hog = await env.core.readNamespacedPod({ namespace: ns, name: 'hog' });
-    await env.core.replaceNamespacedPodStatus({ namespace: ns, name: 'hog', body: { ...hog, status: { phase: 'Succeeded' } } });
+    // The hog goes: its quota is free, the waiting pod is created and runs.
+    await env.core.deleteNamespacedPod({ namespace: ns, name: 'hog', gracePeriodSeconds: 0 });
     const done = await waitTerminal(env, 'waits', 60_000);
     assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.nodes));
   });
