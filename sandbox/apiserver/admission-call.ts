@@ -5,6 +5,7 @@
  * admission.ts turns it into "ignore" or a 500 by the webhook's failure policy.
  */
 import { request } from 'node:https';
+import { FlotillaError } from '../../src/api/errors.js';
 import { isObject, type JsonObject } from './types.js';
 
 /** `clientConfig.service`: a Service the real server reaches through cluster DNS. */
@@ -22,16 +23,12 @@ export interface WebhookServiceRef {
  */
 export type ServiceResolver = (ref: { namespace: string; name: string; port: number }) => string | undefined;
 
-export type WebhookCallErrorCode = 'unreachable' | 'timeout' | 'bad-response' | 'no-address';
+export type WebhookCallErrorCode = 'Unreachable' | 'Timeout' | 'BadResponse' | 'NoAddress';
 
-export class WebhookCallError extends Error {
+export class WebhookCallError extends FlotillaError<WebhookCallErrorCode> {
   override readonly name = 'WebhookCallError';
-  constructor(
-    readonly code: WebhookCallErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(code: WebhookCallErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, { ...options, retryable: code === 'Unreachable' || code === 'Timeout' });
   }
 }
 
@@ -56,9 +53,9 @@ export function webhookTarget(clientConfig: unknown, timeoutSeconds: number, res
     try {
       url = new URL(cc['url']);
     } catch (cause) {
-      throw new WebhookCallError('no-address', `invalid webhook URL ${JSON.stringify(cc['url'])}`, { cause });
+      throw new WebhookCallError('NoAddress', `invalid webhook URL ${JSON.stringify(cc['url'])}`, { cause });
     }
-    if (url.protocol !== 'https:') throw new WebhookCallError('no-address', `webhook URL must use https, got ${url.protocol}`);
+    if (url.protocol !== 'https:') throw new WebhookCallError('NoAddress', `webhook URL must use https, got ${url.protocol}`);
     url.search = url.search === '' ? `?${query}` : `${url.search}&${query}`;
     return { displayUrl: url.toString(), url, servername: undefined, ca: caBundle };
   }
@@ -72,11 +69,11 @@ export function webhookTarget(clientConfig: unknown, timeoutSeconds: number, res
     const displayUrl = `https://${dnsName}:${port}${path}?${query}`;
     const address = resolve?.({ namespace, name, port });
     if (address === undefined) {
-      throw new WebhookCallError('no-address', `Post "${displayUrl}": service "${namespace}/${name}:${port}" has no address known to this server`);
+      throw new WebhookCallError('NoAddress', `Post "${displayUrl}": service "${namespace}/${name}:${port}" has no address known to this server`);
     }
     return { displayUrl, url: new URL(`https://${address}${path}?${query}`), servername: dnsName, ca: caBundle };
   }
-  throw new WebhookCallError('no-address', 'webhook clientConfig has neither url nor service');
+  throw new WebhookCallError('NoAddress', 'webhook clientConfig has neither url nor service');
 }
 
 export interface CallOptions {
@@ -111,23 +108,23 @@ export function callWebhook(options: CallOptions): Promise<JsonObject> {
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (cause) => fail(new WebhookCallError('unreachable', `${post}: ${cause.message}`, { cause })));
+        res.on('error', (cause) => fail(new WebhookCallError('Unreachable', `${post}: ${cause.message}`, { cause })));
         res.on('end', () => {
           if (settled) return;
           const text = Buffer.concat(chunks).toString('utf8');
           if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) {
-            fail(new WebhookCallError('bad-response', `the server responded with ${res.statusCode ?? 0}: ${text.slice(0, 200)}`));
+            fail(new WebhookCallError('BadResponse', `the server responded with ${res.statusCode ?? 0}: ${text.slice(0, 200)}`));
             return;
           }
           let parsed: unknown;
           try {
             parsed = JSON.parse(text);
           } catch (cause) {
-            fail(new WebhookCallError('bad-response', `received invalid webhook response: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }));
+            fail(new WebhookCallError('BadResponse', `received invalid webhook response: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }));
             return;
           }
           if (!isObject(parsed) || !isObject(parsed['response'])) {
-            fail(new WebhookCallError('bad-response', 'received invalid webhook response: no response field'));
+            fail(new WebhookCallError('BadResponse', 'received invalid webhook response: no response field'));
             return;
           }
           settled = true;
@@ -136,8 +133,8 @@ export function callWebhook(options: CallOptions): Promise<JsonObject> {
         });
       },
     );
-    const timer = setTimeout(() => fail(new WebhookCallError('timeout', `${post}: context deadline exceeded`)), timeoutMs);
-    req.on('error', (cause) => fail(new WebhookCallError('unreachable', `${post}: ${cause.message}`, { cause })));
+    const timer = setTimeout(() => fail(new WebhookCallError('Timeout', `${post}: context deadline exceeded`)), timeoutMs);
+    req.on('error', (cause) => fail(new WebhookCallError('Unreachable', `${post}: ${cause.message}`, { cause })));
     req.end(body);
   });
 }

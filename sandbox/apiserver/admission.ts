@@ -66,7 +66,7 @@ export class AdmissionDeniedError extends ApiError {
   }
 
   override toStatus(): JsonObject {
-    const status: JsonObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, code: this.code };
+    const status: JsonObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, code: this.status };
     if (this.statusReason !== '') status['reason'] = this.statusReason;
     if (isObject(this.statusDetails)) status['details'] = this.statusDetails;
     return status;
@@ -303,11 +303,11 @@ export class Admission {
     try {
       const target = webhookTarget(w.raw['clientConfig'], w.timeoutSeconds, this.options.resolveService);
       const response = await callWebhook({ target, review: this.review(uid, a), timeoutMs: w.timeoutSeconds * 1000 });
-      if (response['uid'] !== uid) throw new WebhookCallError('bad-response', `expected response.uid="${uid}", got "${String(response['uid'])}"`);
+      if (response['uid'] !== uid) throw new WebhookCallError('BadResponse', `expected response.uid="${uid}", got "${String(response['uid'])}"`);
       return response;
     } catch (cause) {
       if (w.failurePolicy === 'Ignore') return undefined;
-      const detail = cause instanceof WebhookCallError && (cause.code === 'unreachable' || cause.code === 'timeout' || cause.code === 'no-address') ? `failed to call webhook: ${cause.message}` : cause instanceof Error ? cause.message : String(cause);
+      const detail = cause instanceof WebhookCallError && (cause.code === 'Unreachable' || cause.code === 'Timeout' || cause.code === 'NoAddress') ? `failed to call webhook: ${cause.message}` : cause instanceof Error ? cause.message : String(cause);
       throw internalError(`failed calling webhook "${w.name}": ${detail}`, cause);
     }
   }

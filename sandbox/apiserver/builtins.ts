@@ -50,6 +50,7 @@ export function builtinResources(): ResourceType[] {
     builtin({ group: '', storageVersion: 'v1', plural: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'], categories: ['all'], statusSubresource: true, strategicMergeKeys: podMergeKeys }),
     builtin({ group: '', storageVersion: 'v1', plural: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'] }),
     builtin({ group: '', storageVersion: 'v1', plural: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] }),
+    builtin({ group: '', storageVersion: 'v1', plural: 'resourcequotas', singular: 'resourcequota', kind: 'ResourceQuota', namespaced: true, shortNames: ['quota'], statusSubresource: true }),
     builtin({ group: '', storageVersion: 'v1', plural: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true }),
     builtin({ group: '', storageVersion: 'v1', plural: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'] }),
     builtin({ group: '', storageVersion: 'v1', plural: 'nodes', singular: 'node', kind: 'Node', namespaced: false, shortNames: ['no'], statusSubresource: true, strategicMergeKeys: { 'status.conditions': 'type', 'status.addresses': 'type' } }),

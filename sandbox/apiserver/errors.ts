@@ -2,6 +2,7 @@
  * API errors that become `Status` objects with the real server's `reason` and `code`.
  * Handlers throw {@link ApiError}; the router turns it into the HTTP response.
  */
+import { FlotillaError } from '../../src/api/errors.js';
 import type { FieldError, JsonObject } from './types.js';
 
 export type StatusReason =
@@ -27,16 +28,21 @@ export interface StatusDetails {
   causes?: { reason?: string; message: string; field?: string }[];
 }
 
-export class ApiError extends Error {
+/**
+ * An API answer other than success. Its `code` is the Status `reason` (the model's PascalCase
+ * code); `status` is the HTTP code. Retryable as the real server's answers are: 409, 410 (after a
+ * re-read), 429 and 5xx.
+ */
+export class ApiError extends FlotillaError<StatusReason> {
   override readonly name = 'ApiError';
   constructor(
-    readonly code: number,
+    readonly status: number,
     readonly reason: StatusReason,
     message: string,
     readonly details?: StatusDetails,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(reason, message, { ...options, retryable: status === 409 || status === 410 || status === 429 || status >= 500 });
   }
 
   toStatus(): JsonObject {
@@ -47,7 +53,7 @@ export class ApiError extends Error {
       status: 'Failure',
       message: this.message,
       reason: this.reason,
-      code: this.code,
+      code: this.status,
     };
     if (this.details !== undefined) status['details'] = this.details;
     return status;
@@ -122,15 +128,12 @@ export function internalError(message: string, cause?: unknown): ApiError {
 }
 
 /** Errors of the server's own lifecycle (not API responses). */
-export type ApiServerErrorCode = 'listen-failed' | 'persistence-corrupt' | 'persistence-io';
+export type ApiServerErrorCode = 'ListenFailed' | 'PersistenceCorrupt' | 'PersistenceIo';
 
-export class ApiServerError extends Error {
+export class ApiServerError extends FlotillaError<ApiServerErrorCode> {
   override readonly name = 'ApiServerError';
-  constructor(
-    readonly code: ApiServerErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(code: ApiServerErrorCode, message: string, options?: { cause?: unknown }) {
+    // A port in use or a disk error may pass; a corrupt snapshot will not.
+    super(code, message, { ...options, retryable: code !== 'PersistenceCorrupt' });
   }
 }

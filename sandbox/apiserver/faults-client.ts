@@ -3,6 +3,7 @@
  * another process: `new FaultsClient({ url, token, caPem })`.
  */
 import { request } from 'node:https';
+import { FlotillaError } from '../../src/api/errors.js';
 import type { AuditEntry, AuditFilter, AuditStats, ConflictFault, LatencyFault, PartitionFault, RequestRecord } from './faults.js';
 
 export interface FaultsClientOptions {
@@ -14,15 +15,14 @@ export interface FaultsClientOptions {
 }
 
 /** Raised when an endpoint answers with a non-2xx status. */
-export class FaultsClientError extends Error {
+export class FaultsClientError extends FlotillaError<'RequestFailed'> {
   override readonly name = 'FaultsClientError';
-  readonly code = 'request-failed' as const;
   constructor(
     readonly status: number,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super('RequestFailed', message, { ...options, retryable: status >= 500 });
   }
 }
 

@@ -107,7 +107,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
       try {
         registry.add(resourceTypeFromCrd(crd));
       } catch (cause) {
-        throw new ApiServerError('persistence-corrupt', `cannot serve persisted CRD ${crd.metadata.name ?? ''}`, { cause });
+        throw new ApiServerError('PersistenceCorrupt', `cannot serve persisted CRD ${crd.metadata.name ?? ''}`, { cause });
       }
     }
   }
@@ -140,7 +140,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause) => reject(new ApiServerError('listen-failed', `cannot listen on ${host}:${port}`, { cause })));
+    server.once('error', (cause) => reject(new ApiServerError('ListenFailed', `cannot listen on ${host}:${port}`, { cause })));
     server.listen(port, host, () => resolve());
   });
   port = (server.address() as AddressInfo).port;

@@ -107,15 +107,6 @@ export function validateBuiltin(rt: ResourceType, obj: KubeObject): FieldError[]
         }
       }
       break;
-    case '/pods': {
-      const containers = spec && Array.isArray(spec['containers']) ? spec['containers'] : [];
-      if (containers.length === 0) errors.push({ field: 'spec.containers', message: 'Required value', type: 'FieldValueRequired' });
-      containers.forEach((c, i) => {
-        if (!isObject(c) || typeof c['name'] !== 'string' || c['name'] === '') errors.push({ field: `spec.containers[${i}].name`, message: 'Required value', type: 'FieldValueRequired' });
-        if (!isObject(c) || typeof c['image'] !== 'string' || c['image'] === '') errors.push({ field: `spec.containers[${i}].image`, message: 'Required value', type: 'FieldValueRequired' });
-      });
-      break;
-    }
     case '/events':
       checkMicroTime('Event', obj['eventTime']);
       if (!isObject(obj['involvedObject'])) errors.push({ field: 'involvedObject', message: 'Required value', type: 'FieldValueRequired' });

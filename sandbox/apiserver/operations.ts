@@ -9,6 +9,8 @@ import { establishedStatus, resourceTypeFromCrd, validateCrd } from './crd.js';
 import { generateName, newUid, nowTime, sameContent, specPart, validateBuiltin, validateMetadata, validateName } from './object-meta.js';
 import { applyMerge, jsonPatch, mergePatch, parseApplyBody, strategicMergePatch, type PatchType } from './patch.js';
 import { metadataMergeKeys } from './builtins.js';
+import { decodePod, defaultPodResources, validatePod } from './pods.js';
+import { admitPod, decodeQuota, POD_KEY, QUOTA_KEY, quotaStatus, refreshQuotas } from './quota.js';
 import type { ResourceRegistry } from './registry.js';
 import { resourceKeyOf, type Store } from './store.js';
 import type { FieldError, JsonObject, KubeObject, ResourceType } from './types.js';
@@ -113,7 +115,11 @@ export class Resources {
         errors.push(...schema.validate(obj));
       }
     } else {
+      // Pods and quotas are decoded first: a quantity that does not parse is a 400, as for real.
+      if (this.key(rt) === POD_KEY) decodePod(obj);
+      if (this.key(rt) === QUOTA_KEY) decodeQuota(obj);
       errors.push(...validateBuiltin(rt, obj));
+      if (this.key(rt) === POD_KEY) errors.push(...validatePod(obj));
       if (this.key(rt) === CRD_KEY) errors.push(...validateCrd(obj));
     }
     if (errors.length > 0) throw invalid({ kind: rt.kind, group: rt.group, name: obj.metadata.name ?? '' }, errors);
@@ -150,6 +156,8 @@ export class Resources {
     else delete obj.metadata.generation;
     this.prepareCreate(rt, obj);
     const warnings = this.admit(rt, version, obj, opts);
+    // ResourceQuota admission runs after validation, dry runs included (they are not charged).
+    if (this.key(rt) === POD_KEY) admitPod(this.store, obj);
     if (opts.dryRun) return { object: this.present(rt, version, obj), warnings, created: true };
     let stored = this.store.put(this.key(rt), obj);
     stored = this.afterWrite(rt, stored);
@@ -167,6 +175,7 @@ export class Resources {
         if (spec['dnsPolicy'] === undefined) spec['dnsPolicy'] = 'ClusterFirst';
         if (spec['schedulerName'] === undefined) spec['schedulerName'] = 'default-scheduler';
         obj['spec'] = spec;
+        defaultPodResources(obj);
         break;
       }
       case NAMESPACE_KEY:
@@ -185,8 +194,13 @@ export class Resources {
     }
   }
 
-  /** Side effects of a stored write: CRDs become established and served. */
+  /** Side effects of a stored write: CRDs become established and served; quotas show their usage. */
   private afterWrite(rt: ResourceType, stored: KubeObject): KubeObject {
+    if (this.key(rt) === POD_KEY) refreshQuotas(this.store, stored.metadata.namespace ?? '');
+    if (this.key(rt) === QUOTA_KEY) {
+      const status = quotaStatus(this.store, stored);
+      return JSON.stringify(status) === JSON.stringify(stored['status']) ? stored : this.store.put(QUOTA_KEY, { ...stored, metadata: { ...stored.metadata }, status });
+    }
     if (this.key(rt) !== CRD_KEY || stored.metadata.deletionTimestamp !== undefined) return stored;
     const served = resourceTypeFromCrd(stored);
     const status = establishedStatus(stored, nowTime());

@@ -11,8 +11,8 @@ test('json patch applies ops and a failed test is 422', () => {
   const doc = { spec: { size: 1, list: ['a'] } };
   assert.deepEqual(jsonPatch(doc, [{ op: 'test', path: '/spec/size', value: 1 }, { op: 'add', path: '/spec/list/-', value: 'b' }]), { spec: { size: 1, list: ['a', 'b'] } });
   assert.deepEqual(doc, { spec: { size: 1, list: ['a'] } });
-  assert.throws(() => jsonPatch(doc, [{ op: 'test', path: '/spec/size', value: 2 }]), (e: unknown) => e instanceof ApiError && e.code === 422);
-  assert.throws(() => jsonPatch(doc, { op: 'add' }), (e: unknown) => e instanceof ApiError && e.code === 400);
+  assert.throws(() => jsonPatch(doc, [{ op: 'test', path: '/spec/size', value: 2 }]), (e: unknown) => e instanceof ApiError && e.status === 422);
+  assert.throws(() => jsonPatch(doc, { op: 'add' }), (e: unknown) => e instanceof ApiError && e.status === 400);
 });
 
 test('strategic merge patch merges lists by key and honours directives', () => {

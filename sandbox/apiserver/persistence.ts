@@ -59,7 +59,7 @@ export class Persistence {
       try {
         snap = JSON.parse(readFileSync(this.snapshotPath, 'utf8')) as Snapshot;
       } catch (cause) {
-        throw new ApiServerError('persistence-corrupt', `cannot read ${this.snapshotPath}`, { cause });
+        throw new ApiServerError('PersistenceCorrupt', `cannot read ${this.snapshotPath}`, { cause });
       }
       rv = snap.rv;
       for (const o of snap.objects) objects.set(`${o.resourceKey}|${objectKey(o.object.metadata.namespace, o.object.metadata.name ?? '')}`, o);

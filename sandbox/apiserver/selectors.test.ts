@@ -32,5 +32,5 @@ test('field selectors per resource; unsupported fields are 400', () => {
   assert.equal(fieldMatcher('spec.nodeName=n1,metadata.name=x', '/pods', 'Pod')?.(pod), true);
   const ev = obj({}, { involvedObject: { kind: 'Pod', name: 'p' }, reason: 'Started', type: 'Normal' });
   assert.equal(fieldMatcher('involvedObject.name=p,reason=Started,type=Normal', '/events', 'Event')?.(ev), true);
-  assert.throws(() => fieldMatcher('status.phase=Running', '/configmaps', 'ConfigMap'), (e: unknown) => e instanceof ApiError && e.code === 400);
+  assert.throws(() => fieldMatcher('status.phase=Running', '/configmaps', 'ConfigMap'), (e: unknown) => e instanceof ApiError && e.status === 400);
 });

@@ -4,7 +4,7 @@
  * written as MicroTime (six fractional digits), which a real API server insists on.
  */
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
-import { toKubeError } from '../../src/kube/errors.js';
+import { kubeServer, toKubeError } from '../../src/kube/errors.js';
 import { fromMicroTime } from './micro-time.js';
 import { LEASE_KIND_LABEL, type LeaseKind } from './names.js';
 import type { LeaseFields } from './lease-state.js';
@@ -22,19 +22,23 @@ export interface LeaseWrite {
 export class LeaseClient {
   private readonly api: CoordinationV1Api;
 
+  /** `host:port` of the API server, named in transport errors. */
+  private readonly server: string | undefined;
+
   constructor(
     kubeConfig: KubeConfig,
     /** The fleet's namespace, where every lease lives. */
     readonly namespace: string,
   ) {
     this.api = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.server = kubeServer(kubeConfig);
   }
 
   async get(name: string): Promise<LeaseFields | undefined> {
     try {
       return toFields(await this.api.readNamespacedLease({ name, namespace: this.namespace }));
     } catch (error) {
-      const mapped = toKubeError(error, `lease ${name}`);
+      const mapped = toKubeError(error, `lease ${name}`, this.server);
       if (mapped.code === 'NotFound') return undefined;
       throw mapped;
     }
@@ -46,7 +50,7 @@ export class LeaseClient {
       const list = await this.api.listNamespacedLease({ namespace: this.namespace, labelSelector: `${LEASE_KIND_LABEL}=${kind}` });
       return { leases: list.items.map(toFields), resourceVersion: list.metadata?.resourceVersion };
     } catch (error) {
-      throw toKubeError(error, `list ${kind} leases`);
+      throw toKubeError(error, `list ${kind} leases`, this.server);
     }
   }
 
@@ -60,7 +64,7 @@ export class LeaseClient {
     try {
       return toFields(await this.api.createNamespacedLease({ namespace: this.namespace, body }));
     } catch (error) {
-      throw toKubeError(error, `lease ${name}`);
+      throw toKubeError(error, `lease ${name}`, this.server);
     }
   }
 
@@ -89,7 +93,7 @@ export class LeaseClient {
     try {
       return toFields(await this.api.replaceNamespacedLease({ name: current.name, namespace: this.namespace, body }));
     } catch (error) {
-      throw toKubeError(error, `lease ${current.name}`);
+      throw toKubeError(error, `lease ${current.name}`, this.server);
     }
   }
 
@@ -97,7 +101,7 @@ export class LeaseClient {
     try {
       await this.api.deleteNamespacedLease({ name, namespace: this.namespace });
     } catch (error) {
-      const mapped = toKubeError(error, `lease ${name}`);
+      const mapped = toKubeError(error, `lease ${name}`, this.server);
       if (mapped.code !== 'NotFound') throw mapped;
     }
   }

@@ -5,7 +5,7 @@
  */
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { ResourceInformer, type RestartReason } from '../../src/kube/informer.js';
-import { toKubeError } from '../../src/kube/errors.js';
+import { kubeServer, toKubeError } from '../../src/kube/errors.js';
 import { component, type Component } from '../../src/lifecycle/index.js';
 import { LEASE_KIND_LABEL } from './names.js';
 import { toFields } from './lease-client.js';
@@ -37,7 +37,7 @@ export class LeaseInformer implements LeaseSource {
         try {
           return await api.listNamespacedLease({ namespace: options.namespace, ...(labelSelector ? { labelSelector } : {}) });
         } catch (error) {
-          throw toKubeError(error, 'list leases');
+          throw toKubeError(error, 'list leases', kubeServer(options.kubeConfig));
         }
       },
       ...(options.onRestart ? { onRestart: options.onRestart } : {}),

@@ -8,7 +8,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Workflow } from '../../src/api/workflow.js';
-import { KubeError, toKubeError } from '../../src/kube/errors.js';
+import { KubeError, kubeServer, toKubeError } from '../../src/kube/errors.js';
 import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION, WorkflowClient } from '../../src/kube/workflow-client.js';
 import { ResourceInformer } from '../../src/kube/informer.js';
 import { SHARD_LABEL, hashShardId } from '../sharding/hash.js';
@@ -42,7 +42,7 @@ export class WorkflowLabeller {
           const body: unknown = await api.listClusterCustomObject({ group: WORKFLOW_GROUP, version: WORKFLOW_VERSION, plural: WORKFLOW_PLURAL, ...(labelSelector ? { labelSelector } : {}) });
           return body as { items: Workflow[]; metadata?: { resourceVersion?: string } };
         } catch (error) {
-          throw toKubeError(error, 'list unlabelled workflows');
+          throw toKubeError(error, 'list unlabelled workflows', kubeServer(options.kubeConfig));
         }
       },
     });

@@ -19,6 +19,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FlotillaError } from './errors.js';
 import { stringify } from 'yaml';
 import { API_GROUP, API_VERSION, WORKFLOW_KIND, WORKFLOW_PLURAL, WorkflowSpecSchema } from './schema.js';
 import { WorkflowStatusSchema } from './status.js';
@@ -60,11 +61,10 @@ const DEFAULT_RECURSION: Readonly<Record<string, number>> = { Node: 2, Condition
 export const CRD_FILE = 'charts/flotilla/crds/workflows.flotilla.io.yaml';
 
 /** Thrown when a schema uses a construct that has no structural equivalent (a generator bug, not user input). */
-export class CrdGenerationError extends Error {
+export class CrdGenerationError extends FlotillaError<'UnsupportedSchema'> {
   override readonly name = 'CrdGenerationError';
-  readonly code = 'UnsupportedSchema' as const;
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('UnsupportedSchema', message, { ...options, retryable: false });
   }
 }
 

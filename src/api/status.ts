@@ -95,8 +95,8 @@ export const NodeStatusFields = {
   attempts: Type.Optional(Type.Integer({ minimum: 0 })),
   userFailures: Type.Optional(Type.Integer({ minimum: 0 })),
   systemFailures: Type.Optional(Type.Integer({ minimum: 0 })),
-  /** Starting: start not yet acknowledged by the plugin; Queued/Running: the plugin's last word. */
-  taskPhase: Type.Optional(Type.Union([Type.Literal('Starting'), Type.Literal('Queued'), Type.Literal('Running')])),
+  /** Starting: start not yet acknowledged by the plugin; Queued/WaitingForResources/Running: the plugin's last word. */
+  taskPhase: Type.Optional(Type.Union([Type.Literal('Starting'), Type.Literal('Queued'), Type.Literal('WaitingForResources'), Type.Literal('Running')])),
   attemptStartedAt: Type.Optional(Time('When the current attempt started.')),
   nextAttemptAt: Type.Optional(Time('When the next attempt may start (back-off).')),
   nextCheckAt: Type.Optional(Time('When to ask the plugin again.')),

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { isTerminalWorkflowPhase } from '../api/status.js';
 import { Labels, type Workflow } from '../api/workflow.js';
 import { labelValue } from '../api/names.js';
-import { KubeError, toKubeError } from '../kube/errors.js';
+import { KubeError, kubeServer, toKubeError } from '../kube/errors.js';
 import { WorkflowClient } from '../kube/workflow-client.js';
 
 export interface WorkflowJanitorOptions {
@@ -48,9 +48,13 @@ export class WorkflowJanitor {
   private running: Promise<unknown> | undefined;
   private stopped = false;
 
+  /** `host:port` of the API server, named in transport errors. */
+  private readonly server: string | undefined;
+
   constructor(private readonly options: WorkflowJanitorOptions) {
     this.client = new WorkflowClient(options.kubeConfig);
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.server = kubeServer(options.kubeConfig);
   }
 
   start(signal?: AbortSignal): void {
@@ -119,7 +123,7 @@ export class WorkflowJanitor {
     try {
       pods = await this.core.listNamespacedPod({ namespace, labelSelector: `${Labels.workflow}=${labelValue(workflow.metadata.name)}` });
     } catch (error) {
-      throw toKubeError(error, `list pods of ${namespace}/${workflow.metadata.name}`);
+      throw toKubeError(error, `list pods of ${namespace}/${workflow.metadata.name}`, this.server);
     }
     let deleted = 0;
     for (const pod of pods.items) {
@@ -128,7 +132,7 @@ export class WorkflowJanitor {
         await this.core.deleteNamespacedPod({ namespace, name: pod.metadata.name });
         deleted += 1;
       } catch (error) {
-        const kube = toKubeError(error, `delete pod ${namespace}/${pod.metadata.name}`);
+        const kube = toKubeError(error, `delete pod ${namespace}/${pod.metadata.name}`, this.server);
         if (kube.code !== 'NotFound') throw kube;
       }
     }

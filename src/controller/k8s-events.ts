@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import type { Workflow } from '../api/workflow.js';
-import { toKubeError, type KubeError } from '../kube/errors.js';
+import { kubeServer, toKubeError, type KubeError } from '../kube/errors.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -41,8 +41,12 @@ export class EventRecorder {
   private readonly chains = new Map<string, Promise<void>>();
   private readonly log: Logger;
 
+  /** `host:port` of the API server, named in transport errors. */
+  private readonly server: string | undefined;
+
   constructor(private readonly options: EventRecorderOptions) {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.server = kubeServer(options.kubeConfig);
     this.log = options.logger ?? pino({ name: 'k8s-events', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
   }
 
@@ -81,7 +85,7 @@ export class EventRecorder {
           this.options.onSent?.();
           return;
         } catch (error) {
-          if (toKubeError(error, 'patch event').code !== 'NotFound') throw error;
+          if (toKubeError(error, 'patch event', this.server).code !== 'NotFound') throw error;
           this.counts.delete(key);
         }
       }
@@ -89,7 +93,7 @@ export class EventRecorder {
         await this.core.createNamespacedEvent({ namespace, body: this.body(workflow, event, name, now) });
         this.counts.set(key, 1);
       } catch (error) {
-        if (toKubeError(error, 'create event').code !== 'AlreadyExists') throw error;
+        if (toKubeError(error, 'create event', this.server).code !== 'AlreadyExists') throw error;
         const existing = await this.core.readNamespacedEvent({ namespace, name });
         const count = (existing.count ?? 1) + 1;
         await this.bump(namespace, name, count, now);
@@ -97,7 +101,7 @@ export class EventRecorder {
       }
       this.options.onSent?.();
     } catch (error) {
-      const kubeError = toKubeError(error, `record event ${event.reason} on ${namespace}/${workflow.metadata.name}`);
+      const kubeError = toKubeError(error, `record event ${event.reason} on ${namespace}/${workflow.metadata.name}`, this.server);
       this.log.warn({ reason: event.reason, workflow: `${namespace}/${workflow.metadata.name}`, code: kubeError.code }, 'cannot record Kubernetes event');
       try {
         this.options.onFailed?.(kubeError);

@@ -99,6 +99,8 @@ export interface ControllerProcessOptions {
   installCrd?: boolean;
   /** Delete completed Workflows this long after they finished. @defaultValue undefined (never) */
   workflowTtlMs?: number;
+  /** Largest task outputs (JSON bytes) kept; a task returning more fails naming it (a ConfigMap holds 1 MiB). @defaultValue 1000000 */
+  maxOutputBytes?: number;
   /** Ownership audit file (JSON lines). */
   auditLog?: string;
   /** Janitor pass interval. @defaultValue 2000 */
@@ -154,13 +156,14 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     closers.push({ what: 'tracing', run: () => tracing.shutdown() });
     closers.push({ what: 'connection pool', run: async () => kubeConfig.close() });
 
-    const outputs = new ConfigMapOutputStore({ kubeConfig });
+    const maxOutputBytes = options.maxOutputBytes ?? 1_000_000;
+    const outputs = new ConfigMapOutputStore({ kubeConfig, maxBytes: maxOutputBytes });
     const plugins = new PluginRegistry([...inProcessPlugins(), createPodPlugin({ gateway: new KubePodGateway({ kubeConfig, metrics }) })]);
     const agents = options.agents ?? {};
     if (Object.keys(agents).length > 0) {
       plugins.register(createAgentPlugin({ services: Object.fromEntries(Object.entries(agents).map(([name, address]) => [name, { address }])) }));
     }
-    const driver = new EngineDriver({ plugins, outputs, children: new KubeChildWorkflowGateway({ kubeConfig, outputs }) });
+    const driver = new EngineDriver({ plugins, outputs, children: new KubeChildWorkflowGateway({ kubeConfig, outputs }), engine: { maxOutputBytes } });
 
     let publisher: EventPublisher | undefined;
     if (options.eventSink) {

@@ -203,7 +203,11 @@ export class Replica {
   /** Ready when every running shard's informers have synced. */
   ready(): true | string {
     for (const running of this.shardsRunning.values()) {
-      if (!running.synced) return `shard ${running.shard} informers not synced`;
+      if (!running.synced) {
+        // Name what it waits on (connection refused, RBAC, …), not just that it waits.
+        const cause = running.informers.workflows.lastError ?? running.informers.pods.lastError;
+        return `shard ${running.shard} informers not synced${cause ? `: ${cause}` : ''}`;
+      }
     }
     return true;
   }

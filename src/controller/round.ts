@@ -38,6 +38,7 @@ import type { ExecutionEvent } from '../engine/events.js';
 import { terminalEventsOf } from '../engine/terminal-events.js';
 import type { Metrics, RoundResult } from '../observability/metrics.js';
 import { apiSpan, getTracer, roundSpan } from '../observability/tracing.js';
+import { describeError, isTerminal, type FlotillaError } from '../api/errors.js';
 import { KubeError } from '../kube/errors.js';
 import { addAbortFinalizer, hasAbortFinalizer, removeAbortFinalizer, type FinalizerClient } from './finalizer.js';
 import type { WorkflowEvent } from './k8s-events.js';
@@ -193,7 +194,17 @@ export class RoundRunner {
         const guarded = await this.guard(workflow, acted);
         const executable: Workflow = { ...validation.workflow, metadata: guarded.metadata, ...(guarded.status ? { status: guarded.status } : {}) };
         if (this.fenced(acted)) return this.notNow('fenced');
-        const driven = await this.options.driver.runRound(executable, signal);
+        let driven: DriverRoundResult;
+        try {
+          driven = await this.options.driver.runRound(executable, signal);
+        } catch (error) {
+          // Retrying cannot help (an output over the store's limit, say): end the Workflow with the
+          // cause instead of looping. Anything retryable goes back to the queue.
+          if (!isTerminal(error) || error instanceof KubeError) throw error;
+          const failed = await this.failTerminal(guarded, error, acted);
+          await this.release(failed, acted);
+          return { result: 'error' };
+        }
         this.options.metrics?.streakLength.observe({ shard: String(this.options.shard) }, driven.passes);
         span.setAttribute('flotilla.round.passes', driven.passes);
         if (driven.changed && this.fenced(acted)) return this.notNow('fenced');
@@ -213,6 +224,7 @@ export class RoundRunner {
           if (terminal) await this.release(stored, acted);
         }
         if (!confirmFirst) for (const event of driven.events) this.options.events?.publish(event);
+        if (driven.changed) this.recordWaits(workflow, driven.events);
         if (driven.errors.length > 0) return { result: 'error', ...(driven.requeueAfterMs !== undefined ? { requeueAfterMs: driven.requeueAfterMs } : {}) };
         return driven.requeueAfterMs !== undefined ? { result: 'requeue', requeueAfterMs: driven.requeueAfterMs } : { result: 'success' };
       } catch (error) {
@@ -290,6 +302,37 @@ export class RoundRunner {
     const stored = await this.options.store.writeStatus(workflow, status);
     acted.wrote = true;
     await this.options.recorder?.record(workflow, { type: 'Warning', reason: 'InvalidSpec', message });
+    return stored;
+  }
+
+  /**
+   * A Warning Event per task attempt that starts waiting for resources (a ResourceQuota refused
+   * its Pod), with the API server's message naming the quota; never blocks the round.
+   */
+  private recordWaits(workflow: Workflow, events: readonly ExecutionEvent[]): void {
+    if (!this.options.recorder) return;
+    for (const event of events) {
+      if (event.scope !== 'task' || event.phase !== 'WaitingForResources') continue;
+      void this.options.recorder.record(workflow, { type: 'Warning', reason: 'WaitingForResources', message: `node ${event.nodeId ?? ''} attempt ${event.attempt ?? 1}: ${event.message ?? 'waiting for resources'}` });
+    }
+  }
+
+  /** A terminal error out of the driver: the Workflow fails, its message naming the cause. */
+  private async failTerminal(workflow: Workflow, error: FlotillaError, acted: Acted): Promise<Workflow> {
+    const now = new Date(this.options.clock?.() ?? Date.now()).toISOString();
+    const message = `${error.code}: ${describeError(error)}`.slice(0, 4000);
+    const previous = workflow.status ?? {};
+    const conditions = (previous.conditions ?? []).filter((c) => c.type !== 'Succeeded' && c.type !== 'Progressing');
+    const status: WorkflowStatus = {
+      ...previous,
+      phase: 'Failed',
+      message,
+      finishedAt: now,
+      conditions: [...conditions, { type: 'Succeeded', status: 'False', reason: error.code, message, lastTransitionTime: now }],
+    };
+    const stored = await this.options.store.writeStatus(workflow, status);
+    acted.wrote = true;
+    this.recordPhaseChange(stored, previous.phase, status);
     return stored;
   }
 

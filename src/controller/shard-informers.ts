@@ -6,7 +6,7 @@
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Labels, type Workflow } from '../api/workflow.js';
-import { toKubeError } from '../kube/errors.js';
+import { kubeServer, toKubeError } from '../kube/errors.js';
 import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../kube/workflow-client.js';
 import { ResourceInformer, type InformerEventType, type RestartReason } from '../kube/informer.js';
 
@@ -52,7 +52,7 @@ export function workflowInformer(options: ShardInformerOptions): ResourceInforme
             : await api.listNamespacedCustomObject({ ...base, namespace: scope.namespace, labelSelector });
         return body as { items: Workflow[]; metadata?: { resourceVersion?: string } };
       } catch (error) {
-        throw toKubeError(error, 'list workflows');
+        throw toKubeError(error, 'list workflows', kubeServer(options.kubeConfig));
       }
     },
   });
@@ -73,7 +73,7 @@ export function podInformer(options: ShardInformerOptions): ResourceInformer<V1P
           ? await core.listPodForAllNamespaces({ labelSelector: selector })
           : await core.listNamespacedPod({ namespace: scope.namespace, labelSelector: selector });
       } catch (error) {
-        throw toKubeError(error, 'list pods');
+        throw toKubeError(error, 'list pods', kubeServer(options.kubeConfig));
       }
     },
   });

@@ -55,6 +55,7 @@ export interface NodeRunner {
 
 export interface ResolvedOptions {
   readonly maxInlineOutputBytes: number;
+  readonly maxOutputBytes: number;
   readonly systemRetries: number;
   readonly backoff: BackoffOptions;
   readonly checkIntervalMs: number;
@@ -65,6 +66,7 @@ export interface ResolvedOptions {
 export function resolveOptions(options: EngineOptions | undefined): ResolvedOptions {
   return {
     maxInlineOutputBytes: options?.maxInlineOutputBytes ?? 16_384,
+    maxOutputBytes: options?.maxOutputBytes ?? Number.POSITIVE_INFINITY,
     systemRetries: options?.systemRetries ?? 3,
     backoff: options?.backoff ?? {},
     checkIntervalMs: options?.checkIntervalMs ?? 1000,

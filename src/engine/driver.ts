@@ -8,7 +8,9 @@
  * Guarantees: every action of every pass is applied before `runRound` resolves (so `status` may be
  * written after it: offloaded outputs are stored, aborts sent). A plugin or gateway error costs
  * nothing against the task: the observation is left out, the engine asks again, and the round
- * asks to be re-queued after `errorRetryMs`.
+ * asks to be re-queued after `errorRetryMs`. A terminal error (a `FlotillaError` that is not
+ * retryable) from a task's start or check is that attempt's non-retryable system failure; from
+ * storing outputs it is thrown out of `runRound` (the round fails the Workflow with it).
  *
  * `started` lists the task attempts whose plugin `start` returned an observation that the engine
  * then took in (so the status it returns records them as started). A start of the last pass, whose
@@ -21,6 +23,7 @@ import type { Workflow } from '../api/workflow.js';
 import type { ExecutionEvent } from './events.js';
 import type { PluginRegistry } from './plugin-registry.js';
 import type { TaskObservation } from './plugins.js';
+import { describeError, isTerminal } from '../api/errors.js';
 import { DriverError } from './errors.js';
 import type { OutputOwner, OutputStore } from './outputs.js';
 import { taskKey, type ChildObservation, type ChildWorkflowManifest, type EngineAction, type EngineOptions, type Observations } from './types.js';
@@ -131,6 +134,13 @@ export class EngineDriver {
       try {
         await this.applyOne(owner, action, out, loaded, signal);
       } catch (error) {
+        if ((action.type === 'startTask' || action.type === 'checkTask') && isTerminal(error)) {
+          // Asking again cannot help: the attempt fails (not retryable) with the cause, instead of
+          // the round coming back to the same error forever.
+          out.tasks[taskKey(action.task.nodeId, action.task.attempt)] = { phase: 'Failed', failure: { kind: 'system', reason: error.code, message: describeError(error), retryable: false } };
+          out.fed = true;
+          return;
+        }
         errors.push(error instanceof DriverError ? error : new DriverError('PluginError', `${action.type}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
         if (action.type === 'offloadOutputs') throw error;
       }

@@ -59,6 +59,11 @@ export type EngineAction =
 export interface EngineOptions {
   /** Outputs whose JSON is larger than this go to the output store. @defaultValue 16384 */
   readonly maxInlineOutputBytes?: number;
+  /**
+   * Largest outputs (JSON bytes) a task may return: the output store's limit. A task returning
+   * more fails, not retryable (`OutputTooLarge`), naming the limit. @defaultValue no limit
+   */
+  readonly maxOutputBytes?: number;
   /** Retries of system failures (lost pod, plugin error), apart from the task's `retries`. @defaultValue 3 */
   readonly systemRetries?: number;
   /** Back-off between attempts. */

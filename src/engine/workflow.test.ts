@@ -116,6 +116,16 @@ describe('workflow execution', () => {
     assert.ok(JSON.stringify(h.status).length < 20_000);
   });
 
+  test('outputs over maxOutputBytes fail the node at once, naming the limit', async () => {
+    const h = new Harness(makeWorkflow({ inputs: { big: 'x'.repeat(5_000) }, tasks: { e: { plugin: 'echo', retries: 3 } }, nodes: [{ id: 'a', kind: 'task', task: 'e', inputs: { big: { fromInput: 'big' } } }] }), { engine: { maxOutputBytes: 4_096 } });
+    await h.run();
+    assert.equal(h.status.phase, 'Failed');
+    assert.equal(h.node('a').phase, 'Failed');
+    assert.equal(h.node('a').attempts, 1);
+    assert.equal(h.node('a').reason, 'OutputTooLarge');
+    assert.match(h.node('a').message ?? '', /more than the limit of 4096 bytes/);
+  });
+
   test('offloaded outputs are loaded again after a restart (fresh driver, empty cache)', async () => {
     const big = 'y'.repeat(40_000);
     const spec: WorkflowSpec = { inputs: { big }, tasks: { e: { plugin: 'echo' }, g: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 'e', inputs: { big: { fromInput: 'big' } } }, { id: 'gate', kind: 'gate', gate: { sleep: '1m' } }, { id: 'b', kind: 'task', task: 'g', inputs: { v: { fromNode: 'a', output: 'big' } }, dependsOn: ['gate'] }] };

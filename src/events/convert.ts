@@ -23,7 +23,7 @@ function scopeFromPb(scope: pb.EventScope): EventScope {
     case pb.EventScope.EVENT_SCOPE_TASK:
       return 'task';
     default:
-      throw new EventSinkError('invalid-event', 'event scope is unspecified or unknown');
+      throw new EventSinkError('InvalidEvent', 'event scope is unspecified or unknown');
   }
 }
 
@@ -58,23 +58,23 @@ function parseOutputs(text: string): JsonObject {
   try {
     value = JSON.parse(text);
   } catch (cause) {
-    throw new EventSinkError('invalid-event', 'outputs_json is not valid JSON', { cause });
+    throw new EventSinkError('InvalidEvent', 'outputs_json is not valid JSON', { cause });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new EventSinkError('invalid-event', 'outputs_json must be a JSON object');
+    throw new EventSinkError('InvalidEvent', 'outputs_json must be a JSON object');
   }
   return value as JsonObject;
 }
 
-/** Converts and validates a wire event; throws `EventSinkError('invalid-event')`. */
+/** Converts and validates a wire event; throws `EventSinkError('InvalidEvent')`. */
 export function eventFromPb(event: pb.ExecutionEvent): ExecutionEvent {
-  if (!event.id) throw new EventSinkError('invalid-event', 'event id is required');
+  if (!event.id) throw new EventSinkError('InvalidEvent', 'event id is required');
   const wf = event.workflow;
-  if (!wf || !wf.namespace || !wf.name) throw new EventSinkError('invalid-event', `event ${event.id}: workflow namespace and name are required`);
-  if (!event.phase) throw new EventSinkError('invalid-event', `event ${event.id}: phase is required`);
+  if (!wf || !wf.namespace || !wf.name) throw new EventSinkError('InvalidEvent', `event ${event.id}: workflow namespace and name are required`);
+  if (!event.phase) throw new EventSinkError('InvalidEvent', `event ${event.id}: phase is required`);
   const scope = scopeFromPb(event.scope);
-  if (scope !== 'workflow' && !event.nodeId) throw new EventSinkError('invalid-event', `event ${event.id}: node_id is required for ${scope} events`);
-  if (scope === 'task' && !event.attempt) throw new EventSinkError('invalid-event', `event ${event.id}: attempt is required for task events`);
+  if (scope !== 'workflow' && !event.nodeId) throw new EventSinkError('InvalidEvent', `event ${event.id}: node_id is required for ${scope} events`);
+  if (scope === 'task' && !event.attempt) throw new EventSinkError('InvalidEvent', `event ${event.id}: attempt is required for task events`);
   return {
     id: event.id,
     scope,

@@ -1,13 +1,14 @@
 /** Errors of the event sink and the event publisher. */
-export type EventSinkErrorCode = 'invalid-event' | 'invalid-cursor' | 'store-unavailable' | 'closed';
+import { FlotillaError } from '../api/errors.js';
 
-export class EventSinkError extends Error {
+export type EventSinkErrorCode = 'InvalidEvent' | 'InvalidCursor' | 'StoreUnavailable' | 'Closed';
+
+/** Whether each code is worth retrying (true) or terminal (false). */
+const RETRYABLE: Readonly<Record<EventSinkErrorCode, boolean>> = { InvalidEvent: false, InvalidCursor: false, StoreUnavailable: true, Closed: false };
+
+export class EventSinkError extends FlotillaError<EventSinkErrorCode> {
   override readonly name = 'EventSinkError';
-  constructor(
-    readonly code: EventSinkErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(code: EventSinkErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, { ...options, retryable: RETRYABLE[code] });
   }
 }

@@ -3,6 +3,7 @@
  * A workflow that fails validation is not an error for `validateFlyteWorkflow` (it returns the
  * problems); `parseFlyteWorkflow` throws `InvalidFlyteWorkflowError` carrying them.
  */
+import { FlotillaError } from '../api/errors.js';
 import type { FlyteProblem } from './validation/problems.js';
 
 /** Why an operation on a FlyteWorkflow could not be done. */
@@ -12,14 +13,11 @@ export type FlyteErrorCode =
   /** The object is not a valid FlyteWorkflow (`problems` lists why). */
   | 'InvalidWorkflow';
 
-export class FlyteError extends Error {
+/** Never retryable: the same input gives the same answer. */
+export class FlyteError extends FlotillaError<FlyteErrorCode> {
   override readonly name: string = 'FlyteError';
-  readonly code: FlyteErrorCode;
-  /** Never retryable: the same input gives the same answer. */
-  readonly retryable = false as const;
   constructor(code: FlyteErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
+    super(code, message, { ...options, retryable: false });
   }
 }
 

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiException } from '@kubernetes/client-node';
-import { KubeError, StatusConflictError, toKubeError } from './errors.js';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { KubeError, StatusConflictError, kubeServer, toKubeError } from './errors.js';
 
 const api = (code: number, body: unknown) => new ApiException<unknown>(code, 'message text is never read', body, {});
 
@@ -30,4 +32,30 @@ test('a KubeError passes through; conflicts are retryable, NotFound is not', () 
   assert.ok(conflict instanceof KubeError);
   assert.equal(conflict.retryable, true);
   assert.equal(new KubeError('NotFound', 'gone').retryable, false);
+});
+
+test('an HTTP answer keeps the Status message and details', () => {
+  const body = { kind: 'Status', reason: 'Forbidden', code: 403, message: 'pods "p" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1', details: { name: 'p', kind: 'pods' } };
+  const mapped = toKubeError(api(403, JSON.stringify(body)), 'create pod ns/p');
+  assert.equal(mapped.code, 'Forbidden');
+  assert.equal(mapped.serverMessage, body.message);
+  assert.deepEqual(mapped.details, body.details);
+  assert.ok(mapped.message.includes(body.message), mapped.message);
+  assert.equal(mapped.terminal, true);
+});
+
+test('a transport error names the system code and the server', async () => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const kc = new KubeConfig();
+  kc.loadFromOptions({ clusters: [{ name: 'c', server: `https://127.0.0.1:${port}` }], users: [{ name: 'u', token: 't' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+  assert.equal(kubeServer(kc), `127.0.0.1:${port}`);
+  const error = await kc.makeApiClient(CoreV1Api).listNamespace().then(() => undefined, (e: unknown) => e);
+  const mapped = toKubeError(error, 'list namespaces', kubeServer(kc));
+  assert.equal(mapped.code, 'Unavailable');
+  assert.equal(mapped.retryable, true);
+  assert.equal(mapped.syscallCode, 'ECONNREFUSED');
+  assert.match(mapped.message, new RegExp(`connection refused \\(ECONNREFUSED\\).*127\\.0\\.0\\.1:${port}`));
 });

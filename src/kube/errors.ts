@@ -1,30 +1,67 @@
 /**
  * Errors of the controller (Kubernetes calls, status store, informers). Callers branch on the class
  * or `code`, never on message text. `retryable` says whether trying again later can help.
+ *
+ * `toKubeError` keeps the cause in the message, because that is what an operator reads: for a
+ * transport failure the system code and the server (`connection refused (ECONNREFUSED) to
+ * 127.0.0.1:6443`), for an HTTP answer the API server's own Status message (RBAC text,
+ * `exceeded quota: …`, field errors).
  */
-import { ApiException } from '@kubernetes/client-node';
+import { ApiException, type KubeConfig } from '@kubernetes/client-node';
+import { FlotillaError } from '../api/errors.js';
 
 export type KubeErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid' | 'Gone' | 'Forbidden' | 'Unavailable' | 'Unknown';
 
-export class KubeError extends Error {
+/** Whether each code is worth retrying: a re-read fixes Conflict and Gone, time fixes Unavailable. */
+const RETRYABLE: Readonly<Record<KubeErrorCode, boolean>> = {
+  NotFound: false, AlreadyExists: false, Conflict: true, Invalid: false, Gone: true, Forbidden: false, Unavailable: true, Unknown: false,
+};
+
+/** The Status `details` the API server sent (which object, which fields). */
+export interface KubeStatusDetails {
+  readonly name?: string;
+  readonly group?: string;
+  readonly kind?: string;
+  readonly causes?: ReadonlyArray<{ readonly reason?: string; readonly message?: string; readonly field?: string }>;
+}
+
+export interface KubeErrorOptions {
+  readonly cause?: unknown;
+  /** HTTP status, when the server answered. */
+  readonly status?: number;
+  /** The Kubernetes Status `reason`, when the server sent one. */
+  readonly reason?: string;
+  /** The Kubernetes Status `message`, when the server sent one. */
+  readonly serverMessage?: string;
+  readonly details?: KubeStatusDetails;
+  /** The transport's system error code (ECONNREFUSED, CERT_HAS_EXPIRED, …), when no answer came. */
+  readonly syscallCode?: string;
+  /** `host:port` of the API server the call went to, when known. */
+  readonly server?: string;
+}
+
+export class KubeError extends FlotillaError<KubeErrorCode> {
   override readonly name: string = 'KubeError';
-  constructor(
-    readonly code: KubeErrorCode,
-    message: string,
-    options?: { cause?: unknown; status?: number; reason?: string },
-  ) {
-    super(message, options);
-    this.status = options?.status;
-    this.reason = options?.reason;
+  constructor(code: KubeErrorCode, message: string, options: KubeErrorOptions = {}) {
+    super(code, message, { cause: options.cause, retryable: RETRYABLE[code] });
+    this.status = options.status;
+    this.reason = options.reason;
+    this.serverMessage = options.serverMessage;
+    this.details = options.details;
+    this.syscallCode = options.syscallCode;
+    this.server = options.server;
   }
   /** HTTP status, when the server answered. */
   readonly status: number | undefined;
   /** The Kubernetes Status `reason`, when the server sent one. */
   readonly reason: string | undefined;
-
-  get retryable(): boolean {
-    return this.code === 'Unavailable' || this.code === 'Conflict' || this.code === 'Gone';
-  }
+  /** The API server's Status `message` (what `kubectl` prints), when it sent one. */
+  readonly serverMessage: string | undefined;
+  readonly details: KubeStatusDetails | undefined;
+  /** The transport's system error code, when the server never answered. */
+  readonly syscallCode: string | undefined;
+  /** `host:port` of the API server, when known. */
+  readonly server: string | undefined;
 }
 
 /** A status write refused because the object changed since we read it (409): re-read, never overwrite. */
@@ -41,27 +78,80 @@ export class StatusConflictError extends KubeError {
 
 export type InformerErrorCode = 'NotStarted' | 'SyncTimeout' | 'Stopped';
 
-export class InformerError extends Error {
+export class InformerError extends FlotillaError<InformerErrorCode> {
   override readonly name = 'InformerError';
-  constructor(
-    readonly code: InformerErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(code: InformerErrorCode, message: string, options?: { cause?: unknown }) {
+    // Not synced yet may sync later; a stopped informer stays stopped.
+    super(code, message, { ...options, retryable: code !== 'Stopped' });
   }
 }
 
-/** Maps anything client-node throws to a `KubeError` (an existing `KubeError` passes through). */
-export function toKubeError(error: unknown, what: string): KubeError {
+/** `host:port` of `kc`'s current cluster (what a transport error names), or undefined. */
+export function kubeServer(kc: Pick<KubeConfig, 'getCurrentCluster'>): string | undefined {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) return undefined;
+  try {
+    const url = new URL(server);
+    return `${url.hostname}:${url.port || (url.protocol === 'http:' ? '80' : '443')}`;
+  } catch {
+    return server;
+  }
+}
+
+/**
+ * Maps anything client-node throws to a `KubeError` (an existing `KubeError` passes through).
+ * `server` (see {@link kubeServer}) is named in transport errors when the error itself does not
+ * carry the address (client-node 1.4's FetchError keeps only the code).
+ */
+export function toKubeError(error: unknown, what: string, server?: string): KubeError {
   if (error instanceof KubeError) return error;
   if (error instanceof ApiException) {
     const status = typeof error.code === 'number' ? error.code : 0;
-    const reason = statusReason(error.body);
-    return new KubeError(codeFor(status, reason), `${what}: HTTP ${status}${reason ? ` ${reason}` : ''}`, { cause: error, status, reason });
+    const body = statusBody(error.body);
+    const reason = body?.reason;
+    const serverMessage = body?.message;
+    const text = `${what}: HTTP ${status}${reason ? ` ${reason}` : ''}${serverMessage ? `: ${serverMessage}` : ''}`;
+    return new KubeError(codeFor(status, reason), text, {
+      cause: error, status, ...(reason !== undefined ? { reason } : {}), ...(serverMessage !== undefined ? { serverMessage } : {}), ...(body?.details ? { details: body.details } : {}), ...(server !== undefined ? { server } : {}),
+    });
   }
   // Everything else is the transport (refused, reset, timed out, TLS): the server is unavailable.
-  return new KubeError('Unavailable', `${what}: ${error instanceof Error ? error.name : 'error'} talking to the API server`, { cause: error });
+  const transport = transportOf(error);
+  const to = transport.address ?? server;
+  const why = transport.code ? `${TRANSPORT_WORDS[transport.code] ?? (isCertificateCode(transport.code) ? 'TLS certificate rejected' : 'transport error')} (${transport.code})` : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new KubeError('Unavailable', `${what}: ${why}${to ? ` talking to the API server at ${to}` : ''}`, {
+    cause: error, ...(transport.code ? { syscallCode: transport.code } : {}), ...(to !== undefined ? { server: to } : {}),
+  });
+}
+
+const TRANSPORT_WORDS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed',
+  EPIPE: 'connection closed',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not name the server',
+};
+
+function isCertificateCode(code: string): boolean {
+  return /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code);
+}
+
+/** The system code and address from the error or its cause chain (node-fetch, undici, net). */
+function transportOf(error: unknown): { code?: string; address?: string } {
+  let current: unknown = error;
+  let code: string | undefined;
+  let address: string | undefined;
+  for (let i = 0; i < 6 && typeof current === 'object' && current !== null; i++) {
+    const fields = current as { code?: unknown; address?: unknown; port?: unknown; cause?: unknown };
+    if (code === undefined && typeof fields.code === 'string' && fields.code !== '') code = fields.code;
+    if (address === undefined && typeof fields.address === 'string') address = typeof fields.port === 'number' ? `${fields.address}:${fields.port}` : fields.address;
+    current = fields.cause;
+  }
+  return { ...(code !== undefined ? { code } : {}), ...(address !== undefined ? { address } : {}) };
 }
 
 function codeFor(status: number, reason: string | undefined): KubeErrorCode {
@@ -74,7 +164,14 @@ function codeFor(status: number, reason: string | undefined): KubeErrorCode {
   return 'Unknown';
 }
 
-function statusReason(body: unknown): string | undefined {
+interface StatusBody {
+  reason?: string;
+  message?: string;
+  details?: KubeStatusDetails;
+}
+
+/** The fields of a Kubernetes Status body we use (client-node gives it as a string or parsed). */
+function statusBody(body: unknown): StatusBody | undefined {
   let value = body;
   if (typeof value === 'string') {
     try {
@@ -83,9 +180,11 @@ function statusReason(body: unknown): string | undefined {
       return undefined;
     }
   }
-  if (typeof value === 'object' && value !== null && 'reason' in value) {
-    const reason = (value as { reason: unknown }).reason;
-    return typeof reason === 'string' ? reason : undefined;
-  }
-  return undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { reason, message, details } = value as { reason?: unknown; message?: unknown; details?: unknown };
+  return {
+    ...(typeof reason === 'string' && reason !== '' ? { reason } : {}),
+    ...(typeof message === 'string' && message !== '' ? { message } : {}),
+    ...(typeof details === 'object' && details !== null ? { details: details as KubeStatusDetails } : {}),
+  };
 }

@@ -56,6 +56,8 @@ interface Incarnation {
 export class ResourceInformer<T extends CachedObject> {
   /** Restarts so far (errors and watchdog). */
   restarts = 0;
+  /** Why the last list or watch failed (cleared by a successful list): what `not synced` is waiting on. */
+  lastError: string | undefined;
   readonly synced: Promise<void>;
   private resolveSynced: () => void = () => undefined;
   private readonly cache = new Map<string, T>();
@@ -148,6 +150,7 @@ export class ResourceInformer<T extends CachedObject> {
       if (!isCurrent()) throw new InformerError('Stopped', 'incarnation replaced');
       this.reconcileList(list.items);
       this.failures = 0;
+      this.lastError = undefined;
       this.lastTraffic = Date.now();
       this.resolveSynced();
       return list as unknown as KubernetesListObject<KubernetesObject>;
@@ -217,6 +220,7 @@ export class ResourceInformer<T extends CachedObject> {
     this.restarts += 1;
     this.failures += 1;
     const delay = reason === 'watchdog' ? 0 : Math.min(this.options.backoffMaxMs ?? 30_000, (this.options.backoffBaseMs ?? 200) * 2 ** (this.failures - 1));
+    if (error !== undefined) this.lastError = errorText(error);
     this.log.warn({ reason, delayMs: delay, err: errorText(error) }, 'informer restarting');
     try {
       this.options.onRestart?.(reason);

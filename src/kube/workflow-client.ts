@@ -5,7 +5,7 @@
  */
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { NewWorkflow, Workflow } from '../api/workflow.js';
-import { KubeError, toKubeError } from './errors.js';
+import { KubeError, kubeServer, toKubeError } from './errors.js';
 
 export const WORKFLOW_GROUP = 'flotilla.io';
 export const WORKFLOW_VERSION = 'v1alpha1';
@@ -29,8 +29,12 @@ export class WorkflowClient {
   readonly api: CustomObjectsApi;
   readonly core: CoreV1Api;
 
+  /** `host:port` of the API server, named in transport errors. */
+  private readonly server: string | undefined;
+
   constructor(readonly kubeConfig: KubeConfig) {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.server = kubeServer(kubeConfig);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
   }
 
@@ -42,7 +46,7 @@ export class WorkflowClient {
     try {
       return (await this.api.getNamespacedCustomObject({ ...this.base(), namespace, name })) as Workflow;
     } catch (error) {
-      throw toKubeError(error, `get workflow ${namespace}/${name}`);
+      throw toKubeError(error, `get workflow ${namespace}/${name}`, this.server);
     }
   }
 
@@ -54,7 +58,7 @@ export class WorkflowClient {
         : await this.api.listClusterCustomObject(query);
       return asList(body);
     } catch (error) {
-      throw toKubeError(error, 'list workflows');
+      throw toKubeError(error, 'list workflows', this.server);
     }
   }
 
@@ -68,7 +72,7 @@ export class WorkflowClient {
     try {
       return (await this.api.replaceNamespacedCustomObjectStatus({ ...this.base(), namespace, name, body: workflow })) as Workflow;
     } catch (error) {
-      throw toKubeError(error, `replace status of workflow ${namespace}/${name}`);
+      throw toKubeError(error, `replace status of workflow ${namespace}/${name}`, this.server);
     }
   }
 
@@ -80,7 +84,7 @@ export class WorkflowClient {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       )) as Workflow;
     } catch (error) {
-      throw toKubeError(error, `merge-patch workflow ${namespace}/${name}`);
+      throw toKubeError(error, `merge-patch workflow ${namespace}/${name}`, this.server);
     }
   }
 
@@ -90,7 +94,7 @@ export class WorkflowClient {
     try {
       return (await this.api.createNamespacedCustomObject({ ...this.base(), namespace, body: workflow })) as Workflow;
     } catch (error) {
-      throw toKubeError(error, `create workflow ${namespace}/${name}`);
+      throw toKubeError(error, `create workflow ${namespace}/${name}`, this.server);
     }
   }
 
@@ -99,7 +103,7 @@ export class WorkflowClient {
     try {
       await this.api.deleteNamespacedCustomObject({ ...this.base(), namespace, name });
     } catch (error) {
-      throw toKubeError(error, `delete workflow ${namespace}/${name}`);
+      throw toKubeError(error, `delete workflow ${namespace}/${name}`, this.server);
     }
   }
 }

@@ -71,7 +71,7 @@ async function importKeyPem(pem: string): Promise<CryptoKey> {
     const der = x509.PemConverter.decodeFirst(pem);
     return await crypto.subtle.importKey('pkcs8', der, keyAlgorithm, true, ['sign']);
   } catch (cause) {
-    throw new CertificateError('invalid-pem', 'cannot read the CA private key', { cause });
+    throw new CertificateError('InvalidPem', 'cannot read the CA private key', { cause });
   }
 }
 
@@ -94,7 +94,7 @@ export async function createCertificateAuthority(options: CreateCaOptions): Prom
     return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(keys.privateKey) };
   } catch (cause) {
     if (cause instanceof CertificateError) throw cause;
-    throw new CertificateError('generate-failed', 'cannot create the certificate authority', { cause });
+    throw new CertificateError('GenerateFailed', 'cannot create the certificate authority', { cause });
   }
 }
 
@@ -105,14 +105,14 @@ export async function issueCertificate(ca: CertificateAuthority, options: IssueC
   try {
     caCert = new x509.X509Certificate(ca.certPem);
   } catch (cause) {
-    throw new CertificateError('invalid-pem', 'cannot read the CA certificate', { cause });
+    throw new CertificateError('InvalidPem', 'cannot read the CA certificate', { cause });
   }
   try {
     const keys = (await crypto.subtle.generateKey(keyAlgorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
     const names: x509.JsonGeneralName[] = [];
     for (const dns of options.dnsNames ?? []) names.push({ type: 'dns', value: dns });
     for (const ip of options.ipAddresses ?? []) {
-      if (isIP(ip) === 0) throw new CertificateError('generate-failed', `not an IP address: ${ip}`);
+      if (isIP(ip) === 0) throw new CertificateError('GenerateFailed', `not an IP address: ${ip}`);
       names.push({ type: 'ip', value: ip });
     }
     const extensions: x509.Extension[] = [
@@ -136,6 +136,6 @@ export async function issueCertificate(ca: CertificateAuthority, options: IssueC
     return { certPem: cert.toString('pem'), keyPem: await exportKeyPem(keys.privateKey) };
   } catch (cause) {
     if (cause instanceof CertificateError) throw cause;
-    throw new CertificateError('generate-failed', `cannot issue a certificate for ${options.commonName}`, { cause });
+    throw new CertificateError('GenerateFailed', `cannot issue a certificate for ${options.commonName}`, { cause });
   }
 }

@@ -1,13 +1,14 @@
 /** Errors raised while creating or loading certificates. */
-export type CertificateErrorCode = 'generate-failed' | 'invalid-pem';
+import { FlotillaError } from '../api/errors.js';
 
-export class CertificateError extends Error {
+export type CertificateErrorCode = 'GenerateFailed' | 'InvalidPem';
+
+/** Whether each code is worth retrying (true) or terminal (false). */
+const RETRYABLE: Readonly<Record<CertificateErrorCode, boolean>> = { GenerateFailed: false, InvalidPem: false };
+
+export class CertificateError extends FlotillaError<CertificateErrorCode> {
   override readonly name = 'CertificateError';
-  constructor(
-    readonly code: CertificateErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(code: CertificateErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, { ...options, retryable: RETRYABLE[code] });
   }
 }

@@ -56,7 +56,7 @@ function describe(value: JsonValue): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-/** Returns `value` when it fits `decl.type`; throws `SignalError('invalid-value')` otherwise. */
+/** Returns `value` when it fits `decl.type`; throws `SignalError('InvalidValue')` otherwise. */
 export function checkSignalValue(decl: SignalDeclaration, value: JsonValue): JsonValue {
   const fits =
     decl.type === 'json' ||
@@ -64,7 +64,7 @@ export function checkSignalValue(decl: SignalDeclaration, value: JsonValue): Jso
     (decl.type === 'string' && typeof value === 'string') ||
     (decl.type === 'number' && typeof value === 'number' && Number.isFinite(value)) ||
     (decl.type === 'integer' && typeof value === 'number' && Number.isSafeInteger(value));
-  if (!fits) throw new SignalError('invalid-value', `signal "${decl.name}" (gate ${decl.nodeId}) expects a ${decl.type} value, got ${describe(value)}`);
+  if (!fits) throw new SignalError('InvalidValue', `signal "${decl.name}" (gate ${decl.nodeId}) expects a ${decl.type} value, got ${describe(value)}`);
   return value;
 }
 
@@ -109,10 +109,10 @@ export function valueToPb(value: JsonValue, type: SignalType): pb.SignalValue {
   return { kind: { $case: 'jsonValue', jsonValue: JSON.stringify(value) } };
 }
 
-/** The JSON value of a wire value; throws `SignalError('invalid-value')` when empty or bad JSON. */
+/** The JSON value of a wire value; throws `SignalError('InvalidValue')` when empty or bad JSON. */
 export function valueFromPb(value: pb.SignalValue | undefined): JsonValue {
   const kind = value?.kind;
-  if (!kind) throw new SignalError('invalid-value', 'a value is required');
+  if (!kind) throw new SignalError('InvalidValue', 'a value is required');
   switch (kind.$case) {
     case 'boolValue':
       return kind.boolValue;
@@ -126,7 +126,7 @@ export function valueFromPb(value: pb.SignalValue | undefined): JsonValue {
       try {
         return JSON.parse(kind.jsonValue) as JsonValue;
       } catch (cause) {
-        throw new SignalError('invalid-value', 'json_value is not valid JSON', { cause });
+        throw new SignalError('InvalidValue', 'json_value is not valid JSON', { cause });
       }
   }
 }

@@ -1,13 +1,14 @@
 /** Errors of setting and listing gate signals. */
-export type SignalErrorCode = 'workflow-not-found' | 'signal-not-found' | 'invalid-value' | 'invalid-request' | 'api-unavailable';
+import { FlotillaError } from '../api/errors.js';
 
-export class SignalError extends Error {
+export type SignalErrorCode = 'WorkflowNotFound' | 'SignalNotFound' | 'InvalidValue' | 'InvalidRequest' | 'ApiUnavailable';
+
+/** Whether each code is worth retrying (true) or terminal (false). */
+const RETRYABLE: Readonly<Record<SignalErrorCode, boolean>> = { WorkflowNotFound: false, SignalNotFound: false, InvalidValue: false, InvalidRequest: false, ApiUnavailable: true };
+
+export class SignalError extends FlotillaError<SignalErrorCode> {
   override readonly name = 'SignalError';
-  constructor(
-    readonly code: SignalErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(code: SignalErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, { ...options, retryable: RETRYABLE[code] });
   }
 }

@@ -13,11 +13,11 @@ import { SignalError } from './errors.js';
 import type { WorkflowSignals } from './workflows.js';
 
 const codes: Record<SignalError['code'], grpc.status> = {
-  'workflow-not-found': grpc.status.NOT_FOUND,
-  'signal-not-found': grpc.status.NOT_FOUND,
-  'invalid-value': grpc.status.INVALID_ARGUMENT,
-  'invalid-request': grpc.status.INVALID_ARGUMENT,
-  'api-unavailable': grpc.status.UNAVAILABLE,
+  'WorkflowNotFound': grpc.status.NOT_FOUND,
+  'SignalNotFound': grpc.status.NOT_FOUND,
+  'InvalidValue': grpc.status.INVALID_ARGUMENT,
+  'InvalidRequest': grpc.status.INVALID_ARGUMENT,
+  'ApiUnavailable': grpc.status.UNAVAILABLE,
 };
 
 function toStatus(error: unknown): Partial<grpc.StatusObject> {
@@ -37,13 +37,13 @@ export function signalService(options: SignalServiceOptions): ServiceRegistratio
       const { namespace, workflow, name, setBy } = call.request;
       void (async () => {
         try {
-          if (!name) throw new SignalError('invalid-request', 'a signal name is required');
+          if (!name) throw new SignalError('InvalidRequest', 'a signal name is required');
           const value = valueFromPb(call.request.value);
           const state = await signals.set(namespace, workflow, name, { value }, setBy || undefined);
           logger.info({ namespace, workflow, signal: name }, 'signal set');
           callback(null, { signal: stateToPb(state) });
         } catch (error) {
-          if (!(error instanceof SignalError) || error.code === 'api-unavailable') logger.warn({ namespace, workflow, signal: name, err: error instanceof Error ? error.message : String(error) }, 'set signal failed');
+          if (!(error instanceof SignalError) || error.code === 'ApiUnavailable') logger.warn({ namespace, workflow, signal: name, err: error instanceof Error ? error.message : String(error) }, 'set signal failed');
           callback(toStatus(error), null);
         }
       })();

@@ -7,11 +7,11 @@
  * the owning replica's writes; the replica's informer sees the change and runs a round.
  */
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { toKubeError } from '../kube/errors.js';
 import type { JsonValue, WorkflowSpec } from '../api/schema.js';
 import { API_GROUP, API_VERSION, WORKFLOW_PLURAL } from '../api/schema.js';
 import { signalAnnotationKey, type SignalRecord } from '../api/signals.js';
 import { checkSignalValue, declaredSignals, parseCliValue, type SignalState } from './declarations.js';
+import { kubeServer, toKubeError } from '../kube/errors.js';
 import { SignalError } from './errors.js';
 
 interface WorkflowObject {
@@ -41,34 +41,38 @@ function readRecord(annotations: Record<string, string> | undefined, name: strin
 
 export class WorkflowSignals {
   private readonly api: CustomObjectsApi;
+  /** `host:port` of the API server, named when it cannot be reached. */
+  private readonly server: string | undefined;
 
   constructor(
     kubeConfig: KubeConfig,
     private readonly options: WorkflowSignalsOptions = {},
   ) {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.server = kubeServer(kubeConfig);
   }
 
   private async withDeadline<T>(what: string, namespace: string, name: string, call: () => Promise<T>): Promise<T> {
     const timeoutMs = this.options.timeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SignalError('api-unavailable', `${what} ${namespace}/${name}: no answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new SignalError('ApiUnavailable', `${what} ${namespace}/${name}: no answer within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
       return await Promise.race([call(), deadline]);
     } catch (error) {
       if (error instanceof SignalError) throw error;
-      const kube = toKubeError(error, `${what} ${namespace}/${name}`);
-      if (kube.code === 'NotFound') throw new SignalError('workflow-not-found', `workflow ${namespace}/${name} not found`, { cause: kube });
-      throw new SignalError('api-unavailable', `${kube.message}`, { cause: kube });
+      const kube = toKubeError(error, `${what} ${namespace}/${name}`, this.server);
+      if (kube.code === 'NotFound') throw new SignalError('WorkflowNotFound', `workflow ${namespace}/${name} not found`, { cause: kube });
+      // The Kubernetes error names the cause: the server's Status message, or the refused host:port.
+      throw new SignalError('ApiUnavailable', kube.message, { cause: kube });
     } finally {
       clearTimeout(timer);
     }
   }
 
   private async read(namespace: string, name: string): Promise<WorkflowObject> {
-    if (!namespace || !name) throw new SignalError('invalid-request', 'namespace and workflow name are required');
+    if (!namespace || !name) throw new SignalError('InvalidRequest', 'namespace and workflow name are required');
     return (await this.withDeadline('get workflow', namespace, name, () =>
       this.api.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: WORKFLOW_PLURAL, name }),
     )) as WorkflowObject;
@@ -90,7 +94,7 @@ export class WorkflowSignals {
     const decl = declarations.find((d) => d.name === signal);
     if (!decl) {
       const known = declarations.map((d) => d.name).join(', ') || 'none';
-      throw new SignalError('signal-not-found', `workflow ${namespace}/${name} has no gate waiting for signal "${signal}" (declared: ${known})`);
+      throw new SignalError('SignalNotFound', `workflow ${namespace}/${name} has no gate waiting for signal "${signal}" (declared: ${known})`);
     }
     const raw = 'value' in input ? input.value : parseCliValue(input.text, decl.type);
     const value = checkSignalValue(decl, raw);

@@ -16,6 +16,8 @@
  * - `Conflict`: an object and a prefix share one name where the backend cannot hold both (file://).
  * - `Unknown`: anything else the store answered.
  */
+import { FlotillaError } from '../api/errors.js';
+
 export type StorageErrorCode = 'NotFound' | 'AccessDenied' | 'Unavailable' | 'InvalidUri' | 'TooLarge' | 'Conflict' | 'Unknown';
 
 export interface StorageErrorOptions {
@@ -26,26 +28,18 @@ export interface StorageErrorOptions {
   status?: number;
 }
 
-export class StorageError extends Error {
+/** Only `Unavailable` is worth retrying; every other code is terminal. */
+export class StorageError extends FlotillaError<StorageErrorCode> {
   override readonly name: string = 'StorageError';
   /** The URI the operation was about, when there was one. */
   readonly uri: string | undefined;
   /** The HTTP status the store answered (s3://), when it answered. */
   readonly status: number | undefined;
 
-  constructor(
-    readonly code: StorageErrorCode,
-    message: string,
-    options: StorageErrorOptions = {},
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: StorageErrorCode, message: string, options: StorageErrorOptions = {}) {
+    super(code, message, { ...(options.cause === undefined ? {} : { cause: options.cause }), retryable: code === 'Unavailable' });
     this.uri = options.uri;
     this.status = options.status;
-  }
-
-  /** Whether trying again later can help. Only `Unavailable` is; every other code is terminal. */
-  get retryable(): boolean {
-    return this.code === 'Unavailable';
   }
 }
 

@@ -1,13 +1,14 @@
 /** Errors of the admission webhook server and of init-certs. */
-export type WebhookErrorCode = 'bad-review' | 'tls-load' | 'listen-failed' | 'secret-read' | 'kube-write' | 'bad-config';
+import { FlotillaError } from '../api/errors.js';
 
-export class WebhookError extends Error {
+export type WebhookErrorCode = 'BadReview' | 'TlsLoad' | 'ListenFailed' | 'SecretRead' | 'KubeWrite' | 'BadConfig';
+
+/** Whether each code is worth retrying (true) or terminal (false). */
+const RETRYABLE: Readonly<Record<WebhookErrorCode, boolean>> = { BadReview: false, TlsLoad: true, ListenFailed: true, SecretRead: true, KubeWrite: true, BadConfig: false };
+
+export class WebhookError extends FlotillaError<WebhookErrorCode> {
   override readonly name = 'WebhookError';
-  constructor(
-    readonly code: WebhookErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(code: WebhookErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, { ...options, retryable: RETRYABLE[code] });
   }
 }

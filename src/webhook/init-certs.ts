@@ -99,14 +99,14 @@ export async function initCerts(options: InitCertsOptions): Promise<InitCertsRes
   const adm = options.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
   const dnsNames = [...serviceDnsNames(options.service, options.namespace), ...(options.dnsNames ?? [])];
   const ipAddresses = [...(options.ipAddresses ?? [])];
-  for (const ip of ipAddresses) if (!isIpAddress(ip)) throw new WebhookError('bad-config', `not an IP address: ${ip}`);
+  for (const ip of ipAddresses) if (!isIpAddress(ip)) throw new WebhookError('BadConfig', `not an IP address: ${ip}`);
   const rotateBeforeMs = (options.rotateBeforeDays ?? 30) * 86_400_000;
 
   let existing: V1Secret | undefined;
   try {
     existing = await core.readNamespacedSecret({ namespace: options.namespace, name: options.secret });
   } catch (error) {
-    if (!isNotFound(error)) throw new WebhookError('secret-read', `cannot read secret ${options.namespace}/${options.secret}`, { cause: error });
+    if (!isNotFound(error)) throw new WebhookError('SecretRead', `cannot read secret ${options.namespace}/${options.secret}`, { cause: error });
   }
   const current: Pair | undefined = existing ? { certPem: unb64(existing.data?.['tls.crt']), keyPem: unb64(existing.data?.['tls.key']), caPem: unb64(existing.data?.['ca.crt']) } : undefined;
   const problem = current === undefined ? 'no secret' : existing?.type !== 'kubernetes.io/tls' ? `the secret's type is ${existing?.type ?? 'unset'}` : servingProblem(current, { dnsNames, ipAddresses, rotateBeforeMs, now: now() });
@@ -144,7 +144,7 @@ export async function initCerts(options: InitCertsOptions): Promise<InitCertsRes
         await core.replaceNamespacedSecret({ namespace: options.namespace, name: options.secret, body: { ...existing, data } });
       }
     } catch (error) {
-      throw new WebhookError('kube-write', `cannot write secret ${options.namespace}/${options.secret}`, { cause: error });
+      throw new WebhookError('KubeWrite', `cannot write secret ${options.namespace}/${options.secret}`, { cause: error });
     }
   }
   if (options.writeDir !== undefined) writeAtomically(options.writeDir, { 'ca.crt': pair.caPem, 'tls.key': pair.keyPem, 'tls.crt': pair.certPem });
@@ -165,7 +165,7 @@ async function patchBundle(adm: AdmissionregistrationV1Api, kind: WebhookConfigK
       config = kind === 'mutating' ? await adm.readMutatingWebhookConfiguration({ name }) : await adm.readValidatingWebhookConfiguration({ name });
     } catch (error) {
       if (isNotFound(error)) return 'missing';
-      throw new WebhookError('kube-write', `cannot read ${kind} webhook configuration ${name}`, { cause: error });
+      throw new WebhookError('KubeWrite', `cannot read ${kind} webhook configuration ${name}`, { cause: error });
     }
     const webhooks = config.webhooks ?? [];
     if (webhooks.every((w) => bundleHas(unb64(w.clientConfig.caBundle), caPem))) return 'unchanged';
@@ -176,7 +176,7 @@ async function patchBundle(adm: AdmissionregistrationV1Api, kind: WebhookConfigK
       return 'patched';
     } catch (error) {
       if (isConflict(error) && attempt < 4) continue;
-      throw new WebhookError('kube-write', `cannot update ${kind} webhook configuration ${name}`, { cause: error });
+      throw new WebhookError('KubeWrite', `cannot update ${kind} webhook configuration ${name}`, { cause: error });
     }
   }
 }

@@ -11,7 +11,7 @@ const decode = (patch: string | undefined): unknown => JSON.parse(Buffer.from(pa
 test('parseReview reads uid, operation, name and namespace (from the object when the request lacks them)', () => {
   const r = parseReview({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'x', operation: 'CREATE', object: { metadata: { name: 'n', namespace: 'ns' } } } });
   assert.deepEqual({ uid: r.uid, operation: r.operation, name: r.name, namespace: r.namespace }, { uid: 'x', operation: 'CREATE', name: 'n', namespace: 'ns' });
-  assert.throws(() => parseReview({ kind: 'Pod' }), (e) => e instanceof WebhookError && e.code === 'bad-review');
+  assert.throws(() => parseReview({ kind: 'Pod' }), (e) => e instanceof WebhookError && e.code === 'BadReview');
   assert.throws(() => parseReview({ apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'x' } }), WebhookError);
   assert.throws(() => parseReview({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: {} }), WebhookError);
 });

@@ -42,11 +42,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 /** Reads the request out of an AdmissionReview body; throws `bad-review` when it is not one. */
 export function parseReview(body: unknown): AdmissionRequest {
   if (!isRecord(body) || body['kind'] !== 'AdmissionReview' || !isRecord(body['request'])) {
-    throw new WebhookError('bad-review', 'the body is not an AdmissionReview with a request');
+    throw new WebhookError('BadReview', 'the body is not an AdmissionReview with a request');
   }
-  if (body['apiVersion'] !== 'admission.k8s.io/v1') throw new WebhookError('bad-review', `unsupported AdmissionReview version ${String(body['apiVersion'])} (want admission.k8s.io/v1)`);
+  if (body['apiVersion'] !== 'admission.k8s.io/v1') throw new WebhookError('BadReview', `unsupported AdmissionReview version ${String(body['apiVersion'])} (want admission.k8s.io/v1)`);
   const r = body['request'];
-  if (typeof r['uid'] !== 'string' || r['uid'] === '') throw new WebhookError('bad-review', 'the AdmissionReview request has no uid');
+  if (typeof r['uid'] !== 'string' || r['uid'] === '') throw new WebhookError('BadReview', 'the AdmissionReview request has no uid');
   const object = r['object'];
   const meta = isRecord(object) && isRecord(object['metadata']) ? object['metadata'] : {};
   const name = typeof r['name'] === 'string' && r['name'] !== '' ? r['name'] : typeof meta['name'] === 'string' ? meta['name'] : '';

@@ -70,7 +70,7 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > maxBody) {
-        reject(new WebhookError('bad-review', 'request body too large'));
+        reject(new WebhookError('BadReview', 'request body too large'));
         req.destroy();
       } else chunks.push(c);
     });
@@ -88,13 +88,13 @@ function send(res: ServerResponse, code: number, body: unknown): void {
 function checkMaterial(m: TlsMaterial): number {
   createSecureContext({ cert: m.certPem, key: m.keyPem });
   const cert = new X509Certificate(m.certPem);
-  if (!cert.checkPrivateKey(createPrivateKey(m.keyPem))) throw new WebhookError('tls-load', 'the private key does not match the certificate');
+  if (!cert.checkPrivateKey(createPrivateKey(m.keyPem))) throw new WebhookError('TlsLoad', 'the private key does not match the certificate');
   return Math.floor(new Date(cert.validTo).getTime() / 1000);
 }
 
 async function listen(server: HttpServer | HttpsServer, port: number, host: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause) => reject(new WebhookError('listen-failed', `cannot listen on ${host}:${port}`, { cause })));
+    server.once('error', (cause) => reject(new WebhookError('ListenFailed', `cannot listen on ${host}:${port}`, { cause })));
     server.listen(port, host, () => resolve());
   });
   return (server.address() as AddressInfo).port;
@@ -124,11 +124,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const metricsHost = options.metricsHost ?? '127.0.0.1';
 
   const first = await options.tls.poll();
-  if (first === undefined) throw new WebhookError('tls-load', `no certificate from ${options.tls.description}`);
+  if (first === undefined) throw new WebhookError('TlsLoad', `no certificate from ${options.tls.description}`);
   try {
     metrics.certExpiry.set(checkMaterial(first));
   } catch (cause) {
-    throw new WebhookError('tls-load', `the certificate from ${options.tls.description} does not load`, { cause });
+    throw new WebhookError('TlsLoad', `the certificate from ${options.tls.description} does not load`, { cause });
   }
   metrics.reloads.inc({ result: 'ok' });
 

@@ -41,7 +41,7 @@ export class FileTlsSource implements TlsSource {
       this.lastStamp = stamp;
       return { certPem, keyPem };
     } catch (cause) {
-      throw new WebhookError('tls-load', `cannot read the serving certificate from ${this.description}`, { cause });
+      throw new WebhookError('TlsLoad', `cannot read the serving certificate from ${this.description}`, { cause });
     }
   }
 
@@ -69,13 +69,13 @@ export class SecretTlsSource implements TlsSource {
     try {
       secret = await this.kubeConfig.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: this.namespace, name: this.name });
     } catch (cause) {
-      throw new WebhookError('secret-read', `cannot read ${this.description}`, { cause });
+      throw new WebhookError('SecretRead', `cannot read ${this.description}`, { cause });
     }
     const rv = secret.metadata?.resourceVersion ?? '';
     if (rv !== '' && rv === this.lastRv) return undefined;
     const crt = secret.data?.['tls.crt'];
     const key = secret.data?.['tls.key'];
-    if (crt === undefined || key === undefined) throw new WebhookError('tls-load', `${this.description} has no tls.crt and tls.key`);
+    if (crt === undefined || key === undefined) throw new WebhookError('TlsLoad', `${this.description} has no tls.crt and tls.key`);
     this.lastRv = rv;
     return { certPem: Buffer.from(crt, 'base64').toString('utf8'), keyPem: Buffer.from(key, 'base64').toString('utf8') };
   }

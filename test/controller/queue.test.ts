@@ -140,6 +140,22 @@ describe('shard queue (real Redis)', () => {
     await waitFor(async () => (await queue.counts()).delayed === 0 && (await queue.counts()).active === 0, { what: 'settled' });
   });
 
+  test('a terminal error is not retried; a retryable typed error is, and the key runs again on the next enqueue', async () => {
+    const attempts: string[] = [];
+    const queue = await startQueue(async (key, ctx) => {
+      attempts.push(`${key}#${ctx.attempt}`);
+      if (key === 'ns/terminal') throw new QueueError('InvalidKey', 'never right');
+      if (ctx.attempt === 1) throw new QueueError('Redis', 'for now');
+    });
+    await queue.enqueue('ns/terminal');
+    await queue.enqueue('ns/retryable');
+    await waitFor(() => attempts.includes('ns/retryable#2'), { what: 'retryable second attempt', timeoutMs: 5000 });
+    await sleep(500);
+    assert.deepEqual(attempts.filter((a) => a.startsWith('ns/terminal')), ['ns/terminal#1']);
+    await queue.enqueue('ns/terminal');
+    await waitFor(() => attempts.filter((a) => a.startsWith('ns/terminal')).length === 2, { what: 'terminal key runs again on a new enqueue', timeoutMs: 5000 });
+  });
+
   test('concurrency bounds the rounds at once; counts report waiting, delayed and active', async () => {
     const hold = gate();
     let concurrent = 0;

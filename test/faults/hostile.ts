@@ -383,7 +383,7 @@ export function judge(body: string, namespace: string): Verdict {
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     const fields = (error.details?.causes ?? []).map((c) => c.field ?? '').filter((f) => f !== '');
-    return { expect: 'refused', code: error.code, reason: error.reason, fields, message: error.message };
+    return { expect: 'refused', code: error.status, reason: error.reason, fields, message: error.message };
   }
   const result = validateWorkflow(JSON.parse(JSON.stringify(stored)) as unknown);
   return result.ok ? { expect: 'succeeded' } : { expect: 'failed', issues: result.issues };

@@ -126,7 +126,7 @@ describe('agent plugin when the agent is unavailable', () => {
     let agent: RunningNotifierAgent | undefined;
     try {
       const ctx = context({ channel: 'ops' });
-      await assert.rejects(plugin.start(ctx), (e: unknown) => e instanceof AgentError && e.code === 'unavailable' && e.retryable);
+      await assert.rejects(plugin.start(ctx), (e: unknown) => e instanceof AgentError && e.code === 'Unavailable' && e.retryable);
       agent = await startNotifierAgent({ port, delayMs: 50 });
       // The engine retries the round later; the channel reconnects with its own back-off.
       let rounds = 0;
@@ -156,7 +156,7 @@ describe('agent plugin when the agent is unavailable', () => {
       const abort = new AbortController();
       const pending = plugin.start(context({}), abort.signal);
       setTimeout(() => abort.abort(), 100);
-      await assert.rejects(pending, (e: unknown) => e instanceof AgentError && e.code === 'aborted' && !e.retryable);
+      await assert.rejects(pending, (e: unknown) => e instanceof AgentError && e.code === 'Aborted' && !e.retryable);
     } finally {
       plugin.close();
     }

@@ -260,7 +260,7 @@ export class ResourceHandlers {
       }
     } catch (error) {
       const apiError = sendError(res, error);
-      code = apiError.code;
+      code = apiError.status;
     } finally {
       this.d.res.faults.record({ time: new Date().toISOString(), verb, resource: rt.plural, group: rt.group, namespace: r.namespace ?? '', name, code, resourceVersion: code < 300 ? rv : '' });
     }
@@ -302,8 +302,8 @@ export class ResourceHandlers {
       try {
         out.push(this.d.gc.delete(r.rt, r.version, obj.metadata.namespace, name, options).object);
       } catch (error) {
-        code = error instanceof ApiError ? error.code : 500;
-        if (!(error instanceof ApiError && error.code === 404)) throw error;
+        code = error instanceof ApiError ? error.status : 500;
+        if (!(error instanceof ApiError && error.status === 404)) throw error;
       } finally {
         this.d.res.faults.record({ time: new Date().toISOString(), verb: 'delete', resource: r.rt.plural, group: r.rt.group, namespace: obj.metadata.namespace ?? '', name, code, resourceVersion: '' });
       }

@@ -14,7 +14,7 @@ export function sendJson(res: ServerResponse, code: number, body: unknown, heade
 
 export function sendError(res: ServerResponse, error: unknown): ApiError {
   const apiError = error instanceof ApiError ? error : internalError(error instanceof Error ? error.message : String(error), error);
-  sendJson(res, apiError.code, apiError.toStatus());
+  sendJson(res, apiError.status, apiError.toStatus());
   return apiError;
 }
 

@@ -26,6 +26,7 @@ export type ValidationCode =
   | 'EmptyBranch'
   | 'GateWithoutKind'
   | 'BadDuration'
+  | 'BadQuantity'
   | 'BadCondition'
   | 'TooManyNodes'
   | 'TooDeep'

@@ -10,6 +10,7 @@ import type { Model, Scope } from './model.js';
 import { entries, isRecord, str } from './model.js';
 import { checkKey } from './names.js';
 import { checkPositiveDuration } from './nodes.js';
+import { formatQuantity, parseQuantity, type Quantity } from '../quantity.js';
 import { jsonBytes } from './raw.js';
 import { describeValue, hint, keyPath, quote } from './wording.js';
 
@@ -32,6 +33,7 @@ export function checkTasks(ctx: CheckContext): void {
     if (plugin === 'pod') {
       if (template['pod'] === undefined) issues.add(`${path}.pod`, 'MissingBlock', `task ${quote(name)} uses the pod plugin and needs a 'pod' block with at least 'image'`);
       else if (isRecord(template['pod']) && template['pod']['image'] === undefined) issues.add(`${path}.pod.image`, 'MissingBlock', `task ${quote(name)} runs a pod and needs 'pod.image'`);
+      if (isRecord(template['pod'])) checkResources(ctx, template['pod']['resources'], `${path}.pod.resources`);
     }
     if (plugin === 'agent') {
       if (template['agent'] === undefined) issues.add(`${path}.agent`, 'MissingBlock', `task ${quote(name)} uses the agent plugin and needs an 'agent' block with at least 'service'`);
@@ -56,6 +58,31 @@ export function checkTasks(ctx: CheckContext): void {
     for (const [output] of entries(template['outputs'])) checkKey(output, 'output', keyPath(`${path}.outputs`, output), issues);
   }
   checkPositiveDuration(ctx, ctx.model.spec['activeDeadline'], `${ctx.model.base}.activeDeadline`, 'activeDeadline');
+}
+
+/**
+ * Pod resource quantities, as the API server reads them: a task a real cluster would refuse is
+ * invalid up front instead of failing (or looping) once it runs.
+ */
+function checkResources(ctx: CheckContext, resources: unknown, path: string): void {
+  if (!isRecord(resources)) return;
+  const parsed: Record<string, Record<string, Quantity>> = {};
+  for (const kind of ['requests', 'limits'] as const) {
+    parsed[kind] = {};
+    for (const [resource, value] of entries(resources[kind])) {
+      const p = keyPath(`${path}.${kind}`, resource);
+      const quantity = typeof value === 'string' ? parseQuantity(value) : undefined;
+      if (quantity === undefined) ctx.issues.add(p, 'BadQuantity', `${describeValue(value)} is not a Kubernetes quantity (such as 500m, 2, 256Mi or 1Gi)`);
+      else if (quantity.nano < 0n) ctx.issues.add(p, 'BadQuantity', `${describeValue(value)} must be 0 or more`);
+      else parsed[kind][resource] = quantity;
+    }
+  }
+  for (const [resource, request] of Object.entries(parsed['requests'] ?? {})) {
+    const limit = parsed['limits']?.[resource];
+    if (limit !== undefined && request.nano > limit.nano) {
+      ctx.issues.add(keyPath(`${path}.requests`, resource), 'BadQuantity', `the ${resource} request ${formatQuantity(request.nano, request.format)} is more than its limit ${formatQuantity(limit.nano, limit.format)}`);
+    }
+  }
 }
 
 function checkInputValues(ctx: CheckContext, inputs: unknown, path: string): void {

@@ -220,3 +220,23 @@ describe('validateWorkflow: valid workflows are accepted', () => {
     }
   });
 });
+
+describe('pod resource quantities', () => {
+  const withResources = (resources: unknown): unknown => {
+    const w = validWorkflow();
+    const tasks = (w.spec['tasks'] ?? {}) as Record<string, unknown>;
+    w.spec['tasks'] = tasks;
+    tasks['heavy'] = { plugin: 'pod', pod: { image: 'busybox', resources } };
+    return w;
+  };
+  test('quantities that parse and fit are valid', () => {
+    assert.equal(validateWorkflow(withResources({ requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } })).ok, true);
+  });
+  test('an unparsable quantity, a negative one, or a request over its limit is BadQuantity', () => {
+    for (const resources of [{ requests: { cpu: 'lots' } }, { limits: { memory: '-1Gi' } }, { requests: { cpu: '2' }, limits: { cpu: '1' } }]) {
+      const result = validateWorkflow(withResources(resources));
+      assert.equal(result.ok, false, JSON.stringify(resources));
+      if (!result.ok) assert.ok(result.issues.some((i) => i.code === 'BadQuantity' && i.path.startsWith('spec.tasks.heavy.pod.resources')), JSON.stringify(result.issues));
+    }
+  });
+});

@@ -30,6 +30,7 @@ interface ControllerFlags {
   agent: string[];
   installCrd?: boolean;
   workflowTtl?: string;
+  maxOutputBytes: string;
   logLevel: string;
   auditLog?: string;
 }
@@ -83,6 +84,7 @@ export function register(program: Command): void {
     .option('--agent <name=addr>', 'agent service address (repeatable)', collect, [])
     .option('--install-crd', 'create the Workflow CRD at start when missing')
     .option('--workflow-ttl <duration>', 'delete completed workflows this long after they finished (e.g. 24h)')
+    .option('--max-output-bytes <n>', 'largest task outputs kept (JSON bytes); a task returning more fails', '1000000')
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--audit-log <file>', 'append a JSON line before and after every round (ownership audit)')
     .action(async (flags: ControllerFlags) => {
@@ -97,6 +99,8 @@ export function register(program: Command): void {
       const concurrency = integer('--concurrency', flags.concurrency, 1, 1000);
       const metricsPort = integer('--metrics-port', flags.metricsPort, 0, 65535);
       const { parseDuration } = await import('../../api/duration.js');
+      const maxOutputBytes = Number(flags.maxOutputBytes);
+      if (!Number.isSafeInteger(maxOutputBytes) || maxOutputBytes <= 0) throw new CliError(`invalid --max-output-bytes ${JSON.stringify(flags.maxOutputBytes)}: a whole number of bytes`, ExitCode.usage);
       let workflowTtlMs: number | undefined;
       if (flags.workflowTtl !== undefined) {
         workflowTtlMs = parseDuration(flags.workflowTtl);
@@ -174,6 +178,7 @@ export function register(program: Command): void {
           agents,
           installCrd: flags.installCrd ?? false,
           ...(workflowTtlMs !== undefined ? { workflowTtlMs } : {}),
+          maxOutputBytes,
           ...(flags.auditLog ? { auditLog: flags.auditLog } : {}),
           logger,
         });

@@ -59,7 +59,7 @@ export function register(program: Command): void {
           const state = await signals.set(namespace, workflow, name, { text }, flags.setBy);
           process.stdout.write(`signal ${name} set on ${namespace}/${workflow}: ${shown(state.record?.value)}\n`);
         } catch (error) {
-          if (error instanceof SignalError) throw new CliError(error.message, error.code === 'api-unavailable' ? ExitCode.failed : ExitCode.usage, { cause: error });
+          if (error instanceof SignalError) throw new CliError(error.message, error.code === 'ApiUnavailable' ? ExitCode.failed : ExitCode.usage, { cause: error });
           throw error;
         }
         return;

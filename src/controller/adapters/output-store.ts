@@ -14,7 +14,7 @@ import type { JsonObject } from '../../api/schema.js';
 import { Labels, ownerReferenceTo } from '../../api/workflow.js';
 import { labelValue } from '../../api/names.js';
 import type { OutputOwner, OutputStore } from '../../engine/outputs.js';
-import { toKubeError } from '../../kube/errors.js';
+import { kubeServer, toKubeError } from '../../kube/errors.js';
 import { AdapterError } from './errors.js';
 
 export const OUTPUT_KEY = 'outputs.json';
@@ -34,8 +34,12 @@ export function outputConfigMapName(ref: string): string {
 export class ConfigMapOutputStore implements OutputStore {
   private readonly core: CoreV1Api;
 
+  /** `host:port` of the API server, named in transport errors. */
+  private readonly server: string | undefined;
+
   constructor(private readonly options: ConfigMapOutputStoreOptions) {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.server = kubeServer(options.kubeConfig);
   }
 
   private checkRef(ref: string): void {
@@ -66,13 +70,13 @@ export class ConfigMapOutputStore implements OutputStore {
       await this.core.createNamespacedConfigMap({ namespace, body });
       return;
     } catch (error) {
-      const kube = toKubeError(error, `create configmap ${namespace}/${name}`);
+      const kube = toKubeError(error, `create configmap ${namespace}/${name}`, this.server);
       if (kube.code !== 'AlreadyExists') throw kube;
     }
     try {
       await this.core.replaceNamespacedConfigMap({ namespace, name, body });
     } catch (error) {
-      throw toKubeError(error, `replace configmap ${namespace}/${name}`);
+      throw toKubeError(error, `replace configmap ${namespace}/${name}`, this.server);
     }
   }
 
@@ -84,7 +88,7 @@ export class ConfigMapOutputStore implements OutputStore {
     try {
       map = await this.core.readNamespacedConfigMap({ namespace, name });
     } catch (error) {
-      const kube = toKubeError(error, `get configmap ${namespace}/${name}`);
+      const kube = toKubeError(error, `get configmap ${namespace}/${name}`, this.server);
       if (kube.code === 'NotFound') return undefined;
       throw kube;
     }

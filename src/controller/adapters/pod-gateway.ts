@@ -5,9 +5,9 @@
  */
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Labels } from '../../api/workflow.js';
-import type { PodGateway } from '../../plugins/pod/gateway.js';
+import type { PodGateway, PodRefusal } from '../../plugins/pod/gateway.js';
 import type { Metrics } from '../../observability/metrics.js';
-import { toKubeError } from '../../kube/errors.js';
+import { kubeServer, toKubeError } from '../../kube/errors.js';
 
 export interface KubePodGatewayOptions {
   /** Give a `PooledKubeConfig` so calls share the process's keep-alive pool. */
@@ -19,18 +19,25 @@ export interface KubePodGatewayOptions {
 export class KubePodGateway implements PodGateway {
   private readonly core: CoreV1Api;
 
+  /** `host:port` of the API server, named in transport errors. */
+  private readonly server: string | undefined;
+
   constructor(private readonly options: KubePodGatewayOptions) {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.server = kubeServer(options.kubeConfig);
   }
 
-  async create(pod: V1Pod, signal?: AbortSignal): Promise<{ created: boolean }> {
+  async create(pod: V1Pod, signal?: AbortSignal): Promise<{ created: boolean; refused?: PodRefusal }> {
     signal?.throwIfAborted();
     const namespace = pod.metadata?.namespace ?? 'default';
     try {
       await this.core.createNamespacedPod({ namespace, body: pod });
     } catch (error) {
-      const kube = toKubeError(error, `create pod ${namespace}/${pod.metadata?.name ?? ''}`);
+      const kube = toKubeError(error, `create pod ${namespace}/${pod.metadata?.name ?? ''}`, this.server);
       if (kube.code === 'AlreadyExists') return { created: false };
+      // An answer about this Pod (not a transport or server trouble): the plugin decides what it means.
+      if (kube.code === 'Forbidden' && kube.status === 403) return { created: false, refused: { reason: 'Forbidden', message: kube.serverMessage ?? kube.message } };
+      if (kube.code === 'Invalid') return { created: false, refused: { reason: 'Invalid', message: kube.serverMessage ?? kube.message } };
       throw kube;
     }
     this.options.metrics?.podsCreated.inc({ shard: pod.metadata?.labels?.[Labels.shard] ?? '' });
@@ -42,7 +49,7 @@ export class KubePodGateway implements PodGateway {
     try {
       return await this.core.readNamespacedPod({ namespace, name });
     } catch (error) {
-      const kube = toKubeError(error, `get pod ${namespace}/${name}`);
+      const kube = toKubeError(error, `get pod ${namespace}/${name}`, this.server);
       if (kube.code === 'NotFound') return undefined;
       throw kube;
     }
@@ -53,7 +60,7 @@ export class KubePodGateway implements PodGateway {
     try {
       await this.core.deleteNamespacedPod({ namespace, name });
     } catch (error) {
-      const kube = toKubeError(error, `delete pod ${namespace}/${name}`);
+      const kube = toKubeError(error, `delete pod ${namespace}/${name}`, this.server);
       if (kube.code !== 'NotFound') throw kube;
     }
   }

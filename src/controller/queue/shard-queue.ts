@@ -14,6 +14,8 @@
  *   its job is added, so a wake-up asked for meanwhile (by the round that job runs) is never lost.
  * - A processor error retries with capped exponential back-off (`attempts`, custom strategy); an
  *   enqueue during a retry back-off is absorbed by the retrying job (which re-reads state anyway).
+ *   A terminal error (a `FlotillaError` that is not retryable) is not retried: it becomes BullMQ's
+ *   `UnrecoverableError`, the job fails at once, and the next enqueue of the key runs again.
  * - `stop()` stops fetching, lets in-flight jobs finish for `graceMs`, then aborts them: an aborted
  *   job is moved back to `wait` (not failed) so the next owner runs it at once. `stop()` never
  *   resolves while a processor call of this queue is still running (a JS round cannot be killed:
@@ -28,7 +30,8 @@
  *   when the connection comes back `onRedisReconnect(shard)` fires so the owner can re-list its
  *   informers and re-enqueue everything (Redis may have come back empty).
  */
-import { Queue, Worker, WaitingError, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, WaitingError, type Job } from 'bullmq';
+import { describeError, isTerminal } from '../../api/errors.js';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { QueueError } from './errors.js';
@@ -223,7 +226,7 @@ export class ShardQueue {
     });
     this.worker.on('error', (error: Error) => this.log.debug({ err: error.message }, 'worker error'));
     keepConnectionErrorsHandled(this.worker, (error) => this.log.debug({ err: error.message }, 'worker connection error'));
-    this.worker.on('failed', (job, error) => this.log.warn({ key: job?.data.key, err: error.message }, 'round failed'));
+    this.worker.on('failed', (job, error) => this.log.warn({ key: job?.data.key, err: describeError(error), terminal: error instanceof UnrecoverableError }, 'round failed'));
     if (this.stopping) {
       void this.worker.close(true);
       return;
@@ -374,6 +377,8 @@ export class ShardQueue {
         await job.moveToWait(token);
         throw new WaitingError();
       }
+      // Retrying cannot help: BullMQ fails the job at once instead of backing off up to `attempts`.
+      if (isTerminal(error)) throw new UnrecoverableError(`${error.name} ${error.code}: ${describeError(error)}`);
       throw error;
     }
   }

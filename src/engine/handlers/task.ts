@@ -80,6 +80,7 @@ function applyObservation(ctx: RoundContext, path: string, ns: NodeStatus, obser
   if (observation.pluginState !== undefined) ns.pluginState = observation.pluginState;
   switch (observation.phase) {
     case 'Queued':
+    case 'WaitingForResources':
     case 'Running': {
       if (ns.taskPhase !== observation.phase) ctx.taskEvent(path, attempt, observation.phase, observation.message !== undefined ? { message: observation.message } : {});
       ns.taskPhase = observation.phase;
@@ -92,6 +93,12 @@ function applyObservation(ctx: RoundContext, path: string, ns: NodeStatus, obser
     }
     case 'Succeeded': {
       const outputs: JsonObject = isJsonObject(observation.outputs) ? { ...observation.outputs } : {};
+      const size = Buffer.byteLength(JSON.stringify(outputs));
+      if (size > ctx.options.maxOutputBytes) {
+        // The store would refuse them on every round: fail the node now, naming the limit.
+        recordFailure(ctx, path, ns, { kind: 'user', reason: 'OutputTooLarge', message: `outputs of attempt ${attempt} are ${size} bytes, more than the limit of ${ctx.options.maxOutputBytes} bytes`, retryable: false }, retries);
+        return;
+      }
       ctx.recordOutputs(path, ns, outputs);
       ctx.taskEvent(path, attempt, 'Succeeded', ns.outputRef !== undefined ? { outputRef: ns.outputRef } : { outputs });
       delete ns.pluginState;

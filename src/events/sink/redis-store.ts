@@ -32,12 +32,12 @@ type StreamEntry = [id: string, fields: string[]];
 function parseEntry([id, fields]: StreamEntry): StoredEvent {
   const index = fields.indexOf('e');
   const json = index >= 0 ? fields[index + 1] : undefined;
-  if (json === undefined) throw new EventSinkError('store-unavailable', `stream entry ${id} has no event`);
+  if (json === undefined) throw new EventSinkError('StoreUnavailable', `stream entry ${id} has no event`);
   return { cursor: id, event: JSON.parse(json) as ExecutionEvent };
 }
 
 function checkCursor(cursor: string): string {
-  if (!CURSOR.test(cursor)) throw new EventSinkError('invalid-cursor', `not a cursor: ${cursor}`);
+  if (!CURSOR.test(cursor)) throw new EventSinkError('InvalidCursor', `not a cursor: ${cursor}`);
   return cursor;
 }
 
@@ -58,7 +58,7 @@ export class RedisEventStore implements EventStore {
   async ready(timeoutMs = 10_000): Promise<void> {
     if (this.redis.status === 'ready') return;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new EventSinkError('store-unavailable', `redis not ready after ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new EventSinkError('StoreUnavailable', `redis not ready after ${timeoutMs} ms`)), timeoutMs);
       this.redis.once('ready', () => {
         clearTimeout(timer);
         resolve();
@@ -75,7 +75,7 @@ export class RedisEventStore implements EventStore {
       return await fn();
     } catch (cause) {
       if (cause instanceof EventSinkError) throw cause;
-      throw new EventSinkError('store-unavailable', `redis ${what} failed`, { cause });
+      throw new EventSinkError('StoreUnavailable', `redis ${what} failed`, { cause });
     }
   }
 
@@ -93,7 +93,7 @@ export class RedisEventStore implements EventStore {
       return run.call(this.redis, ...keys, ...args);
     });
     if (!Array.isArray(reply) || typeof reply[0] !== 'string' || typeof reply[1] !== 'string') {
-      throw new EventSinkError('store-unavailable', 'unexpected reply from record.lua');
+      throw new EventSinkError('StoreUnavailable', 'unexpected reply from record.lua');
     }
     const outcome = reply[0];
     if (outcome === 'stored' || outcome === 'duplicate') return { id: event.id, outcome, cursor: reply[1] };
@@ -128,7 +128,7 @@ export class RedisEventStore implements EventStore {
           reply = (await reader.xread('COUNT', 100, 'BLOCK', this.options.watchBlockMs ?? 1000, 'STREAMS', this.globalKey, after)) as [string, StreamEntry[]][] | null;
         } catch (cause) {
           if (signal.aborted) return;
-          throw new EventSinkError('store-unavailable', 'redis watch read failed', { cause });
+          throw new EventSinkError('StoreUnavailable', 'redis watch read failed', { cause });
         }
         for (const [, entries] of reply ?? []) {
           for (const entry of entries) {

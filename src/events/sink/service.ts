@@ -28,7 +28,7 @@ const outcomeToPb: Record<RecordOutcome, pb.RecordOutcome> = {
 
 function toStatus(error: unknown): Partial<grpc.StatusObject> {
   if (error instanceof EventSinkError) {
-    const code = error.code === 'invalid-event' || error.code === 'invalid-cursor' ? grpc.status.INVALID_ARGUMENT : grpc.status.UNAVAILABLE;
+    const code = error.code === 'InvalidEvent' || error.code === 'InvalidCursor' ? grpc.status.INVALID_ARGUMENT : grpc.status.UNAVAILABLE;
     return { code, details: error.message };
   }
   return { code: grpc.status.INTERNAL, details: 'internal error' };
@@ -56,7 +56,7 @@ export function eventSinkService(options: EventSinkServiceOptions): ServiceRegis
       void (async () => {
         const events: ExecutionEvent[] = [];
         try {
-          if (call.request.events.length > MAX_RECORD_BATCH) throw new EventSinkError('invalid-event', `at most ${MAX_RECORD_BATCH} events per Record call`);
+          if (call.request.events.length > MAX_RECORD_BATCH) throw new EventSinkError('InvalidEvent', `at most ${MAX_RECORD_BATCH} events per Record call`);
           for (const event of call.request.events) events.push(eventFromPb(event));
         } catch (error) {
           sinkEventsTotal.inc({ outcome: 'invalid' });

@@ -125,7 +125,7 @@ export class MemoryEventStore implements EventStore {
 
   private position(cursor: string): number {
     const match = CURSOR.exec(cursor);
-    if (!match) throw new EventSinkError('invalid-cursor', `not a cursor of this store: ${cursor}`);
+    if (!match) throw new EventSinkError('InvalidCursor', `not a cursor of this store: ${cursor}`);
     return Number(match[1]);
   }
 

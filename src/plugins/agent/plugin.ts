@@ -101,7 +101,7 @@ export class AgentPlugin implements TaskPlugin {
   private async invoke<Req, Res>(method: Unary<Req, Res>, client: pb.AgentServiceClient, request: Req, what: string, signal?: AbortSignal): Promise<Res> {
     const retries = this.options.unavailableRetries ?? 3;
     for (let attempt = 0; ; attempt++) {
-      if (signal?.aborted) throw new AgentError('aborted', `${what}: aborted`);
+      if (signal?.aborted) throw new AgentError('Aborted', `${what}: aborted`);
       try {
         return await new Promise<Res>((resolve, reject) => {
           const call = method.call(client, request, new grpc.Metadata(), { deadline: deadlineIn(this.options.callTimeoutMs ?? 5_000) }, (error, response) => {
@@ -113,10 +113,10 @@ export class AgentPlugin implements TaskPlugin {
           signal?.addEventListener('abort', onAbort, { once: true });
         });
       } catch (error) {
-        if (signal?.aborted) throw new AgentError('aborted', `${what}: aborted`, { cause: error });
+        if (signal?.aborted) throw new AgentError('Aborted', `${what}: aborted`, { cause: error });
         const transient = isServiceError(error) && (error.code === grpc.status.UNAVAILABLE || error.code === grpc.status.DEADLINE_EXCEEDED);
         if (!transient) throw error;
-        if (attempt >= retries) throw new AgentError('unavailable', `${what}: agent unavailable after ${attempt + 1} attempts (${grpc.status[error.code]})`, { cause: error });
+        if (attempt >= retries) throw new AgentError('Unavailable', `${what}: agent unavailable after ${attempt + 1} attempts (${grpc.status[error.code]})`, { cause: error });
         const base = (this.options.retryBaseMs ?? 100) * 2 ** attempt;
         await sleep(base / 2 + Math.random() * (base / 2), signal);
       }

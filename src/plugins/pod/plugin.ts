@@ -1,8 +1,9 @@
 /** The `pod` plugin: one Pod per attempt, deterministic name, outputs from the termination message. */
-import type { TaskPlugin } from '../../engine/plugins.js';
+import type { JsonObject } from '../../api/schema.js';
+import type { TaskContext, TaskObservation, TaskPlugin } from '../../engine/plugins.js';
 import { buildPod, podNameFor } from './build.js';
 import { classifyPod } from './classify.js';
-import type { PodGateway } from './gateway.js';
+import type { PodGateway, PodRefusal } from './gateway.js';
 
 export interface PodPluginOptions {
   readonly gateway: PodGateway;
@@ -12,20 +13,51 @@ export interface PodPluginOptions {
   readonly pendingTimeoutMs?: number;
   /** Ask again after this long while Pending or Running. @defaultValue 1000 */
   readonly checkAfterMs?: number;
+  /** First wait before creating a Pod a quota refused again; doubles per refusal. @defaultValue 1000 */
+  readonly quotaBackoffBaseMs?: number;
+  /** Longest wait between two creates of a Pod a quota refused. @defaultValue 30000 */
+  readonly quotaBackoffMaxMs?: number;
+}
+
+/** `pluginState` key: how many times the create was refused (the attempt waits for resources). */
+const REFUSALS = 'createRefusals';
+
+function refusalsOf(ctx: TaskContext): number {
+  const value = ctx.pluginState?.[REFUSALS];
+  return typeof value === 'number' ? value : 0;
 }
 
 export function createPodPlugin(options: PodPluginOptions): TaskPlugin {
   const clock = options.clock ?? Date.now;
   const classify = (pod: Parameters<typeof classifyPod>[0]) =>
     classifyPod(pod, { now: clock(), ...(options.pendingTimeoutMs !== undefined ? { pendingTimeoutMs: options.pendingTimeoutMs } : {}), ...(options.checkAfterMs !== undefined ? { checkAfterMs: options.checkAfterMs } : {}) });
+
+  const refused = (ctx: TaskContext, refusal: PodRefusal): TaskObservation => {
+    if (refusal.reason === 'Invalid') {
+      // The Pod as built can never be created: fail now with the API server's words.
+      return { phase: 'Failed', failure: { kind: 'user', reason: 'InvalidPod', message: `the API server refused Pod ${podNameFor(ctx)}: ${refusal.message}`, retryable: false } };
+    }
+    const refusals = refusalsOf(ctx) + 1;
+    const base = options.quotaBackoffBaseMs ?? 1_000;
+    const checkAfterMs = Math.min(options.quotaBackoffMaxMs ?? 30_000, base * 2 ** Math.min(refusals - 1, 20));
+    const pluginState: JsonObject = { [REFUSALS]: refusals };
+    return { phase: 'WaitingForResources', message: `WaitingForResources: ${refusal.message}`, pluginState, checkAfterMs };
+  };
+
+  const start = async (ctx: TaskContext, signal?: AbortSignal): Promise<TaskObservation> => {
+    const result = await options.gateway.create(buildPod(ctx), signal);
+    if (result.refused) return refused(ctx, result.refused);
+    const observed = classify(await options.gateway.get(ctx.workflow.namespace, podNameFor(ctx), signal));
+    // Created after waiting: clear the refusal count so later checks only read the Pod.
+    return refusalsOf(ctx) > 0 && observed.phase !== 'Succeeded' && observed.phase !== 'Failed' ? { ...observed, pluginState: {} } : observed;
+  };
+
   return {
     name: 'pod',
-    async start(ctx, signal) {
-      const pod = buildPod(ctx);
-      await options.gateway.create(pod, signal);
-      return classify(await options.gateway.get(ctx.workflow.namespace, podNameFor(ctx), signal));
-    },
+    start,
     async check(ctx, signal) {
+      // A refused create has no Pod to read yet: try the create again.
+      if (refusalsOf(ctx) > 0) return start(ctx, signal);
       return classify(await options.gateway.get(ctx.workflow.namespace, podNameFor(ctx), signal));
     },
     async abort(ctx, signal) {

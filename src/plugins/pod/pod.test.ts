@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { TaskContext } from '../../engine/plugins.js';
-import { buildPod, classifyPod, createPodPlugin, MemoryPodGateway, podNameFor } from './index.js';
+import { buildPod, classifyPod, createPodPlugin, MemoryPodGateway, podNameFor, type PodRefusal } from './index.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -128,5 +128,47 @@ describe('pod plugin with the in-memory kubelet', () => {
     const o = await plugin.check(oom);
     assert.equal(e.phase === 'Failed' && `${e.failure.kind}/${e.failure.reason}`, 'user/NonZeroExit');
     assert.equal(o.phase === 'Failed' && `${o.failure.kind}/${o.failure.reason}`, 'system/OOMKilled');
+  });
+});
+
+describe('pod plugin: refused creates', () => {
+  /** The in-memory kubelet behind a gate that refuses creates while `refusal` is set. */
+  class RefusingGateway extends MemoryPodGateway {
+    refusal: PodRefusal | undefined;
+    override async create(p: V1Pod): Promise<{ created: boolean; refused?: PodRefusal }> {
+      return this.refusal ? { created: false, refused: this.refusal } : super.create(p);
+    }
+  }
+
+  test('a quota refusal waits for resources with the server message, backs off, then starts', async () => {
+    const now = T0;
+    const gateway = new RefusingGateway({ clock: () => now });
+    gateway.refusal = { reason: 'Forbidden', message: 'pods "p" is forbidden: exceeded quota: compute, requested: requests.cpu=2, used: requests.cpu=1, limited: requests.cpu=2' };
+    const plugin = createPodPlugin({ gateway, clock: () => now, quotaBackoffBaseMs: 100, quotaBackoffMaxMs: 300 });
+    const first = await plugin.start(ctx());
+    assert.equal(first.phase, 'WaitingForResources');
+    if (first.phase !== 'WaitingForResources') return;
+    assert.match(first.message ?? '', /^WaitingForResources: .*exceeded quota: compute/);
+    assert.equal(first.checkAfterMs, 100);
+    const second = await plugin.check(ctx({ pluginState: first.pluginState ?? {} }));
+    assert.equal(second.phase === 'WaitingForResources' && second.checkAfterMs, 200);
+    const third = await plugin.check(ctx({ pluginState: { createRefusals: 5 } }));
+    assert.equal(third.phase === 'WaitingForResources' && third.checkAfterMs, 300);
+    gateway.refusal = undefined;
+    const started = await plugin.check(ctx({ pluginState: { createRefusals: 6 } }));
+    assert.equal(started.phase, 'Running');
+    assert.deepEqual(started.phase === 'Running' && started.pluginState, {});
+    assert.equal(gateway.created, 1);
+  });
+
+  test('an invalid pod fails at once, not retryable, with the server message', async () => {
+    const gateway = new RefusingGateway();
+    gateway.refusal = { reason: 'Invalid', message: 'Pod "p" is invalid: spec.containers[0].name: Invalid value: "Bad"' };
+    const o = await createPodPlugin({ gateway }).start(ctx());
+    assert.equal(o.phase, 'Failed');
+    if (o.phase !== 'Failed') return;
+    assert.equal(o.failure.reason, 'InvalidPod');
+    assert.equal(o.failure.retryable, false);
+    assert.match(o.failure.message, /is invalid: spec\.containers\[0\]\.name/);
   });
 });
