@@ -43,13 +43,13 @@ export interface ScaleBenchOptions {
   workloads?: Workload[];
   /** CPU quota of each replica, cores. @defaultValue 0.2 */
   coresPerReplica?: number;
-  /** Batch size per replica (W = N × this, capped by `maxBatch`). @defaultValue { chain5: 800, fanout20: 600 } */
+  /** Batch size per replica (W = N × this, capped by `maxBatch`). @defaultValue { chain5: 400, fanout20: 300 } */
   perReplica?: Partial<Record<Workload, number>>;
-  /** Largest batch, so many replicas on a small machine still finish. @defaultValue 4000 */
+  /** Largest batch, so many replicas on a small machine still finish. @defaultValue 2400 */
   maxBatch?: number;
   /** Batches per workload and N; figures are medians over them. @defaultValue 3 */
   repeats?: number;
-  /** Unmeasured, unconstrained workflows per replica and workload before the first batch. @defaultValue 150 */
+  /** Unmeasured, unconstrained workflows per replica and workload before the first batch. @defaultValue 100 */
   warmupPerReplica?: number;
   /** @defaultValue 32 */
   shardCount?: number;
@@ -279,10 +279,10 @@ function summarise(replicas: number, workload: Workload, samples: ScaleSample[])
 export async function benchScale(options: ScaleBenchOptions = {}): Promise<ScaleBenchResult> {
   const replicaCounts = options.replicaCounts ?? [1, 2, 4, 8];
   const workloads = options.workloads ?? ['chain5', 'fanout20'];
-  const perReplica: Record<Workload, number> = { chain5: 800, fanout20: 600, ...options.perReplica };
+  const perReplica: Record<Workload, number> = { chain5: 400, fanout20: 300, ...options.perReplica };
   const o = { shardCount: options.shardCount ?? 32, concurrency: options.concurrency ?? 8, timeoutMs: options.timeoutMs ?? 300_000 };
   const repeats = options.repeats ?? 3;
-  const warmup = options.warmupPerReplica ?? 150;
+  const warmup = options.warmupPerReplica ?? 100;
   const run = `run-${process.pid}-${Date.now()}`;
   const budget = openCpuBudget({ cores: options.coresPerReplica ?? 0.2, run });
   if (budget.confinement.kind === 'taskset') process.stderr.write(`scale: WARNING: cgroups unavailable (${budget.confinement.reason}); replicas pinned with taskset to CPU ${budget.confinement.cpus}, NOT held to a per-replica quota\n`);
@@ -306,7 +306,7 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Scale
         fleet.pids.replicas.forEach((pid, i) => budget.confine(i, pid));
         for (let rep = 0; rep < repeats; rep++) {
           for (const workload of workloads) {
-            const n = Math.min(options.maxBatch ?? 4000, perReplica[workload] * replicas);
+            const n = Math.min(options.maxBatch ?? 2400, perReplica[workload] * replicas);
             const sample = await runBatch(fleet, workload, `r${replicas}-${workload}-${rep}`, n, succeeded, o);
             succeeded += n;
             samples.get(workload)?.push(sample);

@@ -247,7 +247,7 @@ const scaleSuite: Suite = {
     // Batches run on one fleet per N; quick mode keeps one batch per workload to fit 5 minutes.
     const parameters = quick
       ? { replicaCounts: [...QUICK.replicaCounts], repeats: QUICK.repeats, perReplica: { ...QUICK.perReplica }, warmupPerReplica: QUICK.warmupPerReplica, coresPerReplica: 0.2, shardCount: 32, concurrency: 8, maxBatch: QUICK.maxBatch }
-      : { replicaCounts: [1, 2, 4, 8], repeats: Math.min(repeats, 3), perReplica: { chain5: 800, fanout20: 600 }, warmupPerReplica: 150, coresPerReplica: 0.2, shardCount: 32, concurrency: 8, maxBatch: 4000 };
+      : { replicaCounts: [1, 2, 4, 8], repeats: Math.min(repeats, 3), perReplica: { chain5: 400, fanout20: 300 }, warmupPerReplica: 100, coresPerReplica: 0.2, shardCount: 32, concurrency: 8, maxBatch: 2400 };
     const r = await benchScale({ ...parameters, print: true });
     return { parameters: { ...parameters, confinement: r.confinement }, figures: scaleFigures(r), raw: r, markdown: scaleMarkdown(r) };
   },
