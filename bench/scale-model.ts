@@ -63,8 +63,9 @@ export function efficiency(thrN: Spread, n: number, thr1: Spread): Spread {
 }
 
 /**
- * Workflows/s in the steady state: the middle 80 % of finishes (10th to 90th percentile finish),
- * which leaves out start-up and the tail. Under 10 workflows: all of them, from `startMs`.
+ * Finishes/s of the middle 80 % of `status.finishedAt` (10th to 90th percentile finish), leaving
+ * out start-up and the tail. Under 10 workflows: all of them, from `startMs`. Optimistic for a
+ * replica that lags (finishedAt is stamped before the status is written): see steadyFromProgress.
  */
 export function steadyThroughput(finishedMs: readonly number[], startMs: number): number {
   const t = [...finishedMs].sort((a, b) => a - b);
@@ -75,6 +76,33 @@ export function steadyThroughput(finishedMs: readonly number[], startMs: number)
   const hi = Math.ceil(0.9 * n) - 1;
   const span = ((t[hi] as number) - (t[lo] as number)) / 1000;
   return span > 0 ? (hi - lo) / span : Number.NaN;
+}
+
+/** When the count of done workflows first reaches `target`, interpolated between two polls. */
+function crossing(points: ReadonlyArray<{ t: number; done: number }>, target: number): number | undefined {
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1] as { t: number; done: number };
+    const b = points[i] as { t: number; done: number };
+    if (b.done >= target && a.done < target) return a.t + ((b.t - a.t) * (target - a.done)) / (b.done - a.done);
+  }
+  return undefined;
+}
+
+/**
+ * Workflows/s in the steady state from polls of the replicas' Succeeded gauges (`t` ms, `done`
+ * since the batch began, the first point the batch's start at 0): the 10th → 90th percentile of
+ * completions, interpolated between polls. The gauges move when the final status is back in the
+ * informer cache, so a replica that lags behind its own decisions (`status.finishedAt` is stamped
+ * before the write) is not counted early. Falls back to n ÷ whole span when no crossing is seen.
+ */
+export function steadyFromProgress(points: ReadonlyArray<{ t: number; done: number }>, n: number): number {
+  const first = points[0];
+  const last = points[points.length - 1];
+  if (first === undefined || last === undefined || n <= 0) return Number.NaN;
+  const lo = crossing(points, 0.1 * n);
+  const hi = crossing(points, 0.9 * n);
+  if (n >= 10 && lo !== undefined && hi !== undefined && hi > lo) return (0.8 * n) / ((hi - lo) / 1000);
+  return last.t > first.t ? last.done / ((last.t - first.t) / 1000) : Number.NaN;
 }
 
 /** What one workflow cost, from counter deltas over its batch ÷ the batch size. */

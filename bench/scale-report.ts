@@ -35,7 +35,7 @@ export function scaleFigures(r: ScaleBenchResult): FigureRow[] {
     const n = run.samples.length;
     const per = (pick: (s: ScaleSample) => number): Spread => spread(run.samples.map(pick));
     const row = (id: string, label: string, unit: string, better: 'higher' | 'lower', s: Spread, values?: number[]): FigureRow => ({ id: `${p}.${id}`, label: `${who}: ${label}`, unit, better, median: s.median, min: s.min, max: s.max, samples: n, ...(values ? { values } : {}) });
-    out.push(row('workflowsPerSecond', 'workflows/s (steady state, middle 80 % of finishes)', 'workflows/s', 'higher', run.workflowsPerSecond, run.samples.map((s) => s.workflowsPerSecond)));
+    out.push(row('workflowsPerSecond', 'workflows/s (sustained: first create → replicas idle again)', 'workflows/s', 'higher', run.workflowsPerSecond, run.samples.map((s) => s.workflowsPerSecond)));
     out.push(row('latencyP50Ms', 'creation→success p50 (batch)', 'ms', 'lower', run.latencyP50Ms));
     out.push(row('latencyP99Ms', 'creation→success p99 (batch)', 'ms', 'lower', run.latencyP99Ms));
     out.push(row('cpuMsPerWorkflow', 'replica CPU per workflow (all replicas)', 'ms', 'lower', per((s) => s.perWorkflow.replicaCpuMs)));

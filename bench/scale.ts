@@ -4,7 +4,8 @@
  * fallback), while the API server (`flotilla apiserver`, its own process) and Redis run
  * unconstrained. The same 32 static shards (replica i runs s mod N = i, as `fleet.ts`) and the same
  * workloads for every N: batches of 5-node echo chains and of 20-node fan-outs, W = N × per-replica
- * size, created 16 at a time. Per batch: steady-state workflows/s (middle 80 % of finishes),
+ * size, created 16 at a time. Per batch: sustained workflows/s (W ÷ first create → replicas quiet
+ * again),
  * creation→success p50/p99, per-workflow replica CPU, API requests by verb and bytes (the API
  * server's `/_flotilla/traffic`), Redis commands (`INFO commandstats`), watch events, and each
  * resource's CPU against its budget, from which the saturated resource is named (`scale-model.ts`).
@@ -28,7 +29,7 @@ import { pool, postCrd, ROOT, scrape, startController, sumSeries, type Controlle
 import { chainSpec, shardsOf } from './fleet.js';
 import { machineCpu, processCpuSeconds } from './proc-cpu.js';
 import { costOf, snapshot as redisSnapshot } from './redis-stats.js';
-import { efficiency, firstSaturation, perWorkflow, saturation, steadyThroughput, throttlingDelta, use, type PerWorkflow, type ResourceName, type ResourceUse, type SaturationVerdict } from './scale-model.js';
+import { efficiency, firstSaturation, perWorkflow, saturation, steadyFromProgress, steadyThroughput, throttlingDelta, use, type PerWorkflow, type ResourceName, type ResourceUse, type SaturationVerdict } from './scale-model.js';
 import { percentile, spread, type Spread } from './stats.js';
 
 export type Workload = 'chain5' | 'fanout20';
@@ -63,16 +64,22 @@ export interface ScaleBenchOptions {
 /** One batch of one workload on one fleet. */
 export interface ScaleSample {
   workflows: number;
-  /** First create sent → last `status.finishedAt`. */
+  /** First create sent → the replicas quiet again (every workflow Succeeded and its deferred work done). */
   seconds: number;
   /** First create sent → last create answered. */
   createSeconds: number;
-  /** Middle 80 % of finishes. */
+  /** Sustained: W ÷ `seconds`. Every CPU-second the batch caused is inside, so it matches the replicas' CPU. */
   workflowsPerSecond: number;
+  /** 10th → 90th percentile of completions seen in the replicas' gauges (optimistic: deferred work lands after). */
+  completionsPerSecond: number;
+  /** The same from `status.finishedAt` (engine decisions; optimistic when a replica lags). */
+  finishesPerSecond: number;
+  /** Polls of the Succeeded gauges: ms since the first create, workflows of this batch done. */
+  progress: Array<{ t: number; done: number }>;
   latencyP50Ms: number;
   latencyP99Ms: number;
   perWorkflow: PerWorkflow;
-  /** CPU over the batch window (first create → every workflow seen Succeeded). */
+  /** CPU over the batch window (the snapshot before the first create → the replicas quiet again). */
   windowSeconds: number;
   cpuSeconds: { replicas: number[]; apiserver: number; redis: number; bench: number; machineBusy: number };
   /** Per replica, over the window. */
@@ -171,16 +178,20 @@ async function runBatch(f: Fleet, workload: Workload, batch: string, n: number, 
   });
   const createSeconds = (Date.now() - first) / 1000;
   const deadline = Date.now() + o.timeoutMs;
+  const progress: Array<{ t: number; done: number }> = [{ t: 0, done: 0 }];
   // Replicas' own gauges, every 500 ms: a scrape costs a quota-bound replica little; listing W objects would cost the API server a lot.
   for (;;) {
     const now = await Promise.all(f.controllers.map((c) => scrape(c.metricsUrl)));
     const count = (phase: string): number => now.reduce((acc, s) => acc + sumSeries(s, 'flotilla_workflows{', (series) => series.includes(`phase="${phase}"`)), 0);
     if (count('Failed') > 0) throw new Error(`${workload}, ${f.controllers.length} replicas: ${count('Failed')} workflows Failed`);
-    if (count('Succeeded') - succeededBefore >= n) break;
+    const done = count('Succeeded') - succeededBefore;
+    progress.push({ t: Date.now() - first, done });
+    if (done >= n) break;
     if (Date.now() > deadline) throw new Error(`${workload}, ${f.controllers.length} replicas: ${count('Succeeded') - succeededBefore} of ${n} succeeded within ${o.timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 500));
   }
-  const after = await snap(f); // before the list below: the bench's own read is not the workload's
+  const quietAt = await untilQuiet(f);
+  const after = { ...(await snap(f)), at: quietAt }; // before the list below: the bench's own read is not the workload's
   const listed = (await f.custom.listNamespacedCustomObject({ ...GROUP, labelSelector: `${BATCH_LABEL}=${batch}` })) as { items?: ListedWorkflow[] };
   const latencies: number[] = [];
   const finished: number[] = [];
@@ -214,9 +225,12 @@ async function runBatch(f: Fleet, workload: Workload, batch: string, n: number, 
   ];
   return {
     workflows: n,
-    seconds: (Math.max(...finished) - first) / 1000,
+    seconds: (quietAt - first) / 1000,
     createSeconds,
-    workflowsPerSecond: steadyThroughput(finished, first),
+    workflowsPerSecond: n / ((quietAt - first) / 1000),
+    completionsPerSecond: steadyFromProgress(progress, n),
+    finishesPerSecond: steadyThroughput(finished, first),
+    progress,
     latencyP50Ms: percentile(latencies, 50),
     latencyP99Ms: percentile(latencies, 99),
     perWorkflow: perWorkflow({ workflows: n, replicaCpuSeconds: replicaTotal, trafficBefore: before.traffic, trafficAfter: after.traffic, redisCommands: costOf(before.redis, after.redis, 1).commandsPerJob }),
@@ -226,6 +240,28 @@ async function runBatch(f: Fleet, workload: Workload, batch: string, n: number, 
     resources,
     verdict: saturation(resources),
   };
+}
+
+/**
+ * Waits until the replicas' CPU over a 500 ms poll falls under 10 % of their budget (at most 30 s):
+ * work a batch defers (Kubernetes Events, job clean-up, the watch events of its own last writes)
+ * lands after the gauges say Succeeded, and belongs to that batch, not the next. Returns when the
+ * quiet poll began.
+ */
+async function untilQuiet(f: Fleet): Promise<number> {
+  const budget = (f.budget.coresPerReplica ?? 1) * f.pids.replicas.length;
+  const total = (): number => f.pids.replicas.reduce((acc, pid) => acc + processCpuSeconds(pid), 0);
+  const deadline = Date.now() + 30_000;
+  let at = Date.now();
+  let cpu = total();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = Date.now();
+    const next = total();
+    if (next - cpu < 0.1 * budget * ((now - at) / 1000) || now > deadline) return at;
+    at = now;
+    cpu = next;
+  }
 }
 
 async function startFleet(replicas: number, dir: string, budget: CpuBudget, o: Required<Pick<ScaleBenchOptions, 'shardCount' | 'concurrency'>>, cleanup: Array<() => Promise<void>>): Promise<Fleet> {
@@ -310,7 +346,7 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Scale
             const sample = await runBatch(fleet, workload, `r${replicas}-${workload}-${rep}`, n, succeeded, o);
             succeeded += n;
             samples.get(workload)?.push(sample);
-            if (options.print) console.log(`scale: ${replicas} replica(s), ${workload} #${rep + 1}: ${n} in ${sample.seconds.toFixed(1)} s (creates ${sample.createSeconds.toFixed(1)} s), ${sample.workflowsPerSecond.toFixed(1)} wf/s steady, p50 ${sample.latencyP50Ms} ms p99 ${sample.latencyP99Ms} ms, ${sample.perWorkflow.replicaCpuMs.toFixed(2)} replica CPU ms/wf, ${sample.perWorkflow.apiRequests.toFixed(1)} API req/wf; utilisation ${sample.resources.map((r) => `${r.name} ${(r.utilisation * 100).toFixed(0)}%`).join(', ')} → ${sample.verdict.bottleneck ?? 'none saturated'}`);
+            if (options.print) console.log(`scale: ${replicas} replica(s), ${workload} #${rep + 1}: ${n} in ${sample.seconds.toFixed(1)} s (creates ${sample.createSeconds.toFixed(1)} s), ${sample.workflowsPerSecond.toFixed(1)} wf/s sustained, p50 ${sample.latencyP50Ms} ms p99 ${sample.latencyP99Ms} ms, ${sample.perWorkflow.replicaCpuMs.toFixed(2)} replica CPU ms/wf, ${sample.perWorkflow.apiRequests.toFixed(1)} API req/wf; utilisation ${sample.resources.map((r) => `${r.name} ${(r.utilisation * 100).toFixed(0)}%`).join(', ')} → ${sample.verdict.bottleneck ?? 'none saturated'}`);
           }
         }
         for (const workload of workloads) runs.push(summarise(replicas, workload, samples.get(workload) ?? []));

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { chooseCgroup, CpuBudgetError, openCpuBudget, parseCpuMounts, parseCpuStat, quotaWrites, replicaCgroupPath } from '../../bench/cgroup.js';
 import { parseMachineCpu, parseProcStatCpu } from '../../bench/proc-cpu.js';
 import type { ScaleBenchResult, ScaleRun, ScaleSample } from '../../bench/scale.js';
-import { efficiency, firstSaturation, perWorkflow, saturation, steadyThroughput, use } from '../../bench/scale-model.js';
+import { efficiency, firstSaturation, perWorkflow, saturation, steadyFromProgress, steadyThroughput, use } from '../../bench/scale-model.js';
 import { scaleFigures, scaleMarkdown } from '../../bench/scale-report.js';
 import type { TrafficStats } from '../../sandbox/apiserver/traffic.js';
 
@@ -101,6 +101,15 @@ describe('scale arithmetic', () => {
     assert.ok(Number.isNaN(steadyThroughput([], 0)));
   });
 
+  test('steady throughput from gauge polls: 10th → 90th percentile completion, interpolated', () => {
+    const points = [{ t: 0, done: 0 }, { t: 1000, done: 0 }, { t: 2000, done: 20 }, { t: 3000, done: 60 }, { t: 4000, done: 100 }, { t: 9000, done: 100 }];
+    // 10 done at 1.5 s, 90 done at 3.75 s: 80 in 2.25 s.
+    assert.equal(steadyFromProgress(points, 100), 80 / 2.25);
+    assert.equal(steadyFromProgress([{ t: 0, done: 0 }, { t: 2000, done: 100 }], 100), 80 / 1.6, 'both crossings inside one poll interval');
+    assert.equal(steadyFromProgress([{ t: 0, done: 0 }, { t: 2000, done: 4 }], 4), 2, 'few workflows: the whole span');
+    assert.ok(Number.isNaN(steadyFromProgress([], 10)));
+  });
+
   test('per-workflow costs are counter deltas over the batch size', () => {
     const t = (create: number, patch: number, bytes: number, events: number): TrafficStats => ({ requests: { create, patch }, requestsByResource: { 'create workflows': create }, requestBodyBytes: { patch: patch * 100 }, bytesReceived: bytes, bytesSent: 0, watchEvents: events, watchBookmarks: 0, watchBytes: events * 10, connections: 1 });
     const p = perWorkflow({ workflows: 10, replicaCpuSeconds: 0.05, trafficBefore: t(5, 0, 1000, 3), trafficAfter: t(15, 20, 61_000, 43), redisCommands: 300 });
@@ -110,7 +119,7 @@ describe('scale arithmetic', () => {
 
 function fakeRun(replicas: number, thr: number): ScaleRun {
   const sample: ScaleSample = {
-    workflows: 100, seconds: 1, createSeconds: 0.5, workflowsPerSecond: thr, latencyP50Ms: 1, latencyP99Ms: 2, windowSeconds: 1,
+    workflows: 100, seconds: 1, createSeconds: 0.5, workflowsPerSecond: thr, completionsPerSecond: thr, finishesPerSecond: thr, progress: [], latencyP50Ms: 1, latencyP99Ms: 2, windowSeconds: 1,
     perWorkflow: { replicaCpuMs: 5, apiRequests: 5, apiRequestsByVerb: {}, apiRequestsByResource: {}, apiBytesReceived: 1, apiBodyBytes: 1, watchEvents: 4, watchBytes: 1, redisCommands: 1 },
     cpuSeconds: { replicas: [1], apiserver: 0, redis: 0, bench: 0, machineBusy: 0 }, throttling: [], resources: [], verdict: { saturated: [], bottleneck: undefined },
   };
