@@ -59,9 +59,10 @@ export interface FleetBenchResult {
 
 const GROUP = { group: 'flotilla.io', version: 'v1alpha1', plural: 'workflows', namespace: 'default' } as const;
 
-function spec() {
-  const nodes = Array.from({ length: 5 }, (_, i) => ({ id: `n${i}`, kind: 'task', task: 'e', inputs: { v: i === 0 ? { value: 0 } : { fromNode: `n${i - 1}`, output: 'v' } } }));
-  return { tasks: { e: { plugin: 'echo' } }, nodes, outputs: { v: { fromNode: 'n4', output: 'v' } } };
+/** A chain of `length` echo task nodes, each reading the previous one's output (the fleet's and scale's workload). */
+export function chainSpec(length = 5): Record<string, unknown> {
+  const nodes = Array.from({ length }, (_, i) => ({ id: `n${i}`, kind: 'task', task: 'e', inputs: { v: i === 0 ? { value: 0 } : { fromNode: `n${i - 1}`, output: 'v' } } }));
+  return { tasks: { e: { plugin: 'echo' } }, nodes, outputs: { v: { fromNode: `n${length - 1}`, output: 'v' } } };
 }
 
 /** The shards replica `index` of `replicas` runs: s mod replicas = index. */
@@ -100,7 +101,7 @@ async function runFleet(replicas: number, options: Required<Omit<FleetBenchOptio
     const first = Date.now();
     await pool(names, 16, async (name, i) => {
       sentAt.set(name, Date.now());
-      await custom.createNamespacedCustomObject({ ...GROUP, body: { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name, labels: { 'flotilla.io/shard': String(i % options.shardCount) } }, spec: spec() } });
+      await custom.createNamespacedCustomObject({ ...GROUP, body: { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name, labels: { 'flotilla.io/shard': String(i % options.shardCount) } }, spec: chainSpec() } });
     });
     const createSeconds = (Date.now() - first) / 1000;
     const deadline = Date.now() + options.timeoutMs;

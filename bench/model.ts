@@ -47,6 +47,8 @@ export interface SuiteReport {
   parameters: Record<string, unknown>;
   /** The suite's own result object, for anything the figures leave out. */
   raw?: unknown;
+  /** The suite's own Markdown section (tables the one-row-per-figure table cannot hold), after the main table. */
+  markdown?: string;
 }
 
 export interface BenchReport {
@@ -78,6 +80,8 @@ export interface SuiteOutput {
   parameters: Record<string, unknown>;
   figures: Array<Omit<Figure, 'suite' | 'id'> & { id: string }>;
   raw: unknown;
+  /** A Markdown section of the suite's own, appended to the report. */
+  markdown?: string;
 }
 
 export interface Suite {

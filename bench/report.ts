@@ -78,6 +78,7 @@ export function renderMarkdown(report: BenchReport): string {
     for (const r of report.ratios) lines.push(`| ${cell(r.label)} | ${num(r.median)} | ${num(r.min)} | ${num(r.max)} | ${r.paired ? 'per repeat' : 'no'} |`);
     lines.push('');
   }
+  for (const suite of report.suites) if (suite.status === 'ok' && suite.markdown !== undefined) lines.push(suite.markdown.trimEnd(), '');
   return lines.join('\n');
 }
 

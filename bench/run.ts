@@ -86,7 +86,7 @@ export async function runBench(options: BenchRunOptions = {}): Promise<BenchRunR
       try {
         const output = await suite.run({ quick, repeats, ...(redis ? { redisUrl: redis.url } : {}) });
         const durationSeconds = (performance.now() - t0) / 1000;
-        suites.push({ name: suite.name, title: suite.title, status: 'ok', durationSeconds, parameters: output.parameters, raw: output.raw });
+        suites.push({ name: suite.name, title: suite.title, status: 'ok', durationSeconds, parameters: output.parameters, raw: output.raw, ...(output.markdown !== undefined ? { markdown: output.markdown } : {}) });
         for (const f of output.figures) figures.push({ ...f, suite: suite.name, id: `${suite.name}.${f.id}` });
         log(`${suite.name}: done in ${durationSeconds.toFixed(1)} s`);
       } catch (error) {

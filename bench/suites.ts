@@ -236,6 +236,23 @@ const memory: Suite = {
   },
 };
 
+/** N replicas on fixed CPU budgets (a cgroup quota each), API server and Redis unconstrained: `bench/scale.ts`. */
+const scaleSuite: Suite = {
+  name: 'scale',
+  title: 'Scale: N replicas each on a fixed CPU quota (cgroup), API server and Redis unconstrained: workflows/s, cost per workflow, efficiency, first saturated resource',
+  unavailable: () => (process.platform === 'linux' ? undefined : 'needs Linux (cgroups or taskset, /proc)'),
+  async run({ quick, repeats }: SuiteContext): Promise<SuiteOutput> {
+    const { benchScale, QUICK } = await import('./scale.js');
+    const { scaleFigures, scaleMarkdown } = await import('./scale-report.js');
+    // Batches run on one fleet per N; quick mode keeps one batch per workload to fit 5 minutes.
+    const parameters = quick
+      ? { replicaCounts: [...QUICK.replicaCounts], repeats: QUICK.repeats, perReplica: { ...QUICK.perReplica }, warmupPerReplica: QUICK.warmupPerReplica, coresPerReplica: 0.2, shardCount: 32, concurrency: 8, maxBatch: QUICK.maxBatch }
+      : { replicaCounts: [1, 2, 4, 8], repeats: Math.min(repeats, 3), perReplica: { chain5: 400, fanout20: 300 }, warmupPerReplica: 100, coresPerReplica: 0.2, shardCount: 32, concurrency: 8, maxBatch: 2400 };
+    const r = await benchScale({ ...parameters, print: true });
+    return { parameters: { ...parameters, confinement: r.confinement }, figures: scaleFigures(r), raw: r, markdown: scaleMarkdown(r) };
+  },
+};
+
 export const SUITES: readonly Suite[] = [
   core,
   apiserver,
@@ -247,6 +264,7 @@ export const SUITES: readonly Suite[] = [
   handover,
   failover,
   memory,
+  scaleSuite,
 ];
 
 /** Ratios the report shows beside their numerator's row (when both figures exist). */

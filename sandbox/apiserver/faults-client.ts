@@ -5,6 +5,7 @@
 import { request } from 'node:https';
 import { FlotillaError } from '../../src/api/errors.js';
 import type { AuditEntry, AuditFilter, AuditStats, ConflictFault, LatencyFault, PartitionFault, RequestRecord } from './faults.js';
+import type { TrafficStats } from './traffic.js';
 
 export interface FaultsClientOptions {
   /** Server URL, e.g. https://127.0.0.1:6443 */
@@ -113,5 +114,10 @@ export class FaultsClient {
 
   async stats(): Promise<AuditStats> {
     return this.call<AuditStats>('GET', '/_flotilla/stats');
+  }
+
+  /** Cumulative traffic counters since start (take deltas). */
+  async traffic(): Promise<TrafficStats> {
+    return this.call<TrafficStats>('GET', '/_flotilla/traffic');
   }
 }

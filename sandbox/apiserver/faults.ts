@@ -2,6 +2,7 @@
  * Fault injection and the write audit: the same operations in-process ({@link FaultInjector}) and
  * over HTTP under `/_flotilla/` (see http/handlers-flotilla.ts).
  */
+import { Traffic } from './traffic.js';
 
 export type AuditVerb = 'create' | 'update' | 'patch' | 'delete' | 'status-update' | 'status-patch';
 
@@ -84,6 +85,8 @@ export class FaultInjector {
   private readonly auditLog: AuditEntry[] = [];
   private readonly stats = new Map<string, Map<string, number>>();
   private readonly requestLog: RequestRecord[] = [];
+  /** Request, byte and watch-event counters (kept here: the router and watch streams hold this object). */
+  readonly traffic = new Traffic();
   /** Set by the server: ends every open watch with a 410 ERROR event. */
   expireWatchesHook: () => number = () => 0;
   /** Set by the server: drops retained history. */

@@ -31,6 +31,7 @@ import { WatchHub } from './watch.js';
 
 export { FaultInjector } from './faults.js';
 export type { AuditEntry, AuditFilter, AuditStats, AuditVerb, ConflictFault, LatencyFault, PartitionFault, RequestRecord, RequestVerb } from './faults.js';
+export type { TrafficStats } from './traffic.js';
 
 export interface ApiServerOptions {
   /** TCP port; 0 picks a free one. @defaultValue 0 */
@@ -136,6 +137,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
   server.requestTimeout = 0;
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
+    faults.traffic.socket(s);
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });

@@ -70,6 +70,27 @@ describe('embedded API server', () => {
     assert.equal(s.faults.audit({ resource: 'configmaps', verb: 'create' }).length, 1);
   });
 
+  test('traffic counters: requests and body bytes by verb, wire bytes, watch events', async () => {
+    const before = await faults.traffic();
+    const body = cm('t1');
+    assert.equal((await call(s, 'POST', '/api/v1/namespaces/default/configmaps', body)).status, 201);
+    assert.equal((await call(s, 'GET', '/api/v1/namespaces/default/configmaps/t1')).status, 200);
+    const watch = await call(s, 'GET', '/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Dt1');
+    assert.equal(watch.status, 200);
+    const after = await faults.traffic();
+    const delta = (m: Record<string, number>, b: Record<string, number>, k: string): number => (m[k] ?? 0) - (b[k] ?? 0);
+    assert.equal(delta(after.requests, before.requests, 'create'), 1);
+    assert.equal(delta(after.requests, before.requests, 'get'), 1);
+    assert.equal(delta(after.requests, before.requests, 'watch'), 1);
+    assert.equal(delta(after.requestsByResource, before.requestsByResource, 'create configmaps'), 1);
+    assert.equal(delta(after.requestBodyBytes, before.requestBodyBytes, 'create'), 0, 'this helper sends no Content-Length: chunked bodies count 0');
+    assert.equal(after.watchEvents - before.watchEvents, 1, 'one synthetic ADDED');
+    assert.ok(after.watchBytes - before.watchBytes >= watch.text.split('\n')[0]!.length);
+    assert.ok(after.bytesReceived - before.bytesReceived > JSON.stringify(body).length, 'TLS records and headers included');
+    assert.ok(after.bytesSent > before.bytesSent);
+    assert.ok(after.connections >= 1, 'keep-alive may reuse one connection');
+  });
+
   test('latency delays answers; a partition holds requests until it ends', async () => {
     await faults.latency({ ms: 300 });
     let t0 = Date.now();

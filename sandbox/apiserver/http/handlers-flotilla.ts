@@ -1,6 +1,7 @@
 /**
  * `/_flotilla/` endpoints (loopback peers with the bearer token only): fault injection, the write
- * audit and stats, and the request log (`GET`/`DELETE /_flotilla/requests`). Bodies and answers are JSON.
+ * audit and stats, the request log (`GET`/`DELETE /_flotilla/requests`) and traffic counters
+ * (`GET /_flotilla/traffic`). Bodies and answers are JSON.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, methodNotAllowed } from '../errors.js';
@@ -46,6 +47,10 @@ export async function handleFlotilla(req: IncomingMessage, res: ServerResponse, 
   if (sub === 'requests' && method === 'DELETE') {
     faults.clearRequests();
     sendJson(res, 200, {});
+    return;
+  }
+  if (sub === 'traffic' && method === 'GET') {
+    sendJson(res, 200, faults.traffic.stats());
     return;
   }
   if (sub === 'stats' && method === 'GET') {

@@ -144,7 +144,9 @@ export class Router {
     if (rt.namespaced && namespace === undefined && req.method !== 'GET') {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
-    this.d.faults.recordRequest({ verb: requestVerb(req.method ?? 'GET', name, query), group, resource: plural, subresource: sub ?? '', namespace: namespace ?? '' });
+    const verb = requestVerb(req.method ?? 'GET', name, query);
+    this.d.faults.recordRequest({ verb, group, resource: plural, subresource: sub ?? '', namespace: namespace ?? '' });
+    this.d.faults.traffic.request(verb, sub === undefined ? plural : `${plural}/${sub}`, req.headers['content-length']);
     const r: ResourceRequest = { rt, version, namespace, name, subresource: sub === undefined ? undefined : 'status', query };
     return this.d.resources.handle(req, res, r);
   }

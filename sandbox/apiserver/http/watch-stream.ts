@@ -80,7 +80,7 @@ export class HttpWatchStream implements WatchSink {
 
   /** Synthetic or replayed events written before live delivery starts. */
   sendInitial(obj: KubeObject, type: EventType = 'ADDED'): void {
-    this.write(this.line(type, obj));
+    this.write(this.counted(this.line(type, obj), false));
     this.lastRv = Math.max(this.lastRv, Number(obj.metadata.resourceVersion ?? 0));
   }
 
@@ -98,7 +98,7 @@ export class HttpWatchStream implements WatchSink {
       }
     }
     this.lastRv = event.rv;
-    this.write(text);
+    this.write(this.counted(text, false));
   }
 
   /** A BOOKMARK carrying the current resourceVersion (`initialEventsEnd` marks the end of initial events). */
@@ -110,7 +110,13 @@ export class HttpWatchStream implements WatchSink {
     const object = this.o.table
       ? { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata, columnDefinitions: [], rows: [] }
       : { kind: this.o.rt.kind, apiVersion: this.apiVersion, metadata };
-    this.write(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`);
+    this.write(this.counted(`${JSON.stringify({ type: 'BOOKMARK', object })}\n`, true));
+  }
+
+  /** Counted once here, not in write(): a partition re-writes its held lines. */
+  private counted(text: string, bookmark: boolean): string {
+    this.o.faults.traffic.watchLine(Buffer.byteLength(text), bookmark);
+    return text;
   }
 
   private write(text: string): void {
@@ -140,7 +146,7 @@ export class HttpWatchStream implements WatchSink {
 
   expire(message: string): void {
     if (this.closed) return;
-    this.o.res.write(`${JSON.stringify({ type: 'ERROR', object: expired(message).toStatus() })}\n`);
+    this.o.res.write(this.counted(`${JSON.stringify({ type: 'ERROR', object: expired(message).toStatus() })}\n`, false));
     this.end();
   }
 
