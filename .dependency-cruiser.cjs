@@ -4,7 +4,8 @@
  *   src/api ← src/engine ← src/plugins ← src/kube ← src/controller, shard-manager ← src/cli
  *
  * with leaf utilities (src/observability, src/security, src/lifecycle, src/generated) below
- * everything, blob storage (src/storage: src/api and npm packages only) beside them, the services
+ * everything, blob storage (src/storage: src/api and npm packages only) beside them, the Flyte
+ * front end (src/flyte: src/api, src/engine, src/storage, src/generated) below the plugins, the services
  * (src/events, src/signals, src/webhook) beside the controller, and the
  * sandbox (sandbox/: embedded API server, kubelet, local fleet) used only by the CLI's checkout
  * entry and by tests. Tests (*.test.ts, test/, bench/) may import anything; `npm run lint` fails on
@@ -33,7 +34,9 @@ module.exports = {
     { ...layer('leaves-import-nothing-above', '^src/(observability|security|lifecycle|generated)/', '^(src/(api|engine|plugins|kube|controller|events|signals|webhook|cli|storage|flyte)|shard-manager)/'), to: { path: '^(src/(api|engine|plugins|kube|controller|events|signals|webhook|cli|storage|flyte)|shard-manager)/', pathNot: '^src/api/errors\\.ts$' } },
     layer('storage-knows-only-api', '^src/storage/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|generated|flyte)|shard-manager|sandbox)/'),
     layer('api-is-the-bottom', '^src/api/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|storage|flyte)|shard-manager)/'),
-    layer('flyte-front-end-knows-only-api', '^src/flyte/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|storage)|shard-manager|sandbox)/'),
+    // The Flyte front end translates into the engine's model, reads and writes Flyte's data layout
+    // (src/storage) and flyteidl (src/generated); the plugins and everything above use it, not the reverse.
+    layer('flyte-front-end-below-plugins', '^src/flyte/', '^(src/(plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle)|shard-manager|sandbox)/'),
     layer('engine-knows-only-api', '^src/engine/', '^(src/(plugins|kube|controller|events|signals|webhook|cli|observability)|shard-manager)/'),
     layer('plugins-below-kube', '^src/plugins/', '^(src/(kube|controller|events|signals|webhook|cli)|shard-manager)/'),
     layer('plugins-use-the-engine-contract', '^src/plugins/', '^src/engine/(handlers/|node-executor|workflow-executor|driver|context|local-runner)'),

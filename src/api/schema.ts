@@ -142,6 +142,7 @@ export const NodeSchema = Type.Recursive(
               over: BindingSchema,
               parallelism: Type.Optional(Type.Integer({ minimum: 0, description: '0 means unbounded.' })),
               minSuccessRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+              minSuccesses: Type.Optional(Type.Integer({ minimum: 0, description: 'Items that must succeed (capped at the list size); takes precedence over minSuccessRatio.' })),
               node: Self,
             },
             { additionalProperties: false },

@@ -244,6 +244,23 @@ describe('array nodes', () => {
     assert.equal(h.node('map').array?.phases, 'FAA..');
   });
 
+  test('minSuccesses counts items and wins over minSuccessRatio', async () => {
+    const items = Array.from({ length: 5 }, (_, i) => ({ i, fail: i < 2 }));
+    const ok = arraySpec(items, 1, 0);
+    const okArray = ok.nodes[0]?.array;
+    if (okArray) okArray.minSuccesses = 3;
+    const h = new Harness(makeWorkflow(ok), { plugins: [failing] });
+    await h.run();
+    assert.equal(h.status.phase, 'Succeeded');
+    const tooMany = arraySpec(items, 0, 0);
+    const badArray = tooMany.nodes[0]?.array;
+    if (badArray) badArray.minSuccesses = 4;
+    const h2 = new Harness(makeWorkflow(tooMany), { plugins: [failing] });
+    await h2.run();
+    assert.equal(h2.status.phase, 'Failed');
+    assert.match(h2.node('map').message ?? '', /minSuccesses 4 needs 4/);
+  });
+
   test('parallelism bounds active items', async () => {
     const slow = new ScriptedPlugin('maybe', () => ({ phase: 'Running', checkAfterMs: 1000 }));
     const h = new Harness(makeWorkflow(arraySpec([1, 2, 3, 4, 5, 6, 7], 1, 2)), { plugins: [slow] });

@@ -11,7 +11,19 @@ export type FlyteErrorCode =
   /** A fleet shard count outside [1, MAX_FLEET_SHARDS]. */
   | 'InvalidShardCount'
   /** The object is not a valid FlyteWorkflow (`problems` lists why). */
-  | 'InvalidWorkflow';
+  | 'InvalidWorkflow'
+  /** A valid FlyteWorkflow uses something the translation into the engine's model cannot express (the message names the path). */
+  | 'Untranslatable'
+  /** A value is not the flyteidl Literal (or LiteralMap, ErrorDocument) it should be. */
+  | 'BadLiteral'
+  /** A branch condition cannot be evaluated (unknown variable, operands of kinds that do not compare). */
+  | 'BadCondition'
+  /** A container's command or args template cannot be rendered (an `{{.inputs.x}}` that is not an input, a value that does not render). */
+  | 'BadTemplate'
+  /** The stand-in annotation is not the JSON it should be. */
+  | 'BadStandIn'
+  /** `status.flotilla` (the engine state kept in a FlyteWorkflow's status) is missing or malformed. */
+  | 'BadEngineState';
 
 /** Never retryable: the same input gives the same answer. */
 export class FlyteError extends FlotillaError<FlyteErrorCode> {

@@ -3,6 +3,7 @@
  * enums), node statuses are nested maps keyed by node id, and a task node's status sits under
  * the Go field name `TaskNodeStatus`. Names here are Flyte's JSON names (docs/flyte-format.md).
  */
+import type { JsonObject } from '../api/schema.js';
 import type { ExecutionErrorGoJson, ExecutionErrorJson } from './protobuf.js';
 
 /** `status.phase`, always written (0 included). */
@@ -183,4 +184,17 @@ export interface FlyteWorkflowStatus {
   error?: ExecutionErrorJson;
   /** Workflow definition version: 1 for workflows FlytePropeller started after v0.x (JSON name `defVersion`). */
   defVersion?: number;
+  /**
+   * flotilla's own: the engine state a round resumes from (src/flyte/project). Not Flyte's; the
+   * CRD keeps unknown fields and Flyte's readers ignore them.
+   */
+  flotilla?: FlotillaEngineState;
+}
+
+/** `status.flotilla`: the engine's `WorkflowStatus` (src/api/status.ts) as JSON, and its layout version. */
+export interface FlotillaEngineState {
+  /** Layout version of `engine` (1). */
+  version: number;
+  /** The engine's status, authoritative: Flyte's fields beside it are projected from it. */
+  engine: JsonObject;
 }

@@ -1,8 +1,9 @@
 /**
- * `flotilla run FILE.yaml [--inputs JSON] [--signal name=value ...] [-o yaml|json] [--clock virtual|real]`:
+ * `flotilla run FILE.yaml [--inputs JSON] [--signal name=value ...] [-o yaml|json] [--clock virtual|real] [--blob-store URL]`:
  * validates a Workflow and executes it in-process (in-process plugins, simulated pods), then
  * prints its final status. Exit 0 when it Succeeded, 1 otherwise, 2 for invalid input (every
- * validation issue printed as `path: message`).
+ * validation issue printed as `path: message`). A FlyteWorkflow (`flyte.lyft.com/v1alpha1`) runs
+ * on the same engine through its translation (./run-flyte.ts), its data in a blob store.
  */
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit.js';
@@ -12,6 +13,7 @@ interface RunFlags {
   signal: string[];
   output: string;
   clock: string;
+  blobStore?: string;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -26,6 +28,27 @@ function parseJsonish(text: string): unknown {
   }
 }
 
+function parseInputs(text: string): Record<string, never> {
+  let extra: unknown;
+  try {
+    extra = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`--inputs is not JSON: ${error instanceof Error ? error.message : String(error)}`, ExitCode.usage, { cause: error });
+  }
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw new CliError('--inputs must be a JSON object', ExitCode.usage);
+  return extra as Record<string, never>;
+}
+
+function parseSignals(pairs: readonly string[]): Record<string, never> {
+  const signals: Record<string, never> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new CliError(`--signal expects name=value, got ${JSON.stringify(pair)}`, ExitCode.usage);
+    signals[pair.slice(0, at)] = parseJsonish(pair.slice(at + 1)) as never;
+  }
+  return signals;
+}
+
 export function register(program: Command): void {
   program
     .command('run')
@@ -35,6 +58,7 @@ export function register(program: Command): void {
     .option('--signal <name=value>', 'set a gate signal (value is JSON when it parses, else a string); repeatable', collect, [])
     .option('-o, --output <format>', 'yaml or json', 'yaml')
     .option('--clock <kind>', 'virtual (jumps over waits) or real', 'virtual')
+    .option('--blob-store <url>', 'FlyteWorkflow only: where node data goes (file:///dir, a directory, s3://bucket/prefix); default a new temporary directory')
     .action(async (file: string, flags: RunFlags) => {
       const { readFile } = await import('node:fs/promises');
       const YAML = await import('yaml');
@@ -55,6 +79,19 @@ export function register(program: Command): void {
         document = YAML.parse(text);
       } catch (error) {
         throw new CliError(`${file} is not valid YAML: ${error instanceof Error ? error.message : String(error)}`, ExitCode.usage, { cause: error });
+      }
+      const { isFlyteDocument, runFlyteFile } = await import('./run-flyte.js');
+      const flyte = isFlyteDocument(document);
+      if (flyte) {
+        await runFlyteFile(document, {
+          file,
+          output: flags.output,
+          clock: flags.clock,
+          signals: parseSignals(flags.signal),
+          ...(flags.inputs !== undefined ? { inputs: parseInputs(flags.inputs) } : {}),
+          ...(flags.blobStore !== undefined ? { blobStore: flags.blobStore } : {}),
+        });
+        return;
       }
       if (typeof document === 'object' && document !== null && !Array.isArray(document) && flags.inputs !== undefined) {
         let extra: unknown;

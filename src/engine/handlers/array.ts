@@ -3,7 +3,7 @@
  * active (0 = unbounded); items start in index order. Progress is compact: one character per
  * item (`array.phases`), active items' statuses in `array.items` (keyed by index, removed once
  * terminal), failures' messages in `array.failures`, outputs in columns (`array.outputs`). When
- * more items failed than `minSuccessRatio` allows, active items are aborted and the node fails.
+ * more items failed than `minSuccesses` (or else `minSuccessRatio`) allows, active items are aborted and the node fails.
  * The node's output `x` is the list of the items' `x`, in item order, `null` for failed items.
  */
 import type { JsonObject, JsonValue, WorkflowNode } from '../../api/schema.js';
@@ -35,7 +35,8 @@ export function runArrayNode(ctx: RoundContext, ref: NodeRef): void {
     return;
   }
   const ratio = block.minSuccessRatio ?? 1;
-  const required = Math.min(arr.size, Math.max(0, Math.ceil(ratio * arr.size - 1e-9)));
+  // An absolute count (Flyte's ArrayNode MinSuccesses) wins over the ratio when both are given.
+  const required = block.minSuccesses !== undefined ? Math.min(arr.size, block.minSuccesses) : Math.min(arr.size, Math.max(0, Math.ceil(ratio * arr.size - 1e-9)));
   const allowedFailures = arr.size - required;
   const chars = arr.phases.split('');
   const items = (arr.items ??= {});
@@ -71,7 +72,7 @@ export function runArrayNode(ctx: RoundContext, ref: NodeRef): void {
   const done = arr.succeeded + arr.failed;
   if (arr.failed > allowedFailures) {
     delete arr.outputs;
-    ctx.setPhase(path, ns, 'Failed', { message: `${arr.failed} of ${arr.size} items failed; minSuccessRatio ${ratio} needs ${required} to succeed`, reason: 'TooManyItemsFailed' });
+    ctx.setPhase(path, ns, 'Failed', { message: `${arr.failed} of ${arr.size} items failed; ${block.minSuccesses !== undefined ? `minSuccesses ${block.minSuccesses}` : `minSuccessRatio ${ratio}`} needs ${required} to succeed`, reason: 'TooManyItemsFailed' });
     return;
   }
   ns.message = `${done}/${arr.size} items done, ${arr.failed} failed`;

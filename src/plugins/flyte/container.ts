@@ -1,0 +1,125 @@
+/**
+ * `flyte-container`, in-process: what `flotilla run` does for a Flyte container task (and what the
+ * sandbox's pyflyte-execute stand-in does in a pod). Per attempt it writes the node's `inputs.pb`
+ * through the blob store, renders the container's command and args as FlytePropeller would, runs
+ * the stand-in (src/flyte/container/stand-in.ts), which writes `outputs.pb`, `error.pb` or
+ * `futures.pb` where a real container would, and then reads the attempt's result back from the
+ * store as FlytePropeller does — so the same paths and encodings a real task uses are exercised.
+ *
+ * Results: outputs.pb → Succeeded with its literals; error.pb → Failed with its origin (user or
+ * system) and recoverability (retryable); futures.pb → Failed, dynamic tasks are not supported yet;
+ * none of them → a retryable system failure. A storage outage is thrown (the round is retried);
+ * any other storage error fails the attempt as a system failure.
+ */
+import type { TaskContext, TaskObservation, TaskPlugin } from '../../engine/plugins.js';
+import { FlyteError } from '../../flyte/errors.js';
+import { attemptPaths, templateParams, type AttemptPaths } from '../../flyte/container/paths.js';
+import { declaredOutputs, runStandIn } from '../../flyte/container/stand-in.js';
+import { renderTemplates, usesTaskTemplatePath } from '../../flyte/container/template.js';
+import { decodeErrorDocument, decodeLiteralMap, encodeEmptyFutures, encodeErrorDocument, encodeLiteralMap, encodeTaskTemplate } from '../../flyte/literals/codec.js';
+import { isObject, normalizeLiterals, type LiteralsJson } from '../../flyte/literals/values.js';
+import { FlytePluginNames, isContainerConfig, type ContainerTaskConfig } from '../../flyte/translate/contract.js';
+import type { BlobStore } from '../../storage/blob-store.js';
+import { isStorageError } from '../../storage/errors.js';
+
+/** What a container attempt was launched with (for tests and diagnostics). */
+export interface ContainerLaunch {
+  /** The engine's node path. */
+  readonly nodeId: string;
+  readonly attempt: number;
+  readonly image: string;
+  readonly command: readonly string[];
+  readonly args: readonly string[];
+  readonly paths: AttemptPaths;
+}
+
+export interface FlyteContainerPluginOptions {
+  /** Where node data lives (the store `status.dataDir` points into). */
+  readonly store: BlobStore;
+  /** Called once per started attempt with its rendered command and args. @defaultValue none */
+  readonly onLaunch?: (launch: ContainerLaunch) => void;
+}
+
+const PROTOBUF = 'application/octet-stream';
+
+function failed(kind: 'user' | 'system', reason: string, message: string, retryable: boolean): TaskObservation {
+  return { phase: 'Failed', failure: { kind, reason, message, retryable } };
+}
+
+function inputsOf(ctx: TaskContext, config: ContainerTaskConfig): LiteralsJson {
+  if (config.arrayItem !== true) return normalizeLiterals(ctx.inputs);
+  const item = ctx.inputs['item'];
+  return isObject(item) ? normalizeLiterals(item) : {};
+}
+
+export function createFlyteContainerPlugin(options: FlyteContainerPluginOptions): TaskPlugin {
+  const { store } = options;
+
+  /** Reads what the attempt left in its output directory, as FlytePropeller does after a pod ends. */
+  async function collect(config: ContainerTaskConfig, paths: AttemptPaths): Promise<TaskObservation> {
+    if (await store.exists(paths.futures)) {
+      return failed('system', 'Unsupported', `task ${config.taskName} wrote futures.pb (a dynamic task): dynamic workflows are not supported yet`, false);
+    }
+    if (await store.exists(paths.error)) {
+      const failure = decodeErrorDocument(await store.get(paths.error));
+      return failed(failure.origin, failure.code || 'ContainerError', failure.message || `task ${config.taskName} failed`, failure.recoverable);
+    }
+    if (!(await store.exists(paths.outputs))) {
+      if (Object.keys(declaredOutputs(config.template)).length === 0) return { phase: 'Succeeded', outputs: {} };
+      return failed('system', 'OutputsNotFound', `task ${config.taskName} wrote neither ${paths.outputs} nor error.pb`, true);
+    }
+    const outputs = decodeLiteralMap(await store.get(paths.outputs));
+    const missing = Object.keys(declaredOutputs(config.template)).filter((name) => !Object.hasOwn(outputs, name));
+    if (missing.length > 0) return failed('user', 'OutputsMissing', `task ${config.taskName} did not produce output ${missing.join(', ')} in ${paths.outputs}`, false);
+    return { phase: 'Succeeded', outputs };
+  }
+
+  async function launch(ctx: TaskContext, config: ContainerTaskConfig, paths: AttemptPaths): Promise<TaskObservation> {
+    const inputs = inputsOf(ctx, config);
+    await store.put(paths.inputs, encodeLiteralMap(inputs), { contentType: PROTOBUF });
+    const container = isObject(config.template['container']) ? config.template['container'] : {};
+    const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+    const params = templateParams(config, paths, inputs);
+    let command: string[];
+    let args: string[];
+    try {
+      command = renderTemplates(list(container['command']), params);
+      args = renderTemplates(list(container['args']), params);
+    } catch (error) {
+      if (error instanceof FlyteError) return failed('user', error.code, `task ${config.taskName}: ${error.message}`, false);
+      throw error;
+    }
+    if (usesTaskTemplatePath([...list(container['command']), ...list(container['args'])])) {
+      await store.put(paths.taskTemplate, encodeTaskTemplate(config.template), { contentType: PROTOBUF });
+    }
+    const image = config.image ?? (typeof container['image'] === 'string' ? container['image'] : '');
+    options.onLaunch?.({ nodeId: ctx.nodeId, attempt: ctx.attempt, image, command, args, paths });
+    // The stand-in does what the container would, writing where the container would.
+    const result = runStandIn({ template: config.template, taskName: config.taskName, inputs, attempt: ctx.attempt, path: paths.path, nodeId: config.nodeId, rules: config.standIn ?? [], rawOutputPrefix: paths.rawOutputPrefix });
+    if (result.kind === 'outputs') await store.put(paths.outputs, encodeLiteralMap(result.literals), { contentType: PROTOBUF });
+    else if (result.kind === 'error') await store.put(paths.error, encodeErrorDocument(result.failure), { contentType: PROTOBUF });
+    else await store.put(paths.futures, encodeEmptyFutures(), { contentType: PROTOBUF });
+    return collect(config, paths);
+  }
+
+  async function guarded(ctx: TaskContext, run: (config: ContainerTaskConfig, paths: AttemptPaths) => Promise<TaskObservation>): Promise<TaskObservation> {
+    const config = ctx.task.config;
+    if (!isContainerConfig(config)) return failed('system', 'BadConfig', `${ctx.nodeId}: not a flyte-container task`, false);
+    try {
+      return await run(config, attemptPaths(config, ctx.nodeId, ctx.attempt));
+    } catch (error) {
+      // An outage is the round's problem (asked again later); anything else ends the attempt.
+      if (isStorageError(error) && error.retryable) throw error;
+      if (isStorageError(error)) return failed('system', `Storage${error.code}`, error.message, false);
+      if (error instanceof FlyteError) return failed('system', error.code, error.message, false);
+      throw error;
+    }
+  }
+
+  return {
+    name: FlytePluginNames.container,
+    start: (ctx) => guarded(ctx, (config, paths) => launch(ctx, config, paths)),
+    check: (ctx) => guarded(ctx, (config, paths) => collect(config, paths)),
+    abort: async () => undefined,
+  };
+}
