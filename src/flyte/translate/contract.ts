@@ -32,6 +32,31 @@ export interface ExecutionRef {
   readonly name: string;
 }
 
+/** Kubernetes quantities by resource name (`cpu`, `memory`, `nvidia.com/gpu`...). */
+export interface ResourceQuantities {
+  readonly requests?: Readonly<Record<string, string>>;
+  readonly limits?: Readonly<Record<string, string>>;
+}
+
+/**
+ * What a task's Pod needs beyond the TaskTemplate (the pod-based plugin reads it; the in-process
+ * one ignores it): the FlyteWorkflow's execution-wide settings and the node's overrides.
+ */
+export interface ContainerPodSettings {
+  /** The FlyteWorkflow's labels (`execution-id`, `workflow-name`, `project`, `domain`...): Flyte copies them onto every task Pod. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** `spec.id` (`project:domain:name`): `FLYTE_INTERNAL_EXECUTION_WORKFLOW`. */
+  readonly workflowId: string;
+  /** `securityContext.run_as.k8s_service_account`, else `serviceAccountName`. @defaultValue the namespace's default */
+  readonly serviceAccount?: string;
+  /** The node's `resources` override (Kubernetes form). */
+  readonly resources?: ResourceQuantities;
+  /** `executionConfig.TaskResources`: defaults for requests and limits the task leaves unset (`"0"` = unset). */
+  readonly defaultResources?: ResourceQuantities;
+  /** `executionConfig.EnvironmentVariables`. */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
 /** `config` of a `flyte-container` template. */
 export interface ContainerTaskConfig {
   readonly op: 'container';
@@ -57,6 +82,8 @@ export interface ContainerTaskConfig {
   readonly image?: string;
   /** Stand-in rules that may apply to this node (from the FlyteWorkflow's annotation). */
   readonly standIn?: readonly StandInRule[];
+  /** What the Pod of an attempt needs (set by the translation). */
+  readonly pod?: ContainerPodSettings;
 }
 
 /** `config` of a `flyte-literal` template. */

@@ -24,7 +24,8 @@ import { shortHash } from '../../api/names.js';
 import { FlyteError } from '../errors.js';
 import { isObject } from '../literals/values.js';
 import { parseStandInRules, STAND_IN_ANNOTATION } from '../container/stand-in.js';
-import type { FlyteWorkflow } from '../types.js';
+import type { FlyteTaskResourceSpec, FlyteWorkflow } from '../types.js';
+import type { ContainerPodSettings, ResourceQuantities } from './contract.js';
 import { translateOnFailure, translateScope, type TranslationState } from './scope.js';
 import { joinBlobUri } from '../../storage/uri.js';
 
@@ -68,6 +69,7 @@ export function translateFlyteWorkflow(fw: FlyteWorkflow, options: TranslateOpti
     namespace,
     execution,
     standIn: parseStandInRules(fw.metadata.annotations?.[STAND_IN_ANNOTATION]),
+    pod: podSettingsOf(fw, spec.id),
     ...(typeof interruptible === 'boolean' ? { interruptible } : {}),
     maxDepth: options.maxDepth ?? 32,
   };
@@ -101,3 +103,32 @@ export function translateFlyteWorkflow(fw: FlyteWorkflow, options: TranslateOpti
 }
 
 export { durationMs } from './durations.js';
+
+/** Kubernetes names of `executionConfig.TaskResources` fields. */
+const TASK_RESOURCE_NAMES: Readonly<Record<keyof FlyteTaskResourceSpec, string>> = { CPU: 'cpu', Memory: 'memory', EphemeralStorage: 'ephemeral-storage', Storage: 'storage', GPU: 'nvidia.com/gpu' };
+
+function quantities(spec: FlyteTaskResourceSpec | undefined): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const [field, name] of Object.entries(TASK_RESOURCE_NAMES)) {
+    const value = spec?.[field as keyof FlyteTaskResourceSpec];
+    if (typeof value === 'string' && value !== '' && value !== '0') out[name] = value;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** The execution-wide settings every task Pod of `fw` gets (labels, service account, resource defaults, env). */
+function podSettingsOf(fw: FlyteWorkflow, workflowId: string): ContainerPodSettings {
+  const runAs = isObject(fw.securityContext) ? fw.securityContext['run_as'] : undefined;
+  const account = isObject(runAs) && typeof runAs['k8s_service_account'] === 'string' && runAs['k8s_service_account'] !== '' ? runAs['k8s_service_account'] : fw.serviceAccountName;
+  const requests = quantities(fw.executionConfig?.TaskResources?.Requests);
+  const limits = quantities(fw.executionConfig?.TaskResources?.Limits);
+  const defaults: ResourceQuantities = { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
+  const env = fw.executionConfig?.EnvironmentVariables;
+  return {
+    labels: { ...(fw.metadata.labels ?? {}) },
+    workflowId,
+    ...(account !== undefined && account !== '' ? { serviceAccount: account } : {}),
+    ...(requests || limits ? { defaultResources: defaults } : {}),
+    ...(env && Object.keys(env).length > 0 ? { environment: { ...env } } : {}),
+  };
+}

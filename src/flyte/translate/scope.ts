@@ -13,7 +13,7 @@ import { bindingToLiteral, extractPromises, hasPromise, type PromiseJson } from 
 import { isObject } from '../literals/values.js';
 import { rulesFor, type StandInRule } from '../container/stand-in.js';
 import { END_NODE_ID, START_NODE_ID, type FlyteNodeSpec, type FlyteWorkflowSpec } from '../types.js';
-import { FlytePluginNames, SyntheticPrefix, type ContainerTaskConfig, type ExecutionRef, type LiteralStepConfig } from './contract.js';
+import { FlytePluginNames, SyntheticPrefix, type ContainerPodSettings, type ContainerTaskConfig, type ExecutionRef, type LiteralStepConfig } from './contract.js';
 import { durationMs, engineDuration } from './durations.js';
 import { branchChain, caseParents } from './cases.js';
 import { containerTemplate, retriesOf, taskNameOf, unsupportedReason, unsupportedTemplate } from './tasks.js';
@@ -31,6 +31,8 @@ export interface TranslationState {
   readonly namespace: string;
   readonly execution: ExecutionRef;
   readonly standIn: readonly StandInRule[];
+  /** Execution-wide Pod settings; each task node adds its resource override. */
+  readonly pod: ContainerPodSettings;
   /** `interruptible` default (node-defaults, overridden by executionConfig). */
   readonly interruptible?: boolean;
   readonly maxDepth: number;
@@ -200,6 +202,7 @@ class Scope {
       execution: this.state.execution,
       ...(node.containerImage !== undefined && node.containerImage !== '' ? { image: node.containerImage } : {}),
       ...(standIn.length > 0 ? { standIn } : {}),
+      pod: { ...this.state.pod, ...(nodeResources(node) ?? {}) },
     };
     this.state.tasks[nativeKey] = containerTemplate(config, {
       retries: retriesOf(node.retry?.minAttempts, template),
@@ -319,4 +322,13 @@ export function translateOnFailure(state: TranslationState, spec: FlyteWorkflowS
   const translated = scope.translateNode(node, 'spec.onFailure');
   if (scope.synthetic.length > 0) scope.fail('onFailure', 'the failure node may bind only workflow inputs, upstream outputs and literals (not collections of promises)');
   return { ...translated, dependsOn: [] };
+}
+
+/** The node's `resources` override as `{ resources }`, or `undefined` when it sets none. */
+function nodeResources(node: FlyteNodeSpec): Pick<ContainerPodSettings, 'resources'> | undefined {
+  const requests = node.resources?.requests;
+  const limits = node.resources?.limits;
+  const has = (q: Record<string, string> | undefined): q is Record<string, string> => q !== undefined && Object.keys(q).length > 0;
+  if (!has(requests) && !has(limits)) return undefined;
+  return { resources: { ...(has(requests) ? { requests: { ...requests } } : {}), ...(has(limits) ? { limits: { ...limits } } : {}) } };
 }

@@ -14,11 +14,12 @@
 import type { TaskContext, TaskObservation, TaskPlugin } from '../../engine/plugins.js';
 import { FlyteError } from '../../flyte/errors.js';
 import { attemptPaths, templateParams, type AttemptPaths } from '../../flyte/container/paths.js';
-import { declaredOutputs, runStandIn } from '../../flyte/container/stand-in.js';
+import { runStandIn } from '../../flyte/container/stand-in.js';
 import { renderTemplates, usesTaskTemplatePath } from '../../flyte/container/template.js';
-import { decodeErrorDocument, decodeLiteralMap, encodeEmptyFutures, encodeErrorDocument, encodeLiteralMap, encodeTaskTemplate } from '../../flyte/literals/codec.js';
+import { encodeEmptyFutures, encodeErrorDocument, encodeLiteralMap, encodeTaskTemplate } from '../../flyte/literals/codec.js';
 import { isObject, normalizeLiterals, type LiteralsJson } from '../../flyte/literals/values.js';
 import { FlytePluginNames, isContainerConfig, type ContainerTaskConfig } from '../../flyte/translate/contract.js';
+import { collectResult, failed, noOutputs } from './collect.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { isStorageError } from '../../storage/errors.js';
 
@@ -42,11 +43,8 @@ export interface FlyteContainerPluginOptions {
 
 const PROTOBUF = 'application/octet-stream';
 
-function failed(kind: 'user' | 'system', reason: string, message: string, retryable: boolean): TaskObservation {
-  return { phase: 'Failed', failure: { kind, reason, message, retryable } };
-}
-
-function inputsOf(ctx: TaskContext, config: ContainerTaskConfig): LiteralsJson {
+/** The attempt's input literals (an array item's arrive as the engine input `item`). */
+export function inputsOf(ctx: TaskContext, config: ContainerTaskConfig): LiteralsJson {
   if (config.arrayItem !== true) return normalizeLiterals(ctx.inputs);
   const item = ctx.inputs['item'];
   return isObject(item) ? normalizeLiterals(item) : {};
@@ -56,23 +54,7 @@ export function createFlyteContainerPlugin(options: FlyteContainerPluginOptions)
   const { store } = options;
 
   /** Reads what the attempt left in its output directory, as FlytePropeller does after a pod ends. */
-  async function collect(config: ContainerTaskConfig, paths: AttemptPaths): Promise<TaskObservation> {
-    if (await store.exists(paths.futures)) {
-      return failed('system', 'Unsupported', `task ${config.taskName} wrote futures.pb (a dynamic task): dynamic workflows are not supported yet`, false);
-    }
-    if (await store.exists(paths.error)) {
-      const failure = decodeErrorDocument(await store.get(paths.error));
-      return failed(failure.origin, failure.code || 'ContainerError', failure.message || `task ${config.taskName} failed`, failure.recoverable);
-    }
-    if (!(await store.exists(paths.outputs))) {
-      if (Object.keys(declaredOutputs(config.template)).length === 0) return { phase: 'Succeeded', outputs: {} };
-      return failed('system', 'OutputsNotFound', `task ${config.taskName} wrote neither ${paths.outputs} nor error.pb`, true);
-    }
-    const outputs = decodeLiteralMap(await store.get(paths.outputs));
-    const missing = Object.keys(declaredOutputs(config.template)).filter((name) => !Object.hasOwn(outputs, name));
-    if (missing.length > 0) return failed('user', 'OutputsMissing', `task ${config.taskName} did not produce output ${missing.join(', ')} in ${paths.outputs}`, false);
-    return { phase: 'Succeeded', outputs };
-  }
+  const collect = async (config: ContainerTaskConfig, paths: AttemptPaths): Promise<TaskObservation> => (await collectResult(store, config, paths)) ?? noOutputs(config, paths);
 
   async function launch(ctx: TaskContext, config: ContainerTaskConfig, paths: AttemptPaths): Promise<TaskObservation> {
     const inputs = inputsOf(ctx, config);

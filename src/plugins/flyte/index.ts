@@ -1,6 +1,6 @@
 /**
  * The plugins a FlyteWorkflow's translation needs (src/flyte/translate/contract.ts): the
- * in-process container stand-in, the pure literal steps, and the unsupported-type failure.
+ * container plugin (in-process stand-in, or pod-based: createFlytePodPlugin), the pure literal steps, and the unsupported-type failure.
  */
 import type { TaskPlugin } from '../../engine/plugins.js';
 import { createFlyteContainerPlugin, type FlyteContainerPluginOptions } from './container.js';
@@ -8,6 +8,10 @@ import { createLiteralStepPlugin, createUnsupportedPlugin } from './steps.js';
 
 export { createFlyteContainerPlugin, type ContainerLaunch, type FlyteContainerPluginOptions } from './container.js';
 export { createLiteralStepPlugin, createUnsupportedPlugin } from './steps.js';
+export { collectResult } from './collect.js';
+export { buildFlytePod, flytePodName, flyteEnvironment, resolveResources, sanitizeFlyteLabel, FlyteLabels, FLYTE_WORKFLOW_OWNER, type FlytePodInput, type PodOwnerKind } from './pod-build.js';
+export { demystifyFailure } from './pod-failure.js';
+export { createFlytePodPlugin, type FlytePodPluginOptions } from './pod-plugin.js';
 
 /** Every Flyte plugin, in-process. */
 export function flytePlugins(options: FlyteContainerPluginOptions): TaskPlugin[] {
