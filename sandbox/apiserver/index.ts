@@ -48,6 +48,8 @@ export interface ApiServerOptions {
   historyLimit?: number;
   /** Start the simulated kubelet in-process. @defaultValue true */
   kubelet?: boolean;
+  /** The blob store the kubelet's pyflyte-execute stand-in uses (see KubeletOptions.blobStoreUrl). @defaultValue undefined */
+  blobStoreUrl?: string;
   /** Interval of BOOKMARK events on watches that allow them. @defaultValue 1000 */
   bookmarkIntervalMs?: number;
   /**
@@ -157,7 +159,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
   let kubelet: { stop(): Promise<void> } | undefined;
   if (options.kubelet !== false) {
     const { startKubelet } = await import('../kubelet/index.js');
-    kubelet = await startKubelet({ kubeconfig });
+    kubelet = await startKubelet({ kubeconfig, ...(options.blobStoreUrl !== undefined ? { blobStoreUrl: options.blobStoreUrl } : {}) });
   }
 
   let stopping: Promise<void> | undefined;

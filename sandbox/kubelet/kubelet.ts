@@ -12,7 +12,10 @@ import { keepAliveConfiguration, type KeepAliveConfiguration } from '../../src/k
 import type { KubeletOptions } from './options.js';
 import { ResourceInformer } from '../../src/kube/informer.js';
 import { decide, isMine, type PodMemory, type Step } from './stages.js';
-import { hostIP } from './status.js';
+import { hostIP, terminatedStatus } from './status.js';
+import { isFlytePod, runFlyteContainer } from './flyte.js';
+import { openBlobStore } from '../../src/storage/open.js';
+import type { BlobStore } from '../../src/storage/blob-store.js';
 import { DeadlineTimers } from './timers.js';
 import { KeyQueue } from '../../src/kube/work-queue.js';
 import { toKubeError } from '../../src/kube/errors.js';
@@ -34,6 +37,8 @@ export class Kubelet {
   private readonly runMs: number;
   private readonly log: Logger;
   private bindingUnsupported = false;
+  private readonly blobStoreUrl: string | undefined;
+  private store: BlobStore | undefined;
 
   constructor(options: KubeletOptions) {
     try {
@@ -42,6 +47,7 @@ export class Kubelet {
       throw new KubeletError('InvalidKubeconfig', 'the kubelet could not read its kubeconfig', { cause: error });
     }
     this.nodeName = options.nodeName ?? 'sandbox-node';
+    this.blobStoreUrl = options.blobStoreUrl;
     this.pendingMs = options.defaults?.pendingMs ?? 100;
     this.runMs = options.defaults?.runMs ?? 1000;
     this.log = options.logger ?? pino({ name: 'kubelet', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
@@ -73,6 +79,7 @@ export class Kubelet {
   }
 
   async start(): Promise<void> {
+    if (this.blobStoreUrl !== undefined) this.store = await openBlobStore(this.blobStoreUrl);
     await this.registerNode();
     this.informer.start();
     await this.informer.synced;
@@ -84,6 +91,7 @@ export class Kubelet {
     this.timers.stop();
     await this.queue.stop();
     this.pool.close();
+    await this.store?.close();
   }
 
   /** Pods in the informer's store, timers armed, keys waiting: for tests and benchmarks. */
@@ -104,9 +112,14 @@ export class Kubelet {
     const uid = pod.metadata?.uid ?? '';
     const now = Date.now();
     this.warnBadAnnotations(key, pod);
-    const step = decide(pod, this.memory.get(key), now, { nodeName: this.nodeName, pendingMs: this.pendingMs, runMs: this.runMs });
+    let step = decide(pod, this.memory.get(key), now, { nodeName: this.nodeName, pendingMs: this.pendingMs, runMs: this.runMs });
     if (!step) return;
     try {
+      if (step.completes && isFlytePod(pod)) {
+        // The container's work happens now, before it is marked terminated (./flyte.ts).
+        const exit = await runFlyteContainer(pod, this.store);
+        step = { ...step, status: terminatedStatus(pod, now, step.completes.startedAt, { phase: exit.exitCode === 0 ? 'Succeeded' : 'Failed', ...exit }) };
+      }
       await this.perform(pod, step);
     } catch (error) {
       if (toKubeError(error, `reconcile pod ${key}`).code === 'NotFound') {

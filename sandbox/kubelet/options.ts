@@ -17,6 +17,13 @@ export interface KubeletOptions {
   concurrency?: number;
   /** Restart the Pod watch when it has been silent this long. @defaultValue 120000 (the informer's watchdog) */
   idleRestartMs?: number;
+  /**
+   * The blob store Flyte task Pods read and write (`file:///abs/dir` or `s3://bucket[/prefix]`; for
+   * s3 the endpoint and credentials come from the AWS environment: `AWS_ENDPOINT_URL_S3`,
+   * `AWS_ACCESS_KEY_ID`...). The pyflyte-execute stand-in needs it; without it a Flyte Pod exits 1.
+   * @defaultValue undefined
+   */
+  blobStoreUrl?: string;
   /** Where to log. @defaultValue a pino logger on stderr at FLOTILLA_LOG_LEVEL (default warn) */
   logger?: Logger;
 }

@@ -45,6 +45,11 @@ export interface Step {
   remember: Partial<PodMemory>;
   /** Look again after this many ms (an exact timer for the next transition). */
   requeueAfterMs?: number;
+  /**
+   * Set when the step ends the container's normal run (not a kill, OOM or eviction): a container
+   * with real work (the Flyte stand-in, ./flyte.ts) does it now, and its exit replaces `status`.
+   */
+  completes?: { startedAt: number };
 }
 
 /** The stage a Pod's status shows. */
@@ -156,7 +161,7 @@ function fromRunning(pod: V1Pod, startedAt: number, now: number, config: StageCo
         ? { phase: 'Succeeded', exitCode: 0, reason: 'Completed' }
         : { phase: 'Failed', exitCode: sim.exitCode, reason: 'Error' };
       if (sim.message !== undefined) t.message = sim.message;
-      return { status: terminatedStatus(pod, now, startedAt, t), remember: { stage: 'terminated' } };
+      return { status: terminatedStatus(pod, now, startedAt, t), remember: { stage: 'terminated' }, completes: { startedAt } };
     }
   }
 }

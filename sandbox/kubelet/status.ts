@@ -156,12 +156,29 @@ export function runningStatus(pod: V1Pod, now: number, startedAt: number): WireP
   };
 }
 
+/** The most a kubelet keeps of a container's termination message (`MaxContainerTerminationMessageLength`). */
+export const MAX_TERMINATION_MESSAGE_BYTES = 4096;
+
+/**
+ * The termination message as a real kubelet reports it: at most 4096 bytes, the last ones (it reads
+ * the message file from its end), so a longer message loses its beginning. A UTF-8 sequence cut at
+ * the start is dropped.
+ */
+export function capTerminationMessage(message: string): string {
+  const bytes = Buffer.from(message, 'utf8');
+  if (bytes.length <= MAX_TERMINATION_MESSAGE_BYTES) return message;
+  let start = bytes.length - MAX_TERMINATION_MESSAGE_BYTES;
+  // Skip continuation bytes (10xxxxxx) so the kept part starts on a character.
+  while (start < bytes.length && ((bytes[start] ?? 0) & 0xc0) === 0x80) start++;
+  return bytes.subarray(start).toString('utf8');
+}
+
 export interface Termination {
   phase: 'Succeeded' | 'Failed';
   exitCode: number;
   /** The containers' terminated reason: Completed, Error, OOMKilled. */
   reason: string;
-  /** The termination message; only the first container carries it. */
+  /** The termination message; only the first container carries it, capped by {@link capTerminationMessage}. */
   message?: string;
   /** The Pod's own `status.reason` (e.g. Evicted). */
   podReason?: string;
@@ -186,7 +203,7 @@ export function terminatedStatus(pod: V1Pod, now: number, startedAt: number | un
         exitCode: t.exitCode, reason: t.reason, finishedAt: wireTime(now), containerID: containerID(pod, c.name),
       };
       if (startedAt !== undefined) terminated.startedAt = wireTime(startedAt);
-      if (index === 0 && t.message !== undefined) terminated.message = t.message;
+      if (index === 0 && t.message !== undefined) terminated.message = capTerminationMessage(t.message);
       return {
         ...c, imageID: `sim://${c.image}`, containerID: containerID(pod, c.name), ready: false, started: false, restartCount: 0,
         state: { terminated }, lastState: {},
