@@ -98,6 +98,13 @@ describe('the simulated kubelet', () => {
     assert.match(table.stdout, /^ok\s+0\/2\s+Completed\s+0\s+\S+\s*$/m);
   });
 
+  test('a termination message over 4 KiB is cut to its last 4096 bytes, as a real kubelet reads it', async () => {
+    const message = `${'a'.repeat(1000)}${'b'.repeat(4096)}`;
+    await core.createNamespacedPod({ namespace: ns, body: podBody('longmsg', { 'flotilla.io/sim-duration': '100ms', 'flotilla.io/sim-message': message }) });
+    const pod = await finished('longmsg');
+    assert.equal(pod.status?.containerStatuses?.[0]?.state?.terminated?.message, 'b'.repeat(4096));
+  });
+
   test('a non-zero exit code ends in Failed with that code', async () => {
     await core.createNamespacedPod({ namespace: ns, body: podBody('exit3', { 'flotilla.io/sim-duration': '150ms', 'flotilla.io/sim-exit-code': '3' }) });
     const pod = await finished('exit3');
