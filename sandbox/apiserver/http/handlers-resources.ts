@@ -224,6 +224,14 @@ export class ResourceHandlers {
     let name = r.name ?? '';
     let code = 500;
     let rv = '';
+    // The audit entry is stamped when the answer is decided, before it is sent: a client that has
+    // the answer can then never hold a time earlier than the entry's, however the processes are
+    // scheduled (a stamp taken after sending lagged the client by milliseconds on a busy machine).
+    let answeredAt: string | undefined;
+    const answer = (status: number, object: unknown, headers?: Record<string, string | string[]>): void => {
+      answeredAt = new Date().toISOString();
+      sendJson(res, status, object, headers);
+    };
     try {
       const buffer = await readBodyBuffer(req);
       const raw = buffer.toString('utf8');
@@ -238,31 +246,32 @@ export class ResourceHandlers {
         name = result.object.metadata.name ?? name;
         rv = result.object.metadata.resourceVersion ?? '';
         code = 201;
-        sendJson(res, 201, result.object, warningHeaders(result.warnings));
+        answer(201, result.object, warningHeaders(result.warnings));
       } else if (verb === 'update' || verb === 'status-update') {
         const result = await this.d.admission.update(rt, r.version, r.namespace, name, decode(), opts, sub);
         rv = result.object.metadata.resourceVersion ?? '';
         code = result.created ? 201 : 200;
-        sendJson(res, code, result.object, warningHeaders(result.warnings));
+        answer(code, result.object, warningHeaders(result.warnings));
       } else if (verb === 'patch' || verb === 'status-patch') {
         const contentType = req.headers['content-type'] ?? '';
         const result = await this.d.admission.patch(rt, r.version, r.namespace, name, patchTypeOf(contentType), contentType, raw, opts, sub);
         rv = result.object.metadata.resourceVersion ?? '';
         code = result.created ? 201 : 200;
-        sendJson(res, code, result.object, warningHeaders(result.warnings));
+        answer(code, result.object, warningHeaders(result.warnings));
       } else {
         const options = this.deleteOptions(r.query, isProtobuf ? undefined : parseJsonBody(raw));
         const result = this.d.gc.delete(rt, r.version, r.namespace, name, options);
         rv = result.object.metadata.resourceVersion ?? '';
         code = 200;
-        if (rt.custom || rt.plural === 'pods' || !result.removed) sendJson(res, 200, result.object);
-        else sendJson(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: rt.group, kind: rt.plural, uid: result.object.metadata.uid } });
+        if (rt.custom || rt.plural === 'pods' || !result.removed) answer(200, result.object);
+        else answer(200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: rt.group, kind: rt.plural, uid: result.object.metadata.uid } });
       }
     } catch (error) {
+      answeredAt = new Date().toISOString();
       const apiError = sendError(res, error);
       code = apiError.status;
     } finally {
-      this.d.res.faults.record({ time: new Date().toISOString(), verb, resource: rt.plural, group: rt.group, namespace: r.namespace ?? '', name, code, resourceVersion: code < 300 ? rv : '' });
+      this.d.res.faults.record({ time: answeredAt ?? new Date().toISOString(), verb, resource: rt.plural, group: rt.group, namespace: r.namespace ?? '', name, code, resourceVersion: code < 300 ? rv : '' });
     }
   }
 
