@@ -30,13 +30,13 @@
  *   when the connection comes back `onRedisReconnect(shard)` fires so the owner can re-list its
  *   informers and re-enqueue everything (Redis may have come back empty).
  */
-import { Queue, UnrecoverableError, Worker, WaitingError, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, WaitingError, type ConnectionOptions, type Job } from 'bullmq';
 import { describeError, isTerminal } from '../../api/errors.js';
-import { Redis } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import { pino, type Logger } from 'pino';
+import { bullmqConnection, createRedisClient, parseRedisConfig, type RedisClient, type RedisConfig } from '../../redis/index.js';
 import { QueueError } from './errors.js';
 import { assertWorkflowKey, queueName, queuePrefix, wakeupsKey } from './keys.js';
-import { redisOptionsFromUrl } from './redis.js';
 import { forceDisconnect, keepConnectionErrorsHandled, within } from './bullmq-workarounds.js';
 import { Wakeups } from './wakeups.js';
 
@@ -59,8 +59,13 @@ export type RoundProcessor = (key: string, context: ProcessContext) => Promise<P
 
 export interface ShardQueueOptions {
   shard: number;
-  /** `redis://host:port[/db]` */
+  /**
+   * `redis://host:port[/db]`, `rediss://…`, `redis+cluster://h:p,h:p` or
+   * `redis+sentinel://h:p,h:p/<master>` (see src/redis/config.ts). Ignored when `redis` is given.
+   */
   redisUrl: string;
+  /** The parsed connection (with secrets and CA merged in). @defaultValue parsed from `redisUrl` */
+  redis?: RedisConfig;
   processor: RoundProcessor;
   /** Jobs of this shard processed at once by this replica. @defaultValue 4 */
   concurrency?: number;
@@ -129,9 +134,11 @@ const JOB_NAME = 'round';
 
 export class ShardQueue {
   readonly shard: number;
-  private readonly opts: Required<Omit<ShardQueueOptions, 'onRedisReconnect' | 'logger'>>;
+  private readonly opts: Required<Omit<ShardQueueOptions, 'onRedisReconnect' | 'logger' | 'redis'>>;
   private readonly log: Logger;
-  private client: Redis | undefined;
+  private client: RedisClient | undefined;
+  /** Cluster clients handed to BullMQ, which never closes them (shared): disconnected by `stop()`. */
+  private readonly owned: Cluster[] = [];
   private queue: Queue<JobData> | undefined;
   private worker: Worker<JobData> | undefined;
   private wakeups: Wakeups | undefined;
@@ -184,12 +191,12 @@ export class ShardQueue {
   }
 
   private async connect(): Promise<void> {
-    const base = redisOptionsFromUrl(this.opts.redisUrl);
+    const config = this.options.redis ?? parseRedisConfig(this.opts.redisUrl);
     const prefix = queuePrefix(this.shard, this.opts.prefixBase);
     const name = queueName(this.shard);
     // Our own connection (wake-ups, reconnect detection) and the producer's: both fail commands
     // fast during an outage (enqueues are then kept in `pending`).
-    const client = new Redis({ ...base, maxRetriesPerRequest: 1 });
+    const client = createRedisClient(config, { maxRetriesPerRequest: 1 });
     this.client = client;
     client.on('error', (error: Error) => this.log.debug({ err: error.message }, 'redis producer connection error'));
     client.on('close', () => {
@@ -207,7 +214,11 @@ export class ShardQueue {
       }
     });
     this.wakeups = new Wakeups(client, wakeupsKey(this.shard, this.opts.prefixBase));
-    this.queue = new Queue<JobData>(name, { connection: { ...base, maxRetriesPerRequest: 1 }, prefix });
+    // The prefix is the shard's hash tag: on Redis Cluster every key of this queue is in one slot.
+    const producer = bullmqConnection(config, { maxRetriesPerRequest: 1 });
+    if (producer.owned) this.owned.push(producer.owned);
+    // BullMQ bundles a newer ioredis: its Cluster type differs from ours only in commands it never uses.
+    this.queue = new Queue<JobData>(name, { connection: producer.connection as ConnectionOptions, prefix });
     this.queue.on('error', (error: Error) => this.log.debug({ err: error.message }, 'queue error'));
     keepConnectionErrorsHandled(this.queue, (error) => this.log.debug({ err: error.message }, 'queue connection error'));
     await this.queue.waitUntilReady();
@@ -215,9 +226,11 @@ export class ShardQueue {
 
     const backoffBase = this.opts.backoffBaseMs;
     const backoffMax = this.opts.backoffMaxMs;
+    const consumer = bullmqConnection(config, { maxRetriesPerRequest: null });
+    if (consumer.owned) this.owned.push(consumer.owned);
     this.worker = new Worker<JobData>(name, (job, token, signal) => this.process(job, token, signal), {
       prefix,
-      connection: { ...base, maxRetriesPerRequest: null },
+      connection: consumer.connection as ConnectionOptions,
       concurrency: this.opts.concurrency,
       lockDuration: this.opts.lockDurationMs,
       stalledInterval: this.opts.stalledIntervalMs,
@@ -330,6 +343,7 @@ export class ShardQueue {
     await this.roundsEnded(options.lingerLogMs ?? 5000);
     if (this.queue && !(await within(this.queue.close().then(() => true, () => true), 2000))) await forceDisconnect(this.queue);
     this.client?.disconnect();
+    for (const cluster of this.owned) cluster.disconnect();
     if (this.pending.size > 0) this.log.warn({ lost: this.pending.size }, 'stopping with enqueues Redis never accepted');
   }
 
