@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import calculateSlot from 'cluster-key-slot';
 import { ShardQueue, queueName, queuePrefix, wakeupsKey, type RoundProcessor } from '../../src/controller/queue/index.js';
 import { RedisEventStore } from '../../src/events/sink/redis-store.js';
-import { parseRedisConfig } from '../../src/redis/index.js';
 import { RedisCluster } from '../support/redis-cluster.js';
 import { waitFor } from '../support/wait.js';
 import { runEvents } from '../grpc/events-fixtures.js';
@@ -57,11 +56,13 @@ describe('Redis Cluster (3 masters, 3 replicas)', { timeout: 120_000 }, () => {
       shards.push(shard);
     }
     const runs = new Map<string, number>();
-    let hold: Promise<void> | undefined;
     let release = () => undefined as void;
+    const hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const processor: RoundProcessor = async (key) => {
       runs.set(key, (runs.get(key) ?? 0) + 1);
-      if (key === 'ns/busy' && runs.get(key) === 1 && hold) await hold;
+      if (key === 'ns/busy' && runs.get(key) === 1) await hold;
       return key === 'ns/sleepy' && runs.get(key) === 1 ? { requeueAfterMs: 300 } : undefined;
     };
     const [a, b] = await Promise.all(shards.map((shard) => startQueue(shard, processor)));
@@ -70,9 +71,6 @@ describe('Redis Cluster (3 masters, 3 replicas)', { timeout: 120_000 }, () => {
     // Dedup: a burst for an idle key is one run, at most two.
     await Promise.all(Array.from({ length: 30 }, () => a.enqueue('ns/burst')));
     // No lost update: an enqueue while the key's round runs gives exactly one more run.
-    hold = new Promise<void>((resolve) => {
-      release = resolve;
-    });
     await b.enqueue('ns/busy');
     await waitFor(() => runs.get('ns/busy') === 1, { what: 'first busy round' });
     await b.enqueue('ns/busy');
@@ -125,6 +123,8 @@ describe('Redis Cluster (3 masters, 3 replicas)', { timeout: 120_000 }, () => {
       await sleep(200);
       assert.equal(seen.length, all.length, 'each event watched once');
       assert.deepEqual(new Set(seen), new Set(all.map((e) => e.id)));
+      abort.abort();
+      await watching;
     } finally {
       abort.abort();
       await store.close();

@@ -35,8 +35,7 @@ describe('Sentinel (1 master, 2 replicas, 3 sentinels)', { timeout: 120_000 }, (
     const enqueued = new Set<string>();
     const done = new Set<string>();
     let reconnects = 0;
-    let queue: ShardQueue | undefined;
-    queue = new ShardQueue({
+    const queue: ShardQueue = new ShardQueue({
       shard: 3,
       redisUrl: group.url,
       concurrency: 4,
@@ -50,7 +49,7 @@ describe('Sentinel (1 master, 2 replicas, 3 sentinels)', { timeout: 120_000 }, (
       onRedisReconnect: () => {
         reconnects += 1;
         // What the replica does: every workflow of the informer cache is enqueued again.
-        for (const key of enqueued) if (!done.has(key)) void queue?.enqueue(key);
+        for (const key of enqueued) if (!done.has(key)) void queue.enqueue(key);
       },
     });
     try {
