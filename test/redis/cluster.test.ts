@@ -1,7 +1,10 @@
 /**
  * The shard queues and the event store on a real Redis Cluster (3 masters, 3 replicas, started by
  * the test from Debian's redis-server): shards' keys in their own slots spread over the masters,
- * dedup, no lost update, wake-ups, events stored once, and a master SIGKILLed mid-run.
+ * dedup, no lost update, wake-ups, events stored once, a master SIGKILLed mid-run (its replica
+ * promoted), and a slot migration mid-run (`redis-cli --cluster reshard`). The kill runs before the
+ * migration: a migration that empties a master leaves two masters with slots, too few to elect a
+ * replica after another kill.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -150,5 +153,38 @@ describe('Redis Cluster (3 masters, 3 replicas)', { timeout: 120_000 }, () => {
     for (const key of afterKill) await queue.enqueue(key);
     // Enqueues that failed while the slot had no master are kept and retried by the queue itself.
     await waitFor(() => afterKill.every((k) => runs.has(k)), { what: 'rounds after the promotion', timeoutMs: 30_000 });
+  });
+
+  test('a slot migration mid-run (redis-cli --cluster reshard): the shard moves to another master and its rounds go on', async () => {
+    const shard = 41;
+    const slot = calculateSlot(queuePrefix(shard));
+    const source = await cluster.masterOf(slot);
+    const target = (await cluster.roles()).find((n) => n.role === 'master' && n.port !== source)?.port;
+    assert.ok(target !== undefined);
+    const runs = new Map<string, number>();
+    const queue = await startQueue(shard, async (key) => {
+      runs.set(key, (runs.get(key) ?? 0) + 1);
+      await sleep(10);
+      return key.endsWith('-0') && runs.get(key) === 1 ? { requeueAfterMs: 200 } : undefined;
+    });
+    let producing = true;
+    const produced: string[] = [];
+    const producer = (async () => {
+      for (let i = 0; producing; i++) {
+        const key = `ns/migrating-${i}`;
+        produced.push(key);
+        await queue.enqueue(key);
+        await sleep(15);
+      }
+    })();
+    // Every slot of the source moves, ours among them, while jobs are added and run.
+    const keysInSlot = Number((await cluster.command(source, ['CLUSTER', 'COUNTKEYSINSLOT', String(slot)])).trim());
+    assert.ok(keysInSlot > 0, 'the shard has keys in its slot before the migration');
+    await cluster.reshard(source, target, 16384);
+    producing = false;
+    await producer;
+    assert.equal(await cluster.masterOf(slot), target, 'the slot moved');
+    await waitFor(() => produced.every((k) => runs.has(k)), { what: 'every key enqueued around the migration runs', timeoutMs: 30_000 });
+    await waitFor(() => runs.get('ns/migrating-0') === 2, { what: 'the wake-up scheduled before the migration', timeoutMs: 10_000 });
   });
 });

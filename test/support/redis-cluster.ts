@@ -132,6 +132,24 @@ export class RedisCluster {
     }
   }
 
+  /** The cluster node id of the node on `port`. */
+  async nodeId(port: number): Promise<string> {
+    return (await this.command(port, ['CLUSTER', 'MYID'])).trim();
+  }
+
+  /**
+   * Moves `slots` slots from the master on `from` to the master on `to` with
+   * `redis-cli --cluster reshard` (keys migrated while clients keep working: MOVED/ASK).
+   */
+  async reshard(from: number, to: number, slots: number, timeoutMs = 60_000): Promise<void> {
+    const [fromId, toId] = await Promise.all([this.nodeId(from), this.nodeId(to)]);
+    await run(
+      'redis-cli',
+      ['--cluster', 'reshard', `127.0.0.1:${from}`, '--cluster-from', fromId, '--cluster-to', toId, '--cluster-slots', String(slots), '--cluster-yes', '--cluster-pipeline', '100'],
+      { timeout: timeoutMs },
+    );
+  }
+
   /** SIGKILLs the node on `port`. */
   async kill(port: number): Promise<void> {
     await this.nodes.get(port)?.kill();
