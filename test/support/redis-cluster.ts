@@ -18,8 +18,10 @@ const run = promisify(execFile);
 export interface RedisClusterOptions {
   /** Masters (each gets one replica). @defaultValue 3 */
   masters?: number;
-  /** Extra redis-server arguments for every node (e.g. TLS or requirepass). @defaultValue none */
+  /** Extra redis-server arguments for every node. @defaultValue none */
   extraArgs?: string[];
+  /** Password of the default user on every node (`requirepass`, `masterauth`). @defaultValue none */
+  password?: string;
 }
 
 export interface ClusterNodeInfo {
@@ -31,7 +33,13 @@ export class RedisCluster {
   private constructor(
     readonly dir: string,
     readonly nodes: ReadonlyMap<number, RedisProcess>,
+    private readonly password?: string,
   ) {}
+
+  /** `-a <password>` for redis-cli when the nodes have one. */
+  private get auth(): string[] {
+    return this.password ? ['-a', this.password, '--no-auth-warning'] : [];
+  }
 
   /** Ports of every node. */
   get ports(): number[] {
@@ -57,14 +65,15 @@ export class RedisCluster {
         // A replica may always take over, however long since it last heard its master.
         '--cluster-replica-validity-factor', '0',
         '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes',
+        ...(options.password ? ['--requirepass', options.password, '--masterauth', options.password] : []),
         ...(options.extraArgs ?? []),
       ];
       nodes.set(port, new RedisProcess(port, 'redis-server', args));
     }
-    const cluster = new RedisCluster(dir, nodes);
+    const cluster = new RedisCluster(dir, nodes, options.password);
     try {
       await Promise.all([...nodes.values()].map((node) => node.start()));
-      await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
+      await run('redis-cli', [...cluster.auth, '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
       await cluster.waitHealthy();
       await cluster.waitReplicasInSync(count / 2);
     } catch (error) {
@@ -120,7 +129,7 @@ export class RedisCluster {
   async masterOf(slot: number): Promise<number> {
     const port = [...this.nodes].find(([, node]) => node.running)?.[0];
     if (port === undefined) throw new Error('no node running');
-    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1 });
+    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1, ...(this.password ? { password: this.password } : {}) });
     try {
       await client.connect();
       const slots = (await client.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;
@@ -145,7 +154,7 @@ export class RedisCluster {
     const [fromId, toId] = await Promise.all([this.nodeId(from), this.nodeId(to)]);
     await run(
       'redis-cli',
-      ['--cluster', 'reshard', `127.0.0.1:${from}`, '--cluster-from', fromId, '--cluster-to', toId, '--cluster-slots', String(slots), '--cluster-yes', '--cluster-pipeline', '100'],
+      [...this.auth, '--cluster', 'reshard', `127.0.0.1:${from}`, '--cluster-from', fromId, '--cluster-to', toId, '--cluster-slots', String(slots), '--cluster-yes', '--cluster-pipeline', '100'],
       { timeout: timeoutMs },
     );
   }
@@ -157,7 +166,7 @@ export class RedisCluster {
 
   /** Runs a redis-cli command against one node; returns its output. */
   async command(port: number, args: string[]): Promise<string> {
-    const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 5000 });
+    const { stdout } = await run('redis-cli', [...this.auth, '-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 5000 });
     return stdout;
   }
 
