@@ -7,6 +7,9 @@
  * the promoted replica is gone. The queue fires `onRedisReconnect` when it reconnects (to the new
  * master); the replica then re-enqueues every workflow of its informer cache (replica.ts), which the
  * hook here mirrors with every key not yet done. Every key enqueued must run.
+ *
+ * The data nodes and the sentinels each have their own password, given as the client gets them:
+ * a password file and `FLOTILLA_REDIS_SENTINEL_PASSWORD`-style secrets merged into the URL's config.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +18,7 @@ import { EventSinkError } from '../../src/events/errors.js';
 import { RedisEventStore } from '../../src/events/sink/redis-store.js';
 import type { RecordResult } from '../../src/events/sink/store.js';
 import type { ExecutionEvent } from '../../src/engine/events.js';
+import { parseRedisConfig, type RedisConfig } from '../../src/redis/index.js';
 import { RedisSentinelGroup } from '../support/redis-sentinel.js';
 import { waitFor } from '../support/wait.js';
 import { runEvents } from '../grpc/events-fixtures.js';
@@ -23,9 +27,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Sentinel (1 master, 2 replicas, 3 sentinels)', { timeout: 120_000 }, () => {
   let group: RedisSentinelGroup;
+  let config: RedisConfig;
 
   before(async () => {
-    group = await RedisSentinelGroup.start();
+    group = await RedisSentinelGroup.start({ password: 'data-s3cret', sentinelPassword: 'sentinel-s3cret' });
+    config = parseRedisConfig(group.url, { password: 'data-s3cret', sentinelPassword: 'sentinel-s3cret' });
   });
   after(async () => {
     await group?.stop();
@@ -38,6 +44,7 @@ describe('Sentinel (1 master, 2 replicas, 3 sentinels)', { timeout: 120_000 }, (
     const queue: ShardQueue = new ShardQueue({
       shard: 3,
       redisUrl: group.url,
+      redis: config,
       concurrency: 4,
       backoffBaseMs: 50,
       wakeupPollMs: 200,
@@ -76,7 +83,7 @@ describe('Sentinel (1 master, 2 replicas, 3 sentinels)', { timeout: 120_000 }, (
   });
 
   test('a SENTINEL FAILOVER while events are recorded: nothing stored is lost, nothing stored twice', async () => {
-    const store = new RedisEventStore({ url: group.url });
+    const store = new RedisEventStore({ url: group.url, redis: config });
     try {
       await store.ready();
       const events = runEvents('sentinel-failover', ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);

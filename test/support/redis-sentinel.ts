@@ -22,6 +22,10 @@ export interface RedisSentinelOptions {
   sentinels?: number;
   /** Name of the monitored master. @defaultValue 'flotilla' */
   masterName?: string;
+  /** Password of the data nodes' default user (`requirepass`, `masterauth`, sentinels' `auth-pass`). @defaultValue none */
+  password?: string;
+  /** Password of the sentinels themselves (their `requirepass`). @defaultValue none */
+  sentinelPassword?: string;
 }
 
 export class RedisSentinelGroup {
@@ -30,6 +34,7 @@ export class RedisSentinelGroup {
     readonly masterName: string,
     readonly servers: ReadonlyMap<number, RedisProcess>,
     readonly sentinels: ReadonlyMap<number, RedisProcess>,
+    private readonly passwords: { data?: string; sentinel?: string } = {},
   ) {}
 
   /** `redis+sentinel://` URL naming every sentinel and the master. */
@@ -52,6 +57,7 @@ export class RedisSentinelGroup {
       const args = [
         '--port', String(port), '--bind', '127.0.0.1', '--dir', nodeDir, '--daemonize', 'no',
         '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--protected-mode', 'no',
+        ...(options.password ? ['--requirepass', options.password, '--masterauth', options.password] : []),
         ...(i === 0 ? [] : ['--replicaof', '127.0.0.1', String(masterPort)]),
       ];
       servers.set(port, new RedisProcess(port, 'redis-server', args));
@@ -74,12 +80,17 @@ export class RedisSentinelGroup {
           `sentinel down-after-milliseconds ${masterName} 1000`,
           `sentinel failover-timeout ${masterName} 5000`,
           `sentinel parallel-syncs ${masterName} 2`,
+          ...(options.password ? [`sentinel auth-pass ${masterName} ${options.password}`] : []),
+          ...(options.sentinelPassword ? [`requirepass ${options.sentinelPassword}`, `sentinel sentinel-pass ${options.sentinelPassword}`] : []),
           '',
         ].join('\n'),
       );
       sentinels.set(port, new RedisProcess(port, sentinelBinary, sentinelBinary === 'redis-server' ? [conf, '--sentinel'] : [conf]));
     }
-    const group = new RedisSentinelGroup(dir, masterName, servers, sentinels);
+    const group = new RedisSentinelGroup(dir, masterName, servers, sentinels, {
+      ...(options.password ? { data: options.password } : {}),
+      ...(options.sentinelPassword ? { sentinel: options.sentinelPassword } : {}),
+    });
     try {
       await Promise.all([...servers.values()].map((server) => server.start()));
       await Promise.all([...sentinels.values()].map((sentinel) => sentinel.start()));
@@ -151,7 +162,9 @@ export class RedisSentinelGroup {
 
   /** Runs a redis-cli command against one process; returns its output. */
   async cli(port: number, args: string[]): Promise<string> {
-    const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 5000 });
+    const password = this.sentinels.has(port) ? this.passwords.sentinel : this.passwords.data;
+    const auth = password ? ['-a', password, '--no-auth-warning'] : [];
+    const { stdout } = await run('redis-cli', [...auth, '-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 5000 });
     return stdout;
   }
 
