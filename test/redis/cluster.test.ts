@@ -21,8 +21,8 @@ describe('Redis Cluster (3 masters, 3 replicas)', { timeout: 120_000 }, () => {
   let cluster: RedisCluster;
   const queues: ShardQueue[] = [];
 
-  async function startQueue(shard: number, processor: RoundProcessor): Promise<ShardQueue> {
-    const queue = new ShardQueue({ shard, redisUrl: cluster.url, processor, backoffBaseMs: 50, wakeupPollMs: 200, startTimeoutMs: 20_000 });
+  async function startQueue(shard: number, processor: RoundProcessor, onRedisReconnect?: () => void): Promise<ShardQueue> {
+    const queue = new ShardQueue({ shard, redisUrl: cluster.url, processor, backoffBaseMs: 50, wakeupPollMs: 200, startTimeoutMs: 20_000, ...(onRedisReconnect ? { onRedisReconnect } : {}) });
     queues.push(queue);
     await queue.start();
     return queue;
@@ -139,10 +139,15 @@ describe('Redis Cluster (3 masters, 3 replicas)', { timeout: 120_000 }, () => {
     const slot = calculateSlot(queuePrefix(shard));
     const victim = await cluster.masterOf(slot);
     const runs = new Map<string, number>();
-    const queue = await startQueue(shard, async (key) => {
-      runs.set(key, (runs.get(key) ?? 0) + 1);
-      await sleep(20);
-    });
+    let reconnects = 0;
+    const queue = await startQueue(
+      shard,
+      async (key) => {
+        runs.set(key, (runs.get(key) ?? 0) + 1);
+        await sleep(20);
+      },
+      () => (reconnects += 1),
+    );
     const before = Array.from({ length: 20 }, (_, i) => `ns/before-${i}`);
     for (const key of before) await queue.enqueue(key);
     await waitFor(() => before.every((k) => runs.has(k)), { what: 'rounds before the kill' });
@@ -153,6 +158,8 @@ describe('Redis Cluster (3 masters, 3 replicas)', { timeout: 120_000 }, () => {
     for (const key of afterKill) await queue.enqueue(key);
     // Enqueues that failed while the slot had no master are kept and retried by the queue itself.
     await waitFor(() => afterKill.every((k) => runs.has(k)), { what: 'rounds after the promotion', timeoutMs: 30_000 });
+    // What asynchronous replication may have lost is re-created by the owner's re-enqueue.
+    await waitFor(() => reconnects >= 1, { what: 'the reconnect hook after the failover', timeoutMs: 10_000 });
   });
 
   test('a slot migration mid-run (redis-cli --cluster reshard): the shard moves to another master and its rounds go on', async () => {

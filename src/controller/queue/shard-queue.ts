@@ -28,7 +28,9 @@
  *   `stalledIntervalMs`.
  * - Enqueues that fail while Redis is unreachable are kept in memory and retried on every tick;
  *   when the connection comes back `onRedisReconnect(shard)` fires so the owner can re-list its
- *   informers and re-enqueue everything (Redis may have come back empty).
+ *   informers and re-enqueue everything (Redis may have come back empty, or a promoted replica may
+ *   lack the last writes). On Redis Cluster a node leaving the client's pool (a master failed over)
+ *   counts as a loss too: the hook fires after the next tick that reaches the shard's slot.
  */
 import { Queue, UnrecoverableError, Worker, WaitingError, type ConnectionOptions, type Job } from 'bullmq';
 import { describeError, isTerminal } from '../../api/errors.js';
@@ -150,6 +152,8 @@ export class ShardQueue {
   private stopping = false;
   private stopped: Promise<void> | undefined;
   private lostConnection = false;
+  /** Cluster: a node left the pool (failover); fire the reconnect hook once Redis answers again. */
+  private nodeLost = false;
   /** Processor calls running now: settle when the processor returned or threw (not BullMQ's bookkeeping). */
   private readonly rounds = new Set<Promise<void>>();
 
@@ -205,13 +209,12 @@ export class ShardQueue {
     client.on('ready', () => {
       if (!this.lostConnection || this.stopping) return;
       this.lostConnection = false;
-      this.log.info('redis connection back');
-      this.schedule(0);
-      try {
-        this.options.onRedisReconnect?.(this.shard);
-      } catch (error) {
-        this.log.error({ err: String(error) }, 'onRedisReconnect hook threw');
-      }
+      this.redisBack();
+    });
+    client.on('-node', () => {
+      if (this.stopping) return;
+      this.nodeLost = true;
+      this.schedule(250);
     });
     this.wakeups = new Wakeups(client, wakeupsKey(this.shard, this.opts.prefixBase));
     // The prefix is the shard's hash tag: on Redis Cluster every key of this queue is in one slot.
@@ -347,6 +350,17 @@ export class ShardQueue {
     if (this.pending.size > 0) this.log.warn({ lost: this.pending.size }, 'stopping with enqueues Redis never accepted');
   }
 
+  /** Redis answers again after a loss: retry what is kept now, and let the owner re-enqueue. */
+  private redisBack(): void {
+    this.log.info('redis connection back');
+    this.schedule(0);
+    try {
+      this.options.onRedisReconnect?.(this.shard);
+    } catch (error) {
+      this.log.error({ err: String(error) }, 'onRedisReconnect hook threw');
+    }
+  }
+
   /** Waits until no processor call runs. */
   private async roundsEnded(logEveryMs: number): Promise<void> {
     const since = Date.now();
@@ -443,6 +457,10 @@ export class ShardQueue {
       // Claimed (out of the set) before the add: a wake-up that the round an add triggers asks for
       // is then a new member, never removed with the due one (wakeups.ts, issue 9).
       const claimed = await this.wakeups.claimDue(Date.now());
+      if (this.nodeLost) {
+        this.nodeLost = false;
+        this.redisBack();
+      }
       for (const [i, { member }] of claimed.entries()) {
         try {
           await withTimeout(this.addJob(member), this.opts.enqueueTimeoutMs);
