@@ -5,7 +5,7 @@
  * folder; the nodes are also killed if the test process exits.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +22,20 @@ export interface RedisClusterOptions {
   extraArgs?: string[];
   /** Password of the default user on every node (`requirepass`, `masterauth`). @defaultValue none */
   password?: string;
+  /**
+   * TLS only: every node's port, the cluster bus and replication speak TLS with this certificate
+   * (clients are not asked for one). @defaultValue none (plain TCP)
+   */
+  tls?: ClusterTls;
+}
+
+/** A node's server certificate, the client certificate it shows on the bus and to its master, the CA. */
+export interface ClusterTls {
+  certFile: string;
+  keyFile: string;
+  clientCertFile: string;
+  clientKeyFile: string;
+  caFile: string;
 }
 
 export interface ClusterNodeInfo {
@@ -34,11 +48,12 @@ export class RedisCluster {
     readonly dir: string,
     readonly nodes: ReadonlyMap<number, RedisProcess>,
     private readonly password?: string,
+    private readonly tls?: ClusterTls,
   ) {}
 
   /** `-a <password>` for redis-cli when the nodes have one. */
   private get auth(): string[] {
-    return this.password ? ['-a', this.password, '--no-auth-warning'] : [];
+    return [...(this.password ? ['-a', this.password, '--no-auth-warning'] : []), ...(this.tls ? ['--tls', '--cacert', this.tls.caFile] : [])];
   }
 
   /** Ports of every node. */
@@ -48,7 +63,7 @@ export class RedisCluster {
 
   /** `redis+cluster://` URL with every node as a seed. */
   get url(): string {
-    return `redis+cluster://${this.ports.map((p) => `127.0.0.1:${p}`).join(',')}`;
+    return `${this.tls ? 'rediss' : 'redis'}+cluster://${this.ports.map((p) => `127.0.0.1:${p}`).join(',')}`;
   }
 
   static async start(options: RedisClusterOptions = {}): Promise<RedisCluster> {
@@ -59,8 +74,12 @@ export class RedisCluster {
     for (const port of ports) {
       const nodeDir = join(dir, String(port));
       mkdirSync(nodeDir);
+      const tls = options.tls;
+      const listen = tls
+        ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-client-cert-file', tls.clientCertFile, '--tls-client-key-file', tls.clientKeyFile, '--tls-auth-clients', 'no', '--tls-cluster', 'yes', '--tls-replication', 'yes']
+        : ['--port', String(port)];
       const args = [
-        '--port', String(port), '--bind', '127.0.0.1', '--dir', nodeDir, '--daemonize', 'no',
+        ...listen, '--bind', '127.0.0.1', '--dir', nodeDir, '--daemonize', 'no',
         '--cluster-enabled', 'yes', '--cluster-config-file', join(nodeDir, 'nodes.conf'), '--cluster-node-timeout', '2000',
         // A replica may always take over, however long since it last heard its master.
         '--cluster-replica-validity-factor', '0',
@@ -68,9 +87,9 @@ export class RedisCluster {
         ...(options.password ? ['--requirepass', options.password, '--masterauth', options.password] : []),
         ...(options.extraArgs ?? []),
       ];
-      nodes.set(port, new RedisProcess(port, 'redis-server', args));
+      nodes.set(port, new RedisProcess(port, 'redis-server', args, tls !== undefined));
     }
-    const cluster = new RedisCluster(dir, nodes, options.password);
+    const cluster = new RedisCluster(dir, nodes, options.password, options.tls);
     try {
       await Promise.all([...nodes.values()].map((node) => node.start()));
       await run('redis-cli', [...cluster.auth, '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
@@ -129,7 +148,11 @@ export class RedisCluster {
   async masterOf(slot: number): Promise<number> {
     const port = [...this.nodes].find(([, node]) => node.running)?.[0];
     if (port === undefined) throw new Error('no node running');
-    const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1, ...(this.password ? { password: this.password } : {}) });
+    const client = new Redis({
+      host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1,
+      ...(this.password ? { password: this.password } : {}),
+      ...(this.tls ? { tls: { ca: readFileSync(this.tls.caFile, 'utf8') } } : {}),
+    });
     try {
       await client.connect();
       const slots = (await client.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Socket } from 'node:net';
 import { createServer } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { waitFor } from './wait.js';
 
 const live = new Set<ChildProcess>();
@@ -26,6 +27,8 @@ export class RedisProcess {
     readonly port: number,
     private readonly command: string,
     private readonly args: readonly string[],
+    /** The port speaks TLS only (the readiness PING goes over TLS, certificate not checked). */
+    private readonly tls = false,
   ) {}
 
   get running(): boolean {
@@ -40,7 +43,7 @@ export class RedisProcess {
     live.add(child);
     child.once('exit', () => live.delete(child));
     this.child = child;
-    await waitFor(() => pingPort(this.port), { timeoutMs, what: `${this.command} on port ${this.port}` });
+    await waitFor(() => pingPort(this.port, this.tls), { timeoutMs, what: `${this.command} on port ${this.port}` });
   }
 
   /** SIGKILLs the process, as a crash would. */
@@ -67,8 +70,19 @@ export class RedisProcess {
 }
 
 /** Whether something on loopback `port` answers a Redis PING (auth errors count as up). */
-export function pingPort(port: number): Promise<boolean> {
+export function pingPort(port: number, tls = false): Promise<boolean> {
   return new Promise((resolve) => {
+    if (tls) {
+      const secure = tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => secure.write('PING\r\n'));
+      const finish = (ok: boolean) => {
+        secure.destroy();
+        resolve(ok);
+      };
+      secure.setTimeout(500, () => finish(false));
+      secure.once('error', () => finish(false));
+      secure.once('data', (data: Buffer) => finish(/^(\+PONG|-NOAUTH)/.test(data.toString())));
+      return;
+    }
     const socket = new Socket();
     const done = (ok: boolean) => {
       socket.destroy();
