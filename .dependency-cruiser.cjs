@@ -33,6 +33,7 @@ module.exports = {
     // Leaves may take the one base error (src/api/errors.ts) and nothing else above them.
     { ...layer('leaves-import-nothing-above', '^src/(observability|security|lifecycle|generated)/', '^(src/(api|engine|plugins|kube|controller|events|signals|webhook|cli|storage|flyte)|shard-manager)/'), to: { path: '^(src/(api|engine|plugins|kube|controller|events|signals|webhook|cli|storage|flyte)|shard-manager)/', pathNot: '^src/api/errors\\.ts$' } },
     layer('storage-knows-only-api', '^src/storage/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|generated|flyte)|shard-manager|sandbox)/'),
+    layer('redis-connection-knows-only-api', '^src/redis/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|storage|flyte)|shard-manager|sandbox)/'),
     layer('api-is-the-bottom', '^src/api/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|storage|flyte)|shard-manager)/'),
     // The Flyte front end translates into the engine's model, reads and writes Flyte's data layout
     // (src/storage) and flyteidl (src/generated); the plugins and everything above use it, not the reverse.

@@ -13,6 +13,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 apt_packages=()
 command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
 command -v redis-benchmark >/dev/null 2>&1 || apt_packages+=(redis-tools)
+command -v redis-sentinel >/dev/null 2>&1 || apt_packages+=(redis-sentinel)
 command -v unzip >/dev/null 2>&1 || apt_packages+=(unzip)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   log "installing Debian packages: ${apt_packages[*]}"

@@ -19,6 +19,7 @@
  * publisher flushes, tracing and the connection pool close. Bounded: every step has its own
  * timeout inside `graceMs` plus a margin.
  */
+import type { RedisConfig } from '../redis/index.js';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -72,7 +73,10 @@ export type ShardPlan =
 
 export interface ControllerProcessOptions {
   kubeConfig: KubeConfigSource;
+  /** Redis URL of the shard queues, any form of src/redis/config.ts. Ignored when `redis` is given. */
   redisUrl: string;
+  /** The parsed Redis connection (secrets and CA merged in). @defaultValue parsed from `redisUrl` */
+  redis?: RedisConfig;
   /** @defaultValue the host name */
   replicaId?: string;
   /** Where the fleet's leases live (lease mode). @defaultValue 'flotilla-system' */
@@ -195,6 +199,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     const replica = new Replica({
       kubeConfig,
       redisUrl: options.redisUrl,
+      ...(options.redis ? { redis: options.redis } : {}),
       ...(strategy === 'namespace' ? { scopeOf: (shard: number) => ({ strategy: 'namespace' as const, namespace: namespaces[shard] ?? `invalid-shard-${shard}` }) } : {}),
       round: {
         driver,

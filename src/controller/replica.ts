@@ -10,6 +10,7 @@
  * When Redis comes back after an outage every cached key is enqueued again (Redis may be empty).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { RedisConfig } from '../redis/index.js';
 import { pino, type Logger } from 'pino';
 import type { Workflow } from '../api/workflow.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -21,7 +22,10 @@ import { StatusStore } from './status-store.js';
 
 export interface ReplicaOptions {
   kubeConfig: KubeConfig;
+  /** Redis URL of the shard queues, any form of src/redis/config.ts. Ignored when `redis` is given. */
   redisUrl: string;
+  /** The parsed Redis connection (secrets and CA merged in). @defaultValue parsed from `redisUrl` */
+  redis?: RedisConfig;
   /** How a shard's objects are found. @defaultValue (shard) => ({ strategy: 'hash', shard }) */
   scopeOf?: (shard: number) => ShardScope;
   /** The round's collaborators shared by all shards. */
@@ -116,6 +120,7 @@ export class Replica {
       ...this.options.queue,
       shard,
       redisUrl: this.options.redisUrl,
+      ...(this.options.redis ? { redis: this.options.redis } : {}),
       logger: this.log,
       processor: async (key, context) => {
         if (!running.synced) {

@@ -67,6 +67,22 @@ describe('helm template', () => {
     assert.doesNotMatch(text, /redis:\/\//, 'no Redis URL in the manifests');
   });
 
+  test('redis-cluster: a cluster URL, the password and the CA mounted from Secrets, never in the manifests', async () => {
+    const { manifests, text } = await render({ valuesFiles: [valuesFile('redis-cluster')] });
+    for (const deployment of ['flotilla-controller', 'flotilla-event-sink']) {
+      const args = argsOf(manifests, deployment);
+      for (const a of ['--redis-password-file=/etc/flotilla/redis-password/password', '--redis-ca-file=/etc/flotilla/redis-ca/ca.crt']) assert.ok(args.includes(a), `${deployment}: ${a} in ${args.join(' ')}`);
+      const pod = podSpecs(manifests).find((p) => p.name === deployment);
+      const env = pod?.spec.containers[0]?.env ?? [];
+      assert.equal(env.find((e) => e.name === 'FLOTILLA_REDIS_URL')?.value, 'rediss+cluster://flotilla@redis-cluster-0.redis:6379,redis-cluster-1.redis:6379,redis-cluster-2.redis:6379');
+      const volumes = (pod?.spec as { volumes?: Array<{ name: string; secret?: { secretName: string } }> }).volumes ?? [];
+      assert.equal(volumes.find((v) => v.name === 'redis-password')?.secret?.secretName, 'flotilla-redis');
+      assert.equal(volumes.find((v) => v.name === 'redis-ca')?.secret?.secretName, 'flotilla-redis-ca');
+    }
+    assert.ok(argsOf(manifests, 'flotilla-event-sink').includes('--redis-partitions=16'));
+    assert.doesNotMatch(text, /flotilla:[^@\s]+@/, 'no password in the manifests');
+  });
+
   test('namespaced: namespace strategy, Roles in the watched namespaces, CRD permission with installCrd', async () => {
     const { manifests } = await render({ valuesFiles: [valuesFile('namespaced')] });
     const args = argsOf(manifests, 'flotilla-controller');
@@ -112,6 +128,8 @@ describe('values are checked', () => {
     { what: 'namespace strategy without namespaces', set: ['sharding.strategy=namespace'], message: /sharding\.strategy=namespace needs watchNamespaces/ },
     { what: 'TLS without a Secret', set: ['eventSink.enabled=true', 'eventSink.tls.enabled=true'], message: /eventSink\.tls\.enabled needs eventSink\.tls\.secretName/ },
     { what: 'no Redis at all', set: ['redis.url='], message: /set redis\.url .* or redis\.existingSecret\.name/ },
+    { what: 'a CA without TLS', set: ['redis.tls.caSecret=ca'], message: /redis\.tls\.caSecret needs a rediss/ },
+    { what: 'a URL that is not Redis', set: ['redis.url=http://redis:6379'], message: /redis/ },
   ];
   for (const c of cases) {
     test(`rejects ${c.what}`, async () => {

@@ -15,7 +15,7 @@ const localHelm = resolve(repoRoot, '.tools/bin/helm');
 export const helmBin = existsSync(localHelm) ? localHelm : 'helm';
 
 /** The value sets under test/chart/values, by name. */
-export const valueSets = ['fleet-manager', 'namespaced', 'full', 'webhook'] as const;
+export const valueSets = ['fleet-manager', 'namespaced', 'full', 'webhook', 'redis-cluster'] as const;
 export type ValueSet = (typeof valueSets)[number];
 export const valuesFile = (name: ValueSet): string => resolve(valuesDir, `${name}.yaml`);
 

@@ -1,6 +1,7 @@
 /**
  * The fault suite's fleet: the embedded API server (in this process, with a data directory so it
- * can be restarted on the same port and keep its objects), a real Redis, the event sink, the shard
+ * can be restarted on the same port and keep its objects), a real Redis (one server, a 3+3 Redis
+ * Cluster or a Sentinel group: `redisMode`), the event sink, the shard
  * manager and N `flotilla controller` replicas as real processes. A scenario submits work, injects
  * faults through the methods here (each one is recorded with its time for the report), waits for
  * the work to settle and asks for the report, which runs the one invariants checker
@@ -25,7 +26,11 @@ import { installCrd, loadExamples, submitWorkflow, type Example } from '../../sa
 import { checkInvariants, parseReplicaAudit, type FinalWorkflow, type OwnershipRecord, type TaskStartRecord } from '../../sandbox/invariants.js';
 import { listStoredEvents, Observer } from '../../sandbox/observe.js';
 import { startFlotilla, type FlotillaProcess } from '../support/fleet.js';
+import calculateSlot from 'cluster-key-slot';
+import { queuePrefix } from '../../src/controller/queue/index.js';
 import { RedisServer } from '../support/redis.js';
+import { RedisCluster } from '../support/redis-cluster.js';
+import { RedisSentinelGroup } from '../support/redis-sentinel.js';
 import { publishReport, scenarioOk, type Injection, type ScenarioReport } from './report.js';
 
 export const FLEET_NAMESPACE = 'flotilla-system';
@@ -39,8 +44,13 @@ export interface FaultFleetOptions {
   replicas?: number;
   /** @defaultValue 8 */
   shardCount?: number;
-  /** Redis with append-only persistence (a restart keeps its data). @defaultValue true */
+  /** Redis with append-only persistence (a restart keeps its data; one server only). @defaultValue true */
   redisPersist?: boolean;
+  /**
+   * Which Redis: one server, a Redis Cluster of 3 masters and 3 replicas, or a Sentinel group of
+   * 1 master, 2 replicas and 3 sentinels. @defaultValue 'single'
+   */
+  redisMode?: 'single' | 'cluster' | 'sentinel';
   /** Extra flags for every `flotilla controller`. */
   controllerArgs?: readonly string[];
 }
@@ -68,7 +78,9 @@ export class FaultFleet {
   keepDir = false;
   kubeConfig!: KubeConfig;
   client!: WorkflowClient;
-  redis!: RedisServer;
+  redis: RedisServer | undefined;
+  redisCluster: RedisCluster | undefined;
+  redisSentinel: RedisSentinelGroup | undefined;
   eventSink!: FlotillaProcess;
   eventSinkAddress = '';
   manager!: FlotillaProcess;
@@ -101,8 +113,13 @@ export class FaultFleet {
   }
 
   private async boot(): Promise<void> {
-    const [redis] = await Promise.all([RedisServer.start({ persist: this.options.redisPersist ?? true }), this.startApi(0)]);
-    this.redis = redis;
+    const mode = this.options.redisMode ?? 'single';
+    const startRedis = async (): Promise<void> => {
+      if (mode === 'cluster') this.redisCluster = await RedisCluster.start();
+      else if (mode === 'sentinel') this.redisSentinel = await RedisSentinelGroup.start();
+      else this.redis = await RedisServer.start({ persist: this.options.redisPersist ?? true });
+    };
+    await Promise.all([startRedis(), this.startApi(0)]);
     await installCrd({ url: this.api.url, token: this.api.token, caPem: this.api.caPem }, this.kubeConfig);
     const core = this.kubeConfig.makeApiClient(CoreV1Api);
     for (const ns of [FLEET_NAMESPACE, WORK_NAMESPACE]) await core.createNamespace({ body: { metadata: { name: ns } } });
@@ -163,7 +180,7 @@ export class FaultFleet {
     if (!options.quiet) this.inject(options.name ? `start ${name} again` : `scale out: start ${name}`);
     const replica = await startFlotilla(
       [
-        'controller', '--kubeconfig', this.kubeconfigPath, '--redis', this.redis.url, '--replica-id', name,
+        'controller', '--kubeconfig', this.kubeconfigPath, '--redis', this.redisUrl, '--replica-id', name,
         '--fleet-namespace', FLEET_NAMESPACE, '--shard-count', String(this.shardCount), '--metrics-port', '0',
         '--event-sink', this.eventSinkAddress, '--audit-log', this.auditFile(name), '--log-level', logLevel,
         ...(this.options.controllerArgs ?? []),
@@ -231,12 +248,57 @@ export class FaultFleet {
   // ------------------------------------------------------------------------------------------
   // Redis and the API server
 
-  /** SIGKILLs Redis, waits `downMs`, starts it again on its port (`wipe`: without its data). */
+  /** The `--redis` URL of the replicas. */
+  get redisUrl(): string {
+    const url = this.redis?.url ?? this.redisCluster?.url ?? this.redisSentinel?.url;
+    if (!url) throw new Error('no Redis started');
+    return url;
+  }
+
+  /** SIGKILLs Redis, waits `downMs`, starts it again on its port (`wipe`: without its data). One server only. */
   async restartRedis(options: { wipe: boolean; downMs?: number }): Promise<void> {
+    const redis = this.redis;
+    if (!redis) throw new Error('restartRedis needs redisMode single');
     this.inject(`SIGKILL Redis; restart after ${options.downMs ?? 0} ms ${options.wipe ? 'WITHOUT its data' : 'with its data (append-only file)'}`);
-    await this.redis.kill();
+    await redis.kill();
     if (options.downMs) await sleep(options.downMs);
-    await this.redis.restart({ wipe: options.wipe });
+    await redis.restart({ wipe: options.wipe });
+  }
+
+  /** Cluster: SIGKILLs the master serving `shard`'s queue and waits until a replica took its slots. */
+  async killClusterMaster(shard = 0): Promise<void> {
+    const cluster = this.redisCluster;
+    if (!cluster) throw new Error('killClusterMaster needs redisMode cluster');
+    const slot = calculateSlot(queuePrefix(shard));
+    const victim = await cluster.masterOf(slot);
+    this.inject(`SIGKILL the Redis Cluster master ${victim} (slot ${slot}: shard ${shard}'s queue)`);
+    await cluster.kill(victim);
+    await waitUntil(async () => (await cluster.masterOf(slot).catch(() => victim)) !== victim, 30_000);
+    this.inject(`its replica ${await cluster.masterOf(slot)} promoted`);
+  }
+
+  /** Cluster: moves every slot of the master serving `shard`'s queue to another master (redis-cli --cluster reshard). */
+  async reshardCluster(shard = 0): Promise<void> {
+    const cluster = this.redisCluster;
+    if (!cluster) throw new Error('reshardCluster needs redisMode cluster');
+    const slot = calculateSlot(queuePrefix(shard));
+    const source = await cluster.masterOf(slot);
+    const target = (await cluster.roles()).find((n) => n.role === 'master' && n.port !== source)?.port;
+    if (target === undefined) throw new Error('no other master');
+    this.inject(`reshard: every slot of master ${source} (shard ${shard}'s queue among them) migrates to ${target}`);
+    await cluster.reshard(source, target, 16384);
+    this.inject('reshard done');
+  }
+
+  /** Sentinel: SIGKILLs the master (`kill`) or asks for `SENTINEL FAILOVER`; waits for the new master. */
+  async sentinelFailover(options: { kill: boolean }): Promise<void> {
+    const group = this.redisSentinel;
+    if (!group) throw new Error('sentinelFailover needs redisMode sentinel');
+    const old = await group.masterPort();
+    this.inject(options.kill ? `SIGKILL the Sentinel group's master ${old}` : `SENTINEL FAILOVER (master ${old})`);
+    if (options.kill) await group.killMaster();
+    else await group.failover();
+    this.inject(`new master ${await group.waitNewMaster(old)}`);
   }
 
   /** Stops the API server (every connection cut), waits `downMs`, starts it on the same port with its data directory. */
@@ -367,7 +429,12 @@ export class FaultFleet {
     for (const slot of this.slots.values()) slot.expectingExit = true;
     await Promise.all([...this.slots.values()].map((s) => s.process?.stop(10_000)));
     await Promise.all([this.manager?.stop(10_000), this.eventSink?.stop(10_000)]);
-    await Promise.all([this.api?.stop().catch(() => undefined), this.redis?.stop().catch(() => undefined)]);
+    await Promise.all([
+      this.api?.stop().catch(() => undefined),
+      this.redis?.stop().catch(() => undefined),
+      this.redisCluster?.stop().catch(() => undefined),
+      this.redisSentinel?.stop().catch(() => undefined),
+    ]);
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -395,6 +462,14 @@ export async function runScenario(options: ScenarioOptions, body: (fleet: FaultF
     return report;
   } finally {
     await fleet.stop();
+  }
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(250);
   }
 }
 

@@ -38,13 +38,17 @@ async function listAll(address: string, namespace: string, name: string, pageSiz
   }
 }
 
-for (const kind of ['memory', 'redis'] as const) {
+// 'redis-partitioned': the Cluster layout (four partitions, one hash tag each) on one server.
+for (const kind of ['memory', 'redis', 'redis-partitioned'] as const) {
   describe(`event sink (${kind} store)`, () => {
     let redis: RedisServer | undefined;
     let sink: RunningEventSink;
     before(async () => {
-      if (kind === 'redis') redis = await RedisServer.start();
-      sink = await startEventSink({ store: redis ? { kind: 'redis', url: redis.url } : { kind: 'memory' }, logger: quiet });
+      if (kind !== 'memory') redis = await RedisServer.start();
+      sink = await startEventSink({
+        store: redis ? { kind: 'redis', url: redis.url, ...(kind === 'redis-partitioned' ? { partitions: 4 } : {}) } : { kind: 'memory' },
+        logger: quiet,
+      });
     });
     after(async () => {
       await sink.stop();

@@ -102,6 +102,64 @@ seccompProfile:
 {{- end }}
 {{- end }}
 
+{{/* The Redis secret-file flags: password, sentinel password and CA, each from a mounted Secret. */}}
+{{- define "flotilla.redisArgs" -}}
+{{- if .Values.redis.passwordSecret.name }}
+- --redis-password-file=/etc/flotilla/redis-password/{{ .Values.redis.passwordSecret.key }}
+{{- end }}
+{{- if .Values.redis.sentinelPasswordSecret.name }}
+- --redis-sentinel-password-file=/etc/flotilla/redis-sentinel-password/{{ .Values.redis.sentinelPasswordSecret.key }}
+{{- end }}
+{{- if .Values.redis.tls.caSecret }}
+- --redis-ca-file=/etc/flotilla/redis-ca/{{ .Values.redis.tls.caKey }}
+{{- end }}
+{{- end }}
+
+{{- define "flotilla.redisVolumeMounts" -}}
+{{- if .Values.redis.passwordSecret.name }}
+- name: redis-password
+  mountPath: /etc/flotilla/redis-password
+  readOnly: true
+{{- end }}
+{{- if .Values.redis.sentinelPasswordSecret.name }}
+- name: redis-sentinel-password
+  mountPath: /etc/flotilla/redis-sentinel-password
+  readOnly: true
+{{- end }}
+{{- if .Values.redis.tls.caSecret }}
+- name: redis-ca
+  mountPath: /etc/flotilla/redis-ca
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "flotilla.redisVolumes" -}}
+{{- if .Values.redis.passwordSecret.name }}
+- name: redis-password
+  secret:
+    secretName: {{ .Values.redis.passwordSecret.name }}
+    items:
+      - key: {{ .Values.redis.passwordSecret.key }}
+        path: {{ .Values.redis.passwordSecret.key }}
+{{- end }}
+{{- if .Values.redis.sentinelPasswordSecret.name }}
+- name: redis-sentinel-password
+  secret:
+    secretName: {{ .Values.redis.sentinelPasswordSecret.name }}
+    items:
+      - key: {{ .Values.redis.sentinelPasswordSecret.key }}
+        path: {{ .Values.redis.sentinelPasswordSecret.key }}
+{{- end }}
+{{- if .Values.redis.tls.caSecret }}
+- name: redis-ca
+  secret:
+    secretName: {{ .Values.redis.tls.caSecret }}
+    items:
+      - key: {{ .Values.redis.tls.caKey }}
+        path: {{ .Values.redis.tls.caKey }}
+{{- end }}
+{{- end }}
+
 {{/* POD_NAME and POD_NAMESPACE from the downward API. */}}
 {{- define "flotilla.podEnv" -}}
 - name: POD_NAME

@@ -10,10 +10,10 @@ import type { Command } from 'commander';
 import type { Component } from '../../lifecycle/index.js';
 import type { FleetContext } from '../../controller/process.js';
 import { CliError, ExitCode } from '../exit.js';
+import { REDIS_SECRET_OPTIONS, REDIS_URL_HELP, redisConfigFromFlags, type RedisFlags } from '../redis-flags.js';
 
-interface ControllerFlags {
+interface ControllerFlags extends RedisFlags {
   kubeconfig?: string;
-  redis?: string;
   replicaId?: string;
   fleetNamespace: string;
   shardCount: string;
@@ -63,11 +63,11 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('controller')
     .description('Run one controller replica (static --shards, or lease mode in a fleet)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster service account)')
-    .option('--redis <url>', 'Redis URL of the shard queues (env FLOTILLA_REDIS_URL)', process.env.FLOTILLA_REDIS_URL)
+    .option('--redis <url>', `${REDIS_URL_HELP}; the shard queues`, process.env.FLOTILLA_REDIS_URL)
     .option('--replica-id <id>', 'this replica\'s id (env POD_NAME, else the host name)', process.env.POD_NAME)
     .option('--fleet-namespace <ns>', 'namespace of the fleet\'s leases (env POD_NAMESPACE)', process.env.POD_NAMESPACE ?? 'flotilla-system')
     .option('--shard-count <n>', 'hash shards of the fleet', '32')
@@ -86,10 +86,11 @@ export function register(program: Command): void {
     .option('--workflow-ttl <duration>', 'delete completed workflows this long after they finished (e.g. 24h)')
     .option('--max-output-bytes <n>', 'largest task outputs kept (JSON bytes); a task returning more fails', '1000000')
     .option('--log-level <level>', 'pino log level', 'info')
-    .option('--audit-log <file>', 'append a JSON line before and after every round (ownership audit)')
-    .action(async (flags: ControllerFlags) => {
+    .option('--audit-log <file>', 'append a JSON line before and after every round (ownership audit)');
+  for (const [flag, help, fallback] of REDIS_SECRET_OPTIONS) command.option(flag, help, fallback);
+  command.action(async (flags: ControllerFlags) => {
       if (!flags.redis) throw new CliError('--redis URL (or FLOTILLA_REDIS_URL) is required', ExitCode.usage);
-      if (!/^rediss?:\/\//.test(flags.redis)) throw new CliError('--redis must be a redis:// or rediss:// URL', ExitCode.usage);
+      const redis = redisConfigFromFlags(flags.redis, flags);
       if (flags.strategy !== 'hash' && flags.strategy !== 'namespace') throw new CliError(`invalid --strategy ${JSON.stringify(flags.strategy)}: hash or namespace`, ExitCode.usage);
       const namespaces = (flags.namespaces ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
       if (flags.strategy === 'namespace' && namespaces.length === 0) throw new CliError('--strategy namespace needs --namespaces a,b,...', ExitCode.usage);
@@ -165,6 +166,7 @@ export function register(program: Command): void {
         running = await startControllerProcess({
           kubeConfig: flags.kubeconfig ? { file: flags.kubeconfig } : { inCluster: true },
           redisUrl: flags.redis,
+          redis,
           replicaId,
           fleetNamespace: flags.fleetNamespace,
           shardCount,

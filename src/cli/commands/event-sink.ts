@@ -5,14 +5,15 @@
  */
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit.js';
+import { REDIS_SECRET_OPTIONS, REDIS_URL_HELP, redisConfigFromFlags, type RedisFlags } from '../redis-flags.js';
 import { untilStopSignal } from '../stop-signal.js';
 
-interface EventSinkFlags {
+interface EventSinkFlags extends RedisFlags {
   port: string;
   host: string;
   store?: string;
-  redis?: string;
   prefix?: string;
+  redisPartitions?: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
@@ -29,22 +30,24 @@ function parsePort(value: string): number {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('event-sink')
     .description('Run the execution-event sink (gRPC flotilla.events.v1.EventSink; with --kubeconfig also flotilla.signals.v1.SignalService)')
     .option('--port <n>', 'port to listen on (0 = any free port)', '8089')
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option('--store <kind>', 'redis (default), memory, or file:PATH (memory persisted as JSON lines)')
-    .option('--redis <url>', 'Redis URL for the redis store', process.env.FLOTILLA_REDIS_URL)
-    .option('--prefix <prefix>', 'Redis key prefix', 'flotilla:events:')
+    .option('--redis <url>', `${REDIS_URL_HELP}; the redis store`, process.env.FLOTILLA_REDIS_URL)
+    .option('--prefix <prefix>', 'Redis key prefix (inside the hash tags)', 'flotilla:events')
+    .option('--redis-partitions <n>', 'partitions of the redis store, one hash slot each (more than 1 spreads events over a Redis Cluster\'s masters)', process.env.FLOTILLA_EVENT_PARTITIONS ?? '1')
     .option('--tls-cert <file>', 'server certificate (PEM); enables TLS')
     .option('--tls-key <file>', 'server private key (PEM)')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mutual TLS)')
     .option('--token-file <file>', 'require "authorization: Bearer <token>" with the token in this file')
     .option('--kubeconfig <file>', 'also serve the SignalService, writing Workflows through this kubeconfig')
     .option('--max-message-bytes <n>', 'largest message accepted or sent', String(4 * 1024 * 1024))
-    .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (flags: EventSinkFlags) => {
+    .option('--log-level <level>', 'pino log level', 'info');
+  for (const [flag, help, fallback] of REDIS_SECRET_OPTIONS) command.option(flag, help, fallback);
+  command.action(async (flags: EventSinkFlags) => {
       const { pino } = await import('pino');
       const { startEventSink, parseStoreSpec } = await import('../../events/sink/index.js');
       const { readPem, readTokenFile } = await import('../../security/grpc.js');
@@ -56,7 +59,11 @@ export function register(program: Command): void {
       } catch (error) {
         throw new CliError(error instanceof Error ? error.message : String(error), ExitCode.usage);
       }
-      if (store.kind === 'redis' && flags.prefix) store = { ...store, prefix: flags.prefix };
+      if (store.kind === 'redis') {
+        const partitions = Number(flags.redisPartitions ?? '1');
+        if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) throw new CliError(`invalid --redis-partitions ${JSON.stringify(flags.redisPartitions)}: an integer from 1 to 1024`, ExitCode.usage);
+        store = { ...store, redis: redisConfigFromFlags(store.url, flags), partitions, ...(flags.prefix ? { prefix: flags.prefix } : {}) };
+      }
       const maxMessageBytes = Number(flags.maxMessageBytes);
       if (!Number.isInteger(maxMessageBytes) || maxMessageBytes <= 0) throw new CliError(`invalid --max-message-bytes ${flags.maxMessageBytes}`, ExitCode.usage);
       let security;

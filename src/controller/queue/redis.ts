@@ -1,4 +1,8 @@
-/** Redis connection options from a `redis://` / `rediss://` URL, for BullMQ and ioredis. */
+/**
+ * Redis connection options from a `redis://` / `rediss://` URL (one server only), for the benchmarks
+ * that build their own BullMQ clients. The fleet itself connects through src/redis (one server,
+ * Cluster or Sentinel; TLS and auth).
+ */
 import type { RedisOptions } from 'ioredis';
 import { QueueError } from './errors.js';
 

@@ -28,15 +28,17 @@
  *   `stalledIntervalMs`.
  * - Enqueues that fail while Redis is unreachable are kept in memory and retried on every tick;
  *   when the connection comes back `onRedisReconnect(shard)` fires so the owner can re-list its
- *   informers and re-enqueue everything (Redis may have come back empty).
+ *   informers and re-enqueue everything (Redis may have come back empty, or a promoted replica may
+ *   lack the last writes). On Redis Cluster a node leaving the client's pool (a master failed over)
+ *   counts as a loss too: the hook fires after the next tick that reaches the shard's slot.
  */
-import { Queue, UnrecoverableError, Worker, WaitingError, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, WaitingError, type ConnectionOptions, type Job } from 'bullmq';
 import { describeError, isTerminal } from '../../api/errors.js';
-import { Redis } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import { pino, type Logger } from 'pino';
+import { bullmqConnection, createRedisClient, parseRedisConfig, type RedisClient, type RedisConfig } from '../../redis/index.js';
 import { QueueError } from './errors.js';
 import { assertWorkflowKey, queueName, queuePrefix, wakeupsKey } from './keys.js';
-import { redisOptionsFromUrl } from './redis.js';
 import { forceDisconnect, keepConnectionErrorsHandled, within } from './bullmq-workarounds.js';
 import { Wakeups } from './wakeups.js';
 
@@ -59,8 +61,13 @@ export type RoundProcessor = (key: string, context: ProcessContext) => Promise<P
 
 export interface ShardQueueOptions {
   shard: number;
-  /** `redis://host:port[/db]` */
+  /**
+   * `redis://host:port[/db]`, `rediss://…`, `redis+cluster://h:p,h:p` or
+   * `redis+sentinel://h:p,h:p/<master>` (see src/redis/config.ts). Ignored when `redis` is given.
+   */
   redisUrl: string;
+  /** The parsed connection (with secrets and CA merged in). @defaultValue parsed from `redisUrl` */
+  redis?: RedisConfig;
   processor: RoundProcessor;
   /** Jobs of this shard processed at once by this replica. @defaultValue 4 */
   concurrency?: number;
@@ -129,9 +136,11 @@ const JOB_NAME = 'round';
 
 export class ShardQueue {
   readonly shard: number;
-  private readonly opts: Required<Omit<ShardQueueOptions, 'onRedisReconnect' | 'logger'>>;
+  private readonly opts: Required<Omit<ShardQueueOptions, 'onRedisReconnect' | 'logger' | 'redis'>>;
   private readonly log: Logger;
-  private client: Redis | undefined;
+  private client: RedisClient | undefined;
+  /** Cluster clients handed to BullMQ, which never closes them (shared): disconnected by `stop()`. */
+  private readonly owned: Cluster[] = [];
   private queue: Queue<JobData> | undefined;
   private worker: Worker<JobData> | undefined;
   private wakeups: Wakeups | undefined;
@@ -143,6 +152,8 @@ export class ShardQueue {
   private stopping = false;
   private stopped: Promise<void> | undefined;
   private lostConnection = false;
+  /** Cluster: a node left the pool (failover); fire the reconnect hook once Redis answers again. */
+  private nodeLost = false;
   /** Processor calls running now: settle when the processor returned or threw (not BullMQ's bookkeeping). */
   private readonly rounds = new Set<Promise<void>>();
 
@@ -184,12 +195,12 @@ export class ShardQueue {
   }
 
   private async connect(): Promise<void> {
-    const base = redisOptionsFromUrl(this.opts.redisUrl);
+    const config = this.options.redis ?? parseRedisConfig(this.opts.redisUrl);
     const prefix = queuePrefix(this.shard, this.opts.prefixBase);
     const name = queueName(this.shard);
     // Our own connection (wake-ups, reconnect detection) and the producer's: both fail commands
     // fast during an outage (enqueues are then kept in `pending`).
-    const client = new Redis({ ...base, maxRetriesPerRequest: 1 });
+    const client = createRedisClient(config, { maxRetriesPerRequest: 1 });
     this.client = client;
     client.on('error', (error: Error) => this.log.debug({ err: error.message }, 'redis producer connection error'));
     client.on('close', () => {
@@ -198,16 +209,19 @@ export class ShardQueue {
     client.on('ready', () => {
       if (!this.lostConnection || this.stopping) return;
       this.lostConnection = false;
-      this.log.info('redis connection back');
-      this.schedule(0);
-      try {
-        this.options.onRedisReconnect?.(this.shard);
-      } catch (error) {
-        this.log.error({ err: String(error) }, 'onRedisReconnect hook threw');
-      }
+      this.redisBack();
+    });
+    client.on('-node', () => {
+      if (this.stopping) return;
+      this.nodeLost = true;
+      this.schedule(250);
     });
     this.wakeups = new Wakeups(client, wakeupsKey(this.shard, this.opts.prefixBase));
-    this.queue = new Queue<JobData>(name, { connection: { ...base, maxRetriesPerRequest: 1 }, prefix });
+    // The prefix is the shard's hash tag: on Redis Cluster every key of this queue is in one slot.
+    const producer = bullmqConnection(config, { maxRetriesPerRequest: 1 });
+    if (producer.owned) this.owned.push(producer.owned);
+    // BullMQ bundles a newer ioredis: its Cluster type differs from ours only in commands it never uses.
+    this.queue = new Queue<JobData>(name, { connection: producer.connection as ConnectionOptions, prefix });
     this.queue.on('error', (error: Error) => this.log.debug({ err: error.message }, 'queue error'));
     keepConnectionErrorsHandled(this.queue, (error) => this.log.debug({ err: error.message }, 'queue connection error'));
     await this.queue.waitUntilReady();
@@ -215,9 +229,11 @@ export class ShardQueue {
 
     const backoffBase = this.opts.backoffBaseMs;
     const backoffMax = this.opts.backoffMaxMs;
+    const consumer = bullmqConnection(config, { maxRetriesPerRequest: null });
+    if (consumer.owned) this.owned.push(consumer.owned);
     this.worker = new Worker<JobData>(name, (job, token, signal) => this.process(job, token, signal), {
       prefix,
-      connection: { ...base, maxRetriesPerRequest: null },
+      connection: consumer.connection as ConnectionOptions,
       concurrency: this.opts.concurrency,
       lockDuration: this.opts.lockDurationMs,
       stalledInterval: this.opts.stalledIntervalMs,
@@ -330,7 +346,19 @@ export class ShardQueue {
     await this.roundsEnded(options.lingerLogMs ?? 5000);
     if (this.queue && !(await within(this.queue.close().then(() => true, () => true), 2000))) await forceDisconnect(this.queue);
     this.client?.disconnect();
+    for (const cluster of this.owned) cluster.disconnect();
     if (this.pending.size > 0) this.log.warn({ lost: this.pending.size }, 'stopping with enqueues Redis never accepted');
+  }
+
+  /** Redis answers again after a loss: retry what is kept now, and let the owner re-enqueue. */
+  private redisBack(): void {
+    this.log.info('redis connection back');
+    this.schedule(0);
+    try {
+      this.options.onRedisReconnect?.(this.shard);
+    } catch (error) {
+      this.log.error({ err: String(error) }, 'onRedisReconnect hook threw');
+    }
   }
 
   /** Waits until no processor call runs. */
@@ -429,6 +457,10 @@ export class ShardQueue {
       // Claimed (out of the set) before the add: a wake-up that the round an add triggers asks for
       // is then a new member, never removed with the due one (wakeups.ts, issue 9).
       const claimed = await this.wakeups.claimDue(Date.now());
+      if (this.nodeLost) {
+        this.nodeLost = false;
+        this.redisBack();
+      }
       for (const [i, { member }] of claimed.entries()) {
         try {
           await withTimeout(this.addJob(member), this.opts.enqueueTimeoutMs);

@@ -19,7 +19,7 @@
  * next owner re-lists its informers and enqueues every workflow (and a Redis that comes back fires
  * `onRedisReconnect`, which does the same).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/index.js';
 
 /**
  * Takes the members due at a time out of the set, earliest first.
@@ -36,7 +36,7 @@ return due
 
 export class Wakeups {
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     readonly key: string,
   ) {}
 

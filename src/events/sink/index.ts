@@ -12,13 +12,26 @@ import { Lifecycle, LifecycleError, component } from '../../lifecycle/index.js';
 import { startGrpcServer, type RunningServer, type ServerSecurityOptions, type ServiceRegistration } from '../../security/grpc.js';
 import { MemoryEventStore, type EventStore } from './store.js';
 import { RedisEventStore } from './redis-store.js';
+import { isRedisUrl, type RedisConfig } from '../../redis/index.js';
 import { eventSinkService } from './service.js';
 
 export { MemoryEventStore, TERMINAL_PHASES, type EventStore, type RecordResult, type StoredEvent, type WatchFrom } from './store.js';
 export { RedisEventStore } from './redis-store.js';
 
 /** Which store: Redis streams, process memory, or memory persisted to a JSON-lines file. */
-export type EventStoreSpec = { readonly kind: 'redis'; readonly url: string; readonly prefix?: string } | { readonly kind: 'memory' } | { readonly kind: 'file'; readonly path: string };
+export type EventStoreSpec =
+  | {
+      readonly kind: 'redis';
+      /** Any form of src/redis/config.ts; ignored when `redis` is given. */
+      readonly url: string;
+      /** The parsed connection (secrets and CA merged in). @defaultValue parsed from `url` */
+      readonly redis?: RedisConfig;
+      readonly prefix?: string;
+      /** Partitions of the events (see redis-store.ts). @defaultValue 1 */
+      readonly partitions?: number;
+    }
+  | { readonly kind: 'memory' }
+  | { readonly kind: 'file'; readonly path: string };
 
 export interface EventSinkOptions {
   readonly store: EventStoreSpec;
@@ -40,11 +53,11 @@ export interface RunningEventSink {
   stop(): Promise<void>;
 }
 
-/** Parses `--store` / `--redis` CLI values: `memory`, `file:PATH`, or a redis:// URL. */
+/** Parses `--store` / `--redis` CLI values: `memory`, `file:PATH`, or a Redis URL (any form of src/redis). */
 export function parseStoreSpec(store: string | undefined, redisUrl: string | undefined): EventStoreSpec {
   if (store === 'memory') return { kind: 'memory' };
   if (store?.startsWith('file:')) return { kind: 'file', path: store.slice('file:'.length) };
-  if (store?.startsWith('redis://') || store?.startsWith('rediss://')) return { kind: 'redis', url: store };
+  if (store !== undefined && isRedisUrl(store)) return { kind: 'redis', url: store };
   if (store === undefined || store === 'redis') {
     if (!redisUrl) throw new Error('--redis URL is required for the redis store (or use --store memory)');
     return { kind: 'redis', url: redisUrl };
@@ -57,7 +70,7 @@ export async function startEventSink(options: EventSinkOptions): Promise<Running
   const spec = options.store;
   const store: EventStore =
     spec.kind === 'redis'
-      ? new RedisEventStore({ url: spec.url, ...(spec.prefix ? { prefix: spec.prefix } : {}) })
+      ? new RedisEventStore({ url: spec.url, ...(spec.redis ? { redis: spec.redis } : {}), ...(spec.prefix ? { prefix: spec.prefix } : {}), ...(spec.partitions ? { partitions: spec.partitions } : {}) })
       : new MemoryEventStore(spec.kind === 'file' ? { file: spec.path } : {});
   let server: RunningServer | undefined;
   const lifecycle = new Lifecycle(
