@@ -28,10 +28,10 @@ if (files.length === 0) {
   process.exit(1);
 }
 const env = { ...process.env, PATH: `${resolve('.tools/bin')}${delimiter}${process.env.PATH ?? ''}` };
-// Fleet-sized tests (the fault suite, the sandbox runs) each start Redis, an API server and several
+// Fleet-sized tests (the fault suite, the sandbox runs, the Redis Cluster and Sentinel groups) each start Redis, an API server and several
 // replica processes: they run after the rest, two at a time, so two cores are not shared by six
 // fleets at once (leases are timed; a starved fleet measures the machine, not the code).
-const heavy = (f) => /(^|[/\\])test[/\\](faults|sandbox)[/\\]/.test(f);
+const heavy = (f) => /(^|[/\\])test[/\\](faults|sandbox|redis)[/\\]/.test(f);
 const phases = [
   { files: files.filter((f) => !heavy(f)), concurrency: process.env.FLOTILLA_TEST_CONCURRENCY ?? '3' },
   { files: files.filter(heavy), concurrency: process.env.FLOTILLA_HEAVY_TEST_CONCURRENCY ?? '2' },
