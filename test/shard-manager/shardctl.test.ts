@@ -94,7 +94,7 @@ describe('shardctl', () => {
     const missingArg = await shardctl('move', '0');
     assert.equal(missingArg.code, 2, missingArg.stderr);
     assert.match(missingArg.stderr, /missing required argument/);
-    const badOutput = await shardctl('status', '-o', 'yaml');
+    const badOutput = await shardctl('status', '-o', 'xml');
     assert.equal(badOutput.code, 2, badOutput.stderr);
     await new LeaseClient(api.kc, NS).delete('flotilla-member-ghost');
   });
