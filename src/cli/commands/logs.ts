@@ -1,8 +1,9 @@
 /**
  * `flotilla logs NAME [NODE]`: the log of a Workflow's task pod, read through the API server
  * (`pods/log`, as `kubectl logs`), of the last attempt of NODE, or of every pod task's last
- * attempt (each under a `==> node (pod) <==` header) without NODE. Exit 1 when the Workflow has
- * no such pod yet or the API server refuses or cannot be reached (its host and port named).
+ * attempt (each under a `==> node (pod) <==` header) without NODE. Pods live while their workflow
+ * runs: the controller deletes them once it ended (their outputs are in its status). Exit 1 when
+ * the Workflow has no such pod or the API server refuses or cannot be reached (host and port named).
  */
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit.js';
@@ -22,6 +23,8 @@ export function register(program: Command): void {
     const { Labels, WorkflowAnnotations } = await import('../../api/workflow.js');
     const { labelValue } = await import('../../api/names.js');
     const { CONTAINER_NAME } = await import('../../plugins/pod/index.js');
+    const { WorkflowClient } = await import('../../kube/workflow-client.js');
+    const { isTerminalWorkflowPhase } = await import('../../api/status.js');
     const target = kubeTargetFromFlags(flags);
     const { namespace, server } = target;
     const core = target.kubeConfig.makeApiClient(CoreV1Api);
@@ -43,7 +46,17 @@ export function register(program: Command): void {
       const known = latest.get(path);
       if (known === undefined || attempt > known.attempt) latest.set(path, { pod: podName, attempt });
     }
-    if (latest.size === 0) throw new CliError(`workflow ${namespace}/${name} has no task pods (yet)`, ExitCode.failed);
+    if (latest.size === 0) {
+      // Also says NotFound (with the server's words) when there is no such workflow.
+      const workflow = await new WorkflowClient(target.kubeConfig).get(namespace, name);
+      const phase = workflow.status?.phase ?? 'Pending';
+      throw new CliError(
+        isTerminalWorkflowPhase(phase)
+          ? `workflow ${namespace}/${name} is ${phase} and has no task pods left: the controller deletes them when a workflow ends (the task outputs are in its status: flotilla get ${name} -o yaml)`
+          : `workflow ${namespace}/${name} (${phase}) has no task pods yet`,
+        ExitCode.failed,
+      );
+    }
     if (node !== undefined && !latest.has(node)) {
       throw new CliError(`workflow ${namespace}/${name} has no pod for node '${node}' (nodes with pods: ${[...latest.keys()].sort().join(', ')})`, ExitCode.failed);
     }
