@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { Command, Option } from 'commander';
 import { completionScript } from './completion.js';
+import { buildProgram } from './flotilla.js';
+import { buildProgram as buildShardctl } from './shardctl/shardctl.js';
 
 function program(): Command {
   const p = new Command('demo').option('--kubeconfig <file>');
@@ -13,10 +15,10 @@ function program(): Command {
 }
 
 /** What bash completes for the words typed so far (the last one being completed). */
-function complete(words: string[]): string[] {
-  const script = `${completionScript(program(), 'bash')}
+function complete(words: string[], of: Command = program()): string[] {
+  const script = `${completionScript(of, 'bash')}
 COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}
-_demo; printf '%s\\n' "\${COMPREPLY[@]}"`;
+_${of.name()}; printf '%s\\n' "\${COMPREPLY[@]}"`;
   return execFileSync('bash', ['-c', script], { encoding: 'utf8' }).split('\n').filter((l) => l !== '');
 }
 
@@ -35,5 +37,12 @@ describe('completion', () => {
     assert.match(script, /compdef _demo demo\n$/);
     const zsh = spawnSync('zsh', ['-n', '-c', script]);
     if (zsh.error === undefined) assert.equal(zsh.status, 0, zsh.stderr.toString());
+  });
+
+  test('the real trees: flotilla get -o, shardctl status options', () => {
+    assert.deepEqual(complete(['flotilla', 'get', '-o', 'y'], buildProgram()), ['yaml']);
+    assert.ok(complete(['flotilla', ''], buildProgram()).includes('submit'));
+    assert.ok(complete(['shardctl', 'status', '--'], buildShardctl()).includes('--watch'));
+    assert.ok(complete(['shardctl', 'status', '--'], buildShardctl()).includes('--no-headers'));
   });
 });
