@@ -204,8 +204,9 @@ describe('flotilla logs, watch, abort', () => {
   });
 
   test('abort deletes the workflow', async () => {
-    const started = await flotilla(['submit', workflowFile('long', { tasks: { nap: { plugin: 'sleep', config: { duration: '10m' } } }, nodes: [{ id: 'nap', kind: 'task', task: 'nap' }] })]);
+    const started = await flotilla(['submit', workflowFile('long', { tasks: { nap: { plugin: 'sleep', config: { duration: '10m' } } }, nodes: [{ id: 'nap', kind: 'task', task: 'nap' }] }), '-o', 'name']);
     assert.equal(started.code, 0, started.stderr);
+    assert.equal(started.stdout, 'workflow.flotilla.io/long\n', '-o name prints the bare name, as kubectl');
     const aborted = await flotilla(['abort', 'long']);
     assert.equal(aborted.code, 0, aborted.stderr);
     assert.equal(aborted.stdout, 'workflow.flotilla.io/long aborted\n');

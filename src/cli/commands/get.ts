@@ -73,7 +73,8 @@ export function register(program: Command): void {
           const list = await client.list({ ...(namespace !== undefined ? { namespace } : {}), ...(flags.selector ? { labelSelector: flags.selector } : {}) });
           return { items: list.items, metadata: { resourceVersion: list.resourceVersion } };
         },
-        refreshMs: 2000,
+        // Ages move on: refresh a terminal's view; piped, print only on a change.
+        refreshMs: process.stdout.isTTY ? 2000 : 0,
         render: (items) => {
           if (name === undefined) write(`${renderWorkflows(sorted(items), options)}${separator}`);
           else {

@@ -5,15 +5,16 @@
  * when piped). Exit 0 when created (with `--wait`: when every one Succeeded), 1 when one Failed,
  * TimedOut or was Aborted, or the API server refused or could not be reached, 2 on bad input.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { CliError, ExitCode } from '../exit.js';
 import { addKubeFlags, type KubeFlags } from '../kubeconfig.js';
-import { outputOption, type OutputFormat } from '../output.js';
+import { OutputFormats, type OutputFormat } from '../output.js';
 
 interface SubmitFlags extends KubeFlags {
   wait?: boolean;
   timeout?: string;
-  output: OutputFormat;
+  /** Unset: `workflow.flotilla.io/NAME created`, as kubectl create says. */
+  output?: OutputFormat;
 }
 
 export function register(program: Command): void {
@@ -26,7 +27,7 @@ export function register(program: Command): void {
   )
     .option('--wait', 'follow the Workflows until they end, showing their progress')
     .option('--timeout <duration>', 'with --wait: give up after this long (e.g. 90s, 10m); exit 1')
-    .addOption(outputOption(['name', 'json', 'yaml', 'table', 'wide']).default('name'))
+    .addOption(new Option('-o, --output <format>', 'print the created Workflows so (default: workflow.flotilla.io/NAME created)').choices([...OutputFormats]))
     .action(async (file: string, flags: SubmitFlags) => {
       const { readFile } = await import('node:fs/promises');
       const YAML = await import('yaml');
@@ -72,9 +73,9 @@ export function register(program: Command): void {
       for (const wf of workflows) {
         const stored = await client.create(wf);
         created.push(stored);
-        if (flags.output === 'name') process.stdout.write(`${workflowName(stored)} created\n`);
+        if (flags.output === undefined) process.stdout.write(`${workflowName(stored)} created\n`);
       }
-      if (flags.output !== 'name') process.stdout.write(renderWorkflows(created, { format: flags.output, headers: true }));
+      if (flags.output !== undefined) process.stdout.write(renderWorkflows(created, { format: flags.output, headers: true }));
       if (!flags.wait) return;
 
       const progress = progressWriter();

@@ -81,7 +81,8 @@ export function buildProgram(): Command {
             throw toKubeError(error, `list leases in namespace ${namespace}`, server);
           }
         },
-        refreshMs: 2000,
+        // Ages move on: refresh a terminal's view; piped, print only on a change.
+        refreshMs: process.stdout.isTTY ? 2000 : 0,
         render: (leases) => {
           const frame = renderFleet(fleetStatus(namespace, leases.map(toFields), Date.now()), output, headers);
           write(process.stdout.isTTY || output === 'json' || output === 'yaml' ? frame : `${frame}\n`);
