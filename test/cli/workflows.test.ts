@@ -159,6 +159,8 @@ describe('flotilla get', () => {
     assert.deepEqual(byFlag.stdout.trim().split('\n'), ['workflow.flotilla.io/broken', 'workflow.flotilla.io/ok']);
     const byDefault = await flotilla(['get', '-o', 'name']);
     assert.doesNotMatch(byDefault.stdout, /team-wf/);
+    const none = await flotilla(['get', '-n', 'other']);
+    assert.deepEqual([none.code, none.stdout, none.stderr], [0, '', 'No resources found in other namespace.\n']);
     const all = await flotilla(['get', '-A']);
     assert.match(all.stdout, /^NAMESPACE {3}NAME {3,}PHASE/m);
     assert.match(all.stdout, /^team-a {3,}team-wf {3,}Succeeded/m);

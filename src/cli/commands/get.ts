@@ -57,9 +57,11 @@ export function register(program: Command): void {
       if (!flags.watch) {
         if (name !== undefined) return void process.stdout.write(renderWorkflow(await client.get(target.namespace, name), options));
         const list = await client.list({ ...(namespace !== undefined ? { namespace } : {}), ...(flags.selector ? { labelSelector: flags.selector } : {}) });
-        const text = renderWorkflows(sorted(list.items), options);
-        if (text === '' && (flags.output === 'table' || flags.output === 'wide')) process.stderr.write(`No resources found${namespace !== undefined ? ` in ${namespace} namespace` : ''}.\n`);
-        return void process.stdout.write(text);
+        // As kubectl: an empty table is a note on stderr, not a lone header line.
+        if (list.items.length === 0 && (flags.output === 'table' || flags.output === 'wide')) {
+          return void process.stderr.write(`No resources found${namespace !== undefined ? ` in ${namespace} namespace` : ''}.\n`);
+        }
+        return void process.stdout.write(renderWorkflows(sorted(list.items), options));
       }
       const { live, frameWriter } = await import('../live.js');
       if (name !== undefined) await client.get(target.namespace, name);
