@@ -227,10 +227,17 @@ describe('an unreachable API server', () => {
       'users: [{name: u, user: {token: t}}]', 'contexts: [{name: x, context: {cluster: c, user: u}}]', '',
     ].join('\n'));
     const file = workflowFile('unsent', echoSpec);
+    const refused = new RegExp(`connection refused \\(ECONNREFUSED\\).* 127\\.0\\.0\\.1:${port}`);
     for (const args of [['get'], ['get', 'ok'], ['get', '-w'], ['submit', file, '--wait'], ['watch', 'ok'], ['logs', 'ok'], ['abort', 'ok']]) {
       const result = await flotilla(args, { kubeconfig });
       assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
-      assert.match(result.stderr, new RegExp(`connection refused \\(ECONNREFUSED\\).* 127\\.0\\.0\\.1:${port}`), args.join(' '));
+      assert.match(result.stderr, refused, args.join(' '));
     }
+    const watch = await execute(process.execPath, [join(ROOT, 'bin/shardctl.mjs'), '--kubeconfig', kubeconfig, 'status', '--watch'], { timeout: 30_000 }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr ?? '' }),
+    );
+    assert.equal(watch.code, 1, watch.stderr);
+    assert.match(watch.stderr, refused, 'shardctl status --watch');
   });
 });
