@@ -12,6 +12,8 @@ RUN npm ci --no-audit --no-fund --loglevel=error
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY shard-manager ./shard-manager
+# `flotilla example-agent` runs the example agent's code: tsc compiles it into dist/examples/.
+COPY examples/agent ./examples/agent
 # tsc emits JavaScript only: copy the runtime assets read beside the modules (e.g. Lua scripts).
 RUN npm run build \
  && (cd src && find . -type f ! -name '*.ts' ! -name '*.map' -exec install -D -m 0644 {} ../dist/src/{} \;) \

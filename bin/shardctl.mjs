@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Entry point. In a checkout (src/ present) the TypeScript sources run through tsx, so there is
-// no build step to forget; an installed image ships only dist/ and runs the compiled code.
+// no build step to forget. An installed package (npm pack → npm install) and the image ship only
+// dist/ (built by `npm run build:dist`) and run the compiled code with production dependencies
+// only: tsx is a devDependency and is imported only from a checkout.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -11,5 +13,9 @@ if (fromSource) {
   register();
 }
 const entry = fromSource ? `${root}/src/cli/shardctl/shardctl.ts` : `${root}/dist/src/cli/shardctl/shardctl.js`;
+if (!existsSync(entry)) {
+  process.stderr.write(`shardctl: ${entry} is missing: run \`npm run build:dist\` (or unset FLOTILLA_USE_DIST)\n`);
+  process.exit(1);
+}
 const { main } = await import(pathToFileURL(entry).href);
 await main(process.argv.slice(2));

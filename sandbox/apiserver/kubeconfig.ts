@@ -7,7 +7,10 @@ export interface KubeconfigOptions {
   token: string;
   /** Cluster, user and context name. @defaultValue 'flotilla-sandbox' */
   name?: string;
-  /** Default namespace of the context. @defaultValue 'default' */
+  /**
+   * Namespace of the context. None by default, so every client picks its own default as kubectl
+   * does (`default` for Workflows, the fleet namespace for `shardctl`).
+   */
   namespace?: string;
 }
 
@@ -18,7 +21,7 @@ export function renderKubeconfig(o: KubeconfigOptions): string {
     kind: 'Config',
     clusters: [{ name, cluster: { server: o.server, 'certificate-authority-data': Buffer.from(o.caPem).toString('base64') } }],
     users: [{ name, user: { token: o.token } }],
-    contexts: [{ name, context: { cluster: name, user: name, namespace: o.namespace ?? 'default' } }],
+    contexts: [{ name, context: { cluster: name, user: name, ...(o.namespace !== undefined ? { namespace: o.namespace } : {}) } }],
     'current-context': name,
     preferences: {},
   });

@@ -10,13 +10,18 @@
 import { Command } from 'commander';
 import { registerCommands } from './commands/index.js';
 import { runProgram } from './run-program.js';
+import { registerCompletion } from './completion.js';
+import { packageVersion } from './version.js';
 
 export type RegisterCommands = (program: Command) => void;
 
 export function buildProgram(extraCommands: readonly RegisterCommands[] = []): Command {
-  const program = new Command('flotilla').description('A sharded workflow-execution controller for Kubernetes');
+  const program = new Command('flotilla')
+    .description('A sharded workflow-execution controller for Kubernetes')
+    .version(packageVersion(), '--version', 'print the version');
   for (const register of extraCommands) register(program);
   registerCommands(program);
+  registerCompletion(program);
   return program;
 }
 

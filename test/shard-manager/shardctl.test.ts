@@ -5,7 +5,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver.js';
@@ -94,7 +97,7 @@ describe('shardctl', () => {
     const missingArg = await shardctl('move', '0');
     assert.equal(missingArg.code, 2, missingArg.stderr);
     assert.match(missingArg.stderr, /missing required argument/);
-    const badOutput = await shardctl('status', '-o', 'yaml');
+    const badOutput = await shardctl('status', '-o', 'xml');
     assert.equal(badOutput.code, 2, badOutput.stderr);
     await new LeaseClient(api.kc, NS).delete('flotilla-member-ghost');
   });
@@ -130,5 +133,53 @@ describe('shardctl', () => {
     const after = JSON.parse(rebalanced.stdout) as FleetStatus;
     assert.ok(after.shards.every((x) => !x.movedByOperator && !x.pinnedTo));
     assert.equal(findOverlap(fleet.runners), undefined);
+  });
+
+  test('output: borderless tables, -o wide, yaml and name, --no-headers', async () => {
+    const table = await shardctl('status');
+    assert.doesNotMatch(table.stdout, /[│┌┐└┘─]/, 'no box drawing');
+    assert.match(table.stdout, /^REPLICA {3}LIVE {3}DRAINING {3}OWNED {3}ASSIGNED$/m);
+    assert.match(table.stdout, /^SHARD {3}OWNER {3}ASSIGNED TO {3}EPOCH {3}WORKFLOWS {3}QUEUE {3}NOTES$/m);
+    const wide = await shardctl('status', '-o', 'wide');
+    assert.match(wide.stdout, /^REPLICA .* {3}LAST RENEW$/m);
+    assert.match(wide.stdout, /^SHARD .* {3}LEASE AGE {3}.* {3}PINNED TO {3}NOTES$/m);
+    const yaml = await shardctl('status', '-o', 'yaml');
+    assert.equal(yaml.code, 0, yaml.stderr);
+    assert.equal((parse(yaml.stdout) as FleetStatus).shards.length, 8);
+    const names = (await shardctl('status', '-o', 'name')).stdout.trim().split('\n');
+    assert.deepEqual(names.slice(0, 2), ['replica/a', 'replica/b']);
+    assert.equal(names.filter((n) => n.startsWith('shard/')).length, 8);
+    const bare = await shardctl('status', '--no-headers');
+    assert.doesNotMatch(bare.stdout, /REPLICA|SHARD|^fleet /m);
+    assert.match(bare.stdout, /^a {3,}yes {3,}no {3,}\d+ {3,}\d+$/m);
+  });
+
+  test('namespace: the kubeconfig context namespace, -n over it, else the fleet namespace', async () => {
+    const config = parse(readFileSync(api.kubeconfigPath, 'utf8')) as { contexts: { context: Record<string, string> }[] };
+    for (const c of config.contexts) c.context['namespace'] = 'elsewhere';
+    const file = join(api.dir, 'elsewhere-kubeconfig');
+    writeFileSync(file, stringify(config));
+    const byContext = await shardctl('--kubeconfig', file, 'status', '-o', 'json');
+    assert.equal((JSON.parse(byContext.stdout) as FleetStatus).namespace, 'elsewhere');
+    const byFlag = await shardctl('--kubeconfig', file, 'status', '-o', 'json', '-n', NS);
+    assert.equal((JSON.parse(byFlag.stdout) as FleetStatus).shards.length, 8);
+    assert.equal((await status()).namespace, NS, 'a context without a namespace: the fleet namespace');
+  });
+
+  test('status --watch prints the status again when a lease changes', async () => {
+    const child = spawn(process.execPath, ['bin/shardctl.mjs', '--kubeconfig', api.kubeconfigPath, 'status', '--watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await waitFor(() => out.includes('8 shards'), { timeoutMs: 15_000, what: 'the first frame' });
+      assert.doesNotMatch(out, /pinned to/);
+      assert.equal((await shardctl('pin', '0', 'a')).code, 0);
+      await waitFor(() => /^0 .*pinned to a/m.test(out), { timeoutMs: 15_000, what: 'a frame showing the pin' });
+      assert.equal((await shardctl('unpin', '0')).code, 0);
+    } finally {
+      child.kill('SIGINT');
+    }
+    assert.equal(await exited, 0, 'Ctrl-C ends the watch cleanly');
   });
 });

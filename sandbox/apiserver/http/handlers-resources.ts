@@ -1,6 +1,6 @@
 /**
  * The resource endpoints: get, list (selectors, limit/continue, Table), watch, create, update,
- * patch, delete and deletecollection, for the main resource and `/status`. Every write is audited.
+ * patch, delete and deletecollection, for the main resource and `/status`; `pods/log` as text. Every write is audited.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, badRequest, expired, methodNotAllowed, notFound } from '../errors.js';
@@ -18,13 +18,15 @@ import { WatchHub } from '../watch.js';
 import { decodeProtobuf, protobufContentType } from '../protobuf.js';
 import { parseJsonBody, readBody, readBodyBuffer, sendError, sendJson, wantsTable, warningHeaders } from './respond.js';
 import { HttpWatchStream } from './watch-stream.js';
+import { podLogText } from '../pod-log.js';
 
 export interface ResourceRequest {
   rt: ResourceType;
   version: string;
   namespace: string | undefined;
   name: string | undefined;
-  subresource: 'status' | undefined;
+  /** `log` only for pods (`pods/log`, text from the simulated kubelet's state). */
+  subresource: 'status' | 'log' | undefined;
   query: URLSearchParams;
 }
 
@@ -100,6 +102,13 @@ export class ResourceHandlers {
       throw methodNotAllowed();
     }
     if (r.subresource === 'status' && !r.rt.statusSubresource) throw notFound({ resource: r.rt.plural, group: r.rt.group, name: r.name });
+    if (r.subresource === 'log') {
+      if (method !== 'GET') throw methodNotAllowed();
+      const text = podLogText(this.d.res.get(r.rt, r.namespace, r.name), r.query.get('container'));
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
     switch (method) {
       case 'GET':
         return this.get(req, res, r, r.name);
@@ -238,7 +247,7 @@ export class ResourceHandlers {
       const isProtobuf = (req.headers['content-type'] ?? '').startsWith(protobufContentType);
       const decode = (): unknown => (isProtobuf ? decodeProtobuf(buffer) : parseJsonBody(raw));
       const opts = writeOptions(r.query);
-      const sub = r.subresource;
+      const sub = r.subresource === 'status' ? 'status' : undefined;
       if (verb === 'create') {
         const body = decode();
         if (isObject(body) && isObject(body['metadata']) && typeof body['metadata']['name'] === 'string') name = body['metadata']['name'];

@@ -137,7 +137,8 @@ export class Router {
     if (!rt || extra.length > 0 || (namespace !== undefined && !rt.namespaced)) {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
-    if (sub !== undefined && sub !== 'status' && !(sub === 'finalize' && plural === 'namespaces')) {
+    const podLog = sub === 'log' && plural === 'pods' && group === '' && namespace !== undefined && name !== undefined;
+    if (sub !== undefined && sub !== 'status' && !(sub === 'finalize' && plural === 'namespaces') && !podLog) {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
     if (rt.namespaced && namespace === undefined && name !== undefined) throw notFound({ resource: rt.plural, group: rt.group, name });
@@ -147,7 +148,7 @@ export class Router {
     const verb = requestVerb(req.method ?? 'GET', name, query);
     this.d.faults.recordRequest({ verb, group, resource: plural, subresource: sub ?? '', namespace: namespace ?? '' });
     this.d.faults.traffic.request(verb, sub === undefined ? plural : `${plural}/${sub}`, req.headers['content-length']);
-    const r: ResourceRequest = { rt, version, namespace, name, subresource: sub === undefined ? undefined : 'status', query };
+    const r: ResourceRequest = { rt, version, namespace, name, subresource: sub === undefined ? undefined : podLog ? 'log' : 'status', query };
     return this.d.resources.handle(req, res, r);
   }
 }

@@ -14,6 +14,7 @@ import { REDIS_SECRET_OPTIONS, REDIS_URL_HELP, redisConfigFromFlags, type RedisF
 
 interface ControllerFlags extends RedisFlags {
   kubeconfig?: string;
+  context?: string;
   replicaId?: string;
   fleetNamespace: string;
   shardCount: string;
@@ -67,6 +68,7 @@ export function register(program: Command): void {
     .command('controller')
     .description('Run one controller replica (static --shards, or lease mode in a fleet)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: in-cluster service account)')
+    .option('--context <name>', 'kubeconfig context (default: the current one; with --context the kubeconfig is found as by every command)')
     .option('--redis <url>', `${REDIS_URL_HELP}; the shard queues`, process.env.FLOTILLA_REDIS_URL)
     .option('--replica-id <id>', 'this replica\'s id (env POD_NAME, else the host name)', process.env.POD_NAME)
     .option('--fleet-namespace <ns>', 'namespace of the fleet\'s leases (env POD_NAMESPACE)', process.env.POD_NAMESPACE ?? 'flotilla-system')
@@ -164,7 +166,7 @@ export function register(program: Command): void {
       let running;
       try {
         running = await startControllerProcess({
-          kubeConfig: flags.kubeconfig ? { file: flags.kubeconfig } : { inCluster: true },
+          kubeConfig: await kubeConfigSource(flags),
           redisUrl: flags.redis,
           redis,
           replicaId,
@@ -201,4 +203,14 @@ export function register(program: Command): void {
       // Sockets of libraries that keep no handle to close (gRPC channels, agents) must not keep us up.
       process.exit(ExitCode.ok);
     });
+}
+
+/**
+ * Without `--context`: `--kubeconfig`, else the pod's service account. With it: the kubeconfig
+ * found as every command finds it (`src/cli/kubeconfig.ts`), switched to that context.
+ */
+async function kubeConfigSource(flags: Pick<ControllerFlags, 'kubeconfig' | 'context'>): Promise<{ file: string } | { yaml: string } | { inCluster: true }> {
+  if (flags.context === undefined) return flags.kubeconfig ? { file: flags.kubeconfig } : { inCluster: true };
+  const { kubeConfigFromFlags } = await import('../kubeconfig.js');
+  return { yaml: kubeConfigFromFlags(flags).exportConfig() };
 }

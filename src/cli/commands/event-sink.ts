@@ -19,6 +19,7 @@ interface EventSinkFlags extends RedisFlags {
   tlsClientCa?: string;
   tokenFile?: string;
   kubeconfig?: string;
+  context?: string;
   maxMessageBytes?: string;
   logLevel: string;
 }
@@ -44,6 +45,7 @@ export function register(program: Command): void {
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (mutual TLS)')
     .option('--token-file <file>', 'require "authorization: Bearer <token>" with the token in this file')
     .option('--kubeconfig <file>', 'also serve the SignalService, writing Workflows through this kubeconfig')
+    .option('--context <name>', 'kubeconfig context (default: the current one)')
     .option('--max-message-bytes <n>', 'largest message accepted or sent', String(4 * 1024 * 1024))
     .option('--log-level <level>', 'pino log level', 'info');
   for (const [flag, help, fallback] of REDIS_SECRET_OPTIONS) command.option(flag, help, fallback);

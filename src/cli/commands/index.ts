@@ -1,5 +1,10 @@
 /** Every production `flotilla` subcommand, in the order `--help` lists them (after the sandbox's, in a checkout). */
 import type { Command } from 'commander';
+import { register as registerSubmit } from './submit.js';
+import { register as registerGet } from './get.js';
+import { register as registerWatch } from './watch.js';
+import { register as registerLogs } from './logs.js';
+import { register as registerAbort } from './abort.js';
 import { register as registerEventSink } from './event-sink.js';
 import { register as registerExampleAgent } from './example-agent.js';
 import { register as registerSignal } from './signal.js';
@@ -10,6 +15,11 @@ import { register as registerController } from './controller.js';
 import { register as registerManager } from './manager.js';
 
 export function registerCommands(program: Command): void {
+  registerSubmit(program);
+  registerGet(program);
+  registerWatch(program);
+  registerLogs(program);
+  registerAbort(program);
   registerEventSink(program);
   registerExampleAgent(program);
   registerSignal(program);

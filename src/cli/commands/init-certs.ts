@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { CliError, ExitCode } from '../exit.js';
 
 interface InitCertsFlags {
-  namespace: string;
+  namespace?: string;
   service: string;
   secret: string;
   mutatingConfig: string;
@@ -29,7 +29,7 @@ export function register(program: Command): void {
   program
     .command('init-certs')
     .description("Create or rotate the webhook's serving certificate (a kubernetes.io/tls Secret) and patch the webhook configurations' caBundle")
-    .option('--namespace <ns>', 'namespace of the webhook Service and the Secret', 'flotilla')
+    .option('-n, --namespace <ns>', "namespace of the webhook Service and the Secret (default: the context's namespace, else flotilla)")
     .option('--service <name>', 'webhook Service name (its cluster DNS names go in the certificate)', 'flotilla-webhook')
     .option('--secret <name>', 'Secret holding tls.crt, tls.key and ca.crt', 'flotilla-webhook-tls')
     .option('--mutating-config <name>', "MutatingWebhookConfiguration whose caBundle to patch ('' to skip)", 'flotilla-workflows')
@@ -52,14 +52,14 @@ export function register(program: Command): void {
       if (flags.output !== 'text' && flags.output !== 'json') throw new CliError(`-o must be text or json, got ${flags.output}`, ExitCode.usage);
       const { isIP } = await import('node:net');
       for (const ip of flags.ip) if (isIP(ip) === 0) throw new CliError(`--ip ${ip} is not an IP address`, ExitCode.usage);
-      const { kubeConfigFromFlags } = await import('../kubeconfig.js');
-      const kc = kubeConfigFromFlags(flags);
+      const { kubeTargetFromFlags } = await import('../kubeconfig.js');
+      const { kubeConfig: kc, namespace } = kubeTargetFromFlags(flags, 'flotilla');
       const { initCerts } = await import('../../webhook/init-certs.js');
       let result;
       try {
         result = await initCerts({
           kubeConfig: kc,
-          namespace: flags.namespace,
+          namespace,
           service: flags.service,
           secret: flags.secret,
           mutatingConfig: flags.mutatingConfig,
@@ -78,7 +78,7 @@ export function register(program: Command): void {
       if (flags.output === 'json') process.stdout.write(`${JSON.stringify(result)}\n`);
       else {
         process.stdout.write(
-          `secret ${flags.namespace}/${flags.secret}: ${result.secret}${result.reason !== undefined ? ` (${result.reason})` : ''}; valid until ${result.notAfter}\n` +
+          `secret ${namespace}/${flags.secret}: ${result.secret}${result.reason !== undefined ? ` (${result.reason})` : ''}; valid until ${result.notAfter}\n` +
             `mutating ${flags.mutatingConfig || '-'}: ${result.mutating}; validating ${flags.validatingConfig || '-'}: ${result.validating}; caBundle CAs: ${result.bundleCas}\n`,
         );
       }

@@ -1,5 +1,6 @@
 /**
- * `flotilla signal NAMESPACE/WORKFLOW NAME VALUE`: sets a gate's signal.
+ * `flotilla signal [NAMESPACE/]WORKFLOW NAME VALUE`: sets a gate's signal (without NAMESPACE: `-n`,
+ * else the kubeconfig context's namespace, else default).
  *
  * Without `--server` it patches the Workflow directly through the kubeconfig (`--kubeconfig`,
  * else KUBECONFIG / ~/.kube/config). With `--server` it calls the SignalService over gRPC.
@@ -13,6 +14,7 @@ import { CliError, ExitCode } from '../exit.js';
 interface SignalFlags {
   kubeconfig?: string;
   context?: string;
+  namespace?: string;
   server?: string;
   tlsCa?: string;
   tlsCert?: string;
@@ -22,9 +24,11 @@ interface SignalFlags {
   timeoutMs: string;
 }
 
-function splitTarget(target: string): { namespace: string; workflow: string } {
+/** `NAMESPACE/WORKFLOW`, or `WORKFLOW` in `namespace` (from -n or the kubeconfig context). */
+function splitTarget(target: string, namespace: () => string): { namespace: string; workflow: string } {
   const parts = target.split('/');
-  if (parts.length !== 2 || !parts[0] || !parts[1]) throw new CliError(`expected NAMESPACE/WORKFLOW, got "${target}"`, ExitCode.usage);
+  if (parts.length === 1 && parts[0]) return { namespace: namespace(), workflow: parts[0] };
+  if (parts.length !== 2 || !parts[0] || !parts[1]) throw new CliError(`expected [NAMESPACE/]WORKFLOW, got "${target}"`, ExitCode.usage);
   return { namespace: parts[0], workflow: parts[1] };
 }
 
@@ -32,11 +36,12 @@ export function register(program: Command): void {
   program
     .command('signal')
     .description("Set a gate's signal on a Workflow")
-    .argument('<target>', 'NAMESPACE/WORKFLOW')
+    .argument('<target>', '[NAMESPACE/]WORKFLOW (without NAMESPACE: -n, else the context namespace, else default)')
     .argument('<name>', 'signal name (gate.signal.name, or the approve gate name / node id)')
     .argument('<value>', 'the value: JSON when it parses (true, 3, {"a":1}), else a string')
     .option('--kubeconfig <file>', 'kubeconfig for writing the Workflow directly (default: $KUBECONFIG, in-cluster, ./.flotilla/kubeconfig, ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context (default: the current one)')
+    .option('-n, --namespace <ns>', "the workflow's namespace when TARGET names none")
     .option('--server <addr>', 'call the SignalService at host:port instead of the API')
     .option('--tls-ca <file>', 'CA of the server certificate (enables TLS)')
     .option('--tls-cert <file>', 'client certificate for mutual TLS')
@@ -45,7 +50,9 @@ export function register(program: Command): void {
     .option('--set-by <who>', 'recorded in the signal as setBy', process.env.USER)
     .option('--timeout-ms <n>', 'deadline of each call', '10000')
     .action(async (target: string, name: string, text: string, flags: SignalFlags) => {
-      const { namespace, workflow } = splitTarget(target);
+      const { kubeTargetFromFlags } = await import('../kubeconfig.js');
+      // With --server there may be no kubeconfig at all: -n, else default.
+      const { namespace, workflow } = splitTarget(target, () => (flags.server ? (flags.namespace ?? 'default') : kubeTargetFromFlags(flags).namespace));
       const timeoutMs = Number(flags.timeoutMs);
       if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new CliError(`invalid --timeout-ms ${flags.timeoutMs}`, ExitCode.usage);
       const shown = (value: unknown) => JSON.stringify(value);

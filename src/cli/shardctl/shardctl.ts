@@ -8,45 +8,50 @@
  *   pin SHARD REPLICA / unpin
  *   rebalance                forget operator moves; the manager balances afresh
  *
+ *   completion bash|zsh      a shell completion script
+ *
+ * Output: `-o table|wide|json|yaml|name`, `--no-headers`; `status --watch` re-prints on change.
  * Exit codes: 0 done · 1 the operation failed or timed out · 2 bad arguments or input (unknown
  * shard or replica, a dead or draining target, a pin in the way).
  */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
+import { CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { runProgram } from '../run-program.js';
-import { LeaseClient } from '../../../shard-manager/leases/lease-client.js';
+import { CliError, ExitCode } from '../exit.js';
+import { LeaseClient, toFields } from '../../../shard-manager/leases/lease-client.js';
 import { DEFAULT_FLEET_NAMESPACE } from '../../../shard-manager/fleet.js';
-import { kubeConfigFromFlags } from '../kubeconfig.js';
+import { toKubeError } from '../../kube/errors.js';
+import { addKubeFlags, kubeTargetFromFlags, type KubeFlags, type KubeTarget } from '../kubeconfig.js';
+import { noHeadersOption, outputOption, type OutputFlags } from '../output.js';
+import { frameWriter, live } from '../live.js';
+import { registerCompletion } from '../completion.js';
+import { packageVersion } from '../version.js';
 import { moveShard, pinShard, readFleet, rebalance, setDraining, unpinShard, waitForFleet, type FleetClient } from './operations.js';
 import { renderFleet } from './render.js';
-import type { FleetStatus } from './fleet-status.js';
+import { fleetStatus, type FleetStatus } from './fleet-status.js';
 
-interface GlobalFlags {
-  kubeconfig?: string;
-  context?: string;
-  namespace: string;
-  output: 'table' | 'json';
-}
+type GlobalFlags = KubeFlags & OutputFlags;
 interface WaitFlags {
   wait?: boolean;
   timeout: string;
 }
 
-export async function main(argv: readonly string[]): Promise<void> {
-  const program = new Command('shardctl')
-    .description('Inspect and move the shards of a flotilla fleet')
-    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, in-cluster, ./.flotilla/kubeconfig, ~/.kube/config)')
-    .option('--context <name>', 'kubeconfig context (default: the current one)')
-    .option('-n, --namespace <ns>', 'the fleet namespace', DEFAULT_FLEET_NAMESPACE)
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'));
+export function buildProgram(): Command {
+  const program = addKubeFlags(
+    new Command('shardctl').description('Inspect and move the shards of a flotilla fleet').version(packageVersion(), '--version', 'print the version'),
+    { namespace: `the fleet namespace (default: the context's namespace, else ${DEFAULT_FLEET_NAMESPACE})` },
+  )
+    .addOption(outputOption())
+    .addOption(noHeadersOption());
 
+  const target = (): KubeTarget => kubeTargetFromFlags(program.opts<GlobalFlags>(), DEFAULT_FLEET_NAMESPACE);
   const client = (): FleetClient => {
-    const flags = program.opts<GlobalFlags>();
-    const kubeConfig = kubeConfigFromFlags(flags);
-    return { leases: new LeaseClient(kubeConfig, flags.namespace) };
+    const { kubeConfig, namespace } = target();
+    return { leases: new LeaseClient(kubeConfig, namespace) };
   };
   const print = (fleet: FleetStatus) => {
-    const { output } = program.opts<GlobalFlags>();
-    process.stdout.write(output === 'json' ? `${JSON.stringify(fleet, null, 2)}\n` : renderFleet(fleet));
+    const { output, headers } = program.opts<GlobalFlags>();
+    process.stdout.write(renderFleet(fleet, output, headers));
   };
   const progress = (line: string) => {
     if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);
@@ -58,7 +63,33 @@ export async function main(argv: readonly string[]): Promise<void> {
   program
     .command('status')
     .description('show shards and replicas')
-    .action(async () => print(await readFleet(client())));
+    .option('-w, --watch', 'keep watching the leases and print the status again on every change (Ctrl-C ends)')
+    .action(async (flags: { watch?: boolean }) => {
+      if (!flags.watch) return print(await readFleet(client()));
+      const { kubeConfig, namespace, server } = target();
+      const api = kubeConfig.makeApiClient(CoordinationV1Api);
+      const { output, headers } = program.opts<GlobalFlags>();
+      const write = frameWriter();
+      await live<V1Lease>({
+        kubeConfig,
+        path: `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`,
+        resource: 'leases',
+        list: async () => {
+          try {
+            return await api.listNamespacedLease({ namespace });
+          } catch (error) {
+            throw toKubeError(error, `list leases in namespace ${namespace}`, server);
+          }
+        },
+        // Ages move on: refresh a terminal's view; piped, print only on a change.
+        refreshMs: process.stdout.isTTY ? 2000 : 0,
+        render: (leases) => {
+          const frame = renderFleet(fleetStatus(namespace, leases.map(toFields), Date.now()), output, headers);
+          write(process.stdout.isTTY || output === 'json' || output === 'yaml' ? frame : `${frame}\n`);
+          return false;
+        },
+      });
+    });
 
   withWait(program.command('move').argument('<shard>').argument('<replica>').description('move a shard to a replica (planned handover)')).action(
     async (shard: string, replica: string, flags: WaitFlags) => {
@@ -129,11 +160,16 @@ export async function main(argv: readonly string[]): Promise<void> {
     print(fleet);
   });
 
-  await runProgram(program, argv);
+  registerCompletion(program);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  await runProgram(buildProgram(), argv);
 }
 
 function parseSeconds(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--timeout must be a positive number of seconds, got '${value}'`);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(`--timeout must be a positive number of seconds, got '${value}'`, ExitCode.usage);
   return n;
 }
