@@ -5,6 +5,7 @@
  */
 import { ApiError } from './errors.js';
 import { nowTime } from './object-meta.js';
+import { QUOTA_KEY, refreshQuotas } from './quota.js';
 import { CRD_KEY, NAMESPACE_KEY, type Resources } from './operations.js';
 import type { StoreEvent } from './store.js';
 import type { JsonObject, KubeObject, ObjectMeta, ResourceType } from './types.js';
@@ -104,6 +105,7 @@ export class Collector {
   /** Removes the object now; dependents are collected in the background. */
   private remove(rt: ResourceType, obj: KubeObject): KubeObject {
     const removed = this.res.store.remove(this.res.key(rt), obj.metadata.namespace, obj.metadata.name ?? '', obj) ?? obj;
+    if (rt.namespaced && this.res.key(rt) !== QUOTA_KEY) refreshQuotas(this.res.store, removed.metadata.namespace ?? '');
     if (this.res.key(rt) === CRD_KEY) this.unserve(obj);
     this.collectDependents(removed, false);
     return removed;

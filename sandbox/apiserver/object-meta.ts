@@ -7,11 +7,8 @@ import { randomUUID, randomInt } from 'node:crypto';
 import { ApiError } from './errors.js';
 import type { FieldError, KubeObject, ResourceType } from './types.js';
 import { isObject } from './types.js';
+import { validateLabelsAndAnnotations } from './meta-validation.js';
 
-const subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const qualifiedNamePart = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const microTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$/;
 const generateAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -30,43 +27,8 @@ export function newUid(): string {
   return randomUUID();
 }
 
-export function validateName(rt: ResourceType, name: string): FieldError[] {
-  if (rt.plural === 'namespaces') {
-    if (name.length > 63 || !label.test(name)) {
-      return [{ field: 'metadata.name', message: `Invalid value: "${name}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`, type: 'FieldValueInvalid' }];
-    }
-    return [];
-  }
-  if (name.length > 253 || !subdomain.test(name)) {
-    return [{ field: 'metadata.name', message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`, type: 'FieldValueInvalid' }];
-  }
-  return [];
-}
-
-function validQualifiedName(key: string): boolean {
-  const parts = key.split('/');
-  if (parts.length > 2) return false;
-  const name = parts[parts.length - 1] ?? '';
-  if (name.length === 0 || name.length > 63 || !qualifiedNamePart.test(name)) return false;
-  if (parts.length === 2) {
-    const prefix = parts[0] ?? '';
-    if (prefix.length === 0 || prefix.length > 253 || !subdomain.test(prefix)) return false;
-  }
-  return true;
-}
-
 export function validateMetadata(obj: KubeObject): FieldError[] {
-  const errors: FieldError[] = [];
-  for (const [k, v] of Object.entries(obj.metadata.labels ?? {})) {
-    if (!validQualifiedName(k)) errors.push({ field: 'metadata.labels', message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`, type: 'FieldValueInvalid' });
-    if (typeof v !== 'string' || v.length > 63 || !labelValue.test(v)) {
-      errors.push({ field: 'metadata.labels', message: `Invalid value: "${String(v)}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`, type: 'FieldValueInvalid' });
-    }
-  }
-  for (const [k, v] of Object.entries(obj.metadata.annotations ?? {})) {
-    if (!validQualifiedName(k)) errors.push({ field: 'metadata.annotations', message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`, type: 'FieldValueInvalid' });
-    if (typeof v !== 'string') errors.push({ field: `metadata.annotations`, message: `Invalid value: ${JSON.stringify(v)}: must be a string`, type: 'FieldValueInvalid' });
-  }
+  const errors: FieldError[] = [...validateLabelsAndAnnotations(obj)];
   (obj.metadata.ownerReferences ?? []).forEach((o, i) => {
     if (!o || typeof o.uid !== 'string' || o.uid === '') errors.push({ field: `metadata.ownerReferences[${i}].uid`, message: 'Invalid value: "": uid must not be empty', type: 'FieldValueInvalid' });
     if (!o || typeof o.name !== 'string' || o.name === '') errors.push({ field: `metadata.ownerReferences[${i}].name`, message: 'Invalid value: "": name must not be empty', type: 'FieldValueInvalid' });

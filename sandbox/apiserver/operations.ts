@@ -6,11 +6,12 @@
 import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound, unsupportedMediaType } from './errors.js';
 import type { FaultInjector } from './faults.js';
 import { establishedStatus, resourceTypeFromCrd, validateCrd } from './crd.js';
-import { generateName, newUid, nowTime, sameContent, specPart, validateBuiltin, validateMetadata, validateName } from './object-meta.js';
+import { generateName, newUid, nowTime, sameContent, specPart, validateBuiltin, validateMetadata } from './object-meta.js';
+import { decodeObjectMeta, validateName } from './meta-validation.js';
 import { applyMerge, jsonPatch, mergePatch, parseApplyBody, strategicMergePatch, type PatchType } from './patch.js';
 import { metadataMergeKeys } from './builtins.js';
 import { decodePod, defaultPodResources, validatePod } from './pods.js';
-import { admitPod, decodeQuota, POD_KEY, QUOTA_KEY, quotaStatus, refreshQuotas } from './quota.js';
+import { admitCreate, decodeQuota, POD_KEY, QUOTA_KEY, quotaStatus, refreshQuotas } from './quota.js';
 import type { ResourceRegistry } from './registry.js';
 import { resourceKeyOf, type Store } from './store.js';
 import type { FieldError, JsonObject, KubeObject, ResourceType } from './types.js';
@@ -90,8 +91,9 @@ export class Resources {
     }
   }
 
-  private toObject(body: unknown): KubeObject {
+  private toObject(rt: ResourceType, version: string, body: unknown): KubeObject {
     if (!isObject(body)) throw badRequest('the body of the request was not a JSON object');
+    decodeObjectMeta(rt, version, body);
     const metadata = isObject(body['metadata']) ? { ...body['metadata'] } : {};
     return { ...body, metadata } as KubeObject;
   }
@@ -127,7 +129,7 @@ export class Resources {
   }
 
   create(rt: ResourceType, version: string, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): WriteResult {
-    const obj = this.toObject(structuredClone(body));
+    const obj = this.toObject(rt, version, structuredClone(body));
     this.checkTypeMeta(rt, version, obj);
     if (rt.namespaced) {
       if (obj.metadata.namespace !== undefined && obj.metadata.namespace !== '' && obj.metadata.namespace !== namespace) {
@@ -157,7 +159,7 @@ export class Resources {
     this.prepareCreate(rt, obj);
     const warnings = this.admit(rt, version, obj, opts);
     // ResourceQuota admission runs after validation, dry runs included (they are not charged).
-    if (this.key(rt) === POD_KEY) admitPod(this.store, obj);
+    if (rt.namespaced) admitCreate(this.store, rt.group, rt.plural, obj);
     if (opts.dryRun) return { object: this.present(rt, version, obj), warnings, created: true };
     let stored = this.store.put(this.key(rt), obj);
     stored = this.afterWrite(rt, stored);
@@ -196,7 +198,7 @@ export class Resources {
 
   /** Side effects of a stored write: CRDs become established and served; quotas show their usage. */
   private afterWrite(rt: ResourceType, stored: KubeObject): KubeObject {
-    if (this.key(rt) === POD_KEY) refreshQuotas(this.store, stored.metadata.namespace ?? '');
+    if (rt.namespaced && this.key(rt) !== QUOTA_KEY) refreshQuotas(this.store, stored.metadata.namespace ?? '');
     if (this.key(rt) === QUOTA_KEY) {
       const status = quotaStatus(this.store, stored);
       return JSON.stringify(status) === JSON.stringify(stored['status']) ? stored : this.store.put(QUOTA_KEY, { ...stored, metadata: { ...stored.metadata }, status });
@@ -214,7 +216,7 @@ export class Resources {
    * metadata carried over, status split by subresource, generation, finalizer-driven removal.
    */
   update(rt: ResourceType, version: string, namespace: string | undefined, name: string, body: unknown, opts: WriteOptions = {}, subresource?: 'status'): WriteResult {
-    const incoming = this.toObject(structuredClone(body));
+    const incoming = this.toObject(rt, version, structuredClone(body));
     this.checkTypeMeta(rt, version, incoming);
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
       throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
@@ -350,7 +352,7 @@ export class Resources {
         patched = rt.custom ? applyMerge(current, patchBody) : strategicMergePatch(current, patchBody, { ...metadataMergeKeys, ...(rt.strategicMergeKeys ?? {}) });
         break;
     }
-    const next = this.toObject(patched);
+    const next = this.toObject(rt, version, patched);
     // A patch carries a precondition only when it names a resourceVersion itself.
     const rvInPatch = type === 'json' ? next.metadata.resourceVersion : isObject(patchBody) && isObject(patchBody['metadata']) ? patchBody['metadata']['resourceVersion'] : undefined;
     const preconditioned = rvInPatch !== undefined && rvInPatch !== null;

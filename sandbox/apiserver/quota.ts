@@ -1,13 +1,15 @@
 /**
- * ResourceQuota admission for pods, answering as the real kube-apiserver does: 403 Forbidden with
- * `pods "NAME" is forbidden: exceeded quota: QNAME, requested: …, used: …, limited: …`, or
+ * ResourceQuota admission on create, answering as the real kube-apiserver does: 403 Forbidden with
+ * `<resource> "NAME" is forbidden: exceeded quota: QNAME, requested: …, used: …, limited: …`, or
  * `failed quota: QNAME: must specify …` for a pod that leaves a constrained resource unset.
  *
- * Counted resources: `pods` and `count/pods`, `requests.cpu` (= `cpu`), `requests.memory`
- * (= `memory`), `limits.cpu`, `limits.memory`. Usage is computed from the stored pods that are not
- * terminal (Succeeded and Failed pods, and pods being deleted, free their quota), so it is never stale; `status.used` is
- * written after pod writes for `kubectl describe quota`. Quota scopes and other resources are not
- * evaluated.
+ * Counted resources: object counts (`count/<resource>` for the core group,
+ * `count/<resource>.<group>` otherwise, custom resources included, and the classic `pods`,
+ * `configmaps`, `secrets`, `services`, `persistentvolumeclaims`, `replicationcontrollers`,
+ * `resourcequotas`), and for pods `requests.cpu` (= `cpu`), `requests.memory` (= `memory`),
+ * `limits.cpu`, `limits.memory`. Usage is computed from the store (pods that are Succeeded, Failed
+ * or being deleted free their quota), so it is never stale; `status.used` is written after writes
+ * that change it, for `kubectl describe quota`. Quota scopes and other resources are not evaluated.
  */
 import { addQuantities, formatQuantity, parseQuantity, type Quantity } from '../../src/api/quantity.js';
 import { ApiError, badRequest } from './errors.js';
@@ -77,13 +79,47 @@ function terminal(pod: KubeObject): boolean {
   return status['phase'] === 'Succeeded' || status['phase'] === 'Failed';
 }
 
-/** Usage of every constrained resource of `quota` by the namespace's live pods (`except` left out). */
-function usedBy(store: Store, namespace: string, hard: Record<string, Quantity>, except?: string): Record<string, Quantity> {
-  const pods = store.list(POD_KEY, namespace).filter((p) => !terminal(p) && p.metadata.name !== except);
+/** The classic object counts (`configmaps`, ...) and the store key of what they count. */
+const CLASSIC_COUNTS: Readonly<Record<string, string>> = {
+  pods: POD_KEY,
+  configmaps: resourceKeyOf('', 'configmaps'),
+  secrets: resourceKeyOf('', 'secrets'),
+  services: resourceKeyOf('', 'services'),
+  persistentvolumeclaims: resourceKeyOf('', 'persistentvolumeclaims'),
+  replicationcontrollers: resourceKeyOf('', 'replicationcontrollers'),
+  resourcequotas: QUOTA_KEY,
+};
+
+/** The store key of the objects a quota resource counts: `configmaps`, `count/<resource>[.<group>]`. */
+export function countedKey(resource: string): string | undefined {
+  const classic = CLASSIC_COUNTS[resource];
+  if (classic !== undefined) return classic;
+  if (!resource.startsWith('count/')) return undefined;
+  const rest = resource.slice('count/'.length);
+  const dot = rest.indexOf('.');
+  return dot < 0 ? resourceKeyOf('', rest) : resourceKeyOf(rest.slice(dot + 1), rest.slice(0, dot));
+}
+
+/** What one object (stored under `key`) uses of `resource`, or undefined when it is not counted there. */
+function usageOf(key: string, obj: KubeObject | JsonObject, resource: string): { value: Quantity; missing: string[] } | undefined {
+  const counted = countedKey(resource);
+  if (counted !== undefined) return counted === key ? { value: ONE, missing: [] } : undefined;
+  return key === POD_KEY ? podUsage(obj, resource) : undefined;
+}
+
+/** Objects of `key` in `namespace` that count against quotas (live pods; every other object). */
+function counting(store: Store, key: string, namespace: string, except?: string): KubeObject[] {
+  return store.list(key, namespace).filter((o) => o.metadata.name !== except && !(key === POD_KEY && terminal(o)));
+}
+
+/** Usage of every constrained resource of `quota` in the namespace (`except`, of kind `exceptKey`, left out). */
+function usedBy(store: Store, namespace: string, hard: Record<string, Quantity>, except?: { key: string; name: string }): Record<string, Quantity> {
   const used: Record<string, Quantity> = {};
   for (const [resource, limit] of Object.entries(hard)) {
-    if (!POD_RESOURCES[resource]) continue;
-    const values = pods.map((p) => podUsage(p, resource)?.value).filter((q): q is Quantity => q !== undefined);
+    const key = countedKey(resource) ?? (POD_RESOURCES[resource] ? POD_KEY : undefined);
+    if (key === undefined) continue;
+    const objects = counting(store, key, namespace, except?.key === key ? except.name : undefined);
+    const values = objects.map((o) => usageOf(key, o, resource)?.value).filter((q): q is Quantity => q !== undefined);
     used[resource] = { nano: addQuantities(values).nano, format: limit.format };
   }
   return used;
@@ -91,26 +127,35 @@ function usedBy(store: Store, namespace: string, hard: Record<string, Quantity>,
 
 const list = (entries: Array<[string, Quantity]>): string => entries.map(([name, q]) => `${name}=${formatQuantity(q.nano, q.format)}`).join(',');
 
-/** Refuses (403) a pod create that a quota of its namespace does not allow. */
-export function admitPod(store: Store, pod: KubeObject): void {
-  const status = isObject(pod['status']) ? pod['status'] : {};
-  if (status['phase'] === 'Succeeded' || status['phase'] === 'Failed') return;
-  const namespace = pod.metadata.namespace ?? '';
-  const name = pod.metadata.name ?? '';
+/** The resource as the real server names it in a Forbidden message: `configmaps`, `workflows.flotilla.io`. */
+const qualified = (group: string, plural: string): string => (group === '' ? plural : `${plural}.${group}`);
+
+/**
+ * Refuses (403) a create that a quota of its namespace does not allow: the pod's compute resources
+ * and every object count (`pods`, `configmaps`, `count/<resource>.<group>`, ...).
+ */
+export function admitCreate(store: Store, group: string, plural: string, obj: KubeObject): void {
+  const key = resourceKeyOf(group, plural);
+  const status = isObject(obj['status']) ? obj['status'] : {};
+  if (key === POD_KEY && (status['phase'] === 'Succeeded' || status['phase'] === 'Failed')) return;
+  const namespace = obj.metadata.namespace ?? '';
+  if (namespace === '') return;
+  const name = obj.metadata.name ?? '';
   const quotas = store.list(QUOTA_KEY, namespace).sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
-  const forbidden = (message: string): ApiError => new ApiError(403, 'Forbidden', `pods "${name}" is forbidden: ${message}`, { name, kind: 'pods' });
+  const forbidden = (message: string): ApiError => new ApiError(403, 'Forbidden', `${qualified(group, plural)} "${name}" is forbidden: ${message}`, { name, group, kind: plural });
   for (const quota of quotas) {
     const hard = hardOf(quota);
-    const constrained = Object.keys(hard).filter((r) => POD_RESOURCES[r] !== undefined).sort();
-    const missing = constrained.map((r) => [r, podUsage(pod, r)?.missing ?? []] as const).filter(([, m]) => m.length > 0);
+    const constrained = Object.keys(hard).filter((r) => key === POD_KEY && POD_RESOURCES[r] !== undefined).sort();
+    const missing = constrained.map((r) => [r, podUsage(obj, r)?.missing ?? []] as const).filter(([, m]) => m.length > 0);
     if (missing.length > 0) throw forbidden(`failed quota: ${quota.metadata.name ?? ''}: must specify ${missing.map(([r, m]) => `${r} for: ${m.join(',')}`).join('; ')}`);
   }
   for (const quota of quotas) {
     const hard = hardOf(quota);
-    const used = usedBy(store, namespace, hard, name);
+    const relevant = Object.fromEntries(Object.entries(hard).filter(([r]) => usageOf(key, obj, r) !== undefined));
+    const used = usedBy(store, namespace, relevant, { key, name });
     const exceeded: string[] = [];
     for (const resource of Object.keys(used).sort()) {
-      const requested = podUsage(pod, resource)?.value;
+      const requested = usageOf(key, obj, resource)?.value;
       const limit = hard[resource];
       const current = used[resource];
       if (requested === undefined || limit === undefined || current === undefined || requested.nano === 0n) continue;
@@ -118,7 +163,7 @@ export function admitPod(store: Store, pod: KubeObject): void {
     }
     if (exceeded.length === 0) continue;
     const pick = (source: Record<string, Quantity | undefined>): Array<[string, Quantity]> => exceeded.map((r) => [r, source[r] ?? ONE]);
-    const requested = Object.fromEntries(exceeded.map((r) => [r, podUsage(pod, r)?.value]));
+    const requested = Object.fromEntries(exceeded.map((r) => [r, usageOf(key, obj, r)?.value]));
     throw forbidden(`exceeded quota: ${quota.metadata.name ?? ''}, requested: ${list(pick(requested))}, used: ${list(pick(used))}, limited: ${list(pick(hard))}`);
   }
 }
@@ -134,7 +179,7 @@ export function quotaStatus(store: Store, quota: KubeObject): JsonObject {
   };
 }
 
-/** Rewrites the `status.used` of `namespace`'s quotas that changed (after a pod write). */
+/** Rewrites the `status.used` of `namespace`'s quotas that changed (after a write that changes usage). */
 export function refreshQuotas(store: Store, namespace: string): void {
   for (const quota of store.list(QUOTA_KEY, namespace)) {
     const status = quotaStatus(store, quota);

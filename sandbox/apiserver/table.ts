@@ -41,14 +41,42 @@ function age(ts: unknown, now: number): string {
   return Number.isNaN(t) ? '<unknown>' : humanDuration(now - t);
 }
 
-/** Evaluates `.a.b[0].c`, `.metadata.labels['x/y']`, `{.a[*].b}`; arrays from `[*]` join with ','. */
+/**
+ * The steps of a JSONPath as kubectl's parser reads them: `.name` (a backslash escapes the next
+ * character, so `.metadata.labels.flotilla\\.io/shard` is one step `flotilla.io/shard`), `[n]`,
+ * `[*]`, `['quoted']` / `["quoted"]`.
+ */
+export function jsonPathTokens(path: string): string[] {
+  const tokens: string[] = [];
+  let i = 0;
+  while (i < path.length) {
+    const c = path[i];
+    if (c === '.') {
+      let name = '';
+      i++;
+      while (i < path.length && path[i] !== '.' && path[i] !== '[') {
+        if (path[i] === '\\' && i + 1 < path.length) i++;
+        name += path[i];
+        i++;
+      }
+      if (name !== '') tokens.push(name);
+    } else if (c === '[') {
+      const end = path.indexOf(']', i);
+      if (end < 0) break;
+      const inner = path.slice(i + 1, end).trim();
+      const quoted = inner.match(/^(['"])(.*)\1$/);
+      tokens.push(quoted ? (quoted[2] ?? '') : inner);
+      i = end + 1;
+    } else i++;
+  }
+  return tokens;
+}
+
+/** Evaluates `.a.b[0].c`, `.metadata.labels['x/y']`, `.metadata.labels.x\\.y/z`, `{.a[*].b}`; arrays from `[*]` join with ','. */
 export function evalJsonPath(obj: unknown, path: string): unknown {
   let p = path.trim();
   if (p.startsWith('{') && p.endsWith('}')) p = p.slice(1, -1);
-  const tokens: string[] = [];
-  const re = /\.([^.[\]]+)|\[(\d+|\*)\]|\[['"]([^'"]+)['"]\]/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(p)) !== null) tokens.push(m[1] ?? m[2] ?? m[3] ?? '');
+  const tokens = jsonPathTokens(p);
   let current: unknown[] = [obj];
   let multi = false;
   for (const t of tokens) {

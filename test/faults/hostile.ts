@@ -3,7 +3,8 @@
  * that build invalid or hostile manifests as a client would POST them (plain JSON), each tagged
  * with its kind and variant, and an oracle that says, without any fleet, what must become of each:
  *
- *  - `refused`: the API server answers 413 (body over its limit) or 422 naming the field; the
+ *  - `refused`: the API server answers 413 (body over its limit), 400 (metadata of the wrong JSON
+ *    type: a numeric name, labels that are not a string map) or 422 naming the field; the
  *    oracle runs the embedded server's own create path (`Resources.create`, dry run, in process:
  *    name rules, metadata rules, the CRD's structural schema with pruning and defaulting);
  *  - `failed`: the server stores it, and `validateWorkflow` finds issues in what it stored, so a
@@ -226,11 +227,10 @@ const wrongTypes: fc.Arbitrary<Draft> = fc.oneof(
     return draft(`wrong-type-${labels.includes('schema-level') ? 'schema-level' : 'deep'}`, 'rejected', s);
   }) },
   { weight: 2, arbitrary: fc.constantFrom<unknown>(null, 42, 'spec', [], [{}]).map((v) => draft('spec-not-an-object', 'refused', v)) },
-  // Not generated: `labels: "x"`. A real API server refuses it when decoding; the embedded one reads the string as
-  // a map ({"0": "x"}), stores it, and the shard manager's label patch then replaces it, so the workflow runs.
-  { weight: 2, arbitrary: fc.constantFrom<[string, unknown]>(['labels', { 'flotilla.io/n': 5 }], ['annotations', { note: 5 }], ['annotations', [1]]).map(([field, v]) => draft(`metadata-${field}-wrong-type`, 'refused', typedBase(), (id) => ({ name: id, [field]: v }))) },
-  // Not generated: a number as metadata.name. A real API server refuses it when decoding (400); the embedded one
-  // stores it, after which every patch by name fails ("does not match the name on the URL") and it is never run.
+  // Metadata of the wrong JSON type: the API server refuses it while decoding ObjectMeta (400 BadRequest,
+  // `json: cannot unmarshal …`), as a real one does. A numeric name is the case's number (names stay unique).
+  { weight: 2, arbitrary: fc.constantFrom<[string, unknown]>(['labels', { 'flotilla.io/n': 5 }], ['labels', 'x'], ['labels', ['a']], ['annotations', { note: 5 }], ['annotations', [1]], ['name', 0]).map(([field, v]) =>
+    draft(`metadata-${field}-wrong-type`, 'refused', typedBase(), (id) => (field === 'name' ? { name: Number(id.slice('hostile-'.length)) } : { name: id, [field]: v }))) },
   { weight: 2, arbitrary: fc.constantFrom<[readonly (string | number)[], unknown]>([['tasks', 'say', 'retries'], -1], [['tasks', 'say', 'retries'], 1.5], [['tasks', 'say', 'retries'], 101], [['nodes', 2, 'array', 'minSuccessRatio'], 2], [['nodes', 2, 'array', 'parallelism'], -3], [['failurePolicy'], 'Sometimes'], [['nodes', 0, 'kind'], 'loop'], [[...DEEP, 'kind'], 'loop'], [[...DEEP, 'retries'], 1.5]).map(([path, v]) => {
     const s = typedBase();
     setAt(s, path, v);

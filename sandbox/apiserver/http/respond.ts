@@ -22,20 +22,32 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   return (await readBodyBuffer(req)).toString('utf8');
 }
 
+/** Past the limit, the rest of a body is read and dropped up to this much, so the client gets its 413. */
+const maxDrainBytes = 64 * 1024 * 1024;
+
+/** The 413 the real server answers for a body over its limit (`NewRequestEntityTooLargeError`). */
+export function entityTooLarge(): ApiError {
+  return new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${maxBodyBytes}`);
+}
+
+/**
+ * The request body. One over {@link maxBodyBytes} is a 413 (`RequestEntityTooLarge`): the rest of
+ * it is read and dropped (up to {@link maxDrainBytes}, then the connection is closed) so that the
+ * client reads the answer instead of a reset connection.
+ */
 export function readBodyBuffer(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBodyBytes) {
-        reject(new ApiError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
+      if (size <= maxBodyBytes) chunks.push(chunk);
+      else if (size > maxBodyBytes + maxDrainBytes) {
+        reject(entityTooLarge());
         req.destroy();
-        return;
       }
-      chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (size > maxBodyBytes ? reject(entityTooLarge()) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }
