@@ -158,6 +158,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
 
     const maxOutputBytes = options.maxOutputBytes ?? 1_000_000;
     const outputs = new ConfigMapOutputStore({ kubeConfig, maxBytes: maxOutputBytes });
+    const inProcess = new Set(inProcessPlugins().map((plugin) => plugin.name));
     const plugins = new PluginRegistry([...inProcessPlugins(), createPodPlugin({ gateway: new KubePodGateway({ kubeConfig, metrics }) })]);
     const agents = options.agents ?? {};
     if (Object.keys(agents).length > 0) {
@@ -202,6 +203,8 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         ...(publisher ? { events: publisher } : {}),
         recorder,
         tracer: tracing.tracer,
+        // In-process tasks only, no sub-workflows (a child Workflow would be outside the round).
+        deferFinalizer: (workflow) => workflow.spec.subWorkflows === undefined && Object.values(workflow.spec.tasks).every((task) => inProcess.has(task.plugin)),
       },
       canRun: (shard) => canRun(shard),
       queue: { concurrency },

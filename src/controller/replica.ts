@@ -28,7 +28,7 @@ export interface ReplicaOptions {
   /** How a shard's objects are found. @defaultValue (shard) => ({ strategy: 'hash', shard }) */
   scopeOf?: (shard: number) => ShardScope;
   /** The round's collaborators shared by all shards. */
-  round: Pick<RoundOptions, 'driver' | 'validate' | 'events' | 'recorder' | 'tracer' | 'maxConflictRetries' | 'clock'>;
+  round: Pick<RoundOptions, 'driver' | 'validate' | 'events' | 'recorder' | 'tracer' | 'maxConflictRetries' | 'clock' | 'deferFinalizer'>;
   /** Whether the replica can still prove it holds `shard`'s lease. @defaultValue () => true */
   canRun?: (shard: number) => boolean;
   /** Queue settings (concurrency, lock and stalled intervals, ...). */
