@@ -24,6 +24,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { validateWorkflow } from '../api/validation/index.js';
+import type { Workflow } from '../api/workflow.js';
 import { EngineDriver, type StartedTask } from '../engine/driver.js';
 import { EventPublisher } from '../events/client.js';
 import { Lifecycle, component, type Component } from '../lifecycle/index.js';
@@ -159,6 +160,8 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     const maxOutputBytes = options.maxOutputBytes ?? 1_000_000;
     const outputs = new ConfigMapOutputStore({ kubeConfig, maxBytes: maxOutputBytes });
     const inProcess = new Set(inProcessPlugins().map((plugin) => plugin.name));
+    // In-process tasks only, no sub-workflows (a child Workflow would be outside the round): no Pods, nothing to abort outside.
+    const inProcessOnly = (workflow: Workflow): boolean => workflow.spec.subWorkflows === undefined && Object.values(workflow.spec.tasks).every((task) => inProcess.has(task.plugin));
     const plugins = new PluginRegistry([...inProcessPlugins(), createPodPlugin({ gateway: new KubePodGateway({ kubeConfig, metrics }) })]);
     const agents = options.agents ?? {};
     if (Object.keys(agents).length > 0) {
@@ -203,8 +206,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         ...(publisher ? { events: publisher } : {}),
         recorder,
         tracer: tracing.tracer,
-        // In-process tasks only, no sub-workflows (a child Workflow would be outside the round).
-        deferFinalizer: (workflow) => workflow.spec.subWorkflows === undefined && Object.values(workflow.spec.tasks).every((task) => inProcess.has(task.plugin)),
+        deferFinalizer: inProcessOnly,
       },
       canRun: (shard) => canRun(shard),
       queue: { concurrency },
@@ -284,6 +286,8 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       kubeConfig,
       source: replica,
       canRun: (shard) => canRun(shard),
+      mayHavePods: (workflow) => !inProcessOnly(workflow),
+      onWrite: (shard, stored) => replica.noteWrite(shard, stored),
       ...(options.workflowTtlMs !== undefined ? { ttlMs: options.workflowTtlMs } : {}),
       ...(options.janitorIntervalMs !== undefined ? { intervalMs: options.janitorIntervalMs } : {}),
       logger: log.child({ component: 'janitor' }),

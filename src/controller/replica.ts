@@ -210,6 +210,11 @@ export class Replica {
     return this.shardsRunning.get(shard)?.queue;
   }
 
+  /** Records a write of this process to a Workflow of `shard` made outside a round (its echo then runs no round). */
+  noteWrite(shard: number, stored: Workflow): void {
+    this.shardsRunning.get(shard)?.store.noteWrite(stored);
+  }
+
   /** The Workflows in a running shard's informer cache (empty when the shard is not running here). */
   cachedWorkflows(shard: number): Workflow[] {
     return this.shardsRunning.get(shard)?.informers.workflows.list() ?? [];
