@@ -219,7 +219,8 @@ export async function startControllerProcess(options: ControllerProcessOptions):
           }
         : {}),
     });
-    collectQueueMetrics(replica, metrics);
+    // Queue gauges at most 1 s old: a scrape costs two Redis calls per shard.
+    collectQueueMetrics(replica, metrics, { maxAgeMs: 1000 });
 
     let http: ObservabilityServer | undefined;
     let readiness: () => true | string = () => replica.ready();
