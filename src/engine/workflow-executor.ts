@@ -9,7 +9,7 @@
  * Never throws for odd input: the workflow fails with a reason instead.
  */
 import type { JsonObject } from '../api/schema.js';
-import { isTerminalNodePhase, isTerminalWorkflowPhase, type ConditionType, type WorkflowPhase, type WorkflowStatus } from '../api/status.js';
+import { isTerminalNodePhase, isTerminalWorkflowPhase, type ConditionType, type WorkflowPhase } from '../api/status.js';
 import { Labels } from '../api/workflow.js';
 import { workflowEventId } from './events.js';
 import { resolveInputs } from './bindings.js';
