@@ -28,6 +28,10 @@ export interface WorkflowJanitorOptions {
   ttlMs?: number;
   /** Delete a completed Workflow's task Pods. @defaultValue true */
   collectPods?: boolean;
+  /** Whether `workflow` can have task Pods at all; false skips its Pod list (a request per Workflow). @defaultValue () => true */
+  mayHavePods?: (workflow: Workflow) => boolean;
+  /** Told of each label patch that landed, so the replica can drop its echo instead of running a round. */
+  onWrite?: (shard: number, stored: Workflow) => void;
   /** @defaultValue 2000 */
   intervalMs?: number;
   /** @defaultValue Date.now */
@@ -84,7 +88,7 @@ export class WorkflowJanitor {
         if (this.stopped || !(this.options.canRun?.(shard) ?? true)) break;
         if (!isTerminalWorkflowPhase(workflow.status?.phase)) continue;
         try {
-          await this.tidy(workflow, now, result);
+          await this.tidy(shard, workflow, now, result);
         } catch (error) {
           this.options.logger?.warn({ key: `${workflow.metadata.namespace}/${workflow.metadata.name}`, err: String(error) }, 'terminal workflow housekeeping failed; retrying next pass');
         }
@@ -93,13 +97,14 @@ export class WorkflowJanitor {
     return result;
   }
 
-  private async tidy(workflow: Workflow, now: number, result: JanitorPassResult): Promise<void> {
+  private async tidy(shard: number, workflow: Workflow, now: number, result: JanitorPassResult): Promise<void> {
     const { namespace, name, resourceVersion } = workflow.metadata;
     if (workflow.metadata.labels?.[Labels.completed] !== 'true') {
-      if (this.options.collectPods ?? true) result.podsDeleted += await this.collectPods(workflow);
+      if ((this.options.collectPods ?? true) && (this.options.mayHavePods?.(workflow) ?? true)) result.podsDeleted += await this.collectPods(workflow);
       try {
-        await this.client.mergePatch(namespace, name, { metadata: { resourceVersion, labels: { [Labels.completed]: 'true' } } });
+        const stored = await this.client.mergePatch(namespace, name, { metadata: { resourceVersion, labels: { [Labels.completed]: 'true' } } });
         result.labelled += 1;
+        this.options.onWrite?.(shard, stored);
       } catch (error) {
         if (error instanceof KubeError && (error.code === 'Conflict' || error.code === 'NotFound')) return;
         throw error;

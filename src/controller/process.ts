@@ -25,6 +25,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { validateWorkflow } from '../api/validation/index.js';
+import type { Workflow } from '../api/workflow.js';
 import { EngineDriver, type StartedTask } from '../engine/driver.js';
 import { EventPublisher } from '../events/client.js';
 import { Lifecycle, component, type Component } from '../lifecycle/index.js';
@@ -162,6 +163,9 @@ export async function startControllerProcess(options: ControllerProcessOptions):
 
     const maxOutputBytes = options.maxOutputBytes ?? 1_000_000;
     const outputs = new ConfigMapOutputStore({ kubeConfig, maxBytes: maxOutputBytes });
+    const inProcess = new Set(inProcessPlugins().map((plugin) => plugin.name));
+    // In-process tasks only, no sub-workflows (a child Workflow would be outside the round): no Pods, nothing to abort outside.
+    const inProcessOnly = (workflow: Workflow): boolean => workflow.spec.subWorkflows === undefined && Object.values(workflow.spec.tasks).every((task) => inProcess.has(task.plugin));
     const plugins = new PluginRegistry([...inProcessPlugins(), createPodPlugin({ gateway: new KubePodGateway({ kubeConfig, metrics }) })]);
     const agents = options.agents ?? {};
     if (Object.keys(agents).length > 0) {
@@ -207,6 +211,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         ...(publisher ? { events: publisher } : {}),
         recorder,
         tracer: tracing.tracer,
+        deferFinalizer: inProcessOnly,
       },
       canRun: (shard) => canRun(shard),
       queue: { concurrency },
@@ -219,7 +224,8 @@ export async function startControllerProcess(options: ControllerProcessOptions):
           }
         : {}),
     });
-    collectQueueMetrics(replica, metrics);
+    // Queue gauges at most 1 s old: a scrape costs two Redis calls per shard.
+    collectQueueMetrics(replica, metrics, { maxAgeMs: 1000 });
 
     let http: ObservabilityServer | undefined;
     let readiness: () => true | string = () => replica.ready();
@@ -286,6 +292,8 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       kubeConfig,
       source: replica,
       canRun: (shard) => canRun(shard),
+      mayHavePods: (workflow) => !inProcessOnly(workflow),
+      onWrite: (shard, stored) => replica.noteWrite(shard, stored),
       ...(options.workflowTtlMs !== undefined ? { ttlMs: options.workflowTtlMs } : {}),
       ...(options.janitorIntervalMs !== undefined ? { intervalMs: options.janitorIntervalMs } : {}),
       logger: log.child({ component: 'janitor' }),

@@ -2,7 +2,10 @@
  * The shards one replica runs: `startShard` / `stopShard` are one call each way.
  *
  * Per shard: the Workflow and Pod informers, the status store over the Workflow cache, a round
- * runner and the shard's queue. Informer events enqueue the workflow key (a Pod its owner's key).
+ * runner and the shard's queue. Informer events enqueue the workflow key (a Pod its owner's key),
+ * except a Workflow update that only echoes this replica's own write (see `StatusStore`): updates
+ * arriving while the key's round runs are held and judged when it ends, since the echo of a write
+ * often arrives before the write's answer.
  * Start order: queue (worker) → informers (their initial list enqueues every key); a round waits
  * for the informers' first sync before it reads, so jobs handed over from a previous owner never
  * read an empty cache. Stop order is the reverse of what matters: the queue stops first (no new
@@ -29,7 +32,7 @@ export interface ReplicaOptions {
   /** How a shard's objects are found. @defaultValue (shard) => ({ strategy: 'hash', shard }) */
   scopeOf?: (shard: number) => ShardScope;
   /** The round's collaborators shared by all shards. */
-  round: Pick<RoundOptions, 'driver' | 'validate' | 'events' | 'recorder' | 'tracer' | 'maxConflictRetries' | 'clock'>;
+  round: Pick<RoundOptions, 'driver' | 'validate' | 'events' | 'recorder' | 'tracer' | 'maxConflictRetries' | 'clock' | 'deferFinalizer'>;
   /** Whether the replica can still prove it holds `shard`'s lease. @defaultValue () => true */
   canRun?: (shard: number) => boolean;
   /** Queue settings (concurrency, lock and stalled intervals, ...). */
@@ -115,6 +118,11 @@ export class Replica {
       canRun: () => this.options.canRun?.(shard) ?? true,
       ...(this.options.onTasksStarted ? { onTasksStarted: this.options.onTasksStarted } : {}),
     });
+    /** Workflow updates that arrived while their key's round ran (resourceVersions), by key. */
+    const holding = new Map<string, string[]>();
+    const enqueue = (key: string): void => {
+      void running.queue.enqueue(key).catch((error: unknown) => this.log.error({ key, err: String(error) }, 'enqueue refused'));
+    };
     const running: RunningShard = { shard, informers, store, runner, queue: undefined as unknown as ShardQueue, synced: false };
     const queue = new ShardQueue({
       ...this.options.queue,
@@ -130,12 +138,17 @@ export class Replica {
         this.options.onRound?.('start', shard, key);
         let outcome: RoundOutcome = 'error';
         let provenAt: number | undefined;
+        const held: string[] = [];
+        holding.set(key, held);
         try {
           const run = await runner.run(key, context);
           outcome = run.outcome;
           provenAt = run.provenAt;
           return run.requeueAfterMs !== undefined ? { requeueAfterMs: run.requeueAfterMs } : {};
         } finally {
+          if (holding.get(key) === held) holding.delete(key);
+          // Every held update is checked (each own echo is consumed once); any other writer's runs a round.
+          if (held.filter((rv) => !store.consumeOwnWrite(key, rv)).length > 0) enqueue(key);
           this.options.onRound?.('end', shard, key, outcome, provenAt);
         }
       },
@@ -148,13 +161,23 @@ export class Replica {
     void Promise.all([informers.workflows.synced, informers.pods.synced]).then(() => {
       running.synced = true;
     });
-    informers.onEvent((key, source, type) => {
+    informers.onEvent((key, source, type, resourceVersion) => {
       if (source === 'workflow' && type === 'delete') {
         runner.forget(key);
         store.forget(key);
         return;
       }
-      void queue.enqueue(key).catch((error: unknown) => this.log.error({ key, err: String(error) }, 'enqueue refused'));
+      if (source === 'workflow' && type === 'update') {
+        // Judged when the key's round ends: its own writes' echoes often beat their answers.
+        const held = holding.get(key);
+        if (held) {
+          held.push(resourceVersion ?? '');
+          return;
+        }
+        // The echo of our own write: the round that wrote it already acted on that state.
+        if (store.consumeOwnWrite(key, resourceVersion)) return;
+      }
+      enqueue(key);
     });
     await queue.start();
     informers.start();
@@ -190,6 +213,11 @@ export class Replica {
   /** The queue of a running shard (for metrics and tests). */
   queueOf(shard: number): ShardQueue | undefined {
     return this.shardsRunning.get(shard)?.queue;
+  }
+
+  /** Records a write of this process to a Workflow of `shard` made outside a round (its echo then runs no round). */
+  noteWrite(shard: number, stored: Workflow): void {
+    this.shardsRunning.get(shard)?.store.noteWrite(stored);
   }
 
   /** The Workflows in a running shard's informer cache (empty when the shard is not running here). */

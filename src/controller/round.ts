@@ -6,7 +6,8 @@
  * its limit) → write status with the resourceVersion precondition → publish execution events and
  * Kubernetes Events → tell the queue when to come back.
  *
- * A terminal Workflow loses the abort finalizer (a deleted one then goes). A phase change written
+ * A terminal Workflow loses the abort finalizer (a deleted one then goes); one whose tasks all run
+ * in-process gets it only when a round leaves it running (`deferFinalizer`). A phase change written
  * is a Kubernetes Event (`Workflow<Phase>`; Warning when it failed), recorded without waiting.
  *
  * A 409 on the status write (or a finalizer patch) re-reads with a GET and redoes the round (side effects are idempotent,
@@ -50,6 +51,13 @@ export interface RoundOptions {
   store: Pick<StatusStore, 'read' | 'writeStatus' | 'noteWrite'>;
   /** Manages the abort finalizer when given (running Workflows carry it; terminal ones lose it). */
   finalizers?: FinalizerClient;
+  /**
+   * True when running `workflow` touches nothing outside the controller and objects the Workflow
+   * owns (in-process tasks only): its finalizer is then added only when a round leaves it running,
+   * before that round's status write, so a workflow done within one round costs no finalizer writes
+   * (a deletion during that round is one that came just before it). @defaultValue () => false
+   */
+  deferFinalizer?: (workflow: Workflow) => boolean;
   driver: { runRound(workflow: Workflow, signal?: AbortSignal): Promise<DriverRoundResult> };
   validate: (input: unknown) => ValidationResult;
   /**
@@ -191,7 +199,8 @@ export class RoundRunner {
           await this.release(failed ?? workflow, acted);
           return { result: 'invalid' };
         }
-        const guarded = await this.guard(workflow, acted);
+        const deferred = !hasAbortFinalizer(workflow) && this.options.deferFinalizer?.(validation.workflow) === true;
+        let guarded = deferred ? workflow : await this.guard(workflow, acted);
         const executable: Workflow = { ...validation.workflow, metadata: guarded.metadata, ...(guarded.status ? { status: guarded.status } : {}) };
         if (this.fenced(acted)) return this.notNow('fenced');
         let driven: DriverRoundResult;
@@ -209,6 +218,11 @@ export class RoundRunner {
         span.setAttribute('flotilla.round.passes', driven.passes);
         if (driven.changed && this.fenced(acted)) return this.notNow('fenced');
         const terminal = isTerminalWorkflowPhase(driven.status.phase);
+        if (deferred && !terminal) {
+          // Still running after this round: it carries the finalizer from now on, before its status.
+          if (!driven.changed && this.fenced(acted)) return this.notNow('fenced');
+          guarded = await this.guard(guarded, acted);
+        }
         // A terminal transition's events go out (and are confirmed) before the status that ends the
         // workflow, so no crash can leave a finished workflow whose end the sink never heard of.
         const confirmFirst = terminal && driven.changed && this.options.events?.flush !== undefined;

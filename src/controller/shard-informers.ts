@@ -116,9 +116,12 @@ export class ShardInformers {
     this.pods = podInformer(options);
   }
 
-  /** Calls `callback` with the workflow key of every Workflow change and every owned Pod change. */
-  onEvent(callback: (key: string, source: 'workflow' | 'pod', type: InformerEventType) => void): () => void {
-    const offWorkflows = this.workflows.onChange((type, workflow) => callback(keyOfWorkflow(workflow), 'workflow', type));
+  /**
+   * Calls `callback` with the workflow key of every Workflow change (with the Workflow's new
+   * resourceVersion) and every owned Pod change.
+   */
+  onEvent(callback: (key: string, source: 'workflow' | 'pod', type: InformerEventType, resourceVersion?: string) => void): () => void {
+    const offWorkflows = this.workflows.onChange((type, workflow) => callback(keyOfWorkflow(workflow), 'workflow', type, workflow.metadata.resourceVersion));
     const offPods = this.pods.onChange((type, pod) => {
       const key = ownerKeyOfPod(pod);
       if (key) callback(key, 'pod', type);

@@ -9,6 +9,12 @@
  *
  * `writeStatus` is a PUT on `/status` with the resourceVersion precondition of the object it was
  * given: a 409 is a `StatusConflictError` (re-read and redo the round), never an overwrite.
+ *
+ * Own writes: every version this replica wrote is remembered until the informer delivers it, so
+ * the replica can drop that update (`consumeOwnWrite`) instead of running a round on a state it
+ * produced itself (controller-runtime's predicates do the same). A resourceVersion names exactly
+ * one state of one object, and every write of ours is guarded by the version it read, so an event
+ * carrying our version holds no change of anyone else; another writer's change has its own version.
  */
 import type { Workflow } from '../api/workflow.js';
 import type { WorkflowStatus } from '../api/status.js';
@@ -34,12 +40,15 @@ export class StatusStore {
   conflicts = 0;
   /** Per key: the resourceVersion the informer has yet to deliver before its cache is trusted. */
   private readonly awaited = new Map<string, string>();
+  /** Per key: versions we wrote that the informer has not delivered yet (oldest first, bounded). */
+  private readonly ownWrites = new Map<string, string[]>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly unsubscribe: () => void;
 
   constructor(private readonly options: StatusStoreOptions) {
     this.unsubscribe = options.informer.onChange((type, workflow) => {
       const key = keyOf(workflow);
+      if (type === 'delete') this.ownWrites.delete(key);
       if (type === 'delete' || this.awaited.get(key) === workflow.metadata.resourceVersion) {
         this.awaited.delete(key);
         for (const wake of this.waiters.get(key) ?? []) wake();
@@ -107,12 +116,35 @@ export class StatusStore {
   /** Records any other write of ours (e.g. a metadata patch): reads wait for the cache to show it. */
   noteWrite(stored: Pick<Workflow, 'metadata'>): void {
     const rv = stored.metadata.resourceVersion;
-    if (rv && this.options.informer.get(keyOf(stored))?.metadata.resourceVersion !== rv) this.awaited.set(keyOf(stored), rv);
+    const key = keyOf(stored);
+    if (!rv) return;
+    // The echo may have come first (watch and answer race): the caller may still hold it back.
+    if (this.options.informer.get(key)?.metadata.resourceVersion !== rv) this.awaited.set(key, rv);
+    const own = this.ownWrites.get(key);
+    if (!own) this.ownWrites.set(key, [rv]);
+    // Versions the watch skipped (a re-list) never arrive: keep only the last few.
+    else if (own.push(rv) > MAX_OWN_WRITES) own.shift();
+  }
+
+  /**
+   * True (once) when `resourceVersion` is a version of `key` this replica wrote and the informer
+   * now delivers: that update holds only our own change and needs no round. Forgetting a version
+   * only costs a round; a version is never reused, so a foreign change is never taken for ours.
+   */
+  consumeOwnWrite(key: string, resourceVersion: string | undefined): boolean {
+    const own = this.ownWrites.get(key);
+    if (!own || resourceVersion === undefined) return false;
+    const at = own.indexOf(resourceVersion);
+    if (at < 0) return false;
+    own.splice(at, 1);
+    if (own.length === 0) this.ownWrites.delete(key);
+    return true;
   }
 
   /** Drops what is remembered for `key` (e.g. the workflow moved to another shard). */
   forget(key: string): void {
     this.awaited.delete(key);
+    this.ownWrites.delete(key);
   }
 
   close(): void {
@@ -138,6 +170,9 @@ export class StatusStore {
     });
   }
 }
+
+/** Own versions remembered per key (a round writes at most three: finalizer, status, finalizer). */
+const MAX_OWN_WRITES = 8;
 
 function keyOf(workflow: Pick<Workflow, 'metadata'>): string {
   return `${workflow.metadata.namespace}/${workflow.metadata.name}`;

@@ -9,13 +9,14 @@
  * Never throws for odd input: the workflow fails with a reason instead.
  */
 import type { JsonObject } from '../api/schema.js';
-import { isTerminalNodePhase, isTerminalWorkflowPhase, type ConditionType, type WorkflowPhase, type WorkflowStatus } from '../api/status.js';
+import { isTerminalNodePhase, isTerminalWorkflowPhase, type ConditionType, type WorkflowPhase } from '../api/status.js';
 import { Labels } from '../api/workflow.js';
 import { workflowEventId } from './events.js';
 import { resolveInputs } from './bindings.js';
 import { resolveOptions, RoundContext, type Scope } from './context.js';
 import { formatDuration, msOf, parseDuration } from '../api/duration.js';
 import { EngineError, OutputsNotLoaded } from './errors.js';
+import { copyJson, sameJson } from './json-copy.js';
 import { runner } from './node-executor.js';
 import type { RoundInput, RoundResult } from './types.js';
 
@@ -26,8 +27,9 @@ const WORKFLOW_OUTPUTS_PATH = '_outputs';
 
 export function executeRound(input: RoundInput): RoundResult {
   const { workflow, now } = input;
-  const beforeText = JSON.stringify(workflow.status ?? {});
-  const status = JSON.parse(beforeText) as WorkflowStatus;
+  // The round works on its own copy; the input (an informer's cached object) is never touched.
+  const before = workflow.status ?? {};
+  const status = copyJson(before);
   if (isTerminalWorkflowPhase(status.phase)) return { status, actions: [], events: [], changed: false };
   const ctx = new RoundContext(workflow, status, now, resolveOptions(input.options), input.observations ?? {}, runner);
   try {
@@ -42,7 +44,7 @@ export function executeRound(input: RoundInput): RoundResult {
     }
   }
   const requeueAfterMs = isTerminalWorkflowPhase(status.phase) ? undefined : ctx.requeueAfterMs();
-  const changed = JSON.stringify(status) !== beforeText;
+  const changed = !sameJson(status, before);
   return { status, actions: ctx.actions, events: ctx.events, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), changed };
 }
 

@@ -119,4 +119,31 @@ describe('status store and workflow client (embedded API server)', () => {
     const removed = await removeAbortFinalizer(client, added);
     assert.deepEqual(removed?.metadata.finalizers ?? [], []);
   });
+
+  test('the echo of our own write is recognised once; another writer\'s change never is', async () => {
+    await createWorkflow(env, 'default', 'echoed', { 'flotilla.io/shard': '4' });
+    const cached = await waitFor(() => informers.workflows.get('default/echoed'), { what: 'cached' });
+    const seen: Array<{ rv: string | undefined; own: boolean }> = [];
+    const off = informers.onEvent((key, source, type, rv) => {
+      if (key === 'default/echoed' && source === 'workflow' && type === 'update') seen.push({ rv, own: store.consumeOwnWrite(key, rv) });
+    });
+    try {
+      env.server.faults.latency({ ms: 300, watchOnly: true });
+      // Watch delivery lags, so our write's answer comes before its echo (as it mostly does).
+      const ours = await store.writeStatus(cached, statusWith(1));
+      await waitFor(() => seen.length >= 1, { what: 'our update delivered' });
+      env.server.faults.clear();
+      // Someone else (not this store) writes next: its version must not pass for ours.
+      const foreign = await client.replaceStatus({ ...ours, status: statusWith(2) });
+      await waitFor(() => seen.length >= 2, { what: 'both updates delivered' });
+      assert.deepEqual(seen, [
+        { rv: ours.metadata.resourceVersion, own: true },
+        { rv: foreign.metadata.resourceVersion, own: false },
+      ]);
+      assert.equal(store.consumeOwnWrite('default/echoed', ours.metadata.resourceVersion), false, 'consumed once');
+    } finally {
+      env.server.faults.clear();
+      off();
+    }
+  });
 });
