@@ -70,7 +70,7 @@ const URL_FORM = /^(rediss?)(\+cluster|\+sentinel)?:\/\/(?:([^@/]*)@)?([^/?#]+)(
 export function parseRedisConfig(url: string, secrets: RedisSecrets = {}): RedisConfig {
   const match = URL_FORM.exec(url.trim());
   // The message never repeats the URL: it may hold a password.
-  if (!match) throw new RedisConfigError('InvalidUrl', 'invalid Redis URL: want redis[s]://, redis[s]+cluster:// or redis[s]+sentinel://');
+  if (!match) throw new RedisConfigError('InvalidUrl', 'invalid Redis URL: want redis://HOST:PORT, rediss://HOST:PORT, redis+cluster://H:P,H:P or redis+sentinel://H:P,H:P/MASTER');
   const [, scheme = 'redis', variant = '', auth, hostList = '', path = ''] = match;
   const mode: RedisMode = variant === '+cluster' ? 'cluster' : variant === '+sentinel' ? 'sentinel' : 'single';
   const defaultPort = mode === 'sentinel' ? 26379 : 6379;
