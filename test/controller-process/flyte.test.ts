@@ -38,9 +38,9 @@ interface FlyteView {
   status?: FlyteStatusView;
 }
 
-/** The chain fixture as FlyteAdmin would create it under `name` (no status). */
-function chain(name: string, edit?: (fw: Obj) => void): Obj {
-  const fw = fixture('a-container-chain.yaml');
+/** A fixture as FlyteAdmin would create it under `name` (no status). */
+function fromFixture(file: string, name: string, edit?: (fw: Obj) => void): Obj {
+  const fw = fixture(file);
   const metadata = get(fw, 'metadata');
   metadata['name'] = name;
   get(fw, 'metadata', 'labels')['execution-id'] = name;
@@ -49,6 +49,8 @@ function chain(name: string, edit?: (fw: Obj) => void): Obj {
   edit?.(fw);
   return fw;
 }
+
+const chain = (name: string, edit?: (fw: Obj) => void): Obj => fromFixture('a-container-chain.yaml', name, edit);
 
 describe('flotilla controller --flyte', () => {
   let dir: string;
@@ -150,6 +152,27 @@ describe('flotilla controller --flyte', () => {
     const done = await terminal('fnokey1');
     assert.equal(done.status?.phase, 3, JSON.stringify(done.status?.message));
     assert.match(done.metadata.labels?.['shard-key'] ?? '', /^\d+$/);
+  });
+
+  test('the branch fixture takes its case and succeeds', async () => {
+    await create(fromFixture('b-branch.yaml', 'fbranch1'));
+    const done = await terminal('fbranch1');
+    assert.equal(done.status?.phase, 3, JSON.stringify(done.status?.message));
+    assert.equal(done.status?.nodeStatus?.['n0']?.phase, 5, 'the branch node Succeeded');
+  });
+
+  test('a failing task under FAIL_AFTER_EXECUTABLE_NODES_COMPLETE: the sibling finishes, the failure node runs, Failed with the message', async () => {
+    await create(fromFixture('f-on-failure.yaml', 'fonfail1', (fw) => {
+      get(fw, 'metadata')['annotations'] = { 'flotilla.io/flyte-stand-in': JSON.stringify({ n0: { fail: { message: 'table a locked' } } }) };
+    }));
+    const done = await terminal('fonfail1');
+    assert.equal(done.status?.phase, 5, JSON.stringify(done.status?.message));
+    assert.match(done.status?.message ?? '', /table a locked/);
+    assert.equal(done.status?.nodeStatus?.['n1']?.phase, 5, 'the sibling Succeeded');
+    assert.equal(done.status?.nodeStatus?.['fn0']?.phase, 5, 'the failure node Succeeded');
+    assert.equal(done.metadata.labels?.['termination-status'], 'terminated');
+    const events = (await env.core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=fonfail1' })).items;
+    assert.ok(events.some((e) => e.reason === 'WorkflowFailed' && e.type === 'Warning'), `events: ${events.map((e) => e.reason).join(',')}`);
   });
 
   test('a native Workflow on the same replica still succeeds', async () => {
