@@ -175,6 +175,15 @@ describe('flotilla controller --flyte', () => {
     assert.ok(events.some((e) => e.reason === 'WorkflowFailed' && e.type === 'Warning'), `events: ${events.map((e) => e.reason).join(',')}`);
   });
 
+  test('deleting a running FlyteWorkflow (how FlyteAdmin aborts) aborts it and releases flyte.org/finalizer', async () => {
+    await create(chain('fabort1'));
+    await waitFor(() => [...pods.values()].some((p) => p.metadata?.ownerReferences?.some((o) => o.name === 'fabort1')), { what: 'a pod of fabort1' });
+    await env.custom.deleteNamespacedCustomObject({ ...flyteApi, namespace: NS, name: 'fabort1' });
+    await waitFor(async () => (await read('fabort1')) === undefined, { what: 'fabort1 gone', timeoutMs: 30_000 });
+    const events = (await env.core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=fabort1' })).items;
+    assert.ok(events.some((e) => e.reason === 'WorkflowAborted'), `events: ${events.map((e) => e.reason).join(',')}`);
+  });
+
   test('a native Workflow on the same replica still succeeds', async () => {
     const simple = { tasks: { t: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 't', inputs: { x: { value: 1 } } }], outputs: { x: { fromNode: 'a', output: 'x' } } };
     await submit(env, workflow('native-beside', simple));
