@@ -208,7 +208,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         blobStoreUrl: options.flyte.blobStoreUrl,
         shardCount: options.shardCount ?? 32,
         pods: podGateway,
-        outputs,
+        maxOutputBytes,
         recorder,
         metrics,
         logger: log.child({ component: 'flyte' }),

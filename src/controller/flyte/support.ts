@@ -6,7 +6,9 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { EngineDriver, type DriverOptions } from '../../engine/driver.js';
+import { EngineDriver } from '../../engine/driver.js';
+import { FLYTE_API_VERSION, FLYTE_KIND } from '../../flyte/types.js';
+import { ConfigMapOutputStore } from '../adapters/output-store.js';
 import { PluginRegistry } from '../../engine/plugin-registry.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { inProcessPlugins } from '../../plugins/inprocess/index.js';
@@ -26,8 +28,8 @@ export interface FlyteSupportOptions {
   shardCount: number;
   /** The replica's Pod gateway (its pods land in the shard's Pod informer through `flotilla.io/shard`). */
   pods: PodGateway;
-  /** The output store and child gateway of the process's driver (large outputs). */
-  outputs: DriverOptions['outputs'];
+  /** Largest node outputs kept (JSON bytes; large ones go to ConfigMaps owned by the FlyteWorkflow). @defaultValue 1000000 */
+  maxOutputBytes?: number;
   recorder?: FlyteRoundOptions['recorder'];
   /** @defaultValue 120000 */
   watchdogMs?: number;
@@ -43,7 +45,8 @@ export interface FlyteSupport extends FlyteShardFactory {
 export async function openFlyteSupport(options: FlyteSupportOptions): Promise<FlyteSupport> {
   const store = await openBlobStore(options.blobStoreUrl);
   const plugins = new PluginRegistry([...inProcessPlugins(), createFlytePodPlugin({ store, gateway: options.pods }), createLiteralStepPlugin(), createUnsupportedPlugin()]);
-  const driver = new EngineDriver({ plugins, outputs: options.outputs });
+  const outputs = new ConfigMapOutputStore({ kubeConfig: options.kubeConfig, maxBytes: options.maxOutputBytes ?? 1_000_000, ownerKind: { apiVersion: FLYTE_API_VERSION, kind: FLYTE_KIND } });
+  const driver = new EngineDriver({ plugins, outputs, engine: { maxOutputBytes: options.maxOutputBytes ?? 1_000_000 } });
   const client = new FlyteWorkflowClient(options.kubeConfig);
   const { metrics } = options;
   return {
