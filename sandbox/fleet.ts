@@ -31,6 +31,8 @@ export interface FleetOptions {
   restartDelayMs?: number;
   /** Pass `--audit-log` to replicas (ownership audit for the invariant checker). @defaultValue true */
   auditLogs?: boolean;
+  /** Replicas also run FlyteWorkflows with this blob store (`--flyte --blob-store`). @defaultValue undefined (off) */
+  flyteBlobStoreUrl?: string;
   /** Called whenever a PID or endpoint changes. */
   onChange?: () => void;
   /** Something worth showing happened (a replica died, restarted). */
@@ -160,6 +162,7 @@ export class Fleet {
     if (this.eventSinkAddress) args.push('--event-sink', this.eventSinkAddress);
     if (this.agentAddress) args.push('--agent', `notifier=${this.agentAddress}`);
     if (info.auditLog) args.push('--audit-log', info.auditLog);
+    if (this.options.flyteBlobStoreUrl) args.push('--flyte', '--blob-store', this.options.flyteBlobStoreUrl);
     const proc = await spawnProcess({ ...this.flotilla(info.name, args, /controller \S+ ready/), readyTimeoutMs: 60_000 });
     if (this.stopping) {
       // `stop` began while this one was starting: it would otherwise run on with nobody to stop it.

@@ -7,6 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { RunningApiServer } from './apiserver/index.js';
 import { Fleet } from './fleet.js';
@@ -31,6 +32,12 @@ export interface SandboxOptions {
   fleet?: boolean;
   /** Delay before a dead replica is restarted. @defaultValue 3000 */
   restartDelayMs?: number;
+  /**
+   * Also run FlyteWorkflows: install the FlyteWorkflow CRD, keep a file:// blob store under
+   * `<stateDir>/blobs` (named in sandbox.json as `blobStore.url`), give it to the kubelet's
+   * pyflyte-execute stand-in and to the replicas (`--flyte --blob-store`). @defaultValue false
+   */
+  flyte?: boolean;
   /** Something worth showing happened (a replica died or restarted). */
   onEvent?: (message: string) => void;
 }
@@ -54,7 +61,7 @@ interface Component {
   stop(): Promise<void>;
 }
 
-function stateOf(stateDir: string, kubeconfigPath: string, apiServer: RunningApiServer, fleet: Fleet | null, startedAt: Date): SandboxState {
+function stateOf(stateDir: string, kubeconfigPath: string, apiServer: RunningApiServer, fleet: Fleet | null, startedAt: Date, blobStoreUrl?: string): SandboxState {
   return {
     apiServer: { url: apiServer.url, kubeconfig: kubeconfigPath },
     redis: { url: fleet?.redisUrl ?? '', pid: fleet?.redis?.running() ? fleet.redis.pid : null },
@@ -62,6 +69,7 @@ function stateOf(stateDir: string, kubeconfigPath: string, apiServer: RunningApi
     agent: fleet?.agent?.running() && fleet.agentAddress ? { address: fleet.agentAddress, pid: fleet.agent.pid } : null,
     manager: fleet?.manager?.running() ? { pid: fleet.manager.pid, metrics: fleet.managerMetrics } : null,
     replicas: (fleet?.replicaInfos ?? []).map((r) => ({ name: r.name, pid: r.process?.running() ? r.process.pid : null, metrics: r.process ? r.metrics : null })),
+    blobStore: blobStoreUrl !== undefined ? { url: blobStoreUrl } : null,
     sandbox: { pid: process.pid },
     startedAt: startedAt.toISOString(),
   };
@@ -73,6 +81,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const dataDir = join(stateDir, 'apiserver');
   const kubeconfigPath = join(stateDir, 'kubeconfig');
   mkdirSync(dataDir, { recursive: true });
+  const blobStoreUrl = options.flyte ? pathToFileURL(join(stateDir, 'blobs')).href : undefined;
   const startedAt = new Date();
   const started: Component[] = [];
   const stopAll = async (): Promise<void> => {
@@ -92,13 +101,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     const { loadKubeConfig } = await import('../src/kube/config.js');
     const apiServer = await startApiServer({
       port: options.port ?? 0, host: options.host ?? '127.0.0.1', dataDir, kubeconfigOut: kubeconfigPath, kubelet: options.kubelet ?? true,
+      ...(blobStoreUrl !== undefined ? { blobStoreUrl } : {}),
     });
     started.push({ name: 'apiserver', stop: () => apiServer.stop() });
     const kubeConfig = loadKubeConfig({ file: kubeconfigPath });
     let fleet: Fleet | null = null;
-    const save = () => writeState(stateDir, stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt));
+    const save = () => writeState(stateDir, stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl));
     const { installCrd, ensureNamespace } = await import('./examples.js');
     await installCrd(apiServer, kubeConfig);
+    if (blobStoreUrl !== undefined) {
+      const { installWorkflowCrd } = await import('../src/controller/crd-install.js');
+      const { flyteWorkflowCrd } = await import('../src/flyte/crd.js');
+      await installWorkflowCrd(kubeConfig, { crd: flyteWorkflowCrd(), timeoutMs: 15_000 });
+    }
     if (options.fleet ?? true) {
       fleet = new Fleet({
         stateDir, kubeconfigPath, onChange: save,
@@ -107,6 +122,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
         ...(options.shardCount !== undefined ? { shardCount: options.shardCount } : {}),
         ...(options.restartDelayMs !== undefined ? { restartDelayMs: options.restartDelayMs } : {}),
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+        ...(blobStoreUrl !== undefined ? { flyteBlobStoreUrl: blobStoreUrl } : {}),
       });
       const running = fleet;
       started.push({ name: 'fleet', stop: () => running.stop() });
@@ -119,7 +135,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     let stopping: Promise<void> | undefined;
     return {
       stateDir, kubeconfigPath, apiServer, kubeConfig, fleet, startedAt,
-      state: () => stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt),
+      state: () => stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl),
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {
@@ -145,6 +161,7 @@ export function sandboxBanner(sandbox: RunningSandbox, cwd: string = process.cwd
     lines.push(`  manager     ${state.manager ? `pid ${state.manager.pid}` : 'not in this build'}`);
     lines.push(`  replicas    ${state.replicas.length > 0 ? state.replicas.map((r) => `${r.name} (pid ${r.pid ?? '-'})`).join(', ') : 'not in this build'}`);
     lines.push(`  state       ${rel(join(sandbox.stateDir, 'sandbox.json'))} · logs in ${rel(join(sandbox.stateDir, 'logs'))}`);
+    if (state.blobStore) lines.push(`  blob store  ${state.blobStore.url} (FlyteWorkflows: kubectl get fly -A)`);
   }
   const kcEnv = `KUBECONFIG=${rel(sandbox.kubeconfigPath)}`;
   lines.push('', 'Try:', `  ${kc} get wf -A`, `  ${kc} get pods -A --watch`);

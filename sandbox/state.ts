@@ -20,6 +20,8 @@ export interface SandboxState {
   manager: { pid: number; metrics: string | null } | null;
   /** `pid` is null while a replica is down (chaos killed it and it has not been restarted yet). */
   replicas: { name: string; pid: number | null; metrics: string | null }[];
+  /** With `--flyte`: the blob store the replicas and the kubelet's pyflyte-execute stand-in share (`file://...`). */
+  blobStore?: { url: string } | null;
   /** The sandbox process itself. */
   sandbox: { pid: number };
   /** ISO time. */

@@ -30,6 +30,7 @@ interface SandboxFlags {
   /** `true` when given without a value. */
   sampleMemory?: string | true;
   memoryBound?: string;
+  flyte?: boolean;
 }
 
 function parseNumber(flag: string, value: string, integer: boolean): number {
@@ -59,6 +60,7 @@ export function register(program: Command): void {
     .option('--no-examples', 'do not submit examples/*.yaml')
     .option('--no-fleet', 'run the API server only (no Redis, sink, manager or replicas)')
     .option('--no-kubelet', 'do not run the simulated kubelet')
+    .option('--flyte', 'also run FlyteWorkflows: install their CRD, a file:// blob store under <state-dir>/blobs for the replicas and the kubelet\'s pyflyte-execute stand-in', false)
     .action(async (flags: SandboxFlags) => {
       const port = parseNumber('--port', flags.port, true);
       if (port > 65535) throw new CliError(`invalid --port ${flags.port}`, ExitCode.usage);
@@ -87,6 +89,7 @@ export function register(program: Command): void {
           ...(ratePerSecond !== undefined ? { ratePerSecond } : {}),
           ...(durationMs !== undefined ? { durationMs } : {}),
           ...(memory ? { memory } : {}),
+          ...(flags.flyte ? { flyte: true } : {}),
         });
       } catch (error) {
         throw new CliError(`the sandbox failed: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed, { cause: error });

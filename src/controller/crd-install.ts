@@ -40,19 +40,19 @@ function established(json: unknown): boolean {
   return conditions.some((c) => c.type === 'Established' && c.status === 'True');
 }
 
-/** Creates the Workflow CRD when missing and waits for Established. */
-export async function installWorkflowCrd(kc: KubeConfig, options: { timeoutMs?: number } = {}): Promise<'created' | 'existed'> {
-  const crd = workflowCrd() as { metadata: { name: string } };
+/** Creates the Workflow CRD (or `options.crd`, e.g. the FlyteWorkflow CRD) when missing and waits for Established. */
+export async function installWorkflowCrd(kc: KubeConfig, options: { timeoutMs?: number; crd?: Record<string, unknown> } = {}): Promise<'created' | 'existed'> {
+  const crd = (options.crd ?? workflowCrd()) as { metadata: { name: string } };
   const created = await call(kc, 'POST', CRD_PATH, crd);
   let outcome: 'created' | 'existed';
   if (created.status === 201 || created.status === 200) outcome = 'created';
   else if (created.status === 409) outcome = 'existed';
-  else throw new KubeError(created.status === 403 ? 'Forbidden' : 'Invalid', `creating the Workflow CRD: HTTP ${created.status} ${JSON.stringify(created.json).slice(0, 500)}`, { status: created.status });
+  else throw new KubeError(created.status === 403 ? 'Forbidden' : 'Invalid', `creating the CRD ${crd.metadata.name}: HTTP ${created.status} ${JSON.stringify(created.json).slice(0, 500)}`, { status: created.status });
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
     const got = await call(kc, 'GET', `${CRD_PATH}/${crd.metadata.name}`);
     if (got.status === 200 && established(got.json)) return outcome;
-    if (Date.now() > deadline) throw new KubeError('Unavailable', `the Workflow CRD is not Established after ${options.timeoutMs ?? 30_000} ms`);
+    if (Date.now() > deadline) throw new KubeError('Unavailable', `the CRD ${crd.metadata.name} is not Established after ${options.timeoutMs ?? 30_000} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -40,6 +40,8 @@ import { createAgentPlugin } from '../plugins/agent/plugin.js';
 import { ConfigMapOutputStore, KubeChildWorkflowGateway, KubePodGateway } from './adapters/index.js';
 import { OwnershipAudit } from './audit.js';
 import { installWorkflowCrd } from './crd-install.js';
+import { flyteWorkflowCrd } from '../flyte/crd.js';
+import { openFlyteSupport, type FlyteSupport } from './flyte/support.js';
 import { FleetMember } from './fleet-member.js';
 import { WorkflowJanitor } from './gc.js';
 import { EventRecorder } from './k8s-events.js';
@@ -102,6 +104,13 @@ export interface ControllerProcessOptions {
   agents?: Record<string, string>;
   /** Create the Workflow CRD at start (AlreadyExists is fine) and wait until Established. @defaultValue false */
   installCrd?: boolean;
+  /**
+   * Run FlyteWorkflows (`flyte.lyft.com/v1alpha1`) beside Workflows, node data in `blobStoreUrl`
+   * (hash strategy only). @defaultValue undefined (Workflows only)
+   */
+  flyte?: { blobStoreUrl: string };
+  /** Create the FlyteWorkflow CRD at start (AlreadyExists is fine) and wait until Established. @defaultValue false */
+  installFlyteCrd?: boolean;
   /** Delete completed Workflows this long after they finished. @defaultValue undefined (never) */
   workflowTtlMs?: number;
   /** Largest task outputs (JSON bytes) kept; a task returning more fails naming it (a ConfigMap holds 1 MiB). @defaultValue 1000000 */
@@ -166,7 +175,8 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     const inProcess = new Set(inProcessPlugins().map((plugin) => plugin.name));
     // In-process tasks only, no sub-workflows (a child Workflow would be outside the round): no Pods, nothing to abort outside.
     const inProcessOnly = (workflow: Workflow): boolean => workflow.spec.subWorkflows === undefined && Object.values(workflow.spec.tasks).every((task) => inProcess.has(task.plugin));
-    const plugins = new PluginRegistry([...inProcessPlugins(), createPodPlugin({ gateway: new KubePodGateway({ kubeConfig, metrics }) })]);
+    const podGateway = new KubePodGateway({ kubeConfig, metrics });
+    const plugins = new PluginRegistry([...inProcessPlugins(), createPodPlugin({ gateway: podGateway })]);
     const agents = options.agents ?? {};
     if (Object.keys(agents).length > 0) {
       plugins.register(createAgentPlugin({ services: Object.fromEntries(Object.entries(agents).map(([name, address]) => [name, { address }])) }));
@@ -199,6 +209,22 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     const audit = options.auditLog ? new OwnershipAudit(options.auditLog, replicaId) : undefined;
     if (audit) closers.push({ what: 'audit', run: async () => audit.close() });
 
+    let flyte: FlyteSupport | undefined;
+    if (options.flyte) {
+      flyte = await openFlyteSupport({
+        kubeConfig,
+        blobStoreUrl: options.flyte.blobStoreUrl,
+        shardCount: options.shardCount ?? 32,
+        pods: podGateway,
+        maxOutputBytes,
+        recorder,
+        metrics,
+        logger: log.child({ component: 'flyte' }),
+      });
+      const opened = flyte;
+      closers.push({ what: 'flyte blob store', run: () => opened.close() });
+    }
+
     let canRun: (shard: number) => boolean = () => true;
     const replica = new Replica({
       kubeConfig,
@@ -217,6 +243,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       queue: { concurrency },
       metrics,
       logger: log.child({ component: 'replica' }),
+      ...(flyte ? { flyte } : {}),
       ...(audit
         ? {
             onRound: (phase: 'start' | 'end', shard: number, key: string, outcome?: RoundOutcome, provenAt?: number) => audit.record(phase, shard, key, outcome, provenAt),
@@ -248,6 +275,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       }),
     ];
     if (options.installCrd) components.push(component({ name: 'workflow CRD', stage: 'cache', start: () => installWorkflowCrd(kubeConfig, { timeoutMs: 30_000 }) }));
+    if (options.installFlyteCrd) components.push(component({ name: 'flyteworkflow CRD', stage: 'cache', start: () => installWorkflowCrd(kubeConfig, { timeoutMs: 30_000, crd: flyteWorkflowCrd() }) }));
 
     const plan = options.shards ?? { lease: true };
     // Static shards start with the Replica; in lease mode the ownership loop starts them.

@@ -22,6 +22,8 @@ import { WorkflowClient } from '../kube/workflow-client.js';
 import { QueueError, ShardQueue, type QueueCounts, type ShardQueueOptions } from './queue/index.js';
 import { RoundRunner, type RoundOptions, type RoundOutcome } from './round.js';
 import { StatusStore } from './status-store.js';
+import { isFlyteKey } from './flyte/keys.js';
+import type { FlyteShardFactory, FlyteShardRuntime } from './flyte/shard.js';
 
 export interface ReplicaOptions {
   kubeConfig: KubeConfig;
@@ -54,6 +56,8 @@ export interface ReplicaOptions {
   onRound?: (phase: 'start' | 'end', shard: number, key: string, outcome?: RoundOutcome, provenAt?: number) => void;
   /** Task attempts a round's status write recorded as started, right after that write (the ownership audit). */
   onTasksStarted?: RoundOptions['onTasksStarted'];
+  /** FlyteWorkflows beside the native Workflows, on the same queue (src/controller/flyte). @defaultValue none */
+  flyte?: FlyteShardFactory;
 }
 
 interface RunningShard {
@@ -63,6 +67,8 @@ interface RunningShard {
   runner: RoundRunner;
   queue: ShardQueue;
   synced: boolean;
+  /** Flyte hook: the shard's FlyteWorkflow side. */
+  flyte?: FlyteShardRuntime;
 }
 
 export class Replica {
@@ -124,6 +130,9 @@ export class Replica {
       void running.queue.enqueue(key).catch((error: unknown) => this.log.error({ key, err: String(error) }, 'enqueue refused'));
     };
     const running: RunningShard = { shard, informers, store, runner, queue: undefined as unknown as ShardQueue, synced: false };
+    // Flyte hook: FlyteWorkflow keys (`flyte:ns/name`) share this shard's queue, lease fence and Pod informer.
+    const flyte = this.options.flyte?.forShard({ shard, canRun: () => this.options.canRun?.(shard) ?? true });
+    if (flyte) running.flyte = flyte;
     const queue = new ShardQueue({
       ...this.options.queue,
       shard,
@@ -141,7 +150,7 @@ export class Replica {
         const held: string[] = [];
         holding.set(key, held);
         try {
-          const run = await runner.run(key, context);
+          const run = flyte && isFlyteKey(key) ? await flyte.run(key, context) : await runner.run(key, context);
           outcome = run.outcome;
           provenAt = run.provenAt;
           return run.requeueAfterMs !== undefined ? { requeueAfterMs: run.requeueAfterMs } : {};
@@ -154,6 +163,7 @@ export class Replica {
       },
       onRedisReconnect: () => {
         for (const key of informers.workflows.keys()) void queue.enqueue(key);
+        for (const key of flyte?.keys() ?? []) void queue.enqueue(key);
       },
     });
     running.queue = queue;
@@ -179,8 +189,14 @@ export class Replica {
       }
       enqueue(key);
     });
+    // Flyte hook: FlyteWorkflow changes enqueue their `flyte:` key (a delete forgets it).
+    flyte?.onEvent((key, type) => {
+      if (type === 'delete') return flyte.forget(key);
+      void queue.enqueue(key).catch((error: unknown) => this.log.error({ key, err: String(error) }, 'enqueue refused'));
+    });
     await queue.start();
     informers.start();
+    flyte?.start();
     metrics?.ownedShards.set(this.shardsRunning.size);
   }
 
@@ -191,6 +207,7 @@ export class Replica {
     this.shardsRunning.delete(shard);
     await running.queue.stop(options);
     await running.informers.stop();
+    await running.flyte?.stop();
     running.store.close();
     this.options.metrics?.ownedShards.set(this.shardsRunning.size);
   }

@@ -9,6 +9,8 @@ import { Labels, type Workflow } from '../api/workflow.js';
 import { kubeServer, toKubeError } from '../kube/errors.js';
 import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../kube/workflow-client.js';
 import { ResourceInformer, type InformerEventType, type RestartReason } from '../kube/informer.js';
+import { FLYTE_GROUP, FLYTE_KIND } from '../flyte/types.js';
+import { flyteKey } from './flyte/keys.js';
 
 
 /** How a shard's objects are found: by the `flotilla.io/shard` label, or a namespace is the shard. */
@@ -95,6 +97,9 @@ function common(options: ShardInformerOptions, resource: 'workflows' | 'pods') {
 export function ownerKeyOfPod(pod: V1Pod): string | undefined {
   const namespace = pod.metadata?.namespace;
   if (!namespace) return undefined;
+  // A FlyteWorkflow's pod (src/plugins/flyte) maps to its `flyte:` key; native pods never have this owner.
+  const flyteOwner = pod.metadata?.ownerReferences?.find((ref) => ref.kind === FLYTE_KIND && ref.apiVersion.startsWith(`${FLYTE_GROUP}/`));
+  if (flyteOwner) return flyteKey(namespace, flyteOwner.name);
   const byLabel = pod.metadata?.labels?.[Labels.workflow];
   if (byLabel) return `${namespace}/${byLabel}`;
   const owner = pod.metadata?.ownerReferences?.find((ref) => ref.kind === 'Workflow' && ref.apiVersion.startsWith(`${WORKFLOW_GROUP}/`));

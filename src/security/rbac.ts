@@ -69,6 +69,9 @@ export const requiredRules: Readonly<Record<Component, ComponentRules>> = {
       { apiGroups: [''], resources: ['events'], verbs: ['create', 'get', 'patch'] },
       // offloaded node outputs (src/controller/adapters/output-store.ts): create, read, replace on upsert.
       { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'get', 'update'] },
+      // `--flyte`: FlyteWorkflow informers list/watch per shard, read-through get, and the whole-object
+      // PUT with resourceVersion (no status subresource) (src/controller/flyte/client.ts).
+      { apiGroups: ['flyte.lyft.com'], resources: ['flyteworkflows'], verbs: ['get', 'list', 'watch', 'update'] },
     ],
     fleet: [
       // member lease renew/leave and shard lease acquire/release (shard-manager/replica/membership,

@@ -43,9 +43,10 @@ function postJson(api: TestApiServer, path: string, body: unknown): Promise<void
   });
 }
 
-/** API server (kubelet on) + Redis; the CRD installed unless `installCrd: false` (then the controller's `--install-crd` does it). */
-export async function startControllerEnv(options: { installCrd?: boolean } = {}): Promise<ControllerEnv> {
-  const [api, redis] = await Promise.all([startTestApiServer({ kubelet: true }), RedisServer.start({ persist: false })]);
+/** API server (kubelet on; its pyflyte-execute stand-in on `blobStoreUrl`) + Redis; the CRD installed unless `installCrd: false` (then the controller's `--install-crd` does it). */
+export async function startControllerEnv(options: { installCrd?: boolean; blobStoreUrl?: string } = {}): Promise<ControllerEnv> {
+  const apiOptions = { kubelet: true, ...(options.blobStoreUrl !== undefined ? { blobStoreUrl: options.blobStoreUrl } : {}) };
+  const [api, redis] = await Promise.all([startTestApiServer(apiOptions), RedisServer.start({ persist: false })]);
   if (options.installCrd ?? true) await postJson(api, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', workflowCrd());
   const custom = api.kc.makeApiClient(CustomObjectsApi);
   const core = api.kc.makeApiClient(CoreV1Api);

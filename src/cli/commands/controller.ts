@@ -34,6 +34,9 @@ interface ControllerFlags extends RedisFlags {
   maxOutputBytes: string;
   logLevel: string;
   auditLog?: string;
+  flyte?: boolean;
+  blobStore?: string;
+  installFlyteCrd?: boolean;
 }
 
 const GRACE_MS = 10_000;
@@ -88,7 +91,10 @@ export function register(program: Command): void {
     .option('--workflow-ttl <duration>', 'delete completed workflows this long after they finished (e.g. 24h)')
     .option('--max-output-bytes <n>', 'largest task outputs kept (JSON bytes); a task returning more fails', '1000000')
     .option('--log-level <level>', 'pino log level', 'info')
-    .option('--audit-log <file>', 'append a JSON line before and after every round (ownership audit)');
+    .option('--audit-log <file>', 'append a JSON line before and after every round (ownership audit)')
+    .option('--flyte', 'also run FlyteWorkflows (flyte.lyft.com/v1alpha1) on the same shards (hash strategy)')
+    .option('--blob-store <url>', 'blob store of Flyte node data, shared by the fleet and the task pods: file:///dir or s3://bucket/prefix (env FLOTILLA_BLOB_STORE; required with --flyte)', process.env.FLOTILLA_BLOB_STORE)
+    .option('--install-flyte-crd', 'create the FlyteWorkflow CRD at start when missing');
   for (const [flag, help, fallback] of REDIS_SECRET_OPTIONS) command.option(flag, help, fallback);
   command.action(async (flags: ControllerFlags) => {
       if (!flags.redis) throw new CliError('--redis URL (or FLOTILLA_REDIS_URL) is required', ExitCode.usage);
@@ -99,6 +105,8 @@ export function register(program: Command): void {
       const shardCount = flags.strategy === 'namespace' ? namespaces.length : integer('--shard-count', flags.shardCount, 1, 65536);
       const shards = flags.shards !== undefined ? parseShardList(flags.shards, shardCount) : undefined;
       if (shards && flags.manager) throw new CliError('--manager needs lease mode (drop --shards)', ExitCode.usage);
+      if (flags.flyte && flags.strategy !== 'hash') throw new CliError('--flyte needs --strategy hash (FlyteWorkflows are sharded by their shard-key)', ExitCode.usage);
+      if (flags.flyte && !flags.blobStore) throw new CliError('--flyte needs --blob-store URL (or FLOTILLA_BLOB_STORE): the store the task pods and every replica share', ExitCode.usage);
       const concurrency = integer('--concurrency', flags.concurrency, 1, 1000);
       const metricsPort = integer('--metrics-port', flags.metricsPort, 0, 65535);
       const { parseDuration } = await import('../../api/duration.js');
@@ -181,6 +189,8 @@ export function register(program: Command): void {
           ...(flags.eventSink ? { eventSink: { address: flags.eventSink, ...(security ? { security } : {}) } } : {}),
           agents,
           installCrd: flags.installCrd ?? false,
+          ...(flags.flyte && flags.blobStore ? { flyte: { blobStoreUrl: flags.blobStore } } : {}),
+          installFlyteCrd: flags.installFlyteCrd ?? false,
           ...(workflowTtlMs !== undefined ? { workflowTtlMs } : {}),
           maxOutputBytes,
           ...(flags.auditLog ? { auditLog: flags.auditLog } : {}),

@@ -24,6 +24,11 @@ export interface ConfigMapOutputStoreOptions {
   kubeConfig: KubeConfig;
   /** Largest JSON stored (a ConfigMap holds at most 1 MiB). @defaultValue 1000000 */
   maxBytes?: number;
+  /**
+   * The kind the owner reference names (the driver's Workflow is a translation of it, e.g. a
+   * FlyteWorkflow). @defaultValue a flotilla.io Workflow
+   */
+  ownerKind?: { apiVersion: string; kind: string };
 }
 
 /** The ConfigMap name of `ref`. */
@@ -62,7 +67,7 @@ export class ConfigMapOutputStore implements OutputStore {
         namespace,
         labels: { [Labels.workflow]: labelValue(owner.metadata.name) },
         annotations: { [OUTPUT_REF_ANNOTATION]: ref },
-        ...(owner.metadata.uid.length > 0 && ref.startsWith(`${owner.metadata.uid}/`) ? { ownerReferences: [ownerReferenceTo(owner)] } : {}),
+        ...(owner.metadata.uid.length > 0 && ref.startsWith(`${owner.metadata.uid}/`) ? { ownerReferences: [{ ...ownerReferenceTo(owner), ...(this.options.ownerKind ?? {}) }] } : {}),
       },
       data: { [OUTPUT_KEY]: text },
     };

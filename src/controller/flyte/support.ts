@@ -1,0 +1,70 @@
+/**
+ * FlyteWorkflows in a controller process (`flotilla controller --flyte`): the blob store, an
+ * engine driver with the Flyte plugins (the pod-based `flyte-container` on the replica's
+ * KubePodGateway, the pure `flyte-literal` steps, `flyte-unsupported`) and the factory the
+ * Replica calls per shard (./shard.ts). Opened before the Replica starts, closed after it stopped.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { EngineDriver } from '../../engine/driver.js';
+import { FLYTE_API_VERSION, FLYTE_KIND } from '../../flyte/types.js';
+import { ConfigMapOutputStore } from '../adapters/output-store.js';
+import { PluginRegistry } from '../../engine/plugin-registry.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { inProcessPlugins } from '../../plugins/inprocess/index.js';
+import { createFlytePodPlugin, createLiteralStepPlugin, createUnsupportedPlugin } from '../../plugins/flyte/index.js';
+import type { PodGateway } from '../../plugins/pod/gateway.js';
+import type { BlobStore } from '../../storage/blob-store.js';
+import { openBlobStore } from '../../storage/open.js';
+import { FlyteWorkflowClient } from './client.js';
+import type { FlyteRoundOptions } from './round.js';
+import { FlyteShard, type FlyteShardContext, type FlyteShardFactory } from './shard.js';
+
+export interface FlyteSupportOptions {
+  kubeConfig: KubeConfig;
+  /** The blob store node data lives in (`file:///dir`, `s3://bucket/prefix`, or a directory). */
+  blobStoreUrl: string;
+  /** The fleet's hash shard count. */
+  shardCount: number;
+  /** The replica's Pod gateway (its pods land in the shard's Pod informer through `flotilla.io/shard`). */
+  pods: PodGateway;
+  /** Largest node outputs kept (JSON bytes; large ones go to ConfigMaps owned by the FlyteWorkflow). @defaultValue 1000000 */
+  maxOutputBytes?: number;
+  recorder?: FlyteRoundOptions['recorder'];
+  /** @defaultValue 120000 */
+  watchdogMs?: number;
+  metrics?: Metrics;
+  logger?: Logger;
+}
+
+export interface FlyteSupport extends FlyteShardFactory {
+  readonly store: BlobStore;
+  close(): Promise<void>;
+}
+
+export async function openFlyteSupport(options: FlyteSupportOptions): Promise<FlyteSupport> {
+  const store = await openBlobStore(options.blobStoreUrl);
+  const plugins = new PluginRegistry([...inProcessPlugins(), createFlytePodPlugin({ store, gateway: options.pods }), createLiteralStepPlugin(), createUnsupportedPlugin()]);
+  const outputs = new ConfigMapOutputStore({ kubeConfig: options.kubeConfig, maxBytes: options.maxOutputBytes ?? 1_000_000, ownerKind: { apiVersion: FLYTE_API_VERSION, kind: FLYTE_KIND } });
+  const driver = new EngineDriver({ plugins, outputs, engine: { maxOutputBytes: options.maxOutputBytes ?? 1_000_000 } });
+  const client = new FlyteWorkflowClient(options.kubeConfig);
+  const { metrics } = options;
+  return {
+    store,
+    forShard: (context: FlyteShardContext) =>
+      new FlyteShard(
+        {
+          informers: {
+            kubeConfig: options.kubeConfig,
+            shardCount: options.shardCount,
+            ...(options.watchdogMs !== undefined ? { watchdogMs: options.watchdogMs } : {}),
+            onRestart: (resource, reason) => metrics?.informerRestarts.inc({ resource, shard: String(context.shard), reason }),
+            ...(options.logger ? { logger: options.logger } : {}),
+          },
+          round: { client, driver, store, ...(options.recorder ? { recorder: options.recorder } : {}) },
+        },
+        context,
+      ),
+    close: () => store.close(),
+  };
+}

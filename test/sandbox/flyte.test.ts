@@ -1,0 +1,55 @@
+/**
+ * `startSandbox({ flyte: true })`: the FlyteWorkflow CRD is served, sandbox.json names the blob
+ * store (`blobStore.url`), and a FlyteWorkflow (a-container-chain.yaml under a fresh name) runs to
+ * Succeeded on the fleet's replica, its pods completed by the kubelet's pyflyte-execute stand-in
+ * writing into that store.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { FLYTE_GROUP, FLYTE_PLURAL, FLYTE_VERSION } from '../../src/flyte/types.js';
+import { startSandbox, type RunningSandbox } from '../../sandbox/sandbox.js';
+import type { SandboxState } from '../../sandbox/state.js';
+import { fixture, get } from '../flyte/fixtures.js';
+import { waitFor } from '../support/wait.js';
+
+const NS = 'flytesnacks-development';
+
+describe('flotilla sandbox --flyte', () => {
+  let dir: string;
+  let sandbox: RunningSandbox | undefined;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'flotilla-sandbox-flyte-'));
+    sandbox = await startSandbox({ stateDir: dir, flyte: true, replicas: 1, shardCount: 2 });
+  });
+  after(async () => {
+    await sandbox?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('sandbox.json names the blob store; a FlyteWorkflow runs to Succeeded on the fleet', async () => {
+    assert.ok(sandbox);
+    const state = JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8')) as SandboxState;
+    assert.equal(state.blobStore?.url, `file://${join(dir, 'blobs')}`);
+    await sandbox.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
+    const fw = fixture('a-container-chain.yaml');
+    get(fw, 'metadata')['name'] = 'sbchain1';
+    get(fw, 'metadata', 'labels')['execution-id'] = 'sbchain1';
+    get(fw, 'executionId')['name'] = 'sbchain1';
+    delete fw['status'];
+    const custom = sandbox.kubeConfig.makeApiClient(CustomObjectsApi);
+    const api = { group: FLYTE_GROUP, version: FLYTE_VERSION, plural: FLYTE_PLURAL, namespace: NS };
+    await custom.createNamespacedCustomObject({ ...api, body: fw });
+    const done = await waitFor(async () => {
+      const got = (await custom.getNamespacedCustomObject({ ...api, name: 'sbchain1' })) as { status?: { phase?: number; message?: string; dataDir?: string } };
+      const phase = got.status?.phase;
+      return phase === 3 || phase === 5 || phase === 6 ? got : undefined;
+    }, { what: 'sbchain1 terminal', timeoutMs: 90_000 });
+    assert.equal(done.status?.phase, 3, done.status?.message);
+    assert.ok(done.status?.dataDir?.startsWith(state.blobStore?.url ?? '-'), `dataDir ${String(done.status?.dataDir)} in the sandbox's store`);
+  });
+});
