@@ -31,21 +31,71 @@ module.exports = {
     },
     layer('sandbox-only-from-cli-and-tests', '^(src|shard-manager)/', '^sandbox/'),
     // Leaves may take the one base error (src/api/errors.ts) and nothing else above them.
-    { ...layer('leaves-import-nothing-above', '^src/(observability|security|lifecycle|generated)/', '^(src/(api|engine|plugins|kube|controller|events|signals|webhook|cli|storage|flyte)|shard-manager)/'), to: { path: '^(src/(api|engine|plugins|kube|controller|events|signals|webhook|cli|storage|flyte)|shard-manager)/', pathNot: '^src/api/errors\\.ts$' } },
-    layer('storage-knows-only-api', '^src/storage/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|generated|flyte)|shard-manager|sandbox)/'),
-    layer('redis-connection-knows-only-api', '^src/redis/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|storage|flyte)|shard-manager|sandbox)/'),
-    layer('api-is-the-bottom', '^src/api/', '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|storage|flyte)|shard-manager)/'),
+    {
+      ...layer(
+        'leaves-import-nothing-above',
+        '^src/(observability|security|lifecycle|generated)/',
+        '^(src/(api|engine|plugins|kube|controller|events|signals|webhook|cli|storage|flyte)|shard-manager)/',
+      ),
+      to: {
+        path: '^(src/(api|engine|plugins|kube|controller|events|signals|webhook|cli|storage|flyte)|shard-manager)/',
+        pathNot: '^src/api/errors\\.ts$',
+      },
+    },
+    layer(
+      'storage-knows-only-api',
+      '^src/storage/',
+      '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|generated|flyte)|shard-manager|sandbox)/',
+    ),
+    layer(
+      'redis-connection-knows-only-api',
+      '^src/redis/',
+      '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|storage|flyte)|shard-manager|sandbox)/',
+    ),
+    layer(
+      'api-is-the-bottom',
+      '^src/api/',
+      '^(src/(engine|plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle|storage|flyte)|shard-manager)/',
+    ),
     // The Flyte front end translates into the engine's model, reads and writes Flyte's data layout
     // (src/storage) and flyteidl (src/generated); the plugins and everything above use it, not the reverse.
-    layer('flyte-front-end-below-plugins', '^src/flyte/', '^(src/(plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle)|shard-manager|sandbox)/'),
-    layer('engine-knows-only-api', '^src/engine/', '^(src/(plugins|kube|controller|events|signals|webhook|cli|observability)|shard-manager)/'),
+    layer(
+      'flyte-front-end-below-plugins',
+      '^src/flyte/',
+      '^(src/(plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle)|shard-manager|sandbox)/',
+    ),
+    layer(
+      'engine-knows-only-api',
+      '^src/engine/',
+      '^(src/(plugins|kube|controller|events|signals|webhook|cli|observability)|shard-manager)/',
+    ),
     layer('plugins-below-kube', '^src/plugins/', '^(src/(kube|controller|events|signals|webhook|cli)|shard-manager)/'),
-    layer('plugins-use-the-engine-contract', '^src/plugins/', '^src/engine/(handlers/|node-executor|workflow-executor|driver|context|local-runner)'),
-    layer('kube-below-controller', '^src/kube/', '^(src/(engine|plugins|controller|events|signals|webhook|cli)|shard-manager)/'),
-    layer('services-below-controller', '^src/(events|signals|webhook)/', '^(src/(controller|cli)|shard-manager/(manager|replica)/)'),
+    layer(
+      'plugins-use-the-engine-contract',
+      '^src/plugins/',
+      '^src/engine/(handlers/|node-executor|workflow-executor|driver|context|local-runner)',
+    ),
+    layer(
+      'kube-below-controller',
+      '^src/kube/',
+      '^(src/(engine|plugins|controller|events|signals|webhook|cli)|shard-manager)/',
+    ),
+    layer(
+      'services-below-controller',
+      '^src/(events|signals|webhook)/',
+      '^(src/(controller|cli)|shard-manager/(manager|replica)/)',
+    ),
     layer('controller-is-a-replica-not-a-manager', '^src/controller/', '^(src/cli/|shard-manager/manager/)'),
-    layer('shard-manager-uses-kube-and-api-only', '^shard-manager/', '^src/(engine|plugins|controller|events|signals|webhook|cli|observability)/'),
-    layer('replica-side-apart-from-manager-side', '^shard-manager/(leases|replica|sharding)/', '^shard-manager/manager/'),
+    layer(
+      'shard-manager-uses-kube-and-api-only',
+      '^shard-manager/',
+      '^src/(engine|plugins|controller|events|signals|webhook|cli|observability)/',
+    ),
+    layer(
+      'replica-side-apart-from-manager-side',
+      '^shard-manager/(leases|replica|sharding)/',
+      '^shard-manager/manager/',
+    ),
     layer('lease-protocol-below-both-sides', '^shard-manager/(leases|sharding)/', '^shard-manager/(replica|manager)/'),
   ],
   options: {
@@ -53,7 +103,11 @@ module.exports = {
     exclude: { path: '(^|/)(node_modules|dist|\\.flotilla)/' },
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.mjs'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js', '.mjs'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

@@ -69,21 +69,29 @@ async function openWatchers(kc: KubeConfig, namespace: string, count: number) {
   const waiters = new Map<string, () => void>();
   const controllers: AbortController[] = [];
   for (let w = 0; w < count; w++) {
-    controllers.push(await new Watch(kc).watch(`/api/v1/namespaces/${namespace}/configmaps`, {}, (type, obj: { metadata?: { name?: string } }) => {
-      if (type !== 'ADDED') return;
-      const name = obj.metadata?.name ?? '';
-      const times = seenBy.get(name) ?? [];
-      times.push(performance.now());
-      seenBy.set(name, times);
-      if (times.length === count) waiters.get(name)?.();
-    }, () => undefined));
+    controllers.push(
+      await new Watch(kc).watch(
+        `/api/v1/namespaces/${namespace}/configmaps`,
+        {},
+        (type, obj: { metadata?: { name?: string } }) => {
+          if (type !== 'ADDED') return;
+          const name = obj.metadata?.name ?? '';
+          const times = seenBy.get(name) ?? [];
+          times.push(performance.now());
+          seenBy.set(name, times);
+          if (times.length === count) waiters.get(name)?.();
+        },
+        () => undefined,
+      ),
+    );
   }
   return {
     times: (name: string) => seenBy.get(name) ?? [],
-    allSeen: (name: string) => new Promise<void>((resolve) => {
-      if ((seenBy.get(name) ?? []).length >= count) resolve();
-      else waiters.set(name, resolve);
-    }),
+    allSeen: (name: string) =>
+      new Promise<void>((resolve) => {
+        if ((seenBy.get(name) ?? []).length >= count) resolve();
+        else waiters.set(name, resolve);
+      }),
     close: () => controllers.forEach((c) => c.abort()),
   };
 }
@@ -107,18 +115,25 @@ async function oneRun(core: CoreV1Api, kc: KubeConfig, run: number, o: Required<
     const sentAt = new Map<string, number>();
     let next = 0;
     const started = performance.now();
-    await Promise.all(Array.from({ length: o.writers }, async () => {
-      for (let i = next++; i < o.writes; i = next++) {
-        const name = `w-${i}`;
-        sentAt.set(name, performance.now());
-        await core.createNamespacedConfigMap({ namespace, body: { metadata: { name }, data: { i: String(i) } } });
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: o.writers }, async () => {
+        for (let i = next++; i < o.writes; i = next++) {
+          const name = `w-${i}`;
+          sentAt.set(name, performance.now());
+          await core.createNamespacedConfigMap({ namespace, body: { metadata: { name }, data: { i: String(i) } } });
+        }
+      }),
+    );
     const elapsed = (performance.now() - started) / 1000;
     await Promise.all([...sentAt.keys()].map((name) => watchers.allSeen(name)));
     const loaded: number[] = [];
     for (const [name, sent] of sentAt) for (const t of watchers.times(name)) loaded.push(t - sent);
-    return { writesPerSecond: o.writes / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), loadedP50: percentile(loaded, 50) };
+    return {
+      writesPerSecond: o.writes / elapsed,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      loadedP50: percentile(loaded, 50),
+    };
   } finally {
     watchers.close();
   }
@@ -126,8 +141,12 @@ async function oneRun(core: CoreV1Api, kc: KubeConfig, run: number, o: Required<
 
 export async function benchApiServer(options: ApiServerBenchOptions = {}): Promise<ApiServerBenchResult> {
   const o = {
-    runs: options.runs ?? 5, writes: options.writes ?? 1000, writers: options.writers ?? 16,
-    watchers: options.watchers ?? 10, latencySamples: options.latencySamples ?? 100, keepAlive: options.keepAlive ?? true,
+    runs: options.runs ?? 5,
+    writes: options.writes ?? 1000,
+    writers: options.writers ?? 16,
+    watchers: options.watchers ?? 10,
+    latencySamples: options.latencySamples ?? 100,
+    keepAlive: options.keepAlive ?? true,
   };
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-apiserver-'));
   const server = await startApiServer({ port: 0, kubelet: false, kubeconfigOut: join(dir, 'kubeconfig') });
@@ -161,16 +180,31 @@ export async function benchApiServer(options: ApiServerBenchOptions = {}): Promi
 export function printResult(result: ApiServerBenchResult): void {
   const o = result.options;
   const table = new Table({ head: ['apiserver', 'median', 'min', 'max'], style: { head: [], border: [] } });
-  const row = (label: string, s: Spread, digits: number) => table.push([label, s.median.toFixed(digits), s.min.toFixed(digits), s.max.toFixed(digits)]);
-  row(`creates/s (${o.writers} writers, ${o.watchers} watchers${o.keepAlive ? ', keep-alive' : ', new TLS conn/request'})`, result.writesPerSecond, 0);
+  const row = (label: string, s: Spread, digits: number) =>
+    table.push([label, s.median.toFixed(digits), s.min.toFixed(digits), s.max.toFixed(digits)]);
+  row(
+    `creates/s (${o.writers} writers, ${o.watchers} watchers${o.keepAlive ? ', keep-alive' : ', new TLS conn/request'})`,
+    result.writesPerSecond,
+    0,
+  );
   row(`fan-out latency p50, at rest (ms)`, result.fanoutLatencyP50Ms, 2);
   row(`fan-out latency p99, at rest (ms)`, result.fanoutLatencyP99Ms, 2);
   row(`fan-out latency p50, under load (ms)`, result.loadedLatencyP50Ms, 1);
-  process.stdout.write(`${table.toString()}\n${o.runs} runs · ${o.writes} creates/run · ${o.latencySamples} latency samples/run × ${o.watchers} watchers\n`);
+  process.stdout.write(
+    `${table.toString()}\n${o.runs} runs · ${o.writes} creates/run · ${o.latencySamples} latency samples/run × ${o.watchers} watchers\n`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { runs: { type: 'string' }, writes: { type: 'string' }, writers: { type: 'string' }, watchers: { type: 'string' }, 'no-keepalive': { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string' },
+      writes: { type: 'string' },
+      writers: { type: 'string' },
+      watchers: { type: 'string' },
+      'no-keepalive': { type: 'boolean' },
+    },
+  });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
   const opts: ApiServerBenchOptions = {};
   if (values.runs) opts.runs = num(values.runs) as number;

@@ -22,8 +22,7 @@ export interface CpuMounts {
 
 /** How replicas are held to their budget. */
 export type Confinement =
-  | { kind: 'cgroup'; version: CgroupVersion; root: string }
-  | { kind: 'taskset'; cpus: string; reason: string };
+  { kind: 'cgroup'; version: CgroupVersion; root: string } | { kind: 'taskset'; cpus: string; reason: string };
 
 export class CpuBudgetError extends Error {
   override readonly name = 'CpuBudgetError';
@@ -52,7 +51,10 @@ export function parseCpuMounts(procMounts: string): CpuMounts {
  * Which cgroup tree to use: v1's cpu hierarchy when mounted (the controller cannot be in both), else
  * v2 when its root offers `cpu` in `cgroup.controllers`; undefined (with the reason) otherwise.
  */
-export function chooseCgroup(mounts: CpuMounts, v2Controllers: string | undefined): { version: CgroupVersion; mount: string } | { reason: string } {
+export function chooseCgroup(
+  mounts: CpuMounts,
+  v2Controllers: string | undefined,
+): { version: CgroupVersion; mount: string } | { reason: string } {
   if (mounts.v1Cpu !== undefined) return { version: 1, mount: mounts.v1Cpu };
   if (mounts.v2 !== undefined) {
     if ((v2Controllers ?? '').split(/\s+/).includes('cpu')) return { version: 2, mount: mounts.v2 };
@@ -63,15 +65,24 @@ export function chooseCgroup(mounts: CpuMounts, v2Controllers: string | undefine
 
 /** The directory of replica `index` of run `run`: `<mount>/flotilla-bench/<run>/replica-<index>`. */
 export function replicaCgroupPath(mount: string, run: string, index: number): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(run)) throw new CpuBudgetError('WriteFailed', `bad cgroup run name ${JSON.stringify(run)}`);
+  if (!/^[A-Za-z0-9._-]+$/.test(run))
+    throw new CpuBudgetError('WriteFailed', `bad cgroup run name ${JSON.stringify(run)}`);
   return join(mount, 'flotilla-bench', run, `replica-${index}`);
 }
 
 /** The files to write for a quota of `cores` (e.g. 0.2) per `periodUs`, in order. */
-export function quotaWrites(version: CgroupVersion, cores: number, periodUs = 100_000): Array<{ file: string; value: string }> {
+export function quotaWrites(
+  version: CgroupVersion,
+  cores: number,
+  periodUs = 100_000,
+): Array<{ file: string; value: string }> {
   if (!(cores > 0)) throw new CpuBudgetError('WriteFailed', `a CPU quota must be positive, got ${cores}`);
   const quotaUs = Math.max(1000, Math.round(cores * periodUs));
-  if (version === 1) return [{ file: 'cpu.cfs_period_us', value: String(periodUs) }, { file: 'cpu.cfs_quota_us', value: String(quotaUs) }];
+  if (version === 1)
+    return [
+      { file: 'cpu.cfs_period_us', value: String(periodUs) },
+      { file: 'cpu.cfs_quota_us', value: String(quotaUs) },
+    ];
   return [{ file: 'cpu.max', value: `${quotaUs} ${periodUs}` }];
 }
 
@@ -88,8 +99,13 @@ export function parseCpuStat(version: CgroupVersion, text: string): Throttling {
     const [key, value] = line.trim().split(/\s+/);
     if (key && value !== undefined) fields.set(key, Number(value));
   }
-  const throttled = version === 1 ? (fields.get('throttled_time') ?? 0) / 1e9 : (fields.get('throttled_usec') ?? 0) / 1e6;
-  return { periods: fields.get('nr_periods') ?? 0, throttledPeriods: fields.get('nr_throttled') ?? 0, throttledSeconds: throttled };
+  const throttled =
+    version === 1 ? (fields.get('throttled_time') ?? 0) / 1e9 : (fields.get('throttled_usec') ?? 0) / 1e6;
+  return {
+    periods: fields.get('nr_periods') ?? 0,
+    throttledPeriods: fields.get('nr_throttled') ?? 0,
+    throttledSeconds: throttled,
+  };
 }
 
 /** The replica processes' budget for one run: confine a pid, read its throttling, remove it all. */
@@ -140,7 +156,9 @@ function cgroupBudget(version: CgroupVersion, mount: string, run: string, cores:
   removeStale(join(mount, 'flotilla-bench'));
   mkdirSync(runDir, { recursive: true });
   // v2 hands a controller down one level at a time: enable cpu from the root to the run folder.
-  if (version === 2) for (const dir of [mount, join(mount, 'flotilla-bench'), runDir]) writeFileSync(join(dir, 'cgroup.subtree_control'), '+cpu');
+  if (version === 2)
+    for (const dir of [mount, join(mount, 'flotilla-bench'), runDir])
+      writeFileSync(join(dir, 'cgroup.subtree_control'), '+cpu');
   const made: string[] = [];
   const ensure = (index: number): string => {
     const dir = replicaCgroupPath(mount, run, index);
@@ -160,7 +178,9 @@ function cgroupBudget(version: CgroupVersion, mount: string, run: string, cores:
       try {
         writeFileSync(join(ensure(index), 'cgroup.procs'), String(pid));
       } catch (cause) {
-        throw new CpuBudgetError('WriteFailed', `cannot move pid ${pid} into ${replicaCgroupPath(mount, run, index)}`, { cause });
+        throw new CpuBudgetError('WriteFailed', `cannot move pid ${pid} into ${replicaCgroupPath(mount, run, index)}`, {
+          cause,
+        });
       }
     },
     throttling(index) {
@@ -180,7 +200,10 @@ function cgroupBudget(version: CgroupVersion, mount: string, run: string, cores:
 function tasksetBudget(cpus: string, reason: string): CpuBudget {
   const probe = spawnSync('taskset', ['--version'], { encoding: 'utf8' });
   if (probe.error !== undefined || probe.status !== 0) {
-    throw new CpuBudgetError('NoConfinement', `replicas cannot be held to a CPU budget: ${reason}; and taskset is not available (${probe.error?.message ?? `exit ${String(probe.status)}`})`);
+    throw new CpuBudgetError(
+      'NoConfinement',
+      `replicas cannot be held to a CPU budget: ${reason}; and taskset is not available (${probe.error?.message ?? `exit ${String(probe.status)}`})`,
+    );
   }
   return {
     confinement: { kind: 'taskset', cpus, reason },
@@ -188,7 +211,11 @@ function tasksetBudget(cpus: string, reason: string): CpuBudget {
     confine(_index, pid) {
       // -a: every thread (libuv's pool and V8's helpers too), not only the main one.
       const r = spawnSync('taskset', ['-a', '-cp', cpus, String(pid)], { encoding: 'utf8' });
-      if (r.status !== 0) throw new CpuBudgetError('PinFailed', `taskset -a -cp ${cpus} ${pid}: ${r.stderr || r.error?.message || `exit ${String(r.status)}`}`);
+      if (r.status !== 0)
+        throw new CpuBudgetError(
+          'PinFailed',
+          `taskset -a -cp ${cpus} ${pid}: ${r.stderr || r.error?.message || `exit ${String(r.status)}`}`,
+        );
     },
     throttling: () => ZERO,
     close: () => undefined,

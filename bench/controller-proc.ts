@@ -20,7 +20,10 @@ export interface ControllerProc {
 
 /** Starts `flotilla controller ARGS` (stderr inherited) and waits for its ready line. */
 export async function startController(args: readonly string[], timeoutMs = 60_000): Promise<ControllerProc> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/flotilla.mjs'), 'controller', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin/flotilla.mjs'), 'controller', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async (killAfterMs = 15_000): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -91,17 +94,25 @@ export function cpuSeconds(samples: Samples): number {
 /** Creates the Workflow CRD on the API server at `url`. */
 export function postCrd(url: string, ca: string, token: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, { method: 'POST', ca, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`CRD: ${res.statusCode}`))));
-    });
+    const req = request(
+      `${url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`,
+      { method: 'POST', ca, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`CRD: ${res.statusCode}`))));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(workflowCrd()));
   });
 }
 
 /** Runs `fn` over `items` with at most `concurrency` in flight. */
-export async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     for (;;) {

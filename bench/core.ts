@@ -30,12 +30,23 @@ export interface CoreBenchOptions {
   print?: boolean;
 }
 
-export interface Spread { median: number; min: number; max: number }
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
 
 export interface CoreBenchResult {
   options: Required<Omit<CoreBenchOptions, 'print'>>;
   dag: { nodes: number; roundsPerRun: number; roundsPerSecond: Spread; msPerWorkflow: Spread }[];
-  array: { items: number; parallelism: number; msPerRound: Spread; statusBytesMidRun: number; statusBytesFinal: number; roundsToComplete: number };
+  array: {
+    items: number;
+    parallelism: number;
+    msPerRound: Spread;
+    statusBytesMidRun: number;
+    statusBytesFinal: number;
+    roundsToComplete: number;
+  };
   roundCost: { nodes: number; usPerRound: Spread; statusBytes: number }[];
 }
 
@@ -43,11 +54,21 @@ const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 function spread(values: number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)] ?? 0, min: sorted[0] ?? 0, max: sorted[sorted.length - 1] ?? 0 };
+  return {
+    median: sorted[Math.floor(sorted.length / 2)] ?? 0,
+    min: sorted[0] ?? 0,
+    max: sorted[sorted.length - 1] ?? 0,
+  };
 }
 
 function workflowOf(spec: WorkflowSpec, status?: WorkflowStatus): Workflow {
-  return { apiVersion: WORKFLOW_API_VERSION, kind: 'Workflow', metadata: { name: 'bench', namespace: 'default', uid: 'bench-uid', generation: 1 }, spec, ...(status ? { status } : {}) };
+  return {
+    apiVersion: WORKFLOW_API_VERSION,
+    kind: 'Workflow',
+    metadata: { name: 'bench', namespace: 'default', uid: 'bench-uid', generation: 1 },
+    spec,
+    ...(status ? { status } : {}),
+  };
 }
 
 /** A layered DAG: layers of ⌈√n⌉ nodes, each node reading up to two nodes of the layer before. */
@@ -72,7 +93,17 @@ function arraySpec(items: number, parallelism: number): WorkflowSpec {
   return {
     inputs: { items: Array.from({ length: items }, (_, i) => i) },
     tasks: { echo: { plugin: 'echo' } },
-    nodes: [{ id: 'map', kind: 'array', array: { over: { fromInput: 'items' }, parallelism, node: { kind: 'task', task: 'echo', inputs: { item: { fromItem: true } } } } }],
+    nodes: [
+      {
+        id: 'map',
+        kind: 'array',
+        array: {
+          over: { fromInput: 'items' },
+          parallelism,
+          node: { kind: 'task', task: 'echo', inputs: { item: { fromItem: true } } },
+        },
+      },
+    ],
   };
 }
 
@@ -80,12 +111,19 @@ function arraySpec(items: number, parallelism: number): WorkflowSpec {
 function instantObservations(result: RoundResult): Observations {
   const tasks: Record<string, TaskObservation> = {};
   for (const action of result.actions) {
-    if (action.type === 'startTask' || action.type === 'checkTask') tasks[taskKey(action.task.nodeId, action.task.attempt)] = { phase: 'Succeeded', outputs: { ...action.task.inputs } };
+    if (action.type === 'startTask' || action.type === 'checkTask')
+      tasks[taskKey(action.task.nodeId, action.task.attempt)] = {
+        phase: 'Succeeded',
+        outputs: { ...action.task.inputs },
+      };
   }
   return { tasks };
 }
 
-interface Trace { rounds: number; states: { status: WorkflowStatus; observations: Observations }[] }
+interface Trace {
+  rounds: number;
+  states: { status: WorkflowStatus; observations: Observations }[];
+}
 
 /** Runs a spec to completion on the pure core, keeping each round's input. */
 function complete(spec: WorkflowSpec, keep: boolean): Trace {
@@ -117,7 +155,12 @@ function timePerCall(fn: () => void, budgetMs = 150): number {
 }
 
 export async function benchCore(options: CoreBenchOptions = {}): Promise<CoreBenchResult> {
-  const opts = { runs: options.runs ?? 5, sizes: options.sizes ?? [10, 50, 100, 250, 500, 1000], arrayItems: options.arrayItems ?? 10_000, arrayParallelism: options.arrayParallelism ?? 100 };
+  const opts = {
+    runs: options.runs ?? 5,
+    sizes: options.sizes ?? [10, 50, 100, 250, 500, 1000],
+    arrayItems: options.arrayItems ?? 10_000,
+    arrayParallelism: options.arrayParallelism ?? 100,
+  };
   const dag: CoreBenchResult['dag'] = [];
   for (const n of [10, 100]) {
     const spec = layeredDag(n);
@@ -147,8 +190,19 @@ export async function benchCore(options: CoreBenchOptions = {}): Promise<CoreBen
   if (!mid) throw new Error('no mid-run state');
   const arrayRuns: number[] = [];
   const midWorkflow = workflowOf(aspec, mid.status);
-  for (let r = 0; r < opts.runs; r++) arrayRuns.push(timePerCall(() => executeRound({ workflow: midWorkflow, observations: mid.observations, now: T0 + 1e6 }), 300) / 1000);
-  const final = trace.states.length > 0 ? executeRound({ workflow: workflowOf(aspec, trace.states[trace.states.length - 1]?.status), observations: trace.states[trace.states.length - 1]?.observations ?? {}, now: T0 + 1e6 }).status : {};
+  for (let r = 0; r < opts.runs; r++)
+    arrayRuns.push(
+      timePerCall(() => executeRound({ workflow: midWorkflow, observations: mid.observations, now: T0 + 1e6 }), 300) /
+        1000,
+    );
+  const final =
+    trace.states.length > 0
+      ? executeRound({
+          workflow: workflowOf(aspec, trace.states[trace.states.length - 1]?.status),
+          observations: trace.states[trace.states.length - 1]?.observations ?? {},
+          now: T0 + 1e6,
+        }).status
+      : {};
   const array = {
     items: opts.arrayItems,
     parallelism: opts.arrayParallelism,
@@ -166,8 +220,13 @@ export async function benchCore(options: CoreBenchOptions = {}): Promise<CoreBen
     if (!state) continue;
     const wf = workflowOf(spec, state.status);
     const samples: number[] = [];
-    for (let r = 0; r < opts.runs; r++) samples.push(timePerCall(() => executeRound({ workflow: wf, observations: state.observations, now: T0 + 1e6 })));
-    roundCost.push({ nodes: n, usPerRound: spread(samples), statusBytes: Buffer.byteLength(JSON.stringify(state.status)) });
+    for (let r = 0; r < opts.runs; r++)
+      samples.push(timePerCall(() => executeRound({ workflow: wf, observations: state.observations, now: T0 + 1e6 })));
+    roundCost.push({
+      nodes: n,
+      usPerRound: spread(samples),
+      statusBytes: Buffer.byteLength(JSON.stringify(state.status)),
+    });
   }
   const result: CoreBenchResult = { options: opts, dag, array, roundCost };
   if (options.print ?? true) printResult(result);
@@ -183,10 +242,17 @@ export function printResult(result: CoreBenchResult): void {
   }
   const a = result.array;
   t1.push([`array ${a.items} items, parallelism ${a.parallelism}: ms per round`, ...s(a.msPerRound, 2)]);
-  const t2 = new Table({ head: ['nodes', 'µs/round median', 'min', 'max', 'status bytes'], style: { head: [], border: [] } });
+  const t2 = new Table({
+    head: ['nodes', 'µs/round median', 'min', 'max', 'status bytes'],
+    style: { head: [], border: [] },
+  });
   for (const r of result.roundCost) t2.push([String(r.nodes), ...s(r.usPerRound, 1), String(r.statusBytes)]);
-  process.stdout.write(`${t1.toString()}\narray status: ${a.statusBytesMidRun} bytes mid-run, ${a.statusBytesFinal} bytes final; ${a.roundsToComplete} rounds to complete\n`);
-  process.stdout.write(`round cost vs workflow size (layered DAG, a round taken mid-run):\n${t2.toString()}\n${result.options.runs} runs each\n`);
+  process.stdout.write(
+    `${t1.toString()}\narray status: ${a.statusBytesMidRun} bytes mid-run, ${a.statusBytesFinal} bytes final; ${a.roundsToComplete} rounds to complete\n`,
+  );
+  process.stdout.write(
+    `round cost vs workflow size (layered DAG, a round taken mid-run):\n${t2.toString()}\n${result.options.runs} runs each\n`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -21,7 +21,15 @@ import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { PooledKubeConfig } from '../src/kube/keepalive.js';
 import { startApiServer } from '../sandbox/apiserver/index.js';
 import { RedisServer } from '../test/support/redis.js';
-import { cpuSeconds, pool, postCrd, scrape, startController, sumSeries, type ControllerProc } from './controller-proc.js';
+import {
+  cpuSeconds,
+  pool,
+  postCrd,
+  scrape,
+  startController,
+  sumSeries,
+  type ControllerProc,
+} from './controller-proc.js';
 import { percentile } from './stats.js';
 
 export interface FleetBenchOptions {
@@ -61,7 +69,12 @@ const GROUP = { group: 'flotilla.io', version: 'v1alpha1', plural: 'workflows', 
 
 /** A chain of `length` echo task nodes, each reading the previous one's output (the fleet's and scale's workload). */
 export function chainSpec(length = 5): Record<string, unknown> {
-  const nodes = Array.from({ length }, (_, i) => ({ id: `n${i}`, kind: 'task', task: 'e', inputs: { v: i === 0 ? { value: 0 } : { fromNode: `n${i - 1}`, output: 'v' } } }));
+  const nodes = Array.from({ length }, (_, i) => ({
+    id: `n${i}`,
+    kind: 'task',
+    task: 'e',
+    inputs: { v: i === 0 ? { value: 0 } : { fromNode: `n${i - 1}`, output: 'v' } },
+  }));
   return { tasks: { e: { plugin: 'echo' } }, nodes, outputs: { v: { fromNode: `n${length - 1}`, output: 'v' } } };
 }
 
@@ -75,7 +88,10 @@ interface ListedWorkflow {
   status?: { phase?: string; finishedAt?: string };
 }
 
-async function runFleet(replicas: number, options: Required<Omit<FleetBenchOptions, 'replicaCounts' | 'print'>> & { print: boolean }): Promise<FleetRun> {
+async function runFleet(
+  replicas: number,
+  options: Required<Omit<FleetBenchOptions, 'replicaCounts' | 'print'>> & { print: boolean },
+): Promise<FleetRun> {
   const n = options.workflows;
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-fleet-'));
   const server = await startApiServer({ port: 0, kubelet: false });
@@ -92,7 +108,24 @@ async function runFleet(replicas: number, options: Required<Omit<FleetBenchOptio
     for (let i = 0; i < replicas; i++) {
       const shards = shardsOf(i, replicas, options.shardCount).join(',');
       controllers.push(
-        await startController(['--kubeconfig', kubeconfig, '--redis', redis.url, '--shards', shards, '--shard-count', String(options.shardCount), '--metrics-port', '0', '--concurrency', String(options.concurrency), '--log-level', 'warn', '--replica-id', `bench-${i}`]),
+        await startController([
+          '--kubeconfig',
+          kubeconfig,
+          '--redis',
+          redis.url,
+          '--shards',
+          shards,
+          '--shard-count',
+          String(options.shardCount),
+          '--metrics-port',
+          '0',
+          '--concurrency',
+          String(options.concurrency),
+          '--log-level',
+          'warn',
+          '--replica-id',
+          `bench-${i}`,
+        ]),
       );
     }
     const before = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
@@ -101,15 +134,27 @@ async function runFleet(replicas: number, options: Required<Omit<FleetBenchOptio
     const first = Date.now();
     await pool(names, 16, async (name, i) => {
       sentAt.set(name, Date.now());
-      await custom.createNamespacedCustomObject({ ...GROUP, body: { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name, labels: { 'flotilla.io/shard': String(i % options.shardCount) } }, spec: chainSpec() } });
+      await custom.createNamespacedCustomObject({
+        ...GROUP,
+        body: {
+          apiVersion: 'flotilla.io/v1alpha1',
+          kind: 'Workflow',
+          metadata: { name, labels: { 'flotilla.io/shard': String(i % options.shardCount) } },
+          spec: chainSpec(),
+        },
+      });
     });
     const createSeconds = (Date.now() - first) / 1000;
     const deadline = Date.now() + options.timeoutMs;
     for (;;) {
       const now = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
-      const done = now.reduce((acc, s) => acc + sumSeries(s, 'flotilla_workflows{', (series) => series.includes('phase="Succeeded"')), 0);
+      const done = now.reduce(
+        (acc, s) => acc + sumSeries(s, 'flotilla_workflows{', (series) => series.includes('phase="Succeeded"')),
+        0,
+      );
       if (done >= n) break;
-      if (Date.now() > deadline) throw new Error(`${replicas} replicas: ${done} of ${n} workflows succeeded within ${options.timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`${replicas} replicas: ${done} of ${n} workflows succeeded within ${options.timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 200));
     }
     const after = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
@@ -120,7 +165,8 @@ async function runFleet(replicas: number, options: Required<Omit<FleetBenchOptio
       const name = item.metadata?.name ?? '';
       const sent = sentAt.get(name);
       if (sent === undefined) continue;
-      if (item.status?.phase !== 'Succeeded' || item.status.finishedAt === undefined) throw new Error(`${name}: ${item.status?.phase ?? 'no phase'}, not Succeeded`);
+      if (item.status?.phase !== 'Succeeded' || item.status.finishedAt === undefined)
+        throw new Error(`${name}: ${item.status?.phase ?? 'no phase'}, not Succeeded`);
       const finished = Date.parse(item.status.finishedAt);
       latencies.push(finished - sent);
       last = Math.max(last, finished);
@@ -140,7 +186,9 @@ async function runFleet(replicas: number, options: Required<Omit<FleetBenchOptio
       cpuSecondsPerReplica,
     };
     if (options.print) {
-      console.log(`fleet: ${replicas} replica(s), ${n} workflows in ${seconds.toFixed(2)} s (${run.workflowsPerSecond.toFixed(1)}/s; creates took ${createSeconds.toFixed(2)} s), p50 ${run.latencyP50Ms} ms p99 ${run.latencyP99Ms} ms, CPU ${run.cpuMsPerWorkflow.toFixed(2)} ms/workflow (${cpuSecondsPerReplica.map((c) => c.toFixed(1)).join(' + ')} s)`);
+      console.log(
+        `fleet: ${replicas} replica(s), ${n} workflows in ${seconds.toFixed(2)} s (${run.workflowsPerSecond.toFixed(1)}/s; creates took ${createSeconds.toFixed(2)} s), p50 ${run.latencyP50Ms} ms p99 ${run.latencyP99Ms} ms, CPU ${run.cpuMsPerWorkflow.toFixed(2)} ms/workflow (${cpuSecondsPerReplica.map((c) => c.toFixed(1)).join(' + ')} s)`,
+      );
     }
     return run;
   } finally {
@@ -166,7 +214,9 @@ export async function benchFleet(options: FleetBenchOptions = {}): Promise<Fleet
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, workflows: { type: 'string' }, replicas: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, workflows: { type: 'string' }, replicas: { type: 'string' } },
+  });
   const result = await benchFleet({
     workflows: Number(values.workflows ?? (values.quick ? 200 : 2000)),
     replicaCounts: (values.replicas ?? (values.quick ? '1,3' : '1,2,3')).split(',').map(Number),

@@ -31,7 +31,12 @@ export interface HandoverBenchResult {
 }
 
 async function holders(leases: LeaseClient, count: number): Promise<(string | undefined)[]> {
-  return Promise.all(Array.from({ length: count }, async (_, i) => (await leases.get(shardLeaseName(String(i))))?.holderIdentity ?? undefined));
+  return Promise.all(
+    Array.from(
+      { length: count },
+      async (_, i) => (await leases.get(shardLeaseName(String(i))))?.holderIdentity ?? undefined,
+    ),
+  );
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -60,10 +65,14 @@ export async function benchHandover(options: HandoverBenchOptions = {}): Promise
   try {
     await env.controller('c1', { manager: true });
     await env.controller('c2');
-    await until(async () => {
-      const h = await holders(leases, count);
-      return h.includes('c1') && h.includes('c2') && h.every((x) => x !== undefined);
-    }, 60_000, 'shards spread over c1 and c2');
+    await until(
+      async () => {
+        const h = await holders(leases, count);
+        return h.includes('c1') && h.includes('c2') && h.every((x) => x !== undefined);
+      },
+      60_000,
+      'shards spread over c1 and c2',
+    );
 
     const handover: number[] = [];
     for (let i = 0; i < moves; i++) {
@@ -72,7 +81,11 @@ export async function benchHandover(options: HandoverBenchOptions = {}): Promise
       const target = h[shard] === 'c1' ? 'c2' : 'c1';
       const started = performance.now();
       await moveShard({ leases }, String(shard), target);
-      await until(async () => (await leases.get(shardLeaseName(String(shard))))?.holderIdentity === target, 30_000, `shard ${shard} → ${target}`);
+      await until(
+        async () => (await leases.get(shardLeaseName(String(shard))))?.holderIdentity === target,
+        30_000,
+        `shard ${shard} → ${target}`,
+      );
       handover.push(performance.now() - started);
     }
     const sorted = [...handover].sort((a, b) => a - b);
@@ -87,15 +100,27 @@ export async function benchHandover(options: HandoverBenchOptions = {}): Promise
       await new Promise((r) => setTimeout(r, 500));
       const killedAt = performance.now();
       victim.signal('SIGKILL');
-      await until(async () => {
-        const h = await holders(leases, count);
-        return !h.includes(id) && h.every((x) => x !== undefined);
-      }, 60_000, `${id}'s shards taken over`);
+      await until(
+        async () => {
+          const h = await holders(leases, count);
+          return !h.includes(id) && h.every((x) => x !== undefined);
+        },
+        60_000,
+        `${id}'s shards taken over`,
+      );
       failover.push(performance.now() - killedAt);
       log(`failover ${i + 1}: ${failover.at(-1)?.toFixed(0)} ms`);
     }
     const f = [...failover].sort((a, b) => a - b);
-    return { handoverMs, failoverMs: { samples: failover, median: percentile(f, 50), min: f[0] ?? Number.NaN, max: f.at(-1) ?? Number.NaN } };
+    return {
+      handoverMs,
+      failoverMs: {
+        samples: failover,
+        median: percentile(f, 50),
+        min: f[0] ?? Number.NaN,
+        max: f.at(-1) ?? Number.NaN,
+      },
+    };
   } finally {
     streaming = false;
     await stream;

@@ -65,16 +65,26 @@ async function withServer<T>(fn: (server: RunningApiServer, kc: KubeConfig) => P
   }
 }
 
-async function settledFleet(kc: KubeConfig, namespace: string, shards: number, replicas: number, timings: LeaseTimings): Promise<TestFleet> {
+async function settledFleet(
+  kc: KubeConfig,
+  namespace: string,
+  shards: number,
+  replicas: number,
+  timings: LeaseTimings,
+): Promise<TestFleet> {
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
   const fleet = new TestFleet(kc, namespace, hashShardIds(shards), timings);
   await fleet.startManager();
   for (let i = 0; i < replicas; i++) await fleet.startReplica(`r${i}`);
   const client = { leases: new LeaseClient(kc, namespace) };
-  await waitUntil(async () => {
-    const f = await readFleet(client);
-    return f.shards.length === shards && f.shards.every((s) => s.owner !== null && !s.moving);
-  }, 120_000, `${shards} shards to settle`);
+  await waitUntil(
+    async () => {
+      const f = await readFleet(client);
+      return f.shards.length === shards && f.shards.every((s) => s.owner !== null && !s.moving);
+    },
+    120_000,
+    `${shards} shards to settle`,
+  );
   return fleet;
 }
 
@@ -120,7 +130,11 @@ export async function benchLeases(options: LeaseBenchOptions = {}): Promise<Leas
         if (!target) continue;
         const started = performance.now();
         await moveShard(client, shard.shard, target);
-        await waitUntil(async () => (await client.leases.get(`flotilla-shard-${shard.shard}`))?.holderIdentity === target, 30_000, `shard ${shard.shard} to move`);
+        await waitUntil(
+          async () => (await client.leases.get(`flotilla-shard-${shard.shard}`))?.holderIdentity === target,
+          30_000,
+          `shard ${shard.shard} to move`,
+        );
         handovers.push(performance.now() - started);
         // Let the manager restore balance before the next move.
         await waitUntil(async () => (await readFleet(client)).shards.every((s) => !s.moving), 30_000, 'balance');
@@ -130,16 +144,24 @@ export async function benchLeases(options: LeaseBenchOptions = {}): Promise<Leas
         const owned = (await readFleet(client)).shards.filter((s) => s.owner === victim).map((s) => s.shard);
         const started = performance.now();
         await fleet.kill(victim);
-        await waitUntil(async () => {
-          const f = await readFleet(client);
-          return owned.every((shard) => {
-            const s = f.shards.find((x) => x.shard === shard);
-            return s?.owner !== null && s?.owner !== victim;
-          });
-        }, 60_000, `failover of ${victim}`);
+        await waitUntil(
+          async () => {
+            const f = await readFleet(client);
+            return owned.every((shard) => {
+              const s = f.shards.find((x) => x.shard === shard);
+              return s?.owner !== null && s?.owner !== victim;
+            });
+          },
+          60_000,
+          `failover of ${victim}`,
+        );
         failovers.push(performance.now() - started);
         await fleet.startReplica(victim);
-        await waitUntil(async () => (await readFleet(client)).shards.every((s) => s.owner !== null && !s.moving), 60_000, 'rejoin');
+        await waitUntil(
+          async () => (await readFleet(client)).shards.every((s) => s.owner !== null && !s.moving),
+          60_000,
+          'rejoin',
+        );
       }
     } finally {
       await fleet.stop();
@@ -153,10 +175,19 @@ export async function benchLeases(options: LeaseBenchOptions = {}): Promise<Leas
     failoverMs: { ...spread(failovers), samples: failovers },
   };
   if (options.print ?? true) {
-    console.log(`lease timings: duration ${timings.leaseDurationMs} ms, renew every ${timings.renewIntervalMs} ms, safety margin ${timings.safetyMarginMs} ms`);
-    for (const w of writesPerMinute) console.log(`S=${w.shards}, ${w.replicas} replicas: ${w.writesPerMinute} lease writes/min (${w.conflictsPerMinute} conflicts/min)`);
-    console.log(`planned handover (protocol only): p50 ${result.handoverMs.p50.toFixed(0)} ms, p99 ${result.handoverMs.p99.toFixed(0)} ms over ${handovers.length} moves`);
-    console.log(`failover after a replica stops renewing: median ${result.failoverMs.median.toFixed(0)} ms (min ${result.failoverMs.min.toFixed(0)}, max ${result.failoverMs.max.toFixed(0)})`);
+    console.log(
+      `lease timings: duration ${timings.leaseDurationMs} ms, renew every ${timings.renewIntervalMs} ms, safety margin ${timings.safetyMarginMs} ms`,
+    );
+    for (const w of writesPerMinute)
+      console.log(
+        `S=${w.shards}, ${w.replicas} replicas: ${w.writesPerMinute} lease writes/min (${w.conflictsPerMinute} conflicts/min)`,
+      );
+    console.log(
+      `planned handover (protocol only): p50 ${result.handoverMs.p50.toFixed(0)} ms, p99 ${result.handoverMs.p99.toFixed(0)} ms over ${handovers.length} moves`,
+    );
+    console.log(
+      `failover after a replica stops renewing: median ${result.failoverMs.median.toFixed(0)} ms (min ${result.failoverMs.min.toFixed(0)}, max ${result.failoverMs.max.toFixed(0)})`,
+    );
   }
   return result;
 }

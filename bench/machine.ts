@@ -32,7 +32,9 @@ function run(cmd: string, args: string[]): string {
 
 function packageVersion(root: string, name: string): string {
   try {
-    const parsed = JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version?: unknown };
+    const parsed = JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as {
+      version?: unknown;
+    };
     return typeof parsed.version === 'string' ? parsed.version : 'unknown';
   } catch {
     return 'not installed';

@@ -50,7 +50,12 @@ export interface MemoryBenchResult {
 const GROUP = { group: 'flotilla.io', version: 'v1alpha1', plural: 'workflows', namespace: 'default' } as const;
 
 function spec() {
-  const nodes = Array.from({ length: 5 }, (_, i) => ({ id: `n${i}`, kind: 'task', task: 'e', inputs: { v: i === 0 ? { value: 0 } : { fromNode: `n${i - 1}`, output: 'v' } } }));
+  const nodes = Array.from({ length: 5 }, (_, i) => ({
+    id: `n${i}`,
+    kind: 'task',
+    task: 'e',
+    inputs: { v: i === 0 ? { value: 0 } : { fromNode: `n${i - 1}`, output: 'v' } },
+  }));
   return { tasks: { e: { plugin: 'echo' } }, nodes, outputs: { v: { fromNode: 'n4', output: 'v' } } };
 }
 
@@ -60,7 +65,8 @@ async function waitReady(metricsUrl: string, timeoutMs: number): Promise<void> {
     const res = await fetch(`${metricsUrl}/readyz`).catch(() => undefined);
     await res?.body?.cancel();
     if (res?.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`controller not ready within ${timeoutMs} ms (last /readyz ${String(res?.status)})`);
+    if (Date.now() > deadline)
+      throw new Error(`controller not ready within ${timeoutMs} ms (last /readyz ${String(res?.status)})`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -80,7 +86,25 @@ export async function benchMemory(options: MemoryBenchOptions = {}): Promise<Mem
   const allShards = `0-${shardCount - 1}`;
   const measure = async (workflows: number): Promise<MemoryStep> => {
     const t0 = performance.now();
-    const controller = await startController(['--kubeconfig', kubeconfig, '--redis', redis.url, '--shards', allShards, '--shard-count', String(shardCount), '--metrics-port', '0', '--log-level', 'warn', '--replica-id', `bench-memory-${workflows}`], 300_000);
+    const controller = await startController(
+      [
+        '--kubeconfig',
+        kubeconfig,
+        '--redis',
+        redis.url,
+        '--shards',
+        allShards,
+        '--shard-count',
+        String(shardCount),
+        '--metrics-port',
+        '0',
+        '--log-level',
+        'warn',
+        '--replica-id',
+        `bench-memory-${workflows}`,
+      ],
+      300_000,
+    );
     try {
       await waitReady(controller.metricsUrl, 300_000);
       const readyMs = performance.now() - t0;
@@ -88,8 +112,16 @@ export async function benchMemory(options: MemoryBenchOptions = {}): Promise<Mem
       const samples = await scrape(controller.metricsUrl);
       const rssBytes = processMetric(samples, 'process_resident_memory_bytes');
       if (rssBytes === undefined) throw new Error('no process_resident_memory_bytes in /metrics');
-      const step = { workflows, rssBytes, heapUsedBytes: processMetric(samples, 'nodejs_heap_size_used_bytes'), readyMs };
-      if (options.print) console.log(`memory: ${workflows} workflows in the caches: RSS ${(rssBytes / 2 ** 20).toFixed(1)} MiB (ready in ${(readyMs / 1000).toFixed(1)} s)`);
+      const step = {
+        workflows,
+        rssBytes,
+        heapUsedBytes: processMetric(samples, 'nodejs_heap_size_used_bytes'),
+        readyMs,
+      };
+      if (options.print)
+        console.log(
+          `memory: ${workflows} workflows in the caches: RSS ${(rssBytes / 2 ** 20).toFixed(1)} MiB (ready in ${(readyMs / 1000).toFixed(1)} s)`,
+        );
       return step;
     } finally {
       await controller.stop();
@@ -105,12 +137,27 @@ export async function benchMemory(options: MemoryBenchOptions = {}): Promise<Mem
       const indexes = Array.from({ length: Math.max(0, target - created) }, (_, i) => created + i);
       await pool(indexes, options.concurrency ?? 32, async (i) => {
         const now = new Date().toISOString();
-        const body = { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name: `mem-${i}`, labels: { 'flotilla.io/shard': String(i % shardCount) } }, spec: spec() };
+        const body = {
+          apiVersion: 'flotilla.io/v1alpha1',
+          kind: 'Workflow',
+          metadata: { name: `mem-${i}`, labels: { 'flotilla.io/shard': String(i % shardCount) } },
+          spec: spec(),
+        };
         const stored = (await custom.createNamespacedCustomObject({ ...GROUP, body })) as Record<string, unknown>;
-        await custom.replaceNamespacedCustomObjectStatus({ ...GROUP, name: `mem-${i}`, body: { ...stored, status: { phase: 'Succeeded', startedAt: now, finishedAt: now, shard: String(i % shardCount) } } });
+        await custom.replaceNamespacedCustomObjectStatus({
+          ...GROUP,
+          name: `mem-${i}`,
+          body: {
+            ...stored,
+            status: { phase: 'Succeeded', startedAt: now, finishedAt: now, shard: String(i % shardCount) },
+          },
+        });
       });
       created = target;
-      if (options.print) console.log(`memory: ${target} terminal workflows on the API server (${((performance.now() - t0) / 1000).toFixed(1)} s to create)`);
+      if (options.print)
+        console.log(
+          `memory: ${target} terminal workflows on the API server (${((performance.now() - t0) / 1000).toFixed(1)} s to create)`,
+        );
       measured.push(await measure(target));
     }
     const first = measured[0];
@@ -118,7 +165,10 @@ export async function benchMemory(options: MemoryBenchOptions = {}): Promise<Mem
     const from = first && last && last.workflows > first.workflows ? first : empty;
     const added = Math.max(1, (last?.workflows ?? 0) - from.workflows);
     const bytesPerWorkflow = last ? (last.rssBytes - from.rssBytes) / added : Number.NaN;
-    const heapBytesPerWorkflow = last?.heapUsedBytes !== undefined && from.heapUsedBytes !== undefined ? (last.heapUsedBytes - from.heapUsedBytes) / added : Number.NaN;
+    const heapBytesPerWorkflow =
+      last?.heapUsedBytes !== undefined && from.heapUsedBytes !== undefined
+        ? (last.heapUsedBytes - from.heapUsedBytes) / added
+        : Number.NaN;
     return { emptyRssBytes: empty.rssBytes, steps: measured, bytesPerWorkflow, heapBytesPerWorkflow };
   } finally {
     kc.close();
@@ -130,6 +180,9 @@ export async function benchMemory(options: MemoryBenchOptions = {}): Promise<Mem
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({ options: { quick: { type: 'boolean' }, steps: { type: 'string' } } });
-  const result = await benchMemory({ steps: (values.steps ?? (values.quick ? '2000,5000' : '10000,50000')).split(',').map(Number), print: true });
+  const result = await benchMemory({
+    steps: (values.steps ?? (values.quick ? '2000,5000' : '10000,50000')).split(',').map(Number),
+    print: true,
+  });
   console.log(JSON.stringify(result, null, 2));
 }

@@ -102,9 +102,11 @@ export function chainSpec(nodes: number): WorkflowSpec {
 /** Creates `count` items with `creators` in flight; `create(i)` records its own start time. */
 async function burst(count: number, creators: number, create: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: creators }, async () => {
-    for (let i = next++; i < count; i = next++) await create(i);
-  }));
+  await Promise.all(
+    Array.from({ length: creators }, async () => {
+      for (let i = next++; i < count; i = next++) await create(i);
+    }),
+  );
 }
 
 function completion(count: number, what: string) {
@@ -116,7 +118,10 @@ function completion(count: number, what: string) {
     resolve = res;
     reject = rej;
   });
-  const timer = setTimeout(() => reject(new Error(`${what}: ${latencies.length} of ${count} workflows completed in 300 s`)), 300_000);
+  const timer = setTimeout(
+    () => reject(new Error(`${what}: ${latencies.length} of ${count} workflows completed in 300 s`)),
+    300_000,
+  );
   return {
     created: (i: number) => {
       created[i] = performance.now();
@@ -141,9 +146,13 @@ async function runFlowProducer(url: string, run: string, o: Options): Promise<Ru
   const root = nodeName(o.nodes - 1);
   let jobs = 0;
   const producer = new FlowProducer({ connection: base, prefix });
-  const worker = new Worker<{ wf: number }>(queueName, async () => {
-    jobs++;
-  }, { connection: { ...base, maxRetriesPerRequest: null }, prefix, concurrency: o.concurrency });
+  const worker = new Worker<{ wf: number }>(
+    queueName,
+    async () => {
+      jobs++;
+    },
+    { connection: { ...base, maxRetriesPerRequest: null }, prefix, concurrency: o.concurrency },
+  );
   worker.on('completed', (job) => {
     if (job.name === root) track.completed(job.data.wf);
   });
@@ -162,7 +171,12 @@ async function runFlowProducer(url: string, run: string, o: Options): Promise<Ru
     });
     await track.done;
     const elapsed = performance.now() - started;
-    return { workflowsPerSecond: (o.workflows / elapsed) * 1000, p50: percentile(track.latencies, 50), p99: percentile(track.latencies, 99), jobsPerWorkflow: jobs / o.workflows };
+    return {
+      workflowsPerSecond: (o.workflows / elapsed) * 1000,
+      p50: percentile(track.latencies, 50),
+      p99: percentile(track.latencies, 99),
+      jobsPerWorkflow: jobs / o.workflows,
+    };
   } finally {
     await worker.close();
     await producer.close();
@@ -187,8 +201,13 @@ class MemoryWorkflows {
   async writeStatus(workflow: Workflow, status: WorkflowStatus): Promise<Workflow> {
     const key = `${workflow.metadata.namespace}/${workflow.metadata.name}`;
     const current = this.items.get(key);
-    if (!current || current.metadata.resourceVersion !== workflow.metadata.resourceVersion) throw new StatusConflictError(key, workflow.metadata.resourceVersion ?? '');
-    const next: Workflow = { ...current, metadata: { ...current.metadata, resourceVersion: String(++this.version) }, status: JSON.parse(JSON.stringify(status)) as WorkflowStatus };
+    if (!current || current.metadata.resourceVersion !== workflow.metadata.resourceVersion)
+      throw new StatusConflictError(key, workflow.metadata.resourceVersion ?? '');
+    const next: Workflow = {
+      ...current,
+      metadata: { ...current.metadata, resourceVersion: String(++this.version) },
+      status: JSON.parse(JSON.stringify(status)) as WorkflowStatus,
+    };
     this.items.set(key, next);
     if (isTerminalWorkflowPhase(status.phase)) this.onTerminal(key);
     return next;
@@ -202,7 +221,10 @@ async function runEngineQueue(url: string, run: string, o: Options): Promise<Run
   const track = completion(o.workflows, 'engine+queue');
   const spec = chainSpec(o.nodes);
   const store = new MemoryWorkflows((key) => track.completed(Number(key.slice(key.lastIndexOf('-') + 1))));
-  const driver = new EngineDriver({ plugins: new PluginRegistry(inProcessPlugins()), outputs: new MemoryOutputStore() });
+  const driver = new EngineDriver({
+    plugins: new PluginRegistry(inProcessPlugins()),
+    outputs: new MemoryOutputStore(),
+  });
   const rounds = new RoundRunner({ shard: 0, store, driver, validate: (input) => validateWorkflow(input) });
   let jobs = 0;
   const queues = new ShardQueues({
@@ -219,13 +241,24 @@ async function runEngineQueue(url: string, run: string, o: Options): Promise<Run
     const started = performance.now();
     await burst(o.workflows, o.creators, async (i) => {
       track.created(i);
-      const metadata = { name: `wf-${i}`, namespace: 'bench', uid: `uid-${run}-${i}`, generation: 1, creationTimestamp: new Date().toISOString() };
+      const metadata = {
+        name: `wf-${i}`,
+        namespace: 'bench',
+        uid: `uid-${run}-${i}`,
+        generation: 1,
+        creationTimestamp: new Date().toISOString(),
+      };
       store.create({ apiVersion: WORKFLOW_API_VERSION, kind: 'Workflow', metadata, spec });
       await queues.enqueue(0, `bench/wf-${i}`); // what the informer's ADDED event does
     });
     await track.done;
     const elapsed = performance.now() - started;
-    return { workflowsPerSecond: (o.workflows / elapsed) * 1000, p50: percentile(track.latencies, 50), p99: percentile(track.latencies, 99), jobsPerWorkflow: jobs / o.workflows };
+    return {
+      workflowsPerSecond: (o.workflows / elapsed) * 1000,
+      p50: percentile(track.latencies, 50),
+      p99: percentile(track.latencies, 99),
+      jobsPerWorkflow: jobs / o.workflows,
+    };
   } finally {
     await queues.stopAll({ graceMs: 2000 });
   }
@@ -239,7 +272,12 @@ export async function benchPeer(options: PeerBenchOptions = {}): Promise<PeerBen
     concurrency: options.concurrency ?? 4,
     creators: options.creators ?? 64,
   };
-  const check = validateWorkflow({ apiVersion: WORKFLOW_API_VERSION, kind: 'Workflow', metadata: { name: 'check', namespace: 'bench', uid: 'u', generation: 1 }, spec: chainSpec(o.nodes) });
+  const check = validateWorkflow({
+    apiVersion: WORKFLOW_API_VERSION,
+    kind: 'Workflow',
+    metadata: { name: 'check', namespace: 'bench', uid: 'u', generation: 1 },
+    spec: chainSpec(o.nodes),
+  });
   if (!check.ok) throw new Error(`the benchmark's own workflow is invalid: ${JSON.stringify(check.issues)}`);
   const server = options.redisUrl ? undefined : await RedisServer.start({ persist: false });
   const url = options.redisUrl ?? (server as RedisServer).url;
@@ -280,9 +318,27 @@ export async function benchPeer(options: PeerBenchOptions = {}): Promise<PeerBen
 
 export function printResult(result: PeerBenchResult): void {
   const f = (s: Spread, d: number) => `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
-  const table = new Table({ head: [`${result.options.workflows} × ${result.options.nodes}-node chains`, 'workflows/s', 'p50 ms', 'p99 ms', 'jobs/workflow'], style: { head: [], border: [] } });
-  for (const s of result.sides) table.push([s.side === 'flowproducer' ? 'BullMQ FlowProducer' : 'engine+queue, in-process', f(s.workflowsPerSecond, 0), f(s.latencyP50Ms, 0), f(s.latencyP99Ms, 0), s.jobsPerWorkflow.median.toFixed(2)]);
-  process.stdout.write(`${table.toString()}\nengine+queue ÷ FlowProducer: ${f(result.ratio, 2)} · ${result.options.repeats} repeats · concurrency ${result.options.concurrency}\n`);
+  const table = new Table({
+    head: [
+      `${result.options.workflows} × ${result.options.nodes}-node chains`,
+      'workflows/s',
+      'p50 ms',
+      'p99 ms',
+      'jobs/workflow',
+    ],
+    style: { head: [], border: [] },
+  });
+  for (const s of result.sides)
+    table.push([
+      s.side === 'flowproducer' ? 'BullMQ FlowProducer' : 'engine+queue, in-process',
+      f(s.workflowsPerSecond, 0),
+      f(s.latencyP50Ms, 0),
+      f(s.latencyP99Ms, 0),
+      s.jobsPerWorkflow.median.toFixed(2),
+    ]);
+  process.stdout.write(
+    `${table.toString()}\nengine+queue ÷ FlowProducer: ${f(result.ratio, 2)} · ${result.options.repeats} repeats · concurrency ${result.options.concurrency}\n`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

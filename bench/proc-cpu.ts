@@ -17,7 +17,8 @@ export function parseProcStatCpu(text: string, hz = USER_HZ): number {
   // After the name: state(3) ppid(4) ... utime is field 14, stime 15 → indexes 11 and 12 here.
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`unreadable /proc stat line: ${text.slice(0, 80)}`);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime))
+    throw new Error(`unreadable /proc stat line: ${text.slice(0, 80)}`);
   return (utime + stime) / hz;
 }
 

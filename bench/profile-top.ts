@@ -27,7 +27,10 @@ function label(node: ProfileNode): string {
 }
 
 /** Self time per function label, in ms, from the first sample whose stack matches `from`. */
-export function topSelf(profile: CpuProfile, from: (node: ProfileNode) => boolean): { total: number; rows: Array<[string, number]> } {
+export function topSelf(
+  profile: CpuProfile,
+  from: (node: ProfileNode) => boolean,
+): { total: number; rows: Array<[string, number]> } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -57,13 +60,20 @@ export function topSelf(profile: CpuProfile, from: (node: ProfileNode) => boolea
   return { total, rows: [...self].sort((a, b) => b[1] - a[1]) };
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string' }, from: { type: 'string' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: 'string' }, from: { type: 'string' } },
+});
 const file = positionals[0];
 if (!file) throw new Error('usage: profile-top.ts FILE.cpuprofile [--top N] [--from NAME]');
 const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
 const fromName = values.from ?? 'run';
-const { total, rows } = topSelf(profile, (n) => n.callFrame.functionName === fromName && n.callFrame.url.includes(values.from ? '' : 'round.ts'));
+const { total, rows } = topSelf(
+  profile,
+  (n) => n.callFrame.functionName === fromName && n.callFrame.url.includes(values.from ? '' : 'round.ts'),
+);
 const top = Number(values.top ?? 25);
 console.log(`profile ${basename(file)}: ${total.toFixed(0)} ms sampled from the first \`${fromName}\`\n`);
 console.log('| self ms | % | function |\n| ---: | ---: | --- |');
-for (const [name, ms] of rows.slice(0, top)) console.log(`| ${ms.toFixed(0)} | ${((100 * ms) / total).toFixed(1)} | \`${name}\` |`);
+for (const [name, ms] of rows.slice(0, top))
+  console.log(`| ${ms.toFixed(0)} | ${((100 * ms) / total).toFixed(1)} | \`${name}\` |`);

@@ -63,7 +63,14 @@ export interface QueueVariantResult {
 export interface QueueBenchResult {
   options: Required<Omit<QueueBenchOptions, 'print' | 'redisUrl'>>;
   variants: QueueVariantResult[];
-  ceiling: Array<{ test: string; pipeline: number; opsPerSecond: Spread; opsPerSecondRuns: number[]; p50Ms: Spread; p99Ms: Spread }>;
+  ceiling: Array<{
+    test: string;
+    pipeline: number;
+    opsPerSecond: Spread;
+    opsPerSecondRuns: number[];
+    p50Ms: Spread;
+    p99Ms: Spread;
+  }>;
 }
 
 interface Measured {
@@ -76,9 +83,11 @@ type Options = QueueBenchResult['options'];
 async function drive(enqueue: (i: number) => Promise<void>, o: Options, done: Promise<void>): Promise<number> {
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: o.enqueuers }, async () => {
-    for (let i = next++; i < o.jobs; i = next++) await enqueue(i);
-  }));
+  await Promise.all(
+    Array.from({ length: o.enqueuers }, async () => {
+      for (let i = next++; i < o.jobs; i = next++) await enqueue(i);
+    }),
+  );
   await done;
   return (o.jobs / (performance.now() - started)) * 1000;
 }
@@ -91,7 +100,10 @@ function counter(jobs: number, what: string): { hit: () => void; done: Promise<v
     resolve = res;
     reject = rej;
   });
-  const timer = setTimeout(() => reject(new Error(`${what}: only ${count} of ${jobs} jobs processed in 180 s`)), 180_000);
+  const timer = setTimeout(
+    () => reject(new Error(`${what}: only ${count} of ${jobs} jobs processed in 180 s`)),
+    180_000,
+  );
   return {
     hit: () => {
       count++;
@@ -112,13 +124,20 @@ async function settle(idle: () => Promise<boolean>): Promise<void> {
 
 async function runFlotilla(url: string, admin: Redis, shards: number, run: string, o: Options): Promise<Measured> {
   const seen = counter(o.jobs, `flotilla ${shards} shards`);
-  const queues = new ShardQueues({ redisUrl: url, concurrency: o.concurrency, prefixBase: `bench-${run}`, processor: async () => seen.hit() });
+  const queues = new ShardQueues({
+    redisUrl: url,
+    concurrency: o.concurrency,
+    prefixBase: `bench-${run}`,
+    processor: async () => seen.hit(),
+  });
   try {
     for (let s = 0; s < shards; s++) await queues.start(s);
     const before = await snapshot(admin);
     const jobsPerSecond = await drive((i) => queues.enqueue(i % shards, `bench/wf-${i}`), o, seen.done);
     // The last jobs' finishing scripts run after their processors returned: count them too.
-    await settle(async () => (await Promise.all(queues.shards().map((s) => queues.counts(s)))).every((c) => c.active === 0 && c.waiting === 0));
+    await settle(async () =>
+      (await Promise.all(queues.shards().map((s) => queues.counts(s)))).every((c) => c.active === 0 && c.waiting === 0),
+    );
     return { jobsPerSecond, cost: costOf(before, await snapshot(admin), o.jobs) };
   } finally {
     await queues.stopAll({ graceMs: 2000 });
@@ -134,13 +153,27 @@ async function runBullmq(url: string, admin: Redis, shards: number, run: string,
     for (let s = 0; s < shards; s++) {
       const prefix = `{bench-${run}:shard-${s}}`;
       queues.push(new Queue(`shard-${s}`, { connection: base, prefix }));
-      workers.push(new Worker(`shard-${s}`, async () => seen.hit(), { connection: { ...base, maxRetriesPerRequest: null }, prefix, concurrency: o.concurrency }));
+      workers.push(
+        new Worker(`shard-${s}`, async () => seen.hit(), {
+          connection: { ...base, maxRetriesPerRequest: null },
+          prefix,
+          concurrency: o.concurrency,
+        }),
+      );
     }
     await Promise.all([...queues.map((q) => q.waitUntilReady()), ...workers.map((w) => w.waitUntilReady())]);
     const before = await snapshot(admin);
-    const jobsPerSecond = await drive(async (i) => {
-      await (queues[i % shards] as Queue).add('round', { key: `bench/wf-${i}` }, { removeOnComplete: true, removeOnFail: true });
-    }, o, seen.done);
+    const jobsPerSecond = await drive(
+      async (i) => {
+        await (queues[i % shards] as Queue).add(
+          'round',
+          { key: `bench/wf-${i}` },
+          { removeOnComplete: true, removeOnFail: true },
+        );
+      },
+      o,
+      seen.done,
+    );
     await settle(async () => (await Promise.all(queues.map((q) => q.getActiveCount()))).every((n) => n === 0));
     return { jobsPerSecond, cost: costOf(before, await snapshot(admin), o.jobs) };
   } finally {
@@ -170,7 +203,10 @@ export async function benchQueue(options: QueueBenchOptions = {}): Promise<Queue
         for (const variant of ['flotilla', 'bullmq'] as const) {
           await admin.flushdb();
           const run = `${variant}-${shards}-${r}`;
-          const m = variant === 'flotilla' ? await runFlotilla(url, admin, shards, run, o) : await runBullmq(url, admin, shards, run, o);
+          const m =
+            variant === 'flotilla'
+              ? await runFlotilla(url, admin, shards, run, o)
+              : await runBullmq(url, admin, shards, run, o);
           const key = `${variant}/${shards}`;
           measured.set(key, [...(measured.get(key) ?? []), m]);
         }
@@ -179,12 +215,22 @@ export async function benchQueue(options: QueueBenchOptions = {}): Promise<Queue
       ceilingRuns.push(await measureCeiling({ port: Number(new URL(url).port || 6379), requests: o.ceilingRequests }));
     }
     await admin.flushdb();
-    const ceiling = ceilingRuns[0]?.map((first, i) => {
-      const all = ceilingRuns.map((run) => run[i]).filter((c): c is CeilingFigure => c !== undefined);
-      return { test: first.test, pipeline: first.pipeline, opsPerSecond: spread(all.map((c) => c.opsPerSecond)), opsPerSecondRuns: all.map((c) => c.opsPerSecond), p50Ms: spread(all.map((c) => c.p50Ms)), p99Ms: spread(all.map((c) => c.p99Ms)) };
-    }) ?? [];
+    const ceiling =
+      ceilingRuns[0]?.map((first, i) => {
+        const all = ceilingRuns.map((run) => run[i]).filter((c): c is CeilingFigure => c !== undefined);
+        return {
+          test: first.test,
+          pipeline: first.pipeline,
+          opsPerSecond: spread(all.map((c) => c.opsPerSecond)),
+          opsPerSecondRuns: all.map((c) => c.opsPerSecond),
+          p50Ms: spread(all.map((c) => c.p50Ms)),
+          p99Ms: spread(all.map((c) => c.p99Ms)),
+        };
+      }) ?? [];
     // Each repeat's share is taken against the same repeat's SET ceiling.
-    const setCeiling = ceilingRuns.map((run) => run.find((c) => c.test === 'SET' && c.pipeline === 1)?.opsPerSecond ?? Number.NaN);
+    const setCeiling = ceilingRuns.map(
+      (run) => run.find((c) => c.test === 'SET' && c.pipeline === 1)?.opsPerSecond ?? Number.NaN,
+    );
     const variants: QueueVariantResult[] = [];
     for (const shards of o.shardCounts) {
       for (const variant of ['flotilla', 'bullmq'] as const) {
@@ -215,15 +261,39 @@ export async function benchQueue(options: QueueBenchOptions = {}): Promise<Queue
 
 export function printResult(result: QueueBenchResult): void {
   const f = (s: Spread, d: number) => [s.median.toFixed(d), s.min.toFixed(d), s.max.toFixed(d)];
-  const t1 = new Table({ head: ['queue (no-op jobs)', 'jobs/s', 'min', 'max', 'cmds/job', 'Lua/job', 'Redis µs/job', 'Redis busy', '÷ SET ceiling'], style: { head: [], border: [] } });
+  const t1 = new Table({
+    head: [
+      'queue (no-op jobs)',
+      'jobs/s',
+      'min',
+      'max',
+      'cmds/job',
+      'Lua/job',
+      'Redis µs/job',
+      'Redis busy',
+      '÷ SET ceiling',
+    ],
+    style: { head: [], border: [] },
+  });
   for (const v of result.variants) {
     const label = `${v.variant === 'flotilla' ? 'ShardQueue (dedup)' : 'plain BullMQ'}, ${v.shards} shard${v.shards === 1 ? '' : 's'}`;
-    t1.push([label, ...f(v.jobsPerSecond, 0), v.commandsPerJob.median.toFixed(1), v.scriptsPerJob.median.toFixed(1), v.redisCpuUsPerJob.median.toFixed(0), `${(v.redisBusyShare.median * 100).toFixed(0)}%`, v.ceilingRatio.median.toFixed(3)]);
+    t1.push([
+      label,
+      ...f(v.jobsPerSecond, 0),
+      v.commandsPerJob.median.toFixed(1),
+      v.scriptsPerJob.median.toFixed(1),
+      v.redisCpuUsPerJob.median.toFixed(0),
+      `${(v.redisBusyShare.median * 100).toFixed(0)}%`,
+      v.ceilingRatio.median.toFixed(3),
+    ]);
   }
   const t2 = new Table({ head: ['redis-benchmark', 'ops/s', 'min', 'max', 'p99 ms'], style: { head: [], border: [] } });
-  for (const c of result.ceiling) t2.push([`${c.test} -P ${c.pipeline}`, ...f(c.opsPerSecond, 0), c.p99Ms.median.toFixed(2)]);
+  for (const c of result.ceiling)
+    t2.push([`${c.test} -P ${c.pipeline}`, ...f(c.opsPerSecond, 0), c.p99Ms.median.toFixed(2)]);
   const o = result.options;
-  process.stdout.write(`${t1.toString()}\n${t2.toString()}\n${o.repeats} repeats · ${o.jobs} jobs · concurrency ${o.concurrency}/shard · ${o.enqueuers} enqueues in flight\n`);
+  process.stdout.write(
+    `${t1.toString()}\n${t2.toString()}\n${o.repeats} repeats · ${o.jobs} jobs · concurrency ${o.concurrency}/shard · ${o.enqueuers} enqueues in flight\n`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

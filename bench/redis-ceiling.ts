@@ -32,14 +32,22 @@ const SCRIPT = "return redis.call('INCR', KEYS[1])";
 
 /** Parses `redis-benchmark --csv` output: a header line, then one quoted line per test. */
 export function parseCsv(output: string): Array<{ test: string; rps: number; p50: number; p99: number }> {
-  const lines = output.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('"'));
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('"'));
   const header = lines.shift();
   if (!header) return [];
   const columns = splitCsv(header);
   const at = (name: string) => columns.indexOf(name);
   return lines.map((line) => {
     const cells = splitCsv(line);
-    return { test: cells[at('test')] ?? '', rps: Number(cells[at('rps')]), p50: Number(cells[at('p50_latency_ms')]), p99: Number(cells[at('p99_latency_ms')]) };
+    return {
+      test: cells[at('test')] ?? '',
+      rps: Number(cells[at('rps')]),
+      p50: Number(cells[at('p50_latency_ms')]),
+      p99: Number(cells[at('p99_latency_ms')]),
+    };
   });
 }
 
@@ -60,10 +68,14 @@ export async function measureCeiling(options: CeilingOptions): Promise<CeilingFi
   const out: CeilingFigure[] = [];
   for (const pipeline of options.pipelines ?? [1, 16]) {
     const plain = parseCsv(await redisBenchmark([...base, '-P', String(pipeline), '-t', 'set,get,lpush,rpop']));
-    for (const row of plain) out.push({ test: row.test, pipeline, opsPerSecond: row.rps, p50Ms: row.p50, p99Ms: row.p99 });
+    for (const row of plain)
+      out.push({ test: row.test, pipeline, opsPerSecond: row.rps, p50Ms: row.p50, p99Ms: row.p99 });
     // redis-benchmark sends EVAL; Redis caches the script, so this is EVALSHA's cost plus the body.
-    const script = parseCsv(await redisBenchmark([...base, '-P', String(pipeline), 'eval', SCRIPT, '1', 'bench:ceiling:counter']));
-    for (const row of script) out.push({ test: 'EVAL', pipeline, opsPerSecond: row.rps, p50Ms: row.p50, p99Ms: row.p99 });
+    const script = parseCsv(
+      await redisBenchmark([...base, '-P', String(pipeline), 'eval', SCRIPT, '1', 'bench:ceiling:counter']),
+    );
+    for (const row of script)
+      out.push({ test: 'EVAL', pipeline, opsPerSecond: row.rps, p50Ms: row.p50, p99Ms: row.p99 });
   }
   return out;
 }

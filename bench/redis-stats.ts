@@ -25,7 +25,17 @@ export interface RedisCost {
 }
 
 /** Commands of the measuring itself, left out of the counts. */
-const IGNORED = new Set(['info', 'config|resetstat', 'config|get', 'ping', 'client|setname', 'client|setinfo', 'hello', 'select', 'info|']);
+const IGNORED = new Set([
+  'info',
+  'config|resetstat',
+  'config|get',
+  'ping',
+  'client|setname',
+  'client|setinfo',
+  'hello',
+  'select',
+  'info|',
+]);
 
 export async function snapshot(client: Redis): Promise<RedisSnapshot> {
   const [stats, cpu] = await Promise.all([client.info('commandstats'), client.info('cpu')]);
@@ -47,7 +57,9 @@ export function costOf(before: RedisSnapshot, after: RedisSnapshot, jobs: number
   }
   deltas.sort((a, b) => b.calls - a.calls);
   const total = deltas.reduce((sum, d) => sum + d.calls, 0);
-  const scripts = deltas.filter((d) => d.command === 'evalsha' || d.command === 'eval' || d.command === 'fcall').reduce((sum, d) => sum + d.calls, 0);
+  const scripts = deltas
+    .filter((d) => d.command === 'evalsha' || d.command === 'eval' || d.command === 'fcall')
+    .reduce((sum, d) => sum + d.calls, 0);
   const n = Math.max(1, jobs);
   return {
     commandsPerJob: total / n,

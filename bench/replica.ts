@@ -44,7 +44,12 @@ export interface ReplicaBenchResult {
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function spec() {
-  const nodes = Array.from({ length: 5 }, (_, i) => ({ id: `n${i}`, kind: 'task', task: 'e', inputs: { v: i === 0 ? { value: 0 } : { fromNode: `n${i - 1}`, output: 'v' } } }));
+  const nodes = Array.from({ length: 5 }, (_, i) => ({
+    id: `n${i}`,
+    kind: 'task',
+    task: 'e',
+    inputs: { v: i === 0 ? { value: 0 } : { fromNode: `n${i - 1}`, output: 'v' } },
+  }));
   return { tasks: { e: { plugin: 'echo' } }, nodes, outputs: { v: { fromNode: 'n4', output: 'v' } } };
 }
 
@@ -104,10 +109,14 @@ export function histogramQuantile(before: Map<number, number>, after: Map<number
 
 function postCrd(url: string, ca: string, token: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, { method: 'POST', ca, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`CRD: ${res.statusCode}`))));
-    });
+    const req = request(
+      `${url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`,
+      { method: 'POST', ca, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`CRD: ${res.statusCode}`))));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(workflowCrd()));
   });
@@ -127,7 +136,30 @@ export async function benchReplica(options: ReplicaBenchOptions = {}): Promise<R
   base.loadFromString(server.kubeconfig);
   const kc = new PooledKubeConfig(base, 16);
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const child = spawn(process.execPath, [join(ROOT, 'bin/flotilla.mjs'), 'controller', '--kubeconfig', kubeconfig, '--redis', redisUrl, '--shards', '0', '--shard-count', '1', '--metrics-port', '0', '--concurrency', String(options.concurrency ?? 8), '--log-level', 'warn', '--replica-id', 'bench'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'bin/flotilla.mjs'),
+      'controller',
+      '--kubeconfig',
+      kubeconfig,
+      '--redis',
+      redisUrl,
+      '--shards',
+      '0',
+      '--shard-count',
+      '1',
+      '--metrics-port',
+      '0',
+      '--concurrency',
+      String(options.concurrency ?? 8),
+      '--log-level',
+      'warn',
+      '--replica-id',
+      'bench',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   try {
     const metricsUrl = await new Promise<string>((resolve, reject) => {
       let out = '';
@@ -147,7 +179,18 @@ export async function benchReplica(options: ReplicaBenchOptions = {}): Promise<R
       for (let i = 0; i < names.length; i += 16) {
         await Promise.all(
           names.slice(i, i + 16).map((name) =>
-            custom.createNamespacedCustomObject({ group: 'flotilla.io', version: 'v1alpha1', plural: 'workflows', namespace: 'default', body: { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name, labels: { 'flotilla.io/shard': '0' } }, spec: spec() } }),
+            custom.createNamespacedCustomObject({
+              group: 'flotilla.io',
+              version: 'v1alpha1',
+              plural: 'workflows',
+              namespace: 'default',
+              body: {
+                apiVersion: 'flotilla.io/v1alpha1',
+                kind: 'Workflow',
+                metadata: { name, labels: { 'flotilla.io/shard': '0' } },
+                spec: spec(),
+              },
+            }),
           ),
         );
       }
@@ -162,9 +205,17 @@ export async function benchReplica(options: ReplicaBenchOptions = {}): Promise<R
       const seconds = (performance.now() - started) / 1000;
       const after = await scrape(metricsUrl);
       const rounds = sum(after, 'flotilla_rounds_total') - sum(before, 'flotilla_rounds_total');
-      const sample = { seconds, rounds, p50Ms: histogramQuantile(buckets(before), buckets(after), 0.5), p99Ms: histogramQuantile(buckets(before), buckets(after), 0.99) };
+      const sample = {
+        seconds,
+        rounds,
+        p50Ms: histogramQuantile(buckets(before), buckets(after), 0.5),
+        p99Ms: histogramQuantile(buckets(before), buckets(after), 0.99),
+      };
       samples.push(sample);
-      if (options.print) console.log(`replica: ${n} workflows in ${seconds.toFixed(2)} s (${(n / seconds).toFixed(1)}/s), ${rounds} rounds (${(rounds / seconds).toFixed(1)}/s), round p50 ${sample.p50Ms.toFixed(1)} ms p99 ${sample.p99Ms.toFixed(1)} ms`);
+      if (options.print)
+        console.log(
+          `replica: ${n} workflows in ${seconds.toFixed(2)} s (${(n / seconds).toFixed(1)}/s), ${rounds} rounds (${(rounds / seconds).toFixed(1)}/s), round p50 ${sample.p50Ms.toFixed(1)} ms p99 ${sample.p99Ms.toFixed(1)} ms`,
+        );
     }
     return {
       workflowsPerSecond: spread(samples.map((s) => n / s.seconds)),
@@ -185,7 +236,13 @@ export async function benchReplica(options: ReplicaBenchOptions = {}): Promise<R
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, workflows: { type: 'string' }, repeats: { type: 'string' } } });
-  const result = await benchReplica({ workflows: Number(values.workflows ?? (values.quick ? 100 : 300)), repeats: Number(values.repeats ?? (values.quick ? 1 : 3)), print: true });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, workflows: { type: 'string' }, repeats: { type: 'string' } },
+  });
+  const result = await benchReplica({
+    workflows: Number(values.workflows ?? (values.quick ? 100 : 300)),
+    repeats: Number(values.repeats ?? (values.quick ? 1 : 3)),
+    print: true,
+  });
   console.log(JSON.stringify({ ...result, samples: undefined }, null, 2));
 }

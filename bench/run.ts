@@ -55,17 +55,22 @@ export async function runBench(options: BenchRunOptions = {}): Promise<BenchRunR
   if (!Number.isInteger(repeats) || repeats < 1) throw new BenchUsageError(`--repeats must be a positive integer`);
   const mode = quick ? 'quick' : 'full';
   const name = options.name ?? mode;
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new BenchUsageError(`--name may hold letters, digits, '.', '_' and '-' only`);
+  if (!/^[A-Za-z0-9._-]+$/.test(name))
+    throw new BenchUsageError(`--name may hold letters, digits, '.', '_' and '-' only`);
   const out = resolve(options.out ?? (quick ? 'bench/results/tmp' : 'bench/results'));
 
   const started = new Date();
   const machine = machineInfo();
-  log(`${mode} run "${name}" on ${machine.cpuModel} (${machine.cores} cores), load ${machine.loadAverage.join(' ')}; suites ${only.join(', ')}; ${repeats} repeats`);
+  log(
+    `${mode} run "${name}" on ${machine.cpuModel} (${machine.cores} cores), load ${machine.loadAverage.join(' ')}; suites ${only.join(', ')}; ${repeats} repeats`,
+  );
 
   const skip = options.skip ?? [];
   const unknownSkip = skip.filter((name) => !known.includes(name));
-  if (unknownSkip.length > 0) throw new BenchUsageError(`unknown suite ${unknownSkip.join(', ')} in --skip (known: ${known.join(', ')})`);
-  const unavailable = (s: (typeof SUITES)[number]): string | undefined => (skip.includes(s.name) ? 'skipped (--skip)' : s.unavailable());
+  if (unknownSkip.length > 0)
+    throw new BenchUsageError(`unknown suite ${unknownSkip.join(', ')} in --skip (known: ${known.join(', ')})`);
+  const unavailable = (s: (typeof SUITES)[number]): string | undefined =>
+    skip.includes(s.name) ? 'skipped (--skip)' : s.unavailable();
   const selected = SUITES.filter((s) => only.includes(s.name));
   const runnable = selected.filter((s) => unavailable(s) === undefined);
   const needsRedis = runnable.some((s) => s.name === 'queue' || s.name === 'peer');
@@ -78,7 +83,14 @@ export async function runBench(options: BenchRunOptions = {}): Promise<BenchRunR
       const reason = unavailable(suite);
       if (reason !== undefined) {
         log(`${suite.name}: not run: ${reason}`);
-        suites.push({ name: suite.name, title: suite.title, status: 'not-run', reason, durationSeconds: 0, parameters: {} });
+        suites.push({
+          name: suite.name,
+          title: suite.title,
+          status: 'not-run',
+          reason,
+          durationSeconds: 0,
+          parameters: {},
+        });
         continue;
       }
       log(`${suite.name}: ${suite.title}`);
@@ -86,13 +98,28 @@ export async function runBench(options: BenchRunOptions = {}): Promise<BenchRunR
       try {
         const output = await suite.run({ quick, repeats, ...(redis ? { redisUrl: redis.url } : {}) });
         const durationSeconds = (performance.now() - t0) / 1000;
-        suites.push({ name: suite.name, title: suite.title, status: 'ok', durationSeconds, parameters: output.parameters, raw: output.raw, ...(output.markdown !== undefined ? { markdown: output.markdown } : {}) });
+        suites.push({
+          name: suite.name,
+          title: suite.title,
+          status: 'ok',
+          durationSeconds,
+          parameters: output.parameters,
+          raw: output.raw,
+          ...(output.markdown !== undefined ? { markdown: output.markdown } : {}),
+        });
         for (const f of output.figures) figures.push({ ...f, suite: suite.name, id: `${suite.name}.${f.id}` });
         log(`${suite.name}: done in ${durationSeconds.toFixed(1)} s`);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         log(`${suite.name}: FAILED: ${reason}`);
-        suites.push({ name: suite.name, title: suite.title, status: 'failed', reason, durationSeconds: (performance.now() - t0) / 1000, parameters: {} });
+        suites.push({
+          name: suite.name,
+          title: suite.title,
+          status: 'failed',
+          reason,
+          durationSeconds: (performance.now() - t0) / 1000,
+          parameters: {},
+        });
       }
     }
   } finally {
@@ -144,12 +171,22 @@ async function main(): Promise<number> {
     return 2;
   }
   if (values.help) {
-    process.stdout.write(`usage: npm run bench -- [--quick] [--only ${SUITES.map((s) => s.name).join(',')}] [--skip SUITES] [--repeats N] [--out DIR] [--name NAME]\n`);
+    process.stdout.write(
+      `usage: npm run bench -- [--quick] [--only ${SUITES.map((s) => s.name).join(',')}] [--skip SUITES] [--repeats N] [--out DIR] [--name NAME]\n`,
+    );
     return 0;
   }
   const options: BenchRunOptions = { quick: values.quick };
-  if (values.only !== undefined) options.only = values.only.split(',').map((s) => s.trim()).filter(Boolean);
-  if (values.skip !== undefined) options.skip = values.skip.split(',').map((s) => s.trim()).filter(Boolean);
+  if (values.only !== undefined)
+    options.only = values.only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  if (values.skip !== undefined)
+    options.skip = values.skip
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (values.repeats !== undefined) options.repeats = Number(values.repeats);
   if (values.out !== undefined) options.out = values.out;
   if (values.name !== undefined) options.name = values.name;

@@ -47,7 +47,9 @@ export function saturation(uses: readonly ResourceUse[], threshold = SATURATION_
 }
 
 /** The first replica count (ascending) whose run had a bottleneck, and which. */
-export function firstSaturation(runs: ReadonlyArray<{ replicas: number; verdict: SaturationVerdict }>): { replicas: number; resource: ResourceName } | undefined {
+export function firstSaturation(
+  runs: ReadonlyArray<{ replicas: number; verdict: SaturationVerdict }>,
+): { replicas: number; resource: ResourceName } | undefined {
   for (const r of [...runs].sort((a, b) => a.replicas - b.replicas)) {
     if (r.verdict.bottleneck !== undefined) return { replicas: r.replicas, resource: r.verdict.bottleneck };
   }
@@ -151,7 +153,12 @@ export function perWorkflow(d: CounterDeltas): PerWorkflow {
     replicaCpuMs: (d.replicaCpuSeconds * 1000) / n,
     apiRequests: sum(verbs) / n,
     apiRequestsByVerb: Object.fromEntries(Object.entries(verbs).map(([k, v]) => [k, v / n])),
-    apiRequestsByResource: Object.fromEntries(Object.entries(delta(d.trafficAfter.requestsByResource, d.trafficBefore.requestsByResource)).map(([k, v]) => [k, v / n])),
+    apiRequestsByResource: Object.fromEntries(
+      Object.entries(delta(d.trafficAfter.requestsByResource, d.trafficBefore.requestsByResource)).map(([k, v]) => [
+        k,
+        v / n,
+      ]),
+    ),
     apiBytesReceived: (d.trafficAfter.bytesReceived - d.trafficBefore.bytesReceived) / n,
     apiBodyBytes: sum(bodies) / n,
     watchEvents: (d.trafficAfter.watchEvents - d.trafficBefore.watchEvents) / n,
@@ -162,7 +169,11 @@ export function perWorkflow(d: CounterDeltas): PerWorkflow {
 
 /** Throttling over a window (after − before). */
 export function throttlingDelta(before: Throttling, after: Throttling): Throttling {
-  return { periods: after.periods - before.periods, throttledPeriods: after.throttledPeriods - before.throttledPeriods, throttledSeconds: after.throttledSeconds - before.throttledSeconds };
+  return {
+    periods: after.periods - before.periods,
+    throttledPeriods: after.throttledPeriods - before.throttledPeriods,
+    throttledSeconds: after.throttledSeconds - before.throttledSeconds,
+  };
 }
 
 /** Share of CFS periods in which the replica hit its quota (0 when no period ran). */

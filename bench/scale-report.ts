@@ -14,7 +14,12 @@ import { spread, type Spread } from './stats.js';
 type FigureRow = SuiteOutput['figures'][number];
 
 const WORKLOAD_TEXT: Record<Workload, string> = { chain5: '5-node chains', fanout20: '20-node fan-outs' };
-const RESOURCE_TEXT: Record<ResourceName, string> = { replicas: 'replica quota', apiserver: 'API server', redis: 'Redis', machine: 'machine (every core busy)' };
+const RESOURCE_TEXT: Record<ResourceName, string> = {
+  replicas: 'replica quota',
+  apiserver: 'API server',
+  redis: 'Redis',
+  machine: 'machine (every core busy)',
+};
 
 function prefix(workload: Workload): string {
   return workload === 'chain5' ? '' : `${workload}.`;
@@ -22,7 +27,8 @@ function prefix(workload: Workload): string {
 
 /** How the replicas were held, for labels: loud when it is not a quota. */
 export function budgetText(confinement: Confinement, coresPerReplica: number | undefined): string {
-  if (confinement.kind === 'cgroup') return `${coresPerReplica ?? '?'} core each (cgroup v${confinement.version} quota)`;
+  if (confinement.kind === 'cgroup')
+    return `${coresPerReplica ?? '?'} core each (cgroup v${confinement.version} quota)`;
   return `pinned to CPU ${confinement.cpus} by taskset, NO per-replica quota`;
 }
 
@@ -34,18 +40,97 @@ export function scaleFigures(r: ScaleBenchResult): FigureRow[] {
     const who = `${WORKLOAD_TEXT[run.workload]}, ${run.replicas} replica${run.replicas === 1 ? '' : 's'} × ${budget}`;
     const n = run.samples.length;
     const per = (pick: (s: ScaleSample) => number): Spread => spread(run.samples.map(pick));
-    const row = (id: string, label: string, unit: string, better: 'higher' | 'lower', s: Spread, values?: number[]): FigureRow => ({ id: `${p}.${id}`, label: `${who}: ${label}`, unit, better, median: s.median, min: s.min, max: s.max, samples: n, ...(values ? { values } : {}) });
-    out.push(row('workflowsPerSecond', 'workflows/s (sustained: first create → replicas idle again)', 'workflows/s', 'higher', run.workflowsPerSecond, run.samples.map((s) => s.workflowsPerSecond)));
+    const row = (
+      id: string,
+      label: string,
+      unit: string,
+      better: 'higher' | 'lower',
+      s: Spread,
+      values?: number[],
+    ): FigureRow => ({
+      id: `${p}.${id}`,
+      label: `${who}: ${label}`,
+      unit,
+      better,
+      median: s.median,
+      min: s.min,
+      max: s.max,
+      samples: n,
+      ...(values ? { values } : {}),
+    });
+    out.push(
+      row(
+        'workflowsPerSecond',
+        'workflows/s (sustained: first create → replicas idle again)',
+        'workflows/s',
+        'higher',
+        run.workflowsPerSecond,
+        run.samples.map((s) => s.workflowsPerSecond),
+      ),
+    );
     out.push(row('latencyP50Ms', 'creation→success p50 (batch)', 'ms', 'lower', run.latencyP50Ms));
     out.push(row('latencyP99Ms', 'creation→success p99 (batch)', 'ms', 'lower', run.latencyP99Ms));
-    out.push(row('cpuMsPerWorkflow', 'replica CPU per workflow (all replicas)', 'ms', 'lower', per((s) => s.perWorkflow.replicaCpuMs)));
-    out.push(row('apiRequestsPerWorkflow', 'API requests per workflow (every verb, the create included)', 'requests', 'lower', per((s) => s.perWorkflow.apiRequests)));
-    out.push(row('apiBytesPerWorkflow', 'bytes received by the API server per workflow (TLS included)', 'bytes', 'lower', per((s) => s.perWorkflow.apiBytesReceived)));
-    out.push(row('redisCommandsPerWorkflow', 'Redis commands per workflow (inside Lua included)', 'commands', 'lower', per((s) => s.perWorkflow.redisCommands)));
-    out.push(row('watchEventsPerWorkflow', 'watch events received per workflow (all replicas)', 'events', 'lower', per((s) => s.perWorkflow.watchEvents)));
+    out.push(
+      row(
+        'cpuMsPerWorkflow',
+        'replica CPU per workflow (all replicas)',
+        'ms',
+        'lower',
+        per((s) => s.perWorkflow.replicaCpuMs),
+      ),
+    );
+    out.push(
+      row(
+        'apiRequestsPerWorkflow',
+        'API requests per workflow (every verb, the create included)',
+        'requests',
+        'lower',
+        per((s) => s.perWorkflow.apiRequests),
+      ),
+    );
+    out.push(
+      row(
+        'apiBytesPerWorkflow',
+        'bytes received by the API server per workflow (TLS included)',
+        'bytes',
+        'lower',
+        per((s) => s.perWorkflow.apiBytesReceived),
+      ),
+    );
+    out.push(
+      row(
+        'redisCommandsPerWorkflow',
+        'Redis commands per workflow (inside Lua included)',
+        'commands',
+        'lower',
+        per((s) => s.perWorkflow.redisCommands),
+      ),
+    );
+    out.push(
+      row(
+        'watchEventsPerWorkflow',
+        'watch events received per workflow (all replicas)',
+        'events',
+        'lower',
+        per((s) => s.perWorkflow.watchEvents),
+      ),
+    );
   }
   for (const e of r.efficiency) {
-    out.push({ id: `${prefix(e.workload)}efficiency.r${e.replicas}`, label: `${WORKLOAD_TEXT[e.workload]}: scaling efficiency thr(${e.replicas}) ÷ (${e.replicas} × thr(1)), ${budget}`, unit: '×', better: 'higher', median: e.value.median, min: e.value.min, max: e.value.max, samples: Math.min(...r.runs.filter((x) => x.workload === e.workload && (x.replicas === 1 || x.replicas === e.replicas)).map((x) => x.samples.length)) });
+    out.push({
+      id: `${prefix(e.workload)}efficiency.r${e.replicas}`,
+      label: `${WORKLOAD_TEXT[e.workload]}: scaling efficiency thr(${e.replicas}) ÷ (${e.replicas} × thr(1)), ${budget}`,
+      unit: '×',
+      better: 'higher',
+      median: e.value.median,
+      min: e.value.min,
+      max: e.value.max,
+      samples: Math.min(
+        ...r.runs
+          .filter((x) => x.workload === e.workload && (x.replicas === 1 || x.replicas === e.replicas))
+          .map((x) => x.samples.length),
+      ),
+    });
   }
   return out;
 }
@@ -68,7 +153,10 @@ function verbs(byVerb: Record<string, number>): string {
 function confinementText(r: ScaleBenchResult): string {
   const c = r.confinement;
   if (c.kind === 'cgroup') {
-    const files = c.version === 1 ? `cpu.cfs_quota_us = ${Math.round((r.coresPerReplica ?? 0) * 100_000)}, cpu.cfs_period_us = 100000` : `cpu.max = "${Math.round((r.coresPerReplica ?? 0) * 100_000)} 100000"`;
+    const files =
+      c.version === 1
+        ? `cpu.cfs_quota_us = ${Math.round((r.coresPerReplica ?? 0) * 100_000)}, cpu.cfs_period_us = 100000`
+        : `cpu.max = "${Math.round((r.coresPerReplica ?? 0) * 100_000)} 100000"`;
     return `Each replica ran in its own cgroup v${c.version} (\`${c.root}/replica-<i>\`, ${files}: **${r.coresPerReplica} core**), moved there after start-up and an unmeasured warm-up. The API server (its own process) and Redis ran unconstrained.`;
   }
   return `**WARNING: cgroups could not be used (${c.reason}). Replicas were pinned with \`taskset -a -c ${c.cpus}\` instead: they share that CPU and are NOT held to a per-replica quota, so these figures do not measure the same thing as a cgroup run.**`;
@@ -102,19 +190,29 @@ function runRow(run: ScaleRun, eff: Spread | undefined): string {
 /** The suite's section of the report: how replicas were confined, one table per workload, the verdict. */
 export function scaleMarkdown(r: ScaleBenchResult): string {
   const lines: string[] = ['## scale: replicas on fixed CPU budgets', '', confinementText(r), ''];
-  lines.push(`Per workflow: costs over the whole batch ÷ its size; utilisation: CPU over the batch window ÷ budget (replicas: quota × N; API server and Redis: 1 core; machine: ${r.machineCores} cores, other tenants included). Saturated at ≥ 85 %; the bottleneck is the most utilised process at its budget. Figures are the repeat with the median workflows/s.`);
+  lines.push(
+    `Per workflow: costs over the whole batch ÷ its size; utilisation: CPU over the batch window ÷ budget (replicas: quota × N; API server and Redis: 1 core; machine: ${r.machineCores} cores, other tenants included). Saturated at ≥ 85 %; the bottleneck is the most utilised process at its budget. Figures are the repeat with the median workflows/s.`,
+  );
   lines.push('');
   for (const workload of [...new Set(r.runs.map((x) => x.workload))]) {
     lines.push(`### ${WORKLOAD_TEXT[workload]}`);
     lines.push('');
-    lines.push('| N | workflows/s | efficiency | p50 ms | p99 ms | replica CPU ms/wf | API requests/wf (by verb and resource) | API bytes in/wf | Redis cmds/wf | watch events/wf | replica quota used | max throttled periods | API server CPU | Redis CPU | machine CPU | bottleneck |');
-    lines.push('| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    lines.push(
+      '| N | workflows/s | efficiency | p50 ms | p99 ms | replica CPU ms/wf | API requests/wf (by verb and resource) | API bytes in/wf | Redis cmds/wf | watch events/wf | replica quota used | max throttled periods | API server CPU | Redis CPU | machine CPU | bottleneck |',
+    );
+    lines.push(
+      '| ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    );
     for (const run of r.runs.filter((x) => x.workload === workload)) {
       lines.push(runRow(run, r.efficiency.find((e) => e.workload === workload && e.replicas === run.replicas)?.value));
     }
     const first = r.firstSaturated.find((f) => f.workload === workload);
     lines.push('');
-    lines.push(first?.replicas !== undefined && first.resource !== undefined ? `First saturated: **${RESOURCE_TEXT[first.resource]}** at N = ${first.replicas}.` : 'Nothing saturated at any N: latency-bound.');
+    lines.push(
+      first?.replicas !== undefined && first.resource !== undefined
+        ? `First saturated: **${RESOURCE_TEXT[first.resource]}** at N = ${first.replicas}.`
+        : 'Nothing saturated at any N: latency-bound.',
+    );
     lines.push('');
   }
   return lines.join('\n');

@@ -29,13 +29,32 @@ import { pool, postCrd, ROOT, scrape, startController, sumSeries, type Controlle
 import { chainSpec, shardsOf } from './fleet.js';
 import { machineCpu, processCpuSeconds } from './proc-cpu.js';
 import { costOf, snapshot as redisSnapshot } from './redis-stats.js';
-import { efficiency, firstSaturation, perWorkflow, saturation, steadyFromProgress, steadyThroughput, throttlingDelta, use, type PerWorkflow, type ResourceName, type ResourceUse, type SaturationVerdict } from './scale-model.js';
+import {
+  efficiency,
+  firstSaturation,
+  perWorkflow,
+  saturation,
+  steadyFromProgress,
+  steadyThroughput,
+  throttlingDelta,
+  use,
+  type PerWorkflow,
+  type ResourceName,
+  type ResourceUse,
+  type SaturationVerdict,
+} from './scale-model.js';
 import { percentile, spread, type Spread } from './stats.js';
 
 export type Workload = 'chain5' | 'fanout20';
 
 /** Quick mode's sizes: N = 1, 2, 4 with start-up fit in well under 5 minutes on 2 cores. */
-export const QUICK = { replicaCounts: [1, 2, 4], repeats: 1, perReplica: { chain5: 250, fanout20: 200 }, warmupPerReplica: 50, maxBatch: 800 } as const;
+export const QUICK = {
+  replicaCounts: [1, 2, 4],
+  repeats: 1,
+  perReplica: { chain5: 250, fanout20: 200 },
+  warmupPerReplica: 50,
+  maxBatch: 800,
+} as const;
 
 export interface ScaleBenchOptions {
   /** Replica counts, a fresh fleet each. @defaultValue [1, 2, 4, 8] */
@@ -107,7 +126,10 @@ export interface ScaleBenchResult {
   /** thr(N) ÷ (N × thr(1)) per workload and N > 1. */
   efficiency: Array<{ workload: Workload; replicas: number; value: Spread }>;
   /** Per workload: the smallest N with a bottleneck, and which. */
-  firstSaturated: Array<{ workload: Workload; replicas: number; resource: ResourceName } | { workload: Workload; replicas: undefined; resource: undefined }>;
+  firstSaturated: Array<
+    | { workload: Workload; replicas: number; resource: ResourceName }
+    | { workload: Workload; replicas: undefined; resource: undefined }
+  >;
 }
 
 const GROUP = { group: 'flotilla.io', version: 'v1alpha1', plural: 'workflows', namespace: 'default' } as const;
@@ -115,12 +137,29 @@ const BATCH_LABEL = 'flotilla.io/bench-batch';
 
 /** 20 nodes: a root, 18 branches reading it, a join reading every branch. */
 export function fanoutSpec(width = 18): Record<string, unknown> {
-  const branches = Array.from({ length: width }, (_, i) => ({ id: `b${i}`, kind: 'task', task: 'e', inputs: { v: { fromNode: 'root', output: 'v' } } }));
-  const join = { id: 'join', kind: 'task', task: 'e', inputs: Object.fromEntries(branches.map((b) => [b.id, { fromNode: b.id, output: 'v' }])) };
-  return { tasks: { e: { plugin: 'echo' } }, nodes: [{ id: 'root', kind: 'task', task: 'e', inputs: { v: { value: 0 } } }, ...branches, join], outputs: { v: { fromNode: 'join', output: 'b0' } } };
+  const branches = Array.from({ length: width }, (_, i) => ({
+    id: `b${i}`,
+    kind: 'task',
+    task: 'e',
+    inputs: { v: { fromNode: 'root', output: 'v' } },
+  }));
+  const join = {
+    id: 'join',
+    kind: 'task',
+    task: 'e',
+    inputs: Object.fromEntries(branches.map((b) => [b.id, { fromNode: b.id, output: 'v' }])),
+  };
+  return {
+    tasks: { e: { plugin: 'echo' } },
+    nodes: [{ id: 'root', kind: 'task', task: 'e', inputs: { v: { value: 0 } } }, ...branches, join],
+    outputs: { v: { fromNode: 'join', output: 'b0' } },
+  };
 }
 
-const SPECS: Record<Workload, () => Record<string, unknown>> = { chain5: () => chainSpec(), fanout20: () => fanoutSpec() };
+const SPECS: Record<Workload, () => Record<string, unknown>> = {
+  chain5: () => chainSpec(),
+  fanout20: () => fanoutSpec(),
+};
 
 interface Fleet {
   faults: FaultsClient;
@@ -165,7 +204,14 @@ interface ListedWorkflow {
   status?: { phase?: string; finishedAt?: string };
 }
 
-async function runBatch(f: Fleet, workload: Workload, batch: string, n: number, succeededBefore: number, o: { shardCount: number; timeoutMs: number }): Promise<ScaleSample> {
+async function runBatch(
+  f: Fleet,
+  workload: Workload,
+  batch: string,
+  n: number,
+  succeededBefore: number,
+  o: { shardCount: number; timeoutMs: number },
+): Promise<ScaleSample> {
   const spec = SPECS[workload]();
   const names = Array.from({ length: n }, (_, i) => `${batch}-${i}`);
   const sentAt = new Map<string, number>();
@@ -174,7 +220,10 @@ async function runBatch(f: Fleet, workload: Workload, batch: string, n: number, 
   await pool(names, 16, async (name, i) => {
     sentAt.set(name, Date.now());
     const labels = { 'flotilla.io/shard': String(i % o.shardCount), [BATCH_LABEL]: batch };
-    await f.custom.createNamespacedCustomObject({ ...GROUP, body: { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name, labels }, spec } });
+    await f.custom.createNamespacedCustomObject({
+      ...GROUP,
+      body: { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name, labels }, spec },
+    });
   });
   const createSeconds = (Date.now() - first) / 1000;
   const deadline = Date.now() + o.timeoutMs;
@@ -182,22 +231,34 @@ async function runBatch(f: Fleet, workload: Workload, batch: string, n: number, 
   // Replicas' own gauges, every 500 ms: a scrape costs a quota-bound replica little; listing W objects would cost the API server a lot.
   for (;;) {
     const now = await Promise.all(f.controllers.map((c) => scrape(c.metricsUrl)));
-    const count = (phase: string): number => now.reduce((acc, s) => acc + sumSeries(s, 'flotilla_workflows{', (series) => series.includes(`phase="${phase}"`)), 0);
-    if (count('Failed') > 0) throw new Error(`${workload}, ${f.controllers.length} replicas: ${count('Failed')} workflows Failed`);
+    const count = (phase: string): number =>
+      now.reduce(
+        (acc, s) => acc + sumSeries(s, 'flotilla_workflows{', (series) => series.includes(`phase="${phase}"`)),
+        0,
+      );
+    if (count('Failed') > 0)
+      throw new Error(`${workload}, ${f.controllers.length} replicas: ${count('Failed')} workflows Failed`);
     const done = count('Succeeded') - succeededBefore;
     progress.push({ t: Date.now() - first, done });
     if (done >= n) break;
-    if (Date.now() > deadline) throw new Error(`${workload}, ${f.controllers.length} replicas: ${count('Succeeded') - succeededBefore} of ${n} succeeded within ${o.timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${workload}, ${f.controllers.length} replicas: ${count('Succeeded') - succeededBefore} of ${n} succeeded within ${o.timeoutMs} ms`,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
   const quietAt = await untilQuiet(f);
   const after = { ...(await snap(f)), at: quietAt }; // before the list below: the bench's own read is not the workload's
-  const listed = (await f.custom.listNamespacedCustomObject({ ...GROUP, labelSelector: `${BATCH_LABEL}=${batch}` })) as { items?: ListedWorkflow[] };
+  const listed = (await f.custom.listNamespacedCustomObject({
+    ...GROUP,
+    labelSelector: `${BATCH_LABEL}=${batch}`,
+  })) as { items?: ListedWorkflow[] };
   const latencies: number[] = [];
   const finished: number[] = [];
   for (const item of listed.items ?? []) {
     const sent = sentAt.get(item.metadata?.name ?? '');
-    if (sent === undefined || item.status?.phase !== 'Succeeded' || item.status.finishedAt === undefined) throw new Error(`${item.metadata?.name ?? '?'}: ${item.status?.phase ?? 'no phase'}, not Succeeded`);
+    if (sent === undefined || item.status?.phase !== 'Succeeded' || item.status.finishedAt === undefined)
+      throw new Error(`${item.metadata?.name ?? '?'}: ${item.status?.phase ?? 'no phase'}, not Succeeded`);
     const t = Date.parse(item.status.finishedAt);
     finished.push(t);
     latencies.push(t - sent);
@@ -215,7 +276,12 @@ async function runBatch(f: Fleet, workload: Workload, batch: string, n: number, 
     machineBusy: after.machine.busySeconds - before.machine.busySeconds,
   };
   const budget = f.budget.coresPerReplica;
-  const replicaBudget = budget !== undefined ? budget * replicaCpu.length : f.budget.confinement.kind === 'taskset' ? f.budget.confinement.cpus.split(',').length : f.machineCores;
+  const replicaBudget =
+    budget !== undefined
+      ? budget * replicaCpu.length
+      : f.budget.confinement.kind === 'taskset'
+        ? f.budget.confinement.cpus.split(',').length
+        : f.machineCores;
   const machineWindow = (after.machine.totalSeconds - before.machine.totalSeconds) / f.machineCores;
   const resources = [
     use('replicas', replicaTotal, replicaBudget, windowSeconds),
@@ -233,7 +299,13 @@ async function runBatch(f: Fleet, workload: Workload, batch: string, n: number, 
     progress,
     latencyP50Ms: percentile(latencies, 50),
     latencyP99Ms: percentile(latencies, 99),
-    perWorkflow: perWorkflow({ workflows: n, replicaCpuSeconds: replicaTotal, trafficBefore: before.traffic, trafficAfter: after.traffic, redisCommands: costOf(before.redis, after.redis, 1).commandsPerJob }),
+    perWorkflow: perWorkflow({
+      workflows: n,
+      replicaCpuSeconds: replicaTotal,
+      trafficBefore: before.traffic,
+      trafficAfter: after.traffic,
+      redisCommands: costOf(before.redis, after.redis, 1).commandsPerJob,
+    }),
     windowSeconds,
     cpuSeconds: cpu,
     throttling: after.throttling.map((t, i) => throttlingDelta(before.throttling[i] ?? t, t)),
@@ -264,9 +336,31 @@ async function untilQuiet(f: Fleet): Promise<number> {
   }
 }
 
-async function startFleet(replicas: number, dir: string, budget: CpuBudget, o: Required<Pick<ScaleBenchOptions, 'shardCount' | 'concurrency'>>, cleanup: Array<() => Promise<void>>): Promise<Fleet> {
+async function startFleet(
+  replicas: number,
+  dir: string,
+  budget: CpuBudget,
+  o: Required<Pick<ScaleBenchOptions, 'shardCount' | 'concurrency'>>,
+  cleanup: Array<() => Promise<void>>,
+): Promise<Fleet> {
   const kubeconfigFile = join(dir, 'kubeconfig');
-  const api: ManagedProcess = await spawnProcess({ name: 'apiserver', command: process.execPath, args: [join(ROOT, 'bin/flotilla.mjs'), 'apiserver', '--no-kubelet', '--port', '0', '--kubeconfig-out', kubeconfigFile], ready: /API server listening on (\S+)/, readyTimeoutMs: 60_000, cwd: ROOT, logFile: join(dir, 'apiserver.log') });
+  const api: ManagedProcess = await spawnProcess({
+    name: 'apiserver',
+    command: process.execPath,
+    args: [
+      join(ROOT, 'bin/flotilla.mjs'),
+      'apiserver',
+      '--no-kubelet',
+      '--port',
+      '0',
+      '--kubeconfig-out',
+      kubeconfigFile,
+    ],
+    ready: /API server listening on (\S+)/,
+    readyTimeoutMs: 60_000,
+    cwd: ROOT,
+    logFile: join(dir, 'apiserver.log'),
+  });
   cleanup.push(async () => void (await api.stop()));
   const base = new KubeConfig();
   base.loadFromFile(kubeconfigFile);
@@ -288,14 +382,39 @@ async function startFleet(replicas: number, dir: string, budget: CpuBudget, o: R
   const started = await Promise.allSettled(
     Array.from({ length: replicas }, (_, i) => {
       const shards = shardsOf(i, replicas, o.shardCount).join(',');
-      return startController(['--kubeconfig', kubeconfigFile, '--redis', redisServer.url, '--shards', shards, '--shard-count', String(o.shardCount), '--metrics-port', '0', '--concurrency', String(o.concurrency), '--log-level', 'warn', '--replica-id', `scale-${i}`]);
+      return startController([
+        '--kubeconfig',
+        kubeconfigFile,
+        '--redis',
+        redisServer.url,
+        '--shards',
+        shards,
+        '--shard-count',
+        String(o.shardCount),
+        '--metrics-port',
+        '0',
+        '--concurrency',
+        String(o.concurrency),
+        '--log-level',
+        'warn',
+        '--replica-id',
+        `scale-${i}`,
+      ]);
     }),
   );
   for (const r of started) if (r.status === 'fulfilled') controllers.push(r.value);
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   const pids = controllers.map((c) => c.child.pid as number);
-  return { faults: new FaultsClient({ url, token, caPem }), custom: kc.makeApiClient(CustomObjectsApi), redis, pids: { apiserver: api.pid, redis: redisPid, replicas: pids }, controllers, budget, machineCores: availableParallelism() };
+  return {
+    faults: new FaultsClient({ url, token, caPem }),
+    custom: kc.makeApiClient(CustomObjectsApi),
+    redis,
+    pids: { apiserver: api.pid, redis: redisPid, replicas: pids },
+    controllers,
+    budget,
+    machineCores: availableParallelism(),
+  };
 }
 
 function summarise(replicas: number, workload: Workload, samples: ScaleSample[]): ScaleRun {
@@ -316,12 +435,19 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Scale
   const replicaCounts = options.replicaCounts ?? [1, 2, 4, 8];
   const workloads = options.workloads ?? ['chain5', 'fanout20'];
   const perReplica: Record<Workload, number> = { chain5: 400, fanout20: 300, ...options.perReplica };
-  const o = { shardCount: options.shardCount ?? 32, concurrency: options.concurrency ?? 8, timeoutMs: options.timeoutMs ?? 300_000 };
+  const o = {
+    shardCount: options.shardCount ?? 32,
+    concurrency: options.concurrency ?? 8,
+    timeoutMs: options.timeoutMs ?? 300_000,
+  };
   const repeats = options.repeats ?? 3;
   const warmup = options.warmupPerReplica ?? 100;
   const run = `run-${process.pid}-${Date.now()}`;
   const budget = openCpuBudget({ cores: options.coresPerReplica ?? 0.2, run });
-  if (budget.confinement.kind === 'taskset') process.stderr.write(`scale: WARNING: cgroups unavailable (${budget.confinement.reason}); replicas pinned with taskset to CPU ${budget.confinement.cpus}, NOT held to a per-replica quota\n`);
+  if (budget.confinement.kind === 'taskset')
+    process.stderr.write(
+      `scale: WARNING: cgroups unavailable (${budget.confinement.reason}); replicas pinned with taskset to CPU ${budget.confinement.cpus}, NOT held to a per-replica quota\n`,
+    );
   const runs: ScaleRun[] = [];
   let machineCores = availableParallelism();
   try {
@@ -346,7 +472,10 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Scale
             const sample = await runBatch(fleet, workload, `r${replicas}-${workload}-${rep}`, n, succeeded, o);
             succeeded += n;
             samples.get(workload)?.push(sample);
-            if (options.print) console.log(`scale: ${replicas} replica(s), ${workload} #${rep + 1}: ${n} in ${sample.seconds.toFixed(1)} s (creates ${sample.createSeconds.toFixed(1)} s), ${sample.workflowsPerSecond.toFixed(1)} wf/s sustained, p50 ${sample.latencyP50Ms} ms p99 ${sample.latencyP99Ms} ms, ${sample.perWorkflow.replicaCpuMs.toFixed(2)} replica CPU ms/wf, ${sample.perWorkflow.apiRequests.toFixed(1)} API req/wf; utilisation ${sample.resources.map((r) => `${r.name} ${(r.utilisation * 100).toFixed(0)}%`).join(', ')} → ${sample.verdict.bottleneck ?? 'none saturated'}`);
+            if (options.print)
+              console.log(
+                `scale: ${replicas} replica(s), ${workload} #${rep + 1}: ${n} in ${sample.seconds.toFixed(1)} s (creates ${sample.createSeconds.toFixed(1)} s), ${sample.workflowsPerSecond.toFixed(1)} wf/s sustained, p50 ${sample.latencyP50Ms} ms p99 ${sample.latencyP99Ms} ms, ${sample.perWorkflow.replicaCpuMs.toFixed(2)} replica CPU ms/wf, ${sample.perWorkflow.apiRequests.toFixed(1)} API req/wf; utilisation ${sample.resources.map((r) => `${r.name} ${(r.utilisation * 100).toFixed(0)}%`).join(', ')} → ${sample.verdict.bottleneck ?? 'none saturated'}`,
+              );
           }
         }
         for (const workload of workloads) runs.push(summarise(replicas, workload, samples.get(workload) ?? []));
@@ -363,15 +492,31 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Scale
   for (const workload of workloads) {
     const mine = runs.filter((r) => r.workload === workload);
     const one = mine.find((r) => r.replicas === 1);
-    if (one) for (const r of mine) if (r.replicas > 1) eff.push({ workload, replicas: r.replicas, value: efficiency(r.workflowsPerSecond, r.replicas, one.workflowsPerSecond) });
+    if (one)
+      for (const r of mine)
+        if (r.replicas > 1)
+          eff.push({
+            workload,
+            replicas: r.replicas,
+            value: efficiency(r.workflowsPerSecond, r.replicas, one.workflowsPerSecond),
+          });
     const f = firstSaturation(mine.map((r) => ({ replicas: r.replicas, verdict: r.median.verdict })));
     first.push(f ? { workload, ...f } : { workload, replicas: undefined, resource: undefined });
   }
-  return { confinement: budget.confinement, coresPerReplica: budget.coresPerReplica, machineCores, runs, efficiency: eff, firstSaturated: first };
+  return {
+    confinement: budget.confinement,
+    coresPerReplica: budget.coresPerReplica,
+    machineCores,
+    runs,
+    efficiency: eff,
+    firstSaturated: first,
+  };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, replicas: { type: 'string' }, repeats: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, replicas: { type: 'string' }, repeats: { type: 'string' } },
+  });
   const result = await benchScale({
     ...(values.quick ? { ...QUICK, replicaCounts: [...QUICK.replicaCounts], perReplica: { ...QUICK.perReplica } } : {}),
     ...(values.replicas !== undefined ? { replicaCounts: values.replicas.split(',').map(Number) } : {}),

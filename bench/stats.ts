@@ -19,7 +19,11 @@ export function percentile(values: readonly number[], p: number): number {
 export function spread(values: readonly number[]): Spread {
   if (values.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN };
   const sorted = [...values].sort((a, b) => a - b);
-  return { median: sorted[Math.floor((sorted.length - 1) / 2)] as number, min: sorted[0] as number, max: sorted[sorted.length - 1] as number };
+  return {
+    median: sorted[Math.floor((sorted.length - 1) / 2)] as number,
+    min: sorted[0] as number,
+    max: sorted[sorted.length - 1] as number,
+  };
 }
 
 /** A spread of one value (figures measured once per run, e.g. a byte count). */

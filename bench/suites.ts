@@ -7,7 +7,15 @@ import { single, type Spread } from './stats.js';
 
 type FigureRow = SuiteOutput['figures'][number];
 
-function fig(id: string, label: string, unit: string, better: 'higher' | 'lower', s: Spread, samples: number, values?: number[]): FigureRow {
+function fig(
+  id: string,
+  label: string,
+  unit: string,
+  better: 'higher' | 'lower',
+  s: Spread,
+  samples: number,
+  values?: number[],
+): FigureRow {
   return { id, label, unit, better, median: s.median, min: s.min, max: s.max, samples, ...(values ? { values } : {}) };
 }
 
@@ -17,20 +25,88 @@ const core: Suite = {
   unavailable: () => undefined,
   async run({ quick, repeats }: SuiteContext): Promise<SuiteOutput> {
     const { benchCore } = await import('./core.js');
-    const parameters = { runs: repeats, sizes: quick ? [10, 100, 500] : [10, 50, 100, 250, 500, 1000], arrayItems: 10_000, arrayParallelism: 100 };
+    const parameters = {
+      runs: repeats,
+      sizes: quick ? [10, 100, 500] : [10, 50, 100, 250, 500, 1000],
+      arrayItems: 10_000,
+      arrayParallelism: 100,
+    };
     const r = await benchCore({ ...parameters, print: true });
     const figures: FigureRow[] = [];
     for (const d of r.dag) {
-      figures.push(fig(`dag${d.nodes}.roundsPerSecond`, `${d.nodes}-node DAG: rounds/s (${d.roundsPerRun} rounds/workflow)`, 'rounds/s', 'higher', d.roundsPerSecond, repeats));
-      figures.push(fig(`dag${d.nodes}.msPerWorkflow`, `${d.nodes}-node DAG: time per workflow`, 'ms', 'lower', d.msPerWorkflow, repeats));
+      figures.push(
+        fig(
+          `dag${d.nodes}.roundsPerSecond`,
+          `${d.nodes}-node DAG: rounds/s (${d.roundsPerRun} rounds/workflow)`,
+          'rounds/s',
+          'higher',
+          d.roundsPerSecond,
+          repeats,
+        ),
+      );
+      figures.push(
+        fig(
+          `dag${d.nodes}.msPerWorkflow`,
+          `${d.nodes}-node DAG: time per workflow`,
+          'ms',
+          'lower',
+          d.msPerWorkflow,
+          repeats,
+        ),
+      );
     }
     const a = r.array;
-    figures.push(fig('array.msPerRound', `${a.items}-item array (parallelism ${a.parallelism}): one round`, 'ms', 'lower', a.msPerRound, repeats));
-    figures.push(fig('array.statusBytesMidRun', `${a.items}-item array: status size mid-run`, 'bytes', 'lower', single(a.statusBytesMidRun), 1));
-    figures.push(fig('array.statusBytesFinal', `${a.items}-item array: status size at the end`, 'bytes', 'lower', single(a.statusBytesFinal), 1));
+    figures.push(
+      fig(
+        'array.msPerRound',
+        `${a.items}-item array (parallelism ${a.parallelism}): one round`,
+        'ms',
+        'lower',
+        a.msPerRound,
+        repeats,
+      ),
+    );
+    figures.push(
+      fig(
+        'array.statusBytesMidRun',
+        `${a.items}-item array: status size mid-run`,
+        'bytes',
+        'lower',
+        single(a.statusBytesMidRun),
+        1,
+      ),
+    );
+    figures.push(
+      fig(
+        'array.statusBytesFinal',
+        `${a.items}-item array: status size at the end`,
+        'bytes',
+        'lower',
+        single(a.statusBytesFinal),
+        1,
+      ),
+    );
     for (const c of r.roundCost) {
-      figures.push(fig(`roundCost.${c.nodes}.usPerRound`, `round cost, ${c.nodes}-node workflow (mid-run)`, 'µs', 'lower', c.usPerRound, repeats));
-      figures.push(fig(`roundCost.${c.nodes}.statusBytes`, `status size, ${c.nodes}-node workflow (mid-run)`, 'bytes', 'lower', single(c.statusBytes), 1));
+      figures.push(
+        fig(
+          `roundCost.${c.nodes}.usPerRound`,
+          `round cost, ${c.nodes}-node workflow (mid-run)`,
+          'µs',
+          'lower',
+          c.usPerRound,
+          repeats,
+        ),
+      );
+      figures.push(
+        fig(
+          `roundCost.${c.nodes}.statusBytes`,
+          `status size, ${c.nodes}-node workflow (mid-run)`,
+          'bytes',
+          'lower',
+          single(c.statusBytes),
+          1,
+        ),
+      );
     }
     return { parameters, figures, raw: r };
   },
@@ -42,17 +118,52 @@ const apiserver: Suite = {
   unavailable: () => undefined,
   async run({ quick, repeats }: SuiteContext): Promise<SuiteOutput> {
     const { benchApiServer } = await import('./apiserver.js');
-    const parameters = { runs: repeats, writes: quick ? 300 : 1000, writers: 16, watchers: 10, latencySamples: quick ? 30 : 100, keepAlive: true };
+    const parameters = {
+      runs: repeats,
+      writes: quick ? 300 : 1000,
+      writers: 16,
+      watchers: 10,
+      latencySamples: quick ? 30 : 100,
+      keepAlive: true,
+    };
     const r = await benchApiServer({ ...parameters, print: true });
     const w = parameters.watchers;
     return {
       parameters,
       raw: r,
       figures: [
-        fig('writesPerSecond', `creates/s with ${w} watchers (${parameters.writers} writers)`, 'writes/s', 'higher', r.writesPerSecond, repeats),
-        fig('watchLatencyP50Ms', `watch delivery latency p50, at rest (${w} watchers)`, 'ms', 'lower', r.fanoutLatencyP50Ms, repeats),
-        fig('watchLatencyP99Ms', `watch delivery latency p99, at rest (${w} watchers)`, 'ms', 'lower', r.fanoutLatencyP99Ms, repeats),
-        fig('watchLatencyLoadedP50Ms', `watch delivery latency p50, under write load`, 'ms', 'lower', r.loadedLatencyP50Ms, repeats),
+        fig(
+          'writesPerSecond',
+          `creates/s with ${w} watchers (${parameters.writers} writers)`,
+          'writes/s',
+          'higher',
+          r.writesPerSecond,
+          repeats,
+        ),
+        fig(
+          'watchLatencyP50Ms',
+          `watch delivery latency p50, at rest (${w} watchers)`,
+          'ms',
+          'lower',
+          r.fanoutLatencyP50Ms,
+          repeats,
+        ),
+        fig(
+          'watchLatencyP99Ms',
+          `watch delivery latency p99, at rest (${w} watchers)`,
+          'ms',
+          'lower',
+          r.fanoutLatencyP99Ms,
+          repeats,
+        ),
+        fig(
+          'watchLatencyLoadedP50Ms',
+          `watch delivery latency p50, under write load`,
+          'ms',
+          'lower',
+          r.loadedLatencyP50Ms,
+          repeats,
+        ),
       ],
     };
   },
@@ -64,20 +175,69 @@ const queue: Suite = {
   unavailable: () => undefined,
   async run({ quick, repeats, redisUrl }: SuiteContext): Promise<SuiteOutput> {
     const { benchQueue } = await import('./queue.js');
-    const parameters = { repeats, jobs: quick ? 2000 : 10_000, shardCounts: [1, 32], concurrency: 4, enqueuers: 64, ceilingRequests: quick ? 20_000 : 100_000 };
+    const parameters = {
+      repeats,
+      jobs: quick ? 2000 : 10_000,
+      shardCounts: [1, 32],
+      concurrency: 4,
+      enqueuers: 64,
+      ceilingRequests: quick ? 20_000 : 100_000,
+    };
     const r = await benchQueue({ ...parameters, print: true, ...(redisUrl ? { redisUrl } : {}) });
     const figures: FigureRow[] = [];
     for (const v of r.variants) {
       const id = `${v.variant}.${v.shards}`;
       const name = `${v.variant === 'flotilla' ? 'ShardQueue (dedup)' : 'plain BullMQ'}, ${v.shards} shard${v.shards === 1 ? '' : 's'}`;
-      figures.push(fig(`${id}.jobsPerSecond`, `${name}: no-op jobs/s`, 'jobs/s', 'higher', v.jobsPerSecond, repeats, v.jobsPerSecondRuns));
-      figures.push(fig(`${id}.commandsPerJob`, `${name}: Redis commands per job (incl. inside Lua)`, 'commands', 'lower', v.commandsPerJob, repeats));
-      figures.push(fig(`${id}.scriptsPerJob`, `${name}: Lua script calls per job`, 'calls', 'lower', v.scriptsPerJob, repeats));
-      figures.push(fig(`${id}.redisCpuUsPerJob`, `${name}: Redis CPU per job`, 'µs', 'lower', v.redisCpuUsPerJob, repeats));
-      figures.push(fig(`${id}.redisBusyPercent`, `${name}: Redis thread busy`, '%', 'lower', scale(v.redisBusyShare, 100), repeats));
+      figures.push(
+        fig(
+          `${id}.jobsPerSecond`,
+          `${name}: no-op jobs/s`,
+          'jobs/s',
+          'higher',
+          v.jobsPerSecond,
+          repeats,
+          v.jobsPerSecondRuns,
+        ),
+      );
+      figures.push(
+        fig(
+          `${id}.commandsPerJob`,
+          `${name}: Redis commands per job (incl. inside Lua)`,
+          'commands',
+          'lower',
+          v.commandsPerJob,
+          repeats,
+        ),
+      );
+      figures.push(
+        fig(`${id}.scriptsPerJob`, `${name}: Lua script calls per job`, 'calls', 'lower', v.scriptsPerJob, repeats),
+      );
+      figures.push(
+        fig(`${id}.redisCpuUsPerJob`, `${name}: Redis CPU per job`, 'µs', 'lower', v.redisCpuUsPerJob, repeats),
+      );
+      figures.push(
+        fig(
+          `${id}.redisBusyPercent`,
+          `${name}: Redis thread busy`,
+          '%',
+          'lower',
+          scale(v.redisBusyShare, 100),
+          repeats,
+        ),
+      );
     }
     for (const c of r.ceiling) {
-      figures.push(fig(`ceiling.${c.test.toLowerCase()}.p${c.pipeline}.opsPerSecond`, `redis-benchmark ${c.test}${c.test === 'EVAL' ? ' (1-command script)' : ''}, pipeline ${c.pipeline}`, 'ops/s', 'higher', c.opsPerSecond, repeats, c.opsPerSecondRuns));
+      figures.push(
+        fig(
+          `ceiling.${c.test.toLowerCase()}.p${c.pipeline}.opsPerSecond`,
+          `redis-benchmark ${c.test}${c.test === 'EVAL' ? ' (1-command script)' : ''}, pipeline ${c.pipeline}`,
+          'ops/s',
+          'higher',
+          c.opsPerSecond,
+          repeats,
+          c.opsPerSecondRuns,
+        ),
+      );
     }
     return { parameters, figures, raw: r };
   },
@@ -99,10 +259,40 @@ const peer: Suite = {
     for (const s of r.sides) {
       const id = s.side === 'flowproducer' ? 'flowproducer' : 'engineQueue';
       const name = s.side === 'flowproducer' ? 'BullMQ FlowProducer' : 'engine+queue, in-process';
-      figures.push(fig(`${id}.workflowsPerSecond`, `${name}: workflows/s (${parameters.nodes}-node chains)`, 'workflows/s', 'higher', s.workflowsPerSecond, repeats, s.workflowsPerSecondRuns));
-      figures.push(fig(`${id}.latencyP50Ms`, `${name}: creation→completion p50 (burst of ${parameters.workflows})`, 'ms', 'lower', s.latencyP50Ms, repeats));
-      figures.push(fig(`${id}.latencyP99Ms`, `${name}: creation→completion p99 (burst of ${parameters.workflows})`, 'ms', 'lower', s.latencyP99Ms, repeats));
-      figures.push(fig(`${id}.jobsPerWorkflow`, `${name}: queue jobs per workflow`, 'jobs', 'lower', s.jobsPerWorkflow, repeats));
+      figures.push(
+        fig(
+          `${id}.workflowsPerSecond`,
+          `${name}: workflows/s (${parameters.nodes}-node chains)`,
+          'workflows/s',
+          'higher',
+          s.workflowsPerSecond,
+          repeats,
+          s.workflowsPerSecondRuns,
+        ),
+      );
+      figures.push(
+        fig(
+          `${id}.latencyP50Ms`,
+          `${name}: creation→completion p50 (burst of ${parameters.workflows})`,
+          'ms',
+          'lower',
+          s.latencyP50Ms,
+          repeats,
+        ),
+      );
+      figures.push(
+        fig(
+          `${id}.latencyP99Ms`,
+          `${name}: creation→completion p99 (burst of ${parameters.workflows})`,
+          'ms',
+          'lower',
+          s.latencyP99Ms,
+          repeats,
+        ),
+      );
+      figures.push(
+        fig(`${id}.jobsPerWorkflow`, `${name}: queue jobs per workflow`, 'jobs', 'lower', s.jobsPerWorkflow, repeats),
+      );
     }
     return { parameters, figures, raw: r };
   },
@@ -115,17 +305,55 @@ const leases: Suite = {
   async run({ quick }: SuiteContext): Promise<SuiteOutput> {
     const { benchLeases } = await import('./leases.js');
     // Its samples are moves and failovers, not repeats: one pass is the measurement.
-    const parameters = quick ? { shardCounts: [32, 1024], replicas: 3, windowMs: 15_000, moves: 10, failovers: 1 } : { shardCounts: [32, 1024], replicas: 3, windowMs: 60_000, moves: 50, failovers: 3 };
+    const parameters = quick
+      ? { shardCounts: [32, 1024], replicas: 3, windowMs: 15_000, moves: 10, failovers: 1 }
+      : { shardCounts: [32, 1024], replicas: 3, windowMs: 60_000, moves: 50, failovers: 3 };
     const r = await benchLeases({ ...parameters, print: true });
     const figures: FigureRow[] = [];
     for (const w of r.writesPerMinute) {
-      figures.push(fig(`s${w.shards}.writesPerMinute`, `lease writes/min, S=${w.shards}, ${w.replicas} replicas, steady state`, 'writes/min', 'lower', single(w.writesPerMinute), 1));
+      figures.push(
+        fig(
+          `s${w.shards}.writesPerMinute`,
+          `lease writes/min, S=${w.shards}, ${w.replicas} replicas, steady state`,
+          'writes/min',
+          'lower',
+          single(w.writesPerMinute),
+          1,
+        ),
+      );
     }
     const h = r.handoverMs.samples;
-    figures.push(fig('handoverP50Ms', `planned handover p50 (move → new holder, protocol only, ${h.length} moves)`, 'ms', 'lower', single(r.handoverMs.p50), 1));
-    figures.push(fig('handoverP99Ms', `planned handover p99 (protocol only, ${h.length} moves)`, 'ms', 'lower', single(r.handoverMs.p99), 1));
+    figures.push(
+      fig(
+        'handoverP50Ms',
+        `planned handover p50 (move → new holder, protocol only, ${h.length} moves)`,
+        'ms',
+        'lower',
+        single(r.handoverMs.p50),
+        1,
+      ),
+    );
+    figures.push(
+      fig(
+        'handoverP99Ms',
+        `planned handover p99 (protocol only, ${h.length} moves)`,
+        'ms',
+        'lower',
+        single(r.handoverMs.p99),
+        1,
+      ),
+    );
     const f = r.failoverMs;
-    figures.push(fig('failoverMs', `failover: replica stops renewing → its shards held by others (lease ${r.timings.leaseDurationMs} ms)`, 'ms', 'lower', { median: f.median, min: f.min, max: f.max }, f.samples.length));
+    figures.push(
+      fig(
+        'failoverMs',
+        `failover: replica stops renewing → its shards held by others (lease ${r.timings.leaseDurationMs} ms)`,
+        'ms',
+        'lower',
+        { median: f.median, min: f.min, max: f.max },
+        f.samples.length,
+      ),
+    );
     return { parameters: { ...parameters, timings: r.timings }, figures, raw: r };
   },
 };
@@ -139,13 +367,26 @@ const handover: Suite = {
     const { benchHandover } = await import('./handover.js');
     // Its samples are moves, not repeats: one pass is the measurement.
     const parameters = { moves: quick ? 10 : 50, replicas: 2, shardCount: 8 };
-    const r = await benchHandover({ moves: parameters.moves, failovers: 0, shardCount: parameters.shardCount, print: true });
+    const r = await benchHandover({
+      moves: parameters.moves,
+      failovers: 0,
+      shardCount: parameters.shardCount,
+      print: true,
+    });
     const n = r.handoverMs.samples.length;
     return {
       parameters,
       raw: r,
       figures: [
-        fig('p50Ms', `planned move p50 (moveShard → new owner holds the lease, controller processes, ${n} moves)`, 'ms', 'lower', single(r.handoverMs.p50), 1, r.handoverMs.samples),
+        fig(
+          'p50Ms',
+          `planned move p50 (moveShard → new owner holds the lease, controller processes, ${n} moves)`,
+          'ms',
+          'lower',
+          single(r.handoverMs.p50),
+          1,
+          r.handoverMs.samples,
+        ),
         fig('p99Ms', `planned move p99 (controller processes, ${n} moves)`, 'ms', 'lower', single(r.handoverMs.p99), 1),
       ],
     };
@@ -160,12 +401,27 @@ const failover: Suite = {
   async run({ quick }: SuiteContext): Promise<SuiteOutput> {
     const { benchHandover } = await import('./handover.js');
     const parameters = { failovers: quick ? 1 : 3, leaseDurationMs: 6000, shardCount: 8 };
-    const r = await benchHandover({ moves: 0, failovers: parameters.failovers, shardCount: parameters.shardCount, print: true });
+    const r = await benchHandover({
+      moves: 0,
+      failovers: parameters.failovers,
+      shardCount: parameters.shardCount,
+      print: true,
+    });
     const f = r.failoverMs;
     return {
       parameters,
       raw: r,
-      figures: [fig('ms', `SIGKILL → every shard of the killed replica held by another (lease ${parameters.leaseDurationMs} ms)`, 'ms', 'lower', { median: f.median, min: f.min, max: f.max }, f.samples.length, f.samples)],
+      figures: [
+        fig(
+          'ms',
+          `SIGKILL → every shard of the killed replica held by another (lease ${parameters.leaseDurationMs} ms)`,
+          'ms',
+          'lower',
+          { median: f.median, min: f.min, max: f.max },
+          f.samples.length,
+          f.samples,
+        ),
+      ],
     };
   },
 };
@@ -177,13 +433,26 @@ const replica: Suite = {
   async run({ quick, repeats, redisUrl }: SuiteContext): Promise<SuiteOutput> {
     const { benchReplica } = await import('./replica.js');
     const parameters = { repeats, workflows: quick ? 100 : 300, nodesPerWorkflow: 5, plugin: 'echo', concurrency: 8 };
-    const r = await benchReplica({ workflows: parameters.workflows, repeats, concurrency: parameters.concurrency, print: true, ...(redisUrl ? { redisUrl } : {}) });
+    const r = await benchReplica({
+      workflows: parameters.workflows,
+      repeats,
+      concurrency: parameters.concurrency,
+      print: true,
+      ...(redisUrl ? { redisUrl } : {}),
+    });
     const n = parameters.workflows;
     return {
       parameters,
       raw: r,
       figures: [
-        fig('workflowsPerSecond', `${n} workflows of 5 echo nodes, one replica: workflows/s`, 'workflows/s', 'higher', r.workflowsPerSecond, repeats),
+        fig(
+          'workflowsPerSecond',
+          `${n} workflows of 5 echo nodes, one replica: workflows/s`,
+          'workflows/s',
+          'higher',
+          r.workflowsPerSecond,
+          repeats,
+        ),
         fig('roundsPerSecond', 'rounds/s (flotilla_rounds_total)', 'rounds/s', 'higher', r.roundsPerSecond, repeats),
         fig('roundP50Ms', 'round duration p50 (flotilla_round_duration_seconds)', 'ms', 'lower', r.roundP50Ms, repeats),
         fig('roundP99Ms', 'round duration p99 (flotilla_round_duration_seconds)', 'ms', 'lower', r.roundP99Ms, repeats),
@@ -196,21 +465,71 @@ const replica: Suite = {
 /** Fleet end to end, N controller processes on static shards: `bench/fleet.ts`. */
 const fleet: Suite = {
   name: 'fleet',
-  title: 'Fleet end to end (controller processes, static shards): workflows/s, creation→success p50/p99, CPU per workflow, for 1, 2 and 3 replicas',
+  title:
+    'Fleet end to end (controller processes, static shards): workflows/s, creation→success p50/p99, CPU per workflow, for 1, 2 and 3 replicas',
   unavailable: () => undefined,
   async run({ quick }: SuiteContext): Promise<SuiteOutput> {
     const { benchFleet } = await import('./fleet.js');
     // One pass per replica count: the samples are the workflows themselves.
-    const parameters = { replicaCounts: quick ? [1, 3] : [1, 2, 3], workflows: quick ? 200 : 2000, nodesPerWorkflow: 5, plugin: 'echo', shardCount: 32, concurrency: 8 };
-    const r = await benchFleet({ replicaCounts: parameters.replicaCounts, workflows: parameters.workflows, shardCount: parameters.shardCount, concurrency: parameters.concurrency, print: true });
+    const parameters = {
+      replicaCounts: quick ? [1, 3] : [1, 2, 3],
+      workflows: quick ? 200 : 2000,
+      nodesPerWorkflow: 5,
+      plugin: 'echo',
+      shardCount: 32,
+      concurrency: 8,
+    };
+    const r = await benchFleet({
+      replicaCounts: parameters.replicaCounts,
+      workflows: parameters.workflows,
+      shardCount: parameters.shardCount,
+      concurrency: parameters.concurrency,
+      print: true,
+    });
     const figures: FigureRow[] = [];
     for (const run of r.runs) {
       const name = `${run.replicas} replica${run.replicas === 1 ? '' : 's'}`;
       const w = run.workflows;
-      figures.push(fig(`r${run.replicas}.workflowsPerSecond`, `${name}: workflows/s (${w} workflows of 5 echo nodes)`, 'workflows/s', 'higher', single(run.workflowsPerSecond), 1));
-      figures.push(fig(`r${run.replicas}.latencyP50Ms`, `${name}: creation→success p50 (burst of ${w})`, 'ms', 'lower', single(run.latencyP50Ms), 1));
-      figures.push(fig(`r${run.replicas}.latencyP99Ms`, `${name}: creation→success p99 (burst of ${w})`, 'ms', 'lower', single(run.latencyP99Ms), 1));
-      figures.push(fig(`r${run.replicas}.cpuMsPerWorkflow`, `${name}: controller CPU per workflow (all replicas, user+system)`, 'ms', 'lower', single(run.cpuMsPerWorkflow), 1));
+      figures.push(
+        fig(
+          `r${run.replicas}.workflowsPerSecond`,
+          `${name}: workflows/s (${w} workflows of 5 echo nodes)`,
+          'workflows/s',
+          'higher',
+          single(run.workflowsPerSecond),
+          1,
+        ),
+      );
+      figures.push(
+        fig(
+          `r${run.replicas}.latencyP50Ms`,
+          `${name}: creation→success p50 (burst of ${w})`,
+          'ms',
+          'lower',
+          single(run.latencyP50Ms),
+          1,
+        ),
+      );
+      figures.push(
+        fig(
+          `r${run.replicas}.latencyP99Ms`,
+          `${name}: creation→success p99 (burst of ${w})`,
+          'ms',
+          'lower',
+          single(run.latencyP99Ms),
+          1,
+        ),
+      );
+      figures.push(
+        fig(
+          `r${run.replicas}.cpuMsPerWorkflow`,
+          `${name}: controller CPU per workflow (all replicas, user+system)`,
+          'ms',
+          'lower',
+          single(run.cpuMsPerWorkflow),
+          1,
+        ),
+      );
     }
     return { parameters, figures, raw: r };
   },
@@ -224,14 +543,61 @@ const memory: Suite = {
   async run({ quick }: SuiteContext): Promise<SuiteOutput> {
     const { benchMemory } = await import('./memory.js');
     // One pass: RSS is read once per step.
-    const parameters = { steps: quick ? [2000, 5000] : [10_000, 50_000], shardCount: 32, createConcurrency: 32, workflow: '5 echo nodes, terminal status (Succeeded) written via /status' };
-    const r = await benchMemory({ steps: parameters.steps, shardCount: parameters.shardCount, concurrency: parameters.createConcurrency, print: true });
+    const parameters = {
+      steps: quick ? [2000, 5000] : [10_000, 50_000],
+      shardCount: 32,
+      createConcurrency: 32,
+      workflow: '5 echo nodes, terminal status (Succeeded) written via /status',
+    };
+    const r = await benchMemory({
+      steps: parameters.steps,
+      shardCount: parameters.shardCount,
+      concurrency: parameters.createConcurrency,
+      print: true,
+    });
     const mib = (bytes: number): number => bytes / 2 ** 20;
-    const figures: FigureRow[] = [fig('emptyRssMiB', 'replica RSS, empty caches (all 32 shards, static)', 'MiB', 'lower', single(mib(r.emptyRssBytes)), 1)];
-    for (const step of r.steps) figures.push(fig(`w${step.workflows}.rssMiB`, `replica RSS with ${step.workflows.toLocaleString('en-US')} Workflows in its caches`, 'MiB', 'lower', single(mib(step.rssBytes)), 1));
+    const figures: FigureRow[] = [
+      fig(
+        'emptyRssMiB',
+        'replica RSS, empty caches (all 32 shards, static)',
+        'MiB',
+        'lower',
+        single(mib(r.emptyRssBytes)),
+        1,
+      ),
+    ];
+    for (const step of r.steps)
+      figures.push(
+        fig(
+          `w${step.workflows}.rssMiB`,
+          `replica RSS with ${step.workflows.toLocaleString('en-US')} Workflows in its caches`,
+          'MiB',
+          'lower',
+          single(mib(step.rssBytes)),
+          1,
+        ),
+      );
     const [a, b] = [r.steps[0]?.workflows ?? 0, r.steps[r.steps.length - 1]?.workflows ?? 0];
-    figures.push(fig('bytesPerWorkflow', `RSS per cached Workflow (growth ${a.toLocaleString('en-US')} → ${b.toLocaleString('en-US')})`, 'bytes', 'lower', single(r.bytesPerWorkflow), 1));
-    figures.push(fig('heapBytesPerWorkflow', `JS heap used per cached Workflow (growth ${a.toLocaleString('en-US')} → ${b.toLocaleString('en-US')})`, 'bytes', 'lower', single(r.heapBytesPerWorkflow), 1));
+    figures.push(
+      fig(
+        'bytesPerWorkflow',
+        `RSS per cached Workflow (growth ${a.toLocaleString('en-US')} → ${b.toLocaleString('en-US')})`,
+        'bytes',
+        'lower',
+        single(r.bytesPerWorkflow),
+        1,
+      ),
+    );
+    figures.push(
+      fig(
+        'heapBytesPerWorkflow',
+        `JS heap used per cached Workflow (growth ${a.toLocaleString('en-US')} → ${b.toLocaleString('en-US')})`,
+        'bytes',
+        'lower',
+        single(r.heapBytesPerWorkflow),
+        1,
+      ),
+    );
     return { parameters, figures, raw: r };
   },
 };
@@ -239,17 +605,41 @@ const memory: Suite = {
 /** N replicas on fixed CPU budgets (a cgroup quota each), API server and Redis unconstrained: `bench/scale.ts`. */
 const scaleSuite: Suite = {
   name: 'scale',
-  title: 'Scale: N replicas each on a fixed CPU quota (cgroup), API server and Redis unconstrained: workflows/s, cost per workflow, efficiency, first saturated resource',
+  title:
+    'Scale: N replicas each on a fixed CPU quota (cgroup), API server and Redis unconstrained: workflows/s, cost per workflow, efficiency, first saturated resource',
   unavailable: () => (process.platform === 'linux' ? undefined : 'needs Linux (cgroups or taskset, /proc)'),
   async run({ quick, repeats }: SuiteContext): Promise<SuiteOutput> {
     const { benchScale, QUICK } = await import('./scale.js');
     const { scaleFigures, scaleMarkdown } = await import('./scale-report.js');
     // Batches run on one fleet per N; quick mode keeps one batch per workload to fit 5 minutes.
     const parameters = quick
-      ? { replicaCounts: [...QUICK.replicaCounts], repeats: QUICK.repeats, perReplica: { ...QUICK.perReplica }, warmupPerReplica: QUICK.warmupPerReplica, coresPerReplica: 0.2, shardCount: 32, concurrency: 8, maxBatch: QUICK.maxBatch }
-      : { replicaCounts: [1, 2, 4, 8], repeats: Math.min(repeats, 3), perReplica: { chain5: 400, fanout20: 300 }, warmupPerReplica: 100, coresPerReplica: 0.2, shardCount: 32, concurrency: 8, maxBatch: 2400 };
+      ? {
+          replicaCounts: [...QUICK.replicaCounts],
+          repeats: QUICK.repeats,
+          perReplica: { ...QUICK.perReplica },
+          warmupPerReplica: QUICK.warmupPerReplica,
+          coresPerReplica: 0.2,
+          shardCount: 32,
+          concurrency: 8,
+          maxBatch: QUICK.maxBatch,
+        }
+      : {
+          replicaCounts: [1, 2, 4, 8],
+          repeats: Math.min(repeats, 3),
+          perReplica: { chain5: 400, fanout20: 300 },
+          warmupPerReplica: 100,
+          coresPerReplica: 0.2,
+          shardCount: 32,
+          concurrency: 8,
+          maxBatch: 2400,
+        };
     const r = await benchScale({ ...parameters, print: true });
-    return { parameters: { ...parameters, confinement: r.confinement }, figures: scaleFigures(r), raw: r, markdown: scaleMarkdown(r) };
+    return {
+      parameters: { ...parameters, confinement: r.confinement },
+      figures: scaleFigures(r),
+      raw: r,
+      markdown: scaleMarkdown(r),
+    };
   },
 };
 
@@ -269,12 +659,42 @@ export const SUITES: readonly Suite[] = [
 
 /** Ratios the report shows beside their numerator's row (when both figures exist). */
 export const RATIOS: ReadonlyArray<{ id: string; label: string; numerator: string; denominator: string }> = [
-  { id: 'peer.engineQueue/flowproducer', label: 'engine+queue in-process ÷ FlowProducer (workflows/s)', numerator: 'peer.engineQueue.workflowsPerSecond', denominator: 'peer.flowproducer.workflowsPerSecond' },
-  ...[1, 2, 3].map((n) => ({ id: `fleet.r${n}/flowproducer`, label: `fleet, ${n} replica${n === 1 ? '' : 's'} ÷ FlowProducer (workflows/s)`, numerator: `fleet.r${n}.workflowsPerSecond`, denominator: 'peer.flowproducer.workflowsPerSecond' })),
+  {
+    id: 'peer.engineQueue/flowproducer',
+    label: 'engine+queue in-process ÷ FlowProducer (workflows/s)',
+    numerator: 'peer.engineQueue.workflowsPerSecond',
+    denominator: 'peer.flowproducer.workflowsPerSecond',
+  },
+  ...[1, 2, 3].map((n) => ({
+    id: `fleet.r${n}/flowproducer`,
+    label: `fleet, ${n} replica${n === 1 ? '' : 's'} ÷ FlowProducer (workflows/s)`,
+    numerator: `fleet.r${n}.workflowsPerSecond`,
+    denominator: 'peer.flowproducer.workflowsPerSecond',
+  })),
   ...[1, 32].flatMap((s) => [
-    { id: `queue.flotilla.${s}/bullmq`, label: `ShardQueue ÷ plain BullMQ, ${s} shard${s === 1 ? '' : 's'} (jobs/s)`, numerator: `queue.flotilla.${s}.jobsPerSecond`, denominator: `queue.bullmq.${s}.jobsPerSecond` },
-    { id: `queue.flotilla.${s}/ceiling`, label: `ShardQueue ${s} shard${s === 1 ? '' : 's'} jobs/s ÷ redis-benchmark SET ops/s (-P 1)`, numerator: `queue.flotilla.${s}.jobsPerSecond`, denominator: 'queue.ceiling.set.p1.opsPerSecond' },
-    { id: `queue.bullmq.${s}/ceiling`, label: `plain BullMQ ${s} shard${s === 1 ? '' : 's'} jobs/s ÷ redis-benchmark SET ops/s (-P 1)`, numerator: `queue.bullmq.${s}.jobsPerSecond`, denominator: 'queue.ceiling.set.p1.opsPerSecond' },
+    {
+      id: `queue.flotilla.${s}/bullmq`,
+      label: `ShardQueue ÷ plain BullMQ, ${s} shard${s === 1 ? '' : 's'} (jobs/s)`,
+      numerator: `queue.flotilla.${s}.jobsPerSecond`,
+      denominator: `queue.bullmq.${s}.jobsPerSecond`,
+    },
+    {
+      id: `queue.flotilla.${s}/ceiling`,
+      label: `ShardQueue ${s} shard${s === 1 ? '' : 's'} jobs/s ÷ redis-benchmark SET ops/s (-P 1)`,
+      numerator: `queue.flotilla.${s}.jobsPerSecond`,
+      denominator: 'queue.ceiling.set.p1.opsPerSecond',
+    },
+    {
+      id: `queue.bullmq.${s}/ceiling`,
+      label: `plain BullMQ ${s} shard${s === 1 ? '' : 's'} jobs/s ÷ redis-benchmark SET ops/s (-P 1)`,
+      numerator: `queue.bullmq.${s}.jobsPerSecond`,
+      denominator: 'queue.ceiling.set.p1.opsPerSecond',
+    },
   ]),
-  { id: 'peer.engineQueue/ceiling', label: 'engine+queue in-process workflows/s ÷ redis-benchmark SET ops/s (-P 1)', numerator: 'peer.engineQueue.workflowsPerSecond', denominator: 'queue.ceiling.set.p1.opsPerSecond' },
+  {
+    id: 'peer.engineQueue/ceiling',
+    label: 'engine+queue in-process workflows/s ÷ redis-benchmark SET ops/s (-P 1)',
+    numerator: 'peer.engineQueue.workflowsPerSecond',
+    denominator: 'queue.ceiling.set.p1.opsPerSecond',
+  },
 ];

@@ -33,10 +33,13 @@ export class Chaos {
     const min = this.options.minMs ?? 10_000;
     const max = this.options.maxMs ?? 20_000;
     const random = this.options.random ?? Math.random;
-    this.timer = setTimeout(() => {
-      this.strike();
-      this.schedule();
-    }, min + random() * (max - min));
+    this.timer = setTimeout(
+      () => {
+        this.strike();
+        this.schedule();
+      },
+      min + random() * (max - min),
+    );
   }
 
   private strike(): void {

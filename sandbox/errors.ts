@@ -4,7 +4,13 @@ import { FlotillaError } from '../src/api/errors.js';
 export type SandboxErrorCode = 'ProcessNotReady' | 'ProcessExited' | 'CrdNotServed' | 'ExampleInvalid' | 'SubmitFailed';
 
 /** Whether each code is worth retrying (true) or terminal (false). */
-const RETRYABLE: Readonly<Record<SandboxErrorCode, boolean>> = { ProcessNotReady: true, ProcessExited: false, CrdNotServed: true, ExampleInvalid: false, SubmitFailed: true };
+const RETRYABLE: Readonly<Record<SandboxErrorCode, boolean>> = {
+  ProcessNotReady: true,
+  ProcessExited: false,
+  CrdNotServed: true,
+  ExampleInvalid: false,
+  SubmitFailed: true,
+};
 
 export class SandboxError extends FlotillaError<SandboxErrorCode> {
   override readonly name = 'SandboxError';

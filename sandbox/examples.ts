@@ -39,7 +39,11 @@ function postJson(api: ApiEndpoint, path: string, body: unknown): Promise<void> 
   return new Promise((resolve, reject) => {
     const req = request(
       `${api.url}${path}`,
-      { method: 'POST', ca: api.caPem, headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' } },
+      {
+        method: 'POST',
+        ca: api.caPem,
+        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+      },
       (res) => {
         let text = '';
         res.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -65,7 +69,12 @@ export async function installCrd(api: ApiEndpoint, kubeConfig: KubeConfig, timeo
       await client.list({ namespace: EXAMPLES_NAMESPACE });
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new SandboxError('CrdNotServed', `${WORKFLOW_PLURAL}.${WORKFLOW_GROUP}/${WORKFLOW_VERSION} is not served`, { cause: error });
+      if (Date.now() > deadline)
+        throw new SandboxError(
+          'CrdNotServed',
+          `${WORKFLOW_PLURAL}.${WORKFLOW_GROUP}/${WORKFLOW_VERSION} is not served`,
+          { cause: error },
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -85,12 +94,15 @@ export async function ensureNamespace(kubeConfig: KubeConfig, name: string): Pro
 
 /** Reads `examples/*.yaml` (sorted by file name). */
 export function loadExamples(dir: string): Example[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
   return files.map((file) => {
     const workflow = parse(readFileSync(join(dir, file), 'utf8')) as NewWorkflow;
     const annotations = workflow.metadata.annotations ?? {};
     const expectedPhase = annotations[EXPECTED_PHASE_ANNOTATION];
-    if (!expectedPhase) throw new SandboxError('ExampleInvalid', `${file} has no ${EXPECTED_PHASE_ANNOTATION} annotation`);
+    if (!expectedPhase)
+      throw new SandboxError('ExampleInvalid', `${file} has no ${EXPECTED_PHASE_ANNOTATION} annotation`);
     let signals: Record<string, JsonValue> = {};
     const raw = annotations[EXAMPLE_SIGNALS_ANNOTATION];
     if (raw) {
@@ -112,7 +124,11 @@ export async function submitWorkflow(client: WorkflowClient, workflow: NewWorkfl
     return true;
   } catch (error) {
     if (error instanceof KubeError && error.code === 'AlreadyExists') return false;
-    throw new SandboxError('SubmitFailed', `cannot create workflow ${workflow.metadata.namespace}/${workflow.metadata.name}`, { cause: error });
+    throw new SandboxError(
+      'SubmitFailed',
+      `cannot create workflow ${workflow.metadata.namespace}/${workflow.metadata.name}`,
+      { cause: error },
+    );
   }
 }
 

@@ -77,7 +77,13 @@ export class Fleet {
   }
 
   private flotilla(name: string, args: string[], ready: RegExp): ProcessSpec {
-    return { name, command: process.execPath, args: [this.bin, ...args], ready, logFile: join(this.options.stateDir, 'logs', `${name}.log`) };
+    return {
+      name,
+      command: process.execPath,
+      args: [this.bin, ...args],
+      ready,
+      logFile: join(this.options.stateDir, 'logs', `${name}.log`),
+    };
   }
 
   private changed(): void {
@@ -95,7 +101,24 @@ export class Fleet {
       this.redis = await spawnProcess({
         name: 'redis',
         command: 'redis-server',
-        args: ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes', '--daemonize', 'no'],
+        args: [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--dir',
+          dir,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--maxmemory-policy',
+          'noeviction',
+          '--protected-mode',
+          'yes',
+          '--daemonize',
+          'no',
+        ],
         ready: /Ready to accept connections/,
         logFile: join(this.options.stateDir, 'logs', 'redis.log'),
       });
@@ -107,7 +130,11 @@ export class Fleet {
   /** Starts the event sink (with the SignalService) and the example agent. */
   async startServices(): Promise<void> {
     this.eventSink = await spawnProcess(
-      this.flotilla('event-sink', ['event-sink', '--port', '0', '--store', 'memory', '--kubeconfig', this.options.kubeconfigPath], /listening on (\S+)/),
+      this.flotilla(
+        'event-sink',
+        ['event-sink', '--port', '0', '--store', 'memory', '--kubeconfig', this.options.kubeconfigPath],
+        /listening on (\S+)/,
+      ),
     );
     this.eventSinkAddress = this.eventSink.match[1] ?? null;
     this.changed();
@@ -119,19 +146,35 @@ export class Fleet {
   /** Starts the manager and the replicas. */
   async startFleet(): Promise<void> {
     this.manager = await spawnProcess(
-        this.flotilla(
+      this.flotilla(
+        'manager',
+        [
           'manager',
-          ['manager', '--kubeconfig', this.options.kubeconfigPath, '--fleet-namespace', this.fleetNamespace, '--shard-count', String(this.shardCount), '--metrics-port', '0'],
-          /manager \S+ started/,
-        ),
-      );
-      this.managerMetrics = metricsFrom(this.manager.match);
-      this.watchManager(this.manager);
-      this.changed();
+          '--kubeconfig',
+          this.options.kubeconfigPath,
+          '--fleet-namespace',
+          this.fleetNamespace,
+          '--shard-count',
+          String(this.shardCount),
+          '--metrics-port',
+          '0',
+        ],
+        /manager \S+ started/,
+      ),
+    );
+    this.managerMetrics = metricsFrom(this.manager.match);
+    this.watchManager(this.manager);
+    this.changed();
     const n = this.options.replicas ?? 3;
     if (this.options.auditLogs !== false) mkdirSync(join(this.options.stateDir, 'audit'), { recursive: true });
     for (let i = 1; i <= n; i++) {
-      this.replicaInfos.push({ name: `replica-${i}`, process: null, metrics: null, auditLog: this.options.auditLogs === false ? null : join(this.options.stateDir, 'audit', `replica-${i}.jsonl`), restarts: 0 });
+      this.replicaInfos.push({
+        name: `replica-${i}`,
+        process: null,
+        metrics: null,
+        auditLog: this.options.auditLogs === false ? null : join(this.options.stateDir, 'audit', `replica-${i}.jsonl`),
+        restarts: 0,
+      });
     }
     await Promise.all(this.replicaInfos.map((info) => this.startReplica(info)));
   }
@@ -156,14 +199,28 @@ export class Fleet {
 
   private async launchReplica(info: ReplicaInfo): Promise<void> {
     const args = [
-      'controller', '--kubeconfig', this.options.kubeconfigPath, '--redis', this.redisUrl, '--replica-id', info.name,
-      '--fleet-namespace', this.fleetNamespace, '--shard-count', String(this.shardCount), '--metrics-port', '0',
+      'controller',
+      '--kubeconfig',
+      this.options.kubeconfigPath,
+      '--redis',
+      this.redisUrl,
+      '--replica-id',
+      info.name,
+      '--fleet-namespace',
+      this.fleetNamespace,
+      '--shard-count',
+      String(this.shardCount),
+      '--metrics-port',
+      '0',
     ];
     if (this.eventSinkAddress) args.push('--event-sink', this.eventSinkAddress);
     if (this.agentAddress) args.push('--agent', `notifier=${this.agentAddress}`);
     if (info.auditLog) args.push('--audit-log', info.auditLog);
     if (this.options.flyteBlobStoreUrl) args.push('--flyte', '--blob-store', this.options.flyteBlobStoreUrl);
-    const proc = await spawnProcess({ ...this.flotilla(info.name, args, /controller \S+ ready/), readyTimeoutMs: 60_000 });
+    const proc = await spawnProcess({
+      ...this.flotilla(info.name, args, /controller \S+ ready/),
+      readyTimeoutMs: 60_000,
+    });
     if (this.stopping) {
       // `stop` began while this one was starting: it would otherwise run on with nobody to stop it.
       await proc.stop();
@@ -190,7 +247,9 @@ export class Fleet {
       this.startReplica(info).then(
         () => this.options.onEvent?.(`${info.name} restarted`),
         (error: unknown) => {
-          this.options.onEvent?.(`${info.name} did not restart: ${error instanceof Error ? error.message : String(error)}`);
+          this.options.onEvent?.(
+            `${info.name} did not restart: ${error instanceof Error ? error.message : String(error)}`,
+          );
           if (!this.stopping) this.scheduleRestart(info);
         },
       );
@@ -216,10 +275,12 @@ export class Fleet {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     await Promise.all([...this.starting]);
-    await Promise.all(this.replicaInfos.map(async (info) => {
-      const proc = info.process;
-      if (proc) await proc.stop(graceMs);
-    }));
+    await Promise.all(
+      this.replicaInfos.map(async (info) => {
+        const proc = info.process;
+        if (proc) await proc.stop(graceMs);
+      }),
+    );
     for (const proc of [this.manager, this.agent, this.eventSink, this.redis]) {
       if (proc) await proc.stop(graceMs);
     }

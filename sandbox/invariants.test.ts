@@ -1,10 +1,24 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkInvariants, parseOwnershipAudit, parseReplicaAudit, type InvariantInput, type OwnershipRecord, type RecordedEvent, type TaskStartRecord } from './invariants.js';
+import {
+  checkInvariants,
+  parseOwnershipAudit,
+  parseReplicaAudit,
+  type InvariantInput,
+  type OwnershipRecord,
+  type RecordedEvent,
+  type TaskStartRecord,
+} from './invariants.js';
 
 const t0 = Date.parse('2026-11-25T00:00:00Z');
 
-function event(name: string, phase: string, offsetMs: number, scope = 'workflow', id = `uid-${name}/wf/${phase}`): RecordedEvent {
+function event(
+  name: string,
+  phase: string,
+  offsetMs: number,
+  scope = 'workflow',
+  id = `uid-${name}/wf/${phase}`,
+): RecordedEvent {
   return { id, scope, namespace: 'default', name, phase, occurredAt: new Date(t0 + offsetMs).toISOString() };
 }
 
@@ -35,9 +49,36 @@ function cleanRun(): InvariantInput {
       { t: 'end', shard: '4', replica: 'replica-2', key: 'default/c', at: t0 + 600 },
     ],
     taskStarts: [
-      { shard: '3', replica: 'replica-1', key: 'default/a', uid: 'uid-a', node: 'extract', attempt: 1, plugin: 'pod', at: t0 + 90 },
-      { shard: '3', replica: 'replica-1', key: 'default/b', uid: 'uid-b', node: 'step', attempt: 1, plugin: 'flaky', at: t0 + 60 },
-      { shard: '3', replica: 'replica-1', key: 'default/b', uid: 'uid-b', node: 'step', attempt: 2, plugin: 'flaky', at: t0 + 140 },
+      {
+        shard: '3',
+        replica: 'replica-1',
+        key: 'default/a',
+        uid: 'uid-a',
+        node: 'extract',
+        attempt: 1,
+        plugin: 'pod',
+        at: t0 + 90,
+      },
+      {
+        shard: '3',
+        replica: 'replica-1',
+        key: 'default/b',
+        uid: 'uid-b',
+        node: 'step',
+        attempt: 1,
+        plugin: 'flaky',
+        at: t0 + 60,
+      },
+      {
+        shard: '3',
+        replica: 'replica-1',
+        key: 'default/b',
+        uid: 'uid-b',
+        node: 'step',
+        attempt: 2,
+        plugin: 'flaky',
+        at: t0 + 140,
+      },
     ],
     history: [
       { namespace: 'default', name: 'a', phase: undefined },
@@ -65,7 +106,15 @@ describe('checkInvariants', () => {
     const report = checkInvariants(cleanRun());
     assert.deepEqual(report.violations, []);
     assert.equal(report.ok, true);
-    assert.deepEqual(report.checked, ['expected-phase', 'pod-launched-twice', 'task-started-twice', 'shard-overlap', 'status-backwards', 'event-duplicate', 'event-terminal']);
+    assert.deepEqual(report.checked, [
+      'expected-phase',
+      'pod-launched-twice',
+      'task-started-twice',
+      'shard-overlap',
+      'status-backwards',
+      'event-duplicate',
+      'event-terminal',
+    ]);
     assert.deepEqual(report.counts, {
       workflows: 2,
       podCreates: 3,
@@ -97,16 +146,24 @@ describe('checkInvariants', () => {
     });
     assert.equal(report.ok, false);
     const expected = report.violations.filter((v) => v.code === 'expected-phase');
-    assert.deepEqual(expected.map((v) => [v.subject, v.detail]), [
-      ['default/a', 'ended Running, expected Succeeded'],
-      ['default/b', 'ended missing, expected Failed'],
-    ]);
+    assert.deepEqual(
+      expected.map((v) => [v.subject, v.detail]),
+      [
+        ['default/a', 'ended Running, expected Succeeded'],
+        ['default/b', 'ended missing, expected Failed'],
+      ],
+    );
   });
 
   test('2: a pod created twice (two successful creates of one name)', () => {
     const input = cleanRun();
-    const report = checkInvariants({ ...input, podCreates: [...(input.podCreates ?? []), { namespace: 'default', name: 'b-step-1', code: 201 }] });
-    assert.deepEqual(report.violations, [{ code: 'pod-launched-twice', subject: 'default/b-step-1', detail: 'created 2 times' }]);
+    const report = checkInvariants({
+      ...input,
+      podCreates: [...(input.podCreates ?? []), { namespace: 'default', name: 'b-step-1', code: 201 }],
+    });
+    assert.deepEqual(report.violations, [
+      { code: 'pod-launched-twice', subject: 'default/b-step-1', detail: 'created 2 times' },
+    ]);
   });
 
   test('3: two replicas running rounds on one shard at the same time', () => {
@@ -138,7 +195,7 @@ describe('checkInvariants', () => {
     assert.deepEqual(report.violations, []);
   });
 
-  test('3: a round cut short by a crash is not paired with the restarted replica\'s later end; same-millisecond lines keep their order', () => {
+  test("3: a round cut short by a crash is not paired with the restarted replica's later end; same-millisecond lines keep their order", () => {
     const ownership: OwnershipRecord[] = [
       { t: 'start', shard: '2', replica: 'r1', key: 'k', at: t0 }, // r1 SIGKILLed at t0 + 50
       { t: 'start', shard: '2', replica: 'r2', key: 'k', at: t0 + 100 },
@@ -146,13 +203,20 @@ describe('checkInvariants', () => {
       { t: 'start', shard: '2', replica: 'r1', key: 'k', at: t0 + 500 }, // r1 restarted, shard back
       { t: 'end', shard: '2', replica: 'r1', key: 'k', at: t0 + 500 },
     ];
-    const report = checkInvariants({ workflows: [], ownership, deaths: [{ replica: 'r1', at: new Date(t0 + 50).toISOString() }] });
+    const report = checkInvariants({
+      workflows: [],
+      ownership,
+      deaths: [{ replica: 'r1', at: new Date(t0 + 50).toISOString() }],
+    });
     assert.deepEqual(report.violations, []);
     assert.equal(report.counts.rounds, 3);
     assert.equal(report.counts.cutRounds, 1);
     // Without the death, the cut round runs until r1's next start (its restart), over r2's round.
     const unknown = checkInvariants({ workflows: [], ownership });
-    assert.deepEqual(unknown.violations.map((v) => [v.code, v.subject]), [['shard-overlap', 'shard 2']]);
+    assert.deepEqual(
+      unknown.violations.map((v) => [v.code, v.subject]),
+      [['shard-overlap', 'shard 2']],
+    );
     assert.match(unknown.violations[0]?.detail ?? '', /^r1 ran k \(cut: no end line\) until .* while r2 started k at /);
   });
 
@@ -169,10 +233,13 @@ describe('checkInvariants', () => {
     assert.equal(report.violations.length, 1);
     assert.equal(report.violations[0]?.code, 'shard-overlap');
     assert.equal(report.violations[0]?.subject, 'shard 5');
-    assert.match(report.violations[0]?.detail ?? '', /r1 ran ns\/a \(cut: no end line\) until 2026-11-25T00:00:00\.300Z while r2 started ns\/b at/);
+    assert.match(
+      report.violations[0]?.detail ?? '',
+      /r1 ran ns\/a \(cut: no end line\) until 2026-11-25T00:00:00\.300Z while r2 started ns\/b at/,
+    );
   });
 
-  test('3: a cut round ends at its replica\'s death: another replica starting after it is fine; earlier deaths do not count', () => {
+  test("3: a cut round ends at its replica's death: another replica starting after it is fine; earlier deaths do not count", () => {
     const report = checkInvariants({
       workflows: [],
       ownership: [
@@ -191,7 +258,7 @@ describe('checkInvariants', () => {
     assert.deepEqual([report.counts.rounds, report.counts.cutRounds, report.counts.fencedRounds], [2, 1, 0]);
   });
 
-  test('3: one replica\'s concurrent rounds of a shard (cut or not) never overlap each other', () => {
+  test("3: one replica's concurrent rounds of a shard (cut or not) never overlap each other", () => {
     const report = checkInvariants({
       workflows: [],
       ownership: [
@@ -208,7 +275,7 @@ describe('checkInvariants', () => {
     assert.deepEqual([report.counts.rounds, report.counts.cutRounds], [4, 2]);
   });
 
-  test('3: a round that wrote nothing (conflict, fenced, skipped) overlapping another replica\'s is counted, not a violation', () => {
+  test("3: a round that wrote nothing (conflict, fenced, skipped) overlapping another replica's is counted, not a violation", () => {
     const paused = (outcome: OwnershipRecord['outcome']): OwnershipRecord[] => [
       // r2 SIGSTOPped mid-round; r1 took the shard over meanwhile; r2's status write got 409.
       { t: 'start', shard: '6', replica: 'r2', key: 'ns/a', at: t0 },
@@ -216,7 +283,14 @@ describe('checkInvariants', () => {
       { t: 'end', shard: '6', replica: 'r1', key: 'ns/a', at: t0 + 7010, outcome: 'success' },
       { t: 'start', shard: '6', replica: 'r1', key: 'ns/b', at: t0 + 7020 },
       { t: 'end', shard: '6', replica: 'r1', key: 'ns/b', at: t0 + 7030, outcome: 'success' },
-      { t: 'end', shard: '6', replica: 'r2', key: 'ns/a', at: t0 + 9000, ...(outcome !== undefined ? { outcome } : {}) },
+      {
+        t: 'end',
+        shard: '6',
+        replica: 'r2',
+        key: 'ns/a',
+        at: t0 + 9000,
+        ...(outcome !== undefined ? { outcome } : {}),
+      },
     ];
     for (const outcome of ['conflict', 'fenced', 'skipped'] as const) {
       const report = checkInvariants({ workflows: [], ownership: paused(outcome) });
@@ -226,7 +300,11 @@ describe('checkInvariants', () => {
     // Strict: a round that acted (or says nothing of what it did) is a violation.
     for (const outcome of ['success', 'requeue', 'error', 'invalid', undefined] as const) {
       const report = checkInvariants({ workflows: [], ownership: paused(outcome) });
-      assert.deepEqual(report.violations.map((v) => v.code), ['shard-overlap', 'shard-overlap'], `${String(outcome)}: both of r1's rounds ran inside r2's`);
+      assert.deepEqual(
+        report.violations.map((v) => v.code),
+        ['shard-overlap', 'shard-overlap'],
+        `${String(outcome)}: both of r1's rounds ran inside r2's`,
+      );
       assert.equal(report.counts.fencedRounds, 0);
     }
   });
@@ -241,21 +319,36 @@ describe('checkInvariants', () => {
     ];
     assert.deepEqual(checkInvariants({ workflows: [], ownership: frozen(t0 + 20) }).violations, []);
     // Proving ownership (and so acting) after r1 began on the shard is an overlap.
-    assert.deepEqual(checkInvariants({ workflows: [], ownership: frozen(t0 + 7008) }).violations.map((v) => v.code), ['shard-overlap']);
+    assert.deepEqual(
+      checkInvariants({ workflows: [], ownership: frozen(t0 + 7008) }).violations.map((v) => v.code),
+      ['shard-overlap'],
+    );
     // The proof never extends a round past its end line.
-    const parsed = parseReplicaAudit(`${JSON.stringify({ t: 'end', shard: 6, replica: 'r2', key: 'ns/a', at: t0 + 9000, outcome: 'success', provenAt: t0 + 20 })}\n`);
+    const parsed = parseReplicaAudit(
+      `${JSON.stringify({ t: 'end', shard: 6, replica: 'r2', key: 'ns/a', at: t0 + 9000, outcome: 'success', provenAt: t0 + 20 })}\n`,
+    );
     assert.equal(parsed.ownership[0]?.provenAt, t0 + 20);
   });
 
   test('2: an attempt recorded as started by two committed starts', () => {
     const input = cleanRun();
-    const twice: TaskStartRecord = { shard: '3', replica: 'replica-2', key: 'default/a', uid: 'uid-a', node: 'extract', attempt: 1, plugin: 'pod', at: new Date(t0 + 180).toISOString() };
+    const twice: TaskStartRecord = {
+      shard: '3',
+      replica: 'replica-2',
+      key: 'default/a',
+      uid: 'uid-a',
+      node: 'extract',
+      attempt: 1,
+      plugin: 'pod',
+      at: new Date(t0 + 180).toISOString(),
+    };
     const report = checkInvariants({ ...input, taskStarts: [...(input.taskStarts ?? []), twice] });
     assert.deepEqual(report.violations, [
       {
         code: 'task-started-twice',
         subject: 'default/a',
-        detail: 'node extract attempt 1 (pod) recorded as started 2 times: replica-1 at 2026-11-25T00:00:00.090Z, replica-2 at 2026-11-25T00:00:00.180Z',
+        detail:
+          'node extract attempt 1 (pod) recorded as started 2 times: replica-1 at 2026-11-25T00:00:00.090Z, replica-2 at 2026-11-25T00:00:00.180Z',
       },
     ]);
     assert.deepEqual([report.counts.taskStarts, report.counts.distinctTaskStarts], [4, 3]);
@@ -267,9 +360,36 @@ describe('checkInvariants', () => {
     const report = checkInvariants({
       workflows: [],
       taskStarts: [
-        { shard: '0', replica: 'replica-2', key: 'ns/w', uid: 'u1', node: 'extract', attempt: 1, plugin: 'echo', at: t0 + 100 },
-        { shard: '0', replica: 'replica-2', key: 'ns/w', uid: 'u1', node: 'extract', attempt: 2, plugin: 'echo', at: t0 + 200 },
-        { shard: '0', replica: 'replica-1', key: 'ns/w', uid: 'u2', node: 'extract', attempt: 1, plugin: 'echo', at: t0 + 900 },
+        {
+          shard: '0',
+          replica: 'replica-2',
+          key: 'ns/w',
+          uid: 'u1',
+          node: 'extract',
+          attempt: 1,
+          plugin: 'echo',
+          at: t0 + 100,
+        },
+        {
+          shard: '0',
+          replica: 'replica-2',
+          key: 'ns/w',
+          uid: 'u1',
+          node: 'extract',
+          attempt: 2,
+          plugin: 'echo',
+          at: t0 + 200,
+        },
+        {
+          shard: '0',
+          replica: 'replica-1',
+          key: 'ns/w',
+          uid: 'u2',
+          node: 'extract',
+          attempt: 1,
+          plugin: 'echo',
+          at: t0 + 900,
+        },
       ],
     });
     assert.deepEqual(report.violations, []);
@@ -279,10 +399,24 @@ describe('checkInvariants', () => {
 
   test('4: a phase going backwards (Succeeded → Running), or one terminal phase replaced by another', () => {
     const input = cleanRun();
-    const backwards = checkInvariants({ ...input, history: [...(input.history ?? []), { namespace: 'default', name: 'a', phase: 'Running', attempts: { extract: 1 } }] });
-    assert.deepEqual(backwards.violations, [{ code: 'status-backwards', subject: 'default/a', detail: 'phase went from Succeeded to Running' }]);
-    const flipped = checkInvariants({ ...input, history: [...(input.history ?? []), { namespace: 'default', name: 'b', phase: 'Succeeded' }] });
-    assert.deepEqual(flipped.violations.map((v) => v.detail), ['phase went from Failed to Succeeded']);
+    const backwards = checkInvariants({
+      ...input,
+      history: [
+        ...(input.history ?? []),
+        { namespace: 'default', name: 'a', phase: 'Running', attempts: { extract: 1 } },
+      ],
+    });
+    assert.deepEqual(backwards.violations, [
+      { code: 'status-backwards', subject: 'default/a', detail: 'phase went from Succeeded to Running' },
+    ]);
+    const flipped = checkInvariants({
+      ...input,
+      history: [...(input.history ?? []), { namespace: 'default', name: 'b', phase: 'Succeeded' }],
+    });
+    assert.deepEqual(
+      flipped.violations.map((v) => v.detail),
+      ['phase went from Failed to Succeeded'],
+    );
   });
 
   test('4: node attempts decreasing, even when an observation in between lacked the node', () => {
@@ -294,28 +428,41 @@ describe('checkInvariants', () => {
         { namespace: 'ns', name: 'w', phase: 'Running', attempts: { x: 1 } },
       ],
     });
-    assert.deepEqual(report.violations, [{ code: 'status-backwards', subject: 'ns/w', detail: 'node x attempts went from 2 to 1' }]);
+    assert.deepEqual(report.violations, [
+      { code: 'status-backwards', subject: 'ns/w', detail: 'node x attempts went from 2 to 1' },
+    ]);
   });
 
   test('5: an event id stored twice', () => {
     const input = cleanRun();
     const report = checkInvariants({ ...input, events: [...(input.events ?? []), event('b', 'Running', 0)] });
-    assert.deepEqual(report.violations, [{ code: 'event-duplicate', subject: 'default/b', detail: 'event uid-b/wf/Running stored twice' }]);
+    assert.deepEqual(report.violations, [
+      { code: 'event-duplicate', subject: 'default/b', detail: 'event uid-b/wf/Running stored twice' },
+    ]);
   });
 
   test('5: the last workflow event is not the terminal phase, or there is none', () => {
     const input = cleanRun();
     const events = (input.events ?? []).filter((e) => !(e.name === 'b' && e.phase === 'Failed'));
     const report = checkInvariants({ ...input, events: [...events, event('b', 'Failing', 250)] });
-    assert.deepEqual(report.violations.map((v) => [v.code, v.subject]), [['event-terminal', 'default/b']]);
+    assert.deepEqual(
+      report.violations.map((v) => [v.code, v.subject]),
+      [['event-terminal', 'default/b']],
+    );
     assert.match(report.violations[0]?.detail ?? '', /ended Failed but its last workflow event is Failing/);
     const none = checkInvariants({ ...input, events: (input.events ?? []).filter((e) => e.name !== 'a') });
-    assert.deepEqual(none.violations, [{ code: 'event-terminal', subject: 'default/a', detail: 'ended Succeeded but its last workflow event is missing' }]);
+    assert.deepEqual(none.violations, [
+      {
+        code: 'event-terminal',
+        subject: 'default/a',
+        detail: 'ended Succeeded but its last workflow event is missing',
+      },
+    ]);
   });
 });
 
 describe('parseReplicaAudit', () => {
-  test('reads round lines (with their outcome) and task lines of a controller\'s audit file', () => {
+  test("reads round lines (with their outcome) and task lines of a controller's audit file", () => {
     const text = [
       '{"t":"start","shard":3,"replica":"r1","key":"ns/w","at":10}',
       '{"t":"task","shard":3,"replica":"r1","key":"ns/w","uid":"u1","node":"a","attempt":1,"plugin":"echo","at":12}',
@@ -342,7 +489,8 @@ describe('parseReplicaAudit', () => {
 
 describe('parseOwnershipAudit', () => {
   test('reads JSON lines (numeric shards as strings) and skips a half-written last line', () => {
-    const text = '{"t":"start","shard":1,"replica":"r1","key":"ns/w","at":5}\n{"t":"end","shard":"1","replica":"r1","key":"ns/w","at":"2026-11-25T00:00:00.000Z"}\n{"t":"sta';
+    const text =
+      '{"t":"start","shard":1,"replica":"r1","key":"ns/w","at":5}\n{"t":"end","shard":"1","replica":"r1","key":"ns/w","at":"2026-11-25T00:00:00.000Z"}\n{"t":"sta';
     assert.deepEqual(parseOwnershipAudit(text), [
       { t: 'start', shard: '1', replica: 'r1', key: 'ns/w', at: 5 },
       { t: 'end', shard: '1', replica: 'r1', key: 'ns/w', at: '2026-11-25T00:00:00.000Z' },

@@ -184,7 +184,12 @@ function time(at: number | string): number {
 
 function checkExpectedPhases(workflows: readonly FinalWorkflow[], out: Violation[]): void {
   for (const w of workflows) {
-    if (w.phase !== w.expectedPhase) out.push({ code: 'expected-phase', subject: `${w.namespace}/${w.name}`, detail: `ended ${w.phase ?? 'missing'}, expected ${w.expectedPhase}` });
+    if (w.phase !== w.expectedPhase)
+      out.push({
+        code: 'expected-phase',
+        subject: `${w.namespace}/${w.name}`,
+        detail: `ended ${w.phase ?? 'missing'}, expected ${w.expectedPhase}`,
+      });
   }
 }
 
@@ -195,7 +200,8 @@ function checkPodCreates(creates: readonly PodCreate[], out: Violation[]): numbe
     const key = `${c.namespace}/${c.name}`;
     launched.set(key, (launched.get(key) ?? 0) + 1);
   }
-  for (const [pod, n] of launched) if (n > 1) out.push({ code: 'pod-launched-twice', subject: pod, detail: `created ${n} times` });
+  for (const [pod, n] of launched)
+    if (n > 1) out.push({ code: 'pod-launched-twice', subject: pod, detail: `created ${n} times` });
   return launched.size;
 }
 
@@ -226,7 +232,10 @@ function firstFrom(sorted: readonly number[], value: number, strict: boolean): n
   return sorted[lo];
 }
 
-function sortedTimesBy<T extends { replica: string }>(items: readonly T[], at: (item: T) => number): Map<string, number[]> {
+function sortedTimesBy<T extends { replica: string }>(
+  items: readonly T[],
+  at: (item: T) => number,
+): Map<string, number[]> {
   const out = new Map<string, number[]>();
   for (const item of items) {
     const times = out.get(item.replica) ?? [];
@@ -241,7 +250,10 @@ function sortedTimesBy<T extends { replica: string }>(items: readonly T[], at: (
  * Pairs start/end lines per (replica, shard, key), an end with the latest open start; an older
  * open start, and any start never ended, is a cut round (see the module comment).
  */
-function roundsOf(records: readonly OwnershipRecord[], deaths: readonly ReplicaDeath[]): { byShard: Map<string, Round[]>; cut: number } {
+function roundsOf(
+  records: readonly OwnershipRecord[],
+  deaths: readonly ReplicaDeath[],
+): { byShard: Map<string, Round[]>; cut: number } {
   const open = new Map<string, OwnershipRecord[]>();
   const cutStarts: OwnershipRecord[] = [];
   const byShard = new Map<string, Round[]>();
@@ -270,7 +282,14 @@ function roundsOf(records: readonly OwnershipRecord[], deaths: readonly ReplicaD
     // A round acted until its last proof of ownership, not until its end line: a replica frozen
     // after its last write wakes up, finds the shard gone and ends late without acting again.
     const end = r.provenAt !== undefined ? Math.min(time(r.at), r.provenAt) : time(r.at);
-    add(r.shard, { replica: r.replica, key: r.key, start: time(start.at), end, cut: false, acted: r.outcome === undefined || !WROTE_NOTHING.has(r.outcome) });
+    add(r.shard, {
+      replica: r.replica,
+      key: r.key,
+      start: time(start.at),
+      end,
+      cut: false,
+      acted: r.outcome === undefined || !WROTE_NOTHING.has(r.outcome),
+    });
   }
   for (const starts of open.values()) cutStarts.push(...starts);
   const deathTimes = sortedTimesBy(deaths, (d) => time(d.at));
@@ -281,7 +300,10 @@ function roundsOf(records: readonly OwnershipRecord[], deaths: readonly ReplicaD
   const lastAt = sorted.length > 0 ? time(sorted[sorted.length - 1]?.at ?? 0) : 0;
   for (const s of cutStarts) {
     const start = time(s.at);
-    const end = firstFrom(deathTimes.get(s.replica) ?? [], start, false) ?? firstFrom(startTimes.get(s.replica) ?? [], start, true) ?? Math.max(lastAt, start);
+    const end =
+      firstFrom(deathTimes.get(s.replica) ?? [], start, false) ??
+      firstFrom(startTimes.get(s.replica) ?? [], start, true) ??
+      Math.max(lastAt, start);
     add(s.shard, { replica: s.replica, key: s.key, start, end, cut: true, acted: true });
   }
   return { byShard, cut: cutStarts.length };
@@ -291,7 +313,11 @@ function cutNote(r: Round): string {
   return r.cut ? ' (cut: no end line)' : '';
 }
 
-function checkOwnership(records: readonly OwnershipRecord[], deaths: readonly ReplicaDeath[], out: Violation[]): { rounds: number; cutRounds: number; fencedRounds: number } {
+function checkOwnership(
+  records: readonly OwnershipRecord[],
+  deaths: readonly ReplicaDeath[],
+  out: Violation[],
+): { rounds: number; cutRounds: number; fencedRounds: number } {
   const { byShard, cut } = roundsOf(records, deaths);
   let total = 0;
   const fenced = new Set<Round>();
@@ -337,7 +363,11 @@ function checkTaskStarts(starts: readonly TaskStartRecord[], out: Violation[]): 
     const first = records[0];
     if (!first || records.length < 2) continue;
     const by = records.map((r) => `${r.replica} at ${new Date(time(r.at)).toISOString()}`).join(', ');
-    out.push({ code: 'task-started-twice', subject: first.key, detail: `node ${first.node} attempt ${first.attempt} (${first.plugin}) recorded as started ${records.length} times: ${by}` });
+    out.push({
+      code: 'task-started-twice',
+      subject: first.key,
+      detail: `node ${first.node} attempt ${first.attempt} (${first.plugin}) recorded as started ${records.length} times: ${by}`,
+    });
   }
   return byAttempt.size;
 }
@@ -352,13 +382,21 @@ function checkHistory(history: readonly StatusObservation[], out: Violation[]): 
       const before = phaseRank(prev.phase);
       const now = phaseRank(obs.phase);
       if (now < before || (before === 3 && prev.phase !== obs.phase)) {
-        out.push({ code: 'status-backwards', subject: key, detail: `phase went from ${prev.phase ?? '(none)'} to ${obs.phase ?? '(none)'}` });
+        out.push({
+          code: 'status-backwards',
+          subject: key,
+          detail: `phase went from ${prev.phase ?? '(none)'} to ${obs.phase ?? '(none)'}`,
+        });
         reported.add(key);
       } else {
         for (const [node, attempts] of Object.entries(prev.attempts ?? {})) {
           const nowAttempts = obs.attempts?.[node];
           if (nowAttempts !== undefined && nowAttempts < attempts) {
-            out.push({ code: 'status-backwards', subject: key, detail: `node ${node} attempts went from ${attempts} to ${nowAttempts}` });
+            out.push({
+              code: 'status-backwards',
+              subject: key,
+              detail: `node ${node} attempts went from ${attempts} to ${nowAttempts}`,
+            });
             reported.add(key);
             break;
           }
@@ -374,7 +412,8 @@ function checkEvents(events: readonly RecordedEvent[], workflows: readonly Final
   const seen = new Set<string>();
   const lastWorkflowEvent = new Map<string, RecordedEvent>();
   for (const e of events) {
-    if (seen.has(e.id)) out.push({ code: 'event-duplicate', subject: `${e.namespace}/${e.name}`, detail: `event ${e.id} stored twice` });
+    if (seen.has(e.id))
+      out.push({ code: 'event-duplicate', subject: `${e.namespace}/${e.name}`, detail: `event ${e.id} stored twice` });
     seen.add(e.id);
     if (e.scope !== 'workflow') continue;
     const key = `${e.namespace}/${e.name}`;
@@ -385,7 +424,12 @@ function checkEvents(events: readonly RecordedEvent[], workflows: readonly Final
     if (w.phase === null || !isTerminalWorkflowPhase(w.phase)) continue;
     const key = `${w.namespace}/${w.name}`;
     const lastEvent = lastWorkflowEvent.get(key);
-    if (lastEvent?.phase !== w.phase) out.push({ code: 'event-terminal', subject: key, detail: `ended ${w.phase} but its last workflow event is ${lastEvent ? `${lastEvent.phase} (${lastEvent.id})` : 'missing'}` });
+    if (lastEvent?.phase !== w.phase)
+      out.push({
+        code: 'event-terminal',
+        subject: key,
+        detail: `ended ${w.phase} but its last workflow event is ${lastEvent ? `${lastEvent.phase} (${lastEvent.id})` : 'missing'}`,
+      });
   }
 }
 
@@ -434,7 +478,15 @@ export function checkInvariants(input: InvariantInput): InvariantReport {
   };
 }
 
-const OUTCOMES: ReadonlySet<string> = new Set<RoundOutcome>(['success', 'requeue', 'conflict', 'error', 'skipped', 'invalid', 'fenced']);
+const OUTCOMES: ReadonlySet<string> = new Set<RoundOutcome>([
+  'success',
+  'requeue',
+  'conflict',
+  'error',
+  'skipped',
+  'invalid',
+  'fenced',
+]);
 
 function isTime(value: unknown): value is number | string {
   return typeof value === 'number' || typeof value === 'string';
@@ -459,13 +511,41 @@ export function parseReplicaAudit(text: string): { ownership: OwnershipRecord[];
     if (typeof parsed !== 'object' || parsed === null) continue;
     const r = parsed as Record<string, unknown>;
     const shard = typeof r.shard === 'number' ? String(r.shard) : r.shard;
-    if (typeof shard !== 'string' || typeof r.replica !== 'string' || typeof r.key !== 'string' || !isTime(r.at)) continue;
+    if (typeof shard !== 'string' || typeof r.replica !== 'string' || typeof r.key !== 'string' || !isTime(r.at))
+      continue;
     if (r.t === 'start' || r.t === 'end') {
-      const outcome = r.t === 'end' && typeof r.outcome === 'string' && OUTCOMES.has(r.outcome) ? (r.outcome as RoundOutcome) : undefined;
-      const provenAt = r.t === 'end' && typeof r.provenAt === 'number' && Number.isFinite(r.provenAt) ? r.provenAt : undefined;
-      ownership.push({ t: r.t, shard, replica: r.replica, key: r.key, at: r.at, ...(outcome !== undefined ? { outcome } : {}), ...(provenAt !== undefined ? { provenAt } : {}) });
-    } else if (r.t === 'task' && typeof r.node === 'string' && typeof r.attempt === 'number' && Number.isInteger(r.attempt) && typeof r.plugin === 'string') {
-      taskStarts.push({ shard, replica: r.replica, key: r.key, ...(typeof r.uid === 'string' ? { uid: r.uid } : {}), node: r.node, attempt: r.attempt, plugin: r.plugin, at: r.at });
+      const outcome =
+        r.t === 'end' && typeof r.outcome === 'string' && OUTCOMES.has(r.outcome)
+          ? (r.outcome as RoundOutcome)
+          : undefined;
+      const provenAt =
+        r.t === 'end' && typeof r.provenAt === 'number' && Number.isFinite(r.provenAt) ? r.provenAt : undefined;
+      ownership.push({
+        t: r.t,
+        shard,
+        replica: r.replica,
+        key: r.key,
+        at: r.at,
+        ...(outcome !== undefined ? { outcome } : {}),
+        ...(provenAt !== undefined ? { provenAt } : {}),
+      });
+    } else if (
+      r.t === 'task' &&
+      typeof r.node === 'string' &&
+      typeof r.attempt === 'number' &&
+      Number.isInteger(r.attempt) &&
+      typeof r.plugin === 'string'
+    ) {
+      taskStarts.push({
+        shard,
+        replica: r.replica,
+        key: r.key,
+        ...(typeof r.uid === 'string' ? { uid: r.uid } : {}),
+        node: r.node,
+        attempt: r.attempt,
+        plugin: r.plugin,
+        at: r.at,
+      });
     }
   }
   return { ownership, taskStarts };

@@ -38,7 +38,13 @@ describe('load', () => {
     assert.ok(gates);
     assert.equal(hasLongSleep(gates.workflow.spec, 60_000), true);
     assert.equal(hasLongSleep(gates.workflow.spec, 3_600_000), false);
-    assert.equal(hasLongSleep({ nodes: [{ id: 'x', kind: 'array', array: { node: { kind: 'gate', gate: { sleep: '2h' } } } }] }, 60_000), true);
+    assert.equal(
+      hasLongSleep(
+        { nodes: [{ id: 'x', kind: 'array', array: { node: { kind: 'gate', gate: { sleep: '2h' } } } }] },
+        60_000,
+      ),
+      true,
+    );
     assert.equal(hasLongSleep({ nodes: [{ id: 'x', kind: 'task', task: 't' }] }, 0), false);
   });
 });

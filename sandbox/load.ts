@@ -25,7 +25,11 @@ export function loadWorkflow(n: number, shapes: readonly Example[]): NewWorkflow
     metadata: {
       name: `load-${n}`,
       namespace: LOAD_NAMESPACE,
-      labels: { ...source.metadata.labels, [LOAD_LABEL]: 'true', 'flotilla.io/sandbox-shape': shape.file.replace(/\.yaml$/, '') },
+      labels: {
+        ...source.metadata.labels,
+        [LOAD_LABEL]: 'true',
+        'flotilla.io/sandbox-shape': shape.file.replace(/\.yaml$/, ''),
+      },
       annotations: { ...source.metadata.annotations },
     },
   };

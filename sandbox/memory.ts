@@ -84,7 +84,12 @@ export interface ReplicaMemory {
   incarnations: IncarnationMemory[];
   peakMiB: number;
   /** The replica across its restarts: each incarnation's level (median of its second half), early against late. */
-  acrossRestarts: { levels: number; firstMedianMiB: number | null; lastMedianMiB: number | null; verdict: MemoryVerdict };
+  acrossRestarts: {
+    levels: number;
+    firstMedianMiB: number | null;
+    lastMedianMiB: number | null;
+    verdict: MemoryVerdict;
+  };
 }
 
 export interface MemoryReport {
@@ -105,7 +110,9 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Least-squares slope of `y` over `x`; null with fewer than 2 distinct x. */
@@ -139,12 +146,14 @@ function judgeIncarnation(samples: readonly MemorySample[], bound: Required<Memo
   const warmupEnd = first.at + Math.max(bound.warmupFraction * span, bound.warmupMs);
   const judged = samples.filter((s) => s.at >= warmupEnd);
   const rss = samples.map((s) => s.rssBytes / MiB);
-  const judgedSpan = judged.length > 0 ? (judged[judged.length - 1] as MemorySample).at - (judged[0] as MemorySample).at : 0;
+  const judgedSpan =
+    judged.length > 0 ? (judged[judged.length - 1] as MemorySample).at - (judged[0] as MemorySample).at : 0;
   const long = judged.length >= 3 && judgedSpan >= bound.minJudgedMs;
   const [early, late] = thirds(judged);
   const firstMedianMiB = long ? median(early.map((s) => s.rssBytes / MiB)) : null;
   const lastMedianMiB = long ? median(late.map((s) => s.rssBytes / MiB)) : null;
-  const heapOf = (list: MemorySample[]) => list.flatMap((s) => (s.heapUsedBytes === undefined ? [] : [s.heapUsedBytes / MiB]));
+  const heapOf = (list: MemorySample[]) =>
+    list.flatMap((s) => (s.heapUsedBytes === undefined ? [] : [s.heapUsedBytes / MiB]));
   const heapEarly = heapOf(early);
   const heapLate = heapOf(late);
   return {
@@ -161,11 +170,19 @@ function judgeIncarnation(samples: readonly MemorySample[], bound: Required<Memo
     slopeMiBPerMin: slope(judged.map((s) => ({ x: (s.at - first.at) / 60_000, y: s.rssBytes / MiB }))),
     heapFirstMedianMiB: long && heapEarly.length > 0 ? median(heapEarly) : null,
     heapLastMedianMiB: long && heapLate.length > 0 ? median(heapLate) : null,
-    verdict: firstMedianMiB === null || lastMedianMiB === null ? 'too-short' : grew(firstMedianMiB, lastMedianMiB, bound) ? 'grew' : 'ok',
+    verdict:
+      firstMedianMiB === null || lastMedianMiB === null
+        ? 'too-short'
+        : grew(firstMedianMiB, lastMedianMiB, bound)
+          ? 'grew'
+          : 'ok',
   };
 }
 
-function judgeAcrossRestarts(groups: readonly MemorySample[][], bound: Required<MemoryBound>): ReplicaMemory['acrossRestarts'] {
+function judgeAcrossRestarts(
+  groups: readonly MemorySample[][],
+  bound: Required<MemoryBound>,
+): ReplicaMemory['acrossRestarts'] {
   const levels: number[] = [];
   for (const samples of groups) {
     const from = (samples[0] as MemorySample).at;
@@ -173,15 +190,25 @@ function judgeAcrossRestarts(groups: readonly MemorySample[][], bound: Required<
     const secondHalf = samples.filter((s) => s.at >= from + (to - from) / 2);
     if (samples.length >= 2) levels.push(median(secondHalf.map((s) => s.rssBytes / MiB)));
   }
-  if (levels.length < 3) return { levels: levels.length, firstMedianMiB: null, lastMedianMiB: null, verdict: 'too-short' };
+  if (levels.length < 3)
+    return { levels: levels.length, firstMedianMiB: null, lastMedianMiB: null, verdict: 'too-short' };
   const [early, late] = thirds(levels);
   const firstMedianMiB = median(early);
   const lastMedianMiB = median(late);
-  return { levels: levels.length, firstMedianMiB, lastMedianMiB, verdict: grew(firstMedianMiB, lastMedianMiB, bound) ? 'grew' : 'ok' };
+  return {
+    levels: levels.length,
+    firstMedianMiB,
+    lastMedianMiB,
+    verdict: grew(firstMedianMiB, lastMedianMiB, bound) ? 'grew' : 'ok',
+  };
 }
 
 /** Judges the samples of a run (any order) per incarnation and per replica across restarts. */
-export function judgeMemoryGrowth(samples: readonly MemorySample[], bound: MemoryBound = {}, intervalMs: number | null = null): MemoryReport {
+export function judgeMemoryGrowth(
+  samples: readonly MemorySample[],
+  bound: MemoryBound = {},
+  intervalMs: number | null = null,
+): MemoryReport {
   const b: Required<MemoryBound> = { ...defaultMemoryBound, ...stripUndefined(bound) };
   const byReplica = new Map<string, Map<number, MemorySample[]>>();
   for (const s of [...samples].sort((x, y) => x.at - y.at)) {
@@ -198,16 +225,30 @@ export function judgeMemoryGrowth(samples: readonly MemorySample[], bound: Memor
     const incarnations = groups.map((g) => judgeIncarnation(g, b));
     const acrossRestarts = judgeAcrossRestarts(groups, b);
     for (const inc of incarnations) {
-      if (inc.verdict === 'grew') violations.push(`${replica} (pid ${inc.pid}) RSS grew ${fmt(inc.firstMedianMiB)} → ${fmt(inc.lastMedianMiB)} MiB`);
+      if (inc.verdict === 'grew')
+        violations.push(
+          `${replica} (pid ${inc.pid}) RSS grew ${fmt(inc.firstMedianMiB)} → ${fmt(inc.lastMedianMiB)} MiB`,
+        );
     }
     if (acrossRestarts.verdict === 'grew') {
-      violations.push(`${replica} RSS grew across ${acrossRestarts.levels} incarnations ${fmt(acrossRestarts.firstMedianMiB)} → ${fmt(acrossRestarts.lastMedianMiB)} MiB`);
+      violations.push(
+        `${replica} RSS grew across ${acrossRestarts.levels} incarnations ${fmt(acrossRestarts.firstMedianMiB)} → ${fmt(acrossRestarts.lastMedianMiB)} MiB`,
+      );
     }
     replicas.push({ replica, incarnations, peakMiB: Math.max(...incarnations.map((i) => i.peakMiB)), acrossRestarts });
   }
   const all = replicas.flatMap((r) => r.incarnations);
   const tooShort = all.filter((i) => i.verdict === 'too-short').length;
-  return { bound: b, samples: samples.length, intervalMs, replicas, judged: all.length - tooShort, tooShort, violations, ok: violations.length === 0 };
+  return {
+    bound: b,
+    samples: samples.length,
+    intervalMs,
+    replicas,
+    judged: all.length - tooShort,
+    tooShort,
+    violations,
+    ok: violations.length === 0,
+  };
 }
 
 /** The bound's own fields that are set (an options object may carry more, e.g. the interval). */
@@ -232,18 +273,29 @@ function signed(value: number | null): string {
 /** The summary's memory section (lines without a trailing newline, indented like the summary). */
 export function renderMemoryReport(report: MemoryReport): string[] {
   const b = report.bound;
-  const every = report.intervalMs === null ? '' : `every ${(report.intervalMs / 1000).toFixed(report.intervalMs % 1000 === 0 ? 0 : 1)} s · `;
+  const every =
+    report.intervalMs === null
+      ? ''
+      : `every ${(report.intervalMs / 1000).toFixed(report.intervalMs % 1000 === 0 ? 0 : 1)} s · `;
   const lines = [
     `  memory          RSS of each replica sampled ${every}${report.samples} samples · bound: growth > ${b.maxGrowthMiB} MiB and > ×${b.maxGrowthRatio} after a warm-up of max(${Math.round(b.warmupFraction * 100)}%, ${b.warmupMs / 1000} s), judged with ≥ ${b.minJudgedMs / 1000} s after it`,
   ];
   const t0 = Math.min(...report.replicas.flatMap((r) => r.incarnations.map((i) => i.from)));
   for (const r of report.replicas) {
     const a = r.acrossRestarts;
-    const across = a.verdict === 'too-short' ? `across restarts: too few incarnations to judge (${a.levels})` : `across ${a.levels} incarnations ${fmt(a.firstMedianMiB)} → ${fmt(a.lastMedianMiB)} MiB ${a.verdict === 'grew' ? '✗ grew' : 'ok'}`;
-    lines.push(`    ${r.replica.padEnd(12)} ${r.incarnations.length} incarnation(s) · peak ${fmt(r.peakMiB)} MiB · ${across}`);
+    const across =
+      a.verdict === 'too-short'
+        ? `across restarts: too few incarnations to judge (${a.levels})`
+        : `across ${a.levels} incarnations ${fmt(a.firstMedianMiB)} → ${fmt(a.lastMedianMiB)} MiB ${a.verdict === 'grew' ? '✗ grew' : 'ok'}`;
+    lines.push(
+      `    ${r.replica.padEnd(12)} ${r.incarnations.length} incarnation(s) · peak ${fmt(r.peakMiB)} MiB · ${across}`,
+    );
     const short = r.incarnations.filter((i) => i.verdict === 'too-short');
     for (const i of r.incarnations.filter((x) => x.verdict !== 'too-short')) {
-      const heap = i.heapFirstMedianMiB === null || i.heapLastMedianMiB === null ? '' : ` · heap ${fmt(i.heapFirstMedianMiB)} → ${fmt(i.heapLastMedianMiB)} MiB`;
+      const heap =
+        i.heapFirstMedianMiB === null || i.heapLastMedianMiB === null
+          ? ''
+          : ` · heap ${fmt(i.heapFirstMedianMiB)} → ${fmt(i.heapLastMedianMiB)} MiB`;
       lines.push(
         `      pid ${String(i.pid).padEnd(8)} ${clock(i.from - t0)}–${clock(i.to - t0)} (${i.samples} samples) median ${fmt(i.firstMedianMiB)} → ${fmt(i.lastMedianMiB)} MiB · peak ${fmt(i.peakMiB)} · slope ${signed(i.slopeMiBPerMin)} MiB/min${heap}  ${i.verdict === 'grew' ? '✗ grew beyond the bound' : 'ok'}`,
       );
@@ -259,7 +311,9 @@ export function renderMemoryReport(report: MemoryReport): string[] {
   if (report.replicas.length === 0) lines.push('    no samples (no replica was running)');
   for (const v of report.violations) lines.push(`    ✗ memory ${v}`);
   const counts = `${report.judged} incarnation(s) judged, ${report.tooShort} too short to judge`;
-  lines.push(`  memory verdict  ${report.ok ? (report.judged === 0 && report.replicas.every((r) => r.acrossRestarts.verdict === 'too-short') ? 'nothing long enough to judge' : 'no growth beyond the bound') : `${report.violations.length} bound(s) broken`} (${counts})`);
+  lines.push(
+    `  memory verdict  ${report.ok ? (report.judged === 0 && report.replicas.every((r) => r.acrossRestarts.verdict === 'too-short') ? 'nothing long enough to judge' : 'no growth beyond the bound') : `${report.violations.length} bound(s) broken`} (${counts})`,
+  );
   return lines;
 }
 
@@ -312,7 +366,9 @@ async function readHeapBytes(metricsBase: string, timeoutMs: number): Promise<nu
 
 /** The fleet's running replicas, as sampler targets. */
 export function replicaTargets(fleet: Pick<Fleet, 'replicaInfos'>): MemoryTarget[] {
-  return fleet.replicaInfos.flatMap((r) => (r.process?.running() ? [{ name: r.name, pid: r.process.pid, metrics: r.metrics }] : []));
+  return fleet.replicaInfos.flatMap((r) =>
+    r.process?.running() ? [{ name: r.name, pid: r.process.pid, metrics: r.metrics }] : [],
+  );
 }
 
 /** A process to sample. */
@@ -356,7 +412,8 @@ export class MemorySampler {
 
   start(signal: AbortSignal): void {
     this.startedAt = Date.now();
-    if (this.options.jsonlPath) this.fileReady = writeFile(this.options.jsonlPath, '').catch((e: unknown) => this.options.onError?.(e));
+    if (this.options.jsonlPath)
+      this.fileReady = writeFile(this.options.jsonlPath, '').catch((e: unknown) => this.options.onError?.(e));
     signal.addEventListener('abort', () => void this.stop(), { once: true });
     this.loop();
   }
@@ -368,7 +425,8 @@ export class MemorySampler {
       .catch((e: unknown) => this.options.onError?.(e))
       .finally(() => {
         this.running = undefined;
-        if (!this.stopped) this.timer = setTimeout(() => this.loop(), Math.max(0, this.intervalMs - (Date.now() - began)));
+        if (!this.stopped)
+          this.timer = setTimeout(() => this.loop(), Math.max(0, this.intervalMs - (Date.now() - began)));
       });
   }
 
@@ -389,7 +447,16 @@ export class MemorySampler {
     this.samples.push(...fresh);
     if (this.options.jsonlPath && fresh.length > 0) {
       await this.fileReady;
-      const rows = fresh.map((s) => JSON.stringify({ time: new Date(s.at).toISOString(), elapsedS: (s.at - this.startedAt) / 1000, replica: s.replica, pid: s.pid, rssBytes: s.rssBytes, heapUsedBytes: s.heapUsedBytes }));
+      const rows = fresh.map((s) =>
+        JSON.stringify({
+          time: new Date(s.at).toISOString(),
+          elapsedS: (s.at - this.startedAt) / 1000,
+          replica: s.replica,
+          pid: s.pid,
+          rssBytes: s.rssBytes,
+          heapUsedBytes: s.heapUsedBytes,
+        }),
+      );
       await appendFile(this.options.jsonlPath, `${rows.join('\n')}\n`);
     }
   }

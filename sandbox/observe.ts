@@ -35,7 +35,8 @@ export interface ObserverOptions {
 
 function attemptsOf(w: Workflow): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [id, node] of Object.entries(w.status?.nodes ?? {})) if (node.attempts !== undefined) out[id] = node.attempts;
+  for (const [id, node] of Object.entries(w.status?.nodes ?? {}))
+    if (node.attempts !== undefined) out[id] = node.attempts;
   return out;
 }
 
@@ -59,7 +60,12 @@ export class Observer {
       path: `/apis/${WORKFLOW_GROUP}/${WORKFLOW_VERSION}/${WORKFLOW_PLURAL}`,
       resource: 'workflows',
       watchdogMs: 30_000,
-      list: async () => (await api.listClusterCustomObject({ group: WORKFLOW_GROUP, version: WORKFLOW_VERSION, plural: WORKFLOW_PLURAL })) as { items: Workflow[]; metadata?: { resourceVersion?: string } },
+      list: async () =>
+        (await api.listClusterCustomObject({
+          group: WORKFLOW_GROUP,
+          version: WORKFLOW_VERSION,
+          plural: WORKFLOW_PLURAL,
+        })) as { items: Workflow[]; metadata?: { resourceVersion?: string } },
     });
     this.informer.onChange((type, w) => this.note(type, w));
   }
@@ -86,7 +92,12 @@ export class Observer {
       createdAt: w.metadata.creationTimestamp ? Date.parse(w.metadata.creationTimestamp) : now,
       finishedAt,
     });
-    this.history.push({ namespace: w.metadata.namespace, name: w.metadata.name, phase: w.status?.phase, attempts: attemptsOf(w) });
+    this.history.push({
+      namespace: w.metadata.namespace,
+      name: w.metadata.name,
+      phase: w.status?.phase,
+      attempts: attemptsOf(w),
+    });
   }
 
   async start(): Promise<void> {
@@ -106,7 +117,14 @@ export class Observer {
         for await (const stored of watchEvents(client, { from, signal: this.abort.signal })) {
           from = stored.cursor;
           const e = stored.event;
-          const recorded: RecordedEvent = { id: e.id, scope: e.scope, namespace: e.workflow.namespace, name: e.workflow.name, phase: e.phase, occurredAt: e.occurredAt };
+          const recorded: RecordedEvent = {
+            id: e.id,
+            scope: e.scope,
+            namespace: e.workflow.namespace,
+            name: e.workflow.name,
+            phase: e.phase,
+            occurredAt: e.occurredAt,
+          };
           const node = e.nodeId ? ` ${e.nodeId}${e.attempt ? `#${e.attempt}` : ''}` : '';
           this.events.push(recorded);
           this.recent.push({ ...recorded, id: `${e.scope}${node}` });
@@ -135,7 +153,11 @@ export class Observer {
 }
 
 /** Every stored event of the given workflows (`namespace/name`), paged through `listEvents`. */
-export async function listStoredEvents(address: string, keys: readonly string[], concurrency = 8): Promise<RecordedEvent[]> {
+export async function listStoredEvents(
+  address: string,
+  keys: readonly string[],
+  concurrency = 8,
+): Promise<RecordedEvent[]> {
   const { createEventSinkClient, listEvents } = await import('../src/events/client.js');
   const client = createEventSinkClient(address);
   const out: RecordedEvent[] = [];
@@ -148,7 +170,15 @@ export async function listStoredEvents(address: string, keys: readonly string[],
           let pageToken = '';
           do {
             const page = await listEvents(client, { namespace, name, pageSize: 500, pageToken });
-            for (const { event: e } of page.events) out.push({ id: e.id, scope: e.scope, namespace: e.workflow.namespace, name: e.workflow.name, phase: e.phase, occurredAt: e.occurredAt });
+            for (const { event: e } of page.events)
+              out.push({
+                id: e.id,
+                scope: e.scope,
+                namespace: e.workflow.namespace,
+                name: e.workflow.name,
+                phase: e.phase,
+                occurredAt: e.occurredAt,
+              });
             pageToken = page.nextPageToken;
           } while (pageToken !== '');
         }

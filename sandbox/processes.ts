@@ -94,7 +94,10 @@ export async function spawnProcess(spec: ProcessSpec): Promise<ManagedProcess> {
       else if (m) resolve(m);
     };
     const timeoutMs = spec.readyTimeoutMs ?? 30_000;
-    const timer = setTimeout(() => finish(new SandboxError('ProcessNotReady', `${spec.name} printed no ready line within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new SandboxError('ProcessNotReady', `${spec.name} printed no ready line within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     child.stdout?.on('data', (chunk: Buffer) => {
       log?.write(chunk);
       if (done) return;
@@ -106,7 +109,14 @@ export async function spawnProcess(spec: ProcessSpec): Promise<ManagedProcess> {
         if (m) return finish(undefined, m);
       }
     });
-    void exited.then((info) => finish(new SandboxError('ProcessExited', `${spec.name} exited before it was ready (code ${info.code}, signal ${info.signal})${spec.logFile ? `; see ${spec.logFile}` : ''}`)));
+    void exited.then((info) =>
+      finish(
+        new SandboxError(
+          'ProcessExited',
+          `${spec.name} exited before it was ready (code ${info.code}, signal ${info.signal})${spec.logFile ? `; see ${spec.logFile}` : ''}`,
+        ),
+      ),
+    );
   }).catch(async (error: unknown) => {
     if (!exitInfo) {
       killGroup(child, 'SIGKILL');

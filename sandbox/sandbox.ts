@@ -61,14 +61,28 @@ interface Component {
   stop(): Promise<void>;
 }
 
-function stateOf(stateDir: string, kubeconfigPath: string, apiServer: RunningApiServer, fleet: Fleet | null, startedAt: Date, blobStoreUrl?: string): SandboxState {
+function stateOf(
+  stateDir: string,
+  kubeconfigPath: string,
+  apiServer: RunningApiServer,
+  fleet: Fleet | null,
+  startedAt: Date,
+  blobStoreUrl?: string,
+): SandboxState {
   return {
     apiServer: { url: apiServer.url, kubeconfig: kubeconfigPath },
     redis: { url: fleet?.redisUrl ?? '', pid: fleet?.redis?.running() ? fleet.redis.pid : null },
-    eventSink: fleet?.eventSink?.running() && fleet.eventSinkAddress ? { address: fleet.eventSinkAddress, pid: fleet.eventSink.pid } : null,
+    eventSink:
+      fleet?.eventSink?.running() && fleet.eventSinkAddress
+        ? { address: fleet.eventSinkAddress, pid: fleet.eventSink.pid }
+        : null,
     agent: fleet?.agent?.running() && fleet.agentAddress ? { address: fleet.agentAddress, pid: fleet.agent.pid } : null,
     manager: fleet?.manager?.running() ? { pid: fleet.manager.pid, metrics: fleet.managerMetrics } : null,
-    replicas: (fleet?.replicaInfos ?? []).map((r) => ({ name: r.name, pid: r.process?.running() ? r.process.pid : null, metrics: r.process ? r.metrics : null })),
+    replicas: (fleet?.replicaInfos ?? []).map((r) => ({
+      name: r.name,
+      pid: r.process?.running() ? r.process.pid : null,
+      metrics: r.process ? r.metrics : null,
+    })),
     blobStore: blobStoreUrl !== undefined ? { url: blobStoreUrl } : null,
     sandbox: { pid: process.pid },
     startedAt: startedAt.toISOString(),
@@ -100,13 +114,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     const { startApiServer } = await import('./apiserver/index.js');
     const { loadKubeConfig } = await import('../src/kube/config.js');
     const apiServer = await startApiServer({
-      port: options.port ?? 0, host: options.host ?? '127.0.0.1', dataDir, kubeconfigOut: kubeconfigPath, kubelet: options.kubelet ?? true,
+      port: options.port ?? 0,
+      host: options.host ?? '127.0.0.1',
+      dataDir,
+      kubeconfigOut: kubeconfigPath,
+      kubelet: options.kubelet ?? true,
       ...(blobStoreUrl !== undefined ? { blobStoreUrl } : {}),
     });
     started.push({ name: 'apiserver', stop: () => apiServer.stop() });
     const kubeConfig = loadKubeConfig({ file: kubeconfigPath });
     let fleet: Fleet | null = null;
-    const save = () => writeState(stateDir, stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl));
+    const save = () =>
+      writeState(stateDir, stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl));
     const { installCrd, ensureNamespace } = await import('./examples.js');
     await installCrd(apiServer, kubeConfig);
     if (blobStoreUrl !== undefined) {
@@ -116,7 +135,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     }
     if (options.fleet ?? true) {
       fleet = new Fleet({
-        stateDir, kubeconfigPath, onChange: save,
+        stateDir,
+        kubeconfigPath,
+        onChange: save,
         ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
         ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
         ...(options.shardCount !== undefined ? { shardCount: options.shardCount } : {}),
@@ -134,7 +155,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     save();
     let stopping: Promise<void> | undefined;
     return {
-      stateDir, kubeconfigPath, apiServer, kubeConfig, fleet, startedAt,
+      stateDir,
+      kubeconfigPath,
+      apiServer,
+      kubeConfig,
+      fleet,
+      startedAt,
       state: () => stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl),
       stop: () => (stopping ??= stopAll()),
     };
@@ -145,7 +171,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
 }
 
 /** The lines printed once the sandbox is up: where things are and what to try next. */
-export function sandboxBanner(sandbox: RunningSandbox, cwd: string = process.cwd(), waitingGate?: { namespace: string; name: string; signal: string; value: string }): string {
+export function sandboxBanner(
+  sandbox: RunningSandbox,
+  cwd: string = process.cwd(),
+  waitingGate?: { namespace: string; name: string; signal: string; value: string },
+): string {
   const rel = (path: string) => (path.startsWith(`${cwd}/`) ? path.slice(cwd.length + 1) : path);
   const kc = `kubectl --kubeconfig ${rel(sandbox.kubeconfigPath)}`;
   const state = sandbox.state();
@@ -159,8 +189,12 @@ export function sandboxBanner(sandbox: RunningSandbox, cwd: string = process.cwd
     if (state.eventSink) lines.push(`  event sink  ${state.eventSink.address}`);
     if (state.agent) lines.push(`  agent       ${state.agent.address} (notifier)`);
     lines.push(`  manager     ${state.manager ? `pid ${state.manager.pid}` : 'not in this build'}`);
-    lines.push(`  replicas    ${state.replicas.length > 0 ? state.replicas.map((r) => `${r.name} (pid ${r.pid ?? '-'})`).join(', ') : 'not in this build'}`);
-    lines.push(`  state       ${rel(join(sandbox.stateDir, 'sandbox.json'))} · logs in ${rel(join(sandbox.stateDir, 'logs'))}`);
+    lines.push(
+      `  replicas    ${state.replicas.length > 0 ? state.replicas.map((r) => `${r.name} (pid ${r.pid ?? '-'})`).join(', ') : 'not in this build'}`,
+    );
+    lines.push(
+      `  state       ${rel(join(sandbox.stateDir, 'sandbox.json'))} · logs in ${rel(join(sandbox.stateDir, 'logs'))}`,
+    );
     if (state.blobStore) lines.push(`  blob store  ${state.blobStore.url} (FlyteWorkflows: kubectl get fly -A)`);
   }
   const kcEnv = `KUBECONFIG=${rel(sandbox.kubeconfigPath)}`;

@@ -11,7 +11,14 @@ import { WorkflowClient } from '../src/kube/workflow-client.js';
 import { parseDuration } from '../src/api/duration.js';
 import { Chaos } from './chaos.js';
 import { loadExamples, sendExampleSignals, submitWorkflow, type Example } from './examples.js';
-import { checkInvariants, parseReplicaAudit, type FinalWorkflow, type OwnershipRecord, type ReplicaDeath, type TaskStartRecord } from './invariants.js';
+import {
+  checkInvariants,
+  parseReplicaAudit,
+  type FinalWorkflow,
+  type OwnershipRecord,
+  type ReplicaDeath,
+  type TaskStartRecord,
+} from './invariants.js';
 import { LoadGenerator, loadShapes, LOAD_NAMESPACE } from './load.js';
 import { judgeMemoryGrowth, MemorySampler, renderMemoryReport, replicaTargets, type MemoryBound } from './memory.js';
 import { listStoredEvents, Observer } from './observe.js';
@@ -59,7 +66,13 @@ export function hasLongSleep(spec: unknown, boundMs: number): boolean {
   if (Array.isArray(spec)) return spec.some((v) => hasLongSleep(v, boundMs));
   if (typeof spec !== 'object' || spec === null) return false;
   for (const [key, value] of Object.entries(spec)) {
-    if (key === 'gate' && typeof value === 'object' && value !== null && 'sleep' in value && typeof value.sleep === 'string') {
+    if (
+      key === 'gate' &&
+      typeof value === 'object' &&
+      value !== null &&
+      'sleep' in value &&
+      typeof value.sleep === 'string'
+    ) {
       // An invalid one (undefined) fails validation, which is its expected phase's business.
       if ((parseDuration(value.sleep) ?? 0) > boundMs) return true;
     }
@@ -99,13 +112,22 @@ export async function runSession(options: SessionOptions): Promise<number> {
   try {
     const client = new WorkflowClient(sandbox.kubeConfig);
     const settleMs = options.settleTimeoutMs ?? 120_000;
-    const observer = new Observer({ kubeConfig: sandbox.kubeConfig, eventSink: sandbox.fleet?.eventSinkAddress ?? null });
+    const observer = new Observer({
+      kubeConfig: sandbox.kubeConfig,
+      eventSink: sandbox.fleet?.eventSinkAddress ?? null,
+    });
     await observer.start();
     stops.push(() => observer.stop());
     const fleet = sandbox.fleet;
-    const sampler = options.memory && fleet
-      ? new MemorySampler({ targets: () => replicaTargets(fleet), intervalMs: options.memory.intervalMs, jsonlPath: join(sandbox.stateDir, 'memory.jsonl'), onError: (e) => note(`memory sample failed: ${e instanceof Error ? e.message : String(e)}`) })
-      : undefined;
+    const sampler =
+      options.memory && fleet
+        ? new MemorySampler({
+            targets: () => replicaTargets(fleet),
+            intervalMs: options.memory.intervalMs,
+            jsonlPath: join(sandbox.stateDir, 'memory.jsonl'),
+            onError: (e) => note(`memory sample failed: ${e instanceof Error ? e.message : String(e)}`),
+          })
+        : undefined;
     sampler?.start(options.signal);
     if (sampler) stops.push(() => sampler.stop());
 
@@ -123,14 +145,30 @@ export async function runSession(options: SessionOptions): Promise<number> {
         else expected.set(key, example.expectedPhase);
       }
       for (const example of examples) {
-        await sendExampleSignals(sandbox.kubeConfig, example).catch((error: unknown) => note(`signal for ${example.workflow.metadata.name} not sent: ${error instanceof Error ? error.message : String(error)}`));
+        await sendExampleSignals(sandbox.kubeConfig, example).catch((error: unknown) =>
+          note(
+            `signal for ${example.workflow.metadata.name} not sent: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        );
       }
     }
     const gate = examples.find((e) => Object.keys(e.signals).length > 0);
     const gateName = gate ? Object.keys(gate.signals)[0] : undefined;
-    const banner = sandboxBanner(sandbox, options.cwd, gate && gateName ? { namespace: gate.workflow.metadata.namespace, name: gate.workflow.metadata.name, signal: gateName, value: JSON.stringify(gate.signals[gateName]) } : undefined);
+    const banner = sandboxBanner(
+      sandbox,
+      options.cwd,
+      gate && gateName
+        ? {
+            namespace: gate.workflow.metadata.namespace,
+            name: gate.workflow.metadata.name,
+            signal: gateName,
+            value: JSON.stringify(gate.signals[gateName]),
+          }
+        : undefined,
+    );
     write(banner);
-    if (leftRunning.length > 0) write(`(not waited for: ${leftRunning.join(', ')} — a sleep gate longer than the run)\n`);
+    if (leftRunning.length > 0)
+      write(`(not waited for: ${leftRunning.join(', ')} — a sleep gate longer than the run)\n`);
 
     const busy = new AbortController();
     stops.push(() => busy.abort());
@@ -138,22 +176,44 @@ export async function runSession(options: SessionOptions): Promise<number> {
     let load: LoadGenerator | undefined;
     if (total > 0) {
       const rate = options.ratePerSecond ?? (options.durationMs ? Math.max(1, total / (options.durationMs / 2000)) : 5);
-      load = new LoadGenerator({ client, shapes: loadShapes(examples.length > 0 ? examples : loadExamples(examplesDir)), total, ratePerSecond: rate, onError: (e) => note(`load submit failed: ${e instanceof Error ? e.message : String(e)}`) });
+      load = new LoadGenerator({
+        client,
+        shapes: loadShapes(examples.length > 0 ? examples : loadExamples(examplesDir)),
+        total,
+        ratePerSecond: rate,
+        onError: (e) => note(`load submit failed: ${e instanceof Error ? e.message : String(e)}`),
+      });
       load.start(busy.signal);
     }
     let chaos: Chaos | undefined;
     const deaths: ReplicaDeath[] = []; // the chaos SIGKILLs end the killed replicas' open rounds
     if (options.chaos && sandbox.fleet) {
-      chaos = new Chaos({ fleet: sandbox.fleet, onKill: (r) => {
+      chaos = new Chaos({
+        fleet: sandbox.fleet,
+        onKill: (r) => {
           deaths.push({ replica: r, at: Date.now() });
           note(`chaos: SIGKILL ${r}`);
-        } });
+        },
+      });
       chaos.start(busy.signal);
     }
     const submitted = () => expected.size + leftRunning.length + (load?.submitted ?? 0);
     if (options.ui ?? true) {
-      const collector = new ViewCollector({ kubeConfig: sandbox.kubeConfig, fleet: sandbox.fleet, observer, startedAt: sandbox.startedAt, submitted, sandboxEvents: () => sandboxEvents });
-      const view = new TerminalView({ collector, tty: options.tty ?? false, write, columns: () => process.stdout.columns || 100, footer: banner.slice(banner.indexOf('Try:')) });
+      const collector = new ViewCollector({
+        kubeConfig: sandbox.kubeConfig,
+        fleet: sandbox.fleet,
+        observer,
+        startedAt: sandbox.startedAt,
+        submitted,
+        sandboxEvents: () => sandboxEvents,
+      });
+      const view = new TerminalView({
+        collector,
+        tty: options.tty ?? false,
+        write,
+        columns: () => process.stdout.columns || 100,
+        footer: banner.slice(banner.indexOf('Try:')),
+      });
       view.start();
       stops.push(() => view.stop());
     }
@@ -169,7 +229,8 @@ export async function runSession(options: SessionOptions): Promise<number> {
     await load?.finished();
     for (const name of load?.names ?? []) expected.set(`${LOAD_NAMESPACE}/${name}`, 'Succeeded');
     const deadline = Date.now() + settleMs;
-    const pending = () => [...expected.keys()].filter((key) => !terminalPhases.has(observer.workflows.get(key)?.phase ?? ''));
+    const pending = () =>
+      [...expected.keys()].filter((key) => !terminalPhases.has(observer.workflows.get(key)?.phase ?? ''));
     while (pending().length > 0 && Date.now() < deadline && !options.signal.aborted) await sleep(500, options.signal);
     await sleep(1_000, options.signal); // the last events reach the sink
     const sinkAddress = sandbox.fleet?.eventSinkAddress;
@@ -191,7 +252,9 @@ export async function runSession(options: SessionOptions): Promise<number> {
         taskStarts.push(...audit.taskStarts);
       }
     }
-    const podCreates = sandbox.apiServer.faults.audit({ resource: 'pods', verb: 'create' }).map((e) => ({ namespace: e.namespace, name: e.name, code: e.code }));
+    const podCreates = sandbox.apiServer.faults
+      .audit({ resource: 'pods', verb: 'create' })
+      .map((e) => ({ namespace: e.namespace, name: e.name, code: e.code }));
     const report = checkInvariants({
       workflows,
       podCreates,

@@ -47,6 +47,12 @@ export function removeState(stateDir: string): void {
 
 /** Every PID the sandbox started (for a script that wants to be sure none is left). */
 export function startedPids(state: SandboxState): number[] {
-  const pids = [state.redis.pid, state.eventSink?.pid, state.agent?.pid, state.manager?.pid, ...state.replicas.map((r) => r.pid)];
+  const pids = [
+    state.redis.pid,
+    state.eventSink?.pid,
+    state.agent?.pid,
+    state.manager?.pid,
+    ...state.replicas.map((r) => r.pid),
+  ];
   return pids.filter((p): p is number => typeof p === 'number');
 }

@@ -66,7 +66,10 @@ function ms(value: number | null): string {
 }
 
 export function renderSummary(s: RunSummary): string {
-  const phases = Object.entries(s.phases).map(([p, c]) => `${p} ${c}`).join(' · ') || 'none';
+  const phases =
+    Object.entries(s.phases)
+      .map(([p, c]) => `${p} ${c}`)
+      .join(' · ') || 'none';
   const lines = [
     `sandbox summary (${s.durationSeconds.toFixed(0)} s)`,
     `  workflows       ${phases}  (submitted ${s.submitted}, finished ${s.finished})`,

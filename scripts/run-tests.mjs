@@ -12,7 +12,11 @@ const filters = process.argv.slice(2);
 function findTests(dir) {
   let found = [];
   let entries;
-  try { entries = readdirSync(dir); } catch { return found; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return found;
+  }
   for (const name of entries) {
     if (name === 'node_modules' || name.startsWith('.')) continue;
     const path = join(dir, name);
@@ -22,7 +26,10 @@ function findTests(dir) {
   return found;
 }
 
-const files = roots.flatMap(findTests).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
+const files = roots
+  .flatMap(findTests)
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
 if (files.length === 0) {
   console.error(`run-tests: no test files match ${filters.join(' ')}`);
   process.exit(1);

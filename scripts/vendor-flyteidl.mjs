@@ -28,7 +28,13 @@ import { parseArgs } from 'node:util';
 const PACKAGE = '@flyteorg/flyteidl';
 const DEFAULT_VERSION = '1.16.5';
 /** The files flotilla needs; their imports are followed. Directories mean every .proto in them. */
-const ROOTS = ['flyteidl/core/', 'flyteidl/event/', 'flyteidl/datacatalog/', 'flyteidl/service/admin.proto', 'flyteidl/service/signal.proto'];
+const ROOTS = [
+  'flyteidl/core/',
+  'flyteidl/event/',
+  'flyteidl/datacatalog/',
+  'flyteidl/service/admin.proto',
+  'flyteidl/service/signal.proto',
+];
 /** Imports that are dropped (with the options that use them). */
 const STRIPPED_IMPORTS = ['google/api/annotations.proto', 'protoc-gen-openapiv2/options/annotations.proto'];
 /** Option names (inside the parentheses) whose statements are dropped. */
@@ -39,12 +45,19 @@ const OWNED_DIRS = ['admin', 'core', 'datacatalog', 'event', 'service'];
 const repo = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const target = join(repo, 'proto', 'flyteidl');
 
-const { values } = parseArgs({ options: { version: { type: 'string', default: DEFAULT_VERSION }, tarball: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { version: { type: 'string', default: DEFAULT_VERSION }, tarball: { type: 'string' } },
+});
 const work = mkdtempSync(join(tmpdir(), 'vendor-flyteidl-'));
 try {
   let tarball = values.tarball ? resolve(values.tarball) : undefined;
   if (!tarball) {
-    const name = execFileSync('npm', ['pack', `${PACKAGE}@${values.version}`, '--silent', '--pack-destination', work], { encoding: 'utf8' }).trim().split('\n').pop();
+    const name = execFileSync('npm', ['pack', `${PACKAGE}@${values.version}`, '--silent', '--pack-destination', work], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
+      .pop();
     tarball = join(work, name);
   }
   execFileSync('tar', ['-xzf', tarball, '-C', work]);
@@ -79,7 +92,9 @@ try {
       '',
     ].join('\n'),
   );
-  console.log(`vendored ${files.length} files from ${PACKAGE}@${pkg.version} into ${target} (${modified.length} rewritten)`);
+  console.log(
+    `vendored ${files.length} files from ${PACKAGE}@${pkg.version} into ${target} (${modified.length} rewritten)`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
@@ -87,7 +102,11 @@ try {
 /** The sorted import closure of ROOTS inside the package's protos/ directory. */
 function closure(protoRoot) {
   const pending = ROOTS.flatMap((root) =>
-    root.endsWith('/') ? readdirSync(join(protoRoot, root)).filter((n) => n.endsWith('.proto')).map((n) => root + n) : [root],
+    root.endsWith('/')
+      ? readdirSync(join(protoRoot, root))
+          .filter((n) => n.endsWith('.proto'))
+          .map((n) => root + n)
+      : [root],
   );
   const seen = new Set();
   while (pending.length > 0) {
@@ -95,9 +114,12 @@ function closure(protoRoot) {
     if (seen.has(file)) continue;
     if (!existsSync(join(protoRoot, file))) throw new Error(`${file} is imported but not in the package`);
     seen.add(file);
-    for (const [, imported] of readFileSync(join(protoRoot, file), 'utf8').matchAll(/^import\s+(?:public\s+|weak\s+)?"([^"]+)";/gm)) {
+    for (const [, imported] of readFileSync(join(protoRoot, file), 'utf8').matchAll(
+      /^import\s+(?:public\s+|weak\s+)?"([^"]+)";/gm,
+    )) {
       if (imported.startsWith('google/protobuf/') || STRIPPED_IMPORTS.includes(imported)) continue; // WKTs ship with buf
-      if (!imported.startsWith('flyteidl/')) throw new Error(`${file} imports ${imported}: neither flyteidl nor a well-known type`);
+      if (!imported.startsWith('flyteidl/'))
+        throw new Error(`${file} imports ${imported}: neither flyteidl nor a well-known type`);
       pending.push(imported);
     }
   }
@@ -107,7 +129,8 @@ function closure(protoRoot) {
 /** Removes the stripped imports and option statements from one file; returns it unchanged if it has none. */
 function stripHttpAnnotations(file, source) {
   let out = source;
-  for (const imported of STRIPPED_IMPORTS) out = out.replace(new RegExp(`^import\\s+"${imported.replace(/[./]/g, '\\$&')}";\\n`, 'gm'), '');
+  for (const imported of STRIPPED_IMPORTS)
+    out = out.replace(new RegExp(`^import\\s+"${imported.replace(/[./]/g, '\\$&')}";\\n`, 'gm'), '');
   out = removeOptionStatements(out);
   if (out === source) return source;
   // A method whose body held only options is left with `{` + whitespace + `}`: make it `{}`.
@@ -115,7 +138,8 @@ function stripHttpAnnotations(file, source) {
   // Flyte left some options commented out; comments stay, code must not mention what was removed.
   const code = out.replace(/\/\/.*$/gm, '');
   for (const marker of ['google.api', 'grpc.gateway', 'openapiv2']) {
-    if (code.includes(marker)) throw new Error(`${file}: "${marker}" is still referenced after stripping; extend the script`);
+    if (code.includes(marker))
+      throw new Error(`${file}: "${marker}" is still referenced after stripping; extend the script`);
   }
   const notice = [
     `// Vendored from ${PACKAGE} by flotilla's scripts/vendor-flyteidl.mjs, and MODIFIED: the imports of`,

@@ -63,7 +63,14 @@ export class TestFleet {
   }
 
   async startManager(): Promise<void> {
-    this.manager = new ShardManager({ identity: 'manager', leases: new LeaseClient(this.kc, this.namespace), source: await this.source(), shards: this.shards, timings: this.timings, resyncMs: 200 });
+    this.manager = new ShardManager({
+      identity: 'manager',
+      leases: new LeaseClient(this.kc, this.namespace),
+      source: await this.source(),
+      shards: this.shards,
+      timings: this.timings,
+      resyncMs: 200,
+    });
     this.manager.start();
   }
 
@@ -72,7 +79,14 @@ export class TestFleet {
     const runner = new RecordingRunner(id);
     this.runners.push(runner);
     const membership = new Membership({ leases, replica: id, timings: this.timings });
-    const loop = new OwnershipLoop({ replica: id, leases, source: await this.source(), membership, runner, resyncMs: 200 });
+    const loop = new OwnershipLoop({
+      replica: id,
+      leases,
+      source: await this.source(),
+      membership,
+      runner,
+      resyncMs: 200,
+    });
     await membership.start();
     loop.start();
     this.replicas.set(id, { membership, loop });

@@ -52,7 +52,9 @@ export interface RunningNotifierAgent {
 function parseObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = text ? JSON.parse(text) : {};
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -73,12 +75,25 @@ export async function startNotifierAgent(options: NotifierAgentOptions = {}): Pr
       const config = parseObject(configJson);
       const inputs = parseObject(inputsJson);
       if (!idempotencyKey || !config || !inputs) {
-        callback({ code: grpc.status.INVALID_ARGUMENT, details: 'idempotency_key, and config_json and inputs_json as JSON objects, are required' }, null);
+        callback(
+          {
+            code: grpc.status.INVALID_ARGUMENT,
+            details: 'idempotency_key, and config_json and inputs_json as JSON objects, are required',
+          },
+          null,
+        );
         return;
       }
       if (!tasks.has(idempotencyKey)) {
         const delayMs = typeof config.delayMs === 'number' ? config.delayMs : (options.delayMs ?? 200);
-        tasks.set(idempotencyKey, { key: idempotencyKey, createdAt: Date.now(), delayMs, config, inputs, deleted: false });
+        tasks.set(idempotencyKey, {
+          key: idempotencyKey,
+          createdAt: Date.now(),
+          delayMs,
+          config,
+          inputs,
+          deleted: false,
+        });
       }
       callback(null, { resourceMeta: Buffer.from(JSON.stringify({ key: idempotencyKey })) });
     },
@@ -89,13 +104,25 @@ export async function startNotifierAgent(options: NotifierAgentOptions = {}): Pr
         callback({ code: grpc.status.NOT_FOUND, details: 'no such task' }, null);
         return;
       }
-      const resource: pb.Resource = { phase: pb.TaskPhase.TASK_PHASE_RUNNING, outputsJson: '', message: 'sending', failureKind: pb.FailureKind.FAILURE_KIND_UNSPECIFIED, failureReason: '' };
+      const resource: pb.Resource = {
+        phase: pb.TaskPhase.TASK_PHASE_RUNNING,
+        outputsJson: '',
+        message: 'sending',
+        failureKind: pb.FailureKind.FAILURE_KIND_UNSPECIFIED,
+        failureReason: '',
+      };
       if (task.config.crash === true) {
         callback({ code: grpc.status.INTERNAL, details: 'notifier crashed' }, null);
         return;
       }
       if (task.deleted) {
-        Object.assign(resource, { phase: pb.TaskPhase.TASK_PHASE_FAILED, message: 'aborted', failureKind: pb.FailureKind.FAILURE_KIND_SYSTEM, failureReason: 'Aborted', retryable: false });
+        Object.assign(resource, {
+          phase: pb.TaskPhase.TASK_PHASE_FAILED,
+          message: 'aborted',
+          failureKind: pb.FailureKind.FAILURE_KIND_SYSTEM,
+          failureReason: 'Aborted',
+          retryable: false,
+        });
       } else if (Date.now() - task.createdAt >= task.delayMs) {
         if (task.config.fail === true) {
           const system = task.config.failKind === 'system';
@@ -108,7 +135,12 @@ export async function startNotifierAgent(options: NotifierAgentOptions = {}): Pr
         } else {
           resource.phase = pb.TaskPhase.TASK_PHASE_SUCCEEDED;
           resource.message = 'sent';
-          resource.outputsJson = JSON.stringify({ sent: true, channel: task.config.channel ?? 'general', message: task.inputs.message ?? null, notificationId: task.key });
+          resource.outputsJson = JSON.stringify({
+            sent: true,
+            channel: task.config.channel ?? 'general',
+            message: task.inputs.message ?? null,
+            notificationId: task.key,
+          });
         }
       }
       callback(null, { resource });

@@ -44,9 +44,16 @@ export interface WebhookTarget {
 }
 
 /** Resolves a webhook's clientConfig to a connection target, or throws `no-address`. */
-export function webhookTarget(clientConfig: unknown, timeoutSeconds: number, resolve: ServiceResolver | undefined): WebhookTarget {
+export function webhookTarget(
+  clientConfig: unknown,
+  timeoutSeconds: number,
+  resolve: ServiceResolver | undefined,
+): WebhookTarget {
   const cc = isObject(clientConfig) ? clientConfig : {};
-  const caBundle = typeof cc['caBundle'] === 'string' && cc['caBundle'] !== '' ? Buffer.from(cc['caBundle'], 'base64').toString('utf8') : undefined;
+  const caBundle =
+    typeof cc['caBundle'] === 'string' && cc['caBundle'] !== ''
+      ? Buffer.from(cc['caBundle'], 'base64').toString('utf8')
+      : undefined;
   const query = `timeout=${timeoutSeconds}s`;
   if (typeof cc['url'] === 'string') {
     let url: URL;
@@ -55,7 +62,8 @@ export function webhookTarget(clientConfig: unknown, timeoutSeconds: number, res
     } catch (cause) {
       throw new WebhookCallError('NoAddress', `invalid webhook URL ${JSON.stringify(cc['url'])}`, { cause });
     }
-    if (url.protocol !== 'https:') throw new WebhookCallError('NoAddress', `webhook URL must use https, got ${url.protocol}`);
+    if (url.protocol !== 'https:')
+      throw new WebhookCallError('NoAddress', `webhook URL must use https, got ${url.protocol}`);
     url.search = url.search === '' ? `?${query}` : `${url.search}&${query}`;
     return { displayUrl: url.toString(), url, servername: undefined, ca: caBundle };
   }
@@ -69,7 +77,10 @@ export function webhookTarget(clientConfig: unknown, timeoutSeconds: number, res
     const displayUrl = `https://${dnsName}:${port}${path}?${query}`;
     const address = resolve?.({ namespace, name, port });
     if (address === undefined) {
-      throw new WebhookCallError('NoAddress', `Post "${displayUrl}": service "${namespace}/${name}:${port}" has no address known to this server`);
+      throw new WebhookCallError(
+        'NoAddress',
+        `Post "${displayUrl}": service "${namespace}/${name}:${port}" has no address known to this server`,
+      );
     }
     return { displayUrl, url: new URL(`https://${address}${path}?${query}`), servername: dnsName, ca: caBundle };
   }
@@ -100,7 +111,11 @@ export function callWebhook(options: CallOptions): Promise<JsonObject> {
       target.url,
       {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body) },
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+          'Content-Length': Buffer.byteLength(body),
+        },
         ...(target.ca !== undefined ? { ca: target.ca } : {}),
         ...(target.servername !== undefined ? { servername: target.servername } : {}),
         agent: false,
@@ -113,14 +128,25 @@ export function callWebhook(options: CallOptions): Promise<JsonObject> {
           if (settled) return;
           const text = Buffer.concat(chunks).toString('utf8');
           if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) {
-            fail(new WebhookCallError('BadResponse', `the server responded with ${res.statusCode ?? 0}: ${text.slice(0, 200)}`));
+            fail(
+              new WebhookCallError(
+                'BadResponse',
+                `the server responded with ${res.statusCode ?? 0}: ${text.slice(0, 200)}`,
+              ),
+            );
             return;
           }
           let parsed: unknown;
           try {
             parsed = JSON.parse(text);
           } catch (cause) {
-            fail(new WebhookCallError('BadResponse', `received invalid webhook response: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }));
+            fail(
+              new WebhookCallError(
+                'BadResponse',
+                `received invalid webhook response: ${cause instanceof Error ? cause.message : String(cause)}`,
+                { cause },
+              ),
+            );
             return;
           }
           if (!isObject(parsed) || !isObject(parsed['response'])) {
@@ -133,7 +159,10 @@ export function callWebhook(options: CallOptions): Promise<JsonObject> {
         });
       },
     );
-    const timer = setTimeout(() => fail(new WebhookCallError('Timeout', `${post}: context deadline exceeded`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new WebhookCallError('Timeout', `${post}: context deadline exceeded`)),
+      timeoutMs,
+    );
     req.on('error', (cause) => fail(new WebhookCallError('Unreachable', `${post}: ${cause.message}`, { cause })));
     req.end(body);
   });

@@ -7,7 +7,9 @@ import type { ResourceType } from './types.js';
 
 const pods = builtinResources().find((r) => r.plural === 'pods') as ResourceType;
 const nodes = builtinResources().find((r) => r.plural === 'nodes') as ResourceType;
-const rule = (r: Record<string, unknown>): unknown[] => [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], ...r }];
+const rule = (r: Record<string, unknown>): unknown[] => [
+  { operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], ...r },
+];
 const create = { operation: 'CREATE' as const, rt: pods, version: 'v1', subresource: undefined };
 
 test('rules match operation, group, version and resource, with * wildcards', () => {

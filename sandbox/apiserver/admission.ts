@@ -66,7 +66,14 @@ export class AdmissionDeniedError extends ApiError {
   }
 
   override toStatus(): JsonObject {
-    const status: JsonObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, code: this.status };
+    const status: JsonObject = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: this.message,
+      code: this.status,
+    };
     if (this.statusReason !== '') status['reason'] = this.statusReason;
     if (isObject(this.statusDetails)) status['details'] = this.statusDetails;
     return status;
@@ -89,7 +96,8 @@ export function selectorRequirements(selector: unknown): Requirement[] | undefin
   if (!isObject(selector)) return [];
   const reqs: Requirement[] = [];
   if (isObject(selector['matchLabels'])) {
-    for (const [key, value] of Object.entries(selector['matchLabels'])) reqs.push({ key, op: 'eq', value: String(value) });
+    for (const [key, value] of Object.entries(selector['matchLabels']))
+      reqs.push({ key, op: 'eq', value: String(value) });
   }
   for (const e of Array.isArray(selector['matchExpressions']) ? selector['matchExpressions'] : []) {
     if (!isObject(e) || typeof e['key'] !== 'string') return undefined;
@@ -121,7 +129,10 @@ function selectorMatches(selector: unknown, labels: Record<string, string> | und
 }
 
 /** True when one of `rules` covers the request (operation, group, version, resource[/sub], scope). */
-export function rulesMatch(rules: unknown, a: Pick<AdmissionAttributes, 'operation' | 'rt' | 'version' | 'subresource'>): boolean {
+export function rulesMatch(
+  rules: unknown,
+  a: Pick<AdmissionAttributes, 'operation' | 'rt' | 'version' | 'subresource'>,
+): boolean {
   if (!Array.isArray(rules)) return false;
   return rules.some((rule) => {
     if (!isObject(rule)) return false;
@@ -150,7 +161,12 @@ function webhooksOf(configs: KubeObject[]): Webhook[] {
     for (const raw of Array.isArray(config['webhooks']) ? config['webhooks'] : []) {
       if (!isObject(raw) || typeof raw['name'] !== 'string') continue;
       const timeout = typeof raw['timeoutSeconds'] === 'number' ? raw['timeoutSeconds'] : 10;
-      out.push({ name: raw['name'], raw, failurePolicy: raw['failurePolicy'] === 'Ignore' ? 'Ignore' : 'Fail', timeoutSeconds: Math.min(30, Math.max(1, Math.floor(timeout))) });
+      out.push({
+        name: raw['name'],
+        raw,
+        failurePolicy: raw['failurePolicy'] === 'Ignore' ? 'Ignore' : 'Fail',
+        timeoutSeconds: Math.min(30, Math.max(1, Math.floor(timeout))),
+      });
     }
   }
   return out;
@@ -181,21 +197,48 @@ export class Admission {
 
   private webhookMatches(w: Webhook, a: AdmissionAttributes): boolean {
     if (!rulesMatch(w.raw['rules'], a)) return false;
-    if (!selectorMatches(w.raw['objectSelector'], a.object.metadata.labels) && !(a.oldObject && selectorMatches(w.raw['objectSelector'], a.oldObject.metadata.labels))) return false;
-    if (a.rt.group === '' && a.rt.plural === 'namespaces') return selectorMatches(w.raw['namespaceSelector'], a.object.metadata.labels);
+    if (
+      !selectorMatches(w.raw['objectSelector'], a.object.metadata.labels) &&
+      !(a.oldObject && selectorMatches(w.raw['objectSelector'], a.oldObject.metadata.labels))
+    )
+      return false;
+    if (a.rt.group === '' && a.rt.plural === 'namespaces')
+      return selectorMatches(w.raw['namespaceSelector'], a.object.metadata.labels);
     if (!a.rt.namespaced) return true;
     const ns = this.res.store.get('/namespaces', undefined, a.namespace ?? '');
     return selectorMatches(w.raw['namespaceSelector'], ns?.metadata.labels ?? {});
   }
 
-  async create(rt: ResourceType, version: string, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
+  async create(
+    rt: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    body: unknown,
+    opts: WriteOptions = {},
+  ): Promise<WriteResult> {
     if (!this.configured()) return this.res.create(rt, version, namespace, body, opts);
     const object = asObject(body);
     object.apiVersion ??= groupVersion(rt.group, version);
     object.kind ??= rt.kind;
-    if (rt.namespaced && namespace !== undefined && (object.metadata.namespace === undefined || object.metadata.namespace === '')) object.metadata.namespace = namespace;
-    const a: AdmissionAttributes = { operation: 'CREATE', rt, version, subresource: undefined, namespace, name: object.metadata.name ?? '', object, oldObject: undefined, dryRun: opts.dryRun === true };
-    if (this.matching('mutating', a).length === 0 && this.matching('validating', a).length === 0) return this.res.create(rt, version, namespace, body, opts);
+    if (
+      rt.namespaced &&
+      namespace !== undefined &&
+      (object.metadata.namespace === undefined || object.metadata.namespace === '')
+    )
+      object.metadata.namespace = namespace;
+    const a: AdmissionAttributes = {
+      operation: 'CREATE',
+      rt,
+      version,
+      subresource: undefined,
+      namespace,
+      name: object.metadata.name ?? '',
+      object,
+      oldObject: undefined,
+      dryRun: opts.dryRun === true,
+    };
+    if (this.matching('mutating', a).length === 0 && this.matching('validating', a).length === 0)
+      return this.res.create(rt, version, namespace, body, opts);
     const mutated = await this.mutate(a);
     const dry = this.res.create(rt, version, namespace, mutated.object, { ...opts, dryRun: true });
     const generated = dry.object.metadata.name ?? '';
@@ -203,41 +246,94 @@ export class Admission {
     const warnings = [...mutated.warnings, ...validatedWarnings];
     if (opts.dryRun) return { ...dry, warnings: [...dry.warnings, ...warnings] };
     // Keep the name the validating webhooks saw when the object asked for a generated one.
-    const final: KubeObject = { ...mutated.object, metadata: { ...mutated.object.metadata, name: mutated.object.metadata.name || generated } };
+    const final: KubeObject = {
+      ...mutated.object,
+      metadata: { ...mutated.object.metadata, name: mutated.object.metadata.name || generated },
+    };
     const result = this.res.create(rt, version, namespace, final, opts);
     return { ...result, warnings: [...result.warnings, ...warnings] };
   }
 
-  async update(rt: ResourceType, version: string, namespace: string | undefined, name: string, body: unknown, opts: WriteOptions = {}, subresource?: 'status'): Promise<WriteResult> {
-    const existing = this.configured() ? this.res.store.get(this.res.key(rt), rt.namespaced ? namespace : undefined, name) : undefined;
+  async update(
+    rt: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    opts: WriteOptions = {},
+    subresource?: 'status',
+  ): Promise<WriteResult> {
+    const existing = this.configured()
+      ? this.res.store.get(this.res.key(rt), rt.namespaced ? namespace : undefined, name)
+      : undefined;
     if (!existing) return this.res.update(rt, version, namespace, name, body, opts, subresource);
     return this.admitUpdate(rt, version, namespace, name, existing, asObject(body), opts, subresource);
   }
 
-  async patch(rt: ResourceType, version: string, namespace: string | undefined, name: string, type: PatchType | undefined, contentType: string, raw: string, opts: WriteOptions = {}, subresource?: 'status'): Promise<WriteResult> {
-    if (!this.configured()) return this.res.patch(rt, version, namespace, name, type, contentType, raw, opts, subresource);
+  async patch(
+    rt: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType | undefined,
+    contentType: string,
+    raw: string,
+    opts: WriteOptions = {},
+    subresource?: 'status',
+  ): Promise<WriteResult> {
+    if (!this.configured())
+      return this.res.patch(rt, version, namespace, name, type, contentType, raw, opts, subresource);
     for (let attempt = 0; ; attempt++) {
       const target = this.res.patchTarget(rt, version, namespace, name, type, contentType, raw);
       if (target.kind === 'create') {
-        if (subresource !== undefined) return this.res.patch(rt, version, namespace, name, type, contentType, raw, opts, subresource);
+        if (subresource !== undefined)
+          return this.res.patch(rt, version, namespace, name, type, contentType, raw, opts, subresource);
         return this.create(rt, version, namespace, target.body, opts);
       }
       try {
         return await this.admitUpdate(rt, version, namespace, name, target.existing, target.next, opts, subresource);
       } catch (error) {
         const current = this.res.store.get(this.res.key(rt), rt.namespaced ? namespace : undefined, name);
-        const raced = current !== undefined && current.metadata.resourceVersion !== target.existing.metadata.resourceVersion;
-        if (!(error instanceof ApiError && error.reason === 'Conflict' && raced && !target.preconditioned && attempt < 4)) throw error;
+        const raced =
+          current !== undefined && current.metadata.resourceVersion !== target.existing.metadata.resourceVersion;
+        if (!(
+          error instanceof ApiError &&
+          error.reason === 'Conflict' &&
+          raced &&
+          !target.preconditioned &&
+          attempt < 4
+        ))
+          throw error;
       }
     }
   }
 
-  private async admitUpdate(rt: ResourceType, version: string, namespace: string | undefined, name: string, existing: KubeObject, next: KubeObject, opts: WriteOptions, subresource: 'status' | undefined): Promise<WriteResult> {
+  private async admitUpdate(
+    rt: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    name: string,
+    existing: KubeObject,
+    next: KubeObject,
+    opts: WriteOptions,
+    subresource: 'status' | undefined,
+  ): Promise<WriteResult> {
     next.apiVersion ??= groupVersion(rt.group, version);
     next.kind ??= rt.kind;
     const oldObject = this.res.present(rt, version, existing);
-    const a: AdmissionAttributes = { operation: 'UPDATE', rt, version, subresource, namespace, name, object: next, oldObject, dryRun: opts.dryRun === true };
-    if (this.matching('mutating', a).length === 0 && this.matching('validating', a).length === 0) return this.res.update(rt, version, namespace, name, next, opts, subresource);
+    const a: AdmissionAttributes = {
+      operation: 'UPDATE',
+      rt,
+      version,
+      subresource,
+      namespace,
+      name,
+      object: next,
+      oldObject,
+      dryRun: opts.dryRun === true,
+    };
+    if (this.matching('mutating', a).length === 0 && this.matching('validating', a).length === 0)
+      return this.res.update(rt, version, namespace, name, next, opts, subresource);
     const rv = next.metadata.resourceVersion;
     const mutated = await this.mutate(a);
     // A webhook's patch may not drop the precondition the write had.
@@ -261,7 +357,8 @@ export class Admission {
       if (response['allowed'] !== true) throw this.denial(w, response);
       if (typeof response['patch'] !== 'string' || response['patch'] === '') continue;
       try {
-        if (response['patchType'] !== 'JSONPatch') throw new Error(`unsupported patch type ${JSON.stringify(response['patchType'])}`);
+        if (response['patchType'] !== 'JSONPatch')
+          throw new Error(`unsupported patch type ${JSON.stringify(response['patchType'])}`);
         const ops: unknown = JSON.parse(Buffer.from(response['patch'], 'base64').toString('utf8'));
         object = asObject(jsonPatch(object, ops));
       } catch (cause) {
@@ -293,7 +390,12 @@ export class Admission {
     const code = typeof status['code'] === 'number' && status['code'] >= 400 ? status['code'] : 400;
     const reason = typeof status['reason'] === 'string' ? status['reason'] : '';
     const deniedBy = `admission webhook "${w.name}" denied the request`;
-    const message = typeof status['message'] === 'string' && status['message'] !== '' ? `${deniedBy}: ${status['message']}` : reason !== '' ? `${deniedBy}: ${reason}` : `${deniedBy} without explanation`;
+    const message =
+      typeof status['message'] === 'string' && status['message'] !== ''
+        ? `${deniedBy}: ${status['message']}`
+        : reason !== ''
+          ? `${deniedBy}: ${reason}`
+          : `${deniedBy} without explanation`;
     return new AdmissionDeniedError(code, reason, message, status['details']);
   }
 
@@ -303,11 +405,18 @@ export class Admission {
     try {
       const target = webhookTarget(w.raw['clientConfig'], w.timeoutSeconds, this.options.resolveService);
       const response = await callWebhook({ target, review: this.review(uid, a), timeoutMs: w.timeoutSeconds * 1000 });
-      if (response['uid'] !== uid) throw new WebhookCallError('BadResponse', `expected response.uid="${uid}", got "${String(response['uid'])}"`);
+      if (response['uid'] !== uid)
+        throw new WebhookCallError('BadResponse', `expected response.uid="${uid}", got "${String(response['uid'])}"`);
       return response;
     } catch (cause) {
       if (w.failurePolicy === 'Ignore') return undefined;
-      const detail = cause instanceof WebhookCallError && (cause.code === 'Unreachable' || cause.code === 'Timeout' || cause.code === 'NoAddress') ? `failed to call webhook: ${cause.message}` : cause instanceof Error ? cause.message : String(cause);
+      const detail =
+        cause instanceof WebhookCallError &&
+        (cause.code === 'Unreachable' || cause.code === 'Timeout' || cause.code === 'NoAddress')
+          ? `failed to call webhook: ${cause.message}`
+          : cause instanceof Error
+            ? cause.message
+            : String(cause);
       throw internalError(`failed calling webhook "${w.name}": ${detail}`, cause);
     }
   }
@@ -323,11 +432,17 @@ export class Admission {
       requestResource: resource,
       name: a.name,
       operation: a.operation,
-      userInfo: this.options.userInfo ?? { username: 'flotilla-admin', groups: ['system:masters', 'system:authenticated'] },
+      userInfo: this.options.userInfo ?? {
+        username: 'flotilla-admin',
+        groups: ['system:masters', 'system:authenticated'],
+      },
       object: a.object,
       oldObject: a.oldObject ?? null,
       dryRun: a.dryRun,
-      options: a.operation === 'CREATE' ? { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1' } : { kind: 'UpdateOptions', apiVersion: 'meta.k8s.io/v1' },
+      options:
+        a.operation === 'CREATE'
+          ? { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1' }
+          : { kind: 'UpdateOptions', apiVersion: 'meta.k8s.io/v1' },
     };
     if (a.subresource !== undefined) request['subResource'] = a.subresource;
     if (a.namespace !== undefined && a.rt.namespaced) request['namespace'] = a.namespace;

@@ -41,12 +41,17 @@ describe('batch/v1 Jobs (built-in)', () => {
     const applied = await s.kubectl(['apply', '-f', '-'], { input: job });
     assert.equal(applied.code, 0, applied.stderr);
     assert.match(applied.stdout, /job\.batch\/init-certs created/);
-    const patch = JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'init-certs', image: 'flotilla:2' }] } } } });
+    const patch = JSON.stringify({
+      spec: { template: { spec: { containers: [{ name: 'init-certs', image: 'flotilla:2' }] } } },
+    });
     const patched = await s.kubectl(['patch', 'job', 'init-certs', '-n', 'default', '-p', patch]);
     assert.equal(patched.code, 0, patched.stderr);
     const got = await s.kc.makeApiClient(BatchV1Api).readNamespacedJob({ namespace: 'default', name: 'init-certs' });
     const containers = got.spec?.template.spec?.containers ?? [];
-    assert.deepEqual(containers.map((c) => [c.name, c.image, c.args]), [['init-certs', 'flotilla:2', ['init-certs']]]);
+    assert.deepEqual(
+      containers.map((c) => [c.name, c.image, c.args]),
+      [['init-certs', 'flotilla:2', ['init-certs']]],
+    );
     assert.equal(got.metadata?.generation, 2);
     const del = await s.kubectl(['delete', 'job', 'init-certs', '-n', 'default']);
     assert.equal(del.code, 0, del.stderr);

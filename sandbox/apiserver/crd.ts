@@ -26,30 +26,74 @@ export function validateCrd(crd: KubeObject): FieldError[] {
   const names = isObject(spec['names']) ? spec['names'] : {};
   const plural = str(names['plural']);
   if (!group) errors.push({ field: 'spec.group', message: 'Required value', type: 'FieldValueRequired' });
-  else if (!group.includes('.')) errors.push({ field: 'spec.group', message: `Invalid value: "${group}": should be a domain with at least one dot`, type: 'FieldValueInvalid' });
+  else if (!group.includes('.'))
+    errors.push({
+      field: 'spec.group',
+      message: `Invalid value: "${group}": should be a domain with at least one dot`,
+      type: 'FieldValueInvalid',
+    });
   if (!plural) errors.push({ field: 'spec.names.plural', message: 'Required value', type: 'FieldValueRequired' });
-  else if (!dns1123Label.test(plural)) errors.push({ field: 'spec.names.plural', message: `Invalid value: "${plural}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'`, type: 'FieldValueInvalid' });
-  if (!str(names['kind'])) errors.push({ field: 'spec.names.kind', message: 'Required value', type: 'FieldValueRequired' });
+  else if (!dns1123Label.test(plural))
+    errors.push({
+      field: 'spec.names.plural',
+      message: `Invalid value: "${plural}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'`,
+      type: 'FieldValueInvalid',
+    });
+  if (!str(names['kind']))
+    errors.push({ field: 'spec.names.kind', message: 'Required value', type: 'FieldValueRequired' });
   if (group && plural && crd.metadata.name !== `${plural}.${group}`) {
-    errors.push({ field: 'metadata.name', message: `Invalid value: "${crd.metadata.name ?? ''}": must be spec.names.plural+"."+spec.group`, type: 'FieldValueInvalid' });
+    errors.push({
+      field: 'metadata.name',
+      message: `Invalid value: "${crd.metadata.name ?? ''}": must be spec.names.plural+"."+spec.group`,
+      type: 'FieldValueInvalid',
+    });
   }
   const scope = str(spec['scope']);
-  if (scope !== 'Namespaced' && scope !== 'Cluster') errors.push({ field: 'spec.scope', message: `Unsupported value: "${scope ?? ''}": supported values: "Cluster", "Namespaced"`, type: 'FieldValueNotSupported' });
+  if (scope !== 'Namespaced' && scope !== 'Cluster')
+    errors.push({
+      field: 'spec.scope',
+      message: `Unsupported value: "${scope ?? ''}": supported values: "Cluster", "Namespaced"`,
+      type: 'FieldValueNotSupported',
+    });
   const versions = Array.isArray(spec['versions']) ? spec['versions'].filter(isObject) : [];
-  if (versions.length === 0) errors.push({ field: 'spec.versions', message: 'Invalid value: null: must have exactly one version marked as storage version', type: 'FieldValueInvalid' });
+  if (versions.length === 0)
+    errors.push({
+      field: 'spec.versions',
+      message: 'Invalid value: null: must have exactly one version marked as storage version',
+      type: 'FieldValueInvalid',
+    });
   else if (versions.filter((v) => v['storage'] === true).length !== 1) {
-    errors.push({ field: 'spec.versions', message: 'Invalid value: must have exactly one version marked as storage version', type: 'FieldValueInvalid' });
+    errors.push({
+      field: 'spec.versions',
+      message: 'Invalid value: must have exactly one version marked as storage version',
+      type: 'FieldValueInvalid',
+    });
   }
   versions.forEach((v, i) => {
-    if (!str(v['name'])) errors.push({ field: `spec.versions[${i}].name`, message: 'Required value', type: 'FieldValueRequired' });
+    if (!str(v['name']))
+      errors.push({ field: `spec.versions[${i}].name`, message: 'Required value', type: 'FieldValueRequired' });
     const schema = isObject(v['schema']) ? v['schema']['openAPIV3Schema'] : undefined;
-    if (!isObject(schema)) errors.push({ field: `spec.versions[${i}].schema.openAPIV3Schema`, message: 'Required value: schemas are required', type: 'FieldValueRequired' });
-    else if (schema['type'] !== 'object') errors.push({ field: `spec.versions[${i}].schema.openAPIV3Schema.type`, message: 'Required value: must not be empty at the root', type: 'FieldValueRequired' });
+    if (!isObject(schema))
+      errors.push({
+        field: `spec.versions[${i}].schema.openAPIV3Schema`,
+        message: 'Required value: schemas are required',
+        type: 'FieldValueRequired',
+      });
+    else if (schema['type'] !== 'object')
+      errors.push({
+        field: `spec.versions[${i}].schema.openAPIV3Schema.type`,
+        message: 'Required value: must not be empty at the root',
+        type: 'FieldValueRequired',
+      });
     else {
       try {
         compileSchema(schema);
       } catch (e) {
-        errors.push({ field: `spec.versions[${i}].schema.openAPIV3Schema`, message: `Invalid value: ${e instanceof Error ? e.message : String(e)}`, type: 'FieldValueInvalid' });
+        errors.push({
+          field: `spec.versions[${i}].schema.openAPIV3Schema`,
+          message: `Invalid value: ${e instanceof Error ? e.message : String(e)}`,
+          type: 'FieldValueInvalid',
+        });
       }
     }
   });
@@ -108,7 +152,10 @@ export function establishedStatus(crd: KubeObject, now: string): JsonObject {
   const names = { ...(spec['names'] as JsonObject) };
   if (names['singular'] === undefined) names['singular'] = String(names['kind']).toLowerCase();
   if (names['listKind'] === undefined) names['listKind'] = `${String(names['kind'])}List`;
-  const previous = isObject(crd['status']) && Array.isArray(crd['status']['conditions']) ? crd['status']['conditions'].filter(isObject) : [];
+  const previous =
+    isObject(crd['status']) && Array.isArray(crd['status']['conditions'])
+      ? crd['status']['conditions'].filter(isObject)
+      : [];
   const since = (type: string): string => {
     const p = previous.find((c) => c['type'] === type && c['status'] === 'True');
     return typeof p?.['lastTransitionTime'] === 'string' ? p['lastTransitionTime'] : now;
@@ -120,8 +167,20 @@ export function establishedStatus(crd: KubeObject, now: string): JsonObject {
   if (storage && !stored.includes(String(storage['name']))) stored.push(String(storage['name']));
   return {
     conditions: [
-      { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found', lastTransitionTime: since('NamesAccepted') },
-      { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', message: 'the initial names have been accepted', lastTransitionTime: since('Established') },
+      {
+        type: 'NamesAccepted',
+        status: 'True',
+        reason: 'NoConflicts',
+        message: 'no conflicts found',
+        lastTransitionTime: since('NamesAccepted'),
+      },
+      {
+        type: 'Established',
+        status: 'True',
+        reason: 'InitialNamesAccepted',
+        message: 'the initial names have been accepted',
+        lastTransitionTime: since('Established'),
+      },
     ],
     acceptedNames: names,
     storedVersions: stored,

@@ -27,7 +27,11 @@ function storageVersionHash(rt: ResourceType): string {
 }
 
 export function apiVersions(serverAddress: string): JsonObject {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
 }
 
 function apiGroup(name: string, versions: string[]): JsonObject {
@@ -51,11 +55,25 @@ export function apiResourceList(registry: ResourceRegistry, group: string, versi
   if (types.length === 0) return undefined;
   const resources: JsonObject[] = [];
   for (const rt of types.sort((a, b) => a.plural.localeCompare(b.plural))) {
-    const entry: JsonObject = { name: rt.plural, singularName: rt.singular, namespaced: rt.namespaced, kind: rt.kind, verbs: allVerbs, storageVersionHash: storageVersionHash(rt) };
+    const entry: JsonObject = {
+      name: rt.plural,
+      singularName: rt.singular,
+      namespaced: rt.namespaced,
+      kind: rt.kind,
+      verbs: allVerbs,
+      storageVersionHash: storageVersionHash(rt),
+    };
     if (rt.shortNames.length > 0) entry['shortNames'] = rt.shortNames;
     if (rt.categories.length > 0) entry['categories'] = rt.categories;
     resources.push(entry);
-    if (rt.statusSubresource) resources.push({ name: `${rt.plural}/status`, singularName: '', namespaced: rt.namespaced, kind: rt.kind, verbs: ['get', 'patch', 'update'] });
+    if (rt.statusSubresource)
+      resources.push({
+        name: `${rt.plural}/status`,
+        singularName: '',
+        namespaced: rt.namespaced,
+        kind: rt.kind,
+        verbs: ['get', 'patch', 'update'],
+      });
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: groupVersion(group, version), resources };
 }

@@ -42,7 +42,10 @@ export class ApiError extends FlotillaError<StatusReason> {
     readonly details?: StatusDetails,
     options?: { cause?: unknown },
   ) {
-    super(reason, message, { ...options, retryable: status === 409 || status === 410 || status === 429 || status >= 500 });
+    super(reason, message, {
+      ...options,
+      retryable: status === 409 || status === 410 || status === 429 || status >= 500,
+    });
   }
 
   toStatus(): JsonObject {
@@ -72,11 +75,19 @@ function qualified(t: { resource: string; group: string }): string {
 }
 
 export function notFound(t: Target): ApiError {
-  return new ApiError(404, 'NotFound', `${qualified(t)} "${t.name}" not found`, { name: t.name, group: t.group, kind: t.resource });
+  return new ApiError(404, 'NotFound', `${qualified(t)} "${t.name}" not found`, {
+    name: t.name,
+    group: t.group,
+    kind: t.resource,
+  });
 }
 
 export function alreadyExists(t: Target): ApiError {
-  return new ApiError(409, 'AlreadyExists', `${qualified(t)} "${t.name}" already exists`, { name: t.name, group: t.group, kind: t.resource });
+  return new ApiError(409, 'AlreadyExists', `${qualified(t)} "${t.name}" already exists`, {
+    name: t.name,
+    group: t.group,
+    kind: t.resource,
+  });
 }
 
 export function conflict(t: Target): ApiError {
@@ -105,14 +116,21 @@ export function badRequest(message: string): ApiError {
   return new ApiError(400, 'BadRequest', message);
 }
 
-export function methodNotAllowed(message = 'the server does not allow this method on the requested resource'): ApiError {
+export function methodNotAllowed(
+  message = 'the server does not allow this method on the requested resource',
+): ApiError {
   return new ApiError(405, 'MethodNotAllowed', message);
 }
 
 export function unsupportedMediaType(contentType: string): ApiError {
-  return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`, {
-    causes: [{ reason: 'UnsupportedMediaType', message: contentType }],
-  });
+  return new ApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+    {
+      causes: [{ reason: 'UnsupportedMediaType', message: contentType }],
+    },
+  );
 }
 
 export function expired(message: string): ApiError {

@@ -4,7 +4,15 @@
  */
 import { request } from 'node:https';
 import { FlotillaError } from '../../src/api/errors.js';
-import type { AuditEntry, AuditFilter, AuditStats, ConflictFault, LatencyFault, PartitionFault, RequestRecord } from './faults.js';
+import type {
+  AuditEntry,
+  AuditFilter,
+  AuditStats,
+  ConflictFault,
+  LatencyFault,
+  PartitionFault,
+  RequestRecord,
+} from './faults.js';
 import type { TrafficStats } from './traffic.js';
 
 export interface FaultsClientOptions {
@@ -42,7 +50,9 @@ export class FaultsClient {
           headers: {
             Authorization: `Bearer ${this.o.token}`,
             Accept: 'application/json',
-            ...(payload !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}),
+            ...(payload !== undefined
+              ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) }
+              : {}),
           },
         },
         (res) => {

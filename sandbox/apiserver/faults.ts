@@ -159,7 +159,10 @@ export class FaultInjector {
   /** Whether this update/patch must fail with 409 (consumes one). */
   takeConflict(resource: string, group: string, namespace: string, name: string): boolean {
     const i = this.conflictRules.findIndex(
-      (r) => resourceMatches(r.resource, resource, group) && (r.namespace === undefined || r.namespace === namespace) && (r.name === undefined || r.name === name),
+      (r) =>
+        resourceMatches(r.resource, resource, group) &&
+        (r.namespace === undefined || r.namespace === namespace) &&
+        (r.name === undefined || r.name === name),
     );
     if (i < 0) return false;
     const rule = this.conflictRules[i];

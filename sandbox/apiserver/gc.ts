@@ -48,25 +48,51 @@ export class Collector {
     this.stopped = true;
   }
 
-  delete(rt: ResourceType, version: string, namespace: string | undefined, name: string, opts: DeleteOptions = {}): DeleteResult {
+  delete(
+    rt: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    name: string,
+    opts: DeleteOptions = {},
+  ): DeleteResult {
     const existing = this.res.get(rt, namespace, name);
     const pre = opts.preconditions;
     if (pre?.uid !== undefined && pre.uid !== existing.metadata.uid) {
-      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${this.res.qualified(rt)} "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata.uid ?? ''}`, { name, group: rt.group, kind: rt.plural });
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${this.res.qualified(rt)} "${name}": Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata.uid ?? ''}`,
+        { name, group: rt.group, kind: rt.plural },
+      );
     }
     if (pre?.resourceVersion !== undefined && pre.resourceVersion !== existing.metadata.resourceVersion) {
-      throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${this.res.qualified(rt)} "${name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion ?? ''}`, { name, group: rt.group, kind: rt.plural });
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${this.res.qualified(rt)} "${name}": Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion ?? ''}`,
+        { name, group: rt.group, kind: rt.plural },
+      );
     }
     const key = this.res.key(rt);
     if (key === NAMESPACE_KEY && protectedNamespaces.has(name)) {
-      throw new ApiError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces', group: '' });
+      throw new ApiError(403, 'Forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`, {
+        name,
+        kind: 'namespaces',
+        group: '',
+      });
     }
     if (opts.dryRun) return { object: this.res.present(rt, version, existing), removed: false };
-    const policy: PropagationPolicy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : 'Background');
+    const policy: PropagationPolicy =
+      opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : 'Background');
     if (policy === 'Orphan') this.orphanDependents(existing);
 
     const finalizers = [...(existing.metadata.finalizers ?? [])];
-    if (policy === 'Foreground' && !finalizers.includes(FOREGROUND) && existing.metadata.deletionTimestamp === undefined) finalizers.push(FOREGROUND);
+    if (
+      policy === 'Foreground' &&
+      !finalizers.includes(FOREGROUND) &&
+      existing.metadata.deletionTimestamp === undefined
+    )
+      finalizers.push(FOREGROUND);
     let grace = 0;
     if (key === '/pods') grace = this.podGrace(existing, opts.gracePeriodSeconds);
     if (key === NAMESPACE_KEY) return this.terminateNamespace(rt, version, existing);
@@ -77,14 +103,22 @@ export class Collector {
       if (meta.finalizers === undefined) delete meta.finalizers;
       const already = existing.metadata.deletionTimestamp !== undefined;
       const currentGrace = existing.metadata.deletionGracePeriodSeconds ?? 0;
-      if (already && (key !== '/pods' || grace >= currentGrace) && (meta.finalizers?.length ?? 0) === (existing.metadata.finalizers?.length ?? 0)) {
+      if (
+        already &&
+        (key !== '/pods' || grace >= currentGrace) &&
+        (meta.finalizers?.length ?? 0) === (existing.metadata.finalizers?.length ?? 0)
+      ) {
         return { object: this.res.present(rt, version, existing), removed: false };
       }
       if (!already || grace < currentGrace) {
         meta.deletionTimestamp = nowTime(new Date(Date.now() + grace * 1000));
         meta.deletionGracePeriodSeconds = grace;
       }
-      if (finalizers.length === 0 && grace === 0) return { object: this.res.present(rt, version, this.remove(rt, { ...existing, metadata: meta })), removed: true };
+      if (finalizers.length === 0 && grace === 0)
+        return {
+          object: this.res.present(rt, version, this.remove(rt, { ...existing, metadata: meta })),
+          removed: true,
+        };
       const stored = this.res.store.put(key, { ...existing, metadata: meta });
       if (policy === 'Foreground') this.collectDependents(stored, true);
       return { object: this.res.present(rt, version, stored), removed: false };
@@ -104,8 +138,10 @@ export class Collector {
 
   /** Removes the object now; dependents are collected in the background. */
   private remove(rt: ResourceType, obj: KubeObject): KubeObject {
-    const removed = this.res.store.remove(this.res.key(rt), obj.metadata.namespace, obj.metadata.name ?? '', obj) ?? obj;
-    if (rt.namespaced && this.res.key(rt) !== QUOTA_KEY) refreshQuotas(this.res.store, removed.metadata.namespace ?? '');
+    const removed =
+      this.res.store.remove(this.res.key(rt), obj.metadata.namespace, obj.metadata.name ?? '', obj) ?? obj;
+    if (rt.namespaced && this.res.key(rt) !== QUOTA_KEY)
+      refreshQuotas(this.res.store, removed.metadata.namespace ?? '');
     if (this.res.key(rt) === CRD_KEY) this.unserve(obj);
     this.collectDependents(removed, false);
     return removed;
@@ -144,13 +180,21 @@ export class Collector {
         const obj = this.res.store.get(dep.resourceKey, dep.namespace || undefined, dep.name);
         const rt = this.res.registry.byResourceKey(dep.resourceKey);
         if (!obj || !rt) continue;
-        const solidOwners = (obj.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid && this.ownerExists(obj, r));
+        const solidOwners = (obj.metadata.ownerReferences ?? []).filter(
+          (r) => r.uid !== uid && this.ownerExists(obj, r),
+        );
         try {
           if (solidOwners.length > 0) {
-            const meta = { ...obj.metadata, ownerReferences: (obj.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid) };
+            const meta = {
+              ...obj.metadata,
+              ownerReferences: (obj.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid),
+            };
             this.res.store.put(dep.resourceKey, { ...obj, metadata: meta });
           } else if (obj.metadata.deletionTimestamp === undefined) {
-            this.delete(rt, rt.storageVersion, obj.metadata.namespace, obj.metadata.name ?? '', { propagationPolicy: 'Background', gracePeriodSeconds: dep.resourceKey === '/pods' ? undefined : 0 });
+            this.delete(rt, rt.storageVersion, obj.metadata.namespace, obj.metadata.name ?? '', {
+              propagationPolicy: 'Background',
+              gracePeriodSeconds: dep.resourceKey === '/pods' ? undefined : 0,
+            });
           }
         } catch {
           // Gone or changed meanwhile: the next event retries.
@@ -160,10 +204,17 @@ export class Collector {
     });
   }
 
-  private ownerExists(dependent: KubeObject, ref: { apiVersion: string; kind: string; name: string; uid: string }): boolean {
+  private ownerExists(
+    dependent: KubeObject,
+    ref: { apiVersion: string; kind: string; name: string; uid: string },
+  ): boolean {
     const rt = this.ownerType(ref);
     if (!rt) return false;
-    const obj = this.res.store.get(this.res.key(rt), rt.namespaced ? dependent.metadata.namespace : undefined, ref.name);
+    const obj = this.res.store.get(
+      this.res.key(rt),
+      rt.namespaced ? dependent.metadata.namespace : undefined,
+      ref.name,
+    );
     return obj?.metadata.uid === ref.uid;
   }
 
@@ -192,7 +243,9 @@ export class Collector {
     for (const ref of e.object.metadata.ownerReferences ?? []) {
       if (this.pendingOwners.has(ref.uid)) {
         const rt = this.ownerType(ref);
-        const owner = rt ? this.res.store.get(this.res.key(rt), rt.namespaced ? e.object.metadata.namespace : undefined, ref.name) : undefined;
+        const owner = rt
+          ? this.res.store.get(this.res.key(rt), rt.namespaced ? e.object.metadata.namespace : undefined, ref.name)
+          : undefined;
         if (owner) setImmediate(() => this.checkForegroundOwner(owner));
       }
     }
@@ -205,7 +258,11 @@ export class Collector {
     let current = ns;
     if (ns.metadata.deletionTimestamp === undefined) {
       const status: JsonObject = { ...(isObject(ns['status']) ? ns['status'] : {}), phase: 'Terminating' };
-      current = this.res.store.put(this.res.key(rt), { ...ns, metadata: { ...ns.metadata, deletionTimestamp: nowTime(), deletionGracePeriodSeconds: 0 }, status });
+      current = this.res.store.put(this.res.key(rt), {
+        ...ns,
+        metadata: { ...ns.metadata, deletionTimestamp: nowTime(), deletionGracePeriodSeconds: 0 },
+        status,
+      });
     }
     this.terminating.add(name);
     this.scheduleSweep();
@@ -231,7 +288,10 @@ export class Collector {
           remaining++;
           if (obj.metadata.deletionTimestamp !== undefined) continue;
           try {
-            this.delete(rt, rt.storageVersion, ns, obj.metadata.name ?? '', { propagationPolicy: 'Background', gracePeriodSeconds: 0 });
+            this.delete(rt, rt.storageVersion, ns, obj.metadata.name ?? '', {
+              propagationPolicy: 'Background',
+              gracePeriodSeconds: 0,
+            });
           } catch {
             // Already gone.
           }
@@ -252,7 +312,8 @@ export class Collector {
     const spec = isObject(crd['spec']) ? crd['spec'] : {};
     const names = isObject(spec['names']) ? spec['names'] : {};
     const key = `${String(spec['group'])}/${String(names['plural'])}`;
-    for (const obj of this.res.store.list(key)) this.res.store.remove(key, obj.metadata.namespace, obj.metadata.name ?? '');
+    for (const obj of this.res.store.list(key))
+      this.res.store.remove(key, obj.metadata.namespace, obj.metadata.name ?? '');
   }
 
   private unserve(crd: KubeObject): void {
@@ -261,4 +322,3 @@ export class Collector {
     this.res.registry.remove(String(spec['group']), String(names['plural']));
   }
 }
-

@@ -30,7 +30,17 @@ import { Store } from './store.js';
 import { WatchHub } from './watch.js';
 
 export { FaultInjector } from './faults.js';
-export type { AuditEntry, AuditFilter, AuditStats, AuditVerb, ConflictFault, LatencyFault, PartitionFault, RequestRecord, RequestVerb } from './faults.js';
+export type {
+  AuditEntry,
+  AuditFilter,
+  AuditStats,
+  AuditVerb,
+  ConflictFault,
+  LatencyFault,
+  PartitionFault,
+  RequestRecord,
+  RequestVerb,
+} from './faults.js';
 export type { TrafficStats } from './traffic.js';
 
 export interface ApiServerOptions {
@@ -75,7 +85,10 @@ export interface RunningApiServer {
   stop(): Promise<void>;
 }
 
-async function loadIdentity(persistence: Persistence | undefined, token: string | undefined): Promise<{ ca: CertificateAuthority; token: string }> {
+async function loadIdentity(
+  persistence: Persistence | undefined,
+  token: string | undefined,
+): Promise<{ ca: CertificateAuthority; token: string }> {
   let ca: CertificateAuthority | undefined;
   const saved = persistence?.readFile('ca.json');
   if (saved) ca = JSON.parse(saved) as CertificateAuthority;
@@ -97,12 +110,20 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
   if (isIP(host) !== 0 && !ipAddresses.includes(host) && host !== '0.0.0.0' && host !== '::') ipAddresses.push(host);
   const dnsNames = ['localhost'];
   if (isIP(host) === 0 && host !== 'localhost') dnsNames.push(host);
-  const serving = await issueCertificate(ca, { commonName: 'flotilla-apiserver', dnsNames, ipAddresses, usage: 'server' });
+  const serving = await issueCertificate(ca, {
+    commonName: 'flotilla-apiserver',
+    dnsNames,
+    ipAddresses,
+    usage: 'server',
+  });
 
   const registry = new ResourceRegistry();
   for (const rt of builtinResources()) registry.add(rt);
   const hub = new WatchHub();
-  const store = new Store({ historyLimit: options.historyLimit ?? 10000, onPersist: persistence ? (op) => persistence.append(op) : undefined });
+  const store = new Store({
+    historyLimit: options.historyLimit ?? 10000,
+    onPersist: persistence ? (op) => persistence.append(op) : undefined,
+  });
   if (persistence) {
     const state = persistence.load();
     store.load(state.rv, state.objects);
@@ -110,7 +131,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
       try {
         registry.add(resourceTypeFromCrd(crd));
       } catch (cause) {
-        throw new ApiServerError('PersistenceCorrupt', `cannot serve persisted CRD ${crd.metadata.name ?? ''}`, { cause });
+        throw new ApiServerError('PersistenceCorrupt', `cannot serve persisted CRD ${crd.metadata.name ?? ''}`, {
+          cause,
+        });
       }
     }
   }
@@ -123,17 +146,35 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
   const nsType = registry.byResourceKey('/namespaces');
   if (nsType) {
     for (const ns of initialNamespaces) {
-      if (!store.get('/namespaces', undefined, ns)) resources.create(nsType, 'v1', undefined, { metadata: { name: ns } });
+      if (!store.get('/namespaces', undefined, ns))
+        resources.create(nsType, 'v1', undefined, { metadata: { name: ns } });
     }
   }
   const services = options.webhookServices;
-  const resolveService: ServiceResolver = typeof services === 'function' ? services : (ref) => services?.[`${ref.namespace}/${ref.name}:${ref.port}`];
+  const resolveService: ServiceResolver =
+    typeof services === 'function' ? services : (ref) => services?.[`${ref.namespace}/${ref.name}:${ref.port}`];
   const admission = new Admission(resources, { resolveService });
-  const handlers = new ResourceHandlers({ res: resources, gc, hub, admission, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000 });
+  const handlers = new ResourceHandlers({
+    res: resources,
+    gc,
+    hub,
+    admission,
+    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
+  });
   let port = options.port ?? 0;
-  const router = new Router({ token, registry, faults, openapi: new OpenApi(registry), resources: handlers, serverAddress: () => `${host}:${port}` });
+  const router = new Router({
+    token,
+    registry,
+    faults,
+    openapi: new OpenApi(registry),
+    resources: handlers,
+    serverAddress: () => `${host}:${port}`,
+  });
 
-  const server: Server = createServer({ cert: serving.certPem, key: serving.keyPem, ca: ca.certPem }, (req, res) => void router.handle(req, res));
+  const server: Server = createServer(
+    { cert: serving.certPem, key: serving.keyPem, ca: ca.certPem },
+    (req, res) => void router.handle(req, res),
+  );
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 70_000;
   server.requestTimeout = 0;
@@ -144,7 +185,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause) => reject(new ApiServerError('ListenFailed', `cannot listen on ${host}:${port}`, { cause })));
+    server.once('error', (cause) =>
+      reject(new ApiServerError('ListenFailed', `cannot listen on ${host}:${port}`, { cause })),
+    );
     server.listen(port, host, () => resolve());
   });
   port = (server.address() as AddressInfo).port;
@@ -159,7 +202,10 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
   let kubelet: { stop(): Promise<void> } | undefined;
   if (options.kubelet !== false) {
     const { startKubelet } = await import('../kubelet/index.js');
-    kubelet = await startKubelet({ kubeconfig, ...(options.blobStoreUrl !== undefined ? { blobStoreUrl: options.blobStoreUrl } : {}) });
+    kubelet = await startKubelet({
+      kubeconfig,
+      ...(options.blobStoreUrl !== undefined ? { blobStoreUrl: options.blobStoreUrl } : {}),
+    });
   }
 
   let stopping: Promise<void> | undefined;
@@ -175,7 +221,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
         for (const s of sockets) s.destroy();
       });
       if (persistence) {
-        const objects = store.resourceKeys().flatMap((resourceKey) => store.list(resourceKey).map((object) => ({ resourceKey, object })));
+        const objects = store
+          .resourceKeys()
+          .flatMap((resourceKey) => store.list(resourceKey).map((object) => ({ resourceKey, object })));
         await persistence.close({ rv: store.currentRv, objects });
       }
     })();

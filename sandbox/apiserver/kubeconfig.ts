@@ -19,9 +19,16 @@ export function renderKubeconfig(o: KubeconfigOptions): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name, cluster: { server: o.server, 'certificate-authority-data': Buffer.from(o.caPem).toString('base64') } }],
+    clusters: [
+      { name, cluster: { server: o.server, 'certificate-authority-data': Buffer.from(o.caPem).toString('base64') } },
+    ],
     users: [{ name, user: { token: o.token } }],
-    contexts: [{ name, context: { cluster: name, user: name, ...(o.namespace !== undefined ? { namespace: o.namespace } : {}) } }],
+    contexts: [
+      {
+        name,
+        context: { cluster: name, user: name, ...(o.namespace !== undefined ? { namespace: o.namespace } : {}) },
+      },
+    ],
     'current-context': name,
     preferences: {},
   });

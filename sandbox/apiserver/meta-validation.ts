@@ -26,7 +26,10 @@ const maxLen = (n: number): string => `must be no more than ${n} characters`;
 export function dns1123Label(value: string): string[] {
   const out: string[] = [];
   if (value.length > 63) out.push(maxLen(63));
-  if (!full(dns1123LabelRe).test(value)) out.push(`a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '${dns1123LabelRe}')`);
+  if (!full(dns1123LabelRe).test(value))
+    out.push(
+      `a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '${dns1123LabelRe}')`,
+    );
   return out;
 }
 
@@ -34,7 +37,10 @@ export function dns1123Label(value: string): string[] {
 export function dns1123Subdomain(value: string): string[] {
   const out: string[] = [];
   if (value.length > 253) out.push(maxLen(253));
-  if (!full(dns1123SubdomainRe).test(value)) out.push(`a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '${dns1123SubdomainRe}')`);
+  if (!full(dns1123SubdomainRe).test(value))
+    out.push(
+      `a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '${dns1123SubdomainRe}')`,
+    );
   return out;
 }
 
@@ -42,7 +48,10 @@ export function dns1123Subdomain(value: string): string[] {
 export function dns1035Label(value: string): string[] {
   const out: string[] = [];
   if (value.length > 63) out.push(maxLen(63));
-  if (!full(dns1035LabelRe).test(value)) out.push(`a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '${dns1035LabelRe}')`);
+  if (!full(dns1035LabelRe).test(value))
+    out.push(
+      `a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '${dns1035LabelRe}')`,
+    );
   return out;
 }
 
@@ -63,11 +72,16 @@ export function qualifiedName(value: string): string[] {
     if (prefix.length === 0) out.push('prefix part must be non-empty');
     else out.push(...dns1123Subdomain(prefix).map((m) => `prefix part ${m}`));
   } else if (parts.length > 2) {
-    return [`a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '${qualifiedNameRe}') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
+    return [
+      `a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '${qualifiedNameRe}') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+    ];
   }
   if (name.length === 0) out.push('name part must be non-empty');
   else if (name.length > 63) out.push(`name part ${maxLen(63)}`);
-  if (name.length > 0 && !full(qualifiedNameRe).test(name)) out.push(`name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '${qualifiedNameRe}')`);
+  if (name.length > 0 && !full(qualifiedNameRe).test(name))
+    out.push(
+      `name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '${qualifiedNameRe}')`,
+    );
   return out;
 }
 
@@ -75,7 +89,10 @@ export function qualifiedName(value: string): string[] {
 export function labelValue(value: string): string[] {
   const out: string[] = [];
   if (value.length > 63) out.push(maxLen(63));
-  if (!full(labelValueRe).test(value)) out.push(`a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '${labelValueRe}')`);
+  if (!full(labelValueRe).test(value))
+    out.push(
+      `a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '${labelValueRe}')`,
+    );
   return out;
 }
 
@@ -97,7 +114,11 @@ export function nameRule(rt: ResourceType): (name: string) => string[] {
   }
 }
 
-const invalidValue = (field: string, value: string, message: string): FieldError => ({ field, message: `Invalid value: ${JSON.stringify(value)}: ${message}`, type: 'FieldValueInvalid' });
+const invalidValue = (field: string, value: string, message: string): FieldError => ({
+  field,
+  message: `Invalid value: ${JSON.stringify(value)}: ${message}`,
+  type: 'FieldValueInvalid',
+});
 
 /** `metadata.name` against its kind's rule. */
 export function validateName(rt: ResourceType, name: string): FieldError[] {
@@ -118,7 +139,12 @@ export function validateLabelsAndAnnotations(obj: KubeObject): FieldError[] {
     for (const m of qualifiedName(k.toLowerCase())) errors.push(invalidValue('metadata.annotations', k, m));
     bytes += k.length + String(v).length;
   }
-  if (bytes > maxAnnotationsBytes) errors.push({ field: 'metadata.annotations', message: `Too long: must have at most ${maxAnnotationsBytes} bytes`, type: 'FieldValueTooLong' });
+  if (bytes > maxAnnotationsBytes)
+    errors.push({
+      field: 'metadata.annotations',
+      message: `Too long: must have at most ${maxAnnotationsBytes} bytes`,
+      type: 'FieldValueTooLong',
+    });
   return errors;
 }
 
@@ -147,7 +173,8 @@ const META_FIELDS: Readonly<Record<string, GoType>> = {
 
 /** The first type mismatch in `metadata`, as Go's JSON decoder words it; undefined when it decodes. */
 function metaTypeError(metadata: Record<string, unknown>): string | undefined {
-  const fail = (field: string, value: unknown, type: string): string => `json: cannot unmarshal ${jsonWord(value)} into Go struct field ObjectMeta.metadata.${field} of type ${type}`;
+  const fail = (field: string, value: unknown, type: string): string =>
+    `json: cannot unmarshal ${jsonWord(value)} into Go struct field ObjectMeta.metadata.${field} of type ${type}`;
   for (const [field, type] of Object.entries(META_FIELDS)) {
     const v = metadata[field];
     if (v === undefined || v === null) continue;
@@ -155,10 +182,12 @@ function metaTypeError(metadata: Record<string, unknown>): string | undefined {
       if (typeof v !== 'string') return fail(field, v, 'string');
     } else if (type === 'map[string]string') {
       if (!isObject(v)) return fail(field, v, type);
-      for (const item of Object.values(v)) if (item !== null && typeof item !== 'string') return fail(field, item, 'string');
+      for (const item of Object.values(v))
+        if (item !== null && typeof item !== 'string') return fail(field, item, 'string');
     } else {
       if (!Array.isArray(v)) return fail(field, v, type);
-      for (const item of v as unknown[]) if (item !== null && typeof item !== 'string') return fail(field, item, 'string');
+      for (const item of v as unknown[])
+        if (item !== null && typeof item !== 'string') return fail(field, item, 'string');
     }
   }
   return undefined;
@@ -173,7 +202,12 @@ export function decodeObjectMeta(rt: ResourceType, version: string, body: Record
   const metadata = body['metadata'];
   const prefix = `${rt.kind} in version "${version}" cannot be handled as a ${rt.kind}: `;
   if (metadata === undefined || metadata === null) return;
-  if (!isObject(metadata)) throw new ApiError(400, 'BadRequest', `${prefix}json: cannot unmarshal ${jsonWord(metadata)} into Go struct field ${rt.kind}.metadata of type v1.ObjectMeta`);
+  if (!isObject(metadata))
+    throw new ApiError(
+      400,
+      'BadRequest',
+      `${prefix}json: cannot unmarshal ${jsonWord(metadata)} into Go struct field ${rt.kind}.metadata of type v1.ObjectMeta`,
+    );
   const error = metaTypeError(metadata);
   if (error !== undefined) throw new ApiError(400, 'BadRequest', `${prefix}${error}`);
   for (const field of ['labels', 'annotations']) {

@@ -30,11 +30,25 @@ export function newUid(): string {
 export function validateMetadata(obj: KubeObject): FieldError[] {
   const errors: FieldError[] = [...validateLabelsAndAnnotations(obj)];
   (obj.metadata.ownerReferences ?? []).forEach((o, i) => {
-    if (!o || typeof o.uid !== 'string' || o.uid === '') errors.push({ field: `metadata.ownerReferences[${i}].uid`, message: 'Invalid value: "": uid must not be empty', type: 'FieldValueInvalid' });
-    if (!o || typeof o.name !== 'string' || o.name === '') errors.push({ field: `metadata.ownerReferences[${i}].name`, message: 'Invalid value: "": name must not be empty', type: 'FieldValueInvalid' });
+    if (!o || typeof o.uid !== 'string' || o.uid === '')
+      errors.push({
+        field: `metadata.ownerReferences[${i}].uid`,
+        message: 'Invalid value: "": uid must not be empty',
+        type: 'FieldValueInvalid',
+      });
+    if (!o || typeof o.name !== 'string' || o.name === '')
+      errors.push({
+        field: `metadata.ownerReferences[${i}].name`,
+        message: 'Invalid value: "": name must not be empty',
+        type: 'FieldValueInvalid',
+      });
   });
   if ((obj.metadata.ownerReferences ?? []).filter((o) => o?.controller === true).length > 1) {
-    errors.push({ field: 'metadata.ownerReferences', message: 'Invalid value: only one reference can have Controller set to true', type: 'FieldValueInvalid' });
+    errors.push({
+      field: 'metadata.ownerReferences',
+      message: 'Invalid value: only one reference can have Controller set to true',
+      type: 'FieldValueInvalid',
+    });
   }
   return errors;
 }
@@ -48,7 +62,11 @@ export function checkMicroTime(kind: string, value: unknown): void {
   if (typeof value !== 'string' || !microTime.test(value) || Number.isNaN(Date.parse(value))) {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
     const frac = typeof value === 'string' ? (value.match(/\d{2}:\d{2}:\d{2}(.*)$/)?.[1] ?? value) : text;
-    throw new ApiError(400, 'BadRequest', `${kind} in version "v1" cannot be handled as a ${kind}: parsing time "${text}" as "2006-01-02T15:04:05.000000Z07:00": cannot parse "${frac}" as ".000000"`);
+    throw new ApiError(
+      400,
+      'BadRequest',
+      `${kind} in version "v1" cannot be handled as a ${kind}: parsing time "${text}" as "2006-01-02T15:04:05.000000Z07:00": cannot parse "${frac}" as ".000000"`,
+    );
   }
 }
 
@@ -64,14 +82,19 @@ export function validateBuiltin(rt: ResourceType, obj: KubeObject): FieldError[]
         for (const f of ['leaseDurationSeconds', 'leaseTransitions']) {
           const v = spec[f];
           if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) {
-            errors.push({ field: `spec.${f}`, message: `Invalid value: ${JSON.stringify(v)}: must be greater than or equal to 0`, type: 'FieldValueInvalid' });
+            errors.push({
+              field: `spec.${f}`,
+              message: `Invalid value: ${JSON.stringify(v)}: must be greater than or equal to 0`,
+              type: 'FieldValueInvalid',
+            });
           }
         }
       }
       break;
     case '/events':
       checkMicroTime('Event', obj['eventTime']);
-      if (!isObject(obj['involvedObject'])) errors.push({ field: 'involvedObject', message: 'Required value', type: 'FieldValueRequired' });
+      if (!isObject(obj['involvedObject']))
+        errors.push({ field: 'involvedObject', message: 'Required value', type: 'FieldValueRequired' });
       break;
     default:
       break;

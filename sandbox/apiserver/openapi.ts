@@ -33,12 +33,25 @@ function kindSchema(rt: ResourceType, version: string): JsonObject {
   const raw = rt.schemas?.[version]?.raw;
   const base: JsonObject = raw
     ? structuredClone(raw)
-    : { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } }, 'x-kubernetes-preserve-unknown-fields': true };
+    : {
+        type: 'object',
+        properties: {
+          spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+          status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+        },
+        'x-kubernetes-preserve-unknown-fields': true,
+      };
   const props = (base['properties'] as JsonObject | undefined) ?? {};
   base['properties'] = {
     ...props,
-    apiVersion: { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' },
-    kind: { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' },
+    apiVersion: {
+      type: 'string',
+      description: 'APIVersion defines the versioned schema of this representation of an object.',
+    },
+    kind: {
+      type: 'string',
+      description: 'Kind is a string value representing the REST resource this object represents.',
+    },
     metadata: { allOf: [{ $ref: `#/components/schemas/${objectMetaRef}` }], default: {} },
   };
   base['x-kubernetes-group-version-kind'] = gvk;
@@ -54,22 +67,51 @@ function paths(rt: ResourceType, version: string): JsonObject {
   const gvk = { group: rt.group, version, kind: rt.kind };
   const json = { 'application/json': { schema: ref } };
   const ok = { '200': { description: 'OK', content: json } };
-  const common = [queryParam('dryRun', 'When present, indicates that modifications should not be persisted.'), queryParam('fieldManager', 'fieldManager is a name associated with the actor or entity that is making these changes.'), queryParam('fieldValidation', 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.')];
+  const common = [
+    queryParam('dryRun', 'When present, indicates that modifications should not be persisted.'),
+    queryParam(
+      'fieldManager',
+      'fieldManager is a name associated with the actor or entity that is making these changes.',
+    ),
+    queryParam(
+      'fieldValidation',
+      'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.',
+    ),
+  ];
   const patchContent: JsonObject = {
-    'application/json-patch+json': { schema: { $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch' } },
-    'application/merge-patch+json': { schema: { $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch' } },
-    'application/apply-patch+yaml': { schema: { $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch' } },
+    'application/json-patch+json': {
+      schema: { $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch' },
+    },
+    'application/merge-patch+json': {
+      schema: { $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch' },
+    },
+    'application/apply-patch+yaml': {
+      schema: { $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Patch' },
+    },
   };
-  const op = (action: string, extra: JsonObject = {}): JsonObject => ({ operationId: `${action}${rt.kind}`, 'x-kubernetes-action': action, 'x-kubernetes-group-version-kind': gvk, responses: ok, ...extra });
+  const op = (action: string, extra: JsonObject = {}): JsonObject => ({
+    operationId: `${action}${rt.kind}`,
+    'x-kubernetes-action': action,
+    'x-kubernetes-group-version-kind': gvk,
+    responses: ok,
+    ...extra,
+  });
   const out: JsonObject = {
     [collection]: {
       get: op('list'),
-      post: op('post', { parameters: common, requestBody: { content: json, required: true }, responses: { '201': { description: 'Created', content: json } } }),
+      post: op('post', {
+        parameters: common,
+        requestBody: { content: json, required: true },
+        responses: { '201': { description: 'Created', content: json } },
+      }),
     },
     [item]: {
       get: op('get'),
       put: op('put', { parameters: common, requestBody: { content: json, required: true } }),
-      patch: op('patch', { parameters: [...common, queryParam('force', 'Force is going to "force" Apply requests.')], requestBody: { content: patchContent, required: true } }),
+      patch: op('patch', {
+        parameters: [...common, queryParam('force', 'Force is going to "force" Apply requests.')],
+        requestBody: { content: patchContent, required: true },
+      }),
       delete: op('delete'),
     },
   };
@@ -77,7 +119,10 @@ function paths(rt: ResourceType, version: string): JsonObject {
     out[`${item}/status`] = {
       get: op('get'),
       put: op('put', { parameters: common, requestBody: { content: json, required: true } }),
-      patch: op('patch', { parameters: [...common, queryParam('force', 'Force is going to "force" Apply requests.')], requestBody: { content: patchContent, required: true } }),
+      patch: op('patch', {
+        parameters: [...common, queryParam('force', 'Force is going to "force" Apply requests.')],
+        requestBody: { content: patchContent, required: true },
+      }),
     };
   }
   return out;
@@ -103,7 +148,10 @@ const sharedSchemas: JsonObject = {
       managedFields: { type: 'array', items: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
     },
   },
-  'io.k8s.apimachinery.pkg.apis.meta.v1.Patch': { type: 'object', description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.' },
+  'io.k8s.apimachinery.pkg.apis.meta.v1.Patch': {
+    type: 'object',
+    description: 'Patch is provided to give a concrete name and type to the Kubernetes PATCH request body.',
+  },
 };
 
 /** Builds and caches OpenAPI v3 documents; rebuilt when the registry changes. */
@@ -129,7 +177,12 @@ export class OpenApi {
         openapi: '3.0.0',
         info: { title: 'Kubernetes', version: 'v1.32.0' },
         paths: Object.assign({}, ...types.map((rt) => paths(rt, version))) as JsonObject,
-        components: { schemas: { ...sharedSchemas, ...Object.fromEntries(types.map((rt) => [schemaName(rt, version), kindSchema(rt, version)])) } },
+        components: {
+          schemas: {
+            ...sharedSchemas,
+            ...Object.fromEntries(types.map((rt) => [schemaName(rt, version), kindSchema(rt, version)])),
+          },
+        },
       };
       const text = JSON.stringify(doc);
       docs.set(key, { text, hash: createHash('sha512').update(text).digest('hex').slice(0, 128).toUpperCase() });

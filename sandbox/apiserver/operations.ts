@@ -6,7 +6,15 @@
 import { ApiError, alreadyExists, badRequest, conflict, invalid, notFound, unsupportedMediaType } from './errors.js';
 import type { FaultInjector } from './faults.js';
 import { establishedStatus, resourceTypeFromCrd, validateCrd } from './crd.js';
-import { generateName, newUid, nowTime, sameContent, specPart, validateBuiltin, validateMetadata } from './object-meta.js';
+import {
+  generateName,
+  newUid,
+  nowTime,
+  sameContent,
+  specPart,
+  validateBuiltin,
+  validateMetadata,
+} from './object-meta.js';
 import { decodeObjectMeta, validateName } from './meta-validation.js';
 import { applyMerge, jsonPatch, mergePatch, parseApplyBody, strategicMergePatch, type PatchType } from './patch.js';
 import { metadataMergeKeys } from './builtins.js';
@@ -77,14 +85,21 @@ export class Resources {
     const ns = this.store.get(NAMESPACE_KEY, undefined, namespace);
     if (!ns) throw notFound({ resource: 'namespaces', group: '', name: namespace });
     if (creating && ns.metadata.deletionTimestamp !== undefined) {
-      throw new ApiError(403, 'Forbidden', `${rt.plural} "${''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, { group: rt.group, kind: rt.plural });
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `${rt.plural} "${''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        { group: rt.group, kind: rt.plural },
+      );
     }
   }
 
   private checkTypeMeta(rt: ResourceType, version: string, body: JsonObject): void {
     const expected = groupVersion(rt.group, version);
     if (body['apiVersion'] !== undefined && body['apiVersion'] !== expected) {
-      throw badRequest(`the API version in the data (${String(body['apiVersion'])}) does not match the expected API version (${expected})`);
+      throw badRequest(
+        `the API version in the data (${String(body['apiVersion'])}) does not match the expected API version (${expected})`,
+      );
     }
     if (body['kind'] !== undefined && body['kind'] !== rt.kind) {
       throw badRequest(`the kind in the data (${String(body['kind'])}) does not match the expected kind (${rt.kind})`);
@@ -128,18 +143,35 @@ export class Resources {
     return warnings;
   }
 
-  create(rt: ResourceType, version: string, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): WriteResult {
+  create(
+    rt: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    body: unknown,
+    opts: WriteOptions = {},
+  ): WriteResult {
     const obj = this.toObject(rt, version, structuredClone(body));
     this.checkTypeMeta(rt, version, obj);
     if (rt.namespaced) {
-      if (obj.metadata.namespace !== undefined && obj.metadata.namespace !== '' && obj.metadata.namespace !== namespace) {
+      if (
+        obj.metadata.namespace !== undefined &&
+        obj.metadata.namespace !== '' &&
+        obj.metadata.namespace !== namespace
+      ) {
         throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       }
       obj.metadata.namespace = namespace;
     } else delete obj.metadata.namespace;
     if (!obj.metadata.name) {
       if (obj.metadata.generateName) obj.metadata.name = generateName(obj.metadata.generateName);
-      else throw invalid({ kind: rt.kind, group: rt.group, name: '' }, [{ field: 'metadata.name', message: 'Required value: name or generateName is required', type: 'FieldValueRequired' }]);
+      else
+        throw invalid({ kind: rt.kind, group: rt.group, name: '' }, [
+          {
+            field: 'metadata.name',
+            message: 'Required value: name or generateName is required',
+            type: 'FieldValueRequired',
+          },
+        ]);
     }
     const name = obj.metadata.name;
     const nameErrors = validateName(rt, name);
@@ -183,7 +215,10 @@ export class Resources {
       case NAMESPACE_KEY:
         obj['spec'] = { finalizers: ['kubernetes'] };
         obj['status'] = { phase: 'Active' };
-        obj.metadata.labels = { ...(obj.metadata.labels ?? {}), 'kubernetes.io/metadata.name': obj.metadata.name ?? '' };
+        obj.metadata.labels = {
+          ...(obj.metadata.labels ?? {}),
+          'kubernetes.io/metadata.name': obj.metadata.name ?? '',
+        };
         break;
       case CRD_KEY:
         delete obj['status'];
@@ -201,7 +236,9 @@ export class Resources {
     if (rt.namespaced && this.key(rt) !== QUOTA_KEY) refreshQuotas(this.store, stored.metadata.namespace ?? '');
     if (this.key(rt) === QUOTA_KEY) {
       const status = quotaStatus(this.store, stored);
-      return JSON.stringify(status) === JSON.stringify(stored['status']) ? stored : this.store.put(QUOTA_KEY, { ...stored, metadata: { ...stored.metadata }, status });
+      return JSON.stringify(status) === JSON.stringify(stored['status'])
+        ? stored
+        : this.store.put(QUOTA_KEY, { ...stored, metadata: { ...stored.metadata }, status });
     }
     if (this.key(rt) !== CRD_KEY || stored.metadata.deletionTimestamp !== undefined) return stored;
     const served = resourceTypeFromCrd(stored);
@@ -215,28 +252,48 @@ export class Resources {
    * PUT semantics (also the last step of every patch): resourceVersion precondition, immutable
    * metadata carried over, status split by subresource, generation, finalizer-driven removal.
    */
-  update(rt: ResourceType, version: string, namespace: string | undefined, name: string, body: unknown, opts: WriteOptions = {}, subresource?: 'status'): WriteResult {
+  update(
+    rt: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    opts: WriteOptions = {},
+    subresource?: 'status',
+  ): WriteResult {
     const incoming = this.toObject(rt, version, structuredClone(body));
     this.checkTypeMeta(rt, version, incoming);
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
-      throw badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
+      throw badRequest(
+        `the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`,
+      );
     }
     if (rt.namespaced && incoming.metadata.namespace && incoming.metadata.namespace !== namespace) {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     const existing = this.store.get(this.key(rt), rt.namespaced ? namespace : undefined, name);
     if (!existing) {
-      if (this.key(rt) === '/events' && subresource === undefined) return this.create(rt, version, namespace, body, opts);
+      if (this.key(rt) === '/events' && subresource === undefined)
+        return this.create(rt, version, namespace, body, opts);
       throw notFound(this.target(rt, name));
     }
     return this.replace(rt, version, existing, incoming, opts, subresource);
   }
 
-  private replace(rt: ResourceType, version: string, existing: KubeObject, incoming: KubeObject, opts: WriteOptions, subresource?: 'status'): WriteResult {
+  private replace(
+    rt: ResourceType,
+    version: string,
+    existing: KubeObject,
+    incoming: KubeObject,
+    opts: WriteOptions,
+    subresource?: 'status',
+  ): WriteResult {
     const name = existing.metadata.name ?? '';
     const rv = incoming.metadata.resourceVersion;
-    if (rv !== undefined && rv !== '' && rv !== existing.metadata.resourceVersion) throw conflict(this.target(rt, name));
-    if (this.faults.takeConflict(rt.plural, rt.group, existing.metadata.namespace ?? '', name)) throw conflict(this.target(rt, name));
+    if (rv !== undefined && rv !== '' && rv !== existing.metadata.resourceVersion)
+      throw conflict(this.target(rt, name));
+    if (this.faults.takeConflict(rt.plural, rt.group, existing.metadata.namespace ?? '', name))
+      throw conflict(this.target(rt, name));
     let next: KubeObject;
     if (subresource === 'status') {
       next = { ...structuredClone(existing), status: incoming['status'] };
@@ -263,24 +320,40 @@ export class Resources {
       delete meta.deletionGracePeriodSeconds;
     }
     delete meta.managedFields;
-    if (meta.generateName === undefined && existing.metadata.generateName !== undefined) meta.generateName = existing.metadata.generateName;
+    if (meta.generateName === undefined && existing.metadata.generateName !== undefined)
+      meta.generateName = existing.metadata.generateName;
     next.apiVersion = groupVersion(rt.group, rt.storageVersion);
     next.kind = rt.kind;
     if (rt.tracksGeneration) {
       const gen = existing.metadata.generation ?? 1;
-      meta.generation = specPart(rt, this.present(rt, rt.storageVersion, next)) !== specPart(rt, existing) ? gen + 1 : gen;
+      meta.generation =
+        specPart(rt, this.present(rt, rt.storageVersion, next)) !== specPart(rt, existing) ? gen + 1 : gen;
     } else if (existing.metadata.generation !== undefined) meta.generation = existing.metadata.generation;
     else delete meta.generation;
     if (existing.metadata.deletionTimestamp !== undefined) {
       const added = (meta.finalizers ?? []).filter((f) => !(existing.metadata.finalizers ?? []).includes(f));
       if (added.length > 0) {
-        throw invalid({ kind: rt.kind, group: rt.group, name }, [{ field: 'metadata.finalizers', message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => `"${f}"`).join(', ')}}`, type: 'FieldValueForbidden' }]);
+        throw invalid({ kind: rt.kind, group: rt.group, name }, [
+          {
+            field: 'metadata.finalizers',
+            message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => `"${f}"`).join(', ')}}`,
+            type: 'FieldValueForbidden',
+          },
+        ]);
       }
     }
     if (meta.finalizers !== undefined && meta.finalizers.length === 0) delete meta.finalizers;
     const warnings = this.admit(rt, version, next, opts);
     if (sameContent(next, existing)) return { object: this.present(rt, version, existing), warnings, created: false };
-    if (opts.dryRun) return { object: this.present(rt, version, { ...next, metadata: { ...meta, resourceVersion: existing.metadata.resourceVersion } }), warnings, created: false };
+    if (opts.dryRun)
+      return {
+        object: this.present(rt, version, {
+          ...next,
+          metadata: { ...meta, resourceVersion: existing.metadata.resourceVersion },
+        }),
+        warnings,
+        created: false,
+      };
     if (meta.deletionTimestamp !== undefined && (meta.finalizers ?? []).length === 0 && this.readyToRemove(rt, next)) {
       const removed = this.onFinalized(rt, next);
       return { object: this.present(rt, version, removed), warnings, created: false };
@@ -298,7 +371,17 @@ export class Resources {
   /** Set by gc.ts: removes an object whose last finalizer went away. */
   onFinalized: (rt: ResourceType, obj: KubeObject) => KubeObject = (_rt, obj) => obj;
 
-  patch(rt: ResourceType, version: string, namespace: string | undefined, name: string, type: PatchType | undefined, contentType: string, raw: string, opts: WriteOptions = {}, subresource?: 'status'): WriteResult {
+  patch(
+    rt: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType | undefined,
+    contentType: string,
+    raw: string,
+    opts: WriteOptions = {},
+    subresource?: 'status',
+  ): WriteResult {
     const target = this.patchTarget(rt, version, namespace, name, type, contentType, raw);
     if (target.kind === 'create') {
       if (subresource !== undefined) throw notFound(this.target(rt, name));
@@ -312,7 +395,15 @@ export class Resources {
    * webhooks): `create` for an apply patch on a missing object, else the stored object and the
    * patched one, whose resourceVersion is the patch's own precondition or the stored one.
    */
-  patchTarget(rt: ResourceType, version: string, namespace: string | undefined, name: string, type: PatchType | undefined, contentType: string, raw: string): PatchTarget {
+  patchTarget(
+    rt: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    name: string,
+    type: PatchType | undefined,
+    contentType: string,
+    raw: string,
+  ): PatchTarget {
     if (type === undefined) throw unsupportedMediaType(contentType);
     if (type === 'strategic' && rt.custom) throw unsupportedMediaType(contentType);
     let patchBody: unknown;
@@ -321,7 +412,13 @@ export class Resources {
       try {
         patchBody = JSON.parse(raw);
       } catch (cause) {
-        throw new ApiError(400, 'BadRequest', `error decoding patch: ${cause instanceof Error ? cause.message : String(cause)}`, undefined, { cause });
+        throw new ApiError(
+          400,
+          'BadRequest',
+          `error decoding patch: ${cause instanceof Error ? cause.message : String(cause)}`,
+          undefined,
+          { cause },
+        );
       }
     }
     const existing = this.store.get(this.key(rt), rt.namespaced ? namespace : undefined, name);
@@ -329,7 +426,10 @@ export class Resources {
       if (type === 'apply') {
         const body = patchBody as JsonObject;
         const meta = isObject(body['metadata']) ? body['metadata'] : {};
-        if (meta['name'] !== undefined && meta['name'] !== name) throw badRequest(`the name of the object (${String(meta['name'])}) does not match the name on the URL (${name})`);
+        if (meta['name'] !== undefined && meta['name'] !== name)
+          throw badRequest(
+            `the name of the object (${String(meta['name'])}) does not match the name on the URL (${name})`,
+          );
         return { kind: 'create', body: { ...body, metadata: { ...meta, name } } };
       }
       throw notFound(this.target(rt, name));
@@ -338,26 +438,38 @@ export class Resources {
     let patched: unknown;
     switch (type) {
       case 'merge':
-        if (!isObject(patchBody)) throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
+        if (!isObject(patchBody))
+          throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
         patched = mergePatch(current, patchBody);
         break;
       case 'json':
         patched = jsonPatch(current, patchBody);
         break;
       case 'strategic':
-        if (!isObject(patchBody)) throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
+        if (!isObject(patchBody))
+          throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
         patched = strategicMergePatch(current, patchBody, { ...metadataMergeKeys, ...(rt.strategicMergeKeys ?? {}) });
         break;
       case 'apply':
-        patched = rt.custom ? applyMerge(current, patchBody) : strategicMergePatch(current, patchBody, { ...metadataMergeKeys, ...(rt.strategicMergeKeys ?? {}) });
+        patched = rt.custom
+          ? applyMerge(current, patchBody)
+          : strategicMergePatch(current, patchBody, { ...metadataMergeKeys, ...(rt.strategicMergeKeys ?? {}) });
         break;
     }
     const next = this.toObject(rt, version, patched);
     // A patch carries a precondition only when it names a resourceVersion itself.
-    const rvInPatch = type === 'json' ? next.metadata.resourceVersion : isObject(patchBody) && isObject(patchBody['metadata']) ? patchBody['metadata']['resourceVersion'] : undefined;
+    const rvInPatch =
+      type === 'json'
+        ? next.metadata.resourceVersion
+        : isObject(patchBody) && isObject(patchBody['metadata'])
+          ? patchBody['metadata']['resourceVersion']
+          : undefined;
     const preconditioned = rvInPatch !== undefined && rvInPatch !== null;
     if (!preconditioned) next.metadata.resourceVersion = existing.metadata.resourceVersion;
-    if (next.metadata.name !== name) throw badRequest(`the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${name})`);
+    if (next.metadata.name !== name)
+      throw badRequest(
+        `the name of the object (${String(next.metadata.name)}) does not match the name on the URL (${name})`,
+      );
     return { kind: 'update', existing, next, preconditioned };
   }
 

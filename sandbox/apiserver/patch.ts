@@ -51,13 +51,24 @@ export function jsonPatch(target: JsonObject, patch: unknown): JsonObject {
     return doc;
   } catch (cause) {
     if (cause instanceof ApiError) throw cause;
-    const message = cause instanceof Error ? cause.message.split('\n')[0] ?? 'invalid patch' : 'invalid patch';
-    throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: ${message}`, { causes: [{ reason: 'FieldValueInvalid', message }] }, { cause });
+    const message = cause instanceof Error ? (cause.message.split('\n')[0] ?? 'invalid patch') : 'invalid patch';
+    throw new ApiError(
+      422,
+      'Invalid',
+      `the server rejected our request due to an error in our request: ${message}`,
+      { causes: [{ reason: 'FieldValueInvalid', message }] },
+      { cause },
+    );
   }
 }
 
 /** Strategic merge patch; `mergeKeys` maps a list's dotted path (no indexes) to its merge key. */
-export function strategicMergePatch(target: unknown, patch: unknown, mergeKeys: Readonly<Record<string, string>>, path = ''): unknown {
+export function strategicMergePatch(
+  target: unknown,
+  patch: unknown,
+  mergeKeys: Readonly<Record<string, string>>,
+  path = '',
+): unknown {
   if (!isObject(patch)) return patch;
   if (patch['$patch'] === 'replace') {
     const { $patch: _drop, ...rest } = patch;
@@ -101,7 +112,13 @@ export function strategicMergePatch(target: unknown, patch: unknown, mergeKeys: 
   return out;
 }
 
-function mergeList(existing: unknown[], patch: unknown[], mergeKey: string, mergeKeys: Readonly<Record<string, string>>, path: string): unknown[] {
+function mergeList(
+  existing: unknown[],
+  patch: unknown[],
+  mergeKey: string,
+  mergeKeys: Readonly<Record<string, string>>,
+  path: string,
+): unknown[] {
   const out = [...existing];
   for (const item of patch) {
     if (!isObject(item) || !(mergeKey in item)) {
@@ -136,7 +153,13 @@ export function parseApplyBody(text: string): JsonObject {
   try {
     doc = parseYaml(text);
   } catch (cause) {
-    throw new ApiError(400, 'BadRequest', `error decoding YAML: ${cause instanceof Error ? cause.message : String(cause)}`, undefined, { cause });
+    throw new ApiError(
+      400,
+      'BadRequest',
+      `error decoding YAML: ${cause instanceof Error ? cause.message : String(cause)}`,
+      undefined,
+      { cause },
+    );
   }
   if (!isObject(doc)) throw badRequest('the apply patch must be an object');
   return doc;

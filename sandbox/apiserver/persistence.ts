@@ -5,7 +5,15 @@
  * flushed and compacted again. The CA and token live beside them so a restarted server keeps
  * its identity.
  */
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  type WriteStream,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ApiServerError } from './errors.js';
 import type { PersistOp } from './store.js';
@@ -62,7 +70,8 @@ export class Persistence {
         throw new ApiServerError('PersistenceCorrupt', `cannot read ${this.snapshotPath}`, { cause });
       }
       rv = snap.rv;
-      for (const o of snap.objects) objects.set(`${o.resourceKey}|${objectKey(o.object.metadata.namespace, o.object.metadata.name ?? '')}`, o);
+      for (const o of snap.objects)
+        objects.set(`${o.resourceKey}|${objectKey(o.object.metadata.namespace, o.object.metadata.name ?? '')}`, o);
     }
     if (existsSync(this.logPath)) {
       const lines = readFileSync(this.logPath, 'utf8').split('\n');
@@ -76,7 +85,11 @@ export class Persistence {
         }
         if (!isObject(op) || typeof op.rv !== 'number') continue;
         rv = Math.max(rv, op.rv);
-        if (op.op === 'put') objects.set(`${op.resourceKey}|${objectKey(op.object.metadata.namespace, op.object.metadata.name ?? '')}`, { resourceKey: op.resourceKey, object: op.object });
+        if (op.op === 'put')
+          objects.set(`${op.resourceKey}|${objectKey(op.object.metadata.namespace, op.object.metadata.name ?? '')}`, {
+            resourceKey: op.resourceKey,
+            object: op.object,
+          });
         else objects.delete(`${op.resourceKey}|${objectKey(op.namespace || undefined, op.name)}`);
       }
     }

@@ -4,7 +4,11 @@ import { ApiError } from './errors.js';
 import { podLogText } from './pod-log.js';
 import type { KubeObject } from './types.js';
 
-const pod = (state: Record<string, unknown>, containers = ['task'], annotations: Record<string, string> = {}): KubeObject =>
+const pod = (
+  state: Record<string, unknown>,
+  containers = ['task'],
+  annotations: Record<string, string> = {},
+): KubeObject =>
   ({
     apiVersion: 'v1',
     kind: 'Pod',
@@ -16,7 +20,19 @@ const pod = (state: Record<string, unknown>, containers = ['task'], annotations:
 describe('pods/log', () => {
   test('a finished container: start, scripted lines, exit and termination message', () => {
     const text = podLogText(
-      pod({ terminated: { exitCode: 0, reason: 'Completed', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:02Z', message: '{"ok":true}' } }, ['task'], { 'flotilla.io/sim-log': 'a\nb\n' }),
+      pod(
+        {
+          terminated: {
+            exitCode: 0,
+            reason: 'Completed',
+            startedAt: '2026-01-01T00:00:00Z',
+            finishedAt: '2026-01-01T00:00:02Z',
+            message: '{"ok":true}',
+          },
+        },
+        ['task'],
+        { 'flotilla.io/sim-log': 'a\nb\n' },
+      ),
       null,
     );
     assert.equal(
@@ -27,7 +43,10 @@ describe('pods/log', () => {
   });
 
   test('a running container has no exit line yet', () => {
-    assert.equal(podLogText(pod({ running: { startedAt: '2026-01-01T00:00:00Z' } }), 'task'), '[simulated kubelet] container task started at 2026-01-01T00:00:00Z\n');
+    assert.equal(
+      podLogText(pod({ running: { startedAt: '2026-01-01T00:00:00Z' } }), 'task'),
+      '[simulated kubelet] container task started at 2026-01-01T00:00:00Z\n',
+    );
   });
 
   test('400 as the real server: waiting to start, unknown container, several without a choice', () => {
@@ -40,8 +59,14 @@ describe('pods/log', () => {
       }
       return undefined;
     };
-    assert.deepEqual(status(() => podLogText(pod({ waiting: { reason: 'ContainerCreating' } }), null)), [400, 'container "task" in pod "p" is waiting to start: ContainerCreating']);
-    assert.deepEqual(status(() => podLogText(pod({}), 'other')), [400, 'container other is not valid for pod p']);
+    assert.deepEqual(
+      status(() => podLogText(pod({ waiting: { reason: 'ContainerCreating' } }), null)),
+      [400, 'container "task" in pod "p" is waiting to start: ContainerCreating'],
+    );
+    assert.deepEqual(
+      status(() => podLogText(pod({}), 'other')),
+      [400, 'container other is not valid for pod p'],
+    );
     assert.equal(status(() => podLogText(pod({}, ['a', 'b']), null))?.[0], 400);
   });
 });

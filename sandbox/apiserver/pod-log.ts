@@ -20,22 +20,29 @@ export function podLogText(pod: KubeObject, container: string | null): string {
   const name = pod.metadata.name ?? '';
   const names = containersOf(pod).map((c) => str(c['name']) ?? '');
   const chosen = container ?? (names.length === 1 ? names[0] : undefined);
-  if (chosen === undefined) throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
+  if (chosen === undefined)
+    throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`);
   if (!names.includes(chosen)) throw badRequest(`container ${chosen} is not valid for pod ${name}`);
   const status = isObject(pod['status']) ? pod['status'] : {};
   const statuses = Array.isArray(status['containerStatuses']) ? status['containerStatuses'].filter(isObject) : [];
-  const state: JsonObject = statuses.find((s) => s['name'] === chosen)?.['state'] as JsonObject | undefined ?? {};
+  const state: JsonObject = (statuses.find((s) => s['name'] === chosen)?.['state'] as JsonObject | undefined) ?? {};
   const running = isObject(state['running']) ? state['running'] : undefined;
   const terminated = isObject(state['terminated']) ? state['terminated'] : undefined;
   if (running === undefined && terminated === undefined) {
-    const reason = isObject(state['waiting']) ? (str(state['waiting']['reason']) ?? 'ContainerCreating') : 'ContainerCreating';
+    const reason = isObject(state['waiting'])
+      ? (str(state['waiting']['reason']) ?? 'ContainerCreating')
+      : 'ContainerCreating';
     throw badRequest(`container "${chosen}" in pod "${name}" is waiting to start: ${reason}`);
   }
-  const lines = [`[simulated kubelet] container ${chosen} started at ${str(running?.['startedAt']) ?? str(terminated?.['startedAt']) ?? 'an unknown time'}`];
+  const lines = [
+    `[simulated kubelet] container ${chosen} started at ${str(running?.['startedAt']) ?? str(terminated?.['startedAt']) ?? 'an unknown time'}`,
+  ];
   const scripted = pod.metadata.annotations?.[SIM_LOG_ANNOTATION];
   if (scripted !== undefined && scripted !== '') lines.push(...scripted.replace(/\n$/, '').split('\n'));
   if (terminated !== undefined) {
-    lines.push(`[simulated kubelet] container ${chosen} exited with code ${String(terminated['exitCode'] ?? '?')} (${str(terminated['reason']) ?? 'Unknown'}) at ${str(terminated['finishedAt']) ?? 'an unknown time'}`);
+    lines.push(
+      `[simulated kubelet] container ${chosen} exited with code ${String(terminated['exitCode'] ?? '?')} (${str(terminated['reason']) ?? 'Unknown'}) at ${str(terminated['finishedAt']) ?? 'an unknown time'}`,
+    );
     const message = str(terminated['message']);
     if (message !== undefined && message !== '') lines.push(`[simulated kubelet] termination message: ${message}`);
   }

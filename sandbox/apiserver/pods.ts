@@ -40,7 +40,9 @@ export function decodePod(pod: KubeObject): void {
     for (const kind of ['requests', 'limits'] as const) {
       for (const value of Object.values(resourceMap(container, kind))) {
         if ((typeof value !== 'string' && typeof value !== 'number') || parseQuantity(String(value)) === undefined) {
-          throw badRequest(`Pod in version "v1" cannot be handled as a Pod: quantities must match the regular expression '${QUANTITY_PATTERN}'`);
+          throw badRequest(
+            `Pod in version "v1" cannot be handled as a Pod: quantities must match the regular expression '${QUANTITY_PATTERN}'`,
+          );
         }
       }
     }
@@ -64,28 +66,53 @@ export function validatePod(pod: KubeObject): FieldError[] {
   const errors: FieldError[] = [];
   const spec = isObject(pod['spec']) ? pod['spec'] : undefined;
   const raw = spec && Array.isArray(spec['containers']) ? spec['containers'] : [];
-  if (raw.length === 0) errors.push({ field: 'spec.containers', message: 'Required value', type: 'FieldValueRequired' });
+  if (raw.length === 0)
+    errors.push({ field: 'spec.containers', message: 'Required value', type: 'FieldValueRequired' });
   const seen = new Set<string>();
   raw.forEach((c, i) => {
     const at = `spec.containers[${i}]`;
     const name = isObject(c) ? c['name'] : undefined;
-    if (typeof name !== 'string' || name === '') errors.push({ field: `${at}.name`, message: 'Required value', type: 'FieldValueRequired' });
-    else if (!DNS1123_LABEL.test(name) || name.length > 63) errors.push({ field: `${at}.name`, message: `Invalid value: ${JSON.stringify(name)}: ${LABEL_MESSAGE}`, type: 'FieldValueInvalid' });
-    else if (seen.has(name)) errors.push({ field: `${at}.name`, message: `Duplicate value: ${JSON.stringify(name)}`, type: 'FieldValueDuplicate' });
+    if (typeof name !== 'string' || name === '')
+      errors.push({ field: `${at}.name`, message: 'Required value', type: 'FieldValueRequired' });
+    else if (!DNS1123_LABEL.test(name) || name.length > 63)
+      errors.push({
+        field: `${at}.name`,
+        message: `Invalid value: ${JSON.stringify(name)}: ${LABEL_MESSAGE}`,
+        type: 'FieldValueInvalid',
+      });
+    else if (seen.has(name))
+      errors.push({
+        field: `${at}.name`,
+        message: `Duplicate value: ${JSON.stringify(name)}`,
+        type: 'FieldValueDuplicate',
+      });
     else seen.add(name);
-    if (!isObject(c) || typeof c['image'] !== 'string' || c['image'] === '') errors.push({ field: `${at}.image`, message: 'Required value', type: 'FieldValueRequired' });
+    if (!isObject(c) || typeof c['image'] !== 'string' || c['image'] === '')
+      errors.push({ field: `${at}.image`, message: 'Required value', type: 'FieldValueRequired' });
     if (!isObject(c)) return;
     const requests = quantitiesOf(c, 'requests');
     const limits = quantitiesOf(c, 'limits');
-    for (const [kind, values] of [['requests', requests], ['limits', limits]] as const) {
+    for (const [kind, values] of [
+      ['requests', requests],
+      ['limits', limits],
+    ] as const) {
       for (const [resource, q] of Object.entries(values)) {
-        if (q.nano < 0n) errors.push({ field: `${at}.resources.${kind}[${resource}]`, message: `Invalid value: ${JSON.stringify(String(resourceMap(c, kind)[resource]))}: must be greater than or equal to 0`, type: 'FieldValueInvalid' });
+        if (q.nano < 0n)
+          errors.push({
+            field: `${at}.resources.${kind}[${resource}]`,
+            message: `Invalid value: ${JSON.stringify(String(resourceMap(c, kind)[resource]))}: must be greater than or equal to 0`,
+            type: 'FieldValueInvalid',
+          });
       }
     }
     for (const [resource, request] of Object.entries(requests)) {
       const limit = limits[resource];
       if (limit !== undefined && request.nano > limit.nano) {
-        errors.push({ field: `${at}.resources.requests`, message: `Invalid value: ${JSON.stringify(String(resourceMap(c, 'requests')[resource]))}: must be less than or equal to ${resource} limit of ${String(resourceMap(c, 'limits')[resource])}`, type: 'FieldValueInvalid' });
+        errors.push({
+          field: `${at}.resources.requests`,
+          message: `Invalid value: ${JSON.stringify(String(resourceMap(c, 'requests')[resource]))}: must be less than or equal to ${resource} limit of ${String(resourceMap(c, 'limits')[resource])}`,
+          type: 'FieldValueInvalid',
+        });
       }
     }
   });

@@ -81,14 +81,30 @@ function objectMeta(buf: Buffer): JsonObject {
   const m: JsonObject = {};
   for (const f of fields(buf)) {
     switch (f.no) {
-      case 1: m['name'] = str(f); break;
-      case 2: m['generateName'] = str(f); break;
-      case 3: m['namespace'] = str(f); break;
-      case 5: m['uid'] = str(f); break;
-      case 6: m['resourceVersion'] = str(f); break;
-      case 7: m['generation'] = Number(f.varint ?? 0n); break;
-      case 11: addMap(m, 'labels', mapEntry(f)); break;
-      case 12: addMap(m, 'annotations', mapEntry(f)); break;
+      case 1:
+        m['name'] = str(f);
+        break;
+      case 2:
+        m['generateName'] = str(f);
+        break;
+      case 3:
+        m['namespace'] = str(f);
+        break;
+      case 5:
+        m['uid'] = str(f);
+        break;
+      case 6:
+        m['resourceVersion'] = str(f);
+        break;
+      case 7:
+        m['generation'] = Number(f.varint ?? 0n);
+        break;
+      case 11:
+        addMap(m, 'labels', mapEntry(f));
+        break;
+      case 12:
+        addMap(m, 'annotations', mapEntry(f));
+        break;
       case 13: {
         const o: JsonObject = {};
         for (const e of fields(f.bytes ?? Buffer.alloc(0))) {
@@ -102,8 +118,11 @@ function objectMeta(buf: Buffer): JsonObject {
         push(m, 'ownerReferences', o);
         break;
       }
-      case 14: push(m, 'finalizers', str(f)); break;
-      default: break;
+      case 14:
+        push(m, 'finalizers', str(f));
+        break;
+      default:
+        break;
     }
   }
   return m;
@@ -118,21 +137,41 @@ function decodeKind(kind: string, raw: Buffer): JsonObject {
     }
     switch (`${kind}:${f.no}`) {
       case 'Namespace:2':
-        obj['spec'] = { finalizers: fields(f.bytes ?? Buffer.alloc(0)).filter((e) => e.no === 1).map(str) };
+        obj['spec'] = {
+          finalizers: fields(f.bytes ?? Buffer.alloc(0))
+            .filter((e) => e.no === 1)
+            .map(str),
+        };
         break;
-      case 'ConfigMap:2': addMap(obj, 'data', mapEntry(f)); break;
-      case 'ConfigMap:3': addMap(obj, 'binaryData', mapEntry(f, true)); break;
-      case 'ConfigMap:4': obj['immutable'] = f.varint === 1n; break;
-      case 'Secret:2': addMap(obj, 'data', mapEntry(f, true)); break;
-      case 'Secret:3': obj['type'] = str(f); break;
-      case 'Secret:4': addMap(obj, 'stringData', mapEntry(f)); break;
-      case 'Secret:5': obj['immutable'] = f.varint === 1n; break;
+      case 'ConfigMap:2':
+        addMap(obj, 'data', mapEntry(f));
+        break;
+      case 'ConfigMap:3':
+        addMap(obj, 'binaryData', mapEntry(f, true));
+        break;
+      case 'ConfigMap:4':
+        obj['immutable'] = f.varint === 1n;
+        break;
+      case 'Secret:2':
+        addMap(obj, 'data', mapEntry(f, true));
+        break;
+      case 'Secret:3':
+        obj['type'] = str(f);
+        break;
+      case 'Secret:4':
+        addMap(obj, 'stringData', mapEntry(f));
+        break;
+      case 'Secret:5':
+        obj['immutable'] = f.varint === 1n;
+        break;
       case 'ServiceAccount:3': {
         const name = fields(f.bytes ?? Buffer.alloc(0)).find((e) => e.no === 1);
         push(obj, 'imagePullSecrets', { name: name ? str(name) : '' });
         break;
       }
-      case 'ServiceAccount:4': obj['automountServiceAccountToken'] = f.varint === 1n; break;
+      case 'ServiceAccount:4':
+        obj['automountServiceAccountToken'] = f.varint === 1n;
+        break;
       default:
         break;
     }
@@ -144,7 +183,12 @@ const supportedKinds = new Set(['Namespace', 'ConfigMap', 'Secret', 'ServiceAcco
 
 /** Decodes a protobuf request body into the JSON object it represents. */
 export function decodeProtobuf(body: Buffer): JsonObject {
-  if (body.length < 4 || !body.subarray(0, 4).equals(magic)) throw new ApiError(400, 'BadRequest', 'provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]');
+  if (body.length < 4 || !body.subarray(0, 4).equals(magic))
+    throw new ApiError(
+      400,
+      'BadRequest',
+      'provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]',
+    );
   let apiVersion = '';
   let kind = '';
   let raw: Buffer = Buffer.alloc(0);
@@ -158,12 +202,17 @@ export function decodeProtobuf(body: Buffer): JsonObject {
     if (f.no === 2 && f.bytes) raw = f.bytes;
   }
   if (!supportedKinds.has(kind)) {
-    throw new ApiError(415, 'UnsupportedMediaType', `the embedded API server cannot decode protobuf for kind ${kind || '<none>'}; send application/json`);
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the embedded API server cannot decode protobuf for kind ${kind || '<none>'}; send application/json`,
+    );
   }
   const obj = decodeKind(kind, raw);
   if (obj['stringData'] !== undefined) {
     const data = (obj['data'] as Record<string, string> | undefined) ?? {};
-    for (const [k, v] of Object.entries(obj['stringData'] as Record<string, string>)) data[k] = Buffer.from(v).toString('base64');
+    for (const [k, v] of Object.entries(obj['stringData'] as Record<string, string>))
+      data[k] = Buffer.from(v).toString('base64');
     obj['data'] = data;
     delete obj['stringData'];
   }

@@ -52,7 +52,9 @@ export function decodeQuota(quota: KubeObject): void {
   const hard = isObject(spec['hard']) ? spec['hard'] : {};
   for (const value of Object.values(hard)) {
     if ((typeof value !== 'string' && typeof value !== 'number') || parseQuantity(String(value)) === undefined) {
-      throw badRequest(`ResourceQuota in version "v1" cannot be handled as a ResourceQuota: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
+      throw badRequest(
+        `ResourceQuota in version "v1" cannot be handled as a ResourceQuota: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
+      );
     }
   }
 }
@@ -101,7 +103,11 @@ export function countedKey(resource: string): string | undefined {
 }
 
 /** What one object (stored under `key`) uses of `resource`, or undefined when it is not counted there. */
-function usageOf(key: string, obj: KubeObject | JsonObject, resource: string): { value: Quantity; missing: string[] } | undefined {
+function usageOf(
+  key: string,
+  obj: KubeObject | JsonObject,
+  resource: string,
+): { value: Quantity; missing: string[] } | undefined {
   const counted = countedKey(resource);
   if (counted !== undefined) return counted === key ? { value: ONE, missing: [] } : undefined;
   return key === POD_KEY ? podUsage(obj, resource) : undefined;
@@ -113,7 +119,12 @@ function counting(store: Store, key: string, namespace: string, except?: string)
 }
 
 /** Usage of every constrained resource of `quota` in the namespace (`except`, of kind `exceptKey`, left out). */
-function usedBy(store: Store, namespace: string, hard: Record<string, Quantity>, except?: { key: string; name: string }): Record<string, Quantity> {
+function usedBy(
+  store: Store,
+  namespace: string,
+  hard: Record<string, Quantity>,
+  except?: { key: string; name: string },
+): Record<string, Quantity> {
   const used: Record<string, Quantity> = {};
   for (const [resource, limit] of Object.entries(hard)) {
     const key = countedKey(resource) ?? (POD_RESOURCES[resource] ? POD_KEY : undefined);
@@ -125,7 +136,8 @@ function usedBy(store: Store, namespace: string, hard: Record<string, Quantity>,
   return used;
 }
 
-const list = (entries: Array<[string, Quantity]>): string => entries.map(([name, q]) => `${name}=${formatQuantity(q.nano, q.format)}`).join(',');
+const list = (entries: Array<[string, Quantity]>): string =>
+  entries.map(([name, q]) => `${name}=${formatQuantity(q.nano, q.format)}`).join(',');
 
 /** The resource as the real server names it in a Forbidden message: `configmaps`, `workflows.flotilla.io`. */
 const qualified = (group: string, plural: string): string => (group === '' ? plural : `${plural}.${group}`);
@@ -141,13 +153,27 @@ export function admitCreate(store: Store, group: string, plural: string, obj: Ku
   const namespace = obj.metadata.namespace ?? '';
   if (namespace === '') return;
   const name = obj.metadata.name ?? '';
-  const quotas = store.list(QUOTA_KEY, namespace).sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
-  const forbidden = (message: string): ApiError => new ApiError(403, 'Forbidden', `${qualified(group, plural)} "${name}" is forbidden: ${message}`, { name, group, kind: plural });
+  const quotas = store
+    .list(QUOTA_KEY, namespace)
+    .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+  const forbidden = (message: string): ApiError =>
+    new ApiError(403, 'Forbidden', `${qualified(group, plural)} "${name}" is forbidden: ${message}`, {
+      name,
+      group,
+      kind: plural,
+    });
   for (const quota of quotas) {
     const hard = hardOf(quota);
-    const constrained = Object.keys(hard).filter((r) => key === POD_KEY && POD_RESOURCES[r] !== undefined).sort();
-    const missing = constrained.map((r) => [r, podUsage(obj, r)?.missing ?? []] as const).filter(([, m]) => m.length > 0);
-    if (missing.length > 0) throw forbidden(`failed quota: ${quota.metadata.name ?? ''}: must specify ${missing.map(([r, m]) => `${r} for: ${m.join(',')}`).join('; ')}`);
+    const constrained = Object.keys(hard)
+      .filter((r) => key === POD_KEY && POD_RESOURCES[r] !== undefined)
+      .sort();
+    const missing = constrained
+      .map((r) => [r, podUsage(obj, r)?.missing ?? []] as const)
+      .filter(([, m]) => m.length > 0);
+    if (missing.length > 0)
+      throw forbidden(
+        `failed quota: ${quota.metadata.name ?? ''}: must specify ${missing.map(([r, m]) => `${r} for: ${m.join(',')}`).join('; ')}`,
+      );
   }
   for (const quota of quotas) {
     const hard = hardOf(quota);
@@ -162,9 +188,12 @@ export function admitCreate(store: Store, group: string, plural: string, obj: Ku
       if (current.nano + requested.nano > limit.nano) exceeded.push(resource);
     }
     if (exceeded.length === 0) continue;
-    const pick = (source: Record<string, Quantity | undefined>): Array<[string, Quantity]> => exceeded.map((r) => [r, source[r] ?? ONE]);
+    const pick = (source: Record<string, Quantity | undefined>): Array<[string, Quantity]> =>
+      exceeded.map((r) => [r, source[r] ?? ONE]);
     const requested = Object.fromEntries(exceeded.map((r) => [r, usageOf(key, obj, r)?.value]));
-    throw forbidden(`exceeded quota: ${quota.metadata.name ?? ''}, requested: ${list(pick(requested))}, used: ${list(pick(used))}, limited: ${list(pick(hard))}`);
+    throw forbidden(
+      `exceeded quota: ${quota.metadata.name ?? ''}, requested: ${list(pick(requested))}, used: ${list(pick(used))}, limited: ${list(pick(hard))}`,
+    );
   }
 }
 

@@ -24,7 +24,12 @@ const schema = compileSchema({
   },
 });
 
-const obj = (spec: Record<string, unknown>): KubeObject => ({ apiVersion: 'x/v1', kind: 'W', metadata: { name: 'w' }, spec });
+const obj = (spec: Record<string, unknown>): KubeObject => ({
+  apiVersion: 'x/v1',
+  kind: 'W',
+  metadata: { name: 'w' },
+  spec,
+});
 
 test('valid objects pass; int-or-string and nullable accepted; defaults applied', () => {
   const o = obj({ size: 2, port: 'http', note: null, free: { any: { thing: 1 } }, labels: { a: 'b' } });
@@ -35,7 +40,9 @@ test('valid objects pass; int-or-string and nullable accepted; defaults applied'
 });
 
 test('errors carry real field paths and messages', () => {
-  const errors = schema.validate(obj({ size: 0, color: 'green', name: 'ABC', nodes: [{ id: 'a' }, {}, { id: 'c' }, {}], when: 'yesterday' }));
+  const errors = schema.validate(
+    obj({ size: 0, color: 'green', name: 'ABC', nodes: [{ id: 'a' }, {}, { id: 'c' }, {}], when: 'yesterday' }),
+  );
   const byField = Object.fromEntries(errors.map((e) => [e.field, e.message]));
   assert.equal(byField['spec.size'], 'Invalid value: 0: spec.size in body should be greater than or equal to 1');
   assert.equal(byField['spec.color'], 'Unsupported value: "green": supported values: "red", "blue"');
@@ -45,7 +52,10 @@ test('errors carry real field paths and messages', () => {
   assert.ok(byField['spec.when']);
   const typeErr = schema.validate(obj({ size: 'big' }));
   assert.equal(typeErr[0]?.message, 'Invalid value: "string": spec.size in body must be of type integer: "string"');
-  assert.deepEqual(schema.validate(obj({})).map((e) => e.field), ['spec.size']);
+  assert.deepEqual(
+    schema.validate(obj({})).map((e) => e.field),
+    ['spec.size'],
+  );
 });
 
 test('pruning removes unknown fields except where preserved', () => {

@@ -10,14 +10,35 @@ import type { FieldError, JsonObject, KubeObject, ObjectSchema } from './types.j
 import { isObject } from './types.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv,
+) => Ajv;
 
 let sharedAjv: Ajv | undefined;
 function ajv(): Ajv {
   if (!sharedAjv) {
     sharedAjv = new Ajv({ allErrors: true, strict: false, validateFormats: true });
     addFormats(sharedAjv);
-    for (const f of ['int32', 'int64', 'float', 'double', 'byte', 'binary', 'password', 'quantity', 'duration', 'cidr', 'mac', 'datetime', 'bsonobjectid', 'isbn', 'creditcard', 'ssn', 'hexcolor', 'rgbcolor']) {
+    for (const f of [
+      'int32',
+      'int64',
+      'float',
+      'double',
+      'byte',
+      'binary',
+      'password',
+      'quantity',
+      'duration',
+      'cidr',
+      'mac',
+      'datetime',
+      'bsonobjectid',
+      'isbn',
+      'creditcard',
+      'ssn',
+      'hexcolor',
+      'rgbcolor',
+    ]) {
       if (f === 'duration') continue;
       sharedAjv.addFormat(f, true);
     }
@@ -59,7 +80,10 @@ export function toJsonSchema(schema: unknown, root = true): unknown {
 
 /** `/spec/nodes/3/id` → `spec.nodes[3].id`. */
 export function fieldPath(instancePath: string, extra?: string): string {
-  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (extra !== undefined) parts.push(extra);
   let out = '';
   for (const p of parts) {
@@ -70,7 +94,7 @@ export function fieldPath(instancePath: string, extra?: string): string {
 }
 
 function show(value: unknown): string {
-  return typeof value === 'string' ? `"${value}"` : JSON.stringify(value) ?? 'null';
+  return typeof value === 'string' ? `"${value}"` : (JSON.stringify(value) ?? 'null');
 }
 
 function valueAt(obj: unknown, instancePath: string): unknown {
@@ -90,44 +114,100 @@ function toFieldError(e: ErrorObject, obj: unknown): FieldError | undefined {
   const path = fieldPath(e.instancePath);
   switch (e.keyword) {
     case 'required':
-      return { field: fieldPath(e.instancePath, String(params['missingProperty'])), message: 'Required value', type: 'FieldValueRequired' };
+      return {
+        field: fieldPath(e.instancePath, String(params['missingProperty'])),
+        message: 'Required value',
+        type: 'FieldValueRequired',
+      };
     case 'enum': {
       const allowed = (params['allowedValues'] as unknown[] | undefined) ?? [];
-      return { field: path, message: `Unsupported value: ${show(value)}: supported values: ${allowed.map(show).join(', ')}`, type: 'FieldValueNotSupported' };
+      return {
+        field: path,
+        message: `Unsupported value: ${show(value)}: supported values: ${allowed.map(show).join(', ')}`,
+        type: 'FieldValueNotSupported',
+      };
     }
     case 'type':
-      return { field: path, message: `Invalid value: "${typeName(value)}": ${path} in body must be of type ${String(params['type'])}: "${typeName(value)}"`, type: 'FieldValueTypeInvalid' };
+      return {
+        field: path,
+        message: `Invalid value: "${typeName(value)}": ${path} in body must be of type ${String(params['type'])}: "${typeName(value)}"`,
+        type: 'FieldValueTypeInvalid',
+      };
     case 'pattern':
-      return { field: path, message: `Invalid value: ${show(value)}: ${path} in body should match '${String(params['pattern'])}'`, type: 'FieldValueInvalid' };
+      return {
+        field: path,
+        message: `Invalid value: ${show(value)}: ${path} in body should match '${String(params['pattern'])}'`,
+        type: 'FieldValueInvalid',
+      };
     case 'format':
-      return { field: path, message: `Invalid value: ${show(value)}: ${path} in body must be of type ${String(params['format'])}: ${show(value)}`, type: 'FieldValueInvalid' };
+      return {
+        field: path,
+        message: `Invalid value: ${show(value)}: ${path} in body must be of type ${String(params['format'])}: ${show(value)}`,
+        type: 'FieldValueInvalid',
+      };
     case 'minimum':
     case 'exclusiveMinimum':
-      return { field: path, message: `Invalid value: ${show(value)}: ${path} in body should be greater than ${e.keyword === 'minimum' ? 'or equal to ' : ''}${String(params['limit'])}`, type: 'FieldValueInvalid' };
+      return {
+        field: path,
+        message: `Invalid value: ${show(value)}: ${path} in body should be greater than ${e.keyword === 'minimum' ? 'or equal to ' : ''}${String(params['limit'])}`,
+        type: 'FieldValueInvalid',
+      };
     case 'maximum':
     case 'exclusiveMaximum':
-      return { field: path, message: `Invalid value: ${show(value)}: ${path} in body should be less than ${e.keyword === 'maximum' ? 'or equal to ' : ''}${String(params['limit'])}`, type: 'FieldValueInvalid' };
+      return {
+        field: path,
+        message: `Invalid value: ${show(value)}: ${path} in body should be less than ${e.keyword === 'maximum' ? 'or equal to ' : ''}${String(params['limit'])}`,
+        type: 'FieldValueInvalid',
+      };
     case 'minLength':
-      return { field: path, message: `Invalid value: ${show(value)}: ${path} in body should be at least ${String(params['limit'])} chars long`, type: 'FieldValueInvalid' };
+      return {
+        field: path,
+        message: `Invalid value: ${show(value)}: ${path} in body should be at least ${String(params['limit'])} chars long`,
+        type: 'FieldValueInvalid',
+      };
     case 'maxLength':
-      return { field: path, message: `Too long: may not be more than ${String(params['limit'])} bytes`, type: 'FieldValueTooLong' };
+      return {
+        field: path,
+        message: `Too long: may not be more than ${String(params['limit'])} bytes`,
+        type: 'FieldValueTooLong',
+      };
     case 'minItems':
-      return { field: path, message: `Invalid value: ${String(Array.isArray(value) ? value.length : 0)}: ${path} in body should have at least ${String(params['limit'])} items`, type: 'FieldValueInvalid' };
+      return {
+        field: path,
+        message: `Invalid value: ${String(Array.isArray(value) ? value.length : 0)}: ${path} in body should have at least ${String(params['limit'])} items`,
+        type: 'FieldValueInvalid',
+      };
     case 'maxItems':
-      return { field: path, message: `Too many: ${String(Array.isArray(value) ? value.length : 0)}: must have at most ${String(params['limit'])} items`, type: 'FieldValueTooMany' };
+      return {
+        field: path,
+        message: `Too many: ${String(Array.isArray(value) ? value.length : 0)}: must have at most ${String(params['limit'])} items`,
+        type: 'FieldValueTooMany',
+      };
     case 'minProperties':
     case 'maxProperties':
     case 'multipleOf':
     case 'uniqueItems':
     case 'const':
-      return { field: path, message: `Invalid value: ${show(value)}: ${path} in body ${e.message ?? 'is invalid'}`, type: 'FieldValueInvalid' };
+      return {
+        field: path,
+        message: `Invalid value: ${show(value)}: ${path} in body ${e.message ?? 'is invalid'}`,
+        type: 'FieldValueInvalid',
+      };
     case 'anyOf':
     case 'oneOf':
     case 'allOf':
     case 'not':
-      return { field: path, message: `Invalid value: ${show(value)}: ${path} in body ${e.message ?? 'is invalid'}`, type: 'FieldValueInvalid' };
+      return {
+        field: path,
+        message: `Invalid value: ${show(value)}: ${path} in body ${e.message ?? 'is invalid'}`,
+        type: 'FieldValueInvalid',
+      };
     default:
-      return { field: path, message: `Invalid value: ${show(value)}: ${e.message ?? 'is invalid'}`, type: 'FieldValueInvalid' };
+      return {
+        field: path,
+        message: `Invalid value: ${show(value)}: ${e.message ?? 'is invalid'}`,
+        type: 'FieldValueInvalid',
+      };
   }
 }
 

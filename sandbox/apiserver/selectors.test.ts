@@ -4,7 +4,10 @@ import { ApiError } from './errors.js';
 import { fieldMatcher, labelMatcher, parseLabelSelector } from './selectors.js';
 import type { KubeObject } from './types.js';
 
-const obj = (labels: Record<string, string>, extra: Record<string, unknown> = {}): KubeObject => ({ metadata: { name: 'x', namespace: 'ns', labels }, ...extra });
+const obj = (labels: Record<string, string>, extra: Record<string, unknown> = {}): KubeObject => ({
+  metadata: { name: 'x', namespace: 'ns', labels },
+  ...extra,
+});
 
 test('label selector operators', () => {
   const o = obj({ app: 'web', tier: 'front' });
@@ -32,5 +35,8 @@ test('field selectors per resource; unsupported fields are 400', () => {
   assert.equal(fieldMatcher('spec.nodeName=n1,metadata.name=x', '/pods', 'Pod')?.(pod), true);
   const ev = obj({}, { involvedObject: { kind: 'Pod', name: 'p' }, reason: 'Started', type: 'Normal' });
   assert.equal(fieldMatcher('involvedObject.name=p,reason=Started,type=Normal', '/events', 'Event')?.(ev), true);
-  assert.throws(() => fieldMatcher('status.phase=Running', '/configmaps', 'ConfigMap'), (e: unknown) => e instanceof ApiError && e.status === 400);
+  assert.throws(
+    () => fieldMatcher('status.phase=Running', '/configmaps', 'ConfigMap'),
+    (e: unknown) => e instanceof ApiError && e.status === 400,
+  );
 });

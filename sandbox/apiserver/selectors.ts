@@ -37,7 +37,10 @@ export function parseLabelSelector(text: string): Requirement[] {
   for (const part of splitTop(text)) {
     let m: RegExpMatchArray | null;
     if ((m = part.match(/^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/))) {
-      const values = (m[3] ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
+      const values = (m[3] ?? '')
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
       reqs.push({ key: m[1] ?? '', op: m[2] === 'in' ? 'in' : 'notin', values });
     } else if ((m = part.match(/^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/))) {
       reqs.push({ key: m[1] ?? '', op: m[2] === '!=' ? 'neq' : 'eq', value: m[3] ?? '' });
@@ -102,7 +105,15 @@ export function fieldValue(obj: unknown, path: string): string {
 const commonFields = ['metadata.name', 'metadata.namespace'];
 /** Field selectors each resource supports (besides metadata.name / metadata.namespace). */
 const extraFields: Record<string, string[]> = {
-  '/pods': ['status.phase', 'spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.podIP', 'status.nominatedNodeName'],
+  '/pods': [
+    'status.phase',
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'status.podIP',
+    'status.nominatedNodeName',
+  ],
   '/events': [
     'involvedObject.kind',
     'involvedObject.namespace',

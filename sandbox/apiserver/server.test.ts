@@ -18,29 +18,48 @@ interface Reply {
   text: string;
 }
 
-function call(s: RunningApiServer, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Reply> {
+function call(
+  s: RunningApiServer,
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<Reply> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, s.url), { method, ca: s.caPem, headers: { Authorization: `Bearer ${s.token}`, ...(payload ? { 'Content-Type': contentType } : {}) } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => {
-        let parsed: Record<string, unknown> = {};
-        try {
-          parsed = JSON.parse(text) as Record<string, unknown>;
-        } catch {
-          // streams
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed, text });
-      });
-    });
+    const req = request(
+      new URL(path, s.url),
+      {
+        method,
+        ca: s.caPem,
+        headers: { Authorization: `Bearer ${s.token}`, ...(payload ? { 'Content-Type': contentType } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => {
+          let parsed: Record<string, unknown> = {};
+          try {
+            parsed = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            // streams
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed, text });
+        });
+      },
+    );
     req.on('error', reject);
     if (payload) req.write(payload);
     req.end();
   });
 }
 
-const cm = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...extra }, data: { a: '1' } });
+const cm = (name: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, ...extra },
+  data: { a: '1' },
+});
 const meta = (r: Reply): Record<string, unknown> => r.body['metadata'] as Record<string, unknown>;
 
 describe('embedded API server', () => {
@@ -57,13 +76,40 @@ describe('embedded API server', () => {
   test('forced conflicts, audit and stats', async () => {
     assert.equal((await call(s, 'POST', '/api/v1/namespaces/default/configmaps', cm('c1'))).status, 201);
     await faults.conflicts({ resource: 'configmaps', count: 1, name: 'c1' });
-    const first = await call(s, 'PATCH', '/api/v1/namespaces/default/configmaps/c1', { data: { a: '2' } }, 'application/merge-patch+json');
+    const first = await call(
+      s,
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/c1',
+      { data: { a: '2' } },
+      'application/merge-patch+json',
+    );
     assert.equal(first.status, 409);
     assert.equal(first.body['reason'], 'Conflict');
-    assert.equal(first.body['message'], 'Operation cannot be fulfilled on configmaps "c1": the object has been modified; please apply your changes to the latest version and try again');
-    assert.equal((await call(s, 'PATCH', '/api/v1/namespaces/default/configmaps/c1', { data: { a: '2' } }, 'application/merge-patch+json')).status, 200);
+    assert.equal(
+      first.body['message'],
+      'Operation cannot be fulfilled on configmaps "c1": the object has been modified; please apply your changes to the latest version and try again',
+    );
+    assert.equal(
+      (
+        await call(
+          s,
+          'PATCH',
+          '/api/v1/namespaces/default/configmaps/c1',
+          { data: { a: '2' } },
+          'application/merge-patch+json',
+        )
+      ).status,
+      200,
+    );
     const audit = await faults.audit({ resource: 'configmaps', name: 'c1' });
-    assert.deepEqual(audit.map((e) => [e.verb, e.code]), [['create', 201], ['patch', 409], ['patch', 200]]);
+    assert.deepEqual(
+      audit.map((e) => [e.verb, e.code]),
+      [
+        ['create', 201],
+        ['patch', 409],
+        ['patch', 200],
+      ],
+    );
     assert.ok((await faults.audit({ verb: 'patch' })).length >= 2);
     const stats = await faults.stats();
     assert.equal(stats['configmaps']?.['patch'], 2);
@@ -75,18 +121,30 @@ describe('embedded API server', () => {
     const body = cm('t1');
     assert.equal((await call(s, 'POST', '/api/v1/namespaces/default/configmaps', body)).status, 201);
     assert.equal((await call(s, 'GET', '/api/v1/namespaces/default/configmaps/t1')).status, 200);
-    const watch = await call(s, 'GET', '/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Dt1');
+    const watch = await call(
+      s,
+      'GET',
+      '/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Dt1',
+    );
     assert.equal(watch.status, 200);
     const after = await faults.traffic();
-    const delta = (m: Record<string, number>, b: Record<string, number>, k: string): number => (m[k] ?? 0) - (b[k] ?? 0);
+    const delta = (m: Record<string, number>, b: Record<string, number>, k: string): number =>
+      (m[k] ?? 0) - (b[k] ?? 0);
     assert.equal(delta(after.requests, before.requests, 'create'), 1);
     assert.equal(delta(after.requests, before.requests, 'get'), 1);
     assert.equal(delta(after.requests, before.requests, 'watch'), 1);
     assert.equal(delta(after.requestsByResource, before.requestsByResource, 'create configmaps'), 1);
-    assert.equal(delta(after.requestBodyBytes, before.requestBodyBytes, 'create'), 0, 'this helper sends no Content-Length: chunked bodies count 0');
+    assert.equal(
+      delta(after.requestBodyBytes, before.requestBodyBytes, 'create'),
+      0,
+      'this helper sends no Content-Length: chunked bodies count 0',
+    );
     assert.equal(after.watchEvents - before.watchEvents, 1, 'one synthetic ADDED');
     assert.ok(after.watchBytes - before.watchBytes >= watch.text.split('\n')[0]!.length);
-    assert.ok(after.bytesReceived - before.bytesReceived > JSON.stringify(body).length, 'TLS records and headers included');
+    assert.ok(
+      after.bytesReceived - before.bytesReceived > JSON.stringify(body).length,
+      'TLS records and headers included',
+    );
     assert.ok(after.bytesSent > before.bytesSent);
     assert.ok(after.connections >= 1, 'keep-alive may reuse one connection');
   });
@@ -106,10 +164,17 @@ describe('embedded API server', () => {
   test('expire-watches ends open watches with ERROR 410; compaction makes old versions 410', async () => {
     const created = await call(s, 'POST', '/api/v1/namespaces/default/configmaps', cm('w1'));
     const rv = String(meta(created)['resourceVersion']);
-    const watch = call(s, 'GET', `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv}&allowWatchBookmarks=true`);
+    const watch = call(
+      s,
+      'GET',
+      `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv}&allowWatchBookmarks=true`,
+    );
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(await faults.expireWatches(), 1);
-    const lines = (await watch).text.trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: Record<string, unknown> });
+    const lines = (await watch).text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; object: Record<string, unknown> });
     assert.ok(lines.some((l) => l.type === 'BOOKMARK'));
     const last = lines[lines.length - 1];
     assert.equal(last?.type, 'ERROR');
@@ -124,9 +189,15 @@ describe('embedded API server', () => {
     assert.equal((await call(s, 'POST', '/api/v1/namespaces', { metadata: { name: 'gone' } })).status, 201);
     const owner = await call(s, 'POST', '/api/v1/namespaces/gone/configmaps', cm('owner'));
     const uid = String(meta(owner)['uid']);
-    await call(s, 'POST', '/api/v1/namespaces/gone/configmaps', cm('dep', { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid }] }));
+    await call(
+      s,
+      'POST',
+      '/api/v1/namespaces/gone/configmaps',
+      cm('dep', { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid }] }),
+    );
     assert.equal((await call(s, 'DELETE', '/api/v1/namespaces/gone/configmaps/owner')).status, 200);
-    for (let i = 0; i < 50 && (await call(s, 'GET', '/api/v1/namespaces/gone/configmaps/dep')).status !== 404; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && (await call(s, 'GET', '/api/v1/namespaces/gone/configmaps/dep')).status !== 404; i++)
+      await new Promise((r) => setTimeout(r, 20));
     assert.equal((await call(s, 'GET', '/api/v1/namespaces/gone/configmaps/dep')).status, 404);
     await call(s, 'POST', '/api/v1/namespaces/gone/configmaps', cm('left', { finalizers: ['example.com/hold'] }));
     const del = await call(s, 'DELETE', '/api/v1/namespaces/gone');
@@ -135,8 +206,15 @@ describe('embedded API server', () => {
     const held = await call(s, 'GET', '/api/v1/namespaces/gone');
     assert.equal((held.body['status'] as Record<string, unknown>)['phase'], 'Terminating');
     assert.ok(meta(await call(s, 'GET', '/api/v1/namespaces/gone/configmaps/left'))['deletionTimestamp']);
-    await call(s, 'PATCH', '/api/v1/namespaces/gone/configmaps/left', { metadata: { finalizers: null } }, 'application/merge-patch+json');
-    for (let i = 0; i < 50 && (await call(s, 'GET', '/api/v1/namespaces/gone')).status !== 404; i++) await new Promise((r) => setTimeout(r, 20));
+    await call(
+      s,
+      'PATCH',
+      '/api/v1/namespaces/gone/configmaps/left',
+      { metadata: { finalizers: null } },
+      'application/merge-patch+json',
+    );
+    for (let i = 0; i < 50 && (await call(s, 'GET', '/api/v1/namespaces/gone')).status !== 404; i++)
+      await new Promise((r) => setTimeout(r, 20));
     assert.equal((await call(s, 'GET', '/api/v1/namespaces/gone')).status, 404);
     assert.equal((await call(s, 'DELETE', '/api/v1/namespaces/default')).status, 403);
     assert.equal((await call(s, 'POST', '/api/v1/namespaces/nope/configmaps', cm('x'))).status, 404);

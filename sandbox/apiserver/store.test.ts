@@ -7,7 +7,12 @@ import type { KubeObject } from './types.js';
 const cm = (name: string, labels: Record<string, string> = {}, owner?: string): KubeObject => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
-  metadata: { name, namespace: 'ns', labels, ...(owner ? { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'o', uid: owner }] } : {}) },
+  metadata: {
+    name,
+    namespace: 'ns',
+    labels,
+    ...(owner ? { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'o', uid: owner }] } : {}),
+  },
 });
 
 test('one global counter, history resumes, ring overflow expires old versions', () => {
@@ -18,14 +23,20 @@ test('one global counter, history resumes, ring overflow expires old versions', 
   assert.equal(store.get('/configmaps', 'ns', 'a')?.metadata.resourceVersion, '1');
   const since1 = store.eventsSince(1, '/configmaps');
   assert.ok(Array.isArray(since1));
-  assert.deepEqual(since1.map((e) => [e.type, e.object.metadata.name]), [['ADDED', 'b']]);
+  assert.deepEqual(
+    since1.map((e) => [e.type, e.object.metadata.name]),
+    [['ADDED', 'b']],
+  );
   store.put('/configmaps', cm('a', { x: 'y' }));
   store.remove('/configmaps', 'ns', 'b');
   assert.equal(store.currentRv, 4);
   assert.equal(store.eventsSince(0, '/configmaps'), 'expired');
   const since2 = store.eventsSince(2, '/configmaps');
   assert.ok(Array.isArray(since2));
-  assert.deepEqual(since2.map((e) => e.type), ['MODIFIED', 'DELETED']);
+  assert.deepEqual(
+    since2.map((e) => e.type),
+    ['MODIFIED', 'DELETED'],
+  );
   store.compact();
   assert.equal(store.eventsSince(3, '/configmaps'), 'expired');
   assert.deepEqual(store.eventsSince(4, '/configmaps'), []);
@@ -37,7 +48,10 @@ test('owner index follows ownerReferences', () => {
   store.put('/configmaps', cm('d2', {}, 'u1'));
   assert.equal(store.dependentsOf('u1').length, 2);
   store.put('/configmaps', cm('d2'));
-  assert.deepEqual(store.dependentsOf('u1').map((d) => d.name), ['d1']);
+  assert.deepEqual(
+    store.dependentsOf('u1').map((d) => d.name),
+    ['d1'],
+  );
   store.remove('/configmaps', 'ns', 'd1');
   assert.deepEqual(store.dependentsOf('u1'), []);
 });
@@ -68,9 +82,12 @@ test('watch hub turns selector transitions into ADDED/DELETED and serialises onc
   hub.remove(a);
   store.remove('/configmaps', 'ns', 'x');
   assert.deepEqual(seen, [
-    ['a', 'ADDED', 'x'], ['b', 'ADDED', 'x'],
-    ['a', 'MODIFIED', 'x'], ['b', 'MODIFIED', 'x'],
-    ['a', 'DELETED', 'x'], ['b', 'DELETED', 'x'],
+    ['a', 'ADDED', 'x'],
+    ['b', 'ADDED', 'x'],
+    ['a', 'MODIFIED', 'x'],
+    ['b', 'MODIFIED', 'x'],
+    ['a', 'DELETED', 'x'],
+    ['b', 'DELETED', 'x'],
   ]);
   assert.equal(hub.expireAll('gone'), 1);
 });

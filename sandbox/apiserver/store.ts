@@ -138,12 +138,21 @@ export class Store {
     t.set(key, object);
     this.indexOwners(resourceKey, prev, object);
     this.onPersist?.({ op: 'put', resourceKey, rv: this.rv, object });
-    this.emit(prev ? { rv: this.rv, type: 'MODIFIED', resourceKey, object, prev, lines: new Map() } : { rv: this.rv, type: 'ADDED', resourceKey, object, lines: new Map() });
+    this.emit(
+      prev
+        ? { rv: this.rv, type: 'MODIFIED', resourceKey, object, prev, lines: new Map() }
+        : { rv: this.rv, type: 'ADDED', resourceKey, object, lines: new Map() },
+    );
     return object;
   }
 
   /** Removes an object; the DELETED event carries it (or `finalState`) with a fresh resourceVersion. */
-  remove(resourceKey: string, namespace: string | undefined, name: string, finalState?: KubeObject): KubeObject | undefined {
+  remove(
+    resourceKey: string,
+    namespace: string | undefined,
+    name: string,
+    finalState?: KubeObject,
+  ): KubeObject | undefined {
     const t = this.tables.get(resourceKey);
     const key = objectKey(namespace, name);
     const prev = t?.get(key);

@@ -28,7 +28,8 @@ export function humanDuration(ms: number): string {
   const hours = Math.floor(minutes / 60);
   if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
   if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 8) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  if (hours < 24 * 8)
+    return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
   if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
   const years = Math.floor(hours / 24 / 365);
   if (years < 8) return `${years}y${Math.floor(hours / 24) % 365}d`;
@@ -92,7 +93,10 @@ export function evalJsonPath(obj: unknown, path: string): unknown {
     }
     current = next;
   }
-  if (multi) return current.length === 0 ? undefined : current.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(',');
+  if (multi)
+    return current.length === 0
+      ? undefined
+      : current.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(',');
   return current[0];
 }
 
@@ -100,8 +104,13 @@ function col(name: string, type: string, cell: Column['cell'], extra: Partial<Co
   return { name, type, format: '', description: '', priority: 0, cell, ...extra };
 }
 
-const nameColumn = col('Name', 'string', (o) => o.metadata.name ?? '', { format: 'name', description: 'Name must be unique within a namespace.' });
-const ageColumn = col('Age', 'string', (o, now) => age(o.metadata.creationTimestamp, now), { description: 'CreationTimestamp is a timestamp representing the server time when this object was created.' });
+const nameColumn = col('Name', 'string', (o) => o.metadata.name ?? '', {
+  format: 'name',
+  description: 'Name must be unique within a namespace.',
+});
+const ageColumn = col('Age', 'string', (o, now) => age(o.metadata.creationTimestamp, now), {
+  description: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
+});
 
 function arr(v: unknown): JsonObject[] {
   return Array.isArray(v) ? v.filter(isObject) : [];
@@ -109,36 +118,59 @@ function arr(v: unknown): JsonObject[] {
 
 function podStatus(o: KubeObject): string {
   const status = isObject(o['status']) ? o['status'] : {};
-  let reason = typeof status['reason'] === 'string' ? status['reason'] : typeof status['phase'] === 'string' ? status['phase'] : 'Pending';
+  let reason =
+    typeof status['reason'] === 'string'
+      ? status['reason']
+      : typeof status['phase'] === 'string'
+        ? status['phase']
+        : 'Pending';
   for (const cs of arr(status['containerStatuses'])) {
     const state = isObject(cs['state']) ? cs['state'] : {};
     const waiting = isObject(state['waiting']) ? state['waiting'] : undefined;
     const terminated = isObject(state['terminated']) ? state['terminated'] : undefined;
     if (waiting && typeof waiting['reason'] === 'string' && waiting['reason'] !== '') reason = waiting['reason'];
-    else if (terminated && typeof terminated['reason'] === 'string' && terminated['reason'] !== '') reason = terminated['reason'];
+    else if (terminated && typeof terminated['reason'] === 'string' && terminated['reason'] !== '')
+      reason = terminated['reason'];
     else if (terminated) reason = `ExitCode:${String(terminated['exitCode'] ?? 0)}`;
   }
   // A failed pod with a pod-level reason (Evicted, DeadlineExceeded) shows it, as kubectl users see it.
-  if (status['phase'] === 'Failed' && typeof status['reason'] === 'string' && status['reason'] !== '') reason = status['reason'];
-  if (o.metadata.deletionTimestamp !== undefined && status['phase'] !== 'Failed' && status['phase'] !== 'Succeeded') reason = status['reason'] === 'NodeLost' ? 'Unknown' : 'Terminating';
+  if (status['phase'] === 'Failed' && typeof status['reason'] === 'string' && status['reason'] !== '')
+    reason = status['reason'];
+  if (o.metadata.deletionTimestamp !== undefined && status['phase'] !== 'Failed' && status['phase'] !== 'Succeeded')
+    reason = status['reason'] === 'NodeLost' ? 'Unknown' : 'Terminating';
   return reason;
 }
 
 function podColumns(): Column[] {
   return [
     nameColumn,
-    col('Ready', 'string', (o) => {
-      const spec = isObject(o['spec']) ? o['spec'] : {};
-      const status = isObject(o['status']) ? o['status'] : {};
-      const total = arr(spec['containers']).length;
-      const ready = arr(status['containerStatuses']).filter((c) => c['ready'] === true).length;
-      return `${ready}/${total}`;
-    }, { description: 'The aggregate readiness state of this pod for accepting traffic.' }),
+    col(
+      'Ready',
+      'string',
+      (o) => {
+        const spec = isObject(o['spec']) ? o['spec'] : {};
+        const status = isObject(o['status']) ? o['status'] : {};
+        const total = arr(spec['containers']).length;
+        const ready = arr(status['containerStatuses']).filter((c) => c['ready'] === true).length;
+        return `${ready}/${total}`;
+      },
+      { description: 'The aggregate readiness state of this pod for accepting traffic.' },
+    ),
     col('Status', 'string', podStatus, { description: 'The aggregate status of the containers in this pod.' }),
-    col('Restarts', 'string', (o) => {
-      const status = isObject(o['status']) ? o['status'] : {};
-      return String(arr(status['containerStatuses']).reduce((n, c) => n + (typeof c['restartCount'] === 'number' ? c['restartCount'] : 0), 0));
-    }, { description: 'The number of times the containers in this pod have been restarted.' }),
+    col(
+      'Restarts',
+      'string',
+      (o) => {
+        const status = isObject(o['status']) ? o['status'] : {};
+        return String(
+          arr(status['containerStatuses']).reduce(
+            (n, c) => n + (typeof c['restartCount'] === 'number' ? c['restartCount'] : 0),
+            0,
+          ),
+        );
+      },
+      { description: 'The number of times the containers in this pod have been restarted.' },
+    ),
     ageColumn,
     col('IP', 'string', (o) => evalJsonPath(o, '.status.podIP') ?? '<none>', { priority: 1 }),
     col('Node', 'string', (o) => evalJsonPath(o, '.spec.nodeName') ?? '<none>', { priority: 1 }),
@@ -156,11 +188,23 @@ function eventColumns(): Column[] {
     col('Last Seen', 'string', lastSeen),
     col('Type', 'string', (o) => o['type'] ?? ''),
     col('Reason', 'string', (o) => o['reason'] ?? ''),
-    col('Object', 'string', (o) => `${String(evalJsonPath(o, '.involvedObject.kind') ?? '').toLowerCase()}/${String(evalJsonPath(o, '.involvedObject.name') ?? '')}`),
+    col(
+      'Object',
+      'string',
+      (o) =>
+        `${String(evalJsonPath(o, '.involvedObject.kind') ?? '').toLowerCase()}/${String(evalJsonPath(o, '.involvedObject.name') ?? '')}`,
+    ),
     col('Subobject', 'string', (o) => evalJsonPath(o, '.involvedObject.fieldPath') ?? '', { priority: 1 }),
-    col('Source', 'string', (o) => evalJsonPath(o, '.source.component') ?? o['reportingComponent'] ?? '', { priority: 1 }),
+    col('Source', 'string', (o) => evalJsonPath(o, '.source.component') ?? o['reportingComponent'] ?? '', {
+      priority: 1,
+    }),
     col('Message', 'string', (o) => o['message'] ?? ''),
-    col('First Seen', 'string', (o, now) => age(o['firstTimestamp'] ?? o['eventTime'] ?? o.metadata.creationTimestamp, now), { priority: 1 }),
+    col(
+      'First Seen',
+      'string',
+      (o, now) => age(o['firstTimestamp'] ?? o['eventTime'] ?? o.metadata.creationTimestamp, now),
+      { priority: 1 },
+    ),
     col('Count', 'string', (o) => String(o['count'] ?? 1), { priority: 1 }),
     col('Name', 'string', (o) => o.metadata.name ?? '', { priority: 1, format: 'name' }),
   ];
@@ -175,13 +219,38 @@ function builtinColumns(rt: ResourceType): Column[] {
     case '/namespaces':
       return [nameColumn, col('Status', 'string', (o) => evalJsonPath(o, '.status.phase') ?? 'Active'), ageColumn];
     case '/configmaps':
-      return [nameColumn, col('Data', 'integer', (o) => (isObject(o['data']) ? Object.keys(o['data']).length : 0) + (isObject(o['binaryData']) ? Object.keys(o['binaryData']).length : 0)), ageColumn];
+      return [
+        nameColumn,
+        col(
+          'Data',
+          'integer',
+          (o) =>
+            (isObject(o['data']) ? Object.keys(o['data']).length : 0) +
+            (isObject(o['binaryData']) ? Object.keys(o['binaryData']).length : 0),
+        ),
+        ageColumn,
+      ];
     case '/secrets':
-      return [nameColumn, col('Type', 'string', (o) => o['type'] ?? 'Opaque'), col('Data', 'integer', (o) => (isObject(o['data']) ? Object.keys(o['data']).length : 0)), ageColumn];
+      return [
+        nameColumn,
+        col('Type', 'string', (o) => o['type'] ?? 'Opaque'),
+        col('Data', 'integer', (o) => (isObject(o['data']) ? Object.keys(o['data']).length : 0)),
+        ageColumn,
+      ];
     case '/serviceaccounts':
       return [nameColumn, col('Secrets', 'integer', (o) => arr(o['secrets']).length), ageColumn];
     case '/nodes':
-      return [nameColumn, col('Status', 'string', (o) => (arr(evalJsonPath(o, '.status.conditions')).find((c) => c['type'] === 'Ready')?.['status'] === 'True' ? 'Ready' : 'NotReady')), col('Roles', 'string', () => '<none>'), ageColumn, col('Version', 'string', (o) => evalJsonPath(o, '.status.nodeInfo.kubeletVersion') ?? '')];
+      return [
+        nameColumn,
+        col('Status', 'string', (o) =>
+          arr(evalJsonPath(o, '.status.conditions')).find((c) => c['type'] === 'Ready')?.['status'] === 'True'
+            ? 'Ready'
+            : 'NotReady',
+        ),
+        col('Roles', 'string', () => '<none>'),
+        ageColumn,
+        col('Version', 'string', (o) => evalJsonPath(o, '.status.nodeInfo.kubeletVersion') ?? ''),
+      ];
     case 'coordination.k8s.io/leases':
       return [nameColumn, col('Holder', 'string', (o) => evalJsonPath(o, '.spec.holderIdentity') ?? ''), ageColumn];
     case 'apiextensions.k8s.io/customresourcedefinitions':
@@ -195,13 +264,18 @@ function builtinColumns(rt: ResourceType): Column[] {
 }
 
 function printerColumn(pc: PrinterColumn): Column {
-  return col(pc.name, pc.type, (o, now) => {
-    const v = evalJsonPath(o, pc.jsonPath);
-    if (v === undefined || v === null) return null;
-    if (pc.type === 'date') return age(v, now);
-    if (typeof v === 'object') return JSON.stringify(v);
-    return v;
-  }, { priority: pc.priority ?? 0, format: pc.format ?? '', description: pc.description ?? '' });
+  return col(
+    pc.name,
+    pc.type,
+    (o, now) => {
+      const v = evalJsonPath(o, pc.jsonPath);
+      if (v === undefined || v === null) return null;
+      if (pc.type === 'date') return age(v, now);
+      if (typeof v === 'object') return JSON.stringify(v);
+      return v;
+    },
+    { priority: pc.priority ?? 0, format: pc.format ?? '', description: pc.description ?? '' },
+  );
 }
 
 export function columnsFor(rt: ResourceType, version: string): Column[] {
@@ -237,7 +311,15 @@ export function toTable(options: TableOptions): JsonObject {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: options.listMeta,
-    columnDefinitions: options.noHeaders ? [] : columns.map((c) => ({ name: c.name, type: c.type, format: c.format, description: c.description, priority: c.priority })),
+    columnDefinitions: options.noHeaders
+      ? []
+      : columns.map((c) => ({
+          name: c.name,
+          type: c.type,
+          format: c.format,
+          description: c.description,
+          priority: c.priority,
+        })),
     rows: options.objects.map((o) => {
       const row: JsonObject = { cells: columns.map((c) => c.cell(o, now) ?? null) };
       const object = rowObject(o, options.include);

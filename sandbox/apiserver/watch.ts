@@ -49,7 +49,9 @@ export class WatchHub {
   /** The event type this sink should see for `event`, or undefined when it is filtered out. */
   static typeFor(sink: Pick<WatchSink, 'namespace' | 'matcher'>, event: StoreEvent): EventType | undefined {
     const matches = (o: KubeObject | undefined): boolean =>
-      o !== undefined && (sink.namespace === undefined || o.metadata.namespace === sink.namespace) && (sink.matcher === undefined || sink.matcher(o));
+      o !== undefined &&
+      (sink.namespace === undefined || o.metadata.namespace === sink.namespace) &&
+      (sink.matcher === undefined || sink.matcher(o));
     if (event.type !== 'MODIFIED') return matches(event.object) ? event.type : undefined;
     const now = matches(event.object);
     const before = matches(event.prev);

@@ -24,7 +24,8 @@ export function register(program: Command): void {
     .option('--token <t>', 'bearer token (random when absent)')
     .action(async (flags: ApiserverFlags) => {
       const port = Number(flags.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be an integer 0-65535, got ${flags.port}`, ExitCode.usage);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new CliError(`--port must be an integer 0-65535, got ${flags.port}`, ExitCode.usage);
       const { startApiServer } = await import('../apiserver/index.js');
       let server;
       try {
@@ -37,7 +38,11 @@ export function register(program: Command): void {
           ...(flags.token !== undefined ? { token: flags.token } : {}),
         });
       } catch (cause) {
-        throw new CliError(`cannot start the API server: ${cause instanceof Error ? cause.message : String(cause)}`, ExitCode.failed, { cause });
+        throw new CliError(
+          `cannot start the API server: ${cause instanceof Error ? cause.message : String(cause)}`,
+          ExitCode.failed,
+          { cause },
+        );
       }
       process.stdout.write(`API server listening on ${server.url}\n`);
       if (flags.kubeconfigOut !== undefined) process.stdout.write(`kubeconfig written to ${flags.kubeconfigOut}\n`);

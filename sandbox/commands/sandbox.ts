@@ -35,14 +35,17 @@ interface SandboxFlags {
 
 function parseNumber(flag: string, value: string, integer: boolean): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new CliError(`invalid ${flag} ${value}`, ExitCode.usage);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n)))
+    throw new CliError(`invalid ${flag} ${value}`, ExitCode.usage);
   return n;
 }
 
 export function register(program: Command): void {
   program
     .command('sandbox')
-    .description('Run the whole fleet locally: API server, Redis, event sink, shard manager and replicas (Ctrl-C stops it)')
+    .description(
+      'Run the whole fleet locally: API server, Redis, event sink, shard manager and replicas (Ctrl-C stops it)',
+    )
     .option('--port <n>', 'API server port (0 = any free port)', '0')
     .option('--host <addr>', 'API server address', '127.0.0.1')
     .option('--state-dir <dir>', 'where state, logs, the kubeconfig and sandbox.json go', '.flotilla')
@@ -52,29 +55,52 @@ export function register(program: Command): void {
     .option('--workflows <k>', 'generate K load workflows (a mix of the examples that succeed)', '0')
     .option('--rate <perSecond>', 'load submissions per second (default: K over half the duration, else 5)')
     .option('--chaos', 'now and then SIGKILL a random replica (it is restarted)', false)
-    .option('--duration <seconds>', 'stop by itself after this many seconds, wait for the workflows and print a summary')
+    .option(
+      '--duration <seconds>',
+      'stop by itself after this many seconds, wait for the workflows and print a summary',
+    )
     .option('--settle-timeout <seconds>', 'after --duration, wait at most this long for submitted workflows', '120')
-    .option('--sample-memory [seconds]', 'sample each replica\'s RSS every this many seconds (default 5) into <state-dir>/memory.jsonl; after --duration the summary judges its growth and a broken bound exits 1')
-    .option('--memory-bound <MiB>', 'growth (MiB, after the warm-up) that breaks the bound, with a ratio over 1.5 (default 64); implies --sample-memory')
+    .option(
+      '--sample-memory [seconds]',
+      "sample each replica's RSS every this many seconds (default 5) into <state-dir>/memory.jsonl; after --duration the summary judges its growth and a broken bound exits 1",
+    )
+    .option(
+      '--memory-bound <MiB>',
+      'growth (MiB, after the warm-up) that breaks the bound, with a ratio over 1.5 (default 64); implies --sample-memory',
+    )
     .option('--no-ui', 'no live view (plain lines only for events, then the summary)')
     .option('--no-examples', 'do not submit examples/*.yaml')
     .option('--no-fleet', 'run the API server only (no Redis, sink, manager or replicas)')
     .option('--no-kubelet', 'do not run the simulated kubelet')
-    .option('--flyte', 'also run FlyteWorkflows: install their CRD, a file:// blob store under <state-dir>/blobs for the replicas and the kubelet\'s pyflyte-execute stand-in', false)
+    .option(
+      '--flyte',
+      "also run FlyteWorkflows: install their CRD, a file:// blob store under <state-dir>/blobs for the replicas and the kubelet's pyflyte-execute stand-in",
+      false,
+    )
     .action(async (flags: SandboxFlags) => {
       const port = parseNumber('--port', flags.port, true);
       if (port > 65535) throw new CliError(`invalid --port ${flags.port}`, ExitCode.usage);
-      const durationMs = flags.duration === undefined ? undefined : parseNumber('--duration', flags.duration, false) * 1000;
+      const durationMs =
+        flags.duration === undefined ? undefined : parseNumber('--duration', flags.duration, false) * 1000;
       const replicas = parseNumber('--replicas', flags.replicas, true);
       const shardCount = parseNumber('--shards', flags.shards, true);
       if (shardCount < 1) throw new CliError(`invalid --shards ${flags.shards}`, ExitCode.usage);
       const workflows = parseNumber('--workflows', flags.workflows, true);
       const ratePerSecond = flags.rate === undefined ? undefined : parseNumber('--rate', flags.rate, false);
       const settleTimeoutMs = parseNumber('--settle-timeout', flags.settleTimeout, false) * 1000;
-      const sampleSeconds = typeof flags.sampleMemory === 'string' ? parseNumber('--sample-memory', flags.sampleMemory, false) : 5;
-      if (sampleSeconds < 0.1) throw new CliError(`invalid --sample-memory ${String(flags.sampleMemory)} (at least 0.1 seconds)`, ExitCode.usage);
-      const maxGrowthMiB = flags.memoryBound === undefined ? undefined : parseNumber('--memory-bound', flags.memoryBound, false);
-      const memory = flags.sampleMemory !== undefined || maxGrowthMiB !== undefined ? { intervalMs: sampleSeconds * 1000, ...(maxGrowthMiB !== undefined ? { maxGrowthMiB } : {}) } : undefined;
+      const sampleSeconds =
+        typeof flags.sampleMemory === 'string' ? parseNumber('--sample-memory', flags.sampleMemory, false) : 5;
+      if (sampleSeconds < 0.1)
+        throw new CliError(
+          `invalid --sample-memory ${String(flags.sampleMemory)} (at least 0.1 seconds)`,
+          ExitCode.usage,
+        );
+      const maxGrowthMiB =
+        flags.memoryBound === undefined ? undefined : parseNumber('--memory-bound', flags.memoryBound, false);
+      const memory =
+        flags.sampleMemory !== undefined || maxGrowthMiB !== undefined
+          ? { intervalMs: sampleSeconds * 1000, ...(maxGrowthMiB !== undefined ? { maxGrowthMiB } : {}) }
+          : undefined;
       const { runSession } = await import('../session.js');
       const stop = new AbortController();
       const onSignal = () => stop.abort();
@@ -83,8 +109,20 @@ export function register(program: Command): void {
       let code: number;
       try {
         code = await runSession({
-          port, host: flags.host, stateDir: flags.stateDir, kubelet: flags.kubelet, replicas, shardCount, workflows, chaos: flags.chaos,
-          fleet: flags.fleet, examples: flags.examples && flags.fleet, ui: flags.ui, tty: flags.ui && process.stdout.isTTY, settleTimeoutMs, signal: stop.signal,
+          port,
+          host: flags.host,
+          stateDir: flags.stateDir,
+          kubelet: flags.kubelet,
+          replicas,
+          shardCount,
+          workflows,
+          chaos: flags.chaos,
+          fleet: flags.fleet,
+          examples: flags.examples && flags.fleet,
+          ui: flags.ui,
+          tty: flags.ui && process.stdout.isTTY,
+          settleTimeoutMs,
+          signal: stop.signal,
           ...(flags.redis ? { redisUrl: flags.redis } : {}),
           ...(ratePerSecond !== undefined ? { ratePerSecond } : {}),
           ...(durationMs !== undefined ? { durationMs } : {}),
@@ -92,7 +130,11 @@ export function register(program: Command): void {
           ...(flags.flyte ? { flyte: true } : {}),
         });
       } catch (error) {
-        throw new CliError(`the sandbox failed: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed, { cause: error });
+        throw new CliError(
+          `the sandbox failed: ${error instanceof Error ? error.message : String(error)}`,
+          ExitCode.failed,
+          { cause: error },
+        );
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

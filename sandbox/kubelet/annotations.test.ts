@@ -15,7 +15,11 @@ describe('parseDuration', () => {
   });
   test('refuses what is not a duration', () => {
     for (const bad of ['', '2', 'abc', '2x', 's', '1s junk', '-1s']) {
-      assert.throws(() => parseDuration(bad), (e: unknown) => e instanceof KubeletError && e.code === 'InvalidAnnotation', bad);
+      assert.throws(
+        () => parseDuration(bad),
+        (e: unknown) => e instanceof KubeletError && e.code === 'InvalidAnnotation',
+        bad,
+      );
     }
   });
 });
@@ -23,13 +27,24 @@ describe('parseDuration', () => {
 describe('readSimSpec', () => {
   const defaults = { runMs: 1000 };
   test('defaults when absent', () => {
-    assert.deepEqual(readSimSpec(undefined, defaults), { runMs: 1000, exitCode: 0, message: undefined, failure: undefined, problems: [] });
+    assert.deepEqual(readSimSpec(undefined, defaults), {
+      runMs: 1000,
+      exitCode: 0,
+      message: undefined,
+      failure: undefined,
+      problems: [],
+    });
   });
   test('reads every annotation', () => {
-    const spec = readSimSpec({
-      'flotilla.io/sim-duration': '2s', 'flotilla.io/sim-exit-code': '3',
-      'flotilla.io/sim-message': '{"x":1}', 'flotilla.io/sim-failure': 'OOMKilled',
-    }, defaults);
+    const spec = readSimSpec(
+      {
+        'flotilla.io/sim-duration': '2s',
+        'flotilla.io/sim-exit-code': '3',
+        'flotilla.io/sim-message': '{"x":1}',
+        'flotilla.io/sim-failure': 'OOMKilled',
+      },
+      defaults,
+    );
     assert.equal(spec.runMs, 2000);
     assert.equal(spec.exitCode, 3);
     assert.equal(spec.message, '{"x":1}');
@@ -39,7 +54,10 @@ describe('readSimSpec', () => {
     assert.equal(readSimSpec({ 'flotilla.io/sim-duration': 'forever' }, defaults).runMs, undefined);
   });
   test('bad values fall back to defaults and are reported', () => {
-    const spec = readSimSpec({ 'flotilla.io/sim-duration': 'soon', 'flotilla.io/sim-exit-code': '300', 'flotilla.io/sim-failure': 'Meteor' }, defaults);
+    const spec = readSimSpec(
+      { 'flotilla.io/sim-duration': 'soon', 'flotilla.io/sim-exit-code': '300', 'flotilla.io/sim-failure': 'Meteor' },
+      defaults,
+    );
     assert.equal(spec.runMs, 1000);
     assert.equal(spec.exitCode, 0);
     assert.equal(spec.failure, undefined);

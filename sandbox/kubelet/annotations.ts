@@ -30,7 +30,7 @@ export interface SimSpec {
   problems: KubeletError[];
 }
 
-const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Parses a Go-style duration (`150ms`, `2s`, `1.5s`, `1m30s`) into milliseconds. */
 export function parseDuration(text: string): number {
@@ -42,7 +42,11 @@ export function parseDuration(text: string): number {
   while (index < trimmed.length) {
     part.lastIndex = index;
     const match = part.exec(trimmed);
-    if (!match) throw new KubeletError('InvalidAnnotation', `invalid duration ${JSON.stringify(text)} (use e.g. 150ms, 2s, 1m30s)`);
+    if (!match)
+      throw new KubeletError(
+        'InvalidAnnotation',
+        `invalid duration ${JSON.stringify(text)} (use e.g. 150ms, 2s, 1m30s)`,
+      );
     total += Number(match[1]) * (unitMs[match[2] ?? ''] ?? Number.NaN);
     index = part.lastIndex;
   }
@@ -76,14 +80,26 @@ export function readSimSpec(annotations: Record<string, string> | undefined, def
   if (exitText !== undefined) {
     const parsed = Number(exitText.trim());
     if (Number.isInteger(parsed) && parsed >= 0 && parsed <= 255 && exitText.trim() !== '') exitCode = parsed;
-    else problems.push(new KubeletError('InvalidAnnotation', `${Annotations.exitCode}: ${JSON.stringify(exitText)} is not an integer 0-255`));
+    else
+      problems.push(
+        new KubeletError(
+          'InvalidAnnotation',
+          `${Annotations.exitCode}: ${JSON.stringify(exitText)} is not an integer 0-255`,
+        ),
+      );
   }
   let failure: SimFailure | undefined;
   const failureText = a[Annotations.failure];
   if (failureText !== undefined && failureText !== '') {
     const found = SimFailures.find((f) => f === failureText.trim());
     if (found) failure = found;
-    else problems.push(new KubeletError('InvalidAnnotation', `${Annotations.failure}: ${JSON.stringify(failureText)} is not one of ${SimFailures.join(', ')}`));
+    else
+      problems.push(
+        new KubeletError(
+          'InvalidAnnotation',
+          `${Annotations.failure}: ${JSON.stringify(failureText)} is not one of ${SimFailures.join(', ')}`,
+        ),
+      );
   }
   return { runMs, exitCode, message: a[Annotations.message], failure, problems };
 }

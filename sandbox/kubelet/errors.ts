@@ -4,7 +4,11 @@ import { FlotillaError } from '../../src/api/errors.js';
 export type KubeletErrorCode = 'InvalidKubeconfig' | 'InvalidAnnotation' | 'ApiRequestFailed';
 
 /** Whether each code is worth retrying (true) or terminal (false). */
-const RETRYABLE: Readonly<Record<KubeletErrorCode, boolean>> = { InvalidKubeconfig: false, InvalidAnnotation: false, ApiRequestFailed: true };
+const RETRYABLE: Readonly<Record<KubeletErrorCode, boolean>> = {
+  InvalidKubeconfig: false,
+  InvalidAnnotation: false,
+  ApiRequestFailed: true,
+};
 
 export class KubeletError extends FlotillaError<KubeletErrorCode> {
   override readonly name = 'KubeletError';

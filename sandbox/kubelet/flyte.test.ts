@@ -41,8 +41,38 @@ describe('the pyflyte-execute stand-in', () => {
   function flytePod(name: string, rules: object[] = [], attempt = 0): V1Pod {
     const out = store.join(name, 'out');
     return {
-      metadata: { name, uid: `u-${name}`, annotations: { [POD_STAND_IN_ANNOTATION]: encodePodStandInSpec({ taskName: 'demo.add', path: 'n0', nodeId: 'n0', outputs: { total: { simple: 'INTEGER' } }, rules: rules as never[] }) } },
-      spec: { containers: [{ name, image: 'x', args: ['pyflyte-execute', '--inputs', store.join(name, 'inputs.pb'), '--output-prefix', out, '--', 'task-module', 'demo'], env: [{ name: 'FLYTE_ATTEMPT_NUMBER', value: String(attempt) }] }] },
+      metadata: {
+        name,
+        uid: `u-${name}`,
+        annotations: {
+          [POD_STAND_IN_ANNOTATION]: encodePodStandInSpec({
+            taskName: 'demo.add',
+            path: 'n0',
+            nodeId: 'n0',
+            outputs: { total: { simple: 'INTEGER' } },
+            rules: rules as never[],
+          }),
+        },
+      },
+      spec: {
+        containers: [
+          {
+            name,
+            image: 'x',
+            args: [
+              'pyflyte-execute',
+              '--inputs',
+              store.join(name, 'inputs.pb'),
+              '--output-prefix',
+              out,
+              '--',
+              'task-module',
+              'demo',
+            ],
+            env: [{ name: 'FLYTE_ATTEMPT_NUMBER', value: String(attempt) }],
+          },
+        ],
+      },
     };
   }
 
@@ -54,9 +84,17 @@ describe('the pyflyte-execute stand-in', () => {
 
   test('reads --inputs, writes outputs.pb under --output-prefix, exits 0', async () => {
     const pod = flytePod('ok');
-    await store.put(store.join('ok', 'inputs.pb'), encodeLiteralMap({ a: { scalar: { primitive: { integer: '2' } } }, b: { scalar: { primitive: { integer: '5' } } } }));
+    await store.put(
+      store.join('ok', 'inputs.pb'),
+      encodeLiteralMap({
+        a: { scalar: { primitive: { integer: '2' } } },
+        b: { scalar: { primitive: { integer: '5' } } },
+      }),
+    );
     assert.deepEqual(await runFlyteContainer(pod, store), { exitCode: 0, reason: 'Completed' });
-    assert.deepEqual(decodeLiteralMap(await store.get(store.join('ok', 'out', 'outputs.pb'))), { total: { scalar: { primitive: { integer: '7' } } } });
+    assert.deepEqual(decodeLiteralMap(await store.get(store.join('ok', 'out', 'outputs.pb'))), {
+      total: { scalar: { primitive: { integer: '7' } } },
+    });
   });
 
   test('a failure rule writes error.pb and exits 1; FLYTE_ATTEMPT_NUMBER picks the attempt', async () => {
@@ -73,16 +111,29 @@ describe('the pyflyte-execute stand-in', () => {
   test('no store, no inputs or no --output-prefix: the container crashes with the reason', async () => {
     assert.match((await runFlyteContainer(flytePod('x'), undefined)).message ?? '', /no blob store/);
     assert.match((await runFlyteContainer(flytePod('missing'), store)).message ?? '', /stand-in: .*/);
-    const noPrefix: V1Pod = { metadata: { name: 'n' }, spec: { containers: [{ name: 'n', args: ['pyflyte-execute'] }] } };
+    const noPrefix: V1Pod = {
+      metadata: { name: 'n' },
+      spec: { containers: [{ name: 'n', args: ['pyflyte-execute'] }] },
+    };
     assert.match((await runFlyteContainer(noPrefix, store)).message ?? '', /--inputs and --output-prefix/);
   });
 
   test('only a normal end of the run is a completion (not a kill or an OOM)', () => {
     const base = flytePod('stage');
-    const running: V1Pod = { ...base, spec: { ...base.spec, containers: base.spec?.containers ?? [], nodeName: 'n' }, status: { phase: 'Running', startTime: new Date(0) } };
+    const running: V1Pod = {
+      ...base,
+      spec: { ...base.spec, containers: base.spec?.containers ?? [], nodeName: 'n' },
+      status: { phase: 'Running', startTime: new Date(0) },
+    };
     const config = { nodeName: 'n', pendingMs: 10, runMs: 100 };
     assert.deepEqual(decide(running, undefined, 1000, config)?.completes, { startedAt: 0 });
-    const oom: V1Pod = { ...running, metadata: { ...running.metadata, annotations: { ...running.metadata?.annotations, 'flotilla.io/sim-failure': 'OOMKilled' } } };
+    const oom: V1Pod = {
+      ...running,
+      metadata: {
+        ...running.metadata,
+        annotations: { ...running.metadata?.annotations, 'flotilla.io/sim-failure': 'OOMKilled' },
+      },
+    };
     assert.equal(decide(oom, undefined, 1000, config)?.completes, undefined);
   });
 });

@@ -15,10 +15,20 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { JsonObject } from '../../src/api/schema.js';
-import { argValue, decodePodStandInSpec, POD_STAND_IN_ANNOTATION, runsFlyteEntrypoint } from '../../src/flyte/container/pod-stand-in.js';
+import {
+  argValue,
+  decodePodStandInSpec,
+  POD_STAND_IN_ANNOTATION,
+  runsFlyteEntrypoint,
+} from '../../src/flyte/container/pod-stand-in.js';
 import { runStandIn } from '../../src/flyte/container/stand-in.js';
 import { FlyteError } from '../../src/flyte/errors.js';
-import { decodeLiteralMap, encodeEmptyFutures, encodeErrorDocument, encodeLiteralMap } from '../../src/flyte/literals/codec.js';
+import {
+  decodeLiteralMap,
+  encodeEmptyFutures,
+  encodeErrorDocument,
+  encodeLiteralMap,
+} from '../../src/flyte/literals/codec.js';
 import type { BlobStore } from '../../src/storage/blob-store.js';
 import { isStorageError } from '../../src/storage/errors.js';
 import { joinBlobUri } from '../../src/storage/uri.js';
@@ -45,12 +55,14 @@ function crash(message: string): ContainerExit {
 
 /** Runs the stand-in for the Pod's container against `store` (undefined: no store configured). */
 export async function runFlyteContainer(pod: V1Pod, store: BlobStore | undefined): Promise<ContainerExit> {
-  if (!store) return crash('pyflyte-execute stand-in: the simulated kubelet has no blob store (start it with blobStoreUrl)');
+  if (!store)
+    return crash('pyflyte-execute stand-in: the simulated kubelet has no blob store (start it with blobStoreUrl)');
   const container = pod.spec?.containers[0];
   const args = [...(container?.command ?? []), ...(container?.args ?? [])];
   const inputsUri = argValue(args, 'inputs');
   const outputPrefix = argValue(args, 'output-prefix');
-  if (inputsUri === undefined || outputPrefix === undefined) return crash('pyflyte-execute stand-in: the container needs --inputs and --output-prefix');
+  if (inputsUri === undefined || outputPrefix === undefined)
+    return crash('pyflyte-execute stand-in: the container needs --inputs and --output-prefix');
   const rawPrefix = argValue(args, 'raw-output-data-prefix') ?? joinBlobUri(outputPrefix, 'raw');
   const attemptText = container?.env?.find((e) => e.name === 'FLYTE_ATTEMPT_NUMBER')?.value ?? '0';
   const attempt = (Number.parseInt(attemptText, 10) || 0) + 1;
@@ -71,15 +83,22 @@ export async function runFlyteContainer(pod: V1Pod, store: BlobStore | undefined
       rawOutputPrefix: rawPrefix,
     });
     if (result.kind === 'error') {
-      await store.put(joinBlobUri(outputPrefix, 'error.pb'), encodeErrorDocument(result.failure), { contentType: PROTOBUF });
+      await store.put(joinBlobUri(outputPrefix, 'error.pb'), encodeErrorDocument(result.failure), {
+        contentType: PROTOBUF,
+      });
       return { exitCode: 1, reason: 'Error', message: `${result.failure.code}: ${result.failure.message}` };
     }
-    if (result.kind === 'futures') await store.put(joinBlobUri(outputPrefix, 'futures.pb'), encodeEmptyFutures(), { contentType: PROTOBUF });
-    else await store.put(joinBlobUri(outputPrefix, 'outputs.pb'), encodeLiteralMap(result.literals), { contentType: PROTOBUF });
+    if (result.kind === 'futures')
+      await store.put(joinBlobUri(outputPrefix, 'futures.pb'), encodeEmptyFutures(), { contentType: PROTOBUF });
+    else
+      await store.put(joinBlobUri(outputPrefix, 'outputs.pb'), encodeLiteralMap(result.literals), {
+        contentType: PROTOBUF,
+      });
     return { exitCode: 0, reason: 'Completed' };
   } catch (error) {
     if (isStorageError(error) && error.retryable) throw error;
-    if (isStorageError(error) || error instanceof FlyteError) return crash(`pyflyte-execute stand-in: ${error.message}`);
+    if (isStorageError(error) || error instanceof FlyteError)
+      return crash(`pyflyte-execute stand-in: ${error.message}`);
     throw error;
   }
 }

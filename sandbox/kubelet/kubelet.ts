@@ -50,7 +50,8 @@ export class Kubelet {
     this.blobStoreUrl = options.blobStoreUrl;
     this.pendingMs = options.defaults?.pendingMs ?? 100;
     this.runMs = options.defaults?.runMs ?? 1000;
-    this.log = options.logger ?? pino({ name: 'kubelet', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+    this.log =
+      options.logger ?? pino({ name: 'kubelet', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
     const concurrency = options.concurrency ?? 16;
     this.pool = keepAliveConfiguration(this.kc, concurrency);
     this.api = new CoreV1Api(this.pool.configuration);
@@ -96,7 +97,12 @@ export class Kubelet {
 
   /** Pods in the informer's store, timers armed, keys waiting: for tests and benchmarks. */
   stats(): { pods: number; timers: number; queued: number; informerRestarts: number } {
-    return { pods: this.informer.size, timers: this.timers.size, queued: this.queue.depth, informerRestarts: this.informer.restarts };
+    return {
+      pods: this.informer.size,
+      timers: this.timers.size,
+      queued: this.queue.depth,
+      informerRestarts: this.informer.restarts,
+    };
   }
 
   private forget(key: string): void {
@@ -112,13 +118,23 @@ export class Kubelet {
     const uid = pod.metadata?.uid ?? '';
     const now = Date.now();
     this.warnBadAnnotations(key, pod);
-    let step = decide(pod, this.memory.get(key), now, { nodeName: this.nodeName, pendingMs: this.pendingMs, runMs: this.runMs });
+    let step = decide(pod, this.memory.get(key), now, {
+      nodeName: this.nodeName,
+      pendingMs: this.pendingMs,
+      runMs: this.runMs,
+    });
     if (!step) return;
     try {
       if (step.completes && isFlytePod(pod)) {
         // The container's work happens now, before it is marked terminated (./flyte.ts).
         const exit = await runFlyteContainer(pod, this.store);
-        step = { ...step, status: terminatedStatus(pod, now, step.completes.startedAt, { phase: exit.exitCode === 0 ? 'Succeeded' : 'Failed', ...exit }) };
+        step = {
+          ...step,
+          status: terminatedStatus(pod, now, step.completes.startedAt, {
+            phase: exit.exitCode === 0 ? 'Succeeded' : 'Failed',
+            ...exit,
+          }),
+        };
       }
       await this.perform(pod, step);
     } catch (error) {
@@ -161,8 +177,14 @@ export class Kubelet {
     if (!this.bindingUnsupported) {
       try {
         await this.api.createNamespacedPodBinding({
-          name, namespace,
-          body: { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace }, target: { apiVersion: 'v1', kind: 'Node', name: this.nodeName } },
+          name,
+          namespace,
+          body: {
+            apiVersion: 'v1',
+            kind: 'Binding',
+            metadata: { name, namespace },
+            target: { apiVersion: 'v1', kind: 'Node', name: this.nodeName },
+          },
         });
         return;
       } catch (error) {
@@ -181,7 +203,8 @@ export class Kubelet {
     const { problems } = readSimSpec(pod.metadata?.annotations, { runMs: this.runMs });
     if (problems.length === 0) return;
     this.warned.set(key, uid);
-    for (const problem of problems) this.log.warn({ pod: key, err: problem.message }, 'ignoring an invalid simulation annotation');
+    for (const problem of problems)
+      this.log.warn({ pod: key, err: problem.message }, 'ignoring an invalid simulation annotation');
   }
 
   /** Creates the Node object this kubelet stands for (best effort: a server without Nodes is fine). */
@@ -190,16 +213,37 @@ export class Kubelet {
     try {
       await this.api.createNode({
         body: {
-          apiVersion: 'v1', kind: 'Node',
-          metadata: { name: this.nodeName, labels: { 'kubernetes.io/hostname': this.nodeName, 'kubernetes.io/os': 'linux', type: 'flotilla-sim' } },
+          apiVersion: 'v1',
+          kind: 'Node',
+          metadata: {
+            name: this.nodeName,
+            labels: { 'kubernetes.io/hostname': this.nodeName, 'kubernetes.io/os': 'linux', type: 'flotilla-sim' },
+          },
           status: {
             addresses: [{ type: 'InternalIP', address: hostIP }],
             allocatable: { cpu: '64', memory: '256Gi', pods: '10000' },
             capacity: { cpu: '64', memory: '256Gi', pods: '10000' },
-            conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'simulated kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+            conditions: [
+              {
+                type: 'Ready',
+                status: 'True',
+                reason: 'KubeletReady',
+                message: 'simulated kubelet is posting ready status',
+                lastHeartbeatTime: now,
+                lastTransitionTime: now,
+              },
+            ],
             nodeInfo: {
-              architecture: 'amd64', bootID: '', containerRuntimeVersion: 'sim://1.0', kernelVersion: '', kubeProxyVersion: '',
-              kubeletVersion: 'v1.32.0-flotilla-sim', machineID: '', operatingSystem: 'linux', osImage: 'flotilla simulated node', systemUUID: '',
+              architecture: 'amd64',
+              bootID: '',
+              containerRuntimeVersion: 'sim://1.0',
+              kernelVersion: '',
+              kubeProxyVersion: '',
+              kubeletVersion: 'v1.32.0-flotilla-sim',
+              machineID: '',
+              operatingSystem: 'linux',
+              osImage: 'flotilla simulated node',
+              systemUUID: '',
             },
           },
         },

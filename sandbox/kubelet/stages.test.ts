@@ -8,9 +8,16 @@ const t0 = Date.parse('2026-11-25T10:00:00.000Z');
 
 function pod(annotations: Record<string, string> = {}): V1Pod {
   return {
-    apiVersion: 'v1', kind: 'Pod',
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name: 'p', namespace: 'ns', uid: 'u1', annotations },
-    spec: { containers: [{ name: 'main', image: 'busybox' }, { name: 'side', image: 'envoy' }], restartPolicy: 'Never' },
+    spec: {
+      containers: [
+        { name: 'main', image: 'busybox' },
+        { name: 'side', image: 'envoy' },
+      ],
+      restartPolicy: 'Never',
+    },
   };
 }
 
@@ -33,7 +40,10 @@ function drive(p: V1Pod, useMemory = true) {
     if (!step) break;
     last = step;
     ({ pod: p, mem } = apply(p, mem, step));
-    if (step.status) phases.push(`${step.status.phase}${step.status.containerStatuses[0]?.state.waiting ? `/${step.status.containerStatuses[0].state.waiting.reason}` : ''}@${now - t0}`);
+    if (step.status)
+      phases.push(
+        `${step.status.phase}${step.status.containerStatuses[0]?.state.waiting ? `/${step.status.containerStatuses[0].state.waiting.reason}` : ''}@${now - t0}`,
+      );
     if (step.delete) phases.push(`deleted@${now - t0}`);
     if (step.requeueAfterMs === undefined) break;
     now += step.requeueAfterMs;
@@ -56,7 +66,13 @@ describe('decide', () => {
   });
 
   test('duration, exit code and message annotations', () => {
-    const { pod: end, phases } = drive(pod({ 'flotilla.io/sim-duration': '250ms', 'flotilla.io/sim-exit-code': '7', 'flotilla.io/sim-message': '{"rows":3}' }));
+    const { pod: end, phases } = drive(
+      pod({
+        'flotilla.io/sim-duration': '250ms',
+        'flotilla.io/sim-exit-code': '7',
+        'flotilla.io/sim-message': '{"rows":3}',
+      }),
+    );
     assert.deepEqual(phases, ['Pending/ContainerCreating@0', 'Running@100', 'Failed@350']);
     const terminated = end.status?.containerStatuses?.[0]?.state?.terminated;
     assert.equal(terminated?.exitCode, 7);
@@ -66,14 +82,19 @@ describe('decide', () => {
   });
 
   test('OOMKilled, Evicted, Lost, ImagePullBackOff', () => {
-    const oom = drive(pod({ 'flotilla.io/sim-failure': 'OOMKilled' })).pod.status?.containerStatuses?.[0]?.state?.terminated;
+    const oom = drive(pod({ 'flotilla.io/sim-failure': 'OOMKilled' })).pod.status?.containerStatuses?.[0]?.state
+      ?.terminated;
     assert.deepEqual([oom?.exitCode, oom?.reason], [137, 'OOMKilled']);
     const evicted = drive(pod({ 'flotilla.io/sim-failure': 'Evicted' })).pod.status;
     assert.deepEqual([evicted?.phase, evicted?.reason], ['Failed', 'Evicted']);
     const lost = drive(pod({ 'flotilla.io/sim-failure': 'Lost' }));
     assert.deepEqual(lost.phases, ['Pending/ContainerCreating@0', 'Running@100', 'deleted@1100']);
     const pull = drive(pod({ 'flotilla.io/sim-failure': 'ImagePullBackOff' }));
-    assert.deepEqual(pull.phases, ['Pending/ContainerCreating@0', 'Pending/ErrImagePull@100', 'Pending/ImagePullBackOff@200']);
+    assert.deepEqual(pull.phases, [
+      'Pending/ContainerCreating@0',
+      'Pending/ErrImagePull@100',
+      'Pending/ImagePullBackOff@200',
+    ]);
   });
 
   test('forever runs until deleted; deletion kills with 143 and deletes', () => {

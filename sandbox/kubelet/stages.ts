@@ -11,7 +11,14 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { readSimSpec } from './annotations.js';
-import { pendingStatus, runningStatus, terminatedStatus, timeMs, type Termination, type WirePodStatus } from './status.js';
+import {
+  pendingStatus,
+  runningStatus,
+  terminatedStatus,
+  timeMs,
+  type Termination,
+  type WirePodStatus,
+} from './status.js';
 
 export const StageOrder = ['new', 'scheduled', 'running', 'terminated', 'gone'] as const;
 export type Stage = (typeof StageOrder)[number];
@@ -85,7 +92,11 @@ export function decide(pod: V1Pod, memory: PodMemory | undefined, now: number, c
 
   if (pod.metadata?.deletionTimestamp) {
     if (stage === 'terminated' || stage === 'new') return { delete: true, remember: { stage: 'gone' } };
-    return { status: terminatedStatus(pod, now, stage === 'running' ? startedAt : undefined, killed), delete: true, remember: { stage: 'gone' } };
+    return {
+      status: terminatedStatus(pod, now, stage === 'running' ? startedAt : undefined, killed),
+      delete: true,
+      remember: { stage: 'gone' },
+    };
   }
 
   switch (stage) {
@@ -115,7 +126,12 @@ function fromScheduled(pod: V1Pod, mem: PodMemory | undefined, now: number, conf
     const shown = mem?.pull ?? waitingReason(pod);
     if (shown !== 'ErrImagePull' && shown !== 'ImagePullBackOff') {
       return {
-        status: pendingStatus(pod, now, 'ErrImagePull', `failed to pull image "${firstImage(pod)}": simulated pull failure`),
+        status: pendingStatus(
+          pod,
+          now,
+          'ErrImagePull',
+          `failed to pull image "${firstImage(pod)}": simulated pull failure`,
+        ),
         remember: { pull: 'ErrImagePull', pullAt: now },
         requeueAfterMs: config.pendingMs,
       };
@@ -147,21 +163,32 @@ function fromRunning(pod: V1Pod, startedAt: number, now: number, config: StageCo
     case 'Lost':
       return { delete: true, remember: { stage: 'gone' } };
     case 'OOMKilled':
-      return { status: terminatedStatus(pod, now, startedAt, { phase: 'Failed', exitCode: 137, reason: 'OOMKilled' }), remember: { stage: 'terminated' } };
+      return {
+        status: terminatedStatus(pod, now, startedAt, { phase: 'Failed', exitCode: 137, reason: 'OOMKilled' }),
+        remember: { stage: 'terminated' },
+      };
     case 'Evicted':
       return {
         status: terminatedStatus(pod, now, startedAt, {
-          phase: 'Failed', exitCode: 137, reason: 'Error', podReason: 'Evicted',
+          phase: 'Failed',
+          exitCode: 137,
+          reason: 'Error',
+          podReason: 'Evicted',
           podMessage: 'The node was low on resource: memory. (simulated eviction)',
         }),
         remember: { stage: 'terminated' },
       };
     default: {
-      const t: Termination = sim.exitCode === 0
-        ? { phase: 'Succeeded', exitCode: 0, reason: 'Completed' }
-        : { phase: 'Failed', exitCode: sim.exitCode, reason: 'Error' };
+      const t: Termination =
+        sim.exitCode === 0
+          ? { phase: 'Succeeded', exitCode: 0, reason: 'Completed' }
+          : { phase: 'Failed', exitCode: sim.exitCode, reason: 'Error' };
       if (sim.message !== undefined) t.message = sim.message;
-      return { status: terminatedStatus(pod, now, startedAt, t), remember: { stage: 'terminated' }, completes: { startedAt } };
+      return {
+        status: terminatedStatus(pod, now, startedAt, t),
+        remember: { stage: 'terminated' },
+        completes: { startedAt },
+      };
     }
   }
 }

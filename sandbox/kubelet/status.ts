@@ -18,7 +18,14 @@ export interface WireCondition {
 export interface WireContainerState {
   waiting?: { reason: string; message?: string };
   running?: { startedAt: string };
-  terminated?: { exitCode: number; reason: string; message?: string; startedAt?: string; finishedAt: string; containerID?: string };
+  terminated?: {
+    exitCode: number;
+    reason: string;
+    message?: string;
+    startedAt?: string;
+    finishedAt: string;
+    containerID?: string;
+  };
 }
 
 export interface WireContainerStatus {
@@ -68,7 +75,7 @@ export const hostIP = '10.0.0.1';
 export function podIPFor(uid: string): string {
   let h = 2166136261;
   for (let i = 0; i < uid.length; i++) h = Math.imul(h ^ uid.charCodeAt(i), 16777619);
-  const n = (h >>> 0) % 65534 + 1;
+  const n = ((h >>> 0) % 65534) + 1;
   return `10.244.${n >> 8}.${n & 255}`;
 }
 
@@ -79,7 +86,8 @@ interface Context {
 
 function conditionTypes(pod: V1Pod): Map<string, { status: string; at: number | undefined }> {
   const found = new Map<string, { status: string; at: number | undefined }>();
-  for (const c of pod.status?.conditions ?? []) found.set(c.type, { status: c.status, at: timeMs(c.lastTransitionTime) });
+  for (const c of pod.status?.conditions ?? [])
+    found.set(c.type, { status: c.status, at: timeMs(c.lastTransitionTime) });
   return found;
 }
 
@@ -106,16 +114,25 @@ function containerID(pod: V1Pod, name: string): string {
 
 function qosClass(pod: V1Pod): string {
   const resources = (pod.spec?.containers ?? []).map((c) => c.resources ?? {});
-  if (resources.every((r) => Object.keys(r.requests ?? {}).length === 0 && Object.keys(r.limits ?? {}).length === 0)) return 'BestEffort';
+  if (resources.every((r) => Object.keys(r.requests ?? {}).length === 0 && Object.keys(r.limits ?? {}).length === 0))
+    return 'BestEffort';
   return 'Burstable';
 }
 
-function base(ctx: Context, phase: WirePodStatus['phase']): Pick<WirePodStatus, 'phase' | 'hostIP' | 'hostIPs' | 'qosClass'> {
+function base(
+  ctx: Context,
+  phase: WirePodStatus['phase'],
+): Pick<WirePodStatus, 'phase' | 'hostIP' | 'hostIPs' | 'qosClass'> {
   return { phase, hostIP, hostIPs: [{ ip: hostIP }], qosClass: qosClass(ctx.pod) };
 }
 
 /** Scheduled and creating containers: Pending, waiting ContainerCreating (or an image pull failure). */
-export function pendingStatus(pod: V1Pod, now: number, waitingReason = 'ContainerCreating', waitingMessage?: string): WirePodStatus {
+export function pendingStatus(
+  pod: V1Pod,
+  now: number,
+  waitingReason = 'ContainerCreating',
+  waitingMessage?: string,
+): WirePodStatus {
   const ctx = { pod, now };
   const waiting: { reason: string; message?: string } = { reason: waitingReason };
   if (waitingMessage) waiting.message = waitingMessage;
@@ -128,7 +145,13 @@ export function pendingStatus(pod: V1Pod, now: number, waitingReason = 'Containe
       { type: 'Ready', ok: false, reason: 'ContainersNotReady' },
     ]),
     containerStatuses: containers(pod).map((c) => ({
-      ...c, imageID: '', ready: false, started: false, restartCount: 0, state: { waiting }, lastState: {},
+      ...c,
+      imageID: '',
+      ready: false,
+      started: false,
+      restartCount: 0,
+      state: { waiting },
+      lastState: {},
     })),
     startTime: wireTime(timeMs(pod.status?.startTime) ?? now),
   };
@@ -147,8 +170,14 @@ export function runningStatus(pod: V1Pod, now: number, startedAt: number): WireP
       { type: 'Ready', ok: true },
     ]),
     containerStatuses: containers(pod).map((c) => ({
-      ...c, imageID: `sim://${c.image}`, containerID: containerID(pod, c.name), ready: true, started: true, restartCount: 0,
-      state: { running: { startedAt: wireTime(startedAt) } }, lastState: {},
+      ...c,
+      imageID: `sim://${c.image}`,
+      containerID: containerID(pod, c.name),
+      ready: true,
+      started: true,
+      restartCount: 0,
+      state: { running: { startedAt: wireTime(startedAt) } },
+      lastState: {},
     })),
     podIP: ip,
     podIPs: [{ ip }],
@@ -186,7 +215,12 @@ export interface Termination {
 }
 
 /** Every container terminated; the Pod in a terminal phase. */
-export function terminatedStatus(pod: V1Pod, now: number, startedAt: number | undefined, t: Termination): WirePodStatus {
+export function terminatedStatus(
+  pod: V1Pod,
+  now: number,
+  startedAt: number | undefined,
+  t: Termination,
+): WirePodStatus {
   const ctx = { pod, now };
   const ip = podIPFor(pod.metadata?.uid ?? pod.metadata?.name ?? '');
   const reason = t.phase === 'Succeeded' ? 'PodCompleted' : 'PodFailed';
@@ -200,13 +234,22 @@ export function terminatedStatus(pod: V1Pod, now: number, startedAt: number | un
     ]),
     containerStatuses: containers(pod).map((c, index) => {
       const terminated: NonNullable<WireContainerState['terminated']> = {
-        exitCode: t.exitCode, reason: t.reason, finishedAt: wireTime(now), containerID: containerID(pod, c.name),
+        exitCode: t.exitCode,
+        reason: t.reason,
+        finishedAt: wireTime(now),
+        containerID: containerID(pod, c.name),
       };
       if (startedAt !== undefined) terminated.startedAt = wireTime(startedAt);
       if (index === 0 && t.message !== undefined) terminated.message = capTerminationMessage(t.message);
       return {
-        ...c, imageID: `sim://${c.image}`, containerID: containerID(pod, c.name), ready: false, started: false, restartCount: 0,
-        state: { terminated }, lastState: {},
+        ...c,
+        imageID: `sim://${c.image}`,
+        containerID: containerID(pod, c.name),
+        ready: false,
+        started: false,
+        restartCount: 0,
+        state: { terminated },
+        lastState: {},
       };
     }),
     podIP: ip,

@@ -29,7 +29,10 @@ describe('DeadlineTimers', () => {
     timers.at('b', t0 + 30);
     timers.cancel('b');
     await sleep(300);
-    assert.deepEqual(fired.map((f) => f.key), ['a']);
+    assert.deepEqual(
+      fired.map((f) => f.key),
+      ['a'],
+    );
     assert.ok((fired[0]?.at ?? 0) >= t0 + 20);
     timers.stop();
   });
@@ -42,7 +45,10 @@ describe('DeadlineTimers', () => {
     }
     await sleep(150);
     assert.equal(late.length > 0, true);
-    assert.ok(late.every((d) => d >= 0), `fired early: ${late.join(',')}`);
+    assert.ok(
+      late.every((d) => d >= 0),
+      `fired early: ${late.join(',')}`,
+    );
     timers.stop();
   });
 });

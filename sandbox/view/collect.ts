@@ -76,7 +76,8 @@ export class ViewCollector {
         const now = Date.now();
         const prev = this.rounds.get(info.name);
         if (total !== null) {
-          if (prev && total >= prev.total && now > prev.at) roundsPerSecond = ((total - prev.total) * 1000) / (now - prev.at);
+          if (prev && total >= prev.total && now > prev.at)
+            roundsPerSecond = ((total - prev.total) * 1000) / (now - prev.at);
           this.rounds.set(info.name, { at: now, total });
         }
       } else {
@@ -92,13 +93,24 @@ export class ViewCollector {
         restarts: info.restarts,
       });
     }
-    const shards: ShardCell[] = (leases?.shards ?? []).map((s) => ({ shard: s.shard, owner: s.owner, moving: s.moving, workflows: s.workflows, queueDepth: s.queueDepth }));
+    const shards: ShardCell[] = (leases?.shards ?? []).map((s) => ({
+      shard: s.shard,
+      owner: s.owner,
+      moving: s.moving,
+      workflows: s.workflows,
+      queueDepth: s.queueDepth,
+    }));
     const now = Date.now();
     const recentFinishes = observer.finishes.filter((t) => t > now - 10_000).length;
     const workflows = [...observer.workflows.values()].filter((w) => !w.child);
     const finished = workflows.filter((w) => w.finishedAt !== null).length;
-    const execution: EventLine[] = observer.recent.map((e) => ({ at: e.occurredAt, text: `${e.namespace}/${e.name} ${e.id} ${e.phase}` }));
-    const events = [...this.options.sandboxEvents(), ...execution].sort((a, b) => a.at.localeCompare(b.at)).slice(-(this.options.maxEvents ?? 8));
+    const execution: EventLine[] = observer.recent.map((e) => ({
+      at: e.occurredAt,
+      text: `${e.namespace}/${e.name} ${e.id} ${e.phase}`,
+    }));
+    const events = [...this.options.sandboxEvents(), ...execution]
+      .sort((a, b) => a.at.localeCompare(b.at))
+      .slice(-(this.options.maxEvents ?? 8));
     return {
       uptimeSeconds: (now - this.options.startedAt.getTime()) / 1000,
       notes,

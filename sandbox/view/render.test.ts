@@ -15,7 +15,13 @@ function state(shards: number): ViewState {
       { name: 'replica-1', process: 'up', pid: 101, live: true, shards: 2, roundsPerSecond: 12.25, restarts: 0 },
       { name: 'replica-2', process: 'down', pid: null, live: false, shards: 0, roundsPerSecond: null, restarts: 1 },
     ],
-    shards: Array.from({ length: shards }, (_, i) => ({ shard: String(i), owner: i % 2 === 0 ? 'replica-1' : null, moving: i === 1, workflows: i, queueDepth: 0 })),
+    shards: Array.from({ length: shards }, (_, i) => ({
+      shard: String(i),
+      owner: i % 2 === 0 ? 'replica-1' : null,
+      moving: i === 1,
+      workflows: i,
+      queueDepth: 0,
+    })),
     phases: { Succeeded: 7, Running: 2, Pending: 1 },
     submitted: 10,
     finished: 7,
@@ -75,7 +81,16 @@ describe('renderView', () => {
   });
 
   test('notes say what is missing; an empty fleet still renders', () => {
-    const text = renderView({ ...state(0), notes: ['controller: not in this build yet'], replicas: [], manager: null, phases: {}, submitted: 0, finished: 0, events: [] });
+    const text = renderView({
+      ...state(0),
+      notes: ['controller: not in this build yet'],
+      replicas: [],
+      manager: null,
+      phases: {},
+      submitted: 0,
+      finished: 0,
+      events: [],
+    });
     assert.match(text, /manager: not running/);
     assert.match(text, /^! controller: not in this build yet$/m);
     assert.match(text, /^replicas: none running$/m);
@@ -85,7 +100,10 @@ describe('renderView', () => {
   });
 
   test('one plain line for --no-ui and non-TTY output', () => {
-    assert.equal(renderLine(state(4)), '[42s] replicas 1/2 up · shards 2/4 owned · finished 7/10 · 1.5 wf/s · Succeeded=7 Running=2 Pending=1');
+    assert.equal(
+      renderLine(state(4)),
+      '[42s] replicas 1/2 up · shards 2/4 owned · finished 7/10 · 1.5 wf/s · Succeeded=7 Running=2 Pending=1',
+    );
   });
 });
 

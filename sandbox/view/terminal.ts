@@ -22,7 +22,10 @@ export interface TerminalViewOptions {
 
 /** Frame text for an in-place redraw of `screen`. */
 export function inPlaceFrame(screen: string): string {
-  return `\x1b[H${screen.split('\n').map((line) => `${line}\x1b[K`).join('\n')}\n\x1b[J`;
+  return `\x1b[H${screen
+    .split('\n')
+    .map((line) => `${line}\x1b[K`)
+    .join('\n')}\n\x1b[J`;
 }
 
 export class TerminalView {
@@ -36,7 +39,9 @@ export class TerminalView {
 
   start(): void {
     if (this.options.tty) this.write('\x1b[?25l\x1b[2J');
-    const every = this.options.tty ? Math.max(250, this.options.intervalMs ?? 500) : (this.options.plainIntervalMs ?? 5_000);
+    const every = this.options.tty
+      ? Math.max(250, this.options.intervalMs ?? 500)
+      : (this.options.plainIntervalMs ?? 5_000);
     this.timer = setInterval(() => void this.draw(), every);
     void this.draw();
   }
@@ -48,7 +53,8 @@ export class TerminalView {
       const state = await this.options.collector.collect();
       if (this.timer === undefined) return;
       const footer = this.options.footer ? `\n\n${this.options.footer.trimEnd()}` : '';
-      if (this.options.tty) this.write(inPlaceFrame(`${renderView(state, { width: this.options.columns?.() ?? 100 })}${footer}`));
+      if (this.options.tty)
+        this.write(inPlaceFrame(`${renderView(state, { width: this.options.columns?.() ?? 100 })}${footer}`));
       else this.write(`${renderLine(state)}\n`);
     } catch {
       // a failed sample is skipped; the next one will tell

@@ -47,7 +47,10 @@ export class LeaseClient {
   /** Every lease of one kind (member, shard, manager), with the list's resourceVersion. */
   async list(kind: LeaseKind): Promise<{ leases: LeaseFields[]; resourceVersion: string | undefined }> {
     try {
-      const list = await this.api.listNamespacedLease({ namespace: this.namespace, labelSelector: `${LEASE_KIND_LABEL}=${kind}` });
+      const list = await this.api.listNamespacedLease({
+        namespace: this.namespace,
+        labelSelector: `${LEASE_KIND_LABEL}=${kind}`,
+      });
       return { leases: list.items.map(toFields), resourceVersion: list.metadata?.resourceVersion };
     } catch (error) {
       throw toKubeError(error, `list ${kind} leases`, this.server);
@@ -58,7 +61,12 @@ export class LeaseClient {
     const body: V1Lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name, namespace: this.namespace, labels: { [LEASE_KIND_LABEL]: kind }, annotations: definedAnnotations(write.annotations) },
+      metadata: {
+        name,
+        namespace: this.namespace,
+        labels: { [LEASE_KIND_LABEL]: kind },
+        annotations: definedAnnotations(write.annotations),
+      },
       spec: specOf(write, {}),
     };
     try {

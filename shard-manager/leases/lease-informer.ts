@@ -35,7 +35,10 @@ export class LeaseInformer implements LeaseSource {
       watchdogMs: options.watchdogMs ?? 30_000,
       list: async (labelSelector) => {
         try {
-          return await api.listNamespacedLease({ namespace: options.namespace, ...(labelSelector ? { labelSelector } : {}) });
+          return await api.listNamespacedLease({
+            namespace: options.namespace,
+            ...(labelSelector ? { labelSelector } : {}),
+          });
         } catch (error) {
           throw toKubeError(error, 'list leases', kubeServer(options.kubeConfig));
         }

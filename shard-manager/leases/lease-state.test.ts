@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkTimings, DEFAULT_LEASE_TIMINGS, epochOf, observe, observedExpired, selfFenceDeadline, type LeaseFields } from './lease-state.js';
+import {
+  checkTimings,
+  DEFAULT_LEASE_TIMINGS,
+  epochOf,
+  observe,
+  observedExpired,
+  selfFenceDeadline,
+  type LeaseFields,
+} from './lease-state.js';
 import { fromMicroTime, toMicroTime } from './micro-time.js';
 
 const lease = (over: Partial<LeaseFields> = {}): LeaseFields => ({

@@ -73,7 +73,11 @@ export interface LeaseTimings {
   readonly safetyMarginMs: number;
 }
 
-export const DEFAULT_LEASE_TIMINGS: LeaseTimings = { leaseDurationMs: 6000, renewIntervalMs: 2000, safetyMarginMs: 1500 };
+export const DEFAULT_LEASE_TIMINGS: LeaseTimings = {
+  leaseDurationMs: 6000,
+  renewIntervalMs: 2000,
+  safetyMarginMs: 1500,
+};
 
 /** Checks the timings leave room for at least one failed renewal before fencing. */
 export function checkTimings(t: LeaseTimings): string[] {

@@ -4,7 +4,13 @@ import fc from 'fast-check';
 import { computeAssignment, type AssignmentInput, type ReplicaInfo } from './assign.js';
 import { hashShardIds } from '../sharding/hash.js';
 
-const replica = (id: string, over: Partial<ReplicaInfo> = {}): ReplicaInfo => ({ id, live: true, draining: false, joinedAtMs: 0, ...over });
+const replica = (id: string, over: Partial<ReplicaInfo> = {}): ReplicaInfo => ({
+  id,
+  live: true,
+  draining: false,
+  joinedAtMs: 0,
+  ...over,
+});
 
 function counts(assignment: Map<string, string>): Map<string, number> {
   const c = new Map<string, number>();
@@ -36,7 +42,10 @@ describe('computeAssignment: balance', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 200 }),
-        fc.uniqueArray(fc.constantFrom<string>('r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7'), { minLength: 1, maxLength: 7 }),
+        fc.uniqueArray(fc.constantFrom<string>('r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7'), {
+          minLength: 1,
+          maxLength: 7,
+        }),
         fc.array(fc.integer({ min: 0, max: 9 }), { maxLength: 200 }),
         (shardCount, ids, owners) => {
           const shards = hashShardIds(shardCount);
@@ -77,7 +86,10 @@ describe('computeAssignment: stickiness', () => {
         const old = Array.from({ length: n }, (_, i) => replica(`r${i}`));
         const before = assign({ shards, replicas: old }).assignment;
         const { moves } = assign({ shards, replicas: [...old, replica('new')], current: before });
-        assert.ok(moves.every((m) => m.to === 'new'), 'only moves to the newcomer');
+        assert.ok(
+          moves.every((m) => m.to === 'new'),
+          'only moves to the newcomer',
+        );
         assert.equal(moves.length, Math.floor(shardCount / (n + 1)));
       }),
     );
@@ -87,10 +99,17 @@ describe('computeAssignment: stickiness', () => {
     const shards = hashShardIds(30);
     const three = ['a', 'b', 'c'].map((id) => replica(id));
     const before = assign({ shards, replicas: three }).assignment;
-    const { assignment, moves } = assign({ shards, replicas: [replica('a'), replica('b'), replica('c', { live: false })], current: before });
+    const { assignment, moves } = assign({
+      shards,
+      replicas: [replica('a'), replica('b'), replica('c', { live: false })],
+      current: before,
+    });
     assert.equal(moves.length, 10);
     assert.ok(moves.every((m) => m.from === 'c' && m.reason === 'owner-gone'));
-    assert.deepEqual([...counts(assignment).entries()].sort(), [['a', 15], ['b', 15]]);
+    assert.deepEqual([...counts(assignment).entries()].sort(), [
+      ['a', 15],
+      ['b', 15],
+    ]);
   });
 });
 
@@ -110,7 +129,13 @@ describe('computeAssignment: operator controls', () => {
 
   test('pins are honoured even when they unbalance, and others absorb the rest', () => {
     const shards = hashShardIds(9);
-    const pins = new Map([['0', 'a'], ['1', 'a'], ['2', 'a'], ['3', 'a'], ['4', 'a']]);
+    const pins = new Map([
+      ['0', 'a'],
+      ['1', 'a'],
+      ['2', 'a'],
+      ['3', 'a'],
+      ['4', 'a'],
+    ]);
     const { assignment } = assign({ shards, replicas: ['a', 'b', 'c'].map((id) => replica(id)), pins });
     for (const s of ['0', '1', '2', '3', '4']) assert.equal(assignment.get(s), 'a');
     const c = counts(assignment);
@@ -122,7 +147,11 @@ describe('computeAssignment: operator controls', () => {
   test('a pin to a dead replica is not honoured until it is back', () => {
     const shards = hashShardIds(4);
     const pins = new Map([['0', 'c']]);
-    const { assignment } = assign({ shards, replicas: [replica('a'), replica('b'), replica('c', { live: false })], pins });
+    const { assignment } = assign({
+      shards,
+      replicas: [replica('a'), replica('b'), replica('c', { live: false })],
+      pins,
+    });
     assert.notEqual(assignment.get('0'), 'c');
     const back = assign({ shards, replicas: ['a', 'b', 'c'].map((id) => replica(id)), pins, current: assignment });
     assert.equal(back.assignment.get('0'), 'c');
@@ -132,9 +161,19 @@ describe('computeAssignment: operator controls', () => {
   test('join delay: a replica that just joined gets nothing yet', () => {
     const shards = hashShardIds(8);
     const before = assign({ shards, replicas: [replica('a'), replica('b')] }).assignment;
-    const early = assign({ shards, replicas: [replica('a'), replica('b'), replica('c', { joinedAtMs: 999_000 })], current: before, joinDelayMs: 5_000 });
+    const early = assign({
+      shards,
+      replicas: [replica('a'), replica('b'), replica('c', { joinedAtMs: 999_000 })],
+      current: before,
+      joinDelayMs: 5_000,
+    });
     assert.equal(early.moves.length, 0);
-    const later = assign({ shards, replicas: [replica('a'), replica('b'), replica('c', { joinedAtMs: 990_000 })], current: before, joinDelayMs: 5_000 });
+    const later = assign({
+      shards,
+      replicas: [replica('a'), replica('b'), replica('c', { joinedAtMs: 990_000 })],
+      current: before,
+      joinDelayMs: 5_000,
+    });
     assert.ok(later.moves.length > 0);
   });
 
@@ -148,7 +187,14 @@ describe('computeAssignment: operator controls', () => {
 describe('computeAssignment: weights', () => {
   test('spreads load, not counts', () => {
     const shards = hashShardIds(6);
-    const weights = new Map([['0', 100], ['1', 1], ['2', 1], ['3', 1], ['4', 1], ['5', 100]]);
+    const weights = new Map([
+      ['0', 100],
+      ['1', 1],
+      ['2', 1],
+      ['3', 1],
+      ['4', 1],
+      ['5', 100],
+    ]);
     const { assignment } = assign({ shards, replicas: [replica('a'), replica('b')], weights });
     assert.notEqual(assignment.get('0'), assignment.get('5'), 'the two heavy shards land apart');
   });
@@ -165,8 +211,18 @@ describe('computeAssignment: weights', () => {
 
   test('a big imbalance moves shards from the heavy replica', () => {
     const shards = hashShardIds(4);
-    const current = new Map([['0', 'a'], ['1', 'a'], ['2', 'b'], ['3', 'b']]);
-    const weights = new Map([['0', 50], ['1', 50], ['2', 1], ['3', 1]]);
+    const current = new Map([
+      ['0', 'a'],
+      ['1', 'a'],
+      ['2', 'b'],
+      ['3', 'b'],
+    ]);
+    const weights = new Map([
+      ['0', 50],
+      ['1', 50],
+      ['2', 1],
+      ['3', 1],
+    ]);
     const { assignment, moves } = assign({ shards, replicas: [replica('a'), replica('b')], weights, current });
     assert.equal(moves.length, 1);
     assert.notEqual(assignment.get('0'), assignment.get('1'));
@@ -182,7 +238,12 @@ describe('computeAssignment: operator moves', () => {
     assert.ok(fromA);
     const current = new Map(before);
     current.set(fromA, 'b');
-    const { assignment } = assign({ shards, replicas: [replica('a'), replica('b')], current, preferKeep: new Map([[fromA, 1]]) });
+    const { assignment } = assign({
+      shards,
+      replicas: [replica('a'), replica('b')],
+      current,
+      preferKeep: new Map([[fromA, 1]]),
+    });
     assert.equal(assignment.get(fromA), 'b');
     assert.ok(spread(assignment, ['a', 'b']) <= 1);
   });
@@ -190,10 +251,22 @@ describe('computeAssignment: operator moves', () => {
   test('when every shard of the replica was moved by hand, the oldest move gives way, never the latest', () => {
     const shards = hashShardIds(4);
     // b holds 3 shards, all moved by hand (shard 3 last); a holds 1: b must give one up.
-    const current = new Map([['0', 'a'], ['1', 'b'], ['2', 'b'], ['3', 'b']]);
-    const preferKeep = new Map([['1', 100], ['2', 200], ['3', 300]]);
+    const current = new Map([
+      ['0', 'a'],
+      ['1', 'b'],
+      ['2', 'b'],
+      ['3', 'b'],
+    ]);
+    const preferKeep = new Map([
+      ['1', 100],
+      ['2', 200],
+      ['3', 300],
+    ]);
     const { assignment, moves } = assign({ shards, replicas: [replica('a'), replica('b')], current, preferKeep });
-    assert.deepEqual(moves.map((m) => [m.shard, m.to]), [['1', 'a']]);
+    assert.deepEqual(
+      moves.map((m) => [m.shard, m.to]),
+      [['1', 'a']],
+    );
     assert.equal(assignment.get('3'), 'b');
   });
 });

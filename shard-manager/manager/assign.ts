@@ -223,7 +223,10 @@ function balanceByWeight(
     for (const [shard, owner] of assignment) {
       if (owner !== heavy.id || input.pins?.get(shard) === owner) continue;
       const newGap = Math.abs(gap - 2 * weight(shard));
-      if (newGap < bestGap - band && (best === undefined || newGap < bestGap || (newGap === bestGap && compareIds(shard, best) < 0))) {
+      if (
+        newGap < bestGap - band &&
+        (best === undefined || newGap < bestGap || (newGap === bestGap && compareIds(shard, best) < 0))
+      ) {
         best = shard;
         bestGap = newGap;
       }
@@ -249,7 +252,10 @@ function argMin(replicas: readonly ReplicaInfo[], key: (r: ReplicaInfo) => [numb
   let bestKey = key(best);
   for (const r of replicas.slice(1)) {
     const k = key(r);
-    if (k[0] < bestKey[0] || (k[0] === bestKey[0] && (k[1] < bestKey[1] || (k[1] === bestKey[1] && compareIds(r.id, best.id) < 0)))) {
+    if (
+      k[0] < bestKey[0] ||
+      (k[0] === bestKey[0] && (k[1] < bestKey[1] || (k[1] === bestKey[1] && compareIds(r.id, best.id) < 0)))
+    ) {
       best = r;
       bestKey = k;
     }

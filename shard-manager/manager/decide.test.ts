@@ -13,7 +13,18 @@ const shardLease = (shard: string, assigned?: string, extra: Record<string, stri
 const member = (replica: string, annotations: Record<string, string> = {}, observedAtMs = 0) =>
   [
     replica,
-    observe(undefined, { name: `flotilla-member-${replica}`, resourceVersion: '1', holderIdentity: replica, leaseDurationSeconds: 6, acquireTimeMs: 0, annotations }, observedAtMs),
+    observe(
+      undefined,
+      {
+        name: `flotilla-member-${replica}`,
+        resourceVersion: '1',
+        holderIdentity: replica,
+        leaseDurationSeconds: 6,
+        acquireTimeMs: 0,
+        annotations,
+      },
+      observedAtMs,
+    ),
   ] as const;
 
 test('creates missing shard leases and assigns existing unowned ones', () => {
@@ -24,7 +35,10 @@ test('creates missing shard leases and assigns existing unowned ones', () => {
     nowMs: 1_000,
   });
   assert.deepEqual(d.createLeases, ['2', '3']);
-  assert.deepEqual(d.writes.map((w) => w.shard), ['0', '1']);
+  assert.deepEqual(
+    d.writes.map((w) => w.shard),
+    ['0', '1'],
+  );
   assert.notEqual(d.writes[0]?.assignTo, d.writes[1]?.assignTo);
 });
 
@@ -45,7 +59,10 @@ test('an expired member’s shards are reassigned to the live ones', () => {
     members: new Map([member('a', {}, 10_000), member('b', {}, 0)]),
     nowMs: 12_000,
   });
-  assert.deepEqual(d.writes.map((w) => [w.shard, w.assignTo]), [['1', 'a']]);
+  assert.deepEqual(
+    d.writes.map((w) => [w.shard, w.assignTo]),
+    [['1', 'a']],
+  );
   assert.equal(d.moves[0]?.reason, 'owner-gone');
 });
 
@@ -56,7 +73,13 @@ test('drain and pins come from lease annotations', () => {
     members: new Map([member('a'), member('b', { [DRAINING_ANNOTATION]: 'true' })]),
     nowMs: 1_000,
   });
-  assert.deepEqual(d.writes.map((w) => [w.shard, w.assignTo]), [['1', 'a'], ['2', 'a']]);
+  assert.deepEqual(
+    d.writes.map((w) => [w.shard, w.assignTo]),
+    [
+      ['1', 'a'],
+      ['2', 'a'],
+    ],
+  );
 });
 
 test('with no live member the last intent is kept', () => {

@@ -4,7 +4,13 @@
  */
 import { computeAssignment, type Move, type ReplicaInfo } from './assign.js';
 import { observedExpired, type LeaseFields, type ObservedLease } from '../leases/lease-state.js';
-import { ASSIGNED_TO_ANNOTATION, DRAINING_ANNOTATION, MEMBER_LEASE_PREFIX, MOVED_BY_OPERATOR_ANNOTATION, PINNED_TO_ANNOTATION } from '../leases/names.js';
+import {
+  ASSIGNED_TO_ANNOTATION,
+  DRAINING_ANNOTATION,
+  MEMBER_LEASE_PREFIX,
+  MOVED_BY_OPERATOR_ANNOTATION,
+  PINNED_TO_ANNOTATION,
+} from '../leases/names.js';
 import { shardOfLease } from '../replica/decide.js';
 
 export interface ManagerView {

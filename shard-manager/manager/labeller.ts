@@ -39,7 +39,12 @@ export class WorkflowLabeller {
       resource: 'unlabelled-workflows',
       list: async (labelSelector) => {
         try {
-          const body: unknown = await api.listClusterCustomObject({ group: WORKFLOW_GROUP, version: WORKFLOW_VERSION, plural: WORKFLOW_PLURAL, ...(labelSelector ? { labelSelector } : {}) });
+          const body: unknown = await api.listClusterCustomObject({
+            group: WORKFLOW_GROUP,
+            version: WORKFLOW_VERSION,
+            plural: WORKFLOW_PLURAL,
+            ...(labelSelector ? { labelSelector } : {}),
+          });
           return body as { items: Workflow[]; metadata?: { resourceVersion?: string } };
         } catch (error) {
           throw toKubeError(error, 'list unlabelled workflows', kubeServer(options.kubeConfig));
@@ -82,11 +87,14 @@ export class WorkflowLabeller {
         if (error instanceof KubeError && error.code === 'NotFound') return;
         this.options.onError?.(error, key);
         // Back off and try again while it is still unlabelled.
-        const timer = setTimeout(() => {
-          this.retryTimers.delete(timer);
-          const current = this.informer.get(key);
-          if (current) this.label(current, attempt + 1);
-        }, Math.min(200 * 2 ** attempt, 10_000));
+        const timer = setTimeout(
+          () => {
+            this.retryTimers.delete(timer);
+            const current = this.informer.get(key);
+            if (current) this.label(current, attempt + 1);
+          },
+          Math.min(200 * 2 ** attempt, 10_000),
+        );
         timer.unref?.();
         this.retryTimers.add(timer);
       })

@@ -9,7 +9,15 @@
  */
 import type { LeaseClient } from '../leases/lease-client.js';
 import { KubeError } from '../../src/kube/errors.js';
-import { DEFAULT_LEASE_TIMINGS, observe, observedExpired, selfFenceDeadline, type LeaseFields, type LeaseTimings, type ObservedLease } from '../leases/lease-state.js';
+import {
+  DEFAULT_LEASE_TIMINGS,
+  observe,
+  observedExpired,
+  selfFenceDeadline,
+  type LeaseFields,
+  type LeaseTimings,
+  type ObservedLease,
+} from '../leases/lease-state.js';
 
 export interface LeaderElectorOptions {
   readonly leases: LeaseClient;
@@ -40,7 +48,10 @@ export class LeaderElector {
   }
 
   isLeader(nowMs: number = this.clock()): boolean {
-    return this.leading !== undefined && nowMs < selfFenceDeadline(this.lastRenewedAtMs, this.timings.leaseDurationMs, this.timings.safetyMarginMs);
+    return (
+      this.leading !== undefined &&
+      nowMs < selfFenceDeadline(this.lastRenewedAtMs, this.timings.leaseDurationMs, this.timings.safetyMarginMs)
+    );
   }
 
   start(signal?: AbortSignal): void {
@@ -79,7 +90,13 @@ export class LeaderElector {
     let lease = await leases.get(leaseName);
     if (lease === undefined) {
       try {
-        lease = await leases.create(leaseName, 'manager', { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTimeMs: now, renewTimeMs: now, leaseTransitions: 0 });
+        lease = await leases.create(leaseName, 'manager', {
+          holderIdentity: identity,
+          leaseDurationSeconds: durationSeconds,
+          acquireTimeMs: now,
+          renewTimeMs: now,
+          leaseTransitions: 0,
+        });
         this.renewed(lease, now);
       } catch (error) {
         if (!(error instanceof KubeError && error.code === 'AlreadyExists')) throw error;

@@ -130,7 +130,8 @@ export class ShardManager {
       present.add(replica);
       this.members.set(replica, observe(this.members.get(replica), lease, now));
       const weighBy = this.options.weighBy;
-      if (weighBy) for (const [shard, load] of parseLoad(lease.annotations?.[LOAD_ANNOTATION])) weights.set(shard, load[weighBy]);
+      if (weighBy)
+        for (const [shard, load] of parseLoad(lease.annotations?.[LOAD_ANNOTATION])) weights.set(shard, load[weighBy]);
     }
     for (const replica of [...this.members.keys()]) if (!present.has(replica)) this.members.delete(replica);
 

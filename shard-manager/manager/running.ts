@@ -65,7 +65,16 @@ export class ShardManagerCandidate implements Component {
     const leases = options.source;
     this.leases = leases;
     const pending = this.pending;
-    const companions = options.labeller === false ? [] : [new WorkflowLabeller({ kubeConfig: options.kubeConfig, shardCount: options.shardCount, onError: (error, key) => log?.warn({ err: String(error), key }, 'labelling failed') })];
+    const companions =
+      options.labeller === false
+        ? []
+        : [
+            new WorkflowLabeller({
+              kubeConfig: options.kubeConfig,
+              shardCount: options.shardCount,
+              onError: (error, key) => log?.warn({ err: String(error), key }, 'labelling failed'),
+            }),
+          ];
     this.manager = new ShardManager({
       identity: options.identity,
       leases: new LeaseClient(options.kubeConfig, options.fleetNamespace),
@@ -99,7 +108,8 @@ export class ShardManagerCandidate implements Component {
         }
         this.settle();
       },
-      onLeadershipChange: (leading) => log?.info({ identity: options.identity, leading }, leading ? 'leading the fleet' : 'stopped leading'),
+      onLeadershipChange: (leading) =>
+        log?.info({ identity: options.identity, leading }, leading ? 'leading the fleet' : 'stopped leading'),
       onError: (error) => log?.warn({ err: String(error) }, 'shard manager pass failed'),
     });
   }

@@ -11,7 +11,12 @@
  */
 import type { LeaseClient } from '../leases/lease-client.js';
 import { KubeError } from '../../src/kube/errors.js';
-import { DEFAULT_LEASE_TIMINGS, selfFenceDeadline, type LeaseFields, type LeaseTimings } from '../leases/lease-state.js';
+import {
+  DEFAULT_LEASE_TIMINGS,
+  selfFenceDeadline,
+  type LeaseFields,
+  type LeaseTimings,
+} from '../leases/lease-state.js';
 import { memberLeaseName } from '../leases/names.js';
 
 /** Annotation on a member lease: JSON `{ "<shard>": ShardLoad }` published by the replica. */
@@ -101,7 +106,11 @@ export class Membership {
   async start(signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', () => void this.stop(), { once: true });
     await this.renew();
-    if (!this.isLive()) throw new KubeError('Unavailable', `${memberLeaseName(this.replica)}: could not join the fleet: the first member-lease renewal failed`);
+    if (!this.isLive())
+      throw new KubeError(
+        'Unavailable',
+        `${memberLeaseName(this.replica)}: could not join the fleet: the first member-lease renewal failed`,
+      );
     this.schedule();
   }
 

@@ -30,7 +30,12 @@ class FakeServer {
     this.leases.set(lease.name, { ...lease, resourceVersion: String(++this.version) });
   }
   shard(shard: string, holder: string | null, assigned: string, transitions = 1): void {
-    this.put({ name: shardName(shard), holderIdentity: holder, leaseTransitions: transitions, annotations: { [ASSIGNED_TO_ANNOTATION]: assigned } });
+    this.put({
+      name: shardName(shard),
+      holderIdentity: holder,
+      leaseTransitions: transitions,
+      annotations: { [ASSIGNED_TO_ANNOTATION]: assigned },
+    });
   }
   member(replica: string, renewTimeMs: number): void {
     this.put({ name: memberName(replica), holderIdentity: replica, leaseDurationSeconds: 6, renewTimeMs });
@@ -41,7 +46,8 @@ class FakeServer {
   }
   async update(current: LeaseFields, write: LeaseWrite): Promise<LeaseFields> {
     const stored = this.leases.get(current.name);
-    if (!stored || stored.resourceVersion !== current.resourceVersion) throw new KubeError('Conflict', `lease ${current.name}: the object has been modified`, { status: 409 });
+    if (!stored || stored.resourceVersion !== current.resourceVersion)
+      throw new KubeError('Conflict', `lease ${current.name}: the object has been modified`, { status: 409 });
     const { annotations: _ignored, ...spec } = write;
     const next: LeaseFields = { ...stored, ...spec, resourceVersion: String(++this.version) };
     this.leases.set(current.name, next);
@@ -178,7 +184,11 @@ test('a fenced shard reassigned during its stop: the lease goes back only after 
   // The manager moves shard 5 away meanwhile (a rebalance): the next pass wants to release it.
   server.shard('5', ME, 'r2', 2);
   await pass();
-  assert.deepEqual(events, ['lease 5 holder=r1', 'start 5', 'stop 5 abort'], 'no release while the fenced stop still waits for its round');
+  assert.deepEqual(
+    events,
+    ['lease 5 holder=r1', 'start 5', 'stop 5 abort'],
+    'no release while the fenced stop still waits for its round',
+  );
 
   runner.endStop('5');
   await waitUntil(() => events.length === 5, 'the release after the stop ended');
@@ -205,7 +215,14 @@ test('fenced, then live again: the shard runs here again only after the fence st
 
   runner.endStop('7');
   await waitUntil(() => events.at(-1) === 'start 7', 'the resume after the stop ended');
-  assert.deepEqual(events, ['lease 7 holder=r1', 'start 7', 'stop 7 abort', 'lease 7 holder=r1', 'stopped 7', 'start 7']);
+  assert.deepEqual(events, [
+    'lease 7 holder=r1',
+    'start 7',
+    'stop 7 abort',
+    'lease 7 holder=r1',
+    'stopped 7',
+    'start 7',
+  ]);
   assert.equal(loop.canAct('7'), true);
   await shutdown(loop, runner, ['7']);
 });

@@ -122,7 +122,8 @@ export class OwnershipLoop {
       this.running.delete(shard);
       if (!release) continue;
       const lease = this.withOwnWrites(this.options.source.leases()).find((l) => l.name === `flotilla-shard-${shard}`);
-      if (lease && lease.holderIdentity === this.options.replica) await this.write(lease, { holderIdentity: null }).catch(() => undefined);
+      if (lease && lease.holderIdentity === this.options.replica)
+        await this.write(lease, { holderIdentity: null }).catch(() => undefined);
     }
     // A fence's stops may still be waiting for their rounds.
     await this.stopsEnded();
@@ -156,7 +157,8 @@ export class OwnershipLoop {
 
   /** Resolves when no stop of any shard is in progress (their failures are the callers' to report). */
   private async stopsEnded(): Promise<void> {
-    while (this.stopping.size > 0) await Promise.all([...this.stopping.values()].map((stop) => stop.catch(() => undefined)));
+    while (this.stopping.size > 0)
+      await Promise.all([...this.stopping.values()].map((stop) => stop.catch(() => undefined)));
   }
 
   /** Schedules a pass; passes never overlap, and a kick during a pass causes one more. */
@@ -199,10 +201,15 @@ export class OwnershipLoop {
     });
     for (const action of actions) {
       // Live is judged again per action: the fence may have fired during an earlier one.
-      if ((action.type === 'acquire' || action.type === 'resume') && !(live && this.options.membership.isLive(this.clock()))) continue;
+      if (
+        (action.type === 'acquire' || action.type === 'resume') &&
+        !(live && this.options.membership.isLive(this.clock()))
+      )
+        continue;
       const started = this.clock();
       try {
-        if (await this.apply(action)) this.options.onTransition?.({ type: action.type, shard: action.shard, durationMs: this.clock() - started });
+        if (await this.apply(action))
+          this.options.onTransition?.({ type: action.type, shard: action.shard, durationMs: this.clock() - started });
       } catch (error) {
         // A conflict means the lease moved under us: the watch brings the newer version, and with
         // it the next pass. Other failures are retried by the resync. (No pass at once: that would
@@ -245,7 +252,11 @@ export class OwnershipLoop {
     const observed = this.members.get(holder);
     if (!observed) return true;
     const current = await this.options.leases.get(`${MEMBER_LEASE_PREFIX}${holder}`);
-    return current === undefined || (current.resourceVersion === observed.lease.resourceVersion && current.holderIdentity === observed.lease.holderIdentity);
+    return (
+      current === undefined ||
+      (current.resourceVersion === observed.lease.resourceVersion &&
+        current.holderIdentity === observed.lease.holderIdentity)
+    );
   }
 
   /** A shard that failed to start is forgotten, so the next pass resumes it. */
@@ -284,7 +295,12 @@ export class OwnershipLoop {
         if (action.type === 'acquire' && holder && holder !== me && !(await this.holderStillGone(holder))) return false;
         const now = this.clock();
         const epoch = epochOf(action.lease) + 1;
-        await this.write(action.lease, { holderIdentity: me, acquireTimeMs: now, renewTimeMs: now, leaseTransitions: epoch });
+        await this.write(action.lease, {
+          holderIdentity: me,
+          acquireTimeMs: now,
+          renewTimeMs: now,
+          leaseTransitions: epoch,
+        });
         await this.startShard(action.shard, epoch);
         return true;
       }

@@ -11,8 +11,22 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 type Json = Record<string, unknown>;
 const ALLOWED = new Set([
-  'type', 'description', 'properties', 'required', 'additionalProperties', 'items', 'enum', 'format', 'pattern',
-  'minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems', 'x-kubernetes-preserve-unknown-fields',
+  'type',
+  'description',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'enum',
+  'format',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'minItems',
+  'maxItems',
+  'x-kubernetes-preserve-unknown-fields',
 ]);
 
 /** Every violation of the structural-schema rules we rely on, with its path. */
@@ -25,12 +39,21 @@ function structuralViolations(schema: unknown, path: string, out: string[] = [])
   for (const key of Object.keys(s)) if (!ALLOWED.has(key)) out.push(`${path}: forbidden keyword ${key}`);
   if (s['additionalProperties'] === false) out.push(`${path}: additionalProperties: false`);
   const preserve = s['x-kubernetes-preserve-unknown-fields'] === true;
-  if (typeof s['type'] !== 'string' && !preserve) out.push(`${path}: no type and no x-kubernetes-preserve-unknown-fields`);
-  if (s['properties'] !== undefined && s['additionalProperties'] !== undefined) out.push(`${path}: both properties and additionalProperties`);
+  if (typeof s['type'] !== 'string' && !preserve)
+    out.push(`${path}: no type and no x-kubernetes-preserve-unknown-fields`);
+  if (s['properties'] !== undefined && s['additionalProperties'] !== undefined)
+    out.push(`${path}: both properties and additionalProperties`);
   if (s['type'] === 'array' && s['items'] === undefined) out.push(`${path}: array without items`);
-  if (Array.isArray(s['enum'])) for (const v of s['enum']) if (typeof v !== (s['type'] === 'integer' ? 'number' : s['type'])) out.push(`${path}: enum value ${String(v)} is not a ${String(s['type'])}`);
-  if (Array.isArray(s['required'])) for (const r of s['required']) if (!(s['properties'] as Json | undefined)?.[r as string]) out.push(`${path}: required ${String(r)} is not a property`);
-  for (const [name, sub] of Object.entries((s['properties'] as Json | undefined) ?? {})) structuralViolations(sub, `${path}.${name}`, out);
+  if (Array.isArray(s['enum']))
+    for (const v of s['enum'])
+      if (typeof v !== (s['type'] === 'integer' ? 'number' : s['type']))
+        out.push(`${path}: enum value ${String(v)} is not a ${String(s['type'])}`);
+  if (Array.isArray(s['required']))
+    for (const r of s['required'])
+      if (!(s['properties'] as Json | undefined)?.[r as string])
+        out.push(`${path}: required ${String(r)} is not a property`);
+  for (const [name, sub] of Object.entries((s['properties'] as Json | undefined) ?? {}))
+    structuralViolations(sub, `${path}.${name}`, out);
   if (typeof s['additionalProperties'] === 'object') structuralViolations(s['additionalProperties'], `${path}.*`, out);
   if (s['items'] !== undefined) structuralViolations(s['items'], `${path}[]`, out);
   return out;
@@ -49,7 +72,14 @@ describe('workflows.flotilla.io CRD', () => {
     assert.equal((crd['metadata'] as Json)['name'], 'workflows.flotilla.io');
     assert.equal(spec['group'], 'flotilla.io');
     assert.equal(spec['scope'], 'Namespaced');
-    assert.deepEqual(spec['names'], { kind: 'Workflow', listKind: 'WorkflowList', plural: 'workflows', singular: 'workflow', shortNames: ['wf'], categories: ['flotilla', 'all'] });
+    assert.deepEqual(spec['names'], {
+      kind: 'Workflow',
+      listKind: 'WorkflowList',
+      plural: 'workflows',
+      singular: 'workflow',
+      shortNames: ['wf'],
+      categories: ['flotilla', 'all'],
+    });
     const [version] = spec['versions'] as Json[];
     assert.equal(version?.['name'], 'v1alpha1');
     assert.equal(version?.['served'], true);
@@ -71,7 +101,10 @@ describe('workflows.flotilla.io CRD', () => {
   });
 
   test('the checker itself catches what it should', () => {
-    const bad = { type: 'object', properties: { a: { anyOf: [] }, b: { description: 'x' }, c: { type: 'object', additionalProperties: false } } };
+    const bad = {
+      type: 'object',
+      properties: { a: { anyOf: [] }, b: { description: 'x' }, c: { type: 'object', additionalProperties: false } },
+    };
     assert.deepEqual(structuralViolations(bad, 's'), [
       's.a: forbidden keyword anyOf',
       's.a: no type and no x-kubernetes-preserve-unknown-fields',
@@ -81,8 +114,23 @@ describe('workflows.flotilla.io CRD', () => {
   });
 
   test('conversion rules: enum, records, preserved JSON, cut recursion, kept descriptions and bounds', () => {
-    const node = Type.Recursive((Self) => Type.Object({ kind: Type.Union([Type.Literal('a'), Type.Literal('b')]), child: Type.Optional(Self), n: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }), { $id: 'N' });
-    const schema = Type.Object({ m: Type.Record(Type.String(), Type.String({ maxLength: 5 })), any: Type.Unknown({ 'x-kubernetes-preserve-unknown-fields': true, description: 'any' }), node });
+    const node = Type.Recursive(
+      (Self) =>
+        Type.Object(
+          {
+            kind: Type.Union([Type.Literal('a'), Type.Literal('b')]),
+            child: Type.Optional(Self),
+            n: Type.Integer({ minimum: 1 }),
+          },
+          { additionalProperties: false },
+        ),
+      { $id: 'N' },
+    );
+    const schema = Type.Object({
+      m: Type.Record(Type.String(), Type.String({ maxLength: 5 })),
+      any: Type.Unknown({ 'x-kubernetes-preserve-unknown-fields': true, description: 'any' }),
+      node,
+    });
     const s = toStructural(schema, { recursionDepth: { N: 2 } });
     assert.deepEqual(s.properties?.['m'], { type: 'object', additionalProperties: { type: 'string', maxLength: 5 } });
     assert.deepEqual(s.properties?.['any'], { description: 'any', 'x-kubernetes-preserve-unknown-fields': true });

@@ -70,7 +70,17 @@ export class CrdGenerationError extends FlotillaError<'UnsupportedSchema'> {
 
 type Json = Record<string, unknown>;
 
-const COPIED = ['description', 'format', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum', 'minItems', 'maxItems'] as const;
+const COPIED = [
+  'description',
+  'format',
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'minItems',
+  'maxItems',
+] as const;
 const TYPES = new Set(['object', 'array', 'string', 'integer', 'number', 'boolean']);
 
 function isJson(value: unknown): value is Json {
@@ -86,7 +96,11 @@ interface Walk {
 
 function cut(id: string, description: unknown): StructuralSchema {
   const note = `A nested ${id}, deeper than the CRD schema spells out: validated by flotilla, not by the API server.`;
-  return { type: 'object', description: typeof description === 'string' ? `${description} ${note}` : note, 'x-kubernetes-preserve-unknown-fields': true };
+  return {
+    type: 'object',
+    description: typeof description === 'string' ? `${description} ${note}` : note,
+    'x-kubernetes-preserve-unknown-fields': true,
+  };
 }
 
 function convert(schema: Json, walk: Walk): StructuralSchema {
@@ -118,7 +132,8 @@ function convert(schema: Json, walk: Walk): StructuralSchema {
   const anyOf = schema['anyOf'];
   if (Array.isArray(anyOf)) return literalEnum(anyOf, out, w);
   const type = schema['type'];
-  if (typeof type !== 'string' || !TYPES.has(type)) throw new CrdGenerationError(`${w.at}: no structural type for ${JSON.stringify(Object.keys(schema))}`);
+  if (typeof type !== 'string' || !TYPES.has(type))
+    throw new CrdGenerationError(`${w.at}: no structural type for ${JSON.stringify(Object.keys(schema))}`);
   out.type = type as NonNullable<StructuralSchema['type']>;
   if (type === 'object') {
     const props = schema['properties'];
@@ -129,12 +144,14 @@ function convert(schema: Json, walk: Walk): StructuralSchema {
       }
     }
     const required = schema['required'];
-    if (Array.isArray(required) && required.length > 0) out.required = required.filter((r): r is string => typeof r === 'string');
+    if (Array.isArray(required) && required.length > 0)
+      out.required = required.filter((r): r is string => typeof r === 'string');
     const patterns = schema['patternProperties'];
     if (isJson(patterns)) {
       const values = Object.values(patterns).filter(isJson);
       const [only] = values;
-      if (values.length !== 1 || only === undefined) throw new CrdGenerationError(`${w.at}: only one patternProperties schema is supported`);
+      if (values.length !== 1 || only === undefined)
+        throw new CrdGenerationError(`${w.at}: only one patternProperties schema is supported`);
       out.additionalProperties = convert(only, { ...w, at: `${w.at}.*` });
     } else if (isJson(schema['additionalProperties'])) {
       out.additionalProperties = convert(schema['additionalProperties'], { ...w, at: `${w.at}.*` });
@@ -158,7 +175,8 @@ function literalEnum(members: unknown[], out: StructuralSchema, w: Walk): Struct
     values.push(c);
     types.add(typeof c === 'number' ? (Number.isInteger(c) ? 'integer' : 'number') : typeof c);
   }
-  if (types.size !== 1) throw new CrdGenerationError(`${w.at}: a union of literals of differing types has no structural form`);
+  if (types.size !== 1)
+    throw new CrdGenerationError(`${w.at}: a union of literals of differing types has no structural form`);
   out.type = [...types][0] as NonNullable<StructuralSchema['type']>;
   out.enum = values;
   return out;
@@ -167,7 +185,12 @@ function literalEnum(members: unknown[], out: StructuralSchema, w: Walk): Struct
 /** Converts a TypeBox / JSON Schema into a structural OpenAPI v3 schema. */
 export function toStructural(schema: unknown, options: ToStructuralOptions = {}): StructuralSchema {
   if (!isJson(schema)) throw new CrdGenerationError('the schema must be an object');
-  return convert(schema, { defs: new Map(), expanded: new Map(), limits: options.recursionDepth ?? DEFAULT_RECURSION, at: '' });
+  return convert(schema, {
+    defs: new Map(),
+    expanded: new Map(),
+    limits: options.recursionDepth ?? DEFAULT_RECURSION,
+    at: '',
+  });
 }
 
 /** The whole CustomResourceDefinition object (`apiextensions.k8s.io/v1`). */
@@ -182,7 +205,14 @@ export function workflowCrd(): Json {
     metadata: { name: `${WORKFLOW_PLURAL}.${API_GROUP}`, labels: { 'app.kubernetes.io/part-of': 'flotilla' } },
     spec: {
       group: API_GROUP,
-      names: { kind: WORKFLOW_KIND, listKind: `${WORKFLOW_KIND}List`, plural: WORKFLOW_PLURAL, singular: 'workflow', shortNames: ['wf'], categories: ['flotilla', 'all'] },
+      names: {
+        kind: WORKFLOW_KIND,
+        listKind: `${WORKFLOW_KIND}List`,
+        plural: WORKFLOW_PLURAL,
+        singular: 'workflow',
+        shortNames: ['wf'],
+        categories: ['flotilla', 'all'],
+      },
       scope: 'Namespaced',
       versions: [
         {
@@ -192,14 +222,25 @@ export function workflowCrd(): Json {
           subresources: { status: {} },
           additionalPrinterColumns: [
             { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'The workflow phase.' },
-            { name: 'Progress', type: 'string', jsonPath: '.status.progress', description: 'Finished top-level nodes / all top-level nodes.' },
-            { name: 'Shard', type: 'string', jsonPath: '.metadata.labels.flotilla\\.io/shard', description: 'The shard that owns the workflow.' },
+            {
+              name: 'Progress',
+              type: 'string',
+              jsonPath: '.status.progress',
+              description: 'Finished top-level nodes / all top-level nodes.',
+            },
+            {
+              name: 'Shard',
+              type: 'string',
+              jsonPath: '.metadata.labels.flotilla\\.io/shard',
+              description: 'The shard that owns the workflow.',
+            },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
           ],
           schema: {
             openAPIV3Schema: {
               type: 'object',
-              description: 'A flotilla Workflow: a DAG of tasks, branches, sub-workflows, gates and arrays, run by the replica owning its shard.',
+              description:
+                'A flotilla Workflow: a DAG of tasks, branches, sub-workflows, gates and arrays, run by the replica owning its shard.',
               required: ['spec'],
               properties: {
                 apiVersion: { type: 'string' },
@@ -218,7 +259,8 @@ export function workflowCrd(): Json {
 
 /** The CRD as the YAML file `npm run gen:crd` writes (deterministic). */
 export function workflowCrdYaml(): string {
-  const header = '# Generated by `npm run gen:crd` from src/api/schema.ts and src/api/status.ts (src/api/crd.ts). Do not edit.\n';
+  const header =
+    '# Generated by `npm run gen:crd` from src/api/schema.ts and src/api/status.ts (src/api/crd.ts). Do not edit.\n';
   return header + stringify(workflowCrd(), { lineWidth: 0, aliasDuplicateObjects: false });
 }
 

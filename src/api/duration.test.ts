@@ -22,7 +22,21 @@ describe('parseDuration', () => {
   });
 
   test('anything else is undefined, never a throw', () => {
-    for (const bad of ['', 'soon', '1 hour', '10', '0', ' 5s', '5s ', '1.s', '.5s', '-1s', '1w', 'x'.repeat(65), `${'1s'.repeat(33)}`]) {
+    for (const bad of [
+      '',
+      'soon',
+      '1 hour',
+      '10',
+      '0',
+      ' 5s',
+      '5s ',
+      '1.s',
+      '.5s',
+      '-1s',
+      '1w',
+      'x'.repeat(65),
+      `${'1s'.repeat(33)}`,
+    ]) {
       assert.equal(parseDuration(bad), undefined, JSON.stringify(bad));
     }
     for (const bad of [undefined, null, 5, {}]) assert.equal(parseDuration(bad), undefined);
@@ -30,7 +44,8 @@ describe('parseDuration', () => {
 
   test('accepts exactly what the CRD pattern accepts (up to 64 characters)', () => {
     const pattern = new RegExp(DurationSchema.pattern ?? '');
-    for (const text of ['1s', '1h30m', '2.5d', '1m1m', 'soon', '1', '1S', '1ms1s']) assert.equal(parseDuration(text) !== undefined, pattern.test(text), text);
+    for (const text of ['1s', '1h30m', '2.5d', '1m1m', 'soon', '1', '1S', '1ms1s'])
+      assert.equal(parseDuration(text) !== undefined, pattern.test(text), text);
   });
 });
 

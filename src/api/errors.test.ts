@@ -20,7 +20,10 @@ test('retryable and terminal come from the class, unknown errors count as retrya
 test('causes are found along the chain and described once', () => {
   const inner = new SampleError('Broken', 'disk full');
   const outer = new Error('saving outputs', { cause: inner });
-  assert.equal(findCause(outer, (e): e is SampleError => e instanceof SampleError), inner);
+  assert.equal(
+    findCause(outer, (e): e is SampleError => e instanceof SampleError),
+    inner,
+  );
   assert.equal(describeError(outer), 'saving outputs: disk full');
   assert.equal(describeError(new Error('saving: disk full', { cause: inner })), 'saving: disk full');
 });

@@ -12,7 +12,11 @@ export function shortHash(text: string): string {
 
 /** Lower-cases and replaces anything outside `[a-z0-9-]` with `-`, trimming dashes at the ends. */
 export function toDnsLabel(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-+|-+$/g, '');
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-+|-+$/g, '');
 }
 
 /**

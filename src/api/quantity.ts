@@ -20,7 +20,14 @@ export interface Quantity {
 export const QUANTITY_PATTERN = '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$';
 
 const NANO = 1_000_000_000n;
-const BINARY: Readonly<Record<string, bigint>> = { Ki: 1n << 10n, Mi: 1n << 20n, Gi: 1n << 30n, Ti: 1n << 40n, Pi: 1n << 50n, Ei: 1n << 60n };
+const BINARY: Readonly<Record<string, bigint>> = {
+  Ki: 1n << 10n,
+  Mi: 1n << 20n,
+  Gi: 1n << 30n,
+  Ti: 1n << 40n,
+  Pi: 1n << 50n,
+  Ei: 1n << 60n,
+};
 /** Decimal suffixes as a power of ten. */
 const DECIMAL: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
 const SYNTAX = /^([+-]?)(\d+\.?\d*|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/;
@@ -61,7 +68,8 @@ export function formatQuantity(nano: bigint, format: QuantityFormat = 'DecimalSI
   if (nano === 0n) return '0';
   if (format === 'BinarySI' && nano % NANO === 0n) {
     const bytes = nano / NANO;
-    for (const [suffix, size] of Object.entries(BINARY).reverse()) if (bytes % size === 0n) return `${bytes / size}${suffix}`;
+    for (const [suffix, size] of Object.entries(BINARY).reverse())
+      if (bytes % size === 0n) return `${bytes / size}${suffix}`;
     if (bytes < 1024n) return String(bytes);
   }
   for (const [suffix, power] of Object.entries(DECIMAL).sort((a, b) => b[1] - a[1])) {

@@ -10,7 +10,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 /** Any JSON value. In the CRD: `x-kubernetes-preserve-unknown-fields`. */
-export const JsonValueSchema = Type.Unknown({ 'x-kubernetes-preserve-unknown-fields': true, description: 'Any JSON value.' });
+export const JsonValueSchema = Type.Unknown({
+  'x-kubernetes-preserve-unknown-fields': true,
+  description: 'Any JSON value.',
+});
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
@@ -22,9 +25,22 @@ export const DurationSchema = Type.String({
 });
 
 /** The value types a task may declare for its outputs and a gate for its signal. */
-export const ValueTypes = ['string', 'integer', 'number', 'boolean', 'list', 'object', 'timestamp', 'duration', 'any'] as const;
+export const ValueTypes = [
+  'string',
+  'integer',
+  'number',
+  'boolean',
+  'list',
+  'object',
+  'timestamp',
+  'duration',
+  'any',
+] as const;
 export type ValueType = (typeof ValueTypes)[number];
-export const ValueTypeSchema = Type.Union(ValueTypes.map((t) => Type.Literal(t)), { description: 'A value type.' });
+export const ValueTypeSchema = Type.Union(
+  ValueTypes.map((t) => Type.Literal(t)),
+  { description: 'A value type.' },
+);
 
 /**
  * Where a value comes from. Exactly one of `fromInput`, `fromNode` (with `output`), `fromItem`
@@ -100,7 +116,10 @@ export const NodeSchema = Type.Recursive(
             {
               cases: Type.Array(Type.Object({ when: ConditionSchema, node: Self }, { additionalProperties: false })),
               else: Type.Optional(
-                Type.Object({ node: Type.Optional(Self), error: Type.Optional(Type.String({ maxLength: 4096 })) }, { additionalProperties: false }),
+                Type.Object(
+                  { node: Type.Optional(Self), error: Type.Optional(Type.String({ maxLength: 4096 })) },
+                  { additionalProperties: false },
+                ),
               ),
             },
             { additionalProperties: false },
@@ -110,7 +129,9 @@ export const NodeSchema = Type.Recursive(
           Type.Object(
             {
               ref: Type.String({ minLength: 1, maxLength: 253, description: 'A key of spec.subWorkflows.' }),
-              launch: Type.Optional(Type.Boolean({ description: 'Run as a child Workflow resource instead of inline.' })),
+              launch: Type.Optional(
+                Type.Boolean({ description: 'Run as a child Workflow resource instead of inline.' }),
+              ),
             },
             { additionalProperties: false },
           ),
@@ -120,14 +141,20 @@ export const NodeSchema = Type.Recursive(
             {
               signal: Type.Optional(
                 Type.Object(
-                  { name: Type.String({ minLength: 1, maxLength: 63 }), type: Type.Union(SignalTypes.map((t) => Type.Literal(t))) },
+                  {
+                    name: Type.String({ minLength: 1, maxLength: 63 }),
+                    type: Type.Union(SignalTypes.map((t) => Type.Literal(t))),
+                  },
                   { additionalProperties: false },
                 ),
               ),
               sleep: Type.Optional(DurationSchema),
               approve: Type.Optional(
                 Type.Object(
-                  { name: Type.Optional(Type.String({ minLength: 1, maxLength: 63 })), message: Type.Optional(Type.String({ maxLength: 4096 })) },
+                  {
+                    name: Type.Optional(Type.String({ minLength: 1, maxLength: 63 })),
+                    message: Type.Optional(Type.String({ maxLength: 4096 })),
+                  },
                   { additionalProperties: false },
                 ),
               ),
@@ -142,7 +169,13 @@ export const NodeSchema = Type.Recursive(
               over: BindingSchema,
               parallelism: Type.Optional(Type.Integer({ minimum: 0, description: '0 means unbounded.' })),
               minSuccessRatio: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-              minSuccesses: Type.Optional(Type.Integer({ minimum: 0, description: 'Items that must succeed (capped at the list size); takes precedence over minSuccessRatio.' })),
+              minSuccesses: Type.Optional(
+                Type.Integer({
+                  minimum: 0,
+                  description:
+                    'Items that must succeed (capped at the list size); takes precedence over minSuccessRatio.',
+                }),
+              ),
               node: Self,
             },
             { additionalProperties: false },
@@ -198,7 +231,9 @@ export const TaskTemplateSchema = Type.Object(
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
     timeout: Type.Optional(DurationSchema),
     interruptible: Type.Optional(Type.Boolean()),
-    outputs: Type.Optional(Type.Record(Type.String(), ValueTypeSchema, { description: 'Declared outputs, checked at validation.' })),
+    outputs: Type.Optional(
+      Type.Record(Type.String(), ValueTypeSchema, { description: 'Declared outputs, checked at validation.' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -207,7 +242,9 @@ export type TaskTemplate = Static<typeof TaskTemplateSchema>;
 /** An inline sub-workflow; it shares the parent's task templates. */
 export const SubWorkflowSchema = Type.Object(
   {
-    inputs: Type.Optional(Type.Record(Type.String(), JsonValueSchema, { description: 'Declared inputs with default values.' })),
+    inputs: Type.Optional(
+      Type.Record(Type.String(), JsonValueSchema, { description: 'Declared inputs with default values.' }),
+    ),
     nodes: Type.Array(NodeSchema, { minItems: 1 }),
     outputs: Type.Optional(Type.Record(Type.String(), BindingSchema)),
   },

@@ -16,7 +16,16 @@ import { Type, type Static } from '@sinclair/typebox';
 const Json = (description: string) => Type.Unknown({ 'x-kubernetes-preserve-unknown-fields': true, description });
 const Time = (description: string) => Type.String({ format: 'date-time', description });
 
-export const WorkflowPhases = ['Pending', 'Running', 'Succeeding', 'Failing', 'Succeeded', 'Failed', 'Aborted', 'TimedOut'] as const;
+export const WorkflowPhases = [
+  'Pending',
+  'Running',
+  'Succeeding',
+  'Failing',
+  'Succeeded',
+  'Failed',
+  'Aborted',
+  'TimedOut',
+] as const;
 export type WorkflowPhase = (typeof WorkflowPhases)[number];
 export const TerminalWorkflowPhases: readonly WorkflowPhase[] = ['Succeeded', 'Failed', 'Aborted', 'TimedOut'];
 export function isTerminalWorkflowPhase(phase: string | undefined): boolean {
@@ -27,7 +36,16 @@ export function isTerminalWorkflowPhase(phase: string | undefined): boolean {
  * A node's phase. `WaitingForRetry`: an attempt failed and the next starts at `nextAttemptAt`.
  * `Skipped`: never ran because an upstream node did not succeed (or the workflow was failing).
  */
-export const NodePhases = ['Pending', 'Running', 'WaitingForRetry', 'Succeeded', 'Failed', 'Skipped', 'Aborted', 'TimedOut'] as const;
+export const NodePhases = [
+  'Pending',
+  'Running',
+  'WaitingForRetry',
+  'Succeeded',
+  'Failed',
+  'Skipped',
+  'Aborted',
+  'TimedOut',
+] as const;
 export type NodePhase = (typeof NodePhases)[number];
 export const TerminalNodePhases: readonly NodePhase[] = ['Succeeded', 'Failed', 'Skipped', 'Aborted', 'TimedOut'];
 export function isTerminalNodePhase(phase: string | undefined): boolean {
@@ -38,7 +56,16 @@ export function isTerminalNodePhase(phase: string | undefined): boolean {
  * One character per array item, in `ArrayStatus.phases`:
  * `.` pending · `R` running · `W` waiting for retry · `S` succeeded · `F` failed · `A` aborted · `K` skipped.
  */
-export const ArrayItemCodes = { Pending: '.', Running: 'R', WaitingForRetry: 'W', Succeeded: 'S', Failed: 'F', Aborted: 'A', Skipped: 'K', TimedOut: 'F' } as const;
+export const ArrayItemCodes = {
+  Pending: '.',
+  Running: 'R',
+  WaitingForRetry: 'W',
+  Succeeded: 'S',
+  Failed: 'F',
+  Aborted: 'A',
+  Skipped: 'K',
+  TimedOut: 'F',
+} as const;
 
 export const ConditionTypes = ['Valid', 'Progressing', 'Succeeded'] as const;
 export type ConditionType = (typeof ConditionTypes)[number];
@@ -85,7 +112,9 @@ export const SignalConsumedSchema = Type.Object(
  */
 export const NodeStatusFields = {
   phase: Type.Union(NodePhases.map((p) => Type.Literal(p))),
-  kind: Type.Optional(Type.String({ maxLength: 16, description: 'The node kind (task, branch, workflow, gate, array).' })),
+  kind: Type.Optional(
+    Type.String({ maxLength: 16, description: 'The node kind (task, branch, workflow, gate, array).' }),
+  ),
   task: Type.Optional(Type.String({ maxLength: 253, description: 'The task template a task node runs.' })),
   startedAt: Type.Optional(Time('When the node started (first attempt).')),
   finishedAt: Type.Optional(Time('When the node reached a terminal phase.')),
@@ -96,17 +125,28 @@ export const NodeStatusFields = {
   userFailures: Type.Optional(Type.Integer({ minimum: 0 })),
   systemFailures: Type.Optional(Type.Integer({ minimum: 0 })),
   /** Starting: start not yet acknowledged by the plugin; Queued/WaitingForResources/Running: the plugin's last word. */
-  taskPhase: Type.Optional(Type.Union([Type.Literal('Starting'), Type.Literal('Queued'), Type.Literal('WaitingForResources'), Type.Literal('Running')])),
+  taskPhase: Type.Optional(
+    Type.Union([
+      Type.Literal('Starting'),
+      Type.Literal('Queued'),
+      Type.Literal('WaitingForResources'),
+      Type.Literal('Running'),
+    ]),
+  ),
   attemptStartedAt: Type.Optional(Time('When the current attempt started.')),
   nextAttemptAt: Type.Optional(Time('When the next attempt may start (back-off).')),
   nextCheckAt: Type.Optional(Time('When to ask the plugin again.')),
-  pluginState: Type.Optional(Json('The plugin\'s small JSON state for the current attempt.')),
+  pluginState: Type.Optional(Json("The plugin's small JSON state for the current attempt.")),
   lastFailure: Type.Optional(FailureRecordSchema),
-  outputs: Type.Optional(Json('The node\'s outputs (a JSON object) when small.')),
-  outputRef: Type.Optional(Type.String({ maxLength: 1024, description: 'Reference into the output store when outputs were offloaded.' })),
+  outputs: Type.Optional(Json("The node's outputs (a JSON object) when small.")),
+  outputRef: Type.Optional(
+    Type.String({ maxLength: 1024, description: 'Reference into the output store when outputs were offloaded.' }),
+  ),
   branchTaken: Type.Optional(Type.String({ maxLength: 253, description: 'Id of the node a branch took, or `else`.' })),
   childName: Type.Optional(Type.String({ maxLength: 63, description: 'Name of the launched child Workflow.' })),
-  childPhase: Type.Optional(Type.String({ maxLength: 32, description: 'Last observed phase of the launched child Workflow.' })),
+  childPhase: Type.Optional(
+    Type.String({ maxLength: 32, description: 'Last observed phase of the launched child Workflow.' }),
+  ),
   signal: Type.Optional(SignalConsumedSchema),
   waitingFor: Type.Optional(Type.String({ maxLength: 63, description: 'The signal a gate is waiting for.' })),
 };
@@ -154,7 +194,10 @@ export const WorkflowStatusSchema = Type.Object(
     outputs: Type.Optional(Json('The workflow outputs (spec.outputs resolved), when small.')),
     outputRef: Type.Optional(Type.String({ maxLength: 1024 })),
     eventsDelivered: Type.Optional(
-      Type.Boolean({ description: 'The event sink confirmed the terminal execution events; until then the owning replica re-sends them.' }),
+      Type.Boolean({
+        description:
+          'The event sink confirmed the terminal execution events; until then the owning replica re-sends them.',
+      }),
     ),
   },
   { additionalProperties: false },

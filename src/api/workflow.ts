@@ -68,7 +68,14 @@ export interface Workflow {
 
 /** An owner reference pointing at a Workflow (for its Pods and child Workflows). */
 export function ownerReferenceTo(workflow: Pick<Workflow, 'metadata'>): OwnerReference {
-  return { apiVersion: WORKFLOW_API_VERSION, kind: 'Workflow', name: workflow.metadata.name, uid: workflow.metadata.uid, controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: WORKFLOW_API_VERSION,
+    kind: 'Workflow',
+    name: workflow.metadata.name,
+    uid: workflow.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 /** `<namespace>/<name>`: the key queues and shard hashing use. */

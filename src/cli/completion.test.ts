@@ -8,7 +8,9 @@ import { buildProgram as buildShardctl } from './shardctl/shardctl.js';
 
 function program(): Command {
   const p = new Command('demo').option('--kubeconfig <file>');
-  p.command('get').addOption(new Option('-o, --output <format>').choices(['table', 'yaml'])).option('--watch');
+  p.command('get')
+    .addOption(new Option('-o, --output <format>').choices(['table', 'yaml']))
+    .option('--watch');
   const fleet = p.command('fleet');
   fleet.command('drain').option('--wait');
   return p;
@@ -19,7 +21,9 @@ function complete(words: string[], of: Command = program()): string[] {
   const script = `${completionScript(of, 'bash')}
 COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}
 _${of.name()}; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  return execFileSync('bash', ['-c', script], { encoding: 'utf8' }).split('\n').filter((l) => l !== '');
+  return execFileSync('bash', ['-c', script], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 describe('completion', () => {

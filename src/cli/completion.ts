@@ -33,7 +33,8 @@ function collect(command: Command, path: string, inherited: readonly Option[], t
   table.words.set(path, [...subs, ...options.flatMap(flagsOf), '--help']);
   for (const option of options) {
     const choices = option.argChoices;
-    if (choices && choices.length > 0) for (const flag of flagsOf(option)) table.values.set(`${path}|${flag}`, [...choices]);
+    if (choices && choices.length > 0)
+      for (const flag of flagsOf(option)) table.values.set(`${path}|${flag}`, [...choices]);
   }
   for (const sub of command.commands) collect(sub, path === '' ? sub.name() : `${path} ${sub.name()}`, options, table);
 }
@@ -96,7 +97,8 @@ export function registerCompletion(program: Command): void {
     .description('Print a shell completion script (bash or zsh): source <(' + program.name() + ' completion bash)')
     .argument('<shell>', 'bash or zsh')
     .action((shell: string) => {
-      if (!(Shells as readonly string[]).includes(shell)) throw new CliError(`unsupported shell '${shell}': bash or zsh`, ExitCode.usage);
+      if (!(Shells as readonly string[]).includes(shell))
+        throw new CliError(`unsupported shell '${shell}': bash or zsh`, ExitCode.usage);
       process.stdout.write(completionScript(program, shell as Shell));
     });
 }

@@ -51,7 +51,11 @@ export interface FlyteRunResult {
 
 export async function runFlyteLocal(options: FlyteRunOptions): Promise<FlyteRunResult> {
   const { workflow: fw, store } = options;
-  const execution = { project: fw.executionId.project || 'project', domain: fw.executionId.domain || 'domain', name: fw.executionId.name || fw.metadata.name };
+  const execution = {
+    project: fw.executionId.project || 'project',
+    domain: fw.executionId.domain || 'domain',
+    name: fw.executionId.name || fw.metadata.name,
+  };
   const dataDir = executionMetadataPrefix(store.join('metadata'), execution);
   // A run starts afresh: whatever status the file carries belongs to another execution's data.
   const fresh: FlyteWorkflow = { ...fw };
@@ -65,15 +69,29 @@ export async function runFlyteLocal(options: FlyteRunOptions): Promise<FlyteRunR
     clock: options.clock ?? 'virtual',
     ...(options.startAt !== undefined ? { startAt: options.startAt } : {}),
     ...(options.engine ? { engine: options.engine } : {}),
-    plugins: ({ clock }) => [...localPlugins({ clock }), ...flytePlugins({ store, ...(options.onLaunch ? { onLaunch: options.onLaunch } : {}) })],
+    plugins: ({ clock }) => [
+      ...localPlugins({ clock }),
+      ...flytePlugins({ store, ...(options.onLaunch ? { onLaunch: options.onLaunch } : {}) }),
+    ],
   });
   const engineStatus = result.workflow.status ?? {};
-  const status = projectFlyteStatus(fw, engineStatus, { dataDir, now: Date.parse(engineStatus.finishedAt ?? '') || Date.now() });
+  const status = projectFlyteStatus(fw, engineStatus, {
+    dataDir,
+    now: Date.parse(engineStatus.finishedAt ?? '') || Date.now(),
+  });
   let outputs: LiteralsJson | undefined;
   if (status.outputRef !== undefined) {
     const values = isObject(engineStatus.outputs) ? engineStatus.outputs : {};
     await store.put(workflowOutputsUri(dataDir), encodeLiteralMap(normalizeLiterals(values)));
     outputs = decodeLiteralMap(await store.get(workflowOutputsUri(dataDir)));
   }
-  return { status, engineStatus, translated, ...(outputs ? { outputs } : {}), dataDir, events: result.events, ...(result.stalled !== undefined ? { stalled: result.stalled } : {}) };
+  return {
+    status,
+    engineStatus,
+    translated,
+    ...(outputs ? { outputs } : {}),
+    dataDir,
+    events: result.events,
+    ...(result.stalled !== undefined ? { stalled: result.stalled } : {}),
+  };
 }

@@ -50,7 +50,11 @@ export function contextNamespace(kubeConfig: KubeConfig): string | undefined {
 /** The kubeconfig and namespace (flag > context namespace > `defaultNamespace`). */
 export function kubeTargetFromFlags(flags: KubeFlags, defaultNamespace = 'default'): KubeTarget {
   const kubeConfig = kubeConfigFromFlags(flags);
-  return { kubeConfig, namespace: flags.namespace ?? contextNamespace(kubeConfig) ?? defaultNamespace, server: kubeServer(kubeConfig) };
+  return {
+    kubeConfig,
+    namespace: flags.namespace ?? contextNamespace(kubeConfig) ?? defaultNamespace,
+    server: kubeServer(kubeConfig),
+  };
 }
 
 /**
@@ -60,7 +64,10 @@ export function kubeTargetFromFlags(flags: KubeFlags, defaultNamespace = 'defaul
 export function addKubeFlags<C extends Command>(command: C, options: { namespace?: string | false } = {}): C {
   command.option('--kubeconfig <file>', KUBECONFIG_HELP).option('--context <name>', CONTEXT_HELP);
   if (options.namespace !== false) {
-    command.option('-n, --namespace <ns>', options.namespace ?? "namespace (default: the context's namespace, else default)");
+    command.option(
+      '-n, --namespace <ns>',
+      options.namespace ?? "namespace (default: the context's namespace, else default)",
+    );
   }
   return command;
 }

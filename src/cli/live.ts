@@ -30,7 +30,12 @@ export interface LiveOptions<T extends CachedObject> {
 export async function live<T extends CachedObject>(options: LiveOptions<T>): Promise<'done' | 'stopped'> {
   const first = await options.list();
   if (await options.render(first.items)) return 'done';
-  const informer = new ResourceInformer<T>({ kubeConfig: options.kubeConfig, path: options.path, resource: options.resource, list: () => options.list() });
+  const informer = new ResourceInformer<T>({
+    kubeConfig: options.kubeConfig,
+    path: options.path,
+    resource: options.resource,
+    list: () => options.list(),
+  });
   let finish: (how: 'done' | 'stopped') => void = () => undefined;
   let fail: (error: unknown) => void = () => undefined;
   const finished = new Promise<'done' | 'stopped'>((resolve, reject) => {

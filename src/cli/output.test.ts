@@ -23,7 +23,10 @@ describe('renderTable', () => {
     assert.equal(renderTable(columns, rows), 'NAME          PHASE\na             Running\nlonger-name\n');
   });
   test('wide adds the wide columns; cells stay on one line', () => {
-    assert.equal(renderTable(columns, rows, { wide: true }), 'NAME          EXTRA        PHASE\na             x            Running\nlonger-name   multi line\n');
+    assert.equal(
+      renderTable(columns, rows, { wide: true }),
+      'NAME          EXTRA        PHASE\na             x            Running\nlonger-name   multi line\n',
+    );
   });
   test('--no-headers leaves the header out; nothing at all for no rows', () => {
     assert.equal(renderTable(columns, rows, { headers: false }), 'a             Running\nlonger-name\n');
@@ -45,7 +48,16 @@ describe('age', () => {
 
 describe('nodeTree', () => {
   test('nests node paths under their parents, in status order', () => {
-    const rows = nodeTree({ a: { phase: 'Succeeded' }, sub: { phase: 'Running' }, 'sub/x': { phase: 'Running' }, 'sub/y': { phase: 'Pending' }, z: { phase: 'Pending' } });
-    assert.deepEqual(rows.map((r) => r.label), ['├─ a', '├─ sub', '│  ├─ x', '│  └─ y', '└─ z']);
+    const rows = nodeTree({
+      a: { phase: 'Succeeded' },
+      sub: { phase: 'Running' },
+      'sub/x': { phase: 'Running' },
+      'sub/y': { phase: 'Pending' },
+      z: { phase: 'Pending' },
+    });
+    assert.deepEqual(
+      rows.map((r) => r.label),
+      ['├─ a', '├─ sub', '│  ├─ x', '│  └─ y', '└─ z'],
+    );
   });
 });

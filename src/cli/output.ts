@@ -48,7 +48,16 @@ export function renderTable<T>(columns: readonly Column<T>[], rows: readonly T[]
   if (options.headers !== false) cells.unshift(shown.map((c) => c.header.toUpperCase()));
   if (cells.length === 0) return '';
   const widths = shown.map((_c, i) => Math.max(...cells.map((line) => (line[i] ?? '').length)));
-  return cells.map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join(SEPARATOR).trimEnd()).join('\n') + '\n';
+  return (
+    cells
+      .map((line) =>
+        line
+          .map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+          .join(SEPARATOR)
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 function oneLine(text: string): string {
@@ -61,7 +70,12 @@ export function renderData(value: unknown, format: 'json' | 'yaml'): string {
 }
 
 /** Several objects the way kubectl prints a list in JSON or YAML. */
-export function asList(items: readonly unknown[]): { apiVersion: 'v1'; kind: 'List'; items: unknown[]; metadata: { resourceVersion: string } } {
+export function asList(items: readonly unknown[]): {
+  apiVersion: 'v1';
+  kind: 'List';
+  items: unknown[];
+  metadata: { resourceVersion: string };
+} {
   return { apiVersion: 'v1', kind: 'List', items: [...items], metadata: { resourceVersion: '' } };
 }
 

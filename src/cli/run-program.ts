@@ -17,7 +17,10 @@ export async function runProgram(program: Command, argv: readonly string[]): Pro
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      const informational = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
+      const informational =
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help';
       process.exitCode = informational ? ExitCode.ok : ExitCode.usage;
       return;
     }

@@ -52,7 +52,10 @@ export async function followWorkflows(options: FollowOptions): Promise<FollowRes
       options.onUpdate(present);
       if (deadline !== undefined && Date.now() > deadline) {
         const pending = present.filter((wf) => !isTerminalWorkflowPhase(phaseOf(wf))).map((wf) => progressLine(wf));
-        throw new CliError(`timed out after ${Math.round((options.timeoutMs ?? 0) / 1000)} s: ${pending.join('; ')}`, ExitCode.failed);
+        throw new CliError(
+          `timed out after ${Math.round((options.timeoutMs ?? 0) / 1000)} s: ${pending.join('; ')}`,
+          ExitCode.failed,
+        );
       }
       return [...wanted].every((name) => deleted.has(name) || isTerminalWorkflowPhase(last.get(name)?.status?.phase));
     },
@@ -63,7 +66,9 @@ export async function followWorkflows(options: FollowOptions): Promise<FollowRes
 /** The exit code of a finished follow, and a line naming each workflow that did not succeed. */
 export function outcome(result: FollowResult): { exitCode: number; failures: string[] } {
   const failures = [
-    ...[...result.workflows.values()].filter((wf) => !result.deleted.includes(wf.metadata.name) && phaseOf(wf) !== 'Succeeded').map((wf) => progressLine(wf)),
+    ...[...result.workflows.values()]
+      .filter((wf) => !result.deleted.includes(wf.metadata.name) && phaseOf(wf) !== 'Succeeded')
+      .map((wf) => progressLine(wf)),
     ...result.deleted.map((name) => `${name}: deleted (aborted)`),
   ];
   if (result.stopped) return { exitCode: ExitCode.failed, failures: ['interrupted before the end', ...failures] };
@@ -71,7 +76,10 @@ export function outcome(result: FollowResult): { exitCode: number; failures: str
 }
 
 /** Writes progress lines: one line kept current on a terminal, a new line per change when piped. */
-export function progressWriter(stream: NodeJS.WriteStream = process.stderr): { update(lines: readonly string[], keys: readonly string[]): void; end(): void } {
+export function progressWriter(stream: NodeJS.WriteStream = process.stderr): {
+  update(lines: readonly string[], keys: readonly string[]): void;
+  end(): void;
+} {
   let previousKeys = '';
   let drawn = 0;
   return {

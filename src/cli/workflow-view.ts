@@ -50,10 +50,14 @@ export function renderWorkflows(items: readonly Workflow[], options: RenderOptio
       return items.map((wf) => `${workflowName(wf)}\n`).join('');
     case 'table':
     case 'wide':
-      return renderTable(workflowColumns({ allNamespaces: options.allNamespaces === true, nowMs: options.nowMs ?? Date.now() }), items, {
-        wide: options.format === 'wide',
-        headers: options.headers,
-      });
+      return renderTable(
+        workflowColumns({ allNamespaces: options.allNamespaces === true, nowMs: options.nowMs ?? Date.now() }),
+        items,
+        {
+          wide: options.format === 'wide',
+          headers: options.headers,
+        },
+      );
   }
 }
 
@@ -95,7 +99,11 @@ export function nodeTree(nodes: Readonly<Record<string, WorkflowNodeStatus>>): T
 
 const nodeColumns = (nowMs: number): Column<TreeRow>[] => [
   { header: 'node', value: (r) => r.label },
-  { header: 'phase', value: (r) => r.node.phase + (r.node.array ? ` ${r.node.array.succeeded + r.node.array.failed}/${r.node.array.size}` : '') },
+  {
+    header: 'phase',
+    value: (r) =>
+      r.node.phase + (r.node.array ? ` ${r.node.array.succeeded + r.node.array.failed}/${r.node.array.size}` : ''),
+  },
   { header: 'kind', value: (r) => r.node.kind ?? '-' },
   { header: 'attempts', value: (r) => (r.node.attempts === undefined ? '-' : String(r.node.attempts)) },
   { header: 'age', value: (r) => (r.node.startedAt === undefined ? '-' : age(r.node.startedAt, nowMs)) },
@@ -126,7 +134,10 @@ export function renderWorkflow(wf: Workflow, options: RenderOptions): string {
       ];
       const width = Math.max(...fields.map(([k]) => k.length)) + 1;
       const head = fields.map(([k, v]) => `${`${k}:`.padEnd(width)}   ${v}\n`).join('');
-      const tree = renderTable(nodeColumns(nowMs), nodeTree(status?.nodes ?? {}), { wide: options.format === 'wide', headers: options.headers });
+      const tree = renderTable(nodeColumns(nowMs), nodeTree(status?.nodes ?? {}), {
+        wide: options.format === 'wide',
+        headers: options.headers,
+      });
       return tree === '' ? head : `${head}\n${tree}`;
     }
   }

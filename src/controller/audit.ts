@@ -21,7 +21,17 @@ import type { RoundOutcome } from './round.js';
 export type AuditRecord =
   | { t: 'start'; shard: number; replica: string; key: string; at: number }
   | { t: 'end'; shard: number; replica: string; key: string; at: number; outcome?: RoundOutcome; provenAt?: number }
-  | { t: 'task'; shard: number; replica: string; key: string; uid?: string; node: string; attempt: number; plugin: string; at: number };
+  | {
+      t: 'task';
+      shard: number;
+      replica: string;
+      key: string;
+      uid?: string;
+      node: string;
+      attempt: number;
+      plugin: string;
+      at: number;
+    };
 
 export class OwnershipAudit {
   private fd: number | undefined;
@@ -37,13 +47,35 @@ export class OwnershipAudit {
   record(t: 'start' | 'end', shard: number, key: string, outcome?: RoundOutcome, provenAt?: number): void {
     const at = Date.now();
     if (t === 'start') return this.append([{ t, shard, replica: this.replica, key, at }]);
-    this.append([{ t, shard, replica: this.replica, key, at, ...(outcome !== undefined ? { outcome } : {}), ...(provenAt !== undefined ? { provenAt } : {}) }]);
+    this.append([
+      {
+        t,
+        shard,
+        replica: this.replica,
+        key,
+        at,
+        ...(outcome !== undefined ? { outcome } : {}),
+        ...(provenAt !== undefined ? { provenAt } : {}),
+      },
+    ]);
   }
 
   /** The task attempts a round's successful status write recorded as started (one write for all). */
   recordTaskStarts(shard: number, key: string, started: readonly StartedTask[], uid?: string): void {
     const at = Date.now();
-    this.append(started.map((s) => ({ t: 'task', shard, replica: this.replica, key, ...(uid !== undefined ? { uid } : {}), node: s.nodeId, attempt: s.attempt, plugin: s.plugin, at })));
+    this.append(
+      started.map((s) => ({
+        t: 'task',
+        shard,
+        replica: this.replica,
+        key,
+        ...(uid !== undefined ? { uid } : {}),
+        node: s.nodeId,
+        attempt: s.attempt,
+        plugin: s.plugin,
+        at,
+      })),
+    );
   }
 
   close(): void {

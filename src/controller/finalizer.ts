@@ -27,7 +27,11 @@ export async function addAbortFinalizer(client: FinalizerClient, workflow: Workf
 export async function removeAbortFinalizer(client: FinalizerClient, workflow: Workflow): Promise<Workflow | undefined> {
   if (!hasAbortFinalizer(workflow)) return workflow;
   try {
-    return await patchFinalizers(client, workflow, (workflow.metadata.finalizers ?? []).filter((f) => f !== ABORT_FINALIZER));
+    return await patchFinalizers(
+      client,
+      workflow,
+      (workflow.metadata.finalizers ?? []).filter((f) => f !== ABORT_FINALIZER),
+    );
   } catch (error) {
     if (error instanceof KubeError && error.code === 'NotFound') return undefined;
     throw error;

@@ -62,7 +62,9 @@ export class FleetMember {
     this.replica = replica;
     this.replicaId = replicaId;
     const timings = options.timings ?? DEFAULT_LEASE_TIMINGS;
-    const log = options.logger ?? pino({ name: 'fleet-member', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+    const log =
+      options.logger ??
+      pino({ name: 'fleet-member', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
     const graceMs = options.releaseGraceMs ?? 10_000;
     const leases = new LeaseClient(options.kubeConfig, options.fleetNamespace);
     let owned: LeaseInformer | undefined;
@@ -95,9 +97,14 @@ export class FleetMember {
       membership: this.membership,
       runner,
       resyncMs: Math.min(1000, timings.renewIntervalMs),
-      onError: (error, action) => log.error({ err: String(error), action: action.type, shard: action.shard }, 'ownership step failed'),
+      onError: (error, action) =>
+        log.error({ err: String(error), action: action.type, shard: action.shard }, 'ownership step failed'),
       // E.g. a restarted replica's resume meeting the takeover of another that saw it gone.
-      onConflict: (action) => log.info({ action: action.type, shard: action.shard }, 'ownership step lost a lease write race (409); nothing done, deciding again from the newer lease'),
+      onConflict: (action) =>
+        log.info(
+          { action: action.type, shard: action.shard },
+          'ownership step lost a lease write race (409); nothing done, deciding again from the newer lease',
+        ),
       onTransition: ({ type, shard, durationMs }) => {
         metrics?.shardTransitions.inc({ type });
         metrics?.shardTransitionDuration.observe({ type }, durationMs / 1000);
@@ -174,7 +181,10 @@ export class FleetMember {
     const next: Record<string, ShardLoad> = {};
     for (const shard of this.replica.shards()) {
       const counts = await this.replica.counts(shard).catch(() => undefined);
-      next[String(shard)] = { workflows: workflows.get(shard) ?? 0, queueDepth: counts ? counts.waiting + counts.delayed : 0 };
+      next[String(shard)] = {
+        workflows: workflows.get(shard) ?? 0,
+        queueDepth: counts ? counts.waiting + counts.delayed : 0,
+      };
     }
     this.load = next;
   }

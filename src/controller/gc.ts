@@ -90,7 +90,10 @@ export class WorkflowJanitor {
         try {
           await this.tidy(shard, workflow, now, result);
         } catch (error) {
-          this.options.logger?.warn({ key: `${workflow.metadata.namespace}/${workflow.metadata.name}`, err: String(error) }, 'terminal workflow housekeeping failed; retrying next pass');
+          this.options.logger?.warn(
+            { key: `${workflow.metadata.namespace}/${workflow.metadata.name}`, err: String(error) },
+            'terminal workflow housekeeping failed; retrying next pass',
+          );
         }
       }
     }
@@ -100,9 +103,12 @@ export class WorkflowJanitor {
   private async tidy(shard: number, workflow: Workflow, now: number, result: JanitorPassResult): Promise<void> {
     const { namespace, name, resourceVersion } = workflow.metadata;
     if (workflow.metadata.labels?.[Labels.completed] !== 'true') {
-      if ((this.options.collectPods ?? true) && (this.options.mayHavePods?.(workflow) ?? true)) result.podsDeleted += await this.collectPods(workflow);
+      if ((this.options.collectPods ?? true) && (this.options.mayHavePods?.(workflow) ?? true))
+        result.podsDeleted += await this.collectPods(workflow);
       try {
-        const stored = await this.client.mergePatch(namespace, name, { metadata: { resourceVersion, labels: { [Labels.completed]: 'true' } } });
+        const stored = await this.client.mergePatch(namespace, name, {
+          metadata: { resourceVersion, labels: { [Labels.completed]: 'true' } },
+        });
         result.labelled += 1;
         this.options.onWrite?.(shard, stored);
       } catch (error) {
@@ -126,7 +132,10 @@ export class WorkflowJanitor {
     const { namespace, uid } = workflow.metadata;
     let pods;
     try {
-      pods = await this.core.listNamespacedPod({ namespace, labelSelector: `${Labels.workflow}=${labelValue(workflow.metadata.name)}` });
+      pods = await this.core.listNamespacedPod({
+        namespace,
+        labelSelector: `${Labels.workflow}=${labelValue(workflow.metadata.name)}`,
+      });
     } catch (error) {
       throw toKubeError(error, `list pods of ${namespace}/${workflow.metadata.name}`, this.server);
     }

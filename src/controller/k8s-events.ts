@@ -47,7 +47,9 @@ export class EventRecorder {
   constructor(private readonly options: EventRecorderOptions) {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.server = kubeServer(options.kubeConfig);
-    this.log = options.logger ?? pino({ name: 'k8s-events', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+    this.log =
+      options.logger ??
+      pino({ name: 'k8s-events', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
   }
 
   /** The deterministic Event name for `event` on `workflow`. */
@@ -72,7 +74,11 @@ export class EventRecorder {
     return next;
   }
 
-  private async write(workflow: Pick<Workflow, 'metadata' | 'apiVersion' | 'kind'>, event: WorkflowEvent, name: string): Promise<void> {
+  private async write(
+    workflow: Pick<Workflow, 'metadata' | 'apiVersion' | 'kind'>,
+    event: WorkflowEvent,
+    name: string,
+  ): Promise<void> {
     const namespace = workflow.metadata.namespace;
     const key = `${namespace}/${name}`;
     const now = new Date();
@@ -101,8 +107,15 @@ export class EventRecorder {
       }
       this.options.onSent?.();
     } catch (error) {
-      const kubeError = toKubeError(error, `record event ${event.reason} on ${namespace}/${workflow.metadata.name}`, this.server);
-      this.log.warn({ reason: event.reason, workflow: `${namespace}/${workflow.metadata.name}`, code: kubeError.code }, 'cannot record Kubernetes event');
+      const kubeError = toKubeError(
+        error,
+        `record event ${event.reason} on ${namespace}/${workflow.metadata.name}`,
+        this.server,
+      );
+      this.log.warn(
+        { reason: event.reason, workflow: `${namespace}/${workflow.metadata.name}`, code: kubeError.code },
+        'cannot record Kubernetes event',
+      );
       try {
         this.options.onFailed?.(kubeError);
       } catch {
@@ -118,7 +131,12 @@ export class EventRecorder {
     );
   }
 
-  private body(workflow: Pick<Workflow, 'metadata' | 'apiVersion' | 'kind'>, event: WorkflowEvent, name: string, now: Date): CoreV1Event {
+  private body(
+    workflow: Pick<Workflow, 'metadata' | 'apiVersion' | 'kind'>,
+    event: WorkflowEvent,
+    name: string,
+    now: Date,
+  ): CoreV1Event {
     const component = this.options.component ?? 'flotilla-controller';
     const message = event.message.length > MAX_MESSAGE ? `${event.message.slice(0, MAX_MESSAGE - 1)}…` : event.message;
     return {

@@ -149,7 +149,9 @@ async function bounded(what: string, promise: Promise<unknown>, ms: number, log:
 }
 
 export async function startControllerProcess(options: ControllerProcessOptions): Promise<ControllerProcess> {
-  const log = options.logger ?? pino({ name: 'controller', level: process.env.FLOTILLA_LOG_LEVEL ?? 'info' }, pino.destination(2));
+  const log =
+    options.logger ??
+    pino({ name: 'controller', level: process.env.FLOTILLA_LOG_LEVEL ?? 'info' }, pino.destination(2));
   const replicaId = options.replicaId ?? hostname();
   const strategy = options.strategy ?? 'hash';
   const namespaces = options.namespaces ?? [];
@@ -174,18 +176,33 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     const outputs = new ConfigMapOutputStore({ kubeConfig, maxBytes: maxOutputBytes });
     const inProcess = new Set(inProcessPlugins().map((plugin) => plugin.name));
     // In-process tasks only, no sub-workflows (a child Workflow would be outside the round): no Pods, nothing to abort outside.
-    const inProcessOnly = (workflow: Workflow): boolean => workflow.spec.subWorkflows === undefined && Object.values(workflow.spec.tasks).every((task) => inProcess.has(task.plugin));
+    const inProcessOnly = (workflow: Workflow): boolean =>
+      workflow.spec.subWorkflows === undefined &&
+      Object.values(workflow.spec.tasks).every((task) => inProcess.has(task.plugin));
     const podGateway = new KubePodGateway({ kubeConfig, metrics });
     const plugins = new PluginRegistry([...inProcessPlugins(), createPodPlugin({ gateway: podGateway })]);
     const agents = options.agents ?? {};
     if (Object.keys(agents).length > 0) {
-      plugins.register(createAgentPlugin({ services: Object.fromEntries(Object.entries(agents).map(([name, address]) => [name, { address }])) }));
+      plugins.register(
+        createAgentPlugin({
+          services: Object.fromEntries(Object.entries(agents).map(([name, address]) => [name, { address }])),
+        }),
+      );
     }
-    const driver = new EngineDriver({ plugins, outputs, children: new KubeChildWorkflowGateway({ kubeConfig, outputs }), engine: { maxOutputBytes } });
+    const driver = new EngineDriver({
+      plugins,
+      outputs,
+      children: new KubeChildWorkflowGateway({ kubeConfig, outputs }),
+      engine: { maxOutputBytes },
+    });
 
     let publisher: EventPublisher | undefined;
     if (options.eventSink) {
-      publisher = new EventPublisher({ address: options.eventSink.address, ...(options.eventSink.security ? { security: options.eventSink.security } : {}), logger: log.child({ component: 'event-publisher' }) });
+      publisher = new EventPublisher({
+        address: options.eventSink.address,
+        ...(options.eventSink.security ? { security: options.eventSink.security } : {}),
+        logger: log.child({ component: 'event-publisher' }),
+      });
       const p = publisher;
       closers.push({ what: 'event publisher', run: () => p.close(3000) });
       // flotilla_events_sent_total / _failed_total{kind="execution"} follow the publisher's own counts.
@@ -230,7 +247,14 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       kubeConfig,
       redisUrl: options.redisUrl,
       ...(options.redis ? { redis: options.redis } : {}),
-      ...(strategy === 'namespace' ? { scopeOf: (shard: number) => ({ strategy: 'namespace' as const, namespace: namespaces[shard] ?? `invalid-shard-${shard}` }) } : {}),
+      ...(strategy === 'namespace'
+        ? {
+            scopeOf: (shard: number) => ({
+              strategy: 'namespace' as const,
+              namespace: namespaces[shard] ?? `invalid-shard-${shard}`,
+            }),
+          }
+        : {}),
       round: {
         driver,
         validate: validateWorkflow,
@@ -246,8 +270,10 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       ...(flyte ? { flyte } : {}),
       ...(audit
         ? {
-            onRound: (phase: 'start' | 'end', shard: number, key: string, outcome?: RoundOutcome, provenAt?: number) => audit.record(phase, shard, key, outcome, provenAt),
-            onTasksStarted: (shard: number, key: string, started: readonly StartedTask[], uid: string | undefined) => audit.recordTaskStarts(shard, key, started, uid),
+            onRound: (phase: 'start' | 'end', shard: number, key: string, outcome?: RoundOutcome, provenAt?: number) =>
+              audit.record(phase, shard, key, outcome, provenAt),
+            onTasksStarted: (shard: number, key: string, started: readonly StartedTask[], uid: string | undefined) =>
+              audit.recordTaskStarts(shard, key, started, uid),
           }
         : {}),
     });
@@ -274,8 +300,22 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         stop: () => http?.stop(),
       }),
     ];
-    if (options.installCrd) components.push(component({ name: 'workflow CRD', stage: 'cache', start: () => installWorkflowCrd(kubeConfig, { timeoutMs: 30_000 }) }));
-    if (options.installFlyteCrd) components.push(component({ name: 'flyteworkflow CRD', stage: 'cache', start: () => installWorkflowCrd(kubeConfig, { timeoutMs: 30_000, crd: flyteWorkflowCrd() }) }));
+    if (options.installCrd)
+      components.push(
+        component({
+          name: 'workflow CRD',
+          stage: 'cache',
+          start: () => installWorkflowCrd(kubeConfig, { timeoutMs: 30_000 }),
+        }),
+      );
+    if (options.installFlyteCrd)
+      components.push(
+        component({
+          name: 'flyteworkflow CRD',
+          stage: 'cache',
+          start: () => installWorkflowCrd(kubeConfig, { timeoutMs: 30_000, crd: flyteWorkflowCrd() }),
+        }),
+      );
 
     const plan = options.shards ?? { lease: true };
     // Static shards start with the Replica; in lease mode the ownership loop starts them.
@@ -326,7 +366,9 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       ...(options.janitorIntervalMs !== undefined ? { intervalMs: options.janitorIntervalMs } : {}),
       logger: log.child({ component: 'janitor' }),
     });
-    components.push(component({ name: 'janitor', stage: 'worker', start: () => janitor.start(), stop: () => janitor.stop() }));
+    components.push(
+      component({ name: 'janitor', stage: 'worker', start: () => janitor.start(), stop: () => janitor.stop() }),
+    );
 
     lifecycle = new Lifecycle(components, { logger: log });
     await lifecycle.start();

@@ -34,7 +34,10 @@ export interface ReplicaOptions {
   /** How a shard's objects are found. @defaultValue (shard) => ({ strategy: 'hash', shard }) */
   scopeOf?: (shard: number) => ShardScope;
   /** The round's collaborators shared by all shards. */
-  round: Pick<RoundOptions, 'driver' | 'validate' | 'events' | 'recorder' | 'tracer' | 'maxConflictRetries' | 'clock' | 'deferFinalizer'>;
+  round: Pick<
+    RoundOptions,
+    'driver' | 'validate' | 'events' | 'recorder' | 'tracer' | 'maxConflictRetries' | 'clock' | 'deferFinalizer'
+  >;
   /** Whether the replica can still prove it holds `shard`'s lease. @defaultValue () => true */
   canRun?: (shard: number) => boolean;
   /** Queue settings (concurrency, lock and stalled intervals, ...). */
@@ -78,7 +81,8 @@ export class Replica {
 
   constructor(private readonly options: ReplicaOptions) {
     this.client = new WorkflowClient(options.kubeConfig);
-    this.log = options.logger ?? pino({ name: 'replica', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+    this.log =
+      options.logger ?? pino({ name: 'replica', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
     options.metrics?.addCollector(() => this.collectPhases());
   }
 
@@ -127,9 +131,18 @@ export class Replica {
     /** Workflow updates that arrived while their key's round ran (resourceVersions), by key. */
     const holding = new Map<string, string[]>();
     const enqueue = (key: string): void => {
-      void running.queue.enqueue(key).catch((error: unknown) => this.log.error({ key, err: String(error) }, 'enqueue refused'));
+      void running.queue
+        .enqueue(key)
+        .catch((error: unknown) => this.log.error({ key, err: String(error) }, 'enqueue refused'));
     };
-    const running: RunningShard = { shard, informers, store, runner, queue: undefined as unknown as ShardQueue, synced: false };
+    const running: RunningShard = {
+      shard,
+      informers,
+      store,
+      runner,
+      queue: undefined as unknown as ShardQueue,
+      synced: false,
+    };
     // Flyte hook: FlyteWorkflow keys (`flyte:ns/name`) share this shard's queue, lease fence and Pod informer.
     const flyte = this.options.flyte?.forShard({ shard, canRun: () => this.options.canRun?.(shard) ?? true });
     if (flyte) running.flyte = flyte;
@@ -247,7 +260,9 @@ export class Replica {
    * publishes it, read from the cache so it is right with metrics off.
    */
   workflowsByShard(): Map<number, number> {
-    return new Map([...this.shardsRunning.values()].map((running) => [running.shard, running.informers.workflows.list().length]));
+    return new Map(
+      [...this.shardsRunning.values()].map((running) => [running.shard, running.informers.workflows.list().length]),
+    );
   }
 
   /** Ready when every running shard's informers have synced. */

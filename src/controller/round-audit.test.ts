@@ -23,7 +23,10 @@ class MemoryStore {
   refuse = 0;
   private version = 0;
   put(workflow: Workflow): void {
-    this.items.set(`${workflow.metadata.namespace}/${workflow.metadata.name}`, { ...workflow, metadata: { ...workflow.metadata, resourceVersion: String(++this.version) } });
+    this.items.set(`${workflow.metadata.namespace}/${workflow.metadata.name}`, {
+      ...workflow,
+      metadata: { ...workflow.metadata, resourceVersion: String(++this.version) },
+    });
   }
   async read(key: string): Promise<Workflow | undefined> {
     return this.items.get(key);
@@ -36,7 +39,11 @@ class MemoryStore {
       this.log.push('write refused');
       throw new StatusConflictError(key, workflow.metadata.resourceVersion ?? '');
     }
-    const next: Workflow = { ...current, metadata: { ...current.metadata, resourceVersion: String(++this.version) }, status: structuredClone(status) };
+    const next: Workflow = {
+      ...current,
+      metadata: { ...current.metadata, resourceVersion: String(++this.version) },
+      status: structuredClone(status),
+    };
     this.items.set(key, next);
     this.log.push(`write ${status.phase ?? ''}`);
     return next;
@@ -48,7 +55,13 @@ const workflow = (): Workflow => ({
   apiVersion: 'flotilla.io/v1alpha1',
   kind: 'Workflow',
   metadata: { name: 'wf', namespace: 'ns', uid: 'uid-1', generation: 1 },
-  spec: { tasks: { t: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 't' }, { id: 'b', kind: 'task', task: 't', dependsOn: ['a'] }] },
+  spec: {
+    tasks: { t: { plugin: 'echo' } },
+    nodes: [
+      { id: 'a', kind: 'task', task: 't' },
+      { id: 'b', kind: 'task', task: 't', dependsOn: ['a'] },
+    ],
+  },
 });
 
 function setup(options: Partial<RoundOptions> = {}) {
@@ -56,7 +69,10 @@ function setup(options: Partial<RoundOptions> = {}) {
   store.put(workflow());
   const started: { shard: number; key: string; tasks: readonly StartedTask[]; uid: string | undefined }[] = [];
   let rounds = 0;
-  const engine = new EngineDriver({ plugins: new PluginRegistry(inProcessPlugins()), outputs: new MemoryOutputStore() });
+  const engine = new EngineDriver({
+    plugins: new PluginRegistry(inProcessPlugins()),
+    outputs: new MemoryOutputStore(),
+  });
   const runner = new RoundRunner({
     shard: 4,
     store,
@@ -83,7 +99,17 @@ describe('round outcome and task starts', () => {
     const run = await runner.run('ns/wf');
     assert.equal(run.outcome, 'success');
     assert.deepEqual(store.log, ['driver', 'write Succeeded', 'tasks a#1,b#1']);
-    assert.deepEqual(started, [{ shard: 4, key: 'ns/wf', uid: 'uid-1', tasks: [{ nodeId: 'a', attempt: 1, plugin: 'echo' }, { nodeId: 'b', attempt: 1, plugin: 'echo' }] }]);
+    assert.deepEqual(started, [
+      {
+        shard: 4,
+        key: 'ns/wf',
+        uid: 'uid-1',
+        tasks: [
+          { nodeId: 'a', attempt: 1, plugin: 'echo' },
+          { nodeId: 'b', attempt: 1, plugin: 'echo' },
+        ],
+      },
+    ]);
     // The next round finds the workflow terminal: nothing written, nothing started.
     assert.equal((await runner.run('ns/wf')).outcome, 'skipped');
     assert.equal(started.length, 1);
@@ -111,7 +137,10 @@ describe('round outcome and task starts', () => {
   test('the lease lost during the round: no status write, outcome fenced', async () => {
     let owned = true;
     const { store, runner, started } = setup({ canRun: () => owned });
-    const engine = new EngineDriver({ plugins: new PluginRegistry(inProcessPlugins()), outputs: new MemoryOutputStore() });
+    const engine = new EngineDriver({
+      plugins: new PluginRegistry(inProcessPlugins()),
+      outputs: new MemoryOutputStore(),
+    });
     const paused = new RoundRunner({
       shard: 4,
       store,
@@ -163,7 +192,13 @@ describe('round outcome and task starts', () => {
     await runner.run('ns/wf');
     assert.equal(store.items.get('ns/wf')?.status?.phase, 'Succeeded');
     // Its replica died before the sink confirmed: the next owner delivers them and writes the flag.
-    const next = new RoundRunner({ shard: 4, store, driver: { runRound: () => assert.fail('terminal: no driver') }, validate: (input) => validateWorkflow(input), events: sink });
+    const next = new RoundRunner({
+      shard: 4,
+      store,
+      driver: { runRound: () => assert.fail('terminal: no driver') },
+      validate: (input) => validateWorkflow(input),
+      events: sink,
+    });
     assert.equal((await next.run('ns/wf')).outcome, 'success', 'it wrote eventsDelivered');
     assert.equal(store.items.get('ns/wf')?.status?.eventsDelivered, true);
     assert.equal((await next.run('ns/wf')).outcome, 'skipped', 'nothing left to write');

@@ -20,7 +20,10 @@ class MemoryStore {
   readonly items = new Map<string, Workflow>();
   private version = 0;
   put(workflow: Workflow): void {
-    this.items.set(`${workflow.metadata.namespace}/${workflow.metadata.name}`, { ...workflow, metadata: { ...workflow.metadata, resourceVersion: String(++this.version) } });
+    this.items.set(`${workflow.metadata.namespace}/${workflow.metadata.name}`, {
+      ...workflow,
+      metadata: { ...workflow.metadata, resourceVersion: String(++this.version) },
+    });
   }
   async read(key: string): Promise<Workflow | undefined> {
     return this.items.get(key);
@@ -28,8 +31,13 @@ class MemoryStore {
   async writeStatus(workflow: Workflow, status: WorkflowStatus): Promise<Workflow> {
     const key = `${workflow.metadata.namespace}/${workflow.metadata.name}`;
     const current = this.items.get(key);
-    if (!current || current.metadata.resourceVersion !== workflow.metadata.resourceVersion) throw new StatusConflictError(key, workflow.metadata.resourceVersion ?? '');
-    const next: Workflow = { ...current, metadata: { ...current.metadata, resourceVersion: String(++this.version) }, status: structuredClone(status) };
+    if (!current || current.metadata.resourceVersion !== workflow.metadata.resourceVersion)
+      throw new StatusConflictError(key, workflow.metadata.resourceVersion ?? '');
+    const next: Workflow = {
+      ...current,
+      metadata: { ...current.metadata, resourceVersion: String(++this.version) },
+      status: structuredClone(status),
+    };
     this.items.set(key, next);
     return next;
   }
@@ -60,12 +68,28 @@ const workflow = (): Workflow => ({
   apiVersion: 'flotilla.io/v1alpha1',
   kind: 'Workflow',
   metadata: { name: 'wf', namespace: 'ns', uid: 'uid-1', generation: 1 },
-  spec: { tasks: { t: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 't' }, { id: 'b', kind: 'task', task: 't', dependsOn: ['a'] }] },
+  spec: {
+    tasks: { t: { plugin: 'echo' } },
+    nodes: [
+      { id: 'a', kind: 'task', task: 't' },
+      { id: 'b', kind: 'task', task: 't', dependsOn: ['a'] },
+    ],
+  },
 });
 
 function runner(store: MemoryStore, sink: ScriptedSink): RoundRunner {
-  const driver = new EngineDriver({ plugins: new PluginRegistry(inProcessPlugins()), outputs: new MemoryOutputStore() });
-  return new RoundRunner({ shard: 0, store, driver, validate: (input) => validateWorkflow(input), events: sink, eventRetryMs: 10 });
+  const driver = new EngineDriver({
+    plugins: new PluginRegistry(inProcessPlugins()),
+    outputs: new MemoryOutputStore(),
+  });
+  return new RoundRunner({
+    shard: 0,
+    store,
+    driver,
+    validate: (input) => validateWorkflow(input),
+    events: sink,
+    eventRetryMs: 10,
+  });
 }
 
 async function runToEnd(r: RoundRunner, store: MemoryStore): Promise<Workflow> {
@@ -97,7 +121,8 @@ describe('terminal execution events', () => {
     // The sink is down during the terminal round: the status is written without the flag ...
     sink.up = false;
     const first = runner(store, sink);
-    for (let i = 0; i < 10 && !isTerminalWorkflowPhase(store.items.get('ns/wf')?.status?.phase); i++) await first.run('ns/wf');
+    for (let i = 0; i < 10 && !isTerminalWorkflowPhase(store.items.get('ns/wf')?.status?.phase); i++)
+      await first.run('ns/wf');
     const terminal = store.items.get('ns/wf');
     assert.equal(terminal?.status?.phase, 'Succeeded');
     assert.notEqual(terminal?.status?.eventsDelivered, true);
@@ -122,7 +147,21 @@ describe('terminal execution events', () => {
 
   test('terminalEventsOf is empty for a running workflow and ends with the workflow phase', () => {
     assert.deepEqual(terminalEventsOf(workflow()), []);
-    const failed: Workflow = { ...workflow(), status: { phase: 'Failed', finishedAt: '2026-11-25T00:00:00.000Z', nodes: { a: { phase: 'Failed', finishedAt: '2026-11-25T00:00:00.000Z' }, b: { phase: 'Skipped' }, c: { phase: 'Running' } } } };
-    assert.deepEqual(terminalEventsOf(failed).map((e) => e.id), ['uid-1/node/a/Failed', 'uid-1/node/b/Skipped', 'uid-1/wf/Failed']);
+    const failed: Workflow = {
+      ...workflow(),
+      status: {
+        phase: 'Failed',
+        finishedAt: '2026-11-25T00:00:00.000Z',
+        nodes: {
+          a: { phase: 'Failed', finishedAt: '2026-11-25T00:00:00.000Z' },
+          b: { phase: 'Skipped' },
+          c: { phase: 'Running' },
+        },
+      },
+    };
+    assert.deepEqual(
+      terminalEventsOf(failed).map((e) => e.id),
+      ['uid-1/node/a/Failed', 'uid-1/node/b/Skipped', 'uid-1/wf/Failed'],
+    );
   });
 });

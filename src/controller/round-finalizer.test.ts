@@ -22,7 +22,10 @@ class MemoryApi {
   readonly log: string[] = [];
   private version = 0;
   put(workflow: Workflow): void {
-    this.items.set(keyOf(workflow), { ...workflow, metadata: { ...workflow.metadata, resourceVersion: String(++this.version) } });
+    this.items.set(keyOf(workflow), {
+      ...workflow,
+      metadata: { ...workflow.metadata, resourceVersion: String(++this.version) },
+    });
   }
   async read(key: string): Promise<Workflow | undefined> {
     return this.items.get(key);
@@ -34,14 +37,17 @@ class MemoryApi {
   }
   async mergePatch(namespace: string, name: string, patch: Record<string, unknown>): Promise<Workflow> {
     const metadata = patch.metadata as { finalizers: string[]; resourceVersion: string };
-    const current = this.current({ metadata: { namespace, name, resourceVersion: metadata.resourceVersion } } as Workflow);
+    const current = this.current({
+      metadata: { namespace, name, resourceVersion: metadata.resourceVersion },
+    } as Workflow);
     this.log.push(`finalizers [${metadata.finalizers.join(',')}]`);
     return this.store({ ...current, metadata: { ...current.metadata, finalizers: metadata.finalizers } });
   }
   noteWrite(): void {}
   private current(workflow: Pick<Workflow, 'metadata'>): Workflow {
     const current = this.items.get(keyOf(workflow));
-    if (!current || current.metadata.resourceVersion !== workflow.metadata.resourceVersion) throw new StatusConflictError(keyOf(workflow), workflow.metadata.resourceVersion ?? '');
+    if (!current || current.metadata.resourceVersion !== workflow.metadata.resourceVersion)
+      throw new StatusConflictError(keyOf(workflow), workflow.metadata.resourceVersion ?? '');
     return current;
   }
   private store(next: Workflow): Workflow {
@@ -51,15 +57,40 @@ class MemoryApi {
   }
 }
 
-const keyOf = (workflow: Pick<Workflow, 'metadata'>): string => `${workflow.metadata.namespace}/${workflow.metadata.name}`;
+const keyOf = (workflow: Pick<Workflow, 'metadata'>): string =>
+  `${workflow.metadata.namespace}/${workflow.metadata.name}`;
 
-const workflow = (spec: WorkflowSpec): Workflow => ({ apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name: 'wf', namespace: 'ns', uid: 'uid-1', generation: 1 }, spec });
-const echoChain: WorkflowSpec = { tasks: { t: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 't' }, { id: 'b', kind: 'task', task: 't', dependsOn: ['a'] }] };
-const napping: WorkflowSpec = { tasks: { s: { plugin: 'sleep', config: { duration: '1h' } } }, nodes: [{ id: 'a', kind: 'task', task: 's' }] };
+const workflow = (spec: WorkflowSpec): Workflow => ({
+  apiVersion: 'flotilla.io/v1alpha1',
+  kind: 'Workflow',
+  metadata: { name: 'wf', namespace: 'ns', uid: 'uid-1', generation: 1 },
+  spec,
+});
+const echoChain: WorkflowSpec = {
+  tasks: { t: { plugin: 'echo' } },
+  nodes: [
+    { id: 'a', kind: 'task', task: 't' },
+    { id: 'b', kind: 'task', task: 't', dependsOn: ['a'] },
+  ],
+};
+const napping: WorkflowSpec = {
+  tasks: { s: { plugin: 'sleep', config: { duration: '1h' } } },
+  nodes: [{ id: 'a', kind: 'task', task: 's' }],
+};
 
 function runner(api: MemoryApi, defer: boolean): RoundRunner {
-  const driver = new EngineDriver({ plugins: new PluginRegistry(inProcessPlugins()), outputs: new MemoryOutputStore() });
-  return new RoundRunner({ shard: 0, store: api, finalizers: api, driver, validate: (input) => validateWorkflow(input), ...(defer ? { deferFinalizer: () => true } : {}) });
+  const driver = new EngineDriver({
+    plugins: new PluginRegistry(inProcessPlugins()),
+    outputs: new MemoryOutputStore(),
+  });
+  return new RoundRunner({
+    shard: 0,
+    store: api,
+    finalizers: api,
+    driver,
+    validate: (input) => validateWorkflow(input),
+    ...(defer ? { deferFinalizer: () => true } : {}),
+  });
 }
 
 describe('deferred abort finalizer', () => {

@@ -136,15 +136,28 @@ export class RoundRunner {
     const started = performance.now();
     let result: RoundResult = 'error';
     try {
-      return await roundSpan(this.tracer, { shard: this.options.shard, key, ...(context.attempt !== undefined ? { attempt: context.attempt } : {}) }, async (span) => {
-        const acted: Acted = { wrote: false };
-        const ended = await this.round(key, context.signal, span, acted);
-        // The metric keeps its documented values: a fenced round is one on a shard not provably owned.
-        result = ended.result === 'fenced' ? 'skipped' : ended.result;
-        const outcome: RoundOutcome = acted.wrote && WROTE_NOTHING.has(ended.result) ? (ended.result === 'skipped' ? 'success' : 'error') : ended.result;
-        span.setAttribute('flotilla.round.result', result);
-        return { outcome, ...(acted.provenAt !== undefined ? { provenAt: acted.provenAt } : {}), ...(ended.requeueAfterMs !== undefined ? { requeueAfterMs: ended.requeueAfterMs } : {}) };
-      });
+      return await roundSpan(
+        this.tracer,
+        { shard: this.options.shard, key, ...(context.attempt !== undefined ? { attempt: context.attempt } : {}) },
+        async (span) => {
+          const acted: Acted = { wrote: false };
+          const ended = await this.round(key, context.signal, span, acted);
+          // The metric keeps its documented values: a fenced round is one on a shard not provably owned.
+          result = ended.result === 'fenced' ? 'skipped' : ended.result;
+          const outcome: RoundOutcome =
+            acted.wrote && WROTE_NOTHING.has(ended.result)
+              ? ended.result === 'skipped'
+                ? 'success'
+                : 'error'
+              : ended.result;
+          span.setAttribute('flotilla.round.result', result);
+          return {
+            outcome,
+            ...(acted.provenAt !== undefined ? { provenAt: acted.provenAt } : {}),
+            ...(ended.requeueAfterMs !== undefined ? { requeueAfterMs: ended.requeueAfterMs } : {}),
+          };
+        },
+      );
     } finally {
       const labels = { shard: String(this.options.shard), result };
       this.options.metrics?.roundsTotal.inc(labels);
@@ -174,12 +187,19 @@ export class RoundRunner {
     return false;
   }
 
-  private async round(key: string, signal: AbortSignal | undefined, span: Span, acted: Acted): Promise<{ result: RoundOutcome; requeueAfterMs?: number }> {
+  private async round(
+    key: string,
+    signal: AbortSignal | undefined,
+    span: Span,
+    acted: Acted,
+  ): Promise<{ result: RoundOutcome; requeueAfterMs?: number }> {
     if (this.fenced(acted)) return this.notNow('skipped');
     const retries = this.options.maxConflictRetries ?? 3;
     let fresh = false;
     for (let attempt = 0; attempt <= retries; attempt++) {
-      const workflow = await apiSpan(this.tracer, { verb: fresh ? 'get' : 'read', resource: 'workflows', key }, () => this.options.store.read(key, { fresh }));
+      const workflow = await apiSpan(this.tracer, { verb: fresh ? 'get' : 'read', resource: 'workflows', key }, () =>
+        this.options.store.read(key, { fresh }),
+      );
       if (!workflow) {
         this.forget(key);
         return { result: 'skipped' };
@@ -188,7 +208,9 @@ export class RoundRunner {
         if (isTerminalWorkflowPhase(workflow.status?.phase)) {
           const delivered = await this.deliverTerminalEvents(key, workflow, acted);
           await this.release(delivered.stored ?? workflow, acted);
-          return delivered.ok ? { result: 'skipped' } : { result: 'requeue', requeueAfterMs: this.options.eventRetryMs ?? 5_000 };
+          return delivered.ok
+            ? { result: 'skipped' }
+            : { result: 'requeue', requeueAfterMs: this.options.eventRetryMs ?? 5_000 };
         }
         const validation = this.validation(key, workflow);
         // The read may have waited long (a partition, a paused process): prove ownership again
@@ -201,7 +223,11 @@ export class RoundRunner {
         }
         const deferred = !hasAbortFinalizer(workflow) && this.options.deferFinalizer?.(validation.workflow) === true;
         let guarded = deferred ? workflow : await this.guard(workflow, acted);
-        const executable: Workflow = { ...validation.workflow, metadata: guarded.metadata, ...(guarded.status ? { status: guarded.status } : {}) };
+        const executable: Workflow = {
+          ...validation.workflow,
+          metadata: guarded.metadata,
+          ...(guarded.status ? { status: guarded.status } : {}),
+        };
         if (this.fenced(acted)) return this.notNow('fenced');
         let driven: DriverRoundResult;
         try {
@@ -231,16 +257,25 @@ export class RoundRunner {
           if (await this.flushEvents()) driven.status.eventsDelivered = true;
         }
         if (driven.changed) {
-          const stored = await apiSpan(this.tracer, { verb: 'update', resource: 'workflows/status', key }, () => this.options.store.writeStatus(guarded, driven.status));
+          const stored = await apiSpan(this.tracer, { verb: 'update', resource: 'workflows/status', key }, () =>
+            this.options.store.writeStatus(guarded, driven.status),
+          );
           acted.wrote = true;
-          if (driven.started.length > 0) this.options.onTasksStarted?.(this.options.shard, key, driven.started, stored.metadata.uid);
+          if (driven.started.length > 0)
+            this.options.onTasksStarted?.(this.options.shard, key, driven.started, stored.metadata.uid);
           this.recordPhaseChange(stored, workflow.status?.phase, driven.status);
           if (terminal) await this.release(stored, acted);
         }
         if (!confirmFirst) for (const event of driven.events) this.options.events?.publish(event);
         if (driven.changed) this.recordWaits(workflow, driven.events);
-        if (driven.errors.length > 0) return { result: 'error', ...(driven.requeueAfterMs !== undefined ? { requeueAfterMs: driven.requeueAfterMs } : {}) };
-        return driven.requeueAfterMs !== undefined ? { result: 'requeue', requeueAfterMs: driven.requeueAfterMs } : { result: 'success' };
+        if (driven.errors.length > 0)
+          return {
+            result: 'error',
+            ...(driven.requeueAfterMs !== undefined ? { requeueAfterMs: driven.requeueAfterMs } : {}),
+          };
+        return driven.requeueAfterMs !== undefined
+          ? { result: 'requeue', requeueAfterMs: driven.requeueAfterMs }
+          : { result: 'success' };
       } catch (error) {
         if (!(error instanceof KubeError && error.code === 'Conflict')) throw error;
         this.options.metrics?.statusConflicts.inc({ shard: String(this.options.shard) });
@@ -262,7 +297,11 @@ export class RoundRunner {
    * Re-sends a terminal Workflow's events until the sink confirms them, then records that in
    * `status.eventsDelivered` (resourceVersion-guarded like every status write).
    */
-  private async deliverTerminalEvents(key: string, workflow: Workflow, acted: Acted): Promise<{ ok: boolean; stored?: Workflow }> {
+  private async deliverTerminalEvents(
+    key: string,
+    workflow: Workflow,
+    acted: Acted,
+  ): Promise<{ ok: boolean; stored?: Workflow }> {
     const status = workflow.status;
     if (!status || status.eventsDelivered === true || this.options.events?.flush === undefined) return { ok: true };
     for (const event of terminalEventsOf(workflow)) this.options.events.publish(event);
@@ -276,18 +315,24 @@ export class RoundRunner {
 
   private validation(key: string, workflow: Workflow): ValidationResult {
     const cached = this.validated.get(key);
-    if (cached && cached.uid === workflow.metadata.uid && cached.generation === workflow.metadata.generation) return cached.result;
+    if (cached && cached.uid === workflow.metadata.uid && cached.generation === workflow.metadata.generation)
+      return cached.result;
     const result = this.options.validate(workflow);
     this.validated.set(key, { uid: workflow.metadata.uid, generation: workflow.metadata.generation, result });
     return result;
   }
 
   /** Invalid spec: Failed with `Valid=False` (once per generation) and a Warning Event. */
-  private async fail(workflow: Workflow, issues: Array<{ path: string; code: string; message: string }>, acted: Acted): Promise<Workflow | undefined> {
+  private async fail(
+    workflow: Workflow,
+    issues: Array<{ path: string; code: string; message: string }>,
+    acted: Acted,
+  ): Promise<Workflow | undefined> {
     const generation = workflow.metadata.generation;
     const previous = workflow.status;
     const valid = previous?.conditions?.find((c) => c.type === 'Valid');
-    if (previous?.phase === 'Failed' && valid?.status === 'False' && previous.observedGeneration === generation) return undefined;
+    if (previous?.phase === 'Failed' && valid?.status === 'False' && previous.observedGeneration === generation)
+      return undefined;
     const message = issues
       .slice(0, 20)
       .map((issue) => `${issue.path}: ${issue.message}`)
@@ -302,7 +347,9 @@ export class RoundRunner {
       lastTransitionTime: now,
       ...(generation !== undefined ? { observedGeneration: generation } : {}),
     });
-    const conditions = (previous?.conditions ?? []).filter((c) => c.type !== 'Valid' && c.type !== 'Succeeded' && c.type !== 'Progressing');
+    const conditions = (previous?.conditions ?? []).filter(
+      (c) => c.type !== 'Valid' && c.type !== 'Succeeded' && c.type !== 'Progressing',
+    );
     const status: WorkflowStatus = {
       ...(previous ?? {}),
       phase: 'Failed',
@@ -327,7 +374,11 @@ export class RoundRunner {
     if (!this.options.recorder) return;
     for (const event of events) {
       if (event.scope !== 'task' || event.phase !== 'WaitingForResources') continue;
-      void this.options.recorder.record(workflow, { type: 'Warning', reason: 'WaitingForResources', message: `node ${event.nodeId ?? ''} attempt ${event.attempt ?? 1}: ${event.message ?? 'waiting for resources'}` });
+      void this.options.recorder.record(workflow, {
+        type: 'Warning',
+        reason: 'WaitingForResources',
+        message: `node ${event.nodeId ?? ''} attempt ${event.attempt ?? 1}: ${event.message ?? 'waiting for resources'}`,
+      });
     }
   }
 
@@ -342,7 +393,10 @@ export class RoundRunner {
       phase: 'Failed',
       message,
       finishedAt: now,
-      conditions: [...conditions, { type: 'Succeeded', status: 'False', reason: error.code, message, lastTransitionTime: now }],
+      conditions: [
+        ...conditions,
+        { type: 'Succeeded', status: 'False', reason: error.code, message, lastTransitionTime: now },
+      ],
     };
     const stored = await this.options.store.writeStatus(workflow, status);
     acted.wrote = true;
@@ -356,7 +410,11 @@ export class RoundRunner {
     if (!this.options.recorder || phase === undefined || phase === before) return;
     const warning = phase === 'Failed' || phase === 'TimedOut' || phase === 'Aborted';
     const message = status.message ? `workflow ${phase}: ${status.message}` : `workflow ${phase}`;
-    void this.options.recorder.record(workflow, { type: warning ? 'Warning' : 'Normal', reason: `Workflow${phase}`, message });
+    void this.options.recorder.record(workflow, {
+      type: warning ? 'Warning' : 'Normal',
+      reason: `Workflow${phase}`,
+      message,
+    });
   }
 
   /** A running Workflow carries the abort finalizer (unless it is being deleted already). */
@@ -364,7 +422,9 @@ export class RoundRunner {
     const client = this.options.finalizers;
     if (!client || workflow.metadata.deletionTimestamp !== undefined || hasAbortFinalizer(workflow)) return workflow;
     const key = `${workflow.metadata.namespace}/${workflow.metadata.name}`;
-    const stored = await apiSpan(this.tracer, { verb: 'patch', resource: 'workflows', key }, () => addAbortFinalizer(client, workflow));
+    const stored = await apiSpan(this.tracer, { verb: 'patch', resource: 'workflows', key }, () =>
+      addAbortFinalizer(client, workflow),
+    );
     acted.wrote = true;
     this.options.store.noteWrite(stored);
     return stored;
@@ -375,7 +435,9 @@ export class RoundRunner {
     const client = this.options.finalizers;
     if (!client || !hasAbortFinalizer(workflow)) return;
     const key = `${workflow.metadata.namespace}/${workflow.metadata.name}`;
-    const stored = await apiSpan(this.tracer, { verb: 'patch', resource: 'workflows', key }, () => removeAbortFinalizer(client, workflow));
+    const stored = await apiSpan(this.tracer, { verb: 'patch', resource: 'workflows', key }, () =>
+      removeAbortFinalizer(client, workflow),
+    );
     if (stored) {
       acted.wrote = true;
       this.options.store.noteWrite(stored);

@@ -12,7 +12,6 @@ import { ResourceInformer, type InformerEventType, type RestartReason } from '..
 import { FLYTE_GROUP, FLYTE_KIND } from '../flyte/types.js';
 import { flyteKey } from './flyte/keys.js';
 
-
 /** How a shard's objects are found: by the `flotilla.io/shard` label, or a namespace is the shard. */
 export type ShardScope = { strategy: 'hash'; shard: number } | { strategy: 'namespace'; namespace: string };
 
@@ -98,11 +97,15 @@ export function ownerKeyOfPod(pod: V1Pod): string | undefined {
   const namespace = pod.metadata?.namespace;
   if (!namespace) return undefined;
   // A FlyteWorkflow's pod (src/plugins/flyte) maps to its `flyte:` key; native pods never have this owner.
-  const flyteOwner = pod.metadata?.ownerReferences?.find((ref) => ref.kind === FLYTE_KIND && ref.apiVersion.startsWith(`${FLYTE_GROUP}/`));
+  const flyteOwner = pod.metadata?.ownerReferences?.find(
+    (ref) => ref.kind === FLYTE_KIND && ref.apiVersion.startsWith(`${FLYTE_GROUP}/`),
+  );
   if (flyteOwner) return flyteKey(namespace, flyteOwner.name);
   const byLabel = pod.metadata?.labels?.[Labels.workflow];
   if (byLabel) return `${namespace}/${byLabel}`;
-  const owner = pod.metadata?.ownerReferences?.find((ref) => ref.kind === 'Workflow' && ref.apiVersion.startsWith(`${WORKFLOW_GROUP}/`));
+  const owner = pod.metadata?.ownerReferences?.find(
+    (ref) => ref.kind === 'Workflow' && ref.apiVersion.startsWith(`${WORKFLOW_GROUP}/`),
+  );
   return owner ? `${namespace}/${owner.name}` : undefined;
 }
 
@@ -125,8 +128,12 @@ export class ShardInformers {
    * Calls `callback` with the workflow key of every Workflow change (with the Workflow's new
    * resourceVersion) and every owned Pod change.
    */
-  onEvent(callback: (key: string, source: 'workflow' | 'pod', type: InformerEventType, resourceVersion?: string) => void): () => void {
-    const offWorkflows = this.workflows.onChange((type, workflow) => callback(keyOfWorkflow(workflow), 'workflow', type, workflow.metadata.resourceVersion));
+  onEvent(
+    callback: (key: string, source: 'workflow' | 'pod', type: InformerEventType, resourceVersion?: string) => void,
+  ): () => void {
+    const offWorkflows = this.workflows.onChange((type, workflow) =>
+      callback(keyOfWorkflow(workflow), 'workflow', type, workflow.metadata.resourceVersion),
+    );
     const offPods = this.pods.onChange((type, pod) => {
       const key = ownerKeyOfPod(pod);
       if (key) callback(key, 'pod', type);

@@ -7,17 +7,22 @@ import { EngineError } from './errors.js';
 export function resolveBinding(ctx: RoundContext, scope: Scope, binding: Binding): JsonValue {
   if (Object.hasOwn(binding, 'value')) return (binding.value ?? null) as JsonValue;
   if (binding.fromInput !== undefined) {
-    if (!Object.hasOwn(scope.inputs, binding.fromInput)) throw new EngineError('BindingFailed', `input ${JSON.stringify(binding.fromInput)} is not set`);
+    if (!Object.hasOwn(scope.inputs, binding.fromInput))
+      throw new EngineError('BindingFailed', `input ${JSON.stringify(binding.fromInput)} is not set`);
     return scope.inputs[binding.fromInput] ?? null;
   }
   if (binding.fromNode !== undefined) {
     const path = `${scope.prefix}${binding.fromNode}`;
     const ns = ctx.status.nodes?.[path];
-    if (!ns || ns.phase !== 'Succeeded') throw new EngineError('BindingFailed', `node ${JSON.stringify(binding.fromNode)} has not succeeded`);
+    if (!ns || ns.phase !== 'Succeeded')
+      throw new EngineError('BindingFailed', `node ${JSON.stringify(binding.fromNode)} has not succeeded`);
     const outputs = ctx.readOutputs(ns);
     if (binding.output === undefined) return outputs;
     if (!Object.hasOwn(outputs, binding.output)) {
-      throw new EngineError('BindingFailed', `node ${JSON.stringify(binding.fromNode)} has no output ${JSON.stringify(binding.output)}`);
+      throw new EngineError(
+        'BindingFailed',
+        `node ${JSON.stringify(binding.fromNode)} has no output ${JSON.stringify(binding.output)}`,
+      );
     }
     return outputs[binding.output] ?? null;
   }
@@ -28,13 +33,18 @@ export function resolveBinding(ctx: RoundContext, scope: Scope, binding: Binding
   throw new EngineError('BindingFailed', 'binding has none of fromInput, fromNode, fromItem, value');
 }
 
-export function resolveInputs(ctx: RoundContext, scope: Scope, bindings: Readonly<Record<string, Binding>> | undefined): JsonObject {
+export function resolveInputs(
+  ctx: RoundContext,
+  scope: Scope,
+  bindings: Readonly<Record<string, Binding>> | undefined,
+): JsonObject {
   const out: JsonObject = {};
   for (const [name, binding] of Object.entries(bindings ?? {})) {
     try {
       out[name] = resolveBinding(ctx, scope, binding);
     } catch (error) {
-      if (error instanceof EngineError) throw new EngineError('BindingFailed', `input ${JSON.stringify(name)}: ${error.message}`, { cause: error });
+      if (error instanceof EngineError)
+        throw new EngineError('BindingFailed', `input ${JSON.stringify(name)}: ${error.message}`, { cause: error });
       throw error;
     }
   }

@@ -10,7 +10,8 @@ export function evaluateCondition(ctx: RoundContext, scope: Scope, condition: Co
   if (condition.and) return condition.and.every((c) => evaluateCondition(ctx, scope, c, depth + 1));
   if (condition.or) return condition.or.some((c) => evaluateCondition(ctx, scope, c, depth + 1));
   if (condition.not) return !evaluateCondition(ctx, scope, condition.not, depth + 1);
-  if (!condition.left || !condition.right || !condition.op) throw new EngineError('InvalidSpec', 'a comparison needs left, op and right');
+  if (!condition.left || !condition.right || !condition.op)
+    throw new EngineError('InvalidSpec', 'a comparison needs left, op and right');
   const left = resolveBinding(ctx, scope, condition.left);
   const right = resolveBinding(ctx, scope, condition.right);
   return compare(left, condition.op, right, condition.as);
@@ -35,7 +36,11 @@ function coerce(value: JsonValue, as: ComparisonType): number | string | boolean
       if (typeof value === 'number') return value;
       if (typeof value === 'string') {
         const ms = parseDuration(value);
-        if (ms === undefined) throw new EngineError('InvalidDuration', `invalid duration ${JSON.stringify(value)} (use e.g. 150ms, 90s, 1h30m, 2d)`);
+        if (ms === undefined)
+          throw new EngineError(
+            'InvalidDuration',
+            `invalid duration ${JSON.stringify(value)} (use e.g. 150ms, 90s, 1h30m, 2d)`,
+          );
         return ms;
       }
       break;
@@ -55,11 +60,15 @@ export function compare(left: JsonValue, op: ComparisonOp, right: JsonValue, as?
   if (type === undefined) {
     if (op === 'eq') return JSON.stringify(left) === JSON.stringify(right);
     if (op === 'neq') return JSON.stringify(left) !== JSON.stringify(right);
-    throw new EngineError('BindingFailed', `cannot order ${JSON.stringify(left)} and ${JSON.stringify(right)} (give \`as\`)`);
+    throw new EngineError(
+      'BindingFailed',
+      `cannot order ${JSON.stringify(left)} and ${JSON.stringify(right)} (give \`as\`)`,
+    );
   }
   const a = coerce(left, type);
   const b = coerce(right, type);
-  if (type === 'boolean' && op !== 'eq' && op !== 'neq') throw new EngineError('BindingFailed', `booleans support only eq and neq, not ${op}`);
+  if (type === 'boolean' && op !== 'eq' && op !== 'neq')
+    throw new EngineError('BindingFailed', `booleans support only eq and neq, not ${op}`);
   switch (op) {
     case 'eq':
       return a === b;

@@ -4,7 +4,13 @@
  * Handlers reach sibling handlers only through {@link NodeRunner}, never by import.
  */
 import type { JsonObject, JsonValue, TaskTemplate, WorkflowNode, WorkflowSpec } from '../api/schema.js';
-import { isTerminalNodePhase, type NodePhase, type NodeStatus, type WorkflowNodeStatus, type WorkflowStatus } from '../api/status.js';
+import {
+  isTerminalNodePhase,
+  type NodePhase,
+  type NodeStatus,
+  type WorkflowNodeStatus,
+  type WorkflowStatus,
+} from '../api/status.js';
 import { Labels, type Workflow } from '../api/workflow.js';
 import { nodeEventId, taskEventId, type ExecutionEvent } from './events.js';
 import type { TaskContext, WorkflowIdentity } from './plugins.js';
@@ -102,7 +108,12 @@ export class RoundContext {
     this.nowIso = iso(now);
     const meta = workflow.metadata;
     const shard = meta.labels?.[Labels.shard];
-    this.identity = { namespace: meta.namespace, name: meta.name, uid: meta.uid, ...(shard !== undefined ? { shard } : {}) };
+    this.identity = {
+      namespace: meta.namespace,
+      name: meta.name,
+      uid: meta.uid,
+      ...(shard !== undefined ? { shard } : {}),
+    };
     for (const [ref, value] of Object.entries(observations.outputs ?? {})) this.outputCache.set(ref, value);
   }
 
@@ -161,7 +172,12 @@ export class RoundContext {
     this.events.push(event);
   }
 
-  taskEvent(path: string, attempt: number, phase: string, extra: Partial<Pick<ExecutionEvent, 'message' | 'failure' | 'outputs' | 'outputRef'>> = {}): void {
+  taskEvent(
+    path: string,
+    attempt: number,
+    phase: string,
+    extra: Partial<Pick<ExecutionEvent, 'message' | 'failure' | 'outputs' | 'outputRef'>> = {},
+  ): void {
     this.events.push({
       id: taskEventId(this.identity.uid, path, attempt, phase),
       scope: 'task',

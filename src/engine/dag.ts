@@ -56,7 +56,10 @@ export function dagOf(nodes: readonly WorkflowNode[]): Dag {
   for (const node of nodes) {
     const refs = [...nodeRefs(node)].filter((r) => r !== node.id);
     for (const r of refs) if (!ids.has(r)) unknown.add(r);
-    deps.set(node.id ?? '', refs.filter((r) => ids.has(r)));
+    deps.set(
+      node.id ?? '',
+      refs.filter((r) => ids.has(r)),
+    );
   }
   const remaining = new Map(nodes.map((n) => [n.id ?? '', (deps.get(n.id ?? '') ?? []).length]));
   const dependents = new Map<string, string[]>();

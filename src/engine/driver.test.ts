@@ -20,7 +20,12 @@ const chain: WorkflowSpec = {
 };
 
 function driver(maxStreak?: number, extra: ScriptedPlugin[] = []): EngineDriver {
-  return new EngineDriver({ plugins: new PluginRegistry([...inProcessPlugins(), ...extra]), outputs: new MemoryOutputStore(), ...(maxStreak !== undefined ? { maxStreak } : {}), clock: () => Date.parse('2026-11-25T00:00:00Z') });
+  return new EngineDriver({
+    plugins: new PluginRegistry([...inProcessPlugins(), ...extra]),
+    outputs: new MemoryOutputStore(),
+    ...(maxStreak !== undefined ? { maxStreak } : {}),
+    clock: () => Date.parse('2026-11-25T00:00:00Z'),
+  });
 }
 
 describe('EngineDriver started', () => {
@@ -42,7 +47,11 @@ describe('EngineDriver started', () => {
     const second = await d.runRound({ ...makeWorkflow(chain), status: first.status });
     assert.deepEqual(second.started, [], 'again the streak of one pass ends before the answer is taken in');
     const again = await driver(2).runRound({ ...makeWorkflow(chain), status: first.status });
-    assert.deepEqual(again.started, [{ nodeId: 'a', attempt: 1, plugin: 'echo' }], 'the same attempt is started again: the first start was never recorded');
+    assert.deepEqual(
+      again.started,
+      [{ nodeId: 'a', attempt: 1, plugin: 'echo' }],
+      'the same attempt is started again: the first start was never recorded',
+    );
     assert.equal(again.status.nodes?.a?.phase, 'Succeeded');
   });
 
@@ -52,7 +61,10 @@ describe('EngineDriver started', () => {
       if (method === 'start' && calls++ === 0) throw new Error('unavailable');
       return { phase: 'Failed', failure: { kind: 'user', reason: 'Boom', message: 'no' } };
     });
-    const spec: WorkflowSpec = { tasks: { t: { plugin: 'shaky', retries: 1 } }, nodes: [{ id: 'n', kind: 'task', task: 't' }] };
+    const spec: WorkflowSpec = {
+      tasks: { t: { plugin: 'shaky', retries: 1 } },
+      nodes: [{ id: 'n', kind: 'task', task: 't' }],
+    };
     const d = driver(8, [shaky]);
     const first = await d.runRound(makeWorkflow(spec));
     assert.deepEqual(first.started, [], 'start threw: nothing answered');

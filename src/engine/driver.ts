@@ -26,7 +26,14 @@ import type { TaskObservation } from './plugins.js';
 import { describeError, isTerminal } from '../api/errors.js';
 import { DriverError } from './errors.js';
 import type { OutputOwner, OutputStore } from './outputs.js';
-import { taskKey, type ChildObservation, type ChildWorkflowManifest, type EngineAction, type EngineOptions, type Observations } from './types.js';
+import {
+  taskKey,
+  type ChildObservation,
+  type ChildWorkflowManifest,
+  type EngineAction,
+  type EngineOptions,
+  type Observations,
+} from './types.js';
 import { executeRound } from './workflow-executor.js';
 
 /** Launched child Workflows: create (AlreadyExists is success), read, delete (NotFound is success). */
@@ -106,7 +113,12 @@ export class EngineDriver {
     const answered: StartedTask[] = [];
     while (passes < this.maxStreak) {
       passes++;
-      const result = executeRound({ workflow: { ...workflow, status }, observations, now: this.clock(), ...(this.options.engine ? { options: this.options.engine } : {}) });
+      const result = executeRound({
+        workflow: { ...workflow, status },
+        observations,
+        now: this.clock(),
+        ...(this.options.engine ? { options: this.options.engine } : {}),
+      });
       // This pass took in the previous pass's answers: those starts are in `status` now.
       started.push(...answered.splice(0));
       status = result.status;
@@ -122,14 +134,32 @@ export class EngineDriver {
       if (!applied.fed || signal?.aborted) break;
     }
     if (pending) requeueAfterMs = 0;
-    if (errors.length > 0) requeueAfterMs = Math.min(requeueAfterMs ?? Number.POSITIVE_INFINITY, this.options.errorRetryMs ?? 5000);
-    return { status, events, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), passes, changed, errors, started };
+    if (errors.length > 0)
+      requeueAfterMs = Math.min(requeueAfterMs ?? Number.POSITIVE_INFINITY, this.options.errorRetryMs ?? 5000);
+    return {
+      status,
+      events,
+      ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
+      passes,
+      changed,
+      errors,
+      started,
+    };
   }
 
-  private async apply(owner: OutputOwner, actions: readonly EngineAction[], loaded: Record<string, JsonObject>, errors: DriverError[], signal?: AbortSignal): Promise<Applied> {
+  private async apply(
+    owner: OutputOwner,
+    actions: readonly EngineAction[],
+    loaded: Record<string, JsonObject>,
+    errors: DriverError[],
+    signal?: AbortSignal,
+  ): Promise<Applied> {
     const out: Applied = { tasks: {}, children: {}, started: [], fed: false };
     // Offloads first: a status referencing a ref must never be written before the ref exists.
-    const ordered = [...actions.filter((a) => a.type === 'offloadOutputs'), ...actions.filter((a) => a.type !== 'offloadOutputs')];
+    const ordered = [
+      ...actions.filter((a) => a.type === 'offloadOutputs'),
+      ...actions.filter((a) => a.type !== 'offloadOutputs'),
+    ];
     const run = async (action: EngineAction): Promise<void> => {
       try {
         await this.applyOne(owner, action, out, loaded, signal);
@@ -137,11 +167,22 @@ export class EngineDriver {
         if ((action.type === 'startTask' || action.type === 'checkTask') && isTerminal(error)) {
           // Asking again cannot help: the attempt fails (not retryable) with the cause, instead of
           // the round coming back to the same error forever.
-          out.tasks[taskKey(action.task.nodeId, action.task.attempt)] = { phase: 'Failed', failure: { kind: 'system', reason: error.code, message: describeError(error), retryable: false } };
+          out.tasks[taskKey(action.task.nodeId, action.task.attempt)] = {
+            phase: 'Failed',
+            failure: { kind: 'system', reason: error.code, message: describeError(error), retryable: false },
+          };
           out.fed = true;
           return;
         }
-        errors.push(error instanceof DriverError ? error : new DriverError('PluginError', `${action.type}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+        errors.push(
+          error instanceof DriverError
+            ? error
+            : new DriverError(
+                'PluginError',
+                `${action.type}: ${error instanceof Error ? error.message : String(error)}`,
+                { cause: error },
+              ),
+        );
         if (action.type === 'offloadOutputs') throw error;
       }
     };
@@ -151,17 +192,35 @@ export class EngineDriver {
     return out;
   }
 
-  private async applyOne(owner: OutputOwner, action: EngineAction, out: Applied, loaded: Record<string, JsonObject>, signal?: AbortSignal): Promise<void> {
+  private async applyOne(
+    owner: OutputOwner,
+    action: EngineAction,
+    out: Applied,
+    loaded: Record<string, JsonObject>,
+    signal?: AbortSignal,
+  ): Promise<void> {
     switch (action.type) {
       case 'startTask':
       case 'checkTask': {
         const plugin = this.options.plugins.get(action.task.task.plugin);
         const key = taskKey(action.task.nodeId, action.task.attempt);
         if (!plugin) {
-          out.tasks[key] = { phase: 'Failed', failure: { kind: 'system', reason: 'PluginNotFound', message: `no plugin named ${action.task.task.plugin}`, retryable: false } };
+          out.tasks[key] = {
+            phase: 'Failed',
+            failure: {
+              kind: 'system',
+              reason: 'PluginNotFound',
+              message: `no plugin named ${action.task.task.plugin}`,
+              retryable: false,
+            },
+          };
         } else if (action.type === 'startTask') {
           out.tasks[key] = await plugin.start(action.task, signal);
-          out.started.push({ nodeId: action.task.nodeId, attempt: action.task.attempt, plugin: action.task.task.plugin });
+          out.started.push({
+            nodeId: action.task.nodeId,
+            attempt: action.task.attempt,
+            plugin: action.task.task.plugin,
+          });
         } else {
           out.tasks[key] = await plugin.check(action.task, signal);
         }
@@ -194,13 +253,18 @@ export class EngineDriver {
         try {
           await this.options.outputs.put(action.ref, action.outputs, owner);
         } catch (error) {
-          throw new DriverError('OutputStoreError', `storing outputs ${action.ref}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+          throw new DriverError(
+            'OutputStoreError',
+            `storing outputs ${action.ref}: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
         }
         loaded[action.ref] = action.outputs;
         return;
       case 'loadOutputs': {
         const value = await this.options.outputs.get(action.ref, owner);
-        if (value === undefined) throw new DriverError('OutputStoreError', `outputs ${action.ref} are missing from the store`);
+        if (value === undefined)
+          throw new DriverError('OutputStoreError', `outputs ${action.ref} are missing from the store`);
         loaded[action.ref] = value;
         out.fed = true;
         return;

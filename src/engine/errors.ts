@@ -38,7 +38,8 @@ export class DriverError extends FlotillaError<DriverErrorCode> {
   override readonly name = 'DriverError';
   constructor(code: DriverErrorCode, message: string, options?: FlotillaErrorOptions) {
     const cause = options?.cause;
-    const retryable = options?.retryable ?? (cause instanceof FlotillaError ? cause.retryable : code !== 'PluginNotFound');
+    const retryable =
+      options?.retryable ?? (cause instanceof FlotillaError ? cause.retryable : code !== 'PluginNotFound');
     super(code, message, { ...options, retryable });
   }
 }
@@ -47,7 +48,11 @@ export class DriverError extends FlotillaError<DriverErrorCode> {
 export type PluginErrorCode = 'DuplicatePlugin' | 'UnknownPlugin' | 'GatewayUnavailable';
 
 /** Whether each code is worth retrying (true) or terminal (false). */
-const PLUGIN_RETRYABLE: Readonly<Record<PluginErrorCode, boolean>> = { DuplicatePlugin: false, UnknownPlugin: false, GatewayUnavailable: true };
+const PLUGIN_RETRYABLE: Readonly<Record<PluginErrorCode, boolean>> = {
+  DuplicatePlugin: false,
+  UnknownPlugin: false,
+  GatewayUnavailable: true,
+};
 
 export class PluginError extends FlotillaError<PluginErrorCode> {
   override readonly name = 'PluginError';

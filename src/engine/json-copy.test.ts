@@ -44,5 +44,11 @@ test('sameJson(a, b) is JSON.stringify(a) === JSON.stringify(b)', () => {
     { a: '1' },
     { a: 1 },
   ];
-  for (const a of variants) for (const b of variants) assert.equal(sameJson(a, b), JSON.stringify(a) === JSON.stringify(b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+  for (const a of variants)
+    for (const b of variants)
+      assert.equal(
+        sameJson(a, b),
+        JSON.stringify(a) === JSON.stringify(b),
+        `${JSON.stringify(a)} vs ${JSON.stringify(b)}`,
+      );
 });

@@ -42,7 +42,8 @@ function copy(value: unknown): unknown {
 
 /** An array element or property value as JSON writes it: `undefined` for "left out". */
 function shown(value: unknown, inArray: boolean): unknown {
-  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return inArray ? null : undefined;
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol')
+    return inArray ? null : undefined;
   return typeof value === 'number' ? jsonNumber(value) : value;
 }
 
@@ -59,7 +60,8 @@ function hasToJson(value: unknown): boolean {
 function same(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (hasToJson(a) || hasToJson(b)) return JSON.stringify(a) === JSON.stringify(b);
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return shown(a, true) === shown(b, true);
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null)
+    return shown(a, true) === shown(b, true);
   const arrayA = Array.isArray(a);
   if (arrayA !== Array.isArray(b)) return false;
   if (arrayA) {

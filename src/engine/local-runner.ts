@@ -50,7 +50,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const clock = real ? Date.now : () => virtualNow;
   const setAt = new Date(clock()).toISOString();
   const annotations = { ...(options.workflow.metadata.annotations ?? {}) };
-  for (const [name, value] of Object.entries(options.signals ?? {})) annotations[signalAnnotationKey(name)] = JSON.stringify({ value, setAt, setBy: 'flotilla run' });
+  for (const [name, value] of Object.entries(options.signals ?? {}))
+    annotations[signalAnnotationKey(name)] = JSON.stringify({ value, setAt, setBy: 'flotilla run' });
   const root: Workflow = { ...options.workflow, metadata: { ...options.workflow.metadata, annotations } };
 
   const workflows = new Map<string, Workflow>([[root.metadata.name, root]]);
@@ -59,7 +60,14 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const gateway: ChildWorkflowGateway = {
     async create(child: ChildWorkflowManifest) {
       if (workflows.has(child.metadata.name)) return;
-      const created: Workflow = { ...child, metadata: { ...child.metadata, uid: child.metadata.uid ?? `${root.metadata.uid}-child-${++uidCounter}`, annotations: { ...annotations, ...(child.metadata.annotations ?? {}) } } };
+      const created: Workflow = {
+        ...child,
+        metadata: {
+          ...child.metadata,
+          uid: child.metadata.uid ?? `${root.metadata.uid}-child-${++uidCounter}`,
+          annotations: { ...annotations, ...(child.metadata.annotations ?? {}) },
+        },
+      };
       workflows.set(created.metadata.name, created);
       children.set(created.metadata.name, created);
     },
@@ -67,15 +75,26 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       const wf = workflows.get(name);
       if (!wf) return { phase: 'NotFound' };
       const status = wf.status;
-      return { phase: status?.phase ?? 'Pending', ...(status?.outputs !== undefined ? { outputs: status.outputs as Record<string, JsonValue> } : {}), ...(status?.message !== undefined ? { message: status.message } : {}) };
+      return {
+        phase: status?.phase ?? 'Pending',
+        ...(status?.outputs !== undefined ? { outputs: status.outputs as Record<string, JsonValue> } : {}),
+        ...(status?.message !== undefined ? { message: status.message } : {}),
+      };
     },
     async delete(_namespace: string, name: string) {
       const wf = workflows.get(name);
-      if (wf && !isTerminalWorkflowPhase(wf.status?.phase)) wf.metadata.deletionTimestamp = new Date(clock()).toISOString();
+      if (wf && !isTerminalWorkflowPhase(wf.status?.phase))
+        wf.metadata.deletionTimestamp = new Date(clock()).toISOString();
     },
   };
   const registry = new PluginRegistry(options.plugins({ clock }));
-  const driver = new EngineDriver({ plugins: registry, outputs: new MemoryOutputStore(), children: gateway, clock, ...(options.engine ? { engine: options.engine } : {}) });
+  const driver = new EngineDriver({
+    plugins: registry,
+    outputs: new MemoryOutputStore(),
+    children: gateway,
+    clock,
+    ...(options.engine ? { engine: options.engine } : {}),
+  });
 
   const events: ExecutionEvent[] = [];
   const maxRounds = options.maxRounds ?? 100_000;
@@ -103,7 +122,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     if (progressed) continue;
     const waiting = missingSignals([...workflows.values()]);
     if (waiting.length > 0) {
-      stalled = waiting.map((w) => `gate ${w.path} waits for signal ${w.signal}: pass --signal ${w.signal}=...`).join('; ');
+      stalled = waiting
+        .map((w) => `gate ${w.path} waits for signal ${w.signal}: pass --signal ${w.signal}=...`)
+        .join('; ');
       break;
     }
     if (!Number.isFinite(wake)) {
@@ -114,7 +135,14 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     else virtualNow += Math.max(1, wake);
   }
   const final = workflows.get(root.metadata.name) ?? root;
-  return { workflow: final, events, rounds, children, ...(stalled !== undefined ? { stalled } : {}), elapsedMs: clock() - started };
+  return {
+    workflow: final,
+    events,
+    rounds,
+    children,
+    ...(stalled !== undefined ? { stalled } : {}),
+    elapsedMs: clock() - started,
+  };
 }
 
 function missingSignals(workflows: readonly Workflow[]): { path: string; signal: string }[] {
@@ -122,7 +150,11 @@ function missingSignals(workflows: readonly Workflow[]): { path: string; signal:
   for (const wf of workflows) {
     if (isTerminalWorkflowPhase(wf.status?.phase)) continue;
     for (const [path, ns] of Object.entries(wf.status?.nodes ?? {})) {
-      if (ns.phase === 'Running' && ns.waitingFor !== undefined && wf.metadata.annotations?.[signalAnnotationKey(ns.waitingFor)] === undefined) {
+      if (
+        ns.phase === 'Running' &&
+        ns.waitingFor !== undefined &&
+        wf.metadata.annotations?.[signalAnnotationKey(ns.waitingFor)] === undefined
+      ) {
         found.push({ path, signal: ns.waitingFor });
       }
     }

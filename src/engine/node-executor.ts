@@ -7,7 +7,14 @@
  */
 import type { WorkflowNode } from '../api/schema.js';
 import { isTerminalNodePhase, type NodeStatus } from '../api/status.js';
-import { isFailedPhase, type DagResult, type NodeRef, type NodeRunner, type RoundContext, type Scope } from './context.js';
+import {
+  isFailedPhase,
+  type DagResult,
+  type NodeRef,
+  type NodeRunner,
+  type RoundContext,
+  type Scope,
+} from './context.js';
 import { dagOf } from './dag.js';
 import { EngineError, OutputsNotLoaded } from './errors.js';
 import { runArrayNode } from './handlers/array.js';
@@ -28,7 +35,8 @@ function runNode(ctx: RoundContext, ref: NodeRef): void {
   if (isTerminalNodePhase(ref.ns.phase)) return;
   const handler = handlers[ref.node.kind];
   try {
-    if (!handler) throw new EngineError('InvalidSpec', `node ${ref.path} has an unknown kind ${JSON.stringify(ref.node.kind)}`);
+    if (!handler)
+      throw new EngineError('InvalidSpec', `node ${ref.path} has an unknown kind ${JSON.stringify(ref.node.kind)}`);
     handler(ctx, ref);
   } catch (error) {
     if (error instanceof OutputsNotLoaded) {
@@ -68,7 +76,10 @@ function runDag(ctx: RoundContext, scope: Scope, nodes: readonly WorkflowNode[])
     if (ns.phase === 'Pending') {
       const unknown = (node.dependsOn ?? []).filter((d) => dag.unknown.includes(d));
       if (unknown.length > 0) {
-        ctx.setPhase(path, ns, 'Failed', { message: `depends on unknown node ${unknown.join(', ')}`, reason: 'InvalidSpec' });
+        ctx.setPhase(path, ns, 'Failed', {
+          message: `depends on unknown node ${unknown.join(', ')}`,
+          reason: 'InvalidSpec',
+        });
         note(path, ns);
         continue;
       }
@@ -90,7 +101,14 @@ function runDag(ctx: RoundContext, scope: Scope, nodes: readonly WorkflowNode[])
     runNode(ctx, { path, node, ns, scope });
     note(path, ns);
   }
-  return { total: dag.order.length, terminal, succeeded, failed, allTerminal: terminal === dag.order.length, ...(firstFailure !== undefined ? { firstFailure } : {}) };
+  return {
+    total: dag.order.length,
+    terminal,
+    succeeded,
+    failed,
+    allTerminal: terminal === dag.order.length,
+    ...(firstFailure !== undefined ? { firstFailure } : {}),
+  };
 }
 
 function abortNode(ctx: RoundContext, path: string, ns: NodeStatus, reason: string): void {
@@ -100,7 +118,13 @@ function abortNode(ctx: RoundContext, path: string, ns: NodeStatus, reason: stri
     const template = ctx.spec.tasks[ns.task];
     if (template) ctx.emit({ type: 'abortTask', task: ctx.taskContext(path, ns, ns.task, template, {}), reason });
   }
-  if (ns.childName !== undefined) ctx.emit({ type: 'deleteChildWorkflow', nodeId: path, namespace: ctx.workflow.metadata.namespace, name: ns.childName });
+  if (ns.childName !== undefined)
+    ctx.emit({
+      type: 'deleteChildWorkflow',
+      nodeId: path,
+      namespace: ctx.workflow.metadata.namespace,
+      name: ns.childName,
+    });
   const nested = ctx.nodes[path]?.array?.items;
   if (nested) {
     for (const [key, item] of Object.entries(nested)) {

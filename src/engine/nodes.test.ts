@@ -12,24 +12,38 @@ import type { ChildWorkflowManifest, ChildObservation } from './types.js';
 
 const echo = { echo: { plugin: 'echo' } };
 
-function branchSpec(when: Condition, withElse: 'node' | 'error' | 'none', inputs: Record<string, unknown> = {}): WorkflowSpec {
+function branchSpec(
+  when: Condition,
+  withElse: 'node' | 'error' | 'none',
+  inputs: Record<string, unknown> = {},
+): WorkflowSpec {
   return {
     inputs: inputs as WorkflowSpec['inputs'],
     tasks: echo,
-    nodes: [{
-      id: 'decide', kind: 'branch',
-      branch: {
-        cases: [{ when, node: { id: 'yes', kind: 'task', task: 'echo', inputs: { took: { value: 'yes' } } } }],
-        ...(withElse === 'node' ? { else: { node: { id: 'no', kind: 'task', task: 'echo', inputs: { took: { value: 'no' } } } } } : {}),
-        ...(withElse === 'error' ? { else: { error: 'not approved' } } : {}),
+    nodes: [
+      {
+        id: 'decide',
+        kind: 'branch',
+        branch: {
+          cases: [{ when, node: { id: 'yes', kind: 'task', task: 'echo', inputs: { took: { value: 'yes' } } } }],
+          ...(withElse === 'node'
+            ? { else: { node: { id: 'no', kind: 'task', task: 'echo', inputs: { took: { value: 'no' } } } } }
+            : {}),
+          ...(withElse === 'error' ? { else: { error: 'not approved' } } : {}),
+        },
       },
-    }],
+    ],
     outputs: { took: { fromNode: 'decide', output: 'took' } },
   };
 }
 
 describe('branch nodes', () => {
-  const cmp = (left: unknown, op: Condition['op'], right: unknown, as?: Condition['as']): Condition => ({ left: { value: left }, op, right: { value: right }, ...(as ? { as } : {}) });
+  const cmp = (left: unknown, op: Condition['op'], right: unknown, as?: Condition['as']): Condition => ({
+    left: { value: left },
+    op,
+    right: { value: right },
+    ...(as ? { as } : {}),
+  });
   const cases: [string, Condition, string][] = [
     ['numbers gt', cmp(3, 'gt', 2), 'yes'],
     ['numbers lte false', cmp(3, 'lte', 2), 'no'],
@@ -41,7 +55,11 @@ describe('branch nodes', () => {
   ];
   for (const [name, when, expected] of cases) {
     test(`takes the right case: ${name}`, async () => {
-      const run = await runLocal({ workflow: makeWorkflow(branchSpec(when, 'node')), startAt: 0, plugins: localPlugins });
+      const run = await runLocal({
+        workflow: makeWorkflow(branchSpec(when, 'node')),
+        startAt: 0,
+        plugins: localPlugins,
+      });
       assert.equal(run.workflow.status?.phase, 'Succeeded');
       assert.deepEqual(run.workflow.status?.outputs, { took: expected });
       assert.equal(run.workflow.status?.nodes?.['decide']?.branchTaken, expected === 'no' ? 'else' : expected);
@@ -56,14 +74,22 @@ describe('branch nodes', () => {
   });
 
   test('no match and no else fails with a clear message', async () => {
-    const run = await runLocal({ workflow: makeWorkflow(branchSpec(cmp(1, 'eq', 2), 'none')), startAt: 0, plugins: localPlugins });
+    const run = await runLocal({
+      workflow: makeWorkflow(branchSpec(cmp(1, 'eq', 2), 'none')),
+      startAt: 0,
+      plugins: localPlugins,
+    });
     assert.equal(run.workflow.status?.phase, 'Failed');
     assert.equal(run.workflow.status?.nodes?.['decide']?.reason, 'NoBranchMatched');
     assert.match(run.workflow.status?.nodes?.['decide']?.message ?? '', /no case matched and there is no else/);
   });
 
   test('else.error fails with that message', async () => {
-    const run = await runLocal({ workflow: makeWorkflow(branchSpec(cmp(1, 'eq', 2), 'error')), startAt: 0, plugins: localPlugins });
+    const run = await runLocal({
+      workflow: makeWorkflow(branchSpec(cmp(1, 'eq', 2), 'error')),
+      startAt: 0,
+      plugins: localPlugins,
+    });
     assert.equal(run.workflow.status?.nodes?.['decide']?.message, 'not approved');
   });
 });
@@ -74,8 +100,15 @@ describe('workflow nodes', () => {
       inputs: { x: 5 },
       tasks: echo,
       subWorkflows: {
-        outer: { inputs: { y: 0 }, nodes: [{ id: 'mid', kind: 'workflow', workflow: { ref: 'inner' }, inputs: { z: { fromInput: 'y' } } }], outputs: { z: { fromNode: 'mid', output: 'z' } } },
-        inner: { nodes: [{ id: 'leaf', kind: 'task', task: 'echo', inputs: { z: { fromInput: 'z' } } }], outputs: { z: { fromNode: 'leaf', output: 'z' } } },
+        outer: {
+          inputs: { y: 0 },
+          nodes: [{ id: 'mid', kind: 'workflow', workflow: { ref: 'inner' }, inputs: { z: { fromInput: 'y' } } }],
+          outputs: { z: { fromNode: 'mid', output: 'z' } },
+        },
+        inner: {
+          nodes: [{ id: 'leaf', kind: 'task', task: 'echo', inputs: { z: { fromInput: 'z' } } }],
+          outputs: { z: { fromNode: 'leaf', output: 'z' } },
+        },
       },
       nodes: [{ id: 'top', kind: 'workflow', workflow: { ref: 'outer' }, inputs: { y: { fromInput: 'x' } } }],
       outputs: { z: { fromNode: 'top', output: 'z' } },
@@ -101,15 +134,26 @@ describe('workflow nodes', () => {
     const created: ChildWorkflowManifest[] = [];
     let childPhase: ChildObservation = { phase: 'Running' };
     const gateway: ChildWorkflowGateway = {
-      async create(child) { if (!created.some((c) => c.metadata.name === child.metadata.name)) created.push(child); },
-      async get(_ns, name) { return created.some((c) => c.metadata.name === name) ? childPhase : { phase: 'NotFound' }; },
+      async create(child) {
+        if (!created.some((c) => c.metadata.name === child.metadata.name)) created.push(child);
+      },
+      async get(_ns, name) {
+        return created.some((c) => c.metadata.name === name) ? childPhase : { phase: 'NotFound' };
+      },
       async delete() {},
     };
     const spec: WorkflowSpec = {
       inputs: { v: 1 },
       tasks: echo,
-      subWorkflows: { pub: { nodes: [{ id: 'p', kind: 'task', task: 'echo', inputs: { v: { fromInput: 'v' } } }], outputs: { v: { fromNode: 'p', output: 'v' } } } },
-      nodes: [{ id: 'publish', kind: 'workflow', workflow: { ref: 'pub', launch: true }, inputs: { v: { fromInput: 'v' } } }],
+      subWorkflows: {
+        pub: {
+          nodes: [{ id: 'p', kind: 'task', task: 'echo', inputs: { v: { fromInput: 'v' } } }],
+          outputs: { v: { fromNode: 'p', output: 'v' } },
+        },
+      },
+      nodes: [
+        { id: 'publish', kind: 'workflow', workflow: { ref: 'pub', launch: true }, inputs: { v: { fromInput: 'v' } } },
+      ],
       outputs: { v: { fromNode: 'publish', output: 'v' } },
     };
     const h = new Harness(makeWorkflow(spec, { name: 'nightly-etl', uid: 'parent-uid' }), { children: gateway });
@@ -135,7 +179,12 @@ describe('workflow nodes', () => {
   test('launch in flotilla run: the child runs in-process', async () => {
     const spec: WorkflowSpec = {
       tasks: echo,
-      subWorkflows: { pub: { nodes: [{ id: 'p', kind: 'task', task: 'echo', inputs: { v: { value: 42 } } }], outputs: { v: { fromNode: 'p', output: 'v' } } } },
+      subWorkflows: {
+        pub: {
+          nodes: [{ id: 'p', kind: 'task', task: 'echo', inputs: { v: { value: 42 } } }],
+          outputs: { v: { fromNode: 'p', output: 'v' } },
+        },
+      },
       nodes: [{ id: 'publish', kind: 'workflow', workflow: { ref: 'pub', launch: true } }],
       outputs: { v: { fromNode: 'publish', output: 'v' } },
     };
@@ -149,7 +198,10 @@ describe('workflow nodes', () => {
 describe('gate nodes', () => {
   const gateSpec = (gate: NonNullable<WorkflowSpec['nodes'][number]['gate']>): WorkflowSpec => ({
     tasks: echo,
-    nodes: [{ id: 'g', kind: 'gate', gate }, { id: 'after', kind: 'task', task: 'echo', inputs: { v: { fromNode: 'g', output: 'value' } } }],
+    nodes: [
+      { id: 'g', kind: 'gate', gate },
+      { id: 'after', kind: 'task', task: 'echo', inputs: { v: { fromNode: 'g', output: 'value' } } },
+    ],
     outputs: { v: { fromNode: 'after', output: 'v' } },
   });
 
@@ -159,8 +211,13 @@ describe('gate nodes', () => {
     assert.equal(h.node('g').phase, 'Running');
     assert.equal(h.node('g').waitingFor, 'go');
     // A new replica (fresh driver) picks the workflow up from its JSON status, with the signal set.
-    const annotations = { [signalAnnotationKey('go')]: JSON.stringify({ value: 3, setAt: '2026-01-01T00:00:01Z', setBy: 'alice' }) };
-    const restarted = new Harness({ ...h.workflow, metadata: { ...h.workflow.metadata, annotations } }, { startAt: h.now + 1000 });
+    const annotations = {
+      [signalAnnotationKey('go')]: JSON.stringify({ value: 3, setAt: '2026-01-01T00:00:01Z', setBy: 'alice' }),
+    };
+    const restarted = new Harness(
+      { ...h.workflow, metadata: { ...h.workflow.metadata, annotations } },
+      { startAt: h.now + 1000 },
+    );
     await restarted.run();
     assert.equal(restarted.status.phase, 'Succeeded');
     assert.deepEqual(restarted.status.outputs, { v: 3 });
@@ -186,7 +243,14 @@ describe('gate nodes', () => {
   test('approve false fails as rejected; true succeeds', async () => {
     for (const value of [false, true]) {
       const annotations = { [signalAnnotationKey('ok')]: JSON.stringify({ value, setAt: 'x', setBy: 'bob' }) };
-      const run = await runLocal({ workflow: makeWorkflow({ tasks: echo, nodes: [{ id: 'g', kind: 'gate', gate: { approve: { name: 'ok' } } }] }, { annotations }), startAt: 0, plugins: localPlugins });
+      const run = await runLocal({
+        workflow: makeWorkflow(
+          { tasks: echo, nodes: [{ id: 'g', kind: 'gate', gate: { approve: { name: 'ok' } } }] },
+          { annotations },
+        ),
+        startAt: 0,
+        plugins: localPlugins,
+      });
       assert.equal(run.workflow.status?.phase, value ? 'Succeeded' : 'Failed');
       if (!value) {
         assert.equal(run.workflow.status?.nodes?.['g']?.reason, 'Rejected');
@@ -207,14 +271,29 @@ describe('gate nodes', () => {
 });
 
 describe('array nodes', () => {
-  const failing = new ScriptedPlugin('maybe', (ctx) => (ctx.inputs['item'] !== null && typeof ctx.inputs['item'] === 'object' && (ctx.inputs['item'] as Record<string, unknown>)['fail'] === true
-    ? { phase: 'Failed', failure: { kind: 'user', reason: 'Boom', message: `item failed`, retryable: false } }
-    : { phase: 'Succeeded', outputs: { x: ctx.inputs['item'] ?? null } }));
+  const failing = new ScriptedPlugin('maybe', (ctx) =>
+    ctx.inputs['item'] !== null &&
+    typeof ctx.inputs['item'] === 'object' &&
+    (ctx.inputs['item'] as Record<string, unknown>)['fail'] === true
+      ? { phase: 'Failed', failure: { kind: 'user', reason: 'Boom', message: `item failed`, retryable: false } }
+      : { phase: 'Succeeded', outputs: { x: ctx.inputs['item'] ?? null } },
+  );
 
   const arraySpec = (items: unknown[], ratio: number, parallelism: number): WorkflowSpec => ({
     inputs: { items: items as never },
     tasks: { maybe: { plugin: 'maybe' } },
-    nodes: [{ id: 'map', kind: 'array', array: { over: { fromInput: 'items' }, parallelism, minSuccessRatio: ratio, node: { kind: 'task', task: 'maybe', inputs: { item: { fromItem: true } } } } }],
+    nodes: [
+      {
+        id: 'map',
+        kind: 'array',
+        array: {
+          over: { fromInput: 'items' },
+          parallelism,
+          minSuccessRatio: ratio,
+          node: { kind: 'task', task: 'maybe', inputs: { item: { fromItem: true } } },
+        },
+      },
+    ],
     outputs: { xs: { fromNode: 'map', output: 'x' } },
   });
 
@@ -235,7 +314,11 @@ describe('array nodes', () => {
   });
 
   test('minSuccessRatio 1.0 fails on the first failure and aborts active items', async () => {
-    const slowOrFail = new ScriptedPlugin('maybe', (ctx) => ((ctx.inputs['item'] as number) === 0 ? { phase: 'Failed', failure: { kind: 'user', reason: 'Boom', message: 'x', retryable: false } } : { phase: 'Running', checkAfterMs: 60_000 }));
+    const slowOrFail = new ScriptedPlugin('maybe', (ctx) =>
+      (ctx.inputs['item'] as number) === 0
+        ? { phase: 'Failed', failure: { kind: 'user', reason: 'Boom', message: 'x', retryable: false } }
+        : { phase: 'Running', checkAfterMs: 60_000 },
+    );
     const h = new Harness(makeWorkflow(arraySpec([0, 1, 2, 3, 4], 1, 3)), { plugins: [slowOrFail] });
     await h.run();
     assert.equal(h.status.phase, 'Failed');
@@ -269,12 +352,27 @@ describe('array nodes', () => {
     assert.equal(h.node('map').array?.phases, 'RR.....');
   });
 
-  test('an array of workflow items prunes finished items\' nested nodes', async () => {
+  test("an array of workflow items prunes finished items' nested nodes", async () => {
     const spec: WorkflowSpec = {
       inputs: { xs: [1, 2, 3] },
       tasks: echo,
-      subWorkflows: { one: { inputs: { v: 0 }, nodes: [{ id: 'e', kind: 'task', task: 'echo', inputs: { v: { fromInput: 'v' } } }], outputs: { v: { fromNode: 'e', output: 'v' } } } },
-      nodes: [{ id: 'map', kind: 'array', array: { over: { fromInput: 'xs' }, node: { kind: 'workflow', workflow: { ref: 'one' }, inputs: { v: { fromItem: true } } } } }],
+      subWorkflows: {
+        one: {
+          inputs: { v: 0 },
+          nodes: [{ id: 'e', kind: 'task', task: 'echo', inputs: { v: { fromInput: 'v' } } }],
+          outputs: { v: { fromNode: 'e', output: 'v' } },
+        },
+      },
+      nodes: [
+        {
+          id: 'map',
+          kind: 'array',
+          array: {
+            over: { fromInput: 'xs' },
+            node: { kind: 'workflow', workflow: { ref: 'one' }, inputs: { v: { fromItem: true } } },
+          },
+        },
+      ],
       outputs: { vs: { fromNode: 'map', output: 'v' } },
     };
     const run = await runLocal({ workflow: makeWorkflow(spec), startAt: 0, plugins: localPlugins });
@@ -288,7 +386,17 @@ describe('array nodes', () => {
     const spec: WorkflowSpec = {
       inputs: { items },
       tasks: { slow: { plugin: 'sleep', config: { duration: '1s' } } },
-      nodes: [{ id: 'map', kind: 'array', array: { over: { fromInput: 'items' }, parallelism: 100, node: { kind: 'task', task: 'slow', inputs: { item: { fromItem: true } } } } }],
+      nodes: [
+        {
+          id: 'map',
+          kind: 'array',
+          array: {
+            over: { fromInput: 'items' },
+            parallelism: 100,
+            node: { kind: 'task', task: 'slow', inputs: { item: { fromItem: true } } },
+          },
+        },
+      ],
     };
     const h = new Harness(makeWorkflow(spec));
     let largest = 0;

@@ -11,7 +11,8 @@ export class PluginRegistry {
 
   /** Adds a plugin; throws `PluginError('DuplicatePlugin')` when the name is taken. */
   register(plugin: TaskPlugin): this {
-    if (this.plugins.has(plugin.name)) throw new PluginError('DuplicatePlugin', `plugin ${plugin.name} is already registered`);
+    if (this.plugins.has(plugin.name))
+      throw new PluginError('DuplicatePlugin', `plugin ${plugin.name} is already registered`);
     this.plugins.set(plugin.name, plugin);
     return this;
   }

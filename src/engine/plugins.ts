@@ -60,8 +60,17 @@ export type TaskObservation =
    * for now (a ResourceQuota is used up). The attempt waits visibly, the plugin is asked again after
    * `checkAfterMs`, and the task's timeout still bounds the wait.
    */
-  | { readonly phase: 'Queued' | 'Running' | 'WaitingForResources'; readonly message?: string; readonly pluginState?: JsonObject; readonly checkAfterMs?: number }
-  | { readonly phase: 'Succeeded'; readonly outputs: Readonly<Record<string, JsonValue>>; readonly pluginState?: JsonObject }
+  | {
+      readonly phase: 'Queued' | 'Running' | 'WaitingForResources';
+      readonly message?: string;
+      readonly pluginState?: JsonObject;
+      readonly checkAfterMs?: number;
+    }
+  | {
+      readonly phase: 'Succeeded';
+      readonly outputs: Readonly<Record<string, JsonValue>>;
+      readonly pluginState?: JsonObject;
+    }
   | { readonly phase: 'Failed'; readonly failure: TaskFailure; readonly pluginState?: JsonObject };
 
 export interface TaskPlugin {

@@ -19,18 +19,35 @@ const dagArb = fc.integer({ min: 1, max: 12 }).chain((n) =>
   fc.record({
     kinds: fc.array(kindArb, { minLength: n, maxLength: n }),
     deps: fc.array(fc.array(fc.nat(), { maxLength: 3 }), { minLength: n, maxLength: n }),
-    policy: fc.constantFrom('FailImmediately', 'FailAfterExecutableNodesComplete') as fc.Arbitrary<'FailImmediately' | 'FailAfterExecutableNodesComplete'>,
+    policy: fc.constantFrom('FailImmediately', 'FailAfterExecutableNodesComplete') as fc.Arbitrary<
+      'FailImmediately' | 'FailAfterExecutableNodesComplete'
+    >,
     retries: fc.integer({ min: 0, max: 2 }),
   }),
 );
 
-function specOf(d: { kinds: string[]; deps: number[][]; policy: 'FailImmediately' | 'FailAfterExecutableNodesComplete'; retries: number }): WorkflowSpec {
+function specOf(d: {
+  kinds: string[];
+  deps: number[][];
+  policy: 'FailImmediately' | 'FailAfterExecutableNodesComplete';
+  retries: number;
+}): WorkflowSpec {
   const nodes: WorkflowNode[] = d.kinds.map((kind, i) => {
     const id = `n${i}`;
     const dependsOn = i === 0 ? [] : [...new Set((d.deps[i] ?? []).map((x) => `n${x % i}`))];
     const base = { id, dependsOn };
     if (kind === 'gate') return { ...base, kind: 'gate', gate: { sleep: '30s' } };
-    if (kind === 'array') return { ...base, kind: 'array', array: { over: { value: [1, 2, 3, 4] }, parallelism: 2, minSuccessRatio: 0.5, node: { kind: 'task', task: 'flaky1', inputs: { i: { fromItem: true } } } } };
+    if (kind === 'array')
+      return {
+        ...base,
+        kind: 'array',
+        array: {
+          over: { value: [1, 2, 3, 4] },
+          parallelism: 2,
+          minSuccessRatio: 0.5,
+          node: { kind: 'task', task: 'flaky1', inputs: { i: { fromItem: true } } },
+        },
+      };
     return { ...base, kind: 'task', task: kind };
   });
   return {
@@ -56,8 +73,14 @@ describe('engine properties', () => {
           return false;
         }, 500);
         assert.ok(isTerminalWorkflowPhase(h.status.phase));
-        for (const node of h.workflow.spec.nodes) assert.ok(isTerminalNodePhase(h.status.nodes?.[node.id ?? '']?.phase), `${node.id} ${h.status.nodes?.[node.id ?? '']?.phase}`);
-        const shouldSucceed = d.kinds.every((k) => k !== 'flaky3' && ((k !== 'flaky1' && k !== 'array') || d.retries >= 1));
+        for (const node of h.workflow.spec.nodes)
+          assert.ok(
+            isTerminalNodePhase(h.status.nodes?.[node.id ?? '']?.phase),
+            `${node.id} ${h.status.nodes?.[node.id ?? '']?.phase}`,
+          );
+        const shouldSucceed = d.kinds.every(
+          (k) => k !== 'flaky3' && ((k !== 'flaky1' && k !== 'array') || d.retries >= 1),
+        );
         assert.equal(h.status.phase === 'Succeeded', shouldSucceed);
         assert.ok(validStatus(h.status), JSON.stringify(validStatus.errors));
       }),

@@ -7,7 +7,12 @@ import { WORKFLOW_API_VERSION, type Workflow, type WorkflowMetadata } from '../a
 import type { TaskContext, TaskObservation, TaskPlugin } from './plugins.js';
 
 export function makeWorkflow(spec: WorkflowSpec, metadata: Partial<WorkflowMetadata> = {}): Workflow {
-  return { apiVersion: WORKFLOW_API_VERSION, kind: 'Workflow', metadata: { name: 'wf', namespace: 'default', uid: 'uid-1', generation: 1, ...metadata }, spec };
+  return {
+    apiVersion: WORKFLOW_API_VERSION,
+    kind: 'Workflow',
+    metadata: { name: 'wf', namespace: 'default', uid: 'uid-1', generation: 1, ...metadata },
+    spec,
+  };
 }
 
 /** A plugin whose behaviour per call is a function of the context; records every call. */

@@ -45,7 +45,13 @@ export function executeRound(input: RoundInput): RoundResult {
   }
   const requeueAfterMs = isTerminalWorkflowPhase(status.phase) ? undefined : ctx.requeueAfterMs();
   const changed = !sameJson(status, before);
-  return { status, actions: ctx.actions, events: ctx.events, ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}), changed };
+  return {
+    status,
+    actions: ctx.actions,
+    events: ctx.events,
+    ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
+    changed,
+  };
 }
 
 function step(ctx: RoundContext): void {
@@ -65,12 +71,21 @@ function step(ctx: RoundContext): void {
     return;
   }
   const deadlineMs = parseDuration(ctx.spec.activeDeadline);
-  if (ctx.spec.activeDeadline !== undefined && deadlineMs === undefined) throw new EngineError('InvalidDuration', `activeDeadline ${JSON.stringify(ctx.spec.activeDeadline)} is not a duration`);
+  if (ctx.spec.activeDeadline !== undefined && deadlineMs === undefined)
+    throw new EngineError(
+      'InvalidDuration',
+      `activeDeadline ${JSON.stringify(ctx.spec.activeDeadline)} is not a duration`,
+    );
   if (deadlineMs !== undefined) {
     const deadline = (msOf(status.startedAt) ?? ctx.now) + deadlineMs;
     if (ctx.now >= deadline) {
       runner.abortSubtree(ctx, '', `activeDeadline ${ctx.spec.activeDeadline} passed`);
-      finish(ctx, 'TimedOut', 'ActiveDeadlineExceeded', `the workflow ran longer than its activeDeadline (${formatDuration(deadlineMs)})`);
+      finish(
+        ctx,
+        'TimedOut',
+        'ActiveDeadlineExceeded',
+        `the workflow ran longer than its activeDeadline (${formatDuration(deadlineMs)})`,
+      );
       return;
     }
     ctx.wake(deadline);
@@ -98,9 +113,16 @@ function step(ctx: RoundContext): void {
     const onFailure = ctx.spec.onFailure;
     if (onFailure) {
       const ns = ctx.nodeStatus(ON_FAILURE_PATH, onFailure);
-      runner.runNode(ctx, { path: ON_FAILURE_PATH, node: { ...onFailure, id: ON_FAILURE_PATH }, ns, scope: { ...root, failFast: true } });
+      runner.runNode(ctx, {
+        path: ON_FAILURE_PATH,
+        node: { ...onFailure, id: ON_FAILURE_PATH },
+        ns,
+        scope: { ...root, failFast: true },
+      });
       if (!isTerminalNodePhase(ns.phase)) return;
-      if (ns.phase !== 'Succeeded') status.message = `${status.message ?? 'failed'}; onFailure node ${ns.phase.toLowerCase()}: ${ns.message ?? ''}`.trim();
+      if (ns.phase !== 'Succeeded')
+        status.message =
+          `${status.message ?? 'failed'}; onFailure node ${ns.phase.toLowerCase()}: ${ns.message ?? ''}`.trim();
     }
     finish(ctx, 'Failed', 'NodeFailed', status.message ?? 'a node failed');
   }
@@ -139,7 +161,13 @@ function finish(ctx: RoundContext, phase: WorkflowPhase, reason: string, message
   enter(ctx, phase, message);
 }
 
-function setCondition(ctx: RoundContext, type: ConditionType, value: 'True' | 'False' | 'Unknown', reason: string, message?: string): void {
+function setCondition(
+  ctx: RoundContext,
+  type: ConditionType,
+  value: 'True' | 'False' | 'Unknown',
+  reason: string,
+  message?: string,
+): void {
   const conditions = (ctx.status.conditions ??= []);
   const generation = ctx.workflow.metadata.generation;
   const existing = conditions.find((c) => c.type === type);

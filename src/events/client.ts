@@ -22,7 +22,11 @@ export function createEventSinkClient(address: string, security: ClientSecurityO
 }
 
 const outcomeFromPb = (outcome: pb.RecordOutcome): RecordOutcome =>
-  outcome === pb.RecordOutcome.RECORD_OUTCOME_DUPLICATE ? 'duplicate' : outcome === pb.RecordOutcome.RECORD_OUTCOME_DROPPED_TERMINAL ? 'dropped' : 'stored';
+  outcome === pb.RecordOutcome.RECORD_OUTCOME_DUPLICATE
+    ? 'duplicate'
+    : outcome === pb.RecordOutcome.RECORD_OUTCOME_DROPPED_TERMINAL
+      ? 'dropped'
+      : 'stored';
 
 export interface RecordedResult {
   readonly id: string;
@@ -31,12 +35,21 @@ export interface RecordedResult {
 }
 
 /** One Record call with a deadline. */
-export function recordEvents(client: pb.EventSinkClient, events: readonly ExecutionEvent[], timeoutMs = 5_000): Promise<RecordedResult[]> {
+export function recordEvents(
+  client: pb.EventSinkClient,
+  events: readonly ExecutionEvent[],
+  timeoutMs = 5_000,
+): Promise<RecordedResult[]> {
   return new Promise((resolve, reject) => {
-    client.record({ events: events.map(eventToPb) }, new grpc.Metadata(), { deadline: deadlineIn(timeoutMs) }, (error, response) => {
-      if (error) reject(error);
-      else resolve(response.results.map((r) => ({ id: r.id, outcome: outcomeFromPb(r.outcome), cursor: r.cursor })));
-    });
+    client.record(
+      { events: events.map(eventToPb) },
+      new grpc.Metadata(),
+      { deadline: deadlineIn(timeoutMs) },
+      (error, response) => {
+        if (error) reject(error);
+        else resolve(response.results.map((r) => ({ id: r.id, outcome: outcomeFromPb(r.outcome), cursor: r.cursor })));
+      },
+    );
   });
 }
 
@@ -51,19 +64,32 @@ export interface ListEventsOptions {
 }
 
 /** One page of a workflow's events. */
-export function listEvents(client: pb.EventSinkClient, options: ListEventsOptions): Promise<{ events: StoredEvent[]; nextPageToken: string }> {
+export function listEvents(
+  client: pb.EventSinkClient,
+  options: ListEventsOptions,
+): Promise<{ events: StoredEvent[]; nextPageToken: string }> {
   return new Promise((resolve, reject) => {
-    const request: pb.ListRequest = { namespace: options.namespace, name: options.name, pageSize: options.pageSize ?? 0, pageToken: options.pageToken ?? '' };
-    client.list(request, new grpc.Metadata(), { deadline: deadlineIn(options.timeoutMs ?? 5_000) }, (error, response) => {
-      if (error) return reject(error);
-      try {
-        const events: StoredEvent[] = [];
-        for (const e of response.events) if (e.event) events.push({ cursor: e.cursor, event: eventFromPb(e.event) });
-        resolve({ events, nextPageToken: response.nextPageToken });
-      } catch (cause) {
-        reject(cause instanceof Error ? cause : new Error(String(cause)));
-      }
-    });
+    const request: pb.ListRequest = {
+      namespace: options.namespace,
+      name: options.name,
+      pageSize: options.pageSize ?? 0,
+      pageToken: options.pageToken ?? '',
+    };
+    client.list(
+      request,
+      new grpc.Metadata(),
+      { deadline: deadlineIn(options.timeoutMs ?? 5_000) },
+      (error, response) => {
+        if (error) return reject(error);
+        try {
+          const events: StoredEvent[] = [];
+          for (const e of response.events) if (e.event) events.push({ cursor: e.cursor, event: eventFromPb(e.event) });
+          resolve({ events, nextPageToken: response.nextPageToken });
+        } catch (cause) {
+          reject(cause instanceof Error ? cause : new Error(String(cause)));
+        }
+      },
+    );
   });
 }
 
@@ -79,8 +105,15 @@ export interface WatchEventsOptions {
 }
 
 /** Streams stored events until `signal` aborts (then ends quietly). */
-export async function* watchEvents(client: pb.EventSinkClient, options: WatchEventsOptions): AsyncIterable<StoredEvent> {
-  const call = client.watch({ from: options.from ?? 'now', namespace: options.namespace ?? '', name: options.name ?? '' }, new grpc.Metadata(), { deadline: deadlineIn(options.timeoutMs ?? 3_600_000) });
+export async function* watchEvents(
+  client: pb.EventSinkClient,
+  options: WatchEventsOptions,
+): AsyncIterable<StoredEvent> {
+  const call = client.watch(
+    { from: options.from ?? 'now', namespace: options.namespace ?? '', name: options.name ?? '' },
+    new grpc.Metadata(),
+    { deadline: deadlineIn(options.timeoutMs ?? 3_600_000) },
+  );
   const onAbort = () => call.cancel();
   options.signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -143,11 +176,20 @@ export class EventPublisher {
   private closed = false;
   private readonly wake = new Set<() => void>();
   private inFlight = 0;
-  readonly stats: PublisherStats = { published: 0, delivered: 0, duplicates: 0, late: 0, overflowed: 0, rejected: 0, retries: 0 };
+  readonly stats: PublisherStats = {
+    published: 0,
+    delivered: 0,
+    duplicates: 0,
+    late: 0,
+    overflowed: 0,
+    rejected: 0,
+    retries: 0,
+  };
 
   constructor(private readonly options: EventPublisherOptions) {
     this.client = createEventSinkClient(options.address, options.security);
-    this.logger = options.logger ?? pino({ level: 'warn', base: { component: 'event-publisher' } }, pino.destination(2));
+    this.logger =
+      options.logger ?? pino({ level: 'warn', base: { component: 'event-publisher' } }, pino.destination(2));
     this.capacity = options.bufferSize ?? 10_000;
     this.batchSize = options.batchSize ?? 100;
   }
@@ -216,7 +258,10 @@ export class EventPublisher {
         if (isServiceError(error) && error.code === grpc.status.INVALID_ARGUMENT) {
           this.stats.rejected += 1;
           publisherEventsTotal.inc({ result: 'rejected' });
-          this.logger.warn({ eventId: batch[0]?.id, code: error.code, details: error.details }, 'event sink rejected an event');
+          this.logger.warn(
+            { eventId: batch[0]?.id, code: error.code, details: error.details },
+            'event sink rejected an event',
+          );
           continue;
         }
         this.buffer.unshift(...batch);
@@ -225,7 +270,10 @@ export class EventPublisher {
         this.stats.retries += 1;
         publisherEventsTotal.inc({ result: 'retried' });
         const delay = this.backoff(failures);
-        this.logger.warn({ code: isServiceError(error) ? error.code : undefined, attempt: failures, retryInMs: delay }, 'event sink unreachable; retrying');
+        this.logger.warn(
+          { code: isServiceError(error) ? error.code : undefined, attempt: failures, retryInMs: delay },
+          'event sink unreachable; retrying',
+        );
         await this.sleep(delay);
       } finally {
         this.inFlight = 0;

@@ -70,11 +70,14 @@ function parseOutputs(text: string): JsonObject {
 export function eventFromPb(event: pb.ExecutionEvent): ExecutionEvent {
   if (!event.id) throw new EventSinkError('InvalidEvent', 'event id is required');
   const wf = event.workflow;
-  if (!wf || !wf.namespace || !wf.name) throw new EventSinkError('InvalidEvent', `event ${event.id}: workflow namespace and name are required`);
+  if (!wf || !wf.namespace || !wf.name)
+    throw new EventSinkError('InvalidEvent', `event ${event.id}: workflow namespace and name are required`);
   if (!event.phase) throw new EventSinkError('InvalidEvent', `event ${event.id}: phase is required`);
   const scope = scopeFromPb(event.scope);
-  if (scope !== 'workflow' && !event.nodeId) throw new EventSinkError('InvalidEvent', `event ${event.id}: node_id is required for ${scope} events`);
-  if (scope === 'task' && !event.attempt) throw new EventSinkError('InvalidEvent', `event ${event.id}: attempt is required for task events`);
+  if (scope !== 'workflow' && !event.nodeId)
+    throw new EventSinkError('InvalidEvent', `event ${event.id}: node_id is required for ${scope} events`);
+  if (scope === 'task' && !event.attempt)
+    throw new EventSinkError('InvalidEvent', `event ${event.id}: attempt is required for task events`);
   return {
     id: event.id,
     scope,
@@ -86,6 +89,14 @@ export function eventFromPb(event: pb.ExecutionEvent): ExecutionEvent {
     ...(event.message !== undefined ? { message: event.message } : {}),
     ...(event.outputsJson !== undefined ? { outputs: parseOutputs(event.outputsJson) } : {}),
     ...(event.outputRef !== undefined ? { outputRef: event.outputRef } : {}),
-    ...(event.failure ? { failure: { kind: failureKindFromPb(event.failure.kind), reason: event.failure.reason, message: event.failure.message } } : {}),
+    ...(event.failure
+      ? {
+          failure: {
+            kind: failureKindFromPb(event.failure.kind),
+            reason: event.failure.reason,
+            message: event.failure.message,
+          },
+        }
+      : {}),
   };
 }

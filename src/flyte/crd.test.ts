@@ -17,8 +17,10 @@ function violations(schema: unknown, path: string, out: string[] = []): string[]
   const s = schema as Json;
   for (const key of Object.keys(s)) if (!ALLOWED.has(key)) out.push(`${path}: keyword ${key}`);
   if (typeof s['type'] !== 'string') out.push(`${path}: no type`);
-  if (s['type'] === 'object' && path !== 'root.metadata' && s['x-kubernetes-preserve-unknown-fields'] !== true) out.push(`${path}: an object that would prune Flyte's fields`);
-  for (const [name, sub] of Object.entries((s['properties'] as Json | undefined) ?? {})) violations(sub, `${path}.${name}`, out);
+  if (s['type'] === 'object' && path !== 'root.metadata' && s['x-kubernetes-preserve-unknown-fields'] !== true)
+    out.push(`${path}: an object that would prune Flyte's fields`);
+  for (const [name, sub] of Object.entries((s['properties'] as Json | undefined) ?? {}))
+    violations(sub, `${path}.${name}`, out);
   return out;
 }
 
@@ -33,10 +35,19 @@ describe('flyteworkflows.flyte.lyft.com CRD', () => {
     assert.equal((crd['metadata'] as Json)['name'], 'flyteworkflows.flyte.lyft.com');
     assert.equal(spec['group'], 'flyte.lyft.com');
     assert.equal(spec['scope'], 'Namespaced');
-    assert.deepEqual(spec['names'], { kind: 'FlyteWorkflow', listKind: 'FlyteWorkflowList', plural: 'flyteworkflows', singular: 'flyteworkflow', shortNames: ['fly'] });
+    assert.deepEqual(spec['names'], {
+      kind: 'FlyteWorkflow',
+      listKind: 'FlyteWorkflowList',
+      plural: 'flyteworkflows',
+      singular: 'flyteworkflow',
+      shortNames: ['fly'],
+    });
     const versions = spec['versions'] as Json[];
     assert.equal(versions.length, 1);
-    assert.deepEqual([versions[0]?.['name'], versions[0]?.['served'], versions[0]?.['storage']], ['v1alpha1', true, true]);
+    assert.deepEqual(
+      [versions[0]?.['name'], versions[0]?.['served'], versions[0]?.['storage']],
+      ['v1alpha1', true, true],
+    );
     assert.equal(versions[0]?.['subresources'], undefined);
   });
 
@@ -48,7 +59,23 @@ describe('flyteworkflows.flyte.lyft.com CRD', () => {
     const props = schema['properties'] as Record<string, Json>;
     assert.equal(props['spec']?.['nullable'], true);
     assert.equal(props['tasks']?.['nullable'], true);
-    for (const field of ['spec', 'inputs', 'executionId', 'tasks', 'subWorkflows', 'node-defaults', 'securityContext', 'status', 'rawOutputDataConfig', 'executionConfig', 'workflowMeta', 'acceptedAt', 'workflowClosureReference', 'offloadedInputs', 'consoleUrl']) {
+    for (const field of [
+      'spec',
+      'inputs',
+      'executionId',
+      'tasks',
+      'subWorkflows',
+      'node-defaults',
+      'securityContext',
+      'status',
+      'rawOutputDataConfig',
+      'executionConfig',
+      'workflowMeta',
+      'acceptedAt',
+      'workflowClosureReference',
+      'offloadedInputs',
+      'consoleUrl',
+    ]) {
       assert.ok(props[field] !== undefined, `top-level field ${field}`);
     }
   });

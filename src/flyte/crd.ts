@@ -52,24 +52,43 @@ export function flyteWorkflowSchema(): FlyteCrdSchema {
       apiVersion: { type: 'string' },
       kind: { type: 'string' },
       metadata: { type: 'object' },
-      spec: object('The primary workflow: nodes (by id), connections, edges, outputs, outputBindings, onFailure, onFailurePolicy. Null when the closure is offloaded.', { nullable: true }),
+      spec: object(
+        'The primary workflow: nodes (by id), connections, edges, outputs, outputBindings, onFailure, onFailurePolicy. Null when the closure is offloaded.',
+        { nullable: true },
+      ),
       workflowMeta: object('Event version FlyteAdmin expects (eventVersion).'),
       inputs: object('The execution inputs, a flyteidl LiteralMap in protobuf JSON; absent when offloaded.'),
       executionId: object('The Flyte execution (project, domain, name, org).', {
-        properties: { project: string('Flyte project.'), domain: string('Flyte domain.'), name: string('Execution name.'), org: string('Organisation.') },
+        properties: {
+          project: string('Flyte project.'),
+          domain: string('Flyte domain.'),
+          name: string('Execution name.'),
+          org: string('Organisation.'),
+        },
       }),
-      tasks: object('Task templates (flyteidl TaskTemplate, protobuf JSON) keyed by task identifier. Null when the closure is offloaded.', { nullable: true }),
+      tasks: object(
+        'Task templates (flyteidl TaskTemplate, protobuf JSON) keyed by task identifier. Null when the closure is offloaded.',
+        { nullable: true },
+      ),
       subWorkflows: object('Inline sub-workflows keyed by workflow identifier, each shaped like spec.'),
       activeDeadlineSeconds: { type: 'integer', description: 'Seconds before the workflow is failed.' },
       'node-defaults': object('Defaults for nodes (interruptible).'),
       acceptedAt: string('When FlyteAdmin accepted the execution (RFC 3339).'),
       serviceAccountName: string('Deprecated: the service account tasks run as.'),
       securityContext: object('flyteidl SecurityContext (Go field names: run_as, secrets, tokens).'),
-      status: object('Written by the controller with the whole object: phase (0 Ready, 1 Running, 2 Succeeding, 3 Succeeded, 4 Failing, 5 Failed, 6 Aborted, 7 HandlingFailureNode), nodeStatus, message, ...', {
-        properties: { phase: { type: 'integer', description: 'Workflow phase number.' }, message: string('Last phase message.') },
-      }),
+      status: object(
+        'Written by the controller with the whole object: phase (0 Ready, 1 Running, 2 Succeeding, 3 Succeeded, 4 Failing, 5 Failed, 6 Aborted, 7 HandlingFailureNode), nodeStatus, message, ...',
+        {
+          properties: {
+            phase: { type: 'integer', description: 'Workflow phase number.' },
+            message: string('Last phase message.'),
+          },
+        },
+      ),
       rawOutputDataConfig: object('Where raw outputs go (output_location_prefix).'),
-      executionConfig: object('Execution overrides (Go field names: MaxParallelism, TaskResources, Interruptible, ...).'),
+      executionConfig: object(
+        'Execution overrides (Go field names: MaxParallelism, TaskResources, Interruptible, ...).',
+      ),
       workflowClosureReference: string('Blob URI of the offloaded compiled workflow closure.'),
       consoleUrl: string('Flyte console URL.'),
       offloadedInputs: string('Blob URI of the offloaded inputs.'),
@@ -88,13 +107,35 @@ export interface FlytePrinterColumn {
 
 /** The columns `kubectl get flyteworkflows` shows (priority 1: only with `-o wide`). */
 export const FLYTE_PRINTER_COLUMNS: readonly FlytePrinterColumn[] = [
-  { name: 'Phase', type: 'integer', jsonPath: '.status.phase', description: '0 Ready, 1 Running, 2 Succeeding, 3 Succeeded, 4 Failing, 5 Failed, 6 Aborted, 7 HandlingFailureNode.' },
+  {
+    name: 'Phase',
+    type: 'integer',
+    jsonPath: '.status.phase',
+    description:
+      '0 Ready, 1 Running, 2 Succeeding, 3 Succeeded, 4 Failing, 5 Failed, 6 Aborted, 7 HandlingFailureNode.',
+  },
   { name: 'Project', type: 'string', jsonPath: '.metadata.labels.project', description: 'Flyte project.' },
   { name: 'Domain', type: 'string', jsonPath: '.metadata.labels.domain', description: 'Flyte domain.' },
-  { name: 'Shard-Key', type: 'string', jsonPath: '.metadata.labels.shard-key', description: "Flyte's shard key (0-31)." },
-  { name: 'Shard', type: 'string', jsonPath: '.metadata.labels.flotilla\\.io/shard', description: 'The fleet shard that owns the execution.' },
+  {
+    name: 'Shard-Key',
+    type: 'string',
+    jsonPath: '.metadata.labels.shard-key',
+    description: "Flyte's shard key (0-31).",
+  },
+  {
+    name: 'Shard',
+    type: 'string',
+    jsonPath: '.metadata.labels.flotilla\\.io/shard',
+    description: 'The fleet shard that owns the execution.',
+  },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-  { name: 'Workflow', type: 'string', jsonPath: '.metadata.labels.workflow-name', description: 'Flyte workflow name.', priority: 1 },
+  {
+    name: 'Workflow',
+    type: 'string',
+    jsonPath: '.metadata.labels.workflow-name',
+    description: 'Flyte workflow name.',
+    priority: 1,
+  },
   { name: 'Message', type: 'string', jsonPath: '.status.message', description: 'Last phase message.', priority: 1 },
 ];
 
@@ -106,7 +147,13 @@ export function flyteWorkflowCrd(): Record<string, unknown> {
     metadata: { name: `${FLYTE_PLURAL}.${FLYTE_GROUP}`, labels: { 'app.kubernetes.io/part-of': 'flotilla' } },
     spec: {
       group: FLYTE_GROUP,
-      names: { kind: FLYTE_KIND, listKind: `${FLYTE_KIND}List`, plural: FLYTE_PLURAL, singular: 'flyteworkflow', shortNames: ['fly'] },
+      names: {
+        kind: FLYTE_KIND,
+        listKind: `${FLYTE_KIND}List`,
+        plural: FLYTE_PLURAL,
+        singular: 'flyteworkflow',
+        shortNames: ['fly'],
+      },
       scope: 'Namespaced',
       versions: [
         {

@@ -41,7 +41,11 @@ export class InvalidFlyteWorkflowError extends FlyteError {
   constructor(problems: readonly FlyteProblem[], options?: { cause?: unknown }) {
     const first = problems[0];
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
-    super('InvalidWorkflow', first === undefined ? 'invalid FlyteWorkflow' : `${first.path}: ${first.message}${more}`, options);
+    super(
+      'InvalidWorkflow',
+      first === undefined ? 'invalid FlyteWorkflow' : `${first.path}: ${first.message}${more}`,
+      options,
+    );
     this.problems = problems;
   }
 }

@@ -19,8 +19,10 @@ export function evaluateBooleanExpression(expr: JsonValue | undefined, inputs: L
   if (isObject(conjunction)) {
     const op = conjunction['operator'] ?? 'AND';
     const left = evaluateBooleanExpression(conjunction['leftExpression'], inputs, depth + 1);
-    if (op === 'AND' || op === 0) return left && evaluateBooleanExpression(conjunction['rightExpression'], inputs, depth + 1);
-    if (op === 'OR' || op === 1) return left || evaluateBooleanExpression(conjunction['rightExpression'], inputs, depth + 1);
+    if (op === 'AND' || op === 0)
+      return left && evaluateBooleanExpression(conjunction['rightExpression'], inputs, depth + 1);
+    if (op === 'OR' || op === 1)
+      return left || evaluateBooleanExpression(conjunction['rightExpression'], inputs, depth + 1);
     throw new FlyteError('BadCondition', `unknown conjunction operator ${JSON.stringify(op)}`);
   }
   const comparison = expr['comparison'];
@@ -43,7 +45,8 @@ function operand(raw: JsonValue | undefined, inputs: LiteralsJson): PrimitiveVal
   if (typeof raw['var'] === 'string') {
     const name = raw['var'];
     const value = inputs[name] ?? inputs[name.replace(/^\./, '')];
-    if (value === undefined) throw new FlyteError('BadCondition', `condition variable ${JSON.stringify(name)} is not an input of the branch`);
+    if (value === undefined)
+      throw new FlyteError('BadCondition', `condition variable ${JSON.stringify(name)} is not an input of the branch`);
     return primitiveOf(value);
   }
   if (isObject(raw['scalar'])) return primitiveOf({ scalar: raw['scalar'] });
@@ -53,11 +56,16 @@ function operand(raw: JsonValue | undefined, inputs: LiteralsJson): PrimitiveVal
 
 function order(a: PrimitiveValue, b: PrimitiveValue): number | 'unordered' {
   if (a.kind === 'integer' && b.kind === 'integer') return a.value === b.value ? 0 : a.value < b.value ? -1 : 1;
-  const num = (p: PrimitiveValue): number | undefined => (p.kind === 'integer' ? Number(p.value) : p.kind === 'float' ? p.value : undefined);
+  const num = (p: PrimitiveValue): number | undefined =>
+    p.kind === 'integer' ? Number(p.value) : p.kind === 'float' ? p.value : undefined;
   const x = num(a);
   const y = num(b);
   if (x !== undefined && y !== undefined) return x === y ? 0 : x < y ? -1 : 1;
-  if ((a.kind === 'string' && b.kind === 'string') || (a.kind === 'datetime' && b.kind === 'datetime') || (a.kind === 'duration' && b.kind === 'duration')) {
+  if (
+    (a.kind === 'string' && b.kind === 'string') ||
+    (a.kind === 'datetime' && b.kind === 'datetime') ||
+    (a.kind === 'duration' && b.kind === 'duration')
+  ) {
     return a.value === b.value ? 0 : a.value < b.value ? -1 : 1;
   }
   if (a.kind === 'boolean' && b.kind === 'boolean') return a.value === b.value ? 0 : 'unordered';

@@ -9,5 +9,12 @@ export * from './protobuf.js';
 export * from './metadata.js';
 export * from './shard.js';
 export * from './errors.js';
-export { validateFlyteWorkflow, parseFlyteWorkflow, type ValidateFlyteOptions, type FlyteValidationResult, type FlyteProblem, type FlyteProblemCode } from './validation/index.js';
+export {
+  validateFlyteWorkflow,
+  parseFlyteWorkflow,
+  type ValidateFlyteOptions,
+  type FlyteValidationResult,
+  type FlyteProblem,
+  type FlyteProblemCode,
+} from './validation/index.js';
 export { flyteWorkflowCrd, flyteWorkflowCrdYaml, FLYTE_CRD_FILE, FLYTE_PRINTER_COLUMNS } from './crd.js';

@@ -18,9 +18,25 @@ describe('flyte shard mapping', () => {
     assert.equal(flyteShardKey('foobar'), 0xbf9cf968 % 32);
   });
 
-  test('contiguousRange is FlytePropeller\'s ComputeKeyRange (first 32 % n ranges one longer)', () => {
-    assert.deepEqual([0, 1, 2].map((i) => contiguousRange(32, 3, i)), [[0, 11], [11, 22], [22, 32]]);
-    assert.deepEqual([0, 1, 2, 3, 4].map((i) => contiguousRange(32, 5, i)), [[0, 7], [7, 14], [14, 20], [20, 26], [26, 32]]);
+  test("contiguousRange is FlytePropeller's ComputeKeyRange (first 32 % n ranges one longer)", () => {
+    assert.deepEqual(
+      [0, 1, 2].map((i) => contiguousRange(32, 3, i)),
+      [
+        [0, 11],
+        [11, 22],
+        [22, 32],
+      ],
+    );
+    assert.deepEqual(
+      [0, 1, 2, 3, 4].map((i) => contiguousRange(32, 5, i)),
+      [
+        [0, 7],
+        [7, 14],
+        [14, 20],
+        [20, 26],
+        [26, 32],
+      ],
+    );
   });
 
   test('with up to 32 shards each shard owns exactly the keys a propeller pod would', () => {
@@ -47,13 +63,25 @@ describe('flyte shard mapping', () => {
   });
 
   test('the label decides; without a valid one the execution name is hashed as FlyteAdmin would', () => {
-    assert.deepEqual(shardOfFlyteWorkflow(wf({ 'shard-key': '31', 'execution-id': 'abc' }), { shardCount: 4 }), { shard: 3, key: 31, source: 'label' });
+    assert.deepEqual(shardOfFlyteWorkflow(wf({ 'shard-key': '31', 'execution-id': 'abc' }), { shardCount: 4 }), {
+      shard: 3,
+      key: 31,
+      source: 'label',
+    });
     for (const bad of [undefined, '32', '07', 'x', '-1', '']) {
-      const labels: Record<string, string> = bad === undefined ? { 'execution-id': 'abc' } : { 'shard-key': bad, 'execution-id': 'abc' };
+      const labels: Record<string, string> =
+        bad === undefined ? { 'execution-id': 'abc' } : { 'shard-key': bad, 'execution-id': 'abc' };
       const decision = shardOfFlyteWorkflow(wf(labels), { shardCount: 32 });
-      assert.deepEqual(decision, { shard: flyteShardKey('abc'), key: flyteShardKey('abc'), source: 'hash' }, `label ${String(bad)}`);
+      assert.deepEqual(
+        decision,
+        { shard: flyteShardKey('abc'), key: flyteShardKey('abc'), source: 'hash' },
+        `label ${String(bad)}`,
+      );
     }
-    assert.equal(shardOfFlyteWorkflow(wf(undefined, 'meta-name', 'exec-name'), { shardCount: 32 }).key, flyteShardKey('exec-name'));
+    assert.equal(
+      shardOfFlyteWorkflow(wf(undefined, 'meta-name', 'exec-name'), { shardCount: 32 }).key,
+      flyteShardKey('exec-name'),
+    );
     assert.equal(shardOfFlyteWorkflow(wf(undefined, 'meta-name'), { shardCount: 32 }).key, flyteShardKey('meta-name'));
     assert.equal(shardOfFlyteWorkflow(wf(undefined, 'm'), { shardCount: 32, hash: () => 37 }).key, 5);
     assert.equal(parseShardKey('0'), 0);
@@ -61,7 +89,10 @@ describe('flyte shard mapping', () => {
 
   test('a bad shard count is a typed error', () => {
     for (const n of [0, -1, 1.5, 5000, Number.NaN]) {
-      assert.throws(() => shardForKey(0, 'e', { shardCount: n }), (e: unknown) => e instanceof FlyteError && e.code === 'InvalidShardCount');
+      assert.throws(
+        () => shardForKey(0, 'e', { shardCount: n }),
+        (e: unknown) => e instanceof FlyteError && e.code === 'InvalidShardCount',
+      );
     }
   });
 

@@ -89,7 +89,10 @@ export function parseShardKey(value: string | undefined): number | undefined {
 export function shardForKey(key: number, name: string, options: FlyteShardOptions): number {
   const { shardCount } = options;
   if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > MAX_FLEET_SHARDS) {
-    throw new FlyteError('InvalidShardCount', `shard count must be an integer in [1, ${MAX_FLEET_SHARDS}], got ${shardCount}`);
+    throw new FlyteError(
+      'InvalidShardCount',
+      `shard count must be an integer in [1, ${MAX_FLEET_SHARDS}], got ${shardCount}`,
+    );
   }
   if (shardCount <= SHARD_KEYSPACE_SIZE) return rangeOf(SHARD_KEYSPACE_SIZE, shardCount, key);
   const [start, end] = contiguousRange(shardCount, SHARD_KEYSPACE_SIZE, key);
@@ -99,7 +102,10 @@ export function shardForKey(key: number, name: string, options: FlyteShardOption
 }
 
 /** The fleet shard that owns a FlyteWorkflow. Throws `FlyteError('InvalidShardCount')` for a bad count. */
-export function shardOfFlyteWorkflow(workflow: Pick<FlyteWorkflow, 'metadata' | 'executionId'>, options: FlyteShardOptions): FlyteShardDecision {
+export function shardOfFlyteWorkflow(
+  workflow: Pick<FlyteWorkflow, 'metadata' | 'executionId'>,
+  options: FlyteShardOptions,
+): FlyteShardDecision {
   const name = executionName(workflow);
   const labelled = parseShardKey(workflow.metadata.labels?.[FlyteLabels.shardKey]);
   const key = labelled ?? (options.hash ?? fnv1a32)(name) % SHARD_KEYSPACE_SIZE;

@@ -87,7 +87,12 @@ export function isTerminalWorkflowPhase(phase: number): boolean {
 
 /** Terminal node phases. */
 export function isTerminalNodePhase(phase: number): boolean {
-  return phase === NodePhase.Succeeded || phase === NodePhase.Failed || phase === NodePhase.Skipped || phase === NodePhase.Recovered;
+  return (
+    phase === NodePhase.Succeeded ||
+    phase === NodePhase.Failed ||
+    phase === NodePhase.Skipped ||
+    phase === NodePhase.Recovered
+  );
 }
 
 /**

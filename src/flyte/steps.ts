@@ -33,17 +33,27 @@ export function splitItems(inputs: LiteralsJson, bound: readonly string[]): { it
   for (const [name, literal] of Object.entries(inputs)) {
     if (bound.includes(name)) continue;
     const collection = literal['collection'];
-    if (!isObject(collection) || !Array.isArray(collection['literals'])) throw new FlyteError('BadLiteral', `array input ${JSON.stringify(name)} is not a collection (bind it whole with BoundInputs)`);
+    if (!isObject(collection) || !Array.isArray(collection['literals']))
+      throw new FlyteError(
+        'BadLiteral',
+        `array input ${JSON.stringify(name)} is not a collection (bind it whole with BoundInputs)`,
+      );
     lists.set(name, collection['literals']);
   }
-  if (lists.size === 0) throw new FlyteError('BadLiteral', 'an array node needs at least one collection input to map over');
+  if (lists.size === 0)
+    throw new FlyteError('BadLiteral', 'an array node needs at least one collection input to map over');
   const sizes = new Set([...lists.values()].map((l) => l.length));
-  if (sizes.size > 1) throw new FlyteError('BadLiteral', `array inputs have different lengths: ${[...lists].map(([n, l]) => `${n}=${l.length}`).join(', ')}`);
+  if (sizes.size > 1)
+    throw new FlyteError(
+      'BadLiteral',
+      `array inputs have different lengths: ${[...lists].map(([n, l]) => `${n}=${l.length}`).join(', ')}`,
+    );
   const size = [...sizes][0] ?? 0;
   const items: JsonObject[] = [];
   for (let i = 0; i < size; i++) {
     const item: JsonObject = {};
-    for (const [name, literal] of Object.entries(inputs)) item[name] = bound.includes(name) ? literal : (lists.get(name)?.[i] ?? null);
+    for (const [name, literal] of Object.entries(inputs))
+      item[name] = bound.includes(name) ? literal : (lists.get(name)?.[i] ?? null);
     items.push(item);
   }
   return { items, size };

@@ -47,26 +47,43 @@ describe('resolveKubeConfig', () => {
   });
 
   test('then $KUBECONFIG, then the sandbox file in the working directory, then ~/.kube/config', () => {
-    assert.equal(server(resolveKubeConfig({ env: { KUBECONFIG: fromEnv, HOME: home }, cwd })), 'https://127.0.0.1:2001');
+    assert.equal(
+      server(resolveKubeConfig({ env: { KUBECONFIG: fromEnv, HOME: home }, cwd })),
+      'https://127.0.0.1:2001',
+    );
     assert.equal(server(resolveKubeConfig({ env: { HOME: home }, cwd })), 'https://127.0.0.1:3001');
     assert.equal(server(resolveKubeConfig({ env: { HOME: home }, cwd: dir })), 'https://127.0.0.1:4001');
   });
 
   test('in a cluster (KUBERNETES_SERVICE_HOST) the service account comes before local files; without its token it is an error naming it', () => {
     assert.throws(
-      () => resolveKubeConfig({ env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443', HOME: home }, cwd }),
-      (error: unknown) => error instanceof KubeError && error.code === 'Invalid' && /in-cluster service account/.test(error.message),
+      () =>
+        resolveKubeConfig({
+          env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443', HOME: home },
+          cwd,
+        }),
+      (error: unknown) =>
+        error instanceof KubeError && error.code === 'Invalid' && /in-cluster service account/.test(error.message),
     );
   });
 
   test('--context picks another context; an unknown one is an error naming it', () => {
     assert.equal(server(resolveKubeConfig({ file: flag, context: 'other' })), 'https://127.0.0.1:1002');
-    assert.throws(() => resolveKubeConfig({ file: flag, context: 'nope' }), (error: unknown) => error instanceof KubeError && /has no context nope/.test(error.message));
+    assert.throws(
+      () => resolveKubeConfig({ file: flag, context: 'nope' }),
+      (error: unknown) => error instanceof KubeError && /has no context nope/.test(error.message),
+    );
   });
 
   test('a missing file and no kubeconfig at all are errors that say what to do', () => {
-    assert.throws(() => resolveKubeConfig({ file: join(dir, 'absent.yaml') }), (error: unknown) => error instanceof KubeError && /absent\.yaml does not exist/.test(error.message));
-    assert.throws(() => resolveKubeConfig({ env: { HOME: join(dir, 'nobody') }, cwd: join(dir, 'nowhere') }), (error: unknown) => error instanceof KubeError && /no kubeconfig found: pass --kubeconfig/.test(error.message));
+    assert.throws(
+      () => resolveKubeConfig({ file: join(dir, 'absent.yaml') }),
+      (error: unknown) => error instanceof KubeError && /absent\.yaml does not exist/.test(error.message),
+    );
+    assert.throws(
+      () => resolveKubeConfig({ env: { HOME: join(dir, 'nobody') }, cwd: join(dir, 'nowhere') }),
+      (error: unknown) => error instanceof KubeError && /no kubeconfig found: pass --kubeconfig/.test(error.message),
+    );
   });
 
   test('$KUBECONFIG may list several files; the first one names the current context', () => {
@@ -78,6 +95,9 @@ describe('resolveKubeConfig', () => {
 
 describe('loadKubeConfig', () => {
   test('YAML text without a current cluster is refused', () => {
-    assert.throws(() => loadKubeConfig({ yaml: 'apiVersion: v1\nkind: Config\n' }), (error: unknown) => error instanceof KubeError && /no current cluster/.test(error.message));
+    assert.throws(
+      () => loadKubeConfig({ yaml: 'apiVersion: v1\nkind: Config\n' }),
+      (error: unknown) => error instanceof KubeError && /no current cluster/.test(error.message),
+    );
   });
 });

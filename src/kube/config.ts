@@ -26,7 +26,12 @@ export type KubeConfigSource = { file: string } | { yaml: string } | { inCluster
 /** Loads exactly the given source. */
 export function loadKubeConfig(source: KubeConfigSource, options: { context?: string } = {}): KubeConfig {
   const kc = new KubeConfig();
-  const what = 'file' in source ? `kubeconfig ${source.file}` : 'yaml' in source ? 'the kubeconfig text' : 'the in-cluster service account';
+  const what =
+    'file' in source
+      ? `kubeconfig ${source.file}`
+      : 'yaml' in source
+        ? 'the kubeconfig text'
+        : 'the in-cluster service account';
   try {
     if ('file' in source) {
       if (!existsSync(source.file)) throw new KubeError('Invalid', `${what} does not exist`);
@@ -34,15 +39,19 @@ export function loadKubeConfig(source: KubeConfigSource, options: { context?: st
     } else if ('yaml' in source) kc.loadFromString(source.yaml);
     else {
       // client-node reads the token lazily; a pod without its service account should fail here.
-      if (!existsSync(SERVICE_ACCOUNT_TOKEN)) throw new KubeError('Invalid', `cannot load ${what}: ${SERVICE_ACCOUNT_TOKEN} does not exist`);
+      if (!existsSync(SERVICE_ACCOUNT_TOKEN))
+        throw new KubeError('Invalid', `cannot load ${what}: ${SERVICE_ACCOUNT_TOKEN} does not exist`);
       kc.loadFromCluster();
     }
   } catch (cause) {
     if (cause instanceof KubeError) throw cause;
-    throw new KubeError('Invalid', `cannot load ${what}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new KubeError('Invalid', `cannot load ${what}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
   }
   if (options.context !== undefined) {
-    if (!kc.getContextObject(options.context)) throw new KubeError('Invalid', `${what} has no context ${options.context}`);
+    if (!kc.getContextObject(options.context))
+      throw new KubeError('Invalid', `${what} has no context ${options.context}`);
     kc.setCurrentContext(options.context);
   }
   if (!kc.getCurrentCluster()) throw new KubeError('Invalid', `${what} has no current cluster`);
@@ -70,9 +79,11 @@ export interface ResolvedKubeConfig {
 export function resolveKubeConfig(options: ResolveKubeConfigOptions = {}): ResolvedKubeConfig {
   const env = options.env ?? process.env;
   const context = options.context !== undefined ? { context: options.context } : {};
-  if (options.file !== undefined) return { kubeConfig: loadKubeConfig({ file: options.file }, context), source: options.file };
+  if (options.file !== undefined)
+    return { kubeConfig: loadKubeConfig({ file: options.file }, context), source: options.file };
   const fromEnv = env.KUBECONFIG;
-  if (fromEnv !== undefined && fromEnv !== '') return { kubeConfig: loadMerged(fromEnv, options.context), source: `$KUBECONFIG (${fromEnv})` };
+  if (fromEnv !== undefined && fromEnv !== '')
+    return { kubeConfig: loadMerged(fromEnv, options.context), source: `$KUBECONFIG (${fromEnv})` };
   if (env.KUBERNETES_SERVICE_HOST !== undefined && env.KUBERNETES_SERVICE_HOST !== '') {
     return { kubeConfig: loadKubeConfig({ inCluster: true }, context), source: 'in-cluster' };
   }
@@ -96,11 +107,16 @@ function loadMerged(list: string, context: string | undefined): KubeConfig {
     try {
       kc.mergeConfig(loadKubeConfig({ file }), true);
     } catch (cause) {
-      throw new KubeError('Invalid', `cannot merge ${file} into $KUBECONFIG: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      throw new KubeError(
+        'Invalid',
+        `cannot merge ${file} into $KUBECONFIG: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
+      );
     }
   }
   if (context !== undefined) {
-    if (!kc.getContextObject(context)) throw new KubeError('Invalid', `$KUBECONFIG (${list}) has no context ${context}`);
+    if (!kc.getContextObject(context))
+      throw new KubeError('Invalid', `$KUBECONFIG (${list}) has no context ${context}`);
     kc.setCurrentContext(context);
   }
   if (!kc.getCurrentCluster()) throw new KubeError('Invalid', `$KUBECONFIG (${list}) has no current cluster`);

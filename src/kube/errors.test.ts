@@ -35,7 +35,13 @@ test('a KubeError passes through; conflicts are retryable, NotFound is not', () 
 });
 
 test('an HTTP answer keeps the Status message and details', () => {
-  const body = { kind: 'Status', reason: 'Forbidden', code: 403, message: 'pods "p" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1', details: { name: 'p', kind: 'pods' } };
+  const body = {
+    kind: 'Status',
+    reason: 'Forbidden',
+    code: 403,
+    message: 'pods "p" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1',
+    details: { name: 'p', kind: 'pods' },
+  };
   const mapped = toKubeError(api(403, JSON.stringify(body)), 'create pod ns/p');
   assert.equal(mapped.code, 'Forbidden');
   assert.equal(mapped.serverMessage, body.message);
@@ -50,9 +56,20 @@ test('a transport error names the system code and the server', async () => {
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   const kc = new KubeConfig();
-  kc.loadFromOptions({ clusters: [{ name: 'c', server: `https://127.0.0.1:${port}` }], users: [{ name: 'u', token: 't' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `https://127.0.0.1:${port}` }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
   assert.equal(kubeServer(kc), `127.0.0.1:${port}`);
-  const error = await kc.makeApiClient(CoreV1Api).listNamespace().then(() => undefined, (e: unknown) => e);
+  const error = await kc
+    .makeApiClient(CoreV1Api)
+    .listNamespace()
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   const mapped = toKubeError(error, 'list namespaces', kubeServer(kc));
   assert.equal(mapped.code, 'Unavailable');
   assert.equal(mapped.retryable, true);

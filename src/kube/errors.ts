@@ -10,11 +10,19 @@
 import { ApiException, type KubeConfig } from '@kubernetes/client-node';
 import { FlotillaError } from '../api/errors.js';
 
-export type KubeErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid' | 'Gone' | 'Forbidden' | 'Unavailable' | 'Unknown';
+export type KubeErrorCode =
+  'NotFound' | 'AlreadyExists' | 'Conflict' | 'Invalid' | 'Gone' | 'Forbidden' | 'Unavailable' | 'Unknown';
 
 /** Whether each code is worth retrying: a re-read fixes Conflict and Gone, time fixes Unavailable. */
 const RETRYABLE: Readonly<Record<KubeErrorCode, boolean>> = {
-  NotFound: false, AlreadyExists: false, Conflict: true, Invalid: false, Gone: true, Forbidden: false, Unavailable: true, Unknown: false,
+  NotFound: false,
+  AlreadyExists: false,
+  Conflict: true,
+  Invalid: false,
+  Gone: true,
+  Forbidden: false,
+  Unavailable: true,
+  Unknown: false,
 };
 
 /** The Status `details` the API server sent (which object, which fields). */
@@ -72,7 +80,11 @@ export class StatusConflictError extends KubeError {
     readonly resourceVersion: string,
     options?: { cause?: unknown },
   ) {
-    super('Conflict', `status of ${key} changed since resourceVersion ${resourceVersion}`, { ...options, status: 409, reason: 'Conflict' });
+    super('Conflict', `status of ${key} changed since resourceVersion ${resourceVersion}`, {
+      ...options,
+      status: 409,
+      reason: 'Conflict',
+    });
   }
 }
 
@@ -112,15 +124,26 @@ export function toKubeError(error: unknown, what: string, server?: string): Kube
     const serverMessage = body?.message;
     const text = `${what}: HTTP ${status}${reason ? ` ${reason}` : ''}${serverMessage ? `: ${serverMessage}` : ''}`;
     return new KubeError(codeFor(status, reason), text, {
-      cause: error, status, ...(reason !== undefined ? { reason } : {}), ...(serverMessage !== undefined ? { serverMessage } : {}), ...(body?.details ? { details: body.details } : {}), ...(server !== undefined ? { server } : {}),
+      cause: error,
+      status,
+      ...(reason !== undefined ? { reason } : {}),
+      ...(serverMessage !== undefined ? { serverMessage } : {}),
+      ...(body?.details ? { details: body.details } : {}),
+      ...(server !== undefined ? { server } : {}),
     });
   }
   // Everything else is the transport (refused, reset, timed out, TLS): the server is unavailable.
   const transport = transportOf(error);
   const to = transport.address ?? server;
-  const why = transport.code ? `${TRANSPORT_WORDS[transport.code] ?? (isCertificateCode(transport.code) ? 'TLS certificate rejected' : 'transport error')} (${transport.code})` : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const why = transport.code
+    ? `${TRANSPORT_WORDS[transport.code] ?? (isCertificateCode(transport.code) ? 'TLS certificate rejected' : 'transport error')} (${transport.code})`
+    : error instanceof Error
+      ? `${error.name}: ${error.message}`
+      : String(error);
   return new KubeError('Unavailable', `${what}: ${why}${to ? ` talking to the API server at ${to}` : ''}`, {
-    cause: error, ...(transport.code ? { syscallCode: transport.code } : {}), ...(to !== undefined ? { server: to } : {}),
+    cause: error,
+    ...(transport.code ? { syscallCode: transport.code } : {}),
+    ...(to !== undefined ? { server: to } : {}),
   });
 }
 
@@ -148,7 +171,8 @@ function transportOf(error: unknown): { code?: string; address?: string } {
   for (let i = 0; i < 6 && typeof current === 'object' && current !== null; i++) {
     const fields = current as { code?: unknown; address?: unknown; port?: unknown; cause?: unknown };
     if (code === undefined && typeof fields.code === 'string' && fields.code !== '') code = fields.code;
-    if (address === undefined && typeof fields.address === 'string') address = typeof fields.port === 'number' ? `${fields.address}:${fields.port}` : fields.address;
+    if (address === undefined && typeof fields.address === 'string')
+      address = typeof fields.port === 'number' ? `${fields.address}:${fields.port}` : fields.address;
     current = fields.cause;
   }
   return { ...(code !== undefined ? { code } : {}), ...(address !== undefined ? { address } : {}) };

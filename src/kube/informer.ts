@@ -77,7 +77,9 @@ export class ResourceInformer<T extends CachedObject> {
       this.resolveSynced = resolve;
     });
     this.watchdogMs = options.watchdogMs ?? 120_000;
-    this.log = (options.logger ?? pino({ name: 'informer', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2))).child({
+    this.log = (
+      options.logger ?? pino({ name: 'informer', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2))
+    ).child({
       resource: options.resource,
       selector: options.labelSelector,
     });
@@ -105,7 +107,13 @@ export class ResourceInformer<T extends CachedObject> {
   async waitForSync(timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new InformerError('SyncTimeout', `${this.options.resource} informer not synced after ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(
+            new InformerError('SyncTimeout', `${this.options.resource} informer not synced after ${timeoutMs} ms`),
+          ),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([this.synced, timeout]);
@@ -155,7 +163,13 @@ export class ResourceInformer<T extends CachedObject> {
       this.resolveSynced();
       return list as unknown as KubernetesListObject<KubernetesObject>;
     };
-    const listWatch = new ListWatch<KubernetesObject>(this.options.path, watch, listFn, false, this.options.labelSelector);
+    const listWatch = new ListWatch<KubernetesObject>(
+      this.options.path,
+      watch,
+      listFn,
+      false,
+      this.options.labelSelector,
+    );
     const incarnation: Incarnation = { id, listWatch, watch };
     this.current = incarnation;
     this.lastTraffic = Date.now();
@@ -219,7 +233,10 @@ export class ResourceInformer<T extends CachedObject> {
     this.kill();
     this.restarts += 1;
     this.failures += 1;
-    const delay = reason === 'watchdog' ? 0 : Math.min(this.options.backoffMaxMs ?? 30_000, (this.options.backoffBaseMs ?? 200) * 2 ** (this.failures - 1));
+    const delay =
+      reason === 'watchdog'
+        ? 0
+        : Math.min(this.options.backoffMaxMs ?? 30_000, (this.options.backoffBaseMs ?? 200) * 2 ** (this.failures - 1));
     if (error !== undefined) this.lastError = errorText(error);
     this.log.warn({ reason, delayMs: delay, err: errorText(error) }, 'informer restarting');
     try {

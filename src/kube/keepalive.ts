@@ -14,7 +14,11 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import {
-  KubeConfig, ServerConfiguration, createConfiguration, type Configuration, type Middleware,
+  KubeConfig,
+  ServerConfiguration,
+  createConfiguration,
+  type Configuration,
+  type Middleware,
 } from '@kubernetes/client-node';
 import { KubeError } from './errors.js';
 
@@ -59,7 +63,12 @@ export class PooledKubeConfig extends KubeConfig {
 
   constructor(source: KubeConfig, maxSockets: number) {
     super();
-    this.loadFromOptions({ clusters: source.clusters, contexts: source.contexts, users: source.users, currentContext: source.currentContext });
+    this.loadFromOptions({
+      clusters: source.clusters,
+      contexts: source.contexts,
+      users: source.users,
+      currentContext: source.currentContext,
+    });
     this.pool = keepAliveConfiguration(this, maxSockets);
   }
 

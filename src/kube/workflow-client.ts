@@ -68,9 +68,15 @@ export class WorkflowClient {
    */
   async replaceStatus(workflow: Workflow): Promise<Workflow> {
     const { namespace, name, resourceVersion } = workflow.metadata;
-    if (!resourceVersion) throw new KubeError('Invalid', `status write of ${namespace}/${name} without a resourceVersion precondition`);
+    if (!resourceVersion)
+      throw new KubeError('Invalid', `status write of ${namespace}/${name} without a resourceVersion precondition`);
     try {
-      return (await this.api.replaceNamespacedCustomObjectStatus({ ...this.base(), namespace, name, body: workflow })) as Workflow;
+      return (await this.api.replaceNamespacedCustomObjectStatus({
+        ...this.base(),
+        namespace,
+        name,
+        body: workflow,
+      })) as Workflow;
     } catch (error) {
       throw toKubeError(error, `replace status of workflow ${namespace}/${name}`, this.server);
     }

@@ -10,7 +10,12 @@ class Fake implements Component {
     readonly name: string,
     readonly stage: Stage,
     private readonly journal: string[],
-    private readonly behaviour: { failStart?: boolean; failStop?: boolean; startGate?: Promise<void>; stopNever?: boolean } = {},
+    private readonly behaviour: {
+      failStart?: boolean;
+      failStop?: boolean;
+      startGate?: Promise<void>;
+      stopNever?: boolean;
+    } = {},
   ) {}
   async start(signal: AbortSignal): Promise<void> {
     this.startedWith = signal;
@@ -43,8 +48,16 @@ describe('Lifecycle', () => {
     await lifecycle.stop({ graceMs: 0 });
     assert.equal(parts[0]?.startedWith?.aborted, false, 'a stop after the start does not abort the start signal');
     assert.deepEqual(journal, [
-      'start server', 'start cache-a', 'start cache-b', 'start lease', 'start worker',
-      'stop worker', 'stop lease', 'stop cache-b', 'stop cache-a', 'stop server',
+      'start server',
+      'start cache-a',
+      'start cache-b',
+      'start lease',
+      'start worker',
+      'stop worker',
+      'stop lease',
+      'stop cache-b',
+      'stop cache-a',
+      'stop server',
     ]);
     assert.equal(lifecycle.ready(), 'stopping');
   });
@@ -53,7 +66,12 @@ describe('Lifecycle', () => {
     const journal: string[] = [];
     const broken = new Fake('lease', 'lease', journal, { failStart: true });
     const worker = new Fake('worker', 'worker', journal);
-    const lifecycle = new Lifecycle([new Fake('server', 'server', journal), new Fake('cache', 'cache', journal), broken, worker]);
+    const lifecycle = new Lifecycle([
+      new Fake('server', 'server', journal),
+      new Fake('cache', 'cache', journal),
+      broken,
+      worker,
+    ]);
     await assert.rejects(lifecycle.start(), (error: unknown) => {
       assert.ok(error instanceof LifecycleError);
       assert.equal(error.code, 'StartFailed');
@@ -82,7 +100,10 @@ describe('Lifecycle', () => {
   test('a start after a stop is refused', async () => {
     const lifecycle = new Lifecycle([new Fake('server', 'server', [])]);
     await lifecycle.stop();
-    await assert.rejects(lifecycle.start(), (error: unknown) => error instanceof LifecycleError && error.code === 'Stopped');
+    await assert.rejects(
+      lifecycle.start(),
+      (error: unknown) => error instanceof LifecycleError && error.code === 'Stopped',
+    );
   });
 
   test('a stop during the start aborts the signal, lets the current start settle, then stops what started', async () => {
@@ -90,14 +111,21 @@ describe('Lifecycle', () => {
     let open: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (open = resolve));
     const cache = new Fake('cache', 'cache', journal, { startGate: gate });
-    const lifecycle = new Lifecycle([new Fake('server', 'server', journal), cache, new Fake('worker', 'worker', journal)]);
+    const lifecycle = new Lifecycle([
+      new Fake('server', 'server', journal),
+      cache,
+      new Fake('worker', 'worker', journal),
+    ]);
     const starting = lifecycle.start();
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(lifecycle.ready(), 'starting cache');
     const stopping = lifecycle.stop({ graceMs: 0 });
     assert.equal(cache.startedWith?.aborted, true);
     open();
-    await assert.rejects(starting, (error: unknown) => error instanceof LifecycleError && error.code === 'StartAborted');
+    await assert.rejects(
+      starting,
+      (error: unknown) => error instanceof LifecycleError && error.code === 'StartAborted',
+    );
     await stopping;
     assert.deepEqual(journal, ['start server', 'start cache', 'stop cache', 'stop server']);
   });
@@ -105,7 +133,11 @@ describe('Lifecycle', () => {
   test('every component is stopped even when one fails or hangs; the failures are thrown with their names', async () => {
     const journal: string[] = [];
     const lifecycle = new Lifecycle(
-      [new Fake('server', 'server', journal), new Fake('cache', 'cache', journal, { stopNever: true }), new Fake('worker', 'worker', journal, { failStop: true })],
+      [
+        new Fake('server', 'server', journal),
+        new Fake('cache', 'cache', journal, { stopNever: true }),
+        new Fake('worker', 'worker', journal, { failStop: true }),
+      ],
       { stopMarginMs: 20 },
     );
     await lifecycle.start();
@@ -120,7 +152,14 @@ describe('Lifecycle', () => {
       );
       return true;
     });
-    assert.deepEqual(journal, ['start server', 'start cache', 'start worker', 'stop worker', 'stop cache', 'stop server']);
+    assert.deepEqual(journal, [
+      'start server',
+      'start cache',
+      'start worker',
+      'stop worker',
+      'stop cache',
+      'stop server',
+    ]);
   });
 
   test('component() builds a component from optional functions', async () => {

@@ -76,13 +76,22 @@ export class Lifecycle {
     const signal = this.abort.signal;
     if (this.stopRequested) throw new LifecycleError('Stopped', 'cannot start: already stopped');
     for (const part of this.ordered) {
-      if (this.stopRequested) throw new LifecycleError('StartAborted', `start aborted before ${part.name}: a stop was requested`, { component: part.name });
+      if (this.stopRequested)
+        throw new LifecycleError('StartAborted', `start aborted before ${part.name}: a stop was requested`, {
+          component: part.name,
+        });
       this.current = part.name;
       try {
         await part.start(signal);
       } catch (cause) {
-        const error = new LifecycleError('StartFailed', `${part.name} failed to start: ${message(cause)}`, { cause, component: part.name });
-        this.options.logger?.error({ part: part.name, stage: part.stage, err: message(cause) }, 'component failed to start; stopping those started');
+        const error = new LifecycleError('StartFailed', `${part.name} failed to start: ${message(cause)}`, {
+          cause,
+          component: part.name,
+        });
+        this.options.logger?.error(
+          { part: part.name, stage: part.stage, err: message(cause) },
+          'component failed to start; stopping those started',
+        );
         // A stop already requested stops them once this start settled (see stop()).
         if (!this.stopRequested) {
           this.stopRequested = true;
@@ -109,7 +118,10 @@ export class Lifecycle {
     if (!first) return;
     if (failures.length === 1) throw first;
     const names = failures.map((f) => f.component).join(', ');
-    throw new LifecycleError('StopFailed', `${names} failed to stop`, { cause: new AggregateError(failures), component: first.component });
+    throw new LifecycleError('StopFailed', `${names} failed to stop`, {
+      cause: new AggregateError(failures),
+      component: first.component,
+    });
   }
 
   /** Stops one component within the grace plus the margin; returns what went wrong, logged. */
@@ -125,10 +137,15 @@ export class Lifecycle {
       // Abandoned, not awaited: a late failure must not surface as an unhandled rejection.
       stopping.catch(() => undefined);
       this.options.logger?.warn({ part: part.name, ms: limitMs }, 'component stop timed out; stopping the next one');
-      return new LifecycleError('StopTimedOut', `${part.name} did not stop within ${limitMs} ms`, { component: part.name });
+      return new LifecycleError('StopTimedOut', `${part.name} did not stop within ${limitMs} ms`, {
+        component: part.name,
+      });
     } catch (cause) {
       this.options.logger?.warn({ part: part.name, err: message(cause) }, 'component failed to stop');
-      return new LifecycleError('StopFailed', `${part.name} failed to stop: ${message(cause)}`, { cause, component: part.name });
+      return new LifecycleError('StopFailed', `${part.name} failed to stop: ${message(cause)}`, {
+        cause,
+        component: part.name,
+      });
     } finally {
       clearTimeout(timer);
     }

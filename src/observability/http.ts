@@ -56,7 +56,9 @@ export async function startObservabilityServer(options: ObservabilityServerOptio
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause) => reject(new ObservabilityError('Listen', `cannot listen on ${host}:${options.port ?? 0}`, { cause })));
+    server.once('error', (cause) =>
+      reject(new ObservabilityError('Listen', `cannot listen on ${host}:${options.port ?? 0}`, { cause })),
+    );
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;

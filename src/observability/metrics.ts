@@ -67,7 +67,12 @@ export class Metrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.roundsTotal = new Counter({ name: 'flotilla_rounds_total', help: 'Rounds run, by shard and result', labelNames: ['shard', 'result'], registers });
+    this.roundsTotal = new Counter({
+      name: 'flotilla_rounds_total',
+      help: 'Rounds run, by shard and result',
+      labelNames: ['shard', 'result'],
+      registers,
+    });
     this.streakLength = new Histogram({
       name: 'flotilla_round_streak_length',
       help: 'Executor passes within one round while the status kept changing',
@@ -106,31 +111,89 @@ export class Metrics {
       registers,
       collect: collectAll,
     });
-    this.statusConflicts = new Counter({ name: 'flotilla_status_update_conflicts_total', help: 'Status writes refused with 409 Conflict', labelNames: ['shard'], registers });
+    this.statusConflicts = new Counter({
+      name: 'flotilla_status_update_conflicts_total',
+      help: 'Status writes refused with 409 Conflict',
+      labelNames: ['shard'],
+      registers,
+    });
     this.staleCacheSkips = new Counter({
       name: 'flotilla_stale_cache_skips_total',
       help: 'Reads where the informer cache was older than our own last write',
       labelNames: ['shard'],
       registers,
     });
-    this.podsCreated = new Counter({ name: 'flotilla_pods_created_total', help: 'Task pods created', labelNames: ['shard'], registers });
-    this.eventsSent = new Counter({ name: 'flotilla_events_sent_total', help: 'Events delivered (execution events, Kubernetes Events)', labelNames: ['kind'], registers });
-    this.eventsFailed = new Counter({ name: 'flotilla_events_failed_total', help: 'Events that could not be delivered', labelNames: ['kind'], registers });
+    this.podsCreated = new Counter({
+      name: 'flotilla_pods_created_total',
+      help: 'Task pods created',
+      labelNames: ['shard'],
+      registers,
+    });
+    this.eventsSent = new Counter({
+      name: 'flotilla_events_sent_total',
+      help: 'Events delivered (execution events, Kubernetes Events)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.eventsFailed = new Counter({
+      name: 'flotilla_events_failed_total',
+      help: 'Events that could not be delivered',
+      labelNames: ['kind'],
+      registers,
+    });
     this.informerRestarts = new Counter({
       name: 'flotilla_informer_restarts_total',
       help: 'Informer restarts after an error or a silent watch',
       labelNames: ['resource', 'shard', 'reason'],
       registers,
     });
-    this.ownedShards = new Gauge({ name: 'flotilla_owned_shards', help: 'Shards this replica runs now', registers, collect: collectAll });
+    this.ownedShards = new Gauge({
+      name: 'flotilla_owned_shards',
+      help: 'Shards this replica runs now',
+      registers,
+      collect: collectAll,
+    });
     const handoverBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
-    this.shardsHeld = new Gauge({ name: 'flotilla_shards_held', help: 'Shards whose lease each replica holds (seen by the leading manager)', labelNames: ['replica'], registers });
-    this.assignmentComputations = new Counter({ name: 'flotilla_assignment_computations_total', help: 'Assignment computations by the leading shard manager', registers });
-    this.handoversTotal = new Counter({ name: 'flotilla_shard_handovers_total', help: 'Planned shard moves written by the manager', labelNames: ['reason'], registers });
-    this.failoversTotal = new Counter({ name: 'flotilla_shard_failovers_total', help: 'Shards moved away from an expired replica', registers });
-    this.handoverDuration = new Histogram({ name: 'flotilla_shard_handover_duration_seconds', help: 'Planned move written until the new owner holds the lease', buckets: handoverBuckets, registers });
-    this.failoverDuration = new Histogram({ name: 'flotilla_shard_failover_duration_seconds', help: 'Failover move written until the new owner holds the lease', buckets: handoverBuckets, registers });
-    this.shardTransitions = new Counter({ name: 'flotilla_shard_transitions_total', help: 'Ownership steps taken by this replica', labelNames: ['type'], registers });
+    this.shardsHeld = new Gauge({
+      name: 'flotilla_shards_held',
+      help: 'Shards whose lease each replica holds (seen by the leading manager)',
+      labelNames: ['replica'],
+      registers,
+    });
+    this.assignmentComputations = new Counter({
+      name: 'flotilla_assignment_computations_total',
+      help: 'Assignment computations by the leading shard manager',
+      registers,
+    });
+    this.handoversTotal = new Counter({
+      name: 'flotilla_shard_handovers_total',
+      help: 'Planned shard moves written by the manager',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.failoversTotal = new Counter({
+      name: 'flotilla_shard_failovers_total',
+      help: 'Shards moved away from an expired replica',
+      registers,
+    });
+    this.handoverDuration = new Histogram({
+      name: 'flotilla_shard_handover_duration_seconds',
+      help: 'Planned move written until the new owner holds the lease',
+      buckets: handoverBuckets,
+      registers,
+    });
+    this.failoverDuration = new Histogram({
+      name: 'flotilla_shard_failover_duration_seconds',
+      help: 'Failover move written until the new owner holds the lease',
+      buckets: handoverBuckets,
+      registers,
+    });
+    this.shardTransitions = new Counter({
+      name: 'flotilla_shard_transitions_total',
+      help: 'Ownership steps taken by this replica',
+      labelNames: ['type'],
+      registers,
+    });
     this.shardTransitionDuration = new Histogram({
       name: 'flotilla_shard_transition_duration_seconds',
       help: 'Duration of one ownership step (stop/start the shard plus the lease write)',
@@ -138,7 +201,11 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.leaseRenewFailures = new Counter({ name: 'flotilla_lease_renew_failures_total', help: 'Member-lease renewals that failed', registers });
+    this.leaseRenewFailures = new Counter({
+      name: 'flotilla_lease_renew_failures_total',
+      help: 'Member-lease renewals that failed',
+      registers,
+    });
   }
 
   /** Registers a callback run before every scrape; returns its removal. */

@@ -37,7 +37,8 @@ export async function setupTracing(options: TracingOptions = {}): Promise<Tracin
   const env = options.env ?? process.env;
   const kind = (env.OTEL_TRACES_EXPORTER ?? '').trim().toLowerCase();
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  const wanted = options.exporter !== undefined || (kind !== '' && kind !== 'none') || (kind === '' && Boolean(endpoint));
+  const wanted =
+    options.exporter !== undefined || (kind !== '' && kind !== 'none') || (kind === '' && Boolean(endpoint));
   if (!wanted) return { enabled: false, tracer: trace.getTracer(TRACER_NAME), shutdown: async () => undefined };
 
   const sdk = await import('@opentelemetry/sdk-trace');
@@ -49,13 +50,22 @@ export async function setupTracing(options: TracingOptions = {}): Promise<Tracin
   else if (kind === '' || kind === 'otlp') {
     const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
     // The endpoint comes from `env` (which may not be process.env); other OTLP settings from process.env.
-    const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (env.OTEL_EXPORTER_OTLP_ENDPOINT ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined);
+    const url =
+      env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
+      (env.OTEL_EXPORTER_OTLP_ENDPOINT
+        ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`
+        : undefined);
     processor = new sdk.BatchSpanProcessor({ exporter: new OTLPTraceExporter(url ? { url } : {}) });
   } else {
-    throw new ObservabilityError('TracingConfig', `unsupported OTEL_TRACES_EXPORTER ${JSON.stringify(kind)} (otlp, console or none)`);
+    throw new ObservabilityError(
+      'TracingConfig',
+      `unsupported OTEL_TRACES_EXPORTER ${JSON.stringify(kind)} (otlp, console or none)`,
+    );
   }
   const provider = new sdk.TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || options.serviceName || 'flotilla-controller' }),
+    resource: resourceFromAttributes({
+      'service.name': env.OTEL_SERVICE_NAME || options.serviceName || 'flotilla-controller',
+    }),
     spanProcessors: [processor],
   });
   const contextManager = new AsyncLocalStorageContextManager().enable();
@@ -82,7 +92,12 @@ export function getTracer(): Tracer {
  * Runs `fn` in a new active span (a child of the active one): the span ends when `fn` settles, an
  * exception is recorded with status ERROR and rethrown.
  */
-export async function inSpan<T>(tracer: Tracer, name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
+export async function inSpan<T>(
+  tracer: Tracer,
+  name: string,
+  attributes: Attributes,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
   return tracer.startActiveSpan(name, { attributes }, async (span) => {
     try {
       return await fn(span);
@@ -97,21 +112,33 @@ export async function inSpan<T>(tracer: Tracer, name: string, attributes: Attrib
 }
 
 /** The span of one round of one workflow (root of its node and API spans). */
-export function roundSpan<T>(tracer: Tracer, round: { shard: number; key: string; attempt?: number }, fn: (span: Span) => Promise<T>): Promise<T> {
+export function roundSpan<T>(
+  tracer: Tracer,
+  round: { shard: number; key: string; attempt?: number },
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
   const attributes: Attributes = { 'flotilla.shard': round.shard, 'flotilla.workflow': round.key };
   if (round.attempt !== undefined) attributes['flotilla.attempt'] = round.attempt;
   return inSpan(tracer, 'flotilla.round', attributes, fn);
 }
 
 /** A span per node handled within a round. */
-export function nodeSpan<T>(tracer: Tracer, node: { id: string; kind?: string }, fn: (span: Span) => Promise<T>): Promise<T> {
+export function nodeSpan<T>(
+  tracer: Tracer,
+  node: { id: string; kind?: string },
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
   const attributes: Attributes = { 'flotilla.node': node.id };
   if (node.kind) attributes['flotilla.node.kind'] = node.kind;
   return inSpan(tracer, 'flotilla.node', attributes, fn);
 }
 
 /** A span per Kubernetes API call, named like `k8s get workflows`. */
-export function apiSpan<T>(tracer: Tracer, call: { verb: string; resource: string; key?: string }, fn: (span: Span) => Promise<T>): Promise<T> {
+export function apiSpan<T>(
+  tracer: Tracer,
+  call: { verb: string; resource: string; key?: string },
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
   const attributes: Attributes = { 'k8s.verb': call.verb, 'k8s.resource': call.resource };
   if (call.key) attributes['k8s.object'] = call.key;
   return inSpan(tracer, `k8s ${call.verb} ${call.resource}`, attributes, fn);

@@ -16,5 +16,8 @@ export interface LocalPluginsOptions {
 
 export function localPlugins(options: LocalPluginsOptions = {}): TaskPlugin[] {
   const clock = options.clock ?? Date.now;
-  return [...inProcessPlugins({ clock }), createPodPlugin({ gateway: options.pods ?? new MemoryPodGateway({ clock }), clock })];
+  return [
+    ...inProcessPlugins({ clock }),
+    createPodPlugin({ gateway: options.pods ?? new MemoryPodGateway({ clock }), clock }),
+  ];
 }

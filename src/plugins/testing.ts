@@ -5,7 +5,13 @@
  */
 import { isTerminalWorkflowPhase } from '../api/status.js';
 import type { Workflow } from '../api/workflow.js';
-import { EngineDriver, MemoryOutputStore, type ChildWorkflowGateway, type DriverRoundResult, type EngineOptions } from '../engine/index.js';
+import {
+  EngineDriver,
+  MemoryOutputStore,
+  type ChildWorkflowGateway,
+  type DriverRoundResult,
+  type EngineOptions,
+} from '../engine/index.js';
 import type { ExecutionEvent } from '../engine/events.js';
 import { PluginRegistry } from '../engine/plugin-registry.js';
 import type { TaskPlugin } from '../engine/plugins.js';
@@ -37,7 +43,9 @@ export class Harness {
     this.pods = new MemoryPodGateway({ clock });
     const registry = new PluginRegistry([...localPlugins({ clock, pods: this.pods }), ...(options.plugins ?? [])]);
     this.driver = new EngineDriver({
-      plugins: registry, outputs: this.outputs, clock,
+      plugins: registry,
+      outputs: this.outputs,
+      clock,
       ...(options.children ? { children: options.children } : {}),
       ...(options.engine ? { engine: options.engine } : {}),
       ...(options.maxStreak !== undefined ? { maxStreak: options.maxStreak } : {}),
@@ -60,7 +68,8 @@ export class Harness {
   /** Rounds until terminal (or `until` holds), jumping the clock to each wake-up when idle. */
   async run(until?: (h: Harness) => boolean, maxRounds = 10_000): Promise<void> {
     while (!isTerminalWorkflowPhase(this.status.phase) && !(until?.(this) ?? false)) {
-      if (this.rounds >= maxRounds) throw new Error(`not done after ${maxRounds} rounds: ${JSON.stringify(this.status.phase)}`);
+      if (this.rounds >= maxRounds)
+        throw new Error(`not done after ${maxRounds} rounds: ${JSON.stringify(this.status.phase)}`);
       const result = await this.round();
       if (result.changed || result.requeueAfterMs === 0) continue;
       if (result.requeueAfterMs === undefined) throw new Error(`stuck: no wake-up in phase ${this.status.phase}`);
@@ -68,7 +77,13 @@ export class Harness {
     }
   }
 
-  node(path: string): NonNullable<Workflow['status']>['nodes'] extends infer M ? (M extends Record<string, infer N> ? N : never) : never {
+  node(
+    path: string,
+  ): NonNullable<Workflow['status']>['nodes'] extends infer M
+    ? M extends Record<string, infer N>
+      ? N
+      : never
+    : never {
     const ns = this.status.nodes?.[path];
     if (!ns) throw new Error(`no status for node ${path}`);
     return ns;

@@ -45,7 +45,14 @@ function nodeOptions(config: RedisConfig, tuning: ClientTuning): RedisOptions {
     ...(tuning.connectionName ? { connectionName: tuning.connectionName } : {}),
     ...(config.username ? { username: config.username } : {}),
     ...(config.password ? { password: config.password } : {}),
-    ...(config.tls ? { tls: { ...(config.tls.ca ? { ca: config.tls.ca } : {}), ...(config.tls.servername ? { servername: config.tls.servername } : {}) } } : {}),
+    ...(config.tls
+      ? {
+          tls: {
+            ...(config.tls.ca ? { ca: config.tls.ca } : {}),
+            ...(config.tls.servername ? { servername: config.tls.servername } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -81,7 +88,12 @@ function clusterOptions(config: RedisConfig, tuning: ClientTuning): ClusterOptio
     retryDelayOnTryAgain: 100,
     slotsRefreshTimeout: 2000,
     clusterRetryStrategy: (times: number) => Math.min(100 * times, 2000),
-    ...(config.tls ? { dnsLookup: (address: string, callback: (error: Error | null, address: string) => void) => callback(null, address) } : {}),
+    ...(config.tls
+      ? {
+          dnsLookup: (address: string, callback: (error: Error | null, address: string) => void) =>
+            callback(null, address),
+        }
+      : {}),
   };
 }
 
@@ -101,7 +113,10 @@ export function createRedisClient(config: RedisConfig, tuning: ClientTuning = {}
  * clients), a new `Cluster` in Cluster mode (BullMQ treats it as shared: the caller disconnects it
  * after closing the Queue or Worker; `owned` says which).
  */
-export function bullmqConnection(config: RedisConfig, tuning: ClientTuning = {}): { connection: RedisOptions | Cluster; owned?: Cluster } {
+export function bullmqConnection(
+  config: RedisConfig,
+  tuning: ClientTuning = {},
+): { connection: RedisOptions | Cluster; owned?: Cluster } {
   if (config.mode === 'cluster') {
     const cluster = new Cluster(
       config.nodes.map((n) => ({ host: n.host, port: n.port })),

@@ -70,12 +70,20 @@ const URL_FORM = /^(rediss?)(\+cluster|\+sentinel)?:\/\/(?:([^@/]*)@)?([^/?#]+)(
 export function parseRedisConfig(url: string, secrets: RedisSecrets = {}): RedisConfig {
   const match = URL_FORM.exec(url.trim());
   // The message never repeats the URL: it may hold a password.
-  if (!match) throw new RedisConfigError('InvalidUrl', 'invalid Redis URL: want redis://HOST:PORT, rediss://HOST:PORT, redis+cluster://H:P,H:P or redis+sentinel://H:P,H:P/MASTER');
+  if (!match)
+    throw new RedisConfigError(
+      'InvalidUrl',
+      'invalid Redis URL: want redis://HOST:PORT, rediss://HOST:PORT, redis+cluster://H:P,H:P or redis+sentinel://H:P,H:P/MASTER',
+    );
   const [, scheme = 'redis', variant = '', auth, hostList = '', path = ''] = match;
   const mode: RedisMode = variant === '+cluster' ? 'cluster' : variant === '+sentinel' ? 'sentinel' : 'single';
   const defaultPort = mode === 'sentinel' ? 26379 : 6379;
   const nodes = hostList.split(',').map((part) => parseNode(part, defaultPort));
-  if (mode === 'single' && nodes.length !== 1) throw new RedisConfigError('InvalidUrl', 'a redis:// URL names one server (use redis+cluster:// or redis+sentinel:// for several)');
+  if (mode === 'single' && nodes.length !== 1)
+    throw new RedisConfigError(
+      'InvalidUrl',
+      'a redis:// URL names one server (use redis+cluster:// or redis+sentinel:// for several)',
+    );
   const segments = path.split('/').filter((s) => s !== '');
   let masterName: string | undefined;
   let dbText: string | undefined;
@@ -84,15 +92,18 @@ export function parseRedisConfig(url: string, secrets: RedisSecrets = {}): Redis
     if (!masterName) throw new RedisConfigError('InvalidUrl', 'a redis+sentinel:// URL ends with /<master-name>');
     dbText = segments[1];
   } else if (mode === 'cluster') {
-    if (segments.length > 0) throw new RedisConfigError('InvalidUrl', 'a redis+cluster:// URL has no path (Redis Cluster has one database)');
+    if (segments.length > 0)
+      throw new RedisConfigError('InvalidUrl', 'a redis+cluster:// URL has no path (Redis Cluster has one database)');
   } else {
     dbText = segments[0];
   }
-  if (segments.length > (mode === 'sentinel' ? 2 : 1)) throw new RedisConfigError('InvalidUrl', 'too many path segments in the Redis URL');
+  if (segments.length > (mode === 'sentinel' ? 2 : 1))
+    throw new RedisConfigError('InvalidUrl', 'too many path segments in the Redis URL');
   let db: number | undefined;
   if (dbText !== undefined) {
     db = Number(dbText);
-    if (!Number.isInteger(db) || db < 0) throw new RedisConfigError('InvalidUrl', 'the Redis database must be a number');
+    if (!Number.isInteger(db) || db < 0)
+      throw new RedisConfigError('InvalidUrl', 'the Redis database must be a number');
   }
   let username: string | undefined;
   let password: string | undefined;
@@ -102,9 +113,11 @@ export function parseRedisConfig(url: string, secrets: RedisSecrets = {}): Redis
     password = colon < 0 ? undefined : decodeURIComponent(auth.slice(colon + 1)) || undefined;
   }
   password = readSecret(secrets.passwordFile, 'password file') ?? secrets.password ?? password;
-  const sentinelPassword = readSecret(secrets.sentinelPasswordFile, 'sentinel password file') ?? secrets.sentinelPassword;
+  const sentinelPassword =
+    readSecret(secrets.sentinelPasswordFile, 'sentinel password file') ?? secrets.sentinelPassword;
   const ca = readSecret(secrets.caFile, 'CA file', false);
-  if (ca !== undefined && scheme !== 'rediss') throw new RedisConfigError('InvalidUrl', 'a CA file needs a rediss:// URL (TLS)');
+  if (ca !== undefined && scheme !== 'rediss')
+    throw new RedisConfigError('InvalidUrl', 'a CA file needs a rediss:// URL (TLS)');
   return {
     mode,
     nodes,
@@ -127,7 +140,12 @@ export function describeRedis(config: RedisConfig): string {
   const scheme = `${config.tls ? 'rediss' : 'redis'}${config.mode === 'single' ? '' : `+${config.mode}`}`;
   const user = config.username ? `${config.username}@` : '';
   const nodes = config.nodes.map((n) => `${n.host}:${n.port}`).join(',');
-  const path = config.mode === 'sentinel' ? `/${config.masterName ?? ''}${config.db ? `/${config.db}` : ''}` : config.db ? `/${config.db}` : '';
+  const path =
+    config.mode === 'sentinel'
+      ? `/${config.masterName ?? ''}${config.db ? `/${config.db}` : ''}`
+      : config.db
+        ? `/${config.db}`
+        : '';
   return `${scheme}://${user}${nodes}${path}${config.password ? ' (password set)' : ''}`;
 }
 
@@ -139,7 +157,8 @@ function parseNode(text: string, defaultPort: number): RedisNode {
   const found = v6 ?? plain;
   if (!found || !found[1]) throw new RedisConfigError('InvalidUrl', 'invalid host in the Redis URL');
   const port = found[2] ? Number(found[2]) : defaultPort;
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new RedisConfigError('InvalidUrl', 'invalid port in the Redis URL');
+  if (!Number.isInteger(port) || port <= 0 || port > 65535)
+    throw new RedisConfigError('InvalidUrl', 'invalid port in the Redis URL');
   return { host: found[1], port };
 }
 

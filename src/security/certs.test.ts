@@ -12,7 +12,12 @@ test('CA signs a server certificate that node verifies and serves over TLS', asy
   const caCert = new X509Certificate(ca.certPem);
   assert.equal(caCert.ca, true);
   assert.match(caCert.subject, /CN=test-ca/);
-  const leaf = await issueCertificate(ca, { commonName: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server' });
+  const leaf = await issueCertificate(ca, {
+    commonName: 'server',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+  });
   const leafCert = new X509Certificate(leaf.certPem);
   assert.equal(leafCert.ca, false);
   assert.equal(leafCert.verify(caCert.publicKey), true);
@@ -54,6 +59,12 @@ test('client certificates carry clientAuth and bad input is a typed error', asyn
   const client = await issueCertificate(ca, { commonName: 'me', usage: 'client' });
   const cert = new X509Certificate(client.certPem);
   assert.deepEqual(cert.keyUsage, ['1.3.6.1.5.5.7.3.2']);
-  await assert.rejects(issueCertificate({ certPem: ca.certPem, keyPem: 'nonsense' }, { commonName: 'x', usage: 'server' }), CertificateError);
-  await assert.rejects(issueCertificate(ca, { commonName: 'x', ipAddresses: ['not-ip'], usage: 'server' }), CertificateError);
+  await assert.rejects(
+    issueCertificate({ certPem: ca.certPem, keyPem: 'nonsense' }, { commonName: 'x', usage: 'server' }),
+    CertificateError,
+  );
+  await assert.rejects(
+    issueCertificate(ca, { commonName: 'x', ipAddresses: ['not-ip'], usage: 'server' }),
+    CertificateError,
+  );
 });

@@ -87,7 +87,10 @@ export async function createCertificateAuthority(options: CreateCaOptions): Prom
       keys,
       extensions: [
         new x509.BasicConstraintsExtension(true, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+          true,
+        ),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],
     });
@@ -99,7 +102,10 @@ export async function createCertificateAuthority(options: CreateCaOptions): Prom
 }
 
 /** Issues a leaf certificate signed by `ca`, for a server or a client. */
-export async function issueCertificate(ca: CertificateAuthority, options: IssueCertificateOptions): Promise<CertificatePair> {
+export async function issueCertificate(
+  ca: CertificateAuthority,
+  options: IssueCertificateOptions,
+): Promise<CertificatePair> {
   const caKey = await importKeyPem(ca.keyPem);
   let caCert: x509.X509Certificate;
   try {
@@ -118,7 +124,9 @@ export async function issueCertificate(ca: CertificateAuthority, options: IssueC
     const extensions: x509.Extension[] = [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([options.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+      new x509.ExtendedKeyUsageExtension([
+        options.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth,
+      ]),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
     ];

@@ -115,7 +115,11 @@ export function clientOptions(security: ClientSecurityOptions = {}): grpc.Client
 }
 
 /** A generated client constructor (ts-proto `...Client`). */
-export type ClientConstructor<C> = new (address: string, credentials: grpc.ChannelCredentials, options?: Partial<grpc.ClientOptions>) => C;
+export type ClientConstructor<C> = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: Partial<grpc.ClientOptions>,
+) => C;
 
 /** Creates a generated client with credentials and options from `security`. */
 export function createClient<C>(Ctor: ClientConstructor<C>, address: string, security: ClientSecurityOptions = {}): C {
@@ -136,7 +140,9 @@ let redactingLoggerInstalled = false;
 
 /** Replaces registered secrets and any authorization value in a log line. */
 export function redactSecrets(text: string): string {
-  let out = text.replace(/(authorization["']?\s*[:=,]?\s*["']?)(Bearer\s+)?[^\s"',}]+/gi, '$1[REDACTED]').replace(/Bearer\s+[^\s"',}]+/g, 'Bearer [REDACTED]');
+  let out = text
+    .replace(/(authorization["']?\s*[:=,]?\s*["']?)(Bearer\s+)?[^\s"',}]+/gi, '$1[REDACTED]')
+    .replace(/Bearer\s+[^\s"',}]+/g, 'Bearer [REDACTED]');
   for (const secret of secrets) out = out.split(secret).join('[REDACTED]');
   return out;
 }
@@ -166,13 +172,20 @@ export function tokenMatches(metadata: grpc.Metadata, expected: string): boolean
   return timingSafeEqual(digest(presented), digest(expected)) && presented.length > 0;
 }
 
-const unauthenticated: Partial<grpc.StatusObject> = { code: grpc.status.UNAUTHENTICATED, details: 'missing or invalid bearer token' };
+const unauthenticated: Partial<grpc.StatusObject> = {
+  code: grpc.status.UNAUTHENTICATED,
+  details: 'missing or invalid bearer token',
+};
 
 /**
  * Wraps a service implementation so every method first checks the bearer token. Unary and
  * server-streaming methods are supported (the ones flotilla's services use).
  */
-export function requireToken(definition: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation, token: string | undefined): grpc.UntypedServiceImplementation {
+export function requireToken(
+  definition: grpc.ServiceDefinition,
+  implementation: grpc.UntypedServiceImplementation,
+  token: string | undefined,
+): grpc.UntypedServiceImplementation {
   if (!token) return implementation;
   const wrapped: grpc.UntypedServiceImplementation = {};
   for (const [key, method] of Object.entries(definition)) {
@@ -238,7 +251,9 @@ export async function startGrpcServer(options: StartServerOptions): Promise<Runn
   const host = options.host ?? '127.0.0.1';
   const bindHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${bindHost}:${options.port ?? 0}`, serverCredentials(security.tls), (error, boundPort) => (error ? reject(error) : resolve(boundPort)));
+    server.bindAsync(`${bindHost}:${options.port ?? 0}`, serverCredentials(security.tls), (error, boundPort) =>
+      error ? reject(error) : resolve(boundPort),
+    );
   });
   let stopped: Promise<void> | undefined;
   return {
@@ -263,5 +278,7 @@ export async function startGrpcServer(options: StartServerOptions): Promise<Runn
 
 /** True when `error` is a gRPC status error (a `ServiceError`). */
 export function isServiceError(error: unknown): error is grpc.ServiceError {
-  return error instanceof Error && typeof (error as Partial<grpc.ServiceError>).code === 'number' && 'metadata' in error;
+  return (
+    error instanceof Error && typeof (error as Partial<grpc.ServiceError>).code === 'number' && 'metadata' in error
+  );
 }

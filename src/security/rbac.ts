@@ -125,12 +125,22 @@ export const requiredRules: Readonly<Record<Component, ComponentRules>> = {
       { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
       // ... and only its own Secret: readNamespacedSecret, replaceNamespacedSecret on rotation,
       // deleteNamespacedSecret when a Secret of the wrong type must be re-created.
-      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update', 'delete'], resourceNames: [WEBHOOK_SECRET_NAME] },
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        verbs: ['get', 'update', 'delete'],
+        resourceNames: [WEBHOOK_SECRET_NAME],
+      },
     ],
     cluster: [
       // patchBundle: read{Mutating,Validating}WebhookConfiguration, then replace (PUT) with the
       // caBundle; only the release's own configurations.
-      { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'], verbs: ['get', 'update'], resourceNames: [WEBHOOK_CONFIG_NAME] },
+      {
+        apiGroups: ['admissionregistration.k8s.io'],
+        resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'],
+        verbs: ['get', 'update'],
+        resourceNames: [WEBHOOK_CONFIG_NAME],
+      },
     ],
     installCrd: [],
   },
@@ -172,14 +182,27 @@ export interface ScopedRule {
   resourceName?: string;
 }
 
-function flatten(component: Component, namespace: string | undefined, rules: readonly PolicyRule[], settings: RbacSettings): ScopedRule[] {
+function flatten(
+  component: Component,
+  namespace: string | undefined,
+  rules: readonly PolicyRule[],
+  settings: RbacSettings,
+): ScopedRule[] {
   const out: ScopedRule[] = [];
   for (const rule of rules) {
     for (const apiGroup of rule.apiGroups) {
       for (const resource of rule.resources) {
         for (const verb of rule.verbs) {
           const names = rule.resourceNames?.map((n) => resolveName(n, settings)) ?? [undefined];
-          for (const resourceName of names) out.push({ component, namespace, apiGroup, resource, verb, ...(resourceName !== undefined ? { resourceName } : {}) });
+          for (const resourceName of names)
+            out.push({
+              component,
+              namespace,
+              apiGroup,
+              resource,
+              verb,
+              ...(resourceName !== undefined ? { resourceName } : {}),
+            });
         }
       }
     }
@@ -195,7 +218,9 @@ export function expectedRules(components: readonly Component[], settings: RbacSe
     const r = requiredRules[c];
     if (watch.length === 0) out.push(...flatten(c, undefined, r.workloads, settings));
     else for (const ns of watch) out.push(...flatten(c, ns, r.workloads, settings));
-    const own = WEBHOOK_COMPONENTS.includes(c) ? (settings.webhookNamespace ?? settings.fleetNamespace) : settings.fleetNamespace;
+    const own = WEBHOOK_COMPONENTS.includes(c)
+      ? (settings.webhookNamespace ?? settings.fleetNamespace)
+      : settings.fleetNamespace;
     out.push(...flatten(c, own, r.fleet, settings));
     out.push(...flatten(c, undefined, r.cluster, settings));
     if (settings.installCrd) out.push(...flatten(c, undefined, r.installCrd, settings));
@@ -218,7 +243,14 @@ export function ruleKey(r: ScopedRule): string {
 export function allows(
   component: Component,
   settings: RbacSettings,
-  request: { verb: string; group: string; resource: string; subresource?: string | undefined; namespace?: string | undefined; name?: string | undefined },
+  request: {
+    verb: string;
+    group: string;
+    resource: string;
+    subresource?: string | undefined;
+    namespace?: string | undefined;
+    name?: string | undefined;
+  },
 ): boolean {
   const resource = request.subresource ? `${request.resource}/${request.subresource}` : request.resource;
   return expectedRules([component], settings).some(

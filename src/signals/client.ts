@@ -45,20 +45,39 @@ export interface SetSignalCall {
 
 export function setSignal(client: pb.SignalServiceClient, call: SetSignalCall): Promise<SignalView> {
   return new Promise((resolve, reject) => {
-    const request: pb.SetSignalRequest = { namespace: call.namespace, workflow: call.workflow, name: call.name, value: call.value, setBy: call.setBy ?? '' };
-    client.setSignal(request, new grpc.Metadata(), { deadline: deadlineIn(call.timeoutMs ?? 10_000) }, (error, response) => {
-      if (error) reject(error);
-      else resolve(view(response.signal));
-    });
+    const request: pb.SetSignalRequest = {
+      namespace: call.namespace,
+      workflow: call.workflow,
+      name: call.name,
+      value: call.value,
+      setBy: call.setBy ?? '',
+    };
+    client.setSignal(
+      request,
+      new grpc.Metadata(),
+      { deadline: deadlineIn(call.timeoutMs ?? 10_000) },
+      (error, response) => {
+        if (error) reject(error);
+        else resolve(view(response.signal));
+      },
+    );
   });
 }
 
-export function listSignals(client: pb.SignalServiceClient, call: { namespace: string; workflow: string; timeoutMs?: number }): Promise<SignalView[]> {
+export function listSignals(
+  client: pb.SignalServiceClient,
+  call: { namespace: string; workflow: string; timeoutMs?: number },
+): Promise<SignalView[]> {
   return new Promise((resolve, reject) => {
-    client.listSignals({ namespace: call.namespace, workflow: call.workflow }, new grpc.Metadata(), { deadline: deadlineIn(call.timeoutMs ?? 10_000) }, (error, response) => {
-      if (error) reject(error);
-      else resolve(response.signals.map(view));
-    });
+    client.listSignals(
+      { namespace: call.namespace, workflow: call.workflow },
+      new grpc.Metadata(),
+      { deadline: deadlineIn(call.timeoutMs ?? 10_000) },
+      (error, response) => {
+        if (error) reject(error);
+        else resolve(response.signals.map(view));
+      },
+    );
   });
 }
 
@@ -66,6 +85,9 @@ export function listSignals(client: pb.SignalServiceClient, call: { namespace: s
 export function toSignalValue(value: JsonValue): pb.SignalValue {
   if (typeof value === 'boolean') return { kind: { $case: 'boolValue', boolValue: value } };
   if (typeof value === 'string') return { kind: { $case: 'stringValue', stringValue: value } };
-  if (typeof value === 'number') return Number.isSafeInteger(value) ? { kind: { $case: 'integerValue', integerValue: value } } : { kind: { $case: 'numberValue', numberValue: value } };
+  if (typeof value === 'number')
+    return Number.isSafeInteger(value)
+      ? { kind: { $case: 'integerValue', integerValue: value } }
+      : { kind: { $case: 'numberValue', numberValue: value } };
   return { kind: { $case: 'jsonValue', jsonValue: JSON.stringify(value) } };
 }

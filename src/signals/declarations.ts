@@ -64,7 +64,11 @@ export function checkSignalValue(decl: SignalDeclaration, value: JsonValue): Jso
     (decl.type === 'string' && typeof value === 'string') ||
     (decl.type === 'number' && typeof value === 'number' && Number.isFinite(value)) ||
     (decl.type === 'integer' && typeof value === 'number' && Number.isSafeInteger(value));
-  if (!fits) throw new SignalError('InvalidValue', `signal "${decl.name}" (gate ${decl.nodeId}) expects a ${decl.type} value, got ${describe(value)}`);
+  if (!fits)
+    throw new SignalError(
+      'InvalidValue',
+      `signal "${decl.name}" (gate ${decl.nodeId}) expects a ${decl.type} value, got ${describe(value)}`,
+    );
   return value;
 }
 
@@ -104,7 +108,8 @@ export function signalTypeFromPb(type: pb.SignalType): SignalType | undefined {
 export function valueToPb(value: JsonValue, type: SignalType): pb.SignalValue {
   if (type === 'boolean' && typeof value === 'boolean') return { kind: { $case: 'boolValue', boolValue: value } };
   if (type === 'string' && typeof value === 'string') return { kind: { $case: 'stringValue', stringValue: value } };
-  if (type === 'integer' && typeof value === 'number' && Number.isSafeInteger(value)) return { kind: { $case: 'integerValue', integerValue: value } };
+  if (type === 'integer' && typeof value === 'number' && Number.isSafeInteger(value))
+    return { kind: { $case: 'integerValue', integerValue: value } };
   if (type === 'number' && typeof value === 'number') return { kind: { $case: 'numberValue', numberValue: value } };
   return { kind: { $case: 'jsonValue', jsonValue: JSON.stringify(value) } };
 }

@@ -13,11 +13,11 @@ import { SignalError } from './errors.js';
 import type { WorkflowSignals } from './workflows.js';
 
 const codes: Record<SignalError['code'], grpc.status> = {
-  'WorkflowNotFound': grpc.status.NOT_FOUND,
-  'SignalNotFound': grpc.status.NOT_FOUND,
-  'InvalidValue': grpc.status.INVALID_ARGUMENT,
-  'InvalidRequest': grpc.status.INVALID_ARGUMENT,
-  'ApiUnavailable': grpc.status.UNAVAILABLE,
+  WorkflowNotFound: grpc.status.NOT_FOUND,
+  SignalNotFound: grpc.status.NOT_FOUND,
+  InvalidValue: grpc.status.INVALID_ARGUMENT,
+  InvalidRequest: grpc.status.INVALID_ARGUMENT,
+  ApiUnavailable: grpc.status.UNAVAILABLE,
 };
 
 function toStatus(error: unknown): Partial<grpc.StatusObject> {
@@ -43,7 +43,11 @@ export function signalService(options: SignalServiceOptions): ServiceRegistratio
           logger.info({ namespace, workflow, signal: name }, 'signal set');
           callback(null, { signal: stateToPb(state) });
         } catch (error) {
-          if (!(error instanceof SignalError) || error.code === 'ApiUnavailable') logger.warn({ namespace, workflow, signal: name, err: error instanceof Error ? error.message : String(error) }, 'set signal failed');
+          if (!(error instanceof SignalError) || error.code === 'ApiUnavailable')
+            logger.warn(
+              { namespace, workflow, signal: name, err: error instanceof Error ? error.message : String(error) },
+              'set signal failed',
+            );
           callback(toStatus(error), null);
         }
       })();

@@ -32,7 +32,8 @@ function readRecord(annotations: Record<string, string> | undefined, name: strin
   if (raw === undefined) return undefined;
   try {
     const parsed = JSON.parse(raw) as Partial<SignalRecord>;
-    if (parsed && typeof parsed === 'object' && 'value' in parsed && typeof parsed.setAt === 'string') return parsed as SignalRecord;
+    if (parsed && typeof parsed === 'object' && 'value' in parsed && typeof parsed.setAt === 'string')
+      return parsed as SignalRecord;
   } catch {
     // An annotation someone wrote by hand that is not ours: report it as unset.
   }
@@ -56,14 +57,19 @@ export class WorkflowSignals {
     const timeoutMs = this.options.timeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SignalError('ApiUnavailable', `${what} ${namespace}/${name}: no answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(new SignalError('ApiUnavailable', `${what} ${namespace}/${name}: no answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([call(), deadline]);
     } catch (error) {
       if (error instanceof SignalError) throw error;
       const kube = toKubeError(error, `${what} ${namespace}/${name}`, this.server);
-      if (kube.code === 'NotFound') throw new SignalError('WorkflowNotFound', `workflow ${namespace}/${name} not found`, { cause: kube });
+      if (kube.code === 'NotFound')
+        throw new SignalError('WorkflowNotFound', `workflow ${namespace}/${name} not found`, { cause: kube });
       // The Kubernetes error names the cause: the server's Status message, or the refused host:port.
       throw new SignalError('ApiUnavailable', kube.message, { cause: kube });
     } finally {
@@ -74,7 +80,13 @@ export class WorkflowSignals {
   private async read(namespace: string, name: string): Promise<WorkflowObject> {
     if (!namespace || !name) throw new SignalError('InvalidRequest', 'namespace and workflow name are required');
     return (await this.withDeadline('get workflow', namespace, name, () =>
-      this.api.getNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: WORKFLOW_PLURAL, name }),
+      this.api.getNamespacedCustomObject({
+        group: API_GROUP,
+        version: API_VERSION,
+        namespace,
+        plural: WORKFLOW_PLURAL,
+        name,
+      }),
     )) as WorkflowObject;
   }
 
@@ -94,7 +106,10 @@ export class WorkflowSignals {
     const decl = declarations.find((d) => d.name === signal);
     if (!decl) {
       const known = declarations.map((d) => d.name).join(', ') || 'none';
-      throw new SignalError('SignalNotFound', `workflow ${namespace}/${name} has no gate waiting for signal "${signal}" (declared: ${known})`);
+      throw new SignalError(
+        'SignalNotFound',
+        `workflow ${namespace}/${name} has no gate waiting for signal "${signal}" (declared: ${known})`,
+      );
     }
     const raw = 'value' in input ? input.value : parseCliValue(input.text, decl.type);
     const value = checkSignalValue(decl, raw);

@@ -18,7 +18,8 @@
  */
 import { FlotillaError } from '../api/errors.js';
 
-export type StorageErrorCode = 'NotFound' | 'AccessDenied' | 'Unavailable' | 'InvalidUri' | 'TooLarge' | 'Conflict' | 'Unknown';
+export type StorageErrorCode =
+  'NotFound' | 'AccessDenied' | 'Unavailable' | 'InvalidUri' | 'TooLarge' | 'Conflict' | 'Unknown';
 
 export interface StorageErrorOptions {
   cause?: unknown;
@@ -37,7 +38,10 @@ export class StorageError extends FlotillaError<StorageErrorCode> {
   readonly status: number | undefined;
 
   constructor(code: StorageErrorCode, message: string, options: StorageErrorOptions = {}) {
-    super(code, message, { ...(options.cause === undefined ? {} : { cause: options.cause }), retryable: code === 'Unavailable' });
+    super(code, message, {
+      ...(options.cause === undefined ? {} : { cause: options.cause }),
+      retryable: code === 'Unavailable',
+    });
     this.uri = options.uri;
     this.status = options.status;
   }

@@ -10,7 +10,16 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { defaultListPageSize, defaultMaxObjectBytes, type BlobInfo, type BlobStore, type BlobStoreCommonOptions, type GetOptions, type ListOptions, type PutOptions } from './blob-store.js';
+import {
+  defaultListPageSize,
+  defaultMaxObjectBytes,
+  type BlobInfo,
+  type BlobStore,
+  type BlobStoreCommonOptions,
+  type GetOptions,
+  type ListOptions,
+  type PutOptions,
+} from './blob-store.js';
 import { StorageError, type StorageErrorCode } from './errors.js';
 import { joinBlobUri, parseBlobUri, requireObjectUri } from './uri.js';
 
@@ -103,7 +112,10 @@ export class FileBlobStore implements BlobStore {
     } catch (error) {
       const errno = errnoCode(error);
       if (errno === 'ENOTDIR' || errno === 'EEXIST') {
-        throw new StorageError('Conflict', `write ${uri}: a parent of it is an object, not a prefix`, { cause: error, uri });
+        throw new StorageError('Conflict', `write ${uri}: a parent of it is an object, not a prefix`, {
+          cause: error,
+          uri,
+        });
       }
       throw fsError(error, `write ${uri}: create directory ${dir}`, uri);
     }
@@ -130,7 +142,12 @@ export class FileBlobStore implements BlobStore {
       await unlink(path);
     } catch (error) {
       // Missing, or a directory (a prefix, not an object): there is no object to delete.
-      if (isMissing(error) || errnoCode(error) === 'EISDIR' || (errnoCode(error) === 'EPERM' && (await isDirectory(path)))) return;
+      if (
+        isMissing(error) ||
+        errnoCode(error) === 'EISDIR' ||
+        (errnoCode(error) === 'EPERM' && (await isDirectory(path)))
+      )
+        return;
       throw fsError(error, `delete ${uri}`, uri);
     }
   }
@@ -195,7 +212,11 @@ export class FileBlobStore implements BlobStore {
     const parsed = requireObjectUri(uri);
     if (parsed.scheme !== 'file' || !parsed.path.startsWith(`${this.root}/`)) throw outside(uri, this.root);
     if (parsed.path.split('/').some((segment) => segment.endsWith(partialSuffix))) {
-      throw new StorageError('InvalidUri', `invalid blob URI '${uri}': names ending in '${partialSuffix}' are reserved`, { uri });
+      throw new StorageError(
+        'InvalidUri',
+        `invalid blob URI '${uri}': names ending in '${partialSuffix}' are reserved`,
+        { uri },
+      );
     }
     return parsed.path;
   }
@@ -220,7 +241,10 @@ function isMissing(error: unknown): boolean {
 }
 
 async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then((info) => info.isDirectory(), () => false);
+  return stat(path).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
 }
 
 const codes: Record<string, StorageErrorCode> = {
@@ -247,6 +271,11 @@ function fsError(error: unknown, what: string, uri: string): StorageError {
   if (error instanceof StorageError) return error;
   const errno = errnoCode(error);
   const code: StorageErrorCode = (errno === undefined ? undefined : codes[errno]) ?? 'Unknown';
-  const detail = code === 'NotFound' ? 'no such object' : code === 'Conflict' ? 'an object and a prefix share this name' : (errno ?? 'error');
+  const detail =
+    code === 'NotFound'
+      ? 'no such object'
+      : code === 'Conflict'
+        ? 'an object and a prefix share this name'
+        : (errno ?? 'error');
   return new StorageError(code, `${what}: ${detail}`, { cause: error, uri });
 }

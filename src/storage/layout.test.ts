@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { StorageError } from './errors.js';
-import { checkpointPrefix, executionMetadataPrefix, nodeDataPaths, rawOutputPrefix, uniqueNodeId, workflowInputsUri } from './layout.js';
+import {
+  checkpointPrefix,
+  executionMetadataPrefix,
+  nodeDataPaths,
+  rawOutputPrefix,
+  uniqueNodeId,
+  workflowInputsUri,
+} from './layout.js';
 
 const execution = { project: 'flytesnacks', domain: 'development', name: 'abc123' };
 const prefix = executionMetadataPrefix('s3://bucket/metadata/propeller', execution);
@@ -25,7 +32,10 @@ describe("Flyte's data layout", () => {
   });
 
   test("a nested node's data dir sits under its parent's attempt directory, level by level", () => {
-    const paths = nodeDataPaths(prefix, { nodeId: 'n2', attempt: 0 }, [{ nodeId: 's', attempt: 0 }, { nodeId: 'b0', attempt: 1 }]);
+    const paths = nodeDataPaths(prefix, { nodeId: 'n2', attempt: 0 }, [
+      { nodeId: 's', attempt: 0 },
+      { nodeId: 'b0', attempt: 1 },
+    ]);
     assert.equal(paths.dataDir, `${prefix}/s/data/0/b0/1/n2`);
     assert.equal(paths.outputs, `${prefix}/s/data/0/b0/1/n2/0/outputs.pb`);
   });
@@ -39,13 +49,22 @@ describe("Flyte's data layout", () => {
     assert.equal(a0, rawOutputPrefix('s3://raw', execution, { nodeId: 'n0', attempt: 0 }));
     assert.match(a0, /^s3:\/\/raw\/[0-9a-z]{2}\/[0-9a-z]{20}$/);
     assert.notEqual(a0, rawOutputPrefix('s3://raw', execution, { nodeId: 'n0', attempt: 1 }));
-    assert.notEqual(a0, rawOutputPrefix('s3://raw', execution, { nodeId: 'n0', attempt: 0 }, [{ nodeId: 'p', attempt: 0 }]));
+    assert.notEqual(
+      a0,
+      rawOutputPrefix('s3://raw', execution, { nodeId: 'n0', attempt: 0 }, [{ nodeId: 'p', attempt: 0 }]),
+    );
     assert.notEqual(a0, rawOutputPrefix('s3://raw', { ...execution, name: 'other' }, { nodeId: 'n0', attempt: 0 }));
     assert.equal(checkpointPrefix(a0), `${a0}/_flytecheckpoints`);
   });
 
   test('unique node ids join the lineage, and hash when long', () => {
-    assert.equal(uniqueNodeId({ nodeId: 'n2', attempt: 0 }, [{ nodeId: 's', attempt: 0 }, { nodeId: 'b0', attempt: 1 }]), 's-0-b0-1-n2');
+    assert.equal(
+      uniqueNodeId({ nodeId: 'n2', attempt: 0 }, [
+        { nodeId: 's', attempt: 0 },
+        { nodeId: 'b0', attempt: 1 },
+      ]),
+      's-0-b0-1-n2',
+    );
     assert.match(uniqueNodeId({ nodeId: 'x'.repeat(80), attempt: 0 }), /^n[0-9a-z]{20}$/);
   });
 

@@ -90,7 +90,11 @@ export function executionMetadataPrefix(metadataRoot: string, execution: Executi
  * [{ nodeId: 's', attempt: 0 }, { nodeId: 'b0', attempt: 1 }])` gives the data directory
  * `<prefix>/s/data/0/b0/1/n2`.
  */
-export function nodeDataPaths(executionPrefix: string, node: NodeAttempt, parents: readonly NodeAttempt[] = []): NodeDataPaths {
+export function nodeDataPaths(
+  executionPrefix: string,
+  node: NodeAttempt,
+  parents: readonly NodeAttempt[] = [],
+): NodeDataPaths {
   const chain = [...parents, node];
   for (const step of chain) {
     checkId('node id', step.nodeId);
@@ -101,7 +105,10 @@ export function nodeDataPaths(executionPrefix: string, node: NodeAttempt, parent
   let dataDir = '';
   chain.forEach((step, i) => {
     const parent = chain[i - 1];
-    dataDir = parent === undefined ? joinBlobUri(executionPrefix, step.nodeId, 'data') : joinBlobUri(dataDir, String(parent.attempt), step.nodeId);
+    dataDir =
+      parent === undefined
+        ? joinBlobUri(executionPrefix, step.nodeId, 'data')
+        : joinBlobUri(dataDir, String(parent.attempt), step.nodeId);
   });
   const outputDir = joinBlobUri(dataDir, String(node.attempt));
   return {
@@ -130,9 +137,16 @@ export function uniqueNodeId(node: NodeAttempt, parents: readonly NodeAttempt[] 
 }
 
 /** The raw output prefix of one node attempt: `<rawRoot>/<shard>/<id>` (see the header). */
-export function rawOutputPrefix(rawRoot: string, execution: ExecutionId, node: NodeAttempt, parents: readonly NodeAttempt[] = []): string {
+export function rawOutputPrefix(
+  rawRoot: string,
+  execution: ExecutionId,
+  node: NodeAttempt,
+  parents: readonly NodeAttempt[] = [],
+): string {
   checkAttempt(node);
-  const hash = digest([execution.project, execution.domain, execution.name, uniqueNodeId(node, parents), String(node.attempt)].join('\n'));
+  const hash = digest(
+    [execution.project, execution.domain, execution.name, uniqueNodeId(node, parents), String(node.attempt)].join('\n'),
+  );
   return joinBlobUri(rawRoot, hash.slice(0, 2), hash.slice(2, 22));
 }
 
@@ -144,7 +158,9 @@ export function checkpointPrefix(rawOutputPrefixUri: string): string {
 /** Lowercase base-36 digest: letters and digits only, safe in any key or name. */
 function digest(text: string): string {
   const bytes = createHash('sha256').update(text).digest();
-  return BigInt(`0x${bytes.toString('hex')}`).toString(36).padStart(50, '0');
+  return BigInt(`0x${bytes.toString('hex')}`)
+    .toString(36)
+    .padStart(50, '0');
 }
 
 function checkId(what: string, id: string): void {
@@ -155,6 +171,9 @@ function checkId(what: string, id: string): void {
 
 function checkAttempt(step: NodeAttempt): void {
   if (!Number.isSafeInteger(step.attempt) || step.attempt < 0) {
-    throw new StorageError('InvalidUri', `invalid attempt ${step.attempt} of node '${step.nodeId}': expected an integer from 0`);
+    throw new StorageError(
+      'InvalidUri',
+      `invalid attempt ${step.attempt} of node '${step.nodeId}': expected an integer from 0`,
+    );
   }
 }

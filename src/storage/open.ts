@@ -24,7 +24,11 @@ export async function openBlobStore(url: string, options: OpenBlobStoreOptions =
   const common: BlobStoreCommonOptions = { maxObjectBytes: options.maxObjectBytes, listPageSize: options.listPageSize };
   if (!url.includes('://')) {
     if (url === '' || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(url)) {
-      throw new StorageError('InvalidUri', `invalid blob store URL '${url}': expected file:///abs/dir, s3://bucket[/prefix] or a directory path`, { uri: url });
+      throw new StorageError(
+        'InvalidUri',
+        `invalid blob store URL '${url}': expected file:///abs/dir, s3://bucket[/prefix] or a directory path`,
+        { uri: url },
+      );
     }
     const dir = isAbsolute(url) ? url : resolve(options.baseDir ?? process.cwd(), url);
     return FileBlobStore.open(dir, { ...options.file, ...common });

@@ -36,7 +36,10 @@ describe('S3 errors → StorageError (by status, name and errno; never by messag
 
   test('messages name the operation, the URI and the endpoint', () => {
     const mapped = toStorageError(transport('ECONNREFUSED'), 'read s3://b/k', context);
-    assert.match(mapped.message, /^read s3:\/\/b\/k: store unavailable cannot reach the S3 endpoint 127\.0\.0\.1:9000 \(ECONNREFUSED\)$/);
+    assert.match(
+      mapped.message,
+      /^read s3:\/\/b\/k: store unavailable cannot reach the S3 endpoint 127\.0\.0\.1:9000 \(ECONNREFUSED\)$/,
+    );
     assert.equal(toStorageError(service('AccessDenied', 403), 'write s3://b/k', context).status, 403);
   });
 });

@@ -13,24 +13,66 @@ interface SdkErrorFields {
 }
 
 // Transport failures: the store was not reached or the connection broke.
-const networkErrnos = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'ECONNABORTED', 'EPROTO']);
-const networkNames = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'SlowDown', 'ServiceUnavailable', 'InternalError', 'ThrottlingException']);
-const deniedNames = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'AllAccessDisabled']);
+const networkErrnos = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ECONNABORTED',
+  'EPROTO',
+]);
+const networkNames = new Set([
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'SlowDown',
+  'ServiceUnavailable',
+  'InternalError',
+  'ThrottlingException',
+]);
+const deniedNames = new Set([
+  'AccessDenied',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'InvalidToken',
+  'AllAccessDisabled',
+]);
 const missingNames = new Set(['NoSuchKey', 'NotFound', 'NoSuchBucket']);
 
 /**
  * A `StorageError` for an SDK failure. `what` says what was attempted ("read s3://b/k"), `endpoint`
  * names the server (host:port) so an unreachable one is obvious from the message alone.
  */
-export function toStorageError(error: unknown, what: string, context: { uri?: string; endpoint: string }): StorageError {
+export function toStorageError(
+  error: unknown,
+  what: string,
+  context: { uri?: string; endpoint: string },
+): StorageError {
   if (error instanceof StorageError) return error;
   const fields = sdkErrorFields(error);
   const code = codeFor(fields);
   const status = fields.status;
-  const detail = [status === undefined ? undefined : `HTTP ${status}`, fields.name, fields.errno].filter((x) => x !== undefined && x !== 'Error').join(' ');
-  const where = code === 'Unavailable' && status === undefined ? `cannot reach the S3 endpoint ${context.endpoint}` : `at ${context.endpoint}`;
-  const hint = code === 'AccessDenied' && fields.name === 'CredentialsProviderError' ? ': no AWS credentials in the standard chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws)' : '';
-  return new StorageError(code, `${what}: ${describe(code)} ${where} (${detail || 'no detail'})${hint}`, { cause: error, uri: context.uri, status });
+  const detail = [status === undefined ? undefined : `HTTP ${status}`, fields.name, fields.errno]
+    .filter((x) => x !== undefined && x !== 'Error')
+    .join(' ');
+  const where =
+    code === 'Unavailable' && status === undefined
+      ? `cannot reach the S3 endpoint ${context.endpoint}`
+      : `at ${context.endpoint}`;
+  const hint =
+    code === 'AccessDenied' && fields.name === 'CredentialsProviderError'
+      ? ': no AWS credentials in the standard chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws)'
+      : '';
+  return new StorageError(code, `${what}: ${describe(code)} ${where} (${detail || 'no detail'})${hint}`, {
+    cause: error,
+    uri: context.uri,
+    status,
+  });
 }
 
 function codeFor({ name, status, errno }: SdkErrorFields): StorageErrorCode {
@@ -67,7 +109,12 @@ function sdkErrorFields(error: unknown): SdkErrorFields {
   if (typeof error !== 'object' || error === null) return { name: 'Error', status: undefined, errno: undefined };
   const name = 'name' in error && typeof error.name === 'string' ? error.name : 'Error';
   let status: number | undefined;
-  if ('$metadata' in error && typeof error.$metadata === 'object' && error.$metadata !== null && 'httpStatusCode' in error.$metadata) {
+  if (
+    '$metadata' in error &&
+    typeof error.$metadata === 'object' &&
+    error.$metadata !== null &&
+    'httpStatusCode' in error.$metadata
+  ) {
     const value = error.$metadata.httpStatusCode;
     status = typeof value === 'number' ? value : undefined;
   }

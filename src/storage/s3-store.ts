@@ -14,7 +14,16 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { defaultListPageSize, defaultMaxObjectBytes, type BlobInfo, type BlobStore, type BlobStoreCommonOptions, type GetOptions, type ListOptions, type PutOptions } from './blob-store.js';
+import {
+  defaultListPageSize,
+  defaultMaxObjectBytes,
+  type BlobInfo,
+  type BlobStore,
+  type BlobStoreCommonOptions,
+  type GetOptions,
+  type ListOptions,
+  type PutOptions,
+} from './blob-store.js';
 import { StorageError } from './errors.js';
 import { toStorageError } from './s3-errors.js';
 import { joinBlobUri, parseBlobUri, requireObjectUri } from './uri.js';
@@ -68,7 +77,8 @@ export class S3BlobStore implements BlobStore {
   /** Opens a store at `baseUri` (`s3://bucket` or `s3://bucket/prefix`). No request is made yet. */
   constructor(baseUri: string, options: S3BlobStoreOptions = {}) {
     const base = parseBlobUri(baseUri);
-    if (base.scheme !== 's3') throw new StorageError('InvalidUri', `invalid blob URI '${baseUri}': not an s3:// URI`, { uri: baseUri });
+    if (base.scheme !== 's3')
+      throw new StorageError('InvalidUri', `invalid blob URI '${baseUri}': not an s3:// URI`, { uri: baseUri });
     this.baseUri = base.key === '' ? `s3://${base.bucket}` : `s3://${base.bucket}/${base.key}`;
     this.maxObjectBytes = options.maxObjectBytes ?? defaultMaxObjectBytes;
     this.listPageSize = options.listPageSize ?? defaultListPageSize;
@@ -99,10 +109,16 @@ export class S3BlobStore implements BlobStore {
   async get(uri: string, options: GetOptions = {}): Promise<Uint8Array> {
     const { bucket, key } = this.object(uri);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: options.signal });
+      const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), {
+        abortSignal: options.signal,
+      });
       if (out.ContentLength !== undefined && out.ContentLength > this.maxObjectBytes) {
         destroy(out.Body);
-        throw new StorageError('TooLarge', `${uri}: ${out.ContentLength} bytes is over the limit of ${this.maxObjectBytes} bytes`, { uri });
+        throw new StorageError(
+          'TooLarge',
+          `${uri}: ${out.ContentLength} bytes is over the limit of ${this.maxObjectBytes} bytes`,
+          { uri },
+        );
       }
       return out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
     } catch (error) {
@@ -134,7 +150,11 @@ export class S3BlobStore implements BlobStore {
   async put(uri: string, bytes: Uint8Array, options: PutOptions = {}): Promise<void> {
     const { bucket, key } = this.object(uri);
     if (bytes.byteLength > this.maxObjectBytes) {
-      throw new StorageError('TooLarge', `${uri}: ${bytes.byteLength} bytes is over the limit of ${this.maxObjectBytes} bytes`, { uri });
+      throw new StorageError(
+        'TooLarge',
+        `${uri}: ${bytes.byteLength} bytes is over the limit of ${this.maxObjectBytes} bytes`,
+        { uri },
+      );
     }
     const command = new PutObjectCommand({
       Bucket: bucket,
@@ -165,7 +185,8 @@ export class S3BlobStore implements BlobStore {
 
   async *list(prefix: string, options: ListOptions = {}): AsyncIterable<BlobInfo> {
     const parsed = parseBlobUri(prefix);
-    if (parsed.scheme !== 's3') throw new StorageError('InvalidUri', `invalid blob URI '${prefix}': not an s3:// URI`, { uri: prefix });
+    if (parsed.scheme !== 's3')
+      throw new StorageError('InvalidUri', `invalid blob URI '${prefix}': not an s3:// URI`, { uri: prefix });
     const keyPrefix = parsed.key === '' ? undefined : parsed.key + (parsed.trailingSlash ? '/' : '');
     const pageSize = options.pageSize ?? this.listPageSize;
     let token: string | undefined;
@@ -173,7 +194,12 @@ export class S3BlobStore implements BlobStore {
       options.signal?.throwIfAborted();
       let page;
       try {
-        const command = new ListObjectsV2Command({ Bucket: parsed.bucket, Prefix: keyPrefix, MaxKeys: pageSize, ContinuationToken: token });
+        const command = new ListObjectsV2Command({
+          Bucket: parsed.bucket,
+          Prefix: keyPrefix,
+          MaxKeys: pageSize,
+          ContinuationToken: token,
+        });
         page = await this.client.send(command, { abortSignal: options.signal });
       } catch (error) {
         if (options.signal?.aborted) throw error;
@@ -195,7 +221,12 @@ export class S3BlobStore implements BlobStore {
 
   private object(uri: string): { bucket: string; key: string } {
     const parsed = requireObjectUri(uri);
-    if (parsed.scheme !== 's3') throw new StorageError('InvalidUri', `invalid blob URI '${uri}': not an s3:// URI (this store is ${this.baseUri})`, { uri });
+    if (parsed.scheme !== 's3')
+      throw new StorageError(
+        'InvalidUri',
+        `invalid blob URI '${uri}': not an s3:// URI (this store is ${this.baseUri})`,
+        { uri },
+      );
     return { bucket: parsed.bucket, key: parsed.key };
   }
 }
@@ -207,10 +238,17 @@ function endpointLabel(endpoint: string | undefined, region: string, baseUri: st
   try {
     url = new URL(endpoint);
   } catch (error) {
-    throw new StorageError('InvalidUri', `invalid S3 endpoint '${endpoint}' for ${baseUri}: not a URL`, { cause: error, uri: baseUri });
+    throw new StorageError('InvalidUri', `invalid S3 endpoint '${endpoint}' for ${baseUri}: not a URL`, {
+      cause: error,
+      uri: baseUri,
+    });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new StorageError('InvalidUri', `invalid S3 endpoint '${endpoint}' for ${baseUri}: expected http:// or https://`, { uri: baseUri });
+    throw new StorageError(
+      'InvalidUri',
+      `invalid S3 endpoint '${endpoint}' for ${baseUri}: expected http:// or https://`,
+      { uri: baseUri },
+    );
   }
   return `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
 }
@@ -221,5 +259,6 @@ function errorName(error: unknown): string | undefined {
 
 /** Drops an unread response body so its connection is released. */
 function destroy(body: unknown): void {
-  if (typeof body === 'object' && body !== null && 'destroy' in body && typeof body.destroy === 'function') body.destroy();
+  if (typeof body === 'object' && body !== null && 'destroy' in body && typeof body.destroy === 'function')
+    body.destroy();
 }

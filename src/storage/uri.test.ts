@@ -3,13 +3,28 @@ import { describe, test } from 'node:test';
 import { StorageError } from './errors.js';
 import { joinBlobUri, parseBlobUri, requireObjectUri } from './uri.js';
 
-const invalid = (pattern?: RegExp) => (e: unknown) => e instanceof StorageError && e.code === 'InvalidUri' && (!pattern || pattern.test(e.message));
+const invalid = (pattern?: RegExp) => (e: unknown) =>
+  e instanceof StorageError && e.code === 'InvalidUri' && (!pattern || pattern.test(e.message));
 
 describe('blob URIs', () => {
   test('parse file:// and s3:// forms, keeping keys as plain strings', () => {
-    assert.deepEqual(parseBlobUri('file:///var/lib/flotilla/blobs/a b.pb'), { scheme: 'file', path: '/var/lib/flotilla/blobs/a b.pb', trailingSlash: false });
-    assert.deepEqual(parseBlobUri('s3://my-bucket/meta/x/'), { scheme: 's3', bucket: 'my-bucket', key: 'meta/x', trailingSlash: true });
-    assert.deepEqual(parseBlobUri('s3://my-bucket'), { scheme: 's3', bucket: 'my-bucket', key: '', trailingSlash: false });
+    assert.deepEqual(parseBlobUri('file:///var/lib/flotilla/blobs/a b.pb'), {
+      scheme: 'file',
+      path: '/var/lib/flotilla/blobs/a b.pb',
+      trailingSlash: false,
+    });
+    assert.deepEqual(parseBlobUri('s3://my-bucket/meta/x/'), {
+      scheme: 's3',
+      bucket: 'my-bucket',
+      key: 'meta/x',
+      trailingSlash: true,
+    });
+    assert.deepEqual(parseBlobUri('s3://my-bucket'), {
+      scheme: 's3',
+      bucket: 'my-bucket',
+      key: '',
+      trailingSlash: false,
+    });
   });
 
   test('refuse other schemes, relative file URIs, bad buckets, empty, . and .. segments', () => {

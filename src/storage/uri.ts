@@ -7,8 +7,17 @@
 import { StorageError } from './errors.js';
 
 export type BlobUri =
-  | { scheme: 'file'; /** Absolute POSIX path, no trailing slash unless the root. */ path: string; trailingSlash: boolean }
-  | { scheme: 's3'; bucket: string; /** The key, no leading slash; may be empty (the bucket). */ key: string; trailingSlash: boolean };
+  | {
+      scheme: 'file';
+      /** Absolute POSIX path, no trailing slash unless the root. */ path: string;
+      trailingSlash: boolean;
+    }
+  | {
+      scheme: 's3';
+      bucket: string;
+      /** The key, no leading slash; may be empty (the bucket). */ key: string;
+      trailingSlash: boolean;
+    };
 
 const schemes = ['file://', 's3://'] as const;
 // S3's rules for bucket names (lowercase letters, digits, dots and hyphens; 3 to 63 characters).
@@ -19,7 +28,10 @@ export function parseBlobUri(uri: string): BlobUri {
   if (uri.startsWith('file://')) {
     const path = uri.slice('file://'.length);
     if (!path.startsWith('/')) {
-      throw invalid(uri, 'a file:// URI needs an absolute path (file:///abs/path); for a relative directory give the plain path');
+      throw invalid(
+        uri,
+        'a file:// URI needs an absolute path (file:///abs/path); for a relative directory give the plain path',
+      );
     }
     checkSegments(uri, path.slice(1));
     return { scheme: 'file', path: trimTrailingSlash(path), trailingSlash: path.length > 1 && path.endsWith('/') };
@@ -34,7 +46,12 @@ export function parseBlobUri(uri: string): BlobUri {
     return { scheme: 's3', bucket, key: trimTrailingSlash(key), trailingSlash: key.endsWith('/') };
   }
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(uri)?.[1];
-  throw invalid(uri, scheme ? `unsupported scheme '${scheme}://'; supported: ${schemes.join(', ')}` : `not a blob URI; expected one of ${schemes.join(', ')}`);
+  throw invalid(
+    uri,
+    scheme
+      ? `unsupported scheme '${scheme}://'; supported: ${schemes.join(', ')}`
+      : `not a blob URI; expected one of ${schemes.join(', ')}`,
+  );
 }
 
 /**
@@ -46,7 +63,8 @@ export function joinBlobUri(base: string, ...parts: string[]): string {
   parseBlobUri(base);
   const segments = parts.flatMap((part) => part.split('/')).filter((segment) => segment.length > 0);
   for (const segment of segments) {
-    if (segment === '.' || segment === '..') throw invalid(`${base}/${parts.join('/')}`, `the segment '${segment}' is not allowed`);
+    if (segment === '.' || segment === '..')
+      throw invalid(`${base}/${parts.join('/')}`, `the segment '${segment}' is not allowed`);
     if (segment.includes('\0')) throw invalid(`${base}/${parts.join('/')}`, 'a NUL character is not allowed');
   }
   if (segments.length === 0) return base;

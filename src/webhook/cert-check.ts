@@ -15,7 +15,10 @@ export interface ServingCheck {
 }
 
 /** Why a serving pair must be reissued, or undefined when it is good. */
-export function servingProblem(pair: { certPem: string; keyPem: string; caPem: string }, check: ServingCheck): string | undefined {
+export function servingProblem(
+  pair: { certPem: string; keyPem: string; caPem: string },
+  check: ServingCheck,
+): string | undefined {
   let cert: X509Certificate;
   let ca: X509Certificate;
   try {
@@ -31,16 +34,21 @@ export function servingProblem(pair: { certPem: string; keyPem: string; caPem: s
   }
   if (!cert.verify(ca.publicKey)) return 'the certificate is not signed by ca.crt';
   const notAfter = new Date(cert.validTo).getTime();
-  if (notAfter - check.now.getTime() < check.rotateBeforeMs) return `the certificate expires at ${new Date(notAfter).toISOString()}, within the rotation window`;
-  if (new Date(ca.validTo).getTime() - check.now.getTime() < check.rotateBeforeMs) return 'the CA expires within the rotation window';
-  for (const name of check.dnsNames) if (cert.checkHost(name, { wildcards: false }) === undefined) return `the certificate does not cover ${name}`;
+  if (notAfter - check.now.getTime() < check.rotateBeforeMs)
+    return `the certificate expires at ${new Date(notAfter).toISOString()}, within the rotation window`;
+  if (new Date(ca.validTo).getTime() - check.now.getTime() < check.rotateBeforeMs)
+    return 'the CA expires within the rotation window';
+  for (const name of check.dnsNames)
+    if (cert.checkHost(name, { wildcards: false }) === undefined) return `the certificate does not cover ${name}`;
   for (const ip of check.ipAddresses) if (cert.checkIP(ip) === undefined) return `the certificate does not cover ${ip}`;
   return undefined;
 }
 
 /** The PEM certificates in a bundle, in order (normalised to one trailing newline each). */
 export function splitBundle(pem: string): string[] {
-  return [...pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map((m) => `${m[0].trim()}\n`);
+  return [...pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)].map(
+    (m) => `${m[0].trim()}\n`,
+  );
 }
 
 /** True when `bundle` (PEM) holds the certificate `certPem` (compared by fingerprint). */
@@ -62,7 +70,12 @@ export function bundleHas(bundle: string, certPem: string): boolean {
 
 /** DNS names a Service's certificate needs: `<svc>`, `<svc>.<ns>`, `<svc>.<ns>.svc`, `<svc>.<ns>.svc.cluster.local`. */
 export function serviceDnsNames(service: string, namespace: string): string[] {
-  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
+  return [
+    service,
+    `${service}.${namespace}`,
+    `${service}.${namespace}.svc`,
+    `${service}.${namespace}.svc.cluster.local`,
+  ];
 }
 
 export function isIpAddress(value: string): boolean {

@@ -4,7 +4,14 @@ import { FlotillaError } from '../api/errors.js';
 export type WebhookErrorCode = 'BadReview' | 'TlsLoad' | 'ListenFailed' | 'SecretRead' | 'KubeWrite' | 'BadConfig';
 
 /** Whether each code is worth retrying (true) or terminal (false). */
-const RETRYABLE: Readonly<Record<WebhookErrorCode, boolean>> = { BadReview: false, TlsLoad: true, ListenFailed: true, SecretRead: true, KubeWrite: true, BadConfig: false };
+const RETRYABLE: Readonly<Record<WebhookErrorCode, boolean>> = {
+  BadReview: false,
+  TlsLoad: true,
+  ListenFailed: true,
+  SecretRead: true,
+  KubeWrite: true,
+  BadConfig: false,
+};
 
 export class WebhookError extends FlotillaError<WebhookErrorCode> {
   override readonly name = 'WebhookError';

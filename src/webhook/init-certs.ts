@@ -106,17 +106,40 @@ export async function initCerts(options: InitCertsOptions): Promise<InitCertsRes
   try {
     existing = await core.readNamespacedSecret({ namespace: options.namespace, name: options.secret });
   } catch (error) {
-    if (!isNotFound(error)) throw new WebhookError('SecretRead', `cannot read secret ${options.namespace}/${options.secret}`, { cause: error });
+    if (!isNotFound(error))
+      throw new WebhookError('SecretRead', `cannot read secret ${options.namespace}/${options.secret}`, {
+        cause: error,
+      });
   }
-  const current: Pair | undefined = existing ? { certPem: unb64(existing.data?.['tls.crt']), keyPem: unb64(existing.data?.['tls.key']), caPem: unb64(existing.data?.['ca.crt']) } : undefined;
-  const problem = current === undefined ? 'no secret' : existing?.type !== 'kubernetes.io/tls' ? `the secret's type is ${existing?.type ?? 'unset'}` : servingProblem(current, { dnsNames, ipAddresses, rotateBeforeMs, now: now() });
+  const current: Pair | undefined = existing
+    ? {
+        certPem: unb64(existing.data?.['tls.crt']),
+        keyPem: unb64(existing.data?.['tls.key']),
+        caPem: unb64(existing.data?.['ca.crt']),
+      }
+    : undefined;
+  const problem =
+    current === undefined
+      ? 'no secret'
+      : existing?.type !== 'kubernetes.io/tls'
+        ? `the secret's type is ${existing?.type ?? 'unset'}`
+        : servingProblem(current, { dnsNames, ipAddresses, rotateBeforeMs, now: now() });
   const reissue = problem !== undefined || options.force === true;
 
   let pair: Pair;
   let bundle: string[];
   if (reissue) {
-    const ca = await createCertificateAuthority({ commonName: `${options.service}.${options.namespace}.svc-ca`, validityDays: Math.max(3650, (options.validityDays ?? 365) * 2) });
-    const serving = await issueCertificate(ca, { commonName: `${options.service}.${options.namespace}.svc`, dnsNames, ipAddresses, usage: 'server', validityDays: options.validityDays ?? 365 });
+    const ca = await createCertificateAuthority({
+      commonName: `${options.service}.${options.namespace}.svc-ca`,
+      validityDays: Math.max(3650, (options.validityDays ?? 365) * 2),
+    });
+    const serving = await issueCertificate(ca, {
+      commonName: `${options.service}.${options.namespace}.svc`,
+      dnsNames,
+      ipAddresses,
+      usage: 'server',
+      validityDays: options.validityDays ?? 365,
+    });
     pair = { certPem: serving.certPem, keyPem: serving.keyPem, caPem: ca.certPem };
     // New CA first, then the one the webhook serves under until it reloads; older ones go.
     const previous = current !== undefined ? splitBundle(current.caPem).slice(0, 1) : [];
@@ -127,42 +150,87 @@ export async function initCerts(options: InitCertsOptions): Promise<InitCertsRes
     bundle = splitBundle(pair.caPem).slice(0, 1);
   }
 
-  const mutating = await patchBundle(adm, 'mutating', options.mutatingConfig ?? WEBHOOK_CONFIG_NAME, pair.caPem, bundle.join(''));
-  const validating = await patchBundle(adm, 'validating', options.validatingConfig ?? WEBHOOK_CONFIG_NAME, pair.caPem, bundle.join(''));
+  const mutating = await patchBundle(
+    adm,
+    'mutating',
+    options.mutatingConfig ?? WEBHOOK_CONFIG_NAME,
+    pair.caPem,
+    bundle.join(''),
+  );
+  const validating = await patchBundle(
+    adm,
+    'validating',
+    options.validatingConfig ?? WEBHOOK_CONFIG_NAME,
+    pair.caPem,
+    bundle.join(''),
+  );
 
   if (reissue) {
     const data = { 'tls.crt': b64(pair.certPem), 'tls.key': b64(pair.keyPem), 'ca.crt': b64(pair.caPem) };
     const labels = { 'app.kubernetes.io/name': 'flotilla', 'app.kubernetes.io/component': 'webhook' };
     try {
       if (existing === undefined) {
-        await core.createNamespacedSecret({ namespace: options.namespace, body: { metadata: { name: options.secret, labels }, type: 'kubernetes.io/tls', data } });
+        await core.createNamespacedSecret({
+          namespace: options.namespace,
+          body: { metadata: { name: options.secret, labels }, type: 'kubernetes.io/tls', data },
+        });
       } else if (existing.type !== 'kubernetes.io/tls') {
         // type is immutable: replace the Secret.
         await core.deleteNamespacedSecret({ namespace: options.namespace, name: options.secret });
-        await core.createNamespacedSecret({ namespace: options.namespace, body: { metadata: { name: options.secret, labels }, type: 'kubernetes.io/tls', data } });
+        await core.createNamespacedSecret({
+          namespace: options.namespace,
+          body: { metadata: { name: options.secret, labels }, type: 'kubernetes.io/tls', data },
+        });
       } else {
-        await core.replaceNamespacedSecret({ namespace: options.namespace, name: options.secret, body: { ...existing, data } });
+        await core.replaceNamespacedSecret({
+          namespace: options.namespace,
+          name: options.secret,
+          body: { ...existing, data },
+        });
       }
     } catch (error) {
-      throw new WebhookError('KubeWrite', `cannot write secret ${options.namespace}/${options.secret}`, { cause: error });
+      throw new WebhookError('KubeWrite', `cannot write secret ${options.namespace}/${options.secret}`, {
+        cause: error,
+      });
     }
   }
-  if (options.writeDir !== undefined) writeAtomically(options.writeDir, { 'ca.crt': pair.caPem, 'tls.key': pair.keyPem, 'tls.crt': pair.certPem });
+  if (options.writeDir !== undefined)
+    writeAtomically(options.writeDir, { 'ca.crt': pair.caPem, 'tls.key': pair.keyPem, 'tls.crt': pair.certPem });
   const notAfter = new Date(new X509Certificate(pair.certPem).validTo).toISOString();
   const secret = !reissue ? 'reused' : existing === undefined ? 'created' : 'rotated';
-  return { secret, ...(secret === 'rotated' && problem !== undefined ? { reason: problem } : secret === 'rotated' ? { reason: 'forced' } : {}), mutating, validating, bundleCas: bundle.length, notAfter };
+  return {
+    secret,
+    ...(secret === 'rotated' && problem !== undefined
+      ? { reason: problem }
+      : secret === 'rotated'
+        ? { reason: 'forced' }
+        : {}),
+    mutating,
+    validating,
+    bundleCas: bundle.length,
+    notAfter,
+  };
 }
 
 /**
  * Gives every webhook of one configuration `bundle` unless its caBundle already holds `caPem`
  * (then nothing is written). Retries a 409 from a concurrent writer.
  */
-async function patchBundle(adm: AdmissionregistrationV1Api, kind: WebhookConfigKind, name: string, caPem: string, bundle: string): Promise<ConfigOutcome> {
+async function patchBundle(
+  adm: AdmissionregistrationV1Api,
+  kind: WebhookConfigKind,
+  name: string,
+  caPem: string,
+  bundle: string,
+): Promise<ConfigOutcome> {
   if (name === '') return 'skipped';
   for (let attempt = 0; ; attempt++) {
     let config;
     try {
-      config = kind === 'mutating' ? await adm.readMutatingWebhookConfiguration({ name }) : await adm.readValidatingWebhookConfiguration({ name });
+      config =
+        kind === 'mutating'
+          ? await adm.readMutatingWebhookConfiguration({ name })
+          : await adm.readValidatingWebhookConfiguration({ name });
     } catch (error) {
       if (isNotFound(error)) return 'missing';
       throw new WebhookError('KubeWrite', `cannot read ${kind} webhook configuration ${name}`, { cause: error });

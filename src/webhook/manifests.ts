@@ -33,11 +33,23 @@ export interface WebhookManifestOptions {
 export type JsonMap = Record<string, unknown>;
 
 function clientConfig(options: WebhookManifestOptions, path: string): JsonMap {
-  const caBundle = options.caBundlePem !== undefined ? { caBundle: Buffer.from(`${options.caBundlePem.trim()}\n`).toString('base64') } : {};
+  const caBundle =
+    options.caBundlePem !== undefined
+      ? { caBundle: Buffer.from(`${options.caBundlePem.trim()}\n`).toString('base64') }
+      : {};
   if (options.service !== undefined && options.url === undefined) {
-    return { service: { namespace: options.service.namespace, name: options.service.name, path, port: options.service.port ?? 443 }, ...caBundle };
+    return {
+      service: {
+        namespace: options.service.namespace,
+        name: options.service.name,
+        path,
+        port: options.service.port ?? 443,
+      },
+      ...caBundle,
+    };
   }
-  if (options.url !== undefined && options.service === undefined) return { url: `${options.url.replace(/\/+$/, '')}${path}`, ...caBundle };
+  if (options.url !== undefined && options.service === undefined)
+    return { url: `${options.url.replace(/\/+$/, '')}${path}`, ...caBundle };
   throw new TypeError('webhook manifests need exactly one of service or url');
 }
 
@@ -45,7 +57,15 @@ function webhook(name: string, path: string, operations: string[], options: Webh
   return {
     name,
     clientConfig: clientConfig(options, path),
-    rules: [{ operations, apiGroups: ['flotilla.io'], apiVersions: ['v1alpha1'], resources: ['workflows'], scope: 'Namespaced' }],
+    rules: [
+      {
+        operations,
+        apiGroups: ['flotilla.io'],
+        apiVersions: ['v1alpha1'],
+        resources: ['workflows'],
+        scope: 'Namespaced',
+      },
+    ],
     failurePolicy: options.failurePolicy ?? 'Ignore',
     matchPolicy: 'Equivalent',
     sideEffects: 'None',

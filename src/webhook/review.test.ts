@@ -5,29 +5,56 @@ import { validWorkflow } from '../../test/support/workflows.js';
 import { WebhookError } from './errors.js';
 import { mutateWorkflow, parseReview, pointerToken, validateWorkflowReview, type AdmissionRequest } from './review.js';
 
-const request = (object: unknown, extra: Partial<AdmissionRequest> = {}): AdmissionRequest => ({ uid: 'u1', operation: 'CREATE', name: 'nightly-etl', namespace: 'team-a', object, ...extra });
+const request = (object: unknown, extra: Partial<AdmissionRequest> = {}): AdmissionRequest => ({
+  uid: 'u1',
+  operation: 'CREATE',
+  name: 'nightly-etl',
+  namespace: 'team-a',
+  object,
+  ...extra,
+});
 const decode = (patch: string | undefined): unknown => JSON.parse(Buffer.from(patch ?? '', 'base64').toString('utf8'));
 
 test('parseReview reads uid, operation, name and namespace (from the object when the request lacks them)', () => {
-  const r = parseReview({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'x', operation: 'CREATE', object: { metadata: { name: 'n', namespace: 'ns' } } } });
-  assert.deepEqual({ uid: r.uid, operation: r.operation, name: r.name, namespace: r.namespace }, { uid: 'x', operation: 'CREATE', name: 'n', namespace: 'ns' });
-  assert.throws(() => parseReview({ kind: 'Pod' }), (e) => e instanceof WebhookError && e.code === 'BadReview');
-  assert.throws(() => parseReview({ apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'x' } }), WebhookError);
-  assert.throws(() => parseReview({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: {} }), WebhookError);
+  const r = parseReview({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: { uid: 'x', operation: 'CREATE', object: { metadata: { name: 'n', namespace: 'ns' } } },
+  });
+  assert.deepEqual(
+    { uid: r.uid, operation: r.operation, name: r.name, namespace: r.namespace },
+    { uid: 'x', operation: 'CREATE', name: 'n', namespace: 'ns' },
+  );
+  assert.throws(
+    () => parseReview({ kind: 'Pod' }),
+    (e) => e instanceof WebhookError && e.code === 'BadReview',
+  );
+  assert.throws(
+    () => parseReview({ apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', request: { uid: 'x' } }),
+    WebhookError,
+  );
+  assert.throws(
+    () => parseReview({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: {} }),
+    WebhookError,
+  );
 });
 
 test('mutate adds the labels map when there is none, with the hash shard', () => {
   const { response, result } = mutateWorkflow(request(validWorkflow()), 32);
   assert.equal(result, 'patched');
   assert.equal(response.patchType, 'JSONPatch');
-  assert.deepEqual(decode(response.patch), [{ op: 'add', path: '/metadata/labels', value: { [SHARD_LABEL]: hashShardId('team-a', 'nightly-etl', 32) } }]);
+  assert.deepEqual(decode(response.patch), [
+    { op: 'add', path: '/metadata/labels', value: { [SHARD_LABEL]: hashShardId('team-a', 'nightly-etl', 32) } },
+  ]);
 });
 
 test('mutate sets a missing or wrong label with the / escaped as ~1, and leaves a right one alone', () => {
   const wf = validWorkflow();
   wf.metadata['labels'] = { team: 'a', [SHARD_LABEL]: 'nope' };
   const { response } = mutateWorkflow(request(wf), 8);
-  assert.deepEqual(decode(response.patch), [{ op: 'add', path: '/metadata/labels/flotilla.io~1shard', value: hashShardId('team-a', 'nightly-etl', 8) }]);
+  assert.deepEqual(decode(response.patch), [
+    { op: 'add', path: '/metadata/labels/flotilla.io~1shard', value: hashShardId('team-a', 'nightly-etl', 8) },
+  ]);
   wf.metadata['labels'] = { [SHARD_LABEL]: hashShardId('team-a', 'nightly-etl', 8) };
   const same = mutateWorkflow(request(wf), 8);
   assert.equal(same.result, 'unchanged');

@@ -44,14 +44,35 @@ export function parseReview(body: unknown): AdmissionRequest {
   if (!isRecord(body) || body['kind'] !== 'AdmissionReview' || !isRecord(body['request'])) {
     throw new WebhookError('BadReview', 'the body is not an AdmissionReview with a request');
   }
-  if (body['apiVersion'] !== 'admission.k8s.io/v1') throw new WebhookError('BadReview', `unsupported AdmissionReview version ${String(body['apiVersion'])} (want admission.k8s.io/v1)`);
+  if (body['apiVersion'] !== 'admission.k8s.io/v1')
+    throw new WebhookError(
+      'BadReview',
+      `unsupported AdmissionReview version ${String(body['apiVersion'])} (want admission.k8s.io/v1)`,
+    );
   const r = body['request'];
-  if (typeof r['uid'] !== 'string' || r['uid'] === '') throw new WebhookError('BadReview', 'the AdmissionReview request has no uid');
+  if (typeof r['uid'] !== 'string' || r['uid'] === '')
+    throw new WebhookError('BadReview', 'the AdmissionReview request has no uid');
   const object = r['object'];
   const meta = isRecord(object) && isRecord(object['metadata']) ? object['metadata'] : {};
-  const name = typeof r['name'] === 'string' && r['name'] !== '' ? r['name'] : typeof meta['name'] === 'string' ? meta['name'] : '';
-  const namespace = typeof r['namespace'] === 'string' && r['namespace'] !== '' ? r['namespace'] : typeof meta['namespace'] === 'string' ? meta['namespace'] : '';
-  return { uid: r['uid'], operation: typeof r['operation'] === 'string' ? r['operation'] : '', name, namespace, object };
+  const name =
+    typeof r['name'] === 'string' && r['name'] !== ''
+      ? r['name']
+      : typeof meta['name'] === 'string'
+        ? meta['name']
+        : '';
+  const namespace =
+    typeof r['namespace'] === 'string' && r['namespace'] !== ''
+      ? r['namespace']
+      : typeof meta['namespace'] === 'string'
+        ? meta['namespace']
+        : '';
+  return {
+    uid: r['uid'],
+    operation: typeof r['operation'] === 'string' ? r['operation'] : '',
+    name,
+    namespace,
+    object,
+  };
 }
 
 /** The AdmissionReview the webhook answers with. */
@@ -70,28 +91,54 @@ export function pointerToken(token: string): string {
   return token.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-export function mutateWorkflow(req: AdmissionRequest, shardCount: number): { response: AdmissionResponse; result: MutateResult } {
+export function mutateWorkflow(
+  req: AdmissionRequest,
+  shardCount: number,
+): { response: AdmissionResponse; result: MutateResult } {
   if (req.name === '' || req.namespace === '') return { response: { uid: req.uid, allowed: true }, result: 'skipped' };
   const shard = hashShardId(req.namespace, req.name, shardCount);
   const labels = labelsOf(req.object);
   if (labels?.[SHARD_LABEL] === shard) return { response: { uid: req.uid, allowed: true }, result: 'unchanged' };
-  const ops = labels === undefined ? [{ op: 'add', path: '/metadata/labels', value: { [SHARD_LABEL]: shard } }] : [{ op: 'add', path: `/metadata/labels/${pointerToken(SHARD_LABEL)}`, value: shard }];
-  return { response: { uid: req.uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(ops)).toString('base64') }, result: 'patched' };
+  const ops =
+    labels === undefined
+      ? [{ op: 'add', path: '/metadata/labels', value: { [SHARD_LABEL]: shard } }]
+      : [{ op: 'add', path: `/metadata/labels/${pointerToken(SHARD_LABEL)}`, value: shard }];
+  return {
+    response: {
+      uid: req.uid,
+      allowed: true,
+      patchType: 'JSONPatch',
+      patch: Buffer.from(JSON.stringify(ops)).toString('base64'),
+    },
+    result: 'patched',
+  };
 }
 
-export function validateWorkflowReview(req: AdmissionRequest, shardCount: number): { response: AdmissionResponse; result: ValidateResult } {
+export function validateWorkflowReview(
+  req: AdmissionRequest,
+  shardCount: number,
+): { response: AdmissionResponse; result: ValidateResult } {
   const outcome = validateWorkflow(req.object);
   if (!outcome.ok) {
     const message = outcome.issues.map((i) => `${i.path}: ${i.message}`).join('\n');
-    return { response: { uid: req.uid, allowed: false, status: { code: 400, reason: 'BadRequest', message } }, result: 'denied' };
+    return {
+      response: { uid: req.uid, allowed: false, status: { code: 400, reason: 'BadRequest', message } },
+      result: 'denied',
+    };
   }
   const warnings: string[] = [];
   const label = labelsOf(req.object)?.[SHARD_LABEL];
   if (label !== undefined && req.name !== '' && req.namespace !== '') {
     const value = String(label);
     const id = Number(value);
-    if (!/^\d+$/.test(value) || id >= shardCount) warnings.push(`metadata.labels[${SHARD_LABEL}]: "${value}" is not a shard of this fleet (0-${shardCount - 1}); no replica will run this Workflow`);
-    else if (value !== hashShardId(req.namespace, req.name, shardCount)) warnings.push(`metadata.labels[${SHARD_LABEL}]: "${value}" is not the hash shard ${hashShardId(req.namespace, req.name, shardCount)}; shard ${value} will run this Workflow`);
+    if (!/^\d+$/.test(value) || id >= shardCount)
+      warnings.push(
+        `metadata.labels[${SHARD_LABEL}]: "${value}" is not a shard of this fleet (0-${shardCount - 1}); no replica will run this Workflow`,
+      );
+    else if (value !== hashShardId(req.namespace, req.name, shardCount))
+      warnings.push(
+        `metadata.labels[${SHARD_LABEL}]: "${value}" is not the hash shard ${hashShardId(req.namespace, req.name, shardCount)}; shard ${value} will run this Workflow`,
+      );
   }
   return { response: { uid: req.uid, allowed: true, ...(warnings.length > 0 ? { warnings } : {}) }, result: 'allowed' };
 }

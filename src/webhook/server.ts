@@ -14,7 +14,12 @@
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
@@ -81,20 +86,26 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function send(res: ServerResponse, code: number, body: unknown): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(code, {
+    'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
 function checkMaterial(m: TlsMaterial): number {
   createSecureContext({ cert: m.certPem, key: m.keyPem });
   const cert = new X509Certificate(m.certPem);
-  if (!cert.checkPrivateKey(createPrivateKey(m.keyPem))) throw new WebhookError('TlsLoad', 'the private key does not match the certificate');
+  if (!cert.checkPrivateKey(createPrivateKey(m.keyPem)))
+    throw new WebhookError('TlsLoad', 'the private key does not match the certificate');
   return Math.floor(new Date(cert.validTo).getTime() / 1000);
 }
 
 async function listen(server: HttpServer | HttpsServer, port: number, host: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause) => reject(new WebhookError('ListenFailed', `cannot listen on ${host}:${port}`, { cause })));
+    server.once('error', (cause) =>
+      reject(new WebhookError('ListenFailed', `cannot listen on ${host}:${port}`, { cause })),
+    );
     server.listen(port, host, () => resolve());
   });
   return (server.address() as AddressInfo).port;
@@ -139,9 +150,13 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     const end = metrics.duration.startTimer({ path });
     try {
       const request = parseReview(JSON.parse(await readBody(req)) as unknown);
-      const { response, result } = path === MUTATE_PATH ? mutateWorkflow(request, shardCount) : validateWorkflowReview(request, shardCount);
+      const { response, result } =
+        path === MUTATE_PATH ? mutateWorkflow(request, shardCount) : validateWorkflowReview(request, shardCount);
       metrics.requests.inc({ path, result });
-      log.debug({ path, uid: request.uid, namespace: request.namespace, name: request.name, result }, 'admission review');
+      log.debug(
+        { path, uid: request.uid, namespace: request.namespace, name: request.name, result },
+        'admission review',
+      );
       send(res, 200, reviewOf(response));
     } catch (error) {
       metrics.requests.inc({ path, result: 'error' });
@@ -189,7 +204,10 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         }
       } catch (error) {
         metrics.reloads.inc({ result: 'error' });
-        log.warn({ source: options.tls.description, err: error instanceof Error ? error.message : String(error) }, 'serving certificate not reloaded; keeping the current one');
+        log.warn(
+          { source: options.tls.description, err: error instanceof Error ? error.message : String(error) },
+          'serving certificate not reloaded; keeping the current one',
+        );
         return false;
       } finally {
         reloading = undefined;

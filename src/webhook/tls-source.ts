@@ -67,7 +67,9 @@ export class SecretTlsSource implements TlsSource {
     const { CoreV1Api } = await import('@kubernetes/client-node');
     let secret;
     try {
-      secret = await this.kubeConfig.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: this.namespace, name: this.name });
+      secret = await this.kubeConfig
+        .makeApiClient(CoreV1Api)
+        .readNamespacedSecret({ namespace: this.namespace, name: this.name });
     } catch (cause) {
       throw new WebhookError('SecretRead', `cannot read ${this.description}`, { cause });
     }
@@ -75,9 +77,13 @@ export class SecretTlsSource implements TlsSource {
     if (rv !== '' && rv === this.lastRv) return undefined;
     const crt = secret.data?.['tls.crt'];
     const key = secret.data?.['tls.key'];
-    if (crt === undefined || key === undefined) throw new WebhookError('TlsLoad', `${this.description} has no tls.crt and tls.key`);
+    if (crt === undefined || key === undefined)
+      throw new WebhookError('TlsLoad', `${this.description} has no tls.crt and tls.key`);
     this.lastRv = rv;
-    return { certPem: Buffer.from(crt, 'base64').toString('utf8'), keyPem: Buffer.from(key, 'base64').toString('utf8') };
+    return {
+      certPem: Buffer.from(crt, 'base64').toString('utf8'),
+      keyPem: Buffer.from(key, 'base64').toString('utf8'),
+    };
   }
 
   reset(): void {

@@ -9,8 +9,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ApiException, ApiextensionsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, ListWatch, PatchStrategy,
-  V1MicroTime, Watch, makeInformer, setHeaderOptions, type KubernetesObject, type V1ConfigMap,
+  ApiException,
+  ApiextensionsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  ListWatch,
+  PatchStrategy,
+  V1MicroTime,
+  Watch,
+  makeInformer,
+  setHeaderOptions,
+  type KubernetesObject,
+  type V1ConfigMap,
 } from '@kubernetes/client-node';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver.js';
 import { rawRequest } from '../support/https.js';
@@ -28,7 +40,8 @@ async function collectWatch(kc: KubeConfig, path: string, query: Record<string, 
   const events: WatchEvent[] = [];
   let ended: unknown = 'open';
   const controller = await new Watch(kc).watch(
-    path, query,
+    path,
+    query,
     (type, object) => events.push({ type, object: object as WatchEvent['object'] }),
     (error: unknown) => (ended = error ?? null),
   );
@@ -69,17 +82,28 @@ describe('client-node against the embedded API server', () => {
 
   test('an informer sees add, update and delete', async () => {
     const seen: string[] = [];
-    const informer = makeInformer<V1ConfigMap>(api.kc, `/api/v1/namespaces/${ns}/configmaps`, () => core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'suite=informer' }), 'suite=informer');
+    const informer = makeInformer<V1ConfigMap>(
+      api.kc,
+      `/api/v1/namespaces/${ns}/configmaps`,
+      () => core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'suite=informer' }),
+      'suite=informer',
+    );
     informer.on('add', (o) => seen.push(`add ${o.metadata?.name} ${o.data?.['v']}`));
     informer.on('update', (o) => seen.push(`update ${o.metadata?.name} ${o.data?.['v']}`));
     informer.on('delete', (o) => seen.push(`delete ${o.metadata?.name}`));
     informer.on('error', (e) => seen.push(`error ${String(e)}`));
     await informer.start();
     try {
-      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'inf-a', labels: { suite: 'informer' } }, data: { v: '1' } } });
+      await core.createNamespacedConfigMap({
+        namespace: ns,
+        body: { metadata: { name: 'inf-a', labels: { suite: 'informer' } }, data: { v: '1' } },
+      });
       await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'other' }, data: { v: '1' } } });
       await waitFor(() => seen.includes('add inf-a 1'), { what: `add in ${seen.join('; ')}` });
-      await core.patchNamespacedConfigMap({ namespace: ns, name: 'inf-a', body: { data: { v: '2' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      await core.patchNamespacedConfigMap(
+        { namespace: ns, name: 'inf-a', body: { data: { v: '2' } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
       await waitFor(() => seen.includes('update inf-a 2'), { what: `update in ${seen.join('; ')}` });
       await core.deleteNamespacedConfigMap({ namespace: ns, name: 'inf-a' });
       await waitFor(() => seen.includes('delete inf-a'), { what: `delete in ${seen.join('; ')}` });
@@ -97,12 +121,24 @@ describe('client-node against the embedded API server', () => {
       lists++;
       return core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'suite=expire' });
     };
-    const informer = new ListWatch<V1ConfigMap>(`/api/v1/namespaces/${ns}/configmaps`, new Watch(api.kc), listFn, false, 'suite=expire');
+    const informer = new ListWatch<V1ConfigMap>(
+      `/api/v1/namespaces/${ns}/configmaps`,
+      new Watch(api.kc),
+      listFn,
+      false,
+      'suite=expire',
+    );
     informer.on('error', (e) => errors.push(e));
     const body = (name: string, v: string) => ({ metadata: { name, labels: { suite: 'expire' } }, data: { v } });
-    for (const name of ['e1', 'e2', 'e3']) await core.createNamespacedConfigMap({ namespace: ns, body: body(name, '0') });
+    for (const name of ['e1', 'e2', 'e3'])
+      await core.createNamespacedConfigMap({ namespace: ns, body: body(name, '0') });
     await informer.start();
-    const state = () => informer.list(ns).map((c) => `${c.metadata?.name}=${c.data?.['v']}`).sort().join(',');
+    const state = () =>
+      informer
+        .list(ns)
+        .map((c) => `${c.metadata?.name}=${c.data?.['v']}`)
+        .sort()
+        .join(',');
     try {
       await waitFor(() => state() === 'e1=0,e2=0,e3=0', { what: 'the first list' });
       assert.equal(lists, 1);
@@ -131,9 +167,16 @@ describe('client-node against the embedded API server', () => {
   });
 
   test('a watch from a too-old resourceVersion gets 410 Expired', async () => {
-    const created = await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'old-rv' }, data: { v: '0' } } });
+    const created = await core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'old-rv' }, data: { v: '0' } },
+    });
     const oldRv = created.metadata?.resourceVersion ?? '';
-    for (let i = 1; i <= 3; i++) await core.patchNamespacedConfigMap({ namespace: ns, name: 'old-rv', body: { data: { v: String(i) } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    for (let i = 1; i <= 3; i++)
+      await core.patchNamespacedConfigMap(
+        { namespace: ns, name: 'old-rv', body: { data: { v: String(i) } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
     api.server.faults.compact();
     const watch = await collectWatch(api.kc, `/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: oldRv });
     try {
@@ -151,7 +194,12 @@ describe('client-node against the embedded API server', () => {
     } finally {
       watch.stop();
     }
-    const raw = await rawRequest({ url: api.server.url, caPem: api.server.caPem, token: api.server.token, path: `/api/v1/namespaces/${ns}/configmaps?watch=true&resourceVersion=${oldRv}` });
+    const raw = await rawRequest({
+      url: api.server.url,
+      caPem: api.server.caPem,
+      token: api.server.token,
+      path: `/api/v1/namespaces/${ns}/configmaps?watch=true&resourceVersion=${oldRv}`,
+    });
     if (raw.status === 410) {
       assert.equal(raw.json<{ reason: string }>().reason, 'Expired');
     } else {
@@ -162,12 +210,22 @@ describe('client-node against the embedded API server', () => {
   });
 
   test('bookmarks arrive when asked for (initial-events-end)', async () => {
-    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'bm-1', labels: { suite: 'bookmark' } } } });
+    await core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'bm-1', labels: { suite: 'bookmark' } } },
+    });
     const watch = await collectWatch(api.kc, `/api/v1/namespaces/${ns}/configmaps`, {
-      labelSelector: 'suite=bookmark', allowWatchBookmarks: true, sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', resourceVersion: '',
+      labelSelector: 'suite=bookmark',
+      allowWatchBookmarks: true,
+      sendInitialEvents: true,
+      resourceVersionMatch: 'NotOlderThan',
+      resourceVersion: '',
     });
     try {
-      const bookmark = await waitFor(() => watch.events.find((e) => e.type === 'BOOKMARK'), { what: `a bookmark in ${JSON.stringify(watch.events.map((e) => e.type))}`, timeoutMs: 10_000 });
+      const bookmark = await waitFor(() => watch.events.find((e) => e.type === 'BOOKMARK'), {
+        what: `a bookmark in ${JSON.stringify(watch.events.map((e) => e.type))}`,
+        timeoutMs: 10_000,
+      });
       assert.equal(watch.events[0]?.type, 'ADDED');
       assert.equal(watch.events[0]?.object.metadata?.name, 'bm-1');
       assert.equal(bookmark.object.metadata?.annotations?.['k8s.io/initial-events-end'], 'true');
@@ -179,13 +237,21 @@ describe('client-node against the embedded API server', () => {
 
   test('limit and continue page through a list', async () => {
     for (let i = 0; i < 25; i++) {
-      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `page-${String(i).padStart(2, '0')}`, labels: { suite: 'paging' } } } });
+      await core.createNamespacedConfigMap({
+        namespace: ns,
+        body: { metadata: { name: `page-${String(i).padStart(2, '0')}`, labels: { suite: 'paging' } } },
+      });
     }
     const namesSeen: string[] = [];
     let token: string | undefined;
     let pages = 0;
     do {
-      const page = await core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'suite=paging', limit: 10, ...(token ? { _continue: token } : {}) });
+      const page = await core.listNamespacedConfigMap({
+        namespace: ns,
+        labelSelector: 'suite=paging',
+        limit: 10,
+        ...(token ? { _continue: token } : {}),
+      });
       pages++;
       assert.ok(page.items.length <= 10);
       namesSeen.push(...page.items.map((c) => c.metadata?.name ?? ''));
@@ -193,16 +259,28 @@ describe('client-node against the embedded API server', () => {
       if (token) assert.equal(page.metadata?.remainingItemCount, 25 - namesSeen.length);
     } while (token);
     assert.equal(pages, 3);
-    assert.deepEqual(namesSeen, Array.from({ length: 25 }, (_, i) => `page-${String(i).padStart(2, '0')}`));
+    assert.deepEqual(
+      namesSeen,
+      Array.from({ length: 25 }, (_, i) => `page-${String(i).padStart(2, '0')}`),
+    );
   });
 
   test('leases: MicroTime round-trips 6 digits; renew; a stale update is 409 Conflict', async () => {
     const leases = api.kc.makeApiClient(CoordinationV1Api);
-    const raw = (method: string, path: string, body?: unknown) => rawRequest({ url: api.server.url, caPem: api.server.caPem, token: api.server.token, method, path, body });
+    const raw = (method: string, path: string, body?: unknown) =>
+      rawRequest({ url: api.server.url, caPem: api.server.caPem, token: api.server.token, method, path, body });
     const base = `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`;
     const created = await raw('POST', base, {
-      apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'leader' },
-      spec: { holderIdentity: 'a', leaseDurationSeconds: 10, acquireTime: '2026-11-25T10:00:00.000001Z', renewTime: '2026-11-25T10:00:00.123456Z', leaseTransitions: 0 },
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'leader' },
+      spec: {
+        holderIdentity: 'a',
+        leaseDurationSeconds: 10,
+        acquireTime: '2026-11-25T10:00:00.000001Z',
+        renewTime: '2026-11-25T10:00:00.123456Z',
+        leaseTransitions: 0,
+      },
     });
     assert.equal(created.status, 201, created.text);
     const got = await raw('GET', `${base}/leader`);
@@ -223,14 +301,26 @@ describe('client-node against the embedded API server', () => {
     assert.equal(apiCode(error), 409);
     const status = apiBody(error);
     assert.equal(status.reason, 'Conflict');
-    assert.equal(status.message, 'Operation cannot be fulfilled on leases.coordination.k8s.io "leader": the object has been modified; please apply your changes to the latest version and try again');
+    assert.equal(
+      status.message,
+      'Operation cannot be fulfilled on leases.coordination.k8s.io "leader": the object has been modified; please apply your changes to the latest version and try again',
+    );
     assert.equal((await leases.readNamespacedLease({ namespace: ns, name: 'leader' })).spec?.holderIdentity, 'a');
   });
 
   test('a lease time without six fractional digits is refused (400), as the real server does', async () => {
     const response = await rawRequest({
-      url: api.server.url, caPem: api.server.caPem, token: api.server.token, method: 'POST', path: `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`,
-      body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'plain-date' }, spec: { holderIdentity: 'a', renewTime: '2026-11-25T10:00:00.123Z' } },
+      url: api.server.url,
+      caPem: api.server.caPem,
+      token: api.server.token,
+      method: 'POST',
+      path: `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`,
+      body: {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: 'plain-date' },
+        spec: { holderIdentity: 'a', renewTime: '2026-11-25T10:00:00.123Z' },
+      },
     });
     assert.equal(response.status, 400, response.text);
     assert.equal(response.json<{ reason: string }>().reason, 'BadRequest');
@@ -242,45 +332,83 @@ describe('client-node against the embedded API server', () => {
       body: {
         metadata: { name: 'gizmos.example.com' },
         spec: {
-          group: 'example.com', scope: 'Namespaced', names: { plural: 'gizmos', singular: 'gizmo', kind: 'Gizmo' },
-          versions: [{
-            name: 'v1', served: true, storage: true, subresources: { status: {} },
-            schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { n: { type: 'integer' } } }, status: { type: 'object', properties: { phase: { type: 'string' } } } } } },
-          }],
+          group: 'example.com',
+          scope: 'Namespaced',
+          names: { plural: 'gizmos', singular: 'gizmo', kind: 'Gizmo' },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              subresources: { status: {} },
+              schema: {
+                openAPIV3Schema: {
+                  type: 'object',
+                  properties: {
+                    spec: { type: 'object', properties: { n: { type: 'integer' } } },
+                    status: { type: 'object', properties: { phase: { type: 'string' } } },
+                  },
+                },
+              },
+            },
+          ],
         },
       },
     });
     const custom = api.kc.makeApiClient(CustomObjectsApi);
     const ref = { group: 'example.com', version: 'v1', namespace: ns, plural: 'gizmos' };
-    await waitFor(async () => {
-      try {
-        await custom.createNamespacedCustomObject({ ...ref, body: { apiVersion: 'example.com/v1', kind: 'Gizmo', metadata: { name: 'g1' }, spec: { n: 1 } } });
-        return true;
-      } catch (error) {
-        if (apiCode(error) === 404) return false;
-        throw error;
-      }
-    }, { what: 'the CRD to serve' });
+    await waitFor(
+      async () => {
+        try {
+          await custom.createNamespacedCustomObject({
+            ...ref,
+            body: { apiVersion: 'example.com/v1', kind: 'Gizmo', metadata: { name: 'g1' }, spec: { n: 1 } },
+          });
+          return true;
+        } catch (error) {
+          if (apiCode(error) === 404) return false;
+          throw error;
+        }
+      },
+      { what: 'the CRD to serve' },
+    );
 
     const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-    const afterStatus = await custom.patchNamespacedCustomObjectStatus({ ...ref, name: 'g1', body: { status: { phase: 'Done' }, spec: { n: 50 } } }, merge) as { spec: { n: number }; status: { phase: string }; metadata: { generation: number } };
+    const afterStatus = (await custom.patchNamespacedCustomObjectStatus(
+      { ...ref, name: 'g1', body: { status: { phase: 'Done' }, spec: { n: 50 } } },
+      merge,
+    )) as { spec: { n: number }; status: { phase: string }; metadata: { generation: number } };
     assert.equal(afterStatus.status.phase, 'Done');
     assert.equal(afterStatus.spec.n, 1);
     assert.equal(afterStatus.metadata.generation, 1);
-    assert.ok(api.server.faults.audit({ resource: 'gizmos', verb: 'status-patch', name: 'g1' }).some((e) => e.code === 200));
+    assert.ok(
+      api.server.faults.audit({ resource: 'gizmos', verb: 'status-patch', name: 'g1' }).some((e) => e.code === 200),
+    );
 
-    const afterJson = await custom.patchNamespacedCustomObject({ ...ref, name: 'g1', body: [{ op: 'replace', path: '/spec/n', value: 2 }, { op: 'add', path: '/metadata/labels', value: { x: 'y' } }] }) as { spec: { n: number }; metadata: { generation: number; labels: Record<string, string> } };
+    const afterJson = (await custom.patchNamespacedCustomObject({
+      ...ref,
+      name: 'g1',
+      body: [
+        { op: 'replace', path: '/spec/n', value: 2 },
+        { op: 'add', path: '/metadata/labels', value: { x: 'y' } },
+      ],
+    })) as { spec: { n: number }; metadata: { generation: number; labels: Record<string, string> } };
     assert.equal(afterJson.spec.n, 2);
     assert.equal(afterJson.metadata.labels['x'], 'y');
     assert.equal(afterJson.metadata.generation, 2);
 
     api.server.faults.conflicts({ resource: 'gizmos.example.com', count: 2, namespace: ns, name: 'g1' });
     for (let i = 0; i < 2; i++) {
-      const error = await rejects(custom.patchNamespacedCustomObject({ ...ref, name: 'g1', body: { spec: { n: 3 } } }, merge));
+      const error = await rejects(
+        custom.patchNamespacedCustomObject({ ...ref, name: 'g1', body: { spec: { n: 3 } } }, merge),
+      );
       assert.equal(apiCode(error), 409);
       assert.equal(apiBody(error).reason, 'Conflict');
     }
-    const third = await custom.patchNamespacedCustomObject({ ...ref, name: 'g1', body: { spec: { n: 3 } } }, merge) as { spec: { n: number } };
+    const third = (await custom.patchNamespacedCustomObject(
+      { ...ref, name: 'g1', body: { spec: { n: 3 } } },
+      merge,
+    )) as { spec: { n: number } };
     assert.equal(third.spec.n, 3);
   });
 
@@ -312,7 +440,10 @@ describe('persistence across a restart on the same data directory', () => {
     try {
       const core = first.kc.makeApiClient(CoreV1Api);
       await core.createNamespace({ body: { metadata: { name: 'keep' } } });
-      const cm = await core.createNamespacedConfigMap({ namespace: 'keep', body: { metadata: { name: 'kept', labels: { a: 'b' } }, data: { k: 'v' } } });
+      const cm = await core.createNamespacedConfigMap({
+        namespace: 'keep',
+        body: { metadata: { name: 'kept', labels: { a: 'b' } }, data: { k: 'v' } },
+      });
       objectRv = cm.metadata?.resourceVersion ?? '';
       listRv = (await core.listNamespacedConfigMap({ namespace: 'keep' })).metadata?.resourceVersion ?? '';
     } finally {
@@ -328,9 +459,14 @@ describe('persistence across a restart on the same data directory', () => {
       // a watch from the old list's resourceVersion continues on the new server: the next change, no 410
       const watch = await collectWatch(second.kc, '/api/v1/namespaces/keep/configmaps', { resourceVersion: listRv });
       try {
-        const updated = await core.patchNamespacedConfigMap({ namespace: 'keep', name: 'kept', body: { data: { k: 'w' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+        const updated = await core.patchNamespacedConfigMap(
+          { namespace: 'keep', name: 'kept', body: { data: { k: 'w' } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
         assert.notEqual(updated.metadata?.resourceVersion, objectRv);
-        const event = await waitFor(() => watch.events.find((e) => e.type === 'MODIFIED'), { what: `the change in ${JSON.stringify(watch.events)}` });
+        const event = await waitFor(() => watch.events.find((e) => e.type === 'MODIFIED'), {
+          what: `the change in ${JSON.stringify(watch.events)}`,
+        });
         assert.equal(event.object.metadata?.resourceVersion, updated.metadata?.resourceVersion);
         assert.equal(watch.events.filter((e) => e.type === 'ERROR').length, 0);
       } finally {

@@ -13,7 +13,9 @@ import type { BenchReport } from '../../bench/model.js';
 
 function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -32,7 +34,19 @@ describe('npm run bench -- --quick (smoke)', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-test-'));
-    const result = await runBench(['--quick', '--only', 'core,queue,peer,memory', '--skip', 'memory', '--repeats', '1', '--out', dir, '--name', 'smoke']);
+    const result = await runBench([
+      '--quick',
+      '--only',
+      'core,queue,peer,memory',
+      '--skip',
+      'memory',
+      '--repeats',
+      '1',
+      '--out',
+      dir,
+      '--name',
+      'smoke',
+    ]);
     assert.equal(result.code, 0, `bench exited ${String(result.code)}: ${result.stderr.slice(-2000)}`);
     stdout = result.stdout;
     const files = readdirSync(dir).sort();
@@ -59,18 +73,39 @@ describe('npm run bench -- --quick (smoke)', () => {
   });
 
   test('every suite asked for ran; the skipped one is reported not run, with the reason', () => {
-    assert.deepEqual(report.suites.map((s) => [s.name, s.status]), [['core', 'ok'], ['queue', 'ok'], ['peer', 'ok'], ['memory', 'not-run']]);
+    assert.deepEqual(
+      report.suites.map((s) => [s.name, s.status]),
+      [
+        ['core', 'ok'],
+        ['queue', 'ok'],
+        ['peer', 'ok'],
+        ['memory', 'not-run'],
+      ],
+    );
     assert.equal(report.suites[3]?.reason, 'skipped (--skip)');
   });
 
   test('the figures are there, finite, with min ≤ median ≤ max', () => {
     const ids = new Set(report.figures.map((f) => f.id));
     for (const id of [
-      'core.dag10.roundsPerSecond', 'core.dag100.roundsPerSecond', 'core.array.msPerRound', 'core.array.statusBytesMidRun', 'core.roundCost.100.usPerRound',
-      'queue.flotilla.1.jobsPerSecond', 'queue.flotilla.32.jobsPerSecond', 'queue.bullmq.1.jobsPerSecond', 'queue.flotilla.1.commandsPerJob', 'queue.flotilla.1.redisCpuUsPerJob',
-      'queue.ceiling.set.p1.opsPerSecond', 'queue.ceiling.eval.p16.opsPerSecond',
-      'peer.flowproducer.workflowsPerSecond', 'peer.flowproducer.latencyP99Ms', 'peer.engineQueue.workflowsPerSecond', 'peer.engineQueue.latencyP50Ms',
-    ]) assert.ok(ids.has(id), `missing figure ${id}`);
+      'core.dag10.roundsPerSecond',
+      'core.dag100.roundsPerSecond',
+      'core.array.msPerRound',
+      'core.array.statusBytesMidRun',
+      'core.roundCost.100.usPerRound',
+      'queue.flotilla.1.jobsPerSecond',
+      'queue.flotilla.32.jobsPerSecond',
+      'queue.bullmq.1.jobsPerSecond',
+      'queue.flotilla.1.commandsPerJob',
+      'queue.flotilla.1.redisCpuUsPerJob',
+      'queue.ceiling.set.p1.opsPerSecond',
+      'queue.ceiling.eval.p16.opsPerSecond',
+      'peer.flowproducer.workflowsPerSecond',
+      'peer.flowproducer.latencyP99Ms',
+      'peer.engineQueue.workflowsPerSecond',
+      'peer.engineQueue.latencyP50Ms',
+    ])
+      assert.ok(ids.has(id), `missing figure ${id}`);
     for (const f of report.figures) {
       assert.ok(Number.isFinite(f.median) && f.median >= 0, `${f.id} = ${f.median}`);
       assert.ok(f.min <= f.median && f.median <= f.max, `${f.id}: ${f.min} ≤ ${f.median} ≤ ${f.max}`);
@@ -79,12 +114,20 @@ describe('npm run bench -- --quick (smoke)', () => {
     // Every FlowProducer workflow is 5 jobs; ours finishes a 5-node chain of instant tasks in one round.
     assert.equal(byId.get('peer.flowproducer.jobsPerWorkflow')?.median, 5);
     assert.equal(byId.get('peer.engineQueue.jobsPerWorkflow')?.median, 1);
-    assert.ok((byId.get('queue.flotilla.1.scriptsPerJob')?.median ?? 0) >= 1.95, 'a job costs an add and a finish script');
+    assert.ok(
+      (byId.get('queue.flotilla.1.scriptsPerJob')?.median ?? 0) >= 1.95,
+      'a job costs an add and a finish script',
+    );
   });
 
   test('ratios to the peer and to the Redis ceiling are computed and paired', () => {
     const ratios = new Map(report.ratios.map((r) => [r.id, r]));
-    for (const id of ['peer.engineQueue/flowproducer', 'queue.flotilla.1/ceiling', 'queue.flotilla.1/bullmq', 'queue.flotilla.32/ceiling']) {
+    for (const id of [
+      'peer.engineQueue/flowproducer',
+      'queue.flotilla.1/ceiling',
+      'queue.flotilla.1/bullmq',
+      'queue.flotilla.32/ceiling',
+    ]) {
       const r = ratios.get(id);
       assert.ok(r, `missing ratio ${id}`);
       assert.equal(r.paired, true);

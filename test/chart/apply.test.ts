@@ -46,14 +46,25 @@ describe('kubectl apply of the rendered chart (embedded API server)', () => {
   for (const set of ['defaults', ...valueSets] as const) {
     test(`${set}: server-side dry run and apply succeed`, async () => {
       const release = `r-${set}`;
-      const { text, manifests } = await render({ release, valuesFiles: set === 'defaults' ? [] : [valuesFile(set)], apiVersions: [SERVICE_MONITOR_API], includeCrds: true });
+      const { text, manifests } = await render({
+        release,
+        valuesFiles: set === 'defaults' ? [] : [valuesFile(set)],
+        apiVersions: [SERVICE_MONITOR_API],
+        includeCrds: true,
+      });
       const dry = await s.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: text });
       assert.equal(dry.code, 0, dry.stderr);
       const applied = await s.kubectl(['apply', '-f', '-'], { input: text });
       assert.equal(applied.code, 0, applied.stderr);
       // Every object is now stored where the chart put it.
       for (const m of manifests) {
-        const args = ['get', `${m.kind.toLowerCase()}.${m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : ''}`.replace(/\.$/, ''), m.metadata.name, '-o', 'name'];
+        const args = [
+          'get',
+          `${m.kind.toLowerCase()}.${m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : ''}`.replace(/\.$/, ''),
+          m.metadata.name,
+          '-o',
+          'name',
+        ];
         if (m.metadata.namespace) args.push('-n', m.metadata.namespace);
         const got = await s.kubectl(args);
         assert.equal(got.code, 0, `${m.kind} ${m.metadata.name}: ${got.stderr}`);
@@ -69,7 +80,15 @@ describe('kubectl apply of the rendered chart (embedded API server)', () => {
     const r = await s.kubectl(['apply', '-f', '-'], { input: scaled.text });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /deployment\.apps\/r-upgrade-flotilla-controller configured/);
-    const replicas = await s.kubectl(['get', 'deployment', 'r-upgrade-flotilla-controller', '-n', 'flotilla-system', '-o', 'jsonpath={.spec.replicas}']);
+    const replicas = await s.kubectl([
+      'get',
+      'deployment',
+      'r-upgrade-flotilla-controller',
+      '-n',
+      'flotilla-system',
+      '-o',
+      'jsonpath={.spec.replicas}',
+    ]);
     assert.equal(replicas.stdout, '6');
     const del = await s.kubectl(['delete', '-f', '-'], { input: scaled.text });
     assert.equal(del.code, 0, del.stderr);

@@ -6,11 +6,22 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chartDir, helm, podSpecs, render, SERVICE_MONITOR_API, templateArgs, valueSets, valuesFile, type Manifest } from './helm.js';
+import {
+  chartDir,
+  helm,
+  podSpecs,
+  render,
+  SERVICE_MONITOR_API,
+  templateArgs,
+  valueSets,
+  valuesFile,
+  type Manifest,
+} from './helm.js';
 import { validateManifest } from './k8s-schemas.js';
 
 const byKind = (ms: readonly Manifest[], kind: string): Manifest[] => ms.filter((m) => m.kind === kind);
-const named = (ms: readonly Manifest[], kind: string, name: string): Manifest | undefined => ms.find((m) => m.kind === kind && m.metadata.name === name);
+const named = (ms: readonly Manifest[], kind: string, name: string): Manifest | undefined =>
+  ms.find((m) => m.kind === kind && m.metadata.name === name);
 const argsOf = (ms: readonly Manifest[], deployment: string): string[] => {
   const pod = podSpecs(ms).find((p) => p.name === deployment);
   assert.ok(pod, `Deployment ${deployment} rendered`);
@@ -38,15 +49,28 @@ describe('helm template', () => {
     assert.ok(controller);
     assert.equal((controller['spec'] as { replicas: number }).replicas, 3);
     const args = argsOf(manifests, 'flotilla-controller');
-    for (const a of ['controller', '--manager', '--strategy=hash', '--shard-count=32', '--metrics-host=0.0.0.0', '--metrics-port=9090', '--fleet-namespace=flotilla-system']) assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
+    for (const a of [
+      'controller',
+      '--manager',
+      '--strategy=hash',
+      '--shard-count=32',
+      '--metrics-host=0.0.0.0',
+      '--metrics-port=9090',
+      '--fleet-namespace=flotilla-system',
+    ])
+      assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
     assert.equal(named(manifests, 'Deployment', 'flotilla-manager'), undefined);
     assert.ok(named(manifests, 'Service', 'flotilla-controller-metrics'));
     assert.ok(named(manifests, 'PodDisruptionBudget', 'flotilla-controller'));
     assert.ok(named(manifests, 'ClusterRole', 'flotilla-controller-workloads'));
     assert.ok(named(manifests, 'Role', 'flotilla-controller-fleet'));
-    for (const kind of ['NetworkPolicy', 'ServiceMonitor', 'CustomResourceDefinition']) assert.equal(byKind(manifests, kind).length, 0, kind);
+    for (const kind of ['NetworkPolicy', 'ServiceMonitor', 'CustomResourceDefinition'])
+      assert.equal(byKind(manifests, kind).length, 0, kind);
     const env = podSpecs(manifests)[0]?.spec.containers[0]?.env ?? [];
-    assert.deepEqual(env.find((e) => e.name === 'FLOTILLA_REDIS_URL'), { name: 'FLOTILLA_REDIS_URL', value: 'redis://redis-master:6379/0' });
+    assert.deepEqual(
+      env.find((e) => e.name === 'FLOTILLA_REDIS_URL'),
+      { name: 'FLOTILLA_REDIS_URL', value: 'redis://redis-master:6379/0' },
+    );
   });
 
   test('scale with --set replicaCount', async () => {
@@ -58,12 +82,15 @@ describe('helm template', () => {
     const { manifests, text } = await render({ valuesFiles: [valuesFile('fleet-manager')] });
     assert.ok(!argsOf(manifests, 'flotilla-controller').includes('--manager'));
     const margs = argsOf(manifests, 'flotilla-manager');
-    for (const a of ['manager', '--join-delay=10s', '--weigh-by=queueDepth', '--shard-count=64']) assert.ok(margs.includes(a), `${a} in ${margs.join(' ')}`);
+    for (const a of ['manager', '--join-delay=10s', '--weigh-by=queueDepth', '--shard-count=64'])
+      assert.ok(margs.includes(a), `${a} in ${margs.join(' ')}`);
     assert.equal((named(manifests, 'Deployment', 'flotilla-manager')?.['spec'] as { replicas: number }).replicas, 2);
     assert.ok(named(manifests, 'Service', 'flotilla-manager-metrics'));
     assert.ok(named(manifests, 'PodDisruptionBudget', 'flotilla-manager'));
     const env = podSpecs(manifests).find((p) => p.name === 'flotilla-controller')?.spec.containers[0]?.env ?? [];
-    assert.deepEqual(env.find((e) => e.name === 'FLOTILLA_REDIS_URL')?.valueFrom, { secretKeyRef: { name: 'flotilla-redis', key: 'url' } });
+    assert.deepEqual(env.find((e) => e.name === 'FLOTILLA_REDIS_URL')?.valueFrom, {
+      secretKeyRef: { name: 'flotilla-redis', key: 'url' },
+    });
     assert.doesNotMatch(text, /redis:\/\//, 'no Redis URL in the manifests');
   });
 
@@ -71,11 +98,19 @@ describe('helm template', () => {
     const { manifests, text } = await render({ valuesFiles: [valuesFile('redis-cluster')] });
     for (const deployment of ['flotilla-controller', 'flotilla-event-sink']) {
       const args = argsOf(manifests, deployment);
-      for (const a of ['--redis-password-file=/etc/flotilla/redis-password/password', '--redis-ca-file=/etc/flotilla/redis-ca/ca.crt']) assert.ok(args.includes(a), `${deployment}: ${a} in ${args.join(' ')}`);
+      for (const a of [
+        '--redis-password-file=/etc/flotilla/redis-password/password',
+        '--redis-ca-file=/etc/flotilla/redis-ca/ca.crt',
+      ])
+        assert.ok(args.includes(a), `${deployment}: ${a} in ${args.join(' ')}`);
       const pod = podSpecs(manifests).find((p) => p.name === deployment);
       const env = pod?.spec.containers[0]?.env ?? [];
-      assert.equal(env.find((e) => e.name === 'FLOTILLA_REDIS_URL')?.value, 'rediss+cluster://flotilla@redis-cluster-0.redis:6379,redis-cluster-1.redis:6379,redis-cluster-2.redis:6379');
-      const volumes = (pod?.spec as { volumes?: Array<{ name: string; secret?: { secretName: string } }> }).volumes ?? [];
+      assert.equal(
+        env.find((e) => e.name === 'FLOTILLA_REDIS_URL')?.value,
+        'rediss+cluster://flotilla@redis-cluster-0.redis:6379,redis-cluster-1.redis:6379,redis-cluster-2.redis:6379',
+      );
+      const volumes =
+        (pod?.spec as { volumes?: Array<{ name: string; secret?: { secretName: string } }> }).volumes ?? [];
       assert.equal(volumes.find((v) => v.name === 'redis-password')?.secret?.secretName, 'flotilla-redis');
       assert.equal(volumes.find((v) => v.name === 'redis-ca')?.secret?.secretName, 'flotilla-redis-ca');
     }
@@ -86,7 +121,14 @@ describe('helm template', () => {
   test('namespaced: namespace strategy, Roles in the watched namespaces, CRD permission with installCrd', async () => {
     const { manifests } = await render({ valuesFiles: [valuesFile('namespaced')] });
     const args = argsOf(manifests, 'flotilla-controller');
-    for (const a of ['--strategy=namespace', '--namespaces=team-a,team-b', '--install-crd', '--workflow-ttl=168h', '--concurrency=16']) assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
+    for (const a of [
+      '--strategy=namespace',
+      '--namespaces=team-a,team-b',
+      '--install-crd',
+      '--workflow-ttl=168h',
+      '--concurrency=16',
+    ])
+      assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
     assert.ok(!args.some((a) => a.startsWith('--shard-count')));
     assert.equal(named(manifests, 'ClusterRole', 'flotilla-controller-workloads'), undefined);
     const roles = byKind(manifests, 'Role').filter((m) => m.metadata.name === 'flotilla-controller-workloads');
@@ -96,37 +138,103 @@ describe('helm template', () => {
 
   test('full: event sink with TLS and token, NetworkPolicies, ServiceMonitor only when its API exists', async () => {
     const without = await render({ valuesFiles: [valuesFile('full')] });
-    assert.equal(byKind(without.manifests, 'ServiceMonitor').length, 0, 'no ServiceMonitor without the Prometheus Operator');
+    assert.equal(
+      byKind(without.manifests, 'ServiceMonitor').length,
+      0,
+      'no ServiceMonitor without the Prometheus Operator',
+    );
     const { manifests } = await render({ valuesFiles: [valuesFile('full')], apiVersions: [SERVICE_MONITOR_API] });
     assert.equal(byKind(manifests, 'ServiceMonitor').length, 1);
     const args = argsOf(manifests, 'flotilla-controller');
-    for (const a of ['--event-sink=flotilla-event-sink.flotilla-system.svc:8089', '--event-sink-tls-ca=/etc/flotilla/event-sink-tls/ca.crt', '--event-sink-token-file=/etc/flotilla/event-sink-token/token', '--agent=notifier=notifier.agents.svc:8000']) {
+    for (const a of [
+      '--event-sink=flotilla-event-sink.flotilla-system.svc:8089',
+      '--event-sink-tls-ca=/etc/flotilla/event-sink-tls/ca.crt',
+      '--event-sink-token-file=/etc/flotilla/event-sink-token/token',
+      '--agent=notifier=notifier.agents.svc:8000',
+    ]) {
       assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
     }
     const sink = argsOf(manifests, 'flotilla-event-sink');
-    for (const a of ['event-sink', '--host=0.0.0.0', '--tls-cert=/etc/flotilla/tls/tls.crt', '--tls-key=/etc/flotilla/tls/tls.key', '--token-file=/etc/flotilla/token/token', '--kubeconfig=/etc/flotilla/kube/kubeconfig']) {
+    for (const a of [
+      'event-sink',
+      '--host=0.0.0.0',
+      '--tls-cert=/etc/flotilla/tls/tls.crt',
+      '--tls-key=/etc/flotilla/tls/tls.key',
+      '--token-file=/etc/flotilla/token/token',
+      '--kubeconfig=/etc/flotilla/kube/kubeconfig',
+    ]) {
       assert.ok(sink.includes(a), `${a} in ${sink.join(' ')}`);
     }
     assert.ok(named(manifests, 'Service', 'flotilla-event-sink'));
-    assert.deepEqual(byKind(manifests, 'NetworkPolicy').map((m) => m.metadata.name).sort(), ['flotilla-controller', 'flotilla-event-sink']);
+    assert.deepEqual(
+      byKind(manifests, 'NetworkPolicy')
+        .map((m) => m.metadata.name)
+        .sort(),
+      ['flotilla-controller', 'flotilla-event-sink'],
+    );
   });
 });
 
 describe('values are checked', () => {
   const cases: { what: string; set: string[]; message: RegExp }[] = [
-    { what: 'negative replicaCount', set: ['replicaCount=-1'], message: /replicaCount: Must be greater than or equal to 0/ },
+    {
+      what: 'negative replicaCount',
+      set: ['replicaCount=-1'],
+      message: /replicaCount: Must be greater than or equal to 0/,
+    },
     { what: 'unknown top-level key', set: ['replicas=3'], message: /Additional property replicas is not allowed/ },
-    { what: 'unknown nested key', set: ['controller.concurrancy=3'], message: /controller: Additional property concurrancy is not allowed/ },
-    { what: 'unknown strategy', set: ['sharding.strategy=round-robin'], message: /sharding\.strategy: sharding\.strategy must be one of the following: "hash", "namespace"/ },
-    { what: 'privileged metrics port', set: ['metrics.port=80'], message: /metrics\.port: Must be greater than or equal to 1024/ },
+    {
+      what: 'unknown nested key',
+      set: ['controller.concurrancy=3'],
+      message: /controller: Additional property concurrancy is not allowed/,
+    },
+    {
+      what: 'unknown strategy',
+      set: ['sharding.strategy=round-robin'],
+      message: /sharding\.strategy: sharding\.strategy must be one of the following: "hash", "namespace"/,
+    },
+    {
+      what: 'privileged metrics port',
+      set: ['metrics.port=80'],
+      message: /metrics\.port: Must be greater than or equal to 1024/,
+    },
     { what: 'bad duration', set: ['manager.joinDelay=soon'], message: /manager\.joinDelay: Does not match pattern/ },
-    { what: 'unknown webhook failurePolicy', set: ['webhook.failurePolicy.mutating=Retry'], message: /webhook\.failurePolicy\.mutating: webhook\.failurePolicy\.mutating must be one of the following: "Ignore", "Fail"/ },
-    { what: 'webhook timeout above 30 s', set: ['webhook.timeoutSeconds=31'], message: /webhook\.timeoutSeconds: Must be less than or equal to 30/ },
-    { what: 'webhook timeout of 0', set: ['webhook.timeoutSeconds=0'], message: /webhook\.timeoutSeconds: Must be greater than or equal to 1/ },
-    { what: 'rotation window as long as the validity', set: ['webhook.enabled=true', 'webhook.certificate.validityDays=30', 'webhook.certificate.rotateBeforeDays=30'], message: /webhook\.certificate\.rotateBeforeDays must be less than webhook\.certificate\.validityDays/ },
-    { what: 'watchNamespaces with the hash strategy', set: ['watchNamespaces={a,b}'], message: /watchNamespaces is set: set sharding\.strategy=namespace/ },
-    { what: 'namespace strategy without namespaces', set: ['sharding.strategy=namespace'], message: /sharding\.strategy=namespace needs watchNamespaces/ },
-    { what: 'TLS without a Secret', set: ['eventSink.enabled=true', 'eventSink.tls.enabled=true'], message: /eventSink\.tls\.enabled needs eventSink\.tls\.secretName/ },
+    {
+      what: 'unknown webhook failurePolicy',
+      set: ['webhook.failurePolicy.mutating=Retry'],
+      message:
+        /webhook\.failurePolicy\.mutating: webhook\.failurePolicy\.mutating must be one of the following: "Ignore", "Fail"/,
+    },
+    {
+      what: 'webhook timeout above 30 s',
+      set: ['webhook.timeoutSeconds=31'],
+      message: /webhook\.timeoutSeconds: Must be less than or equal to 30/,
+    },
+    {
+      what: 'webhook timeout of 0',
+      set: ['webhook.timeoutSeconds=0'],
+      message: /webhook\.timeoutSeconds: Must be greater than or equal to 1/,
+    },
+    {
+      what: 'rotation window as long as the validity',
+      set: ['webhook.enabled=true', 'webhook.certificate.validityDays=30', 'webhook.certificate.rotateBeforeDays=30'],
+      message: /webhook\.certificate\.rotateBeforeDays must be less than webhook\.certificate\.validityDays/,
+    },
+    {
+      what: 'watchNamespaces with the hash strategy',
+      set: ['watchNamespaces={a,b}'],
+      message: /watchNamespaces is set: set sharding\.strategy=namespace/,
+    },
+    {
+      what: 'namespace strategy without namespaces',
+      set: ['sharding.strategy=namespace'],
+      message: /sharding\.strategy=namespace needs watchNamespaces/,
+    },
+    {
+      what: 'TLS without a Secret',
+      set: ['eventSink.enabled=true', 'eventSink.tls.enabled=true'],
+      message: /eventSink\.tls\.enabled needs eventSink\.tls\.secretName/,
+    },
     { what: 'no Redis at all', set: ['redis.url='], message: /set redis\.url .* or redis\.existingSecret\.name/ },
     { what: 'a CA without TLS', set: ['redis.tls.caSecret=ca'], message: /redis\.tls\.caSecret needs a rediss/ },
     { what: 'a URL that is not Redis', set: ['redis.url=http://redis:6379'], message: /redis/ },
@@ -158,12 +266,19 @@ describe('rendered objects', () => {
     assert.ok(controller);
     const broken = { ...controller, spec: { ...(controller['spec'] as object), replicas: 'three' } } as Manifest;
     assert.match((await validateManifest(broken)) ?? '', /Deployment\/flotilla-controller: .*replicas must be integer/);
-    assert.match((await validateManifest({ apiVersion: 'v9', kind: 'Nope', metadata: { name: 'x' } })) ?? '', /no schema/);
+    assert.match(
+      (await validateManifest({ apiVersion: 'v9', kind: 'Nope', metadata: { name: 'x' } })) ?? '',
+      /no schema/,
+    );
   });
 
   for (const v of variants) {
     test(`${v.name}: every object validates against the Kubernetes schemas`, async () => {
-      const { manifests } = await render({ valuesFiles: v.valuesFiles, apiVersions: v.apiVersions ?? [], includeCrds: true });
+      const { manifests } = await render({
+        valuesFiles: v.valuesFiles,
+        apiVersions: v.apiVersions ?? [],
+        includeCrds: true,
+      });
       assert.ok(manifests.length > 5);
       const problems = (await Promise.all(manifests.map(validateManifest))).filter((p) => p !== undefined);
       assert.deepEqual(problems, []);

@@ -30,7 +30,15 @@ export interface HelmResult {
 
 export function helm(args: readonly string[], timeoutMs = 30_000): Promise<HelmResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(helmBin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HELM_CACHE_HOME: resolve(repoRoot, '.tools/helm/cache'), HELM_CONFIG_HOME: resolve(repoRoot, '.tools/helm/config'), HELM_DATA_HOME: resolve(repoRoot, '.tools/helm/data') } });
+    const child = spawn(helmBin, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        HELM_CACHE_HOME: resolve(repoRoot, '.tools/helm/cache'),
+        HELM_CONFIG_HOME: resolve(repoRoot, '.tools/helm/config'),
+        HELM_DATA_HOME: resolve(repoRoot, '.tools/helm/data'),
+      },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -81,7 +89,8 @@ export async function render(o: RenderOptions = {}): Promise<{ manifests: Manife
   if (r.code !== 0) throw new Error(`helm template failed (${String(r.code)}):\n${r.stderr}`);
   const manifests: Manifest[] = [];
   for (const doc of parseAllDocuments(r.stdout)) {
-    if (doc.errors.length > 0) throw new Error(`helm rendered invalid YAML: ${doc.errors.map((e) => e.message).join('; ')}`);
+    if (doc.errors.length > 0)
+      throw new Error(`helm rendered invalid YAML: ${doc.errors.map((e) => e.message).join('; ')}`);
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
     manifests.push(value as Manifest);
@@ -90,10 +99,16 @@ export async function render(o: RenderOptions = {}): Promise<{ manifests: Manife
 }
 
 /** The pod templates of every workload (Deployments, and Jobs such as init-certs), with the workload's name and kind. */
-export function podSpecs(manifests: readonly Manifest[]): { name: string; kind: 'Deployment' | 'Job'; spec: PodSpecLike }[] {
+export function podSpecs(
+  manifests: readonly Manifest[],
+): { name: string; kind: 'Deployment' | 'Job'; spec: PodSpecLike }[] {
   return manifests
     .filter((m): m is Manifest & { kind: 'Deployment' | 'Job' } => m.kind === 'Deployment' || m.kind === 'Job')
-    .map((m) => ({ name: m.metadata.name, kind: m.kind, spec: ((m['spec'] as { template: { spec: PodSpecLike } }).template.spec) }));
+    .map((m) => ({
+      name: m.metadata.name,
+      kind: m.kind,
+      spec: (m['spec'] as { template: { spec: PodSpecLike } }).template.spec,
+    }));
 }
 
 export interface ContainerLike {

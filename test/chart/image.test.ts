@@ -13,7 +13,13 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { repoRoot } from './helm.js';
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -43,10 +49,17 @@ describe('image contents (Dockerfile runtime stage)', () => {
     const tsc = join(repoRoot, 'node_modules/typescript/bin/tsc');
     // Emits even when files other engineers are editing have type errors; the runtime check below
     // is what matters here.
-    await run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', join(image, 'dist')], repoRoot, {}, 240_000);
+    await run(
+      process.execPath,
+      [tsc, '-p', 'tsconfig.build.json', '--outDir', join(image, 'dist')],
+      repoRoot,
+      {},
+      240_000,
+    );
     // The Dockerfile's asset copy: every non-TypeScript file under src/ and shard-manager/.
     for (const root of ['src', 'shard-manager']) {
-      for (const f of walk(join(repoRoot, root)).filter((p) => !p.endsWith('.ts'))) cpSync(f, join(image, 'dist', relative(repoRoot, f)));
+      for (const f of walk(join(repoRoot, root)).filter((p) => !p.endsWith('.ts')))
+        cpSync(f, join(image, 'dist', relative(repoRoot, f)));
     }
     cpSync(join(repoRoot, 'bin'), join(image, 'bin'), { recursive: true });
     cpSync(join(repoRoot, 'package.json'), join(image, 'package.json'));
@@ -83,8 +96,15 @@ describe('image contents (Dockerfile runtime stage)', () => {
 
   test('the build carries nothing of the sandbox: no embedded API server, kubelet or local fleet, and no sandbox commands', async () => {
     const files = walk(join(image, 'dist')).map((f) => relative(join(image, 'dist'), f));
-    assert.deepEqual(files.filter((f) => /(^|\/)(sandbox|apiserver|kubelet)(\/|\.)/.test(f)), []);
-    const importsSandbox = files.filter((f) => f.endsWith('.js') && /(?:from\s+|import\()\s*['"][^'"]*\/sandbox\//.test(readFileSync(join(image, 'dist', f), 'utf8')));
+    assert.deepEqual(
+      files.filter((f) => /(^|\/)(sandbox|apiserver|kubelet)(\/|\.)/.test(f)),
+      [],
+    );
+    const importsSandbox = files.filter(
+      (f) =>
+        f.endsWith('.js') &&
+        /(?:from\s+|import\()\s*['"][^'"]*\/sandbox\//.test(readFileSync(join(image, 'dist', f), 'utf8')),
+    );
     assert.deepEqual(importsSandbox, []);
     const help = await run(process.execPath, ['bin/flotilla.mjs', '--help'], image, { FLOTILLA_USE_DIST: '1' });
     assert.doesNotMatch(help.stdout, /^\s+(sandbox|apiserver)\b/m);
@@ -92,7 +112,9 @@ describe('image contents (Dockerfile runtime stage)', () => {
   });
 
   test('the compiled code imports no dev dependency (npm ci --omit=dev leaves them out)', () => {
-    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {
+      devDependencies?: Record<string, string>;
+    };
     const dev = Object.keys(pkg.devDependencies ?? {});
     const offenders: string[] = [];
     for (const f of walk(join(image, 'dist')).filter((p) => p.endsWith('.js'))) {

@@ -15,10 +15,12 @@ function modulePath(apiVersion: string, kind: string): string {
 }
 
 function checkServiceMonitor(m: Manifest): string | undefined {
-  const spec = m['spec'] as { selector?: { matchLabels?: unknown }; endpoints?: { port?: unknown; interval?: unknown }[] } | undefined;
+  const spec = m['spec'] as
+    { selector?: { matchLabels?: unknown }; endpoints?: { port?: unknown; interval?: unknown }[] } | undefined;
   if (!spec?.selector?.matchLabels) return 'spec.selector.matchLabels is required';
   if (!Array.isArray(spec.endpoints) || spec.endpoints.length === 0) return 'spec.endpoints must be a non-empty list';
-  for (const e of spec.endpoints) if (typeof e.port !== 'string') return 'spec.endpoints[].port must name a Service port';
+  for (const e of spec.endpoints)
+    if (typeof e.port !== 'string') return 'spec.endpoints[].port must name a Service port';
   return undefined;
 }
 

@@ -17,7 +17,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdmissionregistrationV1Api, type V1MutatingWebhookConfiguration, type V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api,
+  type V1MutatingWebhookConfiguration,
+  type V1ValidatingWebhookConfiguration,
+} from '@kubernetes/client-node';
 import { validateWorkflow } from '../../src/api/validation/index.js';
 import { EngineDriver, MemoryOutputStore } from '../../src/engine/index.js';
 import { PluginRegistry } from '../../src/engine/plugin-registry.js';
@@ -51,10 +55,17 @@ const FLEET_NS = 'flotilla-system';
 const settings: RbacSettings = { fleetNamespace: FLEET_NS };
 const timings: LeaseTimings = { leaseDurationMs: 2000, renewIntervalMs: 400, safetyMarginMs: 600 };
 const wfApi = { group: WORKFLOW_GROUP, version: WORKFLOW_VERSION, plural: WORKFLOW_PLURAL };
-const show = (r: RequestRecord): string => `${r.verb} ${r.group || 'core'}/${r.resource}${r.subresource ? `/${r.subresource}` : ''} in ${r.namespace || '(cluster)'}`;
+const show = (r: RequestRecord): string =>
+  `${r.verb} ${r.group || 'core'}/${r.resource}${r.subresource ? `/${r.subresource}` : ''} in ${r.namespace || '(cluster)'}`;
 
-function assertCovered(component: Component, requests: readonly RequestRecord[], nameOf: (r: RequestRecord) => string | undefined = () => undefined): void {
-  const denied = [...new Set(requests.filter((r) => !allows(component, settings, { ...r, name: nameOf(r) })).map(show))];
+function assertCovered(
+  component: Component,
+  requests: readonly RequestRecord[],
+  nameOf: (r: RequestRecord) => string | undefined = () => undefined,
+): void {
+  const denied = [
+    ...new Set(requests.filter((r) => !allows(component, settings, { ...r, name: nameOf(r) })).map(show)),
+  ];
   assert.deepEqual(denied, [], `${component} made calls src/security/rbac.ts does not grant:\n${denied.join('\n')}`);
 }
 
@@ -75,9 +86,17 @@ describe('every API call the code makes is granted by src/security/rbac.ts', () 
   });
 
   const submit = (name: string, spec: Record<string, unknown>, labels: Record<string, string> = {}) =>
-    env.custom.createNamespacedCustomObject({ ...wfApi, namespace: 'default', body: { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name, labels }, spec } });
-  const wrote = (verb: string, resource: string, name: string): boolean => env.server.faults.audit({ verb, resource, name }).some((e) => e.code < 300);
-  const echo = { tasks: { say: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 'say', inputs: { x: { value: 1 } } }] };
+    env.custom.createNamespacedCustomObject({
+      ...wfApi,
+      namespace: 'default',
+      body: { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name, labels }, spec },
+    });
+  const wrote = (verb: string, resource: string, name: string): boolean =>
+    env.server.faults.audit({ verb, resource, name }).some((e) => e.code < 300);
+  const echo = {
+    tasks: { say: { plugin: 'echo' } },
+    nodes: [{ id: 'a', kind: 'task', task: 'say', inputs: { x: { value: 1 } } }],
+  };
 
   test('manager: election, shard leases, assignment and the labeller', async () => {
     await submit('unlabelled', echo);
@@ -153,7 +172,11 @@ describe('every API call the code makes is granted by src/security/rbac.ts', () 
 
   test('controller: a replica runs workflows (informers, rounds, status, Events)', async () => {
     await submit('good', echo, { [SHARD_LABEL]: '0' });
-    await submit('bad', { tasks: { say: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 'nope' }] }, { [SHARD_LABEL]: '0' });
+    await submit(
+      'bad',
+      { tasks: { say: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 'nope' }] },
+      { [SHARD_LABEL]: '0' },
+    );
     env.server.faults.clearRequests();
     const published: ExecutionEvent[] = [];
     const replica = new Replica({
@@ -171,9 +194,18 @@ describe('every API call the code makes is granted by src/security/rbac.ts', () 
     });
     try {
       await replica.startShard(0);
-      await waitFor(() => published.some((e) => e.scope === 'workflow' && e.workflow.name === 'good' && e.phase === 'Succeeded'), { what: 'good succeeded', timeoutMs: 20_000 });
-      await waitFor(() => env.server.faults.audit({ verb: 'create', resource: 'events' }).length > 0, { what: 'an Event for bad', timeoutMs: 20_000 });
-      await waitFor(() => wrote('status-update', 'workflows', 'bad'), { what: 'bad status written', timeoutMs: 20_000 });
+      await waitFor(
+        () => published.some((e) => e.scope === 'workflow' && e.workflow.name === 'good' && e.phase === 'Succeeded'),
+        { what: 'good succeeded', timeoutMs: 20_000 },
+      );
+      await waitFor(() => env.server.faults.audit({ verb: 'create', resource: 'events' }).length > 0, {
+        what: 'an Event for bad',
+        timeoutMs: 20_000,
+      });
+      await waitFor(() => wrote('status-update', 'workflows', 'bad'), {
+        what: 'bad status written',
+        timeoutMs: 20_000,
+      });
     } finally {
       await replica.stop({ graceMs: 1000 });
     }
@@ -191,7 +223,10 @@ describe('every API call the code makes is granted by src/security/rbac.ts', () 
   });
 
   test('eventSink: the SignalService sets a gate signal', async () => {
-    await submit('gated', { tasks: {}, nodes: [{ id: 'g', kind: 'gate', gate: { signal: { name: 'approve', type: 'boolean' } } }] });
+    await submit('gated', {
+      tasks: {},
+      nodes: [{ id: 'g', kind: 'gate', gate: { signal: { name: 'approve', type: 'boolean' } } }],
+    });
     env.server.faults.clearRequests();
     await new WorkflowSignals(env.kubeConfig).set('default', 'gated', 'approve', { value: true });
     const requests = env.server.faults.requests();
@@ -202,7 +237,9 @@ describe('every API call the code makes is granted by src/security/rbac.ts', () 
   test('initCerts: create, patch both caBundles, forced rotation, re-create a Secret of the wrong type', async () => {
     const SECRET = 'flotilla-webhook-tls';
     const CONFIG = 'flotilla-workflows';
-    const [mutating, validating] = webhookConfigurations({ service: { namespace: FLEET_NS, name: 'flotilla-webhook', port: 443 } });
+    const [mutating, validating] = webhookConfigurations({
+      service: { namespace: FLEET_NS, name: 'flotilla-webhook', port: 443 },
+    });
     const adm = env.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
     await adm.createMutatingWebhookConfiguration({ body: mutating as V1MutatingWebhookConfiguration });
     await adm.createValidatingWebhookConfiguration({ body: validating as V1ValidatingWebhookConfiguration });
@@ -212,15 +249,24 @@ describe('every API call the code makes is granted by src/security/rbac.ts', () 
     assert.deepEqual([first.secret, first.mutating, first.validating], ['created', 'patched', 'patched']);
     const rotated = await initCerts({ ...options, force: true });
     assert.equal(rotated.secret, 'rotated');
-    await env.core.replaceNamespacedSecret({ namespace: FLEET_NS, name: SECRET, body: { metadata: { name: SECRET }, type: 'Opaque', data: {} } });
+    await env.core.replaceNamespacedSecret({
+      namespace: FLEET_NS,
+      name: SECRET,
+      body: { metadata: { name: SECRET }, type: 'Opaque', data: {} },
+    });
     const retyped = await initCerts(options);
     assert.equal(retyped.secret, 'rotated');
     const requests = env.server.faults.requests();
     // Every write named only the release's own objects (the request log has no names).
-    const writes = env.server.faults.audit({}).filter((e) => e.resource === 'secrets' || e.resource.endsWith('webhookconfigurations'));
+    const writes = env.server.faults
+      .audit({})
+      .filter((e) => e.resource === 'secrets' || e.resource.endsWith('webhookconfigurations'));
     assert.ok(writes.length > 0);
-    for (const w of writes) assert.equal(w.name, w.resource === 'secrets' ? SECRET : CONFIG, `${w.verb} ${w.resource}/${w.name}`);
-    assertCovered('initCerts', requests, (r) => (r.verb === 'create' ? undefined : r.resource === 'secrets' ? SECRET : CONFIG));
+    for (const w of writes)
+      assert.equal(w.name, w.resource === 'secrets' ? SECRET : CONFIG, `${w.verb} ${w.resource}/${w.name}`);
+    assertCovered('initCerts', requests, (r) =>
+      r.verb === 'create' ? undefined : r.resource === 'secrets' ? SECRET : CONFIG,
+    );
     assertMade(requests, [
       `get core/secrets in ${FLEET_NS}`,
       `create core/secrets in ${FLEET_NS}`,
@@ -232,15 +278,38 @@ describe('every API call the code makes is granted by src/security/rbac.ts', () 
       'update admissionregistration.k8s.io/validatingwebhookconfigurations in (cluster)',
     ]);
     // A name other than the release's is refused by the same rules.
-    assert.equal(allows('initCerts', settings, { verb: 'get', group: '', resource: 'secrets', namespace: FLEET_NS, name: 'redis-url' }), false);
-    assert.equal(allows('initCerts', settings, { verb: 'update', group: 'admissionregistration.k8s.io', resource: 'validatingwebhookconfigurations', name: 'someone-elses' }), false);
+    assert.equal(
+      allows('initCerts', settings, {
+        verb: 'get',
+        group: '',
+        resource: 'secrets',
+        namespace: FLEET_NS,
+        name: 'redis-url',
+      }),
+      false,
+    );
+    assert.equal(
+      allows('initCerts', settings, {
+        verb: 'update',
+        group: 'admissionregistration.k8s.io',
+        resource: 'validatingwebhookconfigurations',
+        name: 'someone-elses',
+      }),
+      false,
+    );
     await adm.deleteMutatingWebhookConfiguration({ name: CONFIG });
     await adm.deleteValidatingWebhookConfiguration({ name: CONFIG });
   });
 
   test('webhook with --tls-secret: only reads its Secret (the chart mounts it as files: no rules)', async () => {
     env.server.faults.clearRequests();
-    const server = await startWebhookServer({ tls: new SecretTlsSource(env.kubeConfig, FLEET_NS, 'flotilla-webhook-tls'), port: 0, metricsPort: 0, reloadIntervalMs: 100, processMetrics: false });
+    const server = await startWebhookServer({
+      tls: new SecretTlsSource(env.kubeConfig, FLEET_NS, 'flotilla-webhook-tls'),
+      port: 0,
+      metricsPort: 0,
+      reloadIntervalMs: 100,
+      processMetrics: false,
+    });
     try {
       await new Promise((r) => setTimeout(r, 400));
     } finally {
@@ -248,6 +317,16 @@ describe('every API call the code makes is granted by src/security/rbac.ts', () 
     }
     const seen = [...new Set(env.server.faults.requests().map(show))];
     assert.deepEqual(seen, [`get core/secrets in ${FLEET_NS}`]);
-    assert.equal(allows('webhook', settings, { verb: 'get', group: '', resource: 'secrets', namespace: FLEET_NS, name: 'flotilla-webhook-tls' }), false, 'the chart grants the webhook nothing');
+    assert.equal(
+      allows('webhook', settings, {
+        verb: 'get',
+        group: '',
+        resource: 'secrets',
+        namespace: FLEET_NS,
+        name: 'flotilla-webhook-tls',
+      }),
+      false,
+      'the chart grants the webhook nothing',
+    );
   });
 });

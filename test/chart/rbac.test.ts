@@ -8,7 +8,16 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CHART_RBAC_FILE, chartRbacYaml, expectedRules, ruleKey, type Component, type PolicyRule, type ScopedRule, type Verb } from '../../src/security/rbac.js';
+import {
+  CHART_RBAC_FILE,
+  chartRbacYaml,
+  expectedRules,
+  ruleKey,
+  type Component,
+  type PolicyRule,
+  type ScopedRule,
+  type Verb,
+} from '../../src/security/rbac.js';
 import { render, repoRoot, valuesFile, type Manifest, type RenderOptions } from './helm.js';
 
 const FLEET_NS = 'flotilla-system';
@@ -24,7 +33,11 @@ interface Binding {
 function grantedBySa(manifests: readonly Manifest[]): Map<string, Set<string>> {
   const roles = new Map<string, PolicyRule[]>();
   for (const m of manifests) {
-    if (m.kind === 'Role' || m.kind === 'ClusterRole') roles.set(`${m.kind}/${m.metadata.namespace ?? ''}/${m.metadata.name}`, (m['rules'] as PolicyRule[] | undefined) ?? []);
+    if (m.kind === 'Role' || m.kind === 'ClusterRole')
+      roles.set(
+        `${m.kind}/${m.metadata.namespace ?? ''}/${m.metadata.name}`,
+        (m['rules'] as PolicyRule[] | undefined) ?? [],
+      );
   }
   const bindings: Binding[] = [];
   for (const m of manifests) {
@@ -35,7 +48,9 @@ function grantedBySa(manifests: readonly Manifest[]): Map<string, Set<string>> {
       roleKind: ref.kind,
       roleName: ref.name,
       namespace: m.kind === 'RoleBinding' ? m.metadata.namespace : undefined,
-      serviceAccounts: subjects.filter((s) => s.kind === 'ServiceAccount' && s.namespace === FLEET_NS).map((s) => s.name),
+      serviceAccounts: subjects
+        .filter((s) => s.kind === 'ServiceAccount' && s.namespace === FLEET_NS)
+        .map((s) => s.name),
     });
   }
   const out = new Map<string, Set<string>>();
@@ -48,8 +63,15 @@ function grantedBySa(manifests: readonly Manifest[]): Map<string, Set<string>> {
         for (const apiGroup of rule.apiGroups) {
           for (const resource of rule.resources) {
             for (const verb of rule.verbs) {
-              const scoped: ScopedRule = { component: sa as Component, namespace: b.namespace, apiGroup, resource, verb: verb as Verb };
-              if (rule.resourceNames) for (const n of rule.resourceNames) set.add(ruleKey({ ...scoped, resourceName: n }));
+              const scoped: ScopedRule = {
+                component: sa as Component,
+                namespace: b.namespace,
+                apiGroup,
+                resource,
+                verb: verb as Verb,
+              };
+              if (rule.resourceNames)
+                for (const n of rule.resourceNames) set.add(ruleKey({ ...scoped, resourceName: n }));
               else set.add(ruleKey(scoped));
             }
           }
@@ -61,10 +83,15 @@ function grantedBySa(manifests: readonly Manifest[]): Map<string, Set<string>> {
   return out;
 }
 
-function expectedBySa(subjects: Record<string, Component[]>, settings: { watchNamespaces?: string[]; installCrd?: boolean }): Map<string, Set<string>> {
+function expectedBySa(
+  subjects: Record<string, Component[]>,
+  settings: { watchNamespaces?: string[]; installCrd?: boolean },
+): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const [sa, components] of Object.entries(subjects)) {
-    const rules = expectedRules(components, { fleetNamespace: FLEET_NS, ...settings }).map((r) => ruleKey({ ...r, component: sa as Component }));
+    const rules = expectedRules(components, { fleetNamespace: FLEET_NS, ...settings }).map((r) =>
+      ruleKey({ ...r, component: sa as Component }),
+    );
     out.set(sa, new Set(rules));
   }
   return out;
@@ -81,7 +108,11 @@ function diff(expected: Map<string, Set<string>>, actual: Map<string, Set<string
   return lines;
 }
 
-async function compare(options: RenderOptions, subjects: Record<string, Component[]>, settings: { watchNamespaces?: string[]; installCrd?: boolean }): Promise<void> {
+async function compare(
+  options: RenderOptions,
+  subjects: Record<string, Component[]>,
+  settings: { watchNamespaces?: string[]; installCrd?: boolean },
+): Promise<void> {
   const { manifests } = await render(options);
   const lines = diff(expectedBySa(subjects, settings), grantedBySa(manifests));
   assert.deepEqual(lines, [], `chart RBAC differs from src/security/rbac.ts:\n${lines.join('\n')}`);
@@ -101,33 +132,71 @@ describe('chart RBAC = src/security/rbac.ts', () => {
   });
 
   test('fleet-manager: controller and manager apart', async () => {
-    await compare({ valuesFiles: [valuesFile('fleet-manager')] }, { 'flotilla-controller': ['controller'], 'flotilla-manager': ['manager'] }, {});
+    await compare(
+      { valuesFiles: [valuesFile('fleet-manager')] },
+      { 'flotilla-controller': ['controller'], 'flotilla-manager': ['manager'] },
+      {},
+    );
   });
 
   test('namespaced: workloads rules as Roles in team-a and team-b only; CRD rule with installCrd', async () => {
-    await compare({ valuesFiles: [valuesFile('namespaced')] }, { 'flotilla-controller': ['controller', 'manager'] }, { watchNamespaces: ['team-a', 'team-b'], installCrd: true });
+    await compare(
+      { valuesFiles: [valuesFile('namespaced')] },
+      { 'flotilla-controller': ['controller', 'manager'] },
+      { watchNamespaces: ['team-a', 'team-b'], installCrd: true },
+    );
   });
 
   test('full: the event sink gets its SignalService rules', async () => {
-    await compare({ valuesFiles: [valuesFile('full')] }, { 'flotilla-controller': ['controller', 'manager'], 'flotilla-event-sink': ['eventSink'] }, {});
+    await compare(
+      { valuesFiles: [valuesFile('full')] },
+      { 'flotilla-controller': ['controller', 'manager'], 'flotilla-event-sink': ['eventSink'] },
+      {},
+    );
   });
 
   test('webhook: init-certs gets its Secret and configurations by name; the webhook itself nothing', async () => {
-    await compare({ valuesFiles: [valuesFile('webhook')] }, { 'flotilla-controller': ['controller', 'manager'], 'flotilla-webhook': ['webhook'], 'flotilla-init-certs': ['initCerts'] }, {});
+    await compare(
+      { valuesFiles: [valuesFile('webhook')] },
+      {
+        'flotilla-controller': ['controller', 'manager'],
+        'flotilla-webhook': ['webhook'],
+        'flotilla-init-certs': ['initCerts'],
+      },
+      {},
+    );
   });
 
   test('webhook: names follow the release; the Secret Role sits in the release namespace, not fleetNamespace', async () => {
     const { manifests } = await render({ release: 'prod', set: ['webhook.enabled=true', 'fleetNamespace=leases'] });
     const lines = diff(
-      new Map([['prod-flotilla-init-certs', new Set(expectedRules(['initCerts'], { fleetNamespace: 'leases', webhookNamespace: FLEET_NS, names: { webhookSecret: 'prod-flotilla-webhook-tls', webhookConfig: 'prod-flotilla-workflows' } }).map((r) => ruleKey({ ...r, component: 'prod-flotilla-init-certs' as Component })))]]),
+      new Map([
+        [
+          'prod-flotilla-init-certs',
+          new Set(
+            expectedRules(['initCerts'], {
+              fleetNamespace: 'leases',
+              webhookNamespace: FLEET_NS,
+              names: { webhookSecret: 'prod-flotilla-webhook-tls', webhookConfig: 'prod-flotilla-workflows' },
+            }).map((r) => ruleKey({ ...r, component: 'prod-flotilla-init-certs' as Component })),
+          ),
+        ],
+      ]),
       new Map([...grantedBySa(manifests)].filter(([sa]) => sa === 'prod-flotilla-init-certs')),
     );
     assert.deepEqual(lines, [], lines.join('\n'));
-    assert.ok(!manifests.some((m) => /webhook/.test(m.metadata.name) && /Role/.test(m.kind)), 'the webhook ServiceAccount has no Role');
+    assert.ok(
+      !manifests.some((m) => /webhook/.test(m.metadata.name) && /Role/.test(m.kind)),
+      'the webhook ServiceAccount has no Role',
+    );
   });
 
   test('event sink without signals has no permissions at all', async () => {
-    await compare({ set: ['eventSink.enabled=true', 'eventSink.signals=false'] }, { 'flotilla-controller': ['controller', 'manager'] }, {});
+    await compare(
+      { set: ['eventSink.enabled=true', 'eventSink.signals=false'] },
+      { 'flotilla-controller': ['controller', 'manager'] },
+      {},
+    );
   });
 
   test('the comparison fails on a missing or an extra rule', () => {
@@ -138,6 +207,9 @@ describe('chart RBAC = src/security/rbac.ts', () => {
 
   test('rbac.create=false renders no RBAC objects', async () => {
     const { manifests } = await render({ set: ['rbac.create=false'] });
-    assert.deepEqual(manifests.filter((m) => /Role/.test(m.kind)), []);
+    assert.deepEqual(
+      manifests.filter((m) => /Role/.test(m.kind)),
+      [],
+    );
   });
 });

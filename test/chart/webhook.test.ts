@@ -11,7 +11,8 @@ import { webhookConfigurations, type JsonMap } from '../../src/webhook/manifests
 import { podSpecs, render, valuesFile, type Manifest } from './helm.js';
 
 const NS = 'flotilla-system';
-const named = (ms: readonly Manifest[], kind: string, name: string): Manifest | undefined => ms.find((m) => m.kind === kind && m.metadata.name === name);
+const named = (ms: readonly Manifest[], kind: string, name: string): Manifest | undefined =>
+  ms.find((m) => m.kind === kind && m.metadata.name === name);
 
 /** The chart's object with the code's label set (the chart's other labels are release bookkeeping). */
 function comparable(m: Manifest, codeLabels: Record<string, string>): JsonMap {
@@ -37,14 +38,21 @@ describe('chart webhook', () => {
     const [mutating] = webhookConfigurations({ service: { namespace: NS, name: 'flotilla-webhook', port: 443 } });
     const got = named(manifests, 'MutatingWebhookConfiguration', 'flotilla-workflows');
     assert.ok(got);
-    assert.notDeepEqual(comparable(got, { 'app.kubernetes.io/name': 'flotilla', 'app.kubernetes.io/component': 'webhook' }), mutating);
+    assert.notDeepEqual(
+      comparable(got, { 'app.kubernetes.io/name': 'flotilla', 'app.kubernetes.io/component': 'webhook' }),
+      mutating,
+    );
   });
 
   test('values: failure policy per side, timeout, release-scoped names', async () => {
     const { manifests } = await render({ release: 'prod', valuesFiles: [valuesFile('webhook')] });
-    const expected = webhookConfigurations({ service: { namespace: NS, name: 'prod-flotilla-webhook', port: 443 }, name: 'prod-flotilla-workflows', timeoutSeconds: 5 });
+    const expected = webhookConfigurations({
+      service: { namespace: NS, name: 'prod-flotilla-webhook', port: 443 },
+      name: 'prod-flotilla-workflows',
+      timeoutSeconds: 5,
+    });
     const [mutating, validating] = expected;
-    (((validating['webhooks'] as JsonMap[])[0] as JsonMap)['failurePolicy']) = 'Fail';
+    ((validating['webhooks'] as JsonMap[])[0] as JsonMap)['failurePolicy'] = 'Fail';
     for (const want of [mutating, validating]) {
       const meta = want['metadata'] as { name: string; labels: Record<string, string> };
       const got = named(manifests, want['kind'] as string, meta.name);
@@ -63,19 +71,38 @@ describe('chart webhook', () => {
     const c = pod.spec.containers[0];
     assert.ok(c);
     const args = c.args ?? [];
-    for (const a of ['webhook', '--host=0.0.0.0', '--port=9443', '--metrics-host=0.0.0.0', '--metrics-port=9090', '--tls-cert-file=/etc/flotilla/webhook-tls/tls.crt', '--tls-key-file=/etc/flotilla/webhook-tls/tls.key', '--shards=64']) {
+    for (const a of [
+      'webhook',
+      '--host=0.0.0.0',
+      '--port=9443',
+      '--metrics-host=0.0.0.0',
+      '--metrics-port=9090',
+      '--tls-cert-file=/etc/flotilla/webhook-tls/tls.crt',
+      '--tls-key-file=/etc/flotilla/webhook-tls/tls.key',
+      '--shards=64',
+    ]) {
       assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
     }
     assert.ok(!args.some((a) => a.startsWith('--tls-secret')));
-    for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) assert.deepEqual(probe?.['httpGet'], { path: '/healthz', port: 'metrics' });
+    for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe])
+      assert.deepEqual(probe?.['httpGet'], { path: '/healthz', port: 'metrics' });
     assert.equal(pod.spec.automountServiceAccountToken, false);
     assert.equal(pod.spec.serviceAccountName, 'flotilla-webhook');
     const tls = pod.spec.volumes?.find((v) => v.name === 'tls');
     assert.equal(tls?.secret?.secretName, 'flotilla-webhook-tls');
-    assert.deepEqual(c.volumeMounts?.find((m) => m.name === 'tls'), { name: 'tls', mountPath: '/etc/flotilla/webhook-tls', readOnly: true });
+    assert.deepEqual(
+      c.volumeMounts?.find((m) => m.name === 'tls'),
+      { name: 'tls', mountPath: '/etc/flotilla/webhook-tls', readOnly: true },
+    );
     const svc = named(manifests, 'Service', 'flotilla-webhook');
     const ports = (svc?.['spec'] as { ports: { name: string; port: number; targetPort: string }[] }).ports;
-    assert.deepEqual(ports.map((p) => [p.name, p.port, p.targetPort]), [['https', 443, 'https'], ['metrics', 9090, 'metrics']]);
+    assert.deepEqual(
+      ports.map((p) => [p.name, p.port, p.targetPort]),
+      [
+        ['https', 443, 'https'],
+        ['metrics', 9090, 'metrics'],
+      ],
+    );
   });
 
   test('init-certs Job: a post-install/post-upgrade hook with its own ServiceAccount and the same names', async () => {
@@ -105,7 +132,8 @@ describe('chart webhook', () => {
 
   test('webhook off (default): no webhook objects', async () => {
     const { manifests } = await render();
-    for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'Job']) assert.equal(manifests.filter((m) => m.kind === kind).length, 0, kind);
+    for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'Job'])
+      assert.equal(manifests.filter((m) => m.kind === kind).length, 0, kind);
     assert.equal(named(manifests, 'Deployment', 'flotilla-webhook'), undefined);
     assert.equal(named(manifests, 'ServiceAccount', 'flotilla-init-certs'), undefined);
   });

@@ -29,10 +29,17 @@ let installed: string;
 let tarballFiles: string[];
 let api: TestApiServer;
 
-async function cli(bin: 'flotilla' | 'shardctl', ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  bin: 'flotilla' | 'shardctl',
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     // From the empty install directory: no checkout around, no ./.flotilla/kubeconfig.
-    const { stdout, stderr } = await run(join(installed, 'node_modules/.bin', bin), args, { cwd: installed, timeout: 30_000, env: { ...process.env, KUBECONFIG: '' } });
+    const { stdout, stderr } = await run(join(installed, 'node_modules/.bin', bin), args, {
+      cwd: installed,
+      timeout: 30_000,
+      env: { ...process.env, KUBECONFIG: '' },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -44,26 +51,60 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'flotilla-pack-'));
   const source = join(dir, 'source');
   mkdirSync(source);
-  for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE', 'bin', 'src', 'shard-manager', 'scripts', 'examples/agent', 'charts/flotilla/crds']) {
+  for (const entry of [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'README.md',
+    'LICENSE',
+    'bin',
+    'src',
+    'shard-manager',
+    'scripts',
+    'examples/agent',
+    'charts/flotilla/crds',
+  ]) {
     cpSync(join(ROOT, entry), join(source, entry), { recursive: true });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(source, 'node_modules'));
   const packed = join(dir, 'packed');
   mkdirSync(packed);
-  const npmEnv = { ...process.env, npm_config_loglevel: 'error', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+  const npmEnv = {
+    ...process.env,
+    npm_config_loglevel: 'error',
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+  };
   await run('npm', ['pack', '--pack-destination', packed], { cwd: source, env: npmEnv, timeout: 150_000 });
   const [tarball] = readdirSync(packed).filter((f) => f.endsWith('.tgz'));
   assert.ok(tarball, 'npm pack wrote a tarball');
   tarballFiles = (await run('tar', ['tzf', join(packed, tarball)])).stdout.split('\n').filter((f) => f !== '');
   installed = join(dir, 'installed');
   mkdirSync(installed);
-  await run('npm', ['install', '--prefix', installed, '--prefer-offline', '--omit=dev', join(packed, tarball)], { cwd: installed, env: npmEnv, timeout: 150_000 });
+  await run('npm', ['install', '--prefix', installed, '--prefer-offline', '--omit=dev', join(packed, tarball)], {
+    cwd: installed,
+    env: npmEnv,
+    timeout: 150_000,
+  });
   api = await startTestApiServer();
   await api.kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
   const leases = new LeaseClient(api.kc, NS);
   const now = Date.now();
-  await leases.create('flotilla-member-r1', 'member', { holderIdentity: 'r1', leaseDurationSeconds: 60, renewTimeMs: now, acquireTimeMs: now });
-  await leases.create('flotilla-shard-0', 'shard', { holderIdentity: 'r1', leaseDurationSeconds: 60, renewTimeMs: now, acquireTimeMs: now, annotations: { 'flotilla.io/assigned-to': 'r1' } });
+  await leases.create('flotilla-member-r1', 'member', {
+    holderIdentity: 'r1',
+    leaseDurationSeconds: 60,
+    renewTimeMs: now,
+    acquireTimeMs: now,
+  });
+  await leases.create('flotilla-shard-0', 'shard', {
+    holderIdentity: 'r1',
+    leaseDurationSeconds: 60,
+    renewTimeMs: now,
+    acquireTimeMs: now,
+    annotations: { 'flotilla.io/assigned-to': 'r1' },
+  });
 });
 
 after(async () => {
@@ -75,9 +116,16 @@ describe('the packed package', () => {
   test('holds bin/, the built dist/ and the CRDs, and nothing of the sources, tests or sandbox', () => {
     assert.ok(tarballFiles.includes('package/bin/flotilla.mjs'));
     assert.ok(tarballFiles.includes('package/dist/src/cli/flotilla.js'));
-    assert.ok(tarballFiles.includes('package/dist/src/events/sink/record.lua'), 'runtime assets are copied beside the modules');
+    assert.ok(
+      tarballFiles.includes('package/dist/src/events/sink/record.lua'),
+      'runtime assets are copied beside the modules',
+    );
     assert.ok(tarballFiles.includes('package/LICENSE'));
-    const unwanted = tarballFiles.filter((f) => /^package\/(src|sandbox|test|bench|scripts|shard-manager)\//.test(f) || /sandbox|\.test\.js|\.ts$|\.map$/.test(f));
+    const unwanted = tarballFiles.filter(
+      (f) =>
+        /^package\/(src|sandbox|test|bench|scripts|shard-manager)\//.test(f) ||
+        /sandbox|\.test\.js|\.ts$|\.map$/.test(f),
+    );
     assert.deepEqual(unwanted, []);
   });
 
@@ -98,7 +146,8 @@ describe('the packed package', () => {
     }
     const help = await cli('flotilla', '--help');
     assert.equal(help.code, 0, help.stderr);
-    for (const command of ['submit', 'get', 'watch', 'logs', 'abort', 'controller', 'completion']) assert.match(help.stdout, new RegExp(`\\n  ${command} `));
+    for (const command of ['submit', 'get', 'watch', 'logs', 'abort', 'controller', 'completion'])
+      assert.match(help.stdout, new RegExp(`\\n  ${command} `));
     assert.doesNotMatch(help.stdout, /\n {2}sandbox /, 'the sandbox is not in the package');
     const shardctlHelp = await cli('shardctl', '--help');
     assert.equal(shardctlHelp.code, 0, shardctlHelp.stderr);
@@ -110,7 +159,10 @@ describe('the packed package', () => {
     assert.equal(json.code, 0, json.stderr);
     const fleet = JSON.parse(json.stdout) as FleetStatus;
     assert.equal(fleet.namespace, NS);
-    assert.deepEqual(fleet.shards.map((s) => [s.shard, s.owner]), [['0', 'r1']]);
+    assert.deepEqual(
+      fleet.shards.map((s) => [s.shard, s.owner]),
+      [['0', 'r1']],
+    );
     const table = await cli('shardctl', '--kubeconfig', api.kubeconfigPath, 'status');
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^SHARD {3}OWNER {3}/m);

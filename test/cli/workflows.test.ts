@@ -16,7 +16,12 @@ import { promisify } from 'node:util';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { freePort } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
-import { spawnController, startControllerEnv, type ControllerEnv, type ControllerProcessHandle } from '../support/controller.js';
+import {
+  spawnController,
+  startControllerEnv,
+  type ControllerEnv,
+  type ControllerProcessHandle,
+} from '../support/controller.js';
 import type { Workflow } from '../../src/api/workflow.js';
 
 const execute = promisify(execFile);
@@ -37,11 +42,15 @@ interface Result {
 async function flotilla(args: string[], options: { kubeconfig?: string | null; input?: string } = {}): Promise<Result> {
   const kubeconfig = options.kubeconfig === undefined ? env.api.kubeconfigPath : options.kubeconfig;
   try {
-    const { stdout, stderr } = await execute(process.execPath, [join(ROOT, 'bin/flotilla.mjs'), ...args, ...(kubeconfig !== null ? ['--kubeconfig', kubeconfig] : [])], {
-      cwd: dir,
-      timeout: 60_000,
-      env: { ...process.env, KUBECONFIG: '' },
-    });
+    const { stdout, stderr } = await execute(
+      process.execPath,
+      [join(ROOT, 'bin/flotilla.mjs'), ...args, ...(kubeconfig !== null ? ['--kubeconfig', kubeconfig] : [])],
+      {
+        cwd: dir,
+        timeout: 60_000,
+        env: { ...process.env, KUBECONFIG: '' },
+      },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -51,26 +60,51 @@ async function flotilla(args: string[], options: { kubeconfig?: string | null; i
 
 function workflowFile(name: string, spec: Record<string, unknown>, namespace?: string): string {
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, stringify({ apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name, ...(namespace ? { namespace } : {}), labels: { 'flotilla.io/shard': '0' } }, spec }));
+  writeFileSync(
+    file,
+    stringify({
+      apiVersion: 'flotilla.io/v1alpha1',
+      kind: 'Workflow',
+      metadata: { name, ...(namespace ? { namespace } : {}), labels: { 'flotilla.io/shard': '0' } },
+      spec,
+    }),
+  );
   return file;
 }
 
-const echoSpec = { tasks: { say: { plugin: 'echo' } }, nodes: [{ id: 'greet', kind: 'task', task: 'say', inputs: { greeting: { value: 'hi' } } }] };
+const echoSpec = {
+  tasks: { say: { plugin: 'echo' } },
+  nodes: [{ id: 'greet', kind: 'task', task: 'say', inputs: { greeting: { value: 'hi' } } }],
+};
 const podSpec = (exitCode: number, log: string) => ({
   tasks: {
     work: {
       plugin: 'pod',
-      pod: { image: 'busybox', command: ['run'], annotations: { 'flotilla.io/sim-duration': '300ms', 'flotilla.io/sim-exit-code': String(exitCode), 'flotilla.io/sim-message': '{"ok":true}', 'flotilla.io/sim-log': log } },
+      pod: {
+        image: 'busybox',
+        command: ['run'],
+        annotations: {
+          'flotilla.io/sim-duration': '300ms',
+          'flotilla.io/sim-exit-code': String(exitCode),
+          'flotilla.io/sim-message': '{"ok":true}',
+          'flotilla.io/sim-log': log,
+        },
+      },
     },
   },
-  nodes: [{ id: 'first', kind: 'task', task: 'work' }, { id: 'second', kind: 'task', task: 'work', dependsOn: ['first'] }],
+  nodes: [
+    { id: 'first', kind: 'task', task: 'work' },
+    { id: 'second', kind: 'task', task: 'work', dependsOn: ['first'] },
+  ],
 });
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'flotilla-cli-'));
   env = await startControllerEnv();
   for (const name of ['team-a', 'other']) await env.core.createNamespace({ body: { metadata: { name } } });
-  const config = parse(readFileSync(env.api.kubeconfigPath, 'utf8')) as { contexts: { context: Record<string, string> }[] };
+  const config = parse(readFileSync(env.api.kubeconfigPath, 'utf8')) as {
+    contexts: { context: Record<string, string> }[];
+  };
   for (const c of config.contexts) c.context['namespace'] = 'team-a';
   teamKubeconfig = join(dir, 'team-kubeconfig');
   writeFileSync(teamKubeconfig, stringify(config));
@@ -93,7 +127,13 @@ describe('flotilla submit', () => {
   });
 
   test('--wait exits 1 when a task fails, naming the workflow and its phase', async () => {
-    const result = await flotilla(['submit', workflowFile('broken', podSpec(3, 'about to fail')), '--wait', '--timeout', '60s']);
+    const result = await flotilla([
+      'submit',
+      workflowFile('broken', podSpec(3, 'about to fail')),
+      '--wait',
+      '--timeout',
+      '60s',
+    ]);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /did not succeed:\n {2}default\/broken: Failed/);
   });
@@ -101,7 +141,10 @@ describe('flotilla submit', () => {
   test('bad input exits 2: a missing file, an invalid Workflow, -n against the file', async () => {
     assert.equal((await flotilla(['submit', join(dir, 'nope.yaml')])).code, 2);
     const invalid = join(dir, 'invalid.yaml');
-    writeFileSync(invalid, stringify({ apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name: 'x' }, spec: { nodes: [] } }));
+    writeFileSync(
+      invalid,
+      stringify({ apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name: 'x' }, spec: { nodes: [] } }),
+    );
     const refused = await flotilla(['submit', invalid]);
     assert.equal(refused.code, 2, refused.stderr);
     assert.match(refused.stderr, /is not a valid Workflow/);
@@ -122,15 +165,36 @@ describe('flotilla get', () => {
     assert.match(ok?.[4] ?? '', /^\d+s$/);
     assert.doesNotMatch(table.stdout, /[│┌─]/);
     const wide = await flotilla(['get', '-o', 'wide']);
-    assert.deepEqual(wide.stdout.split('\n')[0]?.split(/ {3,}/), ['NAME', 'PHASE', 'PROGRESS', 'SHARD', 'AGE', 'DURATION', 'NODES', 'MESSAGE']);
+    assert.deepEqual(wide.stdout.split('\n')[0]?.split(/ {3,}/), [
+      'NAME',
+      'PHASE',
+      'PROGRESS',
+      'SHARD',
+      'AGE',
+      'DURATION',
+      'NODES',
+      'MESSAGE',
+    ]);
     const names = await flotilla(['get', 'wf', '-o', 'name']);
     assert.deepEqual(names.stdout.trim().split('\n'), ['workflow.flotilla.io/broken', 'workflow.flotilla.io/ok']);
     const yaml = await flotilla(['get', '-o', 'yaml']);
     const list = parse(yaml.stdout) as { kind: string; items: Workflow[] };
     assert.equal(list.kind, 'List');
-    assert.deepEqual(list.items.map((wf) => [wf.metadata.name, wf.status?.phase]), [['broken', 'Failed'], ['ok', 'Succeeded']]);
+    assert.deepEqual(
+      list.items.map((wf) => [wf.metadata.name, wf.status?.phase]),
+      [
+        ['broken', 'Failed'],
+        ['ok', 'Succeeded'],
+      ],
+    );
     const bare = await flotilla(['get', '--no-headers']);
-    assert.deepEqual(bare.stdout.trim().split('\n').map((l) => l.split(/\s+/)[0]), ['broken', 'ok']);
+    assert.deepEqual(
+      bare.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/)[0]),
+      ['broken', 'ok'],
+    );
   });
 
   test('one workflow: its fields and a tree of node phases; -o yaml is the object', async () => {
@@ -150,9 +214,14 @@ describe('flotilla get', () => {
 
   test('namespace: -n, else the kubeconfig context namespace, else default', async () => {
     // Into team-a by the context's namespace (the file names none).
-    const submitted = await flotilla(['submit', workflowFile('team-wf', echoSpec), '-o', 'yaml'], { kubeconfig: teamKubeconfig });
+    const submitted = await flotilla(['submit', workflowFile('team-wf', echoSpec), '-o', 'yaml'], {
+      kubeconfig: teamKubeconfig,
+    });
     assert.equal(submitted.code, 0, submitted.stderr);
-    assert.equal((parseAllDocuments(submitted.stdout)[0]?.toJS() as { items: Workflow[] }).items[0]?.metadata.namespace, 'team-a');
+    assert.equal(
+      (parseAllDocuments(submitted.stdout)[0]?.toJS() as { items: Workflow[] }).items[0]?.metadata.namespace,
+      'team-a',
+    );
     const byContext = await flotilla(['get', '-o', 'name'], { kubeconfig: teamKubeconfig });
     assert.equal(byContext.stdout, 'workflow.flotilla.io/team-wf\n');
     const byFlag = await flotilla(['get', '-o', 'name', '-n', 'default'], { kubeconfig: teamKubeconfig });
@@ -170,12 +239,28 @@ describe('flotilla get', () => {
 describe('flotilla logs, watch, abort', () => {
   test('logs prints the task pod log through the API server while the workflow runs', async () => {
     const spec = podSpec(0, 'line one\nline two');
-    const slow = { ...spec, tasks: { ...spec.tasks, slow: { plugin: 'pod', pod: { image: 'busybox', command: ['run'], annotations: { 'flotilla.io/sim-duration': '60s', 'flotilla.io/sim-log': 'still working' } } } } };
+    const slow = {
+      ...spec,
+      tasks: {
+        ...spec.tasks,
+        slow: {
+          plugin: 'pod',
+          pod: {
+            image: 'busybox',
+            command: ['run'],
+            annotations: { 'flotilla.io/sim-duration': '60s', 'flotilla.io/sim-log': 'still working' },
+          },
+        },
+      },
+    };
     slow.nodes = [...spec.nodes, { id: 'third', kind: 'task', task: 'slow', dependsOn: ['second'] }];
     const submitted = await flotilla(['submit', workflowFile('pods', slow)]);
     assert.equal(submitted.code, 0, submitted.stderr);
     let running: Result | undefined;
-    await waitFor(async () => (running = await flotilla(['logs', 'pods', 'third'])).code === 0, { what: 'the third task to run', timeoutMs: 30_000 });
+    await waitFor(async () => (running = await flotilla(['logs', 'pods', 'third'])).code === 0, {
+      what: 'the third task to run',
+      timeoutMs: 30_000,
+    });
     assert.match(running?.stdout ?? '', /^\[simulated kubelet\] container task started at .*\nstill working\n$/);
     const finished = await flotilla(['logs', 'pods', 'second']);
     assert.equal(finished.code, 0, finished.stderr);
@@ -191,7 +276,10 @@ describe('flotilla logs, watch, abort', () => {
   });
 
   test('logs of an ended workflow says its pods were collected', async () => {
-    await waitFor(async () => (await flotilla(['logs', 'broken'])).code === 1, { what: 'pods of broken collected', timeoutMs: 30_000 });
+    await waitFor(async () => (await flotilla(['logs', 'broken'])).code === 1, {
+      what: 'pods of broken collected',
+      timeoutMs: 30_000,
+    });
     const gone = await flotilla(['logs', 'broken']);
     assert.match(gone.stderr, /is Failed and has no task pods left: the controller deletes them when a workflow ends/);
   });
@@ -206,7 +294,15 @@ describe('flotilla logs, watch, abort', () => {
   });
 
   test('abort deletes the workflow', async () => {
-    const started = await flotilla(['submit', workflowFile('long', { tasks: { nap: { plugin: 'sleep', config: { duration: '10m' } } }, nodes: [{ id: 'nap', kind: 'task', task: 'nap' }] }), '-o', 'name']);
+    const started = await flotilla([
+      'submit',
+      workflowFile('long', {
+        tasks: { nap: { plugin: 'sleep', config: { duration: '10m' } } },
+        nodes: [{ id: 'nap', kind: 'task', task: 'nap' }],
+      }),
+      '-o',
+      'name',
+    ]);
     assert.equal(started.code, 0, started.stderr);
     assert.equal(started.stdout, 'workflow.flotilla.io/long\n', '-o name prints the bare name, as kubectl');
     const aborted = await flotilla(['abort', 'long']);
@@ -221,19 +317,38 @@ describe('an unreachable API server', () => {
   test('every cluster-side command names the host and port', async () => {
     const port = await freePort();
     const kubeconfig = join(dir, 'unreachable');
-    writeFileSync(kubeconfig, [
-      'apiVersion: v1', 'kind: Config', 'current-context: x',
-      `clusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}"}}]`,
-      'users: [{name: u, user: {token: t}}]', 'contexts: [{name: x, context: {cluster: c, user: u}}]', '',
-    ].join('\n'));
+    writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: x',
+        `clusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}"}}]`,
+        'users: [{name: u, user: {token: t}}]',
+        'contexts: [{name: x, context: {cluster: c, user: u}}]',
+        '',
+      ].join('\n'),
+    );
     const file = workflowFile('unsent', echoSpec);
     const refused = new RegExp(`connection refused \\(ECONNREFUSED\\).* 127\\.0\\.0\\.1:${port}`);
-    for (const args of [['get'], ['get', 'ok'], ['get', '-w'], ['submit', file, '--wait'], ['watch', 'ok'], ['logs', 'ok'], ['abort', 'ok']]) {
+    for (const args of [
+      ['get'],
+      ['get', 'ok'],
+      ['get', '-w'],
+      ['submit', file, '--wait'],
+      ['watch', 'ok'],
+      ['logs', 'ok'],
+      ['abort', 'ok'],
+    ]) {
       const result = await flotilla(args, { kubeconfig });
       assert.equal(result.code, 1, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, refused, args.join(' '));
     }
-    const watch = await execute(process.execPath, [join(ROOT, 'bin/shardctl.mjs'), '--kubeconfig', kubeconfig, 'status', '--watch'], { timeout: 30_000 }).then(
+    const watch = await execute(
+      process.execPath,
+      [join(ROOT, 'bin/shardctl.mjs'), '--kubeconfig', kubeconfig, 'status', '--watch'],
+      { timeout: 30_000 },
+    ).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr ?? '' }),
     );

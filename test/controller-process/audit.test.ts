@@ -11,12 +11,28 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkInvariants } from '../../sandbox/invariants.js';
-import { getWorkflow, readReplicaAudit, spawnController, startControllerEnv, submit, waitTerminal, workflow, type ControllerEnv, type ControllerProcessHandle } from '../support/controller.js';
+import {
+  getWorkflow,
+  readReplicaAudit,
+  spawnController,
+  startControllerEnv,
+  submit,
+  waitTerminal,
+  workflow,
+  type ControllerEnv,
+  type ControllerProcessHandle,
+} from '../support/controller.js';
 import { waitFor } from '../support/wait.js';
 
 const spec = {
   tasks: {
-    pod: { plugin: 'pod', pod: { image: 'busybox', annotations: { 'flotilla.io/sim-duration': '200ms', 'flotilla.io/sim-message': '{"n":1}' } } },
+    pod: {
+      plugin: 'pod',
+      pod: {
+        image: 'busybox',
+        annotations: { 'flotilla.io/sim-duration': '200ms', 'flotilla.io/sim-message': '{"n":1}' },
+      },
+    },
     say: { plugin: 'echo' },
     shaky: { plugin: 'flaky', retries: 1, config: { failAttempts: 1 } },
   },
@@ -48,10 +64,18 @@ describe('controller audit file', { timeout: 90_000 }, () => {
 
   test('task lines come after the status write that records them; a start whose write got 409 has none', async () => {
     const audit = join(dir, 'r1.jsonl');
-    controller = await spawnController({ id: 'r1', kubeconfig: env.api.kubeconfigPath, redisUrl: env.redis.url, args: ['--shard-count', '1', '--audit-log', audit] });
+    controller = await spawnController({
+      id: 'r1',
+      kubeconfig: env.api.kubeconfigPath,
+      redisUrl: env.redis.url,
+      args: ['--shard-count', '1', '--audit-log', audit],
+    });
     const created = await submit(env, workflow('gated', spec));
     // Finalizer added and first status written; the gate holds the tasks back for 3 s.
-    await waitFor(async () => (await getWorkflow(env, 'gated'))?.status?.phase === 'Running', { what: 'gated running', timeoutMs: 20_000 });
+    await waitFor(async () => (await getWorkflow(env, 'gated'))?.status?.phase === 'Running', {
+      what: 'gated running',
+      timeoutMs: 20_000,
+    });
     // The next write to it is the status write of the round that starts the pod task: refuse it once.
     env.api.server.faults.conflicts({ resource: 'workflows', count: 1, namespace: 'default', name: 'gated' });
     const done = await waitTerminal(env, 'gated', 40_000);
@@ -63,10 +87,18 @@ describe('controller audit file', { timeout: 90_000 }, () => {
     const refused = writes.filter((w) => w.code === 409);
     assert.equal(refused.length, 1, 'one status write refused');
     const refusedAt = Date.parse(refused[0]?.time ?? '');
-    const committedAt = Date.parse(writes.find((w) => w.code < 300 && Date.parse(w.time) >= refusedAt && w !== refused[0])?.time ?? '');
+    const committedAt = Date.parse(
+      writes.find((w) => w.code < 300 && Date.parse(w.time) >= refusedAt && w !== refused[0])?.time ?? '',
+    );
     assert.ok(Number.isFinite(committedAt), 'a status write landed after the refused one');
-    const pod = env.api.server.faults.audit({ resource: 'pods', verb: 'create' }).filter((e) => e.name.startsWith('gated-run-'));
-    assert.deepEqual(pod.map((e) => e.code), [201, 409], 'the round started the pod task twice: before the 409 and after re-reading');
+    const pod = env.api.server.faults
+      .audit({ resource: 'pods', verb: 'create' })
+      .filter((e) => e.name.startsWith('gated-run-'));
+    assert.deepEqual(
+      pod.map((e) => e.code),
+      [201, 409],
+      'the round started the pod task twice: before the 409 and after re-reading',
+    );
 
     const { ownership, taskStarts } = readReplicaAudit(audit);
     const mine = taskStarts.filter((t) => t.key === 'default/gated');
@@ -91,8 +123,14 @@ describe('controller audit file', { timeout: 90_000 }, () => {
     const rounds = ownership.filter((r) => r.key === 'default/gated');
     const ends = rounds.filter((r) => r.t === 'end');
     assert.equal(ends.length, rounds.length / 2, 'every round ended');
-    assert.ok(ends.every((r) => r.outcome !== undefined), 'every end carries its outcome');
-    assert.ok(ends.some((r) => r.outcome === 'requeue') && ends.some((r) => r.outcome === 'success' || r.outcome === 'skipped'), `outcomes: ${ends.map((r) => r.outcome).join(',')}`);
+    assert.ok(
+      ends.every((r) => r.outcome !== undefined),
+      'every end carries its outcome',
+    );
+    assert.ok(
+      ends.some((r) => r.outcome === 'requeue') && ends.some((r) => r.outcome === 'success' || r.outcome === 'skipped'),
+      `outcomes: ${ends.map((r) => r.outcome).join(',')}`,
+    );
     const starts = rounds.filter((r) => r.t === 'start');
     for (const t of mine) {
       const inside = starts.some((s, i) => ms(s.at) <= ms(t.at) && ms(t.at) <= ms(ends[i]?.at ?? -1));
@@ -100,10 +138,14 @@ describe('controller audit file', { timeout: 90_000 }, () => {
     }
 
     const report = checkInvariants({
-      workflows: [{ namespace: 'default', name: 'gated', phase: done.status?.phase ?? null, expectedPhase: 'Succeeded' }],
+      workflows: [
+        { namespace: 'default', name: 'gated', phase: done.status?.phase ?? null, expectedPhase: 'Succeeded' },
+      ],
       ownership,
       taskStarts,
-      podCreates: env.api.server.faults.audit({ resource: 'pods', verb: 'create' }).map((e) => ({ namespace: e.namespace, name: e.name, code: e.code })),
+      podCreates: env.api.server.faults
+        .audit({ resource: 'pods', verb: 'create' })
+        .map((e) => ({ namespace: e.namespace, name: e.name, code: e.code })),
     });
     assert.deepEqual(report.violations, []);
     assert.equal(report.counts.distinctTaskStarts, 4);

@@ -7,15 +7,23 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
     delete childEnv.FLOTILLA_REDIS_URL;
     delete childEnv.FLOTILLA_BLOB_STORE;
-    execFile(process.execPath, [join(ROOT, 'bin/flotilla.mjs'), 'controller', ...args], { cwd: ROOT, env: childEnv, timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error && typeof error.code === 'number' ? error.code : error ? null : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin/flotilla.mjs'), 'controller', ...args],
+      { cwd: ROOT, env: childEnv, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error && typeof error.code === 'number' ? error.code : error ? null : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -24,9 +32,29 @@ describe('flotilla controller flags', () => {
     const { code, stdout } = await run(['--help']);
     assert.equal(code, 0);
     for (const flag of [
-      '--kubeconfig', '--redis', '--replica-id', '--fleet-namespace', '--shard-count', '--strategy', '--namespaces', '--shards', '--manager', '--concurrency',
-      '--metrics-host', '--metrics-port', '--event-sink', '--event-sink-tls-ca', '--event-sink-token-file', '--agent', '--install-crd', '--workflow-ttl', '--log-level', '--audit-log',
-      '--flyte', '--blob-store', '--install-flyte-crd',
+      '--kubeconfig',
+      '--redis',
+      '--replica-id',
+      '--fleet-namespace',
+      '--shard-count',
+      '--strategy',
+      '--namespaces',
+      '--shards',
+      '--manager',
+      '--concurrency',
+      '--metrics-host',
+      '--metrics-port',
+      '--event-sink',
+      '--event-sink-tls-ca',
+      '--event-sink-token-file',
+      '--agent',
+      '--install-crd',
+      '--workflow-ttl',
+      '--log-level',
+      '--audit-log',
+      '--flyte',
+      '--blob-store',
+      '--install-flyte-crd',
     ]) {
       assert.match(stdout, new RegExp(`${flag}[ ,=<]`), flag);
     }
@@ -46,10 +74,18 @@ describe('flotilla controller flags', () => {
     ['bad TTL', [...redis, '--shards', '0', '--workflow-ttl', '5'], /--workflow-ttl/],
     ['bad agent', [...redis, '--shards', '0', '--agent', 'notifier'], /NAME=HOST:PORT/],
     ['token without sink', [...redis, '--shards', '0', '--event-sink-token-file', '/nonexistent'], /need --event-sink/],
-    ['unreadable token file', [...redis, '--shards', '0', '--event-sink', '127.0.0.1:1', '--event-sink-token-file', '/nonexistent/token'], /cannot read/],
+    [
+      'unreadable token file',
+      [...redis, '--shards', '0', '--event-sink', '127.0.0.1:1', '--event-sink-token-file', '/nonexistent/token'],
+      /cannot read/,
+    ],
     ['unknown flag', [...redis, '--shardz', '0'], /unknown option/],
     ['flyte without a blob store', [...redis, '--shards', '0', '--flyte'], /--flyte needs --blob-store/],
-    ['flyte with the namespace strategy', [...redis, '--strategy', 'namespace', '--namespaces', 'a', '--flyte', '--blob-store', 'file:///tmp/x'], /--flyte needs --strategy hash/],
+    [
+      'flyte with the namespace strategy',
+      [...redis, '--strategy', 'namespace', '--namespaces', 'a', '--flyte', '--blob-store', 'file:///tmp/x'],
+      /--flyte needs --strategy hash/,
+    ],
   ];
   for (const [what, args, message] of cases) {
     test(`${what}: exit 2`, async () => {

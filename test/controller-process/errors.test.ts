@@ -17,20 +17,41 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '../support/ports.js';
 import { RedisServer } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
-import { getWorkflow, spawnController, startControllerEnv, submit, waitTerminal, workflow, type ControllerEnv, type ControllerProcessHandle } from '../support/controller.js';
+import {
+  getWorkflow,
+  spawnController,
+  startControllerEnv,
+  submit,
+  waitTerminal,
+  workflow,
+  type ControllerEnv,
+  type ControllerProcessHandle,
+} from '../support/controller.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ns = 'default';
 
 const podTask = (extra: Record<string, unknown> = {}, duration = '300ms') => ({
   plugin: 'pod',
-  pod: { image: 'busybox', command: ['run'], annotations: { 'flotilla.io/sim-duration': duration, 'flotilla.io/sim-message': '{"ok":true}' }, ...extra },
+  pod: {
+    image: 'busybox',
+    command: ['run'],
+    annotations: { 'flotilla.io/sim-duration': duration, 'flotilla.io/sim-message': '{"ok":true}' },
+    ...extra,
+  },
 });
 
 /** Runs `node bin/flotilla.mjs …` until it exits or `timeoutMs`; returns its output. */
-function runCli(bin: 'flotilla' | 'shardctl', args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
+function runCli(
+  bin: 'flotilla' | 'shardctl',
+  args: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, `bin/${bin}.mjs`), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, `bin/${bin}.mjs`), ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -47,7 +68,12 @@ describe('the error model end to end', () => {
   let controller: ControllerProcessHandle;
   before(async () => {
     env = await startControllerEnv();
-    controller = await spawnController({ id: 'errors-0', kubeconfig: env.api.kubeconfigPath, redisUrl: env.redis.url, args: ['--max-output-bytes', '4096'] });
+    controller = await spawnController({
+      id: 'errors-0',
+      kubeconfig: env.api.kubeconfigPath,
+      redisUrl: env.redis.url,
+      args: ['--max-output-bytes', '4096'],
+    });
   });
   after(async () => {
     await controller?.stop();
@@ -55,7 +81,14 @@ describe('the error model end to end', () => {
   });
 
   test('outputs over the limit fail the node at once, naming the limit', async () => {
-    await submit(env, workflow('too-big', { inputs: { blob: 'x'.repeat(6_000) }, tasks: { echo: { plugin: 'echo', retries: 3 } }, nodes: [{ id: 'a', kind: 'task', task: 'echo', inputs: { blob: { fromInput: 'blob' } } }] }));
+    await submit(
+      env,
+      workflow('too-big', {
+        inputs: { blob: 'x'.repeat(6_000) },
+        tasks: { echo: { plugin: 'echo', retries: 3 } },
+        nodes: [{ id: 'a', kind: 'task', task: 'echo', inputs: { blob: { fromInput: 'blob' } } }],
+      }),
+    );
     const done = await waitTerminal(env, 'too-big', 30_000);
     assert.equal(done.status?.phase, 'Failed');
     const node = done.status?.nodes?.['a'];
@@ -65,8 +98,14 @@ describe('the error model end to end', () => {
     assert.match(node?.message ?? '', /limit of 4096 bytes/);
   });
 
-  test('an invalid pod fails the node at once with the API server\'s message', async () => {
-    await submit(env, workflow('bad-pod', { tasks: { t: podTask({ labels: { team: 'not ok!' } }) }, nodes: [{ id: 'a', kind: 'task', task: 't', retries: 2 }] }));
+  test("an invalid pod fails the node at once with the API server's message", async () => {
+    await submit(
+      env,
+      workflow('bad-pod', {
+        tasks: { t: podTask({ labels: { team: 'not ok!' } }) },
+        nodes: [{ id: 'a', kind: 'task', task: 't', retries: 2 }],
+      }),
+    );
     const done = await waitTerminal(env, 'bad-pod', 30_000);
     const node = done.status?.nodes?.['a'];
     assert.equal(done.status?.phase, 'Failed');
@@ -76,24 +115,51 @@ describe('the error model end to end', () => {
   });
 
   test('a quota refusal waits visibly, then starts when the quota frees; or fails at its timeout', async () => {
-    await env.core.createNamespacedResourceQuota({ namespace: ns, body: { metadata: { name: 'one-cpu' }, spec: { hard: { 'requests.cpu': '1' } } } });
+    await env.core.createNamespacedResourceQuota({
+      namespace: ns,
+      body: { metadata: { name: 'one-cpu' }, spec: { hard: { 'requests.cpu': '1' } } },
+    });
     // A pod outside flotilla holds the quota (the simulated kubelet runs it for an hour).
-    await env.core.createNamespacedPod({ namespace: ns, body: { metadata: { name: 'hog', annotations: { 'flotilla.io/sim-duration': '1h' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', resources: { requests: { cpu: '1' } } }] } } });
+    await env.core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'hog', annotations: { 'flotilla.io/sim-duration': '1h' } },
+        spec: {
+          restartPolicy: 'Never',
+          containers: [{ name: 'main', image: 'busybox', resources: { requests: { cpu: '1' } } }],
+        },
+      },
+    });
     const cpu = { resources: { requests: { cpu: '500m' } } };
     await submit(env, workflow('waits', { tasks: { t: podTask(cpu) }, nodes: [{ id: 'a', kind: 'task', task: 't' }] }));
-    await submit(env, workflow('times-out', { tasks: { t: { ...podTask(cpu), timeout: '3s' } }, nodes: [{ id: 'a', kind: 'task', task: 't' }] }));
+    await submit(
+      env,
+      workflow('times-out', {
+        tasks: { t: { ...podTask(cpu), timeout: '3s' } },
+        nodes: [{ id: 'a', kind: 'task', task: 't' }],
+      }),
+    );
 
-    const waiting = await waitFor(async () => {
-      const wf = await getWorkflow(env, 'waits');
-      const node = wf?.status?.nodes?.['a'];
-      return node?.taskPhase === 'WaitingForResources' ? node : undefined;
-    }, { what: 'node waiting for resources', timeoutMs: 20_000 });
+    const waiting = await waitFor(
+      async () => {
+        const wf = await getWorkflow(env, 'waits');
+        const node = wf?.status?.nodes?.['a'];
+        return node?.taskPhase === 'WaitingForResources' ? node : undefined;
+      },
+      { what: 'node waiting for resources', timeoutMs: 20_000 },
+    );
     assert.equal(waiting.phase, 'Running');
-    assert.match(waiting.message ?? '', /^WaitingForResources: pods ".*" is forbidden: exceeded quota: one-cpu, requested: requests\.cpu=500m, used: requests\.cpu=1, limited: requests\.cpu=1$/);
-    const event = await waitFor(async () => {
-      const events = await env.core.listNamespacedEvent({ namespace: ns });
-      return events.items.find((e) => e.reason === 'WaitingForResources' && e.involvedObject.name === 'waits');
-    }, { what: 'WaitingForResources event', timeoutMs: 10_000 });
+    assert.match(
+      waiting.message ?? '',
+      /^WaitingForResources: pods ".*" is forbidden: exceeded quota: one-cpu, requested: requests\.cpu=500m, used: requests\.cpu=1, limited: requests\.cpu=1$/,
+    );
+    const event = await waitFor(
+      async () => {
+        const events = await env.core.listNamespacedEvent({ namespace: ns });
+        return events.items.find((e) => e.reason === 'WaitingForResources' && e.involvedObject.name === 'waits');
+      },
+      { what: 'WaitingForResources event', timeoutMs: 10_000 },
+    );
     assert.equal(event.type, 'Warning');
     assert.match(event.message ?? '', /exceeded quota: one-cpu/);
 
@@ -117,12 +183,18 @@ describe('an unreachable API server is named', () => {
     dir = mkdtempSync(join(tmpdir(), 'flotilla-unreachable-'));
     port = await freePort();
     kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, [
-      'apiVersion: v1', 'kind: Config', 'current-context: x',
-      'clusters: [{name: c, cluster: {server: "https://127.0.0.1:' + port + '"}}]',
-      'users: [{name: u, user: {token: t}}]',
-      'contexts: [{name: x, context: {cluster: c, user: u}}]', '',
-    ].join('\n'));
+    writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: x',
+        'clusters: [{name: c, cluster: {server: "https://127.0.0.1:' + port + '"}}]',
+        'users: [{name: u, user: {token: t}}]',
+        'contexts: [{name: x, context: {cluster: c, user: u}}]',
+        '',
+      ].join('\n'),
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -139,12 +211,32 @@ describe('an unreachable API server is named', () => {
 
   test('a replica logs the cause while its informers cannot sync', async () => {
     const redis = await RedisServer.start({ persist: false });
-    const replica = spawn(process.execPath, [join(ROOT, 'bin/flotilla.mjs'), 'controller', '--kubeconfig', kubeconfig, '--redis', redis.url, '--shards', '0', '--metrics-port', '0', '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const replica = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin/flotilla.mjs'),
+        'controller',
+        '--kubeconfig',
+        kubeconfig,
+        '--redis',
+        redis.url,
+        '--shards',
+        '0',
+        '--metrics-port',
+        '0',
+        '--log-level',
+        'warn',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     replica.stdout.on('data', (c: Buffer) => (out += c.toString()));
     replica.stderr.on('data', (c: Buffer) => (out += c.toString()));
     try {
-      await waitFor(() => out.includes('ECONNREFUSED') && out.includes(`127.0.0.1:${port}`), { what: 'replica names the refused API server', timeoutMs: 30_000 });
+      await waitFor(() => out.includes('ECONNREFUSED') && out.includes(`127.0.0.1:${port}`), {
+        what: 'replica names the refused API server',
+        timeoutMs: 30_000,
+      });
       assert.match(out, /connection refused \(ECONNREFUSED\)/);
     } finally {
       replica.kill('SIGKILL');

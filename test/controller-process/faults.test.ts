@@ -9,15 +9,25 @@ import assert from 'node:assert/strict';
 import { signalAnnotationKey } from '../../src/api/signals.js';
 import { wfApi } from '../support/controller.js';
 import {
-  metricValue, podCreates, spawnController, startControllerEnv, submit, waitTerminal, workflow,
-  type ControllerEnv, type ControllerProcessHandle,
+  metricValue,
+  podCreates,
+  spawnController,
+  startControllerEnv,
+  submit,
+  waitTerminal,
+  workflow,
+  type ControllerEnv,
+  type ControllerProcessHandle,
 } from '../support/controller.js';
 import { waitFor } from '../support/wait.js';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 
 const podTask = (duration: string, message: Record<string, unknown>) => ({
   plugin: 'pod',
-  pod: { image: 'busybox', annotations: { 'flotilla.io/sim-duration': duration, 'flotilla.io/sim-message': JSON.stringify(message) } },
+  pod: {
+    image: 'busybox',
+    annotations: { 'flotilla.io/sim-duration': duration, 'flotilla.io/sim-message': JSON.stringify(message) },
+  },
 });
 
 /** Three chained pod tasks. */
@@ -43,7 +53,12 @@ describe('controller process under faults', () => {
 
   before(async () => {
     env = await startControllerEnv();
-    controller = await spawnController({ id: 'r-faults', kubeconfig: env.api.kubeconfigPath, redisUrl: env.redis.url, args: ['--shard-count', '1'] });
+    controller = await spawnController({
+      id: 'r-faults',
+      kubeconfig: env.api.kubeconfigPath,
+      redisUrl: env.redis.url,
+      args: ['--shard-count', '1'],
+    });
   });
   after(async () => {
     env?.api.server.faults.clear();
@@ -58,19 +73,30 @@ describe('controller process under faults', () => {
       nodes: [
         { id: 'work', kind: 'task', task: 'wait' },
         { id: 'ask', kind: 'gate', gate: { signal: { name: 'go', type: 'integer' } } },
-        { id: 'use', kind: 'task', task: 'echo', inputs: { got: { fromNode: 'ask', output: 'value' }, w: { fromNode: 'work', output: 'w' } } },
+        {
+          id: 'use',
+          kind: 'task',
+          task: 'echo',
+          inputs: { got: { fromNode: 'ask', output: 'value' }, w: { fromNode: 'work', output: 'w' } },
+        },
       ],
       outputs: { got: { fromNode: 'use', output: 'got' } },
     };
     await submit(env, workflow('busy', spec));
     env.api.server.faults.latency({ ms: 30 });
     const patch = (annotations: Record<string, string>) =>
-      env.custom.patchNamespacedCustomObject({ ...wfApi, namespace: 'default', name: 'busy', body: { metadata: { annotations } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      env.custom.patchNamespacedCustomObject(
+        { ...wfApi, namespace: 'default', name: 'busy', body: { metadata: { annotations } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
     // 60 unrelated updates racing the rounds, the signal in the middle of them.
     const writes: Array<Promise<unknown>> = [];
     for (let i = 0; i < 60; i++) {
       writes.push(patch({ [`example.com/noise-${i % 7}`]: String(i) }));
-      if (i === 30) writes.push(patch({ [signalAnnotationKey('go')]: JSON.stringify({ value: 7, setAt: new Date().toISOString() }) }));
+      if (i === 30)
+        writes.push(
+          patch({ [signalAnnotationKey('go')]: JSON.stringify({ value: 7, setAt: new Date().toISOString() }) }),
+        );
       if (i % 10 === 0) await new Promise((r) => setTimeout(r, 50));
     }
     await Promise.all(writes);
@@ -95,7 +121,10 @@ describe('controller process under faults', () => {
       env.api.server.faults.clear();
     }
     assertEachPodOnce(env, 'stale-', 12);
-    assert.ok((await metricValue(controller.metricsUrl, /^flotilla_stale_cache_skips_total/)) > 0, 'rounds read through instead of trusting the lagging cache');
+    assert.ok(
+      (await metricValue(controller.metricsUrl, /^flotilla_stale_cache_skips_total/)) > 0,
+      'rounds read through instead of trusting the lagging cache',
+    );
     // A round acting on an old version would have its status write refused (409).
     assert.equal(await metricValue(controller.metricsUrl, /^flotilla_status_update_conflicts_total/), conflictsBefore);
   });

@@ -20,7 +20,15 @@ import type { BlobStore } from '../../src/storage/blob-store.js';
 import { workflowInputsUri } from '../../src/storage/layout.js';
 import { openBlobStore } from '../../src/storage/open.js';
 import { fixture, get, type Obj } from '../flyte/fixtures.js';
-import { spawnController, startControllerEnv, submit, waitTerminal, workflow, type ControllerEnv, type ControllerProcessHandle } from '../support/controller.js';
+import {
+  spawnController,
+  startControllerEnv,
+  submit,
+  waitTerminal,
+  workflow,
+  type ControllerEnv,
+  type ControllerProcessHandle,
+} from '../support/controller.js';
 import { waitFor } from '../support/wait.js';
 
 const NS = 'flytesnacks-development';
@@ -69,11 +77,14 @@ describe('flotilla controller --flyte', () => {
   };
   const create = (body: Obj) => env.custom.createNamespacedCustomObject({ ...flyteApi, namespace: NS, body });
   const terminal = (name: string, timeoutMs = 60_000) =>
-    waitFor(async () => {
-      const fw = await read(name);
-      const phase = fw?.status?.phase;
-      return phase === 3 || phase === 5 || phase === 6 ? fw : undefined;
-    }, { what: `${name} terminal`, timeoutMs });
+    waitFor(
+      async () => {
+        const fw = await read(name);
+        const phase = fw?.status?.phase;
+        return phase === 3 || phase === 5 || phase === 6 ? fw : undefined;
+      },
+      { what: `${name} terminal`, timeoutMs },
+    );
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flotilla-flytectl-'));
@@ -81,9 +92,14 @@ describe('flotilla controller --flyte', () => {
     store = await openBlobStore(url);
     env = await startControllerEnv({ blobStoreUrl: url });
     await env.core.createNamespace({ body: { metadata: { name: NS } } });
-    const watch = await new Watch(env.api.kc).watch(`/api/v1/namespaces/${NS}/pods`, {}, (type, pod: V1Pod) => {
-      if (type === 'ADDED' && pod.metadata?.name) pods.set(pod.metadata.name, pod);
-    }, () => undefined);
+    const watch = await new Watch(env.api.kc).watch(
+      `/api/v1/namespaces/${NS}/pods`,
+      {},
+      (type, pod: V1Pod) => {
+        if (type === 'ADDED' && pod.metadata?.name) pods.set(pod.metadata.name, pod);
+      },
+      () => undefined,
+    );
     stopWatch = () => watch.abort();
     controller = await spawnController({
       id: 'r-flyte',
@@ -105,9 +121,16 @@ describe('flotilla controller --flyte', () => {
   test('the container chain runs to Succeeded through pods; inputs.pb and outputs.pb decode; completion labels', async () => {
     await create(chain('fchain1'));
     const done = await terminal('fchain1');
-    assert.equal(done.status?.phase, 3, `${JSON.stringify(done.status?.message)} (stderr: ${controller.stderr().slice(-1500)})`);
-    for (const node of ['n0', 'n1', 'n2']) assert.equal(done.status?.nodeStatus?.[node]?.phase, 5, `node ${node} Succeeded`);
-    const mine = [...pods.values()].filter((p) => p.metadata?.ownerReferences?.some((o) => o.kind === 'FlyteWorkflow' && o.name === 'fchain1'));
+    assert.equal(
+      done.status?.phase,
+      3,
+      `${JSON.stringify(done.status?.message)} (stderr: ${controller.stderr().slice(-1500)})`,
+    );
+    for (const node of ['n0', 'n1', 'n2'])
+      assert.equal(done.status?.nodeStatus?.[node]?.phase, 5, `node ${node} Succeeded`);
+    const mine = [...pods.values()].filter((p) =>
+      p.metadata?.ownerReferences?.some((o) => o.kind === 'FlyteWorkflow' && o.name === 'fchain1'),
+    );
     assert.equal(mine.length, 3, `one pod per task: ${[...pods.keys()].join(', ')}`);
     for (const pod of mine) {
       const container = pod.spec?.containers[0];
@@ -129,16 +152,22 @@ describe('flotilla controller --flyte', () => {
   });
 
   test('an invalid FlyteWorkflow is Failed with a message and an InvalidSpec Event, once', async () => {
-    await create(chain('fbad1', (fw) => {
-      get(fw, 'spec', 'nodes', 'n1')['kind'] = 'teleport';
-    }));
+    await create(
+      chain('fbad1', (fw) => {
+        get(fw, 'spec', 'nodes', 'n1')['kind'] = 'teleport';
+      }),
+    );
     const done = await terminal('fbad1', 30_000);
     assert.equal(done.status?.phase, 5);
     assert.match(done.status?.message ?? '', /invalid workflow: .*n1/);
-    const events = await waitFor(async () => {
-      const list = (await env.core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=fbad1' })).items;
-      return list.some((e) => e.reason === 'InvalidSpec') ? list : undefined;
-    }, { what: 'InvalidSpec event' });
+    const events = await waitFor(
+      async () => {
+        const list = (await env.core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=fbad1' }))
+          .items;
+        return list.some((e) => e.reason === 'InvalidSpec') ? list : undefined;
+      },
+      { what: 'InvalidSpec event' },
+    );
     assert.equal(events.find((e) => e.reason === 'InvalidSpec')?.involvedObject.kind, 'FlyteWorkflow');
     const version = done.metadata.resourceVersion;
     await new Promise((r) => setTimeout(r, 1500));
@@ -146,9 +175,11 @@ describe('flotilla controller --flyte', () => {
   });
 
   test('a FlyteWorkflow without shard-key is labelled with the key FlyteAdmin would write, and runs', async () => {
-    await create(chain('fnokey1', (fw) => {
-      delete get(fw, 'metadata', 'labels')['shard-key'];
-    }));
+    await create(
+      chain('fnokey1', (fw) => {
+        delete get(fw, 'metadata', 'labels')['shard-key'];
+      }),
+    );
     const done = await terminal('fnokey1');
     assert.equal(done.status?.phase, 3, JSON.stringify(done.status?.message));
     assert.match(done.metadata.labels?.['shard-key'] ?? '', /^\d+$/);
@@ -162,30 +193,50 @@ describe('flotilla controller --flyte', () => {
   });
 
   test('a failing task under FAIL_AFTER_EXECUTABLE_NODES_COMPLETE: the sibling finishes, the failure node runs, Failed with the message', async () => {
-    await create(fromFixture('f-on-failure.yaml', 'fonfail1', (fw) => {
-      get(fw, 'metadata')['annotations'] = { 'flotilla.io/flyte-stand-in': JSON.stringify({ n0: { fail: { message: 'table a locked' } } }) };
-    }));
+    await create(
+      fromFixture('f-on-failure.yaml', 'fonfail1', (fw) => {
+        get(fw, 'metadata')['annotations'] = {
+          'flotilla.io/flyte-stand-in': JSON.stringify({ n0: { fail: { message: 'table a locked' } } }),
+        };
+      }),
+    );
     const done = await terminal('fonfail1');
     assert.equal(done.status?.phase, 5, JSON.stringify(done.status?.message));
     assert.match(done.status?.message ?? '', /table a locked/);
     assert.equal(done.status?.nodeStatus?.['n1']?.phase, 5, 'the sibling Succeeded');
     assert.equal(done.status?.nodeStatus?.['fn0']?.phase, 5, 'the failure node Succeeded');
     assert.equal(done.metadata.labels?.['termination-status'], 'terminated');
-    const events = (await env.core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=fonfail1' })).items;
-    assert.ok(events.some((e) => e.reason === 'WorkflowFailed' && e.type === 'Warning'), `events: ${events.map((e) => e.reason).join(',')}`);
+    const events = (
+      await env.core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=fonfail1' })
+    ).items;
+    assert.ok(
+      events.some((e) => e.reason === 'WorkflowFailed' && e.type === 'Warning'),
+      `events: ${events.map((e) => e.reason).join(',')}`,
+    );
   });
 
   test('deleting a running FlyteWorkflow (how FlyteAdmin aborts) aborts it and releases flyte.org/finalizer', async () => {
     await create(chain('fabort1'));
-    await waitFor(() => [...pods.values()].some((p) => p.metadata?.ownerReferences?.some((o) => o.name === 'fabort1')), { what: 'a pod of fabort1' });
+    await waitFor(
+      () => [...pods.values()].some((p) => p.metadata?.ownerReferences?.some((o) => o.name === 'fabort1')),
+      { what: 'a pod of fabort1' },
+    );
     await env.custom.deleteNamespacedCustomObject({ ...flyteApi, namespace: NS, name: 'fabort1' });
     await waitFor(async () => (await read('fabort1')) === undefined, { what: 'fabort1 gone', timeoutMs: 30_000 });
-    const events = (await env.core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=fabort1' })).items;
-    assert.ok(events.some((e) => e.reason === 'WorkflowAborted'), `events: ${events.map((e) => e.reason).join(',')}`);
+    const events = (await env.core.listNamespacedEvent({ namespace: NS, fieldSelector: 'involvedObject.name=fabort1' }))
+      .items;
+    assert.ok(
+      events.some((e) => e.reason === 'WorkflowAborted'),
+      `events: ${events.map((e) => e.reason).join(',')}`,
+    );
   });
 
   test('a native Workflow on the same replica still succeeds', async () => {
-    const simple = { tasks: { t: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 't', inputs: { x: { value: 1 } } }], outputs: { x: { fromNode: 'a', output: 'x' } } };
+    const simple = {
+      tasks: { t: { plugin: 'echo' } },
+      nodes: [{ id: 'a', kind: 'task', task: 't', inputs: { x: { value: 1 } } }],
+      outputs: { x: { fromNode: 'a', output: 'x' } },
+    };
     await submit(env, workflow('native-beside', simple));
     const done = await waitTerminal(env, 'native-beside', 30_000);
     assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.message));

@@ -6,7 +6,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { spawnController, startControllerEnv, submit, waitTerminal, type ControllerEnv, type ControllerProcessHandle } from '../support/controller.js';
+import {
+  spawnController,
+  startControllerEnv,
+  submit,
+  waitTerminal,
+  type ControllerEnv,
+  type ControllerProcessHandle,
+} from '../support/controller.js';
 import { waitFor } from '../support/wait.js';
 
 describe('controller process in lease mode', () => {
@@ -35,7 +42,11 @@ describe('controller process in lease mode', () => {
         apiVersion: 'flotilla.io/v1alpha1',
         kind: 'Workflow',
         metadata: { name, namespace: 'default' },
-        spec: { tasks: { t: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 't', inputs: { n: { value: name } } }], outputs: { n: { fromNode: 'a', output: 'n' } } },
+        spec: {
+          tasks: { t: { plugin: 'echo' } },
+          nodes: [{ id: 'a', kind: 'task', task: 't', inputs: { n: { value: name } } }],
+          outputs: { n: { fromNode: 'a', output: 'n' } },
+        },
       });
     }
     for (const name of names) {
@@ -45,9 +56,14 @@ describe('controller process in lease mode', () => {
       assert.match(done.metadata.labels?.['flotilla.io/shard'] ?? '', /^[0-3]$/);
     }
     const leases = env.api.kc.makeApiClient(CoordinationV1Api);
-    const held = async () => (await leases.listNamespacedLease({ namespace: 'default' })).items.filter((l) => l.metadata?.name?.startsWith('flotilla-shard-') && l.spec?.holderIdentity === 'r-lease').length;
+    const held = async () =>
+      (await leases.listNamespacedLease({ namespace: 'default' })).items.filter(
+        (l) => l.metadata?.name?.startsWith('flotilla-shard-') && l.spec?.holderIdentity === 'r-lease',
+      ).length;
     assert.equal(await held(), 4, 'every shard lease held');
-    await waitFor(async () => (await fetch(`${controller?.metricsUrl ?? ''}/readyz`)).status === 200, { what: 'ready' });
+    await waitFor(async () => (await fetch(`${controller?.metricsUrl ?? ''}/readyz`)).status === 200, {
+      what: 'ready',
+    });
     assert.equal(await controller.stop('SIGTERM'), 0, controller.stderr().slice(-1000));
     assert.equal(await held(), 0, 'shard leases released on SIGTERM');
   });

@@ -10,13 +10,25 @@ import assert from 'node:assert/strict';
 import { WorkflowLabeller } from '../../shard-manager/manager/labeller.js';
 import { waitFor } from '../support/wait.js';
 import {
-  getWorkflow, metricValue, podCreates, spawnController, startControllerEnv, submit, waitTerminal, workflow,
-  type ControllerEnv, type ControllerProcessHandle,
+  getWorkflow,
+  metricValue,
+  podCreates,
+  spawnController,
+  startControllerEnv,
+  submit,
+  waitTerminal,
+  workflow,
+  type ControllerEnv,
+  type ControllerProcessHandle,
 } from '../support/controller.js';
 
 const pod = (message: Record<string, unknown>, duration = '300ms') => ({
   plugin: 'pod',
-  pod: { image: 'busybox', command: ['run'], annotations: { 'flotilla.io/sim-duration': duration, 'flotilla.io/sim-message': JSON.stringify(message) } },
+  pod: {
+    image: 'busybox',
+    command: ['run'],
+    annotations: { 'flotilla.io/sim-duration': duration, 'flotilla.io/sim-message': JSON.stringify(message) },
+  },
 });
 
 /** task (pod), array of pods, gate (sleep), branch into an inline sub-workflow of pods, a launched child workflow, a big echo output. */
@@ -30,14 +42,27 @@ const everyKind = {
   },
   nodes: [
     { id: 'extract', kind: 'task', task: 'extract' },
-    { id: 'per-part', kind: 'array', array: { over: { fromInput: 'parts' }, parallelism: 2, node: { kind: 'task', task: 'count', inputs: { item: { fromItem: true } } } } },
+    {
+      id: 'per-part',
+      kind: 'array',
+      array: {
+        over: { fromInput: 'parts' },
+        parallelism: 2,
+        node: { kind: 'task', task: 'count', inputs: { item: { fromItem: true } } },
+      },
+    },
     { id: 'pause', kind: 'gate', dependsOn: ['extract'], gate: { sleep: '500ms' } },
     {
       id: 'decide',
       kind: 'branch',
       dependsOn: ['pause'],
       branch: {
-        cases: [{ when: { left: { fromNode: 'extract', output: 'rows' }, op: 'eq', right: { value: 42 } }, node: { id: 'publish', kind: 'workflow', workflow: { ref: 'publish' } } }],
+        cases: [
+          {
+            when: { left: { fromNode: 'extract', output: 'rows' }, op: 'eq', right: { value: 42 } },
+            node: { id: 'publish', kind: 'workflow', workflow: { ref: 'publish' } },
+          },
+        ],
         else: { error: 'unexpected rows' },
       },
     },
@@ -45,7 +70,10 @@ const everyKind = {
     { id: 'blob', kind: 'task', task: 'big', inputs: { blob: { fromInput: 'blob' } } },
   ],
   subWorkflows: {
-    publish: { nodes: [{ id: 'push', kind: 'task', task: 'push' }], outputs: { pushed: { fromNode: 'push', output: 'pushed' } } },
+    publish: {
+      nodes: [{ id: 'push', kind: 'task', task: 'push' }],
+      outputs: { pushed: { fromNode: 'push', output: 'pushed' } },
+    },
   },
   outputs: {
     rows: { fromNode: 'extract', output: 'rows' },
@@ -55,7 +83,11 @@ const everyKind = {
   },
 };
 
-const simple = { tasks: { t: pod({ ok: true }, '100ms') }, nodes: [{ id: 'a', kind: 'task', task: 't' }], outputs: { ok: { fromNode: 'a', output: 'ok' } } };
+const simple = {
+  tasks: { t: pod({ ok: true }, '100ms') },
+  nodes: [{ id: 'a', kind: 'task', task: 't' }],
+  outputs: { ok: { fromNode: 'a', output: 'ok' } },
+};
 
 describe('flotilla controller process', () => {
   let env: ControllerEnv;
@@ -101,23 +133,39 @@ describe('flotilla controller process', () => {
     assert.equal(outputs.child, true);
     assert.ok(done.status?.nodes?.blob?.outputRef, 'the 20 kB output was offloaded (outputRef)');
     // The 20 kB echo output was offloaded: a ConfigMap owned by the workflow holds it.
-    const maps = (await env.core.listNamespacedConfigMap({ namespace: 'default' })).items.filter((m) => m.metadata?.name?.startsWith('flotilla-out-'));
+    const maps = (await env.core.listNamespacedConfigMap({ namespace: 'default' })).items.filter((m) =>
+      m.metadata?.name?.startsWith('flotilla-out-'),
+    );
     assert.ok(maps.length >= 1, 'an output ConfigMap exists');
-    assert.ok(maps.some((m) => m.metadata?.ownerReferences?.some((o) => o.uid === created.metadata.uid)), 'owned by the workflow');
+    assert.ok(
+      maps.some((m) => m.metadata?.ownerReferences?.some((o) => o.uid === created.metadata.uid)),
+      'owned by the workflow',
+    );
     // Exactly one create per task pod: extract, 3 array items, push (branch), push (child).
     const creates = podCreates(env);
     assert.ok(creates.size >= 6, `pods created: ${[...creates.keys()].join(', ')}`);
     for (const [name, count] of creates) assert.equal(count, 1, `${name} created ${count} times`);
     // Terminal: labelled completed, finalizer gone, its task pods collected.
-    await waitFor(async () => (await getWorkflow(env, 'every-kind'))?.metadata.labels?.['flotilla.io/completed'] === 'true', { what: 'completed label' });
+    await waitFor(
+      async () => (await getWorkflow(env, 'every-kind'))?.metadata.labels?.['flotilla.io/completed'] === 'true',
+      { what: 'completed label' },
+    );
     const final = await getWorkflow(env, 'every-kind');
     assert.deepEqual(final?.metadata.finalizers ?? [], []);
     await waitFor(
-      async () => (await env.core.listNamespacedPod({ namespace: 'default' })).items.every((p) => !p.metadata?.ownerReferences?.some((o) => o.uid === created.metadata.uid)),
+      async () =>
+        (await env.core.listNamespacedPod({ namespace: 'default' })).items.every(
+          (p) => !p.metadata?.ownerReferences?.some((o) => o.uid === created.metadata.uid),
+        ),
       { what: 'task pods collected' },
     );
-    const events = (await env.core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=every-kind' })).items;
-    assert.ok(events.some((e) => e.reason === 'WorkflowSucceeded'), `events: ${events.map((e) => e.reason).join(',')}`);
+    const events = (
+      await env.core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=every-kind' })
+    ).items;
+    assert.ok(
+      events.some((e) => e.reason === 'WorkflowSucceeded'),
+      `events: ${events.map((e) => e.reason).join(',')}`,
+    );
     assert.ok((await metricValue(controller.metricsUrl, /^flotilla_pods_created_total\{shard="0"\}/)) >= 6);
     assert.ok((await metricValue(controller.metricsUrl, /^flotilla_round_duration_seconds_count/)) > 0);
   });
@@ -125,25 +173,43 @@ describe('flotilla controller process', () => {
   test('a workflow violating the CRD schema is rejected by the server with 422', async () => {
     await assert.rejects(
       submit(env, workflow('schema-bad', { tasks: 'not-an-object', nodes: 7 })),
-      (error: unknown) => typeof error === 'object' && error !== null && 'code' in error && (error as { code: unknown }).code === 422,
+      (error: unknown) =>
+        typeof error === 'object' && error !== null && 'code' in error && (error as { code: unknown }).code === 422,
     );
   });
 
   test('a workflow failing validation ends Failed with Valid=False and a Warning Event', async () => {
-    await submit(env, workflow('cyclic', { tasks: { t: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 't', dependsOn: ['b'] }, { id: 'b', kind: 'task', task: 't', dependsOn: ['a'] }] }));
+    await submit(
+      env,
+      workflow('cyclic', {
+        tasks: { t: { plugin: 'echo' } },
+        nodes: [
+          { id: 'a', kind: 'task', task: 't', dependsOn: ['b'] },
+          { id: 'b', kind: 'task', task: 't', dependsOn: ['a'] },
+        ],
+      }),
+    );
     const done = await waitTerminal(env, 'cyclic');
     assert.equal(done.status?.phase, 'Failed');
     const valid = done.status?.conditions?.find((c) => c.type === 'Valid');
     assert.equal(valid?.status, 'False');
     assert.equal(valid?.reason, 'InvalidSpec');
     await waitFor(
-      async () => (await env.core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=cyclic' })).items.some((e) => e.type === 'Warning' && e.reason === 'InvalidSpec'),
+      async () =>
+        (
+          await env.core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=cyclic' })
+        ).items.some((e) => e.type === 'Warning' && e.reason === 'InvalidSpec'),
       { what: 'InvalidSpec event' },
     );
   });
 
   test('a burst of 100 invalid workflows does not keep the valid ones beside them from completing', async () => {
-    const invalid = Array.from({ length: 100 }, (_, i) => workflow(`bad-${i}`, { tasks: { t: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: `missing-${i}` }] }));
+    const invalid = Array.from({ length: 100 }, (_, i) =>
+      workflow(`bad-${i}`, {
+        tasks: { t: { plugin: 'echo' } },
+        nodes: [{ id: 'a', kind: 'task', task: `missing-${i}` }],
+      }),
+    );
     const valid = Array.from({ length: 5 }, (_, i) => workflow(`good-${i}`, simple));
     await Promise.all([...invalid.slice(0, 50), ...valid, ...invalid.slice(50)].map((body) => submit(env, body)));
     for (let i = 0; i < 5; i++) {
@@ -152,6 +218,8 @@ describe('flotilla controller process', () => {
       assert.deepEqual(done.status?.outputs, { ok: true });
     }
     for (let i = 0; i < 100; i++) assert.equal((await waitTerminal(env, `bad-${i}`, 60_000)).status?.phase, 'Failed');
-    assert.ok((await metricValue(controller.metricsUrl, /^flotilla_rounds_total\{shard="0",result="invalid"\}/)) >= 100);
+    assert.ok(
+      (await metricValue(controller.metricsUrl, /^flotilla_rounds_total\{shard="0",result="invalid"\}/)) >= 100,
+    );
   });
 });

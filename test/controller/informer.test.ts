@@ -51,10 +51,16 @@ describe('shard informers (embedded API server)', () => {
     await createWorkflow(env, 'default', 'wf-b', { 'flotilla.io/shard': '2' });
     await waitFor(() => informers.workflows.get('default/wf-a'), { what: 'added' });
     assert.equal(informers.workflows.get('default/wf-a')?.metadata.resourceVersion, created.metadata.resourceVersion);
-    const patched = (await env.custom.patchNamespacedCustomObject(
-      { ...wfApi, namespace: 'default', name: 'wf-a', body: [{ op: 'add', path: '/metadata/annotations', value: { touched: 'yes' } }] },
-    )) as { metadata: { resourceVersion: string } };
-    await waitFor(() => informers.workflows.get('default/wf-a')?.metadata.resourceVersion === patched.metadata.resourceVersion, { what: 'updated' });
+    const patched = (await env.custom.patchNamespacedCustomObject({
+      ...wfApi,
+      namespace: 'default',
+      name: 'wf-a',
+      body: [{ op: 'add', path: '/metadata/annotations', value: { touched: 'yes' } }],
+    })) as { metadata: { resourceVersion: string } };
+    await waitFor(
+      () => informers.workflows.get('default/wf-a')?.metadata.resourceVersion === patched.metadata.resourceVersion,
+      { what: 'updated' },
+    );
     await env.custom.deleteNamespacedCustomObject({ ...wfApi, namespace: 'default', name: 'wf-a' });
     await waitFor(() => informers.workflows.get('default/wf-a') === undefined, { what: 'deleted' });
     const forA = events.filter((e) => e.key === 'default/wf-a').map((e) => e.type);
@@ -67,7 +73,9 @@ describe('shard informers (embedded API server)', () => {
     await createPod(env, 'default', 'owner-a-1', { 'flotilla.io/shard': '1', 'flotilla.io/workflow': 'owner' });
     const byRef = await createPod(env, 'default', 'byref-a-1', { 'flotilla.io/shard': '1' }, owner);
     await createPod(env, 'default', 'foreign-a-1', { 'flotilla.io/shard': '2', 'flotilla.io/workflow': 'foreign' });
-    await waitFor(() => events.filter((e) => e.source === 'pod' && e.key === 'default/owner').length >= 2, { what: 'pod events for the owner' });
+    await waitFor(() => events.filter((e) => e.source === 'pod' && e.key === 'default/owner').length >= 2, {
+      what: 'pod events for the owner',
+    });
     assert.equal(ownerKeyOfPod(byRef), 'default/owner');
     assert.ok(!events.some((e) => e.key === 'default/foreign'));
     assert.ok(informers.pods.get('default/owner-a-1'));
@@ -112,11 +120,20 @@ describe('shard informers (embedded API server)', () => {
     env.server.faults.partition({ ms: 3000 });
     // Written in-process while the network is partitioned: the informer must still get it.
     const creating = createWorkflow(env, 'default', 'during-partition', { 'flotilla.io/shard': '1' });
-    await waitFor(() => restarts.filter((r) => r.endsWith(':watchdog')).length > before, { what: 'watchdog restart', timeoutMs: 6000 });
+    await waitFor(() => restarts.filter((r) => r.endsWith(':watchdog')).length > before, {
+      what: 'watchdog restart',
+      timeoutMs: 6000,
+    });
     await creating;
-    await waitFor(() => informers.workflows.get('default/during-partition'), { what: 'object written during the partition', timeoutMs: 10_000 });
+    await waitFor(() => informers.workflows.get('default/during-partition'), {
+      what: 'object written during the partition',
+      timeoutMs: 10_000,
+    });
     await createWorkflow(env, 'default', 'after-partition', { 'flotilla.io/shard': '1' });
-    await waitFor(() => informers.workflows.get('default/after-partition'), { what: 'object after the partition', timeoutMs: 10_000 });
+    await waitFor(() => informers.workflows.get('default/after-partition'), {
+      what: 'object after the partition',
+      timeoutMs: 10_000,
+    });
     assert.ok(informers.restarts >= 1);
   });
 
@@ -124,7 +141,10 @@ describe('shard informers (embedded API server)', () => {
     await env.core.createNamespace({ body: { metadata: { name: 'team-b' } } });
     await createWorkflow(env, 'team-b', 'in-ns');
     await createWorkflow(env, 'default', 'out-of-ns');
-    const scoped = new ShardInformers({ kubeConfig: env.kubeConfig, scope: { strategy: 'namespace', namespace: 'team-b' } });
+    const scoped = new ShardInformers({
+      kubeConfig: env.kubeConfig,
+      scope: { strategy: 'namespace', namespace: 'team-b' },
+    });
     const keys: string[] = [];
     scoped.onEvent((key) => keys.push(key));
     scoped.start();

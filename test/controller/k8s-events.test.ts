@@ -25,7 +25,12 @@ describe('Kubernetes events recorder (embedded API server)', () => {
     (await env.core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.name=${name}` })).items;
 
   test('repeats aggregate into one Event with a growing count; other reasons are other Events', async () => {
-    const recorder = new EventRecorder({ kubeConfig: env.kubeConfig, instance: 'r1', onSent: () => (sent += 1), onFailed: (e) => failed.push(e) });
+    const recorder = new EventRecorder({
+      kubeConfig: env.kubeConfig,
+      instance: 'r1',
+      onSent: () => (sent += 1),
+      onFailed: (e) => failed.push(e),
+    });
     const invalid = { type: 'Warning' as const, reason: 'InvalidSpec', message: 'nodes[0].task: unknown task "x"' };
     await Promise.all([recorder.record(workflow, invalid), recorder.record(workflow, invalid)]);
     await recorder.record(workflow, invalid);

@@ -7,7 +7,14 @@ import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
-import { QueueError, ShardQueue, queuePrefix, queueName, type RoundProcessor, type ShardQueueOptions } from '../../src/controller/queue/index.js';
+import {
+  QueueError,
+  ShardQueue,
+  queuePrefix,
+  queueName,
+  type RoundProcessor,
+  type ShardQueueOptions,
+} from '../../src/controller/queue/index.js';
 import { freePort } from '../support/ports.js';
 
 /** A promise with its resolver outside, to hold a round open. */
@@ -27,7 +34,14 @@ describe('shard queue (real Redis)', () => {
   let nextShard = 100;
 
   async function startQueue(processor: RoundProcessor, extra: Partial<ShardQueueOptions> = {}): Promise<ShardQueue> {
-    const queue = new ShardQueue({ shard: extra.shard ?? nextShard++, redisUrl: redis.url, processor, backoffBaseMs: 50, wakeupPollMs: 200, ...extra });
+    const queue = new ShardQueue({
+      shard: extra.shard ?? nextShard++,
+      redisUrl: redis.url,
+      processor,
+      backoffBaseMs: 50,
+      wakeupPollMs: 200,
+      ...extra,
+    });
     queues.push(queue);
     await queue.start();
     return queue;
@@ -56,7 +70,10 @@ describe('shard queue (real Redis)', () => {
     });
     await Promise.all(Array.from({ length: 50 }, () => queue.enqueue('ns/burst')));
     await waitFor(() => runs.length >= 1, { what: 'first run' });
-    await waitFor(async () => (await queue.counts()).active === 0 && (await queue.counts()).waiting === 0, { what: 'queue drained', timeoutMs: 10_000 });
+    await waitFor(async () => (await queue.counts()).active === 0 && (await queue.counts()).waiting === 0, {
+      what: 'queue drained',
+      timeoutMs: 10_000,
+    });
     await sleep(200);
     assert.ok(runs.length >= 1 && runs.length <= 2, `runs: ${runs.length}`);
   });
@@ -137,7 +154,9 @@ describe('shard queue (real Redis)', () => {
     await queue.enqueue('ns/flaky');
     await waitFor(() => attempts.length === 3, { what: 'third attempt', timeoutMs: 5000 });
     assert.deepEqual(attempts, [1, 2, 3]);
-    await waitFor(async () => (await queue.counts()).delayed === 0 && (await queue.counts()).active === 0, { what: 'settled' });
+    await waitFor(async () => (await queue.counts()).delayed === 0 && (await queue.counts()).active === 0, {
+      what: 'settled',
+    });
   });
 
   test('a terminal error is not retried; a retryable typed error is, and the key runs again on the next enqueue', async () => {
@@ -151,9 +170,15 @@ describe('shard queue (real Redis)', () => {
     await queue.enqueue('ns/retryable');
     await waitFor(() => attempts.includes('ns/retryable#2'), { what: 'retryable second attempt', timeoutMs: 5000 });
     await sleep(500);
-    assert.deepEqual(attempts.filter((a) => a.startsWith('ns/terminal')), ['ns/terminal#1']);
+    assert.deepEqual(
+      attempts.filter((a) => a.startsWith('ns/terminal')),
+      ['ns/terminal#1'],
+    );
     await queue.enqueue('ns/terminal');
-    await waitFor(() => attempts.filter((a) => a.startsWith('ns/terminal')).length === 2, { what: 'terminal key runs again on a new enqueue', timeoutMs: 5000 });
+    await waitFor(() => attempts.filter((a) => a.startsWith('ns/terminal')).length === 2, {
+      what: 'terminal key runs again on a new enqueue',
+      timeoutMs: 5000,
+    });
   });
 
   test('concurrency bounds the rounds at once; counts report waiting, delayed and active', async () => {
@@ -177,7 +202,9 @@ describe('shard queue (real Redis)', () => {
     assert.deepEqual(await queue.counts(), { waiting: 2, delayed: 1, active: 2 });
     assert.equal(queue.activeHere, 2);
     hold.open();
-    await waitFor(async () => (await queue.counts()).waiting === 0 && (await queue.counts()).active === 0, { what: 'drained' });
+    await waitFor(async () => (await queue.counts()).waiting === 0 && (await queue.counts()).active === 0, {
+      what: 'drained',
+    });
     assert.equal(maxConcurrent, 2);
   });
 
@@ -215,7 +242,10 @@ describe('shard queue (real Redis)', () => {
 
   test('invalid keys are refused with a typed error', async () => {
     const queue = await startQueue(async () => undefined);
-    await assert.rejects(queue.enqueue('no-slash'), (error: unknown) => error instanceof Error && 'code' in error && error.code === 'InvalidKey');
+    await assert.rejects(
+      queue.enqueue('no-slash'),
+      (error: unknown) => error instanceof Error && 'code' in error && error.code === 'InvalidKey',
+    );
   });
 
   test('the Redis layout: dedup key per workflow, finished jobs removed', async () => {
@@ -237,7 +267,12 @@ describe('shard queue (real Redis)', () => {
 
   test('start fails with a typed error when Redis does not answer', async () => {
     const port = await freePort();
-    const queue = new ShardQueue({ shard: 999, redisUrl: `redis://127.0.0.1:${port}`, processor: async () => undefined, startTimeoutMs: 1000 });
+    const queue = new ShardQueue({
+      shard: 999,
+      redisUrl: `redis://127.0.0.1:${port}`,
+      processor: async () => undefined,
+      startTimeoutMs: 1000,
+    });
     await assert.rejects(queue.start(), (error: unknown) => error instanceof QueueError && error.code === 'Redis');
   });
 });

@@ -47,7 +47,12 @@ describe('replica shards (embedded API server + Redis + engine)', () => {
     await env.custom.createNamespacedCustomObject({
       ...wfApi,
       namespace: 'default',
-      body: { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name, labels: { 'flotilla.io/shard': String(shard) } }, spec: body },
+      body: {
+        apiVersion: 'flotilla.io/v1alpha1',
+        kind: 'Workflow',
+        metadata: { name, labels: { 'flotilla.io/shard': String(shard) } },
+        spec: body,
+      },
     });
   }
   const phaseOf = async (name: string) => (await client.get('default', name)).status?.phase;
@@ -87,7 +92,10 @@ describe('replica shards (embedded API server + Redis + engine)', () => {
     assert.deepEqual(done.status?.outputs, { greeting: 'hello' });
     assert.equal(done.status?.conditions?.find((c) => c.type === 'Valid')?.status, 'True');
     assert.deepEqual(done.metadata.finalizers ?? [], [], 'the abort finalizer is gone once terminal');
-    assert.ok(published.some((e) => JSON.stringify(e).includes('hello')), 'execution events published');
+    assert.ok(
+      published.some((e) => JSON.stringify(e).includes('hello')),
+      'execution events published',
+    );
     assert.equal(replica.ready(), true);
     const text = await metrics.text();
     assert.match(text, /flotilla_queue_depth\{shard="0"\} \d+/);
@@ -106,7 +114,9 @@ describe('replica shards (embedded API server + Redis + engine)', () => {
     assert.equal(valid?.status, 'False');
     assert.equal(valid?.reason, 'InvalidSpec');
     assert.match(valid?.message ?? '', /nope/);
-    const events = (await env.core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=broken' })).items;
+    const events = (
+      await env.core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=broken' })
+    ).items;
     assert.equal(events.length, 1);
     assert.equal(events[0]?.type, 'Warning');
     assert.equal(events[0]?.reason, 'InvalidSpec');
@@ -115,7 +125,10 @@ describe('replica shards (embedded API server + Redis + engine)', () => {
   test('a status conflict re-reads and redoes the round, never overwriting', async () => {
     env.server.faults.conflicts({ resource: 'workflows', count: 2, namespace: 'default', name: 'contested' });
     await submit('contested', spec());
-    await waitFor(async () => (await phaseOf('contested')) === 'Succeeded', { what: 'contested succeeded', timeoutMs: 15_000 });
+    await waitFor(async () => (await phaseOf('contested')) === 'Succeeded', {
+      what: 'contested succeeded',
+      timeoutMs: 15_000,
+    });
     const text = await metrics.text();
     const conflicts = Number(/flotilla_status_update_conflicts_total\{shard="0"\} (\d+)/.exec(text)?.[1] ?? 0);
     assert.ok(conflicts >= 2, `conflicts: ${conflicts}`);
@@ -128,8 +141,15 @@ describe('replica shards (embedded API server + Redis + engine)', () => {
       nodes: [{ id: 'zz', kind: 'task', task: 'nap', inputs: { x: { value: 1 } } }],
     });
     await waitFor(async () => (await phaseOf('napper')) === 'Running', { what: 'napper running', timeoutMs: 10_000 });
-    assert.deepEqual((await client.get('default', 'napper')).metadata.finalizers, ['flotilla.io/abort'], 'a running workflow carries the abort finalizer');
-    await waitFor(async () => (await phaseOf('napper')) === 'Succeeded', { what: 'napper succeeded', timeoutMs: 15_000 });
+    assert.deepEqual(
+      (await client.get('default', 'napper')).metadata.finalizers,
+      ['flotilla.io/abort'],
+      'a running workflow carries the abort finalizer',
+    );
+    await waitFor(async () => (await phaseOf('napper')) === 'Succeeded', {
+      what: 'napper succeeded',
+      timeoutMs: 15_000,
+    });
     assert.ok(Date.now() - started >= 1000);
   });
 
@@ -139,10 +159,15 @@ describe('replica shards (embedded API server + Redis + engine)', () => {
       nodes: [{ id: 'zz', kind: 'task', task: 'nap', inputs: { x: { value: 1 } } }],
     });
     await waitFor(async () => (await phaseOf('amnesia')) === 'Running', { what: 'amnesia running', timeoutMs: 10_000 });
-    await waitFor(async () => (await replica.queueOf(0)?.wakeupAt('default/amnesia')) !== undefined, { what: 'wake-up scheduled' });
+    await waitFor(async () => (await replica.queueOf(0)?.wakeupAt('default/amnesia')) !== undefined, {
+      what: 'wake-up scheduled',
+    });
     await redis.restart({ wipe: true });
     // Its wake-up died with Redis' data; only the re-enqueue on reconnect can finish it.
-    await waitFor(async () => (await phaseOf('amnesia')) === 'Succeeded', { what: 'amnesia succeeded after the wipe', timeoutMs: 20_000 });
+    await waitFor(async () => (await phaseOf('amnesia')) === 'Succeeded', {
+      what: 'amnesia succeeded after the wipe',
+      timeoutMs: 20_000,
+    });
   });
 
   test('deleting a running workflow aborts it, then the finalizer goes and so does the workflow', async () => {
@@ -150,7 +175,10 @@ describe('replica shards (embedded API server + Redis + engine)', () => {
       tasks: { nap: { plugin: 'sleep', config: { duration: '10m' } } },
       nodes: [{ id: 'zz', kind: 'task', task: 'nap', inputs: { x: { value: 1 } } }],
     });
-    await waitFor(async () => (await client.get('default', 'doomed')).metadata.finalizers?.includes('flotilla.io/abort'), { what: 'finalizer added', timeoutMs: 10_000 });
+    await waitFor(
+      async () => (await client.get('default', 'doomed')).metadata.finalizers?.includes('flotilla.io/abort'),
+      { what: 'finalizer added', timeoutMs: 10_000 },
+    );
     await waitFor(async () => (await phaseOf('doomed')) === 'Running', { what: 'doomed running', timeoutMs: 10_000 });
     await client.delete('default', 'doomed');
     await waitFor(
@@ -164,7 +192,9 @@ describe('replica shards (embedded API server + Redis + engine)', () => {
       },
       { what: 'doomed gone', timeoutMs: 10_000 },
     );
-    const workflowPhases = published.filter((e) => e.workflow.name === 'doomed' && e.scope === 'workflow').map((e) => e.phase);
+    const workflowPhases = published
+      .filter((e) => e.workflow.name === 'doomed' && e.scope === 'workflow')
+      .map((e) => e.phase);
     assert.ok(workflowPhases.includes('Aborted'), `workflow events: ${workflowPhases.join(',')}`);
   });
 
@@ -177,7 +207,10 @@ describe('replica shards (embedded API server + Redis + engine)', () => {
     const successor = makeReplica();
     try {
       await successor.startShard(0);
-      await waitFor(async () => (await phaseOf('after-handover')) === 'Succeeded', { what: 'successor ran it', timeoutMs: 15_000 });
+      await waitFor(async () => (await phaseOf('after-handover')) === 'Succeeded', {
+        what: 'successor ran it',
+        timeoutMs: 15_000,
+      });
     } finally {
       await successor.stop({ graceMs: 1000 });
     }

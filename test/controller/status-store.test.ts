@@ -38,14 +38,29 @@ describe('status store and workflow client (embedded API server)', () => {
   });
 
   test('typed errors from real answers: NotFound, AlreadyExists, Conflict, Invalid', async () => {
-    await assert.rejects(client.get('default', 'missing'), (e: unknown) => e instanceof KubeError && e.code === 'NotFound' && e.status === 404);
+    await assert.rejects(
+      client.get('default', 'missing'),
+      (e: unknown) => e instanceof KubeError && e.code === 'NotFound' && e.status === 404,
+    );
     await client.create(workflowObject('default', 'dup', { 'flotilla.io/shard': '9' }));
-    await assert.rejects(client.create(workflowObject('default', 'dup')), (e: unknown) => e instanceof KubeError && e.code === 'AlreadyExists');
+    await assert.rejects(
+      client.create(workflowObject('default', 'dup')),
+      (e: unknown) => e instanceof KubeError && e.code === 'AlreadyExists',
+    );
     const current = await client.get('default', 'dup');
     await client.replaceStatus({ ...current, status: statusWith(1) });
-    await assert.rejects(client.replaceStatus({ ...current, status: statusWith(2) }), (e: unknown) => e instanceof KubeError && e.code === 'Conflict');
-    await assert.rejects(client.create(workflowObject('default', 'Not_A_Valid_Name')), (e: unknown) => e instanceof KubeError && e.code === 'Invalid');
-    await assert.rejects(client.delete('default', 'missing'), (e: unknown) => e instanceof KubeError && e.code === 'NotFound');
+    await assert.rejects(
+      client.replaceStatus({ ...current, status: statusWith(2) }),
+      (e: unknown) => e instanceof KubeError && e.code === 'Conflict',
+    );
+    await assert.rejects(
+      client.create(workflowObject('default', 'Not_A_Valid_Name')),
+      (e: unknown) => e instanceof KubeError && e.code === 'Invalid',
+    );
+    await assert.rejects(
+      client.delete('default', 'missing'),
+      (e: unknown) => e instanceof KubeError && e.code === 'NotFound',
+    );
   });
 
   test('merge patch is sent as a merge patch; list applies the selector', async () => {
@@ -62,7 +77,10 @@ describe('status store and workflow client (embedded API server)', () => {
 
   test('an unreachable server is Unavailable', async () => {
     const kc = loadKubeConfig({ yaml: env.server.kubeconfig.replace(`:${env.server.port}`, ':1') });
-    await assert.rejects(new WorkflowClient(kc).get('default', 'x'), (e: unknown) => e instanceof KubeError && e.code === 'Unavailable' && e.retryable);
+    await assert.rejects(
+      new WorkflowClient(kc).get('default', 'x'),
+      (e: unknown) => e instanceof KubeError && e.code === 'Unavailable' && e.retryable,
+    );
   });
 
   test('with watch delivery lagging, a read after our write never returns the old version', async () => {
@@ -74,7 +92,8 @@ describe('status store and workflow client (embedded API server)', () => {
       for (let i = 1; i <= 4; i++) {
         const read = await store.read('default/lagging');
         assert.ok(read);
-        if (versions.length > 0) assert.equal(read.metadata.resourceVersion, versions.at(-1), 'read returns our last write, not the cache');
+        if (versions.length > 0)
+          assert.equal(read.metadata.resourceVersion, versions.at(-1), 'read returns our last write, not the cache');
         // A stale read would make this write fail with 409.
         const written = await store.writeStatus(read, statusWith(i));
         versions.push(written.metadata.resourceVersion ?? '');
@@ -97,14 +116,20 @@ describe('status store and workflow client (embedded API server)', () => {
     await createWorkflow(env, 'default', 'contested', { 'flotilla.io/shard': '4' });
     const workflow = await waitFor(() => informers.workflows.get('default/contested'), { what: 'cached' });
     env.server.faults.conflicts({ resource: 'workflows', count: 1, namespace: 'default', name: 'contested' });
-    await assert.rejects(store.writeStatus(workflow, statusWith(7)), (e: unknown) => e instanceof StatusConflictError && e.code === 'Conflict' && e.key === 'default/contested');
+    await assert.rejects(
+      store.writeStatus(workflow, statusWith(7)),
+      (e: unknown) => e instanceof StatusConflictError && e.code === 'Conflict' && e.key === 'default/contested',
+    );
     assert.equal(store.conflicts, 1);
     const stored = await client.get('default', 'contested');
     assert.equal(stored.status, undefined);
     // A real stale precondition is a conflict too.
     const fresh = await store.writeStatus(stored, statusWith(8));
     await assert.rejects(store.writeStatus(stored, statusWith(9)), (e: unknown) => e instanceof StatusConflictError);
-    assert.equal(((await client.get('default', 'contested')).status as { observedGeneration?: number }).observedGeneration, 8);
+    assert.equal(
+      ((await client.get('default', 'contested')).status as { observedGeneration?: number }).observedGeneration,
+      8,
+    );
     assert.ok(fresh.metadata.resourceVersion);
   });
 
@@ -115,17 +140,21 @@ describe('status store and workflow client (embedded API server)', () => {
     assert.equal(await addAbortFinalizer(client, added), added, 'no-op when present');
     // The finalizer as seen at a stale resourceVersion (the one before it was added).
     const stale = { ...created, metadata: { ...created.metadata, finalizers: ['flotilla.io/abort'] } };
-    await assert.rejects(removeAbortFinalizer(client, stale), (e: unknown) => e instanceof KubeError && e.code === 'Conflict');
+    await assert.rejects(
+      removeAbortFinalizer(client, stale),
+      (e: unknown) => e instanceof KubeError && e.code === 'Conflict',
+    );
     const removed = await removeAbortFinalizer(client, added);
     assert.deepEqual(removed?.metadata.finalizers ?? [], []);
   });
 
-  test('the echo of our own write is recognised once; another writer\'s change never is', async () => {
+  test("the echo of our own write is recognised once; another writer's change never is", async () => {
     await createWorkflow(env, 'default', 'echoed', { 'flotilla.io/shard': '4' });
     const cached = await waitFor(() => informers.workflows.get('default/echoed'), { what: 'cached' });
     const seen: Array<{ rv: string | undefined; own: boolean }> = [];
     const off = informers.onEvent((key, source, type, rv) => {
-      if (key === 'default/echoed' && source === 'workflow' && type === 'update') seen.push({ rv, own: store.consumeOwnWrite(key, rv) });
+      if (key === 'default/echoed' && source === 'workflow' && type === 'update')
+        seen.push({ rv, own: store.consumeOwnWrite(key, rv) });
     });
     try {
       env.server.faults.latency({ ms: 300, watchOnly: true });

@@ -25,7 +25,10 @@ describe('workflows.flotilla.io CRD on the embedded API server (kubectl)', () =>
   test('installs, accepts every example, prints its columns, rejects a bad kind', async () => {
     const install = await api.kubectl(['apply', '-f', `${root}${CRD_FILE}`]);
     assert.equal(install.code, 0, install.stderr);
-    await waitFor(async () => (await api.kubectl(['get', 'wf'])).code === 0, { timeoutMs: 20_000, what: 'the Workflow resource is served' });
+    await waitFor(async () => (await api.kubectl(['get', 'wf'])).code === 0, {
+      timeoutMs: 20_000,
+      what: 'the Workflow resource is served',
+    });
 
     const files = readdirSync(`${root}examples`).filter((f) => f.endsWith('.yaml'));
     for (const file of files) {

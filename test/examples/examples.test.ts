@@ -18,7 +18,9 @@ import { validateWorkflow } from '../../src/api/validation/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = `${root}examples/`;
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 function annotationJson(w: Workflow, key: string): Record<string, JsonValue> | undefined {
   const text = w.metadata.annotations?.[key];
@@ -50,7 +52,8 @@ describe('examples run to their expected phase with flotilla run', () => {
       const status = JSON.parse(run.stdout) as Workflow['status']; // the final status
       assert.equal(status?.phase, expectedPhase, status?.message);
       if (expectedOutputs !== undefined) assert.deepEqual(status?.outputs, expectedOutputs);
-      for (const [node, phase] of Object.entries(expectedNodes ?? {})) assert.equal(status?.nodes?.[node]?.phase, phase, `node ${node}`);
+      for (const [node, phase] of Object.entries(expectedNodes ?? {}))
+        assert.equal(status?.nodes?.[node]?.phase, phase, `node ${node}`);
     });
   }
 });

@@ -23,7 +23,13 @@ import type { NewWorkflow, Workflow } from '../../src/api/workflow.js';
 import { WorkflowClient } from '../../src/kube/workflow-client.js';
 import { startApiServer, type AuditEntry, type RunningApiServer } from '../../sandbox/apiserver/index.js';
 import { installCrd, loadExamples, submitWorkflow, type Example } from '../../sandbox/examples.js';
-import { checkInvariants, parseReplicaAudit, type FinalWorkflow, type OwnershipRecord, type TaskStartRecord } from '../../sandbox/invariants.js';
+import {
+  checkInvariants,
+  parseReplicaAudit,
+  type FinalWorkflow,
+  type OwnershipRecord,
+  type TaskStartRecord,
+} from '../../sandbox/invariants.js';
 import { listStoredEvents, Observer } from '../../sandbox/observe.js';
 import { startFlotilla, type FlotillaProcess } from '../support/fleet.js';
 import calculateSlot from 'cluster-key-slot';
@@ -122,11 +128,27 @@ export class FaultFleet {
     await Promise.all([startRedis(), this.startApi(0)]);
     await installCrd({ url: this.api.url, token: this.api.token, caPem: this.api.caPem }, this.kubeConfig);
     const core = this.kubeConfig.makeApiClient(CoreV1Api);
-    for (const ns of [FLEET_NAMESPACE, WORK_NAMESPACE]) await core.createNamespace({ body: { metadata: { name: ns } } });
-    this.eventSink = await startFlotilla(['event-sink', '--port', '0', '--store', 'memory', '--kubeconfig', this.kubeconfigPath], /listening on (\S+)/);
+    for (const ns of [FLEET_NAMESPACE, WORK_NAMESPACE])
+      await core.createNamespace({ body: { metadata: { name: ns } } });
+    this.eventSink = await startFlotilla(
+      ['event-sink', '--port', '0', '--store', 'memory', '--kubeconfig', this.kubeconfigPath],
+      /listening on (\S+)/,
+    );
     this.eventSinkAddress = /listening on (\S+)/.exec(this.eventSink.stdout())?.[1] ?? '';
     this.manager = await startFlotilla(
-      ['manager', '--kubeconfig', this.kubeconfigPath, '--fleet-namespace', FLEET_NAMESPACE, '--shard-count', String(this.shardCount), '--metrics-port', '0', '--log-level', 'warn'],
+      [
+        'manager',
+        '--kubeconfig',
+        this.kubeconfigPath,
+        '--fleet-namespace',
+        FLEET_NAMESPACE,
+        '--shard-count',
+        String(this.shardCount),
+        '--metrics-port',
+        '0',
+        '--log-level',
+        'warn',
+      ],
       /manager \S+ started/,
     );
     await Promise.all(Array.from({ length: this.options.replicas ?? 3 }, () => this.addReplica({ quiet: true })));
@@ -180,9 +202,25 @@ export class FaultFleet {
     if (!options.quiet) this.inject(options.name ? `start ${name} again` : `scale out: start ${name}`);
     const replica = await startFlotilla(
       [
-        'controller', '--kubeconfig', this.kubeconfigPath, '--redis', this.redisUrl, '--replica-id', name,
-        '--fleet-namespace', FLEET_NAMESPACE, '--shard-count', String(this.shardCount), '--metrics-port', '0',
-        '--event-sink', this.eventSinkAddress, '--audit-log', this.auditFile(name), '--log-level', logLevel,
+        'controller',
+        '--kubeconfig',
+        this.kubeconfigPath,
+        '--redis',
+        this.redisUrl,
+        '--replica-id',
+        name,
+        '--fleet-namespace',
+        FLEET_NAMESPACE,
+        '--shard-count',
+        String(this.shardCount),
+        '--metrics-port',
+        '0',
+        '--event-sink',
+        this.eventSinkAddress,
+        '--audit-log',
+        this.auditFile(name),
+        '--log-level',
+        logLevel,
         ...(this.options.controllerArgs ?? []),
       ],
       new RegExp(`controller ${name} ready`),
@@ -259,7 +297,9 @@ export class FaultFleet {
   async restartRedis(options: { wipe: boolean; downMs?: number }): Promise<void> {
     const redis = this.redis;
     if (!redis) throw new Error('restartRedis needs redisMode single');
-    this.inject(`SIGKILL Redis; restart after ${options.downMs ?? 0} ms ${options.wipe ? 'WITHOUT its data' : 'with its data (append-only file)'}`);
+    this.inject(
+      `SIGKILL Redis; restart after ${options.downMs ?? 0} ms ${options.wipe ? 'WITHOUT its data' : 'with its data (append-only file)'}`,
+    );
     await redis.kill();
     if (options.downMs) await sleep(options.downMs);
     await redis.restart({ wipe: options.wipe });
@@ -303,7 +343,9 @@ export class FaultFleet {
 
   /** Stops the API server (every connection cut), waits `downMs`, starts it on the same port with its data directory. */
   async restartApiServer(options: { downMs?: number } = {}): Promise<void> {
-    this.inject(`API server stopped; restarted after ${options.downMs ?? 0} ms with its data directory (watch history lost: 410 on resume)`);
+    this.inject(
+      `API server stopped; restarted after ${options.downMs ?? 0} ms with its data directory (watch history lost: 410 on resume)`,
+    );
     this.podAudit.push(...this.api.faults.audit({ resource: 'pods', verb: 'create' }));
     await this.api.stop();
     if (options.downMs) await sleep(options.downMs);
@@ -402,9 +444,21 @@ export class FaultFleet {
       ownership.push(...audit.ownership);
       taskStarts.push(...audit.taskStarts);
     }
-    const podCreates = [...this.podAudit, ...this.api.faults.audit({ resource: 'pods', verb: 'create' })].map((e) => ({ namespace: e.namespace, name: e.name, code: e.code }));
+    const podCreates = [...this.podAudit, ...this.api.faults.audit({ resource: 'pods', verb: 'create' })].map((e) => ({
+      namespace: e.namespace,
+      name: e.name,
+      code: e.code,
+    }));
     const events = await listStoredEvents(this.eventSinkAddress, [...this.expected.keys()]);
-    const invariants = checkInvariants({ workflows, podCreates, ownership, history: this.observer.history, events, deaths: this.deaths, taskStarts });
+    const invariants = checkInvariants({
+      workflows,
+      podCreates,
+      ownership,
+      history: this.observer.history,
+      events,
+      deaths: this.deaths,
+      taskStarts,
+    });
     return {
       scenario: this.options.scenario,
       injected: [...this.injected],
@@ -421,8 +475,13 @@ export class FaultFleet {
     const keep = this.keepDir || process.env['FLOTILLA_KEEP_FAULT_DIRS'] === '1';
     if (keep) {
       mkdirSync(join(this.dir, 'logs'), { recursive: true });
-      const procs: [string, FlotillaProcess | null | undefined][] = [['manager', this.manager], ['event-sink', this.eventSink], ...[...this.slots.values()].map((s): [string, FlotillaProcess | null] => [s.name, s.process])];
-      for (const [name, p] of procs) if (p) writeFileSync(join(this.dir, 'logs', `${name}.log`), `${p.stdout()}\n--- stderr ---\n${p.stderr()}`);
+      const procs: [string, FlotillaProcess | null | undefined][] = [
+        ['manager', this.manager],
+        ['event-sink', this.eventSink],
+        ...[...this.slots.values()].map((s): [string, FlotillaProcess | null] => [s.name, s.process]),
+      ];
+      for (const [name, p] of procs)
+        if (p) writeFileSync(join(this.dir, 'logs', `${name}.log`), `${p.stdout()}\n--- stderr ---\n${p.stderr()}`);
       process.stdout.write(`# fault run kept in ${this.dir}\n`);
     }
     await this.observer?.stop().catch(() => undefined);
@@ -449,12 +508,18 @@ export interface ScenarioOptions extends FaultFleetOptions {
  * notes for the report), waits for the work to settle, checks the invariants, prints the report
  * and stops everything. Returns the report; the caller asserts on it.
  */
-export async function runScenario(options: ScenarioOptions, body: (fleet: FaultFleet) => Promise<string[] | void>): Promise<ScenarioReport> {
+export async function runScenario(
+  options: ScenarioOptions,
+  body: (fleet: FaultFleet) => Promise<string[] | void>,
+): Promise<ScenarioReport> {
   const fleet = await FaultFleet.start(options);
   try {
     const notes = (await body(fleet)) ?? [];
     const left = await fleet.settle(options.settleMs ?? 90_000);
-    if (left > 0) notes.push(`${left} workflows were not terminal after the settle timeout: ${fleet.pending().slice(0, 5).join(', ')}`);
+    if (left > 0)
+      notes.push(
+        `${left} workflows were not terminal after the settle timeout: ${fleet.pending().slice(0, 5).join(', ')}`,
+      );
     const report = await fleet.report(notes);
     publishReport(report);
     // A failed scenario keeps its audit files and process logs for the post-mortem.

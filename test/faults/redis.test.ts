@@ -11,15 +11,18 @@ import { renderScenarioReport, scenarioOk } from './report.js';
 describe('faults: Redis killed and restarted', { concurrency: 1 }, () => {
   for (const wipe of [false, true]) {
     test(`SIGKILL Redis mid-run, restart ${wipe ? 'without' : 'with'} its data`, { timeout: 180_000 }, async () => {
-      const report = await runScenario({ scenario: wipe ? 'redis-restart-empty' : 'redis-restart-with-data', replicas: 2 }, async (fleet) => {
-        const work = fleet.submitExamples({ count: 50, ratePerSecond: 4 });
-        await sleep(6_000);
-        await fleet.restartRedis({ wipe, downMs: 3_000 });
-        await sleep(4_000);
-        // A second outage while the first recovery is still under way.
-        await fleet.restartRedis({ wipe, downMs: 1_000 });
-        await work;
-      });
+      const report = await runScenario(
+        { scenario: wipe ? 'redis-restart-empty' : 'redis-restart-with-data', replicas: 2 },
+        async (fleet) => {
+          const work = fleet.submitExamples({ count: 50, ratePerSecond: 4 });
+          await sleep(6_000);
+          await fleet.restartRedis({ wipe, downMs: 3_000 });
+          await sleep(4_000);
+          // A second outage while the first recovery is still under way.
+          await fleet.restartRedis({ wipe, downMs: 1_000 });
+          await work;
+        },
+      );
       assert.ok(scenarioOk(report), renderScenarioReport(report));
     });
   }

@@ -34,19 +34,29 @@ export function scenarioOk(report: ScenarioReport): boolean {
 }
 
 export function renderScenarioReport(report: ScenarioReport): string {
-  const lines = [`scenario ${report.scenario}: ${scenarioOk(report) ? 'every invariant holds' : 'FAILED'} (${report.durationSeconds.toFixed(1)} s)`];
+  const lines = [
+    `scenario ${report.scenario}: ${scenarioOk(report) ? 'every invariant holds' : 'FAILED'} (${report.durationSeconds.toFixed(1)} s)`,
+  ];
   lines.push('  injected:');
   if (report.injected.length === 0) lines.push('    (nothing)');
   for (const i of report.injected) lines.push(`    +${i.atSeconds.toFixed(1)} s  ${i.what}`);
-  const phases = Object.entries(report.phases).sort(([a], [b]) => a.localeCompare(b)).map(([p, n]) => `${p} ${n}`).join(' · ');
+  const phases = Object.entries(report.phases)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([p, n]) => `${p} ${n}`)
+    .join(' · ');
   lines.push(`  workload: ${report.submitted} submitted; ended ${phases || '(none)'}`);
   const c = report.invariants.counts;
   lines.push(`  checked:  ${report.invariants.checked.join(', ')}`);
-  lines.push(`  counted:  ${c.workflows} workflows, ${c.podCreates} pod creates (${c.distinctPods} distinct), ${c.rounds} rounds audited (${c.cutRounds} cut by a kill, ${c.fencedRounds} overlapping but fenced), ${c.taskStarts} task starts (${c.distinctTaskStarts} distinct attempts), ${c.observations} status observations, ${c.events} events`);
+  lines.push(
+    `  counted:  ${c.workflows} workflows, ${c.podCreates} pod creates (${c.distinctPods} distinct), ${c.rounds} rounds audited (${c.cutRounds} cut by a kill, ${c.fencedRounds} overlapping but fenced), ${c.taskStarts} task starts (${c.distinctTaskStarts} distinct attempts), ${c.observations} status observations, ${c.events} events`,
+  );
   for (const note of report.notes) lines.push(`  note:     ${note}`);
-  if (report.unexpectedExits.length > 0) lines.push(`  replicas that exited on their own: ${report.unexpectedExits.join(', ')}`);
-  for (const v of report.invariants.violations.slice(0, 20)) lines.push(`  VIOLATION ${v.code} ${v.subject}: ${v.detail}`);
-  if (report.invariants.violations.length > 20) lines.push(`  ... and ${report.invariants.violations.length - 20} more violations`);
+  if (report.unexpectedExits.length > 0)
+    lines.push(`  replicas that exited on their own: ${report.unexpectedExits.join(', ')}`);
+  for (const v of report.invariants.violations.slice(0, 20))
+    lines.push(`  VIOLATION ${v.code} ${v.subject}: ${v.detail}`);
+  if (report.invariants.violations.length > 20)
+    lines.push(`  ... and ${report.invariants.violations.length - 20} more violations`);
   return `${lines.join('\n')}\n`;
 }
 

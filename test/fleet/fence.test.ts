@@ -33,7 +33,13 @@ describe('fleet of controller processes: SIGSTOP past the lease, shardctl move',
   let leases: LeaseClient;
   const submitted: string[] = [];
 
-  const holders = async () => Promise.all(Array.from({ length: env.shardCount }, async (_, i) => (await leases.get(shardLeaseName(String(i))))?.holderIdentity ?? undefined));
+  const holders = async () =>
+    Promise.all(
+      Array.from(
+        { length: env.shardCount },
+        async (_, i) => (await leases.get(shardLeaseName(String(i))))?.holderIdentity ?? undefined,
+      ),
+    );
   async function submitSome(prefix: string, count: number): Promise<void> {
     for (let i = 0; i < count; i++) {
       await env.submit(`${prefix}-${i}`);
@@ -56,10 +62,13 @@ describe('fleet of controller processes: SIGSTOP past the lease, shardctl move',
     leases = new LeaseClient(env.api.kc, FLEET_NS);
     await env.controller('c1', { manager: true });
     await env.controller('c2');
-    await waitFor(async () => {
-      const h = await holders();
-      return h.includes('c1') && h.includes('c2') && h.every((x) => x !== undefined);
-    }, { what: 'shards spread over c1 and c2', timeoutMs: 30_000 });
+    await waitFor(
+      async () => {
+        const h = await holders();
+        return h.includes('c1') && h.includes('c2') && h.every((x) => x !== undefined);
+      },
+      { what: 'shards spread over c1 and c2', timeoutMs: 30_000 },
+    );
   });
   after(async () => {
     await env.stop();
@@ -73,7 +82,10 @@ describe('fleet of controller processes: SIGSTOP past the lease, shardctl move',
     assert.ok(lost.length > 0);
     const stoppedAt = Date.now();
     c2.signal('SIGSTOP');
-    await waitFor(async () => (await holders()).every((h) => h === 'c1'), { what: 'c1 takes the stopped replica’s shards', timeoutMs: 30_000 });
+    await waitFor(async () => (await holders()).every((h) => h === 'c1'), {
+      what: 'c1 takes the stopped replica’s shards',
+      timeoutMs: 30_000,
+    });
     await submitSome('while-stopped', 10);
     await new Promise((r) => setTimeout(r, 1000));
     const contAt = Date.now();
@@ -82,7 +94,10 @@ describe('fleet of controller processes: SIGSTOP past the lease, shardctl move',
     await submitSome('after', 10);
     // It rejoins: its member lease is renewed again and the manager gives it shards back.
     const member0 = await leases.get(memberLeaseName('c2'));
-    await waitFor(async () => (await leases.get(memberLeaseName('c2')))?.renewTimeMs !== member0?.renewTimeMs, { what: 'c2 renews again', timeoutMs: 15_000 });
+    await waitFor(async () => (await leases.get(memberLeaseName('c2')))?.renewTimeMs !== member0?.renewTimeMs, {
+      what: 'c2 renews again',
+      timeoutMs: 15_000,
+    });
     await waitFor(async () => (await holders()).includes('c2'), { what: 'c2 gets shards again', timeoutMs: 30_000 });
     await allSucceed();
     const c2Records = readAudit(env.auditFile('c2')).ownership;
@@ -91,9 +106,18 @@ describe('fleet of controller processes: SIGSTOP past the lease, shardctl move',
       'no round started while stopped',
     );
     const report = checkFleetAudits(env, ['c1', 'c2']);
-    assert.deepEqual(report.violations, [], 'no overlapping rounds (c2 did not act on the shards it lost), no pod created twice, no task attempt started twice');
-    assert.ok(report.counts.distinctTaskStarts >= 2 * submitted.length, `every task start audited (${report.counts.distinctTaskStarts})`);
-    process.stdout.write(`# audit: ${report.counts.rounds} rounds, ${report.counts.fencedRounds} of c2's paused rounds wrote nothing and overlapped c1's\n`);
+    assert.deepEqual(
+      report.violations,
+      [],
+      'no overlapping rounds (c2 did not act on the shards it lost), no pod created twice, no task attempt started twice',
+    );
+    assert.ok(
+      report.counts.distinctTaskStarts >= 2 * submitted.length,
+      `every task start audited (${report.counts.distinctTaskStarts})`,
+    );
+    process.stdout.write(
+      `# audit: ${report.counts.rounds} rounds, ${report.counts.fencedRounds} of c2's paused rounds wrote nothing and overlapped c1's\n`,
+    );
     assert.equal(c2.child.exitCode, null, 'c2 is still running');
   });
 
@@ -101,7 +125,18 @@ describe('fleet of controller processes: SIGSTOP past the lease, shardctl move',
     const h = await holders();
     const shard = h.findIndex((x) => x === 'c1');
     assert.ok(shard >= 0);
-    const result = await shardctl(['--kubeconfig', env.api.kubeconfigPath, '-n', FLEET_NS, 'move', String(shard), 'c2', '--wait', '--timeout', '30']);
+    const result = await shardctl([
+      '--kubeconfig',
+      env.api.kubeconfigPath,
+      '-n',
+      FLEET_NS,
+      'move',
+      String(shard),
+      'c2',
+      '--wait',
+      '--timeout',
+      '30',
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const ms = /moved to c2 in (\d+) ms/.exec(result.stderr)?.[1];
     assert.ok(ms, result.stderr);

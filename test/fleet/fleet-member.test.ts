@@ -67,9 +67,29 @@ describe('fleet member (in-process replicas, embedded API server, Redis)', () =>
       watchdogMs: 30_000,
     });
     const source = new LeaseInformer({ kubeConfig: env.kubeConfig, namespace: FLEET_NS });
-    const member = new FleetMember({ kubeConfig: env.kubeConfig, replica, replicaId: id, fleetNamespace: FLEET_NS, source, timings: FAST_TIMINGS, ...(options.metrics === false ? {} : { metrics }), releaseGraceMs: 2000 });
+    const member = new FleetMember({
+      kubeConfig: env.kubeConfig,
+      replica,
+      replicaId: id,
+      fleetNamespace: FLEET_NS,
+      source,
+      timings: FAST_TIMINGS,
+      ...(options.metrics === false ? {} : { metrics }),
+      releaseGraceMs: 2000,
+    });
     const candidate = manager
-      ? [new ShardManagerCandidate({ kubeConfig: env.kubeConfig, identity: id, fleetNamespace: FLEET_NS, shards: hashShardIds(SHARDS), shardCount: SHARDS, timings: FAST_TIMINGS, source, metrics })]
+      ? [
+          new ShardManagerCandidate({
+            kubeConfig: env.kubeConfig,
+            identity: id,
+            fleetNamespace: FLEET_NS,
+            shards: hashShardIds(SHARDS),
+            shardCount: SHARDS,
+            timings: FAST_TIMINGS,
+            source,
+            metrics,
+          }),
+        ]
       : [];
     const lifecycle = new Lifecycle([leaseCacheComponent(source), ...member.components, ...candidate]);
     fence.member = member;
@@ -89,7 +109,12 @@ describe('fleet member (in-process replicas, embedded API server, Redis)', () =>
   }
 
   async function holders(): Promise<(string | undefined)[]> {
-    return Promise.all(Array.from({ length: SHARDS }, async (_, i) => (await leases.get(shardLeaseName(String(i))))?.holderIdentity ?? undefined));
+    return Promise.all(
+      Array.from(
+        { length: SHARDS },
+        async (_, i) => (await leases.get(shardLeaseName(String(i))))?.holderIdentity ?? undefined,
+      ),
+    );
   }
 
   async function submitAndFinish(prefix: string, count: number): Promise<void> {
@@ -161,7 +186,10 @@ describe('fleet member (in-process replicas, embedded API server, Redis)', () =>
       const lease = await leases.get(shardLeaseName(String(shard)));
       assert.notEqual(lease?.holderIdentity, 'r2', `shard ${shard} released`);
     }
-    await waitFor(async () => (await holders()).every((x) => x === 'r1'), { what: 'r1 holds every shard', timeoutMs: 15_000 });
+    await waitFor(async () => (await holders()).every((x) => x === 'r1'), {
+      what: 'r1 holds every shard',
+      timeoutMs: 15_000,
+    });
     await submitAndFinish('second', 6);
     const text = (await members.get('r1')?.metrics.text()) ?? '';
     assert.match(text, /flotilla_shard_handovers_total\{reason="[a-z-]+"\} [1-9]|flotilla_shard_failovers_total [1-9]/);
@@ -174,9 +202,15 @@ describe('fleet member (in-process replicas, embedded API server, Redis)', () =>
     const stoppedAt = Date.now();
     await leave('r3', false);
     const right = await holders();
-    assert.ok(lost.every((s) => right[s] === 'r3'), 'a fenced stop writes nothing: r3 still holds its leases');
+    assert.ok(
+      lost.every((s) => right[s] === 'r3'),
+      'a fenced stop writes nothing: r3 still holds its leases',
+    );
     assert.ok((await leases.get(memberLeaseName('r3'))) !== undefined, 'member lease left to expire');
-    await waitFor(async () => (await holders()).every((x) => x === 'r1'), { what: 'r1 takes r3 shards after expiry', timeoutMs: 20_000 });
+    await waitFor(async () => (await holders()).every((x) => x === 'r1'), {
+      what: 'r1 takes r3 shards after expiry',
+      timeoutMs: 20_000,
+    });
     assert.ok(Date.now() - stoppedAt >= FAST_TIMINGS.leaseDurationMs - 200, 'not before the member lease expired');
     await submitAndFinish('third', 6);
     const text = (await members.get('r1')?.metrics.text()) ?? '';
@@ -186,12 +220,19 @@ describe('fleet member (in-process replicas, embedded API server, Redis)', () =>
 
   test('load is published from the informer caches with metrics off', async () => {
     const r4 = await join('r4', false, { metrics: false });
-    await waitFor(async () => (await holders()).includes('r4') && r4.replica.shards().length > 0, { what: 'r4 gets shards', timeoutMs: 15_000 });
+    await waitFor(async () => (await holders()).includes('r4') && r4.replica.shards().length > 0, {
+      what: 'r4 gets shards',
+      timeoutMs: 15_000,
+    });
     await waitFor(
       async () => {
         const load = parseLoad((await leases.get(memberLeaseName('r4')))?.annotations?.[LOAD_ANNOTATION]);
         const shards = r4.replica.shards();
-        return shards.length > 0 && shards.every((s) => load.get(String(s))?.workflows === r4.replica.cachedWorkflows(s).length) && [...load.values()].some((l) => l.workflows > 0);
+        return (
+          shards.length > 0 &&
+          shards.every((s) => load.get(String(s))?.workflows === r4.replica.cachedWorkflows(s).length) &&
+          [...load.values()].some((l) => l.workflows > 0)
+        );
       },
       { what: 'r4 publishes the workflow count of each cached shard, metrics off', timeoutMs: 10_000 },
     );

@@ -39,7 +39,21 @@ describe('flotilla manager (process)', () => {
 
   async function manager(identity: string, port: number): Promise<FlotillaProcess> {
     const p = await startFlotilla(
-      ['manager', '--kubeconfig', api.kubeconfigPath, '--fleet-namespace', NS, '--shard-count', '4', '--identity', identity, '--metrics-port', String(port), '--log-level', 'warn'],
+      [
+        'manager',
+        '--kubeconfig',
+        api.kubeconfigPath,
+        '--fleet-namespace',
+        NS,
+        '--shard-count',
+        '4',
+        '--identity',
+        identity,
+        '--metrics-port',
+        String(port),
+        '--log-level',
+        'warn',
+      ],
       new RegExp(`manager ${identity} started`),
     );
     processes.push(p);
@@ -69,13 +83,20 @@ describe('flotilla manager (process)', () => {
     assert.equal((await leases.get(MANAGER_LEASE_NAME))?.holderIdentity, 'm1', 'the standby does not lead');
     m1.signal('SIGTERM');
     assert.equal(await m1.exited, 0);
-    await waitFor(async () => (await leases.get(MANAGER_LEASE_NAME))?.holderIdentity === 'm2', { what: 'the standby leads after the release', timeoutMs: 10_000 });
+    await waitFor(async () => (await leases.get(MANAGER_LEASE_NAME))?.holderIdentity === 'm2', {
+      what: 'the standby leads after the release',
+      timeoutMs: 10_000,
+    });
     assert.equal(await m2.stop(), 0);
     assert.notEqual((await leases.get(MANAGER_LEASE_NAME))?.holderIdentity, 'm2', 'released on SIGTERM');
   });
 
   test('bad flags exit 2', async () => {
-    for (const args of [['--shard-count', '0'], ['--weigh-by', 'cpu'], ['--join-delay', 'soon']]) {
+    for (const args of [
+      ['--shard-count', '0'],
+      ['--weigh-by', 'cpu'],
+      ['--join-delay', 'soon'],
+    ]) {
       const result = await runFlotilla(['manager', '--kubeconfig', api.kubeconfigPath, ...args]);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
     }

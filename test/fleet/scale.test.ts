@@ -21,7 +21,13 @@ describe('fleet of controller processes: scale 1 → 3 → 2, SIGKILL', { timeou
   let streaming = false;
   let stream: Promise<void> | undefined;
 
-  const holders = async () => Promise.all(Array.from({ length: env.shardCount }, async (_, i) => (await leases.get(shardLeaseName(String(i))))?.holderIdentity ?? undefined));
+  const holders = async () =>
+    Promise.all(
+      Array.from(
+        { length: env.shardCount },
+        async (_, i) => (await leases.get(shardLeaseName(String(i))))?.holderIdentity ?? undefined,
+      ),
+    );
 
   function startStream(prefix: string): void {
     streaming = true;
@@ -52,12 +58,21 @@ describe('fleet of controller processes: scale 1 → 3 → 2, SIGKILL', { timeou
     const report = checkFleetAudits(env, ids);
     assert.ok(report.counts.rounds > submitted.length, `rounds audited (${report.counts.rounds})`);
     assert.deepEqual(report.checked, ['expected-phase', 'pod-launched-twice', 'task-started-twice', 'shard-overlap']);
-    assert.deepEqual(report.violations, [], 'no two replicas ran rounds of one shard at once, no pod created twice, no task attempt started twice');
+    assert.deepEqual(
+      report.violations,
+      [],
+      'no two replicas ran rounds of one shard at once, no pod created twice, no task attempt started twice',
+    );
     assert.equal(report.counts.distinctPods, submitted.length, 'one pod per workflow');
     // Each workflow has two tasks (a pod, then echo): each attempt's start is audited once it is committed.
     const expected = 2 * submitted.length;
-    assert.ok(report.counts.distinctTaskStarts <= expected && report.counts.distinctTaskStarts >= expected - lostStarts, `task starts audited: ${report.counts.distinctTaskStarts} of ${expected}`);
-    process.stdout.write(`# audit: ${report.counts.rounds} rounds (${report.counts.cutRounds} cut, ${report.counts.fencedRounds} fenced), ${report.counts.taskStarts} task starts\n`);
+    assert.ok(
+      report.counts.distinctTaskStarts <= expected && report.counts.distinctTaskStarts >= expected - lostStarts,
+      `task starts audited: ${report.counts.distinctTaskStarts} of ${expected}`,
+    );
+    process.stdout.write(
+      `# audit: ${report.counts.rounds} rounds (${report.counts.cutRounds} cut, ${report.counts.fencedRounds} fenced), ${report.counts.taskStarts} task starts\n`,
+    );
   }
 
   before(async () => {
@@ -72,7 +87,10 @@ describe('fleet of controller processes: scale 1 → 3 → 2, SIGKILL', { timeou
 
   test('scale 1 → 3 → 2 under load: all complete, no overlap, no pod twice', async () => {
     await env.controller('c1', { manager: true });
-    await waitFor(async () => (await holders()).every((h) => h === 'c1'), { what: 'c1 holds every shard', timeoutMs: 30_000 });
+    await waitFor(async () => (await holders()).every((h) => h === 'c1'), {
+      what: 'c1 holds every shard',
+      timeoutMs: 30_000,
+    });
     startStream('wf');
     await new Promise((r) => setTimeout(r, 1500));
     await Promise.all([env.controller('c2'), env.controller('c3')]);
@@ -87,7 +105,10 @@ describe('fleet of controller processes: scale 1 → 3 → 2, SIGKILL', { timeou
     const c3 = env.controllers.get('c3');
     assert.ok(c3);
     assert.equal(await c3.stop(), 0, 'SIGTERM: graceful exit 0');
-    await waitFor(async () => (await holders()).every((h) => h === 'c1' || h === 'c2'), { what: 'c3 shards moved to c1/c2', timeoutMs: 20_000 });
+    await waitFor(async () => (await holders()).every((h) => h === 'c1' || h === 'c2'), {
+      what: 'c3 shards moved to c1/c2',
+      timeoutMs: 20_000,
+    });
     await new Promise((r) => setTimeout(r, 1500));
     await stopStream();
     await allSucceed();
@@ -102,7 +123,11 @@ describe('fleet of controller processes: scale 1 → 3 → 2, SIGKILL', { timeou
     const killedAt = Date.now();
     c2.signal('SIGKILL');
     await c2.exited;
-    await waitFor(async () => (await holders()).every((h) => h === 'c1'), { what: 'c1 takes over c2 shards', timeoutMs: 30_000, intervalMs: 50 });
+    await waitFor(async () => (await holders()).every((h) => h === 'c1'), {
+      what: 'c1 takes over c2 shards',
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
     const failoverMs = Date.now() - killedAt;
     process.stdout.write(`# failover after SIGKILL: ${failoverMs} ms (default lease 6 s)\n`);
     await new Promise((r) => setTimeout(r, 1000));

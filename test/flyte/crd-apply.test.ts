@@ -20,7 +20,10 @@ describe('flyteworkflows.flyte.lyft.com CRD on the embedded API server (kubectl)
     api = await startTestApiServer();
     const install = await api.kubectl(['apply', '-f', `${root}${FLYTE_CRD_FILE}`]);
     assert.equal(install.code, 0, install.stderr);
-    await waitFor(async () => (await api.kubectl(['get', 'flyteworkflows', '-A'])).code === 0, { timeoutMs: 20_000, what: 'the FlyteWorkflow resource is served' });
+    await waitFor(async () => (await api.kubectl(['get', 'flyteworkflows', '-A'])).code === 0, {
+      timeoutMs: 20_000,
+      what: 'the FlyteWorkflow resource is served',
+    });
     const ns = await api.kubectl(['create', 'namespace', NS]);
     assert.equal(ns.code, 0, ns.stderr);
   });
@@ -57,23 +60,61 @@ describe('flyteworkflows.flyte.lyft.com CRD on the embedded API server (kubectl)
   });
 
   test('status is written with the whole object (no status subresource)', async () => {
-    const patched = await api.kubectl(['patch', 'flyteworkflow', 'fg7sensor4c6e8g0i', '-n', NS, '--type', 'merge', '-p', '{"status":{"phase":5,"message":"no plugin for task type sensor"}}']);
+    const patched = await api.kubectl([
+      'patch',
+      'flyteworkflow',
+      'fg7sensor4c6e8g0i',
+      '-n',
+      NS,
+      '--type',
+      'merge',
+      '-p',
+      '{"status":{"phase":5,"message":"no plugin for task type sensor"}}',
+    ]);
     assert.equal(patched.code, 0, patched.stderr);
-    const got = await api.kubectl(['get', 'flyteworkflow', 'fg7sensor4c6e8g0i', '-n', NS, '-o', 'jsonpath={.status.phase} {.status.message}']);
+    const got = await api.kubectl([
+      'get',
+      'flyteworkflow',
+      'fg7sensor4c6e8g0i',
+      '-n',
+      NS,
+      '-o',
+      'jsonpath={.status.phase} {.status.message}',
+    ]);
     assert.equal(got.stdout, '5 no plugin for task type sensor');
-    const sub = await api.kubectl(['patch', 'flyteworkflow', 'fg7sensor4c6e8g0i', '-n', NS, '--subresource', 'status', '--type', 'merge', '-p', '{"status":{"phase":3}}']);
+    const sub = await api.kubectl([
+      'patch',
+      'flyteworkflow',
+      'fg7sensor4c6e8g0i',
+      '-n',
+      NS,
+      '--subresource',
+      'status',
+      '--type',
+      'merge',
+      '-p',
+      '{"status":{"phase":3}}',
+    ]);
     assert.notEqual(sub.code, 0, 'a status subresource should not exist');
   });
 
   test('an offloaded closure (spec and tasks null) is accepted and keeps its nulls', async () => {
     const wf = fixture('c-subworkflow.yaml');
-    Object.assign(wf, { spec: null, tasks: null, workflowClosureReference: 's3://flyte-meta/closure.pb', offloadedInputs: 's3://flyte-meta/inputs.pb' });
+    Object.assign(wf, {
+      spec: null,
+      tasks: null,
+      workflowClosureReference: 's3://flyte-meta/closure.pb',
+      offloadedInputs: 's3://flyte-meta/inputs.pb',
+    });
     delete wf['subWorkflows'];
     delete wf['inputs'];
     (wf['metadata'] as Record<string, unknown>)['name'] = 'offloaded1';
     const created = await api.kubectl(['create', '-f', '-'], { input: JSON.stringify(wf) });
     assert.equal(created.code, 0, created.stderr);
-    const got = JSON.parse((await api.kubectl(['get', 'fly', 'offloaded1', '-n', NS, '-o', 'json'])).stdout) as Record<string, unknown>;
+    const got = JSON.parse((await api.kubectl(['get', 'fly', 'offloaded1', '-n', NS, '-o', 'json'])).stdout) as Record<
+      string,
+      unknown
+    >;
     assert.equal(got['spec'], null);
     assert.equal(got['tasks'], null);
     assert.equal(got['workflowClosureReference'], 's3://flyte-meta/closure.pb');

@@ -8,7 +8,9 @@ export const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/flyte/', import.me
 export type Obj = Record<string, unknown>;
 
 export function fixtureFiles(): string[] {
-  return readdirSync(FIXTURE_DIR).filter((f) => f.endsWith('.yaml')).sort();
+  return readdirSync(FIXTURE_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
 }
 
 export function fixture(file: string): Obj {

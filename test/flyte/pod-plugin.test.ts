@@ -56,11 +56,20 @@ describe('the pod-based flyte-container plugin on the embedded API server', () =
   function firstTask(name: string, standIn?: object, attempt = 1): TaskContext {
     const raw = fixture('a-container-chain.yaml');
     const fw: FlyteWorkflow = parseFlyteWorkflow(raw);
-    fw.metadata = { ...fw.metadata, name, ...(standIn ? { annotations: { 'flotilla.io/flyte-stand-in': JSON.stringify(standIn) } } : {}) };
+    fw.metadata = {
+      ...fw.metadata,
+      name,
+      ...(standIn ? { annotations: { 'flotilla.io/flyte-stand-in': JSON.stringify(standIn) } } : {}),
+    };
     fw.executionId = { ...fw.executionId, name };
     delete fw.status;
-    const translated = translateFlyteWorkflow(fw, { dataDir: store.join('metadata', name), rawOutputRoot: store.join('raw') });
-    const [taskName, task] = Object.entries(translated.spec.tasks).find(([, t]) => isContainerConfig(t.config) && t.config.nodeId === 'n0') ?? [];
+    const translated = translateFlyteWorkflow(fw, {
+      dataDir: store.join('metadata', name),
+      rawOutputRoot: store.join('raw'),
+    });
+    const [taskName, task] =
+      Object.entries(translated.spec.tasks).find(([, t]) => isContainerConfig(t.config) && t.config.nodeId === 'n0') ??
+      [];
     assert.ok(taskName && task);
     return {
       workflow: { namespace: NS, name, uid: `uid-${name}`, shard: '13' },
@@ -68,7 +77,10 @@ describe('the pod-based flyte-container plugin on the embedded API server', () =
       attempt,
       taskName,
       task,
-      inputs: { url: { scalar: { primitive: { stringValue: 'https://example.com/data.csv' } } }, limit: { scalar: { primitive: { integer: '25' } } } },
+      inputs: {
+        url: { scalar: { primitive: { stringValue: 'https://example.com/data.csv' } } },
+        limit: { scalar: { primitive: { integer: '25' } } },
+      },
       attemptStartedAt: new Date().toISOString(),
     };
   }
@@ -80,12 +92,16 @@ describe('the pod-based flyte-container plugin on the embedded API server', () =
       return undefined;
     }
   };
-  const podsOf = async (workflow: string) => (await core.listNamespacedPod({ namespace: NS, labelSelector: `flotilla.io/workflow=${workflow}` })).items;
+  const podsOf = async (workflow: string) =>
+    (await core.listNamespacedPod({ namespace: NS, labelSelector: `flotilla.io/workflow=${workflow}` })).items;
   const ended = (ctx: TaskContext) =>
-    waitFor(async () => {
-      const o: TaskObservation = await plugin.check(ctx);
-      return o.phase === 'Succeeded' || o.phase === 'Failed' ? o : undefined;
-    }, { what: `${ctx.workflow.name} to end`, timeoutMs: 20_000, intervalMs: 100 });
+    waitFor(
+      async () => {
+        const o: TaskObservation = await plugin.check(ctx);
+        return o.phase === 'Succeeded' || o.phase === 'Failed' ? o : undefined;
+      },
+      { what: `${ctx.workflow.name} to end`, timeoutMs: 20_000, intervalMs: 100 },
+    );
 
   test('a container task: the Pod as FlytePropeller builds it, outputs.pb from the stand-in, the Pod deleted', async () => {
     const ctx = firstTask('fpchain1');
@@ -100,14 +116,34 @@ describe('the pod-based flyte-container plugin on the embedded API server', () =
     assert.ok(pod);
     const container = pod.spec?.containers[0];
     const args = container?.args ?? [];
-    assert.equal(args.some((a) => a.includes('{{')), false, args.join(' '));
+    assert.equal(
+      args.some((a) => a.includes('{{')),
+      false,
+      args.join(' '),
+    );
     assert.equal(args[args.indexOf('--inputs') + 1], paths.inputs);
     assert.equal(args[args.indexOf('--output-prefix') + 1], paths.outputDir);
     assert.equal(container?.image, 'ghcr.io/example/demo-chain:v1');
     const labels = pod.metadata?.labels ?? {};
     assert.deepEqual(
-      { e: labels['execution-id'], w: labels['workflow-name'], p: labels['project'], d: labels['domain'], n: labels['node-id'], t: labels['task-name'], i: labels['interruptible'] },
-      { e: 'fa1chain7k2m9q4x', w: 'demo-chain-pipeline', p: 'flytesnacks', d: 'development', n: 'n0', t: 'demo-chain-fetch', i: 'false' },
+      {
+        e: labels['execution-id'],
+        w: labels['workflow-name'],
+        p: labels['project'],
+        d: labels['domain'],
+        n: labels['node-id'],
+        t: labels['task-name'],
+        i: labels['interruptible'],
+      },
+      {
+        e: 'fa1chain7k2m9q4x',
+        w: 'demo-chain-pipeline',
+        p: 'flytesnacks',
+        d: 'development',
+        n: 'n0',
+        t: 'demo-chain-fetch',
+        i: 'false',
+      },
     );
     assert.equal(labels['flotilla.io/workflow'], 'fpchain1');
     assert.equal(labels['flotilla.io/shard'], '13');
@@ -120,9 +156,15 @@ describe('the pod-based flyte-container plugin on the embedded API server', () =
     assert.equal(env['FLYTE_INTERNAL_TASK_VERSION'], 'v1');
     assert.equal(env['FLYTE_ATTEMPT_NUMBER'], '0');
     assert.equal(pod.spec?.serviceAccountName, 'flyte-runner');
-    assert.deepEqual(pod.metadata?.ownerReferences?.map((o) => `${o.kind}/${o.name}`), ['FlyteWorkflow/fpchain1']);
+    assert.deepEqual(
+      pod.metadata?.ownerReferences?.map((o) => `${o.kind}/${o.name}`),
+      ['FlyteWorkflow/fpchain1'],
+    );
     // Node override (requests cpu 500m, memory 256Mi; limit memory 512Mi) over the template; cpu limit = request.
-    assert.deepEqual({ requests: container?.resources?.requests, limits: container?.resources?.limits }, { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } });
+    assert.deepEqual(
+      { requests: container?.resources?.requests, limits: container?.resources?.limits },
+      { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '500m', memory: '512Mi' } },
+    );
 
     // A repeated round while the Pod runs creates nothing.
     await plugin.start(ctx);
@@ -133,7 +175,10 @@ describe('the pod-based flyte-container plugin on the embedded API server', () =
     const written = decodeLiteralMap(await store.get(paths.outputs));
     assert.deepEqual(done.phase === 'Succeeded' && done.outputs, written);
     assert.equal(written['o0']?.['scalar'] !== undefined, true);
-    await waitFor(async () => (await readPod(flytePodName(ctx))) === undefined, { what: 'the Pod deleted', timeoutMs: 10_000 });
+    await waitFor(async () => (await readPod(flytePodName(ctx))) === undefined, {
+      what: 'the Pod deleted',
+      timeoutMs: 10_000,
+    });
 
     // A round repeated after the end reads the result again and launches nothing.
     const again = await plugin.start(ctx);
@@ -147,11 +192,19 @@ describe('the pod-based flyte-container plugin on the embedded API server', () =
     const done = await ended(ctx);
     assert.equal(done.phase, 'Failed');
     if (done.phase !== 'Failed') return;
-    assert.deepEqual(done.failure, { kind: 'user', reason: 'USER:StandInFailure', message: 'the fetch failed on purpose', retryable: false });
+    assert.deepEqual(done.failure, {
+      kind: 'user',
+      reason: 'USER:StandInFailure',
+      message: 'the fetch failed on purpose',
+      retryable: false,
+    });
     const config = ctx.task.config;
     assert.ok(isContainerConfig(config));
     assert.equal(await store.exists(attemptPaths(config, 'n0', 1).error), true);
-    await waitFor(async () => (await readPod(flytePodName(ctx))) === undefined, { what: 'the Pod deleted', timeoutMs: 10_000 });
+    await waitFor(async () => (await readPod(flytePodName(ctx))) === undefined, {
+      what: 'the Pod deleted',
+      timeoutMs: 10_000,
+    });
   });
 
   test('a recoverable system failure on attempt 1 only: attempt 2 gets FLYTE_ATTEMPT_NUMBER=1 and succeeds', async () => {

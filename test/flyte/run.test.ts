@@ -50,11 +50,20 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function run(doc: Obj, signals: Record<string, boolean> = SIGNALS): Promise<{ result: FlyteRunResult; launches: ContainerLaunch[]; store: BlobStore; dir: string }> {
+async function run(
+  doc: Obj,
+  signals: Record<string, boolean> = SIGNALS,
+): Promise<{ result: FlyteRunResult; launches: ContainerLaunch[]; store: BlobStore; dir: string }> {
   const dir = join(root, `run-${++count}`);
   const store = await openBlobStore(dir);
   const launches: ContainerLaunch[] = [];
-  const result = await runFlyteLocal({ workflow: parseFlyteWorkflow(doc), store, signals, startAt: Date.parse('2025-03-04T10:00:00Z'), onLaunch: (l) => launches.push(l) });
+  const result = await runFlyteLocal({
+    workflow: parseFlyteWorkflow(doc),
+    store,
+    signals,
+    startAt: Date.parse('2025-03-04T10:00:00Z'),
+    onLaunch: (l) => launches.push(l),
+  });
   return { result, launches, store, dir };
 }
 
@@ -76,9 +85,13 @@ describe('FlyteWorkflow fixtures run in-process', () => {
       assert.equal(result.stalled, undefined);
       assert.equal(result.status.phase, phase, result.status.message);
       for (const launch of launches) {
-        for (const text of [...launch.command, ...launch.args]) assert.ok(!text.includes('{{'), `${launch.nodeId}: unresolved template in ${text}`);
+        for (const text of [...launch.command, ...launch.args])
+          assert.ok(!text.includes('{{'), `${launch.nodeId}: unresolved template in ${text}`);
         decodeLiteralMap(await store.get(launch.paths.inputs));
-        const wrote = (await store.exists(launch.paths.outputs)) || (await store.exists(launch.paths.error)) || (await store.exists(launch.paths.futures));
+        const wrote =
+          (await store.exists(launch.paths.outputs)) ||
+          (await store.exists(launch.paths.error)) ||
+          (await store.exists(launch.paths.futures));
         assert.ok(wrote, `${launch.nodeId}#${launch.attempt}: no result in ${launch.paths.outputDir}`);
         if (await store.exists(launch.paths.outputs)) decodeLiteralMap(await store.get(launch.paths.outputs));
       }
@@ -98,7 +111,10 @@ describe('FlyteWorkflow fixtures run in-process', () => {
     assert.equal(result.status.outputRef, `${result.dataDir}/end-node/data/0/outputs.pb`);
     const n0 = launches.find((l) => l.nodeId === 'n0');
     assert.equal(n0?.paths.inputs, `${result.dataDir}/n0/data/inputs.pb`);
-    assert.deepEqual(decodeLiteralMap(await store.get(n0?.paths.inputs ?? '')), { url: { scalar: { primitive: { stringValue: 'https://example.com/data.csv' } } }, limit: { scalar: { primitive: { integer: '25' } } } });
+    assert.deepEqual(decodeLiteralMap(await store.get(n0?.paths.inputs ?? '')), {
+      url: { scalar: { primitive: { stringValue: 'https://example.com/data.csv' } } },
+      limit: { scalar: { primitive: { integer: '25' } } },
+    });
     // blob output under the raw output prefix from rawOutputDataConfig
     const n0out = decodeLiteralMap(await store.get(n0?.paths.outputs ?? ''));
     assert.match(JSON.stringify(n0out['o0']), /s3:\/\/flyte-data\/raw\//);
@@ -111,7 +127,10 @@ describe('FlyteWorkflow fixtures run in-process', () => {
     const { result } = await run(fixture('b-branch.yaml'));
     assert.deepEqual(node(result, 'n0').branchStatus, { phase: 1, finalNodeId: 'n0-n2' });
     assert.equal(node(result, 'n0-n2').parentNode, 'n0');
-    for (const [x, taken] of [['500', 'n0-n0'], ['0', 'n0-n1']] as const) {
+    for (const [x, taken] of [
+      ['500', 'n0-n0'],
+      ['0', 'n0-n1'],
+    ] as const) {
       const doc = fixture('b-branch.yaml');
       ((doc['inputs'] as Obj)['literals'] as Obj)['x'] = { scalar: { primitive: { integer: x } } };
       const r = (await run(doc)).result;
@@ -152,9 +171,14 @@ describe('FlyteWorkflow fixtures run in-process', () => {
 
   test('(e) array: item data under the array node; minSuccessRatio tolerates one failed item of four; minSuccesses counts', async () => {
     const { result, launches } = await run(fixture('e-array.yaml'));
-    assert.equal(launches.find((l) => l.nodeId === 'n0/2')?.paths.outputs, `${result.dataDir}/n0/data/0/2/0/outputs.pb`);
+    assert.equal(
+      launches.find((l) => l.nodeId === 'n0/2')?.paths.outputs,
+      `${result.dataDir}/n0/data/0/2/0/outputs.pb`,
+    );
     const doc = fixture('e-array.yaml');
-    (doc['metadata'] as Obj)['annotations'] = { 'flotilla.io/flyte-stand-in': JSON.stringify({ 'n0/1': { fail: { message: 'odd item' } } }) };
+    (doc['metadata'] as Obj)['annotations'] = {
+      'flotilla.io/flyte-stand-in': JSON.stringify({ 'n0/1': { fail: { message: 'odd item' } } }),
+    };
     const tolerated = (await run(doc)).result;
     assert.equal(tolerated.status.phase, WorkflowPhase.Succeeded);
     const items = tolerated.outputs?.['o0'] as { collection: { literals: unknown[] } };
@@ -169,7 +193,9 @@ describe('FlyteWorkflow fixtures run in-process', () => {
 
   test('(f) FAIL_AFTER_EXECUTABLE_NODES_COMPLETE: a failed load lets its sibling finish, then the failure node runs', async () => {
     const doc = fixture('f-on-failure.yaml');
-    (doc['metadata'] as Obj)['annotations'] = { 'flotilla.io/flyte-stand-in': JSON.stringify({ n0: { fail: { message: 'table a locked' } } }) };
+    (doc['metadata'] as Obj)['annotations'] = {
+      'flotilla.io/flyte-stand-in': JSON.stringify({ n0: { fail: { message: 'table a locked' } } }),
+    };
     const { result } = await run(doc);
     assert.equal(result.status.phase, WorkflowPhase.Failed);
     assert.equal(node(result, 'n1').phase, NodePhase.Succeeded);
@@ -206,16 +232,29 @@ describe('FlyteWorkflow fixtures run in-process', () => {
     // the third attempt writes to data/2 and is handed the second attempt's checkpoints
     const third = launches.find((l) => l.nodeId === 'n0' && l.attempt === 3);
     assert.equal(third?.paths.outputDir, `${result.dataDir}/n0/data/2`);
-    assert.ok(third?.args.includes(launches.find((l) => l.nodeId === 'n0' && l.attempt === 2)?.paths.checkpointPrefix ?? '?'));
+    assert.ok(
+      third?.args.includes(launches.find((l) => l.nodeId === 'n0' && l.attempt === 2)?.paths.checkpointPrefix ?? '?'),
+    );
   });
 
   test('(h) bindings and conditions: collections, maps and unions of promises, aliases, a conjunction', async () => {
     const { result, launches, store } = await run(await load('h-bindings-conditions.yaml'));
     const n1 = launches.find((l) => l.nodeId === 'n1');
     const inputs = decodeLiteralMap(await store.get(n1?.paths.inputs ?? ''));
-    assert.deepEqual(inputs['xs'], { collection: { literals: [7, 5, 7].map((n) => ({ scalar: { primitive: { integer: String(n) } } })) } });
-    assert.deepEqual(inputs['m'], { map: { literals: { name: { scalar: { primitive: { stringValue: 'flyte' } } }, fixed: { scalar: { primitive: { stringValue: 'x' } } } } } });
-    assert.deepEqual((inputs['u'] as { scalar: { union: { value: unknown } } }).scalar.union.value, { scalar: { primitive: { integer: '7' } } });
+    assert.deepEqual(inputs['xs'], {
+      collection: { literals: [7, 5, 7].map((n) => ({ scalar: { primitive: { integer: String(n) } } })) },
+    });
+    assert.deepEqual(inputs['m'], {
+      map: {
+        literals: {
+          name: { scalar: { primitive: { stringValue: 'flyte' } } },
+          fixed: { scalar: { primitive: { stringValue: 'x' } } },
+        },
+      },
+    });
+    assert.deepEqual((inputs['u'] as { scalar: { union: { value: unknown } } }).scalar.union.value, {
+      scalar: { primitive: { integer: '7' } },
+    });
     assert.deepEqual(node(result, 'n2').branchStatus, { phase: 1, finalNodeId: 'n2-n0' });
     assert.equal(n1?.args[1], '[7,5,7]');
     // 7 >= 4.5 fails once the count is lower: the else-fail message then ends the branch

@@ -4,10 +4,21 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { flyteShardKey, InvalidFlyteWorkflowError, NodePhase, parseFlyteWorkflow, phaseName, validateFlyteWorkflow, WorkflowPhase, type FlyteProblem, type ValidateFlyteOptions } from '../../src/flyte/index.js';
+import {
+  flyteShardKey,
+  InvalidFlyteWorkflowError,
+  NodePhase,
+  parseFlyteWorkflow,
+  phaseName,
+  validateFlyteWorkflow,
+  WorkflowPhase,
+  type FlyteProblem,
+  type ValidateFlyteOptions,
+} from '../../src/flyte/index.js';
 import { fixture, fixtureFiles, get, type Obj } from './fixtures.js';
 
-const TASK = (name: string, version = 'v1'): string => `resource_type:TASK project:"flytesnacks" domain:"development" name:"${name}" version:"${version}"`;
+const TASK = (name: string, version = 'v1'): string =>
+  `resource_type:TASK project:"flytesnacks" domain:"development" name:"${name}" version:"${version}"`;
 
 function problems(input: unknown, options?: ValidateFlyteOptions): FlyteProblem[] {
   const result = validateFlyteWorkflow(input, options);
@@ -16,7 +27,10 @@ function problems(input: unknown, options?: ValidateFlyteOptions): FlyteProblem[
 }
 
 function has(list: readonly FlyteProblem[], code: FlyteProblem['code'], path: string): void {
-  assert.ok(list.some((p) => p.code === code && p.path === path), `no ${code} at ${path} in ${JSON.stringify(list, null, 1)}`);
+  assert.ok(
+    list.some((p) => p.code === code && p.path === path),
+    `no ${code} at ${path} in ${JSON.stringify(list, null, 1)}`,
+  );
 }
 
 describe('FlyteWorkflow fixtures', () => {
@@ -56,17 +70,30 @@ describe('FlyteWorkflow fixtures', () => {
 
   test('(b)-(f): branch cases in nodes, sub-workflow statuses nested, gates, array Go names, failure node', () => {
     const b = parseFlyteWorkflow(fixture('b-branch.yaml'));
-    assert.deepEqual([b.spec?.nodes['n0']?.branch?.if.then, b.spec?.nodes['n0']?.branch?.elseIf?.[0]?.then, b.spec?.nodes['n0']?.branch?.else], ['n0-n0', 'n0-n1', 'n0-n2']);
+    assert.deepEqual(
+      [
+        b.spec?.nodes['n0']?.branch?.if.then,
+        b.spec?.nodes['n0']?.branch?.elseIf?.[0]?.then,
+        b.spec?.nodes['n0']?.branch?.else,
+      ],
+      ['n0-n0', 'n0-n1', 'n0-n2'],
+    );
     assert.equal(b.status?.nodeStatus?.['n0-n2']?.parentNode, 'n0');
     const c = parseFlyteWorkflow(fixture('c-subworkflow.yaml'));
     const ref = c.spec?.nodes['n0']?.workflow?.subWorkflowRef ?? '';
     assert.equal(c.subWorkflows?.[ref]?.id, 'flytesnacks:development:demo.nested.child');
     assert.equal(c.status?.nodeStatus?.['n0']?.subNodeStatus?.['n0']?.phase, NodePhase.Running);
     const d = parseFlyteWorkflow(fixture('d-gates.yaml'));
-    assert.deepEqual(['n1', 'n2', 'n3'].map((id) => d.spec?.nodes[id]?.gate?.kind), ['sleep', 'signal', 'approve']);
+    assert.deepEqual(
+      ['n1', 'n2', 'n3'].map((id) => d.spec?.nodes[id]?.gate?.kind),
+      ['sleep', 'signal', 'approve'],
+    );
     const e = parseFlyteWorkflow(fixture('e-array.yaml'));
     const array = e.spec?.nodes['n0']?.array;
-    assert.deepEqual([array?.Parallelism, array?.MinSuccesses, array?.MinSuccessRatio, array?.SubNodeSpec?.kind], [4, null, 0.75, 'task']);
+    assert.deepEqual(
+      [array?.Parallelism, array?.MinSuccesses, array?.MinSuccessRatio, array?.SubNodeSpec?.kind],
+      [4, null, 0.75, 'task'],
+    );
     const f = parseFlyteWorkflow(fixture('f-on-failure.yaml'));
     assert.equal(f.spec?.onFailurePolicy, 'FAIL_AFTER_EXECUTABLE_NODES_COMPLETE');
     assert.equal(f.spec?.onFailure?.id, 'fn0');
@@ -77,7 +104,10 @@ describe('FlyteWorkflow fixtures', () => {
     const g = fixture('g-sensor.yaml');
     assert.ok(validateFlyteWorkflow(g).ok);
     const list = problems(g, { taskTypes: new Set(['python-task', 'container', 'raw-container']) });
-    assert.deepEqual(list.map((p) => [p.code, p.path]), [['UnsupportedTaskType', `tasks[${JSON.stringify(TASK('demo.sensor.file_sensor'))}].type`]]);
+    assert.deepEqual(
+      list.map((p) => [p.code, p.path]),
+      [['UnsupportedTaskType', `tasks[${JSON.stringify(TASK('demo.sensor.file_sensor'))}].type`]],
+    );
     assert.match(list[0]?.message ?? '', /"sensor"/);
     assert.ok(validateFlyteWorkflow(fixture('a-container-chain.yaml'), { taskTypes: new Set(['python-task']) }).ok);
   });
@@ -132,10 +162,20 @@ describe('invalid FlyteWorkflows', () => {
 
     const c = fixture('c-subworkflow.yaml');
     get(c, 'spec', 'nodes', 'n0', 'workflow')['subWorkflowRef'] = 'resource_type:WORKFLOW name:"other"';
-    get(c, 'subWorkflows', 'resource_type:WORKFLOW project:"flytesnacks" domain:"development" name:"demo.nested.child" version:"v3"', 'nodes', 'n0')['task'] = 'nope';
+    get(
+      c,
+      'subWorkflows',
+      'resource_type:WORKFLOW project:"flytesnacks" domain:"development" name:"demo.nested.child" version:"v3"',
+      'nodes',
+      'n0',
+    )['task'] = 'nope';
     list = problems(c);
     has(list, 'UnknownSubWorkflow', 'spec.nodes.n0.workflow.subWorkflowRef');
-    has(list, 'UnknownTask', 'subWorkflows["resource_type:WORKFLOW project:\\"flytesnacks\\" domain:\\"development\\" name:\\"demo.nested.child\\" version:\\"v3\\""].nodes.n0.task');
+    has(
+      list,
+      'UnknownTask',
+      'subWorkflows["resource_type:WORKFLOW project:\\"flytesnacks\\" domain:\\"development\\" name:\\"demo.nested.child\\" version:\\"v3\\""].nodes.n0.task',
+    );
 
     const d = fixture('d-gates.yaml');
     get(d, 'spec', 'nodes', 'n1', 'gate')['kind'] = 'timer';
@@ -164,7 +204,10 @@ describe('invalid FlyteWorkflows', () => {
 
     const f = fixture('f-on-failure.yaml');
     get(f, 'spec')['onFailurePolicy'] = 'RETRY_FOREVER';
-    (get(f, 'spec', 'onFailure')['inputBindings'] as Obj[]).push({ var: 'x', binding: { promise: { nodeId: 'n5', var: 'o0' } } });
+    (get(f, 'spec', 'onFailure')['inputBindings'] as Obj[]).push({
+      var: 'x',
+      binding: { promise: { nodeId: 'n5', var: 'o0' } },
+    });
     const spec = get(f, 'spec');
     delete spec['edges'];
     delete spec['connections'];
@@ -189,7 +232,15 @@ describe('invalid FlyteWorkflows', () => {
     get(a, 'status')['phase'] = 9;
     get(a, 'status', 'nodeStatus', 'n1')['phase'] = -1;
     const list = problems(a);
-    for (const [code, path] of [['BadApiVersion', 'apiVersion'], ['BadKind', 'kind'], ['MissingField', 'executionId'], ['ConflictingInputs', 'offloadedInputs'], ['BadPhase', 'status.phase'], ['BadPhase', 'status.nodeStatus.n1.phase']] as const) has(list, code, path);
+    for (const [code, path] of [
+      ['BadApiVersion', 'apiVersion'],
+      ['BadKind', 'kind'],
+      ['MissingField', 'executionId'],
+      ['ConflictingInputs', 'offloadedInputs'],
+      ['BadPhase', 'status.phase'],
+      ['BadPhase', 'status.nodeStatus.n1.phase'],
+    ] as const)
+      has(list, code, path);
 
     const offloaded = fixture('c-subworkflow.yaml');
     Object.assign(offloaded, { spec: null, tasks: null, workflowClosureReference: 's3://meta/closure.pb' });
@@ -219,6 +270,13 @@ describe('invalid FlyteWorkflows', () => {
   test('parseFlyteWorkflow throws a typed error carrying every problem', () => {
     const wf = fixture('a-container-chain.yaml');
     get(wf, 'spec', 'nodes', 'n1')['kind'] = 'job';
-    assert.throws(() => parseFlyteWorkflow(wf), (e: unknown) => e instanceof InvalidFlyteWorkflowError && e.code === 'InvalidWorkflow' && e.problems.length === 1 && /spec\.nodes\.n1\.kind/.test(e.message));
+    assert.throws(
+      () => parseFlyteWorkflow(wf),
+      (e: unknown) =>
+        e instanceof InvalidFlyteWorkflowError &&
+        e.code === 'InvalidWorkflow' &&
+        e.problems.length === 1 &&
+        /spec\.nodes\.n1\.kind/.test(e.message),
+    );
   });
 });

@@ -8,9 +8,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NodeExecutionEventRequest, TaskExecutionEventRequest, WorkflowExecutionEventRequest } from '../../src/generated/flyteidl/flyteidl/admin/event.js';
+import {
+  NodeExecutionEventRequest,
+  TaskExecutionEventRequest,
+  WorkflowExecutionEventRequest,
+} from '../../src/generated/flyteidl/flyteidl/admin/event.js';
 import { CatalogCacheStatus } from '../../src/generated/flyteidl/flyteidl/core/catalog.js';
-import { ExecutionError, ExecutionError_ErrorKind, NodeExecution_Phase, TaskExecution_Phase, TaskLog_MessageFormat, WorkflowExecution_Phase } from '../../src/generated/flyteidl/flyteidl/core/execution.js';
+import {
+  ExecutionError,
+  ExecutionError_ErrorKind,
+  NodeExecution_Phase,
+  TaskExecution_Phase,
+  TaskLog_MessageFormat,
+  WorkflowExecution_Phase,
+} from '../../src/generated/flyteidl/flyteidl/core/execution.js';
 import { ResourceType } from '../../src/generated/flyteidl/flyteidl/core/identifier.js';
 import { LiteralMap } from '../../src/generated/flyteidl/flyteidl/core/literals.js';
 import {
@@ -35,7 +46,10 @@ test('a WorkflowExecutionEvent (succeeded, with outputs inline) serializes to bi
     producerId: 'flotilla-shard-3',
     phase: WorkflowExecution_Phase.SUCCEEDED,
     occurredAt,
-    outputResult: { $case: 'outputData', outputData: LiteralMap.fromJSON({ literals: { o0: { scalar: { primitive: { integer: '42' } } } } }) },
+    outputResult: {
+      $case: 'outputData',
+      outputData: LiteralMap.fromJSON({ literals: { o0: { scalar: { primitive: { integer: '42' } } } } }),
+    },
   };
   const expected = {
     executionId: { project: 'flotilla', domain: 'development', name: 'f3a9c2b1d0' },
@@ -50,10 +64,15 @@ test('a WorkflowExecutionEvent (succeeded, with outputs inline) serializes to bi
   assert.deepEqual(reference('flyteidl.event.WorkflowExecutionEvent').decodeToJson(bytes), expected);
 
   const request: WorkflowExecutionEventRequest = { requestId: 'req-1', event };
-  assert.deepEqual(reference('flyteidl.admin.WorkflowExecutionEventRequest').decodeToJson(WorkflowExecutionEventRequest.encode(request).finish()), {
-    requestId: 'req-1',
-    event: expected,
-  });
+  assert.deepEqual(
+    reference('flyteidl.admin.WorkflowExecutionEventRequest').decodeToJson(
+      WorkflowExecutionEventRequest.encode(request).finish(),
+    ),
+    {
+      requestId: 'req-1',
+      event: expected,
+    },
+  );
 });
 
 test('a NodeExecutionEvent (failed task node, cache miss) serializes to binary and JSON', () => {
@@ -66,9 +85,17 @@ test('a NodeExecutionEvent (failed task node, cache miss) serializes to binary a
     inputValue: { $case: 'inputUri', inputUri: 's3://flotilla-test/metadata/f3a9c2b1d0/n1/inputs.pb' },
     outputResult: {
       $case: 'error',
-      error: { ...empty(ExecutionError), code: 'USER:OOM', message: 'container exceeded its memory limit', kind: ExecutionError_ErrorKind.USER },
+      error: {
+        ...empty(ExecutionError),
+        code: 'USER:OOM',
+        message: 'container exceeded its memory limit',
+        kind: ExecutionError_ErrorKind.USER,
+      },
     },
-    targetMetadata: { $case: 'taskNodeMetadata', taskNodeMetadata: { ...empty(TaskNodeMetadata), cacheStatus: CatalogCacheStatus.CACHE_MISS } },
+    targetMetadata: {
+      $case: 'taskNodeMetadata',
+      taskNodeMetadata: { ...empty(TaskNodeMetadata), cacheStatus: CatalogCacheStatus.CACHE_MISS },
+    },
     specNodeId: 'n1',
     nodeName: 'train',
     eventVersion: 2,
@@ -97,12 +124,28 @@ test('a NodeExecutionEvent (failed task node, cache miss) serializes to binary a
 test('a TaskExecutionEvent (running, retry 1, with logs and custom info) serializes to binary and JSON', () => {
   const event: TaskExecutionEvent = {
     ...empty(TaskExecutionEvent),
-    taskId: { resourceType: ResourceType.TASK, project: 'flotilla', domain: 'development', name: 'ranking.train', version: 'v7', org: '' },
+    taskId: {
+      resourceType: ResourceType.TASK,
+      project: 'flotilla',
+      domain: 'development',
+      name: 'ranking.train',
+      version: 'v7',
+      org: '',
+    },
     parentNodeExecutionId: { nodeId: 'n1', executionId },
     retryAttempt: 1,
     phase: TaskExecution_Phase.RUNNING,
     producerId: 'flotilla-shard-3',
-    logs: [{ uri: 'https://logs.example/f3a9c2b1d0-n1-1', name: 'Pod logs', messageFormat: TaskLog_MessageFormat.JSON, ttl: { seconds: '3600', nanos: 0 }, ShowWhilePending: true, HideOnceFinished: false }],
+    logs: [
+      {
+        uri: 'https://logs.example/f3a9c2b1d0-n1-1',
+        name: 'Pod logs',
+        messageFormat: TaskLog_MessageFormat.JSON,
+        ttl: { seconds: '3600', nanos: 0 },
+        ShowWhilePending: true,
+        HideOnceFinished: false,
+      },
+    ],
     occurredAt,
     inputValue: { $case: 'inputUri', inputUri: 's3://flotilla-test/metadata/f3a9c2b1d0/n1/inputs.pb' },
     customInfo: { podName: 'f3a9c2b1d0-n1-1', attempts: 2 },
@@ -114,12 +157,23 @@ test('a TaskExecutionEvent (running, retry 1, with logs and custom info) seriali
   };
   const expected = {
     taskId: { resourceType: 'TASK', project: 'flotilla', domain: 'development', name: 'ranking.train', version: 'v7' },
-    parentNodeExecutionId: { nodeId: 'n1', executionId: { project: 'flotilla', domain: 'development', name: 'f3a9c2b1d0' } },
+    parentNodeExecutionId: {
+      nodeId: 'n1',
+      executionId: { project: 'flotilla', domain: 'development', name: 'f3a9c2b1d0' },
+    },
     retryAttempt: 1,
     phase: 'RUNNING',
     producerId: 'flotilla-shard-3',
     // Flyte named these two fields in UpperCamelCase; protobuf JSON keeps the name as declared.
-    logs: [{ uri: 'https://logs.example/f3a9c2b1d0-n1-1', name: 'Pod logs', messageFormat: 'JSON', ttl: '3600s', ShowWhilePending: true }],
+    logs: [
+      {
+        uri: 'https://logs.example/f3a9c2b1d0-n1-1',
+        name: 'Pod logs',
+        messageFormat: 'JSON',
+        ttl: '3600s',
+        ShowWhilePending: true,
+      },
+    ],
     occurredAt: occurredAtJson,
     inputUri: 's3://flotilla-test/metadata/f3a9c2b1d0/n1/inputs.pb',
     customInfo: { podName: 'f3a9c2b1d0-n1-1', attempts: 2 },
@@ -133,5 +187,8 @@ test('a TaskExecutionEvent (running, retry 1, with logs and custom info) seriali
   const bytes = TaskExecutionEvent.encode(event).finish();
   assert.deepEqual(TaskExecutionEvent.decode(bytes), event);
   assert.deepEqual(reference('flyteidl.event.TaskExecutionEvent').decodeToJson(bytes), expected);
-  assert.deepEqual(TaskExecutionEventRequest.decode(TaskExecutionEventRequest.encode({ requestId: 'req-3', event }).finish()).event, event);
+  assert.deepEqual(
+    TaskExecutionEventRequest.decode(TaskExecutionEventRequest.encode({ requestId: 'req-3', event }).finish()).event,
+    event,
+  );
 });

@@ -22,7 +22,11 @@ const inputs = {
     budget: { scalar: { primitive: { duration: '5400.250s' } } },
     shards: {
       collection: {
-        literals: [{ scalar: { primitive: { integer: '-3' } } }, { scalar: { primitive: { integer: '0' } } }, { scalar: { primitive: { integer: '7' } } }],
+        literals: [
+          { scalar: { primitive: { integer: '-3' } } },
+          { scalar: { primitive: { integer: '0' } } },
+          { scalar: { primitive: { integer: '7' } } },
+        ],
       },
     },
     labels: {
@@ -44,7 +48,12 @@ const inputs = {
     },
     nothing: { scalar: { noneType: {} } },
     checkpoint: {
-      scalar: { blob: { metadata: { type: { format: 'PyTorchCheckpoint', dimensionality: 'MULTIPART' } }, uri: 's3://flotilla-test/ckpt/run-42/' } },
+      scalar: {
+        blob: {
+          metadata: { type: { format: 'PyTorchCheckpoint', dimensionality: 'MULTIPART' } },
+          uri: 's3://flotilla-test/ckpt/run-42/',
+        },
+      },
     },
     events: {
       scalar: {
@@ -63,7 +72,9 @@ const inputs = {
       },
     },
     // google.protobuf.Struct: plain JSON inside protobuf JSON.
-    settings: { scalar: { generic: { optimizer: 'adam', betas: [0.9, 0.999], nested: { enabled: false, note: null } } } },
+    settings: {
+      scalar: { generic: { optimizer: 'adam', betas: [0.9, 0.999], nested: { enabled: false, note: null } } },
+    },
     raw: { scalar: { binary: { value: 'AAEC/w==', tag: 'msgpack' } } },
     tagged: { scalar: { primitive: { integer: '1' } }, hash: 'abc123', metadata: { origin: 'cache' } },
   },
@@ -84,13 +95,23 @@ test('the message is typed: int64 as string, oneofs as $case unions, Struct as p
   assert.deepEqual(seed.scalar.value.primitive.value, { $case: 'integer', integer: '9007199254740993' });
   const since = literals['since']?.value;
   assert.ok(since?.$case === 'scalar' && since.scalar.value?.$case === 'primitive');
-  assert.deepEqual(since.scalar.value.primitive.value, { $case: 'datetime', datetime: { seconds: '1714979289', nanos: 123_000_000 } });
+  assert.deepEqual(since.scalar.value.primitive.value, {
+    $case: 'datetime',
+    datetime: { seconds: '1714979289', nanos: 123_000_000 },
+  });
   const budget = literals['budget']?.value;
   assert.ok(budget?.$case === 'scalar' && budget.scalar.value?.$case === 'primitive');
-  assert.deepEqual(budget.scalar.value.primitive.value, { $case: 'duration', duration: { seconds: '5400', nanos: 250_000_000 } });
+  assert.deepEqual(budget.scalar.value.primitive.value, {
+    $case: 'duration',
+    duration: { seconds: '5400', nanos: 250_000_000 },
+  });
   const settings = literals['settings']?.value;
   assert.ok(settings?.$case === 'scalar' && settings.scalar.value?.$case === 'generic');
-  assert.deepEqual(settings.scalar.value.generic, { optimizer: 'adam', betas: [0.9, 0.999], nested: { enabled: false, note: null } });
+  assert.deepEqual(settings.scalar.value.generic, {
+    optimizer: 'adam',
+    betas: [0.9, 0.999],
+    nested: { enabled: false, note: null },
+  });
   assert.equal(literals['shards']?.value?.$case, 'collection');
   assert.equal(literals['labels']?.value?.$case, 'map');
 });

@@ -12,7 +12,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFileRegistry, fromBinary, fromJson, toBinary, toJson, type DescMessage, type FileRegistry, type JsonValue } from '@bufbuild/protobuf';
+import {
+  createFileRegistry,
+  fromBinary,
+  fromJson,
+  toBinary,
+  toJson,
+  type DescMessage,
+  type FileRegistry,
+  type JsonValue,
+} from '@bufbuild/protobuf';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 
 let registry: FileRegistry | undefined;
@@ -23,7 +32,11 @@ function load(): FileRegistry {
   try {
     const out = join(dir, 'flyteidl.binpb');
     const buf = join(process.cwd(), 'node_modules', '.bin', 'buf');
-    execFileSync(buf, ['build', '--path', 'proto/flyteidl', '--as-file-descriptor-set', '--exclude-source-info', '-o', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(
+      buf,
+      ['build', '--path', 'proto/flyteidl', '--as-file-descriptor-set', '--exclude-source-info', '-o', out],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(out)));
     return registry;
   } finally {

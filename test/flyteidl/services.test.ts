@@ -7,11 +7,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import type { WorkflowExecutionEventRequest, WorkflowExecutionEventResponse } from '../../src/generated/flyteidl/flyteidl/admin/event.js';
+import type {
+  WorkflowExecutionEventRequest,
+  WorkflowExecutionEventResponse,
+} from '../../src/generated/flyteidl/flyteidl/admin/event.js';
 import { WorkflowExecution_Phase } from '../../src/generated/flyteidl/flyteidl/core/execution.js';
 import type { WorkflowExecutionEvent } from '../../src/generated/flyteidl/flyteidl/event/event.js';
 import { DataCatalogService } from '../../src/generated/flyteidl/flyteidl/datacatalog/datacatalog.js';
-import { AdminServiceClient, AdminServiceService, type AdminServiceServer } from '../../src/generated/flyteidl/flyteidl/service/admin.js';
+import {
+  AdminServiceClient,
+  AdminServiceService,
+  type AdminServiceServer,
+} from '../../src/generated/flyteidl/flyteidl/service/admin.js';
 import { SignalServiceClient, SignalServiceService } from '../../src/generated/flyteidl/flyteidl/service/signal.js';
 
 /** `rpc Name (` declarations of a vendored .proto, comments removed. */
@@ -24,8 +31,10 @@ function paths(service: Record<string, { path: string }>): string[] {
   return Object.values(service).map((method) => method.path);
 }
 
-test('AdminService has every rpc of service/admin.proto at Flyte\'s paths, the event methods included', () => {
-  const expected = rpcNames('proto/flyteidl/service/admin.proto').map((name) => `/flyteidl.service.AdminService/${name}`);
+test("AdminService has every rpc of service/admin.proto at Flyte's paths, the event methods included", () => {
+  const expected = rpcNames('proto/flyteidl/service/admin.proto').map(
+    (name) => `/flyteidl.service.AdminService/${name}`,
+  );
   assert.ok(expected.length > 50);
   assert.deepEqual(paths(AdminServiceService), expected);
   assert.equal(AdminServiceService.createWorkflowEvent.path, '/flyteidl.service.AdminService/CreateWorkflowEvent');
@@ -34,7 +43,7 @@ test('AdminService has every rpc of service/admin.proto at Flyte\'s paths, the e
   assert.equal(AdminServiceClient.serviceName, 'flyteidl.service.AdminService');
 });
 
-test('SignalService and DataCatalog have their rpcs at Flyte\'s paths', () => {
+test("SignalService and DataCatalog have their rpcs at Flyte's paths", () => {
   assert.deepEqual(paths(SignalServiceService), [
     '/flyteidl.service.SignalService/GetOrCreateSignal',
     '/flyteidl.service.SignalService/ListSignals',
@@ -63,11 +72,15 @@ test('a grpc-js server and client on loopback exchange CreateWorkflowEvent throu
   const server = new grpc.Server();
   server.addService(AdminServiceService, implementation);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
   );
   const client = new AdminServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const send = (request: WorkflowExecutionEventRequest): Promise<WorkflowExecutionEventResponse> =>
-    new Promise((resolve, reject) => client.createWorkflowEvent(request, (error, response) => (error ? reject(error) : resolve(response))));
+    new Promise((resolve, reject) =>
+      client.createWorkflowEvent(request, (error, response) => (error ? reject(error) : resolve(response))),
+    );
   try {
     const event: WorkflowExecutionEvent = {
       executionId: { project: 'flotilla', domain: 'development', name: 'f3a9c2b1d0', org: '' },
@@ -80,11 +93,22 @@ test('a grpc-js server and client on loopback exchange CreateWorkflowEvent throu
     assert.deepEqual(await send(request), {});
     assert.deepEqual(received, [request]);
 
-    const aborted: WorkflowExecutionEventRequest = { requestId: 'f3a9c2b1d0-aborted-1', event: { ...event, phase: WorkflowExecution_Phase.ABORTED } };
-    await assert.rejects(send(aborted), (error: grpc.ServiceError) => error.code === grpc.status.FAILED_PRECONDITION && error.details === 'already in a terminal phase');
+    const aborted: WorkflowExecutionEventRequest = {
+      requestId: 'f3a9c2b1d0-aborted-1',
+      event: { ...event, phase: WorkflowExecution_Phase.ABORTED },
+    };
+    await assert.rejects(
+      send(aborted),
+      (error: grpc.ServiceError) =>
+        error.code === grpc.status.FAILED_PRECONDITION && error.details === 'already in a terminal phase',
+    );
 
     await assert.rejects(
-      new Promise((resolve, reject) => client.createNodeEvent({ requestId: 'x', event: undefined }, (error, response) => (error ? reject(error) : resolve(response)))),
+      new Promise((resolve, reject) =>
+        client.createNodeEvent({ requestId: 'x', event: undefined }, (error, response) =>
+          error ? reject(error) : resolve(response),
+        ),
+      ),
       (error: grpc.ServiceError) => error.code === grpc.status.UNIMPLEMENTED,
     );
   } finally {

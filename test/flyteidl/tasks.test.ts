@@ -5,7 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JsonObject } from '@bufbuild/protobuf';
-import { Resources_ResourceName, RuntimeMetadata_RuntimeType, TaskTemplate } from '../../src/generated/flyteidl/flyteidl/core/tasks.js';
+import {
+  Resources_ResourceName,
+  RuntimeMetadata_RuntimeType,
+  TaskTemplate,
+} from '../../src/generated/flyteidl/flyteidl/core/tasks.js';
 import { ResourceType } from '../../src/generated/flyteidl/flyteidl/core/identifier.js';
 import { SimpleType } from '../../src/generated/flyteidl/flyteidl/core/types.js';
 import { reference } from './reference.js';
@@ -72,7 +76,10 @@ test('a container TaskTemplate reads from protobuf JSON into typed messages', ()
   assert.deepEqual(task.metadata?.interruptibleValue, { $case: 'interruptible', interruptible: false });
   assert.equal(task.metadata?.generatesDeck, false);
   assert.equal(task.interface?.inputs?.variables['epochs']?.type?.type?.$case, 'simple');
-  assert.deepEqual(task.interface?.inputs?.variables['epochs']?.type?.type, { $case: 'simple', simple: SimpleType.INTEGER });
+  assert.deepEqual(task.interface?.inputs?.variables['epochs']?.type?.type, {
+    $case: 'simple',
+    simple: SimpleType.INTEGER,
+  });
   assert.deepEqual(task.custom, { entrypoint: 'train.py', replicas: 2 });
   assert.ok(task.target?.$case === 'container');
   const { container } = task.target;

@@ -30,10 +30,12 @@ function listed(vendored: string, heading: string): string[] {
   return entries;
 }
 
-test('proto/flyteidl holds exactly the files VENDORED lists, under Flyte\'s Apache-2.0 license', () => {
+test("proto/flyteidl holds exactly the files VENDORED lists, under Flyte's Apache-2.0 license", () => {
   const vendored = readFileSync(join(root, 'VENDORED'), 'utf8');
   assert.match(vendored, /^package: @flyteorg\/flyteidl@1\.16\.\d+$/m);
-  const present = protosUnder(root).map((path) => join('flyteidl', relative(root, path)).split('\\').join('/')).sort();
+  const present = protosUnder(root)
+    .map((path) => join('flyteidl', relative(root, path)).split('\\').join('/'))
+    .sort();
   assert.deepEqual(listed(vendored, 'files:'), present);
   assert.match(readFileSync(join(root, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0/);
   assert.ok(readFileSync(join(root, 'NOTICE'), 'utf8').length > 0);

@@ -46,7 +46,11 @@ describe('agent plugin with the notifier agent', () => {
   let plugin: AgentPlugin;
   before(async () => {
     agent = await startNotifierAgent({ delayMs: 100 });
-    plugin = createAgentPlugin({ services: { notifier: { address: agent.address } }, pollIntervalMs: 25, retryBaseMs: 20 });
+    plugin = createAgentPlugin({
+      services: { notifier: { address: agent.address } },
+      pollIntervalMs: 25,
+      retryBaseMs: 20,
+    });
   });
   after(async () => {
     plugin?.close();
@@ -57,16 +61,27 @@ describe('agent plugin with the notifier agent', () => {
     const before = agent.created();
     const result = await runToEnd(plugin, context({ channel: 'ops' }));
     assert.equal(result.phase, 'Succeeded');
-    assert.deepEqual(result.phase === 'Succeeded' && result.outputs, { sent: true, channel: 'ops', message: 'etl finished', notificationId: 'uid-1/notify/1' });
+    assert.deepEqual(result.phase === 'Succeeded' && result.outputs, {
+      sent: true,
+      channel: 'ops',
+      message: 'etl finished',
+      notificationId: 'uid-1/notify/1',
+    });
     assert.equal(agent.created() - before, 1);
   });
 
   test('a failure the agent reports is a user failure; one it marks SYSTEM is a system failure', async () => {
     const user = await runToEnd(plugin, context({ fail: true }));
     assert.equal(user.phase, 'Failed');
-    assert.deepEqual(user.phase === 'Failed' && { kind: user.failure.kind, reason: user.failure.reason }, { kind: 'user', reason: 'NotificationRejected' });
+    assert.deepEqual(user.phase === 'Failed' && { kind: user.failure.kind, reason: user.failure.reason }, {
+      kind: 'user',
+      reason: 'NotificationRejected',
+    });
     const system = await runToEnd(plugin, context({ fail: true, failKind: 'system' }));
-    assert.deepEqual(system.phase === 'Failed' && { kind: system.failure.kind, reason: system.failure.reason }, { kind: 'system', reason: 'NotifierDown' });
+    assert.deepEqual(system.phase === 'Failed' && { kind: system.failure.kind, reason: system.failure.reason }, {
+      kind: 'system',
+      reason: 'NotifierDown',
+    });
   });
 
   test('start is idempotent, and a restarted replica resumes from pluginState without re-creating', async () => {
@@ -109,36 +124,54 @@ describe('agent plugin with the notifier agent', () => {
   test('INTERNAL from the agent is a system failure', async () => {
     const result = await runToEnd(plugin, context({ crash: true }));
     assert.equal(result.phase, 'Failed');
-    assert.deepEqual(result.phase === 'Failed' && [result.failure.kind, result.failure.reason], ['system', 'AgentError']);
+    assert.deepEqual(result.phase === 'Failed' && [result.failure.kind, result.failure.reason], [
+      'system',
+      'AgentError',
+    ]);
   });
 
   test('an unknown service is a non-retryable system failure', async () => {
     const result = await plugin.start(context({}, { task: { plugin: 'agent', agent: { service: 'pager' } } }));
     assert.equal(result.phase, 'Failed');
-    assert.deepEqual(result.phase === 'Failed' && [result.failure.kind, result.failure.reason, result.failure.retryable], ['system', 'UnknownAgentService', false]);
+    assert.deepEqual(
+      result.phase === 'Failed' && [result.failure.kind, result.failure.reason, result.failure.retryable],
+      ['system', 'UnknownAgentService', false],
+    );
   });
 });
 
 describe('agent plugin when the agent is unavailable', () => {
   test('UNAVAILABLE is retried inside the call, then a retryable AgentError; the next round succeeds', async () => {
     const port = await freePort();
-    const plugin = createAgentPlugin({ services: { notifier: { address: `127.0.0.1:${port}` } }, unavailableRetries: 2, retryBaseMs: 20, callTimeoutMs: 1000, pollIntervalMs: 25 });
+    const plugin = createAgentPlugin({
+      services: { notifier: { address: `127.0.0.1:${port}` } },
+      unavailableRetries: 2,
+      retryBaseMs: 20,
+      callTimeoutMs: 1000,
+      pollIntervalMs: 25,
+    });
     let agent: RunningNotifierAgent | undefined;
     try {
       const ctx = context({ channel: 'ops' });
-      await assert.rejects(plugin.start(ctx), (e: unknown) => e instanceof AgentError && e.code === 'Unavailable' && e.retryable);
+      await assert.rejects(
+        plugin.start(ctx),
+        (e: unknown) => e instanceof AgentError && e.code === 'Unavailable' && e.retryable,
+      );
       agent = await startNotifierAgent({ port, delayMs: 50 });
       // The engine retries the round later; the channel reconnects with its own back-off.
       let rounds = 0;
-      const started = await waitFor(async () => {
-        rounds += 1;
-        try {
-          return await plugin.start(ctx);
-        } catch (error) {
-          assert.ok(error instanceof AgentError && error.retryable);
-          return undefined;
-        }
-      }, { timeoutMs: 20_000, intervalMs: 200, what: 'a round after the agent came up' });
+      const started = await waitFor(
+        async () => {
+          rounds += 1;
+          try {
+            return await plugin.start(ctx);
+          } catch (error) {
+            assert.ok(error instanceof AgentError && error.retryable);
+            return undefined;
+          }
+        },
+        { timeoutMs: 20_000, intervalMs: 200, what: 'a round after the agent came up' },
+      );
       assert.ok(rounds >= 1);
       const result = await runToEnd(plugin, { ...ctx, pluginState: started.pluginState! });
       assert.equal(result.phase, 'Succeeded');
@@ -151,7 +184,11 @@ describe('agent plugin when the agent is unavailable', () => {
 
   test('an AbortSignal ends the retries at once with an aborted AgentError', async () => {
     const port = await freePort();
-    const plugin = createAgentPlugin({ services: { notifier: { address: `127.0.0.1:${port}` } }, unavailableRetries: 50, retryBaseMs: 200 });
+    const plugin = createAgentPlugin({
+      services: { notifier: { address: `127.0.0.1:${port}` } },
+      unavailableRetries: 50,
+      retryBaseMs: 200,
+    });
     try {
       const abort = new AbortController();
       const pending = plugin.start(context({}), abort.signal);
@@ -165,23 +202,37 @@ describe('agent plugin when the agent is unavailable', () => {
   test('an agent that stops mid-task: GetTask fails with a retryable error, then resumes', async () => {
     const port = await freePort();
     let agent = await startNotifierAgent({ port, delayMs: 50 });
-    const plugin = createAgentPlugin({ services: { notifier: { address: `127.0.0.1:${port}` } }, unavailableRetries: 1, retryBaseMs: 10, callTimeoutMs: 1000 });
+    const plugin = createAgentPlugin({
+      services: { notifier: { address: `127.0.0.1:${port}` } },
+      unavailableRetries: 1,
+      retryBaseMs: 10,
+      callTimeoutMs: 1000,
+    });
     try {
       const ctx = context({});
       const started = await plugin.start(ctx);
       await agent.stop();
-      await assert.rejects(plugin.check({ ...ctx, pluginState: started.pluginState! }), (e: unknown) => e instanceof AgentError && e.retryable);
+      await assert.rejects(
+        plugin.check({ ...ctx, pluginState: started.pluginState! }),
+        (e: unknown) => e instanceof AgentError && e.retryable,
+      );
       // This example agent keeps tasks in memory: after a restart it has lost the task.
       agent = await startNotifierAgent({ port, delayMs: 50 });
-      const lost = await waitFor(async () => {
-        try {
-          return await plugin.check({ ...ctx, pluginState: started.pluginState! });
-        } catch {
-          return undefined;
-        }
-      }, { what: 'GetTask after the agent restarted' });
+      const lost = await waitFor(
+        async () => {
+          try {
+            return await plugin.check({ ...ctx, pluginState: started.pluginState! });
+          } catch {
+            return undefined;
+          }
+        },
+        { what: 'GetTask after the agent restarted' },
+      );
       assert.equal(lost.phase, 'Failed');
-      assert.deepEqual(lost.phase === 'Failed' && [lost.failure.kind, lost.failure.reason], ['system', 'AgentLostTask']);
+      assert.deepEqual(lost.phase === 'Failed' && [lost.failure.kind, lost.failure.reason], [
+        'system',
+        'AgentLostTask',
+      ]);
     } finally {
       plugin.close();
       await agent.stop();
@@ -194,12 +245,20 @@ describe('agent plugin over TLS with a token', () => {
     const ca = await createCertificateAuthority({ commonName: 'agent-ca' });
     const server = await issueCertificate(ca, { commonName: 'notifier', ipAddresses: ['127.0.0.1'], usage: 'server' });
     const agent = await startNotifierAgent({ delayMs: 20, security: { tls: server, token: 'agent-token-1' } });
-    const good = createAgentPlugin({ services: { notifier: { address: agent.address, tls: { caPem: ca.certPem }, token: 'agent-token-1' } }, pollIntervalMs: 25 });
-    const bad = createAgentPlugin({ services: { notifier: { address: agent.address, tls: { caPem: ca.certPem }, token: 'nope' } } });
+    const good = createAgentPlugin({
+      services: { notifier: { address: agent.address, tls: { caPem: ca.certPem }, token: 'agent-token-1' } },
+      pollIntervalMs: 25,
+    });
+    const bad = createAgentPlugin({
+      services: { notifier: { address: agent.address, tls: { caPem: ca.certPem }, token: 'nope' } },
+    });
     try {
       assert.equal((await runToEnd(good, context({}))).phase, 'Succeeded');
       const denied = await bad.start(context({}));
-      assert.deepEqual(denied.phase === 'Failed' && [denied.failure.kind, denied.failure.reason, denied.failure.retryable], ['system', 'AgentPermissionDenied', false]);
+      assert.deepEqual(
+        denied.phase === 'Failed' && [denied.failure.kind, denied.failure.reason, denied.failure.retryable],
+        ['system', 'AgentPermissionDenied', false],
+      );
     } finally {
       good.close();
       bad.close();

@@ -8,7 +8,13 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { startEventSink, type RunningEventSink } from '../../src/events/sink/index.js';
-import { EventPublisher, createEventSinkClient, listEvents, recordEvents, watchEvents } from '../../src/events/client.js';
+import {
+  EventPublisher,
+  createEventSinkClient,
+  listEvents,
+  recordEvents,
+  watchEvents,
+} from '../../src/events/client.js';
 import type { ExecutionEvent } from '../../src/engine/events.js';
 import { nodeEventId } from '../../src/engine/events.js';
 import type { StoredEvent } from '../../src/events/sink/store.js';
@@ -20,7 +26,12 @@ import { runEvents, workflowRef } from './events-fixtures.js';
 const quiet = pino({ level: 'silent' });
 const silentLogger = pino({ level: 'warn' }, new Writable({ write: (_c, _e, cb) => cb() }));
 
-async function listAll(address: string, namespace: string, name: string, pageSize: number): Promise<{ events: StoredEvent[]; pages: number }> {
+async function listAll(
+  address: string,
+  namespace: string,
+  name: string,
+  pageSize: number,
+): Promise<{ events: StoredEvent[]; pages: number }> {
   const client = createEventSinkClient(address);
   try {
     const events: StoredEvent[] = [];
@@ -46,7 +57,9 @@ for (const kind of ['memory', 'redis', 'redis-partitioned'] as const) {
     before(async () => {
       if (kind !== 'memory') redis = await RedisServer.start();
       sink = await startEventSink({
-        store: redis ? { kind: 'redis', url: redis.url, ...(kind === 'redis-partitioned' ? { partitions: 4 } : {}) } : { kind: 'memory' },
+        store: redis
+          ? { kind: 'redis', url: redis.url, ...(kind === 'redis-partitioned' ? { partitions: 4 } : {}) }
+          : { kind: 'memory' },
         logger: quiet,
       });
     });
@@ -60,12 +73,26 @@ for (const kind of ['memory', 'redis', 'redis-partitioned'] as const) {
       try {
         const events = runEvents('dedup', ['a']);
         const first = await recordEvents(client, events);
-        assert.deepEqual(first.map((r) => r.outcome), events.map(() => 'stored'));
+        assert.deepEqual(
+          first.map((r) => r.outcome),
+          events.map(() => 'stored'),
+        );
         const again = await recordEvents(client, events);
-        assert.deepEqual(again.map((r) => r.outcome), events.map(() => 'duplicate'));
-        assert.deepEqual(again.map((r) => r.cursor), first.map((r) => r.cursor), 'a duplicate reports the first cursor');
+        assert.deepEqual(
+          again.map((r) => r.outcome),
+          events.map(() => 'duplicate'),
+        );
+        assert.deepEqual(
+          again.map((r) => r.cursor),
+          first.map((r) => r.cursor),
+          'a duplicate reports the first cursor',
+        );
         const { events: listed } = await listAll(sink.address, 'team-a', 'dedup', 100);
-        assert.deepEqual(listed.map((e) => e.event), events, 'stored once, in order, fields intact (outputs round-trip exactly)');
+        assert.deepEqual(
+          listed.map((e) => e.event),
+          events,
+          'stored once, in order, fields intact (outputs round-trip exactly)',
+        );
       } finally {
         client.close();
       }
@@ -78,18 +105,52 @@ for (const kind of ['memory', 'redis', 'redis-partitioned'] as const) {
         await recordEvents(client, events);
         const workflow = workflowRef('late');
         const late: ExecutionEvent[] = [
-          { id: nodeEventId(workflow.uid, 'a', 'Running-late'), scope: 'node', workflow, nodeId: 'a', phase: 'Failed', occurredAt: new Date().toISOString() },
-          { id: `${workflow.uid}/task/a/1/Running-again`, scope: 'task', workflow, nodeId: 'a', attempt: 1, phase: 'Running', occurredAt: new Date().toISOString() },
-          { id: `${workflow.uid}/wf/Failed`, scope: 'workflow', workflow, phase: 'Failed', occurredAt: new Date().toISOString() },
+          {
+            id: nodeEventId(workflow.uid, 'a', 'Running-late'),
+            scope: 'node',
+            workflow,
+            nodeId: 'a',
+            phase: 'Failed',
+            occurredAt: new Date().toISOString(),
+          },
+          {
+            id: `${workflow.uid}/task/a/1/Running-again`,
+            scope: 'task',
+            workflow,
+            nodeId: 'a',
+            attempt: 1,
+            phase: 'Running',
+            occurredAt: new Date().toISOString(),
+          },
+          {
+            id: `${workflow.uid}/wf/Failed`,
+            scope: 'workflow',
+            workflow,
+            phase: 'Failed',
+            occurredAt: new Date().toISOString(),
+          },
         ];
         const dropsBefore = await sink.store.droppedCount();
         const results = await recordEvents(client, late);
-        assert.deepEqual(results.map((r) => r.outcome), ['dropped', 'dropped', 'dropped']);
+        assert.deepEqual(
+          results.map((r) => r.outcome),
+          ['dropped', 'dropped', 'dropped'],
+        );
         assert.equal((await sink.store.droppedCount()) - dropsBefore, 3);
         const { events: listed } = await listAll(sink.address, 'team-a', 'late', 100);
         assert.equal(listed.length, events.length);
         // A new attempt of the same node is a different entity and is accepted.
-        const retry = await recordEvents(client, [{ id: `${workflow.uid}/task/a/2/Running`, scope: 'task', workflow, nodeId: 'a', attempt: 2, phase: 'Running', occurredAt: new Date().toISOString() }]);
+        const retry = await recordEvents(client, [
+          {
+            id: `${workflow.uid}/task/a/2/Running`,
+            scope: 'task',
+            workflow,
+            nodeId: 'a',
+            attempt: 2,
+            phase: 'Running',
+            occurredAt: new Date().toISOString(),
+          },
+        ]);
         assert.equal(retry[0]?.outcome, 'stored', 'node a is terminal, but attempt 2 is its own entity: stored');
       } finally {
         client.close();
@@ -108,9 +169,18 @@ for (const kind of ['memory', 'redis', 'redis-partitioned'] as const) {
         }
         const { events, pages } = await listAll(sink.address, 'team-a', 'paged', 5);
         assert.equal(pages, Math.ceil(mine.length / 5));
-        assert.deepEqual(events.map((e) => e.event.id), mine.map((e) => e.id));
-        await assert.rejects(listEvents(client, { namespace: '', name: 'paged' }), (e: { code?: number }) => e.code === 3);
-        await assert.rejects(listEvents(client, { namespace: 'team-a', name: 'paged', pageToken: 'not-a-cursor' }), (e: { code?: number }) => e.code === 3);
+        assert.deepEqual(
+          events.map((e) => e.event.id),
+          mine.map((e) => e.id),
+        );
+        await assert.rejects(
+          listEvents(client, { namespace: '', name: 'paged' }),
+          (e: { code?: number }) => e.code === 3,
+        );
+        await assert.rejects(
+          listEvents(client, { namespace: 'team-a', name: 'paged', pageToken: 'not-a-cursor' }),
+          (e: { code?: number }) => e.code === 3,
+        );
         await assert.rejects(recordEvents(client, [{ ...mine[0]!, id: '' }]), (e: { code?: number }) => e.code === 3);
       } finally {
         client.close();
@@ -125,15 +195,28 @@ for (const kind of ['memory', 'redis', 'redis-partitioned'] as const) {
         const early0 = await recordEvents(client, early);
         const seenNow: string[] = [];
         const nowWatch = (async () => {
-          for await (const stored of watchEvents(client, { from: 'now', namespace: 'team-a', name: 'watch-late', signal: abort.signal })) seenNow.push(stored.event.id);
+          for await (const stored of watchEvents(client, {
+            from: 'now',
+            namespace: 'team-a',
+            name: 'watch-late',
+            signal: abort.signal,
+          }))
+            seenNow.push(stored.event.id);
         })();
         const seenAll: string[] = [];
         const fromStart = (async () => {
-          for await (const stored of watchEvents(client, { from: 'beginning', signal: abort.signal })) seenAll.push(stored.event.id);
+          for await (const stored of watchEvents(client, { from: 'beginning', signal: abort.signal }))
+            seenAll.push(stored.event.id);
         })();
         const seenAfter: string[] = [];
         const fromCursor = (async () => {
-          for await (const stored of watchEvents(client, { from: early0[2]!.cursor, namespace: 'team-a', name: 'watch-early', signal: abort.signal })) seenAfter.push(stored.event.id);
+          for await (const stored of watchEvents(client, {
+            from: early0[2]!.cursor,
+            namespace: 'team-a',
+            name: 'watch-early',
+            signal: abort.signal,
+          }))
+            seenAfter.push(stored.event.id);
         })();
         // Give the "now" watch time to be established before the late events are recorded.
         await new Promise((r) => setTimeout(r, 300));
@@ -142,10 +225,20 @@ for (const kind of ['memory', 'redis', 'redis-partitioned'] as const) {
         await waitFor(() => seenNow.length === late.length, { what: 'watch from now' });
         await waitFor(() => seenAll.includes(late[late.length - 1]!.id), { what: 'watch from beginning' });
         await waitFor(() => seenAfter.length === early.length - 3, { what: 'watch from cursor' });
-        assert.deepEqual(seenNow, late.map((e) => e.id));
-        assert.deepEqual(seenAfter, early.slice(3).map((e) => e.id));
+        assert.deepEqual(
+          seenNow,
+          late.map((e) => e.id),
+        );
+        assert.deepEqual(
+          seenAfter,
+          early.slice(3).map((e) => e.id),
+        );
         const order = (ids: string[]) => ids.filter((id) => early.some((e) => e.id === id));
-        assert.deepEqual(order(seenAll), early.map((e) => e.id), 'from the beginning includes what was stored before, in order');
+        assert.deepEqual(
+          order(seenAll),
+          early.map((e) => e.id),
+          'from the beginning includes what was stored before, in order',
+        );
         abort.abort();
         await Promise.all([nowWatch, fromStart, fromCursor]);
       } finally {
@@ -169,7 +262,14 @@ describe('EventPublisher against a Redis-backed sink', () => {
     const port = await freePort();
     const events = runEvents('exactly-once', ['a', 'b', 'c', 'd', 'e', 'f']);
     // The sink is not up yet: the publisher buffers and retries with back-off.
-    const first = new EventPublisher({ address: `127.0.0.1:${port}`, batchSize: 4, retryBaseMs: 20, retryMaxMs: 200, callTimeoutMs: 1000, logger: silentLogger });
+    const first = new EventPublisher({
+      address: `127.0.0.1:${port}`,
+      batchSize: 4,
+      retryBaseMs: 20,
+      retryMaxMs: 200,
+      callTimeoutMs: 1000,
+      logger: silentLogger,
+    });
     for (const event of events.slice(0, 20)) first.publish(event);
     await waitFor(() => first.stats.retries >= 2, { what: 'publisher retrying while the sink is down' });
     let sink = await startEventSink({ store: { kind: 'redis', url: redis.url }, port, logger: quiet });
@@ -190,7 +290,11 @@ describe('EventPublisher against a Redis-backed sink', () => {
       assert.equal(second.stats.duplicates, 20 + events.length);
       await second.close();
       const { events: listed } = await listAll(sink.address, 'team-a', 'exactly-once', 1000);
-      assert.deepEqual(listed.map((e) => e.event.id), events.map((e) => e.id), 'each event stored exactly once, in order');
+      assert.deepEqual(
+        listed.map((e) => e.event.id),
+        events.map((e) => e.id),
+        'each event stored exactly once, in order',
+      );
     } finally {
       await sink.stop();
     }
@@ -198,7 +302,14 @@ describe('EventPublisher against a Redis-backed sink', () => {
 
   test('publish never blocks or throws; overflow drops the oldest and counts it', async () => {
     const port = await freePort();
-    const publisher = new EventPublisher({ address: `127.0.0.1:${port}`, bufferSize: 10, batchSize: 5, retryBaseMs: 50, callTimeoutMs: 500, logger: silentLogger });
+    const publisher = new EventPublisher({
+      address: `127.0.0.1:${port}`,
+      bufferSize: 10,
+      batchSize: 5,
+      retryBaseMs: 50,
+      callTimeoutMs: 500,
+      logger: silentLogger,
+    });
     const events = runEvents('overflow', ['a', 'b', 'c', 'd', 'e']);
     for (const event of events) publisher.publish(event);
     assert.equal(publisher.stats.overflowed, events.length - 10);
@@ -209,7 +320,11 @@ describe('EventPublisher against a Redis-backed sink', () => {
       assert.equal(await publisher.flush(10_000), true);
       const { events: listed } = await listAll(sink.address, 'team-a', 'overflow', 100);
       // The first batch was in flight when the buffer overflowed: it is kept; of the rest the newest survive.
-      assert.deepEqual(listed.map((e) => e.event.id), [...events.slice(0, 5), ...events.slice(-5)].map((e) => e.id), 'in-flight batch and the newest 5 survive, in order');
+      assert.deepEqual(
+        listed.map((e) => e.event.id),
+        [...events.slice(0, 5), ...events.slice(-5)].map((e) => e.id),
+        'in-flight batch and the newest 5 survive, in order',
+      );
       await publisher.close();
       publisher.publish(events[0]!);
       assert.equal(publisher.stats.overflowed, events.length - 10 + 1, 'publishing after close is dropped, not thrown');

@@ -37,7 +37,11 @@ test('src/generated matches a fresh buf generate (no drift)', () => {
     const committedFiles = filesUnder(committed).map((f) => relative(committed, f));
     assert.deepEqual(committedFiles, freshFiles, 'generated file set differs: run npm run gen:proto');
     for (const file of freshFiles) {
-      assert.equal(readFileSync(join(committed, file), 'utf8'), readFileSync(join(fresh, file), 'utf8'), `${file} drifted: run npm run gen:proto`);
+      assert.equal(
+        readFileSync(join(committed, file), 'utf8'),
+        readFileSync(join(fresh, file), 'utf8'),
+        `${file} drifted: run npm run gen:proto`,
+      );
     }
     assert.ok(freshFiles.includes(join('flotilla', 'events', 'v1', 'events.ts')));
     // Flyte's vendored IDL (proto/flyteidl) is generated beside ours, with its own options.

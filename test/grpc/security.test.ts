@@ -33,7 +33,12 @@ interface Pki {
 async function makePki(): Promise<Pki> {
   const ca = await createCertificateAuthority({ commonName: 'flotilla-test-ca' });
   const otherCa = await createCertificateAuthority({ commonName: 'intruder-ca' });
-  const serverName = { commonName: 'event-sink', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server' as const };
+  const serverName = {
+    commonName: 'event-sink',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server' as const,
+  };
   return {
     ca,
     otherCa,
@@ -63,9 +68,21 @@ describe('TLS and mutual TLS', () => {
   let wrongCertSink: RunningEventSink;
   before(async () => {
     pki = await makePki();
-    tlsSink = await startEventSink({ store: { kind: 'memory' }, logger: quiet, security: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem } } });
-    mtlsSink = await startEventSink({ store: { kind: 'memory' }, logger: quiet, security: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, clientCaPem: pki.ca.certPem } } });
-    wrongCertSink = await startEventSink({ store: { kind: 'memory' }, logger: quiet, security: { tls: { certPem: pki.otherServer.certPem, keyPem: pki.otherServer.keyPem } } });
+    tlsSink = await startEventSink({
+      store: { kind: 'memory' },
+      logger: quiet,
+      security: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem } },
+    });
+    mtlsSink = await startEventSink({
+      store: { kind: 'memory' },
+      logger: quiet,
+      security: { tls: { certPem: pki.server.certPem, keyPem: pki.server.keyPem, clientCaPem: pki.ca.certPem } },
+    });
+    wrongCertSink = await startEventSink({
+      store: { kind: 'memory' },
+      logger: quiet,
+      security: { tls: { certPem: pki.otherServer.certPem, keyPem: pki.otherServer.keyPem } },
+    });
   });
   after(async () => {
     await Promise.all([tlsSink?.stop(), mtlsSink?.stop(), wrongCertSink?.stop()]);
@@ -73,16 +90,34 @@ describe('TLS and mutual TLS', () => {
 
   test('TLS: the right CA connects; a wrong CA, a server with a foreign certificate, and plaintext fail', async () => {
     assert.equal(await tryRecord(tlsSink.address, { tls: { caPem: pki.ca.certPem } }), grpc.status.OK);
-    assert.equal(await tryRecord(`localhost:${tlsSink.port}`, { tls: { caPem: pki.ca.certPem } }), grpc.status.OK, 'DNS SAN accepted');
+    assert.equal(
+      await tryRecord(`localhost:${tlsSink.port}`, { tls: { caPem: pki.ca.certPem } }),
+      grpc.status.OK,
+      'DNS SAN accepted',
+    );
     assert.equal(await tryRecord(tlsSink.address, { tls: { caPem: pki.otherCa.certPem } }), grpc.status.UNAVAILABLE);
     assert.equal(await tryRecord(wrongCertSink.address, { tls: { caPem: pki.ca.certPem } }), grpc.status.UNAVAILABLE);
-    assert.equal(await tryRecord(tlsSink.address, {}), grpc.status.UNAVAILABLE, 'a plaintext client cannot talk to a TLS server');
+    assert.equal(
+      await tryRecord(tlsSink.address, {}),
+      grpc.status.UNAVAILABLE,
+      'a plaintext client cannot talk to a TLS server',
+    );
   });
 
   test('mutual TLS: a client certificate from the CA connects; none or a foreign one fails', async () => {
-    assert.equal(await tryRecord(mtlsSink.address, { tls: { caPem: pki.ca.certPem, certPem: pki.client.certPem, keyPem: pki.client.keyPem } }), grpc.status.OK);
+    assert.equal(
+      await tryRecord(mtlsSink.address, {
+        tls: { caPem: pki.ca.certPem, certPem: pki.client.certPem, keyPem: pki.client.keyPem },
+      }),
+      grpc.status.OK,
+    );
     assert.equal(await tryRecord(mtlsSink.address, { tls: { caPem: pki.ca.certPem } }), grpc.status.UNAVAILABLE);
-    assert.equal(await tryRecord(mtlsSink.address, { tls: { caPem: pki.ca.certPem, certPem: pki.otherClient.certPem, keyPem: pki.otherClient.keyPem } }), grpc.status.UNAVAILABLE);
+    assert.equal(
+      await tryRecord(mtlsSink.address, {
+        tls: { caPem: pki.ca.certPem, certPem: pki.otherClient.certPem, keyPem: pki.otherClient.keyPem },
+      }),
+      grpc.status.UNAVAILABLE,
+    );
   });
 });
 
@@ -90,7 +125,11 @@ describe('bearer token and limits', () => {
   const token = 'tok-3f9a1c0e5b7d2468ace0';
   let sink: RunningEventSink;
   before(async () => {
-    sink = await startEventSink({ store: { kind: 'memory' }, logger: quiet, security: { token, maxMessageBytes: 16 * 1024 } });
+    sink = await startEventSink({
+      store: { kind: 'memory' },
+      logger: quiet,
+      security: { token, maxMessageBytes: 16 * 1024 },
+    });
   });
   after(async () => {
     await sink?.stop();
@@ -120,7 +159,10 @@ describe('bearer token and limits', () => {
     const client = createEventSinkClient(sink.address, { token });
     try {
       const [event] = runEvents('huge', ['a']);
-      await assert.rejects(recordEvents(client, [{ ...event!, message: 'x'.repeat(64 * 1024) }]), (e: { code?: number }) => e.code === grpc.status.RESOURCE_EXHAUSTED);
+      await assert.rejects(
+        recordEvents(client, [{ ...event!, message: 'x'.repeat(64 * 1024) }]),
+        (e: { code?: number }) => e.code === grpc.status.RESOURCE_EXHAUSTED,
+      );
     } finally {
       client.close();
     }
@@ -139,15 +181,39 @@ describe('logs never contain the token or private keys', () => {
   test('flotilla event-sink at debug level, with right and wrong tokens and a retrying publisher', async () => {
     const pki = await makePki();
     const token = 'secret-token-7c1e9b0d44a2f6';
-    const files = { cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key'), ca: join(dir, 'ca.crt'), token: join(dir, 'token') };
+    const files = {
+      cert: join(dir, 'tls.crt'),
+      key: join(dir, 'tls.key'),
+      ca: join(dir, 'ca.crt'),
+      token: join(dir, 'token'),
+    };
     writeFileSync(files.cert, pki.server.certPem);
     writeFileSync(files.key, pki.server.keyPem);
     writeFileSync(files.ca, pki.ca.certPem);
     writeFileSync(files.token, `${token}\n`);
-    const child = spawn(process.execPath, ['bin/flotilla.mjs', 'event-sink', '--store', 'memory', '--port', '0', '--log-level', 'trace', '--tls-cert', files.cert, '--tls-key', files.key, '--token-file', files.token], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, GRPC_VERBOSITY: 'DEBUG', GRPC_TRACE: 'call_stream,server_call,channel' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/flotilla.mjs',
+        'event-sink',
+        '--store',
+        'memory',
+        '--port',
+        '0',
+        '--log-level',
+        'trace',
+        '--tls-cert',
+        files.cert,
+        '--tls-key',
+        files.key,
+        '--token-file',
+        files.token,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, GRPC_VERBOSITY: 'DEBUG', GRPC_TRACE: 'call_stream,server_call,channel' },
+      },
+    );
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -168,8 +234,17 @@ describe('logs never contain the token or private keys', () => {
       assert.equal(await tryRecord(address, { tls, token: `${token}-wrong` }), grpc.status.UNAUTHENTICATED);
       assert.equal(await tryRecord(address, { tls }), grpc.status.UNAUTHENTICATED);
       // A publisher that logs its retries (wrong token, then a dead address) at debug level.
-      const logger = pino({ level: 'trace' }, new Writable({ write: (c: Buffer, _e, cb) => ((publisherLog += c.toString()), cb()) }));
-      const publisher = new EventPublisher({ address, security: { tls, token: `${token}-wrong` }, retryBaseMs: 10, retryMaxMs: 20, logger });
+      const logger = pino(
+        { level: 'trace' },
+        new Writable({ write: (c: Buffer, _e, cb) => ((publisherLog += c.toString()), cb()) }),
+      );
+      const publisher = new EventPublisher({
+        address,
+        security: { tls, token: `${token}-wrong` },
+        retryBaseMs: 10,
+        retryMaxMs: 20,
+        logger,
+      });
       for (const event of runEvents('logs', ['a'])) publisher.publish(event);
       await publisher.flush(500);
       await publisher.close(100);
@@ -181,7 +256,10 @@ describe('logs never contain the token or private keys', () => {
     assert.match(output, /\[REDACTED\]/, 'grpc-js tracing printed call metadata, redacted');
     assert.match(output, /event sink stopped/, 'stopped cleanly on SIGTERM');
     assert.match(publisherLog, /retrying/, 'the publisher did log its failures');
-    for (const [where, text] of [['event-sink', output], ['publisher', publisherLog]] as const) {
+    for (const [where, text] of [
+      ['event-sink', output],
+      ['publisher', publisherLog],
+    ] as const) {
       assert.ok(!text.includes(token), `${where} logs contain the token`);
       assert.ok(!text.includes(pki.server.keyPem.split('\n')[1]!), `${where} logs contain the private key`);
       const leak = /.{0,80}Bearer (?!\[REDACTED\]).{0,40}/.exec(text);

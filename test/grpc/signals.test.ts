@@ -58,25 +58,52 @@ describe('SignalService against the embedded API server', () => {
     writeFileSync(kubeconfigPath, api.kubeconfig);
     const kc = new KubeConfig();
     kc.loadFromString(api.kubeconfig);
-    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } }).catch(() => undefined);
+    await kc
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name: ns } } })
+      .catch(() => undefined);
     await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({
       body: {
         metadata: { name: 'workflows.flotilla.io' },
         spec: {
-          group: 'flotilla.io', scope: 'Namespaced', names: { plural: 'workflows', singular: 'workflow', kind: 'Workflow', shortNames: ['wf'] },
-          versions: [{ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', x_kubernetes_preserve_unknown_fields: true }, status: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } } } }],
+          group: 'flotilla.io',
+          scope: 'Namespaced',
+          names: { plural: 'workflows', singular: 'workflow', kind: 'Workflow', shortNames: ['wf'] },
+          versions: [
+            {
+              name: 'v1alpha1',
+              served: true,
+              storage: true,
+              subresources: { status: {} },
+              schema: {
+                openAPIV3Schema: {
+                  type: 'object',
+                  properties: {
+                    spec: { type: 'object', x_kubernetes_preserve_unknown_fields: true },
+                    status: { type: 'object', x_kubernetes_preserve_unknown_fields: true },
+                  },
+                },
+              },
+            },
+          ],
         },
       },
     });
     custom = kc.makeApiClient(CustomObjectsApi);
-    await waitFor(async () => {
-      try {
-        await custom.createNamespacedCustomObject({ ...ref, body: { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name: 'nightly' }, spec } });
-        return true;
-      } catch {
-        return false;
-      }
-    }, { what: 'the Workflow CRD to serve' });
+    await waitFor(
+      async () => {
+        try {
+          await custom.createNamespacedCustomObject({
+            ...ref,
+            body: { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name: 'nightly' }, spec },
+          });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { what: 'the Workflow CRD to serve' },
+    );
     const ca = await createCertificateAuthority({ commonName: 'signals-ca' });
     const cert = await issueCertificate(ca, { commonName: 'signals', ipAddresses: ['127.0.0.1'], usage: 'server' });
     caPem = ca.certPem;
@@ -84,8 +111,18 @@ describe('SignalService against the embedded API server', () => {
     writeFileSync(join(dir, 'token'), token);
     // Two servers ("replicas") with their own API clients: either may receive a call.
     const security = { tls: cert, token };
-    serverA = await startGrpcServer({ services: [signalService({ signals: new WorkflowSignals(loadKubeConfig({ file: kubeconfigPath })), logger: quiet })], security });
-    serverB = await startGrpcServer({ services: [signalService({ signals: new WorkflowSignals(loadKubeConfig({ file: kubeconfigPath })), logger: quiet })], security });
+    serverA = await startGrpcServer({
+      services: [
+        signalService({ signals: new WorkflowSignals(loadKubeConfig({ file: kubeconfigPath })), logger: quiet }),
+      ],
+      security,
+    });
+    serverB = await startGrpcServer({
+      services: [
+        signalService({ signals: new WorkflowSignals(loadKubeConfig({ file: kubeconfigPath })), logger: quiet }),
+      ],
+      security,
+    });
   });
   after(async () => {
     await serverA?.stop();
@@ -101,12 +138,15 @@ describe('SignalService against the embedded API server', () => {
     const c = client(serverA);
     try {
       const signals = await listSignals(c, { namespace: ns, workflow: 'nightly' });
-      assert.deepEqual(signals.map((s) => [s.name, s.type, s.nodeId, s.set]), [
-        ['approve', 'boolean', 'approve', false],
-        ['review', 'boolean', 'review', false],
-        ['limit', 'integer', 'limit', false],
-        ['payload', 'json', 'payload', false],
-      ]);
+      assert.deepEqual(
+        signals.map((s) => [s.name, s.type, s.nodeId, s.set]),
+        [
+          ['approve', 'boolean', 'approve', false],
+          ['review', 'boolean', 'review', false],
+          ['limit', 'integer', 'limit', false],
+          ['payload', 'json', 'payload', false],
+        ],
+      );
     } finally {
       c.close();
     }
@@ -118,13 +158,23 @@ describe('SignalService against the embedded API server', () => {
     assert.notEqual(round0.status.nodes?.['approve']?.phase, 'Succeeded', 'the gate waits before the signal');
     const c = client(serverA);
     try {
-      const set = await setSignal(c, { namespace: ns, workflow: 'nightly', name: 'approve', value: toSignalValue(true), setBy: 'alice' });
+      const set = await setSignal(c, {
+        namespace: ns,
+        workflow: 'nightly',
+        name: 'approve',
+        value: toSignalValue(true),
+        setBy: 'alice',
+      });
       assert.deepEqual([set.set, set.value, set.setBy], [true, true, 'alice']);
     } finally {
       c.close();
     }
     const wf = await readWorkflow();
-    const annotation = JSON.parse(wf.metadata.annotations?.[signalAnnotationKey('approve')] ?? '{}') as { value?: unknown; setBy?: string; setAt?: string };
+    const annotation = JSON.parse(wf.metadata.annotations?.[signalAnnotationKey('approve')] ?? '{}') as {
+      value?: unknown;
+      setBy?: string;
+      setAt?: string;
+    };
     assert.deepEqual([annotation.value, annotation.setBy, typeof annotation.setAt], [true, 'alice', 'string']);
     assert.equal(wf.metadata.generation, wf0.metadata.generation, 'an annotation patch does not bump generation');
     // The engine's round reads the annotation: the gate passes with output value=true.
@@ -163,8 +213,19 @@ describe('SignalService against the embedded API server', () => {
       assert.equal(await code('nope', true), grpc.status.NOT_FOUND);
       assert.equal(await code('approve', true, 'missing'), grpc.status.NOT_FOUND);
       const wf = await readWorkflow();
-      assert.deepEqual(JSON.parse(wf.metadata.annotations?.[signalAnnotationKey('payload')] ?? '{}').value, { rows: [1, 2], note: null });
-      await assert.rejects(setSignal(createSignalClient(serverB.address, { tls: { caPem }, token: 'wrong' }), { namespace: ns, workflow: 'nightly', name: 'approve', value: toSignalValue(true) }), (e: { code?: number }) => e.code === grpc.status.UNAUTHENTICATED);
+      assert.deepEqual(JSON.parse(wf.metadata.annotations?.[signalAnnotationKey('payload')] ?? '{}').value, {
+        rows: [1, 2],
+        note: null,
+      });
+      await assert.rejects(
+        setSignal(createSignalClient(serverB.address, { tls: { caPem }, token: 'wrong' }), {
+          namespace: ns,
+          workflow: 'nightly',
+          name: 'approve',
+          value: toSignalValue(true),
+        }),
+        (e: { code?: number }) => e.code === grpc.status.UNAUTHENTICATED,
+      );
     } finally {
       c.close();
     }
@@ -191,12 +252,32 @@ describe('SignalService against the embedded API server', () => {
     const direct = await run(`${ns}/nightly`, 'review', 'true', '--kubeconfig', kubeconfigPath, '--set-by', 'bob');
     assert.equal(direct.status, 0, direct.stderr);
     assert.match(direct.stdout, /signal review set on team-a\/nightly: true/);
-    const viaServer = await run(`${ns}/nightly`, 'limit', '42', '--server', serverA.address, '--tls-ca', join(dir, 'ca.crt'), '--token-file', join(dir, 'token'));
+    const viaServer = await run(
+      `${ns}/nightly`,
+      'limit',
+      '42',
+      '--server',
+      serverA.address,
+      '--tls-ca',
+      join(dir, 'ca.crt'),
+      '--token-file',
+      join(dir, 'token'),
+    );
     assert.equal(viaServer.status, 0, viaServer.stderr);
     const wrongType = await run(`${ns}/nightly`, 'approve', 'maybe', '--kubeconfig', kubeconfigPath);
     assert.equal(wrongType.status, 2);
     assert.match(wrongType.stderr, /expects a boolean value, got string "maybe"/);
-    const wrongTypeServer = await run(`${ns}/nightly`, 'limit', '1.5', '--server', serverA.address, '--tls-ca', join(dir, 'ca.crt'), '--token-file', join(dir, 'token'));
+    const wrongTypeServer = await run(
+      `${ns}/nightly`,
+      'limit',
+      '1.5',
+      '--server',
+      serverA.address,
+      '--tls-ca',
+      join(dir, 'ca.crt'),
+      '--token-file',
+      join(dir, 'token'),
+    );
     assert.equal(wrongTypeServer.status, 2);
     assert.match(wrongTypeServer.stderr, /expects a integer value/);
     const unknown = await run(`${ns}/nightly`, 'nope', 'true', '--kubeconfig', kubeconfigPath);
@@ -204,7 +285,17 @@ describe('SignalService against the embedded API server', () => {
     assert.match(unknown.stderr, /no gate waiting for signal "nope"/);
     assert.equal((await run('nightly', 'approve', 'true', '--kubeconfig', kubeconfigPath)).status, 2);
     assert.equal((await run(`${ns}/missing`, 'approve', 'true', '--kubeconfig', kubeconfigPath)).status, 2);
-    const annotations = await exec('kubectl', ['--kubeconfig', kubeconfigPath, '-n', ns, 'get', 'workflows.flotilla.io', 'nightly', '-o', 'jsonpath={.metadata.annotations}']);
+    const annotations = await exec('kubectl', [
+      '--kubeconfig',
+      kubeconfigPath,
+      '-n',
+      ns,
+      'get',
+      'workflows.flotilla.io',
+      'nightly',
+      '-o',
+      'jsonpath={.metadata.annotations}',
+    ]);
     assert.equal(annotations.status, 0, annotations.stderr);
     const parsed = JSON.parse(annotations.stdout) as Record<string, string>;
     assert.deepEqual(JSON.parse(parsed[signalAnnotationKey('review')] ?? '{}').setBy, 'bob');

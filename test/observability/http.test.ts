@@ -71,7 +71,10 @@ describe('observability HTTP server', () => {
     assert.equal(series(text, 'flotilla_informer_restarts_total', 'reason="watchdog"'), 1);
     assert.equal(series(text, 'flotilla_workflows', 'phase="Running"'), 5);
     assert.match(text, /replica="r1"/);
-    const names = text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2] ?? '');
+    const names = text
+      .split('\n')
+      .filter((l) => l.startsWith('# TYPE '))
+      .map((l) => l.split(' ')[2] ?? '');
     assert.ok(names.length > 10);
     for (const name of names) assert.ok(name.startsWith('flotilla_'), name);
   });

@@ -13,7 +13,11 @@ before(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ path: req.url ?? '', type: req.headers['content-type'] ?? '', bytes: Buffer.concat(chunks).length });
+      received.push({
+        path: req.url ?? '',
+        type: req.headers['content-type'] ?? '',
+        bytes: Buffer.concat(chunks).length,
+      });
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -26,9 +30,14 @@ after(async () => {
 
 test('spans are exported over OTLP/HTTP to the configured endpoint', async () => {
   const port = (server.address() as AddressInfo).port;
-  const tracing = await setupTracing({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_SERVICE_NAME: 'replica-test' } });
+  const tracing = await setupTracing({
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_SERVICE_NAME: 'replica-test' },
+  });
   assert.equal(tracing.enabled, true);
   await roundSpan(getTracer(), { shard: 2, key: 'ns/otlp' }, async () => undefined);
   await tracing.shutdown();
-  assert.ok(received.some((r) => r.path === '/v1/traces' && r.bytes > 0), JSON.stringify(received));
+  assert.ok(
+    received.some((r) => r.path === '/v1/traces' && r.bytes > 0),
+    JSON.stringify(received),
+  );
 });

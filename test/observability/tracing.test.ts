@@ -3,7 +3,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { apiSpan, getTracer, nodeSpan, roundSpan, setupTracing, type Tracing } from '../../src/observability/tracing.js';
+import {
+  apiSpan,
+  getTracer,
+  nodeSpan,
+  roundSpan,
+  setupTracing,
+  type Tracing,
+} from '../../src/observability/tracing.js';
 
 describe('tracing', () => {
   const exporter = new InMemorySpanExporter();
@@ -19,16 +26,25 @@ describe('tracing', () => {
   test('is off without OTEL_* variables, and OTEL_TRACES_EXPORTER=none keeps it off', async () => {
     const off = await setupTracing({ env: {} });
     assert.equal(off.enabled, false);
-    const none = await setupTracing({ env: { OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' } });
+    const none = await setupTracing({
+      env: { OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' },
+    });
     assert.equal(none.enabled, false);
-    await assert.rejects(setupTracing({ env: { OTEL_TRACES_EXPORTER: 'zipkin' } }), (e: unknown) => e instanceof Error && 'code' in e && e.code === 'TracingConfig');
+    await assert.rejects(
+      setupTracing({ env: { OTEL_TRACES_EXPORTER: 'zipkin' } }),
+      (e: unknown) => e instanceof Error && 'code' in e && e.code === 'TracingConfig',
+    );
   });
 
   test('a round span holds node spans, which hold API call spans, across awaits', async () => {
     assert.equal(tracing.enabled, true);
     const tracer = getTracer();
     await roundSpan(tracer, { shard: 3, key: 'ns/wf', attempt: 1 }, async () => {
-      await apiSpan(tracer, { verb: 'get', resource: 'workflows', key: 'ns/wf' }, async () => new Promise((r) => setTimeout(r, 5)));
+      await apiSpan(
+        tracer,
+        { verb: 'get', resource: 'workflows', key: 'ns/wf' },
+        async () => new Promise((r) => setTimeout(r, 5)),
+      );
       await Promise.all(
         ['a', 'b'].map((id) =>
           nodeSpan(tracer, { id, kind: 'task' }, async () => {
@@ -41,7 +57,8 @@ describe('tracing', () => {
     });
     const spans = exporter.getFinishedSpans();
     const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
-    const parentName = (s: ReadableSpan) => (s.parentSpanContext ? byId.get(s.parentSpanContext.spanId)?.name : undefined);
+    const parentName = (s: ReadableSpan) =>
+      s.parentSpanContext ? byId.get(s.parentSpanContext.spanId)?.name : undefined;
     const tree = spans.map((s) => `${parentName(s) ?? '-'} > ${s.name}`).sort();
     assert.deepEqual(tree, [
       '- > flotilla.round',

@@ -9,7 +9,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import calculateSlot from 'cluster-key-slot';
-import { ShardQueue, queueName, queuePrefix, wakeupsKey, type RoundProcessor } from '../../src/controller/queue/index.js';
+import {
+  ShardQueue,
+  queueName,
+  queuePrefix,
+  wakeupsKey,
+  type RoundProcessor,
+} from '../../src/controller/queue/index.js';
 import { RedisEventStore } from '../../src/events/sink/redis-store.js';
 import { RedisCluster } from '../support/redis-cluster.js';
 import { waitFor } from '../support/wait.js';
@@ -21,8 +27,20 @@ describe('Redis Cluster (3 masters, 3 replicas)', { timeout: 120_000 }, () => {
   let cluster: RedisCluster;
   const queues: ShardQueue[] = [];
 
-  async function startQueue(shard: number, processor: RoundProcessor, onRedisReconnect?: () => void): Promise<ShardQueue> {
-    const queue = new ShardQueue({ shard, redisUrl: cluster.url, processor, backoffBaseMs: 50, wakeupPollMs: 200, startTimeoutMs: 20_000, ...(onRedisReconnect ? { onRedisReconnect } : {}) });
+  async function startQueue(
+    shard: number,
+    processor: RoundProcessor,
+    onRedisReconnect?: () => void,
+  ): Promise<ShardQueue> {
+    const queue = new ShardQueue({
+      shard,
+      redisUrl: cluster.url,
+      processor,
+      backoffBaseMs: 50,
+      wakeupPollMs: 200,
+      startTimeoutMs: 20_000,
+      ...(onRedisReconnect ? { onRedisReconnect } : {}),
+    });
     queues.push(queue);
     await queue.start();
     return queue;
@@ -36,7 +54,7 @@ describe('Redis Cluster (3 masters, 3 replicas)', { timeout: 120_000 }, () => {
     await cluster?.stop();
   });
 
-  test('each shard keeps its keys in one slot, and a fleet\'s shards spread over every master', async () => {
+  test("each shard keeps its keys in one slot, and a fleet's shards spread over every master", async () => {
     const masters = new Set<number>();
     for (let shard = 0; shard < 16; shard++) {
       const slot = calculateSlot(queuePrefix(shard));
@@ -110,7 +128,9 @@ describe('Redis Cluster (3 masters, 3 replicas)', { timeout: 120_000 }, () => {
       const watching = (async () => {
         for await (const stored of store.watch('beginning', abort.signal)) seen.push(stored.event.id);
       })();
-      const workflows = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'].map((name) => runEvents(`cluster-${name}`, ['a', 'b']));
+      const workflows = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'].map((name) =>
+        runEvents(`cluster-${name}`, ['a', 'b']),
+      );
       const partitions = new Set(workflows.map((events) => store.partitionOf(`team-a/${events[0]!.workflow.name}`)));
       assert.ok(partitions.size >= 2, 'workflows in several partitions');
       for (const events of workflows) {
@@ -120,7 +140,11 @@ describe('Redis Cluster (3 masters, 3 replicas)', { timeout: 120_000 }, () => {
       const all = workflows.flat();
       for (const events of workflows) {
         const page = await store.list({ namespace: 'team-a', name: events[0]!.workflow.name }, { pageSize: 100 });
-        assert.deepEqual(page.events.map((e) => e.event.id), events.map((e) => e.id), 'List: one workflow, in order');
+        assert.deepEqual(
+          page.events.map((e) => e.event.id),
+          events.map((e) => e.id),
+          'List: one workflow, in order',
+        );
       }
       await waitFor(() => seen.length >= all.length, { what: 'watch sees every event', timeoutMs: 10_000 });
       await sleep(200);
@@ -134,7 +158,7 @@ describe('Redis Cluster (3 masters, 3 replicas)', { timeout: 120_000 }, () => {
     }
   });
 
-  test('a master SIGKILLed mid-run: its replica is promoted and the shard\'s rounds go on', async () => {
+  test("a master SIGKILLed mid-run: its replica is promoted and the shard's rounds go on", async () => {
     const shard = 40;
     const slot = calculateSlot(queuePrefix(shard));
     const victim = await cluster.masterOf(slot);
@@ -152,7 +176,11 @@ describe('Redis Cluster (3 masters, 3 replicas)', { timeout: 120_000 }, () => {
     for (const key of before) await queue.enqueue(key);
     await waitFor(() => before.every((k) => runs.has(k)), { what: 'rounds before the kill' });
     await cluster.kill(victim);
-    await waitFor(async () => (await cluster.masterOf(slot)) !== victim, { what: 'a replica promoted', timeoutMs: 30_000, intervalMs: 250 });
+    await waitFor(async () => (await cluster.masterOf(slot)) !== victim, {
+      what: 'a replica promoted',
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    });
     await cluster.waitHealthy();
     const afterKill = Array.from({ length: 20 }, (_, i) => `ns/after-${i}`);
     for (const key of afterKill) await queue.enqueue(key);
@@ -191,7 +219,13 @@ describe('Redis Cluster (3 masters, 3 replicas)', { timeout: 120_000 }, () => {
     producing = false;
     await producer;
     assert.equal(await cluster.masterOf(slot), target, 'the slot moved');
-    await waitFor(() => produced.every((k) => runs.has(k)), { what: 'every key enqueued around the migration runs', timeoutMs: 30_000 });
-    await waitFor(() => runs.get('ns/migrating-0') === 2, { what: 'the wake-up scheduled before the migration', timeoutMs: 10_000 });
+    await waitFor(() => produced.every((k) => runs.has(k)), {
+      what: 'every key enqueued around the migration runs',
+      timeoutMs: 30_000,
+    });
+    await waitFor(() => runs.get('ns/migrating-0') === 2, {
+      what: 'the wake-up scheduled before the migration',
+      timeoutMs: 10_000,
+    });
   });
 });

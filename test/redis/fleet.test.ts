@@ -12,13 +12,32 @@ import { join } from 'node:path';
 import calculateSlot from 'cluster-key-slot';
 import { queuePrefix } from '../../src/controller/queue/index.js';
 import { RedisCluster } from '../support/redis-cluster.js';
-import { podCreates, spawnController, startControllerEnv, submit, waitTerminal, workflow, type ControllerEnv, type ControllerProcessHandle } from '../support/controller.js';
+import {
+  podCreates,
+  spawnController,
+  startControllerEnv,
+  submit,
+  waitTerminal,
+  workflow,
+  type ControllerEnv,
+  type ControllerProcessHandle,
+} from '../support/controller.js';
 
 const PASSWORD = 'cluster-fleet-s3cret';
 const SHARDS = 6;
 
 const spec = {
-  tasks: { t: { plugin: 'pod', pod: { image: 'busybox', command: ['run'], annotations: { 'flotilla.io/sim-duration': '100ms', 'flotilla.io/sim-message': '{"ok":true}' } }, outputs: { ok: 'boolean' } } },
+  tasks: {
+    t: {
+      plugin: 'pod',
+      pod: {
+        image: 'busybox',
+        command: ['run'],
+        annotations: { 'flotilla.io/sim-duration': '100ms', 'flotilla.io/sim-message': '{"ok":true}' },
+      },
+      outputs: { ok: 'boolean' },
+    },
+  },
   nodes: [
     { id: 'a', kind: 'task', task: 't' },
     { id: 'b', kind: 'task', task: 't', dependsOn: ['a'] },
@@ -46,7 +65,14 @@ describe('controllers on a Redis Cluster with a password', { timeout: 120_000 },
           kubeconfig: env.api.kubeconfigPath,
           redisUrl: cluster.url,
           shards,
-          args: ['--shard-count', String(SHARDS), '--redis-password-file', join(dir, 'password'), '--log-level', 'info'],
+          args: [
+            '--shard-count',
+            String(SHARDS),
+            '--redis-password-file',
+            join(dir, 'password'),
+            '--log-level',
+            'info',
+          ],
         }),
       );
     }
@@ -55,13 +81,17 @@ describe('controllers on a Redis Cluster with a password', { timeout: 120_000 },
     const codes = await Promise.all(controllers.map((c) => c.stop('SIGTERM')));
     await Promise.all([env?.stop(), cluster?.stop()]);
     rmSync(dir, { recursive: true, force: true });
-    assert.deepEqual(codes, controllers.map(() => 0), 'controllers exit 0');
+    assert.deepEqual(
+      codes,
+      controllers.map(() => 0),
+      'controllers exit 0',
+    );
   });
 
-  test('every shard\'s workflows succeed, pods are created once, and no log holds the password', async () => {
+  test("every shard's workflows succeed, pods are created once, and no log holds the password", async () => {
     const masters = new Set<number>();
     for (let shard = 0; shard < SHARDS; shard++) masters.add(await cluster.masterOf(calculateSlot(queuePrefix(shard))));
-    assert.ok(masters.size >= 2, 'the shards\' queues are on several masters');
+    assert.ok(masters.size >= 2, "the shards' queues are on several masters");
     const names: string[] = [];
     for (let shard = 0; shard < SHARDS; shard++) {
       for (let i = 0; i < 2; i++) {
@@ -77,6 +107,10 @@ describe('controllers on a Redis Cluster with a password', { timeout: 120_000 },
     const creates = podCreates(env);
     assert.equal(creates.size, names.length * 2, 'two pods per workflow');
     for (const [pod, count] of creates) assert.equal(count, 1, `${pod} created ${count} times`);
-    for (const controller of controllers) assert.ok(!controller.stderr().includes(PASSWORD) && !controller.stdout().includes(PASSWORD), `${controller.id}: no password in its logs`);
+    for (const controller of controllers)
+      assert.ok(
+        !controller.stderr().includes(PASSWORD) && !controller.stdout().includes(PASSWORD),
+        `${controller.id}: no password in its logs`,
+      );
   });
 });

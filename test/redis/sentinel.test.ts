@@ -73,7 +73,11 @@ describe('Sentinel (1 master, 2 replicas, 3 sentinels)', { timeout: 120_000 }, (
       assert.equal(await killed, oldMaster);
       const newMaster = await group.waitNewMaster(oldMaster);
       assert.notEqual(newMaster, oldMaster);
-      await waitFor(() => done.size === enqueued.size, { what: 'every enqueued key to run', timeoutMs: 45_000, intervalMs: 200 });
+      await waitFor(() => done.size === enqueued.size, {
+        what: 'every enqueued key to run',
+        timeoutMs: 45_000,
+        intervalMs: 200,
+      });
       assert.ok(reconnects >= 1, 'the queue saw the reconnect and the owner re-enqueued');
       const role = await group.cli(newMaster, ['ROLE']);
       assert.match(role, /^master/);
@@ -107,8 +111,12 @@ describe('Sentinel (1 master, 2 replicas, 3 sentinels)', { timeout: 120_000 }, (
       const outcomes: string[] = [];
       for (const event of events.slice(half)) outcomes.push((await recordWithRetry(event)).outcome);
       await group.waitNewMaster(oldMaster);
-      assert.deepEqual(outcomes, events.slice(half).map(() => 'stored'));
-      for (const event of events.slice(0, half)) assert.equal((await recordWithRetry(event)).outcome, 'duplicate', 'dedup keys survived the failover');
+      assert.deepEqual(
+        outcomes,
+        events.slice(half).map(() => 'stored'),
+      );
+      for (const event of events.slice(0, half))
+        assert.equal((await recordWithRetry(event)).outcome, 'duplicate', 'dedup keys survived the failover');
       const listed = await store.list({ namespace: 'team-a', name: 'sentinel-failover' }, { pageSize: 1000 });
       assert.deepEqual(
         listed.events.map((e) => e.event.id),

@@ -29,7 +29,12 @@ describe('Redis over TLS with an ACL user', { timeout: 60_000 }, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'flotilla-redis-tls-'));
     const ca = await createCertificateAuthority({ commonName: 'flotilla test CA' });
-    const cert = await issueCertificate(ca, { commonName: 'redis', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'server' });
+    const cert = await issueCertificate(ca, {
+      commonName: 'redis',
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+    });
     writeFileSync(join(dir, 'ca.pem'), ca.certPem);
     writeFileSync(join(dir, 'server.pem'), cert.certPem);
     writeFileSync(join(dir, 'server-key.pem'), cert.keyPem);
@@ -40,10 +45,40 @@ describe('Redis over TLS with an ACL user', { timeout: 60_000 }, () => {
     const [plainPort = 0, port = 0] = await freePorts(2);
     tlsPort = port;
     server = new RedisProcess(plainPort, 'redis-server', [
-      '--port', String(plainPort), '--tls-port', String(tlsPort), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no',
-      '--tls-cert-file', join(dir, 'server.pem'), '--tls-key-file', join(dir, 'server-key.pem'), '--tls-ca-cert-file', join(dir, 'ca.pem'),
-      '--tls-auth-clients', 'no', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction',
-      '--user', 'default', 'off', '--user', 'flotilla', 'on', `>${PASSWORD}`, '~*', '&*', '+@all',
+      '--port',
+      String(plainPort),
+      '--tls-port',
+      String(tlsPort),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+      '--tls-cert-file',
+      join(dir, 'server.pem'),
+      '--tls-key-file',
+      join(dir, 'server-key.pem'),
+      '--tls-ca-cert-file',
+      join(dir, 'ca.pem'),
+      '--tls-auth-clients',
+      'no',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+      '--user',
+      'default',
+      'off',
+      '--user',
+      'flotilla',
+      'on',
+      `>${PASSWORD}`,
+      '~*',
+      '&*',
+      '+@all',
     ]);
     await server.start();
   });
@@ -53,10 +88,19 @@ describe('Redis over TLS with an ACL user', { timeout: 60_000 }, () => {
   });
 
   test('the queue and the event store work over rediss:// with a CA file and a password file', async () => {
-    const config = parseRedisConfig(`rediss://flotilla@127.0.0.1:${tlsPort}`, { caFile: join(dir, 'ca.pem'), passwordFile: join(dir, 'password') });
+    const config = parseRedisConfig(`rediss://flotilla@127.0.0.1:${tlsPort}`, {
+      caFile: join(dir, 'ca.pem'),
+      passwordFile: join(dir, 'password'),
+    });
     assert.ok(!describeRedis(config).includes(PASSWORD));
     const ran: string[] = [];
-    const queue = new ShardQueue({ shard: 1, redisUrl: 'unused://', redis: config, processor: async (key) => void ran.push(key), startTimeoutMs: 10_000 });
+    const queue = new ShardQueue({
+      shard: 1,
+      redisUrl: 'unused://',
+      redis: config,
+      processor: async (key) => void ran.push(key),
+      startTimeoutMs: 10_000,
+    });
     try {
       await queue.start();
       await queue.enqueue('ns/over-tls');
@@ -81,23 +125,45 @@ describe('Redis over TLS with an ACL user', { timeout: 60_000 }, () => {
       parseRedisConfig(`rediss://flotilla@127.0.0.1:${tlsPort}`, { password: PASSWORD }),
       parseRedisConfig(`rediss://flotilla@127.0.0.1:${tlsPort}`, { caFile: join(dir, 'ca.pem'), password: 'wrong' }),
     ]) {
-      const queue = new ShardQueue({ shard: 2, redisUrl: 'unused://', redis: config, processor: async () => undefined, startTimeoutMs: 2000 });
+      const queue = new ShardQueue({
+        shard: 2,
+        redisUrl: 'unused://',
+        redis: config,
+        processor: async () => undefined,
+        startTimeoutMs: 2000,
+      });
       await assert.rejects(queue.start(), (e: unknown) => e instanceof QueueError && e.code === 'Redis');
     }
   });
 
   test('a Redis Cluster speaking only TLS: queues of several shards and the partitioned event store over rediss+cluster://', async () => {
     const cluster = await RedisCluster.start({
-      tls: { certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server-key.pem'), clientCertFile: join(dir, 'client.pem'), clientKeyFile: join(dir, 'client-key.pem'), caFile: join(dir, 'ca.pem') },
+      tls: {
+        certFile: join(dir, 'server.pem'),
+        keyFile: join(dir, 'server-key.pem'),
+        clientCertFile: join(dir, 'client.pem'),
+        clientKeyFile: join(dir, 'client-key.pem'),
+        caFile: join(dir, 'ca.pem'),
+      },
     });
     const queues: ShardQueue[] = [];
-    const store = new RedisEventStore({ url: 'unused://', redis: parseRedisConfig(cluster.url, { caFile: join(dir, 'ca.pem') }), partitions: 4 });
+    const store = new RedisEventStore({
+      url: 'unused://',
+      redis: parseRedisConfig(cluster.url, { caFile: join(dir, 'ca.pem') }),
+      partitions: 4,
+    });
     try {
       assert.match(cluster.url, /^rediss\+cluster:\/\//);
       const config = parseRedisConfig(cluster.url, { caFile: join(dir, 'ca.pem') });
       const ran = new Set<string>();
       for (const shard of [0, 1, 2, 3]) {
-        const queue = new ShardQueue({ shard, redisUrl: 'unused://', redis: config, processor: async (key) => void ran.add(`${shard}:${key}`), startTimeoutMs: 20_000 });
+        const queue = new ShardQueue({
+          shard,
+          redisUrl: 'unused://',
+          redis: config,
+          processor: async (key) => void ran.add(`${shard}:${key}`),
+          startTimeoutMs: 20_000,
+        });
         queues.push(queue);
         await queue.start();
         await queue.enqueue('ns/over-tls');

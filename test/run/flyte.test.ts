@@ -34,9 +34,21 @@ describe('flotilla run FILE (a FlyteWorkflow)', () => {
 
   test('a succeeding FlyteWorkflow: Flyte phase and outputs, data in --blob-store, exit 0', async () => {
     const store = join(dir, 'blobs');
-    const r = await flotilla(['run', 'test/fixtures/flyte/c-subworkflow.yaml', '--blob-store', store, '--inputs', '{"a": 4}']);
+    const r = await flotilla([
+      'run',
+      'test/fixtures/flyte/c-subworkflow.yaml',
+      '--blob-store',
+      store,
+      '--inputs',
+      '{"a": 4}',
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    const report = YAML.parse(r.stdout) as { phase: number; phaseName: string; outputs: unknown; status: { nodeStatus: Record<string, unknown>; flotilla?: unknown } };
+    const report = YAML.parse(r.stdout) as {
+      phase: number;
+      phaseName: string;
+      outputs: unknown;
+      status: { nodeStatus: Record<string, unknown>; flotilla?: unknown };
+    };
     assert.equal(report.phase, 3);
     assert.equal(report.phaseName, 'Succeeded');
     assert.deepEqual(report.outputs, { o0: { scalar: { primitive: { integer: '4' } } } });
@@ -45,7 +57,16 @@ describe('flotilla run FILE (a FlyteWorkflow)', () => {
   });
 
   test('signals reach gates; an unsupported task type fails with exit 1 naming it', async () => {
-    const gates = await flotilla(['run', 'test/fixtures/flyte/d-gates.yaml', '-o', 'json', '--signal', 'go-live=true', '--signal', 'approve-artifact=true']);
+    const gates = await flotilla([
+      'run',
+      'test/fixtures/flyte/d-gates.yaml',
+      '-o',
+      'json',
+      '--signal',
+      'go-live=true',
+      '--signal',
+      'approve-artifact=true',
+    ]);
     assert.equal(gates.code, 0, gates.stderr);
     assert.equal((JSON.parse(gates.stdout) as { phase: number }).phase, 3);
     const sensor = await flotilla(['run', 'test/fixtures/flyte/g-sensor.yaml']);
@@ -55,7 +76,17 @@ describe('flotilla run FILE (a FlyteWorkflow)', () => {
 
   test('an invalid FlyteWorkflow: every problem with its path, exit 2', async () => {
     const file = join(dir, 'bad.yaml');
-    await writeFile(file, YAML.stringify({ apiVersion: 'flyte.lyft.com/v1alpha1', kind: 'FlyteWorkflow', metadata: { name: 'x' }, executionId: {}, tasks: {}, spec: { id: 'p:d:w', nodes: { 'start-node': { id: 'start-node', kind: 'start' } } } }));
+    await writeFile(
+      file,
+      YAML.stringify({
+        apiVersion: 'flyte.lyft.com/v1alpha1',
+        kind: 'FlyteWorkflow',
+        metadata: { name: 'x' },
+        executionId: {},
+        tasks: {},
+        spec: { id: 'p:d:w', nodes: { 'start-node': { id: 'start-node', kind: 'start' } } },
+      }),
+    );
     const r = await flotilla(['run', file]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /is not a valid FlyteWorkflow/);

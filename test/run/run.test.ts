@@ -33,14 +33,27 @@ describe('flotilla run (a real process)', () => {
   test('a succeeding workflow: exit 0, YAML status by default, --inputs merged', async () => {
     const r = await flotilla(['run', 'examples/hello.yaml', '--inputs', '{"who": "tests"}']);
     assert.equal(r.code, 0, r.stderr);
-    const status = YAML.parse(r.stdout) as { phase: string; outputs: unknown; nodes: Record<string, { outputs: Record<string, unknown> }> };
+    const status = YAML.parse(r.stdout) as {
+      phase: string;
+      outputs: unknown;
+      nodes: Record<string, { outputs: Record<string, unknown> }>;
+    };
     assert.equal(status.phase, 'Succeeded');
     assert.deepEqual(status.outputs, { greeting: 'hello, flotilla' });
     assert.equal(status.nodes['greet']?.outputs['who'], 'tests');
   });
 
   test('-o json, signals given, and a virtual clock over a 10 minute sleep', async () => {
-    const r = await flotilla(['run', 'examples/gates.yaml', '-o', 'json', '--signal', 'threshold=0.75', '--signal', 'release=true']);
+    const r = await flotilla([
+      'run',
+      'examples/gates.yaml',
+      '-o',
+      'json',
+      '--signal',
+      'threshold=0.75',
+      '--signal',
+      'release=true',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const status = JSON.parse(r.stdout) as { phase: string; outputs: unknown };
     assert.equal(status.phase, 'Succeeded');
@@ -61,7 +74,21 @@ describe('flotilla run (a real process)', () => {
 
   test('an invalid workflow: exit 2, every issue as path: message', async () => {
     const file = join(dir, 'bad.yaml');
-    await writeFile(file, YAML.stringify({ apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name: 'bad' }, spec: { tasks: { e: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 'nope' }, { id: 'b', kind: 'task', task: 'e', dependsOn: ['zz'] }] } }));
+    await writeFile(
+      file,
+      YAML.stringify({
+        apiVersion: 'flotilla.io/v1alpha1',
+        kind: 'Workflow',
+        metadata: { name: 'bad' },
+        spec: {
+          tasks: { e: { plugin: 'echo' } },
+          nodes: [
+            { id: 'a', kind: 'task', task: 'nope' },
+            { id: 'b', kind: 'task', task: 'e', dependsOn: ['zz'] },
+          ],
+        },
+      }),
+    );
     const r = await flotilla(['run', file]);
     assert.equal(r.code, 2);
     assert.equal(r.stdout, '');

@@ -22,24 +22,57 @@ describe('flotilla sandbox --chaos', () => {
     rmSync(cwd, { recursive: true, force: true });
   });
 
-  test('--chaos --duration 60 --workflows 300: every workflow succeeds, no invariant violated, exit 0', { timeout: 400_000 }, async () => {
-    const stateDir = join(cwd, 'state');
-    const run = runSandbox(['--state-dir', stateDir, '--no-ui', '--chaos', '--duration', '60', '--workflows', '300', '--settle-timeout', '150'], cwd);
-    runs.push(run);
-    await waitFor(() => run.output().includes('flotilla sandbox is up'), { what: `the banner in: ${run.output()}`, timeoutMs: 60_000 });
-    const state = JSON.parse(readFileSync(join(stateDir, 'sandbox.json'), 'utf8')) as SandboxState;
-    const first = [state.redis.pid, state.eventSink?.pid, state.agent?.pid, state.manager?.pid, ...state.replicas.map((r) => r.pid)].filter((p): p is number => typeof p === 'number');
-    // 60 s of load, up to 150 s to settle, then the checks and the shutdown.
-    const { code } = await exitWithin(run, 330_000);
-    const out = run.output();
-    assert.match(out, /sandbox summary/);
-    assert.match(out, /failovers +[1-9]\d* replica deaths/, 'chaos killed at least one replica');
-    const pods = /pods +(\d+) created · (\d+) distinct names/.exec(out);
-    assert.ok(pods, out);
-    assert.equal(pods[1], pods[2], 'no pod created twice');
-    assert.match(out, /invariants +expected-phase, pod-launched-twice, task-started-twice, shard-overlap, status-backwards, event-duplicate, event-terminal: all hold/);
-    assert.match(out, /workflows +Succeeded 30\d · TimedOut 1 · Failed 3 +\(submitted 311, finished 311\)/);
-    assert.equal(code, 0, out);
-    await waitFor(() => first.every((p) => !alive(p) && groupMembers(p).length === 0), { what: 'every started process gone', timeoutMs: 10_000 });
-  });
+  test(
+    '--chaos --duration 60 --workflows 300: every workflow succeeds, no invariant violated, exit 0',
+    { timeout: 400_000 },
+    async () => {
+      const stateDir = join(cwd, 'state');
+      const run = runSandbox(
+        [
+          '--state-dir',
+          stateDir,
+          '--no-ui',
+          '--chaos',
+          '--duration',
+          '60',
+          '--workflows',
+          '300',
+          '--settle-timeout',
+          '150',
+        ],
+        cwd,
+      );
+      runs.push(run);
+      await waitFor(() => run.output().includes('flotilla sandbox is up'), {
+        what: `the banner in: ${run.output()}`,
+        timeoutMs: 60_000,
+      });
+      const state = JSON.parse(readFileSync(join(stateDir, 'sandbox.json'), 'utf8')) as SandboxState;
+      const first = [
+        state.redis.pid,
+        state.eventSink?.pid,
+        state.agent?.pid,
+        state.manager?.pid,
+        ...state.replicas.map((r) => r.pid),
+      ].filter((p): p is number => typeof p === 'number');
+      // 60 s of load, up to 150 s to settle, then the checks and the shutdown.
+      const { code } = await exitWithin(run, 330_000);
+      const out = run.output();
+      assert.match(out, /sandbox summary/);
+      assert.match(out, /failovers +[1-9]\d* replica deaths/, 'chaos killed at least one replica');
+      const pods = /pods +(\d+) created · (\d+) distinct names/.exec(out);
+      assert.ok(pods, out);
+      assert.equal(pods[1], pods[2], 'no pod created twice');
+      assert.match(
+        out,
+        /invariants +expected-phase, pod-launched-twice, task-started-twice, shard-overlap, status-backwards, event-duplicate, event-terminal: all hold/,
+      );
+      assert.match(out, /workflows +Succeeded 30\d · TimedOut 1 · Failed 3 +\(submitted 311, finished 311\)/);
+      assert.equal(code, 0, out);
+      await waitFor(() => first.every((p) => !alive(p) && groupMembers(p).length === 0), {
+        what: 'every started process gone',
+        timeoutMs: 10_000,
+      });
+    },
+  );
 });

@@ -40,7 +40,10 @@ describe('flotilla sandbox (the whole fleet)', () => {
     const stateDir = join(cwd, 'state');
     const run = runSandbox(['--state-dir', stateDir, '--no-ui', '--replicas', '3', '--shards', '8'], cwd);
     runs.push(run);
-    await waitFor(() => run.output().includes('flotilla sandbox is up'), { what: `the banner in: ${run.output()}`, timeoutMs: 60_000 });
+    await waitFor(() => run.output().includes('flotilla sandbox is up'), {
+      what: `the banner in: ${run.output()}`,
+      timeoutMs: 60_000,
+    });
     const out = run.output();
     assert.match(out, /kubectl --kubeconfig \S+ get wf -A/);
     assert.match(out, /npx shardctl status/);
@@ -53,8 +56,17 @@ describe('flotilla sandbox (the whole fleet)', () => {
     assert.match(state.apiServer.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.match(state.redis.url, /^redis:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(state.eventSink && state.agent && state.manager, JSON.stringify(state));
-    assert.deepEqual(state.replicas.map((r) => r.name), ['replica-1', 'replica-2', 'replica-3']);
-    const pids = [state.redis.pid, state.eventSink.pid, state.agent.pid, state.manager.pid, ...state.replicas.map((r) => r.pid)].filter((p): p is number => typeof p === 'number');
+    assert.deepEqual(
+      state.replicas.map((r) => r.name),
+      ['replica-1', 'replica-2', 'replica-3'],
+    );
+    const pids = [
+      state.redis.pid,
+      state.eventSink.pid,
+      state.agent.pid,
+      state.manager.pid,
+      ...state.replicas.map((r) => r.pid),
+    ].filter((p): p is number => typeof p === 'number');
     assert.equal(pids.length, 7);
     for (const pid of pids) assert.ok(alive(pid), `pid ${pid} is alive`);
     assert.ok(await answers(state.eventSink.address), 'the event sink answers');
@@ -77,7 +89,9 @@ describe('flotilla sandbox (the whole fleet)', () => {
     const phases = await waitFor(
       async () => {
         const got = await kubectl(state.apiServer.kubeconfig, ['get', 'wf', '-n', 'default', '-o', 'json']);
-        const items = (JSON.parse(got.stdout) as { items: { metadata: { name: string }; status?: { phase?: string } }[] }).items;
+        const items = (
+          JSON.parse(got.stdout) as { items: { metadata: { name: string }; status?: { phase?: string } }[] }
+        ).items;
         const byName = new Map(items.map((w) => [w.metadata.name, w.status?.phase]));
         return examples.every((e) => byName.get(e.workflow.metadata.name) === e.expectedPhase) ? byName : undefined;
       },
@@ -85,23 +99,48 @@ describe('flotilla sandbox (the whole fleet)', () => {
     );
     for (const e of examples) assert.equal(phases.get(e.workflow.metadata.name), e.expectedPhase, e.file);
     // the gates example got its signals: it waits on its sleep gate, past the signal
-    const gates = await kubectl(state.apiServer.kubeconfig, ['get', 'wf', 'gates', '-n', 'default', '-o', 'jsonpath={.status.nodes.threshold.phase}']);
+    const gates = await kubectl(state.apiServer.kubeconfig, [
+      'get',
+      'wf',
+      'gates',
+      '-n',
+      'default',
+      '-o',
+      'jsonpath={.status.nodes.threshold.phase}',
+    ]);
     assert.equal(gates.stdout, 'Succeeded', gates.stderr);
 
     // shardctl sees the three replicas sharing the shards
-    const status = await waitFor(async () => {
-      const fleet = await kubectl(state.apiServer.kubeconfig, ['get', 'leases', '-n', 'flotilla-system', '-o', 'json']);
-      const leases = (JSON.parse(fleet.stdout) as { items: { metadata: { name: string }; spec?: { holderIdentity?: string } }[] }).items;
-      const holders = new Set(leases.filter((l) => l.metadata.name.startsWith('flotilla-shard-')).map((l) => l.spec?.holderIdentity));
-      return holders.size === 3 ? holders : undefined;
-    }, { what: 'three replicas holding shards', timeoutMs: 30_000, intervalMs: 500 });
+    const status = await waitFor(
+      async () => {
+        const fleet = await kubectl(state.apiServer.kubeconfig, [
+          'get',
+          'leases',
+          '-n',
+          'flotilla-system',
+          '-o',
+          'json',
+        ]);
+        const leases = (
+          JSON.parse(fleet.stdout) as { items: { metadata: { name: string }; spec?: { holderIdentity?: string } }[] }
+        ).items;
+        const holders = new Set(
+          leases.filter((l) => l.metadata.name.startsWith('flotilla-shard-')).map((l) => l.spec?.holderIdentity),
+        );
+        return holders.size === 3 ? holders : undefined;
+      },
+      { what: 'three replicas holding shards', timeoutMs: 30_000, intervalMs: 500 },
+    );
     assert.deepEqual([...status].sort(), ['replica-1', 'replica-2', 'replica-3']);
 
     run.child.kill('SIGINT');
     const { code, signal } = await run.exit;
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, run.output());
     assert.match(run.output(), /sandbox stopped/);
-    await waitFor(() => pids.every((p) => !alive(p) && groupMembers(p).length === 0), { what: `every started process gone (${pids.join(',')})`, timeoutMs: 10_000 });
+    await waitFor(() => pids.every((p) => !alive(p) && groupMembers(p).length === 0), {
+      what: `every started process gone (${pids.join(',')})`,
+      timeoutMs: 10_000,
+    });
     assert.equal(existsSync(join(stateDir, 'sandbox.json')), false, 'sandbox.json is removed on a clean stop');
   });
 });
@@ -109,5 +148,8 @@ describe('flotilla sandbox (the whole fleet)', () => {
 async function loadHelpers() {
   const { loadExamples } = await import('../../sandbox/examples.js');
   const { hasLongSleep } = await import('../../sandbox/session.js');
-  return { loadExamples, hasLongSleepExample: (e: { workflow: { spec: unknown } }) => hasLongSleep(e.workflow.spec, 5 * 60_000) };
+  return {
+    loadExamples,
+    hasLongSleepExample: (e: { workflow: { spec: unknown } }) => hasLongSleep(e.workflow.spec, 5 * 60_000),
+  };
 }

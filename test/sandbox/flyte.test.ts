@@ -44,12 +44,20 @@ describe('flotilla sandbox --flyte', () => {
     const custom = sandbox.kubeConfig.makeApiClient(CustomObjectsApi);
     const api = { group: FLYTE_GROUP, version: FLYTE_VERSION, plural: FLYTE_PLURAL, namespace: NS };
     await custom.createNamespacedCustomObject({ ...api, body: fw });
-    const done = await waitFor(async () => {
-      const got = (await custom.getNamespacedCustomObject({ ...api, name: 'sbchain1' })) as { status?: { phase?: number; message?: string; dataDir?: string } };
-      const phase = got.status?.phase;
-      return phase === 3 || phase === 5 || phase === 6 ? got : undefined;
-    }, { what: 'sbchain1 terminal', timeoutMs: 90_000 });
+    const done = await waitFor(
+      async () => {
+        const got = (await custom.getNamespacedCustomObject({ ...api, name: 'sbchain1' })) as {
+          status?: { phase?: number; message?: string; dataDir?: string };
+        };
+        const phase = got.status?.phase;
+        return phase === 3 || phase === 5 || phase === 6 ? got : undefined;
+      },
+      { what: 'sbchain1 terminal', timeoutMs: 90_000 },
+    );
     assert.equal(done.status?.phase, 3, done.status?.message);
-    assert.ok(done.status?.dataDir?.startsWith(state.blobStore?.url ?? '-'), `dataDir ${String(done.status?.dataDir)} in the sandbox's store`);
+    assert.ok(
+      done.status?.dataDir?.startsWith(state.blobStore?.url ?? '-'),
+      `dataDir ${String(done.status?.dataDir)} in the sandbox's store`,
+    );
   });
 });

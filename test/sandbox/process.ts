@@ -16,7 +16,9 @@ export function runSandbox(args: string[], cwd: string): SandboxRun {
   let out = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.on('exit', (code, signal) => res({ code, signal })),
+  );
   return { child, output: () => out, exit };
 }
 
@@ -43,10 +45,19 @@ export function groupMembers(pgid: number): number[] {
 }
 
 /** The run's exit, or a failure carrying the end of its output when it takes longer than `ms`. */
-export async function exitWithin(run: SandboxRun, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export async function exitWithin(
+  run: SandboxRun,
+  ms: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the sandbox did not exit within ${ms} ms; the end of its output:\n${run.output().slice(-8_000)}`)), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(`the sandbox did not exit within ${ms} ms; the end of its output:\n${run.output().slice(-8_000)}`),
+        ),
+      ms,
+    );
   });
   try {
     return await Promise.race([run.exit, timeout]);

@@ -26,7 +26,9 @@ function runSandbox(args: string[], cwd: string): Run {
   let out = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.on('exit', (code, signal) => res({ code, signal })),
+  );
   return { child, output: () => out, exit };
 }
 
@@ -76,7 +78,10 @@ describe('flotilla sandbox --no-fleet', () => {
     const stateDir = join(cwd, 'state-a');
     const run = runSandbox(['--port', '0', '--state-dir', stateDir, '--no-ui', '--no-fleet', '--duration', '120'], cwd);
     running.push(run);
-    await waitFor(() => run.output().includes('flotilla sandbox is up'), { what: `the banner in: ${run.output()}`, timeoutMs: 30_000 });
+    await waitFor(() => run.output().includes('flotilla sandbox is up'), {
+      what: `the banner in: ${run.output()}`,
+      timeoutMs: 30_000,
+    });
     const kubeconfig = join(stateDir, 'kubeconfig');
     assert.ok(existsSync(kubeconfig));
     assert.ok(existsSync(join(stateDir, 'apiserver')));
@@ -85,9 +90,19 @@ describe('flotilla sandbox --no-fleet', () => {
     const ns = await kubectl(kubeconfig, ['get', 'ns', '-o', 'name']);
     assert.equal(ns.code, 0, ns.stderr);
     assert.match(ns.stdout, /^namespace\/default$/m);
-    const made = await kubectl(kubeconfig, ['run', 'demo', '--image=busybox', '--restart=Never', '--annotations=flotilla.io/sim-duration=200ms']);
+    const made = await kubectl(kubeconfig, [
+      'run',
+      'demo',
+      '--image=busybox',
+      '--restart=Never',
+      '--annotations=flotilla.io/sim-duration=200ms',
+    ]);
     assert.equal(made.code, 0, made.stderr);
-    await waitFor(async () => (await kubectl(kubeconfig, ['get', 'pod', 'demo', '-o', 'jsonpath={.status.phase}'])).stdout === 'Succeeded', { what: 'the demo pod to succeed', timeoutMs: 20_000 });
+    await waitFor(
+      async () =>
+        (await kubectl(kubeconfig, ['get', 'pod', 'demo', '-o', 'jsonpath={.status.phase}'])).stdout === 'Succeeded',
+      { what: 'the demo pod to succeed', timeoutMs: 20_000 },
+    );
 
     const pid = run.child.pid as number;
     const family = descendants(pid);
@@ -95,14 +110,20 @@ describe('flotilla sandbox --no-fleet', () => {
     const { code, signal } = await run.exit;
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, run.output());
     assert.match(run.output(), /sandbox stopped/);
-    await waitFor(() => family.every((p) => !alive(p)), { what: `children ${family.join(',')} to be gone`, timeoutMs: 5_000 });
+    await waitFor(() => family.every((p) => !alive(p)), {
+      what: `children ${family.join(',')} to be gone`,
+      timeoutMs: 5_000,
+    });
   });
 
   test('restarted on the same state dir, the objects are still there; --duration ends it with exit 0', async () => {
     const stateDir = join(cwd, 'state-b');
     const first = runSandbox(['--state-dir', stateDir, '--no-ui', '--no-fleet'], cwd);
     running.push(first);
-    await waitFor(() => first.output().includes('flotilla sandbox is up'), { what: 'the first banner', timeoutMs: 30_000 });
+    await waitFor(() => first.output().includes('flotilla sandbox is up'), {
+      what: 'the first banner',
+      timeoutMs: 30_000,
+    });
     const kubeconfig = join(stateDir, 'kubeconfig');
     const created = await kubectl(kubeconfig, ['create', 'configmap', 'remember-me', '--from-literal=a=b']);
     assert.equal(created.code, 0, created.stderr);
@@ -111,7 +132,10 @@ describe('flotilla sandbox --no-fleet', () => {
 
     const second = runSandbox(['--state-dir', stateDir, '--no-ui', '--no-fleet', '--duration', '4'], cwd);
     running.push(second);
-    await waitFor(() => second.output().includes('flotilla sandbox is up'), { what: 'the second banner', timeoutMs: 30_000 });
+    await waitFor(() => second.output().includes('flotilla sandbox is up'), {
+      what: 'the second banner',
+      timeoutMs: 30_000,
+    });
     const got = await kubectl(kubeconfig, ['get', 'configmap', 'remember-me', '-o', 'jsonpath={.data.a}']);
     assert.equal(got.stdout, 'b', got.stderr);
     const { code } = await second.exit;

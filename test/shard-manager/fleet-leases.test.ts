@@ -44,7 +44,15 @@ describe('membership', () => {
       const first = await leases.get(memberLeaseName('r1'));
       assert.equal(first?.holderIdentity, 'r1');
       // Raw JSON: renewTime must carry six fractional digits.
-      const raw = await api.kubectl(['get', 'lease', memberLeaseName('r1'), '-n', ns, '-o', 'jsonpath={.spec.renewTime}']);
+      const raw = await api.kubectl([
+        'get',
+        'lease',
+        memberLeaseName('r1'),
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={.spec.renewTime}',
+      ]);
       assert.match(raw.stdout, /\.\d{6}Z$/);
       // An operator drains it concurrently: the next renewal conflicts, re-reads, and keeps the annotation.
       assert.ok(first);
@@ -59,10 +67,13 @@ describe('membership', () => {
           if (!(error instanceof KubeError && error.code === 'Conflict') || attempt > 10) throw error;
         }
       }
-      await waitFor(async () => {
-        const now = await leases.get(memberLeaseName('r1'));
-        return now && now.renewTimeMs !== first.renewTimeMs && now.annotations?.[DRAINING_ANNOTATION] === 'true';
-      }, { what: 'a renewal after the drain annotation' });
+      await waitFor(
+        async () => {
+          const now = await leases.get(memberLeaseName('r1'));
+          return now && now.renewTimeMs !== first.renewTimeMs && now.annotations?.[DRAINING_ANNOTATION] === 'true';
+        },
+        { what: 'a renewal after the drain annotation' },
+      );
       assert.ok(membership.isLive());
     } finally {
       await membership.stop();
@@ -74,7 +85,12 @@ describe('membership', () => {
     const ns = await freshNamespace();
     const leases = new LeaseClient(api.kc, ns);
     let fencedAt = 0;
-    const membership = new Membership({ leases, replica: 'r1', timings: FAST, onFenced: () => (fencedAt = Date.now()) });
+    const membership = new Membership({
+      leases,
+      replica: 'r1',
+      timings: FAST,
+      onFenced: () => (fencedAt = Date.now()),
+    });
     await membership.start();
     const lastRenewal = (await leases.get(memberLeaseName('r1')))?.renewTimeMs ?? 0;
     await api.server.faults.partition({ ms: 3000 });
@@ -132,11 +148,17 @@ describe('manager and ownership loops', () => {
       await fleet.startManager();
       await fleet.startReplica('a');
       await fleet.startReplica('b');
-      await waitFor(() => owned('a') + owned('b') === 12 && Math.abs(owned('a') - owned('b')) <= 1, { timeoutMs: 10_000, what: 'two replicas share 12 shards' });
+      await waitFor(() => owned('a') + owned('b') === 12 && Math.abs(owned('a') - owned('b')) <= 1, {
+        timeoutMs: 10_000,
+        what: 'two replicas share 12 shards',
+      });
 
       // Scale out: c takes its share through planned handovers.
       await fleet.startReplica('c');
-      await waitFor(() => owned('a') === 4 && owned('b') === 4 && owned('c') === 4, { timeoutMs: 10_000, what: 'three replicas own 4 each' });
+      await waitFor(() => owned('a') === 4 && owned('b') === 4 && owned('c') === 4, {
+        timeoutMs: 10_000,
+        what: 'three replicas own 4 each',
+      });
 
       // Failure: b stops renewing and acting (as if SIGKILLed) without releasing anything.
       await fleet.kill('b');

@@ -35,12 +35,19 @@ test('labels every Workflow that arrives without a shard label, and leaves label
   await client.create(workflow('before-start'));
   await client.create(workflow('already-labelled', { [SHARD_LABEL]: '7' }));
   const labelled: string[] = [];
-  const labeller = new WorkflowLabeller({ kubeConfig: api.kc, shardCount: 32, onLabelled: (key) => labelled.push(key) });
+  const labeller = new WorkflowLabeller({
+    kubeConfig: api.kc,
+    shardCount: 32,
+    onLabelled: (key) => labelled.push(key),
+  });
   await labeller.start();
   try {
     // ... and the rest arrive while it runs.
     for (let i = 0; i < 20; i++) await client.create(workflow(`wf-${i}`));
-    await waitFor(async () => (await client.list({ namespace: 'team-a', labelSelector: `!${SHARD_LABEL}` })).items.length === 0, { what: 'every workflow labelled' });
+    await waitFor(
+      async () => (await client.list({ namespace: 'team-a', labelSelector: `!${SHARD_LABEL}` })).items.length === 0,
+      { what: 'every workflow labelled' },
+    );
     const all = await client.list({ namespace: 'team-a' });
     for (const wf of all.items) {
       const expected = wf.metadata.name === 'already-labelled' ? '7' : hashShardId('team-a', wf.metadata.name, 32);
@@ -59,7 +66,11 @@ test('a label write that failed while it led is made when it leads again (the re
   api.server.faults.conflicts({ resource: 'workflows.flotilla.io', name: 'unlucky', count: 1_000 });
   await client.create(workflow('unlucky'));
   const errors: string[] = [];
-  const first = new WorkflowLabeller({ kubeConfig: api.kc, shardCount: 32, onError: (_error, key) => errors.push(key) });
+  const first = new WorkflowLabeller({
+    kubeConfig: api.kc,
+    shardCount: 32,
+    onError: (_error, key) => errors.push(key),
+  });
   await first.start();
   await waitFor(() => errors.includes('team-a/unlucky'), { what: 'the label write refused' });
   await first.stop(); // leadership lost: the pending retry goes with it
@@ -68,7 +79,12 @@ test('a label write that failed while it led is made when it leads again (the re
   // only a look at the cache on start can find it.
   await first.start();
   try {
-    await waitFor(async () => (await client.get('team-a', 'unlucky'))?.metadata.labels?.[SHARD_LABEL] === hashShardId('team-a', 'unlucky', 32), { what: 'unlucky labelled' });
+    await waitFor(
+      async () =>
+        (await client.get('team-a', 'unlucky'))?.metadata.labels?.[SHARD_LABEL] ===
+        hashShardId('team-a', 'unlucky', 32),
+      { what: 'unlucky labelled' },
+    );
   } finally {
     await first.stop();
   }

@@ -25,7 +25,11 @@ let fleet: TestFleet;
 
 async function shardctl(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/shardctl.mjs', '--kubeconfig', api.kubeconfigPath, ...args], { timeout: 60_000 });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['bin/shardctl.mjs', '--kubeconfig', api.kubeconfigPath, ...args],
+      { timeout: 60_000 },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -46,7 +50,10 @@ before(async () => {
   await fleet.startManager();
   await fleet.startReplica('a');
   await fleet.startReplica('b');
-  await waitFor(async () => (await status()).shards.filter((s) => s.owner && !s.moving).length === 8, { timeoutMs: 15_000, what: 'the fleet to settle' });
+  await waitFor(async () => (await status()).shards.filter((s) => s.owner && !s.moving).length === 8, {
+    timeoutMs: 15_000,
+    what: 'the fleet to settle',
+  });
 });
 after(async () => {
   await fleet.stop();
@@ -58,7 +65,13 @@ describe('shardctl', () => {
     const s = await status();
     assert.equal(s.shards.length, 8);
     assert.equal(s.manager.leader, 'manager');
-    assert.deepEqual(s.replicas.map((r) => [r.replica, r.live, r.shardsOwned]), [['a', true, 4], ['b', true, 4]]);
+    assert.deepEqual(
+      s.replicas.map((r) => [r.replica, r.live, r.shardsOwned]),
+      [
+        ['a', true, 4],
+        ['b', true, 4],
+      ],
+    );
     for (const shard of s.shards) assert.ok(shard.epoch >= 1);
     const table = await shardctl('status');
     assert.equal(table.code, 0, table.stderr);
@@ -73,13 +86,20 @@ describe('shardctl', () => {
     const moved = await shardctl('move', shard.shard, 'b', '--wait', '--timeout', '20');
     assert.equal(moved.code, 0, moved.stderr);
     assert.match(moved.stderr, new RegExp(`shard ${shard.shard} moved to b in \\d+ ms`));
-    await waitFor(async () => (await status()).shards.every((s) => !s.moving), { timeoutMs: 10_000, what: 'balance after the move' });
+    await waitFor(async () => (await status()).shards.every((s) => !s.moving), {
+      timeoutMs: 10_000,
+      what: 'balance after the move',
+    });
     const after = await status();
     const now = after.shards.find((s) => s.shard === shard.shard);
     assert.equal(now?.owner, 'b');
     assert.equal(now?.movedByOperator, true);
     assert.ok((now?.epoch ?? 0) > shard.epoch, 'the epoch grows with the handover');
-    assert.deepEqual(after.replicas.map((r) => r.shardsOwned), [4, 4], 'balance moved another shard back');
+    assert.deepEqual(
+      after.replicas.map((r) => r.shardsOwned),
+      [4, 4],
+      'balance moved another shard back',
+    );
   });
 
   test('errors: unknown shard, unknown replica, dead replica, bad arguments', async () => {
@@ -90,7 +110,12 @@ describe('shardctl', () => {
     assert.equal(unknownReplica.code, 2, unknownReplica.stderr);
     assert.match(unknownReplica.stderr, /unknown replica 'zed'.*replicas: a, b/);
     // A member lease that stopped renewing long ago.
-    await new LeaseClient(api.kc, NS).create('flotilla-member-ghost', 'member', { holderIdentity: 'ghost', leaseDurationSeconds: 2, renewTimeMs: Date.now() - 60_000, acquireTimeMs: Date.now() - 120_000 });
+    await new LeaseClient(api.kc, NS).create('flotilla-member-ghost', 'member', {
+      holderIdentity: 'ghost',
+      leaseDurationSeconds: 2,
+      renewTimeMs: Date.now() - 60_000,
+      acquireTimeMs: Date.now() - 120_000,
+    });
     const dead = await shardctl('move', '0', 'ghost');
     assert.equal(dead.code, 2, dead.stderr);
     assert.match(dead.stderr, /not live/);
@@ -113,7 +138,10 @@ describe('shardctl', () => {
     assert.match(toDrained.stderr, /draining/);
     const undrained = await shardctl('undrain', 'a');
     assert.equal(undrained.code, 0, undrained.stderr);
-    await waitFor(async () => (await status()).replicas.every((r) => r.shardsOwned === 4), { timeoutMs: 15_000, what: 'a to take shards again' });
+    await waitFor(async () => (await status()).replicas.every((r) => r.shardsOwned === 4), {
+      timeoutMs: 15_000,
+      what: 'a to take shards again',
+    });
     s = await status();
     assert.equal(s.replicas.find((r) => r.replica === 'a')?.draining, false);
   });
@@ -123,7 +151,10 @@ describe('shardctl', () => {
     const shard = s.shards.find((x) => x.owner === 'b');
     assert.ok(shard);
     assert.equal((await shardctl('pin', shard.shard, 'a')).code, 0);
-    await waitFor(async () => (await status()).shards.find((x) => x.shard === shard.shard)?.owner === 'a', { timeoutMs: 15_000, what: 'the pinned shard to move' });
+    await waitFor(async () => (await status()).shards.find((x) => x.shard === shard.shard)?.owner === 'a', {
+      timeoutMs: 15_000,
+      what: 'the pinned shard to move',
+    });
     const blocked = await shardctl('move', shard.shard, 'b');
     assert.equal(blocked.code, 2, blocked.stderr);
     assert.match(blocked.stderr, /pinned to 'a'/);
@@ -155,7 +186,9 @@ describe('shardctl', () => {
   });
 
   test('namespace: the kubeconfig context namespace, -n over it, else the fleet namespace', async () => {
-    const config = parse(readFileSync(api.kubeconfigPath, 'utf8')) as { contexts: { context: Record<string, string> }[] };
+    const config = parse(readFileSync(api.kubeconfigPath, 'utf8')) as {
+      contexts: { context: Record<string, string> }[];
+    };
     for (const c of config.contexts) c.context['namespace'] = 'elsewhere';
     const file = join(api.dir, 'elsewhere-kubeconfig');
     writeFileSync(file, stringify(config));
@@ -167,7 +200,11 @@ describe('shardctl', () => {
   });
 
   test('status --watch prints the status again when a lease changes', async () => {
-    const child = spawn(process.execPath, ['bin/shardctl.mjs', '--kubeconfig', api.kubeconfigPath, 'status', '--watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['bin/shardctl.mjs', '--kubeconfig', api.kubeconfigPath, 'status', '--watch'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -106,7 +106,14 @@ export function blobStoreContract(name: string, makeTarget: () => Promise<Contra
 
     test('list yields every object under a string prefix, in key order, none from beside it', async () => {
       const base = fresh();
-      const keys = ['n1/data/inputs.pb', 'n1/data/0/outputs.pb', 'n1.txt', 'n10/x', 'n2/data/0/error.pb', 'a b/space.pb'];
+      const keys = [
+        'n1/data/inputs.pb',
+        'n1/data/0/outputs.pb',
+        'n1.txt',
+        'n10/x',
+        'n2/data/0/error.pb',
+        'a b/space.pb',
+      ];
       for (const key of keys) await store.put(`${base}/${key}`, new TextEncoder().encode(key));
       await store.put(`${base}-beside/n1/x`, new Uint8Array([1]));
       const keysOf = async (prefix: string) => {
@@ -128,9 +135,18 @@ export function blobStoreContract(name: string, makeTarget: () => Promise<Contra
       try {
         const uris = Array.from({ length: 11 }, (_, i) => `${base}/k${String(i).padStart(2, '0')}`);
         await Promise.all(uris.map((uri) => small.put(uri, new Uint8Array([1]))));
-        assert.deepEqual((await collect(small.list(`${base}/`))).map((i) => i.uri), uris);
-        assert.deepEqual((await collect(small.list(`${base}/`, { pageSize: 4 }))).map((i) => i.uri), uris);
-        assert.deepEqual((await collect(small.list(`${base}/`, { pageSize: 11 }))).map((i) => i.uri), uris);
+        assert.deepEqual(
+          (await collect(small.list(`${base}/`))).map((i) => i.uri),
+          uris,
+        );
+        assert.deepEqual(
+          (await collect(small.list(`${base}/`, { pageSize: 4 }))).map((i) => i.uri),
+          uris,
+        );
+        assert.deepEqual(
+          (await collect(small.list(`${base}/`, { pageSize: 11 }))).map((i) => i.uri),
+          uris,
+        );
       } finally {
         await small.close();
       }
@@ -165,12 +181,19 @@ export function blobStoreContract(name: string, makeTarget: () => Promise<Contra
       for (const [i, v] of values.entries()) assert.deepEqual(await store.get(`${base}/many/${i}`), v);
       await Promise.all(values.map((v) => store.put(`${base}/one`, v)));
       const final = await store.get(`${base}/one`);
-      assert.ok(values.some((v) => Buffer.from(v).equals(final)), 'one of the written values, whole');
+      assert.ok(
+        values.some((v) => Buffer.from(v).equals(final)),
+        'one of the written values, whole',
+      );
       assert.equal((await collect(store.list(`${base}/`))).length, values.length + 1);
     });
 
     test("Flyte's layout: a node attempt's inputs, outputs and error documents live where the layout says", async () => {
-      const prefix = executionMetadataPrefix(fresh(), { project: 'flytesnacks', domain: 'development', name: 'f1a2b3' });
+      const prefix = executionMetadataPrefix(fresh(), {
+        project: 'flytesnacks',
+        domain: 'development',
+        name: 'f1a2b3',
+      });
       const first = nodeDataPaths(prefix, { nodeId: 'n0', attempt: 0 });
       const second = nodeDataPaths(prefix, { nodeId: 'n0', attempt: 1 });
       await store.put(first.inputs, new Uint8Array([1]));
@@ -187,7 +210,10 @@ export function blobStoreContract(name: string, makeTarget: () => Promise<Contra
       await rejectsWith(store.put(`${base}/a/../../b`, new Uint8Array([1])), 'InvalidUri');
       await rejectsWith(store.put(`${base}/dir/`, new Uint8Array([1])), 'InvalidUri');
       await rejectsWith(store.get(`gs://bucket/key`), 'InvalidUri');
-      assert.throws(() => store.join('a', '..', 'b'), (e: unknown) => e instanceof StorageError && e.code === 'InvalidUri');
+      assert.throws(
+        () => store.join('a', '..', 'b'),
+        (e: unknown) => e instanceof StorageError && e.code === 'InvalidUri',
+      );
     });
   });
 }

@@ -32,31 +32,58 @@ describe('file:// backend specifics', () => {
 
   test('a file:// URI outside the root is refused, even without ..', async () => {
     const store = await FileBlobStore.open(join(dir, 'root'));
-    await assert.rejects(store.get(`file://${dir}/elsewhere`), (e: unknown) => e instanceof StorageError && e.code === 'InvalidUri' && /outside/.test(e.message));
-    await assert.rejects(store.get(`file://${dir}/root-sibling/x`), (e: unknown) => e instanceof StorageError && e.code === 'InvalidUri');
+    await assert.rejects(
+      store.get(`file://${dir}/elsewhere`),
+      (e: unknown) => e instanceof StorageError && e.code === 'InvalidUri' && /outside/.test(e.message),
+    );
+    await assert.rejects(
+      store.get(`file://${dir}/root-sibling/x`),
+      (e: unknown) => e instanceof StorageError && e.code === 'InvalidUri',
+    );
   });
 
   test('writes leave no temporary files behind; a stray one is never listed', async () => {
     const store = await FileBlobStore.open(join(dir, 'atomic'));
-    await Promise.all(Array.from({ length: 10 }, (_, i) => store.put(store.join('d', 'same'), new Uint8Array(1000).fill(i))));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.put(store.join('d', 'same'), new Uint8Array(1000).fill(i))),
+    );
     assert.deepEqual(readdirSync(join(dir, 'atomic/d')), ['same']);
     writeFileSync(join(dir, 'atomic/d/.abc.flotilla-partial'), 'half');
-    assert.deepEqual((await collect(store.list(store.join('d') + '/'))).map((i) => i.uri), [store.join('d', 'same')]);
-    await assert.rejects(store.put(store.join('d', 'x.flotilla-partial'), new Uint8Array()), (e: unknown) => e instanceof StorageError && e.code === 'InvalidUri');
+    assert.deepEqual(
+      (await collect(store.list(store.join('d') + '/'))).map((i) => i.uri),
+      [store.join('d', 'same')],
+    );
+    await assert.rejects(
+      store.put(store.join('d', 'x.flotilla-partial'), new Uint8Array()),
+      (e: unknown) => e instanceof StorageError && e.code === 'InvalidUri',
+    );
   });
 
   test('an object where a prefix is needed (a/b, then a/b/c) is a Conflict; a directory is not an object', async () => {
     const store = await FileBlobStore.open(join(dir, 'conflict'));
     await store.put(store.join('a', 'b'), new Uint8Array([1]));
-    await assert.rejects(store.put(store.join('a', 'b', 'c'), new Uint8Array([1])), (e: unknown) => e instanceof StorageError && e.code === 'Conflict');
-    await assert.rejects(store.get(store.join('a')), (e: unknown) => e instanceof StorageError && e.code === 'NotFound');
+    await assert.rejects(
+      store.put(store.join('a', 'b', 'c'), new Uint8Array([1])),
+      (e: unknown) => e instanceof StorageError && e.code === 'Conflict',
+    );
+    await assert.rejects(
+      store.get(store.join('a')),
+      (e: unknown) => e instanceof StorageError && e.code === 'NotFound',
+    );
     assert.equal(await store.head(store.join('a')), undefined);
     await store.delete(store.join('a'));
     assert.equal(await store.exists(store.join('a', 'b')), true);
   });
 
   test('an unsupported scheme is refused by name', async () => {
-    await assert.rejects(openBlobStore('gs://bucket/x'), (e: unknown) => e instanceof StorageError && e.code === 'InvalidUri' && /unsupported scheme 'gs:\/\/'/.test(e.message));
-    await assert.rejects(openBlobStore('file://relative/dir'), (e: unknown) => e instanceof StorageError && e.code === 'InvalidUri');
+    await assert.rejects(
+      openBlobStore('gs://bucket/x'),
+      (e: unknown) =>
+        e instanceof StorageError && e.code === 'InvalidUri' && /unsupported scheme 'gs:\/\/'/.test(e.message),
+    );
+    await assert.rejects(
+      openBlobStore('file://relative/dir'),
+      (e: unknown) => e instanceof StorageError && e.code === 'InvalidUri',
+    );
   });
 });

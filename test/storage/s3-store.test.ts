@@ -43,11 +43,21 @@ describe('s3:// backend failures', () => {
 
   test('an unreachable endpoint is Unavailable (retryable), naming host:port, after the SDK retried', async () => {
     const port = await freePort();
-    const store = new S3BlobStore('s3://flotilla-test/x', { endpoint: `http://127.0.0.1:${port}`, credentials: server.credentials, maxAttempts: 2 });
+    const store = new S3BlobStore('s3://flotilla-test/x', {
+      endpoint: `http://127.0.0.1:${port}`,
+      credentials: server.credentials,
+      maxAttempts: 2,
+    });
     try {
       const started = Date.now();
-      await assert.rejects(store.get('s3://flotilla-test/x/a.pb'), isStorageError('Unavailable', new RegExp(`127\\.0\\.0\\.1:${port}`)));
-      await assert.rejects(store.put('s3://flotilla-test/x/a.pb', new Uint8Array([1])), (e: unknown) => e instanceof StorageError && e.retryable);
+      await assert.rejects(
+        store.get('s3://flotilla-test/x/a.pb'),
+        isStorageError('Unavailable', new RegExp(`127\\.0\\.0\\.1:${port}`)),
+      );
+      await assert.rejects(
+        store.put('s3://flotilla-test/x/a.pb', new Uint8Array([1])),
+        (e: unknown) => e instanceof StorageError && e.retryable,
+      );
       await assert.rejects(collect(store.list('s3://flotilla-test/x/')), isStorageError('Unavailable'));
       assert.ok(Date.now() - started < 20_000, 'fails fast on a refused connection');
     } finally {
@@ -62,8 +72,14 @@ describe('s3:// backend failures', () => {
     ]) {
       const store = new S3BlobStore(`s3://${server.bucket}`, { endpoint: server.endpoint, credentials });
       try {
-        await assert.rejects(store.put(store.join('denied.pb'), new Uint8Array([1])), isStorageError('AccessDenied', /HTTP 403/));
-        await assert.rejects(store.get(store.join('denied.pb')), (e: unknown) => e instanceof StorageError && e.code === 'AccessDenied' && !e.retryable && e.status === 403);
+        await assert.rejects(
+          store.put(store.join('denied.pb'), new Uint8Array([1])),
+          isStorageError('AccessDenied', /HTTP 403/),
+        );
+        await assert.rejects(
+          store.get(store.join('denied.pb')),
+          (e: unknown) => e instanceof StorageError && e.code === 'AccessDenied' && !e.retryable && e.status === 403,
+        );
       } finally {
         await store.close();
       }
@@ -71,12 +87,18 @@ describe('s3:// backend failures', () => {
   });
 
   test('a missing bucket is NotFound naming the bucket; objects in another bucket are reachable by URI', async () => {
-    const store = new S3BlobStore(`s3://${server.bucket}/p`, { endpoint: server.endpoint, credentials: server.credentials });
+    const store = new S3BlobStore(`s3://${server.bucket}/p`, {
+      endpoint: server.endpoint,
+      credentials: server.credentials,
+    });
     try {
       await assert.rejects(store.get('s3://no-such-bucket/k'), isStorageError('NotFound', /no-such-bucket/));
       await store.put('s3://other-bucket/raw/x', new Uint8Array([7]));
       assert.deepEqual(await store.get('s3://other-bucket/raw/x'), new Uint8Array([7]));
-      assert.deepEqual((await collect(store.list('s3://other-bucket/raw/'))).map((i) => i.uri), ['s3://other-bucket/raw/x']);
+      assert.deepEqual(
+        (await collect(store.list('s3://other-bucket/raw/'))).map((i) => i.uri),
+        ['s3://other-bucket/raw/x'],
+      );
     } finally {
       await store.close();
     }
@@ -124,7 +146,10 @@ describe('s3:// backend failures', () => {
   });
 
   test('an endpoint that is not an http(s) URL is refused up front', () => {
-    assert.throws(() => new S3BlobStore('s3://flotilla-test', { endpoint: 'ftp://127.0.0.1:21' }), isStorageError('InvalidUri'));
+    assert.throws(
+      () => new S3BlobStore('s3://flotilla-test', { endpoint: 'ftp://127.0.0.1:21' }),
+      isStorageError('InvalidUri'),
+    );
     assert.throws(() => new S3BlobStore('s3://Not_A_Bucket', {}), isStorageError('InvalidUri'));
   });
 });

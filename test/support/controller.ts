@@ -33,21 +33,37 @@ export interface ControllerEnv {
 function postJson(api: TestApiServer, path: string, body: unknown): Promise<void> {
   const { server } = api;
   return new Promise((resolve, reject) => {
-    const req = request(`${server.url}${path}`, { method: 'POST', ca: server.caPem, headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`POST ${path}: ${res.statusCode} ${text}`))));
-    });
+    const req = request(
+      `${server.url}${path}`,
+      {
+        method: 'POST',
+        ca: server.caPem,
+        headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () =>
+          (res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`POST ${path}: ${res.statusCode} ${text}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
 }
 
 /** API server (kubelet on; its pyflyte-execute stand-in on `blobStoreUrl`) + Redis; the CRD installed unless `installCrd: false` (then the controller's `--install-crd` does it). */
-export async function startControllerEnv(options: { installCrd?: boolean; blobStoreUrl?: string } = {}): Promise<ControllerEnv> {
-  const apiOptions = { kubelet: true, ...(options.blobStoreUrl !== undefined ? { blobStoreUrl: options.blobStoreUrl } : {}) };
+export async function startControllerEnv(
+  options: { installCrd?: boolean; blobStoreUrl?: string } = {},
+): Promise<ControllerEnv> {
+  const apiOptions = {
+    kubelet: true,
+    ...(options.blobStoreUrl !== undefined ? { blobStoreUrl: options.blobStoreUrl } : {}),
+  };
   const [api, redis] = await Promise.all([startTestApiServer(apiOptions), RedisServer.start({ persist: false })]);
-  if (options.installCrd ?? true) await postJson(api, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', workflowCrd());
+  if (options.installCrd ?? true)
+    await postJson(api, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', workflowCrd());
   const custom = api.kc.makeApiClient(CustomObjectsApi);
   const core = api.kc.makeApiClient(CoreV1Api);
   return {
@@ -88,13 +104,26 @@ export interface SpawnControllerOptions {
 
 export async function spawnController(options: SpawnControllerOptions): Promise<ControllerProcessHandle> {
   const args = [
-    join(ROOT, 'bin/flotilla.mjs'), 'controller',
-    '--kubeconfig', options.kubeconfig, '--redis', options.redisUrl, '--replica-id', options.id,
-    '--metrics-port', '0', '--log-level', 'warn',
+    join(ROOT, 'bin/flotilla.mjs'),
+    'controller',
+    '--kubeconfig',
+    options.kubeconfig,
+    '--redis',
+    options.redisUrl,
+    '--replica-id',
+    options.id,
+    '--metrics-port',
+    '0',
+    '--log-level',
+    'warn',
     ...(options.shards === '' ? [] : ['--shards', options.shards ?? '0']),
     ...(options.args ?? []),
   ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -138,21 +167,33 @@ export async function spawnController(options: SpawnControllerOptions): Promise<
 }
 
 /** A Workflow object with the shard label. */
-export function workflow(name: string, spec: Record<string, unknown>, options: { namespace?: string; shard?: number; labels?: Record<string, string> } = {}): Record<string, unknown> {
+export function workflow(
+  name: string,
+  spec: Record<string, unknown>,
+  options: { namespace?: string; shard?: number; labels?: Record<string, string> } = {},
+): Record<string, unknown> {
   return {
     apiVersion: 'flotilla.io/v1alpha1',
     kind: 'Workflow',
-    metadata: { name, namespace: options.namespace ?? 'default', labels: { 'flotilla.io/shard': String(options.shard ?? 0), ...(options.labels ?? {}) } },
+    metadata: {
+      name,
+      namespace: options.namespace ?? 'default',
+      labels: { 'flotilla.io/shard': String(options.shard ?? 0), ...(options.labels ?? {}) },
+    },
     spec,
   };
 }
 
 export async function submit(env: ControllerEnv, body: Record<string, unknown>): Promise<Workflow> {
-  const namespace = ((body.metadata as { namespace?: string }).namespace) ?? 'default';
+  const namespace = (body.metadata as { namespace?: string }).namespace ?? 'default';
   return (await env.custom.createNamespacedCustomObject({ ...wfApi, namespace, body })) as Workflow;
 }
 
-export async function getWorkflow(env: ControllerEnv, name: string, namespace = 'default'): Promise<Workflow | undefined> {
+export async function getWorkflow(
+  env: ControllerEnv,
+  name: string,
+  namespace = 'default',
+): Promise<Workflow | undefined> {
   try {
     return (await env.custom.getNamespacedCustomObject({ ...wfApi, namespace, name })) as Workflow;
   } catch {
@@ -161,7 +202,12 @@ export async function getWorkflow(env: ControllerEnv, name: string, namespace = 
 }
 
 /** Waits until the workflow is in a terminal phase; returns it. */
-export async function waitTerminal(env: ControllerEnv, name: string, timeoutMs = 30_000, namespace = 'default'): Promise<Workflow> {
+export async function waitTerminal(
+  env: ControllerEnv,
+  name: string,
+  timeoutMs = 30_000,
+  namespace = 'default',
+): Promise<Workflow> {
   let last: Workflow | undefined;
   await waitFor(
     async () => {
@@ -201,7 +247,10 @@ export type AuditedRound = OwnershipRecord & { at: number };
 
 /** The round lines of a controller's `--audit-log` file (empty when it cannot be read). */
 export function readAudit(path: string): AuditedRound[] {
-  return readReplicaAudit(path).ownership.map((r) => ({ ...r, at: typeof r.at === 'number' ? r.at : Date.parse(r.at) }));
+  return readReplicaAudit(path).ownership.map((r) => ({
+    ...r,
+    at: typeof r.at === 'number' ? r.at : Date.parse(r.at),
+  }));
 }
 
 /** A controller's `--audit-log` file: round lines and committed task starts (empty when it cannot be read). */
@@ -212,4 +261,3 @@ export function readReplicaAudit(path: string): { ownership: OwnershipRecord[]; 
     return { ownership: [], taskStarts: [] };
   }
 }
-

@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { workflowCrd } from '../../src/api/crd.js';
-import { checkInvariants, parseReplicaAudit, type InvariantReport, type OwnershipRecord, type TaskStartRecord } from '../../sandbox/invariants.js';
+import {
+  checkInvariants,
+  parseReplicaAudit,
+  type InvariantReport,
+  type OwnershipRecord,
+  type TaskStartRecord,
+} from '../../sandbox/invariants.js';
 import { startTestApiServer, type TestApiServer } from './apiserver.js';
 import { RedisServer } from './redis.js';
 
@@ -32,8 +38,16 @@ export interface FlotillaProcess {
 }
 
 /** Starts `flotilla ARGS` and waits until stdout matches `started`. */
-export async function startFlotilla(args: readonly string[], started: RegExp, options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<FlotillaProcess> {
-  const child = spawn(process.execPath, [flotillaBin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+export async function startFlotilla(
+  args: readonly string[],
+  started: RegExp,
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<FlotillaProcess> {
+  const child = spawn(process.execPath, [flotillaBin, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
   let stdout = '';
   let stderr = '';
   let exitedAt: number | undefined;
@@ -46,7 +60,10 @@ export async function startFlotilla(args: readonly string[], started: RegExp, op
     }),
   );
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`flotilla ${args[0] ?? ''} did not start in time: ${stderr.slice(-2000)}`)), options.timeoutMs ?? 40_000);
+    const timer = setTimeout(
+      () => reject(new Error(`flotilla ${args[0] ?? ''} did not start in time: ${stderr.slice(-2000)}`)),
+      options.timeoutMs ?? 40_000,
+    );
     const check = () => {
       if (started.test(stdout)) {
         clearTimeout(timer);
@@ -56,7 +73,9 @@ export async function startFlotilla(args: readonly string[], started: RegExp, op
     child.stdout?.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`flotilla ${args[0] ?? ''} exited with ${String(code)} before starting: ${stderr.slice(-2000)}`));
+      reject(
+        new Error(`flotilla ${args[0] ?? ''} exited with ${String(code)} before starting: ${stderr.slice(-2000)}`),
+      );
     });
     check();
   });
@@ -97,7 +116,6 @@ export function atMs(at: number | string): number {
 // A fleet environment: embedded API server (with the simulated kubelet and the Workflow CRD),
 // a real Redis, the fleet namespace, a temp dir for audit logs, and `flotilla controller`s.
 
-
 export const FLEET_NS = 'flotilla-system';
 
 export interface FleetEnv {
@@ -119,7 +137,10 @@ export interface FleetEnv {
 
 export async function startFleetEnv(options: { shardCount?: number } = {}): Promise<FleetEnv> {
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-fleet-'));
-  const [api, redis] = await Promise.all([startTestApiServer({ kubelet: true }), RedisServer.start({ persist: false })]);
+  const [api, redis] = await Promise.all([
+    startTestApiServer({ kubelet: true }),
+    RedisServer.start({ persist: false }),
+  ]);
   const crdFile = join(dir, 'crd.json');
   writeFileSync(crdFile, JSON.stringify(workflowCrd()));
   const applied = await api.kubectl(['apply', '-f', crdFile]);
@@ -150,14 +171,22 @@ export async function startFleetEnv(options: { shardCount?: number } = {}): Prom
       const p = await startFlotilla(
         [
           'controller',
-          '--kubeconfig', api.kubeconfigPath,
-          '--redis', redis.url,
-          '--replica-id', id,
-          '--fleet-namespace', FLEET_NS,
-          '--shard-count', String(shardCount),
-          '--metrics-port', '0',
-          '--audit-log', auditFile(id),
-          '--log-level', 'warn',
+          '--kubeconfig',
+          api.kubeconfigPath,
+          '--redis',
+          redis.url,
+          '--replica-id',
+          id,
+          '--fleet-namespace',
+          FLEET_NS,
+          '--shard-count',
+          String(shardCount),
+          '--metrics-port',
+          '0',
+          '--audit-log',
+          auditFile(id),
+          '--log-level',
+          'warn',
           ...(opts.manager ? ['--manager'] : []),
         ],
         new RegExp(`controller ${id} ready`),
@@ -174,7 +203,13 @@ export async function startFleetEnv(options: { shardCount?: number } = {}): Prom
           kind: 'Workflow',
           metadata: { name },
           spec: {
-            tasks: { run: { plugin: 'pod', pod: { image: 'busybox', command: ['true'], annotations: { 'flotilla.io/sim-duration': `${podMs}ms` } } }, say: { plugin: 'echo' } },
+            tasks: {
+              run: {
+                plugin: 'pod',
+                pod: { image: 'busybox', command: ['true'], annotations: { 'flotilla.io/sim-duration': `${podMs}ms` } },
+              },
+              say: { plugin: 'echo' },
+            },
             nodes: [
               { id: 'work', kind: 'task', task: 'run' },
               { id: 'after', kind: 'task', task: 'say', dependsOn: ['work'] },
@@ -184,7 +219,9 @@ export async function startFleetEnv(options: { shardCount?: number } = {}): Prom
       });
     },
     phase: async (name) => {
-      const body = (await custom.getNamespacedCustomObject({ ...wf, namespace: 'default', name })) as { status?: { phase?: string } };
+      const body = (await custom.getNamespacedCustomObject({ ...wf, namespace: 'default', name })) as {
+        status?: { phase?: string };
+      };
       return body.status?.phase;
     },
     podCreates: () => {
@@ -217,6 +254,8 @@ export function checkFleetAudits(env: FleetEnv, ids: readonly string[]): Invaria
     ownership: audits.flatMap((a) => a.ownership),
     taskStarts: audits.flatMap((a) => a.taskStarts),
     deaths: ids.map((replica) => ({ replica, at: env.controllers.get(replica)?.exitedAtMs() ?? now })),
-    podCreates: env.api.server.faults.audit({ resource: 'pods', verb: 'create' }).map((e) => ({ namespace: e.namespace, name: e.name, code: e.code })),
+    podCreates: env.api.server.faults
+      .audit({ resource: 'pods', verb: 'create' })
+      .map((e) => ({ namespace: e.namespace, name: e.name, code: e.code })),
   });
 }

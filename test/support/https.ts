@@ -22,7 +22,8 @@ export interface RawRequest {
 
 export function rawRequest(req: RawRequest): Promise<RawResponse> {
   const target = new URL(req.path, req.url);
-  const payload = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+  const payload =
+    req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (req.token) headers['Authorization'] = `Bearer ${req.token}`;
   if (payload !== undefined) {
@@ -33,7 +34,9 @@ export function rawRequest(req: RawRequest): Promise<RawResponse> {
     const r = request(target, { method: req.method ?? 'GET', ca: req.caPem, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: <T>() => JSON.parse(text) as T }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: <T>() => JSON.parse(text) as T }),
+      );
       res.on('error', reject);
     });
     r.on('error', reject);

@@ -14,7 +14,11 @@ export interface KubectlOptions {
   timeoutMs?: number;
 }
 
-export function kubectl(kubeconfig: string, args: readonly string[], options: KubectlOptions = {}): Promise<KubectlResult> {
+export function kubectl(
+  kubeconfig: string,
+  args: readonly string[],
+  options: KubectlOptions = {},
+): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('kubectl', ['--kubeconfig', kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

@@ -53,7 +53,10 @@ export class RedisCluster {
 
   /** `-a <password>` for redis-cli when the nodes have one. */
   private get auth(): string[] {
-    return [...(this.password ? ['-a', this.password, '--no-auth-warning'] : []), ...(this.tls ? ['--tls', '--cacert', this.tls.caFile] : [])];
+    return [
+      ...(this.password ? ['-a', this.password, '--no-auth-warning'] : []),
+      ...(this.tls ? ['--tls', '--cacert', this.tls.caFile] : []),
+    ];
   }
 
   /** Ports of every node. */
@@ -76,14 +79,54 @@ export class RedisCluster {
       mkdirSync(nodeDir);
       const tls = options.tls;
       const listen = tls
-        ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile, '--tls-client-cert-file', tls.clientCertFile, '--tls-client-key-file', tls.clientKeyFile, '--tls-auth-clients', 'no', '--tls-cluster', 'yes', '--tls-replication', 'yes']
+        ? [
+            '--port',
+            '0',
+            '--tls-port',
+            String(port),
+            '--tls-cert-file',
+            tls.certFile,
+            '--tls-key-file',
+            tls.keyFile,
+            '--tls-ca-cert-file',
+            tls.caFile,
+            '--tls-client-cert-file',
+            tls.clientCertFile,
+            '--tls-client-key-file',
+            tls.clientKeyFile,
+            '--tls-auth-clients',
+            'no',
+            '--tls-cluster',
+            'yes',
+            '--tls-replication',
+            'yes',
+          ]
         : ['--port', String(port)];
       const args = [
-        ...listen, '--bind', '127.0.0.1', '--dir', nodeDir, '--daemonize', 'no',
-        '--cluster-enabled', 'yes', '--cluster-config-file', join(nodeDir, 'nodes.conf'), '--cluster-node-timeout', '2000',
+        ...listen,
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        nodeDir,
+        '--daemonize',
+        'no',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(nodeDir, 'nodes.conf'),
+        '--cluster-node-timeout',
+        '2000',
         // A replica may always take over, however long since it last heard its master.
-        '--cluster-replica-validity-factor', '0',
-        '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes',
+        '--cluster-replica-validity-factor',
+        '0',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--maxmemory-policy',
+        'noeviction',
+        '--protected-mode',
+        'yes',
         ...(options.password ? ['--requirepass', options.password, '--masterauth', options.password] : []),
         ...(options.extraArgs ?? []),
       ];
@@ -92,7 +135,19 @@ export class RedisCluster {
     const cluster = new RedisCluster(dir, nodes, options.password, options.tls);
     try {
       await Promise.all([...nodes.values()].map((node) => node.start()));
-      await run('redis-cli', [...cluster.auth, '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 30_000 });
+      await run(
+        'redis-cli',
+        [
+          ...cluster.auth,
+          '--cluster',
+          'create',
+          ...ports.map((p) => `127.0.0.1:${p}`),
+          '--cluster-replicas',
+          '1',
+          '--cluster-yes',
+        ],
+        { timeout: 30_000 },
+      );
       await cluster.waitHealthy();
       await cluster.waitReplicasInSync(count / 2);
     } catch (error) {
@@ -149,13 +204,18 @@ export class RedisCluster {
     const port = [...this.nodes].find(([, node]) => node.running)?.[0];
     if (port === undefined) throw new Error('no node running');
     const client = new Redis({
-      host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1,
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
       ...(this.password ? { password: this.password } : {}),
       ...(this.tls ? { tls: { ca: readFileSync(this.tls.caFile, 'utf8') } } : {}),
     });
     try {
       await client.connect();
-      const slots = (await client.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;
+      const slots = (await client.call('CLUSTER', 'SLOTS')) as Array<
+        [number, number, [string, number, ...unknown[]], ...unknown[]]
+      >;
       const range = slots.find(([from, to]) => slot >= from && slot <= to);
       if (!range) throw new Error(`slot ${slot} is not served`);
       return Number(range[2][1]);
@@ -177,7 +237,21 @@ export class RedisCluster {
     const [fromId, toId] = await Promise.all([this.nodeId(from), this.nodeId(to)]);
     await run(
       'redis-cli',
-      [...this.auth, '--cluster', 'reshard', `127.0.0.1:${from}`, '--cluster-from', fromId, '--cluster-to', toId, '--cluster-slots', String(slots), '--cluster-yes', '--cluster-pipeline', '100'],
+      [
+        ...this.auth,
+        '--cluster',
+        'reshard',
+        `127.0.0.1:${from}`,
+        '--cluster-from',
+        fromId,
+        '--cluster-to',
+        toId,
+        '--cluster-slots',
+        String(slots),
+        '--cluster-yes',
+        '--cluster-pipeline',
+        '100',
+      ],
       { timeout: timeoutMs },
     );
   }
@@ -189,7 +263,9 @@ export class RedisCluster {
 
   /** Runs a redis-cli command against one node; returns its output. */
   async command(port: number, args: string[]): Promise<string> {
-    const { stdout } = await run('redis-cli', [...this.auth, '-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 5000 });
+    const { stdout } = await run('redis-cli', [...this.auth, '-h', '127.0.0.1', '-p', String(port), ...args], {
+      timeout: 5000,
+    });
     return stdout;
   }
 

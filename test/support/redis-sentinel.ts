@@ -55,8 +55,22 @@ export class RedisSentinelGroup {
       const nodeDir = join(dir, String(port));
       mkdirSync(nodeDir);
       const args = [
-        '--port', String(port), '--bind', '127.0.0.1', '--dir', nodeDir, '--daemonize', 'no',
-        '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--protected-mode', 'no',
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        nodeDir,
+        '--daemonize',
+        'no',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--maxmemory-policy',
+        'noeviction',
+        '--protected-mode',
+        'no',
         ...(options.password ? ['--requirepass', options.password, '--masterauth', options.password] : []),
         ...(i === 0 ? [] : ['--replicaof', '127.0.0.1', String(masterPort)]),
       ];
@@ -81,11 +95,16 @@ export class RedisSentinelGroup {
           `sentinel failover-timeout ${masterName} 5000`,
           `sentinel parallel-syncs ${masterName} 2`,
           ...(options.password ? [`sentinel auth-pass ${masterName} ${options.password}`] : []),
-          ...(options.sentinelPassword ? [`requirepass ${options.sentinelPassword}`, `sentinel sentinel-pass ${options.sentinelPassword}`] : []),
+          ...(options.sentinelPassword
+            ? [`requirepass ${options.sentinelPassword}`, `sentinel sentinel-pass ${options.sentinelPassword}`]
+            : []),
           '',
         ].join('\n'),
       );
-      sentinels.set(port, new RedisProcess(port, sentinelBinary, sentinelBinary === 'redis-server' ? [conf, '--sentinel'] : [conf]));
+      sentinels.set(
+        port,
+        new RedisProcess(port, sentinelBinary, sentinelBinary === 'redis-server' ? [conf, '--sentinel'] : [conf]),
+      );
     }
     const group = new RedisSentinelGroup(dir, masterName, servers, sentinels, {
       ...(options.password ? { data: options.password } : {}),
@@ -119,7 +138,9 @@ export class RedisSentinelGroup {
         }
         const master = await this.masterPort();
         const replication = await this.cli(master, ['INFO', 'replication']);
-        return replication.includes('role:master') && (replication.match(/state=online/g)?.length ?? 0) >= expectedReplicas;
+        return (
+          replication.includes('role:master') && (replication.match(/state=online/g)?.length ?? 0) >= expectedReplicas
+        );
       },
       { timeoutMs, intervalMs: 250, what: 'the Sentinel group to settle' },
     );
@@ -129,7 +150,9 @@ export class RedisSentinelGroup {
   async masterPort(): Promise<number> {
     const port = [...this.sentinels].find(([, s]) => s.running)?.[0];
     if (port === undefined) throw new Error('no sentinel running');
-    const [, masterPort] = (await this.cli(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName])).trim().split('\n');
+    const [, masterPort] = (await this.cli(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName]))
+      .trim()
+      .split('\n');
     return Number(masterPort);
   }
 
@@ -164,7 +187,9 @@ export class RedisSentinelGroup {
   async cli(port: number, args: string[]): Promise<string> {
     const password = this.sentinels.has(port) ? this.passwords.sentinel : this.passwords.data;
     const auth = password ? ['-a', password, '--no-auth-warning'] : [];
-    const { stdout } = await run('redis-cli', [...auth, '-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 5000 });
+    const { stdout } = await run('redis-cli', [...auth, '-h', '127.0.0.1', '-p', String(port), ...args], {
+      timeout: 5000,
+    });
     return stdout;
   }
 

@@ -29,16 +29,35 @@ export class RedisServer {
   }
 
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'flotilla-redis-')), options.persist ?? true);
+    const server = new RedisServer(
+      await freePort(),
+      mkdtempSync(join(tmpdir(), 'flotilla-redis-')),
+      options.persist ?? true,
+    );
     await server.launch();
     return server;
   }
 
   private async launch(): Promise<void> {
     const args = [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir,
-      '--save', '', '--appendonly', this.persist ? 'yes' : 'no', '--appendfsync', 'everysec',
-      '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes', '--daemonize', 'no',
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      this.persist ? 'yes' : 'no',
+      '--appendfsync',
+      'everysec',
+      '--maxmemory-policy',
+      'noeviction',
+      '--protected-mode',
+      'yes',
+      '--daemonize',
+      'no',
     ];
     this.child = spawn('redis-server', args, { stdio: 'ignore' });
     this.child.on('error', () => undefined);

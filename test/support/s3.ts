@@ -57,7 +57,15 @@ export async function startS3Server(options: S3TestServerOptions = {}): Promise<
   const first = buckets[0];
   if (first === undefined) throw new Error('startS3Server: give at least one bucket');
   const directory = mkdtempSync(join(tmpdir(), 'flotilla-s3-'));
-  const args = ['--openssl-legacy-provider', '--import', 'tsx', fileURLToPath(import.meta.url), directory, String(options.verifySignatures ?? true), ...buckets];
+  const args = [
+    '--openssl-legacy-provider',
+    '--import',
+    'tsx',
+    fileURLToPath(import.meta.url),
+    directory,
+    String(options.verifySignatures ?? true),
+    ...buckets,
+  ];
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   let port: number;
   try {
@@ -92,7 +100,8 @@ async function readPort(child: ChildProcess, timeoutMs: number): Promise<number>
   try {
     for await (const line of lines) {
       const parsed: unknown = JSON.parse(line);
-      if (typeof parsed === 'object' && parsed !== null && 'port' in parsed && typeof parsed.port === 'number') return parsed.port;
+      if (typeof parsed === 'object' && parsed !== null && 'port' in parsed && typeof parsed.port === 'number')
+        return parsed.port;
     }
   } finally {
     clearTimeout(timer);
@@ -103,7 +112,11 @@ async function readPort(child: ChildProcess, timeoutMs: number): Promise<number>
 
 /** The child: s3rver behind a signature check, on 127.0.0.1, port chosen by the OS. */
 async function serve(directory: string, verify: boolean, buckets: string[]): Promise<void> {
-  const s3rver = new S3rver({ directory, silent: true, configureBuckets: buckets.map((name) => ({ name, configs: [] })) });
+  const s3rver = new S3rver({
+    directory,
+    silent: true,
+    configureBuckets: buckets.map((name) => ({ name, configs: [] })),
+  });
   await s3rver.configureBuckets();
   const handle = s3rver.callback();
   const server = createServer((req, res) => {
@@ -126,7 +139,9 @@ async function serve(directory: string, verify: boolean, buckets: string[]): Pro
 
 function refuse(res: ServerResponse): void {
   res.writeHead(403, { 'content-type': 'application/xml' });
-  res.end('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>');
+  res.end(
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message></Error>',
+  );
 }
 
 /**
@@ -136,7 +151,10 @@ function refuse(res: ServerResponse): void {
 function signatureMatches(req: IncomingMessage): boolean {
   const authorization = req.headers.authorization;
   if (authorization === undefined) return true;
-  const match = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]+)$/.exec(authorization);
+  const match =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]+)$/.exec(
+      authorization,
+    );
   if (!match) return false;
   const [, keyId = '', day = '', region = '', service = '', signedHeaders = '', signature = ''] = match;
   if (keyId !== accessKeyId) return false;

@@ -1,5 +1,10 @@
 /** A small valid Workflow touching most features, for the validator's tests to break one piece at a time. */
-export function validWorkflow(): { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> } {
+export function validWorkflow(): {
+  apiVersion: string;
+  kind: string;
+  metadata: Record<string, unknown>;
+  spec: Record<string, unknown>;
+} {
   return {
     apiVersion: 'flotilla.io/v1alpha1',
     kind: 'Workflow',
@@ -14,8 +19,22 @@ export function validWorkflow(): { apiVersion: string; kind: string; metadata: R
       },
       nodes: [
         { id: 'extract', kind: 'task', task: 'extract', inputs: { date: { fromInput: 'date' } } },
-        { id: 'per-part', kind: 'array', array: { over: { fromInput: 'parts' }, parallelism: 2, minSuccessRatio: 0.5, node: { kind: 'task', task: 'count', inputs: { item: { fromItem: true } } } } },
-        { id: 'gate', kind: 'gate', dependsOn: ['extract'], gate: { signal: { name: 'approve', type: 'boolean' }, timeout: '1h' } },
+        {
+          id: 'per-part',
+          kind: 'array',
+          array: {
+            over: { fromInput: 'parts' },
+            parallelism: 2,
+            minSuccessRatio: 0.5,
+            node: { kind: 'task', task: 'count', inputs: { item: { fromItem: true } } },
+          },
+        },
+        {
+          id: 'gate',
+          kind: 'gate',
+          dependsOn: ['extract'],
+          gate: { signal: { name: 'approve', type: 'boolean' }, timeout: '1h' },
+        },
         {
           id: 'decide',
           kind: 'branch',
@@ -23,7 +42,12 @@ export function validWorkflow(): { apiVersion: string; kind: string; metadata: R
             cases: [
               {
                 when: { left: { fromNode: 'gate', output: 'value' }, op: 'eq', right: { value: true } },
-                node: { id: 'publish', kind: 'workflow', workflow: { ref: 'publish' }, inputs: { rows: { fromNode: 'extract', output: 'rows' } } },
+                node: {
+                  id: 'publish',
+                  kind: 'workflow',
+                  workflow: { ref: 'publish' },
+                  inputs: { rows: { fromNode: 'extract', output: 'rows' } },
+                },
               },
             ],
             else: { error: 'not approved' },
@@ -33,7 +57,14 @@ export function validWorkflow(): { apiVersion: string; kind: string; metadata: R
       subWorkflows: {
         publish: {
           inputs: { target: 'prod' },
-          nodes: [{ id: 'push', kind: 'task', task: 'count', inputs: { rows: { fromInput: 'rows' }, target: { fromInput: 'target' } } }],
+          nodes: [
+            {
+              id: 'push',
+              kind: 'task',
+              task: 'count',
+              inputs: { rows: { fromInput: 'rows' }, target: { fromInput: 'target' } },
+            },
+          ],
           outputs: { pushed: { fromNode: 'push', output: 'rows' } },
         },
       },

@@ -32,14 +32,31 @@ interface Result {
 }
 
 async function initCerts(...extra: string[]): Promise<Result> {
-  const r = await runFlotilla(['init-certs', '--kubeconfig', api.kubeconfigPath, '--namespace', 'flotilla', '--service', 'flotilla-webhook', '--secret', 'flotilla-webhook-tls', '-o', 'json', ...extra]);
+  const r = await runFlotilla([
+    'init-certs',
+    '--kubeconfig',
+    api.kubeconfigPath,
+    '--namespace',
+    'flotilla',
+    '--service',
+    'flotilla-webhook',
+    '--secret',
+    'flotilla-webhook-tls',
+    '-o',
+    'json',
+    ...extra,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as Result;
 }
 
 async function resourceVersions(): Promise<string[]> {
   const out: string[] = [];
-  for (const what of ['secret/flotilla-webhook-tls', 'mutatingwebhookconfiguration/flotilla-workflows', 'validatingwebhookconfiguration/flotilla-workflows']) {
+  for (const what of [
+    'secret/flotilla-webhook-tls',
+    'mutatingwebhookconfiguration/flotilla-workflows',
+    'validatingwebhookconfiguration/flotilla-workflows',
+  ]) {
     const r = await api.kubectl(['get', what, '-n', 'flotilla', '-o', 'jsonpath={.metadata.resourceVersion}']);
     assert.equal(r.code, 0, r.stderr);
     out.push(r.stdout);
@@ -48,13 +65,27 @@ async function resourceVersions(): Promise<string[]> {
 }
 
 async function bundleCas(): Promise<string[]> {
-  const r = await api.kubectl(['get', 'validatingwebhookconfiguration', 'flotilla-workflows', '-o', 'jsonpath={.webhooks[0].clientConfig.caBundle}']);
+  const r = await api.kubectl([
+    'get',
+    'validatingwebhookconfiguration',
+    'flotilla-workflows',
+    '-o',
+    'jsonpath={.webhooks[0].clientConfig.caBundle}',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   return splitBundle(Buffer.from(r.stdout, 'base64').toString('utf8'));
 }
 
 async function secretCa(): Promise<string> {
-  const r = await api.kubectl(['get', 'secret', 'flotilla-webhook-tls', '-n', 'flotilla', '-o', 'jsonpath={.data.ca\\.crt}']);
+  const r = await api.kubectl([
+    'get',
+    'secret',
+    'flotilla-webhook-tls',
+    '-n',
+    'flotilla',
+    '-o',
+    'jsonpath={.data.ca\\.crt}',
+  ]);
   return Buffer.from(r.stdout, 'base64').toString('utf8');
 }
 
@@ -71,14 +102,20 @@ async function reloads(): Promise<number> {
 }
 
 before(async () => {
-  api = await startTestApiServer({ webhookServices: (ref) => (ref.namespace === 'flotilla' && ref.name === 'flotilla-webhook' && ref.port === 443 ? webhookAddress : undefined) });
+  api = await startTestApiServer({
+    webhookServices: (ref) =>
+      ref.namespace === 'flotilla' && ref.name === 'flotilla-webhook' && ref.port === 443 ? webhookAddress : undefined,
+  });
   const applied = await api.kubectl(['apply', '-f', CRD_FILE]);
   assert.equal(applied.code, 0, applied.stderr);
   const core = api.kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: 'flotilla' } } });
   await core.createNamespace({ body: { metadata: { name: 'team-a' } } });
   // Fail on both sides: any call that does not get through shows up as a refused create.
-  for (const config of webhookConfigurations({ service: { namespace: 'flotilla', name: 'flotilla-webhook' }, failurePolicy: 'Fail' })) {
+  for (const config of webhookConfigurations({
+    service: { namespace: 'flotilla', name: 'flotilla-webhook' },
+    failurePolicy: 'Fail',
+  })) {
     const r = await api.kubectl(['apply', '-f', '-'], { input: JSON.stringify(config) });
     assert.equal(r.code, 0, r.stderr);
   }
@@ -93,7 +130,15 @@ describe('flotilla init-certs', () => {
     const dir = join(api.dir, 'certs');
     const first = await initCerts('--write-dir', dir);
     assert.deepEqual(first, { ...first, secret: 'created', mutating: 'patched', validating: 'patched', bundleCas: 1 });
-    const type = await api.kubectl(['get', 'secret', 'flotilla-webhook-tls', '-n', 'flotilla', '-o', 'jsonpath={.type}']);
+    const type = await api.kubectl([
+      'get',
+      'secret',
+      'flotilla-webhook-tls',
+      '-n',
+      'flotilla',
+      '-o',
+      'jsonpath={.type}',
+    ]);
     assert.equal(type.stdout, 'kubernetes.io/tls');
     assert.equal(readFileSync(join(dir, 'ca.crt'), 'utf8'), await secretCa());
     assert.deepEqual(await bundleCas(), splitBundle(await secretCa()));
@@ -102,12 +147,22 @@ describe('flotilla init-certs', () => {
   test('a second run changes nothing (same resourceVersions)', async () => {
     const before = await resourceVersions();
     const second = await initCerts();
-    assert.deepEqual({ secret: second.secret, mutating: second.mutating, validating: second.validating }, { secret: 'reused', mutating: 'unchanged', validating: 'unchanged' });
+    assert.deepEqual(
+      { secret: second.secret, mutating: second.mutating, validating: second.validating },
+      { secret: 'reused', mutating: 'unchanged', validating: 'unchanged' },
+    );
     assert.deepEqual(await resourceVersions(), before);
   });
 
   test('the webhook serves the Secret and answers through the Service reference', async () => {
-    hook = await startWebhookProcess(['--tls-secret', 'flotilla/flotilla-webhook-tls', '--kubeconfig', api.kubeconfigPath, '--reload-interval', '300']);
+    hook = await startWebhookProcess([
+      '--tls-secret',
+      'flotilla/flotilla-webhook-tls',
+      '--kubeconfig',
+      api.kubeconfigPath,
+      '--reload-interval',
+      '300',
+    ]);
     webhookAddress = `127.0.0.1:${hook.port}`;
     const client = new WorkflowClient(api.kc);
     const created = await client.create(workflow());
@@ -127,8 +182,15 @@ describe('flotilla init-certs', () => {
           const created = await client.create(wf);
           outcomes.push({ name: wf.metadata.name, label: created.metadata.labels?.[SHARD_LABEL] });
         } catch (error) {
-          const cause = error instanceof Error && error.cause instanceof Error ? ` ${String((error.cause as { body?: unknown }).body ?? error.cause.message)}` : '';
-          outcomes.push({ name: wf.metadata.name, label: undefined, error: `${error instanceof Error ? error.message : String(error)}${cause}` });
+          const cause =
+            error instanceof Error && error.cause instanceof Error
+              ? ` ${String((error.cause as { body?: unknown }).body ?? error.cause.message)}`
+              : '';
+          outcomes.push({
+            name: wf.metadata.name,
+            label: undefined,
+            error: `${error instanceof Error ? error.message : String(error)}${cause}`,
+          });
         }
       }
     })();
@@ -136,9 +198,15 @@ describe('flotilla init-certs', () => {
       const rotated = await initCerts('--force');
       assert.equal(rotated.secret, 'rotated');
       assert.equal(rotated.bundleCas, 2);
-      await waitFor(async () => (await reloads()) > reloadsBefore, { what: 'the webhook reloads the rotated certificate', timeoutMs: 20_000 });
+      await waitFor(async () => (await reloads()) > reloadsBefore, {
+        what: 'the webhook reloads the rotated certificate',
+        timeoutMs: 20_000,
+      });
       const atReload = outcomes.length;
-      await waitFor(() => outcomes.length >= atReload + 5, { what: 'five creates after the reload', timeoutMs: 20_000 });
+      await waitFor(() => outcomes.length >= atReload + 5, {
+        what: 'five creates after the reload',
+        timeoutMs: 20_000,
+      });
     } finally {
       stop = true;
       await loop;

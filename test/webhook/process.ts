@@ -18,7 +18,10 @@ export interface WebhookProcess {
 
 /** Starts `flotilla webhook ARGS` and waits for its "listening" line. */
 export async function startWebhookProcess(args: readonly string[]): Promise<WebhookProcess> {
-  const child = spawn(process.execPath, [flotillaBin, 'webhook', '--port', '0', '--metrics-port', '0', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [flotillaBin, 'webhook', '--port', '0', '--metrics-port', '0', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));

@@ -21,18 +21,35 @@ const keyFile = (): string => join(dir, 'tls.key');
 
 async function pair(): Promise<{ ca: CertificatePair; serving: CertificatePair }> {
   const ca = await createCertificateAuthority({ commonName: 'reload-ca' });
-  return { ca, serving: await issueCertificate(ca, { commonName: 'webhook', ipAddresses: ['127.0.0.1'], usage: 'server' }) };
+  return {
+    ca,
+    serving: await issueCertificate(ca, { commonName: 'webhook', ipAddresses: ['127.0.0.1'], usage: 'server' }),
+  };
 }
 
 /** POSTs a review trusting only `caPem`; resolves the response uid or rejects with the TLS error. */
 function review(caPem: string): Promise<string> {
-  const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'r1', operation: 'CREATE', name: 'a', namespace: 'b', object: { metadata: { name: 'a', namespace: 'b' } } } });
+  const body = JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: 'r1',
+      operation: 'CREATE',
+      name: 'a',
+      namespace: 'b',
+      object: { metadata: { name: 'a', namespace: 'b' } },
+    },
+  });
   return new Promise((resolve, reject) => {
-    const req = request(`${server.url}/mutate-workflows`, { method: 'POST', ca: caPem, agent: false, headers: { 'Content-Type': 'application/json' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      res.on('end', () => resolve((JSON.parse(text) as { response: { uid: string } }).response.uid));
-    });
+    const req = request(
+      `${server.url}/mutate-workflows`,
+      { method: 'POST', ca: caPem, agent: false, headers: { 'Content-Type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => resolve((JSON.parse(text) as { response: { uid: string } }).response.uid));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -45,7 +62,13 @@ before(async () => {
   writeFileSync(certFile(), first.serving.certPem);
   writeFileSync(keyFile(), first.serving.keyPem);
   // The poll timer is long: the test drives reload() itself.
-  server = await startWebhookServer({ tls: new FileTlsSource(certFile(), keyFile()), port: 0, metricsPort: 0, reloadIntervalMs: 3_600_000, logger: pino({ level: 'silent' }) });
+  server = await startWebhookServer({
+    tls: new FileTlsSource(certFile(), keyFile()),
+    port: 0,
+    metricsPort: 0,
+    reloadIntervalMs: 3_600_000,
+    logger: pino({ level: 'silent' }),
+  });
 });
 after(async () => {
   await server.stop();
@@ -71,10 +94,14 @@ test('a rotated pair is served after reload; a half-written one keeps the old pa
 
 test('a body that is not an AdmissionReview is a 400 counted as error', async () => {
   const res = await new Promise<number>((resolve, reject) => {
-    const req = request(`${server.url}/validate-workflows`, { method: 'POST', rejectUnauthorized: false, agent: false }, (r) => {
-      r.resume();
-      resolve(r.statusCode ?? 0);
-    });
+    const req = request(
+      `${server.url}/validate-workflows`,
+      { method: 'POST', rejectUnauthorized: false, agent: false },
+      (r) => {
+        r.resume();
+        resolve(r.statusCode ?? 0);
+      },
+    );
     req.on('error', reject);
     req.end('{"kind":"Pod"}');
   });

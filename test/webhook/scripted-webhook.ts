@@ -8,7 +8,16 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { createCertificateAuthority, issueCertificate } from '../../src/security/certs.js';
 
-export type Review = { uid: string; operation: string; name: string; namespace?: string; object: Record<string, unknown> & { metadata: { labels?: Record<string, string>; name?: string } }; oldObject: unknown; subResource?: string; dryRun: boolean };
+export type Review = {
+  uid: string;
+  operation: string;
+  name: string;
+  namespace?: string;
+  object: Record<string, unknown> & { metadata: { labels?: Record<string, string>; name?: string } };
+  oldObject: unknown;
+  subResource?: string;
+  dryRun: boolean;
+};
 export type Answer = Record<string, unknown> | 'hang';
 
 export interface ScriptedWebhook {
@@ -22,7 +31,12 @@ export interface ScriptedWebhook {
 
 export async function startScriptedWebhook(options: { dnsNames?: string[] } = {}): Promise<ScriptedWebhook> {
   const ca = await createCertificateAuthority({ commonName: 'scripted-webhook-ca' });
-  const serving = await issueCertificate(ca, { commonName: 'scripted-webhook', dnsNames: options.dnsNames ?? [], ipAddresses: ['127.0.0.1'], usage: 'server' });
+  const serving = await issueCertificate(ca, {
+    commonName: 'scripted-webhook',
+    dnsNames: options.dnsNames ?? [],
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+  });
   const requests: { path: string; review: Review }[] = [];
   const sockets = new Set<Socket>();
   const hook: ScriptedWebhook = {
@@ -47,7 +61,11 @@ export async function startScriptedWebhook(options: { dnsNames?: string[] } = {}
       requests.push({ path, review: body.request });
       const answer = hook.answer(body.request, path);
       if (answer === 'hang') return;
-      const text = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: body.request.uid, ...answer } });
+      const text = JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        response: { uid: body.request.uid, ...answer },
+      });
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(text);
     });

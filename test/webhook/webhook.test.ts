@@ -31,7 +31,15 @@ function workflow(name: string): ReturnType<typeof validWorkflow> {
 }
 
 async function shardLabelOf(name: string): Promise<string> {
-  const got = await api.kubectl(['get', 'workflow', name, '-n', 'team-a', '-o', 'jsonpath={.metadata.labels.flotilla\\.io/shard}']);
+  const got = await api.kubectl([
+    'get',
+    'workflow',
+    name,
+    '-n',
+    'team-a',
+    '-o',
+    'jsonpath={.metadata.labels.flotilla\\.io/shard}',
+  ]);
   assert.equal(got.code, 0, got.stderr);
   return got.stdout;
 }
@@ -43,10 +51,21 @@ before(async () => {
   await api.kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'team-a' } } });
   const ca = await createCertificateAuthority({ commonName: 'webhook-test-ca' });
   caPem = ca.certPem;
-  const serving = await issueCertificate(ca, { commonName: 'flotilla-webhook', ipAddresses: ['127.0.0.1'], usage: 'server' });
+  const serving = await issueCertificate(ca, {
+    commonName: 'flotilla-webhook',
+    ipAddresses: ['127.0.0.1'],
+    usage: 'server',
+  });
   writeFileSync(join(api.dir, 'tls.crt'), serving.certPem);
   writeFileSync(join(api.dir, 'tls.key'), serving.keyPem, { mode: 0o600 });
-  hook = await startWebhookProcess(['--tls-cert-file', join(api.dir, 'tls.crt'), '--tls-key-file', join(api.dir, 'tls.key'), '--shards', '32']);
+  hook = await startWebhookProcess([
+    '--tls-cert-file',
+    join(api.dir, 'tls.crt'),
+    '--tls-key-file',
+    join(api.dir, 'tls.key'),
+    '--shards',
+    '32',
+  ]);
   for (const config of webhookConfigurations({ url: hook.url, caBundlePem: caPem })) {
     const r = await api.kubectl(['apply', '-f', '-'], { input: yamlOf(config) });
     assert.equal(r.code, 0, r.stderr);
@@ -80,9 +99,17 @@ describe('flotilla webhook behind the API server', () => {
     first.task = 'no-such-task';
     const r = await api.kubectl(['apply', '-f', '-'], { input: yamlOf(wf) });
     assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stderr, new RegExp(`admission webhook "${VALIDATING_WEBHOOK_NAME.replace(/\./g, '\\.')}" denied the request`));
+    assert.match(
+      r.stderr,
+      new RegExp(`admission webhook "${VALIDATING_WEBHOOK_NAME.replace(/\./g, '\\.')}" denied the request`),
+    );
     assert.match(r.stderr, /spec\.nodes\[0\]\.task: .*no-such-task/);
-    assert.ok(r.stderr.startsWith(`Error from server (BadRequest): error when creating "STDIN": admission webhook "${VALIDATING_WEBHOOK_NAME}" denied the request: spec.nodes[0].task: `), r.stderr);
+    assert.ok(
+      r.stderr.startsWith(
+        `Error from server (BadRequest): error when creating "STDIN": admission webhook "${VALIDATING_WEBHOOK_NAME}" denied the request: spec.nodes[0].task: `,
+      ),
+      r.stderr,
+    );
     const get = await api.kubectl(['get', 'workflow', 'broken', '-n', 'team-a']);
     assert.notEqual(get.code, 0);
   });
@@ -97,14 +124,31 @@ describe('flotilla webhook behind the API server', () => {
     const r = await api.kubectl(['create', '-f', '-'], { input: yamlOf(wf) });
     assert.equal(r.code, 1);
     const lines = r.stderr.trim().split('\n');
-    assert.ok(lines.some((l) => /denied the request: spec\.nodes\[0\]\.task: /.test(l)), r.stderr);
-    assert.ok(lines.some((l) => /^spec\.nodes\[2\]\.dependsOn(\[0\])?: .*ghost/.test(l)), r.stderr);
+    assert.ok(
+      lines.some((l) => /denied the request: spec\.nodes\[0\]\.task: /.test(l)),
+      r.stderr,
+    );
+    assert.ok(
+      lines.some((l) => /^spec\.nodes\[2\]\.dependsOn(\[0\])?: .*ghost/.test(l)),
+      r.stderr,
+    );
   });
 
   test('an update to a shard label no replica owns is allowed with a warning kubectl prints', async () => {
-    const r = await api.kubectl(['label', 'workflow', 'nightly-etl', '-n', 'team-a', `${SHARD_LABEL}=40`, '--overwrite']);
+    const r = await api.kubectl([
+      'label',
+      'workflow',
+      'nightly-etl',
+      '-n',
+      'team-a',
+      `${SHARD_LABEL}=40`,
+      '--overwrite',
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /Warning: metadata\.labels\[flotilla\.io\/shard\]: "40" is not a shard of this fleet \(0-31\)/);
+    assert.match(
+      r.stderr,
+      /Warning: metadata\.labels\[flotilla\.io\/shard\]: "40" is not a shard of this fleet \(0-31\)/,
+    );
     assert.equal(await shardLabelOf('nightly-etl'), '40');
   });
 
@@ -125,7 +169,10 @@ describe('flotilla webhook behind the API server', () => {
     const labeller = new WorkflowLabeller({ kubeConfig: api.kc, shardCount: 32 });
     await labeller.start();
     try {
-      await waitFor(async () => (await shardLabelOf('while-down')) !== '', { what: 'the labeller labels while-down', timeoutMs: 20_000 });
+      await waitFor(async () => (await shardLabelOf('while-down')) !== '', {
+        what: 'the labeller labels while-down',
+        timeoutMs: 20_000,
+      });
       assert.equal(await shardLabelOf('while-down'), hashShardId('team-a', 'while-down', 32));
     } finally {
       await labeller.stop();
@@ -138,6 +185,11 @@ describe('flotilla webhook behind the API server', () => {
     assert.equal(applied.code, 0, applied.stderr);
     const r = await api.kubectl(['apply', '-f', '-'], { input: yamlOf(workflow('refused')) });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`Internal error occurred: failed calling webhook "${VALIDATING_WEBHOOK_NAME.replace(/\./g, '\\.')}": failed to call webhook: Post "https://127\\.0\\.0\\.1:\\d+/validate-workflows\\?timeout=3s"`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `Internal error occurred: failed calling webhook "${VALIDATING_WEBHOOK_NAME.replace(/\./g, '\\.')}": failed to call webhook: Post "https://127\\.0\\.0\\.1:\\d+/validate-workflows\\?timeout=3s"`,
+      ),
+    );
   });
 });

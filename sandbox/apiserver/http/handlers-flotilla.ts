@@ -16,7 +16,8 @@ function isLoopback(address: string | undefined): boolean {
 
 function num(body: Record<string, unknown>, name: string): number {
   const v = body[name];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw badRequest(`"${name}" must be a non-negative number`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    throw badRequest(`"${name}" must be a non-negative number`);
   return v;
 }
 
@@ -27,8 +28,15 @@ function optStr(body: Record<string, unknown>, name: string): string | undefined
   return v;
 }
 
-export async function handleFlotilla(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, faults: FaultInjector): Promise<void> {
-  if (!isLoopback(req.socket.remoteAddress)) throw new ApiError(403, 'Forbidden', 'fault injection is accepted only from loopback');
+export async function handleFlotilla(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  query: URLSearchParams,
+  faults: FaultInjector,
+): Promise<void> {
+  if (!isLoopback(req.socket.remoteAddress))
+    throw new ApiError(403, 'Forbidden', 'fault injection is accepted only from loopback');
   const method = req.method ?? 'GET';
   const sub = path.slice('/_flotilla/'.length).replace(/\/+$/, '');
   if (sub === 'audit' && method === 'GET') {
@@ -78,7 +86,12 @@ export async function handleFlotilla(req: IncomingMessage, res: ServerResponse, 
       if (!resource) throw badRequest('"resource" is required');
       const namespace = optStr(body, 'namespace');
       const name = optStr(body, 'name');
-      faults.conflicts({ resource, count: num(body, 'count'), ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { name } : {}) });
+      faults.conflicts({
+        resource,
+        count: num(body, 'count'),
+        ...(namespace !== undefined ? { namespace } : {}),
+        ...(name !== undefined ? { name } : {}),
+      });
       sendJson(res, 200, {});
       return;
     }

@@ -57,11 +57,13 @@ function writeOptions(q: URLSearchParams): WriteOptions {
   const fv = q.get('fieldValidation');
   let fieldValidation: FieldValidation | undefined;
   if (fv !== null && fv !== '') {
-    if (fv !== 'Strict' && fv !== 'Warn' && fv !== 'Ignore') throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got "${fv}"`);
+    if (fv !== 'Strict' && fv !== 'Warn' && fv !== 'Ignore')
+      throw badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict", got "${fv}"`);
     fieldValidation = fv;
   }
   const dryRun = q.getAll('dryRun');
-  if (dryRun.some((d) => d !== 'All')) throw badRequest(`Invalid value: "${dryRun.join(',')}": supported values: "All"`);
+  if (dryRun.some((d) => d !== 'All'))
+    throw badRequest(`Invalid value: "${dryRun.join(',')}": supported values: "All"`);
   const opts: WriteOptions = { dryRun: dryRun.length > 0 };
   if (fieldValidation !== undefined) opts.fieldValidation = fieldValidation;
   const fm = q.get('fieldManager');
@@ -82,7 +84,8 @@ interface ContinueToken {
 function decodeContinue(token: string): ContinueToken {
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
-    if (isObject(parsed) && typeof parsed['rv'] === 'number' && typeof parsed['start'] === 'string') return { rv: parsed['rv'], start: parsed['start'] };
+    if (isObject(parsed) && typeof parsed['rv'] === 'number' && typeof parsed['start'] === 'string')
+      return { rv: parsed['rv'], start: parsed['start'] };
   } catch {
     // fall through
   }
@@ -101,11 +104,16 @@ export class ResourceHandlers {
       if (method === 'DELETE') return this.deleteCollection(req, res, r);
       throw methodNotAllowed();
     }
-    if (r.subresource === 'status' && !r.rt.statusSubresource) throw notFound({ resource: r.rt.plural, group: r.rt.group, name: r.name });
+    if (r.subresource === 'status' && !r.rt.statusSubresource)
+      throw notFound({ resource: r.rt.plural, group: r.rt.group, name: r.name });
     if (r.subresource === 'log') {
       if (method !== 'GET') throw methodNotAllowed();
       const text = podLogText(this.d.res.get(r.rt, r.namespace, r.name), r.query.get('container'));
-      res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(text) });
+      res.writeHead(200, {
+        'Content-Type': 'text/plain',
+        'Cache-Control': 'no-cache, private',
+        'Content-Length': Buffer.byteLength(text),
+      });
       res.end(text);
       return;
     }
@@ -127,7 +135,17 @@ export class ResourceHandlers {
   private get(req: IncomingMessage, res: ServerResponse, r: ResourceRequest, name: string): void {
     const obj = this.d.res.present(r.rt, r.version, this.d.res.get(r.rt, r.namespace, name));
     if (wantsTable(req.headers.accept)) {
-      sendJson(res, 200, toTable({ rt: r.rt, version: r.version, objects: [obj], include: includeParam(r.query), listMeta: { resourceVersion: obj.metadata.resourceVersion ?? '' } }));
+      sendJson(
+        res,
+        200,
+        toTable({
+          rt: r.rt,
+          version: r.version,
+          objects: [obj],
+          include: includeParam(r.query),
+          listMeta: { resourceVersion: obj.metadata.resourceVersion ?? '' },
+        }),
+      );
       return;
     }
     sendJson(res, 200, obj);
@@ -151,7 +169,9 @@ export class ResourceHandlers {
     if (cont) {
       token = decodeContinue(cont);
       if (token.rv < store.forcedCompactionRv) {
-        throw expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+        throw expired(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+        );
       }
     } else if (rvMatch === 'Exact' && rvParam && Number(rvParam) < store.forcedCompactionRv) {
       throw expired(`too old resource version: ${rvParam} (${store.forcedCompactionRv})`);
@@ -169,16 +189,33 @@ export class ResourceHandlers {
     if (limit > 0 && items.length > limit) {
       const page = items.slice(0, limit);
       const last = page[page.length - 1];
-      metadata['continue'] = Buffer.from(JSON.stringify({ rv: listRv, start: last ? keyOf(last) : '' })).toString('base64url');
+      metadata['continue'] = Buffer.from(JSON.stringify({ rv: listRv, start: last ? keyOf(last) : '' })).toString(
+        'base64url',
+      );
       metadata['remainingItemCount'] = items.length - limit;
       items = page;
     }
     const presented = items.map((o) => this.d.res.present(r.rt, r.version, o));
     if (wantsTable(req.headers.accept)) {
-      sendJson(res, 200, toTable({ rt: r.rt, version: r.version, objects: presented, include: includeParam(r.query), listMeta: metadata }));
+      sendJson(
+        res,
+        200,
+        toTable({
+          rt: r.rt,
+          version: r.version,
+          objects: presented,
+          include: includeParam(r.query),
+          listMeta: metadata,
+        }),
+      );
       return;
     }
-    sendJson(res, 200, { kind: r.rt.listKind, apiVersion: groupVersion(r.rt.group, r.version), metadata, items: presented });
+    sendJson(res, 200, {
+      kind: r.rt.listKind,
+      apiVersion: groupVersion(r.rt.group, r.version),
+      metadata,
+      items: presented,
+    });
   }
 
   private watch(req: IncomingMessage, res: ServerResponse, r: ResourceRequest): void {
@@ -250,7 +287,8 @@ export class ResourceHandlers {
       const sub = r.subresource === 'status' ? 'status' : undefined;
       if (verb === 'create') {
         const body = decode();
-        if (isObject(body) && isObject(body['metadata']) && typeof body['metadata']['name'] === 'string') name = body['metadata']['name'];
+        if (isObject(body) && isObject(body['metadata']) && typeof body['metadata']['name'] === 'string')
+          name = body['metadata']['name'];
         const result = await this.d.admission.create(rt, r.version, r.namespace, body, opts);
         name = result.object.metadata.name ?? name;
         rv = result.object.metadata.resourceVersion ?? '';
@@ -263,7 +301,17 @@ export class ResourceHandlers {
         answer(code, result.object, warningHeaders(result.warnings));
       } else if (verb === 'patch' || verb === 'status-patch') {
         const contentType = req.headers['content-type'] ?? '';
-        const result = await this.d.admission.patch(rt, r.version, r.namespace, name, patchTypeOf(contentType), contentType, raw, opts, sub);
+        const result = await this.d.admission.patch(
+          rt,
+          r.version,
+          r.namespace,
+          name,
+          patchTypeOf(contentType),
+          contentType,
+          raw,
+          opts,
+          sub,
+        );
         rv = result.object.metadata.resourceVersion ?? '';
         code = result.created ? 201 : 200;
         answer(code, result.object, warningHeaders(result.warnings));
@@ -273,26 +321,48 @@ export class ResourceHandlers {
         rv = result.object.metadata.resourceVersion ?? '';
         code = 200;
         if (rt.custom || rt.plural === 'pods' || !result.removed) answer(200, result.object);
-        else answer(200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: rt.group, kind: rt.plural, uid: result.object.metadata.uid } });
+        else
+          answer(200, {
+            kind: 'Status',
+            apiVersion: 'v1',
+            metadata: {},
+            status: 'Success',
+            details: { name, group: rt.group, kind: rt.plural, uid: result.object.metadata.uid },
+          });
       }
     } catch (error) {
       answeredAt = new Date().toISOString();
       const apiError = sendError(res, error);
       code = apiError.status;
     } finally {
-      this.d.res.faults.record({ time: answeredAt ?? new Date().toISOString(), verb, resource: rt.plural, group: rt.group, namespace: r.namespace ?? '', name, code, resourceVersion: code < 300 ? rv : '' });
+      this.d.res.faults.record({
+        time: answeredAt ?? new Date().toISOString(),
+        verb,
+        resource: rt.plural,
+        group: rt.group,
+        namespace: r.namespace ?? '',
+        name,
+        code,
+        resourceVersion: code < 300 ? rv : '',
+      });
     }
   }
 
   private deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
     const opts: DeleteOptions = {};
     const b = isObject(body) ? body : {};
-    const policy = q.get('propagationPolicy') ?? (typeof b['propagationPolicy'] === 'string' ? b['propagationPolicy'] : undefined);
+    const policy =
+      q.get('propagationPolicy') ?? (typeof b['propagationPolicy'] === 'string' ? b['propagationPolicy'] : undefined);
     if (policy !== undefined && policy !== null) {
-      if (policy !== 'Foreground' && policy !== 'Background' && policy !== 'Orphan') throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+      if (policy !== 'Foreground' && policy !== 'Background' && policy !== 'Orphan')
+        throw badRequest(
+          `propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`,
+        );
       opts.propagationPolicy = policy as PropagationPolicy;
     }
-    const grace = intParam(q, 'gracePeriodSeconds') ?? (typeof b['gracePeriodSeconds'] === 'number' ? b['gracePeriodSeconds'] : undefined);
+    const grace =
+      intParam(q, 'gracePeriodSeconds') ??
+      (typeof b['gracePeriodSeconds'] === 'number' ? b['gracePeriodSeconds'] : undefined);
     if (grace !== undefined) opts.gracePeriodSeconds = grace;
     const orphan = q.get('orphanDependents') ?? b['orphanDependents'];
     if (orphan === 'true' || orphan === true) opts.orphanDependents = true;
@@ -323,9 +393,23 @@ export class ResourceHandlers {
         code = error instanceof ApiError ? error.status : 500;
         if (!(error instanceof ApiError && error.status === 404)) throw error;
       } finally {
-        this.d.res.faults.record({ time: new Date().toISOString(), verb: 'delete', resource: r.rt.plural, group: r.rt.group, namespace: obj.metadata.namespace ?? '', name, code, resourceVersion: '' });
+        this.d.res.faults.record({
+          time: new Date().toISOString(),
+          verb: 'delete',
+          resource: r.rt.plural,
+          group: r.rt.group,
+          namespace: obj.metadata.namespace ?? '',
+          name,
+          code,
+          resourceVersion: '',
+        });
       }
     }
-    sendJson(res, 200, { kind: r.rt.listKind, apiVersion: groupVersion(r.rt.group, r.version), metadata: { resourceVersion: String(this.d.res.store.currentRv) }, items: out });
+    sendJson(res, 200, {
+      kind: r.rt.listKind,
+      apiVersion: groupVersion(r.rt.group, r.version),
+      metadata: { resourceVersion: String(this.d.res.store.currentRv) },
+      items: out,
+    });
   }
 }

@@ -5,15 +5,26 @@ import { ApiError, internalError } from '../errors.js';
 /** Request bodies above this are rejected (the real server's limit is 3 MiB). */
 export const maxBodyBytes = 3 * 1024 * 1024;
 
-export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  headers: Record<string, string | string[]> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.writeHead(code, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
 export function sendError(res: ServerResponse, error: unknown): ApiError {
-  const apiError = error instanceof ApiError ? error : internalError(error instanceof Error ? error.message : String(error), error);
+  const apiError =
+    error instanceof ApiError ? error : internalError(error instanceof Error ? error.message : String(error), error);
   sendJson(res, apiError.status, apiError.toStatus());
   return apiError;
 }
@@ -58,7 +69,13 @@ export function parseJsonBody(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (cause) {
-    throw new ApiError(400, 'BadRequest', `the body of the request could not be decoded: ${cause instanceof Error ? cause.message : String(cause)}`, undefined, { cause });
+    throw new ApiError(
+      400,
+      'BadRequest',
+      `the body of the request could not be decoded: ${cause instanceof Error ? cause.message : String(cause)}`,
+      undefined,
+      { cause },
+    );
   }
 }
 

@@ -91,7 +91,11 @@ export class Router {
     if (path.startsWith('/openapi/v3/')) {
       const doc = this.d.openapi.document(path.slice('/openapi/v3/'.length));
       if (doc === undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'public, immutable', 'Content-Length': Buffer.byteLength(doc) });
+      res.writeHead(200, {
+        'Content-Type': 'application/json',
+        'Cache-Control': 'public, immutable',
+        'Content-Length': Buffer.byteLength(doc),
+      });
       res.end(doc);
       return;
     }
@@ -99,7 +103,10 @@ export class Router {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
-    const seg = path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+    const seg = path
+      .split('/')
+      .filter((s) => s !== '')
+      .map((s) => decodeURIComponent(s));
     const get = req.method === 'GET';
     if (seg[0] === 'api') {
       if (seg.length === 1 && get) return sendJson(res, 200, apiVersions(this.d.serverAddress()));
@@ -119,7 +126,14 @@ export class Router {
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   }
 
-  private async resource(req: IncomingMessage, res: ServerResponse, group: string, version: string, rest: string[], query: URLSearchParams): Promise<void> {
+  private async resource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    group: string,
+    version: string,
+    rest: string[],
+    query: URLSearchParams,
+  ): Promise<void> {
     if (rest.length === 0) {
       const doc = req.method === 'GET' ? apiResourceList(this.d.registry, group, version) : undefined;
       if (!doc) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
@@ -141,14 +155,22 @@ export class Router {
     if (sub !== undefined && sub !== 'status' && !(sub === 'finalize' && plural === 'namespaces') && !podLog) {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
-    if (rt.namespaced && namespace === undefined && name !== undefined) throw notFound({ resource: rt.plural, group: rt.group, name });
+    if (rt.namespaced && namespace === undefined && name !== undefined)
+      throw notFound({ resource: rt.plural, group: rt.group, name });
     if (rt.namespaced && namespace === undefined && req.method !== 'GET') {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
     const verb = requestVerb(req.method ?? 'GET', name, query);
     this.d.faults.recordRequest({ verb, group, resource: plural, subresource: sub ?? '', namespace: namespace ?? '' });
     this.d.faults.traffic.request(verb, sub === undefined ? plural : `${plural}/${sub}`, req.headers['content-length']);
-    const r: ResourceRequest = { rt, version, namespace, name, subresource: sub === undefined ? undefined : podLog ? 'log' : 'status', query };
+    const r: ResourceRequest = {
+      rt,
+      version,
+      namespace,
+      name,
+      subresource: sub === undefined ? undefined : podLog ? 'log' : 'status',
+      query,
+    };
     return this.d.resources.handle(req, res, r);
   }
 }

@@ -53,7 +53,8 @@ export class HttpWatchStream implements WatchSink {
     });
     o.res.flushHeaders();
     o.res.on('close', () => this.close());
-    if (o.timeoutSeconds !== undefined && o.timeoutSeconds > 0) this.timers.push(setTimeout(() => this.end(), o.timeoutSeconds * 1000));
+    if (o.timeoutSeconds !== undefined && o.timeoutSeconds > 0)
+      this.timers.push(setTimeout(() => this.end(), o.timeoutSeconds * 1000));
     if (o.bookmarks) {
       const t = setInterval(() => this.bookmark(), o.bookmarkIntervalMs);
       t.unref();
@@ -71,7 +72,14 @@ export class HttpWatchStream implements WatchSink {
 
   private line(type: string, obj: KubeObject): string {
     if (this.o.table) {
-      const table = toTable({ rt: this.o.rt, version: this.o.version, objects: [obj], include: this.o.table.include, listMeta: { resourceVersion: obj.metadata.resourceVersion ?? '' }, noHeaders: this.sentHeaders });
+      const table = toTable({
+        rt: this.o.rt,
+        version: this.o.version,
+        objects: [obj],
+        include: this.o.table.include,
+        listMeta: { resourceVersion: obj.metadata.resourceVersion ?? '' },
+        noHeaders: this.sentHeaders,
+      });
       this.sentHeaders = true;
       return `${JSON.stringify({ type, object: table })}\n`;
     }
@@ -146,7 +154,9 @@ export class HttpWatchStream implements WatchSink {
 
   expire(message: string): void {
     if (this.closed) return;
-    this.o.res.write(this.counted(`${JSON.stringify({ type: 'ERROR', object: expired(message).toStatus() })}\n`, false));
+    this.o.res.write(
+      this.counted(`${JSON.stringify({ type: 'ERROR', object: expired(message).toStatus() })}\n`, false),
+    );
     this.end();
   }
 

@@ -71,10 +71,15 @@ function checkRecursion(ctx: CheckContext): Set<string> {
   const subs = [...ctx.model.subWorkflows.values()];
   const refs = (name: string): string[] => {
     const sub = ctx.model.subWorkflows.get(name);
-    return sub === undefined ? [] : sub.scope.all.map(workflowRef).filter((r): r is string => r !== undefined && ctx.model.subWorkflows.has(r));
+    return sub === undefined
+      ? []
+      : sub.scope.all.map(workflowRef).filter((r): r is string => r !== undefined && ctx.model.subWorkflows.has(r));
   };
   const recursive = new Set<string>();
-  for (const cycle of findCycles(subs.map((s) => s.name), refs)) {
+  for (const cycle of findCycles(
+    subs.map((s) => s.name),
+    refs,
+  )) {
     const [first] = cycle;
     const second = cycle[1] ?? first;
     const sub = first === undefined ? undefined : ctx.model.subWorkflows.get(first);
@@ -82,7 +87,11 @@ function checkRecursion(ctx: CheckContext): Set<string> {
     cycle.forEach((n) => recursive.add(n));
     const at = sub.scope.all.find((n) => workflowRef(n) === second);
     const chain = [...cycle, first].map((n) => quote(n ?? '?')).join(' → ');
-    ctx.issues.add(at === undefined ? sub.path : `${at.path}.workflow.ref`, 'RecursiveSubWorkflow', `sub-workflow ${quote(first ?? '?')} runs itself (${chain}); sub-workflows cannot recurse: unroll it or launch a separate Workflow`);
+    ctx.issues.add(
+      at === undefined ? sub.path : `${at.path}.workflow.ref`,
+      'RecursiveSubWorkflow',
+      `sub-workflow ${quote(first ?? '?')} runs itself (${chain}); sub-workflows cannot recurse: unroll it or launch a separate Workflow`,
+    );
   }
   return recursive;
 }
@@ -90,7 +99,11 @@ function checkRecursion(ctx: CheckContext): Set<string> {
 function checkLimits(ctx: CheckContext, recursive: ReadonlySet<string>): void {
   const { model, options, issues } = ctx;
   if (model.nodeCount > options.maxNodes) {
-    issues.add(`${model.base}.nodes`, 'TooManyNodes', `the spec has ${model.nodeCount} nodes (counting nested and sub-workflow nodes); the limit is ${options.maxNodes}. Use an array node to map over many items`);
+    issues.add(
+      `${model.base}.nodes`,
+      'TooManyNodes',
+      `the spec has ${model.nodeCount} nodes (counting nested and sub-workflow nodes); the limit is ${options.maxNodes}. Use an array node to map over many items`,
+    );
   }
   const memo = new Map<string, number>();
   const subDepth = (name: string): number => {
@@ -99,7 +112,10 @@ function checkLimits(ctx: CheckContext, recursive: ReadonlySet<string>): void {
     const sub = model.subWorkflows.get(name);
     if (sub === undefined || recursive.has(name)) return 0;
     memo.set(name, 0);
-    const d = Math.max(0, ...sub.scope.all.map((n) => n.depth + ((r) => (r === undefined ? 0 : subDepth(r)))(workflowRef(n))));
+    const d = Math.max(
+      0,
+      ...sub.scope.all.map((n) => n.depth + ((r) => (r === undefined ? 0 : subDepth(r)))(workflowRef(n))),
+    );
     memo.set(name, d);
     return d;
   };
@@ -111,7 +127,11 @@ function checkLimits(ctx: CheckContext, recursive: ReadonlySet<string>): void {
     if (depth > options.maxDepth && !reported) {
       reported = true;
       const through = ref === undefined ? '' : ` (counting the nodes of sub-workflow ${quote(ref)})`;
-      issues.add(node.path, 'TooDeep', `nodes are nested ${depth} levels deep here${through}; the limit is ${options.maxDepth}. Flatten branches and arrays, or launch a separate Workflow`);
+      issues.add(
+        node.path,
+        'TooDeep',
+        `nodes are nested ${depth} levels deep here${through}; the limit is ${options.maxDepth}. Flatten branches and arrays, or launch a separate Workflow`,
+      );
     }
   }
   for (const sub of model.subWorkflows.values()) {
@@ -119,7 +139,11 @@ function checkLimits(ctx: CheckContext, recursive: ReadonlySet<string>): void {
     for (const node of sub.scope.all) {
       if (node.depth > options.maxDepth) {
         reported = true;
-        issues.add(node.path, 'TooDeep', `nodes are nested ${node.depth} levels deep here; the limit is ${options.maxDepth}`);
+        issues.add(
+          node.path,
+          'TooDeep',
+          `nodes are nested ${node.depth} levels deep here; the limit is ${options.maxDepth}`,
+        );
         break;
       }
     }

@@ -44,7 +44,14 @@ function checkSpec(spec: unknown, options: ResolvedOptions, issues: IssueList): 
   if (!checkRawJson(spec, base, { maxDepth: options.maxJsonDepth, maxBytes: options.maxSpecBytes }, issues)) return;
   checkStructure(spec, base, issues);
   const model = buildModel(spec, base);
-  const ctx: CheckContext = { model, inference: new Inference(model), options, issues, inputNames: inputNamesByScope(model), edges: new Map() };
+  const ctx: CheckContext = {
+    model,
+    inference: new Inference(model),
+    options,
+    issues,
+    inputNames: inputNamesByScope(model),
+    edges: new Map(),
+  };
   checkTasks(ctx);
   checkInputsAndOutputs(ctx);
   checkNodes(ctx);
@@ -56,7 +63,11 @@ function guarded(issues: IssueList, path: string, run: () => void): void {
     run();
   } catch (error) {
     // Only reachable with exotic objects (proxies, throwing getters); a spec parsed from YAML or JSON never gets here.
-    issues.add(path, 'NotJson', `could not be read as plain JSON (${error instanceof Error ? error.name : typeof error})`);
+    issues.add(
+      path,
+      'NotJson',
+      `could not be read as plain JSON (${error instanceof Error ? error.name : typeof error})`,
+    );
   }
 }
 
@@ -71,13 +82,19 @@ export function validateWorkflow(input: unknown, options?: ValidationOptions): V
   const issues = new IssueList();
   guarded(issues, '(root)', () => {
     if (!isRecord(input)) {
-      issues.add('(root)', 'SchemaViolation', `a Workflow must be an object with apiVersion, kind, metadata and spec, got ${describeValue(input)}`);
+      issues.add(
+        '(root)',
+        'SchemaViolation',
+        `a Workflow must be an object with apiVersion, kind, metadata and spec, got ${describeValue(input)}`,
+      );
       return;
     }
     checkEnvelope(input, issues);
     checkSpec(input['spec'], resolved, issues);
   });
-  return issues.size === 0 ? { ok: true, workflow: input as Workflow } : { ok: false, issues: issues.result(resolved.maxIssues) };
+  return issues.size === 0
+    ? { ok: true, workflow: input as Workflow }
+    : { ok: false, issues: issues.result(resolved.maxIssues) };
 }
 
 /** Checks a spec alone; paths start with `spec.`. An empty list means valid. */

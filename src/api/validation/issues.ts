@@ -70,7 +70,9 @@ export class IssueList {
   result(max: number): ValidationIssue[] {
     const specific = new Set(this.#items.filter((i) => i.code !== 'SchemaViolation').map((i) => i.path));
     const conflicting = this.#items.filter((i) => i.code === 'ConflictingBlocks').map((i) => `${i.path}.`);
-    const kept = this.#items.filter((i) => i.code !== 'SchemaViolation' || (!specific.has(i.path) && !conflicting.some((p) => i.path.startsWith(p))));
+    const kept = this.#items.filter(
+      (i) => i.code !== 'SchemaViolation' || (!specific.has(i.path) && !conflicting.some((p) => i.path.startsWith(p))),
+    );
     if (kept.length <= max) return kept;
     const shown = kept.slice(0, Math.max(0, max));
     shown.push({

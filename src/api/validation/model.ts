@@ -81,10 +81,30 @@ interface Walk {
   count: number;
 }
 
-function addNode(raw: unknown, path: string, scope: Scope, owner: NodeRef | undefined, role: NodeRole, inArray: boolean, depth: number, walk: Walk): NodeRef | undefined {
+function addNode(
+  raw: unknown,
+  path: string,
+  scope: Scope,
+  owner: NodeRef | undefined,
+  role: NodeRole,
+  inArray: boolean,
+  depth: number,
+  walk: Walk,
+): NodeRef | undefined {
   if (!isRecord(raw)) return undefined;
   walk.count++;
-  const ref: { -readonly [K in keyof NodeRef]: NodeRef[K] } = { raw, path, scope, owner, role, inArray, depth, id: str(raw['id']), kind: str(raw['kind']), children: [] };
+  const ref: { -readonly [K in keyof NodeRef]: NodeRef[K] } = {
+    raw,
+    path,
+    scope,
+    owner,
+    role,
+    inArray,
+    depth,
+    id: str(raw['id']),
+    kind: str(raw['kind']),
+    children: [],
+  };
   if (role === 'list') ref.owner = ref;
   const self = ref.owner;
   scope.all.push(ref);
@@ -101,7 +121,8 @@ function addNode(raw: unknown, path: string, scope: Scope, owner: NodeRef | unde
       });
     }
     const otherwise = branch['else'];
-    if (isRecord(otherwise) && otherwise['node'] !== undefined) child(otherwise['node'], `${path}.branch.else.node`, 'else', inArray);
+    if (isRecord(otherwise) && otherwise['node'] !== undefined)
+      child(otherwise['node'], `${path}.branch.else.node`, 'else', inArray);
   } else if (ref.kind === 'array' && isRecord(raw['array']) && raw['array']['node'] !== undefined) {
     child(raw['array']['node'], `${path}.array.node`, 'item', true);
   }

@@ -16,7 +16,9 @@ function offending(name: string, allowed: RegExp): string {
     if (!allowed.test(ch)) {
       const code = ch.codePointAt(0) ?? 0;
       const printable = code >= 0x20 && code < 0x7f;
-      return printable ? `${quote(ch)} is not allowed` : `character U+${code.toString(16).toUpperCase().padStart(4, '0')} is not allowed`;
+      return printable
+        ? `${quote(ch)} is not allowed`
+        : `character U+${code.toString(16).toUpperCase().padStart(4, '0')} is not allowed`;
     }
   }
   return 'it must start and end with a letter or digit';
@@ -34,7 +36,8 @@ export function dnsSubdomainProblem(name: string): string | undefined {
   if (name.length === 0) return 'it is empty';
   if (name.length > 253) return `it is ${name.length} characters long; the limit is 253`;
   if (DNS_SUBDOMAIN.test(name)) return undefined;
-  if (/[A-Z]/.test(name) && DNS_SUBDOMAIN.test(name.toLowerCase())) return `use lowercase (${quote(name.toLowerCase())})`;
+  if (/[A-Z]/.test(name) && DNS_SUBDOMAIN.test(name.toLowerCase()))
+    return `use lowercase (${quote(name.toLowerCase())})`;
   return offending(name, /[a-z0-9.-]/);
 }
 
@@ -49,7 +52,11 @@ export function keyProblem(name: string): string | undefined {
 export function checkNodeId(name: string, path: string, issues: IssueList): void {
   const problem = dnsLabelProblem(name);
   if (problem !== undefined) {
-    issues.add(path, 'BadName', `node id ${quote(name)} must be a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters): ${problem}`);
+    issues.add(
+      path,
+      'BadName',
+      `node id ${quote(name)} must be a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters): ${problem}`,
+    );
   }
 }
 
@@ -57,6 +64,10 @@ export function checkNodeId(name: string, path: string, issues: IssueList): void
 export function checkKey(name: string, what: string, path: string, issues: IssueList): void {
   const problem = keyProblem(name);
   if (problem !== undefined) {
-    issues.add(path, 'BadName', `${what} name ${quote(name)} must be letters, digits, '-', '_' or '.', starting and ending with a letter or digit, at most 63 characters: ${problem}`);
+    issues.add(
+      path,
+      'BadName',
+      `${what} name ${quote(name)} must be letters, digits, '-', '_' or '.', starting and ending with a letter or digit, at most 63 characters: ${problem}`,
+    );
   }
 }

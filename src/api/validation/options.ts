@@ -20,7 +20,9 @@ export interface ValidationOptions {
   readonly plugins?: readonly string[];
 }
 
-export type ResolvedOptions = Required<Omit<ValidationOptions, 'plugins'>> & { readonly plugins: readonly string[] | undefined };
+export type ResolvedOptions = Required<Omit<ValidationOptions, 'plugins'>> & {
+  readonly plugins: readonly string[] | undefined;
+};
 
 export const DEFAULT_LIMITS = {
   maxNodes: 1000,

@@ -49,7 +49,13 @@ const DECLARED: Record<string, VType> = {
   any: 'unknown',
 };
 
-const SIGNAL: Record<string, VType> = { boolean: 'boolean', string: 'string', number: 'number', integer: 'number', json: 'unknown' };
+const SIGNAL: Record<string, VType> = {
+  boolean: 'boolean',
+  string: 'string',
+  number: 'number',
+  integer: 'number',
+  json: 'unknown',
+};
 
 /** Memoised output and type inference over one model. */
 export class Inference {
@@ -110,7 +116,8 @@ export class Inference {
       case 'gate': {
         const gate = raw['gate'];
         if (!isRecord(gate)) return undefined;
-        if (isRecord(gate['signal'])) return new Map([['value', SIGNAL[str(gate['signal']['type']) ?? ''] ?? 'unknown']]);
+        if (isRecord(gate['signal']))
+          return new Map([['value', SIGNAL[str(gate['signal']['type']) ?? ''] ?? 'unknown']]);
         if (isRecord(gate['approve'])) return new Map([['value', 'boolean']]);
         if (gate['sleep'] !== undefined) return new Map();
         return undefined;

@@ -56,7 +56,8 @@ export function checkRawJson(value: unknown, path: string, limits: RawLimits, is
       stack.push({ value: undefined, path: '', depth: 0, leave: v });
       bytes += 2;
       if (Array.isArray(v)) {
-        for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], path: indexPath(item.path, i), depth: item.depth + 1 });
+        for (let i = v.length - 1; i >= 0; i--)
+          stack.push({ value: v[i], path: indexPath(item.path, i), depth: item.depth + 1 });
         bytes += v.length;
       } else {
         const keys = Object.keys(v);
@@ -72,7 +73,11 @@ export function checkRawJson(value: unknown, path: string, limits: RawLimits, is
       fail(item.path, 'NotJson', `a ${typeof v} is not a JSON value`);
     }
     if (bytes > limits.maxBytes) {
-      issues.add(path, 'TooLarge', `larger than ${limits.maxBytes} bytes serialised; keep specs small and pass large data by reference`);
+      issues.add(
+        path,
+        'TooLarge',
+        `larger than ${limits.maxBytes} bytes serialised; keep specs small and pass large data by reference`,
+      );
       return false;
     }
   }

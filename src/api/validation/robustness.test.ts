@@ -33,15 +33,27 @@ describe('all issues at once', () => {
     const result = validateWorkflow(w);
     assert.equal(result.ok, false);
     if (result.ok) return;
-    assert.deepEqual(result.issues.map((i) => i.code).sort(), ['BadDuration', 'BadName', 'TypeMismatch', 'UnknownNode', 'UnknownTask']);
+    assert.deepEqual(result.issues.map((i) => i.code).sort(), [
+      'BadDuration',
+      'BadName',
+      'TypeMismatch',
+      'UnknownNode',
+      'UnknownTask',
+    ]);
   });
 
   test('schema and semantic problems are reported together', () => {
-    const issues = validateWorkflowSpec({ tasks: { t: { plugin: 'echo', bogus: true } }, nodes: [{ id: 'a', kind: 'task', task: 'x', dependsOn: ['a'] }], activeDeadline: 7 });
-    assert.deepEqual(
-      issues.map((i) => `${i.code} ${i.path}`).sort(),
-      ['Cycle spec.nodes[0].dependsOn[0]', 'SchemaViolation spec.activeDeadline', 'SchemaViolation spec.tasks.t.bogus', 'UnknownTask spec.nodes[0].task'],
-    );
+    const issues = validateWorkflowSpec({
+      tasks: { t: { plugin: 'echo', bogus: true } },
+      nodes: [{ id: 'a', kind: 'task', task: 'x', dependsOn: ['a'] }],
+      activeDeadline: 7,
+    });
+    assert.deepEqual(issues.map((i) => `${i.code} ${i.path}`).sort(), [
+      'Cycle spec.nodes[0].dependsOn[0]',
+      'SchemaViolation spec.activeDeadline',
+      'SchemaViolation spec.tasks.t.bogus',
+      'UnknownTask spec.nodes[0].task',
+    ]);
   });
 
   test('the number of issues is capped, with a summary', () => {
@@ -63,7 +75,24 @@ describe('hostile input never throws', () => {
       cur.push(next);
       cur = next;
     }
-    const inputs: unknown[] = [undefined, null, 0, NaN, 'spec', [], {}, Symbol('x'), () => 1, 10n, new Date(), new Map(), cyclic, deep, { spec: cyclic }, { spec: deep }];
+    const inputs: unknown[] = [
+      undefined,
+      null,
+      0,
+      NaN,
+      'spec',
+      [],
+      {},
+      Symbol('x'),
+      () => 1,
+      10n,
+      new Date(),
+      new Map(),
+      cyclic,
+      deep,
+      { spec: cyclic },
+      { spec: deep },
+    ];
     const w = validWorkflow();
     (w.spec as Loose).inputs.when = new Date();
     inputs.push(w);
@@ -78,14 +107,27 @@ describe('hostile input never throws', () => {
   });
 
   test('a throwing proxy is reported, not thrown', () => {
-    const trap = new Proxy({}, { ownKeys: () => { throw new Error('boom'); } });
-    assertWellFormed(validateWorkflow({ apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name: 'x' }, spec: trap }));
+    const trap = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('boom');
+        },
+      },
+    );
+    assertWellFormed(
+      validateWorkflow({ apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name: 'x' }, spec: trap }),
+    );
   });
 
   test('YAML-alias style sharing cannot blow up (billion laughs)', () => {
     let layer: unknown = ['lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol'];
     for (let i = 0; i < 9; i++) layer = Array.from({ length: 10 }, () => layer);
-    const issues = validateWorkflowSpec({ tasks: {}, nodes: [{ id: 'a', kind: 'task', task: 't' }], inputs: { bomb: layer } });
+    const issues = validateWorkflowSpec({
+      tasks: {},
+      nodes: [{ id: 'a', kind: 'task', task: 't' }],
+      inputs: { bomb: layer },
+    });
     assert.equal(issues[0]?.code, 'TooLarge');
   });
 
@@ -107,17 +149,21 @@ describe('hostile input never throws', () => {
     };
     collect(w, []);
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(paths.length - 1), hostileValue), { minLength: 1, maxLength: 6 }), (edits) => {
-        const copy = validWorkflow() as Loose;
-        for (const [index, value] of edits) {
-          const path = paths[index] ?? [];
-          if (path.length === 0) continue;
-          let target: Loose | undefined = copy;
-          for (const seg of path.slice(0, -1)) target = target !== null && typeof target === 'object' ? target[seg] : undefined;
-          if (target !== null && typeof target === 'object') target[path[path.length - 1] as string] = value;
-        }
-        assertWellFormed(validateWorkflow(copy));
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(paths.length - 1), hostileValue), { minLength: 1, maxLength: 6 }),
+        (edits) => {
+          const copy = validWorkflow() as Loose;
+          for (const [index, value] of edits) {
+            const path = paths[index] ?? [];
+            if (path.length === 0) continue;
+            let target: Loose | undefined = copy;
+            for (const seg of path.slice(0, -1))
+              target = target !== null && typeof target === 'object' ? target[seg] : undefined;
+            if (target !== null && typeof target === 'object') target[path[path.length - 1] as string] = value;
+          }
+          assertWellFormed(validateWorkflow(copy));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -139,9 +185,23 @@ describe('hostile input never throws', () => {
           task: fc.constantFrom('t', 'u'),
           dependsOn: fc.array(id, { maxLength: 3 }),
           inputs: fc.dictionary(fc.constantFrom('x', 'y', 'item'), binding, { maxKeys: 2 }),
-          branch: fc.record({ cases: fc.array(fc.record({ when: fc.record({ left: binding, op: fc.constantFrom('eq', 'gt'), right: binding }), node: tie('node') }), { maxLength: 2 }) }),
+          branch: fc.record({
+            cases: fc.array(
+              fc.record({
+                when: fc.record({ left: binding, op: fc.constantFrom('eq', 'gt'), right: binding }),
+                node: tie('node'),
+              }),
+              { maxLength: 2 },
+            ),
+          }),
           array: fc.record({ over: binding, node: tie('node') }),
-          gate: fc.record({ signal: fc.record({ name: id, type: fc.constantFrom('boolean', 'string') }), sleep: fc.constantFrom('1s', '0s', 'x') }, { requiredKeys: [] }),
+          gate: fc.record(
+            {
+              signal: fc.record({ name: id, type: fc.constantFrom('boolean', 'string') }),
+              sleep: fc.constantFrom('1s', '0s', 'x'),
+            },
+            { requiredKeys: [] },
+          ),
           workflow: fc.record({ ref: fc.constantFrom('s', 'r') }),
         },
         { requiredKeys: ['kind'] },
@@ -149,15 +209,23 @@ describe('hostile input never throws', () => {
     })).node;
     const spec = fc.record({
       inputs: fc.constant({ p: [1, 2], q: 3 }),
-      tasks: fc.constant({ t: { plugin: 'echo' }, u: { plugin: 'pod', pod: { image: 'x' }, outputs: { x: 'number' } } }),
+      tasks: fc.constant({
+        t: { plugin: 'echo' },
+        u: { plugin: 'pod', pod: { image: 'x' }, outputs: { x: 'number' } },
+      }),
       nodes: fc.array(node, { maxLength: 8 }),
-      subWorkflows: fc.record({ s: fc.record({ nodes: fc.array(node, { maxLength: 3 }) }), r: fc.record({ nodes: fc.array(node, { maxLength: 3 }) }) }),
+      subWorkflows: fc.record({
+        s: fc.record({ nodes: fc.array(node, { maxLength: 3 }) }),
+        r: fc.record({ nodes: fc.array(node, { maxLength: 3 }) }),
+      }),
     });
     fc.assert(
       fc.property(spec, (s) => {
         const issues = validateWorkflowSpec(s, { maxDepth: 4 });
         assert.ok(Array.isArray(issues));
-        assertWellFormed(validateWorkflow({ apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name: 'w' }, spec: s }));
+        assertWellFormed(
+          validateWorkflow({ apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name: 'w' }, spec: s }),
+        );
       }),
       { numRuns: 300 },
     );

@@ -47,7 +47,9 @@ function word(error: ValueError): string {
       return `unknown field ${quote(lastSegment(error.path))}; remove it or check its spelling`;
     case ValueErrorType.Union: {
       const options = literalsOf(s);
-      return options.length > 0 ? `must be one of ${listOf(options, 12)}, got ${describeValue(error.value)}` : `${error.message}, got ${describeValue(error.value)}`;
+      return options.length > 0
+        ? `must be one of ${listOf(options, 12)}, got ${describeValue(error.value)}`
+        : `${error.message}, got ${describeValue(error.value)}`;
     }
     case ValueErrorType.String:
       return `must be a string, got ${describeValue(error.value)}`;
@@ -93,7 +95,11 @@ export function checkStructure(spec: unknown, base: string, issues: IssueList): 
     else if (error.value === undefined && seenRequired.has(path)) continue;
     const s = error.schema as Record<string, unknown>;
     if (error.type === ValueErrorType.StringPattern && s['pattern'] === DurationSchema.pattern) {
-      issues.add(path, 'BadDuration', `${describeValue(error.value)} is not a duration; write a number with a unit, e.g. 500ms, 90s, 10m, 1h30m, 2d`);
+      issues.add(
+        path,
+        'BadDuration',
+        `${describeValue(error.value)} is not a duration; write a number with a unit, e.g. 500ms, 90s, 10m, 1h30m, 2d`,
+      );
       continue;
     }
     issues.add(path, 'SchemaViolation', word(error));

@@ -23,27 +23,55 @@ export function checkTasks(ctx: CheckContext): void {
     const plugin = str(template['plugin']);
     if (plugin === undefined) continue;
     if (options.plugins !== undefined && !options.plugins.includes(plugin)) {
-      issues.add(`${path}.plugin`, 'UnknownPlugin', `task ${quote(name)} uses plugin ${quote(plugin)}, which this controller does not run${hint(plugin, options.plugins, 'plugins')}`);
+      issues.add(
+        `${path}.plugin`,
+        'UnknownPlugin',
+        `task ${quote(name)} uses plugin ${quote(plugin)}, which this controller does not run${hint(plugin, options.plugins, 'plugins')}`,
+      );
     }
     for (const block of ['pod', 'agent'] as const) {
       if (plugin !== block && template[block] !== undefined) {
-        issues.add(`${path}.${block}`, 'ConflictingBlocks', `task ${quote(name)} uses plugin ${quote(plugin)} but has a ${quote(block)} block, which only the ${block} plugin reads; remove it or set plugin: ${block}`);
+        issues.add(
+          `${path}.${block}`,
+          'ConflictingBlocks',
+          `task ${quote(name)} uses plugin ${quote(plugin)} but has a ${quote(block)} block, which only the ${block} plugin reads; remove it or set plugin: ${block}`,
+        );
       }
     }
     if (plugin === 'pod') {
-      if (template['pod'] === undefined) issues.add(`${path}.pod`, 'MissingBlock', `task ${quote(name)} uses the pod plugin and needs a 'pod' block with at least 'image'`);
-      else if (isRecord(template['pod']) && template['pod']['image'] === undefined) issues.add(`${path}.pod.image`, 'MissingBlock', `task ${quote(name)} runs a pod and needs 'pod.image'`);
+      if (template['pod'] === undefined)
+        issues.add(
+          `${path}.pod`,
+          'MissingBlock',
+          `task ${quote(name)} uses the pod plugin and needs a 'pod' block with at least 'image'`,
+        );
+      else if (isRecord(template['pod']) && template['pod']['image'] === undefined)
+        issues.add(`${path}.pod.image`, 'MissingBlock', `task ${quote(name)} runs a pod and needs 'pod.image'`);
       if (isRecord(template['pod'])) checkResources(ctx, template['pod']['resources'], `${path}.pod.resources`);
     }
     if (plugin === 'agent') {
-      if (template['agent'] === undefined) issues.add(`${path}.agent`, 'MissingBlock', `task ${quote(name)} uses the agent plugin and needs an 'agent' block with at least 'service'`);
-      else if (isRecord(template['agent']) && template['agent']['service'] === undefined) issues.add(`${path}.agent.service`, 'MissingBlock', `task ${quote(name)} calls an agent and needs 'agent.service'`);
+      if (template['agent'] === undefined)
+        issues.add(
+          `${path}.agent`,
+          'MissingBlock',
+          `task ${quote(name)} uses the agent plugin and needs an 'agent' block with at least 'service'`,
+        );
+      else if (isRecord(template['agent']) && template['agent']['service'] === undefined)
+        issues.add(
+          `${path}.agent.service`,
+          'MissingBlock',
+          `task ${quote(name)} calls an agent and needs 'agent.service'`,
+        );
     }
     const config = template['config'];
     if (plugin === 'sleep' && isRecord(config) && config['duration'] !== undefined) {
       const d = config['duration'];
       if (typeof d !== 'string' || parseDuration(d) === undefined) {
-        issues.add(`${path}.config.duration`, 'BadDuration', `the sleep plugin's duration must be a duration such as 2s or 1m, got ${describeValue(d)}`);
+        issues.add(
+          `${path}.config.duration`,
+          'BadDuration',
+          `the sleep plugin's duration must be a duration such as 2s or 1m, got ${describeValue(d)}`,
+        );
       } else {
         checkPositiveDuration(ctx, d, `${path}.config.duration`, `the sleep plugin's duration`, { allowZero: true });
       }
@@ -51,11 +79,16 @@ export function checkTasks(ctx: CheckContext): void {
     if (plugin === 'flaky' && isRecord(config) && config['failAttempts'] !== undefined) {
       const n = config['failAttempts'];
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-        issues.add(`${path}.config.failAttempts`, 'SchemaViolation', `failAttempts must be a whole number, 0 or more, got ${describeValue(n)}`);
+        issues.add(
+          `${path}.config.failAttempts`,
+          'SchemaViolation',
+          `failAttempts must be a whole number, 0 or more, got ${describeValue(n)}`,
+        );
       }
     }
     checkPositiveDuration(ctx, template['timeout'], `${path}.timeout`, 'a timeout');
-    for (const [output] of entries(template['outputs'])) checkKey(output, 'output', keyPath(`${path}.outputs`, output), issues);
+    for (const [output] of entries(template['outputs']))
+      checkKey(output, 'output', keyPath(`${path}.outputs`, output), issues);
   }
   checkPositiveDuration(ctx, ctx.model.spec['activeDeadline'], `${ctx.model.base}.activeDeadline`, 'activeDeadline');
 }
@@ -72,7 +105,12 @@ function checkResources(ctx: CheckContext, resources: unknown, path: string): vo
     for (const [resource, value] of entries(resources[kind])) {
       const p = keyPath(`${path}.${kind}`, resource);
       const quantity = typeof value === 'string' ? parseQuantity(value) : undefined;
-      if (quantity === undefined) ctx.issues.add(p, 'BadQuantity', `${describeValue(value)} is not a Kubernetes quantity (such as 500m, 2, 256Mi or 1Gi)`);
+      if (quantity === undefined)
+        ctx.issues.add(
+          p,
+          'BadQuantity',
+          `${describeValue(value)} is not a Kubernetes quantity (such as 500m, 2, 256Mi or 1Gi)`,
+        );
       else if (quantity.nano < 0n) ctx.issues.add(p, 'BadQuantity', `${describeValue(value)} must be 0 or more`);
       else parsed[kind][resource] = quantity;
     }
@@ -80,7 +118,11 @@ function checkResources(ctx: CheckContext, resources: unknown, path: string): vo
   for (const [resource, request] of Object.entries(parsed['requests'] ?? {})) {
     const limit = parsed['limits']?.[resource];
     if (limit !== undefined && request.nano > limit.nano) {
-      ctx.issues.add(keyPath(`${path}.requests`, resource), 'BadQuantity', `the ${resource} request ${formatQuantity(request.nano, request.format)} is more than its limit ${formatQuantity(limit.nano, limit.format)}`);
+      ctx.issues.add(
+        keyPath(`${path}.requests`, resource),
+        'BadQuantity',
+        `the ${resource} request ${formatQuantity(request.nano, request.format)} is more than its limit ${formatQuantity(limit.nano, limit.format)}`,
+      );
     }
   }
 }
@@ -91,7 +133,11 @@ function checkInputValues(ctx: CheckContext, inputs: unknown, path: string): voi
     checkKey(name, 'input', p, ctx.issues);
     const bytes = jsonBytes(value);
     if (bytes > ctx.options.maxInputValueBytes) {
-      ctx.issues.add(p, 'TooLarge', `input ${quote(name)} is ${bytes} bytes serialised; the limit is ${ctx.options.maxInputValueBytes}. Pass large data by reference (e.g. a URL)`);
+      ctx.issues.add(
+        p,
+        'TooLarge',
+        `input ${quote(name)} is ${bytes} bytes serialised; the limit is ${ctx.options.maxInputValueBytes}. Pass large data by reference (e.g. a URL)`,
+      );
     }
   }
 }
@@ -103,7 +149,12 @@ export function checkInputsAndOutputs(ctx: CheckContext): void {
   const outputsOf = (raw: unknown, path: string, scope: Scope, owner: string): void => {
     for (const [name, binding] of entries(raw)) {
       checkKey(name, 'output', keyPath(path, name), ctx.issues);
-      checkBinding(ctx, binding, keyPath(path, name), { scope, node: undefined, inArray: false, what: `output ${quote(name)} of ${owner}` });
+      checkBinding(ctx, binding, keyPath(path, name), {
+        scope,
+        node: undefined,
+        inArray: false,
+        what: `output ${quote(name)} of ${owner}`,
+      });
     }
   };
   outputsOf(model.spec['outputs'], `${model.base}.outputs`, model.top, 'the workflow');

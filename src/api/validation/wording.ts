@@ -19,7 +19,9 @@ export function indexPath(base: string, index: number): string {
 /** JSON string with every non-printable-ASCII character escaped, truncated to a readable length. */
 function safeJson(text: string): string {
   const cut = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text;
-  return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (ch) => (ch === '…' ? '...' : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (ch) =>
+    ch === '…' ? '...' : `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** A user's string, quoted for a message: `'extract'`, escaped and truncated when it is odd. */

@@ -27,13 +27,24 @@ export function register(program: Command): void {
     .action(async (flags: ExampleAgentFlags) => {
       const port = Number(flags.port);
       const delayMs = Number(flags.delayMs);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid --port ${flags.port}`, ExitCode.usage);
-      if (!Number.isFinite(delayMs) || delayMs < 0) throw new CliError(`invalid --delay-ms ${flags.delayMs}`, ExitCode.usage);
-      if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) throw new CliError('--tls-cert and --tls-key go together', ExitCode.usage);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new CliError(`invalid --port ${flags.port}`, ExitCode.usage);
+      if (!Number.isFinite(delayMs) || delayMs < 0)
+        throw new CliError(`invalid --delay-ms ${flags.delayMs}`, ExitCode.usage);
+      if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey))
+        throw new CliError('--tls-cert and --tls-key go together', ExitCode.usage);
       const { readPem, readTokenFile } = await import('../../security/grpc.js');
       const { startNotifierAgent } = await import('../../../examples/agent/notifier-agent.js');
       const security = {
-        ...(flags.tlsCert && flags.tlsKey ? { tls: { certPem: readPem(flags.tlsCert), keyPem: readPem(flags.tlsKey), ...(flags.tlsClientCa ? { clientCaPem: readPem(flags.tlsClientCa) } : {}) } } : {}),
+        ...(flags.tlsCert && flags.tlsKey
+          ? {
+              tls: {
+                certPem: readPem(flags.tlsCert),
+                keyPem: readPem(flags.tlsKey),
+                ...(flags.tlsClientCa ? { clientCaPem: readPem(flags.tlsClientCa) } : {}),
+              },
+            }
+          : {}),
         ...(flags.tokenFile ? { token: readTokenFile(flags.tokenFile) } : {}),
       };
       const agent = await startNotifierAgent({ host: flags.host, port, delayMs, security });

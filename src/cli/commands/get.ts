@@ -24,11 +24,13 @@ export function parseGetArgs(args: readonly string[]): string | undefined {
   const first = words[0];
   if (first !== undefined && first.includes('/')) {
     const [kind, name] = first.split('/', 2);
-    if (!RESOURCE_WORDS.has(kind ?? '') || !name || words.length > 1) throw new CliError(`unknown resource '${first}': flotilla get shows Workflows (wf NAME)`, ExitCode.usage);
+    if (!RESOURCE_WORDS.has(kind ?? '') || !name || words.length > 1)
+      throw new CliError(`unknown resource '${first}': flotilla get shows Workflows (wf NAME)`, ExitCode.usage);
     return name;
   }
   if (first !== undefined && RESOURCE_WORDS.has(first)) words.shift();
-  if (words.length > 1) throw new CliError(`expected at most one Workflow name, got ${words.join(' ')}`, ExitCode.usage);
+  if (words.length > 1)
+    throw new CliError(`expected at most one Workflow name, got ${words.join(' ')}`, ExitCode.usage);
   return words[0];
 }
 
@@ -46,20 +48,28 @@ export function register(program: Command): void {
     .addOption(noHeadersOption())
     .action(async (args: string[], flags: GetFlags) => {
       const name = parseGetArgs(args);
-      if (name !== undefined && flags.allNamespaces) throw new CliError('a Workflow name cannot be given with --all-namespaces', ExitCode.usage);
+      if (name !== undefined && flags.allNamespaces)
+        throw new CliError('a Workflow name cannot be given with --all-namespaces', ExitCode.usage);
       const { kubeTargetFromFlags } = await import('../kubeconfig.js');
-      const { WorkflowClient, WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } = await import('../../kube/workflow-client.js');
+      const { WorkflowClient, WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } =
+        await import('../../kube/workflow-client.js');
       const { renderWorkflow, renderWorkflows } = await import('../workflow-view.js');
       const target = kubeTargetFromFlags(flags);
       const client = new WorkflowClient(target.kubeConfig);
       const namespace = flags.allNamespaces ? undefined : target.namespace;
       const options = { format: flags.output, headers: flags.headers, allNamespaces: flags.allNamespaces === true };
       if (!flags.watch) {
-        if (name !== undefined) return void process.stdout.write(renderWorkflow(await client.get(target.namespace, name), options));
-        const list = await client.list({ ...(namespace !== undefined ? { namespace } : {}), ...(flags.selector ? { labelSelector: flags.selector } : {}) });
+        if (name !== undefined)
+          return void process.stdout.write(renderWorkflow(await client.get(target.namespace, name), options));
+        const list = await client.list({
+          ...(namespace !== undefined ? { namespace } : {}),
+          ...(flags.selector ? { labelSelector: flags.selector } : {}),
+        });
         // As kubectl: an empty table is a note on stderr, not a lone header line.
         if (list.items.length === 0 && (flags.output === 'table' || flags.output === 'wide')) {
-          return void process.stderr.write(`No resources found${namespace !== undefined ? ` in ${namespace} namespace` : ''}.\n`);
+          return void process.stderr.write(
+            `No resources found${namespace !== undefined ? ` in ${namespace} namespace` : ''}.\n`,
+          );
         }
         return void process.stdout.write(renderWorkflows(sorted(list.items), options));
       }
@@ -72,7 +82,10 @@ export function register(program: Command): void {
         path: `/apis/${WORKFLOW_GROUP}/${WORKFLOW_VERSION}${namespace !== undefined ? `/namespaces/${namespace}` : ''}/${WORKFLOW_PLURAL}`,
         resource: 'workflows',
         list: async () => {
-          const list = await client.list({ ...(namespace !== undefined ? { namespace } : {}), ...(flags.selector ? { labelSelector: flags.selector } : {}) });
+          const list = await client.list({
+            ...(namespace !== undefined ? { namespace } : {}),
+            ...(flags.selector ? { labelSelector: flags.selector } : {}),
+          });
           return { items: list.items, metadata: { resourceVersion: list.resourceVersion } };
         },
         // Ages move on: refresh a terminal's view; piped, print only on a change.
@@ -81,7 +94,11 @@ export function register(program: Command): void {
           if (name === undefined) write(`${renderWorkflows(sorted(items), options)}${separator}`);
           else {
             const wf = items.find((w) => w.metadata.name === name);
-            write(wf === undefined ? `workflow ${target.namespace}/${name} was deleted\n` : `${renderWorkflow(wf, options)}${separator}`);
+            write(
+              wf === undefined
+                ? `workflow ${target.namespace}/${name} was deleted\n`
+                : `${renderWorkflow(wf, options)}${separator}`,
+            );
           }
           return false;
         },
@@ -90,5 +107,8 @@ export function register(program: Command): void {
 }
 
 function sorted<T extends { metadata: { namespace: string; name: string } }>(items: readonly T[]): T[] {
-  return [...items].sort((a, b) => a.metadata.namespace.localeCompare(b.metadata.namespace) || a.metadata.name.localeCompare(b.metadata.name));
+  return [...items].sort(
+    (a, b) =>
+      a.metadata.namespace.localeCompare(b.metadata.namespace) || a.metadata.name.localeCompare(b.metadata.name),
+  );
 }

@@ -35,7 +35,9 @@ export function register(program: Command): void {
         throw toKubeError(error, what, server);
       }
     };
-    const pods = await call(`list pods of workflow ${namespace}/${name}`, () => core.listNamespacedPod({ namespace, labelSelector: `${Labels.workflow}=${labelValue(name)}` }));
+    const pods = await call(`list pods of workflow ${namespace}/${name}`, () =>
+      core.listNamespacedPod({ namespace, labelSelector: `${Labels.workflow}=${labelValue(name)}` }),
+    );
     // The last attempt of each node.
     const latest = new Map<string, { pod: string; attempt: number }>();
     for (const pod of pods.items) {
@@ -58,12 +60,18 @@ export function register(program: Command): void {
       );
     }
     if (node !== undefined && !latest.has(node)) {
-      throw new CliError(`workflow ${namespace}/${name} has no pod for node '${node}' (nodes with pods: ${[...latest.keys()].sort().join(', ')})`, ExitCode.failed);
+      throw new CliError(
+        `workflow ${namespace}/${name} has no pod for node '${node}' (nodes with pods: ${[...latest.keys()].sort().join(', ')})`,
+        ExitCode.failed,
+      );
     }
-    const chosen = node !== undefined ? [[node, latest.get(node)] as const] : [...latest].sort(([a], [b]) => a.localeCompare(b));
+    const chosen =
+      node !== undefined ? [[node, latest.get(node)] as const] : [...latest].sort(([a], [b]) => a.localeCompare(b));
     for (const [path, entry] of chosen) {
       if (entry === undefined) continue;
-      const text = await call(`read the log of pod ${namespace}/${entry.pod}`, () => core.readNamespacedPodLog({ namespace, name: entry.pod, container: CONTAINER_NAME }));
+      const text = await call(`read the log of pod ${namespace}/${entry.pod}`, () =>
+        core.readNamespacedPodLog({ namespace, name: entry.pod, container: CONTAINER_NAME }),
+      );
       if (chosen.length > 1) process.stdout.write(`==> ${path} (pod ${entry.pod}, attempt ${entry.attempt}) <==\n`);
       process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
     }

@@ -24,7 +24,8 @@ interface ManagerFlags {
 
 function integer(value: string, flag: string, min: number, max: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`invalid ${flag} ${value} (an integer in [${min}, ${max}])`, ExitCode.usage);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new CliError(`invalid ${flag} ${value} (an integer in [${min}, ${max}])`, ExitCode.usage);
   return n;
 }
 
@@ -32,11 +33,14 @@ export function register(program: Command): void {
   program
     .command('manager')
     .description('Run the shard manager alone (leader-elected; assigns shards to live replicas)')
-    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, in-cluster, ./.flotilla/kubeconfig, ~/.kube/config)')
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig (default: $KUBECONFIG, in-cluster, ./.flotilla/kubeconfig, ~/.kube/config)',
+    )
     .option('--context <name>', 'kubeconfig context (default: the current one)')
     .option('--fleet-namespace <ns>', "namespace of the fleet's leases", process.env.POD_NAMESPACE ?? 'flotilla-system')
-    .option('--shard-count <n>', 'hash shards (fixed for the fleet\'s life)', '32')
-    .option('--identity <id>', 'this candidate\'s identity on the manager lease', process.env.POD_NAME ?? hostname())
+    .option('--shard-count <n>', "hash shards (fixed for the fleet's life)", '32')
+    .option('--identity <id>', "this candidate's identity on the manager lease", process.env.POD_NAME ?? hostname())
     .option('--metrics-host <addr>', 'address for /metrics, /healthz, /readyz', '127.0.0.1')
     .option('--metrics-port <n>', 'port for /metrics, /healthz, /readyz (0 = any free port)', '9091')
     .option('--join-delay <duration>', 'a replica gets shards only this long after it joined (e.g. 30s)', '0s')
@@ -51,13 +55,17 @@ export function register(program: Command): void {
       const joinDelayMs = parseDuration(flags.joinDelay);
       if (joinDelayMs === undefined) throw new CliError(`invalid --join-delay ${flags.joinDelay}`, ExitCode.usage);
       const weighBy = flags.weighBy;
-      if (weighBy !== undefined && weighBy !== 'workflows' && weighBy !== 'queueDepth') throw new CliError(`invalid --weigh-by ${weighBy} (workflows | queueDepth)`, ExitCode.usage);
+      if (weighBy !== undefined && weighBy !== 'workflows' && weighBy !== 'queueDepth')
+        throw new CliError(`invalid --weigh-by ${weighBy} (workflows | queueDepth)`, ExitCode.usage);
       if (!flags.identity) throw new CliError('--identity must not be empty', ExitCode.usage);
 
       const { kubeConfigFromFlags } = await import('../kubeconfig.js');
       const kubeConfig = kubeConfigFromFlags(flags);
 
-      const log = pino({ level: flags.logLevel, base: { component: 'manager', identity: flags.identity } }, pino.destination(2));
+      const log = pino(
+        { level: flags.logLevel, base: { component: 'manager', identity: flags.identity } },
+        pino.destination(2),
+      );
       const { Metrics } = await import('../../observability/metrics.js');
       const { startObservabilityServer } = await import('../../observability/http.js');
       const { Lifecycle, component } = await import('../../lifecycle/index.js');
@@ -73,7 +81,12 @@ export function register(program: Command): void {
             name: 'observability server',
             stage: 'server',
             start: async () => {
-              http = await startObservabilityServer({ metrics, host: flags.metricsHost, port: metricsPort, ready: () => lifecycle.ready() });
+              http = await startObservabilityServer({
+                metrics,
+                host: flags.metricsHost,
+                port: metricsPort,
+                ready: () => lifecycle.ready(),
+              });
             },
             stop: () => http?.stop(),
           }),
@@ -96,7 +109,11 @@ export function register(program: Command): void {
       try {
         await lifecycle.start();
       } catch (error) {
-        throw new CliError(`the shard manager failed to start: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed, { cause: error });
+        throw new CliError(
+          `the shard manager failed to start: ${error instanceof Error ? error.message : String(error)}`,
+          ExitCode.failed,
+          { cause: error },
+        );
       }
       log.info({ metrics: http?.url, fleetNamespace: flags.fleetNamespace, shardCount }, 'manager started');
       process.stdout.write(`manager ${flags.identity} started\n`);

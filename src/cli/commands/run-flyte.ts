@@ -45,7 +45,9 @@ export async function runFlyteFile(document: unknown, flags: FlyteRunFlags): Pro
   }
   let workflow: FlyteWorkflow = validation.workflow;
   if (flags.inputs !== undefined) {
-    const literals: Record<string, JsonValue> = { ...((workflow.inputs?.['literals'] ?? {}) as Record<string, JsonValue>) };
+    const literals: Record<string, JsonValue> = {
+      ...((workflow.inputs?.['literals'] ?? {}) as Record<string, JsonValue>),
+    };
     for (const [name, value] of Object.entries(flags.inputs)) literals[name] = normalizeLiteral(value);
     workflow = { ...workflow, inputs: { literals } };
   }
@@ -54,7 +56,11 @@ export async function runFlyteFile(document: unknown, flags: FlyteRunFlags): Pro
   try {
     store = await openBlobStore(url);
   } catch (error) {
-    throw new CliError(`--blob-store ${url}: ${error instanceof Error ? error.message : String(error)}`, ExitCode.usage, { cause: error });
+    throw new CliError(
+      `--blob-store ${url}: ${error instanceof Error ? error.message : String(error)}`,
+      ExitCode.usage,
+      { cause: error },
+    );
   }
   try {
     const result = await runFlyteLocal({ workflow, store, signals: flags.signals, clock: flags.clock });
@@ -69,11 +75,19 @@ export async function runFlyteFile(document: unknown, flags: FlyteRunFlags): Pro
     };
     process.stdout.write(flags.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : YAML.stringify(report));
     const name = workflow.metadata.name;
-    if (result.stalled !== undefined) throw new CliError(`workflow ${name} did not finish: ${result.stalled}`, ExitCode.failed);
-    if (status.phase !== WorkflowPhase.Succeeded) throw new CliError(`workflow ${name} ${report.phaseName}: ${status.message ?? ''}`.trim(), ExitCode.failed);
+    if (result.stalled !== undefined)
+      throw new CliError(`workflow ${name} did not finish: ${result.stalled}`, ExitCode.failed);
+    if (status.phase !== WorkflowPhase.Succeeded)
+      throw new CliError(`workflow ${name} ${report.phaseName}: ${status.message ?? ''}`.trim(), ExitCode.failed);
   } catch (error) {
-    if (error instanceof FlyteError) throw new CliError(`${flags.file}: ${error.message}`, error.code === 'Untranslatable' || error.code === 'BadStandIn' ? ExitCode.usage : ExitCode.failed, { cause: error });
-    if (isStorageError(error)) throw new CliError(`blob store ${url}: ${error.message}`, ExitCode.failed, { cause: error });
+    if (error instanceof FlyteError)
+      throw new CliError(
+        `${flags.file}: ${error.message}`,
+        error.code === 'Untranslatable' || error.code === 'BadStandIn' ? ExitCode.usage : ExitCode.failed,
+        { cause: error },
+      );
+    if (isStorageError(error))
+      throw new CliError(`blob store ${url}: ${error.message}`, ExitCode.failed, { cause: error });
     throw error;
   } finally {
     await store.close();

@@ -33,9 +33,14 @@ function parseInputs(text: string): Record<string, never> {
   try {
     extra = JSON.parse(text);
   } catch (error) {
-    throw new CliError(`--inputs is not JSON: ${error instanceof Error ? error.message : String(error)}`, ExitCode.usage, { cause: error });
+    throw new CliError(
+      `--inputs is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+      ExitCode.usage,
+      { cause: error },
+    );
   }
-  if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw new CliError('--inputs must be a JSON object', ExitCode.usage);
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
+    throw new CliError('--inputs must be a JSON object', ExitCode.usage);
   return extra as Record<string, never>;
 }
 
@@ -55,10 +60,18 @@ export function register(program: Command): void {
     .description('Execute one Workflow in-process (no cluster) and print its final status')
     .argument('<file>', 'a Workflow manifest (YAML or JSON)')
     .option('--inputs <json>', 'a JSON object merged over spec.inputs')
-    .option('--signal <name=value>', 'set a gate signal (value is JSON when it parses, else a string); repeatable', collect, [])
+    .option(
+      '--signal <name=value>',
+      'set a gate signal (value is JSON when it parses, else a string); repeatable',
+      collect,
+      [],
+    )
     .option('-o, --output <format>', 'yaml or json', 'yaml')
     .option('--clock <kind>', 'virtual (jumps over waits) or real', 'virtual')
-    .option('--blob-store <url>', 'FlyteWorkflow only: where node data goes (file:///dir, a directory, s3://bucket/prefix); default a new temporary directory')
+    .option(
+      '--blob-store <url>',
+      'FlyteWorkflow only: where node data goes (file:///dir, a directory, s3://bucket/prefix); default a new temporary directory',
+    )
     .action(async (file: string, flags: RunFlags) => {
       const { readFile } = await import('node:fs/promises');
       const YAML = await import('yaml');
@@ -66,19 +79,29 @@ export function register(program: Command): void {
       const { runLocal } = await import('../../engine/local-runner.js');
       const { localPlugins } = await import('../../plugins/local.js');
       const { shortHash } = await import('../../api/names.js');
-      if (flags.output !== 'yaml' && flags.output !== 'json') throw new CliError(`--output must be yaml or json, not ${flags.output}`, ExitCode.usage);
-      if (flags.clock !== 'virtual' && flags.clock !== 'real') throw new CliError(`--clock must be virtual or real, not ${flags.clock}`, ExitCode.usage);
+      if (flags.output !== 'yaml' && flags.output !== 'json')
+        throw new CliError(`--output must be yaml or json, not ${flags.output}`, ExitCode.usage);
+      if (flags.clock !== 'virtual' && flags.clock !== 'real')
+        throw new CliError(`--clock must be virtual or real, not ${flags.clock}`, ExitCode.usage);
       let text: string;
       try {
         text = await readFile(file, 'utf8');
       } catch (error) {
-        throw new CliError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`, ExitCode.usage, { cause: error });
+        throw new CliError(
+          `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`,
+          ExitCode.usage,
+          { cause: error },
+        );
       }
       let document: unknown;
       try {
         document = YAML.parse(text);
       } catch (error) {
-        throw new CliError(`${file} is not valid YAML: ${error instanceof Error ? error.message : String(error)}`, ExitCode.usage, { cause: error });
+        throw new CliError(
+          `${file} is not valid YAML: ${error instanceof Error ? error.message : String(error)}`,
+          ExitCode.usage,
+          { cause: error },
+        );
       }
       const { isFlyteDocument, runFlyteFile } = await import('./run-flyte.js');
       const flyte = isFlyteDocument(document);
@@ -98,11 +121,17 @@ export function register(program: Command): void {
         try {
           extra = JSON.parse(flags.inputs);
         } catch (error) {
-          throw new CliError(`--inputs is not JSON: ${error instanceof Error ? error.message : String(error)}`, ExitCode.usage, { cause: error });
+          throw new CliError(
+            `--inputs is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+            ExitCode.usage,
+            { cause: error },
+          );
         }
-        if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw new CliError('--inputs must be a JSON object', ExitCode.usage);
+        if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
+          throw new CliError('--inputs must be a JSON object', ExitCode.usage);
         const doc = document as { spec?: { inputs?: Record<string, unknown> } };
-        if (typeof doc.spec === 'object' && doc.spec !== null) doc.spec.inputs = { ...(doc.spec.inputs ?? {}), ...(extra as Record<string, unknown>) };
+        if (typeof doc.spec === 'object' && doc.spec !== null)
+          doc.spec.inputs = { ...(doc.spec.inputs ?? {}), ...(extra as Record<string, unknown>) };
       }
       const signals: Record<string, never> = {};
       for (const pair of flags.signal) {
@@ -122,13 +151,24 @@ export function register(program: Command): void {
         ...input,
         apiVersion: 'flotilla.io/v1alpha1' as const,
         kind: 'Workflow' as const,
-        metadata: { ...input.metadata, name, namespace, uid: input.metadata.uid ?? `local-${shortHash(`${namespace}/${name}`)}`, generation: input.metadata.generation ?? 1 },
+        metadata: {
+          ...input.metadata,
+          name,
+          namespace,
+          uid: input.metadata.uid ?? `local-${shortHash(`${namespace}/${name}`)}`,
+          generation: input.metadata.generation ?? 1,
+        },
       };
       delete workflow.status;
       const result = await runLocal({ workflow, signals, clock: flags.clock, plugins: localPlugins });
       const status = result.workflow.status ?? {};
       process.stdout.write(flags.output === 'json' ? `${JSON.stringify(status, null, 2)}\n` : YAML.stringify(status));
-      if (result.stalled !== undefined) throw new CliError(`workflow ${name} did not finish: ${result.stalled}`, ExitCode.failed);
-      if (status.phase !== 'Succeeded') throw new CliError(`workflow ${name} ${status.phase ?? 'did not finish'}: ${status.message ?? ''}`.trim(), ExitCode.failed);
+      if (result.stalled !== undefined)
+        throw new CliError(`workflow ${name} did not finish: ${result.stalled}`, ExitCode.failed);
+      if (status.phase !== 'Succeeded')
+        throw new CliError(
+          `workflow ${name} ${status.phase ?? 'did not finish'}: ${status.message ?? ''}`.trim(),
+          ExitCode.failed,
+        );
     });
 }

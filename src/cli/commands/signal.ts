@@ -28,7 +28,8 @@ interface SignalFlags {
 function splitTarget(target: string, namespace: () => string): { namespace: string; workflow: string } {
   const parts = target.split('/');
   if (parts.length === 1 && parts[0]) return { namespace: namespace(), workflow: parts[0] };
-  if (parts.length !== 2 || !parts[0] || !parts[1]) throw new CliError(`expected [NAMESPACE/]WORKFLOW, got "${target}"`, ExitCode.usage);
+  if (parts.length !== 2 || !parts[0] || !parts[1])
+    throw new CliError(`expected [NAMESPACE/]WORKFLOW, got "${target}"`, ExitCode.usage);
   return { namespace: parts[0], workflow: parts[1] };
 }
 
@@ -39,7 +40,10 @@ export function register(program: Command): void {
     .argument('<target>', '[NAMESPACE/]WORKFLOW (without NAMESPACE: -n, else the context namespace, else default)')
     .argument('<name>', 'signal name (gate.signal.name, or the approve gate name / node id)')
     .argument('<value>', 'the value: JSON when it parses (true, 3, {"a":1}), else a string')
-    .option('--kubeconfig <file>', 'kubeconfig for writing the Workflow directly (default: $KUBECONFIG, in-cluster, ./.flotilla/kubeconfig, ~/.kube/config)')
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig for writing the Workflow directly (default: $KUBECONFIG, in-cluster, ./.flotilla/kubeconfig, ~/.kube/config)',
+    )
     .option('--context <name>', 'kubeconfig context (default: the current one)')
     .option('-n, --namespace <ns>', "the workflow's namespace when TARGET names none")
     .option('--server <addr>', 'call the SignalService at host:port instead of the API')
@@ -52,9 +56,12 @@ export function register(program: Command): void {
     .action(async (target: string, name: string, text: string, flags: SignalFlags) => {
       const { kubeTargetFromFlags } = await import('../kubeconfig.js');
       // With --server there may be no kubeconfig at all: -n, else default.
-      const { namespace, workflow } = splitTarget(target, () => (flags.server ? (flags.namespace ?? 'default') : kubeTargetFromFlags(flags).namespace));
+      const { namespace, workflow } = splitTarget(target, () =>
+        flags.server ? (flags.namespace ?? 'default') : kubeTargetFromFlags(flags).namespace,
+      );
       const timeoutMs = Number(flags.timeoutMs);
-      if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new CliError(`invalid --timeout-ms ${flags.timeoutMs}`, ExitCode.usage);
+      if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+        throw new CliError(`invalid --timeout-ms ${flags.timeoutMs}`, ExitCode.usage);
       const shown = (value: unknown) => JSON.stringify(value);
       if (!flags.server) {
         const { WorkflowSignals } = await import('../../signals/workflows.js');
@@ -66,7 +73,10 @@ export function register(program: Command): void {
           const state = await signals.set(namespace, workflow, name, { text }, flags.setBy);
           process.stdout.write(`signal ${name} set on ${namespace}/${workflow}: ${shown(state.record?.value)}\n`);
         } catch (error) {
-          if (error instanceof SignalError) throw new CliError(error.message, error.code === 'ApiUnavailable' ? ExitCode.failed : ExitCode.usage, { cause: error });
+          if (error instanceof SignalError)
+            throw new CliError(error.message, error.code === 'ApiUnavailable' ? ExitCode.failed : ExitCode.usage, {
+              cause: error,
+            });
           throw error;
         }
         return;
@@ -78,26 +88,53 @@ export function register(program: Command): void {
       let client;
       try {
         client = createSignalClient(flags.server, {
-          ...(flags.tlsCa || flags.tlsCert ? { tls: { ...(flags.tlsCa ? { caPem: readPem(flags.tlsCa) } : {}), ...(flags.tlsCert && flags.tlsKey ? { certPem: readPem(flags.tlsCert), keyPem: readPem(flags.tlsKey) } : {}) } } : {}),
+          ...(flags.tlsCa || flags.tlsCert
+            ? {
+                tls: {
+                  ...(flags.tlsCa ? { caPem: readPem(flags.tlsCa) } : {}),
+                  ...(flags.tlsCert && flags.tlsKey
+                    ? { certPem: readPem(flags.tlsCert), keyPem: readPem(flags.tlsKey) }
+                    : {}),
+                },
+              }
+            : {}),
           ...(flags.tokenFile ? { token: readTokenFile(flags.tokenFile) } : {}),
         });
       } catch (error) {
-        throw new CliError(`cannot read TLS or token files: ${error instanceof Error ? error.message : String(error)}`, ExitCode.usage, { cause: error });
+        throw new CliError(
+          `cannot read TLS or token files: ${error instanceof Error ? error.message : String(error)}`,
+          ExitCode.usage,
+          { cause: error },
+        );
       }
       try {
         const declared = await listSignals(client, { namespace, workflow, timeoutMs });
         const decl = declared.find((s) => s.name === name);
         if (!decl?.type) {
-          throw new CliError(`workflow ${namespace}/${workflow} has no gate waiting for signal "${name}" (declared: ${declared.map((s) => s.name).join(', ') || 'none'})`, ExitCode.usage);
+          throw new CliError(
+            `workflow ${namespace}/${workflow} has no gate waiting for signal "${name}" (declared: ${declared.map((s) => s.name).join(', ') || 'none'})`,
+            ExitCode.usage,
+          );
         }
         const value = parseCliValue(text, decl.type);
-        const set = await setSignal(client, { namespace, workflow, name, value: valueToPb(value, decl.type), ...(flags.setBy ? { setBy: flags.setBy } : {}), timeoutMs });
+        const set = await setSignal(client, {
+          namespace,
+          workflow,
+          name,
+          value: valueToPb(value, decl.type),
+          ...(flags.setBy ? { setBy: flags.setBy } : {}),
+          timeoutMs,
+        });
         process.stdout.write(`signal ${name} set on ${namespace}/${workflow}: ${shown(set.value)}\n`);
       } catch (error) {
         if (error instanceof CliError) throw error;
         if (isServiceError(error)) {
           const usage = error.code === grpc.status.INVALID_ARGUMENT || error.code === grpc.status.NOT_FOUND;
-          throw new CliError(error.details || grpc.status[error.code] || 'call failed', usage ? ExitCode.usage : ExitCode.failed, { cause: error });
+          throw new CliError(
+            error.details || grpc.status[error.code] || 'call failed',
+            usage ? ExitCode.usage : ExitCode.failed,
+            { cause: error },
+          );
         }
         throw error;
       } finally {

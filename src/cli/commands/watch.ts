@@ -29,7 +29,11 @@ export function register(program: Command): void {
       let timeoutMs: number | undefined;
       if (flags.timeout !== undefined) {
         timeoutMs = parseDuration(flags.timeout);
-        if (timeoutMs === undefined || timeoutMs <= 0) throw new CliError(`invalid --timeout ${JSON.stringify(flags.timeout)}: a duration like 90s, 10m`, ExitCode.usage);
+        if (timeoutMs === undefined || timeoutMs <= 0)
+          throw new CliError(
+            `invalid --timeout ${JSON.stringify(flags.timeout)}: a duration like 90s, 10m`,
+            ExitCode.usage,
+          );
       }
       const target = kubeTargetFromFlags(flags);
       await new WorkflowClient(target.kubeConfig).get(target.namespace, name);
@@ -43,7 +47,11 @@ export function register(program: Command): void {
         onUpdate: ([wf]) => {
           if (wf === undefined) return;
           // Piped, print a frame only when a phase changed, not every time an age ticks.
-          const key = JSON.stringify([wf.status?.phase, wf.status?.progress, Object.values(wf.status?.nodes ?? {}).map((n) => n.phase)]);
+          const key = JSON.stringify([
+            wf.status?.phase,
+            wf.status?.progress,
+            Object.values(wf.status?.nodes ?? {}).map((n) => n.phase),
+          ]);
           if (piped && key === lastKey) return;
           lastKey = key;
           write(`${renderWorkflow(wf, { format: 'table', headers: true })}${piped ? '\n' : ''}`);

@@ -24,14 +24,17 @@ interface WebhookFlags {
 
 function intFlag(name: string, value: string, min: number, max: number): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`--${name} must be an integer ${min}-${max}, got ${value}`, ExitCode.usage);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new CliError(`--${name} must be an integer ${min}-${max}, got ${value}`, ExitCode.usage);
   return n;
 }
 
 export function register(program: Command): void {
   program
     .command('webhook')
-    .description('Run the admission webhook: /mutate-workflows sets the shard label, /validate-workflows rejects invalid Workflows')
+    .description(
+      'Run the admission webhook: /mutate-workflows sets the shard label, /validate-workflows rejects invalid Workflows',
+    )
     .option('--host <addr>', 'HTTPS bind address', '127.0.0.1')
     .option('--port <n>', 'HTTPS port (0 = any free port)', '9443')
     .option('--metrics-host <addr>', 'bind address of /metrics and /healthz (plain HTTP)', '127.0.0.1')
@@ -39,7 +42,10 @@ export function register(program: Command): void {
     .option('--tls-cert-file <file>', 'serving certificate (PEM); re-read when it changes')
     .option('--tls-key-file <file>', 'serving key (PEM); re-read when it changes')
     .option('--tls-secret <ns/name>', 'read tls.crt and tls.key from this Secret instead (re-read when it changes)')
-    .option('--kubeconfig <file>', 'kubeconfig for --tls-secret (default: $KUBECONFIG, in-cluster, ./.flotilla/kubeconfig, ~/.kube/config)')
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig for --tls-secret (default: $KUBECONFIG, in-cluster, ./.flotilla/kubeconfig, ~/.kube/config)',
+    )
     .option('--context <name>', 'kubeconfig context (default: the current one)')
     .option('--shards <n>', 'shard count of the fleet (the hash modulus)', '32')
     .option('--reload-interval <ms>', 'how often the certificate is checked for changes', '2000')
@@ -50,16 +56,19 @@ export function register(program: Command): void {
       const shardCount = intFlag('shards', flags.shards, 1, 4096);
       const reloadIntervalMs = intFlag('reload-interval', flags.reloadInterval, 100, 3_600_000);
       const files = flags.tlsCertFile !== undefined || flags.tlsKeyFile !== undefined;
-      if (files === (flags.tlsSecret !== undefined)) throw new CliError('give either --tls-cert-file and --tls-key-file, or --tls-secret ns/name', ExitCode.usage);
+      if (files === (flags.tlsSecret !== undefined))
+        throw new CliError('give either --tls-cert-file and --tls-key-file, or --tls-secret ns/name', ExitCode.usage);
       const { FileTlsSource, SecretTlsSource } = await import('../../webhook/tls-source.js');
       let tls;
       if (flags.tlsSecret !== undefined) {
         const [ns, name, ...rest] = flags.tlsSecret.split('/');
-        if (ns === undefined || ns === '' || name === undefined || name === '' || rest.length > 0) throw new CliError(`--tls-secret must be ns/name, got ${flags.tlsSecret}`, ExitCode.usage);
+        if (ns === undefined || ns === '' || name === undefined || name === '' || rest.length > 0)
+          throw new CliError(`--tls-secret must be ns/name, got ${flags.tlsSecret}`, ExitCode.usage);
         const { kubeConfigFromFlags } = await import('../kubeconfig.js');
         tls = new SecretTlsSource(kubeConfigFromFlags(flags), ns, name);
       } else {
-        if (flags.tlsCertFile === undefined || flags.tlsKeyFile === undefined) throw new CliError('--tls-cert-file and --tls-key-file go together', ExitCode.usage);
+        if (flags.tlsCertFile === undefined || flags.tlsKeyFile === undefined)
+          throw new CliError('--tls-cert-file and --tls-key-file go together', ExitCode.usage);
         tls = new FileTlsSource(flags.tlsCertFile, flags.tlsKeyFile);
       }
       const { pino } = await import('pino');
@@ -67,9 +76,23 @@ export function register(program: Command): void {
       const logger = pino({ name: 'flotilla-webhook', level: flags.logLevel }, pino.destination(2));
       let server;
       try {
-        server = await startWebhookServer({ tls, host: flags.host, port, metricsHost: flags.metricsHost, metricsPort, shardCount, reloadIntervalMs, processMetrics: true, logger });
+        server = await startWebhookServer({
+          tls,
+          host: flags.host,
+          port,
+          metricsHost: flags.metricsHost,
+          metricsPort,
+          shardCount,
+          reloadIntervalMs,
+          processMetrics: true,
+          logger,
+        });
       } catch (cause) {
-        throw new CliError(`cannot start the webhook: ${cause instanceof Error ? cause.message : String(cause)}${cause instanceof Error && cause.cause instanceof Error ? ` (${cause.cause.message})` : ''}`, ExitCode.failed, { cause });
+        throw new CliError(
+          `cannot start the webhook: ${cause instanceof Error ? cause.message : String(cause)}${cause instanceof Error && cause.cause instanceof Error ? ` (${cause.cause.message})` : ''}`,
+          ExitCode.failed,
+          { cause },
+        );
       }
       process.stdout.write(`webhook listening on ${server.url} (metrics ${server.metricsUrl})\n`);
       await untilStopSignal();

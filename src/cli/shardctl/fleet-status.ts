@@ -6,7 +6,13 @@
  */
 import { compareIds } from '../../../shard-manager/manager/assign.js';
 import type { LeaseFields } from '../../../shard-manager/leases/lease-state.js';
-import { ASSIGNED_TO_ANNOTATION, DRAINING_ANNOTATION, MANAGER_LEASE_NAME, MOVED_BY_OPERATOR_ANNOTATION, PINNED_TO_ANNOTATION } from '../../../shard-manager/leases/names.js';
+import {
+  ASSIGNED_TO_ANNOTATION,
+  DRAINING_ANNOTATION,
+  MANAGER_LEASE_NAME,
+  MOVED_BY_OPERATOR_ANNOTATION,
+  PINNED_TO_ANNOTATION,
+} from '../../../shard-manager/leases/names.js';
 import { LOAD_ANNOTATION, parseLoad } from '../../../shard-manager/replica/membership.js';
 import { replicaOfMemberLease } from '../../../shard-manager/manager/decide.js';
 import { shardOfLease } from '../../../shard-manager/replica/decide.js';
@@ -58,7 +64,10 @@ export function fleetStatus(namespace: string, leases: readonly LeaseFields[], n
     else if (lease.name === MANAGER_LEASE_NAME) managerLease = lease;
   }
   const isLive = (lease: LeaseFields | undefined) =>
-    lease !== undefined && !!lease.holderIdentity && lease.renewTimeMs !== undefined && lease.renewTimeMs + (lease.leaseDurationSeconds ?? 0) * 1000 > nowMs;
+    lease !== undefined &&
+    !!lease.holderIdentity &&
+    lease.renewTimeMs !== undefined &&
+    lease.renewTimeMs + (lease.leaseDurationSeconds ?? 0) * 1000 > nowMs;
 
   const loads = new Map<string, ReturnType<typeof parseLoad>>();
   for (const [replica, lease] of members) loads.set(replica, parseLoad(lease.annotations?.[LOAD_ANNOTATION]));
@@ -76,7 +85,10 @@ export function fleetStatus(namespace: string, leases: readonly LeaseFields[], n
         pinnedTo: lease.annotations?.[PINNED_TO_ANNOTATION] || null,
         movedByOperator: Boolean(lease.annotations?.[MOVED_BY_OPERATOR_ANNOTATION]),
         epoch: lease.leaseTransitions ?? 0,
-        leaseAgeSeconds: owner && lease.acquireTimeMs !== undefined ? Math.max(0, Math.round((nowMs - lease.acquireTimeMs) / 1000)) : null,
+        leaseAgeSeconds:
+          owner && lease.acquireTimeMs !== undefined
+            ? Math.max(0, Math.round((nowMs - lease.acquireTimeMs) / 1000))
+            : null,
         workflows: load?.workflows ?? null,
         queueDepth: load?.queueDepth ?? null,
         moving: owner !== assignedTo,
@@ -91,7 +103,8 @@ export function fleetStatus(namespace: string, leases: readonly LeaseFields[], n
       draining: lease.annotations?.[DRAINING_ANNOTATION] === 'true',
       shardsOwned: shards.filter((s) => s.owner === replica).length,
       shardsAssigned: shards.filter((s) => s.assignedTo === replica).length,
-      lastRenewSecondsAgo: lease.renewTimeMs !== undefined ? Math.max(0, Math.round((nowMs - lease.renewTimeMs) / 1000)) : null,
+      lastRenewSecondsAgo:
+        lease.renewTimeMs !== undefined ? Math.max(0, Math.round((nowMs - lease.renewTimeMs) / 1000)) : null,
     }));
 
   return {

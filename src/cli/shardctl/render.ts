@@ -14,7 +14,11 @@ const replicaColumns: readonly Column<ReplicaStatus>[] = [
   { header: 'draining', value: (r) => (r.draining ? 'yes' : 'no') },
   { header: 'owned', value: (r) => String(r.shardsOwned) },
   { header: 'assigned', value: (r) => String(r.shardsAssigned) },
-  { header: 'last renew', value: (r) => (r.lastRenewSecondsAgo === null ? '-' : `${r.lastRenewSecondsAgo}s ago`), wide: true },
+  {
+    header: 'last renew',
+    value: (r) => (r.lastRenewSecondsAgo === null ? '-' : `${r.lastRenewSecondsAgo}s ago`),
+    wide: true,
+  },
 ];
 
 const shardColumns: readonly Column<ShardStatus>[] = [
@@ -28,7 +32,14 @@ const shardColumns: readonly Column<ShardStatus>[] = [
   { header: 'pinned to', value: (s) => dash(s.pinnedTo), wide: true },
   {
     header: 'notes',
-    value: (s) => [s.moving ? 'moving' : '', s.pinnedTo ? `pinned to ${s.pinnedTo}` : '', s.movedByOperator ? 'moved by operator' : ''].filter(Boolean).join(', '),
+    value: (s) =>
+      [
+        s.moving ? 'moving' : '',
+        s.pinnedTo ? `pinned to ${s.pinnedTo}` : '',
+        s.movedByOperator ? 'moved by operator' : '',
+      ]
+        .filter(Boolean)
+        .join(', '),
   },
 ];
 
@@ -46,11 +57,17 @@ export function renderFleet(fleet: FleetStatus, format: OutputFormat = 'table', 
     case 'yaml':
       return renderData(fleet, format);
     case 'name':
-      return [...fleet.replicas.map((r) => `replica/${r.replica}\n`), ...fleet.shards.map((s) => `shard/${s.shard}\n`)].join('');
+      return [
+        ...fleet.replicas.map((r) => `replica/${r.replica}\n`),
+        ...fleet.shards.map((s) => `shard/${s.shard}\n`),
+      ].join('');
     case 'table':
     case 'wide': {
       const options = { wide: format === 'wide', headers };
-      const tables = [renderTable(replicaColumns, fleet.replicas, options), renderTable(shardColumns, fleet.shards, options)];
+      const tables = [
+        renderTable(replicaColumns, fleet.replicas, options),
+        renderTable(shardColumns, fleet.shards, options),
+      ];
       return [...(headers ? [`${fleetSummary(fleet)}\n`] : []), ...tables.filter((t) => t !== '')].join('\n');
     }
   }

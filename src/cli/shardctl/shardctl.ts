@@ -26,7 +26,16 @@ import { noHeadersOption, outputOption, type OutputFlags } from '../output.js';
 import { frameWriter, live } from '../live.js';
 import { registerCompletion } from '../completion.js';
 import { packageVersion } from '../version.js';
-import { moveShard, pinShard, readFleet, rebalance, setDraining, unpinShard, waitForFleet, type FleetClient } from './operations.js';
+import {
+  moveShard,
+  pinShard,
+  readFleet,
+  rebalance,
+  setDraining,
+  unpinShard,
+  waitForFleet,
+  type FleetClient,
+} from './operations.js';
 import { renderFleet } from './render.js';
 import { fleetStatus, type FleetStatus } from './fleet-status.js';
 
@@ -38,7 +47,9 @@ interface WaitFlags {
 
 export function buildProgram(): Command {
   const program = addKubeFlags(
-    new Command('shardctl').description('Inspect and move the shards of a flotilla fleet').version(packageVersion(), '--version', 'print the version'),
+    new Command('shardctl')
+      .description('Inspect and move the shards of a flotilla fleet')
+      .version(packageVersion(), '--version', 'print the version'),
     { namespace: `the fleet namespace (default: the context's namespace, else ${DEFAULT_FLEET_NAMESPACE})` },
   )
     .addOption(outputOption())
@@ -58,7 +69,10 @@ export function buildProgram(): Command {
     else process.stderr.write(`${line}\n`);
   };
   const waitOptions = (flags: WaitFlags) => ({ timeoutMs: parseSeconds(flags.timeout) * 1000, onProgress: progress });
-  const withWait = (command: Command) => command.option('--wait', 'wait until the change has taken effect, showing progress').option('--timeout <seconds>', 'how long --wait waits', '60');
+  const withWait = (command: Command) =>
+    command
+      .option('--wait', 'wait until the change has taken effect, showing progress')
+      .option('--timeout <seconds>', 'how long --wait waits', '60');
 
   program
     .command('status')
@@ -91,23 +105,32 @@ export function buildProgram(): Command {
       });
     });
 
-  withWait(program.command('move').argument('<shard>').argument('<replica>').description('move a shard to a replica (planned handover)')).action(
-    async (shard: string, replica: string, flags: WaitFlags) => {
-      const c = client();
-      const started = Date.now();
-      const { from } = await moveShard(c, shard, replica);
-      process.stderr.write(`shard ${shard}: ${from ?? 'unowned'} → ${replica} requested\n`);
-      if (!flags.wait) return;
-      const fleet = await waitForFleet(c, waitOptions(flags), (f) => {
-        const s = f.shards.find((x) => x.shard === shard);
-        return { done: s?.owner === replica, progress: `shard ${shard}: owner ${s?.owner ?? 'none'}, waiting for ${replica} (${((Date.now() - started) / 1000).toFixed(1)} s)` };
-      });
-      process.stderr.write(`\nshard ${shard} moved to ${replica} in ${Date.now() - started} ms\n`);
-      if (program.opts<GlobalFlags>().output === 'json') print(fleet);
-    },
-  );
+  withWait(
+    program
+      .command('move')
+      .argument('<shard>')
+      .argument('<replica>')
+      .description('move a shard to a replica (planned handover)'),
+  ).action(async (shard: string, replica: string, flags: WaitFlags) => {
+    const c = client();
+    const started = Date.now();
+    const { from } = await moveShard(c, shard, replica);
+    process.stderr.write(`shard ${shard}: ${from ?? 'unowned'} → ${replica} requested\n`);
+    if (!flags.wait) return;
+    const fleet = await waitForFleet(c, waitOptions(flags), (f) => {
+      const s = f.shards.find((x) => x.shard === shard);
+      return {
+        done: s?.owner === replica,
+        progress: `shard ${shard}: owner ${s?.owner ?? 'none'}, waiting for ${replica} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      };
+    });
+    process.stderr.write(`\nshard ${shard} moved to ${replica} in ${Date.now() - started} ms\n`);
+    if (program.opts<GlobalFlags>().output === 'json') print(fleet);
+  });
 
-  withWait(program.command('drain').argument('<replica>').description('move every shard off a replica and give it none')).action(async (replica: string, flags: WaitFlags) => {
+  withWait(
+    program.command('drain').argument('<replica>').description('move every shard off a replica and give it none'),
+  ).action(async (replica: string, flags: WaitFlags) => {
     const c = client();
     await setDraining(c, replica, true);
     process.stderr.write(`replica ${replica} draining\n`);
@@ -147,10 +170,14 @@ export function buildProgram(): Command {
       process.stderr.write(`shard ${shard} unpinned\n`);
     });
 
-  withWait(program.command('rebalance').description('forget operator moves so the manager balances the fleet afresh')).action(async (flags: WaitFlags) => {
+  withWait(
+    program.command('rebalance').description('forget operator moves so the manager balances the fleet afresh'),
+  ).action(async (flags: WaitFlags) => {
     const c = client();
     const cleared = await rebalance(c);
-    process.stderr.write(cleared.length > 0 ? `cleared operator moves on shards ${cleared.join(', ')}\n` : 'no operator moves to clear\n');
+    process.stderr.write(
+      cleared.length > 0 ? `cleared operator moves on shards ${cleared.join(', ')}\n` : 'no operator moves to clear\n',
+    );
     if (!flags.wait) return;
     const fleet = await waitForFleet(c, waitOptions(flags), (f) => {
       const moving = f.shards.filter((s) => s.moving).length;
@@ -170,6 +197,7 @@ export async function main(argv: readonly string[]): Promise<void> {
 
 function parseSeconds(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new CliError(`--timeout must be a positive number of seconds, got '${value}'`, ExitCode.usage);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new CliError(`--timeout must be a positive number of seconds, got '${value}'`, ExitCode.usage);
   return n;
 }

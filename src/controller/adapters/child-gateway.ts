@@ -47,7 +47,8 @@ export class KubeChildWorkflowGateway implements ChildWorkflowGateway {
     }
     const status = child.status;
     let outputs = status?.outputs as JsonObject | undefined;
-    if (outputs === undefined && status?.outputRef && this.options.outputs) outputs = await this.options.outputs.get(status.outputRef, child);
+    if (outputs === undefined && status?.outputRef && this.options.outputs)
+      outputs = await this.options.outputs.get(status.outputRef, child);
     return {
       phase: status?.phase ?? 'Pending',
       ...(outputs !== undefined ? { outputs } : {}),

@@ -56,7 +56,11 @@ export class ConfigMapOutputStore implements OutputStore {
     const text = JSON.stringify(value);
     const max = this.options.maxBytes ?? 1_000_000;
     const size = Buffer.byteLength(text);
-    if (size > max) throw new AdapterError('OutputTooLarge', `outputs ${ref} are ${size} bytes, more than the ${max} a ConfigMap holds`);
+    if (size > max)
+      throw new AdapterError(
+        'OutputTooLarge',
+        `outputs ${ref} are ${size} bytes, more than the ${max} a ConfigMap holds`,
+      );
     const namespace = owner.metadata.namespace;
     const name = outputConfigMapName(ref);
     const body: V1ConfigMap = {
@@ -67,7 +71,9 @@ export class ConfigMapOutputStore implements OutputStore {
         namespace,
         labels: { [Labels.workflow]: labelValue(owner.metadata.name) },
         annotations: { [OUTPUT_REF_ANNOTATION]: ref },
-        ...(owner.metadata.uid.length > 0 && ref.startsWith(`${owner.metadata.uid}/`) ? { ownerReferences: [{ ...ownerReferenceTo(owner), ...(this.options.ownerKind ?? {}) }] } : {}),
+        ...(owner.metadata.uid.length > 0 && ref.startsWith(`${owner.metadata.uid}/`)
+          ? { ownerReferences: [{ ...ownerReferenceTo(owner), ...(this.options.ownerKind ?? {}) }] }
+          : {}),
       },
       data: { [OUTPUT_KEY]: text },
     };

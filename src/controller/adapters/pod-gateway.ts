@@ -36,8 +36,10 @@ export class KubePodGateway implements PodGateway {
       const kube = toKubeError(error, `create pod ${namespace}/${pod.metadata?.name ?? ''}`, this.server);
       if (kube.code === 'AlreadyExists') return { created: false };
       // An answer about this Pod (not a transport or server trouble): the plugin decides what it means.
-      if (kube.code === 'Forbidden' && kube.status === 403) return { created: false, refused: { reason: 'Forbidden', message: kube.serverMessage ?? kube.message } };
-      if (kube.code === 'Invalid') return { created: false, refused: { reason: 'Invalid', message: kube.serverMessage ?? kube.message } };
+      if (kube.code === 'Forbidden' && kube.status === 403)
+        return { created: false, refused: { reason: 'Forbidden', message: kube.serverMessage ?? kube.message } };
+      if (kube.code === 'Invalid')
+        return { created: false, refused: { reason: 'Invalid', message: kube.serverMessage ?? kube.message } };
       throw kube;
     }
     this.options.metrics?.podsCreated.inc({ shard: pod.metadata?.labels?.[Labels.shard] ?? '' });

@@ -11,7 +11,16 @@ import { FLYTE_GROUP, FLYTE_PLURAL, FLYTE_VERSION } from '../../flyte/types.js';
 export interface FlyteObject {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; namespace?: string; uid?: string; resourceVersion?: string; generation?: number; labels?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: string };
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+  };
   status?: unknown;
   [field: string]: unknown;
 }
@@ -41,7 +50,11 @@ export class FlyteWorkflowClient {
   /** PUT of the whole object, guarded by its resourceVersion. Returns the stored object. */
   async replace(object: FlyteObject): Promise<FlyteObject> {
     const { namespace = 'default', name, resourceVersion } = object.metadata;
-    if (!resourceVersion) throw new KubeError('Invalid', `write of flyteworkflow ${namespace}/${name} without a resourceVersion precondition`);
+    if (!resourceVersion)
+      throw new KubeError(
+        'Invalid',
+        `write of flyteworkflow ${namespace}/${name} without a resourceVersion precondition`,
+      );
     try {
       return (await this.api.replaceNamespacedCustomObject({ ...base, namespace, name, body: object })) as FlyteObject;
     } catch (error) {
@@ -50,9 +63,14 @@ export class FlyteWorkflowClient {
   }
 
   /** Lists FlyteWorkflows in all namespaces matching `labelSelector`. */
-  async list(labelSelector: string | undefined): Promise<{ items: FlyteObject[]; metadata?: { resourceVersion?: string } }> {
+  async list(
+    labelSelector: string | undefined,
+  ): Promise<{ items: FlyteObject[]; metadata?: { resourceVersion?: string } }> {
     try {
-      return (await this.api.listClusterCustomObject({ ...base, ...(labelSelector ? { labelSelector } : {}) })) as { items: FlyteObject[]; metadata?: { resourceVersion?: string } };
+      return (await this.api.listClusterCustomObject({ ...base, ...(labelSelector ? { labelSelector } : {}) })) as {
+        items: FlyteObject[];
+        metadata?: { resourceVersion?: string };
+      };
     } catch (error) {
       throw toKubeError(error, 'list flyteworkflows', this.server);
     }

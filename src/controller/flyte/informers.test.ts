@@ -46,7 +46,12 @@ test('with more than 32 shards each shard watches the key whose block holds it',
 
 test("a FlyteWorkflow's pod maps to its flyte: key; a native Workflow's pod is unchanged", () => {
   const pod = (kind: string, apiVersion: string): V1Pod => ({
-    metadata: { namespace: 'ns', name: 'p', labels: { 'flotilla.io/workflow': 'wf' }, ownerReferences: [{ kind, apiVersion, name: 'wf', uid: 'u' }] },
+    metadata: {
+      namespace: 'ns',
+      name: 'p',
+      labels: { 'flotilla.io/workflow': 'wf' },
+      ownerReferences: [{ kind, apiVersion, name: 'wf', uid: 'u' }],
+    },
   });
   assert.equal(ownerKeyOfPod(pod('FlyteWorkflow', 'flyte.lyft.com/v1alpha1')), 'flyte:ns/wf');
   assert.equal(ownerKeyOfPod(pod('Workflow', 'flotilla.io/v1alpha1')), 'ns/wf');

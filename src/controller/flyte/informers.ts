@@ -76,7 +76,10 @@ export class FlyteShardInformers {
   /** Whether this shard owns `object` (its key, or the hash of its execution name, maps here). */
   owns(object: FlyteObject): boolean {
     const executionId = isExecutionId(object['executionId']) ? object['executionId'] : {};
-    return shardOfFlyteWorkflow({ metadata: object.metadata, executionId }, { shardCount: this.options.shardCount }).shard === this.options.shard;
+    return (
+      shardOfFlyteWorkflow({ metadata: object.metadata, executionId }, { shardCount: this.options.shardCount })
+        .shard === this.options.shard
+    );
   }
 
   /** The cached object of `namespace/name`, from either informer. */

@@ -58,7 +58,15 @@ class FakeClient {
   }
 }
 
-const running: DriverRoundResult = { status: { phase: 'Running', startedAt: '2026-01-01T00:00:00Z' }, events: [], passes: 1, changed: true, errors: [], started: [], requeueAfterMs: 1000 };
+const running: DriverRoundResult = {
+  status: { phase: 'Running', startedAt: '2026-01-01T00:00:00Z' },
+  events: [],
+  passes: 1,
+  changed: true,
+  errors: [],
+  started: [],
+  requeueAfterMs: 1000,
+};
 
 async function chain(name: string): Promise<FlyteObject> {
   const fw = parse(await readFile(FIXTURE, 'utf8')) as FlyteObject;
@@ -110,7 +118,10 @@ test('an invalid FlyteWorkflow is Failed once with an InvalidSpec Event, then ne
   assert.equal(written.metadata.labels?.['termination-status'], 'terminated');
   assert.equal(written.metadata.labels?.['completed-time'], '2026-01-01.10');
   assert.ok(!(written.metadata.finalizers ?? []).includes('flyte.org/finalizer'));
-  assert.deepEqual(events.map((e) => e.reason), ['InvalidSpec']);
+  assert.deepEqual(
+    events.map((e) => e.reason),
+    ['InvalidSpec'],
+  );
   const again = await runner.run(flyteKey(stored.metadata.namespace ?? 'default', 'bad'));
   assert.equal(again.requeueAfterMs, undefined);
   assert.equal(client.writes.length, 1, 'no second write');
@@ -147,5 +158,8 @@ test('an object without shard-key gets the key FlyteAdmin would have written', a
   const labels = fw.metadata.labels ?? {};
   const stored = client.put(fw);
   await runner.run(flyteKey(stored.metadata.namespace ?? 'default', 'nokey'));
-  assert.equal(client.writes[0]!.metadata.labels?.['shard-key'], String(flyteShardKey(labels['execution-id'] ?? 'nokey')));
+  assert.equal(
+    client.writes[0]!.metadata.labels?.['shard-key'],
+    String(flyteShardKey(labels['execution-id'] ?? 'nokey')),
+  );
 });

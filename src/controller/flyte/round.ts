@@ -89,7 +89,10 @@ export class FlyteRoundRunner {
   /** The resourceVersion we last wrote per cache key, until the cache shows it. */
   private readonly written = new Map<string, string>();
   /** Validation verdicts per cache key, for one (uid, generation). */
-  private readonly validated = new Map<string, { uid: string | undefined; generation: number | undefined; problems: string | undefined }>();
+  private readonly validated = new Map<
+    string,
+    { uid: string | undefined; generation: number | undefined; problems: string | undefined }
+  >();
 
   constructor(private readonly options: FlyteRoundOptions) {}
 
@@ -164,11 +167,18 @@ export class FlyteRoundRunner {
       if (engine) translated.status = engine;
     } catch (error) {
       if (!(error instanceof FlotillaError) || error.retryable) throw error;
-      return this.fail(object, error.code === 'BadEngineState' ? 'BadEngineState' : 'Untranslatable', `${error.code}: ${describeError(error)}`);
+      return this.fail(
+        object,
+        error.code === 'BadEngineState' ? 'BadEngineState' : 'Untranslatable',
+        `${error.code}: ${describeError(error)}`,
+      );
     }
     if (!resumed) {
       const literals = fw.inputs?.['literals'];
-      await this.options.store.put(workflowInputsUri(dataDir), encodeLiteralMap(isObject(literals) ? normalizeLiterals(literals) : {}));
+      await this.options.store.put(
+        workflowInputsUri(dataDir),
+        encodeLiteralMap(isObject(literals) ? normalizeLiterals(literals) : {}),
+      );
     }
     const driven = await this.options.driver.runRound(translated, signal);
     const engineStatus = driven.status;
@@ -178,7 +188,8 @@ export class FlyteRoundRunner {
       await this.options.store.put(workflowOutputsUri(dataDir), encodeLiteralMap(normalizeLiterals(values)));
     }
     const before = status?.phase;
-    const stored = driven.changed || !resumed ? await this.write(object, projected) : await this.write(object, undefined);
+    const stored =
+      driven.changed || !resumed ? await this.write(object, projected) : await this.write(object, undefined);
     if (stored && projected.phase !== before) this.recordPhase(stored, projected);
     if (isTerminalWorkflowPhase(projected.phase)) return { outcome: 'success' };
     const requeueAfterMs = driven.requeueAfterMs ?? this.options.idleRequeueMs ?? 5000;
@@ -189,16 +200,26 @@ export class FlyteRoundRunner {
   private problemsOf(object: FlyteObject): string | undefined {
     const key = `${object.metadata.namespace ?? 'default'}/${object.metadata.name}`;
     const cached = this.validated.get(key);
-    if (cached && cached.uid === object.metadata.uid && cached.generation === object.metadata.generation) return cached.problems;
+    if (cached && cached.uid === object.metadata.uid && cached.generation === object.metadata.generation)
+      return cached.problems;
     const result = validateFlyteWorkflow(object);
-    const problems = result.ok ? undefined : result.problems.slice(0, 20).map((p) => `${p.path}: ${p.message}`).join('; ');
+    const problems = result.ok
+      ? undefined
+      : result.problems
+          .slice(0, 20)
+          .map((p) => `${p.path}: ${p.message}`)
+          .join('; ');
     this.validated.set(key, { uid: object.metadata.uid, generation: object.metadata.generation, problems });
     return problems;
   }
 
   /** Where a new execution's data goes: `<store>/metadata/<project>-<domain>-<name>`. */
   private dataDirOf(fw: FlyteWorkflow): string {
-    const execution = { project: fw.executionId.project || 'project', domain: fw.executionId.domain || 'domain', name: fw.executionId.name || fw.metadata.name };
+    const execution = {
+      project: fw.executionId.project || 'project',
+      domain: fw.executionId.domain || 'domain',
+      name: fw.executionId.name || fw.metadata.name,
+    };
     return executionMetadataPrefix(this.options.store.join('metadata'), execution);
   }
 
@@ -228,19 +249,33 @@ export class FlyteRoundRunner {
   private async write(object: FlyteObject, status: FlyteWorkflowStatus | undefined): Promise<FlyteObject | undefined> {
     const labels = { ...(object.metadata.labels ?? {}) };
     const executionId = isObject(object['executionId']) ? (object['executionId'] as FlyteWorkflow['executionId']) : {};
-    const decision = shardOfFlyteWorkflow({ metadata: object.metadata, executionId }, { shardCount: this.options.shardCount });
+    const decision = shardOfFlyteWorkflow(
+      { metadata: object.metadata, executionId },
+      { shardCount: this.options.shardCount },
+    );
     if (decision.source === 'hash') labels[FlyteLabels.shardKey] = String(decision.key);
     labels[SHARD_LABEL] = String(this.options.shard);
-    const effective = status ?? (isObject(object.status) ? (object.status as unknown as FlyteWorkflowStatus) : undefined);
-    const terminal = effective !== undefined && typeof effective.phase === 'number' && isTerminalWorkflowPhase(effective.phase);
-    if (terminal && labels[FlyteLabels.terminationStatus] === undefined) Object.assign(labels, completionLabels(effective, this.now()));
+    const effective =
+      status ?? (isObject(object.status) ? (object.status as unknown as FlyteWorkflowStatus) : undefined);
+    const terminal =
+      effective !== undefined && typeof effective.phase === 'number' && isTerminalWorkflowPhase(effective.phase);
+    if (terminal && labels[FlyteLabels.terminationStatus] === undefined)
+      Object.assign(labels, completionLabels(effective, this.now()));
     const finalizers = (object.metadata.finalizers ?? []).filter((f) => !terminal || f !== FLYTE_FINALIZER);
     const sameLabels = JSON.stringify(labels) === JSON.stringify(object.metadata.labels ?? {});
     const sameFinalizers = finalizers.length === (object.metadata.finalizers ?? []).length;
     if (status === undefined && sameLabels && sameFinalizers) return undefined;
     if (!this.canRun()) return undefined;
-    const metadata = { ...object.metadata, labels, ...(object.metadata.finalizers !== undefined ? { finalizers } : {}) };
-    const stored = await this.options.client.replace({ ...object, metadata, ...(effective !== undefined ? { status: effective } : {}) });
+    const metadata = {
+      ...object.metadata,
+      labels,
+      ...(object.metadata.finalizers !== undefined ? { finalizers } : {}),
+    };
+    const stored = await this.options.client.replace({
+      ...object,
+      metadata,
+      ...(effective !== undefined ? { status: effective } : {}),
+    });
     const rv = stored.metadata.resourceVersion;
     if (rv) this.written.set(`${stored.metadata.namespace ?? 'default'}/${stored.metadata.name}`, rv);
     return stored;
@@ -251,10 +286,18 @@ export class FlyteRoundRunner {
     const name = Object.entries(WorkflowPhase).find(([, n]) => n === status.phase)?.[0] ?? String(status.phase);
     const warning = status.phase === WorkflowPhase.Failed || status.phase === WorkflowPhase.Aborted;
     const message = status.message ? `workflow ${name}: ${status.message}` : `workflow ${name}`;
-    void this.options.recorder?.record(eventTarget(stored), { type: warning ? 'Warning' : 'Normal', reason: `Workflow${name}`, message });
+    void this.options.recorder?.record(eventTarget(stored), {
+      type: warning ? 'Warning' : 'Normal',
+      reason: `Workflow${name}`,
+      message,
+    });
   }
 }
 
 function eventTarget(object: FlyteObject): FlyteEventTarget {
-  return { apiVersion: object.apiVersion ?? FLYTE_API_VERSION, kind: object.kind ?? FLYTE_KIND, metadata: object.metadata };
+  return {
+    apiVersion: object.apiVersion ?? FLYTE_API_VERSION,
+    kind: object.kind ?? FLYTE_KIND,
+    metadata: object.metadata,
+  };
 }

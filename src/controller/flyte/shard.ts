@@ -49,9 +49,18 @@ export class FlyteShard implements FlyteShardRuntime {
   private readonly runner: FlyteRoundRunner;
   private synced = false;
 
-  constructor(private readonly options: FlyteShardOptions, context: FlyteShardContext) {
+  constructor(
+    private readonly options: FlyteShardOptions,
+    context: FlyteShardContext,
+  ) {
     this.informers = new FlyteShardInformers({ ...options.informers, shard: context.shard });
-    this.runner = new FlyteRoundRunner({ ...options.round, shard: context.shard, shardCount: options.informers.shardCount, cache: this.informers, canRun: context.canRun });
+    this.runner = new FlyteRoundRunner({
+      ...options.round,
+      shard: context.shard,
+      shardCount: options.informers.shardCount,
+      cache: this.informers,
+      canRun: context.canRun,
+    });
   }
 
   async run(key: string, context: ProcessContext): Promise<FlyteRoundRun> {

@@ -44,9 +44,22 @@ export interface FlyteSupport extends FlyteShardFactory {
 
 export async function openFlyteSupport(options: FlyteSupportOptions): Promise<FlyteSupport> {
   const store = await openBlobStore(options.blobStoreUrl);
-  const plugins = new PluginRegistry([...inProcessPlugins(), createFlytePodPlugin({ store, gateway: options.pods }), createLiteralStepPlugin(), createUnsupportedPlugin()]);
-  const outputs = new ConfigMapOutputStore({ kubeConfig: options.kubeConfig, maxBytes: options.maxOutputBytes ?? 1_000_000, ownerKind: { apiVersion: FLYTE_API_VERSION, kind: FLYTE_KIND } });
-  const driver = new EngineDriver({ plugins, outputs, engine: { maxOutputBytes: options.maxOutputBytes ?? 1_000_000 } });
+  const plugins = new PluginRegistry([
+    ...inProcessPlugins(),
+    createFlytePodPlugin({ store, gateway: options.pods }),
+    createLiteralStepPlugin(),
+    createUnsupportedPlugin(),
+  ]);
+  const outputs = new ConfigMapOutputStore({
+    kubeConfig: options.kubeConfig,
+    maxBytes: options.maxOutputBytes ?? 1_000_000,
+    ownerKind: { apiVersion: FLYTE_API_VERSION, kind: FLYTE_KIND },
+  });
+  const driver = new EngineDriver({
+    plugins,
+    outputs,
+    engine: { maxOutputBytes: options.maxOutputBytes ?? 1_000_000 },
+  });
   const client = new FlyteWorkflowClient(options.kubeConfig);
   const { metrics } = options;
   return {
@@ -58,7 +71,8 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
             kubeConfig: options.kubeConfig,
             shardCount: options.shardCount,
             ...(options.watchdogMs !== undefined ? { watchdogMs: options.watchdogMs } : {}),
-            onRestart: (resource, reason) => metrics?.informerRestarts.inc({ resource, shard: String(context.shard), reason }),
+            onRestart: (resource, reason) =>
+              metrics?.informerRestarts.inc({ resource, shard: String(context.shard), reason }),
             ...(options.logger ? { logger: options.logger } : {}),
           },
           round: { client, driver, store, ...(options.recorder ? { recorder: options.recorder } : {}) },

@@ -47,7 +47,12 @@ export async function forceDisconnect(owner: object): Promise<void> {
   // A close stuck in its first step never reaches these: the lock renewal timer and the stalled
   // checker would keep running (and the process alive) forever.
   const lockManager = internals['lockManager'];
-  if (typeof lockManager === 'object' && lockManager !== null && 'close' in lockManager && typeof lockManager.close === 'function') {
+  if (
+    typeof lockManager === 'object' &&
+    lockManager !== null &&
+    'close' in lockManager &&
+    typeof lockManager.close === 'function'
+  ) {
     // Its close awaits an in-flight lock renewal, which waits for Redis forever: bounded here.
     const closing = Promise.resolve((lockManager as { close(): Promise<void> }).close()).then(
       () => true,
@@ -62,7 +67,12 @@ export async function forceDisconnect(owner: object): Promise<void> {
     if (typeof connection !== 'object' || connection === null) continue;
     // `_client` is the ioredis instance itself (the `client` getter waits for readiness).
     const client = (connection as Record<string, unknown>)['_client'];
-    if (typeof client === 'object' && client !== null && 'disconnect' in client && typeof client.disconnect === 'function') {
+    if (
+      typeof client === 'object' &&
+      client !== null &&
+      'disconnect' in client &&
+      typeof client.disconnect === 'function'
+    ) {
       (client as { disconnect(): void }).disconnect();
     }
   }

@@ -4,7 +4,13 @@ import { FlotillaError } from '../../api/errors.js';
 export type QueueErrorCode = 'InvalidKey' | 'InvalidShard' | 'NotStarted' | 'AlreadyStarted' | 'Redis';
 
 /** Whether each code is worth retrying (true) or terminal (false). */
-const RETRYABLE: Readonly<Record<QueueErrorCode, boolean>> = { InvalidKey: false, InvalidShard: false, NotStarted: true, AlreadyStarted: false, Redis: true };
+const RETRYABLE: Readonly<Record<QueueErrorCode, boolean>> = {
+  InvalidKey: false,
+  InvalidShard: false,
+  NotStarted: true,
+  AlreadyStarted: false,
+  Redis: true,
+};
 
 export class QueueError extends FlotillaError<QueueErrorCode> {
   override readonly name = 'QueueError';

@@ -3,7 +3,13 @@
  * See shard-queue.ts for the guarantees of each queue.
  */
 import { QueueError } from './errors.js';
-import { ShardQueue, type EnqueueOptions, type QueueCounts, type ShardQueueOptions, type StopOptions } from './shard-queue.js';
+import {
+  ShardQueue,
+  type EnqueueOptions,
+  type QueueCounts,
+  type ShardQueueOptions,
+  type StopOptions,
+} from './shard-queue.js';
 
 export { QueueError, type QueueErrorCode } from './errors.js';
 export { queueName, queuePrefix, wakeupsKey } from './keys.js';

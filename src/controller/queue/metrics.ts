@@ -15,14 +15,20 @@ export interface QueueCountsSource {
  * would otherwise add Redis load per scrape; the controller process uses 1000).
  * @defaultValue maxAgeMs 0 (every scrape collects)
  */
-export function collectQueueMetrics(queues: QueueCountsSource, metrics: Metrics, options: { maxAgeMs?: number; clock?: () => number } = {}): () => void {
+export function collectQueueMetrics(
+  queues: QueueCountsSource,
+  metrics: Metrics,
+  options: { maxAgeMs?: number; clock?: () => number } = {},
+): () => void {
   const clock = options.clock ?? Date.now;
   let collectedAt = Number.NEGATIVE_INFINITY;
   return metrics.addCollector(async () => {
     if (clock() - collectedAt < (options.maxAgeMs ?? 0)) return;
     collectedAt = clock();
     const shards = queues.shards();
-    const counts = await Promise.all(shards.map(async (shard) => ({ shard, counts: await queues.counts(shard).catch(() => undefined) })));
+    const counts = await Promise.all(
+      shards.map(async (shard) => ({ shard, counts: await queues.counts(shard).catch(() => undefined) })),
+    );
     metrics.queueDepth.reset();
     metrics.activeJobs.reset();
     for (const { shard, counts: c } of counts) {

@@ -36,7 +36,13 @@ import { Queue, UnrecoverableError, Worker, WaitingError, type ConnectionOptions
 import { describeError, isTerminal } from '../../api/errors.js';
 import type { Cluster } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import { bullmqConnection, createRedisClient, parseRedisConfig, type RedisClient, type RedisConfig } from '../../redis/index.js';
+import {
+  bullmqConnection,
+  createRedisClient,
+  parseRedisConfig,
+  type RedisClient,
+  type RedisConfig,
+} from '../../redis/index.js';
 import { QueueError } from './errors.js';
 import { assertWorkflowKey, queueName, queuePrefix, wakeupsKey } from './keys.js';
 import { forceDisconnect, keepConnectionErrorsHandled, within } from './bullmq-workarounds.js';
@@ -175,7 +181,9 @@ export class ShardQueue {
       enqueueTimeoutMs: options.enqueueTimeoutMs ?? 5000,
       startTimeoutMs: options.startTimeoutMs ?? 30_000,
     };
-    this.log = (options.logger ?? pino({ name: 'queue', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2))).child({
+    this.log = (
+      options.logger ?? pino({ name: 'queue', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2))
+    ).child({
       shard: options.shard,
     });
   }
@@ -190,7 +198,9 @@ export class ShardQueue {
       await withTimeout(this.connect(), this.opts.startTimeoutMs);
     } catch (error) {
       await this.stop({ graceMs: 0, forceMs: 500 });
-      throw error instanceof QueueError ? error : new QueueError('Redis', `cannot start the queue of shard ${this.shard}`, { cause: error });
+      throw error instanceof QueueError
+        ? error
+        : new QueueError('Redis', `cannot start the queue of shard ${this.shard}`, { cause: error });
     }
   }
 
@@ -223,7 +233,9 @@ export class ShardQueue {
     // BullMQ bundles a newer ioredis: its Cluster type differs from ours only in commands it never uses.
     this.queue = new Queue<JobData>(name, { connection: producer.connection as ConnectionOptions, prefix });
     this.queue.on('error', (error: Error) => this.log.debug({ err: error.message }, 'queue error'));
-    keepConnectionErrorsHandled(this.queue, (error) => this.log.debug({ err: error.message }, 'queue connection error'));
+    keepConnectionErrorsHandled(this.queue, (error) =>
+      this.log.debug({ err: error.message }, 'queue connection error'),
+    );
     await this.queue.waitUntilReady();
     if (this.stopping) return;
 
@@ -238,11 +250,21 @@ export class ShardQueue {
       lockDuration: this.opts.lockDurationMs,
       stalledInterval: this.opts.stalledIntervalMs,
       maxStalledCount: this.opts.maxStalledCount,
-      settings: { backoffStrategy: (attemptsMade: number) => Math.min(backoffMax, backoffBase * 2 ** Math.max(0, attemptsMade - 1)) },
+      settings: {
+        backoffStrategy: (attemptsMade: number) =>
+          Math.min(backoffMax, backoffBase * 2 ** Math.max(0, attemptsMade - 1)),
+      },
     });
     this.worker.on('error', (error: Error) => this.log.debug({ err: error.message }, 'worker error'));
-    keepConnectionErrorsHandled(this.worker, (error) => this.log.debug({ err: error.message }, 'worker connection error'));
-    this.worker.on('failed', (job, error) => this.log.warn({ key: job?.data.key, err: describeError(error), terminal: error instanceof UnrecoverableError }, 'round failed'));
+    keepConnectionErrorsHandled(this.worker, (error) =>
+      this.log.debug({ err: error.message }, 'worker connection error'),
+    );
+    this.worker.on('failed', (job, error) =>
+      this.log.warn(
+        { key: job?.data.key, err: describeError(error), terminal: error instanceof UnrecoverableError },
+        'round failed',
+      ),
+    );
     if (this.stopping) {
       void this.worker.close(true);
       return;
@@ -268,7 +290,10 @@ export class ShardQueue {
       else await withTimeout(this.addJob(key), this.opts.enqueueTimeoutMs);
       if (delayMs > 0) this.schedule(delayMs);
     } catch (error) {
-      this.log.warn({ key, err: error instanceof Error ? error.message : String(error) }, 'enqueue failed; kept for retry');
+      this.log.warn(
+        { key, err: error instanceof Error ? error.message : String(error) },
+        'enqueue failed; kept for retry',
+      );
       this.keepPending(key, delayMs > 0 ? atMs : 0);
     }
   }
@@ -344,10 +369,21 @@ export class ShardQueue {
     }
     // A close that failed early must not let a round outlive the stop either.
     await this.roundsEnded(options.lingerLogMs ?? 5000);
-    if (this.queue && !(await within(this.queue.close().then(() => true, () => true), 2000))) await forceDisconnect(this.queue);
+    if (
+      this.queue &&
+      !(await within(
+        this.queue.close().then(
+          () => true,
+          () => true,
+        ),
+        2000,
+      ))
+    )
+      await forceDisconnect(this.queue);
     this.client?.disconnect();
     for (const cluster of this.owned) cluster.disconnect();
-    if (this.pending.size > 0) this.log.warn({ lost: this.pending.size }, 'stopping with enqueues Redis never accepted');
+    if (this.pending.size > 0)
+      this.log.warn({ lost: this.pending.size }, 'stopping with enqueues Redis never accepted');
   }
 
   /** Redis answers again after a loss: retry what is kept now, and let the owner re-enqueue. */
@@ -365,8 +401,17 @@ export class ShardQueue {
   private async roundsEnded(logEveryMs: number): Promise<void> {
     const since = Date.now();
     while (this.rounds.size > 0) {
-      if (await within(Promise.all([...this.rounds]).then(() => true), logEveryMs)) continue;
-      this.log.error({ inFlight: this.rounds.size, waitedMs: Date.now() - since }, 'aborted rounds still running; the shard stays ours until they end');
+      if (
+        await within(
+          Promise.all([...this.rounds]).then(() => true),
+          logEveryMs,
+        )
+      )
+        continue;
+      this.log.error(
+        { inFlight: this.rounds.size, waitedMs: Date.now() - since },
+        'aborted rounds still running; the shard stays ours until they end',
+      );
     }
   }
 
@@ -394,8 +439,16 @@ export class ShardQueue {
     try {
       // Once the rounds were aborted the shard is being handed over: a job BullMQ fetched before its
       // close must not start a round now (`stop()` may be about to return).
-      if (this.stopController.signal.aborted) throw new QueueError('NotStarted', `queue of shard ${this.shard} is stopping`);
-      const result = await this.track(this.opts.processor(key, { shard: this.shard, signal: combined, attempt: job.attemptsMade + 1, jobId: job.id ?? '' }));
+      if (this.stopController.signal.aborted)
+        throw new QueueError('NotStarted', `queue of shard ${this.shard} is stopping`);
+      const result = await this.track(
+        this.opts.processor(key, {
+          shard: this.shard,
+          signal: combined,
+          attempt: job.attemptsMade + 1,
+          jobId: job.id ?? '',
+        }),
+      );
       if (result && typeof result.requeueAfterMs === 'number' && result.requeueAfterMs >= 0) {
         await this.enqueue(key, { delayMs: result.requeueAfterMs });
       }
@@ -435,11 +488,14 @@ export class ShardQueue {
     if (this.timer && at >= this.nextTickAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.nextTickAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.nextTickAt = Infinity;
-      void this.tick();
-    }, Math.max(0, inMs));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.nextTickAt = Infinity;
+        void this.tick();
+      },
+      Math.max(0, inMs),
+    );
     this.timer.unref();
   }
 

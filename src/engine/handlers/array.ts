@@ -18,11 +18,18 @@ export function runArrayNode(ctx: RoundContext, ref: NodeRef): void {
   const { path, node, ns, scope } = ref;
   const block = node.array;
   if (!block) throw new EngineError('InvalidSpec', `array node ${path} has no array block`);
-  if (block.node.kind !== 'task' && block.node.kind !== 'workflow') throw new EngineError('InvalidSpec', `array node ${path}: items must be task or workflow nodes, not ${block.node.kind}`);
+  if (block.node.kind !== 'task' && block.node.kind !== 'workflow')
+    throw new EngineError(
+      'InvalidSpec',
+      `array node ${path}: items must be task or workflow nodes, not ${block.node.kind}`,
+    );
   if (ns.phase !== 'Pending' && ns.phase !== 'Running') return;
   const list = resolveBinding(ctx, scope, block.over);
   if (!Array.isArray(list)) {
-    ctx.setPhase(path, ns, 'Failed', { message: `array ${path}: "over" is not a list (got ${list === null ? 'null' : typeof list})`, reason: 'NotAList' });
+    ctx.setPhase(path, ns, 'Failed', {
+      message: `array ${path}: "over" is not a list (got ${list === null ? 'null' : typeof list})`,
+      reason: 'NotAList',
+    });
     return;
   }
   if (ns.phase === 'Pending' || !ns.array) {
@@ -31,12 +38,18 @@ export function runArrayNode(ctx: RoundContext, ref: NodeRef): void {
   }
   const arr = ns.array;
   if (arr.size !== list.length) {
-    ctx.setPhase(path, ns, 'Failed', { message: `array ${path}: the list changed size (${arr.size} → ${list.length})`, reason: 'ListChanged' });
+    ctx.setPhase(path, ns, 'Failed', {
+      message: `array ${path}: the list changed size (${arr.size} → ${list.length})`,
+      reason: 'ListChanged',
+    });
     return;
   }
   const ratio = block.minSuccessRatio ?? 1;
   // An absolute count (Flyte's ArrayNode MinSuccesses) wins over the ratio when both are given.
-  const required = block.minSuccesses !== undefined ? Math.min(arr.size, block.minSuccesses) : Math.min(arr.size, Math.max(0, Math.ceil(ratio * arr.size - 1e-9)));
+  const required =
+    block.minSuccesses !== undefined
+      ? Math.min(arr.size, block.minSuccesses)
+      : Math.min(arr.size, Math.max(0, Math.ceil(ratio * arr.size - 1e-9)));
   const allowedFailures = arr.size - required;
   const chars = arr.phases.split('');
   const items = (arr.items ??= {});
@@ -72,7 +85,10 @@ export function runArrayNode(ctx: RoundContext, ref: NodeRef): void {
   const done = arr.succeeded + arr.failed;
   if (arr.failed > allowedFailures) {
     delete arr.outputs;
-    ctx.setPhase(path, ns, 'Failed', { message: `${arr.failed} of ${arr.size} items failed; ${block.minSuccesses !== undefined ? `minSuccesses ${block.minSuccesses}` : `minSuccessRatio ${ratio}`} needs ${required} to succeed`, reason: 'TooManyItemsFailed' });
+    ctx.setPhase(path, ns, 'Failed', {
+      message: `${arr.failed} of ${arr.size} items failed; ${block.minSuccesses !== undefined ? `minSuccesses ${block.minSuccesses}` : `minSuccessRatio ${ratio}`} needs ${required} to succeed`,
+      reason: 'TooManyItemsFailed',
+    });
     return;
   }
   ns.message = `${done}/${arr.size} items done, ${arr.failed} failed`;
@@ -90,7 +106,15 @@ interface ItemRunner {
   finish(index: number, itemNs: NodeStatus): void;
 }
 
-function itemRunner(ctx: RoundContext, path: string, itemNode: WorkflowNode, list: JsonValue[], scope: NodeRef['scope'], arr: ArrayStatus, chars: string[]): ItemRunner {
+function itemRunner(
+  ctx: RoundContext,
+  path: string,
+  itemNode: WorkflowNode,
+  list: JsonValue[],
+  scope: NodeRef['scope'],
+  arr: ArrayStatus,
+  chars: string[],
+): ItemRunner {
   const finish = (index: number, itemNs: NodeStatus): void => {
     const key = String(index);
     if (itemNs.phase === 'Succeeded') {
@@ -105,7 +129,12 @@ function itemRunner(ctx: RoundContext, path: string, itemNode: WorkflowNode, lis
     } else {
       arr.failed++;
       (arr.failures ??= {})[key] = (itemNs.message ?? itemNs.phase).slice(0, MAX_ITEM_MESSAGE);
-      chars[index] = itemNs.phase === 'Aborted' ? ArrayItemCodes.Aborted : itemNs.phase === 'Skipped' ? ArrayItemCodes.Skipped : ArrayItemCodes.Failed;
+      chars[index] =
+        itemNs.phase === 'Aborted'
+          ? ArrayItemCodes.Aborted
+          : itemNs.phase === 'Skipped'
+            ? ArrayItemCodes.Skipped
+            : ArrayItemCodes.Failed;
     }
     if (arr.items) delete arr.items[key];
     if (itemNode.kind === 'workflow') {
@@ -118,7 +147,12 @@ function itemRunner(ctx: RoundContext, path: string, itemNode: WorkflowNode, lis
     step(index, itemNs) {
       const itemPath = `${path}/${index}`;
       const node: WorkflowNode = { ...itemNode, id: String(index) };
-      ctx.runner.runNode(ctx, { path: itemPath, node, ns: itemNs, scope: { ...scope, item: { value: list[index] ?? null } } });
+      ctx.runner.runNode(ctx, {
+        path: itemPath,
+        node,
+        ns: itemNs,
+        scope: { ...scope, item: { value: list[index] ?? null } },
+      });
       if (isTerminalNodePhase(itemNs.phase)) {
         finish(index, itemNs);
         return true;

@@ -36,7 +36,10 @@ export function runBranchNode(ctx: RoundContext, ref: NodeRef): void {
         ctx.setPhase(path, ns, 'Failed', { message: branch.else.error, reason: 'BranchElseError' });
         return;
       } else {
-        ctx.setPhase(path, ns, 'Failed', { message: `branch ${path}: no case matched and there is no else`, reason: 'NoBranchMatched' });
+        ctx.setPhase(path, ns, 'Failed', {
+          message: `branch ${path}: no case matched and there is no else`,
+          reason: 'NoBranchMatched',
+        });
         return;
       }
     }
@@ -56,6 +59,9 @@ export function runBranchNode(ctx: RoundContext, ref: NodeRef): void {
     } else ns.outputs = childNs.outputs ?? {};
     ctx.setPhase(path, ns, 'Succeeded', { message: `took ${ns.branchTaken}` });
   } else if (isFailedPhase(childNs.phase) || childNs.phase === 'Skipped') {
-    ctx.setPhase(path, ns, 'Failed', { message: `branch ${path}: ${ns.branchTaken} ${childNs.phase.toLowerCase()}: ${childNs.message ?? ''}`.trim(), reason: 'BranchNodeFailed' });
+    ctx.setPhase(path, ns, 'Failed', {
+      message: `branch ${path}: ${ns.branchTaken} ${childNs.phase.toLowerCase()}: ${childNs.message ?? ''}`.trim(),
+      reason: 'BranchNodeFailed',
+    });
   }
 }

@@ -21,7 +21,8 @@ export function readSignal(ctx: RoundContext, name: string): ReadSignal {
   } catch {
     return { found: true, invalid: `signal ${name} is not JSON` };
   }
-  if (typeof parsed !== 'object' || parsed === null || !Object.hasOwn(parsed, 'value')) return { found: true, invalid: `signal ${name} has no value` };
+  if (typeof parsed !== 'object' || parsed === null || !Object.hasOwn(parsed, 'value'))
+    return { found: true, invalid: `signal ${name} has no value` };
   const record = parsed as { value: JsonValue; setAt?: unknown; setBy?: unknown };
   return {
     found: true,
@@ -67,7 +68,8 @@ export function runGateNode(ctx: RoundContext, ref: NodeRef): void {
 
   if (gate.sleep !== undefined) {
     const sleepMs = parseDuration(gate.sleep);
-    if (sleepMs === undefined) throw new EngineError('InvalidSpec', `gate ${path}: invalid sleep ${JSON.stringify(gate.sleep)}`);
+    if (sleepMs === undefined)
+      throw new EngineError('InvalidSpec', `gate ${path}: invalid sleep ${JSON.stringify(gate.sleep)}`);
     if (ctx.now >= startedAt + sleepMs) {
       delete ns.waitingFor;
       ctx.recordOutputs(path, ns, {});
@@ -86,9 +88,17 @@ export function runGateNode(ctx: RoundContext, ref: NodeRef): void {
       const { value, setAt, setBy } = read.record;
       if (signalMatchesType(value, wanted.type)) {
         delete ns.waitingFor;
-        ns.signal = { name: wanted.name, consumedAt: ctx.nowIso, ...(setAt !== '' ? { setAt } : {}), ...(setBy !== undefined ? { setBy } : {}) };
+        ns.signal = {
+          name: wanted.name,
+          consumedAt: ctx.nowIso,
+          ...(setAt !== '' ? { setAt } : {}),
+          ...(setBy !== undefined ? { setBy } : {}),
+        };
         if (gate.approve && value === false) {
-          ctx.setPhase(path, ns, 'Failed', { message: `rejected${setBy !== undefined ? ` by ${setBy}` : ''} (signal ${wanted.name} = false)`, reason: 'Rejected' });
+          ctx.setPhase(path, ns, 'Failed', {
+            message: `rejected${setBy !== undefined ? ` by ${setBy}` : ''} (signal ${wanted.name} = false)`,
+            reason: 'Rejected',
+          });
           return;
         }
         ctx.recordOutputs(path, ns, { value });
@@ -105,13 +115,18 @@ export function runGateNode(ctx: RoundContext, ref: NodeRef): void {
 
   if (gate.timeout !== undefined) {
     const timeoutMs = parseDuration(gate.timeout);
-    if (timeoutMs === undefined) throw new EngineError('InvalidSpec', `gate ${path}: invalid timeout ${JSON.stringify(gate.timeout)}`);
+    if (timeoutMs === undefined)
+      throw new EngineError('InvalidSpec', `gate ${path}: invalid timeout ${JSON.stringify(gate.timeout)}`);
     if (ctx.now >= startedAt + timeoutMs) {
       const what = wanted ? `signal ${wanted.name}` : 'its condition';
-      ctx.setPhase(path, ns, 'TimedOut', { message: `gate ${path} timed out after ${formatDuration(timeoutMs)} waiting for ${what}`, reason: 'Timeout' });
+      ctx.setPhase(path, ns, 'TimedOut', {
+        message: `gate ${path} timed out after ${formatDuration(timeoutMs)} waiting for ${what}`,
+        reason: 'Timeout',
+      });
       return;
     }
     ctx.wake(startedAt + timeoutMs);
   }
-  if (!wanted && gate.sleep === undefined) throw new EngineError('InvalidSpec', `gate ${path} has none of signal, sleep, approve`);
+  if (!wanted && gate.sleep === undefined)
+    throw new EngineError('InvalidSpec', `gate ${path} has none of signal, sleep, approve`);
 }

@@ -61,7 +61,13 @@ export function runTaskNode(ctx: RoundContext, ref: NodeRef): void {
   const startedAt = msOf(ns.attemptStartedAt) ?? ctx.now;
   if (timeoutMs !== undefined && ctx.now >= startedAt + timeoutMs) {
     ctx.emit({ type: 'abortTask', task: ctx.taskContext(path, ns, taskName, task, inputs), reason: 'Timeout' });
-    recordFailure(ctx, path, ns, { kind: 'user', reason: 'Timeout', message: `attempt ${attempt} timed out after ${formatDuration(timeoutMs)}` }, task.retries ?? 0);
+    recordFailure(
+      ctx,
+      path,
+      ns,
+      { kind: 'user', reason: 'Timeout', message: `attempt ${attempt} timed out after ${formatDuration(timeoutMs)}` },
+      task.retries ?? 0,
+    );
     return;
   }
   if (timeoutMs !== undefined) ctx.wake(startedAt + timeoutMs);
@@ -75,14 +81,26 @@ export function runTaskNode(ctx: RoundContext, ref: NodeRef): void {
   else ctx.wake(checkAt);
 }
 
-function applyObservation(ctx: RoundContext, path: string, ns: NodeStatus, observation: TaskObservation, retries: number): void {
+function applyObservation(
+  ctx: RoundContext,
+  path: string,
+  ns: NodeStatus,
+  observation: TaskObservation,
+  retries: number,
+): void {
   const attempt = ns.attempts ?? 1;
   if (observation.pluginState !== undefined) ns.pluginState = observation.pluginState;
   switch (observation.phase) {
     case 'Queued':
     case 'WaitingForResources':
     case 'Running': {
-      if (ns.taskPhase !== observation.phase) ctx.taskEvent(path, attempt, observation.phase, observation.message !== undefined ? { message: observation.message } : {});
+      if (ns.taskPhase !== observation.phase)
+        ctx.taskEvent(
+          path,
+          attempt,
+          observation.phase,
+          observation.message !== undefined ? { message: observation.message } : {},
+        );
       ns.taskPhase = observation.phase;
       const message = observation.message ?? `attempt ${attempt} ${observation.phase.toLowerCase()}`;
       ns.message = message;
@@ -96,7 +114,18 @@ function applyObservation(ctx: RoundContext, path: string, ns: NodeStatus, obser
       const size = Buffer.byteLength(JSON.stringify(outputs));
       if (size > ctx.options.maxOutputBytes) {
         // The store would refuse them on every round: fail the node now, naming the limit.
-        recordFailure(ctx, path, ns, { kind: 'user', reason: 'OutputTooLarge', message: `outputs of attempt ${attempt} are ${size} bytes, more than the limit of ${ctx.options.maxOutputBytes} bytes`, retryable: false }, retries);
+        recordFailure(
+          ctx,
+          path,
+          ns,
+          {
+            kind: 'user',
+            reason: 'OutputTooLarge',
+            message: `outputs of attempt ${attempt} are ${size} bytes, more than the limit of ${ctx.options.maxOutputBytes} bytes`,
+            retryable: false,
+          },
+          retries,
+        );
         return;
       }
       ctx.recordOutputs(path, ns, outputs);
@@ -112,13 +141,22 @@ function applyObservation(ctx: RoundContext, path: string, ns: NodeStatus, obser
 }
 
 /** Counts a failed attempt against its budget, then waits to retry or fails the node. */
-export function recordFailure(ctx: RoundContext, path: string, ns: NodeStatus, failure: TaskFailure, retries: number): void {
+export function recordFailure(
+  ctx: RoundContext,
+  path: string,
+  ns: NodeStatus,
+  failure: TaskFailure,
+  retries: number,
+): void {
   const attempt = ns.attempts ?? 1;
   const kind = failure.kind === 'system' ? 'system' : 'user';
   if (kind === 'user') ns.userFailures = (ns.userFailures ?? 0) + 1;
   else ns.systemFailures = (ns.systemFailures ?? 0) + 1;
   ns.lastFailure = { kind, reason: failure.reason, message: failure.message, attempt };
-  ctx.taskEvent(path, attempt, 'Failed', { message: failure.message, failure: { kind, reason: failure.reason, message: failure.message } });
+  ctx.taskEvent(path, attempt, 'Failed', {
+    message: failure.message,
+    failure: { kind, reason: failure.reason, message: failure.message },
+  });
   const used = kind === 'user' ? (ns.userFailures ?? 0) : (ns.systemFailures ?? 0);
   const budget = kind === 'user' ? retries : ctx.options.systemRetries;
   delete ns.pluginState;
@@ -127,10 +165,16 @@ export function recordFailure(ctx: RoundContext, path: string, ns: NodeStatus, f
   if (failure.retryable !== false && used <= budget) {
     const at = ctx.now + backoffDelayMs(attempt, ctx.options.backoff);
     ns.nextAttemptAt = iso(at);
-    ctx.setPhase(path, ns, 'WaitingForRetry', { message: `${kind} failure ${failure.reason}: ${failure.message}; retry ${used}/${budget} at ${iso(at)}`, reason: failure.reason });
+    ctx.setPhase(path, ns, 'WaitingForRetry', {
+      message: `${kind} failure ${failure.reason}: ${failure.message}; retry ${used}/${budget} at ${iso(at)}`,
+      reason: failure.reason,
+    });
     ctx.wake(at);
     return;
   }
   const why = failure.retryable === false ? 'not retryable' : `${kind} retries exhausted (${budget})`;
-  ctx.setPhase(path, ns, 'Failed', { message: `${failure.reason}: ${failure.message} (attempt ${attempt}, ${why})`, reason: failure.reason });
+  ctx.setPhase(path, ns, 'Failed', {
+    message: `${failure.reason}: ${failure.message} (attempt ${attempt}, ${why})`,
+    reason: failure.reason,
+  });
 }

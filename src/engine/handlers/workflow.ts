@@ -19,8 +19,16 @@ export function runWorkflowNode(ctx: RoundContext, ref: NodeRef): void {
   const block = node.workflow;
   if (!block) throw new EngineError('InvalidSpec', `workflow node ${path} has no workflow block`);
   const sub = ctx.spec.subWorkflows?.[block.ref];
-  if (!sub) throw new EngineError('InvalidSpec', `workflow node ${path} names an unknown sub-workflow ${JSON.stringify(block.ref)}`);
-  if (scope.depth + 1 > ctx.options.maxDepth) throw new EngineError('InvalidSpec', `workflow node ${path}: sub-workflows nested deeper than ${ctx.options.maxDepth}`);
+  if (!sub)
+    throw new EngineError(
+      'InvalidSpec',
+      `workflow node ${path} names an unknown sub-workflow ${JSON.stringify(block.ref)}`,
+    );
+  if (scope.depth + 1 > ctx.options.maxDepth)
+    throw new EngineError(
+      'InvalidSpec',
+      `workflow node ${path}: sub-workflows nested deeper than ${ctx.options.maxDepth}`,
+    );
   if (ns.phase !== 'Pending' && ns.phase !== 'Running') return;
   const inputs: JsonObject = { ...((sub.inputs ?? {}) as JsonObject), ...resolveInputs(ctx, scope, node.inputs) };
   if (block.launch === true) {
@@ -32,7 +40,10 @@ export function runWorkflowNode(ctx: RoundContext, ref: NodeRef): void {
   const result = ctx.runner.runDag(ctx, inner, sub.nodes);
   if (result.failed > 0 && (scope.failFast || result.allTerminal)) {
     ctx.runner.abortSubtree(ctx, `${path}/`, `sub-workflow ${path} failed`);
-    ctx.setPhase(path, ns, 'Failed', { message: `sub-workflow ${block.ref}: ${result.firstFailure ?? 'a node failed'}`, reason: 'SubWorkflowFailed' });
+    ctx.setPhase(path, ns, 'Failed', {
+      message: `sub-workflow ${block.ref}: ${result.firstFailure ?? 'a node failed'}`,
+      reason: 'SubWorkflowFailed',
+    });
     return;
   }
   if (!result.allTerminal) return;
@@ -41,7 +52,13 @@ export function runWorkflowNode(ctx: RoundContext, ref: NodeRef): void {
   ctx.setPhase(path, ns, 'Succeeded', { message: `sub-workflow ${block.ref} succeeded` });
 }
 
-function childManifest(ctx: RoundContext, path: string, name: string, sub: SubWorkflow, inputs: JsonObject): ChildWorkflowManifest {
+function childManifest(
+  ctx: RoundContext,
+  path: string,
+  name: string,
+  sub: SubWorkflow,
+  inputs: JsonObject,
+): ChildWorkflowManifest {
   const parent = ctx.workflow;
   return {
     apiVersion: WORKFLOW_API_VERSION,
@@ -49,7 +66,11 @@ function childManifest(ctx: RoundContext, path: string, name: string, sub: SubWo
     metadata: {
       name,
       namespace: parent.metadata.namespace,
-      labels: { [Labels.workflow]: labelValue(parent.metadata.name), [Labels.parent]: labelValue(parent.metadata.name), [Labels.node]: labelValue(path) },
+      labels: {
+        [Labels.workflow]: labelValue(parent.metadata.name),
+        [Labels.parent]: labelValue(parent.metadata.name),
+        [Labels.node]: labelValue(path),
+      },
       annotations: { [WorkflowAnnotations.nodePath]: path },
       ownerReferences: [ownerReferenceTo(parent)],
     },
@@ -68,7 +89,8 @@ function runLaunched(ctx: RoundContext, ref: NodeRef, sub: SubWorkflow, inputs: 
   const { path, ns } = ref;
   const name = childWorkflowName(ctx.workflow.metadata.name, path);
   const namespace = ctx.workflow.metadata.namespace;
-  const create = (): void => ctx.emit({ type: 'createChildWorkflow', nodeId: path, child: childManifest(ctx, path, name, sub, inputs) });
+  const create = (): void =>
+    ctx.emit({ type: 'createChildWorkflow', nodeId: path, child: childManifest(ctx, path, name, sub, inputs) });
   if (ns.phase === 'Pending') {
     ns.childName = name;
     ctx.setPhase(path, ns, 'Running', { message: `launching child workflow ${name}` });
@@ -82,7 +104,10 @@ function runLaunched(ctx: RoundContext, ref: NodeRef, sub: SubWorkflow, inputs: 
         create();
         return;
       }
-      ctx.setPhase(path, ns, 'Failed', { message: `child workflow ${name} disappeared (last seen ${ns.childPhase})`, reason: 'ChildWorkflowLost' });
+      ctx.setPhase(path, ns, 'Failed', {
+        message: `child workflow ${name} disappeared (last seen ${ns.childPhase})`,
+        reason: 'ChildWorkflowLost',
+      });
       return;
     }
     ns.childPhase = observed.phase === '' ? 'Pending' : observed.phase;
@@ -92,7 +117,10 @@ function runLaunched(ctx: RoundContext, ref: NodeRef, sub: SubWorkflow, inputs: 
       return;
     }
     if (isTerminalWorkflowPhase(observed.phase)) {
-      ctx.setPhase(path, ns, 'Failed', { message: `child workflow ${name} ${observed.phase}${observed.message ? `: ${observed.message}` : ''}`, reason: 'ChildWorkflowFailed' });
+      ctx.setPhase(path, ns, 'Failed', {
+        message: `child workflow ${name} ${observed.phase}${observed.message ? `: ${observed.message}` : ''}`,
+        reason: 'ChildWorkflowFailed',
+      });
       return;
     }
     ns.message = `child workflow ${name} ${ns.childPhase}`;

@@ -9,13 +9,25 @@
  */
 import { pino, type Logger } from 'pino';
 import { Lifecycle, LifecycleError, component } from '../../lifecycle/index.js';
-import { startGrpcServer, type RunningServer, type ServerSecurityOptions, type ServiceRegistration } from '../../security/grpc.js';
+import {
+  startGrpcServer,
+  type RunningServer,
+  type ServerSecurityOptions,
+  type ServiceRegistration,
+} from '../../security/grpc.js';
 import { MemoryEventStore, type EventStore } from './store.js';
 import { RedisEventStore } from './redis-store.js';
 import { isRedisUrl, type RedisConfig } from '../../redis/index.js';
 import { eventSinkService } from './service.js';
 
-export { MemoryEventStore, TERMINAL_PHASES, type EventStore, type RecordResult, type StoredEvent, type WatchFrom } from './store.js';
+export {
+  MemoryEventStore,
+  TERMINAL_PHASES,
+  type EventStore,
+  type RecordResult,
+  type StoredEvent,
+  type WatchFrom,
+} from './store.js';
 export { RedisEventStore } from './redis-store.js';
 
 /** Which store: Redis streams, process memory, or memory persisted to a JSON-lines file. */
@@ -70,7 +82,12 @@ export async function startEventSink(options: EventSinkOptions): Promise<Running
   const spec = options.store;
   const store: EventStore =
     spec.kind === 'redis'
-      ? new RedisEventStore({ url: spec.url, ...(spec.redis ? { redis: spec.redis } : {}), ...(spec.prefix ? { prefix: spec.prefix } : {}), ...(spec.partitions ? { partitions: spec.partitions } : {}) })
+      ? new RedisEventStore({
+          url: spec.url,
+          ...(spec.redis ? { redis: spec.redis } : {}),
+          ...(spec.prefix ? { prefix: spec.prefix } : {}),
+          ...(spec.partitions ? { partitions: spec.partitions } : {}),
+        })
       : new MemoryEventStore(spec.kind === 'file' ? { file: spec.path } : {});
   let server: RunningServer | undefined;
   const lifecycle = new Lifecycle(
@@ -113,7 +130,16 @@ export async function startEventSink(options: EventSinkOptions): Promise<Running
     throw error instanceof LifecycleError && error.code === 'StartFailed' ? error.cause : error;
   }
   const running = server as RunningServer;
-  logger.info({ address: running.address, store: spec.kind, tls: Boolean(options.security?.tls), mtls: Boolean(options.security?.tls?.clientCaPem), token: Boolean(options.security?.token) }, 'event sink listening');
+  logger.info(
+    {
+      address: running.address,
+      store: spec.kind,
+      tls: Boolean(options.security?.tls),
+      mtls: Boolean(options.security?.tls?.clientCaPem),
+      token: Boolean(options.security?.token),
+    },
+    'event sink listening',
+  );
   return {
     address: running.address,
     port: running.port,

@@ -23,7 +23,17 @@ import { crc32 } from 'node:zlib';
 import type { ExecutionEvent } from '../../engine/events.js';
 import { createRedisClient, parseRedisConfig, type RedisClient, type RedisConfig } from '../../redis/index.js';
 import { EventSinkError } from '../errors.js';
-import { TERMINAL_PHASES, entityKey, workflowKeyOf, type EventPage, type EventStore, type RecordResult, type StoredEvent, type WatchFrom, type WorkflowKey } from './store.js';
+import {
+  TERMINAL_PHASES,
+  entityKey,
+  workflowKeyOf,
+  type EventPage,
+  type EventStore,
+  type RecordResult,
+  type StoredEvent,
+  type WatchFrom,
+  type WorkflowKey,
+} from './store.js';
 
 const RECORD_SCRIPT = readFileSync(new URL('./record.lua', import.meta.url), 'utf8');
 const CURSOR = /^\d+-\d+$/;
@@ -82,7 +92,8 @@ export class RedisEventStore implements EventStore {
   constructor(private readonly options: RedisEventStoreOptions) {
     this.prefix = (options.prefix ?? 'flotilla:events').replace(/:$/, '');
     this.partitions = options.partitions ?? 1;
-    if (!Number.isInteger(this.partitions) || this.partitions < 1) throw new EventSinkError('InvalidConfig', `partitions must be a positive integer, not ${this.partitions}`);
+    if (!Number.isInteger(this.partitions) || this.partitions < 1)
+      throw new EventSinkError('InvalidConfig', `partitions must be a positive integer, not ${this.partitions}`);
     this.config = options.redis ?? parseRedisConfig(options.url);
     // Commands fail fast while Redis is down (the service answers UNAVAILABLE; publishers retry).
     this.redis = createRedisClient(this.config, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
@@ -94,7 +105,10 @@ export class RedisEventStore implements EventStore {
   async ready(timeoutMs = 10_000): Promise<void> {
     if (this.redis.status === 'ready') return;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new EventSinkError('StoreUnavailable', `redis not ready after ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new EventSinkError('StoreUnavailable', `redis not ready after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.redis.once('ready', () => {
         clearTimeout(timer);
         resolve();
@@ -133,10 +147,22 @@ export class RedisEventStore implements EventStore {
   async record(event: ExecutionEvent): Promise<RecordResult> {
     const workflow = workflowKeyOf(event);
     const tag = this.tag(this.partitionOf(workflow));
-    const keys = [`${tag}:id:${event.id}`, `${tag}:terminal:${entityKey(event)}`, `${tag}:wf:${workflow}`, `${tag}:all`, `${tag}:dropped`];
-    const args = [JSON.stringify(event), TERMINAL_PHASES.has(event.phase) ? '1' : '0', String(this.options.dedupTtlSeconds ?? 7 * 24 * 3600), String(this.options.globalMaxLen ?? 1_000_000)];
+    const keys = [
+      `${tag}:id:${event.id}`,
+      `${tag}:terminal:${entityKey(event)}`,
+      `${tag}:wf:${workflow}`,
+      `${tag}:all`,
+      `${tag}:dropped`,
+    ];
+    const args = [
+      JSON.stringify(event),
+      TERMINAL_PHASES.has(event.phase) ? '1' : '0',
+      String(this.options.dedupTtlSeconds ?? 7 * 24 * 3600),
+      String(this.options.globalMaxLen ?? 1_000_000),
+    ];
     const reply = await this.call('record', async () => {
-      const run = (this.redis as unknown as { flotillaRecordEvent(...a: string[]): Promise<unknown> }).flotillaRecordEvent;
+      const run = (this.redis as unknown as { flotillaRecordEvent(...a: string[]): Promise<unknown> })
+        .flotillaRecordEvent;
       return run.call(this.redis, ...keys, ...args);
     });
     if (!Array.isArray(reply) || typeof reply[0] !== 'string' || typeof reply[1] !== 'string') {
@@ -150,21 +176,27 @@ export class RedisEventStore implements EventStore {
   async list(workflow: WorkflowKey, page: { pageSize: number; after?: string }): Promise<EventPage> {
     const start = page.after ? `(${checkCursor(page.after)}` : '-';
     const key = this.workflowStream(`${workflow.namespace}/${workflow.name}`);
-    const entries = (await this.call('list', () => this.redis.xrange(key, start, '+', 'COUNT', page.pageSize + 1))) as StreamEntry[];
+    const entries = (await this.call('list', () =>
+      this.redis.xrange(key, start, '+', 'COUNT', page.pageSize + 1),
+    )) as StreamEntry[];
     const events = entries.slice(0, page.pageSize).map(parseEntry);
     const last = events[events.length - 1];
     return entries.length > page.pageSize && last ? { events, next: last.cursor } : { events };
   }
 
   private async lastCursor(index: number): Promise<string> {
-    const entries = (await this.call('watch', () => this.redis.xrevrange(this.streamKey(index), '+', '-', 'COUNT', 1))) as StreamEntry[];
+    const entries = (await this.call('watch', () =>
+      this.redis.xrevrange(this.streamKey(index), '+', '-', 'COUNT', 1),
+    )) as StreamEntry[];
     return entries[0]?.[0] ?? '0-0';
   }
 
   async *watch(from: WatchFrom, signal: AbortSignal): AsyncIterable<StoredEvent> {
     const positions: string[] = [];
     for (let i = 0; i < this.partitions; i++) {
-      positions.push(from === 'beginning' ? '0-0' : from === 'now' ? await this.lastCursor(i) : checkCursor(from.after));
+      positions.push(
+        from === 'beginning' ? '0-0' : from === 'now' ? await this.lastCursor(i) : checkCursor(from.after),
+      );
     }
     // Its own connection: a blocking read holds it; reads retry through a failover.
     const reader = createRedisClient(this.config, { enableOfflineQueue: true, maxRetriesPerRequest: null });
@@ -196,26 +228,45 @@ export class RedisEventStore implements EventStore {
   }
 
   /** One read of every partition after its position: blocking with one partition, a poll with several. */
-  private async readOnce(reader: RedisClient, positions: string[]): Promise<Array<StoredEvent & { partition: number }>> {
+  private async readOnce(
+    reader: RedisClient,
+    positions: string[],
+  ): Promise<Array<StoredEvent & { partition: number }>> {
     const out: Array<StoredEvent & { partition: number }> = [];
     if (this.partitions === 1) {
-      const reply = (await reader.xread('COUNT', 100, 'BLOCK', this.options.watchBlockMs ?? 1000, 'STREAMS', this.streamKey(0), positions[0] ?? '0-0')) as [string, StreamEntry[]][] | null;
-      for (const [, entries] of reply ?? []) for (const entry of entries) out.push({ ...parseEntry(entry), partition: 0 });
+      const reply = (await reader.xread(
+        'COUNT',
+        100,
+        'BLOCK',
+        this.options.watchBlockMs ?? 1000,
+        'STREAMS',
+        this.streamKey(0),
+        positions[0] ?? '0-0',
+      )) as [string, StreamEntry[]][] | null;
+      for (const [, entries] of reply ?? [])
+        for (const entry of entries) out.push({ ...parseEntry(entry), partition: 0 });
       return out;
     }
     // One stream per command: the partitions are in different slots (CROSSSLOT otherwise).
     const replies = await Promise.all(
-      positions.map((after, index) => reader.xread('COUNT', 100, 'STREAMS', this.streamKey(index), after) as Promise<[string, StreamEntry[]][] | null>),
+      positions.map(
+        (after, index) =>
+          reader.xread('COUNT', 100, 'STREAMS', this.streamKey(index), after) as Promise<
+            [string, StreamEntry[]][] | null
+          >,
+      ),
     );
     for (const [index, reply] of replies.entries()) {
-      for (const [, entries] of reply ?? []) for (const entry of entries) out.push({ ...parseEntry(entry), partition: index });
+      for (const [, entries] of reply ?? [])
+        for (const entry of entries) out.push({ ...parseEntry(entry), partition: index });
     }
     return out;
   }
 
   async droppedCount(): Promise<number> {
     let total = 0;
-    for (let i = 0; i < this.partitions; i++) total += Number((await this.call('dropped', () => this.redis.get(`${this.tag(i)}:dropped`))) ?? 0);
+    for (let i = 0; i < this.partitions; i++)
+      total += Number((await this.call('dropped', () => this.redis.get(`${this.tag(i)}:dropped`))) ?? 0);
     return total;
   }
 

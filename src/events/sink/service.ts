@@ -28,7 +28,10 @@ const outcomeToPb: Record<RecordOutcome, pb.RecordOutcome> = {
 
 function toStatus(error: unknown): Partial<grpc.StatusObject> {
   if (error instanceof EventSinkError) {
-    const code = error.code === 'InvalidEvent' || error.code === 'InvalidCursor' ? grpc.status.INVALID_ARGUMENT : grpc.status.UNAVAILABLE;
+    const code =
+      error.code === 'InvalidEvent' || error.code === 'InvalidCursor'
+        ? grpc.status.INVALID_ARGUMENT
+        : grpc.status.UNAVAILABLE;
     return { code, details: error.message };
   }
   return { code: grpc.status.INTERNAL, details: 'internal error' };
@@ -56,7 +59,8 @@ export function eventSinkService(options: EventSinkServiceOptions): ServiceRegis
       void (async () => {
         const events: ExecutionEvent[] = [];
         try {
-          if (call.request.events.length > MAX_RECORD_BATCH) throw new EventSinkError('InvalidEvent', `at most ${MAX_RECORD_BATCH} events per Record call`);
+          if (call.request.events.length > MAX_RECORD_BATCH)
+            throw new EventSinkError('InvalidEvent', `at most ${MAX_RECORD_BATCH} events per Record call`);
           for (const event of call.request.events) events.push(eventFromPb(event));
         } catch (error) {
           sinkEventsTotal.inc({ outcome: 'invalid' });
@@ -68,7 +72,8 @@ export function eventSinkService(options: EventSinkServiceOptions): ServiceRegis
           for (const event of events) {
             const result = await store.record(event);
             sinkEventsTotal.inc({ outcome: result.outcome });
-            if (result.outcome === 'dropped') logger.info({ eventId: event.id, phase: event.phase }, 'late event for a terminal entity dropped');
+            if (result.outcome === 'dropped')
+              logger.info({ eventId: event.id, phase: event.phase }, 'late event for a terminal entity dropped');
             results.push({ id: result.id, outcome: outcomeToPb[result.outcome], cursor: result.cursor ?? '' });
           }
         } catch (error) {

@@ -2,7 +2,14 @@
  * The blob paths of one container attempt, in Flyte's layout (src/storage/layout.ts): what the
  * in-process plugin, the sandbox's kubelet stand-in and the pod-based plugin all agree on.
  */
-import { checkpointPrefix, nodeDataPaths, rawOutputPrefix, uniqueNodeId, type NodeAttempt, type NodeDataPaths } from '../../storage/layout.js';
+import {
+  checkpointPrefix,
+  nodeDataPaths,
+  rawOutputPrefix,
+  uniqueNodeId,
+  type NodeAttempt,
+  type NodeDataPaths,
+} from '../../storage/layout.js';
 import { joinBlobUri } from '../../storage/uri.js';
 import type { ContainerTaskConfig } from '../translate/contract.js';
 import { uniqueKeyOf, type TemplateParams } from './template.js';
@@ -30,7 +37,12 @@ export function attemptPaths(config: ContainerTaskConfig, enginePath: string, at
   const node: NodeAttempt = { nodeId: last, attempt: attempt - 1 };
   const data = nodeDataPaths(config.dataDir, node, parents);
   const raw = rawOutputPrefix(config.rawOutputRoot, config.execution, node, parents);
-  const prev = attempt > 1 ? checkpointPrefix(rawOutputPrefix(config.rawOutputRoot, config.execution, { nodeId: last, attempt: attempt - 2 }, parents)) : '';
+  const prev =
+    attempt > 1
+      ? checkpointPrefix(
+          rawOutputPrefix(config.rawOutputRoot, config.execution, { nodeId: last, attempt: attempt - 2 }, parents),
+        )
+      : '';
   return {
     ...data,
     path: ids.join('/'),

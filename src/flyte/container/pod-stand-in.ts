@@ -32,8 +32,13 @@ export interface PodStandInSpec {
 }
 
 /** Whether a container runs Flyte's entrypoint. */
-export function runsFlyteEntrypoint(command: readonly string[] | undefined, args: readonly string[] | undefined): boolean {
-  return [...(command ?? []), ...(args ?? [])].some((word) => FLYTE_ENTRYPOINTS.some((e) => word === e || word.endsWith(`/${e}`) || word.split(/\s+/).includes(e)));
+export function runsFlyteEntrypoint(
+  command: readonly string[] | undefined,
+  args: readonly string[] | undefined,
+): boolean {
+  return [...(command ?? []), ...(args ?? [])].some((word) =>
+    FLYTE_ENTRYPOINTS.some((e) => word === e || word.endsWith(`/${e}`) || word.split(/\s+/).includes(e)),
+  );
 }
 
 export function encodePodStandInSpec(spec: PodStandInSpec): string {
@@ -48,10 +53,26 @@ export function decodePodStandInSpec(text: string): PodStandInSpec {
   } catch (error) {
     throw new FlyteError('BadStandIn', `annotation ${POD_STAND_IN_ANNOTATION} is not JSON`, { cause: error });
   }
-  if (!isObject(parsed) || typeof parsed['taskName'] !== 'string' || typeof parsed['path'] !== 'string' || typeof parsed['nodeId'] !== 'string' || !isObject(parsed['outputs']) || !Array.isArray(parsed['rules'])) {
-    throw new FlyteError('BadStandIn', `annotation ${POD_STAND_IN_ANNOTATION} must be {taskName, path, nodeId, outputs, rules}`);
+  if (
+    !isObject(parsed) ||
+    typeof parsed['taskName'] !== 'string' ||
+    typeof parsed['path'] !== 'string' ||
+    typeof parsed['nodeId'] !== 'string' ||
+    !isObject(parsed['outputs']) ||
+    !Array.isArray(parsed['rules'])
+  ) {
+    throw new FlyteError(
+      'BadStandIn',
+      `annotation ${POD_STAND_IN_ANNOTATION} must be {taskName, path, nodeId, outputs, rules}`,
+    );
   }
-  return { taskName: parsed['taskName'], path: parsed['path'], nodeId: parsed['nodeId'], outputs: parsed['outputs'], rules: parsed['rules'] as unknown as StandInRule[] };
+  return {
+    taskName: parsed['taskName'],
+    path: parsed['path'],
+    nodeId: parsed['nodeId'],
+    outputs: parsed['outputs'],
+    rules: parsed['rules'] as unknown as StandInRule[],
+  };
 }
 
 /** The value of `--<flag>` in a container's args (`--flag value` or `--flag=value`). */

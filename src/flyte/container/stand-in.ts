@@ -22,7 +22,19 @@ import { createHash } from 'node:crypto';
 import type { JsonObject, JsonValue } from '../../api/schema.js';
 import { FlyteError } from '../errors.js';
 import type { ContainerFailure } from '../literals/codec.js';
-import { collectionLiteral, integerLiteral, floatLiteral, isObject, mapLiteral, noneLiteral, normalizeLiteral, stringLiteral, booleanLiteral, type LiteralJson, type LiteralsJson } from '../literals/values.js';
+import {
+  collectionLiteral,
+  integerLiteral,
+  floatLiteral,
+  isObject,
+  mapLiteral,
+  noneLiteral,
+  normalizeLiteral,
+  stringLiteral,
+  booleanLiteral,
+  type LiteralJson,
+  type LiteralsJson,
+} from '../literals/values.js';
 
 /** The annotation that overrides the stand-in's behaviour per node or task. */
 export const STAND_IN_ANNOTATION = 'flotilla.io/flyte-stand-in';
@@ -59,19 +71,41 @@ export function parseStandInRules(text: string | undefined): StandInRule[] {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new FlyteError('BadStandIn', `annotation ${STAND_IN_ANNOTATION} is not JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new FlyteError(
+      'BadStandIn',
+      `annotation ${STAND_IN_ANNOTATION} is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
-  if (!isObject(parsed)) throw new FlyteError('BadStandIn', `annotation ${STAND_IN_ANNOTATION} must be a JSON object of selector → behaviour`);
+  if (!isObject(parsed))
+    throw new FlyteError(
+      'BadStandIn',
+      `annotation ${STAND_IN_ANNOTATION} must be a JSON object of selector → behaviour`,
+    );
   const rules: StandInRule[] = [];
   for (const [selector, body] of Object.entries(parsed)) {
-    if (!isObject(body)) throw new FlyteError('BadStandIn', `annotation ${STAND_IN_ANNOTATION}: ${JSON.stringify(selector)} must map to an object`);
+    if (!isObject(body))
+      throw new FlyteError(
+        'BadStandIn',
+        `annotation ${STAND_IN_ANNOTATION}: ${JSON.stringify(selector)} must map to an object`,
+      );
     const fail = body['fail'];
-    if (fail !== undefined && !isObject(fail)) throw new FlyteError('BadStandIn', `annotation ${STAND_IN_ANNOTATION}: ${selector}.fail must be an object`);
+    if (fail !== undefined && !isObject(fail))
+      throw new FlyteError('BadStandIn', `annotation ${STAND_IN_ANNOTATION}: ${selector}.fail must be an object`);
     if (isObject(fail)) {
-      if (fail['origin'] !== undefined && fail['origin'] !== 'user' && fail['origin'] !== 'system') throw new FlyteError('BadStandIn', `annotation ${STAND_IN_ANNOTATION}: ${selector}.fail.origin must be user or system`);
-      if (fail['attempts'] !== undefined && (typeof fail['attempts'] !== 'number' || fail['attempts'] < 0)) throw new FlyteError('BadStandIn', `annotation ${STAND_IN_ANNOTATION}: ${selector}.fail.attempts must be a number ≥ 0`);
+      if (fail['origin'] !== undefined && fail['origin'] !== 'user' && fail['origin'] !== 'system')
+        throw new FlyteError(
+          'BadStandIn',
+          `annotation ${STAND_IN_ANNOTATION}: ${selector}.fail.origin must be user or system`,
+        );
+      if (fail['attempts'] !== undefined && (typeof fail['attempts'] !== 'number' || fail['attempts'] < 0))
+        throw new FlyteError(
+          'BadStandIn',
+          `annotation ${STAND_IN_ANNOTATION}: ${selector}.fail.attempts must be a number ≥ 0`,
+        );
     }
-    if (body['outputs'] !== undefined && !isObject(body['outputs'])) throw new FlyteError('BadStandIn', `annotation ${STAND_IN_ANNOTATION}: ${selector}.outputs must be an object`);
+    if (body['outputs'] !== undefined && !isObject(body['outputs']))
+      throw new FlyteError('BadStandIn', `annotation ${STAND_IN_ANNOTATION}: ${selector}.outputs must be an object`);
     rules.push({ selector, ...(body as StandInBehaviour) });
   }
   return rules;
@@ -79,12 +113,27 @@ export function parseStandInRules(text: string | undefined): StandInRule[] {
 
 /** The rules that may apply to a node at `path` (array items are `path/<i>`) running `taskName`. */
 export function rulesFor(rules: readonly StandInRule[], path: string, nodeId: string, taskName: string): StandInRule[] {
-  return rules.filter((r) => r.selector === path || r.selector.startsWith(`${path}/`) || r.selector === nodeId || r.selector === `task:${taskName}`);
+  return rules.filter(
+    (r) =>
+      r.selector === path ||
+      r.selector.startsWith(`${path}/`) ||
+      r.selector === nodeId ||
+      r.selector === `task:${taskName}`,
+  );
 }
 
 /** The behaviour for a node at `path` (first match: path, node id, task). */
-export function behaviourFor(rules: readonly StandInRule[], path: string, nodeId: string, taskName: string): StandInBehaviour | undefined {
-  return rules.find((r) => r.selector === path) ?? rules.find((r) => r.selector === nodeId) ?? rules.find((r) => r.selector === `task:${taskName}`);
+export function behaviourFor(
+  rules: readonly StandInRule[],
+  path: string,
+  nodeId: string,
+  taskName: string,
+): StandInBehaviour | undefined {
+  return (
+    rules.find((r) => r.selector === path) ??
+    rules.find((r) => r.selector === nodeId) ??
+    rules.find((r) => r.selector === `task:${taskName}`)
+  );
 }
 
 export type StandInResult =
@@ -138,7 +187,8 @@ export function declaredOutputs(template: JsonObject): Record<string, JsonObject
   const outputs = isObject(iface) ? iface['outputs'] : undefined;
   const variables = isObject(outputs) ? outputs['variables'] : undefined;
   const out: Record<string, JsonObject> = {};
-  if (isObject(variables)) for (const [name, v] of Object.entries(variables)) out[name] = isObject(v) && isObject(v['type']) ? v['type'] : {};
+  if (isObject(variables))
+    for (const [name, v] of Object.entries(variables)) out[name] = isObject(v) && isObject(v['type']) ? v['type'] : {};
   return out;
 }
 
@@ -151,7 +201,8 @@ function sumInputs(inputs: LiteralsJson, floats: boolean): { sum: number; int: b
   const visit = (lit: JsonValue | undefined, depth: number): void => {
     if (!isObject(lit) || depth > 16) return;
     const collection = lit['collection'];
-    if (isObject(collection) && Array.isArray(collection['literals'])) for (const l of collection['literals']) visit(l, depth + 1);
+    if (isObject(collection) && Array.isArray(collection['literals']))
+      for (const l of collection['literals']) visit(l, depth + 1);
     const scalar = lit['scalar'];
     const p = isObject(scalar) ? scalar['primitive'] : undefined;
     if (!isObject(p)) return;
@@ -209,11 +260,14 @@ function valueFor(type: JsonObject, name: string, input: StandInInput, depth: nu
       }),
     );
   }
-  if (isObject(type['mapValueType'])) return mapLiteral({ [name]: valueFor(type['mapValueType'], name, input, depth + 1) });
+  if (isObject(type['mapValueType']))
+    return mapLiteral({ [name]: valueFor(type['mapValueType'], name, input, depth + 1) });
   if (isObject(type['unionType'])) {
     const variants = type['unionType']['variants'];
     const first = Array.isArray(variants) ? variants[0] : undefined;
-    return isObject(first) ? { scalar: { union: { value: valueFor(first, name, input, depth + 1), type: first } } } : noneLiteral();
+    return isObject(first)
+      ? { scalar: { union: { value: valueFor(first, name, input, depth + 1), type: first } } }
+      : noneLiteral();
   }
   if (isObject(type['enumType'])) {
     const values = type['enumType']['values'];
@@ -221,6 +275,9 @@ function valueFor(type: JsonObject, name: string, input: StandInInput, depth: nu
   }
   if (isObject(type['blob'])) return { scalar: { blob: { metadata: { type: type['blob'] }, uri } } };
   if (isObject(type['schema'])) return { scalar: { schema: { uri, type: type['schema'] } } };
-  if (isObject(type['structuredDatasetType'])) return { scalar: { structuredDataset: { uri, metadata: { structuredDatasetType: type['structuredDatasetType'] } } } };
+  if (isObject(type['structuredDatasetType']))
+    return {
+      scalar: { structuredDataset: { uri, metadata: { structuredDatasetType: type['structuredDatasetType'] } } },
+    };
   return noneLiteral();
 }

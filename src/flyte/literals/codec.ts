@@ -17,7 +17,11 @@ export function encodeLiteralMap(literals: LiteralsJson): Uint8Array {
   try {
     return LiteralMap.encode(LiteralMap.fromJSON({ literals })).finish();
   } catch (error) {
-    throw new FlyteError('BadLiteral', `cannot encode a LiteralMap: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new FlyteError(
+      'BadLiteral',
+      `cannot encode a LiteralMap: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -27,7 +31,9 @@ export function decodeLiteralMap(bytes: Uint8Array): LiteralsJson {
   try {
     json = LiteralMap.toJSON(LiteralMap.decode(bytes));
   } catch (error) {
-    throw new FlyteError('BadLiteral', `not a LiteralMap: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new FlyteError('BadLiteral', `not a LiteralMap: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
   const literals = isObject(json) ? json['literals'] : undefined;
   const out: LiteralsJson = {};
@@ -65,7 +71,11 @@ export function decodeErrorDocument(bytes: Uint8Array): ContainerFailure {
   try {
     doc = ErrorDocument.decode(bytes);
   } catch (error) {
-    throw new FlyteError('BadLiteral', `not an ErrorDocument: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new FlyteError(
+      'BadLiteral',
+      `not an ErrorDocument: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   const e = doc.error;
   return {
@@ -81,7 +91,11 @@ export function encodeTaskTemplate(template: JsonObject): Uint8Array {
   try {
     return TaskTemplate.encode(TaskTemplate.fromJSON(template)).finish();
   } catch (error) {
-    throw new FlyteError('BadLiteral', `cannot encode the TaskTemplate: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new FlyteError(
+      'BadLiteral',
+      `cannot encode the TaskTemplate: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }
 

@@ -29,7 +29,9 @@ export function isLiteral(value: unknown): value is LiteralJson {
 }
 
 export const noneLiteral = (): LiteralJson => ({ scalar: { noneType: {} } });
-export const integerLiteral = (n: bigint | number | string): LiteralJson => ({ scalar: { primitive: { integer: String(n) } } });
+export const integerLiteral = (n: bigint | number | string): LiteralJson => ({
+  scalar: { primitive: { integer: String(n) } },
+});
 export const floatLiteral = (n: number): LiteralJson => ({ scalar: { primitive: { floatValue: n } } });
 export const stringLiteral = (s: string): LiteralJson => ({ scalar: { primitive: { stringValue: s } } });
 export const booleanLiteral = (b: boolean): LiteralJson => ({ scalar: { primitive: { boolean: b } } });
@@ -90,12 +92,14 @@ export function primitiveFromJson(p: JsonObject): PrimitiveValue {
   if (typeof p['boolean'] === 'boolean') return { kind: 'boolean', value: p['boolean'] };
   if (typeof p['datetime'] === 'string') {
     const ms = Date.parse(p['datetime']);
-    if (Number.isNaN(ms)) throw new FlyteError('BadLiteral', `datetime ${JSON.stringify(p['datetime'])} is not RFC 3339`);
+    if (Number.isNaN(ms))
+      throw new FlyteError('BadLiteral', `datetime ${JSON.stringify(p['datetime'])} is not RFC 3339`);
     return { kind: 'datetime', value: ms };
   }
   if (typeof p['duration'] === 'string') {
     const m = /^(-?\d+(?:\.\d+)?)s$/.exec(p['duration']);
-    if (!m?.[1]) throw new FlyteError('BadLiteral', `duration ${JSON.stringify(p['duration'])} is not a protobuf duration`);
+    if (!m?.[1])
+      throw new FlyteError('BadLiteral', `duration ${JSON.stringify(p['duration'])} is not a protobuf duration`);
     return { kind: 'duration', value: Number(m[1]) * 1000 };
   }
   // Every field at its default is omitted in protobuf JSON: an empty primitive is integer 0 at best guess.
@@ -107,7 +111,8 @@ export function primitiveFromJson(p: JsonObject): PrimitiveValue {
 export function primitiveOf(literal: JsonValue | undefined, depth = 0): PrimitiveValue {
   const lit = normalizeLiteral(literal);
   const scalar = lit['scalar'];
-  if (!isObject(scalar) || depth > 16) throw new FlyteError('BadLiteral', `not a primitive: ${JSON.stringify(lit).slice(0, 200)}`);
+  if (!isObject(scalar) || depth > 16)
+    throw new FlyteError('BadLiteral', `not a primitive: ${JSON.stringify(lit).slice(0, 200)}`);
   if (isObject(scalar['primitive'])) return primitiveFromJson(scalar['primitive']);
   if (isObject(scalar['noneType'])) return { kind: 'none' };
   const union = scalar['union'];

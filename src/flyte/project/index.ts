@@ -16,7 +16,12 @@ import { ON_FAILURE_PATH } from '../../engine/workflow-executor.js';
 import { FlyteError } from '../errors.js';
 import { completedTimeLabel, FlyteLabels, TERMINATED } from '../metadata.js';
 import { isObject } from '../literals/values.js';
-import { isTerminalWorkflowPhase, WorkflowPhase, type FlotillaEngineState, type FlyteWorkflowStatus } from '../status.js';
+import {
+  isTerminalWorkflowPhase,
+  WorkflowPhase,
+  type FlotillaEngineState,
+  type FlyteWorkflowStatus,
+} from '../status.js';
 import type { FlyteWorkflow } from '../types.js';
 import { nodeDataPaths, endNodeId } from '../../storage/layout.js';
 import { executionError, projectNodes } from './nodes.js';
@@ -47,7 +52,9 @@ export function workflowPhaseOf(engine: WorkflowStatus, hasFailureNode: boolean)
       return WorkflowPhase.Succeeded;
     case 'Failing': {
       const ns = engine.nodes?.[ON_FAILURE_PATH];
-      return hasFailureNode && ns !== undefined && ns.phase !== 'Pending' ? WorkflowPhase.HandlingFailureNode : WorkflowPhase.Failing;
+      return hasFailureNode && ns !== undefined && ns.phase !== 'Pending'
+        ? WorkflowPhase.HandlingFailureNode
+        : WorkflowPhase.Failing;
     }
     case 'Failed':
     case 'TimedOut':
@@ -62,7 +69,11 @@ export function workflowOutputsUri(dataDir: string): string {
   return nodeDataPaths(dataDir, { nodeId: endNodeId, attempt: 0 }).outputs;
 }
 
-export function projectFlyteStatus(fw: Pick<FlyteWorkflow, 'spec' | 'subWorkflows'>, engine: WorkflowStatus, options: ProjectOptions): FlyteWorkflowStatus & { flotilla: FlotillaEngineState } {
+export function projectFlyteStatus(
+  fw: Pick<FlyteWorkflow, 'spec' | 'subWorkflows'>,
+  engine: WorkflowStatus,
+  options: ProjectOptions,
+): FlyteWorkflowStatus & { flotilla: FlotillaEngineState } {
   const spec = fw.spec;
   const phase = workflowPhaseOf(engine, spec?.onFailure !== undefined);
   const status: FlyteWorkflowStatus & { flotilla: FlotillaEngineState } = {
@@ -77,13 +88,34 @@ export function projectFlyteStatus(fw: Pick<FlyteWorkflow, 'spec' | 'subWorkflow
   };
   if (phase === WorkflowPhase.Succeeded) status.outputRef = workflowOutputsUri(options.dataDir);
   if (phase === WorkflowPhase.Failed || phase === WorkflowPhase.Aborted) {
-    status.error = { code: engine.phase === 'TimedOut' ? 'ActiveDeadlineExceeded' : engine.phase === 'Aborted' ? 'Aborted' : 'NodeFailed', message: (engine.message ?? '').slice(0, MAX_MESSAGE), kind: 'USER' };
+    status.error = {
+      code:
+        engine.phase === 'TimedOut' ? 'ActiveDeadlineExceeded' : engine.phase === 'Aborted' ? 'Aborted' : 'NodeFailed',
+      message: (engine.message ?? '').slice(0, MAX_MESSAGE),
+      kind: 'USER',
+    };
   }
   if (spec) {
-    const nodes = projectNodes({ spec, prefix: '', engine: engine.nodes ?? {}, subWorkflows: fw.subWorkflows ?? {}, started: phase !== WorkflowPhase.Ready, succeeded: phase === WorkflowPhase.Succeeded, depth: 0 });
+    const nodes = projectNodes({
+      spec,
+      prefix: '',
+      engine: engine.nodes ?? {},
+      subWorkflows: fw.subWorkflows ?? {},
+      started: phase !== WorkflowPhase.Ready,
+      succeeded: phase === WorkflowPhase.Succeeded,
+      depth: 0,
+    });
     const failure = engine.nodes?.[ON_FAILURE_PATH];
     if (spec.onFailure && failure && failure.phase !== 'Pending') {
-      const projected = projectNodes({ spec: { ...spec, nodes: { [spec.onFailure.id]: spec.onFailure } }, prefix: '', engine: { [spec.onFailure.id]: failure }, subWorkflows: fw.subWorkflows ?? {}, started: true, succeeded: false, depth: 0 });
+      const projected = projectNodes({
+        spec: { ...spec, nodes: { [spec.onFailure.id]: spec.onFailure } },
+        prefix: '',
+        engine: { [spec.onFailure.id]: failure },
+        subWorkflows: fw.subWorkflows ?? {},
+        started: true,
+        succeeded: false,
+        depth: 0,
+      });
       Object.assign(nodes, projected);
       const entry = nodes[spec.onFailure.id];
       if (entry && failure.phase === 'Failed') entry.error = executionError(failure);
@@ -97,8 +129,13 @@ export function projectFlyteStatus(fw: Pick<FlyteWorkflow, 'spec' | 'subWorkflow
 export function engineStatusOf(status: FlyteWorkflowStatus | undefined): WorkflowStatus | undefined {
   const kept: unknown = status?.flotilla;
   if (kept === undefined) return undefined;
-  if (!isObject(kept) || !isObject(kept['engine'])) throw new FlyteError('BadEngineState', 'status.flotilla: must be {version, engine}');
-  if (kept['version'] !== ENGINE_STATE_VERSION) throw new FlyteError('BadEngineState', `status.flotilla.version: ${JSON.stringify(kept['version'])} is not ${ENGINE_STATE_VERSION}`);
+  if (!isObject(kept) || !isObject(kept['engine']))
+    throw new FlyteError('BadEngineState', 'status.flotilla: must be {version, engine}');
+  if (kept['version'] !== ENGINE_STATE_VERSION)
+    throw new FlyteError(
+      'BadEngineState',
+      `status.flotilla.version: ${JSON.stringify(kept['version'])} is not ${ENGINE_STATE_VERSION}`,
+    );
   return JSON.parse(JSON.stringify(kept['engine'])) as WorkflowStatus;
 }
 
@@ -107,8 +144,14 @@ export function engineStatusOf(status: FlyteWorkflowStatus | undefined): Workflo
  * `completed-time: YYYY-MM-DD.HH` of `stoppedAt`, else of `now`); `{}` while it runs. For the
  * controller to merge into metadata.labels.
  */
-export function completionLabels(status: Pick<FlyteWorkflowStatus, 'phase' | 'stoppedAt'> | undefined, now: number): Record<string, string> {
+export function completionLabels(
+  status: Pick<FlyteWorkflowStatus, 'phase' | 'stoppedAt'> | undefined,
+  now: number,
+): Record<string, string> {
   if (!status || !isTerminalWorkflowPhase(status.phase)) return {};
-  const at = status.stoppedAt !== undefined && !Number.isNaN(Date.parse(status.stoppedAt)) ? new Date(status.stoppedAt) : new Date(now);
+  const at =
+    status.stoppedAt !== undefined && !Number.isNaN(Date.parse(status.stoppedAt))
+      ? new Date(status.stoppedAt)
+      : new Date(now);
   return { [FlyteLabels.terminationStatus]: TERMINATED, [FlyteLabels.completedTime]: completedTimeLabel(at) };
 }

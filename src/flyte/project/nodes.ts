@@ -8,7 +8,15 @@ import type { WorkflowNodeStatus } from '../../api/status.js';
 import { branchChain, caseParents } from '../translate/cases.js';
 import { SyntheticPrefix } from '../translate/contract.js';
 import { END_NODE_ID, START_NODE_ID, type FlyteNodeSpec, type FlyteWorkflowSpec } from '../types.js';
-import { ArrayNodePhase, BranchNodePhase, GateNodePhase, NodePhase, TaskPhase, WorkflowNodePhase, type FlyteNodeStatus } from '../status.js';
+import {
+  ArrayNodePhase,
+  BranchNodePhase,
+  GateNodePhase,
+  NodePhase,
+  TaskPhase,
+  WorkflowNodePhase,
+  type FlyteNodeStatus,
+} from '../status.js';
 
 /** What projecting one scope needs. */
 export interface ScopeView {
@@ -65,9 +73,17 @@ function taskPhaseOf(ns: WorkflowNodeStatus): number {
 }
 
 /** ExecutionError in protobuf JSON for a failed engine node. */
-export function executionError(ns: Pick<WorkflowNodeStatus, 'reason' | 'message' | 'lastFailure'>): { code: string; message: string; kind: string } {
+export function executionError(ns: Pick<WorkflowNodeStatus, 'reason' | 'message' | 'lastFailure'>): {
+  code: string;
+  message: string;
+  kind: string;
+} {
   const kind = ns.lastFailure?.kind === 'system' || ns.reason === 'Unsupported' ? 'SYSTEM' : 'USER';
-  return { code: ns.reason ?? ns.lastFailure?.reason ?? 'NodeFailed', message: (ns.message ?? '').slice(0, MAX_MESSAGE), kind };
+  return {
+    code: ns.reason ?? ns.lastFailure?.reason ?? 'NodeFailed',
+    message: (ns.message ?? '').slice(0, MAX_MESSAGE),
+    kind,
+  };
 }
 
 /** The first failed synthetic step serving node `id` (its branch condition, array split or a binding). */
@@ -102,18 +118,40 @@ function project(view: ScopeView, node: FlyteNodeSpec, path: string, ns: Workflo
   const running = ns.phase === 'Running' || ns.phase === 'WaitingForRetry';
   switch (node.kind) {
     case 'task':
-      out.TaskNodeStatus = { ...(taskPhaseOf(ns) !== 0 ? { phase: taskPhaseOf(ns) } : {}), updAt: updated ?? '0001-01-01T00:00:00Z' };
+      out.TaskNodeStatus = {
+        ...(taskPhaseOf(ns) !== 0 ? { phase: taskPhaseOf(ns) } : {}),
+        updAt: updated ?? '0001-01-01T00:00:00Z',
+      };
       break;
     case 'branch':
       // The engine records the else case as `else`; Flyte names the node.
-      out.branchStatus = ns.branchTaken !== undefined ? { phase: BranchNodePhase.Success, finalNodeId: ns.branchTaken === 'else' ? (node.branch?.else ?? 'else') : ns.branchTaken } : failed ? { phase: BranchNodePhase.Error } : {};
+      out.branchStatus =
+        ns.branchTaken !== undefined
+          ? {
+              phase: BranchNodePhase.Success,
+              finalNodeId: ns.branchTaken === 'else' ? (node.branch?.else ?? 'else') : ns.branchTaken,
+            }
+          : failed
+            ? { phase: BranchNodePhase.Error }
+            : {};
       break;
     case 'workflow': {
-      out.workflowNodeStatus = running ? { phase: WorkflowNodePhase.Executing } : failed ? { phase: WorkflowNodePhase.Failing } : {};
+      out.workflowNodeStatus = running
+        ? { phase: WorkflowNodePhase.Executing }
+        : failed
+          ? { phase: WorkflowNodePhase.Failing }
+          : {};
       const ref = node.workflow?.subWorkflowRef;
       const sub = ref !== undefined && Object.hasOwn(view.subWorkflows, ref) ? view.subWorkflows[ref] : undefined;
       if (sub && view.depth < 32) {
-        const inner = projectNodes({ ...view, spec: sub, prefix: `${path}/`, started: ns.phase !== 'Pending', succeeded: ns.phase === 'Succeeded', depth: view.depth + 1 });
+        const inner = projectNodes({
+          ...view,
+          spec: sub,
+          prefix: `${path}/`,
+          started: ns.phase !== 'Pending',
+          succeeded: ns.phase === 'Succeeded',
+          depth: view.depth + 1,
+        });
         if (Object.keys(inner).length > 0) out.subNodeStatus = inner;
       }
       break;
@@ -122,7 +160,15 @@ function project(view: ScopeView, node: FlyteNodeSpec, path: string, ns: Workflo
       if (running) out.gateNodeStatus = { phase: GateNodePhase.Executing };
       break;
     case 'array':
-      out.arrayNodeStatus = { phase: running ? ArrayNodePhase.Executing : failed ? ArrayNodePhase.Failing : ns.phase === 'Succeeded' ? ArrayNodePhase.Succeeding : ArrayNodePhase.None };
+      out.arrayNodeStatus = {
+        phase: running
+          ? ArrayNodePhase.Executing
+          : failed
+            ? ArrayNodePhase.Failing
+            : ns.phase === 'Succeeded'
+              ? ArrayNodePhase.Succeeding
+              : ArrayNodePhase.None,
+      };
       break;
   }
   return out;
@@ -146,7 +192,12 @@ export function projectNodes(view: ScopeView): Record<string, FlyteNodeStatus> {
     const ns = view.engine[path];
     const step = failedStep(view, id);
     if (step && (!ns || ns.phase === 'Pending' || ns.phase === 'Skipped')) {
-      out[id] = { phase: NodePhase.Failed, ...(step.finishedAt !== undefined ? { stoppedAt: step.finishedAt } : {}), message: (step.message ?? '').slice(0, MAX_MESSAGE), error: executionError(step) };
+      out[id] = {
+        phase: NodePhase.Failed,
+        ...(step.finishedAt !== undefined ? { stoppedAt: step.finishedAt } : {}),
+        message: (step.message ?? '').slice(0, MAX_MESSAGE),
+        error: executionError(step),
+      };
     } else if (ns && ns.phase !== 'Pending') {
       out[id] = project(view, node, path, ns);
     } else continue;

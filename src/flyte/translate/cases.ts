@@ -7,7 +7,8 @@ export function caseParents(spec: FlyteWorkflowSpec): Map<string, string> {
   for (const [id, node] of Object.entries(spec.nodes)) {
     const b = node.branch;
     if (!b) continue;
-    for (const target of [b.if?.then, ...(b.elseIf ?? []).map((c) => c.then), b.else]) if (typeof target === 'string') parents.set(target, id);
+    for (const target of [b.if?.then, ...(b.elseIf ?? []).map((c) => c.then), b.else])
+      if (typeof target === 'string') parents.set(target, id);
   }
   return parents;
 }

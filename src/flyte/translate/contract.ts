@@ -22,7 +22,9 @@ export const SyntheticPrefix = { cond: '_cond-', items: '_items-', bind: '_bind-
 
 /** Whether an engine node id (one path segment) is one the translation added. */
 export function isSyntheticId(id: string): boolean {
-  return id.startsWith(SyntheticPrefix.cond) || id.startsWith(SyntheticPrefix.items) || id.startsWith(SyntheticPrefix.bind);
+  return (
+    id.startsWith(SyntheticPrefix.cond) || id.startsWith(SyntheticPrefix.items) || id.startsWith(SyntheticPrefix.bind)
+  );
 }
 
 /** The execution a node belongs to (Flyte's execution id). */
@@ -104,7 +106,12 @@ export interface UnsupportedConfig {
 }
 
 export function isContainerConfig(config: unknown): config is ContainerTaskConfig {
-  return isObject(config) && config['op'] === 'container' && isObject(config['template']) && typeof config['dataDir'] === 'string';
+  return (
+    isObject(config) &&
+    config['op'] === 'container' &&
+    isObject(config['template']) &&
+    typeof config['dataDir'] === 'string'
+  );
 }
 
 export function isLiteralStepConfig(config: unknown): config is LiteralStepConfig {

@@ -1,7 +1,16 @@
 /** Flyte's durations → the engine's duration strings. Pure. */
 import { FlyteError } from '../errors.js';
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
 
 /**
  * A Go duration (`"5m0s"`, `"1h2m3.5s"`, `"300ms"`) or a protobuf JSON duration (`"30s"`,
@@ -16,7 +25,8 @@ export function durationMs(text: string | undefined, where: string): number | un
     total += Number(m[1]) * (UNIT_MS[m[2] ?? ''] ?? 0);
     consumed += m[0].length;
   }
-  if (consumed !== text.length && text !== '0') throw new FlyteError('Untranslatable', `${where}: ${JSON.stringify(text)} is not a duration`);
+  if (consumed !== text.length && text !== '0')
+    throw new FlyteError('Untranslatable', `${where}: ${JSON.stringify(text)} is not a duration`);
   return total > 0 ? total : undefined;
 }
 

@@ -48,16 +48,27 @@ export interface TranslateOptions {
 export function translateFlyteWorkflow(fw: FlyteWorkflow, options: TranslateOptions = {}): Workflow {
   const spec = fw.spec;
   if (!spec || !fw.tasks) {
-    throw new FlyteError('Untranslatable', 'spec: the workflow closure is offloaded (workflowClosureReference); reading it from the blob store is not supported yet');
+    throw new FlyteError(
+      'Untranslatable',
+      'spec: the workflow closure is offloaded (workflowClosureReference); reading it from the blob store is not supported yet',
+    );
   }
-  if (fw.offloadedInputs !== undefined && fw.inputs === undefined) throw new FlyteError('Untranslatable', 'offloadedInputs: offloaded inputs are not supported yet');
+  if (fw.offloadedInputs !== undefined && fw.inputs === undefined)
+    throw new FlyteError('Untranslatable', 'offloadedInputs: offloaded inputs are not supported yet');
   const dataDir = options.dataDir ?? fw.status?.dataDir;
-  if (dataDir === undefined || dataDir === '') throw new FlyteError('Untranslatable', 'status.dataDir: no data directory (pass dataDir)');
+  if (dataDir === undefined || dataDir === '')
+    throw new FlyteError('Untranslatable', 'status.dataDir: no data directory (pass dataDir)');
   const rawConfig = fw.rawOutputDataConfig?.['output_location_prefix'];
-  const rawOutputRoot = options.rawOutputRoot ?? (typeof rawConfig === 'string' && rawConfig !== '' ? rawConfig : joinBlobUri(dataDir, 'raw'));
+  const rawOutputRoot =
+    options.rawOutputRoot ??
+    (typeof rawConfig === 'string' && rawConfig !== '' ? rawConfig : joinBlobUri(dataDir, 'raw'));
   const name = fw.metadata.name;
   const namespace = fw.metadata.namespace ?? 'default';
-  const execution = { project: fw.executionId.project || 'project', domain: fw.executionId.domain || 'domain', name: fw.executionId.name || name };
+  const execution = {
+    project: fw.executionId.project || 'project',
+    domain: fw.executionId.domain || 'domain',
+    name: fw.executionId.name || name,
+  };
   const interruptible = fw.executionConfig?.Interruptible ?? fw['node-defaults']?.interruptible;
   const state: TranslationState = {
     flyteTasks: fw.tasks,
@@ -80,11 +91,16 @@ export function translateFlyteWorkflow(fw: FlyteWorkflow, options: TranslateOpti
     tasks: state.tasks as Record<string, TaskTemplate>,
     nodes: root.nodes,
     outputs: root.outputs,
-    ...(spec.onFailurePolicy === 'FAIL_AFTER_EXECUTABLE_NODES_COMPLETE' ? { failurePolicy: 'FailAfterExecutableNodesComplete' as const } : { failurePolicy: 'FailImmediately' as const }),
+    ...(spec.onFailurePolicy === 'FAIL_AFTER_EXECUTABLE_NODES_COMPLETE'
+      ? { failurePolicy: 'FailAfterExecutableNodesComplete' as const }
+      : { failurePolicy: 'FailImmediately' as const }),
     ...(spec.onFailure ? { onFailure: translateOnFailure(state, spec, spec.onFailure) } : {}),
-    ...(typeof fw.activeDeadlineSeconds === 'number' && fw.activeDeadlineSeconds > 0 ? { activeDeadline: `${fw.activeDeadlineSeconds}s` } : {}),
+    ...(typeof fw.activeDeadlineSeconds === 'number' && fw.activeDeadlineSeconds > 0
+      ? { activeDeadline: `${fw.activeDeadlineSeconds}s` }
+      : {}),
   };
-  if (Object.keys(state.subWorkflows).length > 0) nativeSpec.subWorkflows = state.subWorkflows as Record<string, SubWorkflow>;
+  if (Object.keys(state.subWorkflows).length > 0)
+    nativeSpec.subWorkflows = state.subWorkflows as Record<string, SubWorkflow>;
   return {
     apiVersion: WORKFLOW_API_VERSION,
     kind: 'Workflow',
@@ -105,7 +121,13 @@ export function translateFlyteWorkflow(fw: FlyteWorkflow, options: TranslateOpti
 export { durationMs } from './durations.js';
 
 /** Kubernetes names of `executionConfig.TaskResources` fields. */
-const TASK_RESOURCE_NAMES: Readonly<Record<keyof FlyteTaskResourceSpec, string>> = { CPU: 'cpu', Memory: 'memory', EphemeralStorage: 'ephemeral-storage', Storage: 'storage', GPU: 'nvidia.com/gpu' };
+const TASK_RESOURCE_NAMES: Readonly<Record<keyof FlyteTaskResourceSpec, string>> = {
+  CPU: 'cpu',
+  Memory: 'memory',
+  EphemeralStorage: 'ephemeral-storage',
+  Storage: 'storage',
+  GPU: 'nvidia.com/gpu',
+};
 
 function quantities(spec: FlyteTaskResourceSpec | undefined): Record<string, string> | undefined {
   const out: Record<string, string> = {};
@@ -119,7 +141,10 @@ function quantities(spec: FlyteTaskResourceSpec | undefined): Record<string, str
 /** The execution-wide settings every task Pod of `fw` gets (labels, service account, resource defaults, env). */
 function podSettingsOf(fw: FlyteWorkflow, workflowId: string): ContainerPodSettings {
   const runAs = isObject(fw.securityContext) ? fw.securityContext['run_as'] : undefined;
-  const account = isObject(runAs) && typeof runAs['k8s_service_account'] === 'string' && runAs['k8s_service_account'] !== '' ? runAs['k8s_service_account'] : fw.serviceAccountName;
+  const account =
+    isObject(runAs) && typeof runAs['k8s_service_account'] === 'string' && runAs['k8s_service_account'] !== ''
+      ? runAs['k8s_service_account']
+      : fw.serviceAccountName;
   const requests = quantities(fw.executionConfig?.TaskResources?.Requests);
   const limits = quantities(fw.executionConfig?.TaskResources?.Limits);
   const defaults: ResourceQuantities = { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };

@@ -13,7 +13,14 @@ import { bindingToLiteral, extractPromises, hasPromise, type PromiseJson } from 
 import { isObject } from '../literals/values.js';
 import { rulesFor, type StandInRule } from '../container/stand-in.js';
 import { END_NODE_ID, START_NODE_ID, type FlyteNodeSpec, type FlyteWorkflowSpec } from '../types.js';
-import { FlytePluginNames, SyntheticPrefix, type ContainerPodSettings, type ContainerTaskConfig, type ExecutionRef, type LiteralStepConfig } from './contract.js';
+import {
+  FlytePluginNames,
+  SyntheticPrefix,
+  type ContainerPodSettings,
+  type ContainerTaskConfig,
+  type ExecutionRef,
+  type LiteralStepConfig,
+} from './contract.js';
 import { durationMs, engineDuration } from './durations.js';
 import { branchChain, caseParents } from './cases.js';
 import { containerTemplate, retriesOf, taskNameOf, unsupportedReason, unsupportedTemplate } from './tasks.js';
@@ -76,11 +83,16 @@ class Scope {
 
   /** The engine binding of a promise, following Flyte's output rules per producer kind. */
   promise(p: PromiseJson, where: string, depth = 0): Binding {
-    if (p.attrPath !== undefined && p.attrPath.length > 0) this.fail(where, `promise attribute paths (attrPath) are not supported yet`);
+    if (p.attrPath !== undefined && p.attrPath.length > 0)
+      this.fail(where, `promise attribute paths (attrPath) are not supported yet`);
     if (p.nodeId === START_NODE_ID) return { fromInput: p.var };
     const producer = this.node(p.nodeId);
     if (!producer) this.fail(where, `promise names unknown node ${JSON.stringify(p.nodeId)}`);
-    if (this.caseParent.has(p.nodeId)) this.fail(where, `promise names ${p.nodeId}, a branch case; bind to the branch node ${this.caseParent.get(p.nodeId)} instead`);
+    if (this.caseParent.has(p.nodeId))
+      this.fail(
+        where,
+        `promise names ${p.nodeId}, a branch case; bind to the branch node ${this.caseParent.get(p.nodeId)} instead`,
+      );
     const alias = producer.outputAlias?.find((a) => a.alias === p.var);
     const name = alias?.var ?? p.var;
     if (producer.kind === 'gate') {
@@ -89,7 +101,8 @@ class Scope {
       if (gate?.kind === 'approve') {
         // An approved gate passes its inputs on as its outputs (FlytePropeller copies them).
         const input = producer.inputBindings?.find((b) => b['var'] === name);
-        if (!input || !isObject(input['binding']) || depth > 32) this.fail(where, `approve gate ${p.nodeId} has no input ${JSON.stringify(name)} to pass on`);
+        if (!input || !isObject(input['binding']) || depth > 32)
+          this.fail(where, `approve gate ${p.nodeId} has no input ${JSON.stringify(name)} to pass on`);
         return this.binding(input['binding'], p.nodeId, name, where, depth + 1);
       }
       this.fail(where, `sleep gate ${p.nodeId} has no outputs`);
@@ -101,8 +114,17 @@ class Scope {
   binding(data: JsonObject, consumer: string, varName: string, where: string, depth = 0): Binding {
     const promise = data['promise'];
     if (isObject(promise) && !isObject(data['union'])) {
-      if (typeof promise['nodeId'] !== 'string' || typeof promise['var'] !== 'string') this.fail(where, 'a promise needs nodeId and var');
-      return this.promise({ nodeId: promise['nodeId'], var: promise['var'], ...(Array.isArray(promise['attrPath']) ? { attrPath: promise['attrPath'] } : {}) }, where, depth);
+      if (typeof promise['nodeId'] !== 'string' || typeof promise['var'] !== 'string')
+        this.fail(where, 'a promise needs nodeId and var');
+      return this.promise(
+        {
+          nodeId: promise['nodeId'],
+          var: promise['var'],
+          ...(Array.isArray(promise['attrPath']) ? { attrPath: promise['attrPath'] } : {}),
+        },
+        where,
+        depth,
+      );
     }
     if (!hasPromise(data)) {
       try {
@@ -124,7 +146,8 @@ class Scope {
     const out: Record<string, Binding> = {};
     (bindings ?? []).forEach((b, i) => {
       const name = b['var'];
-      if (typeof name !== 'string' || !isObject(b['binding'])) this.fail(`${where}[${i}]`, 'a binding needs var and binding');
+      if (typeof name !== 'string' || !isObject(b['binding']))
+        this.fail(`${where}[${i}]`, 'a binding needs var and binding');
       out[name] = this.binding(b['binding'], consumer, name, `${where}[${i}]`);
     });
     return out;
@@ -133,7 +156,11 @@ class Scope {
   addLiteralStep(id: string, config: LiteralStepConfig, inputs: Record<string, Binding>): void {
     if (this.synthetic.some((n) => n.id === id)) return;
     const key = `flyte:${this.prefix}${id}`;
-    this.state.tasks[key] = { plugin: FlytePluginNames.literal, config: config as unknown as TaskTemplate['config'], retries: 0 };
+    this.state.tasks[key] = {
+      plugin: FlytePluginNames.literal,
+      config: config as unknown as TaskTemplate['config'],
+      retries: 0,
+    };
     this.synthetic.push({ id, kind: 'task', task: key, inputs });
   }
 
@@ -147,8 +174,11 @@ class Scope {
   dependsOn(id: string): string[] {
     const upstream = this.spec.edges?.upstream?.[id] ?? [];
     const siblings = new Set(this.siblings());
-    const fromConnections = Object.entries(this.spec.connections ?? {}).filter(([, ds]) => ds.includes(id)).map(([u]) => u);
-    const all = upstream.length > 0 || Object.keys(this.spec.edges?.upstream ?? {}).length > 0 ? upstream : fromConnections;
+    const fromConnections = Object.entries(this.spec.connections ?? {})
+      .filter(([, ds]) => ds.includes(id))
+      .map(([u]) => u);
+    const all =
+      upstream.length > 0 || Object.keys(this.spec.edges?.upstream ?? {}).length > 0 ? upstream : fromConnections;
     return [...new Set(all)].filter((u) => u !== id && siblings.has(u));
   }
 
@@ -175,15 +205,24 @@ class Scope {
     const template = Object.hasOwn(this.state.flyteTasks, key) ? this.state.flyteTasks[key] : undefined;
     if (!template) this.fail(`${where}.task`, `names unknown task ${JSON.stringify(key)}`);
     const nativeKey = `flyte:${this.prefix}${node.id}${arrayItem ? '[]' : ''}`;
-    const inputs: Record<string, Binding> = arrayItem ? { item: { fromItem: true } } : this.inputs(node.inputBindings, node.id, `${where}.inputBindings`);
+    const inputs: Record<string, Binding> = arrayItem
+      ? { item: { fromItem: true } }
+      : this.inputs(node.inputBindings, node.id, `${where}.inputBindings`);
     const unsupported = unsupportedReason(template);
     if (unsupported) {
       this.state.tasks[nativeKey] = unsupportedTemplate(unsupported.what, unsupported.message);
       return { kind: 'task', task: nativeKey, inputs };
     }
     const metadata = isObject(template['metadata']) ? template['metadata'] : {};
-    const timeoutMs = durationMs(node.executionDeadline, `${where}.executionDeadline`) ?? durationMs(typeof metadata['timeout'] === 'string' ? metadata['timeout'] : undefined, `tasks[${key}].metadata.timeout`);
-    const interruptible = node.interruptible ?? (typeof metadata['interruptible'] === 'boolean' ? metadata['interruptible'] : this.state.interruptible);
+    const timeoutMs =
+      durationMs(node.executionDeadline, `${where}.executionDeadline`) ??
+      durationMs(
+        typeof metadata['timeout'] === 'string' ? metadata['timeout'] : undefined,
+        `tasks[${key}].metadata.timeout`,
+      );
+    const interruptible =
+      node.interruptible ??
+      (typeof metadata['interruptible'] === 'boolean' ? metadata['interruptible'] : this.state.interruptible);
     const lineage = this.lineage(node.id);
     const taskName = taskNameOf(template, key);
     const path = [...lineage, node.id].join('/');
@@ -217,7 +256,11 @@ class Scope {
     if (!b?.if) this.fail(`${where}.branch`, 'a branch needs an if case');
     const cases = [b.if, ...(b.elseIf ?? [])];
     const condId = `${SyntheticPrefix.cond}${node.id}`;
-    this.addLiteralStep(condId, { op: 'branch', conditions: cases.map((c) => c.condition) }, this.inputs(node.inputBindings, condId, `${where}.inputBindings`));
+    this.addLiteralStep(
+      condId,
+      { op: 'branch', conditions: cases.map((c) => c.condition) },
+      this.inputs(node.inputBindings, condId, `${where}.inputBindings`),
+    );
     const caseNode = (id: string, at: string): WorkflowNode => {
       const target = this.node(id);
       if (!target) this.fail(at, `names unknown node ${JSON.stringify(id)}`);
@@ -228,8 +271,15 @@ class Scope {
     return {
       kind: 'branch',
       branch: {
-        cases: cases.map((c, i) => ({ when: { left: { fromNode: condId, output: 'case' }, op: 'eq', right: { value: i } }, node: caseNode(c.then, `${where}.branch.${i === 0 ? 'if' : `elseIf[${i - 1}]`}.then`) })),
-        ...(b.else !== undefined ? { else: { node: caseNode(b.else, `${where}.branch.else`) } } : elseFail !== undefined ? { else: { error: failMessage ?? `branch ${node.id}: no case matched` } } : {}),
+        cases: cases.map((c, i) => ({
+          when: { left: { fromNode: condId, output: 'case' }, op: 'eq', right: { value: i } },
+          node: caseNode(c.then, `${where}.branch.${i === 0 ? 'if' : `elseIf[${i - 1}]`}.then`),
+        })),
+        ...(b.else !== undefined
+          ? { else: { node: caseNode(b.else, `${where}.branch.else`) } }
+          : elseFail !== undefined
+            ? { else: { error: failMessage ?? `branch ${node.id}: no case matched` } }
+            : {}),
       },
     };
   }
@@ -238,17 +288,34 @@ class Scope {
     const w = node.workflow;
     const inputs = this.inputs(node.inputBindings, node.id, `${where}.inputBindings`);
     if (w?.launchPlanRefId !== undefined || w?.subWorkflowRef === undefined) {
-      const lp = isObject(w?.launchPlanRefId) && typeof w.launchPlanRefId['name'] === 'string' ? ` ${w.launchPlanRefId['name']}` : '';
+      const lp =
+        isObject(w?.launchPlanRefId) && typeof w.launchPlanRefId['name'] === 'string'
+          ? ` ${w.launchPlanRefId['name']}`
+          : '';
       const key = `flyte:${this.prefix}${node.id}`;
-      this.state.tasks[key] = unsupportedTemplate('launch plan', `launch plan${lp} (workflow.launchPlanRefId) is not supported yet: launching a child execution needs FlyteAdmin`);
+      this.state.tasks[key] = unsupportedTemplate(
+        'launch plan',
+        `launch plan${lp} (workflow.launchPlanRefId) is not supported yet: launching a child execution needs FlyteAdmin`,
+      );
       return { kind: 'task', task: key, inputs };
     }
-    const sub = Object.hasOwn(this.state.flyteSubWorkflows, w.subWorkflowRef) ? this.state.flyteSubWorkflows[w.subWorkflowRef] : undefined;
-    if (!sub) this.fail(`${where}.workflow.subWorkflowRef`, `names unknown sub-workflow ${JSON.stringify(w.subWorkflowRef)}`);
-    if (this.depth + 1 > this.state.maxDepth) this.fail(where, `sub-workflows nested deeper than ${this.state.maxDepth}`);
+    const sub = Object.hasOwn(this.state.flyteSubWorkflows, w.subWorkflowRef)
+      ? this.state.flyteSubWorkflows[w.subWorkflowRef]
+      : undefined;
+    if (!sub)
+      this.fail(`${where}.workflow.subWorkflowRef`, `names unknown sub-workflow ${JSON.stringify(w.subWorkflowRef)}`);
+    if (this.depth + 1 > this.state.maxDepth)
+      this.fail(where, `sub-workflows nested deeper than ${this.state.maxDepth}`);
     // Translated once per place it runs: the data layout of its tasks nests under this node.
     const enginePath = `${this.prefix}${node.id}`;
-    const inner = translateScope(this.state, sub, `${enginePath}/`, [...this.lineage(node.id), node.id], `subWorkflows[${JSON.stringify(w.subWorkflowRef)}]`, this.depth + 1);
+    const inner = translateScope(
+      this.state,
+      sub,
+      `${enginePath}/`,
+      [...this.lineage(node.id), node.id],
+      `subWorkflows[${JSON.stringify(w.subWorkflowRef)}]`,
+      this.depth + 1,
+    );
     this.state.subWorkflows[enginePath] = { nodes: inner.nodes, outputs: inner.outputs };
     return { kind: 'workflow', workflow: { ref: enginePath }, inputs };
   }
@@ -256,7 +323,11 @@ class Scope {
   gateNode(node: FlyteNodeSpec, where: string): Omit<WorkflowNode, 'id'> {
     const g = node.gate;
     if (g?.kind === 'sleep') {
-      const ms = durationMs(typeof g.sleep?.['duration'] === 'string' ? g.sleep['duration'] : '0s', `${where}.gate.sleep.duration`) ?? 0;
+      const ms =
+        durationMs(
+          typeof g.sleep?.['duration'] === 'string' ? g.sleep['duration'] : '0s',
+          `${where}.gate.sleep.duration`,
+        ) ?? 0;
       return { kind: 'gate', gate: { sleep: engineDuration(ms) } };
     }
     if (g?.kind === 'approve') {
@@ -268,7 +339,16 @@ class Scope {
       if (typeof name !== 'string') this.fail(`${where}.gate.signal.signalId`, 'a signal gate needs a signalId');
       const type = isObject(g.signal?.['type']) ? g.signal['type'] : {};
       const simple = type['simple'];
-      const kind = simple === 'BOOLEAN' ? 'boolean' : simple === 'INTEGER' ? 'integer' : simple === 'FLOAT' ? 'number' : simple === 'STRING' ? 'string' : 'json';
+      const kind =
+        simple === 'BOOLEAN'
+          ? 'boolean'
+          : simple === 'INTEGER'
+            ? 'integer'
+            : simple === 'FLOAT'
+              ? 'number'
+              : simple === 'STRING'
+                ? 'string'
+                : 'json';
       return { kind: 'gate', gate: { signal: { name, type: kind } } };
     }
     return this.fail(`${where}.gate.kind`, `unknown gate kind ${JSON.stringify(g?.kind)}`);
@@ -280,14 +360,21 @@ class Scope {
     if (!a || !sub) this.fail(`${where}.array.SubNodeSpec`, 'an array node needs SubNodeSpec');
     const itemsId = `${SyntheticPrefix.items}${node.id}`;
     const bindings = node.inputBindings && node.inputBindings.length > 0 ? node.inputBindings : sub.inputBindings;
-    this.addLiteralStep(itemsId, { op: 'split', bound: a.BoundInputs ?? [] }, this.inputs(bindings, itemsId, `${where}.inputBindings`));
+    this.addLiteralStep(
+      itemsId,
+      { op: 'split', bound: a.BoundInputs ?? [] },
+      this.inputs(bindings, itemsId, `${where}.inputBindings`),
+    );
     let item: WorkflowNode;
     if (sub.kind === 'task') {
       // The item's data lives under the array node (its id, then the item index), as in FlytePropeller.
       item = this.taskNode({ ...sub, id: node.id }, `${where}.array.SubNodeSpec`, true);
     } else {
       const key = `flyte:${this.prefix}${node.id}[]`;
-      this.state.tasks[key] = unsupportedTemplate(`array of ${sub.kind}`, `array node items of kind ${sub.kind} are not supported yet: only task items run`);
+      this.state.tasks[key] = unsupportedTemplate(
+        `array of ${sub.kind}`,
+        `array node items of kind ${sub.kind} are not supported yet: only task items run`,
+      );
       item = { kind: 'task', task: key, inputs: { item: { fromItem: true } } };
     }
     return {
@@ -295,7 +382,9 @@ class Scope {
       array: {
         over: { fromNode: itemsId, output: 'items' },
         parallelism: typeof a.Parallelism === 'number' && a.Parallelism > 0 ? a.Parallelism : 0,
-        ...(typeof a.MinSuccessRatio === 'number' ? { minSuccessRatio: Math.min(1, Math.max(0, a.MinSuccessRatio)) } : {}),
+        ...(typeof a.MinSuccessRatio === 'number'
+          ? { minSuccessRatio: Math.min(1, Math.max(0, a.MinSuccessRatio)) }
+          : {}),
         ...(typeof a.MinSuccesses === 'number' ? { minSuccesses: Math.max(0, Math.floor(a.MinSuccesses)) } : {}),
         node: item,
       },
@@ -304,7 +393,14 @@ class Scope {
 }
 
 /** Translates one scope: its top-level nodes (branch cases nest inside their branch), synthetic steps, and outputs. */
-export function translateScope(state: TranslationState, spec: FlyteWorkflowSpec, prefix: string, parents: readonly string[], where: string, depth: number): ScopeResult {
+export function translateScope(
+  state: TranslationState,
+  spec: FlyteWorkflowSpec,
+  prefix: string,
+  parents: readonly string[],
+  where: string,
+  depth: number,
+): ScopeResult {
   const scope = new Scope(state, spec, prefix, parents, where, depth);
   const nodes: WorkflowNode[] = [];
   for (const id of scope.siblings()) {
@@ -317,10 +413,18 @@ export function translateScope(state: TranslationState, spec: FlyteWorkflowSpec,
 }
 
 /** Translates the `onFailure` node of the primary workflow (its data lives under its own id). */
-export function translateOnFailure(state: TranslationState, spec: FlyteWorkflowSpec, node: FlyteNodeSpec): WorkflowNode {
+export function translateOnFailure(
+  state: TranslationState,
+  spec: FlyteWorkflowSpec,
+  node: FlyteNodeSpec,
+): WorkflowNode {
   const scope = new Scope(state, spec, '', [], 'spec', 0);
   const translated = scope.translateNode(node, 'spec.onFailure');
-  if (scope.synthetic.length > 0) scope.fail('onFailure', 'the failure node may bind only workflow inputs, upstream outputs and literals (not collections of promises)');
+  if (scope.synthetic.length > 0)
+    scope.fail(
+      'onFailure',
+      'the failure node may bind only workflow inputs, upstream outputs and literals (not collections of promises)',
+    );
   return { ...translated, dependsOn: [] };
 }
 
@@ -328,7 +432,13 @@ export function translateOnFailure(state: TranslationState, spec: FlyteWorkflowS
 function nodeResources(node: FlyteNodeSpec): Pick<ContainerPodSettings, 'resources'> | undefined {
   const requests = node.resources?.requests;
   const limits = node.resources?.limits;
-  const has = (q: Record<string, string> | undefined): q is Record<string, string> => q !== undefined && Object.keys(q).length > 0;
+  const has = (q: Record<string, string> | undefined): q is Record<string, string> =>
+    q !== undefined && Object.keys(q).length > 0;
   if (!has(requests) && !has(limits)) return undefined;
-  return { resources: { ...(has(requests) ? { requests: { ...requests } } : {}), ...(has(limits) ? { limits: { ...limits } } : {}) } };
+  return {
+    resources: {
+      ...(has(requests) ? { requests: { ...requests } } : {}),
+      ...(has(limits) ? { limits: { ...limits } } : {}),
+    },
+  };
 }

@@ -11,20 +11,42 @@ export function unsupportedReason(template: JsonObject): { what: string; message
   const type = typeof template['type'] === 'string' ? template['type'] : '';
   const container = template['container'];
   if (type === 'sensor') {
-    return { what: 'sensor', message: 'task type "sensor" is not supported: sensors run in Flyte\'s agent service (flyteagent), which flotilla does not call yet' };
+    return {
+      what: 'sensor',
+      message:
+        'task type "sensor" is not supported: sensors run in Flyte\'s agent service (flyteagent), which flotilla does not call yet',
+    };
   }
   if (type === 'container_array') {
-    return { what: 'container_array', message: 'task type "container_array" (a legacy map task) is not supported: it needs the k8s array plugin; use an ArrayNode (flytekit map_task ≥ 1.12) instead' };
+    return {
+      what: 'container_array',
+      message:
+        'task type "container_array" (a legacy map task) is not supported: it needs the k8s array plugin; use an ArrayNode (flytekit map_task ≥ 1.12) instead',
+    };
   }
   if (isObject(container) && isObject(container['dataConfig']) && container['dataConfig']['enabled'] === true) {
-    return { what: 'copilot', message: `task type "${type}" is not supported: its raw container reads inputs and writes outputs as files (container.dataConfig), which needs Flyte's copilot sidecar` };
+    return {
+      what: 'copilot',
+      message: `task type "${type}" is not supported: its raw container reads inputs and writes outputs as files (container.dataConfig), which needs Flyte's copilot sidecar`,
+    };
   }
   if (type === 'raw-container') {
-    return { what: 'copilot', message: 'task type "raw-container" is not supported: a raw container needs Flyte\'s copilot sidecar to read inputs and write outputs' };
+    return {
+      what: 'copilot',
+      message:
+        'task type "raw-container" is not supported: a raw container needs Flyte\'s copilot sidecar to read inputs and write outputs',
+    };
   }
   if (!isObject(container)) {
-    const target = isObject(template['k8sPod']) ? 'a pod template (k8sPod)' : isObject(template['sql']) ? 'a SQL statement' : 'no container';
-    return { what: type || 'unknown', message: `task type "${type}" is not supported: it has ${target}, and only container tasks run here (the ${type || 'matching'} backend plugin is missing)` };
+    const target = isObject(template['k8sPod'])
+      ? 'a pod template (k8sPod)'
+      : isObject(template['sql'])
+        ? 'a SQL statement'
+        : 'no container';
+    return {
+      what: type || 'unknown',
+      message: `task type "${type}" is not supported: it has ${target}, and only container tasks run here (the ${type || 'matching'} backend plugin is missing)`,
+    };
   }
   return undefined;
 }
@@ -44,7 +66,10 @@ export function taskNameOf(template: JsonObject, key: string): string {
   return isObject(id) && typeof id['name'] === 'string' ? id['name'] : key;
 }
 
-export function containerTemplate(config: ContainerTaskConfig, common: Pick<TaskTemplate, 'retries' | 'timeout' | 'interruptible'>): TaskTemplate {
+export function containerTemplate(
+  config: ContainerTaskConfig,
+  common: Pick<TaskTemplate, 'retries' | 'timeout' | 'interruptible'>,
+): TaskTemplate {
   return { plugin: FlytePluginNames.container, config: config as unknown as TaskTemplate['config'], ...common };
 }
 

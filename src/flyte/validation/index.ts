@@ -46,7 +46,11 @@ const NODE_PHASES = Object.values(NodePhase).length;
 function checkPhase(value: unknown, path: string, count: number, problems: ProblemList): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value >= count) {
-    problems.add(path, 'BadPhase', `must be a phase number in [0, ${count - 1}], got ${typeof value === 'number' ? value : kindOf(value)}`);
+    problems.add(
+      path,
+      'BadPhase',
+      `must be a phase number in [0, ${count - 1}], got ${typeof value === 'number' ? value : kindOf(value)}`,
+    );
   }
 }
 
@@ -54,7 +58,9 @@ function checkStatus(status: unknown, problems: ProblemList, maxDepth: number): 
   if (status === undefined || status === null) return;
   if (!isRec(status)) return problems.add('status', 'NotAnObject', `must be an object, got ${kindOf(status)}`);
   checkPhase(status['phase'], 'status.phase', WORKFLOW_PHASES, problems);
-  const stack: { map: unknown; path: string; depth: number }[] = [{ map: status['nodeStatus'], path: 'status.nodeStatus', depth: 0 }];
+  const stack: { map: unknown; path: string; depth: number }[] = [
+    { map: status['nodeStatus'], path: 'status.nodeStatus', depth: 0 },
+  ];
   while (stack.length > 0) {
     const item = stack.pop();
     if (item === undefined || item.map === undefined || item.map === null) continue;
@@ -87,26 +93,62 @@ function checkTasks(tasks: Rec, options: ValidateFlyteOptions, problems: Problem
       continue;
     }
     const type = task['type'];
-    if (typeof type !== 'string') problems.add(at(p, 'type'), 'MissingField', 'a task template needs its type (the plugin that runs it)');
+    if (typeof type !== 'string')
+      problems.add(at(p, 'type'), 'MissingField', 'a task template needs its type (the plugin that runs it)');
     else if (options.taskTypes !== undefined && !options.taskTypes.has(type)) {
-      problems.add(at(p, 'type'), 'UnsupportedTaskType', `no plugin in this fleet runs task type ${q(type)} (supported: ${[...options.taskTypes].sort().join(', ')})`);
+      problems.add(
+        at(p, 'type'),
+        'UnsupportedTaskType',
+        `no plugin in this fleet runs task type ${q(type)} (supported: ${[...options.taskTypes].sort().join(', ')})`,
+      );
     }
   }
   return new Set(Object.keys(tasks));
 }
 
 function checkEnvelope(input: Rec, problems: ProblemList): void {
-  if (input['apiVersion'] !== FLYTE_API_VERSION) problems.add('apiVersion', 'BadApiVersion', `must be ${FLYTE_API_VERSION}, got ${typeof input['apiVersion'] === 'string' ? q(input['apiVersion']) : kindOf(input['apiVersion'])}`);
-  if (input['kind'] !== FLYTE_KIND && input['kind'] !== FLYTE_KIND_GO) problems.add('kind', 'BadKind', `must be ${FLYTE_KIND}, got ${typeof input['kind'] === 'string' ? q(input['kind']) : kindOf(input['kind'])}`);
+  if (input['apiVersion'] !== FLYTE_API_VERSION)
+    problems.add(
+      'apiVersion',
+      'BadApiVersion',
+      `must be ${FLYTE_API_VERSION}, got ${typeof input['apiVersion'] === 'string' ? q(input['apiVersion']) : kindOf(input['apiVersion'])}`,
+    );
+  if (input['kind'] !== FLYTE_KIND && input['kind'] !== FLYTE_KIND_GO)
+    problems.add(
+      'kind',
+      'BadKind',
+      `must be ${FLYTE_KIND}, got ${typeof input['kind'] === 'string' ? q(input['kind']) : kindOf(input['kind'])}`,
+    );
   const metadata = input['metadata'];
-  if (!isRec(metadata)) problems.add('metadata', metadata === undefined ? 'MissingField' : 'NotAnObject', `must be object metadata with a name, got ${kindOf(metadata)}`);
-  else if (typeof metadata['name'] !== 'string' && typeof metadata['generateName'] !== 'string') problems.add('metadata.name', 'MissingField', 'a FlyteWorkflow needs a name');
+  if (!isRec(metadata))
+    problems.add(
+      'metadata',
+      metadata === undefined ? 'MissingField' : 'NotAnObject',
+      `must be object metadata with a name, got ${kindOf(metadata)}`,
+    );
+  else if (typeof metadata['name'] !== 'string' && typeof metadata['generateName'] !== 'string')
+    problems.add('metadata.name', 'MissingField', 'a FlyteWorkflow needs a name');
   const executionId = input['executionId'];
-  if (!isRec(executionId)) problems.add('executionId', executionId === undefined ? 'MissingField' : 'NotAnObject', `must be { project, domain, name }, got ${kindOf(executionId)}`);
-  if (input['inputs'] !== undefined && input['inputs'] !== null && typeof input['offloadedInputs'] === 'string' && input['offloadedInputs'] !== '') {
-    problems.add('offloadedInputs', 'ConflictingInputs', 'inputs and offloadedInputs are both set; FlyteAdmin sets one');
+  if (!isRec(executionId))
+    problems.add(
+      'executionId',
+      executionId === undefined ? 'MissingField' : 'NotAnObject',
+      `must be { project, domain, name }, got ${kindOf(executionId)}`,
+    );
+  if (
+    input['inputs'] !== undefined &&
+    input['inputs'] !== null &&
+    typeof input['offloadedInputs'] === 'string' &&
+    input['offloadedInputs'] !== ''
+  ) {
+    problems.add(
+      'offloadedInputs',
+      'ConflictingInputs',
+      'inputs and offloadedInputs are both set; FlyteAdmin sets one',
+    );
   }
-  if (input['inputs'] !== undefined && input['inputs'] !== null && !isRec(input['inputs'])) problems.add('inputs', 'NotAnObject', 'must be a flyteidl LiteralMap');
+  if (input['inputs'] !== undefined && input['inputs'] !== null && !isRec(input['inputs']))
+    problems.add('inputs', 'NotAnObject', 'must be a flyteidl LiteralMap');
 }
 
 /** Checks a raw object; on success returns it typed (no copy, no defaults). */
@@ -129,21 +171,41 @@ export function validateFlyteWorkflow(input: unknown, options: ValidateFlyteOpti
     } else {
       let taskIds: Set<string> | undefined;
       if (isRec(tasks)) taskIds = checkTasks(tasks, options, problems);
-      else problems.add('tasks', tasks === undefined || tasks === null ? 'MissingField' : 'NotAnObject', `must map task ids to task templates, got ${kindOf(tasks)}`);
+      else
+        problems.add(
+          'tasks',
+          tasks === undefined || tasks === null ? 'MissingField' : 'NotAnObject',
+          `must map task ids to task templates, got ${kindOf(tasks)}`,
+        );
       const subs = isRec(subWorkflows) ? subWorkflows : {};
-      if (subWorkflows !== undefined && subWorkflows !== null && !isRec(subWorkflows)) problems.add('subWorkflows', 'NotAnObject', 'must map workflow ids to workflow specs');
+      if (subWorkflows !== undefined && subWorkflows !== null && !isRec(subWorkflows))
+        problems.add('subWorkflows', 'NotAnObject', 'must map workflow ids to workflow specs');
       const ctx: SpecContext = { problems, taskIds, subWorkflowIds: new Set(Object.keys(subs)), maxDepth };
-      if (!isRec(spec)) problems.add('spec', spec === undefined || spec === null ? 'MissingSpec' : 'NotAnObject', 'a FlyteWorkflow needs spec (or workflowClosureReference when the closure is offloaded)');
+      if (!isRec(spec))
+        problems.add(
+          'spec',
+          spec === undefined || spec === null ? 'MissingSpec' : 'NotAnObject',
+          'a FlyteWorkflow needs spec (or workflowClosureReference when the closure is offloaded)',
+        );
       else checkSpec(spec, 'spec', ctx);
       for (const [id, sub] of Object.entries(subs)) {
         if (isRec(sub)) checkSpec(sub, at('subWorkflows', id), ctx);
-        else problems.add(at('subWorkflows', id), 'NotAnObject', `a sub-workflow must be a workflow spec, got ${kindOf(sub)}`);
+        else
+          problems.add(
+            at('subWorkflows', id),
+            'NotAnObject',
+            `a sub-workflow must be a workflow spec, got ${kindOf(sub)}`,
+          );
       }
     }
     checkStatus(input['status'], problems, maxDepth);
   } catch (error) {
     // Only reachable with exotic objects (proxies, throwing getters); parsed JSON or YAML never gets here.
-    problems.add('(root)', 'NotAnObject', `could not be read as plain JSON (${error instanceof Error ? error.name : typeof error})`);
+    problems.add(
+      '(root)',
+      'NotAnObject',
+      `could not be read as plain JSON (${error instanceof Error ? error.name : typeof error})`,
+    );
   }
   if (problems.items.length > 0) return { ok: false, problems: [...problems.items] };
   return { ok: true, workflow: input as unknown as FlyteWorkflow, closure };

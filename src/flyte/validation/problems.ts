@@ -84,7 +84,9 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `base.key`, or `base["odd key"]` (JSON-quoted, non-ASCII escaped) for any other key. */
 export function at(base: string, key: string): string {
-  const step = IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}]`;
+  const step = IDENTIFIER.test(key)
+    ? `.${key}`
+    : `[${JSON.stringify(key).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}]`;
   return base === '' ? step.replace(/^\./, '') : `${base}${step}`;
 }
 

@@ -71,15 +71,29 @@ function statusFailure(error: grpc.ServiceError, what: string): TaskFailure {
       return { kind: 'user', reason: 'InvalidTask', message: `${what}: ${error.details}`, retryable: false };
     case grpc.status.UNAUTHENTICATED:
     case grpc.status.PERMISSION_DENIED:
-      return { kind: 'system', reason: 'AgentPermissionDenied', message: `${what}: ${grpc.status[error.code]}`, retryable: false };
+      return {
+        kind: 'system',
+        reason: 'AgentPermissionDenied',
+        message: `${what}: ${grpc.status[error.code]}`,
+        retryable: false,
+      };
     case grpc.status.NOT_FOUND:
       return { kind: 'system', reason: 'AgentLostTask', message: `${what}: ${error.details}` };
     default:
-      return { kind: 'system', reason: 'AgentError', message: `${what}: ${grpc.status[error.code] ?? error.code} ${error.details}` };
+      return {
+        kind: 'system',
+        reason: 'AgentError',
+        message: `${what}: ${grpc.status[error.code] ?? error.code} ${error.details}`,
+      };
   }
 }
 
-type Unary<Req, Res> = (request: Req, metadata: grpc.Metadata, options: Partial<grpc.CallOptions>, callback: (error: grpc.ServiceError | null, response: Res) => void) => grpc.ClientUnaryCall;
+type Unary<Req, Res> = (
+  request: Req,
+  metadata: grpc.Metadata,
+  options: Partial<grpc.CallOptions>,
+  callback: (error: grpc.ServiceError | null, response: Res) => void,
+) => grpc.ClientUnaryCall;
 
 export class AgentPlugin implements TaskPlugin {
   readonly name = 'agent';
@@ -92,31 +106,53 @@ export class AgentPlugin implements TaskPlugin {
     if (existing) return existing;
     const endpoint = this.options.services[service];
     if (!endpoint) return undefined;
-    const client = createClient(pb.AgentServiceClient, endpoint.address, { ...(endpoint.tls ? { tls: endpoint.tls } : {}), ...(endpoint.token ? { token: endpoint.token } : {}) });
+    const client = createClient(pb.AgentServiceClient, endpoint.address, {
+      ...(endpoint.tls ? { tls: endpoint.tls } : {}),
+      ...(endpoint.token ? { token: endpoint.token } : {}),
+    });
     this.clients.set(service, client);
     return client;
   }
 
   /** One call with a deadline, retried on UNAVAILABLE / DEADLINE_EXCEEDED; abortable. */
-  private async invoke<Req, Res>(method: Unary<Req, Res>, client: pb.AgentServiceClient, request: Req, what: string, signal?: AbortSignal): Promise<Res> {
+  private async invoke<Req, Res>(
+    method: Unary<Req, Res>,
+    client: pb.AgentServiceClient,
+    request: Req,
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<Res> {
     const retries = this.options.unavailableRetries ?? 3;
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw new AgentError('Aborted', `${what}: aborted`);
       try {
         return await new Promise<Res>((resolve, reject) => {
-          const call = method.call(client, request, new grpc.Metadata(), { deadline: deadlineIn(this.options.callTimeoutMs ?? 5_000) }, (error, response) => {
-            signal?.removeEventListener('abort', onAbort);
-            if (error) reject(error);
-            else resolve(response);
-          });
+          const call = method.call(
+            client,
+            request,
+            new grpc.Metadata(),
+            { deadline: deadlineIn(this.options.callTimeoutMs ?? 5_000) },
+            (error, response) => {
+              signal?.removeEventListener('abort', onAbort);
+              if (error) reject(error);
+              else resolve(response);
+            },
+          );
           const onAbort = () => call.cancel();
           signal?.addEventListener('abort', onAbort, { once: true });
         });
       } catch (error) {
         if (signal?.aborted) throw new AgentError('Aborted', `${what}: aborted`, { cause: error });
-        const transient = isServiceError(error) && (error.code === grpc.status.UNAVAILABLE || error.code === grpc.status.DEADLINE_EXCEEDED);
+        const transient =
+          isServiceError(error) &&
+          (error.code === grpc.status.UNAVAILABLE || error.code === grpc.status.DEADLINE_EXCEEDED);
         if (!transient) throw error;
-        if (attempt >= retries) throw new AgentError('Unavailable', `${what}: agent unavailable after ${attempt + 1} attempts (${grpc.status[error.code]})`, { cause: error });
+        if (attempt >= retries)
+          throw new AgentError(
+            'Unavailable',
+            `${what}: agent unavailable after ${attempt + 1} attempts (${grpc.status[error.code]})`,
+            { cause: error },
+          );
         const base = (this.options.retryBaseMs ?? 100) * 2 ** attempt;
         await sleep(base / 2 + Math.random() * (base / 2), signal);
       }
@@ -126,24 +162,51 @@ export class AgentPlugin implements TaskPlugin {
   async start(ctx: TaskContext, signal?: AbortSignal): Promise<TaskObservation> {
     if (readState(ctx)) return this.check(ctx, signal);
     const agent = ctx.task.agent;
-    if (!agent) return failed({ kind: 'system', reason: 'InvalidTask', message: `task ${ctx.taskName} has no agent block`, retryable: false });
+    if (!agent)
+      return failed({
+        kind: 'system',
+        reason: 'InvalidTask',
+        message: `task ${ctx.taskName} has no agent block`,
+        retryable: false,
+      });
     const client = this.client(agent.service);
-    if (!client) return failed({ kind: 'system', reason: 'UnknownAgentService', message: `no agent service named "${agent.service}" is configured`, retryable: false });
+    if (!client)
+      return failed({
+        kind: 'system',
+        reason: 'UnknownAgentService',
+        message: `no agent service named "${agent.service}" is configured`,
+        retryable: false,
+      });
     const request: pb.CreateTaskRequest = {
       taskType: agent.service,
       inputsJson: JSON.stringify(ctx.inputs),
       configJson: JSON.stringify(agent.config ?? {}),
       idempotencyKey: idempotencyKey(ctx),
-      metadata: { namespace: ctx.workflow.namespace, workflow: ctx.workflow.name, workflowUid: ctx.workflow.uid, nodeId: ctx.nodeId, attempt: ctx.attempt },
+      metadata: {
+        namespace: ctx.workflow.namespace,
+        workflow: ctx.workflow.name,
+        workflowUid: ctx.workflow.uid,
+        nodeId: ctx.nodeId,
+        attempt: ctx.attempt,
+      },
     };
     let response: pb.CreateTaskResponse;
     try {
-      response = await this.invoke(client.createTask as Unary<pb.CreateTaskRequest, pb.CreateTaskResponse>, client, request, `CreateTask ${agent.service}`, signal);
+      response = await this.invoke(
+        client.createTask as Unary<pb.CreateTaskRequest, pb.CreateTaskResponse>,
+        client,
+        request,
+        `CreateTask ${agent.service}`,
+        signal,
+      );
     } catch (error) {
       if (isServiceError(error)) return failed(statusFailure(error, `CreateTask ${agent.service}`));
       throw error;
     }
-    const pluginState: AgentState = { service: agent.service, resourceMeta: Buffer.from(response.resourceMeta).toString('base64') };
+    const pluginState: AgentState = {
+      service: agent.service,
+      resourceMeta: Buffer.from(response.resourceMeta).toString('base64'),
+    };
     return { phase: 'Queued', pluginState, checkAfterMs: this.options.pollIntervalMs ?? 1_000 };
   }
 
@@ -151,10 +214,25 @@ export class AgentPlugin implements TaskPlugin {
     const state = readState(ctx);
     if (!state) return this.start({ ...ctx }, signal);
     const client = this.client(state.service);
-    if (!client) return failed({ kind: 'system', reason: 'UnknownAgentService', message: `no agent service named "${state.service}" is configured`, retryable: false }, state);
+    if (!client)
+      return failed(
+        {
+          kind: 'system',
+          reason: 'UnknownAgentService',
+          message: `no agent service named "${state.service}" is configured`,
+          retryable: false,
+        },
+        state,
+      );
     let response: pb.GetTaskResponse;
     try {
-      response = await this.invoke(client.getTask as Unary<pb.GetTaskRequest, pb.GetTaskResponse>, client, { taskType: state.service, resourceMeta: Buffer.from(state.resourceMeta, 'base64') }, `GetTask ${state.service}`, signal);
+      response = await this.invoke(
+        client.getTask as Unary<pb.GetTaskRequest, pb.GetTaskResponse>,
+        client,
+        { taskType: state.service, resourceMeta: Buffer.from(state.resourceMeta, 'base64') },
+        `GetTask ${state.service}`,
+        signal,
+      );
     } catch (error) {
       if (isServiceError(error)) return failed(statusFailure(error, `GetTask ${state.service}`), state);
       throw error;
@@ -169,7 +247,14 @@ export class AgentPlugin implements TaskPlugin {
           outputs = undefined;
         }
         if (outputs === null || typeof outputs !== 'object' || Array.isArray(outputs)) {
-          return failed({ kind: 'system', reason: 'InvalidOutputs', message: `agent ${state.service} returned outputs that are not a JSON object` }, state);
+          return failed(
+            {
+              kind: 'system',
+              reason: 'InvalidOutputs',
+              message: `agent ${state.service} returned outputs that are not a JSON object`,
+            },
+            state,
+          );
         }
         return { phase: 'Succeeded', outputs: outputs as Record<string, JsonValue>, pluginState: state };
       }
@@ -192,7 +277,10 @@ export class AgentPlugin implements TaskPlugin {
           checkAfterMs: this.options.pollIntervalMs ?? 1_000,
         };
       default:
-        return failed({ kind: 'system', reason: 'AgentError', message: `agent ${state.service} returned no phase` }, state);
+        return failed(
+          { kind: 'system', reason: 'AgentError', message: `agent ${state.service} returned no phase` },
+          state,
+        );
     }
   }
 
@@ -201,9 +289,19 @@ export class AgentPlugin implements TaskPlugin {
     const service = state?.service ?? ctx.task.agent?.service;
     const client = service ? this.client(service) : undefined;
     if (!service || !client) return;
-    const request: pb.DeleteTaskRequest = { taskType: service, resourceMeta: state ? Buffer.from(state.resourceMeta, 'base64') : Buffer.alloc(0), idempotencyKey: idempotencyKey(ctx) };
+    const request: pb.DeleteTaskRequest = {
+      taskType: service,
+      resourceMeta: state ? Buffer.from(state.resourceMeta, 'base64') : Buffer.alloc(0),
+      idempotencyKey: idempotencyKey(ctx),
+    };
     try {
-      await this.invoke(client.deleteTask as Unary<pb.DeleteTaskRequest, pb.DeleteTaskResponse>, client, request, `DeleteTask ${service}`, signal);
+      await this.invoke(
+        client.deleteTask as Unary<pb.DeleteTaskRequest, pb.DeleteTaskResponse>,
+        client,
+        request,
+        `DeleteTask ${service}`,
+        signal,
+      );
     } catch (error) {
       if (isServiceError(error) && error.code === grpc.status.NOT_FOUND) return;
       throw error;

@@ -23,13 +23,27 @@ export function failed(kind: 'user' | 'system', reason: string, message: string,
 }
 
 /** The attempt's result in the store, or `undefined` when the container left nothing there. */
-export async function collectResult(store: BlobStore, config: ContainerTaskConfig, paths: AttemptPaths): Promise<TaskObservation | undefined> {
+export async function collectResult(
+  store: BlobStore,
+  config: ContainerTaskConfig,
+  paths: AttemptPaths,
+): Promise<TaskObservation | undefined> {
   if (await store.exists(paths.futures)) {
-    return failed('system', 'Unsupported', `task ${config.taskName} wrote futures.pb (a dynamic task): dynamic workflows are not supported yet`, false);
+    return failed(
+      'system',
+      'Unsupported',
+      `task ${config.taskName} wrote futures.pb (a dynamic task): dynamic workflows are not supported yet`,
+      false,
+    );
   }
   if (await store.exists(paths.error)) {
     const failure = decodeErrorDocument(await store.get(paths.error));
-    return failed(failure.origin, failure.code || 'ContainerError', failure.message || `task ${config.taskName} failed`, failure.recoverable);
+    return failed(
+      failure.origin,
+      failure.code || 'ContainerError',
+      failure.message || `task ${config.taskName} failed`,
+      failure.recoverable,
+    );
   }
   const declared = Object.keys(declaredOutputs(config.template));
   if (!(await store.exists(paths.outputs))) {
@@ -37,11 +51,22 @@ export async function collectResult(store: BlobStore, config: ContainerTaskConfi
   }
   const outputs = decodeLiteralMap(await store.get(paths.outputs));
   const missing = declared.filter((name) => !Object.hasOwn(outputs, name));
-  if (missing.length > 0) return failed('user', 'OutputsMissing', `task ${config.taskName} did not produce output ${missing.join(', ')} in ${paths.outputs}`, false);
+  if (missing.length > 0)
+    return failed(
+      'user',
+      'OutputsMissing',
+      `task ${config.taskName} did not produce output ${missing.join(', ')} in ${paths.outputs}`,
+      false,
+    );
   return { phase: 'Succeeded', outputs };
 }
 
 /** The failure of a container that ended without leaving a result. */
 export function noOutputs(config: ContainerTaskConfig, paths: AttemptPaths): TaskObservation {
-  return failed('system', 'OutputsNotFound', `task ${config.taskName} wrote neither ${paths.outputs} nor error.pb`, true);
+  return failed(
+    'system',
+    'OutputsNotFound',
+    `task ${config.taskName} wrote neither ${paths.outputs} nor error.pb`,
+    true,
+  );
 }

@@ -16,7 +16,12 @@ import { FlyteError } from '../../flyte/errors.js';
 import { attemptPaths, templateParams, type AttemptPaths } from '../../flyte/container/paths.js';
 import { runStandIn } from '../../flyte/container/stand-in.js';
 import { renderTemplates, usesTaskTemplatePath } from '../../flyte/container/template.js';
-import { encodeEmptyFutures, encodeErrorDocument, encodeLiteralMap, encodeTaskTemplate } from '../../flyte/literals/codec.js';
+import {
+  encodeEmptyFutures,
+  encodeErrorDocument,
+  encodeLiteralMap,
+  encodeTaskTemplate,
+} from '../../flyte/literals/codec.js';
 import { isObject, normalizeLiterals, type LiteralsJson } from '../../flyte/literals/values.js';
 import { FlytePluginNames, isContainerConfig, type ContainerTaskConfig } from '../../flyte/translate/contract.js';
 import { collectResult, failed, noOutputs } from './collect.js';
@@ -54,13 +59,15 @@ export function createFlyteContainerPlugin(options: FlyteContainerPluginOptions)
   const { store } = options;
 
   /** Reads what the attempt left in its output directory, as FlytePropeller does after a pod ends. */
-  const collect = async (config: ContainerTaskConfig, paths: AttemptPaths): Promise<TaskObservation> => (await collectResult(store, config, paths)) ?? noOutputs(config, paths);
+  const collect = async (config: ContainerTaskConfig, paths: AttemptPaths): Promise<TaskObservation> =>
+    (await collectResult(store, config, paths)) ?? noOutputs(config, paths);
 
   async function launch(ctx: TaskContext, config: ContainerTaskConfig, paths: AttemptPaths): Promise<TaskObservation> {
     const inputs = inputsOf(ctx, config);
     await store.put(paths.inputs, encodeLiteralMap(inputs), { contentType: PROTOBUF });
     const container = isObject(config.template['container']) ? config.template['container'] : {};
-    const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+    const list = (v: unknown): string[] =>
+      Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
     const params = templateParams(config, paths, inputs);
     let command: string[];
     let args: string[];
@@ -68,7 +75,8 @@ export function createFlyteContainerPlugin(options: FlyteContainerPluginOptions)
       command = renderTemplates(list(container['command']), params);
       args = renderTemplates(list(container['args']), params);
     } catch (error) {
-      if (error instanceof FlyteError) return failed('user', error.code, `task ${config.taskName}: ${error.message}`, false);
+      if (error instanceof FlyteError)
+        return failed('user', error.code, `task ${config.taskName}: ${error.message}`, false);
       throw error;
     }
     if (usesTaskTemplatePath([...list(container['command']), ...list(container['args'])])) {
@@ -77,16 +85,31 @@ export function createFlyteContainerPlugin(options: FlyteContainerPluginOptions)
     const image = config.image ?? (typeof container['image'] === 'string' ? container['image'] : '');
     options.onLaunch?.({ nodeId: ctx.nodeId, attempt: ctx.attempt, image, command, args, paths });
     // The stand-in does what the container would, writing where the container would.
-    const result = runStandIn({ template: config.template, taskName: config.taskName, inputs, attempt: ctx.attempt, path: paths.path, nodeId: config.nodeId, rules: config.standIn ?? [], rawOutputPrefix: paths.rawOutputPrefix });
-    if (result.kind === 'outputs') await store.put(paths.outputs, encodeLiteralMap(result.literals), { contentType: PROTOBUF });
-    else if (result.kind === 'error') await store.put(paths.error, encodeErrorDocument(result.failure), { contentType: PROTOBUF });
+    const result = runStandIn({
+      template: config.template,
+      taskName: config.taskName,
+      inputs,
+      attempt: ctx.attempt,
+      path: paths.path,
+      nodeId: config.nodeId,
+      rules: config.standIn ?? [],
+      rawOutputPrefix: paths.rawOutputPrefix,
+    });
+    if (result.kind === 'outputs')
+      await store.put(paths.outputs, encodeLiteralMap(result.literals), { contentType: PROTOBUF });
+    else if (result.kind === 'error')
+      await store.put(paths.error, encodeErrorDocument(result.failure), { contentType: PROTOBUF });
     else await store.put(paths.futures, encodeEmptyFutures(), { contentType: PROTOBUF });
     return collect(config, paths);
   }
 
-  async function guarded(ctx: TaskContext, run: (config: ContainerTaskConfig, paths: AttemptPaths) => Promise<TaskObservation>): Promise<TaskObservation> {
+  async function guarded(
+    ctx: TaskContext,
+    run: (config: ContainerTaskConfig, paths: AttemptPaths) => Promise<TaskObservation>,
+  ): Promise<TaskObservation> {
     const config = ctx.task.config;
-    if (!isContainerConfig(config)) return failed('system', 'BadConfig', `${ctx.nodeId}: not a flyte-container task`, false);
+    if (!isContainerConfig(config))
+      return failed('system', 'BadConfig', `${ctx.nodeId}: not a flyte-container task`, false);
     try {
       return await run(config, attemptPaths(config, ctx.nodeId, ctx.attempt));
     } catch (error) {

@@ -9,7 +9,17 @@ import { createLiteralStepPlugin, createUnsupportedPlugin } from './steps.js';
 export { createFlyteContainerPlugin, type ContainerLaunch, type FlyteContainerPluginOptions } from './container.js';
 export { createLiteralStepPlugin, createUnsupportedPlugin } from './steps.js';
 export { collectResult } from './collect.js';
-export { buildFlytePod, flytePodName, flyteEnvironment, resolveResources, sanitizeFlyteLabel, FlyteLabels, FLYTE_WORKFLOW_OWNER, type FlytePodInput, type PodOwnerKind } from './pod-build.js';
+export {
+  buildFlytePod,
+  flytePodName,
+  flyteEnvironment,
+  resolveResources,
+  sanitizeFlyteLabel,
+  FlyteLabels,
+  FLYTE_WORKFLOW_OWNER,
+  type FlytePodInput,
+  type PodOwnerKind,
+} from './pod-build.js';
 export { demystifyFailure } from './pod-failure.js';
 export { createFlytePodPlugin, type FlytePodPluginOptions } from './pod-plugin.js';
 

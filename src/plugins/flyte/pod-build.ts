@@ -48,13 +48,23 @@ export function flytePodName(ctx: Pick<TaskContext, 'workflow' | 'nodeId' | 'att
 
 /** FlytePropeller's `SanitizeLabelValue`: lower case, `[a-z0-9-]` only, at most 63, no `-` or `.` at the ends. */
 export function sanitizeFlyteLabel(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 63).replace(/^[-.]+|[-.]+$/g, '');
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .slice(0, 63)
+    .replace(/^[-.]+|[-.]+$/g, '');
 }
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /** Kubernetes names of flyteidl `Resources.ResourceName`. */
-const RESOURCE_NAMES: Readonly<Record<string, string>> = { CPU: 'cpu', MEMORY: 'memory', GPU: 'nvidia.com/gpu', STORAGE: 'storage', EPHEMERAL_STORAGE: 'ephemeral-storage' };
+const RESOURCE_NAMES: Readonly<Record<string, string>> = {
+  CPU: 'cpu',
+  MEMORY: 'memory',
+  GPU: 'nvidia.com/gpu',
+  STORAGE: 'storage',
+  EPHEMERAL_STORAGE: 'ephemeral-storage',
+};
 
 /** `[{name: CPU, value: 250m}]` (the TaskTemplate's form) → `{cpu: 250m}`. */
 function templateQuantities(entries: unknown): Record<string, string> {
@@ -72,10 +82,18 @@ function templateQuantities(entries: unknown): Record<string, string> {
  * a missing request takes the limit, else the execution's default request; a missing limit takes
  * the request. (Flyte's platform-wide caps are not applied.)
  */
-export function resolveResources(template: { requests?: unknown; limits?: unknown } | undefined, override: ResourceQuantities | undefined, defaults: ResourceQuantities | undefined): V1ResourceRequirements | undefined {
+export function resolveResources(
+  template: { requests?: unknown; limits?: unknown } | undefined,
+  override: ResourceQuantities | undefined,
+  defaults: ResourceQuantities | undefined,
+): V1ResourceRequirements | undefined {
   const requests: Record<string, string> = { ...templateQuantities(template?.requests), ...(override?.requests ?? {}) };
   const limits: Record<string, string> = { ...templateQuantities(template?.limits), ...(override?.limits ?? {}) };
-  const names = new Set([...Object.keys(requests), ...Object.keys(limits), ...['cpu', 'memory'].filter((n) => defaults?.requests?.[n] !== undefined)]);
+  const names = new Set([
+    ...Object.keys(requests),
+    ...Object.keys(limits),
+    ...['cpu', 'memory'].filter((n) => defaults?.requests?.[n] !== undefined),
+  ]);
   for (const name of names) {
     const request = requests[name] ?? limits[name] ?? defaults?.requests?.[name];
     if (request === undefined) continue;
@@ -116,8 +134,16 @@ export function buildFlytePod(input: FlytePodInput): V1Pod {
   const command = renderTemplates(list(spec['command']), params);
   const args = renderTemplates(list(spec['args']), params);
   const name = flytePodName(ctx);
-  const templateEnv: V1EnvVar[] = (Array.isArray(spec['env']) ? spec['env'] : []).flatMap((e) => (isObject(e) && typeof e['key'] === 'string' ? [{ name: e['key'], value: typeof e['value'] === 'string' ? e['value'] : '' }] : []));
-  const resources = resolveResources(isObject(spec['resources']) ? spec['resources'] : undefined, config.pod?.resources, config.pod?.defaultResources);
+  const templateEnv: V1EnvVar[] = (Array.isArray(spec['env']) ? spec['env'] : []).flatMap((e) =>
+    isObject(e) && typeof e['key'] === 'string'
+      ? [{ name: e['key'], value: typeof e['value'] === 'string' ? e['value'] : '' }]
+      : [],
+  );
+  const resources = resolveResources(
+    isObject(spec['resources']) ? spec['resources'] : undefined,
+    config.pod?.resources,
+    config.pod?.defaultResources,
+  );
   const container: V1Container = {
     // FlytePropeller names the primary container after the Pod.
     name,
@@ -139,8 +165,21 @@ export function buildFlytePod(input: FlytePodInput): V1Pod {
     [Labels.attempt]: String(ctx.attempt),
     ...(ctx.workflow.shard !== undefined ? { [Labels.shard]: ctx.workflow.shard } : {}),
   };
-  const standIn = encodePodStandInSpec({ taskName: config.taskName, path: paths.path, nodeId: config.nodeId, outputs: declaredOutputs(config.template), rules: config.standIn ?? [] });
-  const ownerReference: V1OwnerReference = { apiVersion: owner.apiVersion, kind: owner.kind, name: ctx.workflow.name, uid: ctx.workflow.uid, controller: true, blockOwnerDeletion: true };
+  const standIn = encodePodStandInSpec({
+    taskName: config.taskName,
+    path: paths.path,
+    nodeId: config.nodeId,
+    outputs: declaredOutputs(config.template),
+    rules: config.standIn ?? [],
+  });
+  const ownerReference: V1OwnerReference = {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: ctx.workflow.name,
+    uid: ctx.workflow.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
   return {
     apiVersion: 'v1',
     kind: 'Pod',

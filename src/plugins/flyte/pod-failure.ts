@@ -24,10 +24,16 @@ const UNSIGNED_SIGKILL = 247;
 export function demystifyFailure(pod: V1Pod): TaskObservation {
   const status = pod.status;
   let code = status?.reason !== undefined && status.reason !== '' ? status.reason : 'UnknownError';
-  let message = status?.message !== undefined && status.message !== '' ? status.message : 'Pod failed. No message received from kubernetes.';
+  let message =
+    status?.message !== undefined && status.message !== ''
+      ? status.message
+      : 'Pod failed. No message received from kubernetes.';
   let system = NODE_SHUTDOWN_REASONS.has(code);
   const primary = pod.spec?.containers[0]?.name;
-  const statuses: V1ContainerStatus[] = [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])];
+  const statuses: V1ContainerStatus[] = [
+    ...(status?.initContainerStatuses ?? []),
+    ...(status?.containerStatuses ?? []),
+  ];
   for (const c of statuses) {
     const terminated = c.lastState?.terminated ?? c.state?.terminated;
     if (!terminated) continue;
@@ -36,9 +42,10 @@ export function demystifyFailure(pod: V1Pod): TaskObservation {
       code = 'Interrupted';
       if (c.name === primary) system = true;
     }
-    message += terminated.exitCode === 0
-      ? `\r\n[${c.name}] terminated with ExitCode 0.`
-      : `\r\n[${c.name}] terminated with exit code (${terminated.exitCode}). Reason [${terminated.reason ?? ''}]. Message: \n${terminated.message ?? ''}.`;
+    message +=
+      terminated.exitCode === 0
+        ? `\r\n[${c.name}] terminated with ExitCode 0.`
+        : `\r\n[${c.name}] terminated with exit code (${terminated.exitCode}). Reason [${terminated.reason ?? ''}]. Message: \n${terminated.message ?? ''}.`;
   }
   if (code === 'UnknownError') system = true;
   return system ? failed('system', 'Interrupted', message, true) : failed('user', code, message, true);

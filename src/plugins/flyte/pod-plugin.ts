@@ -63,7 +63,9 @@ function refusalsOf(ctx: TaskContext): number {
 
 /** Whether the container left a result (error.pb, outputs.pb or futures.pb). */
 async function hasResult(store: BlobStore, paths: AttemptPaths): Promise<boolean> {
-  return (await store.exists(paths.error)) || (await store.exists(paths.outputs)) || (await store.exists(paths.futures));
+  return (
+    (await store.exists(paths.error)) || (await store.exists(paths.outputs)) || (await store.exists(paths.futures))
+  );
 }
 
 export function createFlytePodPlugin(options: FlytePodPluginOptions): TaskPlugin {
@@ -76,14 +78,20 @@ export function createFlytePodPlugin(options: FlytePodPluginOptions): TaskPlugin
     return result;
   }
 
-  async function observe(ctx: TaskContext, config: ContainerTaskConfig, paths: AttemptPaths, signal?: AbortSignal): Promise<TaskObservation> {
+  async function observe(
+    ctx: TaskContext,
+    config: ContainerTaskConfig,
+    paths: AttemptPaths,
+    signal?: AbortSignal,
+  ): Promise<TaskObservation> {
     const pod: V1Pod | undefined = await gateway.get(ctx.workflow.namespace, flytePodName(ctx), signal);
     const phase = pod?.status?.phase;
     if (!pod || phase === 'Succeeded' || phase === 'Failed') {
       const result = await collectResult(store, config, paths);
       // error.pb wins whatever the phase; outputs of a failed Pod are not trusted.
       if (result && (phase !== 'Failed' || result.phase === 'Failed')) return finish(ctx, result, signal);
-      if (!pod) return failed('system', 'PodLost', `Pod ${flytePodName(ctx)} no longer exists and left no result`, true);
+      if (!pod)
+        return failed('system', 'PodLost', `Pod ${flytePodName(ctx)} no longer exists and left no result`, true);
       return finish(ctx, phase === 'Failed' ? demystifyFailure(pod) : noOutputs(config, paths), signal);
     }
     return classifyPod(pod, {
@@ -93,7 +101,12 @@ export function createFlytePodPlugin(options: FlytePodPluginOptions): TaskPlugin
     });
   }
 
-  async function launch(ctx: TaskContext, config: ContainerTaskConfig, paths: AttemptPaths, signal?: AbortSignal): Promise<TaskObservation> {
+  async function launch(
+    ctx: TaskContext,
+    config: ContainerTaskConfig,
+    paths: AttemptPaths,
+    signal?: AbortSignal,
+  ): Promise<TaskObservation> {
     // A result in the store means this attempt ran already (its Pod may be deleted): never launch twice.
     if (await hasResult(store, paths)) return observe(ctx, config, paths, signal);
     const inputs = inputsOf(ctx, config);
@@ -101,7 +114,8 @@ export function createFlytePodPlugin(options: FlytePodPluginOptions): TaskPlugin
     try {
       pod = buildFlytePod({ ctx, config, paths, inputs, ...(options.owner ? { owner: options.owner } : {}) });
     } catch (error) {
-      if (error instanceof FlyteError) return failed('user', error.code, `task ${config.taskName}: ${error.message}`, false);
+      if (error instanceof FlyteError)
+        return failed('user', error.code, `task ${config.taskName}: ${error.message}`, false);
       throw error;
     }
     // inputs.pb before the Pod: the container reads it as soon as it runs.
@@ -112,19 +126,36 @@ export function createFlytePodPlugin(options: FlytePodPluginOptions): TaskPlugin
     }
     const created = await gateway.create(pod, signal);
     if (created.refused) {
-      if (created.refused.reason === 'Invalid') return failed('user', 'InvalidPod', `the API server refused Pod ${flytePodName(ctx)}: ${created.refused.message}`, false);
+      if (created.refused.reason === 'Invalid')
+        return failed(
+          'user',
+          'InvalidPod',
+          `the API server refused Pod ${flytePodName(ctx)}: ${created.refused.message}`,
+          false,
+        );
       const refusals = refusalsOf(ctx) + 1;
       const pluginState: JsonObject = { [REFUSALS]: refusals };
       const checkAfterMs = Math.min(30_000, (options.quotaBackoffBaseMs ?? 1_000) * 2 ** Math.min(refusals - 1, 20));
-      return { phase: 'WaitingForResources', message: `WaitingForResources: ${created.refused.message}`, pluginState, checkAfterMs };
+      return {
+        phase: 'WaitingForResources',
+        message: `WaitingForResources: ${created.refused.message}`,
+        pluginState,
+        checkAfterMs,
+      };
     }
     const observed = await observe(ctx, config, paths, signal);
-    return refusalsOf(ctx) > 0 && (observed.phase === 'Queued' || observed.phase === 'Running') ? { ...observed, pluginState: {} } : observed;
+    return refusalsOf(ctx) > 0 && (observed.phase === 'Queued' || observed.phase === 'Running')
+      ? { ...observed, pluginState: {} }
+      : observed;
   }
 
-  async function guarded(ctx: TaskContext, run: (config: ContainerTaskConfig, paths: AttemptPaths) => Promise<TaskObservation>): Promise<TaskObservation> {
+  async function guarded(
+    ctx: TaskContext,
+    run: (config: ContainerTaskConfig, paths: AttemptPaths) => Promise<TaskObservation>,
+  ): Promise<TaskObservation> {
     const config = ctx.task.config;
-    if (!isContainerConfig(config)) return failed('system', 'BadConfig', `${ctx.nodeId}: not a flyte-container task`, false);
+    if (!isContainerConfig(config))
+      return failed('system', 'BadConfig', `${ctx.nodeId}: not a flyte-container task`, false);
     try {
       return await run(config, attemptPaths(config, ctx.nodeId, ctx.attempt));
     } catch (error) {
@@ -138,7 +169,10 @@ export function createFlytePodPlugin(options: FlytePodPluginOptions): TaskPlugin
   return {
     name: FlytePluginNames.container,
     start: (ctx, signal) => guarded(ctx, (config, paths) => launch(ctx, config, paths, signal)),
-    check: (ctx, signal) => guarded(ctx, (config, paths) => (refusalsOf(ctx) > 0 ? launch(ctx, config, paths, signal) : observe(ctx, config, paths, signal))),
+    check: (ctx, signal) =>
+      guarded(ctx, (config, paths) =>
+        refusalsOf(ctx) > 0 ? launch(ctx, config, paths, signal) : observe(ctx, config, paths, signal),
+      ),
     async abort(ctx, signal) {
       await gateway.delete(ctx.workflow.namespace, flytePodName(ctx), signal);
     },

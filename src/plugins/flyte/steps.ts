@@ -10,7 +10,16 @@ import { FlytePluginNames, isLiteralStepConfig, isUnsupportedConfig } from '../.
 
 function literalStep(ctx: TaskContext): TaskObservation {
   const config = ctx.task.config;
-  if (!isLiteralStepConfig(config)) return { phase: 'Failed', failure: { kind: 'system', reason: 'BadConfig', message: `${ctx.nodeId}: not a flyte-literal step`, retryable: false } };
+  if (!isLiteralStepConfig(config))
+    return {
+      phase: 'Failed',
+      failure: {
+        kind: 'system',
+        reason: 'BadConfig',
+        message: `${ctx.nodeId}: not a flyte-literal step`,
+        retryable: false,
+      },
+    };
   try {
     return { phase: 'Succeeded', outputs: runLiteralStep(config, ctx.inputs) };
   } catch (error) {

@@ -2,7 +2,10 @@
 import type { TaskObservation, TaskPlugin } from '../../engine/plugins.js';
 
 export function createEchoPlugin(): TaskPlugin {
-  const run = (inputs: Readonly<Record<string, unknown>>): TaskObservation => ({ phase: 'Succeeded', outputs: { ...inputs } as Record<string, never> });
+  const run = (inputs: Readonly<Record<string, unknown>>): TaskObservation => ({
+    phase: 'Succeeded',
+    outputs: { ...inputs } as Record<string, never>,
+  });
   return {
     name: 'echo',
     start: async (ctx) => run(ctx.inputs),

@@ -6,7 +6,14 @@ function observe(ctx: TaskContext): TaskObservation {
   const failAttempts = typeof raw === 'number' && Number.isFinite(raw) ? raw : 1;
   if (ctx.attempt <= failAttempts) {
     const kind = ctx.task.config?.['failureKind'] === 'system' ? 'system' : 'user';
-    return { phase: 'Failed', failure: { kind, reason: 'FlakyFailure', message: `flaky: attempt ${ctx.attempt} of ${failAttempts} planned failures` } };
+    return {
+      phase: 'Failed',
+      failure: {
+        kind,
+        reason: 'FlakyFailure',
+        message: `flaky: attempt ${ctx.attempt} of ${failAttempts} planned failures`,
+      },
+    };
   }
   return { phase: 'Succeeded', outputs: { ...ctx.inputs } };
 }

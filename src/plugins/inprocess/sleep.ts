@@ -16,7 +16,15 @@ export function createSleepPlugin(options: SleepPluginOptions = {}): TaskPlugin 
     const raw = ctx.task.config?.['duration'];
     const ms = raw === undefined ? 0 : parseDuration(raw);
     if (ms === undefined) {
-      return { phase: 'Failed', failure: { kind: 'user', reason: 'InvalidConfig', message: `sleep: config.duration ${JSON.stringify(raw)} is not a duration`, retryable: false } };
+      return {
+        phase: 'Failed',
+        failure: {
+          kind: 'user',
+          reason: 'InvalidConfig',
+          message: `sleep: config.duration ${JSON.stringify(raw)} is not a duration`,
+          retryable: false,
+        },
+      };
     }
     const until = Date.parse(ctx.attemptStartedAt) + ms;
     const left = until - clock();

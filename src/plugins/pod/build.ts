@@ -25,7 +25,14 @@ export function buildPod(ctx: TaskContext): V1Pod {
     terminationMessagePolicy: 'File',
     ...(settings?.command ? { command: [...settings.command] } : {}),
     ...(settings?.args ? { args: [...settings.args] } : {}),
-    ...(settings?.resources ? { resources: { ...(settings.resources.requests ? { requests: { ...settings.resources.requests } } : {}), ...(settings.resources.limits ? { limits: { ...settings.resources.limits } } : {}) } } : {}),
+    ...(settings?.resources
+      ? {
+          resources: {
+            ...(settings.resources.requests ? { requests: { ...settings.resources.requests } } : {}),
+            ...(settings.resources.limits ? { limits: { ...settings.resources.limits } } : {}),
+          },
+        }
+      : {}),
   };
   const labels: Record<string, string> = {
     ...(settings?.labels ?? {}),
@@ -43,7 +50,16 @@ export function buildPod(ctx: TaskContext): V1Pod {
       namespace: ctx.workflow.namespace,
       labels,
       annotations: { ...(settings?.annotations ?? {}), [WorkflowAnnotations.nodePath]: ctx.nodeId },
-      ownerReferences: [{ apiVersion: WORKFLOW_API_VERSION, kind: 'Workflow', name: ctx.workflow.name, uid: ctx.workflow.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: WORKFLOW_API_VERSION,
+          kind: 'Workflow',
+          name: ctx.workflow.name,
+          uid: ctx.workflow.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: { restartPolicy: 'Never', containers: [container] },
   };

@@ -34,7 +34,10 @@ export class MemoryPodGateway implements PodGateway {
     const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
     if (this.pods.has(key)) return { created: false };
     const createdAt = this.clock();
-    this.pods.set(key, { pod: { ...pod, metadata: { ...pod.metadata, creationTimestamp: new Date(createdAt) } }, createdAt });
+    this.pods.set(key, {
+      pod: { ...pod, metadata: { ...pod.metadata, creationTimestamp: new Date(createdAt) } },
+      createdAt,
+    });
     this.created++;
     return { created: true };
   }
@@ -62,21 +65,59 @@ export class MemoryPodGateway implements PodGateway {
     const runMs = parseDuration(a[SimAnnotations.duration]) ?? this.options.defaultRunMs ?? 1000;
     const failure = a[SimAnnotations.failure];
     if (failure === 'ImagePullBackOff') {
-      return { phase: 'Pending', containerStatuses: [{ name: 'task', image: '', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } } }] };
+      return {
+        phase: 'Pending',
+        containerStatuses: [
+          {
+            name: 'task',
+            image: '',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image' } },
+          },
+        ],
+      };
     }
     if (now < createdAt + runMs) {
-      return { phase: 'Running', containerStatuses: [{ name: 'task', image: '', imageID: '', ready: true, restartCount: 0, state: { running: { startedAt: new Date(createdAt) } } }] };
+      return {
+        phase: 'Running',
+        containerStatuses: [
+          {
+            name: 'task',
+            image: '',
+            imageID: '',
+            ready: true,
+            restartCount: 0,
+            state: { running: { startedAt: new Date(createdAt) } },
+          },
+        ],
+      };
     }
-    if (failure === 'Evicted') return { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' };
+    if (failure === 'Evicted')
+      return { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' };
     const oom = failure === 'OOMKilled';
     const exitCode = oom ? 137 : Number(a[SimAnnotations.exitCode] ?? '0') || 0;
     const message = a[SimAnnotations.message];
     return {
       phase: exitCode === 0 ? 'Succeeded' : 'Failed',
-      containerStatuses: [{
-        name: 'task', image: '', imageID: '', ready: false, restartCount: 0,
-        state: { terminated: { exitCode, reason: oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error', finishedAt: new Date(createdAt + runMs), ...(message !== undefined ? { message } : {}) } },
-      }],
+      containerStatuses: [
+        {
+          name: 'task',
+          image: '',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: {
+            terminated: {
+              exitCode,
+              reason: oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
+              finishedAt: new Date(createdAt + runMs),
+              ...(message !== undefined ? { message } : {}),
+            },
+          },
+        },
+      ],
     };
   }
 }

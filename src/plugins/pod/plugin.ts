@@ -30,18 +30,35 @@ function refusalsOf(ctx: TaskContext): number {
 export function createPodPlugin(options: PodPluginOptions): TaskPlugin {
   const clock = options.clock ?? Date.now;
   const classify = (pod: Parameters<typeof classifyPod>[0]) =>
-    classifyPod(pod, { now: clock(), ...(options.pendingTimeoutMs !== undefined ? { pendingTimeoutMs: options.pendingTimeoutMs } : {}), ...(options.checkAfterMs !== undefined ? { checkAfterMs: options.checkAfterMs } : {}) });
+    classifyPod(pod, {
+      now: clock(),
+      ...(options.pendingTimeoutMs !== undefined ? { pendingTimeoutMs: options.pendingTimeoutMs } : {}),
+      ...(options.checkAfterMs !== undefined ? { checkAfterMs: options.checkAfterMs } : {}),
+    });
 
   const refused = (ctx: TaskContext, refusal: PodRefusal): TaskObservation => {
     if (refusal.reason === 'Invalid') {
       // The Pod as built can never be created: fail now with the API server's words.
-      return { phase: 'Failed', failure: { kind: 'user', reason: 'InvalidPod', message: `the API server refused Pod ${podNameFor(ctx)}: ${refusal.message}`, retryable: false } };
+      return {
+        phase: 'Failed',
+        failure: {
+          kind: 'user',
+          reason: 'InvalidPod',
+          message: `the API server refused Pod ${podNameFor(ctx)}: ${refusal.message}`,
+          retryable: false,
+        },
+      };
     }
     const refusals = refusalsOf(ctx) + 1;
     const base = options.quotaBackoffBaseMs ?? 1_000;
     const checkAfterMs = Math.min(options.quotaBackoffMaxMs ?? 30_000, base * 2 ** Math.min(refusals - 1, 20));
     const pluginState: JsonObject = { [REFUSALS]: refusals };
-    return { phase: 'WaitingForResources', message: `WaitingForResources: ${refusal.message}`, pluginState, checkAfterMs };
+    return {
+      phase: 'WaitingForResources',
+      message: `WaitingForResources: ${refusal.message}`,
+      pluginState,
+      checkAfterMs,
+    };
   };
 
   const start = async (ctx: TaskContext, signal?: AbortSignal): Promise<TaskObservation> => {
@@ -49,7 +66,9 @@ export function createPodPlugin(options: PodPluginOptions): TaskPlugin {
     if (result.refused) return refused(ctx, result.refused);
     const observed = classify(await options.gateway.get(ctx.workflow.namespace, podNameFor(ctx), signal));
     // Created after waiting: clear the refusal count so later checks only read the Pod.
-    return refusalsOf(ctx) > 0 && observed.phase !== 'Succeeded' && observed.phase !== 'Failed' ? { ...observed, pluginState: {} } : observed;
+    return refusalsOf(ctx) > 0 && observed.phase !== 'Succeeded' && observed.phase !== 'Failed'
+      ? { ...observed, pluginState: {} }
+      : observed;
   };
 
   return {

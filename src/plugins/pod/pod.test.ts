@@ -12,7 +12,17 @@ function ctx(over: Partial<TaskContext> = {}, annotations: Record<string, string
     nodeId: 'extract',
     attempt: 1,
     taskName: 'extract',
-    task: { plugin: 'pod', pod: { image: 'etl:1.4', command: ['extract'], env: { A: 'b' }, annotations, resources: { limits: { memory: '1Gi' } } }, interruptible: true },
+    task: {
+      plugin: 'pod',
+      pod: {
+        image: 'etl:1.4',
+        command: ['extract'],
+        env: { A: 'b' },
+        annotations,
+        resources: { limits: { memory: '1Gi' } },
+      },
+      interruptible: true,
+    },
     inputs: { date: '2026-11-24' },
     attemptStartedAt: new Date(T0).toISOString(),
     ...over,
@@ -31,36 +41,84 @@ describe('pod plugin: building', () => {
     assert.equal(pod.metadata?.labels?.['flotilla.io/shard'], '7');
     assert.equal(pod.metadata?.labels?.['flotilla.io/interruptible'], 'true');
     assert.equal(pod.metadata?.annotations?.['flotilla.io/sim-duration'], '2s');
-    assert.deepEqual(pod.metadata?.ownerReferences?.[0], { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', name: 'nightly-etl', uid: 'u-1', controller: true, blockOwnerDeletion: true });
+    assert.deepEqual(pod.metadata?.ownerReferences?.[0], {
+      apiVersion: 'flotilla.io/v1alpha1',
+      kind: 'Workflow',
+      name: 'nightly-etl',
+      uid: 'u-1',
+      controller: true,
+      blockOwnerDeletion: true,
+    });
     assert.equal(pod.spec?.restartPolicy, 'Never');
     const container = pod.spec?.containers[0];
     assert.equal(container?.image, 'etl:1.4');
     assert.deepEqual(container?.command, ['extract']);
-    assert.deepEqual(container?.env?.find((e) => e.name === 'FLOTILLA_INPUTS')?.value, JSON.stringify({ date: '2026-11-24' }));
+    assert.deepEqual(
+      container?.env?.find((e) => e.name === 'FLOTILLA_INPUTS')?.value,
+      JSON.stringify({ date: '2026-11-24' }),
+    );
     assert.equal(container?.resources?.limits?.['memory'], '1Gi');
   });
 
   test('long or odd names are sanitised to a DNS label and hashed', () => {
-    const long = podNameFor({ workflow: { namespace: 'n', name: 'a'.repeat(60), uid: 'u' }, nodeId: 'per-part/17/Load_Data', attempt: 3 });
+    const long = podNameFor({
+      workflow: { namespace: 'n', name: 'a'.repeat(60), uid: 'u' },
+      nodeId: 'per-part/17/Load_Data',
+      attempt: 3,
+    });
     assert.ok(long.length <= 63, long);
     assert.match(long, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
-    const other = podNameFor({ workflow: { namespace: 'n', name: 'a'.repeat(60), uid: 'u' }, nodeId: 'per-part/17/Load_Data', attempt: 4 });
+    const other = podNameFor({
+      workflow: { namespace: 'n', name: 'a'.repeat(60), uid: 'u' },
+      nodeId: 'per-part/17/Load_Data',
+      attempt: 4,
+    });
     assert.notEqual(long, other);
-    const odd = podNameFor({ workflow: { namespace: 'n', name: 'wf', uid: 'u' }, nodeId: 'decide/Publish', attempt: 1 });
+    const odd = podNameFor({
+      workflow: { namespace: 'n', name: 'wf', uid: 'u' },
+      nodeId: 'decide/Publish',
+      attempt: 1,
+    });
     assert.match(odd, /^wf-decide-publish-1-[0-9a-f]{8}$/);
   });
 });
 
 function pod(status: V1Pod['status'], created = T0, deleting = false): V1Pod {
-  return { metadata: { name: 'p', creationTimestamp: new Date(created), ...(deleting ? { deletionTimestamp: new Date(created) } : {}) }, status };
+  return {
+    metadata: {
+      name: 'p',
+      creationTimestamp: new Date(created),
+      ...(deleting ? { deletionTimestamp: new Date(created) } : {}),
+    },
+    status,
+  };
 }
-const terminated = (exitCode: number, reason: string, message?: string) => ({ containerStatuses: [{ name: 'task', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode, reason, finishedAt: new Date(T0), ...(message !== undefined ? { message } : {}) } } }] });
+const terminated = (exitCode: number, reason: string, message?: string) => ({
+  containerStatuses: [
+    {
+      name: 'task',
+      image: '',
+      imageID: '',
+      ready: false,
+      restartCount: 0,
+      state: {
+        terminated: { exitCode, reason, finishedAt: new Date(T0), ...(message !== undefined ? { message } : {}) },
+      },
+    },
+  ],
+});
 
 describe('pod plugin: classifying', () => {
   const now = T0 + 1000;
   test('success parses the termination message as a JSON object', () => {
-    assert.deepEqual(classifyPod(pod({ phase: 'Succeeded', ...terminated(0, 'Completed', '{"rows": 3}') }), { now }), { phase: 'Succeeded', outputs: { rows: 3 } });
-    assert.deepEqual(classifyPod(pod({ phase: 'Succeeded', ...terminated(0, 'Completed') }), { now }), { phase: 'Succeeded', outputs: {} });
+    assert.deepEqual(classifyPod(pod({ phase: 'Succeeded', ...terminated(0, 'Completed', '{"rows": 3}') }), { now }), {
+      phase: 'Succeeded',
+      outputs: { rows: 3 },
+    });
+    assert.deepEqual(classifyPod(pod({ phase: 'Succeeded', ...terminated(0, 'Completed') }), { now }), {
+      phase: 'Succeeded',
+      outputs: {},
+    });
   });
   test('invalid outputs are a user failure with a clear reason', () => {
     const o = classifyPod(pod({ phase: 'Succeeded', ...terminated(0, 'Completed', 'rows=3') }), { now });
@@ -79,7 +137,24 @@ describe('pod plugin: classifying', () => {
     ['Evicted', pod({ phase: 'Failed', reason: 'Evicted' }), 'system', 'Evicted'],
     ['lost', undefined, 'system', 'PodLost'],
     ['deleted', pod({ phase: 'Running' }, T0, true), 'system', 'PodDeleted'],
-    ['image pull', pod({ phase: 'Pending', containerStatuses: [{ name: 'task', image: '', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } }] }), 'system', 'ImagePullBackOff'],
+    [
+      'image pull',
+      pod({
+        phase: 'Pending',
+        containerStatuses: [
+          {
+            name: 'task',
+            image: '',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: { waiting: { reason: 'ImagePullBackOff' } },
+          },
+        ],
+      }),
+      'system',
+      'ImagePullBackOff',
+    ],
     ['pending too long', pod({ phase: 'Pending' }, T0 - 600_000), 'system', 'PendingTimeout'],
   ];
   for (const [name, p, kind, reason] of failures) {
@@ -143,7 +218,11 @@ describe('pod plugin: refused creates', () => {
   test('a quota refusal waits for resources with the server message, backs off, then starts', async () => {
     const now = T0;
     const gateway = new RefusingGateway({ clock: () => now });
-    gateway.refusal = { reason: 'Forbidden', message: 'pods "p" is forbidden: exceeded quota: compute, requested: requests.cpu=2, used: requests.cpu=1, limited: requests.cpu=2' };
+    gateway.refusal = {
+      reason: 'Forbidden',
+      message:
+        'pods "p" is forbidden: exceeded quota: compute, requested: requests.cpu=2, used: requests.cpu=1, limited: requests.cpu=2',
+    };
     const plugin = createPodPlugin({ gateway, clock: () => now, quotaBackoffBaseMs: 100, quotaBackoffMaxMs: 300 });
     const first = await plugin.start(ctx());
     assert.equal(first.phase, 'WaitingForResources');
@@ -163,7 +242,10 @@ describe('pod plugin: refused creates', () => {
 
   test('an invalid pod fails at once, not retryable, with the server message', async () => {
     const gateway = new RefusingGateway();
-    gateway.refusal = { reason: 'Invalid', message: 'Pod "p" is invalid: spec.containers[0].name: Invalid value: "Bad"' };
+    gateway.refusal = {
+      reason: 'Invalid',
+      message: 'Pod "p" is invalid: spec.containers[0].name: Invalid value: "Bad"',
+    };
     const o = await createPodPlugin({ gateway }).start(ctx());
     assert.equal(o.phase, 'Failed');
     if (o.phase !== 'Failed') return;

@@ -28,11 +28,17 @@ function postJson(server: ApiServer, path: string, body: unknown): Promise<void>
   return new Promise((resolve, reject) => {
     const req = request(
       `${server.url}${path}`,
-      { method: 'POST', ca: server.caPem, headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' } },
+      {
+        method: 'POST',
+        ca: server.caPem,
+        headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+      },
       (res) => {
         let text = '';
         res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`POST ${path}: ${res.statusCode} ${text}`))));
+        res.on('end', () =>
+          (res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`POST ${path}: ${res.statusCode} ${text}`)),
+        );
       },
     );
     req.on('error', reject);
@@ -78,7 +84,11 @@ async function finish(server: ApiServer, kubeConfig: KubeConfig): Promise<TestEn
   const core = kubeConfig.makeApiClient(CoreV1Api);
   await waitFor(
     async () => {
-      await custom.listClusterCustomObject({ group: WORKFLOW_GROUP, version: WORKFLOW_VERSION, plural: WORKFLOW_PLURAL });
+      await custom.listClusterCustomObject({
+        group: WORKFLOW_GROUP,
+        version: WORKFLOW_VERSION,
+        plural: WORKFLOW_PLURAL,
+      });
       return true;
     },
     { what: 'workflows served' },
@@ -91,11 +101,19 @@ export function workflowObject(namespace: string, name: string, labels: Record<s
     apiVersion: 'flotilla.io/v1alpha1',
     kind: 'Workflow',
     metadata: { namespace, name, labels } as Workflow['metadata'],
-    spec: { tasks: { t: { plugin: 'echo' } }, nodes: [{ id: 'a', kind: 'task', task: 't' }] } as unknown as Workflow['spec'],
+    spec: {
+      tasks: { t: { plugin: 'echo' } },
+      nodes: [{ id: 'a', kind: 'task', task: 't' }],
+    } as unknown as Workflow['spec'],
   };
 }
 
-export async function createWorkflow(env: TestEnv, namespace: string, name: string, labels: Record<string, string> = {}): Promise<Workflow> {
+export async function createWorkflow(
+  env: TestEnv,
+  namespace: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<Workflow> {
   return (await env.custom.createNamespacedCustomObject({
     group: WORKFLOW_GROUP,
     version: WORKFLOW_VERSION,
@@ -105,7 +123,13 @@ export async function createWorkflow(env: TestEnv, namespace: string, name: stri
   })) as Workflow;
 }
 
-export async function createPod(env: TestEnv, namespace: string, name: string, labels: Record<string, string>, owner?: Workflow): Promise<V1Pod> {
+export async function createPod(
+  env: TestEnv,
+  namespace: string,
+  name: string,
+  labels: Record<string, string>,
+  owner?: Workflow,
+): Promise<V1Pod> {
   return env.core.createNamespacedPod({
     namespace,
     body: {
@@ -114,7 +138,14 @@ export async function createPod(env: TestEnv, namespace: string, name: string, l
         namespace,
         labels,
         ownerReferences: owner
-          ? [{ apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', name: owner.metadata.name, uid: owner.metadata.uid }]
+          ? [
+              {
+                apiVersion: 'flotilla.io/v1alpha1',
+                kind: 'Workflow',
+                name: owner.metadata.name,
+                uid: owner.metadata.uid,
+              },
+            ]
           : undefined,
       },
       spec: { containers: [{ name: 'main', image: 'busybox' }] },
