@@ -52,7 +52,7 @@ function finite(value: unknown): number {
 }
 
 export interface MembershipOptions {
-  readonly leases: LeaseClient;
+  readonly leases: Pick<LeaseClient, 'get' | 'create' | 'update' | 'delete'>;
   readonly replica: string;
   /** @defaultValue DEFAULT_LEASE_TIMINGS */
   readonly timings?: LeaseTimings;
@@ -190,7 +190,14 @@ export class Membership {
     clearTimeout(this.fenceTimer);
     const delay = Math.max(0, this.fenceDeadlineMs - this.clock());
     this.fenceTimer = setTimeout(() => {
-      if (!this.isLive() && !this.fenced) {
+      // libuv counts the delay from its cached loop time, which lags the wall clock while a busy
+      // loop iteration runs: the timer can fire before the deadline. Still live then: wait again
+      // (without this, an early firing left the replica unfenced until its next renewal landed).
+      if (this.isLive()) {
+        this.armFence();
+        return;
+      }
+      if (!this.fenced) {
         this.fenced = true;
         this.options.onFenced?.();
         for (const listener of this.fenceListeners) listener();
