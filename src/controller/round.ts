@@ -218,8 +218,11 @@ export class RoundRunner {
         if (this.fenced(acted)) return this.notNow('fenced');
         if (!validation.ok) {
           const failed = await this.fail(workflow, validation.issues, acted);
-          await this.release(failed ?? workflow, acted);
-          return { result: 'invalid' };
+          // The echo of our own write runs no round (the store drops it): deliver the terminal
+          // events now, or come back for them.
+          const delivered = await this.deliverTerminalEvents(key, failed ?? workflow, acted);
+          await this.release(delivered.stored ?? failed ?? workflow, acted);
+          return delivered.ok ? { result: 'invalid' } : this.eventsPending();
         }
         const deferred = !hasAbortFinalizer(workflow) && this.options.deferFinalizer?.(validation.workflow) === true;
         let guarded = deferred ? workflow : await this.guard(workflow, acted);
@@ -237,8 +240,9 @@ export class RoundRunner {
           // cause instead of looping. Anything retryable goes back to the queue.
           if (!isTerminal(error) || error instanceof KubeError) throw error;
           const failed = await this.failTerminal(guarded, error, acted);
-          await this.release(failed, acted);
-          return { result: 'error' };
+          const delivered = await this.deliverTerminalEvents(key, failed, acted);
+          await this.release(delivered.stored ?? failed, acted);
+          return delivered.ok ? { result: 'error' } : this.eventsPending();
         }
         this.options.metrics?.streakLength.observe({ shard: String(this.options.shard) }, driven.passes);
         span.setAttribute('flotilla.round.passes', driven.passes);
@@ -268,6 +272,9 @@ export class RoundRunner {
         }
         if (!confirmFirst) for (const event of driven.events) this.options.events?.publish(event);
         if (driven.changed) this.recordWaits(workflow, driven.events);
+        // The sink did not confirm the end in time: come back to deliver it (our own write's echo
+        // runs no round, so nothing else would).
+        if (confirmFirst && driven.status.eventsDelivered !== true) return this.eventsPending();
         if (driven.errors.length > 0)
           return {
             result: 'error',
@@ -285,6 +292,11 @@ export class RoundRunner {
       }
     }
     return { result: 'conflict', requeueAfterMs: this.options.conflictRequeueMs ?? 200 };
+  }
+
+  /** A terminal Workflow whose events the sink has not confirmed yet: try again later. */
+  private eventsPending(): { result: RoundOutcome; requeueAfterMs?: number } {
+    return { result: 'requeue', requeueAfterMs: this.options.eventRetryMs ?? 5_000 };
   }
 
   private async flushEvents(): Promise<boolean> {
