@@ -10,12 +10,14 @@
  * decides: the in-process plugin fails the attempt, the pod plugin looks at how the pod ended).
  * Storage errors are thrown to the caller.
  */
-import type { TaskObservation } from '../../engine/plugins.js';
-import type { AttemptPaths } from '../../flyte/container/paths.js';
+import type { TaskContext, TaskObservation } from '../../engine/plugins.js';
+import { FlyteError } from '../../flyte/errors.js';
+import { attemptPaths, type AttemptPaths } from '../../flyte/container/paths.js';
 import { declaredOutputs } from '../../flyte/container/stand-in.js';
 import { decodeErrorDocument, decodeLiteralMap } from '../../flyte/literals/codec.js';
-import type { ContainerTaskConfig } from '../../flyte/translate/contract.js';
+import { isContainerConfig, type ContainerTaskConfig } from '../../flyte/translate/contract.js';
 import type { BlobStore } from '../../storage/blob-store.js';
+import { isStorageError } from '../../storage/errors.js';
 
 /** A failed observation. */
 export function failed(kind: 'user' | 'system', reason: string, message: string, retryable: boolean): TaskObservation {
@@ -69,4 +71,26 @@ export function noOutputs(config: ContainerTaskConfig, paths: AttemptPaths): Tas
     `task ${config.taskName} wrote neither ${paths.outputs} nor error.pb`,
     true,
   );
+}
+
+/**
+ * Runs one step of a container attempt (both plugins share it): the task's config checked, its
+ * attempt paths built, and what went wrong sorted — a store outage is the round's problem (thrown,
+ * asked again later); a refused store call or a malformed task ends the attempt as a system failure.
+ */
+export async function withContainerAttempt(
+  ctx: TaskContext,
+  run: (config: ContainerTaskConfig, paths: AttemptPaths) => Promise<TaskObservation>,
+): Promise<TaskObservation> {
+  const config = ctx.task.config;
+  if (!isContainerConfig(config))
+    return failed('system', 'BadConfig', `${ctx.nodeId}: not a flyte-container task`, false);
+  try {
+    return await run(config, attemptPaths(config, ctx.nodeId, ctx.attempt));
+  } catch (error) {
+    if (isStorageError(error) && error.retryable) throw error;
+    if (isStorageError(error)) return failed('system', `Storage${error.code}`, error.message, false);
+    if (error instanceof FlyteError) return failed('system', error.code, error.message, false);
+    throw error;
+  }
 }

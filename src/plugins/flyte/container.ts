@@ -13,7 +13,7 @@
  */
 import type { TaskContext, TaskObservation, TaskPlugin } from '../../engine/plugins.js';
 import { FlyteError } from '../../flyte/errors.js';
-import { attemptPaths, templateParams, type AttemptPaths } from '../../flyte/container/paths.js';
+import { templateParams, type AttemptPaths } from '../../flyte/container/paths.js';
 import { runStandIn } from '../../flyte/container/stand-in.js';
 import { renderTemplates, usesTaskTemplatePath } from '../../flyte/container/template.js';
 import {
@@ -23,10 +23,9 @@ import {
   encodeTaskTemplate,
 } from '../../flyte/literals/codec.js';
 import { isObject, normalizeLiterals, type LiteralsJson } from '../../flyte/literals/values.js';
-import { FlytePluginNames, isContainerConfig, type ContainerTaskConfig } from '../../flyte/translate/contract.js';
-import { collectResult, failed, noOutputs } from './collect.js';
+import { FlytePluginNames, type ContainerTaskConfig } from '../../flyte/translate/contract.js';
+import { collectResult, failed, noOutputs, withContainerAttempt } from './collect.js';
 import type { BlobStore } from '../../storage/blob-store.js';
-import { isStorageError } from '../../storage/errors.js';
 
 /** What a container attempt was launched with (for tests and diagnostics). */
 export interface ContainerLaunch {
@@ -103,28 +102,10 @@ export function createFlyteContainerPlugin(options: FlyteContainerPluginOptions)
     return collect(config, paths);
   }
 
-  async function guarded(
-    ctx: TaskContext,
-    run: (config: ContainerTaskConfig, paths: AttemptPaths) => Promise<TaskObservation>,
-  ): Promise<TaskObservation> {
-    const config = ctx.task.config;
-    if (!isContainerConfig(config))
-      return failed('system', 'BadConfig', `${ctx.nodeId}: not a flyte-container task`, false);
-    try {
-      return await run(config, attemptPaths(config, ctx.nodeId, ctx.attempt));
-    } catch (error) {
-      // An outage is the round's problem (asked again later); anything else ends the attempt.
-      if (isStorageError(error) && error.retryable) throw error;
-      if (isStorageError(error)) return failed('system', `Storage${error.code}`, error.message, false);
-      if (error instanceof FlyteError) return failed('system', error.code, error.message, false);
-      throw error;
-    }
-  }
-
   return {
     name: FlytePluginNames.container,
-    start: (ctx) => guarded(ctx, (config, paths) => launch(ctx, config, paths)),
-    check: (ctx) => guarded(ctx, (config, paths) => collect(config, paths)),
+    start: (ctx) => withContainerAttempt(ctx, (config, paths) => launch(ctx, config, paths)),
+    check: (ctx) => withContainerAttempt(ctx, (config, paths) => collect(config, paths)),
     abort: async () => undefined,
   };
 }

@@ -20,15 +20,14 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { JsonObject } from '../../api/schema.js';
 import type { TaskContext, TaskObservation, TaskPlugin } from '../../engine/plugins.js';
 import { FlyteError } from '../../flyte/errors.js';
-import { attemptPaths, type AttemptPaths } from '../../flyte/container/paths.js';
+import type { AttemptPaths } from '../../flyte/container/paths.js';
 import { usesTaskTemplatePath } from '../../flyte/container/template.js';
 import { encodeLiteralMap, encodeTaskTemplate } from '../../flyte/literals/codec.js';
 import { isObject } from '../../flyte/literals/values.js';
-import { FlytePluginNames, isContainerConfig, type ContainerTaskConfig } from '../../flyte/translate/contract.js';
+import { FlytePluginNames, type ContainerTaskConfig } from '../../flyte/translate/contract.js';
 import type { BlobStore } from '../../storage/blob-store.js';
-import { isStorageError } from '../../storage/errors.js';
 import { classifyPod, type PodGateway } from '../pod/index.js';
-import { collectResult, failed, noOutputs } from './collect.js';
+import { collectResult, failed, noOutputs, withContainerAttempt } from './collect.js';
 import { inputsOf } from './container.js';
 import { buildFlytePod, flytePodName, type PodOwnerKind } from './pod-build.js';
 import { demystifyFailure } from './pod-failure.js';
@@ -149,28 +148,11 @@ export function createFlytePodPlugin(options: FlytePodPluginOptions): TaskPlugin
       : observed;
   }
 
-  async function guarded(
-    ctx: TaskContext,
-    run: (config: ContainerTaskConfig, paths: AttemptPaths) => Promise<TaskObservation>,
-  ): Promise<TaskObservation> {
-    const config = ctx.task.config;
-    if (!isContainerConfig(config))
-      return failed('system', 'BadConfig', `${ctx.nodeId}: not a flyte-container task`, false);
-    try {
-      return await run(config, attemptPaths(config, ctx.nodeId, ctx.attempt));
-    } catch (error) {
-      if (isStorageError(error) && error.retryable) throw error;
-      if (isStorageError(error)) return failed('system', `Storage${error.code}`, error.message, false);
-      if (error instanceof FlyteError) return failed('system', error.code, error.message, false);
-      throw error;
-    }
-  }
-
   return {
     name: FlytePluginNames.container,
-    start: (ctx, signal) => guarded(ctx, (config, paths) => launch(ctx, config, paths, signal)),
+    start: (ctx, signal) => withContainerAttempt(ctx, (config, paths) => launch(ctx, config, paths, signal)),
     check: (ctx, signal) =>
-      guarded(ctx, (config, paths) =>
+      withContainerAttempt(ctx, (config, paths) =>
         refusalsOf(ctx) > 0 ? launch(ctx, config, paths, signal) : observe(ctx, config, paths, signal),
       ),
     async abort(ctx, signal) {
