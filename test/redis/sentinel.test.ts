@@ -105,8 +105,20 @@ describe('Sentinel (1 master, 2 replicas, 3 sentinels)', { timeout: 120_000 }, (
       };
       for (const event of events.slice(0, half)) assert.equal((await recordWithRetry(event)).outcome, 'stored');
       const oldMaster = await group.masterPort();
-      // Wait for the replicas to have everything so far (a graceful failover loses nothing).
-      await group.cli(oldMaster, ['WAIT', '2', '2000']);
+      // Wait until every connected replica acknowledges everything so far (a graceful failover
+      // then loses nothing, whichever replica the sentinels promote: they choose from INFO
+      // snapshots that may be a second old). One WAIT can time out with fewer acks: ask again.
+      await waitFor(
+        async () => {
+          // The replicas connected now (the previous test SIGKILLed a master: one may be gone).
+          const info = await group.cli(oldMaster, ['INFO', 'replication']);
+          const connected = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? '0');
+          if (connected < 1) return false;
+          const acked = Number((await group.cli(oldMaster, ['WAIT', String(connected), '2000'])).trim());
+          return acked >= connected;
+        },
+        { timeoutMs: 30_000, what: 'every connected replica acknowledging the first half' },
+      );
       await group.failover();
       const outcomes: string[] = [];
       for (const event of events.slice(half)) outcomes.push((await recordWithRetry(event)).outcome);
