@@ -2,13 +2,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   checkInvariants,
-  parseOwnershipAudit,
-  parseReplicaAudit,
   type InvariantInput,
   type OwnershipRecord,
   type RecordedEvent,
   type TaskStartRecord,
 } from './invariants.js';
+import { parseOwnershipAudit, parseReplicaAudit } from './audit-parse.js';
 
 const t0 = Date.parse('2026-11-25T00:00:00Z');
 

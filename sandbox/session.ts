@@ -13,12 +13,12 @@ import { Chaos } from './chaos.js';
 import { loadExamples, sendExampleSignals, submitWorkflow, type Example } from './examples.js';
 import {
   checkInvariants,
-  parseReplicaAudit,
   type FinalWorkflow,
   type OwnershipRecord,
   type ReplicaDeath,
   type TaskStartRecord,
 } from './invariants.js';
+import { parseReplicaAudit } from './audit-parse.js';
 import { LoadGenerator, loadShapes, LOAD_NAMESPACE } from './load.js';
 import { judgeMemoryGrowth, MemorySampler, renderMemoryReport, replicaTargets, type MemoryBound } from './memory.js';
 import { listStoredEvents, Observer } from './observe.js';

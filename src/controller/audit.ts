@@ -10,7 +10,7 @@
  * nothing). `provenAt` is the round's last passed lease check: every write or side effect follows
  * one, so the round acted no later than that (a replica frozen mid-round ends late, proves nothing
  * new). The fleet's checks read the files of every replica with `parseReplicaAudit`
- * (`sandbox/invariants.ts`, the one parser) and check that no two replicas acted on one shard
+ * (`sandbox/audit-parse.ts`, the one parser) and check that no two replicas acted on one shard
  * at the same time, and that no task attempt was recorded as started twice.
  */
 import { appendFileSync, closeSync, openSync } from 'node:fs';

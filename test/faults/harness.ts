@@ -25,11 +25,11 @@ import { startApiServer, type AuditEntry, type RunningApiServer } from '../../sa
 import { installCrd, loadExamples, submitWorkflow, type Example } from '../../sandbox/examples.js';
 import {
   checkInvariants,
-  parseReplicaAudit,
   type FinalWorkflow,
   type OwnershipRecord,
   type TaskStartRecord,
 } from '../../sandbox/invariants.js';
+import { parseReplicaAudit } from '../../sandbox/audit-parse.js';
 import { listStoredEvents, Observer } from '../../sandbox/observe.js';
 import { startFlotilla, type FlotillaProcess } from '../support/fleet.js';
 import calculateSlot from 'cluster-key-slot';

@@ -12,11 +12,11 @@ import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { workflowCrd } from '../../src/api/crd.js';
 import {
   checkInvariants,
-  parseReplicaAudit,
   type InvariantReport,
   type OwnershipRecord,
   type TaskStartRecord,
 } from '../../sandbox/invariants.js';
+import { parseReplicaAudit } from '../../sandbox/audit-parse.js';
 import { startTestApiServer, type TestApiServer } from './apiserver.js';
 import { RedisServer } from './redis.js';
 
