@@ -17,7 +17,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { installWorkflowCrd } from '../../src/controller/crd-install.js';
+import { flyteWorkflowCrd } from '../../src/flyte/crd.js';
 import { isTerminalWorkflowPhase } from '../../src/api/status.js';
 import type { NewWorkflow, Workflow } from '../../src/api/workflow.js';
 import { WorkflowClient } from '../../src/kube/workflow-client.js';
@@ -59,6 +62,11 @@ export interface FaultFleetOptions {
   redisMode?: 'single' | 'cluster' | 'sentinel';
   /** Extra flags for every `flotilla controller`. */
   controllerArgs?: readonly string[];
+  /**
+   * FlyteWorkflows too: the Flyte CRD installed, a file:// blob store the kubelet's
+   * pyflyte-execute stand-in and every replica (`--flyte --blob-store`) share. @defaultValue false
+   */
+  flyte?: boolean;
 }
 
 interface ReplicaSlot {
@@ -99,12 +107,15 @@ export class FaultFleet {
   private nextReplica = 1;
   private readonly kubeconfigPath: string;
   private readonly dataDir: string;
+  /** The blob store of FlyteWorkflows (`flyte` fleets only). */
+  readonly blobStoreUrl: string | undefined;
 
   private constructor(readonly options: FaultFleetOptions) {
     this.dir = mkdtempSync(join(tmpdir(), `flotilla-fault-${options.scenario}-`));
     this.kubeconfigPath = join(this.dir, 'kubeconfig');
     this.dataDir = join(this.dir, 'apiserver');
     mkdirSync(join(this.dir, 'audit'), { recursive: true });
+    if (options.flyte) this.blobStoreUrl = pathToFileURL(join(this.dir, 'blobs')).href;
   }
 
   static async start(options: FaultFleetOptions): Promise<FaultFleet> {
@@ -127,6 +138,8 @@ export class FaultFleet {
     };
     await Promise.all([startRedis(), this.startApi(0)]);
     await installCrd({ url: this.api.url, token: this.api.token, caPem: this.api.caPem }, this.kubeConfig);
+    if (this.blobStoreUrl !== undefined)
+      await installWorkflowCrd(this.kubeConfig, { crd: flyteWorkflowCrd(), timeoutMs: 15_000 });
     const core = this.kubeConfig.makeApiClient(CoreV1Api);
     for (const ns of [FLEET_NAMESPACE, WORK_NAMESPACE])
       await core.createNamespace({ body: { metadata: { name: ns } } });
@@ -161,7 +174,13 @@ export class FaultFleet {
   }
 
   private async startApi(port: number): Promise<void> {
-    this.api = await startApiServer({ port, dataDir: this.dataDir, kubeconfigOut: this.kubeconfigPath, kubelet: true });
+    this.api = await startApiServer({
+      port,
+      dataDir: this.dataDir,
+      kubeconfigOut: this.kubeconfigPath,
+      kubelet: true,
+      ...(this.blobStoreUrl !== undefined ? { blobStoreUrl: this.blobStoreUrl } : {}),
+    });
     this.apiPort = this.api.port;
     this.kubeConfig = new KubeConfig();
     this.kubeConfig.loadFromString(this.api.kubeconfig);
@@ -221,6 +240,7 @@ export class FaultFleet {
         this.auditFile(name),
         '--log-level',
         logLevel,
+        ...(this.blobStoreUrl !== undefined ? ['--flyte', '--blob-store', this.blobStoreUrl] : []),
         ...(this.options.controllerArgs ?? []),
       ],
       new RegExp(`controller ${name} ready`),
