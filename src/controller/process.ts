@@ -37,7 +37,9 @@ import { PluginRegistry } from '../engine/plugin-registry.js';
 import { inProcessPlugins } from '../plugins/inprocess/index.js';
 import { createPodPlugin } from '../plugins/pod/plugin.js';
 import { createAgentPlugin } from '../plugins/agent/plugin.js';
-import { ConfigMapOutputStore, KubeChildWorkflowGateway, KubePodGateway } from './adapters/index.js';
+import { BlobOutputStore, ConfigMapOutputStore, KubeChildWorkflowGateway, KubePodGateway } from './adapters/index.js';
+import type { OutputStore } from '../engine/outputs.js';
+import { openBlobStore } from '../storage/open.js';
 import { OwnershipAudit } from './audit.js';
 import { installWorkflowCrd } from './crd-install.js';
 import { flyteWorkflowCrd } from '../flyte/crd.js';
@@ -109,6 +111,11 @@ export interface ControllerProcessOptions {
    * (hash strategy only). @defaultValue undefined (Workflows only)
    */
   flyte?: { blobStoreUrl: string };
+  /**
+   * Offloaded node outputs of Workflows in this blob store (file:// or s3://) rather than in
+   * ConfigMaps: etcd holds status, not data. @defaultValue undefined (ConfigMaps)
+   */
+  outputBlobStoreUrl?: string;
   /** Create the FlyteWorkflow CRD at start (AlreadyExists is fine) and wait until Established. @defaultValue false */
   installFlyteCrd?: boolean;
   /** Delete completed Workflows this long after they finished. @defaultValue undefined (never) */
@@ -173,7 +180,12 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     closers.push({ what: 'connection pool', run: async () => kubeConfig.close() });
 
     const maxOutputBytes = options.maxOutputBytes ?? 1_000_000;
-    const outputs = new ConfigMapOutputStore({ kubeConfig, maxBytes: maxOutputBytes });
+    let outputs: OutputStore = new ConfigMapOutputStore({ kubeConfig, maxBytes: maxOutputBytes });
+    if (options.outputBlobStoreUrl !== undefined) {
+      const store = await openBlobStore(options.outputBlobStoreUrl);
+      closers.push({ what: 'output blob store', run: () => store.close() });
+      outputs = new BlobOutputStore({ store, maxBytes: maxOutputBytes });
+    }
     const inProcess = new Set(inProcessPlugins().map((plugin) => plugin.name));
     // In-process tasks only, no sub-workflows (a child Workflow would be outside the round): no Pods, nothing to abort outside.
     const inProcessOnly = (workflow: Workflow): boolean =>

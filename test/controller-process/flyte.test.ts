@@ -14,6 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Watch, type V1Pod } from '@kubernetes/client-node';
+import { outputObjectUri } from '../../src/controller/adapters/index.js';
 import { decodeLiteralMap } from '../../src/flyte/literals/codec.js';
 import { FLYTE_GROUP, FLYTE_PLURAL, FLYTE_VERSION } from '../../src/flyte/types.js';
 import type { BlobStore } from '../../src/storage/blob-store.js';
@@ -231,14 +232,26 @@ describe('flotilla controller --flyte', () => {
     );
   });
 
-  test('a native Workflow on the same replica still succeeds', async () => {
+  test('a native Workflow on the same replica still succeeds; its large outputs go to the blob store, not a ConfigMap', async () => {
     const simple = {
+      inputs: { blob: 'x'.repeat(20_000) },
       tasks: { t: { plugin: 'echo' } },
-      nodes: [{ id: 'a', kind: 'task', task: 't', inputs: { x: { value: 1 } } }],
+      nodes: [{ id: 'a', kind: 'task', task: 't', inputs: { x: { value: 1 }, blob: { fromInput: 'blob' } } }],
       outputs: { x: { fromNode: 'a', output: 'x' } },
     };
-    await submit(env, workflow('native-beside', simple));
+    const created = await submit(env, workflow('native-beside', simple));
     const done = await waitTerminal(env, 'native-beside', 30_000);
     assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.message));
+    const ref = done.status?.nodes?.['a']?.outputRef;
+    assert.ok(ref, 'the 20 kB output was offloaded (outputRef)');
+    const owner = {
+      metadata: { name: 'native-beside', namespace: created.metadata.namespace, uid: created.metadata.uid },
+    };
+    const stored = JSON.parse(Buffer.from(await store.get(outputObjectUri(store, ref, owner))).toString('utf8')) as {
+      blob?: string;
+    };
+    assert.equal(stored.blob?.length, 20_000, 'the outputs are in the blob store');
+    const maps = (await env.core.listNamespacedConfigMap({ namespace: created.metadata.namespace })).items;
+    assert.ok(!maps.some((m) => m.metadata?.name?.startsWith('flotilla-out-')), 'no output ConfigMap');
   });
 });

@@ -103,7 +103,7 @@ export function register(program: Command): void {
     .option('--flyte', 'also run FlyteWorkflows (flyte.lyft.com/v1alpha1) on the same shards (hash strategy)')
     .option(
       '--blob-store <url>',
-      'blob store of Flyte node data, shared by the fleet and the task pods: file:///dir or s3://bucket/prefix (env FLOTILLA_BLOB_STORE; required with --flyte)',
+      "blob store of node data, shared by the fleet and the task pods: file:///dir or s3://bucket/prefix (env FLOTILLA_BLOB_STORE; required with --flyte); Workflows' offloaded outputs go there too instead of ConfigMaps",
       process.env.FLOTILLA_BLOB_STORE,
     )
     .option('--install-flyte-crd', 'create the FlyteWorkflow CRD at start when missing');
@@ -238,6 +238,7 @@ export function register(program: Command): void {
         agents,
         installCrd: flags.installCrd ?? false,
         ...(flags.flyte && flags.blobStore ? { flyte: { blobStoreUrl: flags.blobStore } } : {}),
+        ...(flags.blobStore ? { outputBlobStoreUrl: flags.blobStore } : {}),
         installFlyteCrd: flags.installFlyteCrd ?? false,
         ...(workflowTtlMs !== undefined ? { workflowTtlMs } : {}),
         maxOutputBytes,

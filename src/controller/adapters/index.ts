@@ -7,5 +7,6 @@ export {
   OUTPUT_REF_ANNOTATION,
   type ConfigMapOutputStoreOptions,
 } from './output-store.js';
+export { BlobOutputStore, outputObjectUri, type BlobOutputStoreOptions } from './blob-output-store.js';
 export { KubeChildWorkflowGateway, type KubeChildWorkflowGatewayOptions } from './child-gateway.js';
 export { AdapterError, type AdapterErrorCode } from './errors.js';

@@ -7,8 +7,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { EngineDriver } from '../../engine/driver.js';
-import { FLYTE_API_VERSION, FLYTE_KIND } from '../../flyte/types.js';
-import { ConfigMapOutputStore } from '../adapters/output-store.js';
+import { BlobOutputStore } from '../adapters/blob-output-store.js';
 import { PluginRegistry } from '../../engine/plugin-registry.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { inProcessPlugins } from '../../plugins/inprocess/index.js';
@@ -50,11 +49,8 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
     createLiteralStepPlugin(),
     createUnsupportedPlugin(),
   ]);
-  const outputs = new ConfigMapOutputStore({
-    kubeConfig: options.kubeConfig,
-    maxBytes: options.maxOutputBytes ?? 1_000_000,
-    ownerKind: { apiVersion: FLYTE_API_VERSION, kind: FLYTE_KIND },
-  });
+  // Large engine-state outputs go beside the execution's data, not into etcd.
+  const outputs = new BlobOutputStore({ store, maxBytes: options.maxOutputBytes ?? 1_000_000 });
   const driver = new EngineDriver({
     plugins,
     outputs,
