@@ -643,6 +643,54 @@ const scaleSuite: Suite = {
   },
 };
 
+/** FlyteWorkflows beside native Workflows, same 5-pod chain, on the fleet: `bench/flyte-fleet.ts`. */
+const flyteFleet: Suite = {
+  name: 'flyte',
+  title:
+    'FlyteWorkflow beside native Workflow on the fleet (same chain of 5 pod tasks, kubelet stand-in, file:// blob store): workflows/s, creation→success p50/p99, replica CPU per workflow',
+  unavailable: () => undefined,
+  async run({ quick }: SuiteContext): Promise<SuiteOutput> {
+    const { benchFlyteFleet } = await import('./flyte-fleet.js');
+    const parameters = { replicaCounts: quick ? [1] : [1, 2], workflows: quick ? 60 : 300, chainLength: 5 };
+    const r = await benchFlyteFleet({ ...parameters, print: true });
+    const figures: FigureRow[] = [];
+    for (const run of r.runs) {
+      const name = `${run.kind === 'flyte' ? 'FlyteWorkflow' : 'Workflow'}, ${run.replicas} replica${run.replicas === 1 ? '' : 's'}`;
+      const id = `r${run.replicas}.${run.kind}`;
+      const w = `${run.workflows} chains of 5 pods`;
+      figures.push(
+        fig(
+          `${id}.workflowsPerSecond`,
+          `${name}: workflows/s (${w})`,
+          'workflows/s',
+          'higher',
+          single(run.workflowsPerSecond),
+          1,
+        ),
+        fig(`${id}.latencyP50Ms`, `${name}: creation→success p50`, 'ms', 'lower', single(run.latencyP50Ms), 1),
+        fig(`${id}.latencyP99Ms`, `${name}: creation→success p99`, 'ms', 'lower', single(run.latencyP99Ms), 1),
+        fig(
+          `${id}.cpuMsPerWorkflow`,
+          `${name}: replica CPU per workflow`,
+          'ms',
+          'lower',
+          single(run.cpuMsPerWorkflow),
+          1,
+        ),
+        fig(
+          `${id}.podsPerWorkflow`,
+          `${name}: pods created per workflow (5: no task ran twice)`,
+          'pods',
+          'lower',
+          single(run.podsPerWorkflow),
+          1,
+        ),
+      );
+    }
+    return { parameters, figures, raw: r };
+  },
+};
+
 export const SUITES: readonly Suite[] = [
   core,
   apiserver,
@@ -651,6 +699,7 @@ export const SUITES: readonly Suite[] = [
   leases,
   replica,
   fleet,
+  flyteFleet,
   handover,
   failover,
   memory,
@@ -670,6 +719,12 @@ export const RATIOS: ReadonlyArray<{ id: string; label: string; numerator: strin
     label: `fleet, ${n} replica${n === 1 ? '' : 's'} ÷ FlowProducer (workflows/s)`,
     numerator: `fleet.r${n}.workflowsPerSecond`,
     denominator: 'peer.flowproducer.workflowsPerSecond',
+  })),
+  ...[1, 2].map((n) => ({
+    id: `flyte.r${n}.flyte/native`,
+    label: `FlyteWorkflow ÷ Workflow, ${n} replica${n === 1 ? '' : 's'}, same 5-pod chain (workflows/s)`,
+    numerator: `flyte.r${n}.flyte.workflowsPerSecond`,
+    denominator: `flyte.r${n}.native.workflowsPerSecond`,
   })),
   ...[1, 32].flatMap((s) => [
     {
