@@ -247,6 +247,42 @@ describe('values are checked', () => {
     });
   }
 
+  test('flyte: --flyte and --blob-store on the controller, the store endpoint, region and credentials from a Secret', async () => {
+    const { manifests } = await render({
+      set: [
+        'flyte.enabled=true',
+        'blobStore.url=s3://flyte-data/propeller',
+        'blobStore.endpoint=http://minio.storage:9000',
+        'blobStore.region=eu-west-1',
+        'blobStore.credentialsSecret=flyte-s3',
+      ],
+    });
+    const args = argsOf(manifests, 'flotilla-controller');
+    for (const a of ['--flyte', '--blob-store=s3://flyte-data/propeller'])
+      assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
+    const env = podSpecs(manifests).find((p) => p.name === 'flotilla-controller')?.spec.containers[0]?.env ?? [];
+    assert.equal(env.find((e) => e.name === 'AWS_ENDPOINT_URL_S3')?.value, 'http://minio.storage:9000');
+    assert.equal(env.find((e) => e.name === 'AWS_REGION')?.value, 'eu-west-1');
+    assert.deepEqual(env.find((e) => e.name === 'AWS_SECRET_ACCESS_KEY')?.valueFrom, {
+      secretKeyRef: { name: 'flyte-s3', key: 'AWS_SECRET_ACCESS_KEY' },
+    });
+    const defaults = argsOf((await render()).manifests, 'flotilla-controller');
+    assert.ok(!defaults.includes('--flyte') && !defaults.some((a) => a.startsWith('--blob-store')), 'off by default');
+  });
+
+  test('flyte without a blob store, or with the namespace strategy, is refused naming what to set', async () => {
+    const noStore = await helm(templateArgs({ set: ['flyte.enabled=true'] }));
+    assert.notEqual(noStore.code, 0);
+    assert.match(noStore.stderr, /flyte\.enabled needs blobStore\.url/);
+    const namespaced = await helm(
+      templateArgs({
+        set: ['flyte.enabled=true', 'blobStore.url=s3://b/p', 'sharding.strategy=namespace', 'watchNamespaces={a}'],
+      }),
+    );
+    assert.notEqual(namespaced.code, 0);
+    assert.match(namespaced.stderr, /flyte\.enabled needs sharding\.strategy=hash/);
+  });
+
   test('a Redis password in values is refused without echoing it', async () => {
     const r = await helm(templateArgs({ set: ['redis.url=redis://default:hunter2@redis:6379/0'] }));
     assert.notEqual(r.code, 0);
