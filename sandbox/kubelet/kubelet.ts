@@ -14,6 +14,7 @@ import { ResourceInformer } from '../../src/kube/informer.js';
 import { decide, isMine, type PodMemory, type Step } from './stages.js';
 import { hostIP, terminatedStatus } from './status.js';
 import { isFlytePod, runFlyteContainer } from './flyte.js';
+import { outputsUriOf, writeOutputsFile } from './outputs-file.js';
 import { openBlobStore } from '../../src/storage/open.js';
 import type { BlobStore } from '../../src/storage/blob-store.js';
 import { DeadlineTimers } from './timers.js';
@@ -135,6 +136,9 @@ export class Kubelet {
             ...exit,
           }),
         };
+      } else if (step.completes && step.status && this.store && outputsUriOf(pod) !== undefined) {
+        // A native pod task with an outputs URI writes its outputs there (./outputs-file.ts).
+        step = { ...step, status: await writeOutputsFile(pod, step.status, this.store) };
       }
       await this.perform(pod, step);
     } catch (error) {

@@ -40,6 +40,7 @@ import { createAgentPlugin } from '../plugins/agent/plugin.js';
 import { BlobOutputStore, ConfigMapOutputStore, KubeChildWorkflowGateway, KubePodGateway } from './adapters/index.js';
 import type { OutputStore } from '../engine/outputs.js';
 import { openBlobStore } from '../storage/open.js';
+import type { BlobStore } from '../storage/blob-store.js';
 import { OwnershipAudit } from './audit.js';
 import { installWorkflowCrd } from './crd-install.js';
 import { flyteWorkflowCrd } from '../flyte/crd.js';
@@ -112,8 +113,9 @@ export interface ControllerProcessOptions {
    */
   flyte?: { blobStoreUrl: string };
   /**
-   * Offloaded node outputs of Workflows in this blob store (file:// or s3://) rather than in
-   * ConfigMaps: etcd holds status, not data. @defaultValue undefined (ConfigMaps)
+   * Node data of Workflows in this blob store (file:// or s3://): offloaded outputs rather than
+   * ConfigMaps, and pod tasks may write outputs beyond a termination message's 4 KiB
+   * (`FLOTILLA_OUTPUTS_URI`). @defaultValue undefined (ConfigMaps, termination messages)
    */
   outputBlobStoreUrl?: string;
   /** Create the FlyteWorkflow CRD at start (AlreadyExists is fine) and wait until Established. @defaultValue false */
@@ -180,11 +182,14 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     closers.push({ what: 'connection pool', run: async () => kubeConfig.close() });
 
     const maxOutputBytes = options.maxOutputBytes ?? 1_000_000;
+    // With a blob store, node data stays out of etcd: offloaded outputs, and pod tasks' outputs files.
+    let dataStore: BlobStore | undefined;
     let outputs: OutputStore = new ConfigMapOutputStore({ kubeConfig, maxBytes: maxOutputBytes });
     if (options.outputBlobStoreUrl !== undefined) {
       const store = await openBlobStore(options.outputBlobStoreUrl);
       closers.push({ what: 'output blob store', run: () => store.close() });
       outputs = new BlobOutputStore({ store, maxBytes: maxOutputBytes });
+      dataStore = store;
     }
     const inProcess = new Set(inProcessPlugins().map((plugin) => plugin.name));
     // In-process tasks only, no sub-workflows (a child Workflow would be outside the round): no Pods, nothing to abort outside.
@@ -192,7 +197,10 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       workflow.spec.subWorkflows === undefined &&
       Object.values(workflow.spec.tasks).every((task) => inProcess.has(task.plugin));
     const podGateway = new KubePodGateway({ kubeConfig, metrics });
-    const plugins = new PluginRegistry([...inProcessPlugins(), createPodPlugin({ gateway: podGateway })]);
+    const plugins = new PluginRegistry([
+      ...inProcessPlugins(),
+      createPodPlugin({ gateway: podGateway, ...(dataStore ? { store: dataStore } : {}) }),
+    ]);
     const agents = options.agents ?? {};
     if (Object.keys(agents).length > 0) {
       plugins.register(

@@ -254,4 +254,35 @@ describe('flotilla controller --flyte', () => {
     const maps = (await env.core.listNamespacedConfigMap({ namespace: created.metadata.namespace })).items;
     assert.ok(!maps.some((m) => m.metadata?.name?.startsWith('flotilla-out-')), 'no output ConfigMap');
   });
+
+  test('a native pod task writes outputs past the 4 KiB termination message to FLOTILLA_OUTPUTS_URI in the store', async () => {
+    const table = 'r'.repeat(10_000);
+    const spec = {
+      tasks: {
+        wide: {
+          plugin: 'pod',
+          pod: {
+            image: 'busybox',
+            command: ['dump'],
+            annotations: {
+              'flotilla.io/sim-duration': '100ms',
+              'flotilla.io/sim-message': JSON.stringify({ table }),
+            },
+          },
+          outputs: { table: 'string' },
+        },
+      },
+      nodes: [{ id: 'dump', kind: 'task', task: 'wide' }],
+      outputs: { table: { fromNode: 'dump', output: 'table' } },
+    };
+    await submit(env, workflow('native-wide', spec));
+    const done = await waitTerminal(env, 'native-wide', 30_000);
+    assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status?.message));
+    assert.equal((done.status?.outputs as { table?: string } | undefined)?.table?.length, 10_000, 'all 10 kB arrived');
+    let found = 0;
+    for await (const blob of store.list(store.join('flotilla', 'default', done.metadata.uid, 'pods'))) {
+      if (blob.uri.endsWith('/outputs.json')) found++;
+    }
+    assert.equal(found, 1, 'the kubelet wrote the outputs object the plugin read');
+  });
 });

@@ -6,6 +6,8 @@ import type { TaskContext } from '../../engine/plugins.js';
 
 /** The env var holding the task's inputs as JSON. */
 export const INPUTS_ENV = 'FLOTILLA_INPUTS';
+/** The env var naming where the task may write its outputs as a JSON object (./outputs-file.ts). */
+export const OUTPUTS_URI_ENV = 'FLOTILLA_OUTPUTS_URI';
 export const CONTAINER_NAME = 'task';
 /** Label set on Pods of interruptible tasks. */
 export const INTERRUPTIBLE_LABEL = 'flotilla.io/interruptible';
@@ -14,10 +16,12 @@ export function podNameFor(ctx: Pick<TaskContext, 'workflow' | 'nodeId' | 'attem
   return podName(ctx.workflow.name, ctx.nodeId, ctx.attempt);
 }
 
-export function buildPod(ctx: TaskContext): V1Pod {
+/** `outputsUri`: where the task may write its outputs (env `FLOTILLA_OUTPUTS_URI`, see ./outputs-file.ts). */
+export function buildPod(ctx: TaskContext, options: { outputsUri?: string } = {}): V1Pod {
   const settings = ctx.task.pod;
   const env: V1EnvVar[] = Object.entries(settings?.env ?? {}).map(([name, value]) => ({ name, value }));
   env.push({ name: INPUTS_ENV, value: JSON.stringify(ctx.inputs) });
+  if (options.outputsUri !== undefined) env.push({ name: OUTPUTS_URI_ENV, value: options.outputsUri });
   const container: V1Container = {
     name: CONTAINER_NAME,
     image: settings?.image ?? 'busybox',

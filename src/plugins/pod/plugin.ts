@@ -1,12 +1,19 @@
-/** The `pod` plugin: one Pod per attempt, deterministic name, outputs from the termination message. */
+/**
+ * The `pod` plugin: one Pod per attempt, deterministic name, outputs from the termination message
+ * or, with a blob store, from the object the task wrote at `FLOTILLA_OUTPUTS_URI` (./outputs-file.ts).
+ */
 import type { JsonObject } from '../../api/schema.js';
 import type { TaskContext, TaskObservation, TaskPlugin } from '../../engine/plugins.js';
 import { buildPod, podNameFor } from './build.js';
 import { classifyPod } from './classify.js';
 import type { PodGateway, PodRefusal } from './gateway.js';
+import { outputsUriFor, readOutputsFile } from './outputs-file.js';
+import type { BlobStore } from '../../storage/blob-store.js';
 
 export interface PodPluginOptions {
   readonly gateway: PodGateway;
+  /** Where tasks may write outputs larger than a termination message holds. @defaultValue none */
+  readonly store?: BlobStore;
   /** The clock, ms since the epoch. @defaultValue Date.now */
   readonly clock?: () => number;
   /** A Pod still Pending after this long is a system failure. @defaultValue 300000 */
@@ -36,6 +43,33 @@ export function createPodPlugin(options: PodPluginOptions): TaskPlugin {
       ...(options.checkAfterMs !== undefined ? { checkAfterMs: options.checkAfterMs } : {}),
     });
 
+  /** A Succeeded attempt's outputs from the store when the task wrote them there. */
+  const withStoredOutputs = async (
+    ctx: TaskContext,
+    observed: TaskObservation,
+    signal?: AbortSignal,
+  ): Promise<TaskObservation> => {
+    if (observed.phase !== 'Succeeded' || options.store === undefined) return observed;
+    const stored = await readOutputsFile(options.store, outputsUriFor(options.store, ctx), signal);
+    if (!stored.found) return observed;
+    if ('invalid' in stored)
+      return {
+        phase: 'Failed',
+        failure: {
+          kind: 'user',
+          reason: 'InvalidOutputs',
+          message: `Pod ${podNameFor(ctx)} succeeded but ${stored.invalid}`,
+        },
+      };
+    return { phase: 'Succeeded', outputs: stored.outputs };
+  };
+  const observe = async (ctx: TaskContext, signal?: AbortSignal): Promise<TaskObservation> =>
+    withStoredOutputs(
+      ctx,
+      classify(await options.gateway.get(ctx.workflow.namespace, podNameFor(ctx), signal)),
+      signal,
+    );
+
   const refused = (ctx: TaskContext, refusal: PodRefusal): TaskObservation => {
     if (refusal.reason === 'Invalid') {
       // The Pod as built can never be created: fail now with the API server's words.
@@ -62,9 +96,10 @@ export function createPodPlugin(options: PodPluginOptions): TaskPlugin {
   };
 
   const start = async (ctx: TaskContext, signal?: AbortSignal): Promise<TaskObservation> => {
-    const result = await options.gateway.create(buildPod(ctx), signal);
+    const outputsUri = options.store !== undefined ? outputsUriFor(options.store, ctx) : undefined;
+    const result = await options.gateway.create(buildPod(ctx, outputsUri !== undefined ? { outputsUri } : {}), signal);
     if (result.refused) return refused(ctx, result.refused);
-    const observed = classify(await options.gateway.get(ctx.workflow.namespace, podNameFor(ctx), signal));
+    const observed = await observe(ctx, signal);
     // Created after waiting: clear the refusal count so later checks only read the Pod.
     return refusalsOf(ctx) > 0 && observed.phase !== 'Succeeded' && observed.phase !== 'Failed'
       ? { ...observed, pluginState: {} }
@@ -77,7 +112,7 @@ export function createPodPlugin(options: PodPluginOptions): TaskPlugin {
     async check(ctx, signal) {
       // A refused create has no Pod to read yet: try the create again.
       if (refusalsOf(ctx) > 0) return start(ctx, signal);
-      return classify(await options.gateway.get(ctx.workflow.namespace, podNameFor(ctx), signal));
+      return observe(ctx, signal);
     },
     async abort(ctx, signal) {
       await options.gateway.delete(ctx.workflow.namespace, podNameFor(ctx), signal);

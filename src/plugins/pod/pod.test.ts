@@ -2,7 +2,20 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { TaskContext } from '../../engine/plugins.js';
-import { buildPod, classifyPod, createPodPlugin, MemoryPodGateway, podNameFor, type PodRefusal } from './index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openBlobStore } from '../../storage/open.js';
+import {
+  buildPod,
+  classifyPod,
+  createPodPlugin,
+  MemoryPodGateway,
+  OUTPUTS_URI_ENV,
+  outputsUriFor,
+  podNameFor,
+  type PodRefusal,
+} from './index.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -252,5 +265,44 @@ describe('pod plugin: refused creates', () => {
     assert.equal(o.failure.reason, 'InvalidPod');
     assert.equal(o.failure.retryable, false);
     assert.match(o.failure.message, /is invalid: spec\.containers\[0\]\.name/);
+  });
+});
+
+describe('pod plugin with a blob store: outputs beyond the termination message', () => {
+  test('the pod gets FLOTILLA_OUTPUTS_URI; a written object wins, else the termination message; a bad object is a user failure', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flotilla-pod-outputs-'));
+    const store = await openBlobStore(`file://${dir}`);
+    try {
+      let now = T0;
+      const gateway = new MemoryPodGateway({ clock: () => now });
+      const plugin = createPodPlugin({ gateway, store, clock: () => now });
+      const c = ctx({}, { 'flotilla.io/sim-duration': '1s', 'flotilla.io/sim-message': '{"small":true}' });
+      await plugin.start(c);
+      const uri = outputsUriFor(store, c);
+      assert.equal(uri, `file://${dir}/flotilla/team-a/u-1/pods/${podNameFor(c)}/outputs.json`);
+      const env = (await gateway.get('team-a', podNameFor(c)))?.spec?.containers[0]?.env ?? [];
+      assert.equal(env.find((e) => e.name === OUTPUTS_URI_ENV)?.value, uri);
+      now += 1000;
+      assert.deepEqual(
+        await plugin.check(c),
+        { phase: 'Succeeded', outputs: { small: true } },
+        'no object: the message',
+      );
+      const big = { table: 'x'.repeat(10_000) };
+      await store.put(uri, Buffer.from(JSON.stringify(big)));
+      assert.deepEqual(await plugin.check(c), { phase: 'Succeeded', outputs: big }, 'the object, past 4 KiB');
+      await store.put(uri, Buffer.from('[1]'));
+      const bad = await plugin.check(c);
+      assert.equal(bad.phase === 'Failed' && bad.failure.reason, 'InvalidOutputs');
+      assert.match(bad.phase === 'Failed' ? bad.failure.message : '', /is JSON but not an object/);
+      assert.equal(
+        buildPod(c).spec?.containers[0]?.env?.some((e) => e.name === OUTPUTS_URI_ENV),
+        false,
+        'no URI without a store',
+      );
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
