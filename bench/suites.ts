@@ -247,6 +247,95 @@ function scale(s: Spread, k: number): Spread {
   return { median: s.median * k, min: s.min * k, max: s.max * k };
 }
 
+const redisModes: Suite = {
+  name: 'redis',
+  title: 'Queue throughput by Redis mode: one server, 3-master Cluster, Sentinel (same run)',
+  unavailable: () => undefined,
+  async run({ quick, repeats }: SuiteContext): Promise<SuiteOutput> {
+    const { benchRedisModes } = await import('./redis-modes.js');
+    const parameters = {
+      repeats,
+      jobs: quick ? 1000 : 5000,
+      shards: 16,
+      concurrency: 4,
+      enqueuers: 64,
+      modes: ['single', 'cluster', 'sentinel'] as Array<'single' | 'cluster' | 'sentinel'>,
+    };
+    const r = await benchRedisModes({ ...parameters, print: true });
+    const figures: FigureRow[] = [];
+    for (const m of r.modes) {
+      const name = `ShardQueues, ${parameters.shards} shards, ${m.urlForm}`;
+      figures.push(
+        fig(
+          `${m.mode}.jobsPerSecond`,
+          `${name}: no-op jobs/s`,
+          'jobs/s',
+          'higher',
+          m.jobsPerSecond,
+          repeats,
+          m.jobsPerSecondRuns,
+        ),
+      );
+      figures.push(
+        fig(
+          `${m.mode}.commandsPerJob`,
+          `${name}: Redis commands per job (all masters)`,
+          'commands',
+          'lower',
+          m.commandsPerJob,
+          repeats,
+        ),
+      );
+      figures.push(
+        fig(
+          `${m.mode}.redisCpuUsPerJob`,
+          `${name}: Redis CPU per job (all masters)`,
+          'µs',
+          'lower',
+          m.redisCpuUsPerJob,
+          repeats,
+        ),
+      );
+      if (m.mode === 'cluster') {
+        figures.push(
+          fig(
+            'cluster.mastersUsed',
+            `${name}: masters serving the shards`,
+            'masters',
+            'higher',
+            single(m.mastersUsed),
+            1,
+          ),
+        );
+        figures.push(
+          fig(
+            'cluster.busiestMasterPercent',
+            `${name}: busiest master's share of commands`,
+            '%',
+            'lower',
+            scale(m.busiestMasterShare, 100),
+            repeats,
+          ),
+        );
+      }
+    }
+    for (const ratio of r.ratios) {
+      figures.push(
+        fig(
+          `${ratio.mode}.toSingle`,
+          `${ratio.mode} ÷ one server, jobs/s (paired per repeat)`,
+          'ratio',
+          'higher',
+          ratio.toSingle,
+          repeats,
+          ratio.runs,
+        ),
+      );
+    }
+    return { parameters, figures, raw: r };
+  },
+};
+
 const peer: Suite = {
   name: 'peer',
   title: 'Peer: BullMQ FlowProducer vs engine+queue, same DAGs, same Redis',
@@ -695,6 +784,7 @@ export const SUITES: readonly Suite[] = [
   core,
   apiserver,
   queue,
+  redisModes,
   peer,
   leases,
   replica,

@@ -1,5 +1,7 @@
 /**
- * The sandbox's processes after the API server: Redis (unless one was given), the event sink, the
+ * The sandbox's processes after the API server: Redis (unless one was given: one server, or with
+ * `redisMode` a 3-master, 3-replica Cluster or a Sentinel group of 1 master, 2 replicas and 3
+ * sentinels, launched by sandbox/redis as the tests launch theirs), the event sink, the
  * example agent, the shard manager and N replicas — started in that order, stopped in reverse.
  * Replicas are supervised: one that dies (chaos, or a crash) is shown dead and restarted under the
  * same name after `restartDelayMs`. Every PID change rewrites `sandbox.json` through `onChange`.
@@ -8,6 +10,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, spawnProcess, type ManagedProcess, type ProcessSpec } from './processes.js';
+import { RedisCluster } from './redis/cluster.js';
+import { RedisSentinelGroup } from './redis/sentinel.js';
+
+/** Which Redis the sandbox starts: one server, a Redis Cluster, or a Sentinel group. */
+export type SandboxRedisMode = 'single' | 'cluster' | 'sentinel';
 
 /** The `flotilla` entry point of this checkout (the sandbox runs from a checkout only). */
 export function flotillaBin(): string {
@@ -21,6 +28,12 @@ export interface FleetOptions {
   kubeconfigPath: string;
   /** Use this Redis instead of starting one. */
   redisUrl?: string;
+  /**
+   * The Redis to start when none is given: one server, a Cluster of 3 masters and 3 replicas
+   * (`<stateDir>/redis-cluster`), or 1 master, 2 replicas and 3 sentinels (`<stateDir>/redis-sentinel`);
+   * their logs in `<stateDir>/logs/redis-<port>.log`. @defaultValue 'single'
+   */
+  redisMode?: SandboxRedisMode;
   /** @defaultValue 3 */
   replicas?: number;
   /** @defaultValue 16 */
@@ -56,6 +69,8 @@ function metricsFrom(match: RegExpMatchArray): string | null {
 export class Fleet {
   readonly replicaInfos: ReplicaInfo[] = [];
   redis: ManagedProcess | null = null;
+  /** The Cluster or Sentinel group started in those modes. */
+  redisGroup: RedisCluster | RedisSentinelGroup | null = null;
   redisUrl = '';
   eventSink: ManagedProcess | null = null;
   eventSinkAddress: string | null = null;
@@ -90,10 +105,44 @@ export class Fleet {
     this.options.onChange?.();
   }
 
+  /** The mode of the Redis started (or given: read from its URL). */
+  get redisMode(): SandboxRedisMode {
+    if (!this.options.redisUrl) return this.options.redisMode ?? 'single';
+    return /^rediss?\+cluster:/.test(this.redisUrl)
+      ? 'cluster'
+      : /^rediss?\+sentinel:/.test(this.redisUrl)
+        ? 'sentinel'
+        : 'single';
+  }
+
+  /** PIDs of every Redis process the sandbox started (none when one was given). */
+  get redisPids(): number[] {
+    if (this.redisGroup) return this.redisGroup.pids;
+    return this.redis?.running() ? [this.redis.pid] : [];
+  }
+
   /** Starts Redis (unless one was given). */
   async startRedis(): Promise<void> {
+    const mode = this.options.redisMode ?? 'single';
+    const logDir = join(this.options.stateDir, 'logs');
     if (this.options.redisUrl) {
       this.redisUrl = this.options.redisUrl;
+    } else if (mode === 'cluster') {
+      const cluster = await RedisCluster.start({
+        dir: join(this.options.stateDir, 'redis-cluster'),
+        logDir,
+        detached: true,
+      });
+      this.redisGroup = cluster;
+      this.redisUrl = cluster.url;
+    } else if (mode === 'sentinel') {
+      const group = await RedisSentinelGroup.start({
+        dir: join(this.options.stateDir, 'redis-sentinel'),
+        logDir,
+        detached: true,
+      });
+      this.redisGroup = group;
+      this.redisUrl = group.url;
     } else {
       const port = await freePort();
       const dir = join(this.options.stateDir, 'redis');
@@ -284,6 +333,7 @@ export class Fleet {
     for (const proc of [this.manager, this.agent, this.eventSink, this.redis]) {
       if (proc) await proc.stop(graceMs);
     }
+    await this.redisGroup?.stop();
     this.changed();
   }
 }

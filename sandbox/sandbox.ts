@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { RunningApiServer } from './apiserver/index.js';
-import { Fleet } from './fleet.js';
+import { Fleet, type SandboxRedisMode } from './fleet.js';
 import { removeState, writeState, type SandboxState } from './state.js';
 
 export interface SandboxOptions {
@@ -24,6 +24,8 @@ export interface SandboxOptions {
   kubelet?: boolean;
   /** Use this Redis instead of starting one. */
   redisUrl?: string;
+  /** The Redis to start when none is given (fleet.ts). @defaultValue 'single' */
+  redisMode?: SandboxRedisMode;
   /** Replicas to run. @defaultValue 3 */
   replicas?: number;
   /** Shards of the fleet. @defaultValue 16 */
@@ -71,7 +73,12 @@ function stateOf(
 ): SandboxState {
   return {
     apiServer: { url: apiServer.url, kubeconfig: kubeconfigPath },
-    redis: { url: fleet?.redisUrl ?? '', pid: fleet?.redis?.running() ? fleet.redis.pid : null },
+    redis: {
+      url: fleet?.redisUrl ?? '',
+      mode: fleet?.redisMode ?? 'single',
+      pid: fleet?.redis?.running() ? fleet.redis.pid : null,
+      pids: fleet?.redisPids ?? [],
+    },
     eventSink:
       fleet?.eventSink?.running() && fleet.eventSinkAddress
         ? { address: fleet.eventSinkAddress, pid: fleet.eventSink.pid }
@@ -139,6 +146,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
         kubeconfigPath,
         onChange: save,
         ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+        ...(options.redisMode ? { redisMode: options.redisMode } : {}),
         ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
         ...(options.shardCount !== undefined ? { shardCount: options.shardCount } : {}),
         ...(options.restartDelayMs !== undefined ? { restartDelayMs: options.restartDelayMs } : {}),
@@ -185,7 +193,10 @@ export function sandboxBanner(
     `  kubeconfig  ${rel(sandbox.kubeconfigPath)}`,
   ];
   if (sandbox.fleet) {
-    lines.push(`  Redis       ${state.redis.url}${state.redis.pid === null ? ' (given)' : ''}`);
+    const started = state.redis.pids?.length ?? 0;
+    const what =
+      started === 0 ? ' (given)' : state.redis.mode === 'single' ? '' : ` (${state.redis.mode}: ${started} processes)`;
+    lines.push(`  Redis       ${state.redis.url}${what}`);
     if (state.eventSink) lines.push(`  event sink  ${state.eventSink.address}`);
     if (state.agent) lines.push(`  agent       ${state.agent.address} (notifier)`);
     lines.push(`  manager     ${state.manager ? `pid ${state.manager.pid}` : 'not in this build'}`);

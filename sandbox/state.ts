@@ -13,8 +13,13 @@ export interface SandboxProcessEntry {
 
 export interface SandboxState {
   apiServer: { url: string; kubeconfig: string };
-  /** `pid` is null when the Redis was given with `--redis` (not started by the sandbox). */
-  redis: { url: string; pid: number | null };
+  /**
+   * The Redis the fleet runs on: its URL (`redis://`, `redis+cluster://` or `redis+sentinel://`, as
+   * the replicas get it in `--redis`) and mode. `pid` is the one server's (null when the Redis was
+   * given with `--redis`, and in cluster and sentinel mode); `pids` lists every Redis process the
+   * sandbox started (the cluster's nodes, the sentinels and their data nodes).
+   */
+  redis: { url: string; mode?: 'single' | 'cluster' | 'sentinel'; pid: number | null; pids?: number[] };
   eventSink: { address: string; pid: number } | null;
   agent: { address: string; pid: number } | null;
   manager: { pid: number; metrics: string | null } | null;
@@ -48,7 +53,7 @@ export function removeState(stateDir: string): void {
 /** Every PID the sandbox started (for a script that wants to be sure none is left). */
 export function startedPids(state: SandboxState): number[] {
   const pids = [
-    state.redis.pid,
+    ...(state.redis.pids ?? [state.redis.pid]),
     state.eventSink?.pid,
     state.agent?.pid,
     state.manager?.pid,

@@ -10,6 +10,10 @@
  */
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../../src/cli/exit.js';
+import type { SandboxRedisMode } from '../fleet.js';
+
+// Spelled out here rather than imported: the command module stays light (fleet.ts loads ioredis).
+const SANDBOX_REDIS_MODES: readonly SandboxRedisMode[] = ['single', 'cluster', 'sentinel'];
 
 interface SandboxFlags {
   port: string;
@@ -21,6 +25,7 @@ interface SandboxFlags {
   replicas: string;
   shards: string;
   redis?: string;
+  redisMode?: string;
   workflows: string;
   rate?: string;
   chaos: boolean;
@@ -40,6 +45,20 @@ function parseNumber(flag: string, value: string, integer: boolean): number {
   return n;
 }
 
+function parseRedisMode(flags: SandboxFlags): SandboxRedisMode | undefined {
+  if (flags.redisMode === undefined) return undefined;
+  const mode = SANDBOX_REDIS_MODES.find((m) => m === flags.redisMode);
+  if (!mode)
+    throw new CliError(
+      `invalid --redis-mode ${flags.redisMode} (want ${SANDBOX_REDIS_MODES.join(', ')})`,
+      ExitCode.usage,
+    );
+  if (flags.redis !== undefined)
+    throw new CliError('--redis-mode starts a Redis; --redis uses a given one: give one of them', ExitCode.usage);
+  if (!flags.fleet) throw new CliError('--redis-mode needs the fleet (drop --no-fleet)', ExitCode.usage);
+  return mode;
+}
+
 export function register(program: Command): void {
   program
     .command('sandbox')
@@ -52,6 +71,10 @@ export function register(program: Command): void {
     .option('--replicas <n>', 'controller replicas to run', '3')
     .option('--shards <n>', 'hash shards of the fleet', '16')
     .option('--redis <url>', 'use this Redis instead of starting one')
+    .option(
+      '--redis-mode <mode>',
+      'the Redis to start: single, cluster (3 masters, 3 replicas) or sentinel (1 master, 2 replicas, 3 sentinels)',
+    )
     .option('--workflows <k>', 'generate K load workflows (a mix of the examples that succeed)', '0')
     .option('--rate <perSecond>', 'load submissions per second (default: K over half the duration, else 5)')
     .option('--chaos', 'now and then SIGKILL a random replica (it is restarted)', false)
@@ -85,6 +108,7 @@ export function register(program: Command): void {
       const replicas = parseNumber('--replicas', flags.replicas, true);
       const shardCount = parseNumber('--shards', flags.shards, true);
       if (shardCount < 1) throw new CliError(`invalid --shards ${flags.shards}`, ExitCode.usage);
+      const redisMode = parseRedisMode(flags);
       const workflows = parseNumber('--workflows', flags.workflows, true);
       const ratePerSecond = flags.rate === undefined ? undefined : parseNumber('--rate', flags.rate, false);
       const settleTimeoutMs = parseNumber('--settle-timeout', flags.settleTimeout, false) * 1000;
@@ -124,6 +148,7 @@ export function register(program: Command): void {
           settleTimeoutMs,
           signal: stop.signal,
           ...(flags.redis ? { redisUrl: flags.redis } : {}),
+          ...(redisMode ? { redisMode } : {}),
           ...(ratePerSecond !== undefined ? { ratePerSecond } : {}),
           ...(durationMs !== undefined ? { durationMs } : {}),
           ...(memory ? { memory } : {}),

@@ -65,8 +65,14 @@ export function redisOptions(config: RedisConfig, tuning: ClientTuning = {}): Re
       ...base,
       sentinels: config.nodes.map((n) => ({ host: n.host, port: n.port })),
       name: config.masterName ?? 'mymaster',
-      // Subscribes to the sentinels' +switch-master: reconnects at once instead of on the next error.
-      failoverDetector: true,
+      // No failover detector. ioredis's (5.x) subscribes to +switch-master and then disconnects
+      // the connector; when that lands while a reconnect is asking a sentinel for the master (the
+      // old master was SIGKILLed, so the client is reconnecting just then), the connect fails
+      // with "Connection is closed." and the client ends for good: a shard's enqueues then fail
+      // for ever. Without it nothing is missed: a dead master drops the connection (the reconnect
+      // asks the sentinels again), and a demoted one has its clients killed by the sentinels
+      // (CLIENT KILL with the REPLICAOF) or answers READONLY (reconnectOnError).
+      failoverDetector: false,
       sentinelRetryStrategy: (times: number) => Math.min(100 * times, 2000),
       ...(config.sentinelUsername ? { sentinelUsername: config.sentinelUsername } : {}),
       ...(config.sentinelPassword ? { sentinelPassword: config.sentinelPassword } : {}),

@@ -89,10 +89,17 @@ seccompProfile:
   type: RuntimeDefault
 {{- end }}
 
-{{/* The Redis URL as an env var: from a Secret when one is named, else the (password-free) URL. */}}
+{{/* The Service of the Redis the chart deploys (redis.deploy.enabled). */}}
+{{- define "flotilla.redisDeployName" -}}
+{{- printf "%s-redis" (include "flotilla.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The Redis URL as an env var: the chart's own Redis, a Secret when one is named, else the (password-free) URL. */}}
 {{- define "flotilla.redisEnv" -}}
 - name: FLOTILLA_REDIS_URL
-{{- if .Values.redis.existingSecret.name }}
+{{- if .Values.redis.deploy.enabled }}
+  value: {{ printf "redis://%s.%s.svc:6379/0" (include "flotilla.redisDeployName" .) .Release.Namespace | quote }}
+{{- else if .Values.redis.existingSecret.name }}
   valueFrom:
     secretKeyRef:
       name: {{ .Values.redis.existingSecret.name }}
