@@ -12,6 +12,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { RunningApiServer } from './apiserver/index.js';
 import { Fleet } from './fleet.js';
 import { removeState, writeState, type SandboxState } from './state.js';
+import type { SandboxWebhook } from './webhook.js';
 
 export interface SandboxOptions {
   /** Where the sandbox keeps its state (API server data, kubeconfig, logs). @defaultValue '.flotilla' */
@@ -38,6 +39,11 @@ export interface SandboxOptions {
    * pyflyte-execute stand-in and to the replicas (`--flyte --blob-store`). @defaultValue false
    */
   flyte?: boolean;
+  /**
+   * Run the admission webhook as the chart does (sandbox/webhook.ts): invalid Workflows are refused
+   * at the door. @defaultValue true
+   */
+  webhook?: boolean;
   /** Something worth showing happened (a replica died or restarted). */
   onEvent?: (message: string) => void;
 }
@@ -49,6 +55,8 @@ export interface RunningSandbox {
   readonly kubeConfig: KubeConfig;
   /** Null when started with `fleet: false`. */
   readonly fleet: Fleet | null;
+  /** Null when started with `webhook: false`. */
+  readonly webhook: SandboxWebhook | null;
   readonly startedAt: Date;
   /** What `sandbox.json` holds now. */
   state(): SandboxState;
@@ -133,8 +141,23 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       const { flyteWorkflowCrd } = await import('../src/flyte/crd.js');
       await installWorkflowCrd(kubeConfig, { crd: flyteWorkflowCrd(), timeoutMs: 15_000 });
     }
+    const fleetNamespace = 'flotilla-system';
+    let webhook: SandboxWebhook | null = null;
+    const { removeWebhookConfigurations, startSandboxWebhook } = await import('./webhook.js');
+    if (options.webhook ?? true) {
+      await ensureNamespace(kubeConfig, fleetNamespace);
+      const running = await startSandboxWebhook({
+        kubeConfig,
+        stateDir,
+        namespace: fleetNamespace,
+        shardCount: options.shardCount ?? 16,
+      });
+      webhook = running;
+      started.push({ name: 'webhook', stop: () => running.stop() });
+    } else await removeWebhookConfigurations(kubeConfig);
     if (options.fleet ?? true) {
       fleet = new Fleet({
+        fleetNamespace,
         stateDir,
         kubeconfigPath,
         onChange: save,
@@ -160,6 +183,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       apiServer,
       kubeConfig,
       fleet,
+      webhook,
       startedAt,
       state: () => stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl),
       stop: () => (stopping ??= stopAll()),
@@ -184,6 +208,8 @@ export function sandboxBanner(
     `  API server  ${sandbox.apiServer.url}  (data in ${rel(join(sandbox.stateDir, 'apiserver'))})`,
     `  kubeconfig  ${rel(sandbox.kubeconfigPath)}`,
   ];
+  if (sandbox.webhook)
+    lines.push(`  webhook     ${sandbox.webhook.url} (refuses invalid Workflows; --no-webhook leaves it out)`);
   if (sandbox.fleet) {
     lines.push(`  Redis       ${state.redis.url}${state.redis.pid === null ? ' (given)' : ''}`);
     if (state.eventSink) lines.push(`  event sink  ${state.eventSink.address}`);
