@@ -54,6 +54,13 @@ describe('CRDs as templates', () => {
     for (const c of crds) assert.deepEqual((c.metadata as Meta).annotations, { team: 'platform' });
   });
 
+  test('values without a crds block (an upgrade with --reuse-values from 0.1.0) still install and keep the CRDs', async () => {
+    const { manifests } = await render({ set: ['crds=null'] });
+    const crds = crdsOf(manifests);
+    assert.equal(crds.length, 2);
+    for (const c of crds) assert.equal((c.metadata as Meta).annotations?.['helm.sh/resource-policy'], 'keep');
+  });
+
   test('crds.install=false: no CRD rendered', async () => {
     const { manifests } = await render({ set: ['crds.install=false'] });
     assert.deepEqual(crdsOf(manifests), []);
