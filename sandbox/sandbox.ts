@@ -142,18 +142,27 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       await installWorkflowCrd(kubeConfig, { crd: flyteWorkflowCrd(), timeoutMs: 15_000 });
     }
     const fleetNamespace = 'flotilla-system';
-    let webhook: SandboxWebhook | null = null;
     const { removeWebhookConfigurations, startSandboxWebhook } = await import('./webhook.js');
+    // The webhook starts beside the fleet (its process takes as long as a replica to come up);
+    // its configurations say `Ignore`, so nothing written meanwhile is refused for its absence.
+    let webhookStart: Promise<SandboxWebhook | null> = Promise.resolve(null);
     if (options.webhook ?? true) {
       await ensureNamespace(kubeConfig, fleetNamespace);
-      const running = await startSandboxWebhook({
+      const starting = startSandboxWebhook({
         kubeConfig,
         stateDir,
         namespace: fleetNamespace,
         shardCount: options.shardCount ?? 16,
       });
-      webhook = running;
-      started.push({ name: 'webhook', stop: () => running.stop() });
+      starting.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+      webhookStart = starting;
+      started.push({
+        name: 'webhook',
+        stop: async () => {
+          const running = await starting.catch(() => null);
+          await running?.stop();
+        },
+      });
     } else await removeWebhookConfigurations(kubeConfig);
     if (options.fleet ?? true) {
       fleet = new Fleet({
@@ -175,6 +184,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       await fleet.startServices();
       await fleet.startFleet();
     }
+    const webhook = await webhookStart;
     save();
     let stopping: Promise<void> | undefined;
     return {

@@ -3,19 +3,22 @@
  * configurations registered with the embedded API server (which calls them on Workflow create and
  * update, as a real one does), the serving certificate from the init-certs logic (a
  * `kubernetes.io/tls` Secret, the configurations' caBundle, and the files under
- * `<stateDir>/webhook`), and `flotilla webhook` as its own process. So `kubectl apply` of an
- * invalid Workflow is refused at the door, and a valid one gets its shard label at creation.
+ * `<stateDir>/webhook`), and the server `flotilla webhook` runs (in the sandbox's process, log in
+ * `<stateDir>/logs/webhook.log`). So `kubectl apply` of an invalid Workflow is refused at the door,
+ * and a valid one gets its shard label at creation.
  *
  * The API server's data outlives the sandbox: configurations left from an earlier run (another
- * port, or a run with the webhook) are replaced, or removed by `withoutWebhook`.
+ * port, or a run with the webhook) are replaced, or removed when it runs without (`--no-webhook`).
  */
 import { join } from 'node:path';
 import { AdmissionregistrationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { initCerts } from '../src/webhook/init-certs.js';
 import { WEBHOOK_CONFIG_NAME, webhookConfigurations } from '../src/webhook/manifests.js';
+import { pino } from 'pino';
+import { startWebhookServer } from '../src/webhook/server.js';
+import { FileTlsSource } from '../src/webhook/tls-source.js';
 import { SandboxError } from './errors.js';
-import { freePort, spawnProcess, type ManagedProcess } from './processes.js';
-import { flotillaBin } from './fleet.js';
+import { freePort } from './processes.js';
 
 /** The chart's names (release `flotilla`), so `kubectl get secret flotilla-webhook-tls` finds it. */
 const SERVICE = 'flotilla-webhook';
@@ -33,7 +36,8 @@ export interface SandboxWebhookOptions {
 export interface SandboxWebhook {
   /** `https://127.0.0.1:<port>` */
   readonly url: string;
-  readonly process: ManagedProcess;
+  /** `http://127.0.0.1:<port>` of its /metrics and /healthz. */
+  readonly metricsUrl: string;
   stop(): Promise<void>;
 }
 
@@ -82,31 +86,26 @@ export async function startSandboxWebhook(o: SandboxWebhookOptions): Promise<San
     dnsNames: ['localhost'],
     writeDir: dir,
   });
-  const proc = await spawnProcess({
-    name: 'webhook',
-    command: process.execPath,
-    args: [
-      flotillaBin(),
-      'webhook',
-      '--port',
-      String(port),
-      '--metrics-port',
-      '0',
-      '--tls-cert-file',
-      join(dir, 'tls.crt'),
-      '--tls-key-file',
-      join(dir, 'tls.key'),
-      '--shards',
-      String(o.shardCount),
-    ],
-    ready: /webhook listening on (\S+)/,
-    logFile: join(o.stateDir, 'logs', 'webhook.log'),
+  // The server `flotilla webhook` runs, in this process as the API server is (a process of its own
+  // would cost the sandbox a Node start-up for no difference in behaviour); its log is a file.
+  const logFile = join(o.stateDir, 'logs', 'webhook.log');
+  const logger = pino(
+    { name: 'flotilla-webhook', level: 'info' },
+    pino.destination({ dest: logFile, mkdir: true, sync: false }),
+  );
+  const server = await startWebhookServer({
+    tls: new FileTlsSource(join(dir, 'tls.crt'), join(dir, 'tls.key')),
+    port,
+    metricsPort: 0,
+    shardCount: o.shardCount,
+    logger,
   });
   return {
-    url,
-    process: proc,
+    url: server.url,
+    metricsUrl: server.metricsUrl,
     stop: async () => {
-      await proc.stop();
+      await server.stop();
+      logger.flush();
     },
   };
 }

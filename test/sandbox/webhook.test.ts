@@ -1,6 +1,6 @@
 /**
  * The sandbox runs the admission webhook as the chart does: `kubectl apply` of an invalid Workflow
- * is refused at the door by the embedded API server calling `flotilla webhook` (certificate from
+ * is refused at the door by the embedded API server calling the webhook's server (certificate from
  * the init-certs logic: the Secret, the caBundles, the files), and a valid one gets its shard label
  * at creation. `webhook: false` (`flotilla sandbox --no-webhook`) leaves it out, also removing the
  * configurations an earlier run left in the API server's data. Kept quick: no fleet, no kubelet.
@@ -65,11 +65,14 @@ describe('the sandbox runs the admission webhook', () => {
     ]);
     assert.equal(label.stdout, hashShardId('default', 'fine', 8), 'the sandbox fleet’s shard count');
 
-    // The init-certs logic: the chart's Secret in the fleet namespace, the files the process reads.
+    // The init-certs logic: the chart's Secret in the fleet namespace, the files the server reads.
     const secret = await kubectl(kubeconfig, ['get', 'secret', 'flotilla-webhook-tls', '-n', 'flotilla-system']);
     assert.equal(secret.code, 0, secret.stderr);
     for (const f of ['tls.crt', 'tls.key', 'ca.crt']) assert.ok(existsSync(join(dir, 'webhook', f)), f);
     assert.ok(existsSync(join(dir, 'logs', 'webhook.log')));
+    // The refusal came from our webhook (its own count), not from the API server's schema check.
+    const metrics = await (await fetch(`${sandbox.webhook.metricsUrl}/metrics`)).text();
+    assert.match(metrics, /flotilla_webhook_requests_total\{path="\/validate-workflows",result="denied"\} 1\b/);
     await sandbox.stop();
     sandbox = undefined;
   });
