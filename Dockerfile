@@ -3,7 +3,9 @@
 #   docker build -t ghcr.io/flotilla/flotilla:0.1.0 .
 # Stages: build (all dependencies, tsc → dist/) · deps (production dependencies only) · runtime
 # (no compiler, no sources, no dev dependencies; non-root; tini as PID 1).
-ARG NODE_VERSION=20.20
+# A supported Node LTS (22 or 24; Node 20's support ended 2026-04-30). The code itself still runs
+# on Node >= 20.19 (package.json engines), which is what a checkout and the npm package need.
+ARG NODE_VERSION=22
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app

@@ -12,6 +12,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { RunningApiServer } from './apiserver/index.js';
 import { Fleet, type SandboxRedisMode } from './fleet.js';
 import { removeState, writeState, type SandboxState } from './state.js';
+import type { SandboxWebhook } from './webhook.js';
 
 export interface SandboxOptions {
   /** Where the sandbox keeps its state (API server data, kubeconfig, logs). @defaultValue '.flotilla' */
@@ -40,6 +41,11 @@ export interface SandboxOptions {
    * pyflyte-execute stand-in and to the replicas (`--flyte --blob-store`). @defaultValue false
    */
   flyte?: boolean;
+  /**
+   * Run the admission webhook as the chart does (sandbox/webhook.ts): invalid Workflows are refused
+   * at the door. @defaultValue true
+   */
+  webhook?: boolean;
   /** Something worth showing happened (a replica died or restarted). */
   onEvent?: (message: string) => void;
 }
@@ -51,6 +57,8 @@ export interface RunningSandbox {
   readonly kubeConfig: KubeConfig;
   /** Null when started with `fleet: false`. */
   readonly fleet: Fleet | null;
+  /** Null when started with `webhook: false`. */
+  readonly webhook: SandboxWebhook | null;
   readonly startedAt: Date;
   /** What `sandbox.json` holds now. */
   state(): SandboxState;
@@ -140,8 +148,32 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       const { flyteWorkflowCrd } = await import('../src/flyte/crd.js');
       await installWorkflowCrd(kubeConfig, { crd: flyteWorkflowCrd(), timeoutMs: 15_000 });
     }
+    const fleetNamespace = 'flotilla-system';
+    const { removeWebhookConfigurations, startSandboxWebhook } = await import('./webhook.js');
+    // The webhook starts beside the fleet (its process takes as long as a replica to come up);
+    // its configurations say `Ignore`, so nothing written meanwhile is refused for its absence.
+    let webhookStart: Promise<SandboxWebhook | null> = Promise.resolve(null);
+    if (options.webhook ?? true) {
+      await ensureNamespace(kubeConfig, fleetNamespace);
+      const starting = startSandboxWebhook({
+        kubeConfig,
+        stateDir,
+        namespace: fleetNamespace,
+        shardCount: options.shardCount ?? 16,
+      });
+      starting.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+      webhookStart = starting;
+      started.push({
+        name: 'webhook',
+        stop: async () => {
+          const running = await starting.catch(() => null);
+          await running?.stop();
+        },
+      });
+    } else await removeWebhookConfigurations(kubeConfig);
     if (options.fleet ?? true) {
       fleet = new Fleet({
+        fleetNamespace,
         stateDir,
         kubeconfigPath,
         onChange: save,
@@ -160,6 +192,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       await fleet.startServices();
       await fleet.startFleet();
     }
+    const webhook = await webhookStart;
     save();
     let stopping: Promise<void> | undefined;
     return {
@@ -168,6 +201,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       apiServer,
       kubeConfig,
       fleet,
+      webhook,
       startedAt,
       state: () => stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl),
       stop: () => (stopping ??= stopAll()),
@@ -192,6 +226,8 @@ export function sandboxBanner(
     `  API server  ${sandbox.apiServer.url}  (data in ${rel(join(sandbox.stateDir, 'apiserver'))})`,
     `  kubeconfig  ${rel(sandbox.kubeconfigPath)}`,
   ];
+  if (sandbox.webhook)
+    lines.push(`  webhook     ${sandbox.webhook.url} (refuses invalid Workflows; --no-webhook leaves it out)`);
   if (sandbox.fleet) {
     const started = state.redis.pids?.length ?? 0;
     const what =

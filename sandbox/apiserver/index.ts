@@ -27,6 +27,7 @@ import { OpenApi } from './openapi.js';
 import { Persistence } from './persistence.js';
 import { ResourceRegistry } from './registry.js';
 import { Store } from './store.js';
+import { rbacAllows, type UserInfo } from './rbac.js';
 import { WatchHub } from './watch.js';
 
 export { FaultInjector } from './faults.js';
@@ -68,6 +69,12 @@ export interface ApiServerOptions {
    * `<name>.<namespace>.svc`). @defaultValue {} (only `clientConfig.url` webhooks are reachable)
    */
   webhookServices?: Record<string, string> | ServiceResolver;
+  /**
+   * Restricted identities by bearer token (`{ "<token>": { name: "alice" } }`): their resource
+   * requests are authorized by the stored Roles, ClusterRoles and bindings (rbac.ts), and refused
+   * with the real server's 403 message. The server's own token is unrestricted. @defaultValue {}
+   */
+  users?: Readonly<Record<string, UserInfo>>;
 }
 
 export interface RunningApiServer {
@@ -164,6 +171,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
   let port = options.port ?? 0;
   const router = new Router({
     token,
+    users: options.users ?? {},
+    authorize: (user, attributes) => rbacAllows(store, user, attributes),
     registry,
     faults,
     openapi: new OpenApi(registry),

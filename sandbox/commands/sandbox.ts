@@ -36,6 +36,7 @@ interface SandboxFlags {
   sampleMemory?: string | true;
   memoryBound?: string;
   flyte?: boolean;
+  webhook: boolean;
 }
 
 function parseNumber(flag: string, value: string, integer: boolean): number {
@@ -96,6 +97,10 @@ export function register(program: Command): void {
     .option('--no-fleet', 'run the API server only (no Redis, sink, manager or replicas)')
     .option('--no-kubelet', 'do not run the simulated kubelet')
     .option(
+      '--no-webhook',
+      'do not run the admission webhook (invalid Workflows are then admitted and failed by a replica)',
+    )
+    .option(
       '--flyte',
       "also run FlyteWorkflows: install their CRD, a file:// blob store under <state-dir>/blobs for the replicas and the kubelet's pyflyte-execute stand-in",
       false,
@@ -137,6 +142,7 @@ export function register(program: Command): void {
           host: flags.host,
           stateDir: flags.stateDir,
           kubelet: flags.kubelet,
+          webhook: flags.webhook,
           replicas,
           shardCount,
           workflows,

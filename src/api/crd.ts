@@ -13,7 +13,7 @@
  *   server, checks deeper levels);
  * - descriptions, bounds, patterns and formats are kept.
  *
- * Run `npm run gen:crd` to write `charts/flotilla/crds/workflows.flotilla.io.yaml`; a test fails
+ * Run `npm run gen:crd` to write `charts/flotilla/files/crds/workflows.flotilla.io.yaml`; a test fails
  * when the committed file differs from what this module generates.
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
@@ -58,7 +58,7 @@ export interface ToStructuralOptions {
 const DEFAULT_RECURSION: Readonly<Record<string, number>> = { Node: 2, Condition: 1, default: 2 };
 
 /** The repository-relative path `npm run gen:crd` writes. */
-export const CRD_FILE = 'charts/flotilla/crds/workflows.flotilla.io.yaml';
+export const CRD_FILE = 'charts/flotilla/files/crds/workflows.flotilla.io.yaml';
 
 /** Thrown when a schema uses a construct that has no structural equivalent (a generator bug, not user input). */
 export class CrdGenerationError extends FlotillaError<'UnsupportedSchema'> {

@@ -1,5 +1,6 @@
 import { type Command, CommanderError } from 'commander';
 import { ExitCode, exitCodeFor } from './exit.js';
+import { KubeError } from '../kube/errors.js';
 
 /**
  * Parses and runs a commander program, turning every failure into a message on stderr and an exit
@@ -25,6 +26,18 @@ export async function runProgram(program: Command, argv: readonly string[]): Pro
       return;
     }
     process.stderr.write(`${program.name()}: ${error instanceof Error ? error.message : String(error)}\n`);
+    const next = nextStepOf(error);
+    if (next !== undefined) process.stderr.write(`${program.name()}: next: ${next}\n`);
     process.exitCode = exitCodeFor(error);
   }
+}
+
+/** The `nextStep` of the first KubeError in the error's cause chain (a CliError often wraps one). */
+function nextStepOf(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current instanceof KubeError && current.nextStep !== undefined) return current.nextStep;
+    current = current.cause;
+  }
+  return undefined;
 }

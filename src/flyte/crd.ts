@@ -17,7 +17,7 @@
  * - **Printer columns** (Flyte's CRD has none): phase number, project, domain, Flyte shard key,
  *   the fleet's shard, age; `-o wide` adds workflow name and message.
  *
- * Run `node --import tsx src/flyte/crd.ts` to write `charts/flotilla/crds/flyteworkflows.flyte.lyft.com.yaml`.
+ * Run `node --import tsx src/flyte/crd.ts` to write `charts/flotilla/files/crds/flyteworkflows.flyte.lyft.com.yaml`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -26,7 +26,7 @@ import { stringify } from 'yaml';
 import { FLYTE_GROUP, FLYTE_KIND, FLYTE_PLURAL, FLYTE_VERSION } from './types.js';
 
 /** The repository-relative path of the generated CRD. */
-export const FLYTE_CRD_FILE = 'charts/flotilla/crds/flyteworkflows.flyte.lyft.com.yaml';
+export const FLYTE_CRD_FILE = 'charts/flotilla/files/crds/flyteworkflows.flyte.lyft.com.yaml';
 
 /** A node of a structural OpenAPI v3 schema, as this CRD uses them. */
 export interface FlyteCrdSchema {

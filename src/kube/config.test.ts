@@ -82,7 +82,8 @@ describe('resolveKubeConfig', () => {
     );
     assert.throws(
       () => resolveKubeConfig({ env: { HOME: join(dir, 'nobody') }, cwd: join(dir, 'nowhere') }),
-      (error: unknown) => error instanceof KubeError && /no kubeconfig found: pass --kubeconfig/.test(error.message),
+      (error: unknown) =>
+        error instanceof KubeError && /no kubeconfig found \(tried: .*\): pass --kubeconfig FILE/.test(error.message),
     );
   });
 

@@ -91,7 +91,10 @@ export function resolveKubeConfig(options: ResolveKubeConfigOptions = {}): Resol
   if (existsSync(sandbox)) return { kubeConfig: loadKubeConfig({ file: sandbox }, context), source: sandbox };
   const home = join(env.HOME ?? homedir(), '.kube', 'config');
   if (existsSync(home)) return { kubeConfig: loadKubeConfig({ file: home }, context), source: home };
-  throw new KubeError('Invalid', 'no kubeconfig found: pass --kubeconfig FILE, set KUBECONFIG, or run in a cluster');
+  throw new KubeError(
+    'Invalid',
+    `no kubeconfig found (tried: --kubeconfig, not given; $KUBECONFIG, not set; the in-cluster service account, KUBERNETES_SERVICE_HOST not set; ${sandbox}, absent; ${home}, absent): pass --kubeconfig FILE, set KUBECONFIG, or start the local sandbox (npm run sandbox) to get ${sandbox}`,
+  );
 }
 
 /** `$KUBECONFIG` may list several files (client-node merges them, first one wins per name). */

@@ -76,3 +76,27 @@ test('a transport error names the system code and the server', async () => {
   assert.equal(mapped.syscallCode, 'ECONNREFUSED');
   assert.match(mapped.message, new RegExp(`connection refused \\(ECONNREFUSED\\).*127\\.0\\.0\\.1:${port}`));
 });
+
+test('the next step follows the cause: TLS, unreachable, credentials, permission; none for the rest', () => {
+  const tls = new KubeError('Unavailable', 'x', { syscallCode: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', server: 'h:6443' });
+  assert.match(tls.nextStep ?? '', /certificate-authority does not sign the certificate of the API server at h:6443/);
+  const refused = new KubeError('Unavailable', 'x', { syscallCode: 'ECONNREFUSED', server: 'h:6443' });
+  assert.match(refused.nextStep ?? '', /check that the API server at h:6443 is running and reachable/);
+  assert.match(new KubeError('Forbidden', 'x', { status: 401 }).nextStep ?? '', /refused the kubeconfig's credentials/);
+  assert.match(new KubeError('Forbidden', 'x', { status: 403 }).nextStep ?? '', /kubectl auth can-i --list/);
+  assert.equal(new KubeError('Unavailable', 'x', { status: 503 }).nextStep, undefined, 'an answer: not a transport');
+  assert.equal(new KubeError('NotFound', 'x', { status: 404 }).nextStep, undefined);
+  assert.equal(new KubeError('Conflict', 'x', { status: 409 }).nextStep, undefined);
+});
+
+test('a certificate error from the transport says TLS verification failed', () => {
+  const cause = Object.assign(new Error('unable to verify the first certificate'), {
+    code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  });
+  const mapped = toKubeError(Object.assign(new Error('request failed'), { cause }), 'list leases', '10.0.0.1:443');
+  assert.equal(
+    mapped.message,
+    'list leases: TLS verification failed (UNABLE_TO_VERIFY_LEAF_SIGNATURE) talking to the API server at 10.0.0.1:443',
+  );
+  assert.match(mapped.nextStep ?? '', /certificate-authority/);
+});

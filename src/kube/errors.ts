@@ -58,6 +58,7 @@ export class KubeError extends FlotillaError<KubeErrorCode> {
     this.details = options.details;
     this.syscallCode = options.syscallCode;
     this.server = options.server;
+    this.nextStep = nextStepFor(code, options);
   }
   /** HTTP status, when the server answered. */
   readonly status: number | undefined;
@@ -70,6 +71,26 @@ export class KubeError extends FlotillaError<KubeErrorCode> {
   readonly syscallCode: string | undefined;
   /** `host:port` of the API server, when known. */
   readonly server: string | undefined;
+  /** What an operator can do about it (CLIs print it under the message, replicas log it), when we know. */
+  readonly nextStep: string | undefined;
+}
+
+/**
+ * The next step for an error an operator can act on: the API server not reached, its certificate
+ * not trusted, the credentials refused or a permission missing. Decided by the code, the system
+ * code and the HTTP status, never by message text.
+ */
+function nextStepFor(code: KubeErrorCode, o: KubeErrorOptions): string | undefined {
+  const at = o.server !== undefined ? ` at ${o.server}` : '';
+  if (o.syscallCode !== undefined && isCertificateCode(o.syscallCode))
+    return `the kubeconfig's certificate-authority does not sign the certificate of the API server${at}: use the kubeconfig of this cluster (the sandbox writes .flotilla/kubeconfig), or fix certificate-authority-data; do not switch TLS verification off`;
+  if (code === 'Unavailable' && o.status === undefined)
+    return `check that the API server${at} is running and reachable from here, and that the kubeconfig names it (kubectl config view --minify)`;
+  if (o.status === 401)
+    return "the API server refused the kubeconfig's credentials: refresh them (an expired token?) or pick another --context";
+  if (o.status === 403)
+    return "the kubeconfig's identity lacks this permission: see what it may do with `kubectl auth can-i --list -n <namespace>`; a fleet installed by the chart gets exactly the Roles in charts/flotilla/files/rbac.yaml";
+  return undefined;
 }
 
 /** A status write refused because the object changed since we read it (409): re-read, never overwrite. */
@@ -136,7 +157,7 @@ export function toKubeError(error: unknown, what: string, server?: string): Kube
   const transport = transportOf(error);
   const to = transport.address ?? server;
   const why = transport.code
-    ? `${TRANSPORT_WORDS[transport.code] ?? (isCertificateCode(transport.code) ? 'TLS certificate rejected' : 'transport error')} (${transport.code})`
+    ? `${TRANSPORT_WORDS[transport.code] ?? (isCertificateCode(transport.code) ? 'TLS verification failed' : 'transport error')} (${transport.code})`
     : error instanceof Error
       ? `${error.name}: ${error.message}`
       : String(error);
@@ -156,11 +177,11 @@ const TRANSPORT_WORDS: Readonly<Record<string, string>> = {
   ENOTFOUND: 'host not found',
   EAI_AGAIN: 'DNS lookup failed',
   EPIPE: 'connection closed',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not name the server',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS verification failed: the certificate does not name the server',
 };
 
 function isCertificateCode(code: string): boolean {
-  return /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code);
+  return /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/.test(code);
 }
 
 /** The system code and address from the error or its cause chain (node-fetch, undici, net). */

@@ -13,7 +13,7 @@
  */
 import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
-import { InformerError } from './errors.js';
+import { InformerError, kubeServer, toKubeError } from './errors.js';
 import { TrackingWatch } from './tracking-watch.js';
 
 /** What the informer needs of an object (Workflow's metadata types differ from V1ObjectMeta's). */
@@ -238,7 +238,21 @@ export class ResourceInformer<T extends CachedObject> {
         ? 0
         : Math.min(this.options.backoffMaxMs ?? 30_000, (this.options.backoffBaseMs ?? 200) * 2 ** (this.failures - 1));
     if (error !== undefined) this.lastError = errorText(error);
-    this.log.warn({ reason, delayMs: delay, err: errorText(error) }, 'informer restarting');
+    // The cause as an operator reads it (refused at host:port, TLS, RBAC's own message) and what to do.
+    const cause =
+      error === undefined || error instanceof InformerError
+        ? undefined
+        : toKubeError(error, `list and watch ${this.options.resource}`, kubeServer(this.options.kubeConfig));
+    this.log.warn(
+      {
+        reason,
+        delayMs: delay,
+        err: errorText(error),
+        ...(cause !== undefined ? { cause: cause.message } : {}),
+        ...(cause?.nextStep !== undefined ? { next: cause.nextStep } : {}),
+      },
+      'informer restarting',
+    );
     try {
       this.options.onRestart?.(reason);
     } catch {

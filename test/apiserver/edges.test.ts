@@ -92,9 +92,9 @@ describe('embedded API server edges, as the real one answers', () => {
       await k([
         'apply',
         '-f',
-        'charts/flotilla/crds/workflows.flotilla.io.yaml',
+        'charts/flotilla/files/crds/workflows.flotilla.io.yaml',
         '-f',
-        'charts/flotilla/crds/flyteworkflows.flyte.lyft.com.yaml',
+        'charts/flotilla/files/crds/flyteworkflows.flyte.lyft.com.yaml',
       ]),
       'apply CRDs',
     );

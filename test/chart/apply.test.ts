@@ -6,7 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver.js';
-import { render, SERVICE_MONITOR_API, valueSets, valuesFile } from './helm.js';
+import { stringify } from 'yaml';
+import { render, SERVICE_MONITOR_API, valueSets, valuesFile, type Manifest } from './helm.js';
 
 /** A minimal stand-in for the Prometheus Operator's ServiceMonitor CRD. */
 const serviceMonitorCrd = `
@@ -50,7 +51,6 @@ describe('kubectl apply of the rendered chart (embedded API server)', () => {
         release,
         valuesFiles: set === 'defaults' ? [] : [valuesFile(set)],
         apiVersions: [SERVICE_MONITOR_API],
-        includeCrds: true,
       });
       const dry = await s.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: text });
       assert.equal(dry.code, 0, dry.stderr);
@@ -72,7 +72,7 @@ describe('kubectl apply of the rendered chart (embedded API server)', () => {
     });
   }
 
-  test('upgrade with replicaCount=6 changes the stored Deployment; uninstall keeps the CRD', async () => {
+  test('upgrade with replicaCount=6 changes the stored Deployment; uninstall keeps the CRDs (helm.sh/resource-policy: keep)', async () => {
     const release = 'r-upgrade';
     const first = await render({ release });
     assert.equal((await s.kubectl(['apply', '-f', '-'], { input: first.text })).code, 0);
@@ -90,7 +90,19 @@ describe('kubectl apply of the rendered chart (embedded API server)', () => {
       'jsonpath={.spec.replicas}',
     ]);
     assert.equal(replicas.stdout, '6');
-    const del = await s.kubectl(['delete', '-f', '-'], { input: scaled.text });
+    // `helm uninstall` deletes every object of the release except those annotated
+    // `helm.sh/resource-policy: keep` (the CRDs, with crds.keep): delete the same set.
+    const kept = (m: Manifest): boolean =>
+      (m.metadata as { annotations?: Record<string, string> }).annotations?.['helm.sh/resource-policy'] === 'keep';
+    assert.deepEqual(
+      scaled.manifests.filter(kept).map((m) => m.kind),
+      ['CustomResourceDefinition', 'CustomResourceDefinition'],
+    );
+    const uninstalled = scaled.manifests
+      .filter((m) => !kept(m))
+      .map((m) => stringify(m))
+      .join('---\n');
+    const del = await s.kubectl(['delete', '-f', '-'], { input: uninstalled });
     assert.equal(del.code, 0, del.stderr);
     const gone = await s.kubectl(['get', 'deployment', 'r-upgrade-flotilla-controller', '-n', 'flotilla-system']);
     assert.notEqual(gone.code, 0);

@@ -64,8 +64,13 @@ describe('helm template', () => {
     assert.ok(named(manifests, 'PodDisruptionBudget', 'flotilla-controller'));
     assert.ok(named(manifests, 'ClusterRole', 'flotilla-controller-workloads'));
     assert.ok(named(manifests, 'Role', 'flotilla-controller-fleet'));
-    for (const kind of ['NetworkPolicy', 'ServiceMonitor', 'CustomResourceDefinition'])
-      assert.equal(byKind(manifests, kind).length, 0, kind);
+    for (const kind of ['NetworkPolicy', 'ServiceMonitor']) assert.equal(byKind(manifests, kind).length, 0, kind);
+    assert.deepEqual(
+      byKind(manifests, 'CustomResourceDefinition')
+        .map((m) => m.metadata.name)
+        .sort(),
+      ['flyteworkflows.flyte.lyft.com', 'workflows.flotilla.io'],
+    );
     const env = podSpecs(manifests)[0]?.spec.containers[0]?.env ?? [];
     assert.deepEqual(
       env.find((e) => e.name === 'FLOTILLA_REDIS_URL'),
@@ -313,7 +318,6 @@ describe('rendered objects', () => {
       const { manifests } = await render({
         valuesFiles: v.valuesFiles,
         apiVersions: v.apiVersions ?? [],
-        includeCrds: true,
       });
       assert.ok(manifests.length > 5);
       const problems = (await Promise.all(manifests.map(validateManifest))).filter((p) => p !== undefined);

@@ -62,8 +62,8 @@ export interface RenderOptions {
   namespace?: string;
   release?: string;
   apiVersions?: readonly string[];
-  /** Include the CRDs from crds/. @defaultValue false */
-  includeCrds?: boolean;
+  /** The chart to render: its directory or a packaged `.tgz`. @defaultValue chartDir */
+  chart?: string;
 }
 
 /** A rendered Kubernetes object (loosely typed: tests narrow what they read). */
@@ -75,11 +75,16 @@ export interface Manifest {
 }
 
 export function templateArgs(o: RenderOptions = {}): string[] {
-  const args = ['template', o.release ?? 'flotilla', chartDir, '--namespace', o.namespace ?? 'flotilla-system'];
+  const args = [
+    'template',
+    o.release ?? 'flotilla',
+    o.chart ?? chartDir,
+    '--namespace',
+    o.namespace ?? 'flotilla-system',
+  ];
   for (const f of o.valuesFiles ?? []) args.push('--values', f);
   for (const s of o.set ?? []) args.push('--set', s);
   for (const a of o.apiVersions ?? []) args.push('--api-versions', a);
-  if (o.includeCrds) args.push('--include-crds');
   return args;
 }
 

@@ -82,6 +82,26 @@ describe('image contents (Dockerfile runtime stage)', () => {
     assert.doesNotMatch(runtime, /COPY[^\n]*\bsrc\b/, 'src/ is not in the runtime stage');
   });
 
+  test('every stage builds on a supported Node LTS (22 or 24, bookworm-slim) and every file it copies exists', () => {
+    const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+    const version = /^ARG NODE_VERSION=(\S+)$/m.exec(dockerfile)?.[1];
+    assert.ok(version !== undefined, 'ARG NODE_VERSION');
+    assert.match(version, /^(22|24)(\.\d+){0,2}$/, `NODE_VERSION ${version} is not Node 22 or 24`);
+    const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+    assert.ok(froms.length >= 3);
+    for (const from of froms) assert.equal(from, 'node:${NODE_VERSION}-bookworm-slim');
+    // COPY from the build context (not --from=<stage>): every source must exist in a checkout.
+    const sources = [...dockerfile.matchAll(/^COPY (?!.*--from=)(.*)$/gm)].flatMap((m) => {
+      const words = (m[1] ?? '').split(/\s+/).filter((w) => w !== '' && !w.startsWith('--'));
+      return words.slice(0, -1);
+    });
+    assert.ok(sources.includes('package.json') && sources.includes('src'), sources.join(' '));
+    assert.deepEqual(
+      sources.filter((s) => !existsSync(join(repoRoot, s))),
+      [],
+    );
+  });
+
   test('flotilla --help and shardctl --help run from dist/ without src/', async () => {
     assert.equal(existsSync(join(image, 'src')), false);
     assert.ok(existsSync(join(image, 'dist/src/cli/flotilla.js')), 'compiled CLI');

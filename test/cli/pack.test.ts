@@ -63,7 +63,7 @@ before(async () => {
     'shard-manager',
     'scripts',
     'examples/agent',
-    'charts/flotilla/crds',
+    'charts/flotilla/files/crds',
   ]) {
     cpSync(join(ROOT, entry), join(source, entry), { recursive: true });
   }

@@ -53,9 +53,13 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 
-{{/* ServiceAccount name of a component. */}}
+{{/* ServiceAccount name of a component: `serviceAccount.name` (one account for every component), else <fullname>-<component>. */}}
 {{- define "flotilla.serviceAccountName" -}}
+{{- if .ctx.Values.serviceAccount.name }}
+{{- .ctx.Values.serviceAccount.name }}
+{{- else }}
 {{- printf "%s-%s" (include "flotilla.fullname" .ctx) .component | trunc 63 | trimSuffix "-" }}
+{{- end }}
 {{- end }}
 
 {{/* Address replicas use to reach the event sink. */}}
