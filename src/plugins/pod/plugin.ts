@@ -1,9 +1,10 @@
 /** The `pod` plugin: one Pod per attempt, deterministic name, outputs from the termination message. */
 import type { JsonObject } from '../../api/schema.js';
 import type { TaskContext, TaskObservation, TaskPlugin } from '../../engine/plugins.js';
-import { buildPod, podNameFor } from './build.js';
+import { buildPod, CONTAINER_NAME, podNameFor } from './build.js';
 import { classifyPod } from './classify.js';
 import type { PodGateway, PodRefusal } from './gateway.js';
+import { applyPodPlatform, type PodPlatformOptions } from './platform.js';
 
 export interface PodPluginOptions {
   readonly gateway: PodGateway;
@@ -17,6 +18,8 @@ export interface PodPluginOptions {
   readonly quotaBackoffBaseMs?: number;
   /** Longest wait between two creates of a Pod a quota refused. @defaultValue 30000 */
   readonly quotaBackoffMaxMs?: number;
+  /** PodTemplates and interruptible scheduling (./platform.ts). @defaultValue none */
+  readonly platform?: PodPlatformOptions;
 }
 
 /** `pluginState` key: how many times the create was refused (the attempt waits for resources). */
@@ -62,7 +65,22 @@ export function createPodPlugin(options: PodPluginOptions): TaskPlugin {
   };
 
   const start = async (ctx: TaskContext, signal?: AbortSignal): Promise<TaskObservation> => {
-    const result = await options.gateway.create(buildPod(ctx), signal);
+    const built = applyPodPlatform(
+      buildPod(ctx),
+      {
+        primaryContainer: CONTAINER_NAME,
+        interruptible: ctx.task.interruptible === true,
+        ...(ctx.task.pod?.podTemplateName !== undefined ? { templateName: ctx.task.pod.podTemplateName } : {}),
+        ...(ctx.task.pod?.secrets !== undefined ? { secrets: ctx.task.pod.secrets } : {}),
+      },
+      options.platform ?? {},
+    );
+    if ('error' in built)
+      return {
+        phase: 'Failed',
+        failure: { kind: 'user', reason: 'PodTemplateNotFound', message: built.error, retryable: false },
+      };
+    const result = await options.gateway.create(built.pod, signal);
     if (result.refused) return refused(ctx, result.refused);
     const observed = classify(await options.gateway.get(ctx.workflow.namespace, podNameFor(ctx), signal));
     // Created after waiting: clear the refusal count so later checks only read the Pod.
