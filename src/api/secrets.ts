@@ -75,6 +75,7 @@ export function parseSecretsAnnotation(text: string): SecretRequest[] {
   } catch (error) {
     throw new Error(
       `annotation ${SECRETS_ANNOTATION} is not JSON (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
     );
   }
   if (!Array.isArray(parsed)) throw new Error(`annotation ${SECRETS_ANNOTATION} must be a JSON list`);
