@@ -1,9 +1,10 @@
 /**
  * The process's PodTemplates (FlytePropeller's PodTemplate store): one informer over every
- * namespace's `podtemplates`, so building a task Pod reads a cache instead of GETting its template.
- * A `cache` component: started before the workers and waited for until synced (a task Pod built
- * before the first list would miss its template), stopped after them. RBAC: list/watch
- * `podtemplates` cluster-wide.
+ * namespace's `podtemplates` (or one per namespace when the fleet serves a list of them, the
+ * namespace strategy, whose RBAC is Roles), so building a task Pod reads a cache instead of
+ * GETting its template. A `cache` component: started before the workers and waited for until
+ * synced (a task Pod built before the first list would miss its template), stopped after them.
+ * RBAC: list/watch `podtemplates`.
  */
 import { CoreV1Api, type KubeConfig, type V1PodTemplate } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -14,6 +15,8 @@ import type { PodTemplateLookup } from '../plugins/pod/platform.js';
 
 export interface PodTemplateStoreOptions {
   kubeConfig: KubeConfig;
+  /** Watch only these namespaces (the workflows' and the controller's). @defaultValue every namespace */
+  namespaces?: readonly string[];
   /** How long the start waits for the first list. @defaultValue 30000 */
   syncTimeoutMs?: number;
   onRestart?: (reason: RestartReason) => void;
@@ -21,28 +24,50 @@ export interface PodTemplateStoreOptions {
 }
 
 export class PodTemplateStore implements PodTemplateLookup {
-  private readonly informer: ResourceInformer<V1PodTemplate>;
+  private readonly informers: ResourceInformer<V1PodTemplate>[];
 
   constructor(private readonly options: PodTemplateStoreOptions) {
     const core = options.kubeConfig.makeApiClient(CoreV1Api);
-    this.informer = new ResourceInformer<V1PodTemplate>({
+    const server = kubeServer(options.kubeConfig);
+    const common = {
       kubeConfig: options.kubeConfig,
-      path: '/api/v1/podtemplates',
       resource: 'podtemplates',
-      list: async () => {
-        try {
-          return await core.listPodTemplateForAllNamespaces();
-        } catch (error) {
-          throw toKubeError(error, 'list podtemplates', kubeServer(options.kubeConfig));
-        }
-      },
       ...(options.onRestart ? { onRestart: options.onRestart } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
-    });
+    };
+    const listed = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+      try {
+        return await call();
+      } catch (error) {
+        throw toKubeError(error, what, server);
+      }
+    };
+    this.informers =
+      options.namespaces === undefined
+        ? [
+            new ResourceInformer<V1PodTemplate>({
+              ...common,
+              path: '/api/v1/podtemplates',
+              list: () => listed('list podtemplates', () => core.listPodTemplateForAllNamespaces()),
+            }),
+          ]
+        : [...new Set(options.namespaces)].map(
+            (namespace) =>
+              new ResourceInformer<V1PodTemplate>({
+                ...common,
+                path: `/api/v1/namespaces/${namespace}/podtemplates`,
+                list: () =>
+                  listed(`list podtemplates in ${namespace}`, () => core.listNamespacedPodTemplate({ namespace })),
+              }),
+          );
   }
 
   get(namespace: string, name: string): V1PodTemplate | undefined {
-    return this.informer.get(`${namespace}/${name}`);
+    for (const informer of this.informers) {
+      const template = informer.get(`${namespace}/${name}`);
+      if (template) return template;
+    }
+    return undefined;
   }
 
   /** The store as a lifecycle `cache` component. */
@@ -51,10 +76,12 @@ export class PodTemplateStore implements PodTemplateLookup {
       name: 'podtemplate cache',
       stage: 'cache',
       start: async () => {
-        this.informer.start();
-        await this.informer.waitForSync(this.options.syncTimeoutMs ?? 30_000);
+        for (const informer of this.informers) informer.start();
+        await Promise.all(this.informers.map((i) => i.waitForSync(this.options.syncTimeoutMs ?? 30_000)));
       },
-      stop: () => this.informer.stop(),
+      stop: async () => {
+        await Promise.all(this.informers.map((i) => i.stop()));
+      },
     });
   }
 }

@@ -196,6 +196,8 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     const podGateway = new KubePodGateway({ kubeConfig, metrics });
     const podTemplates = new PodTemplateStore({
       kubeConfig,
+      // The namespace strategy's RBAC is Roles in its namespaces (and the fleet's): watch those only.
+      ...(strategy === 'namespace' ? { namespaces: [...namespaces, options.fleetNamespace ?? 'flotilla-system'] } : {}),
       onRestart: (reason) => metrics.informerRestarts.inc({ resource: 'podtemplates', shard: '', reason }),
       logger: log.child({ component: 'podtemplates' }),
     });

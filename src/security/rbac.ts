@@ -77,6 +77,9 @@ export const requiredRules: Readonly<Record<Component, ComponentRules>> = {
       { apiGroups: [''], resources: ['podtemplates'], verbs: ['list', 'watch'] },
     ],
     fleet: [
+      // the PodTemplate store: the default template lives in the controller's own namespace, which a
+      // list of watched namespaces may leave out (src/controller/pod-templates.ts).
+      { apiGroups: [''], resources: ['podtemplates'], verbs: ['list', 'watch'] },
       // member lease renew/leave and shard lease acquire/release (shard-manager/replica/membership,
       // shard-manager/replica/ownership-loop, leases/lease-client.ts), lease informer (leases/lease-informer.ts).
       { apiGroups: [LEASES], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },

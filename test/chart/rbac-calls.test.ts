@@ -348,5 +348,16 @@ describe('every API call the code makes is granted by src/security/rbac.ts', () 
     const requests = env.server.faults.requests();
     assertCovered('controller', requests);
     assertMade(requests, ['list core/podtemplates in (cluster)', 'watch core/podtemplates in (cluster)']);
+    // A fleet serving a list of namespaces watches those and its own, each granted by a Role.
+    env.server.faults.clearRequests();
+    const scoped = new PodTemplateStore({ kubeConfig: env.kubeConfig, namespaces: ['default', FLEET_NS] });
+    const scopedCache = scoped.component();
+    await scopedCache.start(new AbortController().signal);
+    await scopedCache.stop({ graceMs: 1000 });
+    const scopedRequests = env.server.faults.requests();
+    assertMade(scopedRequests, ['list core/podtemplates in default', `list core/podtemplates in ${FLEET_NS}`]);
+    const namespaced = { ...settings, watchNamespaces: ['default'] };
+    for (const r of scopedRequests)
+      assert.ok(allows('controller', namespaced, r), `${show(r)} granted with watchNamespaces [default]`);
   });
 });
