@@ -143,6 +143,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       writeState(stateDir, stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl));
     const { installCrd, ensureNamespace } = await import('./examples.js');
     await installCrd(apiServer, kubeConfig);
+    // Task Pods asking for secrets get them (or fail clearly) as with the chart's webhook.
+    const { startSandboxSecretsWebhook } = await import('./secrets-webhook.js');
+    const secretsWebhook = await startSandboxSecretsWebhook(kubeConfig);
+    started.push({ name: 'secrets webhook', stop: () => secretsWebhook.stop() });
     if (blobStoreUrl !== undefined) {
       const { installWorkflowCrd } = await import('../src/controller/crd-install.js');
       const { flyteWorkflowCrd } = await import('../src/flyte/crd.js');

@@ -47,6 +47,13 @@ const templateMergeKeys: Record<string, string> = Object.fromEntries(
     .map(([path, key]) => [`spec.template.${path}`, key]),
 );
 
+/** PodTemplate merge keys: the pod keys under `template.`. */
+const podTemplateMergeKeys: Record<string, string> = Object.fromEntries(
+  Object.entries(podMergeKeys)
+    .filter(([path]) => path.startsWith('spec.'))
+    .map(([path, key]) => [`template.${path}`, key]),
+);
+
 /** Merge keys every built-in shares (metadata). */
 export const metadataMergeKeys: Record<string, string> = { 'metadata.ownerReferences': 'uid' };
 
@@ -92,6 +99,15 @@ export function builtinResources(): ResourceType[] {
       kind: 'ConfigMap',
       namespaced: true,
       shortNames: ['cm'],
+    }),
+    builtin({
+      group: '',
+      storageVersion: 'v1',
+      plural: 'podtemplates',
+      singular: 'podtemplate',
+      kind: 'PodTemplate',
+      namespaced: true,
+      strategicMergeKeys: podTemplateMergeKeys,
     }),
     builtin({
       group: '',

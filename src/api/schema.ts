@@ -188,6 +188,26 @@ export const NodeSchema = Type.Recursive(
 );
 export type WorkflowNode = Static<typeof NodeSchema>;
 
+/** Mount requirements of a secret (flyteidl `Secret.MountType`): ANY mounts a file, as Flyte does. */
+export const SecretMountRequirements = ['ANY', 'ENV_VAR', 'FILE'] as const;
+
+/**
+ * A Kubernetes Secret key a task asks for (flyteidl `core.Secret`): `group` is the Secret's name in
+ * the Pod's namespace, `key` one of its keys. The admission webhook injects it (src/webhook).
+ */
+export const SecretRequestSchema = Type.Object(
+  {
+    group: Type.String({ minLength: 1, maxLength: 253 }),
+    key: Type.String({ minLength: 1, maxLength: 253 }),
+    mountRequirement: Type.Optional(Type.Union(SecretMountRequirements.map((m) => Type.Literal(m)))),
+    envVar: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 253, description: 'Also expose it under this environment variable.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type SecretRequest = Static<typeof SecretRequestSchema>;
+
 /** Settings of the `pod` plugin. */
 export const PodTaskSchema = Type.Object(
   {
@@ -206,6 +226,14 @@ export const PodTaskSchema = Type.Object(
     ),
     annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
     labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    podTemplateName: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 253,
+        description: 'A PodTemplate in the workflow namespace (else the controller namespace) the Pod is built on.',
+      }),
+    ),
+    secrets: Type.Optional(Type.Array(SecretRequestSchema, { maxItems: 64 })),
   },
   { additionalProperties: false },
 );
@@ -265,6 +293,12 @@ export const WorkflowSpecSchema = Type.Object(
     failurePolicy: Type.Optional(Type.Union(FailurePolicies.map((p) => Type.Literal(p)))),
     onFailure: Type.Optional(NodeSchema),
     activeDeadline: Type.Optional(DurationSchema),
+    maxParallelism: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'Task and array nodes running at once (Flyte MaxParallelism); 0 or absent: unbounded.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -52,6 +52,8 @@ import { PooledKubeConfig } from '../kube/keepalive.js';
 import { loadKubeConfig, type KubeConfigSource } from '../kube/config.js';
 import { collectQueueMetrics } from './queue/metrics.js';
 import { Replica } from './replica.js';
+import { PodTemplateStore } from './pod-templates.js';
+import type { InterruptibleScheduling, PodPlatformOptions } from '../plugins/pod/platform.js';
 import type { RoundOutcome } from './round.js';
 import { LeaseInformer, leaseCacheComponent } from '../../shard-manager/leases/lease-informer.js';
 import type { LeaseSource } from '../../shard-manager/leases/lease-source.js';
@@ -128,6 +130,18 @@ export interface ControllerProcessOptions {
   auditLog?: string;
   /** Janitor pass interval. @defaultValue 2000 */
   janitorIntervalMs?: number;
+  /**
+   * Task Pods: the PodTemplate under every Pod whose task names none (looked up in the workflow's
+   * namespace, then `fleetNamespace`), and where interruptible attempts run. The PodTemplate store
+   * (an informer over every namespace's podtemplates) always runs: a task may name a template.
+   * @defaultValue no default template, no interruptible settings
+   */
+  pods?: { defaultPodTemplate?: string; interruptible?: InterruptibleScheduling };
+  /**
+   * FlytePropeller's `interruptible-failure-threshold` (engine option): -N keeps the last N attempts
+   * off interruptible nodes, +N drops interruptible after N system failures. @defaultValue -1
+   */
+  interruptibleFailureThreshold?: number;
   logger?: Logger;
 }
 
@@ -197,9 +211,28 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       workflow.spec.subWorkflows === undefined &&
       Object.values(workflow.spec.tasks).every((task) => inProcess.has(task.plugin));
     const podGateway = new KubePodGateway({ kubeConfig, metrics });
+    const podTemplates = new PodTemplateStore({
+      kubeConfig,
+      // The namespace strategy's RBAC is Roles in its namespaces (and the fleet's): watch those only.
+      ...(strategy === 'namespace' ? { namespaces: [...namespaces, options.fleetNamespace ?? 'flotilla-system'] } : {}),
+      onRestart: (reason) => metrics.informerRestarts.inc({ resource: 'podtemplates', shard: '', reason }),
+      logger: log.child({ component: 'podtemplates' }),
+    });
+    const platform: PodPlatformOptions = {
+      templates: podTemplates,
+      controllerNamespace: options.fleetNamespace ?? 'flotilla-system',
+      ...(options.pods?.defaultPodTemplate ? { defaultTemplate: options.pods.defaultPodTemplate } : {}),
+      ...(options.pods?.interruptible ? { interruptible: options.pods.interruptible } : {}),
+    };
+    const engine = {
+      maxOutputBytes,
+      ...(options.interruptibleFailureThreshold !== undefined
+        ? { interruptibleFailureThreshold: options.interruptibleFailureThreshold }
+        : {}),
+    };
     const plugins = new PluginRegistry([
       ...inProcessPlugins(),
-      createPodPlugin({ gateway: podGateway, ...(dataStore ? { store: dataStore } : {}) }),
+      createPodPlugin({ gateway: podGateway, platform, ...(dataStore ? { store: dataStore } : {}) }),
     ]);
     const agents = options.agents ?? {};
     if (Object.keys(agents).length > 0) {
@@ -213,7 +246,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       plugins,
       outputs,
       children: new KubeChildWorkflowGateway({ kubeConfig, outputs }),
-      engine: { maxOutputBytes },
+      engine,
     });
 
     let publisher: EventPublisher | undefined;
@@ -253,6 +286,8 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         blobStoreUrl: options.flyte.blobStoreUrl,
         shardCount: options.shardCount ?? 32,
         pods: podGateway,
+        platform,
+        engine,
         maxOutputBytes,
         recorder,
         metrics,
@@ -320,6 +355,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         stop: () => http?.stop(),
       }),
     ];
+    components.push(podTemplates.component());
     if (options.installCrd)
       components.push(
         component({

@@ -67,6 +67,7 @@ export interface ResolvedOptions {
   readonly checkIntervalMs: number;
   readonly childCheckIntervalMs: number;
   readonly maxDepth: number;
+  readonly interruptibleFailureThreshold: number;
 }
 
 export function resolveOptions(options: EngineOptions | undefined): ResolvedOptions {
@@ -78,6 +79,7 @@ export function resolveOptions(options: EngineOptions | undefined): ResolvedOpti
     checkIntervalMs: options?.checkIntervalMs ?? 1000,
     childCheckIntervalMs: options?.childCheckIntervalMs ?? 2000,
     maxDepth: options?.maxDepth ?? 32,
+    interruptibleFailureThreshold: options?.interruptibleFailureThreshold ?? -1,
   };
 }
 
@@ -95,6 +97,8 @@ export class RoundContext {
   readonly outputCache = new Map<string, JsonObject>();
   private readonly loading = new Set<string>();
   private wakeAt: number | undefined;
+  /** Task and array nodes of `nodes` that run now (for `maxParallelism`); counted on first use. */
+  private active: number | undefined;
 
   constructor(
     readonly workflow: Workflow,
@@ -150,6 +154,8 @@ export class RoundContext {
     if (detail.message !== undefined) ns.message = detail.message;
     if (detail.reason !== undefined) ns.reason = detail.reason;
     if (ns.phase === phase) return;
+    if (this.active !== undefined && this.nodes[path] === ns && countsForParallelism(ns))
+      this.active += Number(isActivePhase(phase)) - Number(isActivePhase(ns.phase));
     ns.phase = phase;
     if (phase === 'Running' && ns.startedAt === undefined) ns.startedAt = this.nowIso;
     if (isTerminalNodePhase(phase)) {
@@ -215,11 +221,33 @@ export class RoundContext {
     return isJsonObject(ns.outputs) ? ns.outputs : {};
   }
 
+  /** FlytePropeller's rule: past the threshold of system failures an interruptible task is not interruptible. */
+  private pastInterruptibleThreshold(ns: NodeStatus): boolean {
+    const threshold = this.options.interruptibleFailureThreshold;
+    const failures = ns.systemFailures ?? 0;
+    if (threshold > 0) return failures >= threshold;
+    return failures >= this.options.systemRetries + 1 + threshold;
+  }
+
   /** Asks the driver to load a ref (once per round). */
   requestLoad(ref: string): void {
     if (this.loading.has(ref)) return;
     this.loading.add(ref);
     this.emit({ type: 'loadOutputs', ref });
+  }
+
+  /**
+   * Whether the node at `path` may start now under the workflow's `maxParallelism` (task and array
+   * nodes running at once; Flyte's MaxParallelism). A node held back stays Pending and the round
+   * comes back after `checkIntervalMs`.
+   */
+  mayStart(path: string, ns: NodeStatus): boolean {
+    const limit = this.spec.maxParallelism;
+    if (limit === undefined || limit <= 0 || this.nodes[path] !== ns || !countsForParallelism(ns)) return true;
+    this.active ??= Object.values(this.nodes).filter((n) => countsForParallelism(n) && isActivePhase(n.phase)).length;
+    if (this.active < limit) return true;
+    this.wake(this.now + this.options.checkIntervalMs);
+    return false;
   }
 
   /** The plugin's view of one task attempt. */
@@ -229,12 +257,22 @@ export class RoundContext {
       nodeId: path,
       attempt: ns.attempts ?? 1,
       taskName,
-      task,
+      task:
+        task.interruptible === true && this.pastInterruptibleThreshold(ns) ? { ...task, interruptible: false } : task,
       inputs,
       attemptStartedAt: ns.attemptStartedAt ?? this.nowIso,
       ...(isJsonObject(ns.pluginState) ? { pluginState: ns.pluginState } : {}),
     };
   }
+}
+
+/** Task and array nodes count against `maxParallelism` (Flyte counts task, array and launch-plan nodes). */
+function countsForParallelism(ns: NodeStatus): boolean {
+  return ns.kind === 'task' || ns.kind === 'array';
+}
+
+function isActivePhase(phase: string | undefined): boolean {
+  return phase === 'Running' || phase === 'WaitingForRetry';
 }
 
 export function outputRefFor(uid: string, path: string): string {

@@ -74,6 +74,14 @@ export interface EngineOptions {
   readonly childCheckIntervalMs?: number;
   /** Nesting limit of sub-workflows (a guard against runaway recursion). @defaultValue 32 */
   readonly maxDepth?: number;
+  /**
+   * When an interruptible task stops being interruptible (FlytePropeller's
+   * `interruptible-failure-threshold`): a positive N drops it once N system failures were counted; a
+   * negative -N keeps the last N attempts of the system-failure budget (`systemRetries` + 1) off
+   * interruptible nodes. The plugins see `task.interruptible: false` for such an attempt.
+   * @defaultValue -1 (the last attempt runs on a non-interruptible node)
+   */
+  readonly interruptibleFailureThreshold?: number;
 }
 
 export interface RoundInput {

@@ -72,8 +72,14 @@ export const requiredRules: Readonly<Record<Component, ComponentRules>> = {
       // `--flyte`: FlyteWorkflow informers list/watch per shard, read-through get, and the whole-object
       // PUT with resourceVersion (no status subresource) (src/controller/flyte/client.ts).
       { apiGroups: ['flyte.lyft.com'], resources: ['flyteworkflows'], verbs: ['get', 'list', 'watch', 'update'] },
+      // the PodTemplate store (src/controller/pod-templates.ts): one informer over every namespace's
+      // podtemplates (a task's template in its namespace, the default one in the controller's).
+      { apiGroups: [''], resources: ['podtemplates'], verbs: ['list', 'watch'] },
     ],
     fleet: [
+      // the PodTemplate store: the default template lives in the controller's own namespace, which a
+      // list of watched namespaces may leave out (src/controller/pod-templates.ts).
+      { apiGroups: [''], resources: ['podtemplates'], verbs: ['list', 'watch'] },
       // member lease renew/leave and shard lease acquire/release (shard-manager/replica/membership,
       // shard-manager/replica/ownership-loop, leases/lease-client.ts), lease informer (leases/lease-informer.ts).
       { apiGroups: [LEASES], resources: ['leases'], verbs: ['get', 'list', 'watch', 'create', 'update', 'delete'] },
@@ -112,7 +118,10 @@ export const requiredRules: Readonly<Record<Component, ComponentRules>> = {
     // init-certs Secret mounted as files (`--tls-cert-file/--tls-key-file`): no API calls. (Run
     // with `--tls-secret ns/name` instead it reads that one Secret: `get secrets/<name>`, not
     // granted by the chart.)
-    workloads: [],
+    // Pods asking for secrets (src/webhook/secrets.ts): it reads each Secret a Pod names, in the
+    // Pod's namespace, to refuse a Pod whose Secret or key is missing (a clear node failure instead
+    // of a Pod that never starts). Only `get`, never list.
+    workloads: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get'] }],
     fleet: [],
     cluster: [],
     installCrd: [],

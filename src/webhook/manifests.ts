@@ -8,12 +8,16 @@
  * holding up `kubectl apply` for the default 10 s.
  */
 
+import { INJECT_SECRETS_LABEL } from '../api/secrets.js';
+
 /** HTTPS paths of the webhook server. */
 export const MUTATE_PATH = '/mutate-workflows';
+export const MUTATE_PODS_PATH = '/mutate-pods';
 export const VALIDATE_PATH = '/validate-workflows';
 export const WEBHOOK_CONFIG_NAME = 'flotilla-workflows';
 export const MUTATING_WEBHOOK_NAME = 'mutate.workflows.flotilla.io';
 export const VALIDATING_WEBHOOK_NAME = 'validate.workflows.flotilla.io';
+export const SECRETS_WEBHOOK_NAME = 'secrets.pods.flotilla.io';
 
 export interface WebhookManifestOptions {
   /** The webhook Service (in a cluster): `{ namespace, name, port }`. Exactly one of service / url. */
@@ -74,6 +78,27 @@ function webhook(name: string, path: string, operations: string[], options: Webh
   };
 }
 
+/**
+ * The secrets webhook (in the mutating configuration, so init-certs' caBundle covers it): Pod
+ * CREATE, only Pods labelled `flotilla.io/inject-secrets: "true"` (what the pod plugins set when a
+ * task asks for secrets), `failurePolicy: Fail`: a Pod that asked for secrets must never start
+ * without them.
+ */
+function secretsWebhook(options: WebhookManifestOptions): JsonMap {
+  return {
+    name: SECRETS_WEBHOOK_NAME,
+    clientConfig: clientConfig(options, MUTATE_PODS_PATH),
+    rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }],
+    objectSelector: { matchLabels: { [INJECT_SECRETS_LABEL]: 'true' } },
+    failurePolicy: 'Fail',
+    matchPolicy: 'Equivalent',
+    sideEffects: 'None',
+    admissionReviewVersions: ['v1'],
+    timeoutSeconds: options.timeoutSeconds ?? 3,
+    reinvocationPolicy: 'Never',
+  };
+}
+
 /** The two configurations: `[mutating, validating]`. */
 export function webhookConfigurations(options: WebhookManifestOptions): [JsonMap, JsonMap] {
   const name = options.name ?? WEBHOOK_CONFIG_NAME;
@@ -83,7 +108,10 @@ export function webhookConfigurations(options: WebhookManifestOptions): [JsonMap
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'MutatingWebhookConfiguration',
       metadata: { name, labels },
-      webhooks: [{ ...webhook(MUTATING_WEBHOOK_NAME, MUTATE_PATH, ['CREATE'], options), reinvocationPolicy: 'Never' }],
+      webhooks: [
+        { ...webhook(MUTATING_WEBHOOK_NAME, MUTATE_PATH, ['CREATE'], options), reinvocationPolicy: 'Never' },
+        secretsWebhook(options),
+      ],
     },
     {
       apiVersion: 'admissionregistration.k8s.io/v1',

@@ -2,7 +2,8 @@
  * `flotilla webhook`: the admission webhook server.
  *
  * HTTPS (`--host`, `--port`): `POST /mutate-workflows` and `POST /validate-workflows` answer
- * `admission.k8s.io/v1` AdmissionReviews (see review.ts). The serving certificate is re-read every
+ * `admission.k8s.io/v1` AdmissionReviews (see review.ts); `POST /mutate-pods` injects the secrets a
+ * task Pod asks for (see secrets.ts). The serving certificate is re-read every
  * `reloadIntervalMs` from its source (files or a Secret) and swapped in with
  * `server.setSecureContext()`, so a rotation takes effect for new connections without a restart;
  * material that does not load (a half-written pair) keeps the previous certificate and is retried.
@@ -26,12 +27,13 @@ import { pino, type Logger } from 'pino';
 import { Lifecycle, LifecycleError, component } from '../lifecycle/index.js';
 import { DEFAULT_SHARD_COUNT } from '../../shard-manager/sharding/hash.js';
 import { WebhookError } from './errors.js';
-import { MUTATE_PATH, VALIDATE_PATH } from './manifests.js';
+import { MUTATE_PATH, MUTATE_PODS_PATH, VALIDATE_PATH } from './manifests.js';
 import { WebhookMetrics } from './metrics.js';
 import { mutateWorkflow, parseReview, reviewOf, validateWorkflowReview } from './review.js';
+import { mutatePod, type SecretKeyReader } from './secrets.js';
 import type { TlsMaterial, TlsSource } from './tls-source.js';
 
-export { MUTATE_PATH, VALIDATE_PATH };
+export { MUTATE_PATH, MUTATE_PODS_PATH, VALIDATE_PATH };
 
 export interface WebhookServerOptions {
   /** Where the serving certificate and key come from (re-read periodically). */
@@ -50,6 +52,11 @@ export interface WebhookServerOptions {
   reloadIntervalMs?: number;
   /** Also export Node process metrics. @defaultValue false */
   processMetrics?: boolean;
+  /**
+   * Reads Secrets' key names for `/mutate-pods` (the CLI passes one on its kubeconfig). Without it a
+   * Pod asking for secrets is refused with 503 naming why. @defaultValue none
+   */
+  secrets?: SecretKeyReader;
   /** @defaultValue pino to stderr at 'info' */
   logger?: Logger;
 }
@@ -145,13 +152,18 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'https://localhost').pathname;
-    if (path !== MUTATE_PATH && path !== VALIDATE_PATH) return send(res, 404, 'not found\n');
+    if (path !== MUTATE_PATH && path !== VALIDATE_PATH && path !== MUTATE_PODS_PATH)
+      return send(res, 404, 'not found\n');
     if (req.method !== 'POST') return send(res, 405, 'POST only\n');
     const end = metrics.duration.startTimer({ path });
     try {
       const request = parseReview(JSON.parse(await readBody(req)) as unknown);
       const { response, result } =
-        path === MUTATE_PATH ? mutateWorkflow(request, shardCount) : validateWorkflowReview(request, shardCount);
+        path === MUTATE_PODS_PATH
+          ? await mutatePod(request, options.secrets)
+          : path === MUTATE_PATH
+            ? mutateWorkflow(request, shardCount)
+            : validateWorkflowReview(request, shardCount);
       metrics.requests.inc({ path, result });
       log.debug(
         { path, uid: request.uid, namespace: request.namespace, name: request.name, result },

@@ -38,6 +38,8 @@ import { initCerts } from '../../src/webhook/init-certs.js';
 import { webhookConfigurations } from '../../src/webhook/manifests.js';
 import { startWebhookServer } from '../../src/webhook/server.js';
 import { SecretTlsSource } from '../../src/webhook/tls-source.js';
+import { KubeSecretKeyReader } from '../../src/webhook/secret-reader.js';
+import { PodTemplateStore } from '../../src/controller/pod-templates.js';
 import { LeaseClient } from '../../shard-manager/leases/lease-client.js';
 import { LeaseInformer } from '../../shard-manager/leases/lease-informer.js';
 import { ASSIGNED_TO_ANNOTATION, shardLeaseName } from '../../shard-manager/leases/names.js';
@@ -301,7 +303,7 @@ describe('every API call the code makes is granted by src/security/rbac.ts', () 
     await adm.deleteValidatingWebhookConfiguration({ name: CONFIG });
   });
 
-  test('webhook with --tls-secret: only reads its Secret (the chart mounts it as files: no rules)', async () => {
+  test('webhook with --tls-secret: only reads its Secret', async () => {
     env.server.faults.clearRequests();
     const server = await startWebhookServer({
       tls: new SecretTlsSource(env.kubeConfig, FLEET_NS, 'flotilla-webhook-tls'),
@@ -317,16 +319,45 @@ describe('every API call the code makes is granted by src/security/rbac.ts', () 
     }
     const seen = [...new Set(env.server.faults.requests().map(show))];
     assert.deepEqual(seen, [`get core/secrets in ${FLEET_NS}`]);
-    assert.equal(
-      allows('webhook', settings, {
-        verb: 'get',
-        group: '',
-        resource: 'secrets',
-        namespace: FLEET_NS,
-        name: 'flotilla-webhook-tls',
-      }),
-      false,
-      'the chart grants the webhook nothing',
-    );
+  });
+
+  test('webhook /mutate-pods: one get per Secret a task Pod names, never a list', async () => {
+    await env.core.createNamespacedSecret({
+      namespace: 'default',
+      body: { metadata: { name: 'task-db' }, stringData: { password: 'x' } },
+    });
+    env.server.faults.clearRequests();
+    const reader = new KubeSecretKeyReader(env.kubeConfig);
+    assert.deepEqual(await reader.keys('default', 'task-db'), ['password']);
+    assert.equal(await reader.keys('default', 'absent'), undefined);
+    const requests = env.server.faults.requests();
+    assertCovered('webhook', requests);
+    assert.deepEqual([...new Set(requests.map(show))], ['get core/secrets in default']);
+  });
+
+  test('controller: the PodTemplate store lists and watches podtemplates', async () => {
+    env.server.faults.clearRequests();
+    const store = new PodTemplateStore({ kubeConfig: env.kubeConfig, syncTimeoutMs: 10_000 });
+    const cache = store.component();
+    await cache.start(new AbortController().signal);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await cache.stop({ graceMs: 1000 });
+    }
+    const requests = env.server.faults.requests();
+    assertCovered('controller', requests);
+    assertMade(requests, ['list core/podtemplates in (cluster)', 'watch core/podtemplates in (cluster)']);
+    // A fleet serving a list of namespaces watches those and its own, each granted by a Role.
+    env.server.faults.clearRequests();
+    const scoped = new PodTemplateStore({ kubeConfig: env.kubeConfig, namespaces: ['default', FLEET_NS] });
+    const scopedCache = scoped.component();
+    await scopedCache.start(new AbortController().signal);
+    await scopedCache.stop({ graceMs: 1000 });
+    const scopedRequests = env.server.faults.requests();
+    assertMade(scopedRequests, ['list core/podtemplates in default', `list core/podtemplates in ${FLEET_NS}`]);
+    const namespaced = { ...settings, watchNamespaces: ['default'] };
+    for (const r of scopedRequests)
+      assert.ok(allows('controller', namespaced, r), `${show(r)} granted with watchNamespaces [default]`);
   });
 });

@@ -155,7 +155,7 @@ describe('chart RBAC = src/security/rbac.ts', () => {
     );
   });
 
-  test('webhook: init-certs gets its Secret and configurations by name; the webhook itself nothing', async () => {
+  test('webhook: init-certs gets its Secret and configurations by name; the webhook gets Secrets', async () => {
     await compare(
       { valuesFiles: [valuesFile('webhook')] },
       {
@@ -167,7 +167,7 @@ describe('chart RBAC = src/security/rbac.ts', () => {
     );
   });
 
-  test('webhook: names follow the release; the Secret Role sits in the release namespace, not fleetNamespace', async () => {
+  test('webhook: names follow the release; the Secret Role sits in the release namespace, not fleetNamespace; the webhook reads Secrets', async () => {
     const { manifests } = await render({ release: 'prod', set: ['webhook.enabled=true', 'fleetNamespace=leases'] });
     const lines = diff(
       new Map([
@@ -185,10 +185,21 @@ describe('chart RBAC = src/security/rbac.ts', () => {
       new Map([...grantedBySa(manifests)].filter(([sa]) => sa === 'prod-flotilla-init-certs')),
     );
     assert.deepEqual(lines, [], lines.join('\n'));
-    assert.ok(
-      !manifests.some((m) => /webhook/.test(m.metadata.name) && /Role/.test(m.kind)),
-      'the webhook ServiceAccount has no Role',
+    // The webhook's only rule: get Secrets (the ones task Pods ask for), cluster-wide by default.
+    const webhookLines = diff(
+      new Map([
+        [
+          'prod-flotilla-webhook',
+          new Set(
+            expectedRules(['webhook'], { fleetNamespace: 'leases', webhookNamespace: FLEET_NS }).map((r) =>
+              ruleKey({ ...r, component: 'prod-flotilla-webhook' as Component }),
+            ),
+          ),
+        ],
+      ]),
+      new Map([...grantedBySa(manifests)].filter(([sa]) => sa === 'prod-flotilla-webhook')),
     );
+    assert.deepEqual(webhookLines, [], webhookLines.join('\n'));
   });
 
   test('event sink without signals has no permissions at all', async () => {

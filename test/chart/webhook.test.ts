@@ -61,7 +61,7 @@ describe('chart webhook', () => {
     }
   });
 
-  test('Deployment: replicas, Secret mounted as files, shard count, probes on /healthz of the metrics port, no token', async () => {
+  test('Deployment: replicas, Secret mounted as files, shard count, probes on /healthz of the metrics port, a token for reading Secrets', async () => {
     const { manifests } = await render({ valuesFiles: [valuesFile('webhook')] });
     const deploy = named(manifests, 'Deployment', 'flotilla-webhook');
     assert.ok(deploy);
@@ -86,7 +86,8 @@ describe('chart webhook', () => {
     assert.ok(!args.some((a) => a.startsWith('--tls-secret')));
     for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe])
       assert.deepEqual(probe?.['httpGet'], { path: '/healthz', port: 'metrics' });
-    assert.equal(pod.spec.automountServiceAccountToken, false);
+    // The token reads the Secrets task Pods ask for (/mutate-pods).
+    assert.equal(pod.spec.automountServiceAccountToken, true);
     assert.equal(pod.spec.serviceAccountName, 'flotilla-webhook');
     const tls = pod.spec.volumes?.find((v) => v.name === 'tls');
     assert.equal(tls?.secret?.secretName, 'flotilla-webhook-tls');

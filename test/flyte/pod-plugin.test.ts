@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { TaskContext, TaskObservation, TaskPlugin } from '../../src/engine/plugins.js';
 import { KubePodGateway } from '../../src/controller/adapters/pod-gateway.js';
+import { PodTemplateStore } from '../../src/controller/pod-templates.js';
 import { attemptPaths } from '../../src/flyte/container/paths.js';
 import { decodeLiteralMap } from '../../src/flyte/literals/codec.js';
 import { parseFlyteWorkflow, type FlyteWorkflow } from '../../src/flyte/index.js';
@@ -184,6 +185,87 @@ describe('the pod-based flyte-container plugin on the embedded API server', () =
     const again = await plugin.start(ctx);
     assert.deepEqual(again, done);
     assert.equal((await podsOf('fpchain1')).length, 0);
+  });
+
+  test("platform: the task template's podTemplateName from the informer-backed store, secrets for the webhook, interruptible", async () => {
+    await core.createNamespacedPodTemplate({
+      namespace: NS,
+      body: {
+        metadata: { name: 'flyte-gpu' },
+        template: {
+          metadata: { labels: { 'cost-center': 'ml' } },
+          spec: {
+            containers: [
+              { name: 'default', image: 'ignored', env: [{ name: 'FROM_TEMPLATE', value: '1' }] },
+              { name: 'primary', image: 'ignored', resources: { limits: { 'nvidia.com/gpu': '1' } } },
+            ],
+          },
+        },
+      },
+    });
+    const templates = new PodTemplateStore({ kubeConfig: api.kc });
+    const cache = templates.component();
+    await cache.start(new AbortController().signal);
+    const withPlatform = createFlytePodPlugin({
+      store,
+      gateway: new KubePodGateway({ kubeConfig: api.kc }),
+      checkAfterMs: 50,
+      platform: { templates, interruptible: { tolerations: [{ key: 'spot', operator: 'Exists' }] } },
+    });
+    const asking = (name: string, templateName: string): TaskContext => {
+      const base = firstTask(name);
+      const config = base.task.config;
+      assert.ok(isContainerConfig(config));
+      const template = config.template as Record<string, unknown>;
+      return {
+        ...base,
+        task: {
+          ...base.task,
+          interruptible: true,
+          config: {
+            ...config,
+            template: {
+              ...template,
+              metadata: { ...(template['metadata'] as object), podTemplateName: templateName },
+              securityContext: { secrets: [{ group: 'db', key: 'password', mountRequirement: 'ENV_VAR' }] },
+            },
+          } as unknown as NonNullable<TaskContext['task']['config']>,
+        },
+      };
+    };
+    try {
+      const ctx = asking('fpplatform', 'flyte-gpu');
+      await withPlatform.start(ctx);
+      const pod = await readPod(flytePodName(ctx));
+      assert.ok(pod);
+      const container = pod.spec?.containers[0];
+      assert.equal(container?.name, flytePodName(ctx), 'the primary container keeps its Flyte name');
+      assert.equal(container?.env?.find((e) => e.name === 'FROM_TEMPLATE')?.value, '1');
+      assert.ok(
+        container?.env?.some((e) => e.name === 'FLYTE_INTERNAL_EXECUTION_ID'),
+        'the task env stays',
+      );
+      assert.equal(container?.resources?.limits?.['nvidia.com/gpu'], '1', 'the primary template');
+      assert.equal(pod.metadata?.labels?.['cost-center'], 'ml');
+      assert.deepEqual(JSON.parse(JSON.stringify(pod.spec?.tolerations)), [{ key: 'spot', operator: 'Exists' }]);
+      assert.equal(pod.metadata?.labels?.['flotilla.io/inject-secrets'], 'true');
+      assert.deepEqual(JSON.parse(pod.metadata?.annotations?.['flotilla.io/secrets'] ?? '[]'), [
+        { group: 'db', key: 'password', mountRequirement: 'ENV_VAR' },
+      ]);
+      const missing = await withPlatform.start(asking('fpnotemplate', 'no-such'));
+      assert.equal(missing.phase, 'Failed');
+      if (missing.phase === 'Failed') {
+        assert.equal(missing.failure.retryable, false);
+        assert.match(
+          missing.failure.message,
+          /PodTemplate 'no-such' does not exist in namespace flytesnacks-development/,
+        );
+      }
+      assert.equal((await podsOf('fpnotemplate')).length, 0);
+      await ended(ctx);
+    } finally {
+      await cache.stop({ graceMs: 1000 });
+    }
   });
 
   test('a failure asked for by the stand-in annotation: error.pb, a user failure with its message', async () => {

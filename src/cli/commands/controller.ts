@@ -11,8 +11,9 @@ import type { Component } from '../../lifecycle/index.js';
 import type { FleetContext } from '../../controller/process.js';
 import { CliError, ExitCode } from '../exit.js';
 import { REDIS_SECRET_OPTIONS, REDIS_URL_HELP, redisConfigFromFlags, type RedisFlags } from '../redis-flags.js';
+import { addPodFlags, podOptionsOf, type PodFlags } from '../pod-flags.js';
 
-interface ControllerFlags extends RedisFlags {
+interface ControllerFlags extends RedisFlags, PodFlags {
   kubeconfig?: string;
   context?: string;
   replicaId?: string;
@@ -107,6 +108,7 @@ export function register(program: Command): void {
       process.env.FLOTILLA_BLOB_STORE,
     )
     .option('--install-flyte-crd', 'create the FlyteWorkflow CRD at start when missing');
+  addPodFlags(command);
   for (const [flag, help, fallback] of REDIS_SECRET_OPTIONS) command.option(flag, help, fallback);
   command.action(async (flags: ControllerFlags) => {
     if (!flags.redis) throw new CliError('--redis URL (or FLOTILLA_REDIS_URL) is required', ExitCode.usage);
@@ -133,6 +135,7 @@ export function register(program: Command): void {
         '--flyte needs --blob-store URL (or FLOTILLA_BLOB_STORE): the store the task pods and every replica share',
         ExitCode.usage,
       );
+    const podOptions = podOptionsOf(flags);
     const concurrency = integer('--concurrency', flags.concurrency, 1, 1000);
     const metricsPort = integer('--metrics-port', flags.metricsPort, 0, 65535);
     const { parseDuration } = await import('../../api/duration.js');
@@ -243,6 +246,7 @@ export function register(program: Command): void {
         ...(workflowTtlMs !== undefined ? { workflowTtlMs } : {}),
         maxOutputBytes,
         ...(flags.auditLog ? { auditLog: flags.auditLog } : {}),
+        ...podOptions,
         logger,
       });
     } catch (error) {

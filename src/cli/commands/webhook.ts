@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .option('--tls-secret <ns/name>', 'read tls.crt and tls.key from this Secret instead (re-read when it changes)')
     .option(
       '--kubeconfig <file>',
-      'kubeconfig for --tls-secret (default: $KUBECONFIG, in-cluster, ./.flotilla/kubeconfig, ~/.kube/config)',
+      'kubeconfig for --tls-secret and for reading the Secrets task pods ask for (default: $KUBECONFIG, in-cluster, ./.flotilla/kubeconfig, ~/.kube/config)',
     )
     .option('--context <name>', 'kubeconfig context (default: the current one)')
     .option('--shards <n>', 'shard count of the fleet (the hash modulus)', '32')
@@ -74,6 +74,19 @@ export function register(program: Command): void {
       const { pino } = await import('pino');
       const { startWebhookServer } = await import('../../webhook/server.js');
       const logger = pino({ name: 'flotilla-webhook', level: flags.logLevel }, pino.destination(2));
+      // Secrets of task pods (/mutate-pods) are looked up through the API; without a kubeconfig such
+      // pods are refused with a message saying so, the Workflow paths still serve.
+      let secrets;
+      try {
+        const { kubeConfigFromFlags } = await import('../kubeconfig.js');
+        const { KubeSecretKeyReader } = await import('../../webhook/secret-reader.js');
+        secrets = new KubeSecretKeyReader(kubeConfigFromFlags(flags));
+      } catch (error) {
+        logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'no kubeconfig: pods asking for secrets will be refused',
+        );
+      }
       let server;
       try {
         server = await startWebhookServer({
@@ -85,6 +98,7 @@ export function register(program: Command): void {
           shardCount,
           reloadIntervalMs,
           processMetrics: true,
+          ...(secrets ? { secrets } : {}),
           logger,
         });
       } catch (cause) {

@@ -13,6 +13,8 @@ import type { Metrics } from '../../observability/metrics.js';
 import { inProcessPlugins } from '../../plugins/inprocess/index.js';
 import { createFlytePodPlugin, createLiteralStepPlugin, createUnsupportedPlugin } from '../../plugins/flyte/index.js';
 import type { PodGateway } from '../../plugins/pod/gateway.js';
+import type { PodPlatformOptions } from '../../plugins/pod/platform.js';
+import type { EngineOptions } from '../../engine/types.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { openBlobStore } from '../../storage/open.js';
 import { FlyteWorkflowClient } from './client.js';
@@ -27,6 +29,10 @@ export interface FlyteSupportOptions {
   shardCount: number;
   /** The replica's Pod gateway (its pods land in the shard's Pod informer through `flotilla.io/shard`). */
   pods: PodGateway;
+  /** PodTemplates and interruptible scheduling of task Pods. @defaultValue none */
+  platform?: PodPlatformOptions;
+  /** Engine options beside maxOutputBytes (e.g. the interruptible threshold). @defaultValue none */
+  engine?: EngineOptions;
   /** Largest node outputs kept (JSON bytes; large ones go to ConfigMaps owned by the FlyteWorkflow). @defaultValue 1000000 */
   maxOutputBytes?: number;
   recorder?: FlyteRoundOptions['recorder'];
@@ -45,7 +51,7 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
   const store = await openBlobStore(options.blobStoreUrl);
   const plugins = new PluginRegistry([
     ...inProcessPlugins(),
-    createFlytePodPlugin({ store, gateway: options.pods }),
+    createFlytePodPlugin({ store, gateway: options.pods, ...(options.platform ? { platform: options.platform } : {}) }),
     createLiteralStepPlugin(),
     createUnsupportedPlugin(),
   ]);
@@ -54,7 +60,7 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
   const driver = new EngineDriver({
     plugins,
     outputs,
-    engine: { maxOutputBytes: options.maxOutputBytes ?? 1_000_000 },
+    engine: { ...options.engine, maxOutputBytes: options.maxOutputBytes ?? 1_000_000 },
   });
   const client = new FlyteWorkflowClient(options.kubeConfig);
   const { metrics } = options;

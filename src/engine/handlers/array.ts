@@ -24,6 +24,7 @@ export function runArrayNode(ctx: RoundContext, ref: NodeRef): void {
       `array node ${path}: items must be task or workflow nodes, not ${block.node.kind}`,
     );
   if (ns.phase !== 'Pending' && ns.phase !== 'Running') return;
+  if (ns.phase === 'Pending' && !ctx.mayStart(path, ns)) return;
   const list = resolveBinding(ctx, scope, block.over);
   if (!Array.isArray(list)) {
     ctx.setPhase(path, ns, 'Failed', {

@@ -41,7 +41,7 @@ export function runTaskNode(ctx: RoundContext, ref: NodeRef): void {
   };
 
   if (ns.phase === 'Pending') {
-    start(1);
+    if (ctx.mayStart(path, ns)) start(1);
     return;
   }
   if (ns.phase === 'WaitingForRetry') {

@@ -98,6 +98,10 @@ export function translateFlyteWorkflow(fw: FlyteWorkflow, options: TranslateOpti
     ...(typeof fw.activeDeadlineSeconds === 'number' && fw.activeDeadlineSeconds > 0
       ? { activeDeadline: `${fw.activeDeadlineSeconds}s` }
       : {}),
+    // Flyte's MaxParallelism: task, array (and launch-plan) nodes running at once; 0 = unbounded.
+    ...(typeof fw.executionConfig?.MaxParallelism === 'number' && fw.executionConfig.MaxParallelism > 0
+      ? { maxParallelism: Math.floor(fw.executionConfig.MaxParallelism) }
+      : {}),
   };
   if (Object.keys(state.subWorkflows).length > 0)
     nativeSpec.subWorkflows = state.subWorkflows as Record<string, SubWorkflow>;

@@ -10,6 +10,9 @@
  */
 import type { V1Container, V1EnvVar, V1OwnerReference, V1Pod, V1ResourceRequirements } from '@kubernetes/client-node';
 import { labelValue, podName } from '../../api/names.js';
+import type { SecretRequest } from '../../api/schema.js';
+import { parseSecretRequest } from '../../api/secrets.js';
+import { FlyteError } from '../../flyte/errors.js';
 import { Labels, WorkflowAnnotations } from '../../api/workflow.js';
 import type { TaskContext } from '../../engine/plugins.js';
 import { templateParams, type AttemptPaths } from '../../flyte/container/paths.js';
@@ -123,6 +126,29 @@ export function flyteEnvironment(config: ContainerTaskConfig, attempt: number): 
   );
   for (const [name, value] of Object.entries(config.pod?.environment ?? {})) env.push({ name, value });
   return env;
+}
+
+/**
+ * What a TaskTemplate asks of the platform: `metadata.podTemplateName` and
+ * `securityContext.secrets` (flyteidl protobuf JSON). Throws `FlyteError('BadTemplate')` for a
+ * malformed secret.
+ */
+export function taskPodRequests(template: Readonly<Record<string, unknown>>): {
+  templateName?: string;
+  secrets: SecretRequest[];
+} {
+  const metadata = isObject(template['metadata']) ? template['metadata'] : {};
+  const name = metadata['podTemplateName'] ?? metadata['pod_template_name'];
+  const security = template['securityContext'] ?? template['security_context'];
+  const raw = isObject(security) && Array.isArray(security['secrets']) ? security['secrets'] : [];
+  const secrets = raw.map((item, i) => {
+    try {
+      return parseSecretRequest(item, `securityContext.secrets[${i}]`);
+    } catch (error) {
+      throw new FlyteError('BadTemplate', error instanceof Error ? error.message : String(error));
+    }
+  });
+  return { ...(typeof name === 'string' && name !== '' ? { templateName: name } : {}), secrets };
 }
 
 /** Builds the attempt's Pod. Throws `FlyteError('BadTemplate')` when an `{{.inputs.x}}` cannot be rendered. */

@@ -26,10 +26,10 @@ import { encodeLiteralMap, encodeTaskTemplate } from '../../flyte/literals/codec
 import { isObject } from '../../flyte/literals/values.js';
 import { FlytePluginNames, type ContainerTaskConfig } from '../../flyte/translate/contract.js';
 import type { BlobStore } from '../../storage/blob-store.js';
-import { classifyPod, type PodGateway } from '../pod/index.js';
+import { applyPodPlatform, classifyPod, type PodGateway, type PodPlatformOptions } from '../pod/index.js';
 import { collectResult, failed, noOutputs, withContainerAttempt } from './collect.js';
 import { inputsOf } from './container.js';
-import { buildFlytePod, flytePodName, type PodOwnerKind } from './pod-build.js';
+import { buildFlytePod, flytePodName, taskPodRequests, type PodOwnerKind } from './pod-build.js';
 import { demystifyFailure } from './pod-failure.js';
 
 export interface FlytePodPluginOptions {
@@ -47,6 +47,8 @@ export interface FlytePodPluginOptions {
   readonly checkAfterMs?: number;
   /** Wait before creating a Pod a quota refused, doubled per refusal up to 30 s. @defaultValue 1000 */
   readonly quotaBackoffBaseMs?: number;
+  /** PodTemplates and interruptible scheduling (src/plugins/pod/platform.ts). @defaultValue none */
+  readonly platform?: PodPlatformOptions;
 }
 
 const PROTOBUF = 'application/octet-stream';
@@ -111,7 +113,21 @@ export function createFlytePodPlugin(options: FlytePodPluginOptions): TaskPlugin
     const inputs = inputsOf(ctx, config);
     let pod: V1Pod;
     try {
-      pod = buildFlytePod({ ctx, config, paths, inputs, ...(options.owner ? { owner: options.owner } : {}) });
+      const built = buildFlytePod({ ctx, config, paths, inputs, ...(options.owner ? { owner: options.owner } : {}) });
+      const requests = taskPodRequests(config.template);
+      const applied = applyPodPlatform(
+        built,
+        {
+          // FlytePropeller names the primary container after the Pod.
+          primaryContainer: flytePodName(ctx),
+          interruptible: ctx.task.interruptible === true,
+          ...requests,
+        },
+        options.platform ?? {},
+      );
+      if ('error' in applied)
+        return failed('user', 'PodTemplateNotFound', `task ${config.taskName}: ${applied.error}`, false);
+      pod = applied.pod;
     } catch (error) {
       if (error instanceof FlyteError)
         return failed('user', error.code, `task ${config.taskName}: ${error.message}`, false);

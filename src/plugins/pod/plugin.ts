@@ -4,11 +4,12 @@
  */
 import type { JsonObject } from '../../api/schema.js';
 import type { TaskContext, TaskObservation, TaskPlugin } from '../../engine/plugins.js';
-import { buildPod, podNameFor } from './build.js';
+import { buildPod, CONTAINER_NAME, podNameFor } from './build.js';
 import { classifyPod } from './classify.js';
 import type { PodGateway, PodRefusal } from './gateway.js';
 import { outputsUriFor, readOutputsFile } from './outputs-file.js';
 import type { BlobStore } from '../../storage/blob-store.js';
+import { applyPodPlatform, type PodPlatformOptions } from './platform.js';
 
 export interface PodPluginOptions {
   readonly gateway: PodGateway;
@@ -24,6 +25,8 @@ export interface PodPluginOptions {
   readonly quotaBackoffBaseMs?: number;
   /** Longest wait between two creates of a Pod a quota refused. @defaultValue 30000 */
   readonly quotaBackoffMaxMs?: number;
+  /** PodTemplates and interruptible scheduling (./platform.ts). @defaultValue none */
+  readonly platform?: PodPlatformOptions;
 }
 
 /** `pluginState` key: how many times the create was refused (the attempt waits for resources). */
@@ -97,7 +100,22 @@ export function createPodPlugin(options: PodPluginOptions): TaskPlugin {
 
   const start = async (ctx: TaskContext, signal?: AbortSignal): Promise<TaskObservation> => {
     const outputsUri = options.store !== undefined ? outputsUriFor(options.store, ctx) : undefined;
-    const result = await options.gateway.create(buildPod(ctx, outputsUri !== undefined ? { outputsUri } : {}), signal);
+    const built = applyPodPlatform(
+      buildPod(ctx, outputsUri !== undefined ? { outputsUri } : {}),
+      {
+        primaryContainer: CONTAINER_NAME,
+        interruptible: ctx.task.interruptible === true,
+        ...(ctx.task.pod?.podTemplateName !== undefined ? { templateName: ctx.task.pod.podTemplateName } : {}),
+        ...(ctx.task.pod?.secrets !== undefined ? { secrets: ctx.task.pod.secrets } : {}),
+      },
+      options.platform ?? {},
+    );
+    if ('error' in built)
+      return {
+        phase: 'Failed',
+        failure: { kind: 'user', reason: 'PodTemplateNotFound', message: built.error, retryable: false },
+      };
+    const result = await options.gateway.create(built.pod, signal);
     if (result.refused) return refused(ctx, result.refused);
     const observed = await observe(ctx, signal);
     // Created after waiting: clear the refusal count so later checks only read the Pod.
