@@ -17,6 +17,7 @@ import { Admission, type ServiceResolver } from './admission.js';
 import { builtinResources, initialNamespaces } from './builtins.js';
 import { resourceTypeFromCrd } from './crd.js';
 import { ApiServerError } from './errors.js';
+import { rbacAllows, type ApiUser } from './authz.js';
 import { FaultInjector } from './faults.js';
 import { Collector } from './gc.js';
 import { ResourceHandlers } from './http/handlers-resources.js';
@@ -42,6 +43,7 @@ export type {
   RequestVerb,
 } from './faults.js';
 export type { TrafficStats } from './traffic.js';
+export type { ApiUser } from './authz.js';
 
 export interface ApiServerOptions {
   /** TCP port; 0 picks a free one. @defaultValue 0 */
@@ -54,6 +56,11 @@ export interface ApiServerOptions {
   kubeconfigOut?: string;
   /** Bearer token; generated (random) when absent (or kept in dataDir). */
   token?: string;
+  /**
+   * Further bearer tokens whose requests RBAC checks against the stored Roles and bindings (the
+   * `token` above is the administrator, allowed everything). @defaultValue [] (authz.ts)
+   */
+  users?: readonly ApiUser[];
   /** Watch events kept for resuming watches; older resourceVersions get 410. @defaultValue 10000 */
   historyLimit?: number;
   /** Start the simulated kubelet in-process. @defaultValue true */
@@ -164,6 +171,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
   let port = options.port ?? 0;
   const router = new Router({
     token,
+    users: options.users ?? [],
+    authorize: (who, request) => rbacAllows(store, who, request),
     registry,
     faults,
     openapi: new OpenApi(registry),

@@ -3,9 +3,9 @@
  * then health, discovery, OpenAPI, `/_flotilla/` and resource routing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, notFound, unauthorized } from '../errors.js';
+import { authenticate, forbidden, type ApiUser, type Identity, type ResourceAttributes } from '../authz.js';
 import type { FaultInjector, RequestVerb } from '../faults.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, serverVersion } from '../discovery.js';
 import type { OpenApi } from '../openapi.js';
@@ -16,6 +16,10 @@ import { sendError, sendJson } from './respond.js';
 
 export interface RouterDeps {
   token: string;
+  /** Identities besides the administrator's token, checked by RBAC. */
+  users: readonly ApiUser[];
+  /** RBAC over the stored Roles and bindings (the administrator is never asked about). */
+  authorize: (who: Identity, request: ResourceAttributes) => boolean;
   registry: ResourceRegistry;
   faults: FaultInjector;
   openapi: OpenApi;
@@ -26,13 +30,9 @@ export interface RouterDeps {
 
 const unauthenticated = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
-function authorized(req: IncomingMessage, token: string): boolean {
-  const header = req.headers.authorization ?? '';
-  const m = header.match(/^Bearer\s+(.+)$/i);
-  if (!m || m[1] === undefined) return false;
-  const given = Buffer.from(m[1].trim());
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+function bearerOf(req: IncomingMessage): string | undefined {
+  const m = (req.headers.authorization ?? '').match(/^Bearer\s+(.+)$/i);
+  return m?.[1]?.trim();
 }
 
 /** The RBAC verb of a resource request: HTTP method, whether a name is given, `watch=`. */
@@ -74,10 +74,14 @@ export class Router {
         }
         return;
       }
-      if (!authorized(req, this.d.token)) throw unauthorized();
-      if (path.startsWith('/_flotilla/')) return await handleFlotilla(req, res, path, url.searchParams, this.d.faults);
+      const who = authenticate(bearerOf(req), this.d.token, this.d.users);
+      if (!who) throw unauthorized();
+      if (path.startsWith('/_flotilla/')) {
+        if (!who.admin) throw new ApiError(403, 'Forbidden', `User "${who.name}" cannot use /_flotilla/`);
+        return await handleFlotilla(req, res, path, url.searchParams, this.d.faults);
+      }
       if (path.startsWith('/openapi/')) return this.openapi(res, path);
-      return await this.route(req, res, path, url.searchParams);
+      return await this.route(req, res, path, url.searchParams, who);
     } catch (error) {
       sendError(res, error);
     }
@@ -102,7 +106,13 @@ export class Router {
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+  private async route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: URLSearchParams,
+    who: Identity,
+  ): Promise<void> {
     const seg = path
       .split('/')
       .filter((s) => s !== '')
@@ -111,7 +121,7 @@ export class Router {
     if (seg[0] === 'api') {
       if (seg.length === 1 && get) return sendJson(res, 200, apiVersions(this.d.serverAddress()));
       if (seg[1] !== 'v1') throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-      return this.resource(req, res, '', 'v1', seg.slice(2), query);
+      return this.resource(req, res, '', 'v1', seg.slice(2), query, who);
     }
     if (seg[0] === 'apis') {
       if (seg.length === 1 && get) return sendJson(res, 200, apiGroupList(this.d.registry));
@@ -121,7 +131,7 @@ export class Router {
         if (!doc) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
         return sendJson(res, 200, doc);
       }
-      return this.resource(req, res, group, seg[2] ?? '', seg.slice(3), query);
+      return this.resource(req, res, group, seg[2] ?? '', seg.slice(3), query, who);
     }
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   }
@@ -133,6 +143,7 @@ export class Router {
     version: string,
     rest: string[],
     query: URLSearchParams,
+    who: Identity,
   ): Promise<void> {
     if (rest.length === 0) {
       const doc = req.method === 'GET' ? apiResourceList(this.d.registry, group, version) : undefined;
@@ -161,6 +172,15 @@ export class Router {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
     const verb = requestVerb(req.method ?? 'GET', name, query);
+    const attributes: ResourceAttributes = {
+      verb,
+      group,
+      resource: plural,
+      subresource: sub ?? '',
+      namespace: namespace ?? '',
+      name: name ?? '',
+    };
+    if (!this.d.authorize(who, attributes)) throw forbidden(who, attributes);
     this.d.faults.recordRequest({ verb, group, resource: plural, subresource: sub ?? '', namespace: namespace ?? '' });
     this.d.faults.traffic.request(verb, sub === undefined ? plural : `${plural}/${sub}`, req.headers['content-length']);
     const r: ResourceRequest = {
