@@ -3,13 +3,15 @@
  * it in reverse: the embedded API server (with its simulated kubelet, in this process, persisted
  * under `<stateDir>/apiserver`, `<stateDir>/kubeconfig` for kubectl) → Redis → the Workflow CRD →
  * the event sink → the example agent → the shard manager → the replicas (separate processes, see
- * fleet.ts). `<stateDir>/sandbox.json` says where everything is (state.ts).
+ * fleet.ts) → the web console (src/console, in this process, on a free loopback port).
+ * `<stateDir>/sandbox.json` says where everything is (state.ts).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { RunningApiServer } from './apiserver/index.js';
+import type { RunningConsole } from '../src/console/server.js';
 import { Fleet } from './fleet.js';
 import { removeState, writeState, type SandboxState } from './state.js';
 
@@ -49,12 +51,17 @@ export interface RunningSandbox {
   readonly kubeConfig: KubeConfig;
   /** Null when started with `fleet: false`. */
   readonly fleet: Fleet | null;
+  /** The web console. */
+  readonly console: RunningConsole;
   readonly startedAt: Date;
   /** What `sandbox.json` holds now. */
   state(): SandboxState;
   /** Stops every component, last started first. Safe to call twice. */
   stop(): Promise<void>;
 }
+
+/** The console's action token, beside the kubeconfig (same secrecy). */
+const CONSOLE_TOKEN_FILE = 'console-token';
 
 interface Component {
   name: string;
@@ -68,6 +75,7 @@ function stateOf(
   fleet: Fleet | null,
   startedAt: Date,
   blobStoreUrl?: string,
+  consoleServer?: RunningConsole,
 ): SandboxState {
   return {
     apiServer: { url: apiServer.url, kubeconfig: kubeconfigPath },
@@ -84,6 +92,7 @@ function stateOf(
       metrics: r.process ? r.metrics : null,
     })),
     blobStore: blobStoreUrl !== undefined ? { url: blobStoreUrl } : null,
+    console: consoleServer ? { url: consoleServer.url, tokenFile: join(stateDir, CONSOLE_TOKEN_FILE) } : null,
     sandbox: { pid: process.pid },
     startedAt: startedAt.toISOString(),
   };
@@ -124,8 +133,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     started.push({ name: 'apiserver', stop: () => apiServer.stop() });
     const kubeConfig = loadKubeConfig({ file: kubeconfigPath });
     let fleet: Fleet | null = null;
+    let consoleServer: RunningConsole | undefined;
     const save = () =>
-      writeState(stateDir, stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl));
+      writeState(stateDir, stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl, consoleServer));
     const { installCrd, ensureNamespace } = await import('./examples.js');
     await installCrd(apiServer, kubeConfig);
     if (blobStoreUrl !== undefined) {
@@ -152,6 +162,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       await fleet.startServices();
       await fleet.startFleet();
     }
+    const { startConsole } = await import('../src/console/server.js');
+    const runningConsole = await startConsole({ kubeConfig, listen: '127.0.0.1:0' });
+    consoleServer = runningConsole;
+    started.push({ name: 'console', stop: () => runningConsole.stop() });
+    writeFileSync(join(stateDir, CONSOLE_TOKEN_FILE), `${runningConsole.token}\n`, { mode: 0o600 });
     save();
     let stopping: Promise<void> | undefined;
     return {
@@ -160,8 +175,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       apiServer,
       kubeConfig,
       fleet,
+      console: runningConsole,
       startedAt,
-      state: () => stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl),
+      state: () => stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl, runningConsole),
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {
@@ -183,6 +199,7 @@ export function sandboxBanner(
     'flotilla sandbox is up',
     `  API server  ${sandbox.apiServer.url}  (data in ${rel(join(sandbox.stateDir, 'apiserver'))})`,
     `  kubeconfig  ${rel(sandbox.kubeconfigPath)}`,
+    `  console     ${sandbox.console.url}#token=${sandbox.console.token}  (the token allows actions)`,
   ];
   if (sandbox.fleet) {
     lines.push(`  Redis       ${state.redis.url}${state.redis.pid === null ? ' (given)' : ''}`);
