@@ -133,9 +133,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     started.push({ name: 'apiserver', stop: () => apiServer.stop() });
     const kubeConfig = loadKubeConfig({ file: kubeconfigPath });
     let fleet: Fleet | null = null;
-    let consoleServer: RunningConsole | undefined;
+    // Set once the console is up; the fleet's PID-change saves before that write no console.
+    const consoleRef: { current?: RunningConsole } = {};
     const save = () =>
-      writeState(stateDir, stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl, consoleServer));
+      writeState(
+        stateDir,
+        stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl, consoleRef.current),
+      );
     const { installCrd, ensureNamespace } = await import('./examples.js');
     await installCrd(apiServer, kubeConfig);
     if (blobStoreUrl !== undefined) {
@@ -164,7 +168,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     }
     const { startConsole } = await import('../src/console/server.js');
     const runningConsole = await startConsole({ kubeConfig, listen: '127.0.0.1:0' });
-    consoleServer = runningConsole;
+    consoleRef.current = runningConsole;
     started.push({ name: 'console', stop: () => runningConsole.stop() });
     writeFileSync(join(stateDir, CONSOLE_TOKEN_FILE), `${runningConsole.token}\n`, { mode: 0o600 });
     save();

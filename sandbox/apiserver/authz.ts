@@ -7,7 +7,8 @@
  * and ClusterRoleBindings stored in the server, as Kubernetes' RBAC authorizer does (rules are
  * additive; `*` matches any group, resource or verb; `resourceNames` restrict by name; a
  * subresource is matched as `<resource>/<subresource>`). A denial is the real server's 403
- * Status text: `<resource>.<group> "<name>" is forbidden: User "<user>" cannot <verb> resource ...`.
+ * Status text: `<resource>.<group> "<name>" is forbidden: User "<user>" cannot <verb> resource ...`
+ * (no name for a collection).
  *
  * Not modelled: aggregated ClusterRoles, non-resource URLs (discovery, /openapi are allowed to any
  * authenticated user, as `system:discovery` does), impersonation, ServiceAccount tokens.
@@ -132,7 +133,7 @@ export function forbidden(who: Identity, a: ResourceAttributes): ApiError {
   return new ApiError(
     403,
     'Forbidden',
-    `${qualified} "${a.name}" is forbidden: User "${who.name}" cannot ${a.verb} resource "${resource}" in API group "${a.group}"${scope}`,
+    `${qualified}${a.name ? ` "${a.name}"` : ''} is forbidden: User "${who.name}" cannot ${a.verb} resource "${resource}" in API group "${a.group}"${scope}`,
     { name: a.name, group: a.group, kind: a.resource },
   );
 }

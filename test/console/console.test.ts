@@ -110,7 +110,6 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
     });
     assert.match(await page.locator('tr[data-replica="replica-1"]').innerText(), /live/);
     assert.ok(await stillSamePage(page), 'the fleet page updated in place');
-    await page.screenshot({ path: join(SHOTS, 'fleet.png') });
     await page.close();
   });
 
@@ -199,7 +198,7 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
     assert.equal(stored.status?.nodes?.['sign-off']?.signal?.setBy, 'flotilla-console');
     await page.locator('[data-node-id="build"]').click();
     await page.locator('aside.panel[data-panel-node="build"] dd').first().waitFor();
-    await page.screenshot({ path: join(SHOTS, 'workflow.png') });
+    await page.screenshot({ path: join(SHOTS, 'workflow-approved.png') });
     await page.close();
   });
 
@@ -278,6 +277,47 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
     );
     await page2.locator('[data-gone="true"]').waitFor({ timeout: 10_000 });
     await page2.close();
+  });
+
+  test('sub-workflows are nested boxes of the graph, with their own edges', async () => {
+    const page = await openPage('/workflows/default/sub-workflows');
+    await page.locator('[data-node-id="report/announce/send"][data-phase="Succeeded"]').waitFor({ timeout: 30_000 });
+    // Nested: the sub-workflow's nodes are inside their workflow node's element.
+    assert.equal(
+      await page
+        .locator('[data-node-id="report"] [data-node-id="report/announce"] [data-node-id="report/announce/send"]')
+        .count(),
+      1,
+    );
+    assert.equal(await page.locator('polyline[data-edge="prepare->report"]').count(), 1);
+    assert.equal(await page.locator('polyline[data-edge="report/upload->report/announce"]').count(), 1);
+    await page.locator('[data-node-id="report/upload"]').click();
+    await page.locator('aside.panel[data-panel-node="report/upload"]').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'workflow.png') });
+    await page.close();
+  });
+
+  test("the fleet page counts every workflow by phase on its shard, and each shard's queue", async () => {
+    const page = await openPage('/');
+    let seen = '';
+    await waitFor(
+      async () => {
+        const onPage = await page
+          .locator('.shard .phase-count')
+          .evaluateAll((spans) => spans.reduce((sum, span) => sum + Number(span.getAttribute('data-count')), 0));
+        const queues = await page
+          .locator('.shard')
+          .evaluateAll((cards) => cards.every((card) => /^\d+$/.test(card.getAttribute('data-queue') ?? '')));
+        const inCluster = (await client.list()).items.length;
+        seen = `${onPage} on the page, ${inCluster} in the cluster, queues ${queues ? '' : 'not '}reported`;
+        return queues && onPage === inCluster;
+      },
+      { what: 'phase counts summing to the workflows in the cluster, and queue depths reported', timeoutMs: 40_000 },
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)} (last seen: ${seen})`);
+    });
+    await page.screenshot({ path: join(SHOTS, 'fleet.png') });
+    await page.close();
   });
 
   test('pages never render the tokens', async () => {

@@ -8,7 +8,14 @@ import type { Fleet } from './types.js';
 function phases(counts: Record<string, number> | undefined) {
   const entries = Object.entries(counts ?? {}).sort(([a], [b]) => a.localeCompare(b));
   if (entries.length === 0) return html`<span class="muted">no workflows</span>`;
-  return entries.map(([phase, n]) => html`<span class="phase-count" data-phase=${phase}>${phase} ${n}</span> `);
+  return entries.map(
+    ([phase, n]) => html`<span class="phase-count" data-phase=${phase} data-count=${n}>${phase} ${n}</span> `,
+  );
+}
+
+function managerLine(fleet: Fleet) {
+  const manager = `${fleet.manager.leader ?? 'none'}${fleet.manager.live ? '' : ' (not live)'}`;
+  return html`<small class="muted">${`namespace ${fleet.namespace} · manager ${manager}`}</small>`;
 }
 
 export function FleetPage() {
@@ -17,13 +24,7 @@ export function FleetPage() {
   useEffect(() => follow<Fleet>('/api/stream/fleet', setFleet, setLive), []);
   if (!fleet) return html`<p class="muted">loading the fleet…</p>`;
   return html`<section class="fleet" data-live=${String(live)}>
-    <h1>
-      Fleet
-      <small class="muted"
-        >namespace ${fleet.namespace} · manager
-        ${fleet.manager.leader ?? 'none'}${fleet.manager.live ? '' : ' (not live)'}</small
-      >
-    </h1>
+    <h1>Fleet ${managerLine(fleet)}</h1>
     <h2>Replicas</h2>
     <table class="replicas">
       <thead>
@@ -63,7 +64,7 @@ export function FleetPage() {
     <div class="shards">
       ${fleet.shards.map(
         (s) =>
-          html`<div class="shard" data-shard=${s.shard} data-owner=${s.owner ?? ''}>
+          html`<div class="shard" data-shard=${s.shard} data-owner=${s.owner ?? ''} data-queue=${s.queueDepth ?? ''}>
             <div class="shard-head">
               <b>shard ${s.shard}</b
               >${s.moving ? html` <span class="badge warn">moving → ${s.assignedTo ?? '?'}</span>` : ''}

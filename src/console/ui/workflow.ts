@@ -22,7 +22,11 @@ function Level(props: {
     <svg class="edges" width=${level.width} height=${level.height}>
       ${level.edges.map(
         (e) =>
-          html`<polyline data-edge=${`${e.from}->${e.to}`} points=${e.points.map((p) => `${p.x},${p.y}`).join(' ')} />`,
+          html`<polyline
+            data-edge=${`${e.from}->${e.to}`}
+            marker-end="url(#console-arrow)"
+            points=${e.points.map((p) => `${p.x},${p.y}`).join(' ')}
+          />`,
       )}
     </svg>
     ${level.nodes.map((placed) => {
@@ -238,6 +242,13 @@ export function WorkflowPage(props: { namespace: string; name: string }) {
       <${TokenBox} />
     </div>
     <${Result} result=${result} />
+    <svg class="defs" width="0" height="0" aria-hidden="true">
+      <defs>
+        <marker id="console-arrow" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" markerHeight="7" orient="auto">
+          <path d="M0,0 L8,4 L0,8 z" />
+        </marker>
+      </defs>
+    </svg>
     <div class="layout">
       <div class="graph" onClick=${() => setSelected('')}>
         ${placed ? html`<${Level} level=${placed} phases=${byId} selected=${selected} onSelect=${setSelected} />` : ''}
