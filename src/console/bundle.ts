@@ -1,8 +1,9 @@
 /**
  * The page's script: `ui/main.ts` (preact + htm, @dagrejs/dagre) bundled into one ES module, so
- * the console serves everything itself (no CDN). An installed package ships it prebuilt
- * (`ui/app.js`, written by scripts/build-dist.mjs); a checkout bundles it in memory at start with
- * esbuild (a dev dependency, ~0.5 s), so there is no build step to forget and no output to commit.
+ * the console serves everything itself (no CDN). An installed package and the image ship it
+ * prebuilt (`ui/app.js`, written by scripts/build-dist.mjs and the Dockerfile); a checkout bundles
+ * it in memory at start with esbuild (bundle-dev.ts, ~0.5 s), so there is no build step to forget
+ * and no output to commit.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,30 +19,26 @@ const ENTRY = fileURLToPath(new URL('./ui/main.ts', import.meta.url));
 const PREBUILT = fileURLToPath(new URL('./ui/app.js', import.meta.url));
 const CSS = fileURLToPath(new URL('./ui/style.css', import.meta.url));
 
-/** Bundles `ui/main.ts` with esbuild (what build-dist also calls). */
+interface DevBundler {
+  bundleUiScript(entry: string): Promise<string>;
+}
+
+/** Bundles `ui/main.ts` with the checkout's bundler (not part of the build: loaded by URL, so tsc leaves it out). */
 export async function bundleUi(): Promise<string> {
-  let esbuild: typeof import('esbuild');
+  const fromSources = import.meta.url.endsWith('.ts');
+  const devBundler = new URL(fromSources ? './bundle-dev.ts' : './bundle-dev.js', import.meta.url).href;
+  let bundler: DevBundler;
   try {
-    esbuild = await import('esbuild');
+    bundler = (await import(devBundler)) as DevBundler;
   } catch (cause) {
-    throw new ConsoleError('BundleFailed', `no prebuilt console script at ${PREBUILT} and esbuild is not installed`, {
-      cause,
-    });
+    throw new ConsoleError(
+      'BundleFailed',
+      `no prebuilt console script at ${PREBUILT}, and the checkout's bundler (esbuild) cannot be loaded`,
+      { cause },
+    );
   }
   try {
-    const result = await esbuild.build({
-      entryPoints: [ENTRY],
-      bundle: true,
-      format: 'esm',
-      target: 'es2022',
-      minify: true,
-      write: false,
-      legalComments: 'none',
-      logLevel: 'silent',
-    });
-    const file = result.outputFiles[0];
-    if (!file) throw new Error('esbuild wrote no output');
-    return file.text;
+    return await bundler.bundleUiScript(ENTRY);
   } catch (cause) {
     throw new ConsoleError(
       'BundleFailed',
