@@ -12,7 +12,7 @@
  */
 import { CoreV1Api, CoordinationV1Api, CustomObjectsApi, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { ResourceInformer, type CachedObject } from '../kube/informer.js';
-import { kubeServer, toKubeError } from '../kube/errors.js';
+import { KubeError, kubeServer, toKubeError } from '../kube/errors.js';
 import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../kube/workflow-client.js';
 import { Labels, WorkflowAnnotations } from '../api/workflow.js';
 import { FLYTE_GROUP, FLYTE_PLURAL, FLYTE_VERSION } from '../flyte/types.js';
@@ -141,6 +141,9 @@ export class ClusterView {
   /** Lists and watches; resolves once every informer listed (FlyteWorkflows: unless their CRD is absent). */
   async start(): Promise<void> {
     const timeoutMs = this.options.syncTimeoutMs ?? 30_000;
+    // One direct list first, as the CLI's live views do: an unreachable server or a missing CRD is
+    // named at once (the informers would retry quietly until the sync timeout).
+    await this.probe(WORKFLOW_GROUP, WORKFLOW_VERSION, WORKFLOW_PLURAL);
     this.workflows.start();
     this.leases.start();
     await Promise.all([this.workflows.waitForSync(timeoutMs), this.leases.waitForSync(timeoutMs)]);
@@ -150,20 +153,23 @@ export class ClusterView {
     } else this.flyte = undefined;
   }
 
-  private async flyteServed(): Promise<boolean> {
+  /** Lists one object of the kind; a `KubeError` names the server (or the API server's refusal). */
+  private async probe(group: string, version: string, plural: string): Promise<void> {
     try {
       const custom = this.options.kubeConfig.makeApiClient(CustomObjectsApi);
-      await custom.listClusterCustomObject({
-        group: FLYTE_GROUP,
-        version: FLYTE_VERSION,
-        plural: FLYTE_PLURAL,
-        limit: 1,
-      });
+      await custom.listClusterCustomObject({ group, version, plural, limit: 1 });
+    } catch (error) {
+      throw toKubeError(error, `list ${plural}.${group}`, this.server);
+    }
+  }
+
+  private async flyteServed(): Promise<boolean> {
+    try {
+      await this.probe(FLYTE_GROUP, FLYTE_VERSION, FLYTE_PLURAL);
       return true;
     } catch (error) {
-      const kube = toKubeError(error, 'list flyteworkflows', this.server);
-      if (kube.code === 'NotFound') return false;
-      throw kube;
+      if (error instanceof KubeError && error.code === 'NotFound') return false;
+      throw error;
     }
   }
 
