@@ -6,7 +6,8 @@
  * with leaf utilities (src/observability, src/security, src/lifecycle, src/generated) below
  * everything, blob storage (src/storage: src/api and npm packages only) beside them, the Flyte
  * front end (src/flyte: src/api, src/engine, src/storage, src/generated) below the plugins, the services
- * (src/events, src/signals, src/webhook) beside the controller, and the
+ * (src/events, src/signals, src/webhook) beside the controller, the console (src/console, a peer of
+ * the CLI that reads through src/kube), and the
  * sandbox (sandbox/: embedded API server, kubelet, local fleet) used only by the CLI's checkout
  * entry and by tests. Tests (*.test.ts, test/, bench/) may import anything; `npm run lint` fails on
  * a cycle or on an import against the direction.
@@ -85,6 +86,14 @@ module.exports = {
       '^src/(events|signals|webhook)/',
       '^(src/(controller|cli)|shard-manager/(manager|replica)/)',
     ),
+    // The console is a peer of the CLI: it reads the cluster through src/kube (and the lease protocol's
+    // read side), writes through src/kube and src/signals, and nothing below it imports it.
+    layer(
+      'console-reads-through-kube',
+      '^src/console/',
+      '^(src/(cli|controller|webhook|events|plugins)/|shard-manager/(manager|replica)/|sandbox/)',
+    ),
+    layer('only-the-cli-starts-the-console', '^(src/(?!cli/|console/)|shard-manager/)', '^src/console/'),
     layer('controller-is-a-replica-not-a-manager', '^src/controller/', '^(src/cli/|shard-manager/manager/)'),
     layer(
       'shard-manager-uses-kube-and-api-only',

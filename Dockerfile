@@ -16,11 +16,15 @@ COPY src ./src
 COPY shard-manager ./shard-manager
 # `flotilla example-agent` runs the example agent's code: tsc compiles it into dist/examples/.
 COPY examples/agent ./examples/agent
-# tsc emits JavaScript only: copy the runtime assets read beside the modules (e.g. Lua scripts).
+# tsc emits JavaScript only: copy the runtime assets read beside the modules (e.g. Lua scripts),
+# and bundle the console's page script (src/console/bundle.ts serves it prebuilt).
 RUN npm run build \
  && (cd src && find . -type f ! -name '*.ts' ! -name '*.map' -exec install -D -m 0644 {} ../dist/src/{} \;) \
  && (cd shard-manager && find . -type f ! -name '*.ts' -exec install -D -m 0644 {} ../dist/shard-manager/{} \;) \
- && find dist -name '*.test.js*' -delete
+ && find dist -name '*.test.js*' -delete \
+ && npx esbuild src/console/ui/main.ts --bundle --format=esm --target=es2022 --minify --legal-comments=none \
+      --log-level=warning --outfile=dist/src/console/ui/app.js \
+ && rm -f dist/src/console/ui/tsconfig.json
 
 FROM node:${NODE_VERSION}-bookworm-slim AS deps
 WORKDIR /app

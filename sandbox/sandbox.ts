@@ -3,13 +3,15 @@
  * it in reverse: the embedded API server (with its simulated kubelet, in this process, persisted
  * under `<stateDir>/apiserver`, `<stateDir>/kubeconfig` for kubectl) → Redis → the Workflow CRD →
  * the event sink → the example agent → the shard manager → the replicas (separate processes, see
- * fleet.ts). `<stateDir>/sandbox.json` says where everything is (state.ts).
+ * fleet.ts) → the web console (src/console, in this process, on a free loopback port).
+ * `<stateDir>/sandbox.json` says where everything is (state.ts).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { RunningApiServer } from './apiserver/index.js';
+import type { RunningConsole } from '../src/console/server.js';
 import { Fleet, type SandboxRedisMode } from './fleet.js';
 import { removeState, writeState, type SandboxState } from './state.js';
 import type { SandboxWebhook } from './webhook.js';
@@ -59,12 +61,17 @@ export interface RunningSandbox {
   readonly fleet: Fleet | null;
   /** Null when started with `webhook: false`. */
   readonly webhook: SandboxWebhook | null;
+  /** The web console. */
+  readonly console: RunningConsole;
   readonly startedAt: Date;
   /** What `sandbox.json` holds now. */
   state(): SandboxState;
   /** Stops every component, last started first. Safe to call twice. */
   stop(): Promise<void>;
 }
+
+/** The console's action token, beside the kubeconfig (same secrecy). */
+const CONSOLE_TOKEN_FILE = 'console-token';
 
 interface Component {
   name: string;
@@ -78,6 +85,7 @@ function stateOf(
   fleet: Fleet | null,
   startedAt: Date,
   blobStoreUrl?: string,
+  consoleServer?: RunningConsole,
 ): SandboxState {
   return {
     apiServer: { url: apiServer.url, kubeconfig: kubeconfigPath },
@@ -99,6 +107,7 @@ function stateOf(
       metrics: r.process ? r.metrics : null,
     })),
     blobStore: blobStoreUrl !== undefined ? { url: blobStoreUrl } : null,
+    console: consoleServer ? { url: consoleServer.url, tokenFile: join(stateDir, CONSOLE_TOKEN_FILE) } : null,
     sandbox: { pid: process.pid },
     startedAt: startedAt.toISOString(),
   };
@@ -139,8 +148,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     started.push({ name: 'apiserver', stop: () => apiServer.stop() });
     const kubeConfig = loadKubeConfig({ file: kubeconfigPath });
     let fleet: Fleet | null = null;
+    // Set once the console is up; the fleet's PID-change saves before that write no console.
+    const consoleRef: { current?: RunningConsole } = {};
     const save = () =>
-      writeState(stateDir, stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl));
+      writeState(
+        stateDir,
+        stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl, consoleRef.current),
+      );
     const { installCrd, ensureNamespace } = await import('./examples.js');
     await installCrd(apiServer, kubeConfig);
     // Task Pods asking for secrets get them (or fail clearly) as with the chart's webhook.
@@ -197,6 +211,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       await fleet.startFleet();
     }
     const webhook = await webhookStart;
+    const { startConsole } = await import('../src/console/server.js');
+    const runningConsole = await startConsole({ kubeConfig, listen: '127.0.0.1:0' });
+    consoleRef.current = runningConsole;
+    started.push({ name: 'console', stop: () => runningConsole.stop() });
+    writeFileSync(join(stateDir, CONSOLE_TOKEN_FILE), `${runningConsole.token}\n`, { mode: 0o600 });
     save();
     let stopping: Promise<void> | undefined;
     return {
@@ -206,8 +225,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       kubeConfig,
       fleet,
       webhook,
+      console: runningConsole,
       startedAt,
-      state: () => stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl),
+      state: () => stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl, runningConsole),
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {
@@ -229,6 +249,7 @@ export function sandboxBanner(
     'flotilla sandbox is up',
     `  API server  ${sandbox.apiServer.url}  (data in ${rel(join(sandbox.stateDir, 'apiserver'))})`,
     `  kubeconfig  ${rel(sandbox.kubeconfigPath)}`,
+    `  console     ${sandbox.console.url}#token=${sandbox.console.token}  (the token allows actions)`,
   ];
   if (sandbox.webhook)
     lines.push(`  webhook     ${sandbox.webhook.url} (refuses invalid Workflows; --no-webhook leaves it out)`);

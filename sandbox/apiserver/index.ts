@@ -17,6 +17,7 @@ import { Admission, type ServiceResolver } from './admission.js';
 import { builtinResources, initialNamespaces } from './builtins.js';
 import { resourceTypeFromCrd } from './crd.js';
 import { ApiServerError } from './errors.js';
+import { rbacAllows, type ApiUser } from './authz.js';
 import { FaultInjector } from './faults.js';
 import { Collector } from './gc.js';
 import { ResourceHandlers } from './http/handlers-resources.js';
@@ -27,7 +28,6 @@ import { OpenApi } from './openapi.js';
 import { Persistence } from './persistence.js';
 import { ResourceRegistry } from './registry.js';
 import { Store } from './store.js';
-import { rbacAllows, type UserInfo } from './rbac.js';
 import { WatchHub } from './watch.js';
 
 export { FaultInjector } from './faults.js';
@@ -43,6 +43,7 @@ export type {
   RequestVerb,
 } from './faults.js';
 export type { TrafficStats } from './traffic.js';
+export type { ApiUser } from './authz.js';
 
 export interface ApiServerOptions {
   /** TCP port; 0 picks a free one. @defaultValue 0 */
@@ -55,6 +56,11 @@ export interface ApiServerOptions {
   kubeconfigOut?: string;
   /** Bearer token; generated (random) when absent (or kept in dataDir). */
   token?: string;
+  /**
+   * Further bearer tokens whose requests RBAC checks against the stored Roles and bindings (the
+   * `token` above is the administrator, allowed everything). @defaultValue [] (authz.ts)
+   */
+  users?: readonly ApiUser[];
   /** Watch events kept for resuming watches; older resourceVersions get 410. @defaultValue 10000 */
   historyLimit?: number;
   /** Start the simulated kubelet in-process. @defaultValue true */
@@ -69,12 +75,6 @@ export interface ApiServerOptions {
    * `<name>.<namespace>.svc`). @defaultValue {} (only `clientConfig.url` webhooks are reachable)
    */
   webhookServices?: Record<string, string> | ServiceResolver;
-  /**
-   * Restricted identities by bearer token (`{ "<token>": { name: "alice" } }`): their resource
-   * requests are authorized by the stored Roles, ClusterRoles and bindings (rbac.ts), and refused
-   * with the real server's 403 message. The server's own token is unrestricted. @defaultValue {}
-   */
-  users?: Readonly<Record<string, UserInfo>>;
 }
 
 export interface RunningApiServer {
@@ -171,8 +171,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ru
   let port = options.port ?? 0;
   const router = new Router({
     token,
-    users: options.users ?? {},
-    authorize: (user, attributes) => rbacAllows(store, user, attributes),
+    users: options.users ?? [],
+    authorize: (who, request) => rbacAllows(store, who, request),
     registry,
     faults,
     openapi: new OpenApi(registry),

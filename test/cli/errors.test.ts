@@ -68,7 +68,7 @@ let wrongCa: string;
 let alice: string;
 
 before(async () => {
-  api = await startTestApiServer({ users: { [ALICE_TOKEN]: { name: 'alice' } } });
+  api = await startTestApiServer({ users: [{ token: ALICE_TOKEN, name: 'alice' }] });
   dir = mkdtempSync(join(tmpdir(), 'flotilla-cli-errors-'));
   hostPort = new URL(api.server.url).host;
   const applied = await api.kubectl(['apply', '-f', join(ROOT, CRD_FILE)]);

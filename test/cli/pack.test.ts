@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver.js';
 import { LeaseClient } from '../../shard-manager/leases/lease-client.js';
-import type { FleetStatus } from '../../src/cli/shardctl/fleet-status.js';
+import type { FleetStatus } from '../../shard-manager/fleet-status.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

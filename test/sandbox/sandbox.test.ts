@@ -1,16 +1,18 @@
 /**
  * `flotilla sandbox --no-fleet` (the API server alone) as a real process: it comes up, writes a
- * kubeconfig kubectl can use (with the simulated kubelet running pods), and stops with exit 0 and
+ * kubeconfig kubectl can use (with the simulated kubelet running pods), serves the console at
+ * sandbox.json's `console.url`, and stops with exit 0 and
  * no child left on SIGINT or after `--duration`. The whole fleet is in fleet.test.ts.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { kubectl } from '../support/kubectl.js';
 import { waitFor } from '../support/wait.js';
+import type { SandboxState } from '../../sandbox/state.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const bin = join(repo, 'bin', 'flotilla.mjs');
@@ -86,6 +88,18 @@ describe('flotilla sandbox --no-fleet', () => {
     assert.ok(existsSync(kubeconfig));
     assert.ok(existsSync(join(stateDir, 'apiserver')));
     assert.match(run.output(), /kubectl --kubeconfig \S*kubeconfig get wf -A/);
+
+    // The console: its URL in sandbox.json as console.url and in the banner (with the action token).
+    const state = JSON.parse(readFileSync(join(stateDir, 'sandbox.json'), 'utf8')) as SandboxState;
+    const consoleUrl = state.console?.url ?? '';
+    assert.match(consoleUrl, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const token = readFileSync(state.console?.tokenFile ?? '', 'utf8').trim();
+    assert.equal(statSync(state.console?.tokenFile ?? '').mode & 0o077, 0, 'the token file is private');
+    assert.ok(run.output().includes(`console     ${consoleUrl}#token=${token}`), run.output());
+    const page = await fetch(consoleUrl);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<script type="module" src="\/assets\/app\.js"><\/script>/);
+    assert.equal((await fetch(`${consoleUrl}assets/app.js`)).status, 200);
 
     const ns = await kubectl(kubeconfig, ['get', 'ns', '-o', 'name']);
     assert.equal(ns.code, 0, ns.stderr);

@@ -16,7 +16,7 @@ import { waitFor } from '../support/wait.js';
 import { hashShardIds } from '../../shard-manager/sharding/hash.js';
 import { LeaseClient } from '../../shard-manager/leases/lease-client.js';
 import { TestFleet, findOverlap } from '../../shard-manager/testing.js';
-import type { FleetStatus } from '../../src/cli/shardctl/fleet-status.js';
+import type { FleetStatus } from '../../shard-manager/fleet-status.js';
 
 const run = promisify(execFile);
 const NS = 'flotilla-system';

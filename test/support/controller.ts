@@ -16,6 +16,7 @@ import { parseReplicaAudit } from '../../sandbox/audit-parse.js';
 import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../../src/kube/workflow-client.js';
 import type { Workflow } from '../../src/api/workflow.js';
 import { startTestApiServer, type TestApiServer } from './apiserver.js';
+import type { ApiUser } from '../../sandbox/apiserver/index.js';
 import { RedisServer } from './redis.js';
 import { waitFor } from './wait.js';
 
@@ -54,12 +55,13 @@ function postJson(api: TestApiServer, path: string, body: unknown): Promise<void
   });
 }
 
-/** API server (kubelet on; its pyflyte-execute stand-in on `blobStoreUrl`) + Redis; the CRD installed unless `installCrd: false` (then the controller's `--install-crd` does it). */
+/** API server (kubelet on; its pyflyte-execute stand-in on `blobStoreUrl`; RBAC-checked `users` beside the admin token) + Redis; the CRD installed unless `installCrd: false` (then the controller's `--install-crd` does it). */
 export async function startControllerEnv(
-  options: { installCrd?: boolean; blobStoreUrl?: string } = {},
+  options: { installCrd?: boolean; blobStoreUrl?: string; users?: readonly ApiUser[] } = {},
 ): Promise<ControllerEnv> {
   const apiOptions = {
     kubelet: true,
+    ...(options.users ? { users: options.users } : {}),
     ...(options.blobStoreUrl !== undefined ? { blobStoreUrl: options.blobStoreUrl } : {}),
   };
   const [api, redis] = await Promise.all([startTestApiServer(apiOptions), RedisServer.start({ persist: false })]);

@@ -3,23 +3,23 @@
  * then health, discovery, OpenAPI, `/_flotilla/` and resource routing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, notFound, unauthorized } from '../errors.js';
+import { authenticate, forbidden, type ApiUser, type Identity, type ResourceAttributes } from '../authz.js';
 import type { FaultInjector, RequestVerb } from '../faults.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, serverVersion } from '../discovery.js';
 import type { OpenApi } from '../openapi.js';
 import type { ResourceRegistry } from '../registry.js';
 import type { ResourceHandlers, ResourceRequest } from './handlers-resources.js';
 import { handleFlotilla } from './handlers-flotilla.js';
-import { forbidden, type RequestAttributes, type UserInfo } from '../rbac.js';
 import { sendError, sendJson } from './respond.js';
 
 export interface RouterDeps {
   token: string;
-  /** Restricted identities by token; their resource requests go through `authorize`. */
-  users: Readonly<Record<string, UserInfo>>;
-  authorize: (user: UserInfo, attributes: RequestAttributes) => boolean;
+  /** Identities besides the administrator's token, checked by RBAC. */
+  users: readonly ApiUser[];
+  /** RBAC over the stored Roles and bindings (the administrator is never asked about). */
+  authorize: (who: Identity, request: ResourceAttributes) => boolean;
   registry: ResourceRegistry;
   faults: FaultInjector;
   openapi: OpenApi;
@@ -30,20 +30,9 @@ export interface RouterDeps {
 
 const unauthenticated = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
-const sameToken = (given: Buffer, token: string): boolean => {
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-};
-
-/** Who the bearer token names: the server's own token is the unrestricted admin (`'admin'`). */
-function authenticate(req: IncomingMessage, d: RouterDeps): 'admin' | UserInfo | undefined {
-  const header = req.headers.authorization ?? '';
-  const m = header.match(/^Bearer\s+(.+)$/i);
-  if (!m || m[1] === undefined) return undefined;
-  const given = Buffer.from(m[1].trim());
-  if (sameToken(given, d.token)) return 'admin';
-  for (const [token, user] of Object.entries(d.users)) if (sameToken(given, token)) return user;
-  return undefined;
+function bearerOf(req: IncomingMessage): string | undefined {
+  const m = (req.headers.authorization ?? '').match(/^Bearer\s+(.+)$/i);
+  return m?.[1]?.trim();
 }
 
 /** The RBAC verb of a resource request: HTTP method, whether a name is given, `watch=`. */
@@ -85,14 +74,14 @@ export class Router {
         }
         return;
       }
-      const identity = authenticate(req, this.d);
-      if (identity === undefined) throw unauthorized();
-      const user = identity === 'admin' ? undefined : identity;
-      if (user !== undefined && path.startsWith('/_flotilla/'))
-        throw new ApiError(403, 'Forbidden', "the fault-injection API is for the server's own token");
-      if (path.startsWith('/_flotilla/')) return await handleFlotilla(req, res, path, url.searchParams, this.d.faults);
+      const who = authenticate(bearerOf(req), this.d.token, this.d.users);
+      if (!who) throw unauthorized();
+      if (path.startsWith('/_flotilla/')) {
+        if (!who.admin) throw new ApiError(403, 'Forbidden', `User "${who.name}" cannot use /_flotilla/`);
+        return await handleFlotilla(req, res, path, url.searchParams, this.d.faults);
+      }
       if (path.startsWith('/openapi/')) return this.openapi(res, path);
-      return await this.route(req, res, path, url.searchParams, user);
+      return await this.route(req, res, path, url.searchParams, who);
     } catch (error) {
       sendError(res, error);
     }
@@ -122,7 +111,7 @@ export class Router {
     res: ServerResponse,
     path: string,
     query: URLSearchParams,
-    user: UserInfo | undefined,
+    who: Identity,
   ): Promise<void> {
     const seg = path
       .split('/')
@@ -132,7 +121,7 @@ export class Router {
     if (seg[0] === 'api') {
       if (seg.length === 1 && get) return sendJson(res, 200, apiVersions(this.d.serverAddress()));
       if (seg[1] !== 'v1') throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-      return this.resource(req, res, '', 'v1', seg.slice(2), query, user);
+      return this.resource(req, res, '', 'v1', seg.slice(2), query, who);
     }
     if (seg[0] === 'apis') {
       if (seg.length === 1 && get) return sendJson(res, 200, apiGroupList(this.d.registry));
@@ -142,7 +131,7 @@ export class Router {
         if (!doc) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
         return sendJson(res, 200, doc);
       }
-      return this.resource(req, res, group, seg[2] ?? '', seg.slice(3), query, user);
+      return this.resource(req, res, group, seg[2] ?? '', seg.slice(3), query, who);
     }
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   }
@@ -154,7 +143,7 @@ export class Router {
     version: string,
     rest: string[],
     query: URLSearchParams,
-    user: UserInfo | undefined,
+    who: Identity,
   ): Promise<void> {
     if (rest.length === 0) {
       const doc = req.method === 'GET' ? apiResourceList(this.d.registry, group, version) : undefined;
@@ -183,10 +172,15 @@ export class Router {
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     }
     const verb = requestVerb(req.method ?? 'GET', name, query);
-    if (user !== undefined) {
-      const attributes = { verb, group, resource: rt.plural, subresource: sub, namespace, name };
-      if (!this.d.authorize(user, attributes)) throw forbidden(user, attributes);
-    }
+    const attributes: ResourceAttributes = {
+      verb,
+      group,
+      resource: plural,
+      subresource: sub ?? '',
+      namespace: namespace ?? '',
+      name: name ?? '',
+    };
+    if (!this.d.authorize(who, attributes)) throw forbidden(who, attributes);
     this.d.faults.recordRequest({ verb, group, resource: plural, subresource: sub ?? '', namespace: namespace ?? '' });
     this.d.faults.traffic.request(verb, sub === undefined ? plural : `${plural}/${sub}`, req.headers['content-length']);
     const r: ResourceRequest = {

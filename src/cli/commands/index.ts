@@ -13,6 +13,7 @@ import { register as registerWebhook } from './webhook.js';
 import { register as registerInitCerts } from './init-certs.js';
 import { register as registerController } from './controller.js';
 import { register as registerManager } from './manager.js';
+import { register as registerConsole } from './console.js';
 
 export function registerCommands(program: Command): void {
   registerSubmit(program);
@@ -28,4 +29,5 @@ export function registerCommands(program: Command): void {
   registerInitCerts(program);
   registerController(program);
   registerManager(program);
+  registerConsole(program);
 }

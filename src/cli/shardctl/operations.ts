@@ -16,7 +16,7 @@ import {
   memberLeaseName,
   shardLeaseName,
 } from '../../../shard-manager/leases/names.js';
-import { fleetStatus, type FleetStatus } from './fleet-status.js';
+import { fleetStatus, type FleetStatus } from '../../../shard-manager/fleet-status.js';
 
 export interface FleetClient {
   readonly leases: LeaseClient;

@@ -3,7 +3,7 @@
  * kubectl prints tables, or the `FleetStatus` as JSON/YAML, or `replica/<id>` and `shard/<id>`
  * names. `--no-headers` leaves out the summary and the header lines.
  */
-import type { FleetStatus, ReplicaStatus, ShardStatus } from './fleet-status.js';
+import type { FleetStatus, ReplicaStatus, ShardStatus } from '../../../shard-manager/fleet-status.js';
 import { renderData, renderTable, type Column, type OutputFormat } from '../output.js';
 
 const dash = (value: string | number | null) => (value === null ? '-' : String(value));

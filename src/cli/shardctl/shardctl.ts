@@ -37,7 +37,7 @@ import {
   type FleetClient,
 } from './operations.js';
 import { renderFleet } from './render.js';
-import { fleetStatus, type FleetStatus } from './fleet-status.js';
+import { fleetStatus, type FleetStatus } from '../../../shard-manager/fleet-status.js';
 
 type GlobalFlags = KubeFlags & OutputFlags;
 interface WaitFlags {

@@ -4,18 +4,18 @@
  * off by the clock offset between this machine and the replicas; the manager itself judges by
  * observation time and is not.
  */
-import { compareIds } from '../../../shard-manager/manager/assign.js';
-import type { LeaseFields } from '../../../shard-manager/leases/lease-state.js';
+import { compareIds } from './manager/assign.js';
+import type { LeaseFields } from './leases/lease-state.js';
 import {
   ASSIGNED_TO_ANNOTATION,
   DRAINING_ANNOTATION,
   MANAGER_LEASE_NAME,
   MOVED_BY_OPERATOR_ANNOTATION,
   PINNED_TO_ANNOTATION,
-} from '../../../shard-manager/leases/names.js';
-import { LOAD_ANNOTATION, parseLoad } from '../../../shard-manager/replica/membership.js';
-import { replicaOfMemberLease } from '../../../shard-manager/manager/decide.js';
-import { shardOfLease } from '../../../shard-manager/replica/decide.js';
+} from './leases/names.js';
+import { LOAD_ANNOTATION, parseLoad } from './replica/membership.js';
+import { replicaOfMemberLease } from './manager/decide.js';
+import { shardOfLease } from './replica/decide.js';
 
 export interface ShardStatus {
   shard: string;
