@@ -259,7 +259,8 @@ describe("a replica's log names the cause", () => {
     const log = await replicaLog(alice, (l) => l.includes('is forbidden: User \\"alice\\"'), 'replica logs the 403');
     assert.match(
       log,
-      /workflows\.flotilla\.io is forbidden: User \\"alice\\" cannot (list|watch) resource \\"workflows\\"/,
+      // Whichever informer asks first (Workflows, PodTemplates...), in the real server's words.
+      /[a-z.]+ is forbidden: User \\"alice\\" cannot (list|watch) resource \\"[a-z]+\\" in API group \\"[a-z.]*\\" (in the namespace \\"[a-z-]+\\"|at the cluster scope)/,
     );
     assert.match(log, /"next":"the kubeconfig's identity lacks this permission/);
   });
