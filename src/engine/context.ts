@@ -67,6 +67,7 @@ export interface ResolvedOptions {
   readonly checkIntervalMs: number;
   readonly childCheckIntervalMs: number;
   readonly maxDepth: number;
+  readonly cacheHeartbeatMs: number;
 }
 
 export function resolveOptions(options: EngineOptions | undefined): ResolvedOptions {
@@ -78,6 +79,7 @@ export function resolveOptions(options: EngineOptions | undefined): ResolvedOpti
     checkIntervalMs: options?.checkIntervalMs ?? 1000,
     childCheckIntervalMs: options?.childCheckIntervalMs ?? 2000,
     maxDepth: options?.maxDepth ?? 32,
+    cacheHeartbeatMs: options?.cacheHeartbeatMs ?? 10_000,
   };
 }
 
@@ -168,6 +170,7 @@ export class RoundContext {
       ...(detail.message !== undefined ? { message: detail.message } : {}),
       ...(phase === 'Succeeded' && ns.outputs !== undefined ? { outputs: ns.outputs as JsonObject } : {}),
       ...(phase === 'Succeeded' && ns.outputRef !== undefined ? { outputRef: ns.outputRef } : {}),
+      ...(ns.cacheStatus !== undefined ? { cacheStatus: ns.cacheStatus } : {}),
     };
     this.events.push(event);
   }
