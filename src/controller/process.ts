@@ -46,6 +46,15 @@ import { FleetMember } from './fleet-member.js';
 import { WorkflowJanitor } from './gc.js';
 import { EventRecorder } from './k8s-events.js';
 import { PooledKubeConfig } from '../kube/keepalive.js';
+import { parseRedisConfig } from '../redis/index.js';
+import {
+  CatalogClient,
+  describeCatalog,
+  flyteCatalogFrontEnd,
+  nativeCatalogFrontEnd,
+  openCatalogBackend,
+  type CatalogSettings,
+} from '../catalog/index.js';
 import { loadKubeConfig, type KubeConfigSource } from '../kube/config.js';
 import { collectQueueMetrics } from './queue/metrics.js';
 import { Replica } from './replica.js';
@@ -109,6 +118,8 @@ export interface ControllerProcessOptions {
    * (hash strategy only). @defaultValue undefined (Workflows only)
    */
   flyte?: { blobStoreUrl: string };
+  /** Cached task outputs: Flyte's datacatalog at `endpoint`, else the embedded catalog on the fleet's Redis. @defaultValue embedded */
+  catalog?: CatalogSettings;
   /** Create the FlyteWorkflow CRD at start (AlreadyExists is fine) and wait until Established. @defaultValue false */
   installFlyteCrd?: boolean;
   /** Delete completed Workflows this long after they finished. @defaultValue undefined (never) */
@@ -189,11 +200,26 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         }),
       );
     }
+    const catalogSettings = options.catalog ?? {};
+    const catalogBackend = openCatalogBackend(catalogSettings, options.redis ?? parseRedisConfig(options.redisUrl));
+    closers.push({ what: 'catalog', run: () => catalogBackend.close() });
+    log.info({ catalog: describeCatalog(catalogSettings) }, 'task catalog');
+    const catalogFor = (frontEnd: typeof nativeCatalogFrontEnd) =>
+      new CatalogClient({
+        backend: catalogBackend,
+        frontEnd,
+        ...(catalogSettings.maxCacheAgeMs !== undefined ? { maxCacheAgeMs: catalogSettings.maxCacheAgeMs } : {}),
+      });
+    const engineOptions = {
+      maxOutputBytes,
+      ...(catalogSettings.heartbeatMs !== undefined ? { cacheHeartbeatMs: catalogSettings.heartbeatMs } : {}),
+    };
     const driver = new EngineDriver({
       plugins,
       outputs,
       children: new KubeChildWorkflowGateway({ kubeConfig, outputs }),
-      engine: { maxOutputBytes },
+      catalog: catalogFor(nativeCatalogFrontEnd),
+      engine: engineOptions,
     });
 
     let publisher: EventPublisher | undefined;
@@ -234,6 +260,8 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         shardCount: options.shardCount ?? 32,
         pods: podGateway,
         maxOutputBytes,
+        catalog: catalogFor(flyteCatalogFrontEnd),
+        engine: engineOptions,
         recorder,
         metrics,
         logger: log.child({ component: 'flyte' }),

@@ -6,6 +6,8 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { TaskCatalog } from '../../engine/catalog.js';
+import type { EngineOptions } from '../../engine/types.js';
 import { EngineDriver } from '../../engine/driver.js';
 import { FLYTE_API_VERSION, FLYTE_KIND } from '../../flyte/types.js';
 import { ConfigMapOutputStore } from '../adapters/output-store.js';
@@ -33,6 +35,10 @@ export interface FlyteSupportOptions {
   recorder?: FlyteRoundOptions['recorder'];
   /** @defaultValue 120000 */
   watchdogMs?: number;
+  /** Cached task outputs (Flyte keys). Without it cacheable tasks run uncached. */
+  catalog?: TaskCatalog;
+  /** Engine settings beside `maxOutputBytes` (the cache heartbeat). */
+  engine?: EngineOptions;
   metrics?: Metrics;
   logger?: Logger;
 }
@@ -58,7 +64,8 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
   const driver = new EngineDriver({
     plugins,
     outputs,
-    engine: { maxOutputBytes: options.maxOutputBytes ?? 1_000_000 },
+    ...(options.catalog ? { catalog: options.catalog } : {}),
+    engine: { ...options.engine, maxOutputBytes: options.maxOutputBytes ?? 1_000_000 },
   });
   const client = new FlyteWorkflowClient(options.kubeConfig);
   const { metrics } = options;
