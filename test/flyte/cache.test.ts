@@ -15,6 +15,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeLiteralMap } from '../../src/flyte/literals/codec.js';
+import type { BlobStore } from '../../src/storage/blob-store.js';
+import { nodeDataPaths } from '../../src/storage/layout.js';
+import { openBlobStore } from '../../src/storage/open.js';
 import { FLYTE_GROUP, FLYTE_PLURAL, FLYTE_VERSION } from '../../src/flyte/types.js';
 import { fixture, get, type Obj } from './fixtures.js';
 import {
@@ -39,7 +43,13 @@ interface FlyteNodeView {
   cached?: boolean;
 }
 interface FlyteView {
-  status?: { phase?: number; message?: string; outputRef?: string; nodeStatus?: Record<string, FlyteNodeView> };
+  status?: {
+    phase?: number;
+    message?: string;
+    dataDir?: string;
+    outputRef?: string;
+    nodeStatus?: Record<string, FlyteNodeView>;
+  };
 }
 
 /** The container chain as FlyteAdmin creates it under `name`, every task cacheable at `version`. */
@@ -65,6 +75,7 @@ describe('cached tasks in the fleet (embedded catalog on Redis)', () => {
   let dir: string;
   let env: ControllerEnv;
   let controller: ControllerProcessHandle;
+  let store: BlobStore;
 
   const read = async (name: string): Promise<FlyteView | undefined> => {
     try {
@@ -91,6 +102,7 @@ describe('cached tasks in the fleet (embedded catalog on Redis)', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flotilla-cache-'));
     const url = `file://${join(dir, 'blobs')}`;
+    store = await openBlobStore(url);
     env = await startControllerEnv({ blobStoreUrl: url });
     await env.core.createNamespace({ body: { metadata: { name: NS } } });
     controller = await spawnController({
@@ -104,6 +116,7 @@ describe('cached tasks in the fleet (embedded catalog on Redis)', () => {
   after(async () => {
     const code = await controller?.stop('SIGTERM');
     await env?.stop();
+    await store?.close();
     await rm(dir, { recursive: true, force: true });
     assert.equal(code, 0, `controller exit code (stderr: ${controller?.stderr().slice(-2000)})`);
   });
@@ -126,6 +139,16 @@ describe('cached tasks in the fleet (embedded catalog on Redis)', () => {
       assert.equal(ns?.phase, 5, 'Succeeded');
     }
     assert.deepEqual(podsOf('fcache2'), [], 'a cache hit creates no pod');
+    // As FlytePropeller: the cached outputs are written where the node's first attempt would have put them.
+    for (const node of TASK_NODES) {
+      const [ran, hit] = [first, second].map(
+        (fw) => nodeDataPaths(fw.status?.dataDir ?? '', { nodeId: node, attempt: 0 }).outputs,
+      );
+      const [ranOutputs, hitOutputs] = await Promise.all(
+        [ran ?? '', hit ?? ''].map(async (uri) => decodeLiteralMap(await store.get(uri))),
+      );
+      assert.deepEqual(hitOutputs, ranOutputs, `${node}: the hit's outputs.pb holds the first run's outputs`);
+    }
   });
 
   test('two identical FlyteWorkflows with serialized tasks at once run each task once', async () => {
