@@ -26,7 +26,12 @@ export interface CatalogClientOptions {
   readonly maxCacheAgeMs?: number;
   /** @defaultValue Date.now */
   readonly clock?: () => number;
+  /** Called once per lookup with its result (metrics). */
+  readonly onLookup?: (result: LookupResult) => void;
 }
+
+/** A lookup's result as counted: `waiting` = another owner holds the reservation. */
+export type LookupResult = 'hit' | 'miss' | 'waiting' | 'error';
 
 export class CatalogClient implements TaskCatalog {
   private readonly clock: () => number;
@@ -36,6 +41,20 @@ export class CatalogClient implements TaskCatalog {
   }
 
   async lookup(task: TaskContext, request: CacheLookupRequest, signal?: AbortSignal): Promise<CacheLookup> {
+    let answer: CacheLookup;
+    try {
+      answer = await this.lookupOnce(task, request, signal);
+    } catch (error) {
+      this.options.onLookup?.('error');
+      throw error;
+    }
+    this.options.onLookup?.(
+      answer.result === 'hit' ? 'hit' : answer.reservation?.acquired === false ? 'waiting' : 'miss',
+    );
+    return answer;
+  }
+
+  private async lookupOnce(task: TaskContext, request: CacheLookupRequest, signal?: AbortSignal): Promise<CacheLookup> {
     const key = this.options.frontEnd.keyOf(task);
     const found = await this.read(task, key, signal);
     if (found) return found;

@@ -1,5 +1,5 @@
 /** Cached task outputs (Flyte's datacatalog model): the engine's `TaskCatalog` over Redis, gRPC or memory. */
-export { CatalogClient, type CatalogClientOptions, type CatalogFrontEnd } from './catalog.js';
+export { CatalogClient, type CatalogClientOptions, type CatalogFrontEnd, type LookupResult } from './catalog.js';
 export { CatalogError, type CatalogErrorCode } from './errors.js';
 export { nativeCatalogFrontEnd } from './native.js';
 export { flyteCatalogFrontEnd } from './flyte.js';

@@ -208,6 +208,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       new CatalogClient({
         backend: catalogBackend,
         frontEnd,
+        onLookup: (result) => metrics.catalogLookups.inc({ result }),
         ...(catalogSettings.maxCacheAgeMs !== undefined ? { maxCacheAgeMs: catalogSettings.maxCacheAgeMs } : {}),
       });
     const engineOptions = {

@@ -39,13 +39,18 @@ function spec(x: number, extra: Partial<WorkflowSpec> = {}): WorkflowSpec {
 function setup(backend?: CatalogBackend) {
   const clock = { now: T0 };
   const store = backend ?? new MemoryCatalogBackend(() => clock.now);
-  const catalog = new CatalogClient({ backend: store, frontEnd: nativeCatalogFrontEnd });
+  const lookups: string[] = [];
+  const catalog = new CatalogClient({
+    backend: store,
+    frontEnd: nativeCatalogFrontEnd,
+    onLookup: (result) => lookups.push(result),
+  });
   const plugin = slowDouble(() => clock.now);
   const harness = (uid: string, s: WorkflowSpec) => {
     const h = new Harness(makeWorkflow(s, { uid, name: uid }), { plugins: [plugin], catalog, startAt: T0 });
     return h;
   };
-  return { clock, store, catalog, plugin, harness };
+  return { clock, store, catalog, plugin, harness, lookups };
 }
 
 /** Rounds over several harnesses on one clock until all are terminal. */
@@ -109,7 +114,7 @@ describe('cacheable tasks', () => {
   });
 
   test('two identical nodes at once run once: the second waits on the reservation, then takes the outputs', async () => {
-    const { clock, plugin, harness } = setup();
+    const { clock, plugin, harness, lookups } = setup();
     const a = harness('a', spec(4));
     const b = harness('b', spec(4));
     await a.round();
@@ -122,6 +127,7 @@ describe('cacheable tasks', () => {
     assert.equal(a.node('d').cacheStatus, 'CACHE_POPULATED');
     assert.equal(b.node('d').cacheStatus, 'CACHE_HIT');
     assert.deepEqual(b.status.outputs, { y: 8 });
+    assert.deepEqual([lookups[0], lookups[1], lookups.at(-1)], ['miss', 'waiting', 'hit'], lookups.join(' '));
   });
 
   test('without serialize both run', async () => {
