@@ -65,6 +65,18 @@ module.exports = {
       '^src/flyte/',
       '^(src/(plugins|kube|controller|events|signals|webhook|cli|observability|security|lifecycle)|shard-manager|sandbox)/',
     ),
+    // The task catalog (cached outputs) implements the engine's catalog contract over Redis, Flyte's
+    // datacatalog (gRPC) or memory; the controller and the CLI wire it, nothing below them uses it.
+    layer(
+      'catalog-below-controller',
+      '^src/catalog/',
+      '^(src/(plugins|kube|controller|events|signals|webhook|cli|storage)|shard-manager|sandbox)/',
+    ),
+    layer(
+      'nothing-below-the-controller-uses-the-catalog',
+      '^src/(api|engine|flyte|plugins|kube|redis|storage|events|signals|webhook|observability|security|lifecycle|generated)/',
+      '^src/catalog/',
+    ),
     layer(
       'engine-knows-only-api',
       '^src/engine/',

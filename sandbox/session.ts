@@ -6,6 +6,7 @@
  * phase and no invariant violated; 1 otherwise.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { FlyteCacheDemo, renderCacheDemo } from './flyte-cache.js';
 import { join } from 'node:path';
 import { WorkflowClient } from '../src/kube/workflow-client.js';
 import { parseDuration } from '../src/api/duration.js';
@@ -152,6 +153,18 @@ export async function runSession(options: SessionOptions): Promise<number> {
         );
       }
     }
+    // --flyte: a cached FlyteWorkflow runs twice; the second takes its tasks' outputs from the catalog.
+    let cacheDemo: FlyteCacheDemo | undefined;
+    if (options.flyte && sandbox.fleet) {
+      cacheDemo = new FlyteCacheDemo({
+        kubeConfig: sandbox.kubeConfig,
+        file: join(examplesDir, 'flyte', 'cached-chain.yaml'),
+        onEvent: note,
+      });
+      const demoStop = new AbortController();
+      stops.push(() => demoStop.abort());
+      cacheDemo.start(demoStop.signal);
+    }
     const gate = examples.find((e) => Object.keys(e.signals).length > 0);
     const gateName = gate ? Object.keys(gate.signals)[0] : undefined;
     const banner = sandboxBanner(
@@ -231,7 +244,9 @@ export async function runSession(options: SessionOptions): Promise<number> {
     const deadline = Date.now() + settleMs;
     const pending = () =>
       [...expected.keys()].filter((key) => !terminalPhases.has(observer.workflows.get(key)?.phase ?? ''));
-    while (pending().length > 0 && Date.now() < deadline && !options.signal.aborted) await sleep(500, options.signal);
+    const demoPending = () => cacheDemo !== undefined && !cacheDemo.stats.done && cacheDemo.stats.error === undefined;
+    while ((pending().length > 0 || demoPending()) && Date.now() < deadline && !options.signal.aborted)
+      await sleep(500, options.signal);
     await sleep(1_000, options.signal); // the last events reach the sink
     const sinkAddress = sandbox.fleet?.eventSinkAddress;
     const checkEvents = Boolean(sinkAddress) && (sandbox.fleet?.replicaInfos.length ?? 0) > 0;
@@ -270,8 +285,18 @@ export async function runSession(options: SessionOptions): Promise<number> {
       invariants: report,
     });
     const memory = sampler ? judgeMemoryGrowth(sampler.samples, options.memory, sampler.intervalMs) : undefined;
-    const ok = summary.ok && (load?.failedSubmits ?? 0) === 0 && (memory?.ok ?? true);
-    write(renderSummary({ ...summary, ok, ...(memory ? { memory: renderMemoryReport(memory) } : {}) }));
+    const demo = cacheDemo?.stats;
+    // The demo holds when both executions succeeded and the second took every task from the cache.
+    const demoOk = demo === undefined || (demo.done && demo.succeeded === 2 && demo.hits > 0);
+    const ok = summary.ok && (load?.failedSubmits ?? 0) === 0 && (memory?.ok ?? true) && demoOk;
+    write(
+      renderSummary({
+        ...summary,
+        ok,
+        ...(memory ? { memory: renderMemoryReport(memory) } : {}),
+        ...(demo ? { cache: renderCacheDemo(demo) } : {}),
+      }),
+    );
     if (load && load.failedSubmits > 0) write(`  ${load.failedSubmits} load workflows could not be submitted\n`);
     return ok ? 0 : 1;
   } finally {

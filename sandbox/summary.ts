@@ -19,6 +19,8 @@ export interface RunSummary {
   /** Replicas that died (chaos kills and crashes). */
   failovers: number;
   invariants: InvariantReport;
+  /** The cached-task demo's line (`renderCacheDemo` in flyte-cache.ts), with `--flyte`. */
+  cache?: string;
   /** The memory section's lines (`renderMemoryReport` in memory.ts), when memory was sampled. */
   memory?: readonly string[];
   ok: boolean;
@@ -76,6 +78,7 @@ export function renderSummary(s: RunSummary): string {
     `  throughput      ${s.throughput.toFixed(2)} wf/s (load workflows finished per second)`,
     `  create→success  p50 ${ms(s.latencyMs.p50)} · p99 ${ms(s.latencyMs.p99)}`,
     `  pods            ${s.pods.created} created · ${s.pods.distinct} distinct names`,
+    ...(s.cache !== undefined ? [s.cache] : []),
     `  failovers       ${s.failovers} replica deaths`,
     `  invariants      ${s.invariants.checked.join(', ')}: ${s.invariants.ok ? 'all hold' : `${s.invariants.violations.length} violation(s)`}`,
   ];

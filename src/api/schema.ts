@@ -249,6 +249,25 @@ export const AgentTaskSchema = Type.Object(
 );
 export type AgentTask = Static<typeof AgentTaskSchema>;
 
+/**
+ * A cacheable task (docs/flyte.md, "Cached tasks"): its outputs are stored in the catalog under
+ * (task identity, `version`, hash of the inputs), and a later node with the same key takes them
+ * instead of running. Bump `version` when the task's code changes.
+ */
+export const TaskCacheSchema = Type.Object(
+  {
+    version: Type.String({ minLength: 1, maxLength: 128, description: 'The cache version: part of the key.' }),
+    serialize: Type.Optional(
+      Type.Boolean({
+        description:
+          'Concurrent nodes with the same key run once: one holds a reservation, the others wait for its outputs. Default true.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type TaskCache = Static<typeof TaskCacheSchema>;
+
 /** A task template: which plugin runs it and how. */
 export const TaskTemplateSchema = Type.Object(
   {
@@ -262,6 +281,7 @@ export const TaskTemplateSchema = Type.Object(
     outputs: Type.Optional(
       Type.Record(Type.String(), ValueTypeSchema, { description: 'Declared outputs, checked at validation.' }),
     ),
+    cache: Type.Optional(TaskCacheSchema),
   },
   { additionalProperties: false },
 );
@@ -297,6 +317,11 @@ export const WorkflowSpecSchema = Type.Object(
       Type.Integer({
         minimum: 0,
         description: 'Task and array nodes running at once (Flyte MaxParallelism); 0 or absent: unbounded.',
+      }),
+    ),
+    overwriteCache: Type.Optional(
+      Type.Boolean({
+        description: 'Cacheable tasks run without looking up the catalog, and their outputs replace the stored ones.',
       }),
     ),
   },

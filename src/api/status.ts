@@ -107,6 +107,21 @@ export const SignalConsumedSchema = Type.Object(
 );
 
 /**
+ * A cacheable task's catalog outcome, with flyteidl's `CatalogCacheStatus` names: CACHE_HIT (outputs
+ * taken from the catalog, nothing ran), CACHE_MISS (ran; the status while it runs), CACHE_POPULATED
+ * (ran, outputs stored), CACHE_PUT_FAILURE (ran, storing failed), CACHE_SKIPPED (the execution
+ * overwrites the cache: ran without a lookup).
+ */
+export const CacheStatuses = [
+  'CACHE_HIT',
+  'CACHE_MISS',
+  'CACHE_POPULATED',
+  'CACHE_PUT_FAILURE',
+  'CACHE_SKIPPED',
+] as const;
+export type CacheStatus = (typeof CacheStatuses)[number];
+
+/**
  * The state of one node, or of one active array item. Task fields (`attempts`, `taskPhase`,
  * `attemptStartedAt`, `nextAttemptAt`, `nextCheckAt`, `pluginState`) apply to task nodes.
  */
@@ -124,19 +139,33 @@ export const NodeStatusFields = {
   attempts: Type.Optional(Type.Integer({ minimum: 0 })),
   userFailures: Type.Optional(Type.Integer({ minimum: 0 })),
   systemFailures: Type.Optional(Type.Integer({ minimum: 0 })),
-  /** Starting: start not yet acknowledged by the plugin; Queued/WaitingForResources/Running: the plugin's last word. */
+  /**
+   * Starting: start not yet acknowledged by the plugin; Queued/WaitingForResources/Running: the plugin's last word;
+   * WaitingForCache: another node holds the cache reservation; WritingCache: outputs going into the catalog.
+   */
   taskPhase: Type.Optional(
     Type.Union([
       Type.Literal('Starting'),
       Type.Literal('Queued'),
       Type.Literal('WaitingForResources'),
       Type.Literal('Running'),
+      Type.Literal('WaitingForCache'),
+      Type.Literal('WritingCache'),
     ]),
   ),
   attemptStartedAt: Type.Optional(Time('When the current attempt started.')),
   nextAttemptAt: Type.Optional(Time('When the next attempt may start (back-off).')),
   nextCheckAt: Type.Optional(Time('When to ask the plugin again.')),
   pluginState: Type.Optional(Json("The plugin's small JSON state for the current attempt.")),
+  cacheStatus: Type.Optional(
+    Type.Union(
+      CacheStatuses.map((s) => Type.Literal(s)),
+      {
+        description: "A cacheable task's catalog outcome (flyteidl CatalogCacheStatus names).",
+      },
+    ),
+  ),
+  cacheHeartbeatAt: Type.Optional(Time('When the cache reservation was last extended.')),
   lastFailure: Type.Optional(FailureRecordSchema),
   outputs: Type.Optional(Json("The node's outputs (a JSON object) when small.")),
   outputRef: Type.Optional(

@@ -49,6 +49,15 @@ import { FleetMember } from './fleet-member.js';
 import { WorkflowJanitor } from './gc.js';
 import { EventRecorder } from './k8s-events.js';
 import { PooledKubeConfig } from '../kube/keepalive.js';
+import { parseRedisConfig } from '../redis/index.js';
+import {
+  CatalogClient,
+  describeCatalog,
+  flyteCatalogFrontEnd,
+  nativeCatalogFrontEnd,
+  openCatalogBackend,
+  type CatalogSettings,
+} from '../catalog/index.js';
 import { loadKubeConfig, type KubeConfigSource } from '../kube/config.js';
 import { collectQueueMetrics } from './queue/metrics.js';
 import { Replica } from './replica.js';
@@ -120,6 +129,8 @@ export interface ControllerProcessOptions {
    * (`FLOTILLA_OUTPUTS_URI`). @defaultValue undefined (ConfigMaps, termination messages)
    */
   outputBlobStoreUrl?: string;
+  /** Cached task outputs: Flyte's datacatalog at `endpoint`, else the embedded catalog on the fleet's Redis. @defaultValue embedded */
+  catalog?: CatalogSettings;
   /** Create the FlyteWorkflow CRD at start (AlreadyExists is fine) and wait until Established. @defaultValue false */
   installFlyteCrd?: boolean;
   /** Delete completed Workflows this long after they finished. @defaultValue undefined (never) */
@@ -224,12 +235,6 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       ...(options.pods?.defaultPodTemplate ? { defaultTemplate: options.pods.defaultPodTemplate } : {}),
       ...(options.pods?.interruptible ? { interruptible: options.pods.interruptible } : {}),
     };
-    const engine = {
-      maxOutputBytes,
-      ...(options.interruptibleFailureThreshold !== undefined
-        ? { interruptibleFailureThreshold: options.interruptibleFailureThreshold }
-        : {}),
-    };
     const plugins = new PluginRegistry([
       ...inProcessPlugins(),
       createPodPlugin({ gateway: podGateway, platform, ...(dataStore ? { store: dataStore } : {}) }),
@@ -242,11 +247,30 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         }),
       );
     }
+    const catalogSettings = options.catalog ?? {};
+    const catalogBackend = openCatalogBackend(catalogSettings, options.redis ?? parseRedisConfig(options.redisUrl));
+    closers.push({ what: 'catalog', run: () => catalogBackend.close() });
+    log.info({ catalog: describeCatalog(catalogSettings) }, 'task catalog');
+    const catalogFor = (frontEnd: typeof nativeCatalogFrontEnd) =>
+      new CatalogClient({
+        backend: catalogBackend,
+        frontEnd,
+        onLookup: (result) => metrics.catalogLookups.inc({ result }),
+        ...(catalogSettings.maxCacheAgeMs !== undefined ? { maxCacheAgeMs: catalogSettings.maxCacheAgeMs } : {}),
+      });
+    const engineOptions = {
+      maxOutputBytes,
+      ...(options.interruptibleFailureThreshold !== undefined
+        ? { interruptibleFailureThreshold: options.interruptibleFailureThreshold }
+        : {}),
+      ...(catalogSettings.heartbeatMs !== undefined ? { cacheHeartbeatMs: catalogSettings.heartbeatMs } : {}),
+    };
     const driver = new EngineDriver({
       plugins,
       outputs,
       children: new KubeChildWorkflowGateway({ kubeConfig, outputs }),
-      engine,
+      catalog: catalogFor(nativeCatalogFrontEnd),
+      engine: engineOptions,
     });
 
     let publisher: EventPublisher | undefined;
@@ -287,8 +311,9 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         shardCount: options.shardCount ?? 32,
         pods: podGateway,
         platform,
-        engine,
         maxOutputBytes,
+        catalog: catalogFor(flyteCatalogFrontEnd),
+        engine: engineOptions,
         recorder,
         metrics,
         logger: log.child({ component: 'flyte' }),

@@ -68,6 +68,7 @@ export interface ResolvedOptions {
   readonly childCheckIntervalMs: number;
   readonly maxDepth: number;
   readonly interruptibleFailureThreshold: number;
+  readonly cacheHeartbeatMs: number;
 }
 
 export function resolveOptions(options: EngineOptions | undefined): ResolvedOptions {
@@ -80,6 +81,7 @@ export function resolveOptions(options: EngineOptions | undefined): ResolvedOpti
     childCheckIntervalMs: options?.childCheckIntervalMs ?? 2000,
     maxDepth: options?.maxDepth ?? 32,
     interruptibleFailureThreshold: options?.interruptibleFailureThreshold ?? -1,
+    cacheHeartbeatMs: options?.cacheHeartbeatMs ?? 10_000,
   };
 }
 
@@ -174,6 +176,7 @@ export class RoundContext {
       ...(detail.message !== undefined ? { message: detail.message } : {}),
       ...(phase === 'Succeeded' && ns.outputs !== undefined ? { outputs: ns.outputs as JsonObject } : {}),
       ...(phase === 'Succeeded' && ns.outputRef !== undefined ? { outputRef: ns.outputRef } : {}),
+      ...(ns.cacheStatus !== undefined ? { cacheStatus: ns.cacheStatus } : {}),
     };
     this.events.push(event);
   }

@@ -22,7 +22,8 @@ import type { WorkflowStatus } from '../api/status.js';
 import type { Workflow } from '../api/workflow.js';
 import type { ExecutionEvent } from './events.js';
 import type { PluginRegistry } from './plugin-registry.js';
-import type { TaskObservation } from './plugins.js';
+import type { TaskContext, TaskObservation } from './plugins.js';
+import type { CacheObservation, TaskCatalog } from './catalog.js';
 import { describeError, isTerminal } from '../api/errors.js';
 import { DriverError } from './errors.js';
 import type { OutputOwner, OutputStore } from './outputs.js';
@@ -49,6 +50,8 @@ export interface DriverOptions {
   readonly outputs: OutputStore;
   /** Without it, launching a child Workflow fails that node. */
   readonly children?: ChildWorkflowGateway;
+  /** Cached task outputs. Without it, cacheable tasks run uncached (their lookups answer `disabled`). */
+  readonly catalog?: TaskCatalog;
   /** The clock, ms since the epoch. @defaultValue Date.now */
   readonly clock?: () => number;
   readonly engine?: EngineOptions;
@@ -86,6 +89,7 @@ export interface DriverRoundResult {
 interface Applied {
   tasks: Record<string, TaskObservation>;
   children: Record<string, ChildObservation>;
+  cache: Record<string, CacheObservation>;
   started: StartedTask[];
   fed: boolean;
 }
@@ -128,7 +132,7 @@ export class EngineDriver {
       pending = false;
       if (result.actions.length === 0) break;
       const applied = await this.apply(workflow, result.actions, loaded, errors, signal);
-      observations = { tasks: applied.tasks, children: applied.children, outputs: loaded };
+      observations = { tasks: applied.tasks, children: applied.children, outputs: loaded, cache: applied.cache };
       answered.push(...applied.started);
       pending = applied.fed;
       if (!applied.fed || signal?.aborted) break;
@@ -154,7 +158,7 @@ export class EngineDriver {
     errors: DriverError[],
     signal?: AbortSignal,
   ): Promise<Applied> {
-    const out: Applied = { tasks: {}, children: {}, started: [], fed: false };
+    const out: Applied = { tasks: {}, children: {}, cache: {}, started: [], fed: false };
     // Offloads first: a status referencing a ref must never be written before the ref exists.
     const ordered = [
       ...actions.filter((a) => a.type === 'offloadOutputs'),
@@ -261,6 +265,41 @@ export class EngineDriver {
         }
         loaded[action.ref] = action.outputs;
         return;
+      case 'lookupCache': {
+        const catalog = this.options.catalog;
+        out.cache[action.task.nodeId] = catalog
+          ? {
+              action: 'lookup',
+              lookup: await catalog.lookup(
+                action.task,
+                { reserve: action.reserve, owner: action.owner, heartbeatMs: action.heartbeatMs },
+                signal,
+              ),
+            }
+          : { action: 'lookup', disabled: true };
+        out.fed = true;
+        return;
+      }
+      case 'extendCache':
+        await this.options.catalog?.extend(action.task, action.owner, action.heartbeatMs, signal);
+        return;
+      case 'putCache': {
+        const catalog = this.options.catalog;
+        try {
+          if (!catalog) throw new Error('no catalog is configured');
+          await catalog.put(action.task, action.outputs, { overwrite: action.overwrite }, signal);
+          out.cache[action.task.nodeId] = { action: 'put', stored: true };
+        } catch (error) {
+          // As FlytePropeller: a failed put is the node's CACHE_PUT_FAILURE, never its failure.
+          out.cache[action.task.nodeId] = { action: 'put', stored: false, message: describeError(error) };
+        }
+        out.fed = true;
+        if (action.release) await this.releaseQuietly(action.task, action.owner, signal);
+        return;
+      }
+      case 'releaseCache':
+        await this.releaseQuietly(action.task, action.owner, signal);
+        return;
       case 'loadOutputs': {
         const value = await this.options.outputs.get(action.ref, owner);
         if (value === undefined)
@@ -269,6 +308,15 @@ export class EngineDriver {
         out.fed = true;
         return;
       }
+    }
+  }
+
+  /** A release that fails is left to the reservation's expiry: nothing else waits on it. */
+  private async releaseQuietly(task: TaskContext, owner: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.options.catalog?.release(task, owner, signal);
+    } catch {
+      // expiry covers it
     }
   }
 }

@@ -10,6 +10,7 @@
  *   task:     `<uid>/task/<nodeId>/<attempt>/<phase>`
  */
 import type { JsonObject } from '../api/schema.js';
+import type { CacheStatus } from '../api/status.js';
 import type { FailureKind } from './plugins.js';
 
 export type EventScope = 'workflow' | 'node' | 'task';
@@ -31,6 +32,8 @@ export interface ExecutionEvent {
   readonly outputs?: JsonObject;
   readonly outputRef?: string;
   readonly failure?: { readonly kind: FailureKind; readonly reason: string; readonly message: string };
+  /** A cacheable task node's catalog outcome (node events): flyteidl's `CatalogCacheStatus` name. */
+  readonly cacheStatus?: CacheStatus;
 }
 
 export function workflowEventId(uid: string, phase: string): string {

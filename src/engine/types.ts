@@ -9,6 +9,7 @@ import type { Workflow } from '../api/workflow.js';
 import type { ExecutionEvent } from './events.js';
 import type { TaskContext, TaskObservation } from './plugins.js';
 import type { BackoffOptions } from './backoff.js';
+import type { CacheObservation } from './catalog.js';
 
 /** Key of a task observation: `<nodeId>#<attempt>`. */
 export function taskKey(nodeId: string, attempt: number): string {
@@ -39,6 +40,8 @@ export interface Observations {
   readonly children?: Readonly<Record<string, ChildObservation>>;
   /** Offloaded outputs the driver has in hand, keyed by ref. */
   readonly outputs?: Readonly<Record<string, JsonObject>>;
+  /** Results of `lookupCache` / `putCache`, keyed by node path. */
+  readonly cache?: Readonly<Record<string, CacheObservation>>;
 }
 
 /**
@@ -54,7 +57,27 @@ export type EngineAction =
   | { readonly type: 'checkChildWorkflow'; readonly nodeId: string; readonly namespace: string; readonly name: string }
   | { readonly type: 'deleteChildWorkflow'; readonly nodeId: string; readonly namespace: string; readonly name: string }
   | { readonly type: 'offloadOutputs'; readonly nodeId: string; readonly ref: string; readonly outputs: JsonObject }
-  | { readonly type: 'loadOutputs'; readonly ref: string };
+  | { readonly type: 'loadOutputs'; readonly ref: string }
+  /** Look the task up in the catalog; on a miss take the reservation when `reserve`. */
+  | {
+      readonly type: 'lookupCache';
+      readonly task: TaskContext;
+      readonly owner: string;
+      readonly reserve: boolean;
+      readonly heartbeatMs: number;
+    }
+  /** Heartbeat: extend the reservation (no observation; a lost reservation only costs a duplicate run). */
+  | { readonly type: 'extendCache'; readonly task: TaskContext; readonly owner: string; readonly heartbeatMs: number }
+  /** Store the outputs (replace them when `overwrite`), then release the reservation when `release`. */
+  | {
+      readonly type: 'putCache';
+      readonly task: TaskContext;
+      readonly outputs: JsonObject;
+      readonly overwrite: boolean;
+      readonly owner: string;
+      readonly release: boolean;
+    }
+  | { readonly type: 'releaseCache'; readonly task: TaskContext; readonly owner: string };
 
 export interface EngineOptions {
   /** Outputs whose JSON is larger than this go to the output store. @defaultValue 16384 */
@@ -82,6 +105,12 @@ export interface EngineOptions {
    * @defaultValue -1 (the last attempt runs on a non-interruptible node)
    */
   readonly interruptibleFailureThreshold?: number;
+  /**
+   * How often a node holding a cache reservation extends it (the catalog expires a reservation a
+   * few heartbeats after the last one), and how often a node waiting on another's reservation
+   * looks again. @defaultValue 10000
+   */
+  readonly cacheHeartbeatMs?: number;
 }
 
 export interface RoundInput {

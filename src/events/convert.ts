@@ -3,6 +3,7 @@
  * (`flotilla.events.v1.ExecutionEvent`). Outputs travel as JSON text (see events.proto).
  */
 import type { JsonObject } from '../api/schema.js';
+import { CacheStatuses, type CacheStatus } from '../api/status.js';
 import type { FailureKind } from '../engine/plugins.js';
 import * as pb from '../generated/flotilla/events/v1/events.js';
 import type { EventScope, ExecutionEvent } from '../engine/events.js';
@@ -43,6 +44,7 @@ export function eventToPb(event: ExecutionEvent): pb.ExecutionEvent {
     message: event.message,
     outputsJson: event.outputs === undefined ? undefined : JSON.stringify(event.outputs),
     outputRef: event.outputRef,
+    cacheStatus: event.cacheStatus,
     failure: event.failure
       ? {
           kind: event.failure.kind === 'system' ? pb.FailureKind.FAILURE_KIND_SYSTEM : pb.FailureKind.FAILURE_KIND_USER,
@@ -51,6 +53,10 @@ export function eventToPb(event: ExecutionEvent): pb.ExecutionEvent {
         }
       : undefined,
   };
+}
+
+function isCacheStatus(value: string): value is CacheStatus {
+  return (CacheStatuses as readonly string[]).includes(value);
 }
 
 function parseOutputs(text: string): JsonObject {
@@ -89,6 +95,7 @@ export function eventFromPb(event: pb.ExecutionEvent): ExecutionEvent {
     ...(event.message !== undefined ? { message: event.message } : {}),
     ...(event.outputsJson !== undefined ? { outputs: parseOutputs(event.outputsJson) } : {}),
     ...(event.outputRef !== undefined ? { outputRef: event.outputRef } : {}),
+    ...(event.cacheStatus !== undefined && isCacheStatus(event.cacheStatus) ? { cacheStatus: event.cacheStatus } : {}),
     ...(event.failure
       ? {
           failure: {

@@ -138,7 +138,14 @@ export interface FlyteNodeStatus {
   /** Attempts made so far (the output directory of the current attempt is `<dataDir>/<attempts>`). */
   attempts?: number;
   systemFailures?: number;
+  /** Flyte's flag for a node whose outputs came from the catalog (set on CACHE_HIT). */
   cached?: boolean;
+  /**
+   * A cacheable task's catalog outcome, flyteidl `CatalogCacheStatus` names (`CACHE_HIT`,
+   * `CACHE_MISS`, `CACHE_POPULATED`, `CACHE_PUT_FAILURE`, `CACHE_SKIPPED`). Not a FlytePropeller
+   * field (Flyte reports it only in events); its Go readers ignore it.
+   */
+  cacheStatus?: string;
   /** Set on a branch's chosen node: the branch node's id. */
   parentNode?: string;
   /** Branch nodes. */

@@ -34,6 +34,7 @@ export class Metrics {
   readonly podsCreated: Counter<'shard'>;
   readonly eventsSent: Counter<'kind'>;
   readonly eventsFailed: Counter<'kind'>;
+  readonly catalogLookups: Counter<'result'>;
   readonly informerRestarts: Counter<'resource' | 'shard' | 'reason'>;
   readonly ownedShards: Gauge;
   /** Shard manager (leader): shards each replica holds, from the shard leases' holders. */
@@ -139,6 +140,12 @@ export class Metrics {
       name: 'flotilla_events_failed_total',
       help: 'Events that could not be delivered',
       labelNames: ['kind'],
+      registers,
+    });
+    this.catalogLookups = new Counter({
+      name: 'flotilla_catalog_lookups_total',
+      help: 'Catalog lookups of cacheable tasks by result',
+      labelNames: ['result'],
       registers,
     });
     this.informerRestarts = new Counter({

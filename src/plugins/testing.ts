@@ -15,6 +15,7 @@ import {
 import type { ExecutionEvent } from '../engine/events.js';
 import { PluginRegistry } from '../engine/plugin-registry.js';
 import type { TaskPlugin } from '../engine/plugins.js';
+import type { TaskCatalog } from '../engine/catalog.js';
 import { localPlugins } from './local.js';
 import { MemoryPodGateway } from './pod/memory-gateway.js';
 
@@ -25,6 +26,7 @@ export interface HarnessOptions {
   readonly startAt?: number;
   readonly children?: ChildWorkflowGateway;
   readonly maxStreak?: number;
+  readonly catalog?: TaskCatalog;
 }
 
 export class Harness {
@@ -47,6 +49,7 @@ export class Harness {
       outputs: this.outputs,
       clock,
       ...(options.children ? { children: options.children } : {}),
+      ...(options.catalog ? { catalog: options.catalog } : {}),
       ...(options.engine ? { engine: options.engine } : {}),
       ...(options.maxStreak !== undefined ? { maxStreak: options.maxStreak } : {}),
     });

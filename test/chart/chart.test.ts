@@ -243,6 +243,11 @@ describe('values are checked', () => {
     { what: 'no Redis at all', set: ['redis.url='], message: /set redis\.url .* or redis\.existingSecret\.name/ },
     { what: 'a CA without TLS', set: ['redis.tls.caSecret=ca'], message: /redis\.tls\.caSecret needs a rediss/ },
     { what: 'a URL that is not Redis', set: ['redis.url=http://redis:6379'], message: /redis/ },
+    {
+      what: 'a catalog endpoint without a port',
+      set: ['flyte.catalog.endpoint=datacatalog'],
+      message: /flyte\.catalog\.endpoint: Does not match pattern/,
+    },
   ];
   for (const c of cases) {
     test(`rejects ${c.what}`, async () => {
@@ -286,6 +291,24 @@ describe('values are checked', () => {
     );
     assert.notEqual(namespaced.code, 0);
     assert.match(namespaced.stderr, /flyte\.enabled needs sharding\.strategy=hash/);
+  });
+
+  test('flyte.catalog: the endpoint, its CA (a mounted Secret) and the max age reach the controller', async () => {
+    const { manifests } = await render({ valuesFiles: [valuesFile('full')], apiVersions: [SERVICE_MONITOR_API] });
+    const deployment = manifests.find((m) => m.kind === 'Deployment' && JSON.stringify(m).includes('"controller"'));
+    const text = JSON.stringify(deployment);
+    for (const arg of [
+      '--catalog-endpoint=datacatalog.flyte.svc:89',
+      '--catalog-ca=/etc/flotilla/catalog-ca/ca.crt',
+      '--catalog-max-cache-age=720h',
+    ])
+      assert.ok(text.includes(arg), `${arg} in ${text.slice(0, 200)}`);
+    assert.ok(text.includes('"secretName":"datacatalog-ca"'));
+    const insecure = await render({ set: ['flyte.catalog.endpoint=dc:89', 'flyte.catalog.insecure=true'] });
+    const args = JSON.stringify(insecure.manifests);
+    assert.ok(args.includes('--catalog-insecure') && !args.includes('--catalog-ca'));
+    const none = JSON.stringify((await render({})).manifests);
+    assert.ok(!none.includes('--catalog-'), 'no endpoint: the embedded catalog, no flags');
   });
 
   test('a Redis password in values is refused without echoing it', async () => {

@@ -55,6 +55,10 @@ describe('flotilla controller flags', () => {
       '--flyte',
       '--blob-store',
       '--install-flyte-crd',
+      '--catalog-endpoint',
+      '--catalog-insecure',
+      '--catalog-ca',
+      '--catalog-max-cache-age',
     ]) {
       assert.match(stdout, new RegExp(`${flag}[ ,=<]`), flag);
     }
@@ -81,6 +85,26 @@ describe('flotilla controller flags', () => {
     ],
     ['unknown flag', [...redis, '--shardz', '0'], /unknown option/],
     ['flyte without a blob store', [...redis, '--shards', '0', '--flyte'], /--flyte needs --blob-store/],
+    [
+      'catalog TLS flag without an endpoint',
+      [...redis, '--shards', '0', '--catalog-insecure'],
+      /need --catalog-endpoint/,
+    ],
+    [
+      'catalog endpoint without a port',
+      [...redis, '--shards', '0', '--catalog-endpoint', 'dc'],
+      /invalid --catalog-endpoint "dc": HOST:PORT/,
+    ],
+    [
+      'bad catalog max age',
+      [...redis, '--shards', '0', '--catalog-max-cache-age', 'old'],
+      /invalid --catalog-max-cache-age/,
+    ],
+    [
+      'unreadable catalog CA',
+      [...redis, '--shards', '0', '--catalog-endpoint', 'dc:89', '--catalog-ca', '/nonexistent/ca.crt'],
+      /cannot read --catalog-ca \/nonexistent\/ca.crt/,
+    ],
     [
       'flyte with the namespace strategy',
       [...redis, '--strategy', 'namespace', '--namespaces', 'a', '--flyte', '--blob-store', 'file:///tmp/x'],

@@ -2,7 +2,9 @@
  * `startSandbox({ flyte: true })`: the FlyteWorkflow CRD is served, sandbox.json names the blob
  * store (`blobStore.url`), and a FlyteWorkflow (a-container-chain.yaml under a fresh name) runs to
  * Succeeded on the fleet's replica, its pods completed by the kubelet's pyflyte-execute stand-in
- * writing into that store.
+ * writing into that store. The cached-task demo (examples/flyte/cached-chain.yaml run twice) ends
+ * with both executions Succeeded and the second's tasks taken from the fleet's embedded catalog
+ * (CACHE_HIT, no pod), which the summary line counts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +15,7 @@ import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { FLYTE_GROUP, FLYTE_PLURAL, FLYTE_VERSION } from '../../src/flyte/types.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/sandbox.js';
 import type { SandboxState } from '../../sandbox/state.js';
+import { FlyteCacheDemo, renderCacheDemo } from '../../sandbox/flyte-cache.js';
 import { fixture, get } from '../flyte/fixtures.js';
 import { waitFor } from '../support/wait.js';
 
@@ -58,6 +61,36 @@ describe('flotilla sandbox --flyte', () => {
     assert.ok(
       done.status?.dataDir?.startsWith(state.blobStore?.url ?? '-'),
       `dataDir ${String(done.status?.dataDir)} in the sandbox's store`,
+    );
+  });
+
+  test('the cached-task demo runs the cached chain twice; the second takes every task from the cache', async () => {
+    assert.ok(sandbox);
+    const events: string[] = [];
+    const demo = new FlyteCacheDemo({
+      kubeConfig: sandbox.kubeConfig,
+      file: join(import.meta.dirname, '..', '..', 'examples', 'flyte', 'cached-chain.yaml'),
+      onEvent: (text) => events.push(text),
+    });
+    const stop = new AbortController();
+    demo.start(stop.signal);
+    await waitFor(async () => demo.stats.done || demo.stats.error !== undefined, {
+      what: 'cache demo done',
+      timeoutMs: 120_000,
+    });
+    const stats = demo.stats;
+    assert.equal(stats.error, undefined);
+    assert.equal(stats.succeeded, 2, events.join('\n'));
+    assert.equal(stats.hits, 3, `the second execution's three tasks are hits: ${events.join('\n')}`);
+    assert.equal(stats.populated, 3, 'the first execution ran and cached its three tasks');
+    assert.match(events[1] ?? '', /-2 succeeded; 3 task\(s\) from the cache \(CACHE_HIT\)/);
+    const pods = sandbox.apiServer.faults
+      .audit({ resource: 'pods', verb: 'create' })
+      .filter((e) => e.code < 300 && e.name.startsWith(stats.executions[1] ?? '-'));
+    assert.deepEqual(pods, [], 'the second execution created no pod');
+    assert.match(
+      renderCacheDemo(stats),
+      /cache hits +3 hits · 3 populated \(cached FlyteWorkflow run twice: .*; 2\/2 succeeded\)/,
     );
   });
 });

@@ -10,10 +10,11 @@ import type { Command } from 'commander';
 import type { Component } from '../../lifecycle/index.js';
 import type { FleetContext } from '../../controller/process.js';
 import { CliError, ExitCode } from '../exit.js';
+import { CATALOG_OPTIONS, catalogSettingsFromFlags, type CatalogFlags } from '../catalog-flags.js';
 import { REDIS_SECRET_OPTIONS, REDIS_URL_HELP, redisConfigFromFlags, type RedisFlags } from '../redis-flags.js';
 import { addPodFlags, podOptionsOf, type PodFlags } from '../pod-flags.js';
 
-interface ControllerFlags extends RedisFlags, PodFlags {
+interface ControllerFlags extends RedisFlags, PodFlags, CatalogFlags {
   kubeconfig?: string;
   context?: string;
   replicaId?: string;
@@ -110,7 +111,9 @@ export function register(program: Command): void {
     .option('--install-flyte-crd', 'create the FlyteWorkflow CRD at start when missing');
   addPodFlags(command);
   for (const [flag, help, fallback] of REDIS_SECRET_OPTIONS) command.option(flag, help, fallback);
+  for (const [flag, help] of CATALOG_OPTIONS) command.option(flag, help);
   command.action(async (flags: ControllerFlags) => {
+    const catalog = catalogSettingsFromFlags(flags);
     if (!flags.redis) throw new CliError('--redis URL (or FLOTILLA_REDIS_URL) is required', ExitCode.usage);
     const redis = redisConfigFromFlags(flags.redis, flags);
     if (flags.strategy !== 'hash' && flags.strategy !== 'namespace')
@@ -243,6 +246,7 @@ export function register(program: Command): void {
         ...(flags.flyte && flags.blobStore ? { flyte: { blobStoreUrl: flags.blobStore } } : {}),
         ...(flags.blobStore ? { outputBlobStoreUrl: flags.blobStore } : {}),
         installFlyteCrd: flags.installFlyteCrd ?? false,
+        catalog,
         ...(workflowTtlMs !== undefined ? { workflowTtlMs } : {}),
         maxOutputBytes,
         ...(flags.auditLog ? { auditLog: flags.auditLog } : {}),

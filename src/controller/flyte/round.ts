@@ -29,6 +29,7 @@ import { encodeLiteralMap } from '../../flyte/literals/codec.js';
 import { isObject, normalizeLiterals } from '../../flyte/literals/values.js';
 import { FLYTE_FINALIZER, FlyteLabels } from '../../flyte/metadata.js';
 import { completionLabels, engineStatusOf, projectFlyteStatus, workflowOutputsUri } from '../../flyte/project/index.js';
+import { cacheHitOutputs } from '../../flyte/project/cache-hits.js';
 import { shardOfFlyteWorkflow } from '../../flyte/shard.js';
 import { isTerminalWorkflowPhase, WorkflowPhase, type FlyteWorkflowStatus } from '../../flyte/status.js';
 import { translateFlyteWorkflow } from '../../flyte/translate/index.js';
@@ -182,6 +183,9 @@ export class FlyteRoundRunner {
     }
     const driven = await this.options.driver.runRound(translated, signal);
     const engineStatus = driven.status;
+    // A cache hit ran no container: its outputs.pb is ours to write, before the status says Succeeded.
+    for (const hit of cacheHitOutputs(translated, translated.status, engineStatus))
+      await this.options.store.put(hit.uri, encodeLiteralMap(hit.literals));
     const projected = projectFlyteStatus(fw, engineStatus, { dataDir, now: this.now() });
     if (projected.outputRef !== undefined) {
       const values = isObject(engineStatus.outputs) ? engineStatus.outputs : {};

@@ -6,6 +6,8 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { TaskCatalog } from '../../engine/catalog.js';
+import type { EngineOptions } from '../../engine/types.js';
 import { EngineDriver } from '../../engine/driver.js';
 import { BlobOutputStore } from '../adapters/blob-output-store.js';
 import { PluginRegistry } from '../../engine/plugin-registry.js';
@@ -14,7 +16,6 @@ import { inProcessPlugins } from '../../plugins/inprocess/index.js';
 import { createFlytePodPlugin, createLiteralStepPlugin, createUnsupportedPlugin } from '../../plugins/flyte/index.js';
 import type { PodGateway } from '../../plugins/pod/gateway.js';
 import type { PodPlatformOptions } from '../../plugins/pod/platform.js';
-import type { EngineOptions } from '../../engine/types.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { openBlobStore } from '../../storage/open.js';
 import { FlyteWorkflowClient } from './client.js';
@@ -31,13 +32,15 @@ export interface FlyteSupportOptions {
   pods: PodGateway;
   /** PodTemplates and interruptible scheduling of task Pods. @defaultValue none */
   platform?: PodPlatformOptions;
-  /** Engine options beside maxOutputBytes (e.g. the interruptible threshold). @defaultValue none */
-  engine?: EngineOptions;
-  /** Largest node outputs kept (JSON bytes; large ones go to ConfigMaps owned by the FlyteWorkflow). @defaultValue 1000000 */
+  /** Largest node outputs kept (JSON bytes; large ones go to the blob store). @defaultValue 1000000 */
   maxOutputBytes?: number;
   recorder?: FlyteRoundOptions['recorder'];
   /** @defaultValue 120000 */
   watchdogMs?: number;
+  /** Cached task outputs (Flyte keys). Without it cacheable tasks run uncached. */
+  catalog?: TaskCatalog;
+  /** Engine settings beside `maxOutputBytes` (the interruptible threshold, the cache heartbeat). */
+  engine?: EngineOptions;
   metrics?: Metrics;
   logger?: Logger;
 }
@@ -60,6 +63,7 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
   const driver = new EngineDriver({
     plugins,
     outputs,
+    ...(options.catalog ? { catalog: options.catalog } : {}),
     engine: { ...options.engine, maxOutputBytes: options.maxOutputBytes ?? 1_000_000 },
   });
   const client = new FlyteWorkflowClient(options.kubeConfig);

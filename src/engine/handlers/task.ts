@@ -5,10 +5,20 @@
  * Per attempt: `startTask` until the plugin acknowledges (taskPhase Starting), then `checkTask`
  * whenever `nextCheckAt` has passed; a terminal observation ends the attempt. A timeout aborts the
  * attempt (`abortTask`) and counts as a user failure (`Timeout`).
+ *
+ * A cacheable task (template `cache`) first looks itself up (`lookupCache`), as FlytePropeller's
+ * node executor does: a hit takes the stored outputs and succeeds without an attempt (CACHE_HIT);
+ * a miss runs it (CACHE_MISS), holding the catalog's reservation when `serialize` (a reservation
+ * held by another node waits, taskPhase WaitingForCache, and looks again); success stores the
+ * outputs (`putCache`, taskPhase WritingCache) before the node succeeds (CACHE_POPULATED, or
+ * CACHE_PUT_FAILURE: the node still succeeds). The holder extends its reservation every
+ * `cacheHeartbeatMs` and releases it when the node ends. `spec.overwriteCache` skips the lookup
+ * (CACHE_SKIPPED) and replaces the stored outputs.
  */
-import type { JsonObject } from '../../api/schema.js';
-import type { NodeStatus } from '../../api/status.js';
+import type { JsonObject, TaskTemplate } from '../../api/schema.js';
+import { isTerminalNodePhase, type NodeStatus } from '../../api/status.js';
 import type { TaskFailure, TaskObservation } from '../plugins.js';
+import { cacheOwnerId, type CacheLookup } from '../catalog.js';
 import { backoffDelayMs } from '../backoff.js';
 import { resolveInputs } from '../bindings.js';
 import { effectiveTask, isJsonObject, type NodeRef, type RoundContext } from '../context.js';
@@ -16,17 +26,51 @@ import { formatDuration, iso, msOf, parseDuration } from '../../api/duration.js'
 import { EngineError } from '../errors.js';
 import { taskKey } from '../types.js';
 
+/** How a cacheable task uses the catalog in this workflow. */
+interface CachePlan {
+  readonly serialize: boolean;
+  readonly overwrite: boolean;
+  readonly owner: string;
+}
+
 export function runTaskNode(ctx: RoundContext, ref: NodeRef): void {
-  const { path, node, ns, scope } = ref;
+  const { path, node, ns } = ref;
   const taskName = node.task;
   const template = taskName !== undefined ? ctx.spec.tasks[taskName] : undefined;
   if (taskName === undefined || template === undefined) {
     throw new EngineError('InvalidSpec', `task node ${path} names an unknown task ${JSON.stringify(taskName)}`);
   }
   const task = effectiveTask(template, node);
+  const cache: CachePlan | undefined =
+    task.cache !== undefined
+      ? {
+          serialize: task.cache.serialize ?? true,
+          overwrite: ctx.spec.overwriteCache === true,
+          owner: cacheOwnerId(ctx.identity.uid, path),
+        }
+      : undefined;
   ns.task = taskName;
-  const inputs = resolveInputs(ctx, scope, node.inputs);
+  const inputs = resolveInputs(ctx, ref.scope, node.inputs);
+  advanceTask(ctx, ref, taskName, task, inputs, cache);
+  // A node that ended without storing its outputs gives its reservation back (a success releases
+  // it with the put); a lost release only makes the next holder wait for the expiry.
+  if (cache && ns.cacheHeartbeatAt !== undefined && isTerminalNodePhase(ns.phase)) {
+    ctx.emit({ type: 'releaseCache', task: ctx.taskContext(path, ns, taskName, task, inputs), owner: cache.owner });
+    delete ns.cacheHeartbeatAt;
+  }
+}
+
+function advanceTask(
+  ctx: RoundContext,
+  ref: NodeRef,
+  taskName: string,
+  task: TaskTemplate,
+  inputs: JsonObject,
+  cache: CachePlan | undefined,
+): void {
+  const { path, ns } = ref;
   const timeoutMs = parseDuration(task.timeout);
+  const taskContext = () => ctx.taskContext(path, ns, taskName, task, inputs);
 
   const start = (attempt: number): void => {
     ns.attempts = attempt;
@@ -36,14 +80,41 @@ export function runTaskNode(ctx: RoundContext, ref: NodeRef): void {
     delete ns.nextAttemptAt;
     delete ns.nextCheckAt;
     ctx.setPhase(path, ns, 'Running', { message: `attempt ${attempt} starting` });
-    ctx.emit({ type: 'startTask', task: ctx.taskContext(path, ns, taskName, task, inputs) });
+    ctx.emit({ type: 'startTask', task: taskContext() });
     if (timeoutMs !== undefined) ctx.wake(ctx.now + timeoutMs);
   };
+
+  // The catalog comes before the first attempt: a hit means no attempt at all.
+  if (cache && (ns.phase === 'Pending' || ns.taskPhase === 'WaitingForCache')) {
+    if (ns.phase === 'Pending' && cache.overwrite) {
+      ns.cacheStatus = 'CACHE_SKIPPED';
+      start(1);
+      return;
+    }
+    const observed = ctx.observations.cache?.[path];
+    if (observed?.action === 'lookup') {
+      if ('disabled' in observed) start(1);
+      else if (takeLookup(ctx, path, ns, observed.lookup)) start(1);
+      return;
+    }
+    const at = msOf(ns.nextCheckAt) ?? ctx.now;
+    if (ns.phase === 'Pending' || ctx.now >= at)
+      ctx.emit({
+        type: 'lookupCache',
+        task: taskContext(),
+        owner: cache.owner,
+        reserve: cache.serialize,
+        heartbeatMs: ctx.options.cacheHeartbeatMs,
+      });
+    else ctx.wake(at);
+    return;
+  }
 
   if (ns.phase === 'Pending') {
     if (ctx.mayStart(path, ns)) start(1);
     return;
   }
+  if (cache) heartbeat(ctx, ns, cache, taskContext);
   if (ns.phase === 'WaitingForRetry') {
     const at = msOf(ns.nextAttemptAt) ?? ctx.now;
     if (ctx.now >= at) start((ns.attempts ?? 0) + 1);
@@ -53,14 +124,28 @@ export function runTaskNode(ctx: RoundContext, ref: NodeRef): void {
   if (ns.phase !== 'Running') return;
 
   const attempt = ns.attempts ?? 1;
+  if (ns.taskPhase === 'WritingCache' && cache) {
+    finishCachePut(ctx, path, ns, cache, taskContext);
+    return;
+  }
   const observation = ctx.observations.tasks?.[taskKey(path, attempt)];
   if (observation) {
     applyObservation(ctx, path, ns, observation, task.retries ?? 0);
-    if (ns.phase !== 'Running') return;
+    if (ns.phase === 'Running' && ns.taskPhase === 'WritingCache' && cache) {
+      ctx.emit({
+        type: 'putCache',
+        task: taskContext(),
+        outputs: ctx.readOutputs(ns),
+        overwrite: cache.overwrite,
+        owner: cache.owner,
+        release: ns.cacheHeartbeatAt !== undefined,
+      });
+    }
+    if (ns.phase !== 'Running' || ns.taskPhase === 'WritingCache') return;
   }
   const startedAt = msOf(ns.attemptStartedAt) ?? ctx.now;
   if (timeoutMs !== undefined && ctx.now >= startedAt + timeoutMs) {
-    ctx.emit({ type: 'abortTask', task: ctx.taskContext(path, ns, taskName, task, inputs), reason: 'Timeout' });
+    ctx.emit({ type: 'abortTask', task: taskContext(), reason: 'Timeout' });
     recordFailure(
       ctx,
       path,
@@ -73,12 +158,91 @@ export function runTaskNode(ctx: RoundContext, ref: NodeRef): void {
   if (timeoutMs !== undefined) ctx.wake(startedAt + timeoutMs);
   if (observation) return;
   if (ns.taskPhase === 'Starting' || ns.taskPhase === undefined) {
-    ctx.emit({ type: 'startTask', task: ctx.taskContext(path, ns, taskName, task, inputs) });
+    ctx.emit({ type: 'startTask', task: taskContext() });
     return;
   }
   const checkAt = msOf(ns.nextCheckAt) ?? ctx.now;
-  if (ctx.now >= checkAt) ctx.emit({ type: 'checkTask', task: ctx.taskContext(path, ns, taskName, task, inputs) });
+  if (ctx.now >= checkAt) ctx.emit({ type: 'checkTask', task: taskContext() });
   else ctx.wake(checkAt);
+}
+
+/** Takes in a lookup's answer; true when the task should run now. */
+function takeLookup(ctx: RoundContext, path: string, ns: NodeStatus, lookup: CacheLookup): boolean {
+  if (lookup.result === 'hit') {
+    ns.cacheStatus = 'CACHE_HIT';
+    ns.startedAt ??= ctx.nowIso;
+    ctx.recordOutputs(path, ns, isJsonObject(lookup.outputs) ? { ...lookup.outputs } : {});
+    ctx.setPhase(path, ns, 'Succeeded', { message: 'outputs taken from the cache' });
+    return false;
+  }
+  const reservation = lookup.reservation;
+  if (reservation && !reservation.acquired) {
+    // Another node runs the same task with the same inputs: wait for its outputs, look again.
+    ns.taskPhase = 'WaitingForCache';
+    const next = ctx.now + ctx.options.checkIntervalMs;
+    ns.nextCheckAt = iso(next);
+    const until = reservation.expiresAt !== undefined ? ` until ${reservation.expiresAt}` : '';
+    ctx.setPhase(path, ns, 'Running', {
+      message: `waiting on serialized cache: ${reservation.owner} holds the reservation${until}`,
+    });
+    ctx.wake(next);
+    return false;
+  }
+  ns.cacheStatus = 'CACHE_MISS';
+  if (reservation) ns.cacheHeartbeatAt = ctx.nowIso;
+  return true;
+}
+
+/** Extends the reservation the node holds, every `cacheHeartbeatMs`. */
+function heartbeat(
+  ctx: RoundContext,
+  ns: NodeStatus,
+  cache: CachePlan,
+  taskContext: () => ReturnType<RoundContext['taskContext']>,
+): void {
+  if (ns.cacheHeartbeatAt === undefined || isTerminalNodePhase(ns.phase)) return;
+  const due = (msOf(ns.cacheHeartbeatAt) ?? ctx.now) + ctx.options.cacheHeartbeatMs;
+  if (ctx.now < due) {
+    ctx.wake(due);
+    return;
+  }
+  ctx.emit({ type: 'extendCache', task: taskContext(), owner: cache.owner, heartbeatMs: ctx.options.cacheHeartbeatMs });
+  ns.cacheHeartbeatAt = ctx.nowIso;
+  ctx.wake(ctx.now + ctx.options.cacheHeartbeatMs);
+}
+
+/** The put's answer ends the node; without one (a crash, the streak ran out) the put is asked again. */
+function finishCachePut(
+  ctx: RoundContext,
+  path: string,
+  ns: NodeStatus,
+  cache: CachePlan,
+  taskContext: () => ReturnType<RoundContext['taskContext']>,
+): void {
+  const attempt = ns.attempts ?? 1;
+  const observed = ctx.observations.cache?.[path];
+  if (observed?.action === 'put') {
+    // The put released the reservation (or it expires): nothing left to give back.
+    delete ns.cacheHeartbeatAt;
+    if (observed.stored) {
+      ns.cacheStatus = 'CACHE_POPULATED';
+      ctx.setPhase(path, ns, 'Succeeded', { message: `attempt ${attempt} succeeded; outputs cached` });
+    } else {
+      ns.cacheStatus = 'CACHE_PUT_FAILURE';
+      ctx.setPhase(path, ns, 'Succeeded', {
+        message: `attempt ${attempt} succeeded; caching its outputs failed: ${observed.message}`,
+      });
+    }
+    return;
+  }
+  ctx.emit({
+    type: 'putCache',
+    task: taskContext(),
+    outputs: ctx.readOutputs(ns),
+    overwrite: cache.overwrite,
+    owner: cache.owner,
+    release: ns.cacheHeartbeatAt !== undefined,
+  });
 }
 
 function applyObservation(
@@ -131,6 +295,13 @@ function applyObservation(
       ctx.recordOutputs(path, ns, outputs);
       ctx.taskEvent(path, attempt, 'Succeeded', ns.outputRef !== undefined ? { outputRef: ns.outputRef } : { outputs });
       delete ns.pluginState;
+      if (ns.cacheStatus === 'CACHE_MISS' || ns.cacheStatus === 'CACHE_SKIPPED') {
+        // A cacheable task: the node succeeds once its outputs are in the catalog (the caller puts them).
+        ns.taskPhase = 'WritingCache';
+        delete ns.nextCheckAt;
+        ns.message = `attempt ${attempt} succeeded; storing its outputs in the cache`;
+        return;
+      }
       ctx.setPhase(path, ns, 'Succeeded', { message: `attempt ${attempt} succeeded` });
       return;
     }

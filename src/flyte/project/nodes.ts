@@ -113,6 +113,8 @@ function project(view: ScopeView, node: FlyteNodeSpec, path: string, ns: Workflo
   // Flyte counts attempts from 0: `attempts` is the current attempt's index (its output directory).
   if ((ns.attempts ?? 0) > 1) out.attempts = (ns.attempts ?? 1) - 1;
   if ((ns.systemFailures ?? 0) > 0) out.systemFailures = ns.systemFailures ?? 0;
+  if (ns.cacheStatus !== undefined) out.cacheStatus = ns.cacheStatus;
+  if (ns.cacheStatus === 'CACHE_HIT') out.cached = true;
   const failed = ns.phase === 'Failed' || ns.phase === 'Aborted' || ns.phase === 'TimedOut';
   if (failed) out.error = executionError(ns);
   const running = ns.phase === 'Running' || ns.phase === 'WaitingForRetry';

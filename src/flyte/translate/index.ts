@@ -17,6 +17,8 @@
  * | `executionDeadline`, task `metadata.timeout` | per-attempt `timeout` |
  * | `activeDeadlineSeconds` | `activeDeadline` |
  * | `onFailurePolicy`, `onFailure` | `failurePolicy`, `onFailure` |
+ * | task `metadata.discoverable`, `discoveryVersion`, `cacheSerializable` | template `cache: {version, serialize}` |
+ * | `executionConfig.OverwriteCache` | `overwriteCache` |
  */
 import type { JsonObject, TaskTemplate, SubWorkflow, WorkflowSpec } from '../../api/schema.js';
 import { WORKFLOW_API_VERSION, type Workflow } from '../../api/workflow.js';
@@ -102,6 +104,7 @@ export function translateFlyteWorkflow(fw: FlyteWorkflow, options: TranslateOpti
     ...(typeof fw.executionConfig?.MaxParallelism === 'number' && fw.executionConfig.MaxParallelism > 0
       ? { maxParallelism: Math.floor(fw.executionConfig.MaxParallelism) }
       : {}),
+    ...(fw.executionConfig?.OverwriteCache === true ? { overwriteCache: true } : {}),
   };
   if (Object.keys(state.subWorkflows).length > 0)
     nativeSpec.subWorkflows = state.subWorkflows as Record<string, SubWorkflow>;

@@ -23,7 +23,7 @@ import {
 } from './contract.js';
 import { durationMs, engineDuration } from './durations.js';
 import { branchChain, caseParents } from './cases.js';
-import { containerTemplate, retriesOf, taskNameOf, unsupportedReason, unsupportedTemplate } from './tasks.js';
+import { cacheOf, containerTemplate, retriesOf, taskNameOf, unsupportedReason, unsupportedTemplate } from './tasks.js';
 
 /** What every scope of one FlyteWorkflow shares. */
 export interface TranslationState {
@@ -243,7 +243,9 @@ class Scope {
       ...(standIn.length > 0 ? { standIn } : {}),
       pod: { ...this.state.pod, ...(nodeResources(node) ?? {}) },
     };
+    const cache = cacheOf(metadata);
     this.state.tasks[nativeKey] = containerTemplate(config, {
+      ...(cache ? { cache } : {}),
       retries: retriesOf(node.retry?.minAttempts, template),
       ...(timeoutMs !== undefined ? { timeout: engineDuration(timeoutMs) } : {}),
       ...(interruptible !== undefined ? { interruptible } : {}),

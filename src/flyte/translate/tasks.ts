@@ -2,7 +2,7 @@
  * Which plugin runs a Flyte task node, with what configuration; and why a task that cannot run
  * here fails (named, never a hang). Pure.
  */
-import type { JsonObject, TaskTemplate } from '../../api/schema.js';
+import type { JsonObject, TaskCache, TaskTemplate } from '../../api/schema.js';
 import { isObject } from '../literals/values.js';
 import { FlytePluginNames, type ContainerTaskConfig, type UnsupportedConfig } from './contract.js';
 
@@ -66,9 +66,21 @@ export function taskNameOf(template: JsonObject, key: string): string {
   return isObject(id) && typeof id['name'] === 'string' ? id['name'] : key;
 }
 
+/**
+ * The engine's `cache` for a task whose `metadata.discoverable` is set: `discoveryVersion` is the
+ * version (blank = not cacheable, as FlytePropeller refuses an empty one), and only
+ * `cacheSerializable` tasks take reservations, as in Flyte.
+ */
+export function cacheOf(metadata: JsonObject): TaskCache | undefined {
+  if (metadata['discoverable'] !== true) return undefined;
+  const version = typeof metadata['discoveryVersion'] === 'string' ? metadata['discoveryVersion'].trim() : '';
+  if (version === '') return undefined;
+  return { version, serialize: metadata['cacheSerializable'] === true };
+}
+
 export function containerTemplate(
   config: ContainerTaskConfig,
-  common: Pick<TaskTemplate, 'retries' | 'timeout' | 'interruptible'>,
+  common: Pick<TaskTemplate, 'retries' | 'timeout' | 'interruptible' | 'cache'>,
 ): TaskTemplate {
   return { plugin: FlytePluginNames.container, config: config as unknown as TaskTemplate['config'], ...common };
 }

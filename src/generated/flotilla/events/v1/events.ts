@@ -117,7 +117,14 @@ export interface ExecutionEvent {
     | undefined;
   /** Reference to large outputs stored elsewhere. */
   outputRef?: string | undefined;
-  failure: Failure | undefined;
+  failure:
+    | Failure
+    | undefined;
+  /**
+   * A cacheable task node's catalog outcome (node events): flyteidl's CatalogCacheStatus name
+   * (CACHE_HIT, CACHE_MISS, CACHE_POPULATED, CACHE_PUT_FAILURE, CACHE_SKIPPED).
+   */
+  cacheStatus?: string | undefined;
 }
 
 /** A batch of events, recorded in order. */
@@ -325,6 +332,7 @@ function createBaseExecutionEvent(): ExecutionEvent {
     outputsJson: undefined,
     outputRef: undefined,
     failure: undefined,
+    cacheStatus: undefined,
   };
 }
 
@@ -362,6 +370,9 @@ export const ExecutionEvent: MessageFns<ExecutionEvent> = {
     }
     if (message.failure !== undefined) {
       Failure.encode(message.failure, writer.uint32(90).fork()).join();
+    }
+    if (message.cacheStatus !== undefined) {
+      writer.uint32(98).string(message.cacheStatus);
     }
     return writer;
   },
@@ -465,6 +476,14 @@ export const ExecutionEvent: MessageFns<ExecutionEvent> = {
             }
 
             message.failure = Failure.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.cacheStatus = reader.string();
             continue;
           }
         }
