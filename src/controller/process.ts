@@ -49,6 +49,7 @@ import { PooledKubeConfig } from '../kube/keepalive.js';
 import { loadKubeConfig, type KubeConfigSource } from '../kube/config.js';
 import { collectQueueMetrics } from './queue/metrics.js';
 import { Replica } from './replica.js';
+import { ShardEpochs } from './shard-epochs.js';
 import type { RoundOutcome } from './round.js';
 import { LeaseInformer, leaseCacheComponent } from '../../shard-manager/leases/lease-informer.js';
 import type { LeaseSource } from '../../shard-manager/leases/lease-source.js';
@@ -179,7 +180,9 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     const inProcessOnly = (workflow: Workflow): boolean =>
       workflow.spec.subWorkflows === undefined &&
       Object.values(workflow.spec.tasks).every((task) => inProcess.has(task.plugin));
-    const podGateway = new KubePodGateway({ kubeConfig, metrics });
+    // The fencing tokens: written by the Replica as shards start, read by the Pod gateway.
+    const epochs = new ShardEpochs();
+    const podGateway = new KubePodGateway({ kubeConfig, metrics, shardEpoch: (shard) => epochs.get(shard) });
     const plugins = new PluginRegistry([...inProcessPlugins(), createPodPlugin({ gateway: podGateway })]);
     const agents = options.agents ?? {};
     if (Object.keys(agents).length > 0) {
@@ -245,6 +248,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     let canRun: (shard: number) => boolean = () => true;
     const replica = new Replica({
       kubeConfig,
+      epochs,
       redisUrl: options.redisUrl,
       ...(options.redis ? { redis: options.redis } : {}),
       ...(strategy === 'namespace'
@@ -348,7 +352,6 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         source: leases,
         metrics,
         logger: log.child({ component: 'fleet-member' }),
-        releaseGraceMs: 10_000,
       });
       canRun = (shard) => member.canRun(shard);
       readiness = () => member.ready();

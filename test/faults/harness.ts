@@ -17,7 +17,14 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type V1ValidatingWebhookConfiguration,
+} from '@kubernetes/client-node';
+import { createCertificateAuthority, issueCertificate } from '../../src/security/certs.js';
+import { fenceWebhookConfiguration } from '../../src/webhook/manifests.js';
 import { isTerminalWorkflowPhase } from '../../src/api/status.js';
 import type { NewWorkflow, Workflow } from '../../src/api/workflow.js';
 import { WorkflowClient } from '../../src/kube/workflow-client.js';
@@ -59,6 +66,13 @@ export interface FaultFleetOptions {
   redisMode?: 'single' | 'cluster' | 'sentinel';
   /** Extra flags for every `flotilla controller`. */
   controllerArgs?: readonly string[];
+  /**
+   * Runs `flotilla webhook` (a real process, its own CA) with the fence's configuration stored
+   * (`flotilla-fence`, failure policy Ignore); `fence` passes `--fence`. Without `--fence` the
+   * webhook answers `/fence` with 404, so the API server lets every write through: the fence off.
+   * @defaultValue no webhook
+   */
+  webhook?: { fence: boolean };
 }
 
 interface ReplicaSlot {
@@ -90,6 +104,7 @@ export class FaultFleet {
   eventSink!: FlotillaProcess;
   eventSinkAddress = '';
   manager!: FlotillaProcess;
+  webhook: FlotillaProcess | undefined;
   private api!: RunningApiServer;
   private apiPort = 0;
   private readonly podAudit: AuditEntry[] = [];
@@ -130,6 +145,7 @@ export class FaultFleet {
     const core = this.kubeConfig.makeApiClient(CoreV1Api);
     for (const ns of [FLEET_NAMESPACE, WORK_NAMESPACE])
       await core.createNamespace({ body: { metadata: { name: ns } } });
+    if (this.options.webhook) await this.startWebhook(this.options.webhook.fence);
     this.eventSink = await startFlotilla(
       ['event-sink', '--port', '0', '--store', 'memory', '--kubeconfig', this.kubeconfigPath],
       /listening on (\S+)/,
@@ -154,6 +170,46 @@ export class FaultFleet {
     await Promise.all(Array.from({ length: this.options.replicas ?? 3 }, () => this.addReplica({ quiet: true })));
     this.observer = new Observer({ kubeConfig: this.kubeConfig });
     await this.observer.start();
+  }
+
+  private async startWebhook(fence: boolean): Promise<void> {
+    const ca = await createCertificateAuthority({ commonName: 'fault-webhook-ca' });
+    const serving = await issueCertificate(ca, {
+      commonName: 'fault-webhook',
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+    });
+    const cert = join(this.dir, 'webhook.crt');
+    const key = join(this.dir, 'webhook.key');
+    writeFileSync(cert, serving.certPem);
+    writeFileSync(key, serving.keyPem, { mode: 0o600 });
+    this.webhook = await startFlotilla(
+      [
+        'webhook',
+        '--port',
+        '0',
+        '--metrics-port',
+        '0',
+        '--tls-cert-file',
+        cert,
+        '--tls-key-file',
+        key,
+        '--kubeconfig',
+        this.kubeconfigPath,
+        '--fleet-namespace',
+        FLEET_NAMESPACE,
+        '--shards',
+        String(this.shardCount),
+        '--log-level',
+        'info',
+        ...(fence ? ['--fence'] : []),
+      ],
+      /webhook listening on (https:\/\/\S+) /,
+    );
+    const url = /webhook listening on (https:\/\/\S+) /.exec(this.webhook.stdout())?.[1] ?? '';
+    await this.kubeConfig.makeApiClient(AdmissionregistrationV1Api).createValidatingWebhookConfiguration({
+      body: fenceWebhookConfiguration({ url, caBundlePem: ca.certPem }) as V1ValidatingWebhookConfiguration,
+    });
   }
 
   get shardCount(): number {
@@ -478,6 +534,7 @@ export class FaultFleet {
       const procs: [string, FlotillaProcess | null | undefined][] = [
         ['manager', this.manager],
         ['event-sink', this.eventSink],
+        ['webhook', this.webhook],
         ...[...this.slots.values()].map((s): [string, FlotillaProcess | null] => [s.name, s.process]),
       ];
       for (const [name, p] of procs)
@@ -487,7 +544,7 @@ export class FaultFleet {
     await this.observer?.stop().catch(() => undefined);
     for (const slot of this.slots.values()) slot.expectingExit = true;
     await Promise.all([...this.slots.values()].map((s) => s.process?.stop(10_000)));
-    await Promise.all([this.manager?.stop(10_000), this.eventSink?.stop(10_000)]);
+    await Promise.all([this.manager?.stop(10_000), this.eventSink?.stop(10_000), this.webhook?.stop(10_000)]);
     await Promise.all([
       this.api?.stop().catch(() => undefined),
       this.redis?.stop().catch(() => undefined),
