@@ -95,6 +95,14 @@ interface PendingHold {
   caught: (held: HeldRequest) => void;
 }
 
+/** Requests held by {@link FaultInjector.stall} until `release()`. */
+export interface Stall {
+  /** How many requests it has held so far. */
+  readonly held: number;
+  /** Lets every held request go on, and holds no more. */
+  release(): void;
+}
+
 /** Counts of writes: resource (`plural[.group]`) → verb → count. */
 export type AuditStats = Record<string, Record<string, number>>;
 
@@ -115,6 +123,7 @@ export class FaultInjector {
   private readonly stats = new Map<string, Map<string, number>>();
   private readonly requestLog: RequestRecord[] = [];
   private readonly holds: PendingHold[] = [];
+  private readonly stalls: { fault: HoldFault; open: Promise<void>; count: () => void }[] = [];
   private readonly heldReleases: (() => void)[] = [];
   /** Request, byte and watch-event counters (kept here: the router and watch streams hold this object). */
   readonly traffic = new Traffic();
@@ -158,20 +167,53 @@ export class FaultInjector {
   }
 
   /**
-   * Called by the router for each resource request: resolves at once unless a hold catches it,
-   * then on release. A caught request resolves with the callback the router reports its answer to.
+   * Holds every request matching `fault` (in-process only) until `release()`: e.g. the lists of
+   * informers starting now, so their first sync never comes, while everything else goes on.
+   */
+  stall(fault: HoldFault): Stall {
+    let held = 0;
+    let open: () => void = () => undefined;
+    const entry = {
+      fault,
+      open: new Promise<void>((resolve) => (open = resolve)),
+      count: () => {
+        held += 1;
+      },
+    };
+    this.stalls.push(entry);
+    this.heldReleases.push(open);
+    return {
+      get held() {
+        return held;
+      },
+      release: () => {
+        const i = this.stalls.indexOf(entry);
+        if (i >= 0) this.stalls.splice(i, 1);
+        open();
+      },
+    };
+  }
+
+  /**
+   * Called by the router for each resource request: resolves at once unless a hold or a stall
+   * catches it, then on release. A request caught by a hold resolves with the callback the router
+   * reports its answer to.
    */
   gate(request: RequestRecord, name: string | undefined): Promise<((code: number) => void) | undefined> {
-    if (this.holds.length === 0) return Promise.resolve(undefined);
-    const i = this.holds.findIndex(
-      ({ fault }) =>
-        resourceMatches(fault.resource, request.resource, request.group) &&
-        (fault.verb === undefined ||
-          (typeof fault.verb === 'string' ? fault.verb === request.verb : fault.verb.includes(request.verb))) &&
-        (fault.subresource === undefined || fault.subresource === request.subresource) &&
-        (fault.namespace === undefined || fault.namespace === request.namespace) &&
-        (fault.name === undefined || fault.name === name),
-    );
+    if (this.holds.length === 0 && this.stalls.length === 0) return Promise.resolve(undefined);
+    const matches = (fault: HoldFault): boolean =>
+      resourceMatches(fault.resource, request.resource, request.group) &&
+      (fault.verb === undefined ||
+        (typeof fault.verb === 'string' ? fault.verb === request.verb : fault.verb.includes(request.verb))) &&
+      (fault.subresource === undefined || fault.subresource === request.subresource) &&
+      (fault.namespace === undefined || fault.namespace === request.namespace) &&
+      (fault.name === undefined || fault.name === name);
+    const stall = this.stalls.find((s) => matches(s.fault));
+    if (stall) {
+      stall.count();
+      return stall.open.then(() => undefined);
+    }
+    const i = this.holds.findIndex(({ fault }) => matches(fault));
     const hold = this.holds[i];
     if (!hold) return Promise.resolve(undefined);
     this.holds.splice(i, 1);
@@ -286,6 +328,7 @@ export class FaultInjector {
   dispose(): void {
     this.endPartition();
     this.holds.length = 0;
+    this.stalls.length = 0;
     for (const release of this.heldReleases.splice(0)) release();
   }
 }

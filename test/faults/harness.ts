@@ -44,6 +44,7 @@ import { queuePrefix } from '../../src/controller/queue/index.js';
 import { RedisServer } from '../support/redis.js';
 import { RedisCluster } from '../support/redis-cluster.js';
 import { RedisSentinelGroup } from '../support/redis-sentinel.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { publishReport, scenarioOk, type Injection, type ScenarioReport } from './report.js';
 
 export const FLEET_NAMESPACE = 'flotilla-system';
@@ -73,6 +74,8 @@ export interface FaultFleetOptions {
    * @defaultValue no webhook
    */
   webhook?: { fence: boolean };
+  /** The event sink's store: `file` keeps its events across a restart. @defaultValue 'memory' */
+  eventSinkStore?: 'memory' | 'file';
 }
 
 interface ReplicaSlot {
@@ -109,6 +112,7 @@ export class FaultFleet {
   private apiPort = 0;
   private readonly podAudit: AuditEntry[] = [];
   private readonly slots = new Map<string, ReplicaSlot>();
+  private readonly proxies = new Map<string, { api: TcpProxy; redis: TcpProxy }>();
   private readonly expected = new Map<string, string>();
   private observer!: Observer;
   private nextReplica = 1;
@@ -146,10 +150,7 @@ export class FaultFleet {
     for (const ns of [FLEET_NAMESPACE, WORK_NAMESPACE])
       await core.createNamespace({ body: { metadata: { name: ns } } });
     if (this.options.webhook) await this.startWebhook(this.options.webhook.fence);
-    this.eventSink = await startFlotilla(
-      ['event-sink', '--port', '0', '--store', 'memory', '--kubeconfig', this.kubeconfigPath],
-      /listening on (\S+)/,
-    );
+    this.eventSink = await this.startEventSink(0);
     this.eventSinkAddress = /listening on (\S+)/.exec(this.eventSink.stdout())?.[1] ?? '';
     this.manager = await startFlotilla(
       [
@@ -251,18 +252,42 @@ export class FaultFleet {
     return join(this.dir, 'audit', `${name}.jsonl`);
   }
 
-  /** Starts a replica (a new name unless `name` is given: a restart keeps its name). */
-  async addReplica(options: { name?: string; quiet?: boolean } = {}): Promise<string> {
+  /**
+   * Starts a replica (a new name unless `name` is given: a restart keeps its name). `proxied`: it
+   * reaches the API server and Redis through TCP proxies of its own, which `cutApi`/`cutRedis` cut
+   * (one Redis server only).
+   */
+  async addReplica(options: { name?: string; quiet?: boolean; proxied?: boolean } = {}): Promise<string> {
     const name = options.name ?? `replica-${this.nextReplica++}`;
     const logLevel = process.env['FLOTILLA_FAULT_LOG_LEVEL'] ?? 'warn';
     if (!options.quiet) this.inject(options.name ? `start ${name} again` : `scale out: start ${name}`);
+    let kubeconfig = this.kubeconfigPath;
+    let redisUrl = this.redisUrl;
+    if (options.proxied) {
+      const redisPort = this.redis?.port;
+      if (redisPort === undefined) throw new Error('a proxied replica needs redisMode single');
+      const proxies = {
+        api: await TcpProxy.start('127.0.0.1', this.apiPort),
+        redis: await TcpProxy.start('127.0.0.1', redisPort),
+      };
+      this.proxies.set(name, proxies);
+      kubeconfig = join(this.dir, `kubeconfig-${name}`);
+      writeFileSync(
+        kubeconfig,
+        readFileSync(this.kubeconfigPath, 'utf8').replace(
+          `https://127.0.0.1:${this.apiPort}`,
+          `https://127.0.0.1:${proxies.api.port}`,
+        ),
+      );
+      redisUrl = `redis://127.0.0.1:${proxies.redis.port}`;
+    }
     const replica = await startFlotilla(
       [
         'controller',
         '--kubeconfig',
-        this.kubeconfigPath,
+        kubeconfig,
         '--redis',
-        this.redisUrl,
+        redisUrl,
         '--replica-id',
         name,
         '--fleet-namespace',
@@ -308,6 +333,74 @@ export class FaultFleet {
       p.slot.process = null;
       p.slot.expectingExit = false;
     }
+  }
+
+  private proxyOf(name: string): { api: TcpProxy; redis: TcpProxy } {
+    const proxies = this.proxies.get(name);
+    if (!proxies) throw new Error(`replica ${name} was not started proxied`);
+    return proxies;
+  }
+
+  /** Cuts (or restores) `name`'s link to the API server only: Redis stays. */
+  cutApi(name: string, cut: boolean): void {
+    this.inject(`${cut ? 'cut' : 'restore'} ${name}'s link to the API server (Redis stays)`);
+    const proxy = this.proxyOf(name).api;
+    if (cut) proxy.cut();
+    else proxy.restore();
+  }
+
+  /** Cuts (or restores) `name`'s link to Redis only: the API server stays. */
+  cutRedis(name: string, cut: boolean): void {
+    this.inject(`${cut ? 'cut' : 'restore'} ${name}'s link to Redis (the API server stays)`);
+    const proxy = this.proxyOf(name).redis;
+    if (cut) proxy.cut();
+    else proxy.restore();
+  }
+
+  /** SIGKILLs the shard manager (its lease is left to expire). */
+  async killManager(): Promise<void> {
+    this.inject('SIGKILL the shard manager (leader)');
+    this.manager.signal('SIGKILL');
+    await this.manager.exited;
+  }
+
+  /** Starts a shard manager (a new candidate: it takes the manager lease once the old one expired). */
+  async startManager(): Promise<void> {
+    this.inject('start a new shard manager');
+    this.manager = await startFlotilla(
+      [
+        'manager',
+        '--kubeconfig',
+        this.kubeconfigPath,
+        '--fleet-namespace',
+        FLEET_NAMESPACE,
+        '--shard-count',
+        String(this.shardCount),
+        '--metrics-port',
+        '0',
+        '--log-level',
+        'warn',
+      ],
+      /manager \S+ started/,
+    );
+  }
+
+  /** SIGKILLs the event sink, waits `downMs`, starts it again on its address (with its store). */
+  async restartEventSink(options: { downMs: number }): Promise<void> {
+    this.inject(`SIGKILL the event sink; restart after ${options.downMs} ms on the same address`);
+    this.eventSink.signal('SIGKILL');
+    await this.eventSink.exited;
+    await sleep(options.downMs);
+    this.eventSink = await this.startEventSink(Number(this.eventSinkAddress.split(':').pop()));
+    this.inject('event sink back');
+  }
+
+  private startEventSink(port: number): Promise<FlotillaProcess> {
+    const store = this.options.eventSinkStore === 'file' ? `file:${join(this.dir, 'events.jsonl')}` : 'memory';
+    return startFlotilla(
+      ['event-sink', '--port', String(port), '--store', store, '--kubeconfig', this.kubeconfigPath],
+      /listening on (\S+)/,
+    );
   }
 
   pauseReplica(name: string): void {
@@ -421,7 +514,14 @@ export class FaultFleet {
    * `<prefix>-<n>`; each is expected to end in its example's phase. Resolves when all are in.
    * Submission retries through faults (a partition, a restart), as a client would.
    */
-  async submitExamples(options: { count: number; ratePerSecond?: number; prefix?: string }): Promise<void> {
+  async submitExamples(options: {
+    count: number;
+    ratePerSecond?: number;
+    prefix?: string;
+    /** @defaultValue WORK_NAMESPACE */
+    namespace?: string;
+  }): Promise<void> {
+    const namespace = options.namespace ?? WORK_NAMESPACE;
     const shapes = workloadShapes();
     const prefix = options.prefix ?? 'wf';
     const interval = 1000 / (options.ratePerSecond ?? 10);
@@ -435,13 +535,13 @@ export class FaultFleet {
         ...shape.workflow,
         metadata: {
           name: `${prefix}-${n}`,
-          namespace: WORK_NAMESPACE,
+          namespace,
           labels: { ...shape.workflow.metadata.labels, 'flotilla.io/fault-shape': shape.file.replace(/\.yaml$/, '') },
           annotations: { ...shape.workflow.metadata.annotations },
         },
       };
       await this.withRetries(`submit ${workflow.metadata.name}`, () => submitWorkflow(this.client, workflow));
-      this.expect(WORK_NAMESPACE, workflow.metadata.name, shape.expectedPhase);
+      this.expect(namespace, workflow.metadata.name, shape.expectedPhase);
     }
   }
 
@@ -455,6 +555,13 @@ export class FaultFleet {
         await sleep(500);
       }
     }
+  }
+
+  /** Stops expecting the workflows of `namespace` (deleted with it): returns their keys. */
+  forgetNamespace(namespace: string): string[] {
+    const keys = [...this.expected.keys()].filter((key) => key.startsWith(`${namespace}/`));
+    for (const key of keys) this.expected.delete(key);
+    return keys;
   }
 
   /** The expected workflows not yet terminal (by the observer's informer). */
@@ -545,6 +652,7 @@ export class FaultFleet {
     for (const slot of this.slots.values()) slot.expectingExit = true;
     await Promise.all([...this.slots.values()].map((s) => s.process?.stop(10_000)));
     await Promise.all([this.manager?.stop(10_000), this.eventSink?.stop(10_000), this.webhook?.stop(10_000)]);
+    await Promise.all([...this.proxies.values()].flatMap((p) => [p.api.stop(), p.redis.stop()]));
     await Promise.all([
       this.api?.stop().catch(() => undefined),
       this.redis?.stop().catch(() => undefined),
