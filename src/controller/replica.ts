@@ -178,10 +178,13 @@ export class Replica {
         this.options.onRound?.('start', shard, key);
         let outcome: RoundOutcome = 'error';
         let provenAt: number | undefined;
+        // The last lease proof of a round that throws (a request cut off by a partition) still ends it in the audit.
+        const proof: { provenAt?: number } = {};
         const held: string[] = [];
         holding.set(key, held);
         try {
-          const run = flyte && isFlyteKey(key) ? await flyte.run(key, context) : await runner.run(key, context);
+          const run =
+            flyte && isFlyteKey(key) ? await flyte.run(key, context) : await runner.run(key, { ...context, proof });
           outcome = run.outcome;
           provenAt = run.provenAt;
           return run.requeueAfterMs !== undefined ? { requeueAfterMs: run.requeueAfterMs } : {};
@@ -189,7 +192,7 @@ export class Replica {
           if (holding.get(key) === held) holding.delete(key);
           // Every held update is checked (each own echo is consumed once); any other writer's runs a round.
           if (held.filter((rv) => !store.consumeOwnWrite(key, rv)).length > 0) enqueue(key);
-          this.options.onRound?.('end', shard, key, outcome, provenAt);
+          this.options.onRound?.('end', shard, key, outcome, provenAt ?? proof.provenAt);
         }
       },
       onRedisReconnect: () => {

@@ -385,11 +385,10 @@ export class FaultFleet {
     );
   }
 
-  /** SIGKILLs the event sink, waits `downMs`, starts it again on its address (with its store). */
+  /** Stops the event sink (SIGTERM), waits `downMs`, starts it again on its address (with its store). */
   async restartEventSink(options: { downMs: number }): Promise<void> {
-    this.inject(`SIGKILL the event sink; restart after ${options.downMs} ms on the same address`);
-    this.eventSink.signal('SIGKILL');
-    await this.eventSink.exited;
+    this.inject(`event sink down (SIGTERM); back after ${options.downMs} ms on the same address`);
+    await this.eventSink.stop(10_000);
     await sleep(options.downMs);
     this.eventSink = await this.startEventSink(Number(this.eventSinkAddress.split(':').pop()));
     this.inject('event sink back');
@@ -574,6 +573,27 @@ export class FaultFleet {
     const deadline = Date.now() + timeoutMs;
     while (this.pending().length > 0 && Date.now() < deadline) await sleep(500);
     return this.pending().length;
+  }
+
+  /**
+   * Waits until the event sink holds a workflow-scope event in its final phase for every expected
+   * workflow that is terminal (re-delivery after a sink outage takes a few retry periods), or
+   * `timeoutMs`; returns how many still lack it.
+   */
+  async eventsDelivered(timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const keys = [...this.expected.keys()];
+      const events = await listStoredEvents(this.eventSinkAddress, keys).catch(() => []);
+      const ended = new Set(
+        events
+          .filter((e) => e.scope === 'workflow' && isTerminalWorkflowPhase(e.phase))
+          .map((e) => `${e.namespace}/${e.name}`),
+      );
+      const missing = keys.filter((key) => !ended.has(key)).length;
+      if (missing === 0 || Date.now() > deadline) return missing;
+      await sleep(1_000);
+    }
   }
 
   /** Replica processes that exited by themselves so far. */

@@ -84,7 +84,10 @@ export function register(program: Command): void {
         const { kubeConfigFromFlags } = await import('../kubeconfig.js');
         const { LeaseClient } = await import('../../../shard-manager/leases/lease-client.js');
         const { LeaseEpochs } = await import('../../webhook/fence.js');
-        fence = new LeaseEpochs(new LeaseClient(kubeConfigFromFlags(flags), flags.fleetNamespace));
+        const { PooledKubeConfig } = await import('../../kube/keepalive.js');
+        // Kept-alive connections: a lease read per admitted write must not pay a TLS handshake.
+        const kubeConfig = new PooledKubeConfig(kubeConfigFromFlags(flags), 16);
+        fence = new LeaseEpochs(new LeaseClient(kubeConfig, flags.fleetNamespace));
       }
       const { pino } = await import('pino');
       const { startWebhookServer } = await import('../../webhook/server.js');
