@@ -19,6 +19,8 @@ export interface AuditEntry {
   code: number;
   /** resourceVersion after the write ('' when it failed). */
   resourceVersion: string;
+  /** The refusal's message, when it failed (a webhook's denial names the webhook and its reason). */
+  message?: string;
 }
 
 /** The RBAC verb of a resource request (what an authorizer would check). */
@@ -66,6 +68,41 @@ export interface PartitionFault {
   ms: number;
 }
 
+/** Which request {@link FaultInjector.hold} catches (every given field must match). */
+export interface HoldFault {
+  /** `<plural>` or `<plural>.<group>`. */
+  resource: string;
+  /** One verb or any of several. @defaultValue any */
+  verb?: RequestVerb | readonly RequestVerb[];
+  /** 'status' or '' (the main resource). @defaultValue either */
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
+
+/** A request caught by a hold: it waits, unanswered and unread, until `release()`. */
+export interface HeldRequest {
+  /** When it arrived (ms since the epoch). */
+  readonly caughtAt: number;
+  /** Lets it go on to admission and the store, as a request delayed in the network would. */
+  release(): void;
+  /** The HTTP status code it was answered with, once released and answered. */
+  readonly answered: Promise<number>;
+}
+
+interface PendingHold {
+  fault: HoldFault;
+  caught: (held: HeldRequest) => void;
+}
+
+/** Requests held by {@link FaultInjector.stall} until `release()`. */
+export interface Stall {
+  /** How many requests it has held so far. */
+  readonly held: number;
+  /** Lets every held request go on, and holds no more. */
+  release(): void;
+}
+
 /** Counts of writes: resource (`plural[.group]`) → verb → count. */
 export type AuditStats = Record<string, Record<string, number>>;
 
@@ -85,6 +122,9 @@ export class FaultInjector {
   private readonly auditLog: AuditEntry[] = [];
   private readonly stats = new Map<string, Map<string, number>>();
   private readonly requestLog: RequestRecord[] = [];
+  private readonly holds: PendingHold[] = [];
+  private readonly stalls: { fault: HoldFault; open: Promise<void>; count: () => void }[] = [];
+  private readonly heldReleases: (() => void)[] = [];
   /** Request, byte and watch-event counters (kept here: the router and watch streams hold this object). */
   readonly traffic = new Traffic();
   /** Set by the server: ends every open watch with a 410 ERROR event. */
@@ -115,6 +155,80 @@ export class FaultInjector {
     this.partitionUntil = Date.now() + Math.max(0, fault.ms);
     if (this.partitionTimer) clearTimeout(this.partitionTimer);
     this.partitionTimer = setTimeout(() => this.endPartition(), Math.max(0, fault.ms));
+  }
+
+  /**
+   * Catches the next request matching `fault` (in-process only): it waits before admission and
+   * the store until the returned handle's `release()`. Resolves when one arrived. The way to
+   * deliver a write late, as a replica frozen between its lease check and its request would.
+   */
+  hold(fault: HoldFault): Promise<HeldRequest> {
+    return new Promise((caught) => this.holds.push({ fault, caught }));
+  }
+
+  /**
+   * Holds every request matching `fault` (in-process only) until `release()`: e.g. the lists of
+   * informers starting now, so their first sync never comes, while everything else goes on.
+   */
+  stall(fault: HoldFault): Stall {
+    let held = 0;
+    let open: () => void = () => undefined;
+    const entry = {
+      fault,
+      open: new Promise<void>((resolve) => (open = resolve)),
+      count: () => {
+        held += 1;
+      },
+    };
+    this.stalls.push(entry);
+    this.heldReleases.push(open);
+    return {
+      get held() {
+        return held;
+      },
+      release: () => {
+        const i = this.stalls.indexOf(entry);
+        if (i >= 0) this.stalls.splice(i, 1);
+        open();
+      },
+    };
+  }
+
+  /**
+   * Called by the router for each resource request: resolves at once unless a hold or a stall
+   * catches it, then on release. A request caught by a hold resolves with the callback the router
+   * reports its answer to.
+   */
+  gate(request: RequestRecord, name: string | undefined): Promise<((code: number) => void) | undefined> {
+    if (this.holds.length === 0 && this.stalls.length === 0) return Promise.resolve(undefined);
+    const matches = (fault: HoldFault): boolean =>
+      resourceMatches(fault.resource, request.resource, request.group) &&
+      (fault.verb === undefined ||
+        (typeof fault.verb === 'string' ? fault.verb === request.verb : fault.verb.includes(request.verb))) &&
+      (fault.subresource === undefined || fault.subresource === request.subresource) &&
+      (fault.namespace === undefined || fault.namespace === request.namespace) &&
+      (fault.name === undefined || fault.name === name);
+    const stall = this.stalls.find((s) => matches(s.fault));
+    if (stall) {
+      stall.count();
+      return stall.open.then(() => undefined);
+    }
+    const i = this.holds.findIndex(({ fault }) => matches(fault));
+    const hold = this.holds[i];
+    if (!hold) return Promise.resolve(undefined);
+    this.holds.splice(i, 1);
+    let report: (code: number) => void = () => undefined;
+    const answered = new Promise<number>((resolve) => (report = resolve));
+    return new Promise((resolve) => {
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        resolve(report);
+      };
+      this.heldReleases.push(release);
+      hold.caught({ caughtAt: Date.now(), release, answered });
+    });
   }
 
   clear(): void {
@@ -210,8 +324,11 @@ export class FaultInjector {
     for (const w of this.partitionWaiters.splice(0)) w();
   }
 
-  /** Releases timers (server stop). */
+  /** Releases timers and held requests (server stop). */
   dispose(): void {
     this.endPartition();
+    this.holds.length = 0;
+    this.stalls.length = 0;
+    for (const release of this.heldReleases.splice(0)) release();
   }
 }

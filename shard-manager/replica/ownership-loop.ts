@@ -117,14 +117,19 @@ export class OwnershipLoop {
     clearTimeout(this.timer);
     this.unsubscribe?.();
     while (this.busy) await new Promise((r) => setTimeout(r, 10));
-    for (const shard of [...this.running.keys()]) {
-      await this.stopShard(shard, { abort: !release }).catch(() => undefined);
-      this.running.delete(shard);
-      if (!release) continue;
-      const lease = this.withOwnWrites(this.options.source.leases()).find((l) => l.name === `flotilla-shard-${shard}`);
-      if (lease && lease.holderIdentity === this.options.replica)
-        await this.write(lease, { holderIdentity: null }).catch(() => undefined);
-    }
+    // Every shard at once: a shutdown's time to released leases is one shard's stop, not their sum.
+    await Promise.all(
+      [...this.running.keys()].map(async (shard) => {
+        await this.stopShard(shard, { abort: !release }).catch(() => undefined);
+        this.running.delete(shard);
+        if (!release) return;
+        const lease = this.withOwnWrites(this.options.source.leases()).find(
+          (l) => l.name === `flotilla-shard-${shard}`,
+        );
+        if (lease && lease.holderIdentity === this.options.replica)
+          await this.write(lease, { holderIdentity: null }).catch(() => undefined);
+      }),
+    );
     // A fence's stops may still be waiting for their rounds.
     await this.stopsEnded();
   }

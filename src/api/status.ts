@@ -213,6 +213,13 @@ export const WorkflowStatusSchema = Type.Object(
     phase: Type.Optional(Type.Union(WorkflowPhases.map((p) => Type.Literal(p)))),
     observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
     shard: Type.Optional(Type.String({ maxLength: 63 })),
+    shardEpoch: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'The epoch of the shard lease the writing replica held (its leaseTransitions): the fencing token an admission check compares with the lease.',
+      }),
+    ),
     /** `<terminal top-level nodes>/<top-level nodes>`, e.g. `3/7` (printer column). */
     progress: Type.Optional(Type.String({ maxLength: 32 })),
     startedAt: Type.Optional(Time('When the workflow started running.')),

@@ -21,6 +21,11 @@ export const Labels = {
   completed: 'flotilla.io/completed',
   /** The parent Workflow of a launched child (on child Workflows). */
   parent: 'flotilla.io/parent',
+  /**
+   * The epoch of the shard lease held by the replica that created the object (on Pods): the
+   * fencing token the admission webhook's fence checks against the lease (docs/shards.md).
+   */
+  shardEpoch: 'flotilla.io/shard-epoch',
 } as const;
 
 /** Annotations flotilla sets. */

@@ -63,6 +63,7 @@ import { collectQueueMetrics } from './queue/metrics.js';
 import { Replica } from './replica.js';
 import { PodTemplateStore } from './pod-templates.js';
 import type { InterruptibleScheduling, PodPlatformOptions } from '../plugins/pod/platform.js';
+import { ShardEpochs } from './shard-epochs.js';
 import type { RoundOutcome } from './round.js';
 import { LeaseInformer, leaseCacheComponent } from '../../shard-manager/leases/lease-informer.js';
 import type { LeaseSource } from '../../shard-manager/leases/lease-source.js';
@@ -221,7 +222,9 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     const inProcessOnly = (workflow: Workflow): boolean =>
       workflow.spec.subWorkflows === undefined &&
       Object.values(workflow.spec.tasks).every((task) => inProcess.has(task.plugin));
-    const podGateway = new KubePodGateway({ kubeConfig, metrics });
+    // The fencing tokens: written by the Replica as shards start, read by the Pod gateway.
+    const epochs = new ShardEpochs();
+    const podGateway = new KubePodGateway({ kubeConfig, metrics, shardEpoch: (shard) => epochs.get(shard) });
     const podTemplates = new PodTemplateStore({
       kubeConfig,
       // The namespace strategy's RBAC is Roles in its namespaces (and the fleet's): watch those only.
@@ -325,6 +328,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     let canRun: (shard: number) => boolean = () => true;
     const replica = new Replica({
       kubeConfig,
+      epochs,
       redisUrl: options.redisUrl,
       ...(options.redis ? { redis: options.redis } : {}),
       ...(strategy === 'namespace'
@@ -429,7 +433,6 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         source: leases,
         metrics,
         logger: log.child({ component: 'fleet-member' }),
-        releaseGraceMs: 10_000,
       });
       canRun = (shard) => member.canRun(shard);
       readiness = () => member.ready();

@@ -22,6 +22,7 @@ import { WorkflowClient } from '../kube/workflow-client.js';
 import { QueueError, ShardQueue, type QueueCounts, type ShardQueueOptions } from './queue/index.js';
 import { RoundRunner, type RoundOptions, type RoundOutcome } from './round.js';
 import { StatusStore } from './status-store.js';
+import type { ShardEpochs } from './shard-epochs.js';
 import { isFlyteKey } from './flyte/keys.js';
 import type { FlyteShardFactory, FlyteShardRuntime } from './flyte/shard.js';
 
@@ -61,6 +62,11 @@ export interface ReplicaOptions {
   onTasksStarted?: RoundOptions['onTasksStarted'];
   /** FlyteWorkflows beside the native Workflows, on the same queue (src/controller/flyte). @defaultValue none */
   flyte?: FlyteShardFactory;
+  /**
+   * Where the epoch a shard starts with is recorded (shared with the Pod gateway, which stamps
+   * Pods with it); status writes of the shard carry it. @defaultValue none: nothing is stamped
+   */
+  epochs?: ShardEpochs;
 }
 
 interface RunningShard {
@@ -70,6 +76,8 @@ interface RunningShard {
   runner: RoundRunner;
   queue: ShardQueue;
   synced: boolean;
+  /** Aborted when the shard's stop begins: rounds still waiting for the first sync give up. */
+  stopping: AbortController;
   /** Flyte hook: the shard's FlyteWorkflow side. */
   flyte?: FlyteShardRuntime;
 }
@@ -101,10 +109,15 @@ export class Replica {
     }
   }
 
-  /** Starts running `shard` (idempotent). Resolves when its queue runs and its informers started. */
-  async startShard(shard: number): Promise<void> {
+  /**
+   * Starts running `shard` (idempotent). Resolves when its queue runs and its informers started.
+   * `epoch`: the shard lease's epoch this replica holds (lease mode), stamped on the shard's writes.
+   */
+  async startShard(shard: number, epoch?: number): Promise<void> {
     if (this.shardsRunning.has(shard)) return;
     const { metrics } = this.options;
+    if (epoch !== undefined) this.options.epochs?.set(shard, epoch);
+    const shardEpoch = this.options.epochs?.get(shard);
     const label = { shard: String(shard) };
     const informers = new ShardInformers({
       kubeConfig: this.options.kubeConfig,
@@ -118,6 +131,7 @@ export class Replica {
       informer: informers.workflows,
       waitMs: this.options.cacheWaitMs,
       onStaleSkip: () => metrics?.staleCacheSkips.inc(label),
+      ...(shardEpoch !== undefined ? { shardEpoch } : {}),
     });
     const runner = new RoundRunner({
       ...this.options.round,
@@ -142,6 +156,7 @@ export class Replica {
       runner,
       queue: undefined as unknown as ShardQueue,
       synced: false,
+      stopping: new AbortController(),
     };
     // Flyte hook: FlyteWorkflow keys (`flyte:ns/name`) share this shard's queue, lease fence and Pod informer.
     const flyte = this.options.flyte?.forShard({ shard, canRun: () => this.options.canRun?.(shard) ?? true });
@@ -154,16 +169,22 @@ export class Replica {
       logger: this.log,
       processor: async (key, context) => {
         if (!running.synced) {
-          await informers.waitForSync(this.options.syncTimeoutMs ?? 30_000);
+          // A stop never waits on a first sync that may not come (the API server unreachable): the
+          // round has done nothing yet, and the next run of the shard lists (and enqueues) every key.
+          if (!(await untilSyncedOrStopped(informers, this.options.syncTimeoutMs ?? 30_000, running.stopping.signal)))
+            return {};
           running.synced = true;
         }
         this.options.onRound?.('start', shard, key);
         let outcome: RoundOutcome = 'error';
         let provenAt: number | undefined;
+        // The last lease proof of a round that throws (a request cut off by a partition) still ends it in the audit.
+        const proof: { provenAt?: number } = {};
         const held: string[] = [];
         holding.set(key, held);
         try {
-          const run = flyte && isFlyteKey(key) ? await flyte.run(key, context) : await runner.run(key, context);
+          const run =
+            flyte && isFlyteKey(key) ? await flyte.run(key, context) : await runner.run(key, { ...context, proof });
           outcome = run.outcome;
           provenAt = run.provenAt;
           return run.requeueAfterMs !== undefined ? { requeueAfterMs: run.requeueAfterMs } : {};
@@ -171,7 +192,7 @@ export class Replica {
           if (holding.get(key) === held) holding.delete(key);
           // Every held update is checked (each own echo is consumed once); any other writer's runs a round.
           if (held.filter((rv) => !store.consumeOwnWrite(key, rv)).length > 0) enqueue(key);
-          this.options.onRound?.('end', shard, key, outcome, provenAt);
+          this.options.onRound?.('end', shard, key, outcome, provenAt ?? proof.provenAt);
         }
       },
       onRedisReconnect: () => {
@@ -218,6 +239,7 @@ export class Replica {
     const running = this.shardsRunning.get(shard);
     if (!running) return;
     this.shardsRunning.delete(shard);
+    running.stopping.abort();
     await running.queue.stop(options);
     await running.informers.stop();
     await running.flyte?.stop();
@@ -275,5 +297,23 @@ export class Replica {
       }
     }
     return true;
+  }
+}
+
+/**
+ * Waits for the shard's informers' first sync: true once synced, false when the shard's stop began
+ * first; a sync that times out throws (the job is retried).
+ */
+async function untilSyncedOrStopped(informers: ShardInformers, timeoutMs: number, stop: AbortSignal): Promise<boolean> {
+  if (stop.aborted) return false;
+  let onAbort: () => void = () => undefined;
+  const stopped = new Promise<false>((resolve) => {
+    onAbort = () => resolve(false);
+    stop.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([informers.waitForSync(timeoutMs).then(() => true as const), stopped]);
+  } finally {
+    stop.removeEventListener('abort', onAbort);
   }
 }

@@ -94,6 +94,25 @@ function setup(options: Partial<RoundOptions> = {}) {
 }
 
 describe('round outcome and task starts', () => {
+  test('a round that throws after its lease check still hands its last proof to the caller', async () => {
+    const { store, runner } = setup();
+    const cut = new Error('connection reset (ECONNRESET) talking to the API server at 127.0.0.1:6443');
+    store.writeStatus = async () => {
+      throw cut;
+    };
+    const proof: { provenAt?: number } = {};
+    const before = Date.now();
+    await assert.rejects(runner.run('ns/wf', { proof }), cut);
+    assert.ok(proof.provenAt !== undefined && proof.provenAt >= before && proof.provenAt <= Date.now());
+  });
+
+  test('a round turned away by the fence at once has no proof to hand over', async () => {
+    const { runner } = setup({ canRun: () => false });
+    const proof: { provenAt?: number } = {};
+    assert.equal((await runner.run('ns/wf', { proof })).outcome, 'skipped');
+    assert.equal(proof.provenAt, undefined);
+  });
+
   test('the task starts are reported right after the status write that records them', async () => {
     const { store, runner, started } = setup();
     const run = await runner.run('ns/wf');

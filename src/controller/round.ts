@@ -131,16 +131,23 @@ export class RoundRunner {
     this.tracer = options.tracer ?? getTracer();
   }
 
-  /** Runs one round of `key`; the result tells the queue when to come back, and what the round did. */
-  async run(key: string, context: { signal?: AbortSignal; attempt?: number } = {}): Promise<RoundRun> {
+  /**
+   * Runs one round of `key`; the result tells the queue when to come back, and what the round did.
+   * `proof` receives the round's last passed lease check even when the round throws (a request
+   * cut off by a partition): the ownership audit ends such a round there too.
+   */
+  async run(
+    key: string,
+    context: { signal?: AbortSignal; attempt?: number; proof?: { provenAt?: number } } = {},
+  ): Promise<RoundRun> {
     const started = performance.now();
     let result: RoundResult = 'error';
+    const acted: Acted = { wrote: false };
     try {
       return await roundSpan(
         this.tracer,
         { shard: this.options.shard, key, ...(context.attempt !== undefined ? { attempt: context.attempt } : {}) },
         async (span) => {
-          const acted: Acted = { wrote: false };
           const ended = await this.round(key, context.signal, span, acted);
           // The metric keeps its documented values: a fenced round is one on a shard not provably owned.
           result = ended.result === 'fenced' ? 'skipped' : ended.result;
@@ -159,6 +166,7 @@ export class RoundRunner {
         },
       );
     } finally {
+      if (context.proof && acted.provenAt !== undefined) context.proof.provenAt = acted.provenAt;
       const labels = { shard: String(this.options.shard), result };
       this.options.metrics?.roundsTotal.inc(labels);
       this.options.metrics?.roundDuration.observe(labels, (performance.now() - started) / 1000);

@@ -8,7 +8,9 @@
  * A GET that shows a version the cache does not have yet becomes the version to wait for.
  *
  * `writeStatus` is a PUT on `/status` with the resourceVersion precondition of the object it was
- * given: a 409 is a `StatusConflictError` (re-read and redo the round), never an overwrite.
+ * given: a 409 is a `StatusConflictError` (re-read and redo the round), never an overwrite. It
+ * stamps the status with the shard's epoch (`shardEpoch`), which the webhook's fence checks; a
+ * refusal by the fence is a 409 too (the round then finds itself fenced).
  *
  * Own writes: every version this replica wrote is remembered until the informer delivers it, so
  * the replica can drop that update (`consumeOwnWrite`) instead of running a round on a state it
@@ -32,6 +34,11 @@ export interface StatusStoreOptions {
   onStaleSkip?: () => void;
   /** Counted on every 409. */
   onConflict?: () => void;
+  /**
+   * The fencing token stamped on every status write as `status.shardEpoch`: the shard lease's
+   * epoch when the shard started here. @defaultValue none (static shards: nothing stamped)
+   */
+  shardEpoch?: number;
 }
 
 export class StatusStore {
@@ -100,7 +107,11 @@ export class StatusStore {
     const precondition = workflow.metadata.resourceVersion ?? '';
     let stored: Workflow;
     try {
-      stored = await this.options.client.replaceStatus({ ...workflow, status });
+      const epoch = this.options.shardEpoch;
+      stored = await this.options.client.replaceStatus({
+        ...workflow,
+        status: epoch === undefined ? status : { ...status, shardEpoch: epoch },
+      });
     } catch (error) {
       if (error instanceof KubeError && error.code === 'Conflict') {
         this.conflicts += 1;

@@ -18,6 +18,10 @@ export const WEBHOOK_CONFIG_NAME = 'flotilla-workflows';
 export const MUTATING_WEBHOOK_NAME = 'mutate.workflows.flotilla.io';
 export const VALIDATING_WEBHOOK_NAME = 'validate.workflows.flotilla.io';
 export const SECRETS_WEBHOOK_NAME = 'secrets.pods.flotilla.io';
+export const FENCE_PATH = '/fence';
+export const FENCE_CONFIG_NAME = 'flotilla-fence';
+export const FENCE_WORKFLOWS_WEBHOOK_NAME = 'fence.workflows.flotilla.io';
+export const FENCE_PODS_WEBHOOK_NAME = 'fence.pods.flotilla.io';
 
 export interface WebhookManifestOptions {
   /** The webhook Service (in a cluster): `{ namespace, name, port }`. Exactly one of service / url. */
@@ -120,4 +124,43 @@ export function webhookConfigurations(options: WebhookManifestOptions): [JsonMap
       webhooks: [webhook(VALIDATING_WEBHOOK_NAME, VALIDATE_PATH, ['CREATE', 'UPDATE'], options)],
     },
   ];
+}
+
+/**
+ * The fence's ValidatingWebhookConfiguration (`flotilla webhook --fence`): Workflow status writes
+ * (`workflows/status` UPDATE) and creates of Pods that carry a shard epoch (an `objectSelector`,
+ * so no other Pod pays for a call). Under `Ignore` (the default) a fence that cannot be reached
+ * lets writes through with the guarantees the fleet has without it (resourceVersion, deterministic
+ * names); `Fail` keeps the fence closed at the price of stopping status writes while it is down.
+ */
+export function fenceWebhookConfiguration(options: WebhookManifestOptions): JsonMap {
+  const labels = { 'app.kubernetes.io/name': 'flotilla', 'app.kubernetes.io/component': 'webhook' };
+  const statusWrites = webhook(FENCE_WORKFLOWS_WEBHOOK_NAME, FENCE_PATH, ['UPDATE'], options);
+  const pods = webhook(FENCE_PODS_WEBHOOK_NAME, FENCE_PATH, ['CREATE'], options);
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: options.name ?? FENCE_CONFIG_NAME, labels },
+    webhooks: [
+      {
+        ...statusWrites,
+        rules: [
+          {
+            operations: ['UPDATE'],
+            apiGroups: ['flotilla.io'],
+            apiVersions: ['v1alpha1'],
+            resources: ['workflows/status'],
+            scope: 'Namespaced',
+          },
+        ],
+      },
+      {
+        ...pods,
+        rules: [
+          { operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' },
+        ],
+        objectSelector: { matchExpressions: [{ key: 'flotilla.io/shard-epoch', operator: 'Exists' }] },
+      },
+    ],
+  };
 }

@@ -11,6 +11,8 @@ const request = (object: unknown, extra: Partial<AdmissionRequest> = {}): Admiss
   name: 'nightly-etl',
   namespace: 'team-a',
   object,
+  resource: 'workflows',
+  subResource: '',
   ...extra,
 });
 const decode = (patch: string | undefined): unknown => JSON.parse(Buffer.from(patch ?? '', 'base64').toString('utf8'));

@@ -20,6 +20,10 @@ export interface AdmissionRequest {
   name: string;
   namespace: string;
   object: unknown;
+  /** The plural resource (`workflows`, `pods`); '' when the review does not say. */
+  resource: string;
+  /** `status` for a status write; '' for the main resource. */
+  subResource: string;
 }
 
 export interface AdmissionResponse {
@@ -66,12 +70,16 @@ export function parseReview(body: unknown): AdmissionRequest {
       : typeof meta['namespace'] === 'string'
         ? meta['namespace']
         : '';
+  const resource =
+    isRecord(r['resource']) && typeof r['resource']['resource'] === 'string' ? r['resource']['resource'] : '';
   return {
     uid: r['uid'],
     operation: typeof r['operation'] === 'string' ? r['operation'] : '',
     name,
     namespace,
     object,
+    resource,
+    subResource: typeof r['subResource'] === 'string' ? r['subResource'] : '',
   };
 }
 

@@ -28,7 +28,7 @@ class FakeReader implements SecretKeyReader {
 const review = (annotation: string | undefined, operation = 'CREATE') => {
   const p = pod();
   if (annotation !== undefined) p.metadata = { ...p.metadata, annotations: { [SECRETS_ANNOTATION]: annotation } };
-  return { uid: 'u1', operation, name: 'wf-n-1', namespace: 'team', object: p };
+  return { uid: 'u1', operation, name: 'wf-n-1', namespace: 'team', object: p, resource: 'pods', subResource: '' };
 };
 
 describe('injectSecrets (Flyte conventions)', () => {

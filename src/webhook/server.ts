@@ -31,6 +31,7 @@ import { MUTATE_PATH, MUTATE_PODS_PATH, VALIDATE_PATH } from './manifests.js';
 import { WebhookMetrics } from './metrics.js';
 import { mutateWorkflow, parseReview, reviewOf, validateWorkflowReview } from './review.js';
 import { mutatePod, type SecretKeyReader } from './secrets.js';
+import { FENCE_PATH, fenceDecision, fencedWrite } from './fence.js';
 import type { TlsMaterial, TlsSource } from './tls-source.js';
 
 export { MUTATE_PATH, MUTATE_PODS_PATH, VALIDATE_PATH };
@@ -59,6 +60,11 @@ export interface WebhookServerOptions {
   secrets?: SecretKeyReader;
   /** @defaultValue pino to stderr at 'info' */
   logger?: Logger;
+  /**
+   * The fence (`POST /fence`): where the shard leases' current epochs are read (`LeaseEpochs`).
+   * @defaultValue none: `/fence` answers 404
+   */
+  fence?: { epochOf(shard: string): Promise<number | undefined> };
 }
 
 export interface RunningWebhookServer {
@@ -152,12 +158,37 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'https://localhost').pathname;
-    if (path !== MUTATE_PATH && path !== VALIDATE_PATH && path !== MUTATE_PODS_PATH)
+    const fence = options.fence;
+    if (path !== MUTATE_PATH && path !== VALIDATE_PATH && path !== MUTATE_PODS_PATH && !(path === FENCE_PATH && fence))
       return send(res, 404, 'not found\n');
     if (req.method !== 'POST') return send(res, 405, 'POST only\n');
     const end = metrics.duration.startTimer({ path });
     try {
       const request = parseReview(JSON.parse(await readBody(req)) as unknown);
+      if (path === FENCE_PATH && fence) {
+        const write = fencedWrite(request);
+        let current: number | undefined;
+        try {
+          current = write === undefined ? undefined : await fence.epochOf(write.shard);
+        } catch (error) {
+          // Not a bad request: the API server applies the webhook's failure policy to a 503.
+          metrics.requests.inc({ path, result: 'error' });
+          log.warn({ path, err: error instanceof Error ? error.message : String(error) }, 'fence: lease read failed');
+          return send(
+            res,
+            503,
+            `cannot read the shard lease: ${error instanceof Error ? error.message : String(error)}\n`,
+          );
+        }
+        const { response, result } = fenceDecision(request, write, current);
+        metrics.requests.inc({ path, result });
+        if (result === 'denied')
+          log.info(
+            { uid: request.uid, namespace: request.namespace, name: request.name, write, current },
+            'fence: stale write refused',
+          );
+        return send(res, 200, reviewOf(response));
+      }
       const { response, result } =
         path === MUTATE_PODS_PATH
           ? await mutatePod(request, options.secrets)

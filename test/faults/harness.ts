@@ -18,9 +18,16 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  type V1ValidatingWebhookConfiguration,
+} from '@kubernetes/client-node';
 import { installWorkflowCrd } from '../../src/controller/crd-install.js';
 import { flyteWorkflowCrd } from '../../src/flyte/crd.js';
+import { createCertificateAuthority, issueCertificate } from '../../src/security/certs.js';
+import { fenceWebhookConfiguration } from '../../src/webhook/manifests.js';
 import { isTerminalWorkflowPhase } from '../../src/api/status.js';
 import type { NewWorkflow, Workflow } from '../../src/api/workflow.js';
 import { WorkflowClient } from '../../src/kube/workflow-client.js';
@@ -40,6 +47,7 @@ import { queuePrefix } from '../../src/controller/queue/index.js';
 import { RedisServer } from '../support/redis.js';
 import { RedisCluster } from '../support/redis-cluster.js';
 import { RedisSentinelGroup } from '../support/redis-sentinel.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { publishReport, scenarioOk, type Injection, type ScenarioReport } from './report.js';
 
 export const FLEET_NAMESPACE = 'flotilla-system';
@@ -67,6 +75,15 @@ export interface FaultFleetOptions {
    * pyflyte-execute stand-in and every replica (`--flyte --blob-store`) share. @defaultValue false
    */
   flyte?: boolean;
+  /**
+   * Runs `flotilla webhook` (a real process, its own CA) with the fence's configuration stored
+   * (`flotilla-fence`, failure policy Ignore); `fence` passes `--fence`. Without `--fence` the
+   * webhook answers `/fence` with 404, so the API server lets every write through: the fence off.
+   * @defaultValue no webhook
+   */
+  webhook?: { fence: boolean };
+  /** The event sink's store: `file` keeps its events across a restart. @defaultValue 'memory' */
+  eventSinkStore?: 'memory' | 'file';
 }
 
 interface ReplicaSlot {
@@ -98,10 +115,12 @@ export class FaultFleet {
   eventSink!: FlotillaProcess;
   eventSinkAddress = '';
   manager!: FlotillaProcess;
+  webhook: FlotillaProcess | undefined;
   private api!: RunningApiServer;
   private apiPort = 0;
   private readonly podAudit: AuditEntry[] = [];
   private readonly slots = new Map<string, ReplicaSlot>();
+  private readonly proxies = new Map<string, { api: TcpProxy; redis: TcpProxy }>();
   private readonly expected = new Map<string, string>();
   private observer!: Observer;
   private nextReplica = 1;
@@ -143,10 +162,8 @@ export class FaultFleet {
     const core = this.kubeConfig.makeApiClient(CoreV1Api);
     for (const ns of [FLEET_NAMESPACE, WORK_NAMESPACE])
       await core.createNamespace({ body: { metadata: { name: ns } } });
-    this.eventSink = await startFlotilla(
-      ['event-sink', '--port', '0', '--store', 'memory', '--kubeconfig', this.kubeconfigPath],
-      /listening on (\S+)/,
-    );
+    if (this.options.webhook) await this.startWebhook(this.options.webhook.fence);
+    this.eventSink = await this.startEventSink(0);
     this.eventSinkAddress = /listening on (\S+)/.exec(this.eventSink.stdout())?.[1] ?? '';
     this.manager = await startFlotilla(
       [
@@ -167,6 +184,46 @@ export class FaultFleet {
     await Promise.all(Array.from({ length: this.options.replicas ?? 3 }, () => this.addReplica({ quiet: true })));
     this.observer = new Observer({ kubeConfig: this.kubeConfig });
     await this.observer.start();
+  }
+
+  private async startWebhook(fence: boolean): Promise<void> {
+    const ca = await createCertificateAuthority({ commonName: 'fault-webhook-ca' });
+    const serving = await issueCertificate(ca, {
+      commonName: 'fault-webhook',
+      ipAddresses: ['127.0.0.1'],
+      usage: 'server',
+    });
+    const cert = join(this.dir, 'webhook.crt');
+    const key = join(this.dir, 'webhook.key');
+    writeFileSync(cert, serving.certPem);
+    writeFileSync(key, serving.keyPem, { mode: 0o600 });
+    this.webhook = await startFlotilla(
+      [
+        'webhook',
+        '--port',
+        '0',
+        '--metrics-port',
+        '0',
+        '--tls-cert-file',
+        cert,
+        '--tls-key-file',
+        key,
+        '--kubeconfig',
+        this.kubeconfigPath,
+        '--fleet-namespace',
+        FLEET_NAMESPACE,
+        '--shards',
+        String(this.shardCount),
+        '--log-level',
+        'info',
+        ...(fence ? ['--fence'] : []),
+      ],
+      /webhook listening on (https:\/\/\S+) /,
+    );
+    const url = /webhook listening on (https:\/\/\S+) /.exec(this.webhook.stdout())?.[1] ?? '';
+    await this.kubeConfig.makeApiClient(AdmissionregistrationV1Api).createValidatingWebhookConfiguration({
+      body: fenceWebhookConfiguration({ url, caBundlePem: ca.certPem }) as V1ValidatingWebhookConfiguration,
+    });
   }
 
   get shardCount(): number {
@@ -214,18 +271,42 @@ export class FaultFleet {
     return join(this.dir, 'audit', `${name}.jsonl`);
   }
 
-  /** Starts a replica (a new name unless `name` is given: a restart keeps its name). */
-  async addReplica(options: { name?: string; quiet?: boolean } = {}): Promise<string> {
+  /**
+   * Starts a replica (a new name unless `name` is given: a restart keeps its name). `proxied`: it
+   * reaches the API server and Redis through TCP proxies of its own, which `cutApi`/`cutRedis` cut
+   * (one Redis server only).
+   */
+  async addReplica(options: { name?: string; quiet?: boolean; proxied?: boolean } = {}): Promise<string> {
     const name = options.name ?? `replica-${this.nextReplica++}`;
     const logLevel = process.env['FLOTILLA_FAULT_LOG_LEVEL'] ?? 'warn';
     if (!options.quiet) this.inject(options.name ? `start ${name} again` : `scale out: start ${name}`);
+    let kubeconfig = this.kubeconfigPath;
+    let redisUrl = this.redisUrl;
+    if (options.proxied) {
+      const redisPort = this.redis?.port;
+      if (redisPort === undefined) throw new Error('a proxied replica needs redisMode single');
+      const proxies = {
+        api: await TcpProxy.start('127.0.0.1', this.apiPort),
+        redis: await TcpProxy.start('127.0.0.1', redisPort),
+      };
+      this.proxies.set(name, proxies);
+      kubeconfig = join(this.dir, `kubeconfig-${name}`);
+      writeFileSync(
+        kubeconfig,
+        readFileSync(this.kubeconfigPath, 'utf8').replace(
+          `https://127.0.0.1:${this.apiPort}`,
+          `https://127.0.0.1:${proxies.api.port}`,
+        ),
+      );
+      redisUrl = `redis://127.0.0.1:${proxies.redis.port}`;
+    }
     const replica = await startFlotilla(
       [
         'controller',
         '--kubeconfig',
-        this.kubeconfigPath,
+        kubeconfig,
         '--redis',
-        this.redisUrl,
+        redisUrl,
         '--replica-id',
         name,
         '--fleet-namespace',
@@ -272,6 +353,73 @@ export class FaultFleet {
       p.slot.process = null;
       p.slot.expectingExit = false;
     }
+  }
+
+  private proxyOf(name: string): { api: TcpProxy; redis: TcpProxy } {
+    const proxies = this.proxies.get(name);
+    if (!proxies) throw new Error(`replica ${name} was not started proxied`);
+    return proxies;
+  }
+
+  /** Cuts (or restores) `name`'s link to the API server only: Redis stays. */
+  cutApi(name: string, cut: boolean): void {
+    this.inject(`${cut ? 'cut' : 'restore'} ${name}'s link to the API server (Redis stays)`);
+    const proxy = this.proxyOf(name).api;
+    if (cut) proxy.cut();
+    else proxy.restore();
+  }
+
+  /** Cuts (or restores) `name`'s link to Redis only: the API server stays. */
+  cutRedis(name: string, cut: boolean): void {
+    this.inject(`${cut ? 'cut' : 'restore'} ${name}'s link to Redis (the API server stays)`);
+    const proxy = this.proxyOf(name).redis;
+    if (cut) proxy.cut();
+    else proxy.restore();
+  }
+
+  /** SIGKILLs the shard manager (its lease is left to expire). */
+  async killManager(): Promise<void> {
+    this.inject('SIGKILL the shard manager (leader)');
+    this.manager.signal('SIGKILL');
+    await this.manager.exited;
+  }
+
+  /** Starts a shard manager (a new candidate: it takes the manager lease once the old one expired). */
+  async startManager(): Promise<void> {
+    this.inject('start a new shard manager');
+    this.manager = await startFlotilla(
+      [
+        'manager',
+        '--kubeconfig',
+        this.kubeconfigPath,
+        '--fleet-namespace',
+        FLEET_NAMESPACE,
+        '--shard-count',
+        String(this.shardCount),
+        '--metrics-port',
+        '0',
+        '--log-level',
+        'warn',
+      ],
+      /manager \S+ started/,
+    );
+  }
+
+  /** Stops the event sink (SIGTERM), waits `downMs`, starts it again on its address (with its store). */
+  async restartEventSink(options: { downMs: number }): Promise<void> {
+    this.inject(`event sink down (SIGTERM); back after ${options.downMs} ms on the same address`);
+    await this.eventSink.stop(10_000);
+    await sleep(options.downMs);
+    this.eventSink = await this.startEventSink(Number(this.eventSinkAddress.split(':').pop()));
+    this.inject('event sink back');
+  }
+
+  private startEventSink(port: number): Promise<FlotillaProcess> {
+    const store = this.options.eventSinkStore === 'file' ? `file:${join(this.dir, 'events.jsonl')}` : 'memory';
+    return startFlotilla(
+      ['event-sink', '--port', String(port), '--store', store, '--kubeconfig', this.kubeconfigPath],
+      /listening on (\S+)/,
+    );
   }
 
   pauseReplica(name: string): void {
@@ -385,7 +533,14 @@ export class FaultFleet {
    * `<prefix>-<n>`; each is expected to end in its example's phase. Resolves when all are in.
    * Submission retries through faults (a partition, a restart), as a client would.
    */
-  async submitExamples(options: { count: number; ratePerSecond?: number; prefix?: string }): Promise<void> {
+  async submitExamples(options: {
+    count: number;
+    ratePerSecond?: number;
+    prefix?: string;
+    /** @defaultValue WORK_NAMESPACE */
+    namespace?: string;
+  }): Promise<void> {
+    const namespace = options.namespace ?? WORK_NAMESPACE;
     const shapes = workloadShapes();
     const prefix = options.prefix ?? 'wf';
     const interval = 1000 / (options.ratePerSecond ?? 10);
@@ -399,13 +554,13 @@ export class FaultFleet {
         ...shape.workflow,
         metadata: {
           name: `${prefix}-${n}`,
-          namespace: WORK_NAMESPACE,
+          namespace,
           labels: { ...shape.workflow.metadata.labels, 'flotilla.io/fault-shape': shape.file.replace(/\.yaml$/, '') },
           annotations: { ...shape.workflow.metadata.annotations },
         },
       };
       await this.withRetries(`submit ${workflow.metadata.name}`, () => submitWorkflow(this.client, workflow));
-      this.expect(WORK_NAMESPACE, workflow.metadata.name, shape.expectedPhase);
+      this.expect(namespace, workflow.metadata.name, shape.expectedPhase);
     }
   }
 
@@ -421,6 +576,13 @@ export class FaultFleet {
     }
   }
 
+  /** Stops expecting the workflows of `namespace` (deleted with it): returns their keys. */
+  forgetNamespace(namespace: string): string[] {
+    const keys = [...this.expected.keys()].filter((key) => key.startsWith(`${namespace}/`));
+    for (const key of keys) this.expected.delete(key);
+    return keys;
+  }
+
   /** The expected workflows not yet terminal (by the observer's informer). */
   pending(): string[] {
     return [...this.expected.keys()].filter((key) => !isTerminalWorkflowPhase(this.observer.workflows.get(key)?.phase));
@@ -431,6 +593,27 @@ export class FaultFleet {
     const deadline = Date.now() + timeoutMs;
     while (this.pending().length > 0 && Date.now() < deadline) await sleep(500);
     return this.pending().length;
+  }
+
+  /**
+   * Waits until the event sink holds a workflow-scope event in its final phase for every expected
+   * workflow that is terminal (re-delivery after a sink outage takes a few retry periods), or
+   * `timeoutMs`; returns how many still lack it.
+   */
+  async eventsDelivered(timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const keys = [...this.expected.keys()];
+      const events = await listStoredEvents(this.eventSinkAddress, keys).catch(() => []);
+      const ended = new Set(
+        events
+          .filter((e) => e.scope === 'workflow' && isTerminalWorkflowPhase(e.phase))
+          .map((e) => `${e.namespace}/${e.name}`),
+      );
+      const missing = keys.filter((key) => !ended.has(key)).length;
+      if (missing === 0 || Date.now() > deadline) return missing;
+      await sleep(1_000);
+    }
   }
 
   /** Replica processes that exited by themselves so far. */
@@ -498,6 +681,7 @@ export class FaultFleet {
       const procs: [string, FlotillaProcess | null | undefined][] = [
         ['manager', this.manager],
         ['event-sink', this.eventSink],
+        ['webhook', this.webhook],
         ...[...this.slots.values()].map((s): [string, FlotillaProcess | null] => [s.name, s.process]),
       ];
       for (const [name, p] of procs)
@@ -507,7 +691,8 @@ export class FaultFleet {
     await this.observer?.stop().catch(() => undefined);
     for (const slot of this.slots.values()) slot.expectingExit = true;
     await Promise.all([...this.slots.values()].map((s) => s.process?.stop(10_000)));
-    await Promise.all([this.manager?.stop(10_000), this.eventSink?.stop(10_000)]);
+    await Promise.all([this.manager?.stop(10_000), this.eventSink?.stop(10_000), this.webhook?.stop(10_000)]);
+    await Promise.all([...this.proxies.values()].flatMap((p) => [p.api.stop(), p.redis.stop()]));
     await Promise.all([
       this.api?.stop().catch(() => undefined),
       this.redis?.stop().catch(() => undefined),

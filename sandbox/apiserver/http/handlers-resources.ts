@@ -274,6 +274,7 @@ export class ResourceHandlers {
     // the answer can then never hold a time earlier than the entry's, however the processes are
     // scheduled (a stamp taken after sending lagged the client by milliseconds on a busy machine).
     let answeredAt: string | undefined;
+    let message: string | undefined;
     const answer = (status: number, object: unknown, headers?: Record<string, string | string[]>): void => {
       answeredAt = new Date().toISOString();
       sendJson(res, status, object, headers);
@@ -334,6 +335,7 @@ export class ResourceHandlers {
       answeredAt = new Date().toISOString();
       const apiError = sendError(res, error);
       code = apiError.status;
+      message = apiError.message;
     } finally {
       this.d.res.faults.record({
         time: answeredAt ?? new Date().toISOString(),
@@ -344,6 +346,7 @@ export class ResourceHandlers {
         name,
         code,
         resourceVersion: code < 300 ? rv : '',
+        ...(message !== undefined ? { message } : {}),
       });
     }
   }

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, notFound, unauthorized } from '../errors.js';
 import { authenticate, forbidden, type ApiUser, type Identity, type ResourceAttributes } from '../authz.js';
-import type { FaultInjector, RequestVerb } from '../faults.js';
+import type { FaultInjector, RequestRecord, RequestVerb } from '../faults.js';
 import { apiGroupDoc, apiGroupList, apiResourceList, apiVersions, serverVersion } from '../discovery.js';
 import type { OpenApi } from '../openapi.js';
 import type { ResourceRegistry } from '../registry.js';
@@ -181,7 +181,10 @@ export class Router {
       name: name ?? '',
     };
     if (!this.d.authorize(who, attributes)) throw forbidden(who, attributes);
-    this.d.faults.recordRequest({ verb, group, resource: plural, subresource: sub ?? '', namespace: namespace ?? '' });
+    const record: RequestRecord = { verb, group, resource: plural, subresource: sub ?? '', namespace: namespace ?? '' };
+    this.d.faults.recordRequest(record);
+    const reportAnswer = await this.d.faults.gate(record, name);
+    if (reportAnswer) res.once('finish', () => reportAnswer(res.statusCode));
     this.d.faults.traffic.request(verb, sub === undefined ? plural : `${plural}/${sub}`, req.headers['content-length']);
     const r: ResourceRequest = {
       rt,

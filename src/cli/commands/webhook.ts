@@ -1,5 +1,6 @@
 /**
- * `flotilla webhook`: the admission webhook (shard label on create, Workflow validation). Prints
+ * `flotilla webhook`: the admission webhook (shard label on create, Workflow validation, and with
+ * `--fence` the shard-epoch fence on status writes and Pod creates). Prints
  * `webhook listening on https://HOST:PORT (metrics http://HOST:PORT)` on stdout once serving;
  * stops cleanly on SIGINT / SIGTERM.
  */
@@ -20,6 +21,8 @@ interface WebhookFlags {
   shards: string;
   reloadInterval: string;
   logLevel: string;
+  fence?: boolean;
+  fleetNamespace: string;
 }
 
 function intFlag(name: string, value: string, min: number, max: number): number {
@@ -33,7 +36,7 @@ export function register(program: Command): void {
   program
     .command('webhook')
     .description(
-      'Run the admission webhook: /mutate-workflows sets the shard label, /validate-workflows rejects invalid Workflows',
+      'Run the admission webhook: /mutate-workflows sets the shard label, /validate-workflows rejects invalid Workflows, /fence (--fence) refuses writes of a replica that lost the shard',
     )
     .option('--host <addr>', 'HTTPS bind address', '127.0.0.1')
     .option('--port <n>', 'HTTPS port (0 = any free port)', '9443')
@@ -49,6 +52,11 @@ export function register(program: Command): void {
     .option('--context <name>', 'kubeconfig context (default: the current one)')
     .option('--shards <n>', 'shard count of the fleet (the hash modulus)', '32')
     .option('--reload-interval <ms>', 'how often the certificate is checked for changes', '2000')
+    .option(
+      '--fence',
+      'also serve /fence: refuse Workflow status writes and Pod creates whose shard epoch is older than the shard lease (reads leases with the kubeconfig)',
+    )
+    .option('--fleet-namespace <ns>', 'where the shard leases live (with --fence)', 'flotilla-system')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (flags: WebhookFlags) => {
       const port = intFlag('port', flags.port, 0, 65535);
@@ -70,6 +78,16 @@ export function register(program: Command): void {
         if (flags.tlsCertFile === undefined || flags.tlsKeyFile === undefined)
           throw new CliError('--tls-cert-file and --tls-key-file go together', ExitCode.usage);
         tls = new FileTlsSource(flags.tlsCertFile, flags.tlsKeyFile);
+      }
+      let fence;
+      if (flags.fence === true) {
+        const { kubeConfigFromFlags } = await import('../kubeconfig.js');
+        const { LeaseClient } = await import('../../../shard-manager/leases/lease-client.js');
+        const { LeaseEpochs } = await import('../../webhook/fence.js');
+        const { PooledKubeConfig } = await import('../../kube/keepalive.js');
+        // Kept-alive connections: a lease read per admitted write must not pay a TLS handshake.
+        const kubeConfig = new PooledKubeConfig(kubeConfigFromFlags(flags), 16);
+        fence = new LeaseEpochs(new LeaseClient(kubeConfig, flags.fleetNamespace));
       }
       const { pino } = await import('pino');
       const { startWebhookServer } = await import('../../webhook/server.js');
@@ -100,6 +118,7 @@ export function register(program: Command): void {
           processMetrics: true,
           ...(secrets ? { secrets } : {}),
           logger,
+          ...(fence ? { fence } : {}),
         });
       } catch (cause) {
         throw new CliError(

@@ -14,6 +14,12 @@ export interface KubePodGatewayOptions {
   kubeConfig: KubeConfig;
   /** Counts `flotilla_pods_created_total{shard}` (shard from the Pod's `flotilla.io/shard` label). */
   metrics?: Metrics;
+  /**
+   * The epoch this replica holds for a shard (`ShardEpochs.get`): a Pod is created with the label
+   * `flotilla.io/shard-epoch` set to it, the fencing token the webhook's fence checks.
+   * @defaultValue none: Pods carry no epoch
+   */
+  shardEpoch?: (shard: number) => number | undefined;
 }
 
 export class KubePodGateway implements PodGateway {
@@ -31,7 +37,7 @@ export class KubePodGateway implements PodGateway {
     signal?.throwIfAborted();
     const namespace = pod.metadata?.namespace ?? 'default';
     try {
-      await this.core.createNamespacedPod({ namespace, body: pod });
+      await this.core.createNamespacedPod({ namespace, body: this.stamped(pod) });
     } catch (error) {
       const kube = toKubeError(error, `create pod ${namespace}/${pod.metadata?.name ?? ''}`, this.server);
       if (kube.code === 'AlreadyExists') return { created: false };
@@ -44,6 +50,17 @@ export class KubePodGateway implements PodGateway {
     }
     this.options.metrics?.podsCreated.inc({ shard: pod.metadata?.labels?.[Labels.shard] ?? '' });
     return { created: true };
+  }
+
+  /** The Pod with its shard's epoch as a label, when this replica holds one for that shard. */
+  private stamped(pod: V1Pod): V1Pod {
+    const shard = pod.metadata?.labels?.[Labels.shard];
+    const epoch = shard !== undefined && /^\d+$/.test(shard) ? this.options.shardEpoch?.(Number(shard)) : undefined;
+    if (epoch === undefined) return pod;
+    return {
+      ...pod,
+      metadata: { ...pod.metadata, labels: { ...pod.metadata?.labels, [Labels.shardEpoch]: String(epoch) } },
+    };
   }
 
   async get(namespace: string, name: string, signal?: AbortSignal): Promise<V1Pod | undefined> {
