@@ -156,7 +156,11 @@ export async function startControllerProcess(options: ControllerProcessOptions):
   const strategy = options.strategy ?? 'hash';
   const namespaces = options.namespaces ?? [];
   const concurrency = options.concurrency ?? 8;
-  const kubeConfig = new PooledKubeConfig(loadKubeConfig(options.kubeConfig), Math.max(16, concurrency * 4));
+  const metrics = new Metrics();
+  // Every API client of the process shares one pool, and every request through it is counted (rest_client_*).
+  const kubeConfig = new PooledKubeConfig(loadKubeConfig(options.kubeConfig), Math.max(16, concurrency * 4), {
+    requests: metrics.kubeClient,
+  });
   /** Clients opened before the lifecycle starts, closed in reverse after it stopped. */
   const closers: Array<{ what: string; run: () => Promise<unknown> }> = [];
   let lifecycle: Lifecycle | undefined;
@@ -167,7 +171,6 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     closers.length = 0;
   };
   try {
-    const metrics = new Metrics();
     const tracing = await setupTracing({ serviceName: 'flotilla-controller' });
     closers.push({ what: 'tracing', run: () => tracing.shutdown() });
     closers.push({ what: 'connection pool', run: async () => kubeConfig.close() });
@@ -202,6 +205,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         address: options.eventSink.address,
         ...(options.eventSink.security ? { security: options.eventSink.security } : {}),
         logger: log.child({ component: 'event-publisher' }),
+        metrics: metrics.publisherEvents,
       });
       const p = publisher;
       closers.push({ what: 'event publisher', run: () => p.close(3000) });

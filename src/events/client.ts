@@ -13,7 +13,6 @@ import { pino, type Logger } from 'pino';
 import * as pb from '../generated/flotilla/events/v1/events.js';
 import { createClient, deadlineIn, isServiceError, type ClientSecurityOptions } from '../security/grpc.js';
 import { eventFromPb, eventToPb } from './convert.js';
-import { publisherEventsTotal } from './sink/metrics.js';
 import type { ExecutionEvent } from '../engine/events.js';
 import type { RecordOutcome, StoredEvent } from './sink/store.js';
 
@@ -148,7 +147,14 @@ export interface EventPublisherOptions {
   readonly retryMaxMs?: number;
   /** @defaultValue pino at level warn, to stderr */
   readonly logger?: Logger;
+  /**
+   * `flotilla_event_publisher_events_total{result}`: published, delivered, overflowed, rejected,
+   * retried (the process's `Metrics.publisherEvents`). @defaultValue none
+   */
+  readonly metrics?: { inc(labels: { result: PublisherResult }): void };
 }
+
+export type PublisherResult = 'published' | 'delivered' | 'overflowed' | 'rejected' | 'retried';
 
 export interface PublisherStats {
   published: number;
@@ -194,15 +200,19 @@ export class EventPublisher {
     this.batchSize = options.batchSize ?? 100;
   }
 
+  private count(result: PublisherResult): void {
+    this.options.metrics?.inc({ result });
+  }
+
   /** Queues an event; never blocks, never throws. */
   publish(event: ExecutionEvent): void {
     if (this.closed) {
       this.stats.overflowed += 1;
-      publisherEventsTotal.inc({ result: 'overflowed' });
+      this.count('overflowed');
       return;
     }
     this.stats.published += 1;
-    publisherEventsTotal.inc({ result: 'published' });
+    this.count('published');
     this.buffer.push(event);
     this.trim();
     if (this.buffer.length >= this.batchSize) this.kick();
@@ -218,7 +228,7 @@ export class EventPublisher {
     while (this.buffer.length + this.inFlight > this.capacity && this.buffer.length > 0) {
       this.buffer.shift();
       this.stats.overflowed += 1;
-      publisherEventsTotal.inc({ result: 'overflowed' });
+      this.count('overflowed');
     }
   }
 
@@ -257,7 +267,7 @@ export class EventPublisher {
         }
         if (isServiceError(error) && error.code === grpc.status.INVALID_ARGUMENT) {
           this.stats.rejected += 1;
-          publisherEventsTotal.inc({ result: 'rejected' });
+          this.count('rejected');
           this.logger.warn(
             { eventId: batch[0]?.id, code: error.code, details: error.details },
             'event sink rejected an event',
@@ -268,7 +278,7 @@ export class EventPublisher {
         this.trim();
         failures += 1;
         this.stats.retries += 1;
-        publisherEventsTotal.inc({ result: 'retried' });
+        this.count('retried');
         const delay = this.backoff(failures);
         this.logger.warn(
           { code: isServiceError(error) ? error.code : undefined, attempt: failures, retryInMs: delay },
@@ -293,7 +303,7 @@ export class EventPublisher {
       } catch (error) {
         if (isServiceError(error) && error.code === grpc.status.INVALID_ARGUMENT) {
           this.stats.rejected += 1;
-          publisherEventsTotal.inc({ result: 'rejected' });
+          this.count('rejected');
           this.logger.warn({ eventId: event.id, details: error.details }, 'event sink rejected an event');
         } else {
           this.buffer.unshift(event);
@@ -311,7 +321,7 @@ export class EventPublisher {
       this.stats.delivered += 1;
       if (result.outcome === 'duplicate') this.stats.duplicates += 1;
       if (result.outcome === 'dropped') this.stats.late += 1;
-      publisherEventsTotal.inc({ result: 'delivered' });
+      this.count('delivered');
     }
   }
 
