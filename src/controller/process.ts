@@ -32,7 +32,7 @@ import { Lifecycle, component, type Component } from '../lifecycle/index.js';
 import type { ClientSecurityOptions } from '../security/grpc.js';
 import { Metrics } from '../observability/metrics.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observability/http.js';
-import { setupTracing } from '../observability/tracing.js';
+import { setupTracing, traceLogFields } from '../observability/tracing.js';
 import { PluginRegistry } from '../engine/plugin-registry.js';
 import { inProcessPlugins } from '../plugins/inprocess/index.js';
 import { createPodPlugin } from '../plugins/pod/plugin.js';
@@ -151,7 +151,10 @@ async function bounded(what: string, promise: Promise<unknown>, ms: number, log:
 export async function startControllerProcess(options: ControllerProcessOptions): Promise<ControllerProcess> {
   const log =
     options.logger ??
-    pino({ name: 'controller', level: process.env.FLOTILLA_LOG_LEVEL ?? 'info' }, pino.destination(2));
+    pino(
+      { name: 'controller', level: process.env.FLOTILLA_LOG_LEVEL ?? 'info', mixin: traceLogFields },
+      pino.destination(2),
+    );
   const replicaId = options.replicaId ?? hostname();
   const strategy = options.strategy ?? 'hash';
   const namespaces = options.namespaces ?? [];

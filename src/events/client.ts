@@ -7,12 +7,18 @@
  * retry after a lost answer stores nothing twice). The buffer is bounded (buffered + in flight):
  * on overflow the oldest buffered event is dropped and counted; a batch in flight is kept. `flush()` waits for the buffer to drain; `close()` flushes then
  * releases the channel.
+ *
+ * Traces: each Record call is a span `flotilla.events.record`, a child of the span that published
+ * the batch's first event and linked to those of the others; its context goes to the sink in the
+ * call's metadata.
  */
 import * as grpc from '@grpc/grpc-js';
 import { pino, type Logger } from 'pino';
 import * as pb from '../generated/flotilla/events/v1/events.js';
 import { createClient, deadlineIn, isServiceError, type ClientSecurityOptions } from '../security/grpc.js';
 import { eventFromPb, eventToPb } from './convert.js';
+import { SpanKind, context, trace, type Link, type SpanContext } from '@opentelemetry/api';
+import { getTracer, injectTraceContext } from '../observability/tracing.js';
 import type { ExecutionEvent } from '../engine/events.js';
 import type { RecordOutcome, StoredEvent } from './sink/store.js';
 
@@ -33,16 +39,17 @@ export interface RecordedResult {
   readonly cursor: string;
 }
 
-/** One Record call with a deadline. */
+/** One Record call with a deadline (`metadata`: e.g. the caller's trace context). */
 export function recordEvents(
   client: pb.EventSinkClient,
   events: readonly ExecutionEvent[],
   timeoutMs = 5_000,
+  metadata: grpc.Metadata = new grpc.Metadata(),
 ): Promise<RecordedResult[]> {
   return new Promise((resolve, reject) => {
     client.record(
       { events: events.map(eventToPb) },
-      new grpc.Metadata(),
+      metadata,
       { deadline: deadlineIn(timeoutMs) },
       (error, response) => {
         if (error) reject(error);
@@ -182,6 +189,8 @@ export class EventPublisher {
   private closed = false;
   private readonly wake = new Set<() => void>();
   private inFlight = 0;
+  /** The span each buffered event was published in (weakly: a dropped event takes it along). */
+  private readonly publishedIn = new WeakMap<ExecutionEvent, SpanContext>();
   readonly stats: PublisherStats = {
     published: 0,
     delivered: 0,
@@ -213,6 +222,8 @@ export class EventPublisher {
     }
     this.stats.published += 1;
     this.count('published');
+    const span = trace.getSpanContext(context.active());
+    if (span && trace.isSpanContextValid(span)) this.publishedIn.set(event, span);
     this.buffer.push(event);
     this.trim();
     if (this.buffer.length >= this.batchSize) this.kick();
@@ -316,7 +327,30 @@ export class EventPublisher {
   }
 
   private async send(batch: readonly ExecutionEvent[]): Promise<void> {
-    const results = await recordEvents(this.client, batch, this.options.callTimeoutMs ?? 5_000);
+    const origins = [...new Set(batch.map((event) => this.publishedIn.get(event)).filter((s) => s !== undefined))];
+    const [first, ...others] = origins;
+    const parent = first ? trace.setSpanContext(context.active(), first) : context.active();
+    const links: Link[] = others.map((spanContext) => ({ context: spanContext }));
+    const results = await getTracer().startActiveSpan(
+      'flotilla.events.record',
+      { kind: SpanKind.CLIENT, links, attributes: { 'flotilla.events': batch.length } },
+      parent,
+      async (span) => {
+        try {
+          return await recordEvents(
+            this.client,
+            batch,
+            this.options.callTimeoutMs ?? 5_000,
+            injectTraceContext(new grpc.Metadata()),
+          );
+        } catch (error) {
+          span.recordException(error instanceof Error ? error : String(error));
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
     for (const result of results) {
       this.stats.delivered += 1;
       if (result.outcome === 'duplicate') this.stats.duplicates += 1;

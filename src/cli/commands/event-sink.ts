@@ -121,7 +121,18 @@ export function register(program: Command): void {
         { cause: error },
       );
     }
-    const logger = pino({ level: flags.logLevel, base: { component: 'event-sink' } }, pino.destination(2));
+    const { setupTracing, traceLogFields } = await import('../../observability/tracing.js');
+    let tracing;
+    try {
+      // OTEL_* variables: spans of Record calls, children of the replicas' spans (trace context in gRPC metadata).
+      tracing = await setupTracing({ serviceName: 'flotilla-event-sink' });
+    } catch (error) {
+      throw new CliError(error instanceof Error ? error.message : String(error), ExitCode.usage, { cause: error });
+    }
+    const logger = pino(
+      { level: flags.logLevel, base: { component: 'event-sink' }, mixin: traceLogFields },
+      pino.destination(2),
+    );
     const extraServices = [];
     if (flags.kubeconfig) {
       const { signalService } = await import('../../signals/server.js');
@@ -152,5 +163,6 @@ export function register(program: Command): void {
     );
     await untilStopSignal();
     await sink.stop();
+    await tracing.shutdown();
   });
 }

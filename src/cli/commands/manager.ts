@@ -60,10 +60,11 @@ export function register(program: Command): void {
       if (!flags.identity) throw new CliError('--identity must not be empty', ExitCode.usage);
 
       const { kubeConfigFromFlags } = await import('../kubeconfig.js');
+      const { traceLogFields } = await import('../../observability/tracing.js');
       const { PooledKubeConfig } = await import('../../kube/keepalive.js');
 
       const log = pino(
-        { level: flags.logLevel, base: { component: 'manager', identity: flags.identity } },
+        { level: flags.logLevel, base: { component: 'manager', identity: flags.identity }, mixin: traceLogFields },
         pino.destination(2),
       );
       const { Metrics } = await import('../../observability/metrics.js');

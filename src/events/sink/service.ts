@@ -14,6 +14,8 @@ import type { ExecutionEvent } from '../../engine/events.js';
 import type { EventStore, RecordOutcome, StoredEvent, WatchFrom } from './store.js';
 import type { EventSinkMetrics } from './metrics.js';
 import type { ServiceRegistration } from '../../security/grpc.js';
+import { SpanKind, context, trace } from '@opentelemetry/api';
+import { extractTraceContext, getTracer } from '../../observability/tracing.js';
 
 /** Max events in one Record call. */
 export const MAX_RECORD_BATCH = 1000;
@@ -59,33 +61,44 @@ export function eventSinkService(options: EventSinkServiceOptions): ServiceRegis
   const implementation: pb.EventSinkServer = {
     record(call, callback) {
       const timer = metrics?.recordDuration.startTimer();
-      void (async () => {
-        const events: ExecutionEvent[] = [];
-        try {
-          if (call.request.events.length > MAX_RECORD_BATCH)
-            throw new EventSinkError('InvalidEvent', `at most ${MAX_RECORD_BATCH} events per Record call`);
-          for (const event of call.request.events) events.push(eventFromPb(event));
-        } catch (error) {
-          metrics?.events.inc({ outcome: 'invalid' });
-          callback(toStatus(error), null);
-          return;
-        }
-        const results: pb.RecordResult[] = [];
-        try {
-          for (const event of events) {
-            const result = await store.record(event);
-            metrics?.events.inc({ outcome: result.outcome });
-            if (result.outcome === 'dropped')
-              logger.info({ eventId: event.id, phase: event.phase }, 'late event for a terminal entity dropped');
-            results.push({ id: result.id, outcome: outcomeToPb[result.outcome], cursor: result.cursor ?? '' });
+      // A child of the publisher's span (its trace context came in the metadata).
+      const span = getTracer().startSpan(
+        'flotilla.event-sink.record',
+        { kind: SpanKind.SERVER, attributes: { 'flotilla.events': call.request.events.length } },
+        extractTraceContext(call.metadata),
+      );
+      void context
+        .with(trace.setSpan(context.active(), span), async () => {
+          const events: ExecutionEvent[] = [];
+          try {
+            if (call.request.events.length > MAX_RECORD_BATCH)
+              throw new EventSinkError('InvalidEvent', `at most ${MAX_RECORD_BATCH} events per Record call`);
+            for (const event of call.request.events) events.push(eventFromPb(event));
+          } catch (error) {
+            metrics?.events.inc({ outcome: 'invalid' });
+            callback(toStatus(error), null);
+            return;
           }
-        } catch (error) {
-          logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'record failed');
-          callback(toStatus(error), null);
-          return;
-        }
-        callback(null, { results });
-      })().finally(() => timer?.());
+          const results: pb.RecordResult[] = [];
+          try {
+            for (const event of events) {
+              const result = await store.record(event);
+              metrics?.events.inc({ outcome: result.outcome });
+              if (result.outcome === 'dropped')
+                logger.info({ eventId: event.id, phase: event.phase }, 'late event for a terminal entity dropped');
+              results.push({ id: result.id, outcome: outcomeToPb[result.outcome], cursor: result.cursor ?? '' });
+            }
+          } catch (error) {
+            logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'record failed');
+            callback(toStatus(error), null);
+            return;
+          }
+          callback(null, { results });
+        })
+        .finally(() => {
+          timer?.();
+          span.end();
+        });
     },
     list(call, callback) {
       void (async () => {
