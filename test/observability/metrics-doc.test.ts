@@ -18,6 +18,7 @@ import {
 import { startFlotilla, type FlotillaProcess } from '../support/fleet.js';
 import { documentedMetrics, exportedNames, OWN_NAMES } from '../support/metric-names.js';
 import { waitFor } from '../support/wait.js';
+import { WebhookMetrics } from '../../src/webhook/metrics.js';
 
 const WORKFLOWS = 12;
 
@@ -141,5 +142,14 @@ describe('docs/monitoring.md lists every series a replica under load exports', (
     const exported = [...exportedNames(text)].filter((name) => OWN_NAMES.test(name));
     assert.deepEqual(exported.sort(), [...documented].sort());
     assert.ok(sum(text, 'flotilla_event_sink_events_total', /outcome="stored"/) > 0, 'the replica delivered events');
+  });
+});
+
+describe("docs/monitoring.md's webhook section", () => {
+  test('names exactly the series the webhook registers', async () => {
+    const metrics = new WebhookMetrics({ processMetrics: true });
+    const exported = [...exportedNames(await metrics.registry.metrics())];
+    assert.deepEqual(exported.filter((name) => OWN_NAMES.test(name)).sort(), [...documentedMetrics().webhook].sort());
+    assert.ok(exported.includes('process_cpu_user_seconds_total'), 'with the standard process metrics, unprefixed');
   });
 });

@@ -74,7 +74,7 @@ export function register(program: Command): void {
       const { ShardManagerCandidate } = await import('../../../shard-manager/manager/running.js');
       const metrics = new Metrics({ defaultLabels: { manager: flags.identity } });
       // One connection pool whose requests are counted (rest_client_*).
-      const kubeConfig = new PooledKubeConfig(kubeConfigFromFlags(flags), 8, { requests: metrics.kubeClient });
+      const kubeConfig = new PooledKubeConfig(kubeConfigFromFlags(flags), 16, { requests: metrics.kubeClient });
       const leases = new LeaseInformer({ kubeConfig, namespace: flags.fleetNamespace });
       let http: Awaited<ReturnType<typeof startObservabilityServer>> | undefined;
       // Servers → caches → leases, stopped in reverse (the candidate releases the manager lease first).
