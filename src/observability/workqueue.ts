@@ -31,6 +31,15 @@ export interface WorkQueueRecorder {
   close(): void;
 }
 
+/** A recorder that records nothing (a queue without metrics). */
+export const NO_WORK_QUEUE_FIGURES: WorkQueueRecorder = {
+  added: () => undefined,
+  retried: () => undefined,
+  started: () => () => undefined,
+  depth: () => undefined,
+  close: () => undefined,
+};
+
 // client-go's buckets: 10^-8 … 10^1 seconds, a decade apart (queue waits and work durations).
 const BUCKETS = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1, 1, 10];
 

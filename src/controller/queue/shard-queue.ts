@@ -41,7 +41,7 @@ import { QueueError } from './errors.js';
 import { assertWorkflowKey, queueName, queuePrefix, wakeupsKey } from './keys.js';
 import { forceDisconnect, keepConnectionErrorsHandled, within } from './bullmq-workarounds.js';
 import { Wakeups } from './wakeups.js';
-import type { WorkQueueRecorder } from '../../observability/workqueue.js';
+import { NO_WORK_QUEUE_FIGURES, type WorkQueueRecorder } from '../../observability/workqueue.js';
 import type { EnqueueOptions, QueueCounts, ShardQueueOptions, StopOptions } from './contracts.js';
 
 export type {
@@ -106,7 +106,7 @@ export class ShardQueue {
       enqueueTimeoutMs: options.enqueueTimeoutMs ?? 5000,
       startTimeoutMs: options.startTimeoutMs ?? 30_000,
     };
-    this.figures = options.workQueueMetrics?.queue(queueName(options.shard)) ?? NO_FIGURES;
+    this.figures = options.workQueueMetrics?.queue(queueName(options.shard)) ?? NO_WORK_QUEUE_FIGURES;
     this.log = (
       options.logger ?? pino({ name: 'queue', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2))
     ).child({
@@ -469,14 +469,6 @@ export class ShardQueue {
     }
   }
 }
-
-const NO_FIGURES: WorkQueueRecorder = {
-  added: () => undefined,
-  retried: () => undefined,
-  started: () => () => undefined,
-  depth: () => undefined,
-  close: () => undefined,
-};
 
 /**
  * How long a job waited before its first round: since its add (BullMQ's `timestamp`; for the
