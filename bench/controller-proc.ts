@@ -78,7 +78,7 @@ export function sumSeries(samples: Samples, prefix: string, filter: (series: str
   return total;
 }
 
-/** A prom-client default metric, plain or with the controller's `flotilla_` prefix. */
+/** A prom-client default metric: plain, or with the `flotilla_` prefix controllers before the conventional names used. */
 export function processMetric(samples: Samples, name: string): number | undefined {
   return samples.get(`flotilla_${name}`) ?? samples.get(name);
 }

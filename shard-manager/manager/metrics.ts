@@ -16,4 +16,8 @@ export interface ManagerMetrics {
   readonly failoverDuration: { observe(seconds: number): void };
   /** `flotilla_shard_handover_duration_seconds` */
   readonly handoverDuration: { observe(seconds: number): void };
+  /** `flotilla_shards_without_owner` (leader only) */
+  readonly shardsWithoutOwner: { set(value: number): void; reset(): void };
+  /** `leader_election_master_status{name}`: 1 leading, 0 standing by */
+  readonly leaderStatus: { set(labels: { name: string }, value: number): void };
 }

@@ -3,7 +3,9 @@
  * `--manager`), as one lifecycle component (`lease` stage: it campaigns for the manager lease)
  * over the process's lease cache (a `cache` component of its own, started first): the
  * `ShardManager`, the `WorkflowLabeller` while leading, and the manager's metrics:
- * - `flotilla_assignment_computations_total` and `flotilla_shards_held{replica}` per pass;
+ * - `leader_election_master_status{name="flotilla-manager"}`: 1 while leading, else 0;
+ * - `flotilla_assignment_computations_total`, `flotilla_shards_held{replica}` and
+ *   `flotilla_shards_without_owner` per pass (the gauges are dropped when leadership ends);
  * - `flotilla_shard_handovers_total{reason}` / `flotilla_shard_failovers_total` per move written;
  * - `flotilla_shard_{handover,failover}_duration_seconds`: from the move written to the new
  *   owner holding the shard lease (seen through the lease informer).
@@ -17,6 +19,7 @@ import type { LeaseSource } from '../leases/lease-source.js';
 import type { LeaseTimings } from '../leases/lease-state.js';
 import type { ShardLoad } from '../replica/membership.js';
 import { shardOfLease } from '../replica/decide.js';
+import { MANAGER_LEASE_NAME } from '../leases/names.js';
 import { ShardManager } from './manager.js';
 import { WorkflowLabeller } from './labeller.js';
 
@@ -89,12 +92,16 @@ export class ShardManagerCandidate implements Component {
         metrics?.assignmentComputations.inc();
         if (!metrics) return;
         const held = new Map<string, number>();
+        const owned = new Set<string>();
         for (const lease of leases.leases()) {
-          if (shardOfLease(lease) === undefined || !lease.holderIdentity) continue;
+          const shard = shardOfLease(lease);
+          if (shard === undefined || !lease.holderIdentity) continue;
+          owned.add(shard);
           held.set(lease.holderIdentity, (held.get(lease.holderIdentity) ?? 0) + 1);
         }
         metrics.shardsHeld.reset();
         for (const [replica, count] of held) metrics.shardsHeld.set({ replica }, count);
+        metrics.shardsWithoutOwner.set(options.shards.filter((shard) => !owned.has(shard)).length);
       },
       onMoves: (moves) => {
         const now = clock();
@@ -108,8 +115,15 @@ export class ShardManagerCandidate implements Component {
         }
         this.settle();
       },
-      onLeadershipChange: (leading) =>
-        log?.info({ identity: options.identity, leading }, leading ? 'leading the fleet' : 'stopped leading'),
+      onLeadershipChange: (leading) => {
+        log?.info({ identity: options.identity, leading }, leading ? 'leading the fleet' : 'stopped leading');
+        metrics?.leaderStatus.set({ name: MANAGER_LEASE_NAME }, leading ? 1 : 0);
+        // Only the leader's view of the shards is current: a standby exports none.
+        if (!leading) {
+          metrics?.shardsHeld.reset();
+          metrics?.shardsWithoutOwner.reset();
+        }
+      },
       onError: (error) => log?.warn({ err: String(error) }, 'shard manager pass failed'),
     });
   }
@@ -120,6 +134,7 @@ export class ShardManagerCandidate implements Component {
 
   /** Starts campaigning (resolves at once: leading comes later, or never). */
   async start(): Promise<void> {
+    this.options.metrics?.leaderStatus.set({ name: MANAGER_LEASE_NAME }, 0);
     this.unwatch = this.leases.onChange(() => this.settle());
     this.manager.start();
   }

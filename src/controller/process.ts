@@ -32,7 +32,7 @@ import { Lifecycle, component, type Component } from '../lifecycle/index.js';
 import type { ClientSecurityOptions } from '../security/grpc.js';
 import { Metrics } from '../observability/metrics.js';
 import { startObservabilityServer, type ObservabilityServer } from '../observability/http.js';
-import { setupTracing } from '../observability/tracing.js';
+import { setupTracing, traceLogFields } from '../observability/tracing.js';
 import { PluginRegistry } from '../engine/plugin-registry.js';
 import { inProcessPlugins } from '../plugins/inprocess/index.js';
 import { createPodPlugin } from '../plugins/pod/plugin.js';
@@ -186,12 +186,19 @@ async function bounded(what: string, promise: Promise<unknown>, ms: number, log:
 export async function startControllerProcess(options: ControllerProcessOptions): Promise<ControllerProcess> {
   const log =
     options.logger ??
-    pino({ name: 'controller', level: process.env.FLOTILLA_LOG_LEVEL ?? 'info' }, pino.destination(2));
+    pino(
+      { name: 'controller', level: process.env.FLOTILLA_LOG_LEVEL ?? 'info', mixin: traceLogFields },
+      pino.destination(2),
+    );
   const replicaId = options.replicaId ?? hostname();
   const strategy = options.strategy ?? 'hash';
   const namespaces = options.namespaces ?? [];
   const concurrency = options.concurrency ?? 8;
-  const kubeConfig = new PooledKubeConfig(loadKubeConfig(options.kubeConfig), Math.max(16, concurrency * 4));
+  const metrics = new Metrics();
+  // Every API client of the process shares one pool, and every request through it is counted (rest_client_*).
+  const kubeConfig = new PooledKubeConfig(loadKubeConfig(options.kubeConfig), Math.max(16, concurrency * 4), {
+    requests: metrics.kubeClient,
+  });
   /** Clients opened before the lifecycle starts, closed in reverse after it stopped. */
   const closers: Array<{ what: string; run: () => Promise<unknown> }> = [];
   let lifecycle: Lifecycle | undefined;
@@ -202,7 +209,6 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     closers.length = 0;
   };
   try {
-    const metrics = new Metrics();
     const tracing = await setupTracing({ serviceName: 'flotilla-controller' });
     closers.push({ what: 'tracing', run: () => tracing.shutdown() });
     closers.push({ what: 'connection pool', run: async () => kubeConfig.close() });
@@ -282,6 +288,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         address: options.eventSink.address,
         ...(options.eventSink.security ? { security: options.eventSink.security } : {}),
         logger: log.child({ component: 'event-publisher' }),
+        metrics: metrics.publisherEvents,
       });
       const p = publisher;
       closers.push({ what: 'event publisher', run: () => p.close(3000) });

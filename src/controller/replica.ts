@@ -94,19 +94,30 @@ export class Replica {
     options.metrics?.addCollector(() => this.collectPhases());
   }
 
-  /** `flotilla_workflows{shard,phase}` from the informer caches (phase `Pending` when unset). */
+  /**
+   * `flotilla_workflows{shard,phase}` (phase `Pending` when unset) and
+   * `flotilla_workflows_running{namespace}` from the informer caches.
+   */
   private collectPhases(): void {
-    const gauge = this.options.metrics?.workflowsByPhase;
-    if (!gauge) return;
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    const gauge = metrics.workflowsByPhase;
     gauge.reset();
+    const runningByNamespace = new Map<string, number>();
     for (const running of this.shardsRunning.values()) {
       const counts = new Map<string, number>();
       for (const workflow of running.informers.workflows.list()) {
         const phase = workflow.status?.phase ?? 'Pending';
         counts.set(phase, (counts.get(phase) ?? 0) + 1);
+        if (phase === 'Running') {
+          const namespace = workflow.metadata.namespace ?? '';
+          runningByNamespace.set(namespace, (runningByNamespace.get(namespace) ?? 0) + 1);
+        }
       }
       for (const [phase, count] of counts) gauge.set({ shard: String(running.shard), phase }, count);
     }
+    metrics.runningWorkflows.reset();
+    for (const [namespace, count] of runningByNamespace) metrics.runningWorkflows.set({ namespace }, count);
   }
 
   /**
@@ -166,6 +177,7 @@ export class Replica {
       shard,
       redisUrl: this.options.redisUrl,
       ...(this.options.redis ? { redis: this.options.redis } : {}),
+      ...(metrics ? { workQueueMetrics: metrics.workQueues } : {}),
       logger: this.log,
       processor: async (key, context) => {
         if (!running.synced) {

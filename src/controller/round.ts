@@ -44,6 +44,7 @@ import { KubeError } from '../kube/errors.js';
 import { addAbortFinalizer, hasAbortFinalizer, removeAbortFinalizer, type FinalizerClient } from './finalizer.js';
 import type { WorkflowEvent } from './k8s-events.js';
 import type { ProcessResult } from './queue/index.js';
+import { observeStatusWrite } from './round-slo.js';
 import type { StatusStore } from './status-store.js';
 
 export interface RoundOptions {
@@ -276,6 +277,7 @@ export class RoundRunner {
           if (driven.started.length > 0)
             this.options.onTasksStarted?.(this.options.shard, key, driven.started, stored.metadata.uid);
           this.recordPhaseChange(stored, workflow.status?.phase, driven.status);
+          this.observeSlo(workflow, driven.status, validation.workflow.spec.nodes);
           if (terminal) await this.release(stored, acted);
         }
         if (!confirmFirst) for (const event of driven.events) this.options.events?.publish(event);
@@ -382,6 +384,7 @@ export class RoundRunner {
     if (shard !== undefined) status.shard = shard;
     const stored = await this.options.store.writeStatus(workflow, status);
     acted.wrote = true;
+    this.observeSlo(workflow, status, undefined);
     await this.options.recorder?.record(workflow, { type: 'Warning', reason: 'InvalidSpec', message });
     return stored;
   }
@@ -421,7 +424,21 @@ export class RoundRunner {
     const stored = await this.options.store.writeStatus(workflow, status);
     acted.wrote = true;
     this.recordPhaseChange(stored, previous.phase, status);
+    this.observeSlo(workflow, status, undefined);
     return stored;
+  }
+
+  /** Acceptance, node transition and completion latencies of a status write that landed (round-slo.ts). */
+  private observeSlo(workflow: Workflow, status: WorkflowStatus, nodes: Workflow['spec']['nodes'] | undefined): void {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    observeStatusWrite(metrics, {
+      createdAt: workflow.metadata.creationTimestamp,
+      before: workflow.status,
+      after: status,
+      nodes,
+      nowMs: this.options.clock?.() ?? Date.now(),
+    });
   }
 
   /** A Kubernetes Event per phase change (Warning for Failed, TimedOut, Aborted); never blocks the round. */

@@ -7,13 +7,18 @@
  * retry after a lost answer stores nothing twice). The buffer is bounded (buffered + in flight):
  * on overflow the oldest buffered event is dropped and counted; a batch in flight is kept. `flush()` waits for the buffer to drain; `close()` flushes then
  * releases the channel.
+ *
+ * Traces: each Record call is a span `flotilla.events.record`, a child of the span that published
+ * the batch's first event and linked to those of the others; its context goes to the sink in the
+ * call's metadata.
  */
 import * as grpc from '@grpc/grpc-js';
 import { pino, type Logger } from 'pino';
 import * as pb from '../generated/flotilla/events/v1/events.js';
 import { createClient, deadlineIn, isServiceError, type ClientSecurityOptions } from '../security/grpc.js';
 import { eventFromPb, eventToPb } from './convert.js';
-import { publisherEventsTotal } from './sink/metrics.js';
+import { SpanKind, context, trace, type Link, type SpanContext } from '@opentelemetry/api';
+import { getTracer, injectTraceContext } from '../observability/tracing.js';
 import type { ExecutionEvent } from '../engine/events.js';
 import type { RecordOutcome, StoredEvent } from './sink/store.js';
 
@@ -34,16 +39,17 @@ export interface RecordedResult {
   readonly cursor: string;
 }
 
-/** One Record call with a deadline. */
+/** One Record call with a deadline (`metadata`: e.g. the caller's trace context). */
 export function recordEvents(
   client: pb.EventSinkClient,
   events: readonly ExecutionEvent[],
   timeoutMs = 5_000,
+  metadata: grpc.Metadata = new grpc.Metadata(),
 ): Promise<RecordedResult[]> {
   return new Promise((resolve, reject) => {
     client.record(
       { events: events.map(eventToPb) },
-      new grpc.Metadata(),
+      metadata,
       { deadline: deadlineIn(timeoutMs) },
       (error, response) => {
         if (error) reject(error);
@@ -148,7 +154,14 @@ export interface EventPublisherOptions {
   readonly retryMaxMs?: number;
   /** @defaultValue pino at level warn, to stderr */
   readonly logger?: Logger;
+  /**
+   * `flotilla_event_publisher_events_total{result}`: published, delivered, overflowed, rejected,
+   * retried (the process's `Metrics.publisherEvents`). @defaultValue none
+   */
+  readonly metrics?: { inc(labels: { result: PublisherResult }): void };
 }
+
+export type PublisherResult = 'published' | 'delivered' | 'overflowed' | 'rejected' | 'retried';
 
 export interface PublisherStats {
   published: number;
@@ -176,6 +189,8 @@ export class EventPublisher {
   private closed = false;
   private readonly wake = new Set<() => void>();
   private inFlight = 0;
+  /** The span each buffered event was published in (weakly: a dropped event takes it along). */
+  private readonly publishedIn = new WeakMap<ExecutionEvent, SpanContext>();
   readonly stats: PublisherStats = {
     published: 0,
     delivered: 0,
@@ -194,15 +209,21 @@ export class EventPublisher {
     this.batchSize = options.batchSize ?? 100;
   }
 
+  private count(result: PublisherResult): void {
+    this.options.metrics?.inc({ result });
+  }
+
   /** Queues an event; never blocks, never throws. */
   publish(event: ExecutionEvent): void {
     if (this.closed) {
       this.stats.overflowed += 1;
-      publisherEventsTotal.inc({ result: 'overflowed' });
+      this.count('overflowed');
       return;
     }
     this.stats.published += 1;
-    publisherEventsTotal.inc({ result: 'published' });
+    this.count('published');
+    const span = trace.getSpanContext(context.active());
+    if (span && trace.isSpanContextValid(span)) this.publishedIn.set(event, span);
     this.buffer.push(event);
     this.trim();
     if (this.buffer.length >= this.batchSize) this.kick();
@@ -218,7 +239,7 @@ export class EventPublisher {
     while (this.buffer.length + this.inFlight > this.capacity && this.buffer.length > 0) {
       this.buffer.shift();
       this.stats.overflowed += 1;
-      publisherEventsTotal.inc({ result: 'overflowed' });
+      this.count('overflowed');
     }
   }
 
@@ -257,7 +278,7 @@ export class EventPublisher {
         }
         if (isServiceError(error) && error.code === grpc.status.INVALID_ARGUMENT) {
           this.stats.rejected += 1;
-          publisherEventsTotal.inc({ result: 'rejected' });
+          this.count('rejected');
           this.logger.warn(
             { eventId: batch[0]?.id, code: error.code, details: error.details },
             'event sink rejected an event',
@@ -268,7 +289,7 @@ export class EventPublisher {
         this.trim();
         failures += 1;
         this.stats.retries += 1;
-        publisherEventsTotal.inc({ result: 'retried' });
+        this.count('retried');
         const delay = this.backoff(failures);
         this.logger.warn(
           { code: isServiceError(error) ? error.code : undefined, attempt: failures, retryInMs: delay },
@@ -293,7 +314,7 @@ export class EventPublisher {
       } catch (error) {
         if (isServiceError(error) && error.code === grpc.status.INVALID_ARGUMENT) {
           this.stats.rejected += 1;
-          publisherEventsTotal.inc({ result: 'rejected' });
+          this.count('rejected');
           this.logger.warn({ eventId: event.id, details: error.details }, 'event sink rejected an event');
         } else {
           this.buffer.unshift(event);
@@ -306,12 +327,35 @@ export class EventPublisher {
   }
 
   private async send(batch: readonly ExecutionEvent[]): Promise<void> {
-    const results = await recordEvents(this.client, batch, this.options.callTimeoutMs ?? 5_000);
+    const origins = [...new Set(batch.map((event) => this.publishedIn.get(event)).filter((s) => s !== undefined))];
+    const [first, ...others] = origins;
+    const parent = first ? trace.setSpanContext(context.active(), first) : context.active();
+    const links: Link[] = others.map((spanContext) => ({ context: spanContext }));
+    const results = await getTracer().startActiveSpan(
+      'flotilla.events.record',
+      { kind: SpanKind.CLIENT, links, attributes: { 'flotilla.events': batch.length } },
+      parent,
+      async (span) => {
+        try {
+          return await recordEvents(
+            this.client,
+            batch,
+            this.options.callTimeoutMs ?? 5_000,
+            injectTraceContext(new grpc.Metadata()),
+          );
+        } catch (error) {
+          span.recordException(error instanceof Error ? error : String(error));
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
     for (const result of results) {
       this.stats.delivered += 1;
       if (result.outcome === 'duplicate') this.stats.duplicates += 1;
       if (result.outcome === 'dropped') this.stats.late += 1;
-      publisherEventsTotal.inc({ result: 'delivered' });
+      this.count('delivered');
     }
   }
 

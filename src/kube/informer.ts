@@ -114,6 +114,8 @@ export class ResourceInformer<T extends CachedObject> {
           ),
         timeoutMs,
       );
+      // A wait for sync alone never keeps a stopping process alive (a stopped informer never syncs).
+      timer.unref();
     });
     try {
       await Promise.race([this.synced, timeout]);

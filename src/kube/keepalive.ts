@@ -10,16 +10,24 @@
  * (informer lists, the status store, the event recorder, the adapters) shares the pool unchanged.
  * Watches still open their own long-lived connection (client-node's `Watch` does not go through
  * `makeApiClient`).
+ *
+ * With `requests`, every request through the pool is counted (client-go's `rest_client_*`): the
+ * HTTP library is wrapped, since a middleware sees the request and the response apart and never a
+ * request that failed without an answer.
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import {
+  IsomorphicFetchHttpLibrary,
   KubeConfig,
   ServerConfiguration,
   createConfiguration,
+  wrapHttpLibrary,
   type Configuration,
+  type HttpLibrary,
   type Middleware,
 } from '@kubernetes/client-node';
+import type { KubeRequestRecorder } from '../observability/kube-client.js';
 import { KubeError } from './errors.js';
 
 export interface KeepAliveConfiguration {
@@ -28,8 +36,47 @@ export interface KeepAliveConfiguration {
   close(): void;
 }
 
+export interface KeepAliveOptions {
+  /** Counts every request (method, host, status code, duration). @defaultValue none */
+  requests?: KubeRequestRecorder;
+}
+
+/** client-node's HTTP library, reporting each request's method, host, status and duration. */
+export function countingHttpLibrary(
+  recorder: KubeRequestRecorder,
+  inner: HttpLibrary = new IsomorphicFetchHttpLibrary(),
+): HttpLibrary {
+  return wrapHttpLibrary({
+    send: async (request) => {
+      const started = performance.now();
+      const method = String(request.getHttpMethod());
+      const host = hostOf(request.getUrl());
+      try {
+        const response = await inner.send(request).toPromise();
+        recorder.request(method, host, response.httpStatusCode, (performance.now() - started) / 1000);
+        return response;
+      } catch (error) {
+        recorder.request(method, host, undefined, (performance.now() - started) / 1000);
+        throw error;
+      }
+    },
+  });
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
+}
+
 /** A client Configuration for `kc` whose requests share one keep-alive agent of `maxSockets`. */
-export function keepAliveConfiguration(kc: KubeConfig, maxSockets: number): KeepAliveConfiguration {
+export function keepAliveConfiguration(
+  kc: KubeConfig,
+  maxSockets: number,
+  options: KeepAliveOptions = {},
+): KeepAliveConfiguration {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new KubeError('Invalid', 'the kubeconfig has no current cluster');
   let pooled: HttpAgent | undefined;
@@ -51,6 +98,7 @@ export function keepAliveConfiguration(kc: KubeConfig, maxSockets: number): Keep
     baseServer: new ServerConfiguration(cluster.server, {}),
     authMethods: { default: kc },
     promiseMiddleware: [share],
+    ...(options.requests ? { httpApi: countingHttpLibrary(options.requests) } : {}),
   });
   return { configuration, close: () => pooled?.destroy() };
 }
@@ -61,7 +109,7 @@ type ApiConstructor<T> = new (configuration: Configuration) => T;
 export class PooledKubeConfig extends KubeConfig {
   private readonly pool: KeepAliveConfiguration;
 
-  constructor(source: KubeConfig, maxSockets: number) {
+  constructor(source: KubeConfig, maxSockets: number, options: KeepAliveOptions = {}) {
     super();
     this.loadFromOptions({
       clusters: source.clusters,
@@ -69,7 +117,7 @@ export class PooledKubeConfig extends KubeConfig {
       users: source.users,
       currentContext: source.currentContext,
     });
-    this.pool = keepAliveConfiguration(this, maxSockets);
+    this.pool = keepAliveConfiguration(this, maxSockets, options);
   }
 
   override makeApiClient<T>(apiClientType: ApiConstructor<T>): T {

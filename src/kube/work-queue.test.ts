@@ -1,5 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
+import { WorkQueueMetrics } from '../observability/workqueue.js';
 import { KeyQueue } from './work-queue.js';
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
@@ -49,5 +51,33 @@ describe('KeyQueue', () => {
     await tick(1);
     await queue.stop();
     assert.equal(finished, true);
+  });
+  test("reports client-go's workqueue figures: adds, waits, work durations, depth", async () => {
+    const registry = new Registry();
+    const metrics = new WorkQueueMetrics([registry]);
+    let release: () => void = () => undefined;
+    const queue = new KeyQueue(
+      async (key) => {
+        if (key === 'slow') await new Promise<void>((r) => (release = r));
+      },
+      1,
+      { metrics: metrics.queue('pods') },
+    );
+    queue.add('slow');
+    queue.add('b');
+    queue.add('c');
+    queue.add('c'); // already waiting: counted as an add, processed once
+    await tick();
+    const text = async () => registry.metrics();
+    assert.match(await text(), /^workqueue_adds_total\{name="pods"\} 4$/m);
+    assert.match(await text(), /^workqueue_depth\{name="pods"\} 2$/m);
+    assert.match(await text(), /^workqueue_longest_running_processor_seconds\{name="pods"\} [0-9.e-]+$/m);
+    release();
+    await tick(20);
+    assert.match(await text(), /^workqueue_work_duration_seconds_count\{name="pods"\} 3$/m);
+    assert.match(await text(), /^workqueue_queue_duration_seconds_count\{name="pods"\} 3$/m);
+    assert.match(await text(), /^workqueue_depth\{name="pods"\} 0$/m);
+    await queue.stop();
+    assert.doesNotMatch(await text(), /^workqueue_depth\{name="pods"\}/m);
   });
 });

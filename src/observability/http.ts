@@ -6,13 +6,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ObservabilityError } from './errors.js';
-import type { Metrics } from './metrics.js';
+import type { MetricsSource } from './metrics.js';
 
 /** Readiness: `true`, or a reason why not. */
 export type ReadinessCheck = () => Promise<true | string> | true | string;
 
 export interface ObservabilityServerOptions {
-  metrics: Metrics;
+  /** The `Metrics` of a replica or manager, or any registry's text (the event sink's). */
+  metrics: MetricsSource;
   /** @defaultValue () => true */
   ready?: ReadinessCheck;
   /** @defaultValue '127.0.0.1' */

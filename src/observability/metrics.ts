@@ -1,15 +1,20 @@
 /**
  * The replica's Prometheus metrics: one typed object, created once per process and handed to the
- * parts that record (no global registry). Every name starts with `flotilla_`. Gauges that are read
- * rather than counted (queue depth, active jobs, owned shards, workflows by phase) are refreshed at
- * scrape time by the callbacks given to `addCollector`.
+ * parts that record (no global registry). Our own names start with `flotilla_`; where Kubernetes
+ * operators have conventions the conventional names are used: prom-client's default `process_*`
+ * and `nodejs_*`, client-go's `workqueue_*` (workqueue.ts), `rest_client_*` (kube-client.ts) and
+ * `leader_election_master_status`. Gauges that are read rather than counted (queue depth, active
+ * jobs, owned shards, workflows by phase) are refreshed at scrape time by the callbacks given to
+ * `addCollector`.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { KubeClientMetrics } from './kube-client.js';
+import { WorkQueueMetrics } from './workqueue.js';
 
 export type RoundResult = 'success' | 'requeue' | 'conflict' | 'error' | 'skipped' | 'invalid';
 
 export interface MetricsOptions {
-  /** Also export Node's process metrics (`flotilla_process_*`, `flotilla_nodejs_*`). @defaultValue true */
+  /** Also export Node's process metrics (`process_*`, `nodejs_*`). @defaultValue true */
   processMetrics?: boolean;
   /** Labels on every series, e.g. `{ replica: 'r1' }`. @defaultValue {} */
   defaultLabels?: Record<string, string>;
@@ -17,6 +22,23 @@ export interface MetricsOptions {
 
 /** Called at scrape time to refresh gauges that are read rather than counted (queue depth). */
 export type Collector = () => Promise<void> | void;
+
+/** What an HTTP endpoint serves on `/metrics`. */
+export interface MetricsSource {
+  text(): Promise<string>;
+  readonly contentType: string;
+}
+
+/**
+ * A registry with prom-client's default metrics (`process_*`, `nodejs_*`) when asked: once per
+ * registry, as prom-client requires, and without a prefix, so the usual Node dashboards find them.
+ */
+export function createRegistry(options: MetricsOptions = {}): Registry {
+  const registry = new Registry();
+  if (options.defaultLabels) registry.setDefaultLabels(options.defaultLabels);
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  return registry;
+}
 
 export class Metrics {
   readonly registry: Registry;
@@ -54,13 +76,31 @@ export class Metrics {
   readonly shardTransitionDuration: Histogram<'type'>;
   /** Replica: member-lease renewals that failed. */
   readonly leaseRenewFailures: Counter;
+  /** Shard manager (leader): shards whose lease has no holder. */
+  readonly shardsWithoutOwner: Gauge;
+  /** client-go's `leader_election_master_status{name}`: 1 while this process leads lease `name`. */
+  readonly leaderStatus: Gauge<'name'>;
+  /** Seconds from a Workflow's creation to its first status write (Flyte's acceptance latency). */
+  readonly acceptanceLatency: Histogram;
+  /** Seconds from a node becoming ready (its last upstream node finished, or the workflow started) to its start. */
+  readonly nodeTransitionLatency: Histogram;
+  /** Seconds from a Workflow's creation to its terminal status, by phase. */
+  readonly completionLatency: Histogram<'phase'>;
+  /** Running Workflows in the informer caches, by namespace. */
+  readonly runningWorkflows: Gauge<'namespace'>;
+  /** Execution events handled by the event publisher, by result. */
+  readonly publisherEvents: Counter<'result'>;
+  /** `workqueue_*` of the shard queues (`name="shard-<id>"`). */
+  readonly workQueues: WorkQueueMetrics;
+  /** `rest_client_*` of the process's Kubernetes clients. */
+  readonly kubeClient: KubeClientMetrics;
   private readonly collectors = new Set<Collector>();
 
   constructor(options: MetricsOptions = {}) {
-    this.registry = new Registry();
-    if (options.defaultLabels) this.registry.setDefaultLabels(options.defaultLabels);
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'flotilla_' });
+    this.registry = createRegistry(options);
     const registers = [this.registry];
+    this.workQueues = new WorkQueueMetrics(registers);
+    this.kubeClient = new KubeClientMetrics(registers);
     this.roundDuration = new Histogram({
       name: 'flotilla_round_duration_seconds',
       help: 'Duration of one round (read, execute, write) per workflow',
@@ -211,6 +251,50 @@ export class Metrics {
     this.leaseRenewFailures = new Counter({
       name: 'flotilla_lease_renew_failures_total',
       help: 'Member-lease renewals that failed',
+      registers,
+    });
+    this.shardsWithoutOwner = new Gauge({
+      name: 'flotilla_shards_without_owner',
+      help: 'Shards whose lease has no holder (seen by the leading manager)',
+      registers,
+    });
+    this.leaderStatus = new Gauge({
+      name: 'leader_election_master_status',
+      help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master',
+      labelNames: ['name'],
+      registers,
+    });
+    const latencyBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+    this.acceptanceLatency = new Histogram({
+      name: 'flotilla_workflow_acceptance_latency_seconds',
+      help: 'Workflow created until its first status write (the first round that acted on it)',
+      buckets: latencyBuckets,
+      registers,
+    });
+    this.nodeTransitionLatency = new Histogram({
+      name: 'flotilla_node_transition_latency_seconds',
+      help: 'Node ready (upstream finished, or workflow started) until the node started',
+      buckets: [0.001, 0.005, ...latencyBuckets],
+      registers,
+    });
+    this.completionLatency = new Histogram({
+      name: 'flotilla_workflow_completion_latency_seconds',
+      help: 'Workflow created until its terminal status was written, by terminal phase',
+      labelNames: ['phase'],
+      buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 1800, 3600, 7200, 21600],
+      registers,
+    });
+    this.runningWorkflows = new Gauge({
+      name: 'flotilla_workflows_running',
+      help: 'Running Workflows in the informer caches, by namespace',
+      labelNames: ['namespace'],
+      registers,
+      collect: collectAll,
+    });
+    this.publisherEvents = new Counter({
+      name: 'flotilla_event_publisher_events_total',
+      help: 'Execution events handled by the event publisher, by result',
+      labelNames: ['result'],
       registers,
     });
   }

@@ -1,26 +1,44 @@
 /**
- * Traces: a span per round, child spans per node and per API call, through `@opentelemetry/api`.
+ * Traces: a span per round, child spans per node and per API call, through `@opentelemetry/api`;
+ * trace context carried over gRPC metadata (to agents and the event sink) and trace ids in log lines.
  *
- * Off by default. `setupTracing` installs the SDK (a tracer provider and an AsyncLocalStorage
- * context manager, so child spans find their parent across `await`) only when
- * `OTEL_TRACES_EXPORTER` is set to something other than `none`, or `OTEL_EXPORTER_OTLP_ENDPOINT` /
- * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set; the OTLP/HTTP exporter then reads the standard
- * `OTEL_EXPORTER_OTLP_*` variables itself. `OTEL_TRACES_EXPORTER=console` prints spans.
- * `OTEL_SERVICE_NAME` names the service. Tests pass their own exporter. The SDK modules are
- * imported only when tracing is on. Without it the helpers below run on the API's no-op tracer.
+ * Off by default. `setupTracing` starts the OpenTelemetry Node SDK (`@opentelemetry/sdk-node`'s
+ * `startNodeSdk`) only when the environment asks for traces: `OTEL_TRACES_EXPORTER` set to
+ * something other than `none`, or `OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
+ * set (and `OTEL_SDK_DISABLED` not `true`). The SDK then reads the standard variables itself:
+ * `OTEL_TRACES_EXPORTER` (otlp, console, zipkin), `OTEL_EXPORTER_OTLP_PROTOCOL` /
+ * `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` (`http/protobuf`, `http/json`, `grpc`), the endpoints and
+ * headers, `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`, `OTEL_PROPAGATORS`,
+ * `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SERVICE_NAME`, `OTEL_BSP_*`. Metrics and logs are not exported
+ * through OpenTelemetry (Prometheus scrapes `/metrics`; logs go to stderr). Values we can check
+ * before the SDK starts (exporter, protocol, sampler names) fail with `ObservabilityError` rather
+ * than being ignored. Without an SDK the helpers below run on the API's no-op tracer.
  */
-import { SpanStatusCode, context, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  SpanStatusCode,
+  context,
+  diag,
+  propagation,
+  trace,
+  type Attributes,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { ObservabilityError } from './errors.js';
 
 export const TRACER_NAME = 'flotilla';
 
 export interface TracingOptions {
-  /** Environment to read `OTEL_*` from. @defaultValue process.env */
+  /**
+   * Environment to read `OTEL_*` from. The SDK reads `process.env` itself: a different `env` (a
+   * test's) is copied into `process.env` while the SDK starts, then restored. @defaultValue process.env
+   */
   env?: Record<string, string | undefined>;
   /** Use this exporter (spans exported one by one), whatever the environment says. For tests. */
   exporter?: SpanExporter;
-  /** Service name when `OTEL_SERVICE_NAME` is unset. @defaultValue 'flotilla-controller' */
+  /** `service.name` when neither `OTEL_SERVICE_NAME` nor `OTEL_RESOURCE_ATTRIBUTES` names one. @defaultValue 'flotilla-controller' */
   serviceName?: string;
 }
 
@@ -32,55 +50,141 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
+const EXPORTERS = new Set(['otlp', 'console', 'zipkin', 'none']);
+const PROTOCOLS = new Set(['grpc', 'http/protobuf', 'http/json']);
+const SAMPLERS = new Set([
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+]);
+
 /** Installs the tracing SDK when the environment (or `options.exporter`) asks for it. */
 export async function setupTracing(options: TracingOptions = {}): Promise<Tracing> {
   const env = options.env ?? process.env;
-  const kind = (env.OTEL_TRACES_EXPORTER ?? '').trim().toLowerCase();
-  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  const wanted =
-    options.exporter !== undefined || (kind !== '' && kind !== 'none') || (kind === '' && Boolean(endpoint));
-  if (!wanted) return { enabled: false, tracer: trace.getTracer(TRACER_NAME), shutdown: async () => undefined };
-
-  const sdk = await import('@opentelemetry/sdk-trace');
-  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
-  const { resourceFromAttributes } = await import('@opentelemetry/resources');
-  let processor;
-  if (options.exporter) processor = new sdk.SimpleSpanProcessor({ exporter: options.exporter });
-  else if (kind === 'console') processor = new sdk.SimpleSpanProcessor({ exporter: new sdk.ConsoleSpanExporter() });
-  else if (kind === '' || kind === 'otlp') {
-    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-    // The endpoint comes from `env` (which may not be process.env); other OTLP settings from process.env.
-    const url =
-      env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ||
-      (env.OTEL_EXPORTER_OTLP_ENDPOINT
-        ? `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`
-        : undefined);
-    processor = new sdk.BatchSpanProcessor({ exporter: new OTLPTraceExporter(url ? { url } : {}) });
-  } else {
+  const kinds = list(env.OTEL_TRACES_EXPORTER);
+  for (const kind of kinds)
+    if (!EXPORTERS.has(kind))
+      throw new ObservabilityError(
+        'TracingConfig',
+        `unsupported OTEL_TRACES_EXPORTER ${JSON.stringify(kind)} (otlp, console, zipkin or none)`,
+      );
+  for (const name of ['OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] as const) {
+    const protocol = env[name]?.trim();
+    if (protocol && !PROTOCOLS.has(protocol))
+      throw new ObservabilityError(
+        'TracingConfig',
+        `unsupported ${name} ${JSON.stringify(protocol)} (grpc, http/protobuf or http/json)`,
+      );
+  }
+  const sampler = env.OTEL_TRACES_SAMPLER?.trim().toLowerCase();
+  if (sampler && !SAMPLERS.has(sampler))
     throw new ObservabilityError(
       'TracingConfig',
-      `unsupported OTEL_TRACES_EXPORTER ${JSON.stringify(kind)} (otlp, console or none)`,
+      `unsupported OTEL_TRACES_SAMPLER ${JSON.stringify(sampler)} (${[...SAMPLERS].join(', ')})`,
     );
-  }
-  const provider = new sdk.TracerProvider({
-    resource: resourceFromAttributes({
-      'service.name': env.OTEL_SERVICE_NAME || options.serviceName || 'flotilla-controller',
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const exporting = kinds.length > 0 ? kinds.some((kind) => kind !== 'none') : Boolean(endpoint);
+  const disabled = env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
+  if (disabled || (!exporting && options.exporter === undefined))
+    return { enabled: false, tracer: trace.getTracer(TRACER_NAME), shutdown: async () => undefined };
+
+  const { startNodeSdk } = await import('@opentelemetry/sdk-node');
+  const { SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace');
+  const named = Boolean(env.OTEL_SERVICE_NAME) || /(^|,)\s*service\.name\s*=/.test(env.OTEL_RESOURCE_ATTRIBUTES ?? '');
+  const sdk = withEnvironment(env, () =>
+    startNodeSdk({
+      // Prometheus scrapes the metrics and logs go to stderr: only traces go through the SDK.
+      metricReaders: [],
+      logRecordProcessors: [],
+      instrumentations: [],
+      // A test's exporter gets each span as it ends: no resource detectors, whose asynchronous
+      // attributes would hold the export back.
+      ...(options.exporter
+        ? { spanProcessors: [new SimpleSpanProcessor({ exporter: options.exporter })], resourceDetectors: [] }
+        : {}),
+      ...(named ? {} : { resourceAttributes: { 'service.name': options.serviceName ?? 'flotilla-controller' } }),
     }),
-    spanProcessors: [processor],
-  });
-  const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
-  trace.setGlobalTracerProvider(provider);
+  );
   return {
     enabled: true,
-    tracer: provider.getTracer(TRACER_NAME),
+    tracer: trace.getTracer(TRACER_NAME),
     shutdown: async () => {
-      await provider.forceFlush();
-      await provider.shutdown();
+      await sdk.shutdown();
       trace.disable();
       context.disable();
+      propagation.disable();
+      diag.disable();
     },
   };
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim().toLowerCase())
+    .filter((item) => item !== '');
+}
+
+/** Runs `fn` with `env`'s `OTEL_*` variables in `process.env` (the SDK reads only that), then restores it. */
+function withEnvironment<T>(env: Record<string, string | undefined>, fn: () => T): T {
+  if (env === process.env) return fn();
+  const saved = Object.fromEntries(
+    Object.keys(process.env)
+      .filter(isOtel)
+      .map((key) => [key, process.env[key]]),
+  );
+  for (const key of Object.keys(saved)) delete process.env[key];
+  for (const [key, value] of Object.entries(env)) if (isOtel(key) && value !== undefined) process.env[key] = value;
+  try {
+    return fn();
+  } finally {
+    for (const key of Object.keys(process.env).filter(isOtel)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+}
+
+function isOtel(key: string): boolean {
+  return key.startsWith('OTEL_');
+}
+
+/** gRPC metadata as the propagators see it (structurally `@grpc/grpc-js`'s `Metadata`). */
+export interface MetadataCarrier {
+  set(key: string, value: string): void;
+  get(key: string): unknown[];
+  getMap(): Record<string, unknown>;
+}
+
+/** Writes `ctx`'s trace context (`traceparent`, baggage: whatever `OTEL_PROPAGATORS` names) into gRPC metadata. */
+export function injectTraceContext<T extends MetadataCarrier>(metadata: T, ctx: Context = context.active()): T {
+  propagation.inject(ctx, metadata, {
+    set: (carrier, key, value) => carrier.set(key, value),
+  });
+  return metadata;
+}
+
+/** The trace context a caller sent in gRPC metadata (the active context when it sent none). */
+export function extractTraceContext(metadata: MetadataCarrier): Context {
+  return propagation.extract(context.active(), metadata, {
+    get: (carrier, key) => {
+      const values = carrier.get(key).map(String);
+      return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
+    },
+    keys: (carrier) => Object.keys(carrier.getMap()),
+  });
+}
+
+/**
+ * Fields for every log line (a pino `mixin`): the active span's `trace_id` and `span_id`, so a
+ * log line leads to its trace. Empty outside a recorded span.
+ */
+export function traceLogFields(): { trace_id?: string; span_id?: string } {
+  const span = trace.getActiveSpan();
+  const spanContext = span?.spanContext();
+  if (!spanContext || !trace.isSpanContextValid(spanContext)) return {};
+  return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
 }
 
 /** The process's tracer (no-op until `setupTracing` enabled an SDK). */

@@ -5,20 +5,21 @@
  * - `flotilla_webhook_request_duration_seconds{path}`: time to answer one review.
  * - `flotilla_webhook_certificate_reloads_total{result}`: `ok` or `error` per reload attempt.
  * - `flotilla_webhook_certificate_expiry_timestamp_seconds`: notAfter of the serving certificate.
+ * With `processMetrics`, prom-client's standard `process_*` and `nodejs_*` too.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createRegistry } from '../observability/metrics.js';
 
 export class WebhookMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   readonly requests: Counter<'path' | 'result'>;
   readonly duration: Histogram<'path'>;
   readonly reloads: Counter<'result'>;
   readonly certExpiry: Gauge;
 
   constructor(options: { processMetrics?: boolean } = {}) {
+    this.registry = createRegistry({ processMetrics: options.processMetrics ?? false });
     const registers = [this.registry];
-    if (options.processMetrics ?? false)
-      collectDefaultMetrics({ register: this.registry, prefix: 'flotilla_webhook_' });
     this.requests = new Counter({
       name: 'flotilla_webhook_requests_total',
       help: 'Admission reviews answered, by path and result',

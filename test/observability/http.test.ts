@@ -28,7 +28,12 @@ describe('observability HTTP server', () => {
 
   before(async () => {
     redis = await RedisServer.start({ persist: false });
-    queues = new ShardQueues({ redisUrl: redis.url, concurrency: 1, processor: async () => hold });
+    queues = new ShardQueues({
+      redisUrl: redis.url,
+      concurrency: 1,
+      processor: async () => hold,
+      workQueueMetrics: metrics.workQueues,
+    });
     collectQueueMetrics(queues, metrics);
     server = await startObservabilityServer({ metrics, ready: () => ready });
   });
@@ -53,7 +58,7 @@ describe('observability HTTP server', () => {
     assert.equal((await fetch(`${server.url}/nope`)).status, 404);
   });
 
-  test('/metrics exposes the recorded series with flotilla_ names', async () => {
+  test("/metrics exposes the recorded series: flotilla_ names, or the conventional ones (Node's, client-go's)", async () => {
     metrics.roundsTotal.inc({ shard: '3', result: 'success' }, 2);
     metrics.roundDuration.observe({ shard: '3', result: 'success' }, 0.02);
     metrics.statusConflicts.inc({ shard: '3' });
@@ -76,7 +81,10 @@ describe('observability HTTP server', () => {
       .filter((l) => l.startsWith('# TYPE '))
       .map((l) => l.split(' ')[2] ?? '');
     assert.ok(names.length > 10);
-    for (const name of names) assert.ok(name.startsWith('flotilla_'), name);
+    for (const name of names)
+      assert.match(name, /^(flotilla_|process_|nodejs_|workqueue_|rest_client_|leader_election_master_status$)/);
+    assert.ok(names.includes('process_cpu_user_seconds_total'), 'the standard process metrics, unprefixed');
+    assert.ok(names.includes('nodejs_heap_size_used_bytes'), 'the standard Node.js metrics, unprefixed');
   });
 
   test('queue depth, active jobs and owned shards come from the real queues at scrape time', async () => {
@@ -89,5 +97,12 @@ describe('observability HTTP server', () => {
     assert.equal(series(text, 'flotilla_queue_depth', 'shard="5"'), 2);
     assert.equal(series(text, 'flotilla_queue_active_jobs', 'shard="5"'), 1);
     assert.match(text, /flotilla_owned_shards\{replica="r1"\} 1/);
+    // client-go's shape, named by the shard's queue: two immediate adds (the delayed one is not due),
+    // one waiting, one round in progress.
+    assert.equal(series(text, 'workqueue_adds_total', 'name="shard-5"'), 2);
+    assert.equal(series(text, 'workqueue_depth', 'name="shard-5"'), 1);
+    assert.equal(series(text, 'workqueue_queue_duration_seconds_count', 'name="shard-5"'), 1);
+    assert.ok((series(text, 'workqueue_longest_running_processor_seconds', 'name="shard-5"') ?? 0) > 0);
+    assert.ok((series(text, 'workqueue_unfinished_work_seconds', 'name="shard-5"') ?? 0) > 0);
   });
 });

@@ -1,4 +1,4 @@
-/** Tracing with an in-memory exporter: the span tree of a round, errors, and off by default. */
+/** Tracing with an in-memory exporter: the span tree of a round, errors, off by default, bad settings named. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
@@ -30,10 +30,21 @@ describe('tracing', () => {
       env: { OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' },
     });
     assert.equal(none.enabled, false);
-    await assert.rejects(
-      setupTracing({ env: { OTEL_TRACES_EXPORTER: 'zipkin' } }),
-      (e: unknown) => e instanceof Error && 'code' in e && e.code === 'TracingConfig',
-    );
+    const disabled = await setupTracing({ env: { OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'otlp' } });
+    assert.equal(disabled.enabled, false);
+    for (const env of [
+      { OTEL_TRACES_EXPORTER: 'jaeger' },
+      { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' },
+      { OTEL_TRACES_EXPORTER: 'otlp', OTEL_TRACES_SAMPLER: 'sometimes' },
+    ])
+      await assert.rejects(
+        setupTracing({ env }),
+        (e: unknown) =>
+          e instanceof Error &&
+          'code' in e &&
+          e.code === 'TracingConfig' &&
+          e.message.includes(Object.values(env).at(-1) ?? ''),
+      );
   });
 
   test('a round span holds node spans, which hold API call spans, across awaits', async () => {

@@ -167,6 +167,7 @@ export function register(program: Command): void {
     if ((flags.eventSinkTlsCa || flags.eventSinkTokenFile) && !flags.eventSink)
       throw new CliError('--event-sink-tls-ca and --event-sink-token-file need --event-sink', ExitCode.usage);
     const { pino } = await import('pino');
+    const { traceLogFields } = await import('../../observability/tracing.js');
     const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
     if (!levels.includes(flags.logLevel))
       throw new CliError(`invalid --log-level ${flags.logLevel}: ${levels.join(', ')}`, ExitCode.usage);
@@ -192,6 +193,8 @@ export function register(program: Command): void {
         level: flags.logLevel,
         base: { component: 'controller', replica: replicaId },
         redact: ['redisUrl', 'token', '*.token', 'authorization'],
+        // trace_id and span_id of the active span on every line (tracing on: OTEL_* variables)
+        mixin: traceLogFields,
       },
       pino.destination(2),
     );

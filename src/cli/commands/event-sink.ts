@@ -1,6 +1,7 @@
 /**
  * `flotilla event-sink`: the EventSink gRPC server (and, with `--kubeconfig`, the SignalService
- * on the same port). Prints `event-sink listening on HOST:PORT` on stdout once serving; stops
+ * on the same port). Prints `event-sink listening on HOST:PORT` (with `--metrics-port`, then
+ * ` (metrics http://HOST:PORT)`) on stdout once serving; stops
  * cleanly on SIGINT / SIGTERM.
  */
 import type { Command } from 'commander';
@@ -21,13 +22,15 @@ interface EventSinkFlags extends RedisFlags {
   kubeconfig?: string;
   context?: string;
   maxMessageBytes?: string;
+  metricsHost: string;
+  metricsPort?: string;
   logLevel: string;
 }
 
-function parsePort(value: string): number {
+function parsePort(value: string, flag = '--port'): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new CliError(`invalid --port ${value}`, ExitCode.usage);
+  if (value.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new CliError(`invalid ${flag} ${value}: an integer from 0 to 65535`, ExitCode.usage);
   return port;
 }
 
@@ -54,6 +57,11 @@ export function register(program: Command): void {
     .option('--kubeconfig <file>', 'also serve the SignalService, writing Workflows through this kubeconfig')
     .option('--context <name>', 'kubeconfig context (default: the current one)')
     .option('--max-message-bytes <n>', 'largest message accepted or sent', String(4 * 1024 * 1024))
+    .option('--metrics-host <addr>', 'address of /metrics, /healthz and /readyz (plain HTTP)', '127.0.0.1')
+    .option(
+      '--metrics-port <n>',
+      'serve /metrics, /healthz and /readyz on this port (0 = any free port; default: not served)',
+    )
     .option('--log-level <level>', 'pino log level', 'info');
   for (const [flag, help, fallback] of REDIS_SECRET_OPTIONS) command.option(flag, help, fallback);
   command.action(async (flags: EventSinkFlags) => {
@@ -84,6 +92,10 @@ export function register(program: Command): void {
         ...(flags.prefix ? { prefix: flags.prefix } : {}),
       };
     }
+    const metricsServer =
+      flags.metricsPort === undefined
+        ? undefined
+        : { host: flags.metricsHost, port: parsePort(flags.metricsPort, '--metrics-port') };
     const maxMessageBytes = Number(flags.maxMessageBytes);
     if (!Number.isInteger(maxMessageBytes) || maxMessageBytes <= 0)
       throw new CliError(`invalid --max-message-bytes ${flags.maxMessageBytes}`, ExitCode.usage);
@@ -109,7 +121,18 @@ export function register(program: Command): void {
         { cause: error },
       );
     }
-    const logger = pino({ level: flags.logLevel, base: { component: 'event-sink' } }, pino.destination(2));
+    const { setupTracing, traceLogFields } = await import('../../observability/tracing.js');
+    let tracing;
+    try {
+      // OTEL_* variables: spans of Record calls, children of the replicas' spans (trace context in gRPC metadata).
+      tracing = await setupTracing({ serviceName: 'flotilla-event-sink' });
+    } catch (error) {
+      throw new CliError(error instanceof Error ? error.message : String(error), ExitCode.usage, { cause: error });
+    }
+    const logger = pino(
+      { level: flags.logLevel, base: { component: 'event-sink' }, mixin: traceLogFields },
+      pino.destination(2),
+    );
     const extraServices = [];
     if (flags.kubeconfig) {
       const { signalService } = await import('../../signals/server.js');
@@ -126,6 +149,7 @@ export function register(program: Command): void {
         security,
         extraServices,
         logger,
+        ...(metricsServer ? { metricsServer } : {}),
       });
     } catch (error) {
       throw new CliError(
@@ -134,8 +158,11 @@ export function register(program: Command): void {
         { cause: error },
       );
     }
-    process.stdout.write(`event-sink listening on ${sink.address}\n`);
+    process.stdout.write(
+      `event-sink listening on ${sink.address}${sink.metricsUrl ? ` (metrics ${sink.metricsUrl})` : ''}\n`,
+    );
     await untilStopSignal();
     await sink.stop();
+    await tracing.shutdown();
   });
 }

@@ -60,10 +60,11 @@ export function register(program: Command): void {
       if (!flags.identity) throw new CliError('--identity must not be empty', ExitCode.usage);
 
       const { kubeConfigFromFlags } = await import('../kubeconfig.js');
-      const kubeConfig = kubeConfigFromFlags(flags);
+      const { traceLogFields } = await import('../../observability/tracing.js');
+      const { PooledKubeConfig } = await import('../../kube/keepalive.js');
 
       const log = pino(
-        { level: flags.logLevel, base: { component: 'manager', identity: flags.identity } },
+        { level: flags.logLevel, base: { component: 'manager', identity: flags.identity }, mixin: traceLogFields },
         pino.destination(2),
       );
       const { Metrics } = await import('../../observability/metrics.js');
@@ -72,6 +73,8 @@ export function register(program: Command): void {
       const { LeaseInformer, leaseCacheComponent } = await import('../../../shard-manager/leases/lease-informer.js');
       const { ShardManagerCandidate } = await import('../../../shard-manager/manager/running.js');
       const metrics = new Metrics({ defaultLabels: { manager: flags.identity } });
+      // One connection pool whose requests are counted (rest_client_*).
+      const kubeConfig = new PooledKubeConfig(kubeConfigFromFlags(flags), 16, { requests: metrics.kubeClient });
       const leases = new LeaseInformer({ kubeConfig, namespace: flags.fleetNamespace });
       let http: Awaited<ReturnType<typeof startObservabilityServer>> | undefined;
       // Servers → caches → leases, stopped in reverse (the candidate releases the manager lease first).
@@ -122,6 +125,7 @@ export function register(program: Command): void {
         process.once('SIGTERM', () => resolve());
       });
       await lifecycle.stop().catch(() => undefined); // failures were logged with their component
+      kubeConfig.close();
       log.info('manager stopped; lease released');
     });
 }

@@ -3,6 +3,7 @@
  * counts and stop options. The queue itself is `shard-queue.ts`.
  */
 import type { Logger } from 'pino';
+import type { WorkQueueMetrics } from '../../observability/workqueue.js';
 import type { RedisConfig } from '../../redis/index.js';
 
 export interface ProcessResult {
@@ -59,6 +60,14 @@ export interface ShardQueueOptions {
   startTimeoutMs?: number;
   /** Called when the Redis connection comes back after a loss. */
   onRedisReconnect?: (shard: number) => void;
+  /**
+   * client-go's `workqueue_*` figures under `name="shard-<id>"`: adds (an enqueue now, or a wake-up
+   * or kept enqueue when it reaches the queue), retries (a failed round BullMQ will try again),
+   * the wait from a job's creation (or the end of its retry back-off) to its round, round
+   * durations and rounds in progress; `workqueue_depth` (jobs waiting now) whenever `counts()` is read.
+   * @defaultValue none
+   */
+  workQueueMetrics?: WorkQueueMetrics;
   logger?: Logger;
 }
 

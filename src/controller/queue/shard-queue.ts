@@ -41,6 +41,7 @@ import { QueueError } from './errors.js';
 import { assertWorkflowKey, queueName, queuePrefix, wakeupsKey } from './keys.js';
 import { forceDisconnect, keepConnectionErrorsHandled, within } from './bullmq-workarounds.js';
 import { Wakeups } from './wakeups.js';
+import { NO_WORK_QUEUE_FIGURES, type WorkQueueRecorder } from '../../observability/workqueue.js';
 import type { EnqueueOptions, QueueCounts, ShardQueueOptions, StopOptions } from './contracts.js';
 
 export type {
@@ -62,7 +63,11 @@ const JOB_NAME = 'round';
 
 export class ShardQueue {
   readonly shard: number;
-  private readonly opts: Required<Omit<ShardQueueOptions, 'onRedisReconnect' | 'logger' | 'redis'>>;
+  private readonly opts: Required<
+    Omit<ShardQueueOptions, 'onRedisReconnect' | 'logger' | 'redis' | 'workQueueMetrics'>
+  >;
+  /** `workqueue_*` of this shard's queue (a no-op without metrics). */
+  readonly figures: WorkQueueRecorder;
   private readonly log: Logger;
   private client: RedisClient | undefined;
   /** Cluster clients handed to BullMQ, which never closes them (shared): disconnected by `stop()`. */
@@ -101,6 +106,7 @@ export class ShardQueue {
       enqueueTimeoutMs: options.enqueueTimeoutMs ?? 5000,
       startTimeoutMs: options.startTimeoutMs ?? 30_000,
     };
+    this.figures = options.workQueueMetrics?.queue(queueName(options.shard)) ?? NO_WORK_QUEUE_FIGURES;
     this.log = (
       options.logger ?? pino({ name: 'queue', level: process.env.FLOTILLA_LOG_LEVEL ?? 'warn' }, pino.destination(2))
     ).child({
@@ -225,11 +231,13 @@ export class ShardQueue {
       this.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active'),
       this.wakeups.count(),
     ]);
-    return {
+    const result = {
       waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
       delayed: (counts.delayed ?? 0) + wakeups,
       active: counts.active ?? 0,
     };
+    this.figures.depth(result.waiting);
+    return result;
   }
 
   /** Rounds running in this process right now. */
@@ -302,6 +310,7 @@ export class ShardQueue {
       await forceDisconnect(this.queue);
     this.client?.disconnect();
     for (const cluster of this.owned) cluster.disconnect();
+    this.figures.close();
     if (this.pending.size > 0)
       this.log.warn({ lost: this.pending.size }, 'stopping with enqueues Redis never accepted');
   }
@@ -335,10 +344,10 @@ export class ShardQueue {
     }
   }
 
-  private addJob(key: string): Promise<Job<JobData>> {
+  private async addJob(key: string): Promise<Job<JobData>> {
     const queue = this.queue;
     if (!queue) throw new QueueError('NotStarted', `queue of shard ${this.shard} is not started`);
-    return queue.add(
+    const job = await queue.add(
       JOB_NAME,
       { key },
       {
@@ -349,6 +358,8 @@ export class ShardQueue {
         backoff: { type: 'flotilla' },
       },
     );
+    this.figures.added();
+    return job;
   }
 
   private async process(job: Job<JobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
@@ -361,6 +372,7 @@ export class ShardQueue {
       // close must not start a round now (`stop()` may be about to return).
       if (this.stopController.signal.aborted)
         throw new QueueError('NotStarted', `queue of shard ${this.shard} is stopping`);
+      const done = this.figures.started(waitedSeconds(job, Date.now()));
       const result = await this.track(
         this.opts.processor(key, {
           shard: this.shard,
@@ -368,7 +380,7 @@ export class ShardQueue {
           attempt: job.attemptsMade + 1,
           jobId: job.id ?? '',
         }),
-      );
+      ).finally(done);
       if (result && typeof result.requeueAfterMs === 'number' && result.requeueAfterMs >= 0) {
         await this.enqueue(key, { delayMs: result.requeueAfterMs });
       }
@@ -380,6 +392,7 @@ export class ShardQueue {
       }
       // Retrying cannot help: BullMQ fails the job at once instead of backing off up to `attempts`.
       if (isTerminal(error)) throw new UnrecoverableError(`${error.name} ${error.code}: ${describeError(error)}`);
+      if (job.attemptsMade + 1 < this.opts.attempts) this.figures.retried();
       throw error;
     }
   }
@@ -455,6 +468,16 @@ export class ShardQueue {
       this.schedule(next);
     }
   }
+}
+
+/**
+ * How long a job waited before its first round: since its add (BullMQ's `timestamp`; for the
+ * follow-up job of a key that was active, the add that arrived meanwhile). A retry's wait is its
+ * back-off, which BullMQ does not record: undefined (not observed).
+ */
+function waitedSeconds(job: Job<JobData>, nowMs: number): number | undefined {
+  if (job.attemptsMade > 0) return undefined;
+  return Math.max(0, nowMs - job.timestamp - (job.opts.delay ?? 0)) / 1000;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

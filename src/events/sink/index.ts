@@ -19,6 +19,8 @@ import { MemoryEventStore, type EventStore } from './store.js';
 import { RedisEventStore } from './redis-store.js';
 import { isRedisUrl, type RedisConfig } from '../../redis/index.js';
 import { eventSinkService } from './service.js';
+import { EventSinkMetrics } from './metrics.js';
+import { startObservabilityServer, type ObservabilityServer } from '../../observability/http.js';
 
 export {
   MemoryEventStore,
@@ -29,6 +31,7 @@ export {
   type WatchFrom,
 } from './store.js';
 export { RedisEventStore } from './redis-store.js';
+export { EventSinkMetrics } from './metrics.js';
 
 /** Which store: Redis streams, process memory, or memory persisted to a JSON-lines file. */
 export type EventStoreSpec =
@@ -56,12 +59,20 @@ export interface EventSinkOptions {
   readonly extraServices?: readonly ServiceRegistration[];
   /** @defaultValue pino at level info, to stderr */
   readonly logger?: Logger;
+  /**
+   * Serve `/metrics`, `/healthz` and `/readyz` over plain HTTP here (`port` 0 picks a free one).
+   * @defaultValue none (metrics are still counted in `RunningEventSink.metrics`)
+   */
+  readonly metricsServer?: { readonly host?: string; readonly port: number };
 }
 
 export interface RunningEventSink {
   readonly address: string;
   readonly port: number;
   readonly store: EventStore;
+  readonly metrics: EventSinkMetrics;
+  /** `http://host:port` of `/metrics`, when `metricsServer` was given. */
+  readonly metricsUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -90,8 +101,28 @@ export async function startEventSink(options: EventSinkOptions): Promise<Running
         })
       : new MemoryEventStore(spec.kind === 'file' ? { file: spec.path } : {});
   let server: RunningServer | undefined;
-  const lifecycle = new Lifecycle(
+  let http: ObservabilityServer | undefined;
+  const metrics = new EventSinkMetrics();
+  const metricsServer = options.metricsServer;
+  const lifecycle: Lifecycle = new Lifecycle(
     [
+      ...(metricsServer
+        ? [
+            component({
+              name: 'observability server',
+              stage: 'server',
+              start: async () => {
+                http = await startObservabilityServer({
+                  metrics,
+                  host: metricsServer.host ?? '127.0.0.1',
+                  port: metricsServer.port,
+                  ready: () => lifecycle.ready(),
+                });
+              },
+              stop: () => http?.stop(),
+            }),
+          ]
+        : []),
       component({
         name: 'event store',
         stage: 'cache',
@@ -111,7 +142,7 @@ export async function startEventSink(options: EventSinkOptions): Promise<Running
         stage: 'worker',
         start: async () => {
           server = await startGrpcServer({
-            services: [eventSinkService({ store, logger }), ...(options.extraServices ?? [])],
+            services: [eventSinkService({ store, logger, metrics }), ...(options.extraServices ?? [])],
             host: options.host ?? '127.0.0.1',
             port: options.port ?? 0,
             ...(options.security ? { security: options.security } : {}),
@@ -137,6 +168,7 @@ export async function startEventSink(options: EventSinkOptions): Promise<Running
       tls: Boolean(options.security?.tls),
       mtls: Boolean(options.security?.tls?.clientCaPem),
       token: Boolean(options.security?.token),
+      metrics: http?.url,
     },
     'event sink listening',
   );
@@ -144,6 +176,8 @@ export async function startEventSink(options: EventSinkOptions): Promise<Running
     address: running.address,
     port: running.port,
     store,
+    metrics,
+    metricsUrl: http?.url,
     async stop() {
       await lifecycle.stop({ graceMs: 2000 });
       logger.info('event sink stopped');

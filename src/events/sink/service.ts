@@ -12,8 +12,10 @@ import { eventFromPb, eventToPb } from '../convert.js';
 import { EventSinkError } from '../errors.js';
 import type { ExecutionEvent } from '../../engine/events.js';
 import type { EventStore, RecordOutcome, StoredEvent, WatchFrom } from './store.js';
-import { sinkEventsTotal } from './metrics.js';
+import type { EventSinkMetrics } from './metrics.js';
 import type { ServiceRegistration } from '../../security/grpc.js';
+import { SpanKind, context, trace } from '@opentelemetry/api';
+import { extractTraceContext, getTracer } from '../../observability/tracing.js';
 
 /** Max events in one Record call. */
 export const MAX_RECORD_BATCH = 1000;
@@ -50,39 +52,53 @@ function parseFrom(from: string): WatchFrom {
 export interface EventSinkServiceOptions {
   readonly store: EventStore;
   readonly logger: Logger;
+  /** Counts events by outcome and times Record calls. @defaultValue none */
+  readonly metrics?: EventSinkMetrics;
 }
 
 export function eventSinkService(options: EventSinkServiceOptions): ServiceRegistration {
-  const { store, logger } = options;
+  const { store, logger, metrics } = options;
   const implementation: pb.EventSinkServer = {
     record(call, callback) {
-      void (async () => {
-        const events: ExecutionEvent[] = [];
-        try {
-          if (call.request.events.length > MAX_RECORD_BATCH)
-            throw new EventSinkError('InvalidEvent', `at most ${MAX_RECORD_BATCH} events per Record call`);
-          for (const event of call.request.events) events.push(eventFromPb(event));
-        } catch (error) {
-          sinkEventsTotal.inc({ outcome: 'invalid' });
-          callback(toStatus(error), null);
-          return;
-        }
-        const results: pb.RecordResult[] = [];
-        try {
-          for (const event of events) {
-            const result = await store.record(event);
-            sinkEventsTotal.inc({ outcome: result.outcome });
-            if (result.outcome === 'dropped')
-              logger.info({ eventId: event.id, phase: event.phase }, 'late event for a terminal entity dropped');
-            results.push({ id: result.id, outcome: outcomeToPb[result.outcome], cursor: result.cursor ?? '' });
+      const timer = metrics?.recordDuration.startTimer();
+      // A child of the publisher's span (its trace context came in the metadata).
+      const span = getTracer().startSpan(
+        'flotilla.event-sink.record',
+        { kind: SpanKind.SERVER, attributes: { 'flotilla.events': call.request.events.length } },
+        extractTraceContext(call.metadata),
+      );
+      void context
+        .with(trace.setSpan(context.active(), span), async () => {
+          const events: ExecutionEvent[] = [];
+          try {
+            if (call.request.events.length > MAX_RECORD_BATCH)
+              throw new EventSinkError('InvalidEvent', `at most ${MAX_RECORD_BATCH} events per Record call`);
+            for (const event of call.request.events) events.push(eventFromPb(event));
+          } catch (error) {
+            metrics?.events.inc({ outcome: 'invalid' });
+            callback(toStatus(error), null);
+            return;
           }
-        } catch (error) {
-          logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'record failed');
-          callback(toStatus(error), null);
-          return;
-        }
-        callback(null, { results });
-      })();
+          const results: pb.RecordResult[] = [];
+          try {
+            for (const event of events) {
+              const result = await store.record(event);
+              metrics?.events.inc({ outcome: result.outcome });
+              if (result.outcome === 'dropped')
+                logger.info({ eventId: event.id, phase: event.phase }, 'late event for a terminal entity dropped');
+              results.push({ id: result.id, outcome: outcomeToPb[result.outcome], cursor: result.cursor ?? '' });
+            }
+          } catch (error) {
+            logger.warn({ err: error instanceof Error ? error.message : String(error) }, 'record failed');
+            callback(toStatus(error), null);
+            return;
+          }
+          callback(null, { results });
+        })
+        .finally(() => {
+          timer?.();
+          span.end();
+        });
     },
     list(call, callback) {
       void (async () => {

@@ -18,6 +18,7 @@ import * as pb from '../../generated/flotilla/agent/v1/agent.js';
 import { createClient, deadlineIn, isServiceError, type ClientTlsOptions } from '../../security/grpc.js';
 import type { TaskContext, TaskFailure, TaskObservation, TaskPlugin } from '../../engine/plugins.js';
 import { AgentError } from './errors.js';
+import { injectTraceContext } from '../../observability/tracing.js';
 
 /** Where one agent service lives. */
 export interface AgentEndpoint {
@@ -130,7 +131,8 @@ export class AgentPlugin implements TaskPlugin {
           const call = method.call(
             client,
             request,
-            new grpc.Metadata(),
+            // The round's trace goes on to the agent (traceparent, as OTEL_PROPAGATORS says).
+            injectTraceContext(new grpc.Metadata()),
             { deadline: deadlineIn(this.options.callTimeoutMs ?? 5_000) },
             (error, response) => {
               signal?.removeEventListener('abort', onAbort);
