@@ -11,8 +11,9 @@ import type { Component } from '../../lifecycle/index.js';
 import type { FleetContext } from '../../controller/process.js';
 import { CliError, ExitCode } from '../exit.js';
 import { REDIS_SECRET_OPTIONS, REDIS_URL_HELP, redisConfigFromFlags, type RedisFlags } from '../redis-flags.js';
+import { ADMIN_OPTIONS, adminOptionsFromFlags, type AdminFlags } from '../admin-flags.js';
 
-interface ControllerFlags extends RedisFlags {
+interface ControllerFlags extends RedisFlags, AdminFlags {
   kubeconfig?: string;
   context?: string;
   replicaId?: string;
@@ -108,6 +109,7 @@ export function register(program: Command): void {
     )
     .option('--install-flyte-crd', 'create the FlyteWorkflow CRD at start when missing');
   for (const [flag, help, fallback] of REDIS_SECRET_OPTIONS) command.option(flag, help, fallback);
+  for (const [flag, help, fallback] of ADMIN_OPTIONS) command.option(flag, help, fallback);
   command.action(async (flags: ControllerFlags) => {
     if (!flags.redis) throw new CliError('--redis URL (or FLOTILLA_REDIS_URL) is required', ExitCode.usage);
     const redis = redisConfigFromFlags(flags.redis, flags);
@@ -133,6 +135,7 @@ export function register(program: Command): void {
         '--flyte needs --blob-store URL (or FLOTILLA_BLOB_STORE): the store the task pods and every replica share',
         ExitCode.usage,
       );
+    const admin = adminOptionsFromFlags(flags, flags.flyte === true);
     const concurrency = integer('--concurrency', flags.concurrency, 1, 1000);
     const metricsPort = integer('--metrics-port', flags.metricsPort, 0, 65535);
     const { parseDuration } = await import('../../api/duration.js');
@@ -237,7 +240,9 @@ export function register(program: Command): void {
         ...(flags.eventSink ? { eventSink: { address: flags.eventSink, ...(security ? { security } : {}) } } : {}),
         agents,
         installCrd: flags.installCrd ?? false,
-        ...(flags.flyte && flags.blobStore ? { flyte: { blobStoreUrl: flags.blobStore } } : {}),
+        ...(flags.flyte && flags.blobStore
+          ? { flyte: { blobStoreUrl: flags.blobStore, ...(admin ? { admin } : {}) } }
+          : {}),
         installFlyteCrd: flags.installFlyteCrd ?? false,
         ...(workflowTtlMs !== undefined ? { workflowTtlMs } : {}),
         maxOutputBytes,

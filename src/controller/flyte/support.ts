@@ -17,7 +17,7 @@ import type { PodGateway } from '../../plugins/pod/gateway.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { openBlobStore } from '../../storage/open.js';
 import { FlyteWorkflowClient } from './client.js';
-import type { FlyteRoundOptions } from './round.js';
+import type { FlyteAdminOptions, FlyteRoundOptions } from './round.js';
 import { FlyteShard, type FlyteShardContext, type FlyteShardFactory } from './shard.js';
 
 export interface FlyteSupportOptions {
@@ -31,6 +31,8 @@ export interface FlyteSupportOptions {
   /** Largest node outputs kept (JSON bytes; large ones go to ConfigMaps owned by the FlyteWorkflow). @defaultValue 1000000 */
   maxOutputBytes?: number;
   recorder?: FlyteRoundOptions['recorder'];
+  /** FlyteAdmin: execution events of every FlyteWorkflow round (none when absent). */
+  admin?: FlyteAdminOptions;
   /** @defaultValue 120000 */
   watchdogMs?: number;
   metrics?: Metrics;
@@ -75,7 +77,13 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
               metrics?.informerRestarts.inc({ resource, shard: String(context.shard), reason }),
             ...(options.logger ? { logger: options.logger } : {}),
           },
-          round: { client, driver, store, ...(options.recorder ? { recorder: options.recorder } : {}) },
+          round: {
+            client,
+            driver,
+            store,
+            ...(options.recorder ? { recorder: options.recorder } : {}),
+            ...(options.admin ? { admin: options.admin } : {}),
+          },
         },
         context,
       ),
