@@ -12,6 +12,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { RunningApiServer } from './apiserver/index.js';
 import { Fleet } from './fleet.js';
 import { removeState, writeState, type SandboxState } from './state.js';
+import type { SandboxAdmin } from './admin/sandbox-admin.js';
 
 export interface SandboxOptions {
   /** Where the sandbox keeps its state (API server data, kubeconfig, logs). @defaultValue '.flotilla' */
@@ -68,6 +69,7 @@ function stateOf(
   fleet: Fleet | null,
   startedAt: Date,
   blobStoreUrl?: string,
+  admin?: SandboxAdmin,
 ): SandboxState {
   return {
     apiServer: { url: apiServer.url, kubeconfig: kubeconfigPath },
@@ -84,6 +86,7 @@ function stateOf(
       metrics: r.process ? r.metrics : null,
     })),
     blobStore: blobStoreUrl !== undefined ? { url: blobStoreUrl } : null,
+    admin: admin ? { address: admin.admin.address, tokenFile: admin.tokenFile, eventsFile: admin.eventsFile } : null,
     sandbox: { pid: process.pid },
     startedAt: startedAt.toISOString(),
   };
@@ -124,14 +127,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     started.push({ name: 'apiserver', stop: () => apiServer.stop() });
     const kubeConfig = loadKubeConfig({ file: kubeconfigPath });
     let fleet: Fleet | null = null;
+    let admin: SandboxAdmin | undefined;
     const save = () =>
-      writeState(stateDir, stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl));
+      writeState(stateDir, stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl, admin));
     const { installCrd, ensureNamespace } = await import('./examples.js');
     await installCrd(apiServer, kubeConfig);
     if (blobStoreUrl !== undefined) {
       const { installWorkflowCrd } = await import('../src/controller/crd-install.js');
       const { flyteWorkflowCrd } = await import('../src/flyte/crd.js');
       await installWorkflowCrd(kubeConfig, { crd: flyteWorkflowCrd(), timeoutMs: 15_000 });
+      const { startSandboxAdmin } = await import('./admin/sandbox-admin.js');
+      const opened = await startSandboxAdmin(stateDir);
+      admin = opened;
+      started.push({ name: 'admin', stop: () => opened.stop() });
     }
     if (options.fleet ?? true) {
       fleet = new Fleet({
@@ -144,6 +152,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
         ...(options.restartDelayMs !== undefined ? { restartDelayMs: options.restartDelayMs } : {}),
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
         ...(blobStoreUrl !== undefined ? { flyteBlobStoreUrl: blobStoreUrl } : {}),
+        ...(admin ? { replicaArgs: admin.replicaArgs } : {}),
       });
       const running = fleet;
       started.push({ name: 'fleet', stop: () => running.stop() });
@@ -161,7 +170,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       kubeConfig,
       fleet,
       startedAt,
-      state: () => stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl),
+      state: () => stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl, admin),
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {
@@ -196,6 +205,8 @@ export function sandboxBanner(
       `  state       ${rel(join(sandbox.stateDir, 'sandbox.json'))} · logs in ${rel(join(sandbox.stateDir, 'logs'))}`,
     );
     if (state.blobStore) lines.push(`  blob store  ${state.blobStore.url} (FlyteWorkflows: kubectl get fly -A)`);
+    if (state.admin)
+      lines.push(`  flyteadmin  ${state.admin.address} (recording; events in ${rel(state.admin.eventsFile)})`);
   }
   const kcEnv = `KUBECONFIG=${rel(sandbox.kubeconfigPath)}`;
   lines.push('', 'Try:', `  ${kc} get wf -A`, `  ${kc} get pods -A --watch`);

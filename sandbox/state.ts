@@ -22,6 +22,8 @@ export interface SandboxState {
   replicas: { name: string; pid: number | null; metrics: string | null }[];
   /** With `--flyte`: the blob store the replicas and the kubelet's pyflyte-execute stand-in share (`file://...`). */
   blobStore?: { url: string } | null;
+  /** With `--flyte`: the recording FlyteAdmin (gRPC, bearer token in `tokenFile`; accepted events in `eventsFile`, JSON lines). */
+  admin?: { address: string; tokenFile: string; eventsFile: string } | null;
   /** The sandbox process itself. */
   sandbox: { pid: number };
   /** ISO time. */
