@@ -137,7 +137,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       const { flyteWorkflowCrd } = await import('../src/flyte/crd.js');
       await installWorkflowCrd(kubeConfig, { crd: flyteWorkflowCrd(), timeoutMs: 15_000 });
       const { startSandboxAdmin } = await import('./admin/sandbox-admin.js');
-      const opened = await startSandboxAdmin(stateDir);
+      const { launchPlanLauncher } = await import('./admin/launcher.js');
+      const opened = await startSandboxAdmin(stateDir, launchPlanLauncher(kubeConfig));
       admin = opened;
       started.push({ name: 'admin', stop: () => opened.stop() });
     }

@@ -43,6 +43,8 @@ import { installWorkflowCrd } from './crd-install.js';
 import { flyteWorkflowCrd } from '../flyte/crd.js';
 import { openFlyteSupport, type FlyteSupport } from './flyte/support.js';
 import { AdminEventClient, type AdminClientOptions } from '../events/admin/client.js';
+import { AdminLaunchPlanLauncher } from '../events/admin/launcher.js';
+import { decodeLiteralMap } from '../flyte/literals/codec.js';
 import { FleetMember } from './fleet-member.js';
 import { WorkflowJanitor } from './gc.js';
 import { EventRecorder } from './k8s-events.js';
@@ -254,6 +256,15 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         recorder,
         metrics,
         logger: log.child({ component: 'flyte' }),
+        ...(adminClient
+          ? {
+              launchPlans: (store) =>
+                new AdminLaunchPlanLauncher({
+                  client: adminClient,
+                  readLiterals: async (uri) => decodeLiteralMap(await store.get(uri)),
+                }),
+            }
+          : {}),
         ...(adminClient && adminOptions
           ? {
               admin: {

@@ -12,7 +12,13 @@ import { ConfigMapOutputStore } from '../adapters/output-store.js';
 import { PluginRegistry } from '../../engine/plugin-registry.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { inProcessPlugins } from '../../plugins/inprocess/index.js';
-import { createFlytePodPlugin, createLiteralStepPlugin, createUnsupportedPlugin } from '../../plugins/flyte/index.js';
+import {
+  createFlytePodPlugin,
+  createLaunchPlanPlugin,
+  createLiteralStepPlugin,
+  createUnsupportedPlugin,
+  type LaunchPlanLauncher,
+} from '../../plugins/flyte/index.js';
 import type { PodGateway } from '../../plugins/pod/gateway.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { openBlobStore } from '../../storage/open.js';
@@ -33,6 +39,8 @@ export interface FlyteSupportOptions {
   recorder?: FlyteRoundOptions['recorder'];
   /** FlyteAdmin: execution events of every FlyteWorkflow round (none when absent). */
   admin?: FlyteAdminOptions;
+  /** Starts and follows launch plan nodes' child executions (none: those nodes fail naming what is missing). */
+  launchPlans?: (store: BlobStore) => LaunchPlanLauncher;
   /** @defaultValue 120000 */
   watchdogMs?: number;
   metrics?: Metrics;
@@ -51,6 +59,7 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
     createFlytePodPlugin({ store, gateway: options.pods }),
     createLiteralStepPlugin(),
     createUnsupportedPlugin(),
+    createLaunchPlanPlugin(options.launchPlans ? { launcher: options.launchPlans(store) } : {}),
   ]);
   const outputs = new ConfigMapOutputStore({
     kubeConfig: options.kubeConfig,

@@ -20,6 +20,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { AdminServiceClient } from '../../generated/flyteidl/flyteidl/service/admin.js';
+import type { Execution, ExecutionCreateRequest } from '../../generated/flyteidl/flyteidl/admin/execution.js';
 import type { AdminEvent } from '../../flyte/events/admin-events.js';
 import {
   channelCredentials,
@@ -124,6 +125,37 @@ export class AdminEventClient implements AdminEventRecorder {
           return;
       }
     });
+  }
+
+  /** CreateExecution; false when admin has the name already (AlreadyExists). Throws `AdminError` otherwise. */
+  createExecution(request: ExecutionCreateRequest): Promise<boolean> {
+    const options = { deadline: deadlineIn(this.options.callTimeoutMs ?? 10_000) };
+    return new Promise<boolean>((resolve, reject) => {
+      this.client.createExecution(request, new grpc.Metadata(), options, (error) => {
+        if (!error) resolve(true);
+        else if (error.code === grpc.status.ALREADY_EXISTS) resolve(false);
+        else reject(this.failure('CreateExecution', error));
+      });
+    });
+  }
+
+  /** GetExecution. Throws `AdminError` (NotFound included: a child it was told to start must exist). */
+  getExecution(id: { project: string; domain: string; name: string }): Promise<Execution> {
+    const options = { deadline: deadlineIn(this.options.callTimeoutMs ?? 10_000) };
+    return new Promise<Execution>((resolve, reject) => {
+      this.client.getExecution({ id: { ...id, org: '' } }, new grpc.Metadata(), options, (error, execution) => {
+        if (error) reject(this.failure('GetExecution', error));
+        else resolve(execution);
+      });
+    });
+  }
+
+  private failure(call: string, error: grpc.ServiceError): AdminError {
+    return new AdminError(
+      'Unavailable',
+      `admin ${this.options.endpoint} ${call}: ${grpc.status[error.code] ?? error.code}: ${error.details}`,
+      { cause: error },
+    );
   }
 
   close(): void {

@@ -53,3 +53,28 @@ export function eventNodeId(parent: EventParent | undefined, nodeId: string): st
   const parts = parent === undefined ? [nodeId] : [parent.uniqueId, String(parent.attempt), nodeId];
   return fixedLengthUniqueId(parts.filter((p) => p !== '').join('-'));
 }
+
+/** 64-bit FNV-1a of `text`, big-endian bytes. */
+function fnv1a64(text: string): Uint8Array {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    hash ^= BigInt(byte);
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  const out = new Uint8Array(8);
+  for (let i = 7; i >= 0; i--) {
+    out[i] = Number(hash & 0xffn);
+    hash >>= 8n;
+  }
+  return out;
+}
+
+/**
+ * The execution name of a launch plan node's child, as FlytePropeller names it (its V2 scheme):
+ * `<parent execution>-<node unique id>-<attempt>`, or, past 20 characters, `f` + base32 of its
+ * 64-bit FNV-1a. Deterministic: a repeated start asks admin for the same name (AlreadyExists).
+ */
+export function childExecutionName(parentExecution: string, nodeUniqueId: string, attempt: number): string {
+  const joined = [parentExecution, nodeUniqueId, String(attempt)].filter((p) => p !== '').join('-');
+  return joined.length <= MAX_UNIQUE_NODE_ID_LENGTH ? joined : `f${flyteBase32(fnv1a64(joined))}`;
+}
