@@ -190,5 +190,11 @@ describe('launch plan nodes through the recording admin', () => {
       .filter((e) => e.kind === 'node' && e.nodeId === 'n0')
       .map((e) => e.phase);
     assert.deepEqual(parentNodes, ['QUEUED', 'RUNNING', 'SUCCEEDED']);
+    const running = admin.records
+      .events(`flytesnacks:development:${name}`)
+      .find((e) => e.kind === 'node' && e.nodeId === 'n0' && e.phase === 'RUNNING')?.event as {
+      workflowNodeMetadata?: { executionId?: { name?: string } };
+    };
+    assert.equal(running.workflowNodeMetadata?.executionId?.name, child.name, 'the node event names its child');
   });
 });

@@ -42,7 +42,7 @@ import {
   type FlyteWorkflowSpec,
 } from '../types.js';
 import { nodeDataPaths, type NodeAttempt } from '../../storage/layout.js';
-import { eventNodeId, type EventParent } from './ids.js';
+import { childExecutionName, eventNodeId, type EventParent } from './ids.js';
 
 /** One request for admin: which RPC, a deterministic request id, the event. */
 export type AdminEvent =
@@ -275,6 +275,16 @@ class AdminEventBuilder {
     const extra: Record<string, unknown> = { inputUri, ...result };
     if (located.node.name) extra['nodeName'] = located.node.name;
     if (located.node.kind === 'array') extra['isArray'] = true;
+    if (located.node.workflow?.launchPlanRefId !== undefined && phase !== 'QUEUED') {
+      // The child execution it launched (admin checks that it exists), named as the plugin names it.
+      const attempt = Math.max(0, (this.options.after.nodes?.[this.enginePathOf(located)]?.attempts ?? 1) - 1);
+      extra['workflowNodeMetadata'] = {
+        executionId: {
+          ...this.execution,
+          name: childExecutionName(this.execution.name, eventNodeId(located.parent, located.id), attempt),
+        },
+      };
+    }
     const parentLocated = located.parent ? { reportedId: located.parent.uniqueId } : undefined;
     this.pushNodeRaw(
       located.reportedId,
@@ -397,6 +407,10 @@ class AdminEventBuilder {
       lineage.push({ nodeId: id, attempt: 0 });
     }
     return undefined;
+  }
+
+  private enginePathOf(located: Located): string {
+    return [...located.lineage.map((l) => l.nodeId), located.id].join('/');
   }
 
   private childLineage(located: Located): NodeAttempt[] {
