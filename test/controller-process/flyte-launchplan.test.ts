@@ -23,7 +23,8 @@ import type { BlobStore } from '../../src/storage/blob-store.js';
 import { openBlobStore } from '../../src/storage/open.js';
 import { launchPlanLauncher } from '../../sandbox/admin/launcher.js';
 import { startRecordingAdmin, type RecordingAdmin } from '../../sandbox/admin/server.js';
-import { fixture, type Obj } from '../flyte/fixtures.js';
+import { fixture } from '../flyte/fixtures.js';
+import { LP, NS, parentWorkflow } from '../flyte/launchplan-fixture.js';
 import {
   spawnController,
   startControllerEnv,
@@ -32,58 +33,7 @@ import {
 } from '../support/controller.js';
 import { waitFor } from '../support/wait.js';
 
-const NS = 'flytesnacks-development';
 const flyteApi = { group: FLYTE_GROUP, version: FLYTE_VERSION, plural: FLYTE_PLURAL };
-const LP = {
-  resourceType: 'LAUNCH_PLAN',
-  project: 'flytesnacks',
-  domain: 'development',
-  name: 'demo.child_lp',
-  version: 'v1',
-};
-
-function parentWorkflow(name: string): Obj {
-  return {
-    apiVersion: 'flyte.lyft.com/v1alpha1',
-    kind: 'FlyteWorkflow',
-    metadata: {
-      name,
-      namespace: NS,
-      labels: { domain: 'development', project: 'flytesnacks', 'execution-id': name, 'workflow-name': 'demo-parent' },
-    },
-    spec: {
-      id: 'flytesnacks:development:demo.parent',
-      nodes: {
-        'start-node': { id: 'start-node', kind: 'start', resources: {} },
-        n0: {
-          id: 'n0',
-          name: 'child',
-          kind: 'workflow',
-          resources: {},
-          workflow: { launchPlanRefId: LP },
-          inputBindings: [{ var: 'title', binding: { scalar: { primitive: { stringValue: 'From the parent' } } } }],
-        },
-        'end-node': {
-          id: 'end-node',
-          kind: 'end',
-          resources: {},
-          inputBindings: [{ var: 'o0', binding: { promise: { nodeId: 'n0', var: 'o0' } } }],
-        },
-      },
-      edges: {
-        downstream: { 'start-node': ['n0'], n0: ['end-node'] },
-        upstream: { n0: ['start-node'], 'end-node': ['n0'] },
-      },
-      outputs: { variables: { o0: { type: { simple: 'STRING' } } } },
-      outputBindings: [{ var: 'o0', binding: { promise: { nodeId: 'n0', var: 'o0' } } }],
-    },
-    inputs: { literals: {} },
-    executionId: { project: 'flytesnacks', domain: 'development', name },
-    workflowMeta: { eventVersion: 2 },
-    tasks: {},
-  };
-}
-
 describe('launch plan nodes through the recording admin', () => {
   let dir: string;
   let env: ControllerEnv;
@@ -106,6 +56,7 @@ describe('launch plan nodes through the recording admin', () => {
     });
     controller = await spawnController({
       id: 'r-lp',
+      shards: '0-1',
       kubeconfig: env.api.kubeconfigPath,
       redisUrl: env.redis.url,
       args: [

@@ -23,6 +23,7 @@ import type { PodGateway } from '../../plugins/pod/gateway.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { openBlobStore } from '../../storage/open.js';
 import { FlyteWorkflowClient } from './client.js';
+import { LocalLaunchPlanLauncher } from './local-launcher.js';
 import type { FlyteAdminOptions, FlyteRoundOptions } from './round.js';
 import { FlyteShard, type FlyteShardContext, type FlyteShardFactory } from './shard.js';
 
@@ -39,7 +40,7 @@ export interface FlyteSupportOptions {
   recorder?: FlyteRoundOptions['recorder'];
   /** FlyteAdmin: execution events of every FlyteWorkflow round (none when absent). */
   admin?: FlyteAdminOptions;
-  /** Starts and follows launch plan nodes' child executions (none: those nodes fail naming what is missing). */
+  /** Starts and follows launch plan nodes' child executions. @defaultValue the local resolution (LocalLaunchPlanLauncher) */
   launchPlans?: (store: BlobStore) => LaunchPlanLauncher;
   /** @defaultValue 120000 */
   watchdogMs?: number;
@@ -54,12 +55,17 @@ export interface FlyteSupport extends FlyteShardFactory {
 
 export async function openFlyteSupport(options: FlyteSupportOptions): Promise<FlyteSupport> {
   const store = await openBlobStore(options.blobStoreUrl);
+  const client = new FlyteWorkflowClient(options.kubeConfig);
+  // Launch plans: through admin when given, else the local resolution (a LaunchPlan ConfigMap).
+  const launcher = options.launchPlans
+    ? options.launchPlans(store)
+    : new LocalLaunchPlanLauncher(options.kubeConfig, client, store);
   const plugins = new PluginRegistry([
     ...inProcessPlugins(),
     createFlytePodPlugin({ store, gateway: options.pods }),
     createLiteralStepPlugin(),
     createUnsupportedPlugin(),
-    createLaunchPlanPlugin(options.launchPlans ? { launcher: options.launchPlans(store) } : {}),
+    createLaunchPlanPlugin({ launcher }),
   ]);
   const outputs = new ConfigMapOutputStore({
     kubeConfig: options.kubeConfig,
@@ -71,7 +77,6 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
     outputs,
     engine: { maxOutputBytes: options.maxOutputBytes ?? 1_000_000 },
   });
-  const client = new FlyteWorkflowClient(options.kubeConfig);
   const { metrics } = options;
   return {
     store,
