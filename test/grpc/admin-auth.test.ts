@@ -40,16 +40,14 @@ describe('admin client credentials', () => {
           return;
         }
         issued += 1;
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              access_token: ACCESS_TOKEN,
-              token_type: 'Bearer',
-              expires_in: 3600,
-              scope: form.get('scope'),
-            }),
-          );
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            access_token: ACCESS_TOKEN,
+            token_type: 'Bearer',
+            expires_in: 3600,
+            scope: form.get('scope'),
+          }),
+        );
       });
     });
     await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
