@@ -46,6 +46,8 @@ export interface FleetOptions {
   auditLogs?: boolean;
   /** Replicas also run FlyteWorkflows with this blob store (`--flyte --blob-store`). @defaultValue undefined (off) */
   flyteBlobStoreUrl?: string;
+  /** More `flotilla controller` flags for every replica (the sandbox's recording admin). @defaultValue [] */
+  replicaArgs?: readonly string[];
   /** Called whenever a PID or endpoint changes. */
   onChange?: () => void;
   /** Something worth showing happened (a replica died, restarted). */
@@ -266,6 +268,7 @@ export class Fleet {
     if (this.agentAddress) args.push('--agent', `notifier=${this.agentAddress}`);
     if (info.auditLog) args.push('--audit-log', info.auditLog);
     if (this.options.flyteBlobStoreUrl) args.push('--flyte', '--blob-store', this.options.flyteBlobStoreUrl);
+    args.push(...(this.options.replicaArgs ?? []));
     const proc = await spawnProcess({
       ...this.flotilla(info.name, args, /controller \S+ ready/),
       readyTimeoutMs: 60_000,

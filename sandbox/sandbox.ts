@@ -15,6 +15,7 @@ import type { RunningConsole } from '../src/console/server.js';
 import { Fleet, type SandboxRedisMode } from './fleet.js';
 import { removeState, writeState, type SandboxState } from './state.js';
 import type { SandboxWebhook } from './webhook.js';
+import type { SandboxAdmin } from './admin/sandbox-admin.js';
 
 export interface SandboxOptions {
   /** Where the sandbox keeps its state (API server data, kubeconfig, logs). @defaultValue '.flotilla' */
@@ -86,6 +87,7 @@ function stateOf(
   startedAt: Date,
   blobStoreUrl?: string,
   consoleServer?: RunningConsole,
+  admin?: SandboxAdmin,
 ): SandboxState {
   return {
     apiServer: { url: apiServer.url, kubeconfig: kubeconfigPath },
@@ -108,6 +110,7 @@ function stateOf(
     })),
     blobStore: blobStoreUrl !== undefined ? { url: blobStoreUrl } : null,
     console: consoleServer ? { url: consoleServer.url, tokenFile: join(stateDir, CONSOLE_TOKEN_FILE) } : null,
+    admin: admin ? { address: admin.admin.address, tokenFile: admin.tokenFile, eventsFile: admin.eventsFile } : null,
     sandbox: { pid: process.pid },
     startedAt: startedAt.toISOString(),
   };
@@ -150,10 +153,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     let fleet: Fleet | null = null;
     // Set once the console is up; the fleet's PID-change saves before that write no console.
     const consoleRef: { current?: RunningConsole } = {};
+    let admin: SandboxAdmin | undefined;
     const save = () =>
       writeState(
         stateDir,
-        stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl, consoleRef.current),
+        stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl, consoleRef.current, admin),
       );
     const { installCrd, ensureNamespace } = await import('./examples.js');
     await installCrd(apiServer, kubeConfig);
@@ -165,6 +169,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       const { installWorkflowCrd } = await import('../src/controller/crd-install.js');
       const { flyteWorkflowCrd } = await import('../src/flyte/crd.js');
       await installWorkflowCrd(kubeConfig, { crd: flyteWorkflowCrd(), timeoutMs: 15_000 });
+      const { startSandboxAdmin } = await import('./admin/sandbox-admin.js');
+      const { launchPlanLauncher } = await import('./admin/launcher.js');
+      const opened = await startSandboxAdmin(stateDir, launchPlanLauncher(kubeConfig));
+      admin = opened;
+      started.push({ name: 'admin', stop: () => opened.stop() });
     }
     const fleetNamespace = 'flotilla-system';
     const { removeWebhookConfigurations, startSandboxWebhook } = await import('./webhook.js');
@@ -202,6 +211,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
         ...(options.restartDelayMs !== undefined ? { restartDelayMs: options.restartDelayMs } : {}),
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
         ...(blobStoreUrl !== undefined ? { flyteBlobStoreUrl: blobStoreUrl } : {}),
+        ...(admin ? { replicaArgs: admin.replicaArgs } : {}),
       });
       const running = fleet;
       started.push({ name: 'fleet', stop: () => running.stop() });
@@ -227,7 +237,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       webhook,
       console: runningConsole,
       startedAt,
-      state: () => stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl, runningConsole),
+      state: () => stateOf(stateDir, kubeconfigPath, apiServer, fleet, startedAt, blobStoreUrl, runningConsole, admin),
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {
@@ -268,6 +278,8 @@ export function sandboxBanner(
       `  state       ${rel(join(sandbox.stateDir, 'sandbox.json'))} · logs in ${rel(join(sandbox.stateDir, 'logs'))}`,
     );
     if (state.blobStore) lines.push(`  blob store  ${state.blobStore.url} (FlyteWorkflows: kubectl get fly -A)`);
+    if (state.admin)
+      lines.push(`  flyteadmin  ${state.admin.address} (recording; events in ${rel(state.admin.eventsFile)})`);
   }
   const kcEnv = `KUBECONFIG=${rel(sandbox.kubeconfigPath)}`;
   lines.push('', 'Try:', `  ${kc} get wf -A`, `  ${kc} get pods -A --watch`);

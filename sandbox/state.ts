@@ -29,6 +29,8 @@ export interface SandboxState {
   blobStore?: { url: string } | null;
   /** The web console (`flotilla console`, in the sandbox's process); its action token is in `tokenFile` (0600). */
   console?: { url: string; tokenFile: string } | null;
+  /** With `--flyte`: the recording FlyteAdmin (gRPC, bearer token in `tokenFile`; accepted events in `eventsFile`, JSON lines). */
+  admin?: { address: string; tokenFile: string; eventsFile: string } | null;
   /** The sandbox process itself. */
   sandbox: { pid: number };
   /** ISO time. */

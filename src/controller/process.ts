@@ -45,6 +45,9 @@ import { OwnershipAudit } from './audit.js';
 import { installWorkflowCrd } from './crd-install.js';
 import { flyteWorkflowCrd } from '../flyte/crd.js';
 import { openFlyteSupport, type FlyteSupport } from './flyte/support.js';
+import { AdminEventClient, type AdminClientOptions } from '../events/admin/client.js';
+import { AdminLaunchPlanLauncher } from '../events/admin/launcher.js';
+import { decodeLiteralMap } from '../flyte/literals/codec.js';
 import { FleetMember } from './fleet-member.js';
 import { WorkflowJanitor } from './gc.js';
 import { EventRecorder } from './k8s-events.js';
@@ -123,7 +126,11 @@ export interface ControllerProcessOptions {
    * Run FlyteWorkflows (`flyte.lyft.com/v1alpha1`) beside Workflows, node data in `blobStoreUrl`
    * (hash strategy only). @defaultValue undefined (Workflows only)
    */
-  flyte?: { blobStoreUrl: string };
+  flyte?: {
+    blobStoreUrl: string;
+    /** FlyteAdmin for the FlyteWorkflows' execution events (none: no events). */
+    admin?: ControllerAdminOptions;
+  };
   /**
    * Node data of Workflows in this blob store (file:// or s3://): offloaded outputs rather than
    * ConfigMaps, and pod tasks may write outputs beyond a termination message's 4 KiB
@@ -155,6 +162,14 @@ export interface ControllerProcessOptions {
    */
   interruptibleFailureThreshold?: number;
   logger?: Logger;
+}
+
+/** `--admin-*`: where FlyteAdmin is and how events are shaped. */
+export interface ControllerAdminOptions extends AdminClientOptions {
+  /** `producerId` of the events (admin's cluster id for this fleet). @defaultValue 'propeller' */
+  producerId?: string;
+  /** Largest node outputs sent inline (bytes); larger ones by reference. @defaultValue 65536 */
+  maxInlineOutputBytes?: number;
 }
 
 export interface ControllerProcess {
@@ -315,6 +330,10 @@ export async function startControllerProcess(options: ControllerProcessOptions):
 
     let flyte: FlyteSupport | undefined;
     if (options.flyte) {
+      const adminOptions = options.flyte.admin;
+      const adminClient = adminOptions ? new AdminEventClient(adminOptions) : undefined;
+      if (adminClient) closers.push({ what: 'flyteadmin client', run: async () => adminClient.close() });
+      const adminLog = log.child({ component: 'flyteadmin' });
       flyte = await openFlyteSupport({
         kubeConfig,
         blobStoreUrl: options.flyte.blobStoreUrl,
@@ -327,6 +346,47 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         recorder,
         metrics,
         logger: log.child({ component: 'flyte' }),
+        ...(adminClient
+          ? {
+              launchPlans: (store) =>
+                new AdminLaunchPlanLauncher({
+                  client: adminClient,
+                  readLiterals: async (uri) => decodeLiteralMap(await store.get(uri)),
+                }),
+            }
+          : {}),
+        ...(adminClient && adminOptions
+          ? {
+              admin: {
+                recorder: {
+                  record: async (events) => {
+                    const results = await adminClient.record(events).catch((error: unknown) => {
+                      metrics.eventsFailed.inc({ kind: 'flyteadmin' });
+                      adminLog.warn(
+                        { err: error instanceof Error ? error.message : String(error) },
+                        'flyteadmin unreachable; the round will be redone',
+                      );
+                      throw error;
+                    });
+                    metrics.eventsSent.inc({ kind: 'flyteadmin' }, results.length);
+                    return results;
+                  },
+                },
+                ...(adminOptions.producerId !== undefined ? { producerId: adminOptions.producerId } : {}),
+                ...(adminOptions.maxInlineOutputBytes !== undefined
+                  ? { maxInlineOutputBytes: adminOptions.maxInlineOutputBytes }
+                  : {}),
+                onDropped: (dropped) => {
+                  metrics.eventsFailed.inc({ kind: 'flyteadmin' }, dropped.length);
+                  for (const result of dropped)
+                    adminLog.warn(
+                      { requestId: result.event.requestId, outcome: result.outcome, detail: result.detail },
+                      'flyteadmin refused an event; dropped',
+                    );
+                },
+              },
+            }
+          : {}),
       });
       const opened = flyte;
       closers.push({ what: 'flyte blob store', run: () => opened.close() });

@@ -70,8 +70,13 @@ export const requiredRules: Readonly<Record<Component, ComponentRules>> = {
       // offloaded node outputs (src/controller/adapters/output-store.ts): create, read, replace on upsert.
       { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'get', 'update'] },
       // `--flyte`: FlyteWorkflow informers list/watch per shard, read-through get, and the whole-object
-      // PUT with resourceVersion (no status subresource) (src/controller/flyte/client.ts).
-      { apiGroups: ['flyte.lyft.com'], resources: ['flyteworkflows'], verbs: ['get', 'list', 'watch', 'update'] },
+      // PUT with resourceVersion (no status subresource), and the create of a launch plan's child
+      // without FlyteAdmin (src/controller/flyte/client.ts, local-launcher.ts).
+      {
+        apiGroups: ['flyte.lyft.com'],
+        resources: ['flyteworkflows'],
+        verbs: ['get', 'list', 'watch', 'create', 'update'],
+      },
       // the PodTemplate store (src/controller/pod-templates.ts): one informer over every namespace's
       // podtemplates (a task's template in its namespace, the default one in the controller's).
       { apiGroups: [''], resources: ['podtemplates'], verbs: ['list', 'watch'] },

@@ -180,6 +180,52 @@ describe('helm template', () => {
   });
 });
 
+describe('flyte values', () => {
+  test('flyte.admin: --flyte, --admin-* flags and the Secrets they read, mounted read-only', async () => {
+    const { manifests } = await render({
+      set: [
+        'flyte.enabled=true',
+        'blobStore.url=s3://flyte-meta/metadata',
+        'flyte.admin.enabled=true',
+        'flyte.admin.endpoint=flyteadmin.flyte:81',
+        'flyte.admin.caSecret=flyteadmin-ca',
+        'flyte.admin.auth.type=clientSecret',
+        'flyte.admin.auth.clientId=flotilla',
+        'flyte.admin.auth.clientSecretName=flotilla-admin-client',
+        'flyte.admin.auth.tokenUrl=https://auth.example/oauth2/token',
+        'flyte.admin.auth.scopes={all}',
+        'flyte.admin.producerId=fleet-a',
+      ],
+    });
+    const args = argsOf(manifests, 'flotilla-controller');
+    for (const a of [
+      '--flyte',
+      '--blob-store=s3://flyte-meta/metadata',
+      '--admin-endpoint=flyteadmin.flyte:81',
+      '--admin-producer-id=fleet-a',
+      '--admin-max-inline-bytes=65536',
+      '--admin-ca-file=/etc/flotilla/flyteadmin-ca/ca.crt',
+      '--admin-client-id=flotilla',
+      '--admin-client-secret-file=/etc/flotilla/flyteadmin-client/client_secret',
+      '--admin-token-url=https://auth.example/oauth2/token',
+      '--admin-scopes=all',
+    ])
+      assert.ok(args.includes(a), `${a} in ${args.join(' ')}`);
+    assert.ok(!args.includes('--admin-insecure'));
+    const text = JSON.stringify(manifests);
+    assert.match(text, /"secretName":"flotilla-admin-client"/);
+    assert.match(text, /"secretName":"flyteadmin-ca"/);
+  });
+
+  test('without flyte.enabled no admin flag is rendered, and an unknown auth type is refused', async () => {
+    const { manifests } = await render({ set: ['flyte.admin.enabled=true', 'flyte.admin.endpoint=a:81'] });
+    assert.ok(!argsOf(manifests, 'flotilla-controller').some((a) => a.startsWith('--admin') || a === '--flyte'));
+    const r = await helm(['template', chartDir, '--set', 'flyte.admin.auth.type=basic']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /flyte\.admin\.auth\.type/);
+  });
+});
+
 describe('values are checked', () => {
   const cases: { what: string; set: string[]; message: RegExp }[] = [
     {

@@ -110,6 +110,36 @@ describe('flotilla controller flags', () => {
       [...redis, '--strategy', 'namespace', '--namespaces', 'a', '--flyte', '--blob-store', 'file:///tmp/x'],
       /--flyte needs --strategy hash/,
     ],
+    [
+      'admin without --flyte',
+      [...redis, '--shards', '0', '--admin-endpoint', 'admin:81'],
+      /--admin-endpoint needs --flyte/,
+    ],
+    ['admin token without endpoint', [...redis, '--shards', '0', '--admin-token-file', '/x'], /needs --admin-endpoint/],
+    [
+      'admin endpoint not host:port',
+      [...redis, '--shards', '0', '--flyte', '--blob-store', 'file:///tmp/x', '--admin-endpoint', 'http://admin'],
+      /invalid --admin-endpoint/,
+    ],
+    [
+      'admin client credentials incomplete',
+      [
+        ...redis,
+        ...['--shards', '0', '--flyte', '--blob-store', 'file:///tmp/x', '--admin-endpoint', 'admin:81'],
+        ...['--admin-client-id', 'flotilla'],
+      ],
+      /need all of --admin-client-id, --admin-client-secret-file and --admin-token-url/,
+    ],
+    [
+      'admin token file and client credentials',
+      [
+        ...redis,
+        ...['--shards', '0', '--flyte', '--blob-store', 'file:///tmp/x', '--admin-endpoint', 'admin:81'],
+        ...['--admin-token-file', '/x', '--admin-client-id', 'a', '--admin-client-secret-file', '/y'],
+        ...['--admin-token-url', 'https://t/token'],
+      ],
+      /--admin-token-file excludes the client credentials/,
+    ],
   ];
   for (const [what, args, message] of cases) {
     test(`${what}: exit 2`, async () => {

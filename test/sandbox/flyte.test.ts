@@ -2,9 +2,10 @@
  * `startSandbox({ flyte: true })`: the FlyteWorkflow CRD is served, sandbox.json names the blob
  * store (`blobStore.url`), and a FlyteWorkflow (a-container-chain.yaml under a fresh name) runs to
  * Succeeded on the fleet's replica, its pods completed by the kubelet's pyflyte-execute stand-in
- * writing into that store. The cached-task demo (examples/flyte/cached-chain.yaml run twice) ends
- * with both executions Succeeded and the second's tasks taken from the fleet's embedded catalog
- * (CACHE_HIT, no pod), which the summary line counts.
+ * writing into that store; the sandbox's recording admin (`admin.address`) holds its events. The
+ * cached-task demo (examples/flyte/cached-chain.yaml run twice) ends with both executions Succeeded
+ * and the second's tasks taken from the fleet's embedded catalog (CACHE_HIT, no pod), which the
+ * summary line counts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,6 +62,23 @@ describe('flotilla sandbox --flyte', () => {
     assert.ok(
       done.status?.dataDir?.startsWith(state.blobStore?.url ?? '-'),
       `dataDir ${String(done.status?.dataDir)} in the sandbox's store`,
+    );
+    // The recording admin (sandbox.json `admin.address`) got the execution's events from the fleet.
+    assert.match(state.admin?.address ?? '', /^127\.0\.0\.1:\d+$/);
+    const recorded = await waitFor(
+      () => {
+        const lines = readFileSync(state.admin?.eventsFile ?? '-', 'utf8')
+          .split('\n')
+          .filter((l) => l !== '');
+        const events = lines.map((l) => JSON.parse(l) as { kind: string; execution: string; phase: string });
+        const mine = events.filter((e) => e.execution === 'flytesnacks:development:sbchain1' && e.kind === 'workflow');
+        return mine.at(-1)?.phase === 'SUCCEEDED' ? mine : undefined;
+      },
+      { what: 'sbchain1 SUCCEEDED at the recording admin', timeoutMs: 10_000 },
+    );
+    assert.deepEqual(
+      recorded.map((e) => e.phase),
+      ['RUNNING', 'SUCCEEDING', 'SUCCEEDED'],
     );
   });
 

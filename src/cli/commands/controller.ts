@@ -13,8 +13,9 @@ import { CliError, ExitCode } from '../exit.js';
 import { CATALOG_OPTIONS, catalogSettingsFromFlags, type CatalogFlags } from '../catalog-flags.js';
 import { REDIS_SECRET_OPTIONS, REDIS_URL_HELP, redisConfigFromFlags, type RedisFlags } from '../redis-flags.js';
 import { addPodFlags, podOptionsOf, type PodFlags } from '../pod-flags.js';
+import { ADMIN_OPTIONS, adminOptionsFromFlags, type AdminFlags } from '../admin-flags.js';
 
-interface ControllerFlags extends RedisFlags, PodFlags, CatalogFlags {
+interface ControllerFlags extends RedisFlags, PodFlags, CatalogFlags, AdminFlags {
   kubeconfig?: string;
   context?: string;
   replicaId?: string;
@@ -112,6 +113,7 @@ export function register(program: Command): void {
   addPodFlags(command);
   for (const [flag, help, fallback] of REDIS_SECRET_OPTIONS) command.option(flag, help, fallback);
   for (const [flag, help] of CATALOG_OPTIONS) command.option(flag, help);
+  for (const [flag, help, fallback] of ADMIN_OPTIONS) command.option(flag, help, fallback);
   command.action(async (flags: ControllerFlags) => {
     const catalog = catalogSettingsFromFlags(flags);
     if (!flags.redis) throw new CliError('--redis URL (or FLOTILLA_REDIS_URL) is required', ExitCode.usage);
@@ -139,6 +141,7 @@ export function register(program: Command): void {
         ExitCode.usage,
       );
     const podOptions = podOptionsOf(flags);
+    const admin = adminOptionsFromFlags(flags, flags.flyte === true);
     const concurrency = integer('--concurrency', flags.concurrency, 1, 1000);
     const metricsPort = integer('--metrics-port', flags.metricsPort, 0, 65535);
     const { parseDuration } = await import('../../api/duration.js');
@@ -246,7 +249,9 @@ export function register(program: Command): void {
         ...(flags.eventSink ? { eventSink: { address: flags.eventSink, ...(security ? { security } : {}) } } : {}),
         agents,
         installCrd: flags.installCrd ?? false,
-        ...(flags.flyte && flags.blobStore ? { flyte: { blobStoreUrl: flags.blobStore } } : {}),
+        ...(flags.flyte && flags.blobStore
+          ? { flyte: { blobStoreUrl: flags.blobStore, ...(admin ? { admin } : {}) } }
+          : {}),
         ...(flags.blobStore ? { outputBlobStoreUrl: flags.blobStore } : {}),
         installFlyteCrd: flags.installFlyteCrd ?? false,
         catalog,

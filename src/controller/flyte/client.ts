@@ -6,6 +6,7 @@
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { KubeError, kubeServer, toKubeError } from '../../kube/errors.js';
 import { FLYTE_GROUP, FLYTE_PLURAL, FLYTE_VERSION } from '../../flyte/types.js';
+import type { JsonObject } from '../../api/schema.js';
 
 /** What the controller reads and writes of a FlyteWorkflow: any object with metadata (validated later). */
 export interface FlyteObject {
@@ -43,6 +44,19 @@ export class FlyteWorkflowClient {
     } catch (error) {
       const kube = toKubeError(error, `get flyteworkflow ${namespace}/${name}`, this.server);
       if (kube.code === 'NotFound') return undefined;
+      throw kube;
+    }
+  }
+
+  /** Creates the object; false when one of that name exists (AlreadyExists). */
+  async create(object: JsonObject & { metadata: { namespace: string; name: string } }): Promise<boolean> {
+    const { namespace, name } = object.metadata;
+    try {
+      await this.api.createNamespacedCustomObject({ ...base, namespace, body: object });
+      return true;
+    } catch (error) {
+      const kube = toKubeError(error, `create flyteworkflow ${namespace}/${name}`, this.server);
+      if (kube.code === 'AlreadyExists') return false;
       throw kube;
     }
   }

@@ -39,6 +39,11 @@ import type { BlobStore } from '../../storage/blob-store.js';
 import { executionMetadataPrefix, workflowInputsUri } from '../../storage/layout.js';
 import type { WorkflowEvent } from '../k8s-events.js';
 import type { RoundOutcome } from '../round.js';
+import type { ExecutionEvent } from '../../engine/events.js';
+import type { WorkflowStatus } from '../../api/status.js';
+import { adminEventsOf } from '../../flyte/events/admin-events.js';
+import type { AdminEventRecorder, AdminResult } from '../../events/admin/client.js';
+import { judgeAdminResults } from './admin-policy.js';
 import type { FlyteObject, FlyteWorkflowClient } from './client.js';
 import { splitFlyteKey, cacheKeyOf } from './keys.js';
 
@@ -73,6 +78,25 @@ export interface FlyteRoundOptions {
   idleRequeueMs?: number;
   /** @defaultValue Date.now */
   clock?: () => number;
+  /**
+   * FlyteAdmin: each round's execution events go there **before** its status is written, as
+   * FlytePropeller sends them. The status is the outbox: a round whose events admin did not take
+   * (unreachable) writes nothing and comes back; redone, it sends the same events again and admin
+   * answers AlreadyExists for those it has. What each answer means: ./admin-policy.ts.
+   */
+  admin?: FlyteAdminOptions;
+}
+
+export interface FlyteAdminOptions {
+  recorder: AdminEventRecorder;
+  /** `producerId` of every event (admin's cluster id for this fleet). @defaultValue 'propeller' */
+  producerId?: string;
+  /** Largest node outputs sent inline; larger by `outputUri`; 0 = always by reference. @defaultValue 65536 */
+  maxInlineOutputBytes?: number;
+  /** Re-queue delay while admin cannot be reached. @defaultValue 2000 */
+  retryMs?: number;
+  /** Hears events admin refused for good (dropped, not retried). */
+  onDropped?: (results: readonly AdminResult[]) => void;
 }
 
 export interface FlyteRoundRun {
@@ -157,8 +181,10 @@ export class FlyteRoundRunner {
     let translated: Workflow;
     let dataDir: string;
     let resumed: boolean;
+    let before: WorkflowStatus | undefined;
     try {
       const engine = engineStatusOf(fw.status);
+      before = engine === undefined ? undefined : structuredClone(engine);
       resumed = engine !== undefined;
       dataDir = (resumed ? fw.status?.dataDir : undefined) ?? this.dataDirOf(fw);
       const spec: FlyteWorkflow = { ...fw };
@@ -191,10 +217,15 @@ export class FlyteRoundRunner {
       const values = isObject(engineStatus.outputs) ? engineStatus.outputs : {};
       await this.options.store.put(workflowOutputsUri(dataDir), encodeLiteralMap(normalizeLiterals(values)));
     }
-    const before = status?.phase;
+    if (driven.events.length > 0) {
+      const delivered = await this.deliverToAdmin(fw, driven.events, { dataDir, before, after: engineStatus });
+      if (delivered.kind === 'retry') return { outcome: 'requeue', requeueAfterMs: delivered.requeueAfterMs };
+      if (delivered.kind === 'fail') return this.fail(object, delivered.reason, delivered.message, false);
+    }
+    const previousPhase = status?.phase;
     const stored =
       driven.changed || !resumed ? await this.write(object, projected) : await this.write(object, undefined);
-    if (stored && projected.phase !== before) this.recordPhase(stored, projected);
+    if (stored && projected.phase !== previousPhase) this.recordPhase(stored, projected);
     if (isTerminalWorkflowPhase(projected.phase)) return { outcome: 'success' };
     const requeueAfterMs = driven.requeueAfterMs ?? this.options.idleRequeueMs ?? 5000;
     return { outcome: 'requeue', requeueAfterMs };
@@ -228,9 +259,31 @@ export class FlyteRoundRunner {
   }
 
   /** Failed (terminal) with `message`, and a Warning Event; terminal, so it runs no more. */
-  private async fail(object: FlyteObject, reason: string, message: string): Promise<FlyteRoundRun> {
+  private async fail(object: FlyteObject, reason: string, message: string, tellAdmin = true): Promise<FlyteRoundRun> {
     const now = new Date(this.now()).toISOString();
     const cut = message.slice(0, MAX_MESSAGE);
+    if (tellAdmin && this.options.admin) {
+      const event: ExecutionEvent = {
+        id: '',
+        scope: 'workflow',
+        workflow: {
+          namespace: object.metadata.namespace ?? 'default',
+          name: object.metadata.name,
+          uid: object.metadata.uid ?? '',
+        },
+        phase: 'Failed',
+        occurredAt: now,
+        message: cut,
+        failure: { kind: 'user', reason, message: cut },
+      };
+      const fw = object as unknown as FlyteWorkflow;
+      const delivered = await this.deliverToAdmin(
+        { ...fw, executionId: isObject(object['executionId']) ? fw.executionId : {} },
+        [event],
+        { dataDir: '', before: undefined, after: { phase: 'Failed', message: cut } },
+      );
+      if (delivered.kind === 'retry') return { outcome: 'requeue', requeueAfterMs: delivered.requeueAfterMs };
+    }
     const previous = isObject(object.status) ? object.status : {};
     const status: FlyteWorkflowStatus = {
       ...(previous as Partial<FlyteWorkflowStatus>),
@@ -243,6 +296,40 @@ export class FlyteRoundRunner {
     const stored = await this.write(object, status);
     if (stored) void this.options.recorder?.record(eventTarget(stored), { type: 'Warning', reason, message: cut });
     return { outcome: 'invalid' };
+  }
+
+  /**
+   * Sends a round's events to admin (when configured) and judges the answers: `ok` (write the
+   * status), `retry` (admin unreachable: write nothing, come back), `fail` (admin ended it).
+   */
+  private async deliverToAdmin(
+    fw: Pick<FlyteWorkflow, 'spec' | 'subWorkflows' | 'tasks' | 'executionId' | 'workflowMeta' | 'metadata'>,
+    events: readonly ExecutionEvent[],
+    state: { dataDir: string; before: WorkflowStatus | undefined; after: WorkflowStatus },
+  ): Promise<
+    { kind: 'ok' } | { kind: 'retry'; requeueAfterMs: number } | { kind: 'fail'; reason: string; message: string }
+  > {
+    const admin = this.options.admin;
+    if (!admin) return { kind: 'ok' };
+    const adminEvents = adminEventsOf(fw, events, {
+      ...state,
+      reportedAt: new Date(this.now()).toISOString(),
+      ...(admin.producerId !== undefined ? { producerId: admin.producerId } : {}),
+      ...(admin.maxInlineOutputBytes !== undefined ? { maxInlineOutputBytes: admin.maxInlineOutputBytes } : {}),
+    });
+    if (adminEvents.length === 0) return { kind: 'ok' };
+    let results: AdminResult[];
+    try {
+      results = await admin.recorder.record(adminEvents);
+    } catch (error) {
+      if (error instanceof FlotillaError && !error.retryable) throw error;
+      return { kind: 'retry', requeueAfterMs: admin.retryMs ?? 2000 };
+    }
+    const verdict = judgeAdminResults(results);
+    if (verdict.dropped.length > 0) admin.onDropped?.(verdict.dropped);
+    return verdict.kind === 'fail'
+      ? { kind: 'fail', reason: verdict.reason, message: verdict.message }
+      : { kind: 'ok' };
   }
 
   /**

@@ -13,13 +13,20 @@ import { BlobOutputStore } from '../adapters/blob-output-store.js';
 import { PluginRegistry } from '../../engine/plugin-registry.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { inProcessPlugins } from '../../plugins/inprocess/index.js';
-import { createFlytePodPlugin, createLiteralStepPlugin, createUnsupportedPlugin } from '../../plugins/flyte/index.js';
+import {
+  createFlytePodPlugin,
+  createLaunchPlanPlugin,
+  createLiteralStepPlugin,
+  createUnsupportedPlugin,
+  type LaunchPlanLauncher,
+} from '../../plugins/flyte/index.js';
 import type { PodGateway } from '../../plugins/pod/gateway.js';
 import type { PodPlatformOptions } from '../../plugins/pod/platform.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { openBlobStore } from '../../storage/open.js';
 import { FlyteWorkflowClient } from './client.js';
-import type { FlyteRoundOptions } from './round.js';
+import { LocalLaunchPlanLauncher } from './local-launcher.js';
+import type { FlyteAdminOptions, FlyteRoundOptions } from './round.js';
 import { FlyteShard, type FlyteShardContext, type FlyteShardFactory } from './shard.js';
 
 export interface FlyteSupportOptions {
@@ -35,6 +42,10 @@ export interface FlyteSupportOptions {
   /** Largest node outputs kept (JSON bytes; large ones go to the blob store). @defaultValue 1000000 */
   maxOutputBytes?: number;
   recorder?: FlyteRoundOptions['recorder'];
+  /** FlyteAdmin: execution events of every FlyteWorkflow round (none when absent). */
+  admin?: FlyteAdminOptions;
+  /** Starts and follows launch plan nodes' child executions. @defaultValue the local resolution (LocalLaunchPlanLauncher) */
+  launchPlans?: (store: BlobStore) => LaunchPlanLauncher;
   /** @defaultValue 120000 */
   watchdogMs?: number;
   /** Cached task outputs (Flyte keys). Without it cacheable tasks run uncached. */
@@ -52,11 +63,17 @@ export interface FlyteSupport extends FlyteShardFactory {
 
 export async function openFlyteSupport(options: FlyteSupportOptions): Promise<FlyteSupport> {
   const store = await openBlobStore(options.blobStoreUrl);
+  const client = new FlyteWorkflowClient(options.kubeConfig);
+  // Launch plans: through admin when given, else the local resolution (a LaunchPlan ConfigMap).
+  const launcher = options.launchPlans
+    ? options.launchPlans(store)
+    : new LocalLaunchPlanLauncher(options.kubeConfig, client, store);
   const plugins = new PluginRegistry([
     ...inProcessPlugins(),
     createFlytePodPlugin({ store, gateway: options.pods, ...(options.platform ? { platform: options.platform } : {}) }),
     createLiteralStepPlugin(),
     createUnsupportedPlugin(),
+    createLaunchPlanPlugin({ launcher }),
   ]);
   // Large engine-state outputs go beside the execution's data, not into etcd.
   const outputs = new BlobOutputStore({ store, maxBytes: options.maxOutputBytes ?? 1_000_000 });
@@ -66,7 +83,6 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
     ...(options.catalog ? { catalog: options.catalog } : {}),
     engine: { ...options.engine, maxOutputBytes: options.maxOutputBytes ?? 1_000_000 },
   });
-  const client = new FlyteWorkflowClient(options.kubeConfig);
   const { metrics } = options;
   return {
     store,
@@ -81,7 +97,13 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
               metrics?.informerRestarts.inc({ resource, shard: String(context.shard), reason }),
             ...(options.logger ? { logger: options.logger } : {}),
           },
-          round: { client, driver, store, ...(options.recorder ? { recorder: options.recorder } : {}) },
+          round: {
+            client,
+            driver,
+            store,
+            ...(options.recorder ? { recorder: options.recorder } : {}),
+            ...(options.admin ? { admin: options.admin } : {}),
+          },
         },
         context,
       ),

@@ -15,6 +15,8 @@ export const FlytePluginNames = {
   literal: 'flyte-literal',
   /** Fails the node with a message naming what is not supported. */
   unsupported: 'flyte-unsupported',
+  /** Starts a launch plan as a child execution and follows it to its end. */
+  launchPlan: 'flyte-launchplan',
 } as const;
 
 /** Prefixes of the nodes the translation adds (never Flyte ids: the compiler writes `n<i>`, `start-node`, `end-node`). */
@@ -103,6 +105,20 @@ export interface UnsupportedConfig {
   /** What is not supported (`sensor`, `launch plan`, ...). */
   readonly what: string;
   readonly message: string;
+}
+
+/** `config` of a `flyte-launchplan` template: a workflow node with `launchPlanRefId`. */
+export interface LaunchPlanConfig {
+  readonly op: 'launchplan';
+  /** The launch plan (flyteidl Identifier, protobuf JSON). */
+  readonly launchPlan: JsonObject;
+  /** The node's Flyte id and its enclosing nodes (outermost first). */
+  readonly nodeId: string;
+  readonly parents: readonly string[];
+  /** The parent execution. */
+  readonly execution: ExecutionRef;
+  /** The FlyteWorkflow's namespace (where a local resolution finds the LaunchPlan ConfigMap). */
+  readonly namespace: string;
 }
 
 export function isContainerConfig(config: unknown): config is ContainerTaskConfig {

@@ -10,7 +10,7 @@
  * | `end-node` / `outputBindings` | `spec.outputs` |
  * | task node | task node on a per-node template (`flyte-container`, or `flyte-unsupported` naming the gap) |
  * | branch (if / elseIf / else / elseFail) | `_cond-<id>` step + branch whose cases match its index; `else` node or `else.error` |
- * | workflow (subWorkflowRef) | inline sub-workflow, translated per node that runs it; launch plans fail as unsupported |
+ * | workflow (subWorkflowRef) | inline sub-workflow, translated per node that runs it; a launch plan (`launchPlanRefId`) is one `flyte-launchplan` task node (a child execution) |
  * | gate signal / sleep / approve | gate signal (output `value`) / sleep / approve (passes its inputs on) |
  * | array (ArrayNode) | `_items-<id>` step + array over its per-item literal maps |
  * | `retry.minAttempts` | `retries` = minAttempts − 1 (system failures have the engine's own budget) |

@@ -23,7 +23,15 @@ import {
 } from './contract.js';
 import { durationMs, engineDuration } from './durations.js';
 import { branchChain, caseParents } from './cases.js';
-import { cacheOf, containerTemplate, retriesOf, taskNameOf, unsupportedReason, unsupportedTemplate } from './tasks.js';
+import {
+  cacheOf,
+  containerTemplate,
+  launchPlanTemplate,
+  retriesOf,
+  taskNameOf,
+  unsupportedReason,
+  unsupportedTemplate,
+} from './tasks.js';
 
 /** What every scope of one FlyteWorkflow shares. */
 export interface TranslationState {
@@ -289,18 +297,20 @@ class Scope {
   workflowNode(node: FlyteNodeSpec, where: string): Omit<WorkflowNode, 'id'> {
     const w = node.workflow;
     const inputs = this.inputs(node.inputBindings, node.id, `${where}.inputBindings`);
-    if (w?.launchPlanRefId !== undefined || w?.subWorkflowRef === undefined) {
-      const lp =
-        isObject(w?.launchPlanRefId) && typeof w.launchPlanRefId['name'] === 'string'
-          ? ` ${w.launchPlanRefId['name']}`
-          : '';
+    if (isObject(w?.launchPlanRefId)) {
+      // A child execution (through FlyteAdmin, or the documented local resolution): one task node.
       const key = `flyte:${this.prefix}${node.id}`;
-      this.state.tasks[key] = unsupportedTemplate(
-        'launch plan',
-        `launch plan${lp} (workflow.launchPlanRefId) is not supported yet: launching a child execution needs FlyteAdmin`,
-      );
+      this.state.tasks[key] = launchPlanTemplate({
+        op: 'launchplan',
+        launchPlan: w.launchPlanRefId,
+        nodeId: node.id,
+        parents: this.lineage(node.id),
+        execution: this.state.execution,
+        namespace: this.state.namespace,
+      });
       return { kind: 'task', task: key, inputs };
     }
+    if (w?.subWorkflowRef === undefined) this.fail(`${where}.workflow`, 'needs subWorkflowRef or launchPlanRefId');
     const sub = Object.hasOwn(this.state.flyteSubWorkflows, w.subWorkflowRef)
       ? this.state.flyteSubWorkflows[w.subWorkflowRef]
       : undefined;

@@ -4,7 +4,12 @@
  */
 import type { JsonObject, TaskCache, TaskTemplate } from '../../api/schema.js';
 import { isObject } from '../literals/values.js';
-import { FlytePluginNames, type ContainerTaskConfig, type UnsupportedConfig } from './contract.js';
+import {
+  FlytePluginNames,
+  type ContainerTaskConfig,
+  type LaunchPlanConfig,
+  type UnsupportedConfig,
+} from './contract.js';
 
 /** Why a task type does not run here, or `undefined` when the container plugin can run it. */
 export function unsupportedReason(template: JsonObject): { what: string; message: string } | undefined {
@@ -83,6 +88,10 @@ export function containerTemplate(
   common: Pick<TaskTemplate, 'retries' | 'timeout' | 'interruptible' | 'cache'>,
 ): TaskTemplate {
   return { plugin: FlytePluginNames.container, config: config as unknown as TaskTemplate['config'], ...common };
+}
+
+export function launchPlanTemplate(config: LaunchPlanConfig): TaskTemplate {
+  return { plugin: FlytePluginNames.launchPlan, config: config as unknown as TaskTemplate['config'], retries: 0 };
 }
 
 export function unsupportedTemplate(what: string, message: string): TaskTemplate {

@@ -5,9 +5,17 @@
 import type { TaskPlugin } from '../../engine/plugins.js';
 import { createFlyteContainerPlugin, type FlyteContainerPluginOptions } from './container.js';
 import { createLiteralStepPlugin, createUnsupportedPlugin } from './steps.js';
+import { createLaunchPlanPlugin } from './launchplan.js';
 
 export { createFlyteContainerPlugin, type ContainerLaunch, type FlyteContainerPluginOptions } from './container.js';
 export { createLiteralStepPlugin, createUnsupportedPlugin } from './steps.js';
+export {
+  createLaunchPlanPlugin,
+  childOf,
+  type ChildState,
+  type LaunchPlanLauncher,
+  type LaunchRequest,
+} from './launchplan.js';
 export { collectResult } from './collect.js';
 export {
   buildFlytePod,
@@ -25,5 +33,10 @@ export { createFlytePodPlugin, type FlytePodPluginOptions } from './pod-plugin.j
 
 /** Every Flyte plugin, in-process. */
 export function flytePlugins(options: FlyteContainerPluginOptions): TaskPlugin[] {
-  return [createFlyteContainerPlugin(options), createLiteralStepPlugin(), createUnsupportedPlugin()];
+  return [
+    createFlyteContainerPlugin(options),
+    createLiteralStepPlugin(),
+    createUnsupportedPlugin(),
+    createLaunchPlanPlugin(),
+  ];
 }
