@@ -430,22 +430,28 @@ export class ShardQueue {
         this.pending.delete(key);
         await this.enqueue(key, { delayMs: atMs === 0 ? 0 : Math.max(1, atMs - Date.now()) });
       }
-      // Claimed (out of the set) before the add: a wake-up that the round an add triggers asks for
-      // is then a new member, never removed with the due one (wakeups.ts, issue 9).
-      const claimed = await this.wakeups.claimDue(Date.now());
+      // An idle tick is one ZRANGE; only a due wake-up runs the claim script (which answers the
+      // next earliest too). Every shard ticks each `wakeupPollMs`, so this is most of an idle
+      // fleet's Redis load.
+      let earliest = await this.wakeups.earliest();
       if (this.nodeLost) {
         this.nodeLost = false;
         this.redisBack();
       }
-      for (const [i, { member }] of claimed.entries()) {
-        try {
-          await withTimeout(this.addJob(member), this.opts.enqueueTimeoutMs);
-        } catch (error) {
-          for (const left of claimed.slice(i)) this.keepPending(left.member, 0);
-          throw error;
+      if (earliest !== undefined && earliest <= Date.now()) {
+        // Claimed (out of the set) before the add: a wake-up that the round an add triggers asks
+        // for is then a new member, never removed with the due one (wakeups.ts, issue 9).
+        const { claimed, nextAtMs } = await this.wakeups.claimDue(Date.now());
+        for (const [i, { member }] of claimed.entries()) {
+          try {
+            await withTimeout(this.addJob(member), this.opts.enqueueTimeoutMs);
+          } catch (error) {
+            for (const left of claimed.slice(i)) this.keepPending(left.member, 0);
+            throw error;
+          }
         }
+        earliest = nextAtMs;
       }
-      const earliest = await this.wakeups.earliest();
       if (earliest !== undefined) next = Math.min(next, Math.max(0, earliest - Date.now()));
     } catch (error) {
       this.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'wake-up tick failed');
