@@ -83,8 +83,4 @@ export class Wakeups {
     const score = await this.client.zscore(this.key, member);
     return score === null ? undefined : Number(score);
   }
-
-  async count(): Promise<number> {
-    return this.client.zcard(this.key);
-  }
 }
