@@ -9,6 +9,9 @@
  *   clock, same machine; `metadata.creationTimestamp` has whole seconds only);
  * - CPU per workflow: user+system CPU seconds of every replica (`process_cpu_*_seconds_total`
  *   deltas of its `/metrics`) over W, summed over replicas, and per replica in `raw`.
+ * - Redis commands per workflow (`INFO commandstats` deltas, inside Lua included) from the first
+ *   create to the last success, and the fleet's idle rate (commands/s over 5 s before the creates),
+ *   so a reader can tell per-workflow work from polling.
  * Static shards, not lease mode with the manager: the figure is the data path, not the protocol
  * (that is `leases`, `handover`, `failover`). Run alone: `node --import tsx bench/fleet.ts [--quick]`.
  */
@@ -18,6 +21,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
 import { PooledKubeConfig } from '../src/kube/keepalive.js';
 import { startApiServer } from '../sandbox/apiserver/index.js';
 import { RedisServer } from '../test/support/redis.js';
@@ -31,6 +35,7 @@ import {
   type ControllerProc,
 } from './controller-proc.js';
 import { percentile } from './stats.js';
+import { costOf, snapshot as redisSnapshot } from './redis-stats.js';
 
 export interface FleetBenchOptions {
   /** Replica counts to measure, one fleet each. @defaultValue [1, 2, 3] */
@@ -59,6 +64,16 @@ export interface FleetRun {
   cpuMsPerWorkflow: number;
   /** CPU seconds of each replica over the run. */
   cpuSecondsPerReplica: number[];
+  /** Redis commands (inside Lua included) from the first create to the last success, per workflow. */
+  redisCommandsPerWorkflow: number;
+  /** Lua script calls (BullMQ's round trips) per workflow over the same window. */
+  redisScriptsPerWorkflow: number;
+  /** The commands called most over the window, per workflow. */
+  redisTop: Array<{ command: string; perJob: number }>;
+  /** Redis commands per second with the fleet idle (5 s before the creates). */
+  redisIdleCommandsPerSecond: number;
+  /** The commands called most while idle, per second. */
+  redisIdleTop: Array<{ command: string; perJob: number }>;
 }
 
 export interface FleetBenchResult {
@@ -103,7 +118,9 @@ async function runFleet(
   const kc = new PooledKubeConfig(base, 16);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const controllers: ControllerProc[] = [];
+  const admin = new Redis(redis.url, { lazyConnect: true });
   try {
+    await admin.connect();
     await postCrd(server.url, server.caPem, server.token);
     for (let i = 0; i < replicas; i++) {
       const shards = shardsOf(i, replicas, options.shardCount).join(',');
@@ -128,6 +145,13 @@ async function runFleet(
         ]),
       );
     }
+    const idleFrom = await redisSnapshot(admin);
+    const idleStart = Date.now();
+    await new Promise((r) => setTimeout(r, 5000));
+    const redisBefore = await redisSnapshot(admin);
+    const idleCost = costOf(idleFrom, redisBefore, 1, 30);
+    const idleSeconds = (Date.now() - idleStart) / 1000;
+    const redisIdleCommandsPerSecond = idleCost.commandsPerJob / idleSeconds;
     const before = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
     const sentAt = new Map<string, number>();
     const names = Array.from({ length: n }, (_, i) => `fleet-${i}`);
@@ -158,6 +182,7 @@ async function runFleet(
       await new Promise((r) => setTimeout(r, 200));
     }
     const after = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
+    const redisCost = costOf(redisBefore, await redisSnapshot(admin), n, 30);
     const listed = (await custom.listNamespacedCustomObject({ ...GROUP })) as { items?: ListedWorkflow[] };
     const latencies: number[] = [];
     let last = first;
@@ -184,14 +209,20 @@ async function runFleet(
       latencyP99Ms: percentile(latencies, 99),
       cpuMsPerWorkflow: (cpuSecondsPerReplica.reduce((a, b) => a + b, 0) * 1000) / n,
       cpuSecondsPerReplica,
+      redisCommandsPerWorkflow: redisCost.commandsPerJob,
+      redisScriptsPerWorkflow: redisCost.scriptsPerJob,
+      redisTop: redisCost.top,
+      redisIdleCommandsPerSecond,
+      redisIdleTop: idleCost.top.map((t) => ({ command: t.command, perJob: t.perJob / idleSeconds })),
     };
     if (options.print) {
       console.log(
-        `fleet: ${replicas} replica(s), ${n} workflows in ${seconds.toFixed(2)} s (${run.workflowsPerSecond.toFixed(1)}/s; creates took ${createSeconds.toFixed(2)} s), p50 ${run.latencyP50Ms} ms p99 ${run.latencyP99Ms} ms, CPU ${run.cpuMsPerWorkflow.toFixed(2)} ms/workflow (${cpuSecondsPerReplica.map((c) => c.toFixed(1)).join(' + ')} s)`,
+        `fleet: ${replicas} replica(s), ${n} workflows in ${seconds.toFixed(2)} s (${run.workflowsPerSecond.toFixed(1)}/s; creates took ${createSeconds.toFixed(2)} s), p50 ${run.latencyP50Ms} ms p99 ${run.latencyP99Ms} ms, CPU ${run.cpuMsPerWorkflow.toFixed(2)} ms/workflow (${cpuSecondsPerReplica.map((c) => c.toFixed(1)).join(' + ')} s), Redis ${run.redisCommandsPerWorkflow.toFixed(1)} commands/workflow (${run.redisScriptsPerWorkflow.toFixed(1)} scripts; idle ${redisIdleCommandsPerSecond.toFixed(0)}/s)`,
       );
     }
     return run;
   } finally {
+    admin.disconnect();
     await Promise.all(controllers.map((c) => c.stop()));
     kc.close();
     await server.stop();

@@ -20,7 +20,7 @@ export interface RedisCost {
   scriptsPerJob: number;
   /** Redis server CPU microseconds per job. */
   redisCpuUsPerJob: number;
-  /** The five commands called most, per job. */
+  /** The commands called most (five unless asked), per job. */
   top: Array<{ command: string; perJob: number }>;
 }
 
@@ -48,7 +48,8 @@ export async function snapshot(client: Redis): Promise<RedisSnapshot> {
   return { calls, cpuSeconds: field('used_cpu_user') + field('used_cpu_sys') };
 }
 
-export function costOf(before: RedisSnapshot, after: RedisSnapshot, jobs: number): RedisCost {
+/** `topN`: how many of the commands called most to list. @defaultValue 5 */
+export function costOf(before: RedisSnapshot, after: RedisSnapshot, jobs: number, topN = 5): RedisCost {
   const deltas: Array<{ command: string; calls: number }> = [];
   for (const [command, calls] of Object.entries(after.calls)) {
     if (IGNORED.has(command)) continue;
@@ -65,6 +66,6 @@ export function costOf(before: RedisSnapshot, after: RedisSnapshot, jobs: number
     commandsPerJob: total / n,
     scriptsPerJob: scripts / n,
     redisCpuUsPerJob: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / n,
-    top: deltas.slice(0, 5).map((d) => ({ command: d.command, perJob: d.calls / n })),
+    top: deltas.slice(0, topN).map((d) => ({ command: d.command, perJob: d.calls / n })),
   };
 }

@@ -98,6 +98,8 @@ export interface ScaleSample {
   latencyP50Ms: number;
   latencyP99Ms: number;
   perWorkflow: PerWorkflow;
+  /** The Redis commands called most over the window, per workflow (inside Lua included). */
+  redisTop?: Array<{ command: string; perJob: number }>;
   /** CPU over the batch window (the snapshot before the first create → the replicas quiet again). */
   windowSeconds: number;
   cpuSeconds: { replicas: number[]; apiserver: number; redis: number; bench: number; machineBusy: number };
@@ -306,6 +308,7 @@ async function runBatch(
       trafficAfter: after.traffic,
       redisCommands: costOf(before.redis, after.redis, 1).commandsPerJob,
     }),
+    redisTop: costOf(before.redis, after.redis, n, 12).top,
     windowSeconds,
     cpuSeconds: cpu,
     throttling: after.throttling.map((t, i) => throttlingDelta(before.throttling[i] ?? t, t)),
@@ -474,7 +477,7 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Scale
             samples.get(workload)?.push(sample);
             if (options.print)
               console.log(
-                `scale: ${replicas} replica(s), ${workload} #${rep + 1}: ${n} in ${sample.seconds.toFixed(1)} s (creates ${sample.createSeconds.toFixed(1)} s), ${sample.workflowsPerSecond.toFixed(1)} wf/s sustained, p50 ${sample.latencyP50Ms} ms p99 ${sample.latencyP99Ms} ms, ${sample.perWorkflow.replicaCpuMs.toFixed(2)} replica CPU ms/wf, ${sample.perWorkflow.apiRequests.toFixed(1)} API req/wf; utilisation ${sample.resources.map((r) => `${r.name} ${(r.utilisation * 100).toFixed(0)}%`).join(', ')} → ${sample.verdict.bottleneck ?? 'none saturated'}`,
+                `scale: ${replicas} replica(s), ${workload} #${rep + 1}: ${n} in ${sample.seconds.toFixed(1)} s (creates ${sample.createSeconds.toFixed(1)} s), ${sample.workflowsPerSecond.toFixed(1)} wf/s sustained, p50 ${sample.latencyP50Ms} ms p99 ${sample.latencyP99Ms} ms, ${sample.perWorkflow.replicaCpuMs.toFixed(2)} replica CPU ms/wf, ${sample.perWorkflow.apiRequests.toFixed(1)} API req/wf; utilisation ${sample.resources.map((r) => `${r.name} ${(r.utilisation * 100).toFixed(0)}%`).join(', ')} → ${sample.verdict.bottleneck ?? 'none saturated'}; Redis ${sample.perWorkflow.redisCommands.toFixed(0)} cmds/wf, top ${(sample.redisTop ?? []).map((t) => `${t.command} ${t.perJob.toFixed(1)}`).join(', ')}`,
               );
           }
         }

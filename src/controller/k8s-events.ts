@@ -31,6 +31,13 @@ export interface EventRecorderOptions {
   onSent?: () => void;
   onFailed?: (error: KubeError) => void;
   logger?: Logger;
+  /**
+   * Event counts remembered (to bump a repeated Event with one PATCH), the least recently written
+   * dropped first. Forgetting one costs a GET when that Event repeats (its create answers
+   * AlreadyExists), never a lost count; without a bound a replica kept one entry per Event for ever.
+   * @defaultValue 10000
+   */
+  maxRemembered?: number;
 }
 
 const MAX_MESSAGE = 1024;
@@ -74,6 +81,21 @@ export class EventRecorder {
     return next;
   }
 
+  /** Sets `key`'s count as the most recent entry, dropping the oldest past `maxRemembered`. */
+  private remember(key: string, count: number): void {
+    this.counts.delete(key);
+    this.counts.set(key, count);
+    if (this.counts.size > (this.options.maxRemembered ?? 10_000)) {
+      const oldest = this.counts.keys().next();
+      if (!oldest.done) this.counts.delete(oldest.value);
+    }
+  }
+
+  /** How many Event counts are remembered now (bounded by `maxRemembered`). */
+  get rememberedCount(): number {
+    return this.counts.size;
+  }
+
   private async write(
     workflow: Pick<Workflow, 'metadata' | 'apiVersion' | 'kind'>,
     event: WorkflowEvent,
@@ -87,7 +109,7 @@ export class EventRecorder {
       if (known !== undefined) {
         try {
           await this.bump(namespace, name, known + 1, now);
-          this.counts.set(key, known + 1);
+          this.remember(key, known + 1);
           this.options.onSent?.();
           return;
         } catch (error) {
@@ -97,13 +119,13 @@ export class EventRecorder {
       }
       try {
         await this.core.createNamespacedEvent({ namespace, body: this.body(workflow, event, name, now) });
-        this.counts.set(key, 1);
+        this.remember(key, 1);
       } catch (error) {
         if (toKubeError(error, 'create event', this.server).code !== 'AlreadyExists') throw error;
         const existing = await this.core.readNamespacedEvent({ namespace, name });
         const count = (existing.count ?? 1) + 1;
         await this.bump(namespace, name, count, now);
-        this.counts.set(key, count);
+        this.remember(key, count);
       }
       this.options.onSent?.();
     } catch (error) {

@@ -27,7 +27,7 @@ import { pino } from 'pino';
 import { validateWorkflow } from '../api/validation/index.js';
 import type { Workflow } from '../api/workflow.js';
 import { EngineDriver, type StartedTask } from '../engine/driver.js';
-import { EventPublisher } from '../events/client.js';
+import type { EventPublisher } from '../events/client.js';
 import { Lifecycle, component, type Component } from '../lifecycle/index.js';
 import type { ClientSecurityOptions } from '../security/grpc.js';
 import { Metrics } from '../observability/metrics.js';
@@ -36,18 +36,14 @@ import { setupTracing, traceLogFields } from '../observability/tracing.js';
 import { PluginRegistry } from '../engine/plugin-registry.js';
 import { inProcessPlugins } from '../plugins/inprocess/index.js';
 import { createPodPlugin } from '../plugins/pod/plugin.js';
-import { createAgentPlugin } from '../plugins/agent/plugin.js';
 import { BlobOutputStore, ConfigMapOutputStore, KubeChildWorkflowGateway, KubePodGateway } from './adapters/index.js';
 import type { OutputStore } from '../engine/outputs.js';
 import { openBlobStore } from '../storage/open.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { OwnershipAudit } from './audit.js';
 import { installWorkflowCrd } from './crd-install.js';
-import { flyteWorkflowCrd } from '../flyte/crd.js';
-import { openFlyteSupport, type FlyteSupport } from './flyte/support.js';
-import { AdminEventClient, type AdminClientOptions } from '../events/admin/client.js';
-import { AdminLaunchPlanLauncher } from '../events/admin/launcher.js';
-import { decodeLiteralMap } from '../flyte/literals/codec.js';
+import type { FlyteSupport } from './flyte/support.js';
+import type { AdminClientOptions } from '../events/admin/client.js';
 import { FleetMember } from './fleet-member.js';
 import { WorkflowJanitor } from './gc.js';
 import { EventRecorder } from './k8s-events.js';
@@ -265,6 +261,9 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     ]);
     const agents = options.agents ?? {};
     if (Object.keys(agents).length > 0) {
+      // Loaded only when used, like the event sink's client, Flyte support and S3: gRPC, the
+      // generated protobuf code and the AWS SDK are tens of MiB of a replica's RSS otherwise.
+      const { createAgentPlugin } = await import('../plugins/agent/plugin.js');
       plugins.register(
         createAgentPlugin({
           services: Object.fromEntries(Object.entries(agents).map(([name, address]) => [name, { address }])),
@@ -299,6 +298,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
 
     let publisher: EventPublisher | undefined;
     if (options.eventSink) {
+      const { EventPublisher } = await import('../events/client.js');
       publisher = new EventPublisher({
         address: options.eventSink.address,
         ...(options.eventSink.security ? { security: options.eventSink.security } : {}),
@@ -330,10 +330,16 @@ export async function startControllerProcess(options: ControllerProcessOptions):
 
     let flyte: FlyteSupport | undefined;
     if (options.flyte) {
+      // Loaded only with --flyte: the Flyte front end, and gRPC for FlyteAdmin only with an endpoint.
+      const { openFlyteSupport } = await import('./flyte/support.js');
       const adminOptions = options.flyte.admin;
-      const adminClient = adminOptions ? new AdminEventClient(adminOptions) : undefined;
+      const adminClient = adminOptions
+        ? new (await import('../events/admin/client.js')).AdminEventClient(adminOptions)
+        : undefined;
       if (adminClient) closers.push({ what: 'flyteadmin client', run: async () => adminClient.close() });
       const adminLog = log.child({ component: 'flyteadmin' });
+      const { AdminLaunchPlanLauncher } = await import('../events/admin/launcher.js');
+      const { decodeLiteralMap } = await import('../flyte/literals/codec.js');
       flyte = await openFlyteSupport({
         kubeConfig,
         blobStoreUrl: options.flyte.blobStoreUrl,
@@ -465,7 +471,11 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         component({
           name: 'flyteworkflow CRD',
           stage: 'cache',
-          start: () => installWorkflowCrd(kubeConfig, { timeoutMs: 30_000, crd: flyteWorkflowCrd() }),
+          start: async () =>
+            installWorkflowCrd(kubeConfig, {
+              timeoutMs: 30_000,
+              crd: (await import('../flyte/crd.js')).flyteWorkflowCrd(),
+            }),
         }),
       );
 

@@ -9,6 +9,7 @@ import { Labels, type Workflow } from '../api/workflow.js';
 import { kubeServer, toKubeError } from '../kube/errors.js';
 import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../kube/workflow-client.js';
 import { ResourceInformer, type InformerEventType, type RestartReason } from '../kube/informer.js';
+import { stripForCache } from '../kube/cache-transform.js';
 import { FLYTE_GROUP, FLYTE_KIND } from '../flyte/types.js';
 import { flyteKey } from './flyte/keys.js';
 
@@ -45,6 +46,7 @@ export function workflowInformer(options: ShardInformerOptions): ResourceInforme
     ...common(options, 'workflows'),
     path,
     labelSelector: selectorOf(scope),
+    transform: stripForCache,
     list: async (labelSelector) => {
       try {
         const body: unknown =
@@ -68,6 +70,7 @@ export function podInformer(options: ShardInformerOptions): ResourceInformer<V1P
     ...common(options, 'pods'),
     path: scope.strategy === 'hash' ? '/api/v1/pods' : `/api/v1/namespaces/${scope.namespace}/pods`,
     labelSelector,
+    transform: stripForCache,
     list: async (selector) => {
       try {
         return scope.strategy === 'hash'

@@ -8,7 +8,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { BlobStore, BlobStoreCommonOptions } from './blob-store.js';
 import { StorageError } from './errors.js';
 import { FileBlobStore, type FileBlobStoreOptions } from './file-store.js';
-import { S3BlobStore, type S3BlobStoreOptions } from './s3-store.js';
+import type { S3BlobStoreOptions } from './s3-store.js';
 import { parseBlobUri } from './uri.js';
 
 export interface OpenBlobStoreOptions extends BlobStoreCommonOptions {
@@ -35,6 +35,8 @@ export async function openBlobStore(url: string, options: OpenBlobStoreOptions =
   }
   const parsed = parseBlobUri(url);
   if (parsed.scheme === 'file') return FileBlobStore.open(parsed.path, { ...options.file, ...common });
+  // The AWS SDK (~20 MiB of RSS) is loaded only by a process that opens an s3:// store.
+  const { S3BlobStore } = await import('./s3-store.js');
   return new S3BlobStore(url, { ...options.s3, ...common });
 }
 

@@ -54,6 +54,22 @@ describe('Kubernetes events recorder (embedded API server)', () => {
     assert.equal((await eventsOf('evented')).find((e) => e.reason === 'InvalidSpec')?.count, 4);
   });
 
+  test('remembered counts are bounded; an Event repeated after its count was dropped still counts on', async () => {
+    const bounded = await createWorkflow(env, 'default', 'bounded');
+    const recorder = new EventRecorder({ kubeConfig: env.kubeConfig, maxRemembered: 1 });
+    const first = { type: 'Normal' as const, reason: 'First', message: 'one' };
+    const second = { type: 'Normal' as const, reason: 'Second', message: 'two' };
+    await recorder.record(bounded, first);
+    await recorder.record(bounded, second); // drops First's count
+    assert.equal(recorder.rememberedCount, 1);
+    await recorder.record(bounded, first); // create answers AlreadyExists: read, then bump
+    await recorder.record(bounded, first);
+    assert.equal(recorder.rememberedCount, 1);
+    const events = await eventsOf('bounded');
+    assert.equal(events.find((e) => e.reason === 'First')?.count, 3);
+    assert.equal(events.find((e) => e.reason === 'Second')?.count, 1);
+  });
+
   test('an unreachable API server is counted, never thrown', async () => {
     const broken = loadKubeConfig({ yaml: env.server.kubeconfig.replace(`:${env.server.port}`, ':1') });
     const errors: KubeError[] = [];

@@ -224,17 +224,32 @@ export class ShardQueue {
     }
   }
 
-  /** Queue depth and active jobs as Redis sees them (all replicas). */
+  /**
+   * Queue depth and active jobs as Redis sees them (all replicas). One pipeline of five plain reads
+   * (the shard's keys share one hash slot), not BullMQ's `getJobCounts`: its script also counts the
+   * `paused` list (we never pause) and looks for pre-5.0 markers in `wait`, 9 commands against 5,
+   * and metrics collect this for every shard on each scrape.
+   */
   async counts(): Promise<QueueCounts> {
-    if (!this.queue || !this.wakeups) throw new QueueError('NotStarted', `queue of shard ${this.shard} is not started`);
-    const [counts, wakeups] = await Promise.all([
-      this.queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active'),
-      this.wakeups.count(),
-    ]);
+    if (!this.queue || !this.wakeups || !this.client)
+      throw new QueueError('NotStarted', `queue of shard ${this.shard} is not started`);
+    const key = this.queue.toKey;
+    const replies = await this.client
+      .pipeline()
+      .llen(key('wait'))
+      .zcard(key('prioritized'))
+      .zcard(key('delayed'))
+      .llen(key('active'))
+      .zcard(this.wakeups.key)
+      .exec();
+    const [waiting, prioritized, delayed, active, wakeups] = (replies ?? []).map(([error, value]) => {
+      if (error) throw new QueueError('Redis', `cannot count the queue of shard ${this.shard}`, { cause: error });
+      return Number(value ?? 0);
+    });
     const result = {
-      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
-      delayed: (counts.delayed ?? 0) + wakeups,
-      active: counts.active ?? 0,
+      waiting: (waiting ?? 0) + (prioritized ?? 0),
+      delayed: (delayed ?? 0) + (wakeups ?? 0),
+      active: active ?? 0,
     };
     this.figures.depth(result.waiting);
     return result;
@@ -443,22 +458,28 @@ export class ShardQueue {
         this.pending.delete(key);
         await this.enqueue(key, { delayMs: atMs === 0 ? 0 : Math.max(1, atMs - Date.now()) });
       }
-      // Claimed (out of the set) before the add: a wake-up that the round an add triggers asks for
-      // is then a new member, never removed with the due one (wakeups.ts, issue 9).
-      const claimed = await this.wakeups.claimDue(Date.now());
+      // An idle tick is one ZRANGE; only a due wake-up runs the claim script (which answers the
+      // next earliest too). Every shard ticks each `wakeupPollMs`, so this is most of an idle
+      // fleet's Redis load.
+      let earliest = await this.wakeups.earliest();
       if (this.nodeLost) {
         this.nodeLost = false;
         this.redisBack();
       }
-      for (const [i, { member }] of claimed.entries()) {
-        try {
-          await withTimeout(this.addJob(member), this.opts.enqueueTimeoutMs);
-        } catch (error) {
-          for (const left of claimed.slice(i)) this.keepPending(left.member, 0);
-          throw error;
+      if (earliest !== undefined && earliest <= Date.now()) {
+        // Claimed (out of the set) before the add: a wake-up that the round an add triggers asks
+        // for is then a new member, never removed with the due one (wakeups.ts, issue 9).
+        const { claimed, nextAtMs } = await this.wakeups.claimDue(Date.now());
+        for (const [i, { member }] of claimed.entries()) {
+          try {
+            await withTimeout(this.addJob(member), this.opts.enqueueTimeoutMs);
+          } catch (error) {
+            for (const left of claimed.slice(i)) this.keepPending(left.member, 0);
+            throw error;
+          }
         }
+        earliest = nextAtMs;
       }
-      const earliest = await this.wakeups.earliest();
       if (earliest !== undefined) next = Math.min(next, Math.max(0, earliest - Date.now()));
     } catch (error) {
       this.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'wake-up tick failed');

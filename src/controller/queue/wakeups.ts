@@ -22,17 +22,29 @@
 import type { RedisClient } from '../../redis/index.js';
 
 /**
- * Takes the members due at a time out of the set, earliest first.
+ * Takes the members due at a time out of the set, earliest first, and reads the earliest left.
  * KEYS[1] wake-ups sorted set; ARGV[1] time (ms); ARGV[2] most members to take.
- * Returns a flat list: member, score, member, score, ...
+ * Returns { flat list member, score, member, score, ...; {member, score} of the earliest left or {} }.
+ * One ZREM for all the due members: a tick costs three commands inside, however many are due.
  */
 const CLAIM_DUE = `
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
-for i = 1, #due, 2 do
-  redis.call('ZREM', KEYS[1], due[i])
+if #due > 0 then
+  local members = {}
+  for i = 1, #due, 2 do
+    members[#members + 1] = due[i]
+  end
+  redis.call('ZREM', KEYS[1], unpack(members))
 end
-return due
+return { due, redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES') }
 `;
+
+/** What a claim took, and the earliest wake-up it left in the set. */
+export interface Claim {
+  claimed: Array<{ member: string; atMs: number }>;
+  /** The earliest wake-up still scheduled after the claim, if any. */
+  nextAtMs: number | undefined;
+}
 
 export class Wakeups {
   constructor(
@@ -48,14 +60,16 @@ export class Wakeups {
   /**
    * Takes the members due at `nowMs` (at most `limit`, earliest first) out of the set in one atomic
    * step: the caller now owns them and must enqueue them (or keep them for retry). A wake-up added
-   * after this call is a new member, whatever its time.
+   * after this call is a new member, whatever its time. Also answers the earliest wake-up left.
    */
-  async claimDue(nowMs: number, limit = 500): Promise<Array<{ member: string; atMs: number }>> {
-    const flat = await this.client.eval(CLAIM_DUE, 1, this.key, Math.floor(nowMs), limit);
-    if (!Array.isArray(flat)) return [];
-    const out: Array<{ member: string; atMs: number }> = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) out.push({ member: String(flat[i]), atMs: Number(flat[i + 1]) });
-    return out;
+  async claimDue(nowMs: number, limit = 500): Promise<Claim> {
+    const reply = await this.client.eval(CLAIM_DUE, 1, this.key, Math.floor(nowMs), limit);
+    const [flat, first] = Array.isArray(reply) ? reply : [];
+    const claimed: Claim['claimed'] = [];
+    if (Array.isArray(flat))
+      for (let i = 0; i + 1 < flat.length; i += 2) claimed.push({ member: String(flat[i]), atMs: Number(flat[i + 1]) });
+    const nextAtMs = Array.isArray(first) && first.length >= 2 ? Number(first[1]) : undefined;
+    return { claimed, nextAtMs };
   }
 
   /** The earliest scheduled wake-up time, if any. */
@@ -68,9 +82,5 @@ export class Wakeups {
   async get(member: string): Promise<number | undefined> {
     const score = await this.client.zscore(this.key, member);
     return score === null ? undefined : Number(score);
-  }
-
-  async count(): Promise<number> {
-    return this.client.zcard(this.key);
   }
 }
