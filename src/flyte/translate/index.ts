@@ -19,6 +19,7 @@
  * | `onFailurePolicy`, `onFailure` | `failurePolicy`, `onFailure` |
  * | task `metadata.discoverable`, `discoveryVersion`, `cacheSerializable` | template `cache: {version, serialize}` |
  * | `executionConfig.OverwriteCache` | `overwriteCache` |
+ * | `executionConfig.RecoveryExecution` | `recoverFrom` (`project/domain/name`) |
  */
 import type { JsonObject, TaskTemplate, SubWorkflow, WorkflowSpec } from '../../api/schema.js';
 import { WORKFLOW_API_VERSION, type Workflow } from '../../api/workflow.js';
@@ -26,7 +27,7 @@ import { shortHash } from '../../api/names.js';
 import { FlyteError } from '../errors.js';
 import { isObject } from '../literals/values.js';
 import { parseStandInRules, STAND_IN_ANNOTATION } from '../container/stand-in.js';
-import type { FlyteTaskResourceSpec, FlyteWorkflow } from '../types.js';
+import type { FlyteExecutionId, FlyteTaskResourceSpec, FlyteWorkflow } from '../types.js';
 import type { ContainerPodSettings, ResourceQuantities } from './contract.js';
 import { translateOnFailure, translateScope, type TranslationState } from './scope.js';
 import { joinBlobUri } from '../../storage/uri.js';
@@ -105,6 +106,7 @@ export function translateFlyteWorkflow(fw: FlyteWorkflow, options: TranslateOpti
       ? { maxParallelism: Math.floor(fw.executionConfig.MaxParallelism) }
       : {}),
     ...(fw.executionConfig?.OverwriteCache === true ? { overwriteCache: true } : {}),
+    ...recoverFromOf(fw.executionConfig?.RecoveryExecution),
   };
   if (Object.keys(state.subWorkflows).length > 0)
     nativeSpec.subWorkflows = state.subWorkflows as Record<string, SubWorkflow>;
@@ -163,4 +165,10 @@ function podSettingsOf(fw: FlyteWorkflow, workflowId: string): ContainerPodSetti
     ...(requests || limits ? { defaultResources: defaults } : {}),
     ...(env && Object.keys(env).length > 0 ? { environment: { ...env } } : {}),
   };
+}
+
+/** `RecoveryExecution` as the engine's `recoverFrom`; an id without a name recovers nothing. */
+function recoverFromOf(id: FlyteExecutionId | undefined): { recoverFrom?: string } {
+  if (id?.project === undefined || id.domain === undefined || id.name === undefined || id.name === '') return {};
+  return { recoverFrom: `${id.project}/${id.domain}/${id.name}` };
 }
