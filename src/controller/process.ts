@@ -47,6 +47,8 @@ import { flyteWorkflowCrd } from '../flyte/crd.js';
 import { openFlyteSupport, type FlyteSupport } from './flyte/support.js';
 import { AdminEventClient, type AdminClientOptions } from '../events/admin/client.js';
 import { AdminLaunchPlanLauncher } from '../events/admin/launcher.js';
+import { AdminRecovery } from '../events/admin/recovery.js';
+import { BlobStoreRecovery } from './flyte/recovery.js';
 import { decodeLiteralMap } from '../flyte/literals/codec.js';
 import { FleetMember } from './fleet-member.js';
 import { WorkflowJanitor } from './gc.js';
@@ -352,6 +354,13 @@ export async function startControllerProcess(options: ControllerProcessOptions):
                 new AdminLaunchPlanLauncher({
                   client: adminClient,
                   readLiterals: async (uri) => decodeLiteralMap(await store.get(uri)),
+                }),
+              // Recovery asks admin's node executions first (nested nodes: the earlier FlyteWorkflow).
+              recovery: (store, client) =>
+                new AdminRecovery({
+                  client: adminClient,
+                  readLiterals: async (uri) => decodeLiteralMap(await store.get(uri)),
+                  fallback: new BlobStoreRecovery(client, store),
                 }),
             }
           : {}),

@@ -22,17 +22,11 @@ import { declaredOutputs } from '../../flyte/container/stand-in.js';
 import { executionNamespace } from '../../flyte/launchplan.js';
 import { decodeLiteralMap } from '../../flyte/literals/codec.js';
 import { engineStatusOf } from '../../flyte/project/index.js';
-import { isContainerConfig, type ExecutionRef } from '../../flyte/translate/contract.js';
+import { isContainerConfig } from '../../flyte/translate/contract.js';
+import { parseRecoverFrom } from '../../flyte/translate/index.js';
 import type { FlyteWorkflowStatus } from '../../flyte/status.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import type { FlyteWorkflowClient } from './client.js';
-
-/** `project/domain/name` (the translation's `recoverFrom`) as an execution id. */
-export function parseRecoverFrom(from: string): ExecutionRef | undefined {
-  const [project, domain, name, ...rest] = from.split('/');
-  if (!project || !domain || !name || rest.length > 0) return undefined;
-  return { project, domain, name };
-}
 
 export class BlobStoreRecovery implements TaskRecovery {
   constructor(

@@ -51,7 +51,7 @@ export interface FlyteSupportOptions {
   /** @defaultValue 120000 */
   watchdogMs?: number;
   /** Where RecoveryExecution's earlier node outputs are read. @defaultValue the earlier FlyteWorkflow and the blob store (BlobStoreRecovery) */
-  recovery?: (store: BlobStore) => TaskRecovery;
+  recovery?: (store: BlobStore, client: FlyteWorkflowClient) => TaskRecovery;
   /** Cached task outputs (Flyte keys). Without it cacheable tasks run uncached. */
   catalog?: TaskCatalog;
   /** Engine settings beside `maxOutputBytes` (the interruptible threshold, the cache heartbeat). */
@@ -85,7 +85,7 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
     plugins,
     outputs,
     ...(options.catalog ? { catalog: options.catalog } : {}),
-    recovery: options.recovery ? options.recovery(store) : new BlobStoreRecovery(client, store),
+    recovery: options.recovery ? options.recovery(store, client) : new BlobStoreRecovery(client, store),
     engine: { ...options.engine, maxOutputBytes: options.maxOutputBytes ?? 1_000_000 },
   });
   const { metrics } = options;

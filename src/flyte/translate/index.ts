@@ -28,7 +28,7 @@ import { FlyteError } from '../errors.js';
 import { isObject } from '../literals/values.js';
 import { parseStandInRules, STAND_IN_ANNOTATION } from '../container/stand-in.js';
 import type { FlyteExecutionId, FlyteTaskResourceSpec, FlyteWorkflow } from '../types.js';
-import type { ContainerPodSettings, ResourceQuantities } from './contract.js';
+import type { ContainerPodSettings, ExecutionRef, ResourceQuantities } from './contract.js';
 import { translateOnFailure, translateScope, type TranslationState } from './scope.js';
 import { joinBlobUri } from '../../storage/uri.js';
 
@@ -171,4 +171,11 @@ function podSettingsOf(fw: FlyteWorkflow, workflowId: string): ContainerPodSetti
 function recoverFromOf(id: FlyteExecutionId | undefined): { recoverFrom?: string } {
   if (id?.project === undefined || id.domain === undefined || id.name === undefined || id.name === '') return {};
   return { recoverFrom: `${id.project}/${id.domain}/${id.name}` };
+}
+
+/** The engine's `recoverFrom` (`project/domain/name`) back as an execution id; `undefined` when malformed. */
+export function parseRecoverFrom(from: string): ExecutionRef | undefined {
+  const [project, domain, name, ...rest] = from.split('/');
+  if (!project || !domain || !name || rest.length > 0) return undefined;
+  return { project, domain, name };
 }
