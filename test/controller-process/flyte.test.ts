@@ -274,6 +274,41 @@ describe('flotilla controller --flyte', () => {
     );
   });
 
+  test('RecoveryExecution reaches into a sub-workflow: its succeeded task node is recovered by path, the failed top-level node runs', async () => {
+    await create(
+      fromFixture('c-subworkflow.yaml', 'frecsub1', (fw) => {
+        get(fw, 'metadata')['annotations'] = {
+          'flotilla.io/flyte-stand-in': JSON.stringify({ n1: { fail: { message: 'n1 down' } } }),
+        };
+      }),
+    );
+    assert.equal((await terminal('frecsub1')).status?.phase, 5);
+    await create(
+      fromFixture('c-subworkflow.yaml', 'frecsub2', (fw) => {
+        get(fw, 'executionConfig')['RecoveryExecution'] = {
+          project: 'flytesnacks',
+          domain: 'development',
+          name: 'frecsub1',
+        };
+      }),
+    );
+    const done = await terminal('frecsub2');
+    assert.equal(done.status?.phase, 3, JSON.stringify(done.status?.message));
+    const sub = done.status?.nodeStatus?.['n0'] as {
+      phase?: number;
+      subNodeStatus?: Record<string, { phase?: number }>;
+    };
+    assert.equal(sub.subNodeStatus?.['n0']?.phase, 12, 'the sub-workflow task node Recovered');
+    assert.equal(done.status?.nodeStatus?.['n1']?.phase, 5, 'n1 ran');
+    const mine = [...pods.values()].filter((p) =>
+      p.metadata?.ownerReferences?.some((o) => o.kind === 'FlyteWorkflow' && o.name === 'frecsub2'),
+    );
+    assert.deepEqual(
+      mine.map((p) => p.metadata?.labels?.['node-id']),
+      ['n1'],
+    );
+  });
+
   test('deleting a running FlyteWorkflow (how FlyteAdmin aborts) aborts it and releases flyte.org/finalizer', async () => {
     await create(chain('fabort1'));
     await waitFor(
