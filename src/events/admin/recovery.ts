@@ -1,9 +1,11 @@
 /**
  * Recovery through FlyteAdmin (`--admin-endpoint`), as FlytePropeller's recovery client does it:
  * GetNodeExecution for the node in the earlier execution; a node execution that ended SUCCEEDED or
- * RECOVERED is taken, with GetNodeExecutionData's outputs (`fullOutputs` inline, else the
- * `outputs` URL read from the blob store). A node admin does not know, or one that did not
- * succeed, runs.
+ * RECOVERED is taken, with its outputs: GetNodeExecutionData's `fullOutputs`, else the closure's
+ * `outputData`, else its `outputUri` (or the data call's `outputs` URL) read from the blob store.
+ * A node admin does not know (NotFound), or one that did not succeed, runs. Unlike FlytePropeller,
+ * which runs the node on any other error, an admin that cannot answer holds the node back (the
+ * engine asks again): running it would redo work the user asked to keep.
  *
  * Admin knows a node by the id its events reported. For a top-level node that is its Flyte id; a
  * node nested in a branch or sub-workflow (or an array item) is asked of the fallback instead (the
@@ -54,11 +56,20 @@ export class AdminRecovery implements TaskRecovery {
       };
     const data = await this.options.client.getNodeExecutionData(id);
     let outputs: LiteralsJson = {};
-    if (data.fullOutputs) outputs = decodeLiteralMap(LiteralMap.encode(data.fullOutputs).finish());
+    // FlytePropeller's order: the data call's full outputs, the closure's inline outputs, then a URI.
+    const result = node.closure?.outputResult;
+    if (data.fullOutputs) outputs = literalsOf(data.fullOutputs);
+    else if (result?.$case === 'outputData') outputs = literalsOf(result.outputData);
+    else if (result?.$case === 'outputUri' && result.outputUri !== '')
+      outputs = await this.options.readLiterals(result.outputUri);
     else if (data.outputs?.url) outputs = await this.options.readLiterals(data.outputs.url);
     const missing = Object.keys(declaredOutputs(config.template)).filter((name) => !Object.hasOwn(outputs, name));
     if (missing.length > 0)
       return { recovered: false, reason: `admin's outputs of ${from}/${config.nodeId} lack ${missing.join(', ')}` };
     return { recovered: true, outputs };
   }
+}
+
+function literalsOf(map: LiteralMap): LiteralsJson {
+  return decodeLiteralMap(LiteralMap.encode(map).finish());
 }
