@@ -16,6 +16,9 @@
  *   event, or `assignCluster`); an event from another producer (neither empty nor the legacy
  *   default `propeller`) → FailedPrecondition with EventFailureReason.incompatibleCluster.
  *
+ * - node executions are kept as their events leave them (phase, input URI, outputs inline or by URI,
+ *   error) for GetNodeExecution / GetNodeExecutionData (recovery reads them).
+ *
  * Unlike admin, an event for an execution it has never seen creates that execution: in the
  * sandbox FlyteWorkflows are applied with kubectl, not created through CreateExecution.
  */
@@ -30,6 +33,7 @@ import {
   TaskExecutionEvent,
   WorkflowExecutionEvent,
 } from '../../src/generated/flyteidl/flyteidl/event/event.js';
+import type { LiteralMap } from '../../src/generated/flyteidl/flyteidl/core/literals.js';
 
 /** Why an event was refused, for the server to map onto a gRPC status. */
 export type Rejection =
@@ -70,6 +74,16 @@ export interface ExecutionRecord {
   error?: unknown;
 }
 
+/** A node execution admin knows of: its latest phase and result (from the events it accepted). */
+export interface NodeExecutionRecord {
+  phase: string;
+  inputUri?: string;
+  outputUri?: string;
+  /** Outputs sent inline (`outputData`). */
+  outputData?: LiteralMap;
+  error?: unknown;
+}
+
 const TERMINAL_WORKFLOW = new Set(['SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT']);
 const TERMINAL_NODE = new Set(['SUCCEEDED', 'FAILED', 'ABORTED', 'SKIPPED', 'TIMED_OUT', 'RECOVERED']);
 const TERMINAL_TASK = new Set(['SUCCEEDED', 'FAILED', 'ABORTED']);
@@ -87,6 +101,7 @@ function taskKey(id: Identifier | undefined): string {
 export class AdminRecords {
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly nodes = new Map<string, string>();
+  private readonly nodeRecords = new Map<string, NodeExecutionRecord>();
   private readonly tasks = new Map<string, { phase: string; version: number }>();
   private readonly recorded: RecordedEvent[] = [];
   private readonly listeners = new Set<(event: RecordedEvent) => void>();
@@ -98,6 +113,11 @@ export class AdminRecords {
 
   execution(key: string): ExecutionRecord | undefined {
     return this.executions.get(key);
+  }
+
+  /** A node execution as its accepted events left it (GetNodeExecution, GetNodeExecutionData). */
+  nodeExecution(execution: string, nodeId: string): NodeExecutionRecord | undefined {
+    return this.nodeRecords.get(`${execution}/${nodeId}`);
   }
 
   /** Hears every accepted event (for a log file). */
@@ -169,6 +189,15 @@ export class AdminRecords {
         currentPhase: phase,
       };
     this.nodes.set(nodeKey, phase);
+    const record = this.nodeRecords.get(nodeKey) ?? {
+      phase,
+      ...(event.inputValue?.$case === 'inputUri' ? { inputUri: event.inputValue.inputUri } : {}),
+    };
+    record.phase = phase;
+    if (event.outputResult?.$case === 'outputUri') record.outputUri = event.outputResult.outputUri;
+    if (event.outputResult?.$case === 'outputData') record.outputData = event.outputResult.outputData;
+    if (event.outputResult?.$case === 'error') record.error = event.outputResult.error;
+    this.nodeRecords.set(nodeKey, record);
     this.push({ kind: 'node', requestId, execution: key, nodeId, phase, event: NodeExecutionEvent.toJSON(event) });
     return undefined;
   }

@@ -2,7 +2,8 @@
  * The sandbox's recording admin: a small gRPC `flyteidl.service.AdminService` that records the
  * execution events the fleet sends (CreateWorkflowEvent, CreateNodeEvent, CreateTaskEvent) with
  * FlyteAdmin's rules (./records.ts), and serves CreateExecution / GetExecution so launch-plan
- * nodes can start child executions. Every other method answers UNIMPLEMENTED.
+ * nodes can start child executions, and GetNodeExecution / GetNodeExecutionData from the node
+ * events it accepted (recovery). Every other method answers UNIMPLEMENTED.
  *
  * Rejections carry admin's details: a terminal-state or cluster refusal is FailedPrecondition with
  * an `EventFailureReason` in `grpc-status-details-bin`, as admin's errors package writes it.
@@ -16,6 +17,12 @@ import type {
   WorkflowExecutionEventRequest,
 } from '../../src/generated/flyteidl/flyteidl/admin/event.js';
 import { AdminServiceService } from '../../src/generated/flyteidl/flyteidl/service/admin.js';
+import {
+  NodeExecution,
+  type NodeExecutionGetDataRequest,
+  type NodeExecutionGetRequest,
+} from '../../src/generated/flyteidl/flyteidl/admin/node_execution.js';
+import { LiteralMap } from '../../src/generated/flyteidl/flyteidl/core/literals.js';
 import { encodeStatusDetails, STATUS_DETAILS_KEY } from '../../src/events/admin/status-details.js';
 import { startGrpcServer, type RunningServer, type ServerSecurityOptions } from '../../src/security/grpc.js';
 import { AdminRecords, executionKey, type ExecutionRecord, type Rejection } from './records.js';
@@ -140,6 +147,42 @@ export async function startRecordingAdmin(options: RecordingAdminOptions = {}): 
     if (record.outputUri) closure['outputs'] = { uri: record.outputUri };
     if (record.error) closure['error'] = record.error;
     callback(null, Execution.fromJSON({ id: record.id, closure }));
+  };
+  // Recovery's two calls: a node execution as its events left it, and its outputs (inline when the
+  // events carried them, else by the outputs.pb URI, which the caller reads from its store).
+  const nodeRecord = (id: NodeExecutionGetRequest['id']) => {
+    const key = executionKey(id?.executionId);
+    return { key: `${key}/${id?.nodeId ?? ''}`, record: records.nodeExecution(key, id?.nodeId ?? '') };
+  };
+  implementation['getNodeExecution'] = (
+    call: grpc.ServerUnaryCall<NodeExecutionGetRequest, unknown>,
+    callback: grpc.sendUnaryData<unknown>,
+  ) => {
+    const { key, record } = nodeRecord(call.request.id);
+    if (!record) {
+      callback({ code: grpc.status.NOT_FOUND, details: `node execution ${key} not found` }, null);
+      return;
+    }
+    const closure: Record<string, unknown> = { phase: record.phase };
+    if (record.outputUri) closure['outputUri'] = record.outputUri;
+    else if (record.outputData) closure['outputData'] = LiteralMap.toJSON(record.outputData);
+    if (record.error) closure['error'] = record.error;
+    callback(null, NodeExecution.fromJSON({ id: call.request.id, inputUri: record.inputUri ?? '', closure }));
+  };
+  implementation['getNodeExecutionData'] = (
+    call: grpc.ServerUnaryCall<NodeExecutionGetDataRequest, unknown>,
+    callback: grpc.sendUnaryData<unknown>,
+  ) => {
+    const { key, record } = nodeRecord(call.request.id);
+    if (!record) {
+      callback({ code: grpc.status.NOT_FOUND, details: `node execution ${key} not found` }, null);
+      return;
+    }
+    callback(null, {
+      ...(record.outputUri ? { outputs: { url: record.outputUri, bytes: 0 } } : {}),
+      ...(record.outputData ? { fullOutputs: record.outputData } : {}),
+      ...(record.inputUri ? { inputs: { url: record.inputUri, bytes: 0 } } : {}),
+    });
   };
   const server: RunningServer = await startGrpcServer({
     services: [{ definition: AdminServiceService, implementation }],

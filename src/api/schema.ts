@@ -324,6 +324,14 @@ export const WorkflowSpecSchema = Type.Object(
         description: 'Cacheable tasks run without looking up the catalog, and their outputs replace the stored ones.',
       }),
     ),
+    recoverFrom: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 512,
+        description:
+          "An earlier execution whose succeeded task nodes are taken instead of run (a FlyteWorkflow's executionConfig.RecoveryExecution, `project/domain/name`); only a driver with a recovery source answers it, elsewhere tasks run.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

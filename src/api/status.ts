@@ -166,6 +166,12 @@ export const NodeStatusFields = {
     ),
   ),
   cacheHeartbeatAt: Type.Optional(Time('When the cache reservation was last extended.')),
+  recovered: Type.Optional(
+    Type.Boolean({
+      description:
+        "With `spec.recoverFrom`: true when the task node took the earlier execution's outputs instead of running, false when it had to run.",
+    }),
+  ),
   lastFailure: Type.Optional(FailureRecordSchema),
   outputs: Type.Optional(Json("The node's outputs (a JSON object) when small.")),
   outputRef: Type.Optional(

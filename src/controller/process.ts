@@ -339,6 +339,8 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       if (adminClient) closers.push({ what: 'flyteadmin client', run: async () => adminClient.close() });
       const adminLog = log.child({ component: 'flyteadmin' });
       const { AdminLaunchPlanLauncher } = await import('../events/admin/launcher.js');
+      const { AdminRecovery } = await import('../events/admin/recovery.js');
+      const { BlobStoreRecovery } = await import('./flyte/recovery.js');
       const { decodeLiteralMap } = await import('../flyte/literals/codec.js');
       flyte = await openFlyteSupport({
         kubeConfig,
@@ -358,6 +360,13 @@ export async function startControllerProcess(options: ControllerProcessOptions):
                 new AdminLaunchPlanLauncher({
                   client: adminClient,
                   readLiterals: async (uri) => decodeLiteralMap(await store.get(uri)),
+                }),
+              // Recovery asks admin's node executions first (nested nodes: the earlier FlyteWorkflow).
+              recovery: (store, client) =>
+                new AdminRecovery({
+                  client: adminClient,
+                  readLiterals: async (uri) => decodeLiteralMap(await store.get(uri)),
+                  fallback: new BlobStoreRecovery(client, store),
                 }),
             }
           : {}),

@@ -177,6 +177,7 @@ export class RoundContext {
       ...(phase === 'Succeeded' && ns.outputs !== undefined ? { outputs: ns.outputs as JsonObject } : {}),
       ...(phase === 'Succeeded' && ns.outputRef !== undefined ? { outputRef: ns.outputRef } : {}),
       ...(ns.cacheStatus !== undefined ? { cacheStatus: ns.cacheStatus } : {}),
+      ...(ns.recovered === true ? { recovered: true } : {}),
     };
     this.events.push(event);
   }

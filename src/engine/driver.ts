@@ -24,6 +24,7 @@ import type { ExecutionEvent } from './events.js';
 import type { PluginRegistry } from './plugin-registry.js';
 import type { TaskContext, TaskObservation } from './plugins.js';
 import type { CacheObservation, TaskCatalog } from './catalog.js';
+import type { RecoveryObservation, TaskRecovery } from './recovery.js';
 import { describeError, isTerminal } from '../api/errors.js';
 import { DriverError } from './errors.js';
 import type { OutputOwner, OutputStore } from './outputs.js';
@@ -52,6 +53,8 @@ export interface DriverOptions {
   readonly children?: ChildWorkflowGateway;
   /** Cached task outputs. Without it, cacheable tasks run uncached (their lookups answer `disabled`). */
   readonly catalog?: TaskCatalog;
+  /** Where `spec.recoverFrom`'s earlier execution is read. Without it such workflows run every task. */
+  readonly recovery?: TaskRecovery;
   /** The clock, ms since the epoch. @defaultValue Date.now */
   readonly clock?: () => number;
   readonly engine?: EngineOptions;
@@ -90,6 +93,7 @@ interface Applied {
   tasks: Record<string, TaskObservation>;
   children: Record<string, ChildObservation>;
   cache: Record<string, CacheObservation>;
+  recovery: Record<string, RecoveryObservation>;
   started: StartedTask[];
   fed: boolean;
 }
@@ -132,7 +136,13 @@ export class EngineDriver {
       pending = false;
       if (result.actions.length === 0) break;
       const applied = await this.apply(workflow, result.actions, loaded, errors, signal);
-      observations = { tasks: applied.tasks, children: applied.children, outputs: loaded, cache: applied.cache };
+      observations = {
+        tasks: applied.tasks,
+        children: applied.children,
+        outputs: loaded,
+        cache: applied.cache,
+        recovery: applied.recovery,
+      };
       answered.push(...applied.started);
       pending = applied.fed;
       if (!applied.fed || signal?.aborted) break;
@@ -158,7 +168,7 @@ export class EngineDriver {
     errors: DriverError[],
     signal?: AbortSignal,
   ): Promise<Applied> {
-    const out: Applied = { tasks: {}, children: {}, cache: {}, started: [], fed: false };
+    const out: Applied = { tasks: {}, children: {}, cache: {}, recovery: {}, started: [], fed: false };
     // Offloads first: a status referencing a ref must never be written before the ref exists.
     const ordered = [
       ...actions.filter((a) => a.type === 'offloadOutputs'),
@@ -300,6 +310,14 @@ export class EngineDriver {
       case 'releaseCache':
         await this.releaseQuietly(action.task, action.owner, signal);
         return;
+      case 'recoverTask': {
+        const recovery = this.options.recovery;
+        out.recovery[action.task.nodeId] = recovery
+          ? await recovery.recover(action.task, action.from, signal)
+          : { disabled: true };
+        out.fed = true;
+        return;
+      }
       case 'loadOutputs': {
         const value = await this.options.outputs.get(action.ref, owner);
         if (value === undefined)

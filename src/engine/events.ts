@@ -34,6 +34,8 @@ export interface ExecutionEvent {
   readonly failure?: { readonly kind: FailureKind; readonly reason: string; readonly message: string };
   /** A cacheable task node's catalog outcome (node events): flyteidl's `CatalogCacheStatus` name. */
   readonly cacheStatus?: CacheStatus;
+  /** A task node that took an earlier execution's outputs (`spec.recoverFrom`) instead of running. */
+  readonly recovered?: boolean;
 }
 
 export function workflowEventId(uid: string, phase: string): string {

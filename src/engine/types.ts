@@ -10,6 +10,7 @@ import type { ExecutionEvent } from './events.js';
 import type { TaskContext, TaskObservation } from './plugins.js';
 import type { BackoffOptions } from './backoff.js';
 import type { CacheObservation } from './catalog.js';
+import type { RecoveryObservation } from './recovery.js';
 
 /** Key of a task observation: `<nodeId>#<attempt>`. */
 export function taskKey(nodeId: string, attempt: number): string {
@@ -42,6 +43,8 @@ export interface Observations {
   readonly outputs?: Readonly<Record<string, JsonObject>>;
   /** Results of `lookupCache` / `putCache`, keyed by node path. */
   readonly cache?: Readonly<Record<string, CacheObservation>>;
+  /** Results of `recoverTask`, keyed by node path. */
+  readonly recovery?: Readonly<Record<string, RecoveryObservation>>;
 }
 
 /**
@@ -77,7 +80,9 @@ export type EngineAction =
       readonly owner: string;
       readonly release: boolean;
     }
-  | { readonly type: 'releaseCache'; readonly task: TaskContext; readonly owner: string };
+  | { readonly type: 'releaseCache'; readonly task: TaskContext; readonly owner: string }
+  /** Ask whether the task node succeeded in the earlier execution `from` (`spec.recoverFrom`), and its outputs. */
+  | { readonly type: 'recoverTask'; readonly task: TaskContext; readonly from: string };
 
 export interface EngineOptions {
   /** Outputs whose JSON is larger than this go to the output store. @defaultValue 16384 */

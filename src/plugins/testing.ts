@@ -16,6 +16,7 @@ import type { ExecutionEvent } from '../engine/events.js';
 import { PluginRegistry } from '../engine/plugin-registry.js';
 import type { TaskPlugin } from '../engine/plugins.js';
 import type { TaskCatalog } from '../engine/catalog.js';
+import type { TaskRecovery } from '../engine/recovery.js';
 import { localPlugins } from './local.js';
 import { MemoryPodGateway } from './pod/memory-gateway.js';
 
@@ -27,6 +28,7 @@ export interface HarnessOptions {
   readonly children?: ChildWorkflowGateway;
   readonly maxStreak?: number;
   readonly catalog?: TaskCatalog;
+  readonly recovery?: TaskRecovery;
 }
 
 export class Harness {
@@ -50,6 +52,7 @@ export class Harness {
       clock,
       ...(options.children ? { children: options.children } : {}),
       ...(options.catalog ? { catalog: options.catalog } : {}),
+      ...(options.recovery ? { recovery: options.recovery } : {}),
       ...(options.engine ? { engine: options.engine } : {}),
       ...(options.maxStreak !== undefined ? { maxStreak: options.maxStreak } : {}),
     });

@@ -187,4 +187,87 @@ describe('flotilla controller --flyte --admin-endpoint', () => {
     assert.ok(node('n0-0-n0-n2', 'SUCCEEDED') < node('n0', 'SUCCEEDED'));
     assert.ok(node('end-node', 'SUCCEEDED') < at((e) => e.kind === 'workflow' && e.phase === 'SUCCEEDING'));
   });
+
+  test('RecoveryExecution through admin: nodes that succeeded in the earlier execution are RECOVERED from its node executions, without running', async () => {
+    const chain = (name: string, edit: (fw: Obj) => void): Obj => {
+      const fw = fixture('a-container-chain.yaml');
+      delete fw['status'];
+      get(fw, 'metadata')['name'] = name;
+      get(fw, 'metadata', 'labels')['execution-id'] = name;
+      get(fw, 'executionId')['name'] = name;
+      edit(fw);
+      return fw;
+    };
+    const phaseOf = async (name: string) =>
+      (
+        (await env.custom.getNamespacedCustomObject({ ...flyteApi, namespace: NS, name })) as {
+          status?: { phase?: number; nodeStatus?: Record<string, { phase?: number }> };
+        }
+      ).status;
+    const terminal = (name: string) =>
+      waitFor(
+        async () => {
+          const status = await phaseOf(name);
+          return status?.phase === 3 || status?.phase === 5 ? status : undefined;
+        },
+        { what: `${name} terminal`, timeoutMs: 90_000 },
+      );
+    await env.custom.createNamespacedCustomObject({
+      ...flyteApi,
+      namespace: NS,
+      body: chain('fadminrec1', (fw) => {
+        get(fw, 'metadata')['annotations'] = {
+          'flotilla.io/flyte-stand-in': JSON.stringify({ n2: { fail: { message: 'report server down' } } }),
+        };
+      }),
+    });
+    assert.equal((await terminal('fadminrec1')).phase, 5);
+    // The earlier FlyteWorkflow goes (as FlyteAdmin's garbage collection would take it): only admin's
+    // node executions can answer now.
+    await env.custom.deleteNamespacedCustomObject({ ...flyteApi, namespace: NS, name: 'fadminrec1' });
+    await waitFor(
+      async () => {
+        try {
+          await phaseOf('fadminrec1');
+          return undefined;
+        } catch {
+          return true;
+        }
+      },
+      { what: 'fadminrec1 deleted' },
+    );
+
+    await env.custom.createNamespacedCustomObject({
+      ...flyteApi,
+      namespace: NS,
+      body: chain('fadminrec2', (fw) => {
+        get(fw, 'executionConfig')['RecoveryExecution'] = {
+          project: 'flytesnacks',
+          domain: 'development',
+          name: 'fadminrec1',
+        };
+      }),
+    });
+    const done = await terminal('fadminrec2');
+    assert.equal(done.phase, 3, `(stderr: ${controller.stderr().slice(-1500)})`);
+    assert.equal(done.nodeStatus?.['n0']?.phase, 12);
+    assert.equal(done.nodeStatus?.['n1']?.phase, 12);
+    assert.equal(done.nodeStatus?.['n2']?.phase, 5);
+    const events = admin.records.events('flytesnacks:development:fadminrec2');
+    const phases = (kind: RecordedEvent['kind'], nodeId: string) =>
+      events.filter((e) => e.kind === kind && e.nodeId === nodeId).map((e) => e.phase);
+    assert.deepEqual(phases('node', 'n0'), ['RECOVERED']);
+    assert.deepEqual(phases('node', 'n1'), ['RECOVERED']);
+    assert.deepEqual(phases('task', 'n0'), [], 'a recovered node has no attempt');
+    assert.deepEqual(phases('task', 'n1'), []);
+    assert.deepEqual(phases('node', 'n2'), ['QUEUED', 'RUNNING', 'SUCCEEDED']);
+    assert.ok(phases('task', 'n2').includes('SUCCEEDED'));
+    // The recovered outputs are the earlier execution's, as admin recorded them.
+    const earlier = admin.records.nodeExecution('flytesnacks:development:fadminrec1', 'n1');
+    const recovered = admin.records.nodeExecution('flytesnacks:development:fadminrec2', 'n1');
+    assert.equal(earlier?.phase, 'SUCCEEDED');
+    assert.equal(recovered?.phase, 'RECOVERED');
+    assert.deepEqual(recovered?.outputData, earlier?.outputData);
+    assert.ok(earlier?.outputData, 'small outputs travel inline');
+  });
 });

@@ -216,6 +216,99 @@ describe('flotilla controller --flyte', () => {
     );
   });
 
+  test('RecoveryExecution: the nodes that succeeded in the failed execution run no Pod and take its outputs; the failed one runs', async () => {
+    // The first execution: n2 fails (not retryable) after n0 and n1 succeeded. A plain run beside it
+    // gives the outputs a full success has.
+    await create(
+      chain('frecover1', (fw) => {
+        get(fw, 'metadata')['annotations'] = {
+          'flotilla.io/flyte-stand-in': JSON.stringify({ n2: { fail: { message: 'report server down' } } }),
+        };
+      }),
+    );
+    await create(chain('frecover0'));
+    const failed = await terminal('frecover1');
+    assert.equal(failed.status?.phase, 5, JSON.stringify(failed.status?.message));
+    assert.match(failed.status?.message ?? '', /report server down/);
+    const plain = await terminal('frecover0');
+    assert.equal(plain.status?.phase, 3, JSON.stringify(plain.status?.message));
+
+    // The recovery: the same workflow (the failure gone), naming the first execution.
+    await create(
+      chain('frecover2', (fw) => {
+        get(fw, 'executionConfig')['RecoveryExecution'] = {
+          project: 'flytesnacks',
+          domain: 'development',
+          name: 'frecover1',
+        };
+      }),
+    );
+    const done = await terminal('frecover2');
+    assert.equal(
+      done.status?.phase,
+      3,
+      `${JSON.stringify(done.status?.message)} (stderr: ${controller.stderr().slice(-1500)})`,
+    );
+    for (const node of ['n0', 'n1']) assert.equal(done.status?.nodeStatus?.[node]?.phase, 12, `node ${node} Recovered`);
+    assert.equal(done.status?.nodeStatus?.['n2']?.phase, 5, 'node n2 ran and Succeeded');
+    const mine = [...pods.values()].filter((p) =>
+      p.metadata?.ownerReferences?.some((o) => o.kind === 'FlyteWorkflow' && o.name === 'frecover2'),
+    );
+    assert.deepEqual(
+      mine.map((p) => p.metadata?.labels?.['node-id']),
+      ['n2'],
+      `only n2 has a Pod: ${mine.map((p) => p.metadata?.name).join(', ')}`,
+    );
+    assert.ok(done.status?.outputRef && plain.status?.outputRef, 'both have outputs');
+    assert.deepEqual(
+      decodeLiteralMap(await store.get(done.status.outputRef)),
+      decodeLiteralMap(await store.get(plain.status.outputRef)),
+      'the same outputs as a full run',
+    );
+    // A recovered node's outputs.pb is where its first attempt's would be (as a cache hit's), equal to the earlier ones.
+    const firstDir = failed.status?.dataDir ?? '';
+    const secondDir = done.status?.dataDir ?? '';
+    assert.deepEqual(
+      decodeLiteralMap(await store.get(`${secondDir}/n1/data/0/outputs.pb`)),
+      decodeLiteralMap(await store.get(`${firstDir}/n1/data/0/outputs.pb`)),
+    );
+  });
+
+  test('RecoveryExecution reaches into a sub-workflow: its succeeded task node is recovered by path, the failed top-level node runs', async () => {
+    await create(
+      fromFixture('c-subworkflow.yaml', 'frecsub1', (fw) => {
+        get(fw, 'metadata')['annotations'] = {
+          'flotilla.io/flyte-stand-in': JSON.stringify({ n1: { fail: { message: 'n1 down' } } }),
+        };
+      }),
+    );
+    assert.equal((await terminal('frecsub1')).status?.phase, 5);
+    await create(
+      fromFixture('c-subworkflow.yaml', 'frecsub2', (fw) => {
+        get(fw, 'executionConfig')['RecoveryExecution'] = {
+          project: 'flytesnacks',
+          domain: 'development',
+          name: 'frecsub1',
+        };
+      }),
+    );
+    const done = await terminal('frecsub2');
+    assert.equal(done.status?.phase, 3, JSON.stringify(done.status?.message));
+    const sub = done.status?.nodeStatus?.['n0'] as {
+      phase?: number;
+      subNodeStatus?: Record<string, { phase?: number }>;
+    };
+    assert.equal(sub.subNodeStatus?.['n0']?.phase, 12, 'the sub-workflow task node Recovered');
+    assert.equal(done.status?.nodeStatus?.['n1']?.phase, 5, 'n1 ran');
+    const mine = [...pods.values()].filter((p) =>
+      p.metadata?.ownerReferences?.some((o) => o.kind === 'FlyteWorkflow' && o.name === 'frecsub2'),
+    );
+    assert.deepEqual(
+      mine.map((p) => p.metadata?.labels?.['node-id']),
+      ['n1'],
+    );
+  });
+
   test('deleting a running FlyteWorkflow (how FlyteAdmin aborts) aborts it and releases flyte.org/finalizer', async () => {
     await create(chain('fabort1'));
     await waitFor(

@@ -8,6 +8,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { TaskCatalog } from '../../engine/catalog.js';
 import type { EngineOptions } from '../../engine/types.js';
+import type { TaskRecovery } from '../../engine/recovery.js';
 import { EngineDriver } from '../../engine/driver.js';
 import { BlobOutputStore } from '../adapters/blob-output-store.js';
 import { PluginRegistry } from '../../engine/plugin-registry.js';
@@ -26,6 +27,7 @@ import type { BlobStore } from '../../storage/blob-store.js';
 import { openBlobStore } from '../../storage/open.js';
 import { FlyteWorkflowClient } from './client.js';
 import { LocalLaunchPlanLauncher } from './local-launcher.js';
+import { BlobStoreRecovery } from './recovery.js';
 import type { FlyteAdminOptions, FlyteRoundOptions } from './round.js';
 import { FlyteShard, type FlyteShardContext, type FlyteShardFactory } from './shard.js';
 
@@ -48,6 +50,8 @@ export interface FlyteSupportOptions {
   launchPlans?: (store: BlobStore) => LaunchPlanLauncher;
   /** @defaultValue 120000 */
   watchdogMs?: number;
+  /** Where RecoveryExecution's earlier node outputs are read. @defaultValue the earlier FlyteWorkflow and the blob store (BlobStoreRecovery) */
+  recovery?: (store: BlobStore, client: FlyteWorkflowClient) => TaskRecovery;
   /** Cached task outputs (Flyte keys). Without it cacheable tasks run uncached. */
   catalog?: TaskCatalog;
   /** Engine settings beside `maxOutputBytes` (the interruptible threshold, the cache heartbeat). */
@@ -81,6 +85,7 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
     plugins,
     outputs,
     ...(options.catalog ? { catalog: options.catalog } : {}),
+    recovery: options.recovery ? options.recovery(store, client) : new BlobStoreRecovery(client, store),
     engine: { ...options.engine, maxOutputBytes: options.maxOutputBytes ?? 1_000_000 },
   });
   const { metrics } = options;

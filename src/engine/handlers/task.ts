@@ -14,6 +14,9 @@
  * CACHE_PUT_FAILURE: the node still succeeds). The holder extends its reservation every
  * `cacheHeartbeatMs` and releases it when the node ends. `spec.overwriteCache` skips the lookup
  * (CACHE_SKIPPED) and replaces the stored outputs.
+ *
+ * With `spec.recoverFrom` the node first asks (`recoverTask`) whether it succeeded in that earlier
+ * execution: if so it takes those outputs and succeeds (`recovered: true`) without an attempt.
  */
 import type { JsonObject, TaskTemplate } from '../../api/schema.js';
 import { isTerminalNodePhase, type NodeStatus } from '../../api/status.js';
@@ -83,6 +86,26 @@ function advanceTask(
     ctx.emit({ type: 'startTask', task: taskContext() });
     if (timeoutMs !== undefined) ctx.wake(ctx.now + timeoutMs);
   };
+
+  // Recovery comes before the catalog, as in FlytePropeller's node executor: a node that succeeded
+  // in the earlier execution takes its outputs, no attempt at all. Asked once per node.
+  const recoverFrom = ctx.spec.recoverFrom;
+  if (recoverFrom !== undefined && ns.phase === 'Pending' && ns.recovered === undefined) {
+    const observed = ctx.observations.recovery?.[path];
+    if (observed === undefined) {
+      ctx.emit({ type: 'recoverTask', task: taskContext(), from: recoverFrom });
+      return;
+    }
+    if ('disabled' in observed || !observed.recovered) {
+      ns.recovered = false;
+    } else {
+      ns.recovered = true;
+      ns.startedAt ??= ctx.nowIso;
+      ctx.recordOutputs(path, ns, isJsonObject(observed.outputs) ? { ...observed.outputs } : {});
+      ctx.setPhase(path, ns, 'Succeeded', { message: `outputs recovered from execution ${recoverFrom}` });
+      return;
+    }
+  }
 
   // The catalog comes before the first attempt: a hit means no attempt at all.
   if (cache && (ns.phase === 'Pending' || ns.taskPhase === 'WaitingForCache')) {

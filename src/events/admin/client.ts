@@ -21,6 +21,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { AdminServiceClient } from '../../generated/flyteidl/flyteidl/service/admin.js';
 import type { Execution, ExecutionCreateRequest } from '../../generated/flyteidl/flyteidl/admin/execution.js';
+import type {
+  NodeExecution,
+  NodeExecutionGetDataResponse,
+} from '../../generated/flyteidl/flyteidl/admin/node_execution.js';
 import type { AdminEvent } from '../../flyte/events/admin-events.js';
 import {
   channelCredentials,
@@ -150,6 +154,29 @@ export class AdminEventClient implements AdminEventRecorder {
     });
   }
 
+  /** GetNodeExecution (recovery); `undefined` when admin has no such node execution. Throws `AdminError` otherwise. */
+  getNodeExecution(id: NodeExecutionRef): Promise<NodeExecution | undefined> {
+    const options = { deadline: deadlineIn(this.options.callTimeoutMs ?? 10_000) };
+    return new Promise<NodeExecution | undefined>((resolve, reject) => {
+      this.client.getNodeExecution({ id: nodeExecutionId(id) }, new grpc.Metadata(), options, (error, execution) => {
+        if (!error) resolve(execution);
+        else if (error.code === grpc.status.NOT_FOUND) resolve(undefined);
+        else reject(this.failure('GetNodeExecution', error));
+      });
+    });
+  }
+
+  /** GetNodeExecutionData (recovery: a node's outputs, inline or by URL). Throws `AdminError`. */
+  getNodeExecutionData(id: NodeExecutionRef): Promise<NodeExecutionGetDataResponse> {
+    const options = { deadline: deadlineIn(this.options.callTimeoutMs ?? 10_000) };
+    return new Promise<NodeExecutionGetDataResponse>((resolve, reject) => {
+      this.client.getNodeExecutionData({ id: nodeExecutionId(id) }, new grpc.Metadata(), options, (error, data) => {
+        if (error) reject(this.failure('GetNodeExecutionData', error));
+        else resolve(data);
+      });
+    });
+  }
+
   private failure(call: string, error: grpc.ServiceError): AdminError {
     return new AdminError(
       'Unavailable',
@@ -216,4 +243,17 @@ function bearerInterceptor(tokens: TokenSource): grpc.Interceptor {
         );
       },
     });
+}
+
+/** A node execution: the execution and the node id as events reported it. */
+export interface NodeExecutionRef {
+  readonly execution: { readonly project: string; readonly domain: string; readonly name: string };
+  readonly nodeId: string;
+}
+
+function nodeExecutionId(id: NodeExecutionRef): {
+  nodeId: string;
+  executionId: { project: string; domain: string; name: string; org: string };
+} {
+  return { nodeId: id.nodeId, executionId: { ...id.execution, org: '' } };
 }

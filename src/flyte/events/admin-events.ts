@@ -201,7 +201,13 @@ class AdminEventBuilder {
             nodeDataPaths(this.options.dataDir, { nodeId: END_NODE_ID, attempt: 0 }, lineage).outputs,
           );
         }
-        this.pushNode(located, 'SUCCEEDED', at, this.outputsOf(located, ns, event));
+        // A node recovered from an earlier execution ends RECOVERED, as FlytePropeller reports it.
+        this.pushNode(
+          located,
+          event.recovered === true ? 'RECOVERED' : 'SUCCEEDED',
+          at,
+          this.outputsOf(located, ns, event),
+        );
         return;
       }
       case 'Failed':

@@ -2,6 +2,8 @@
  * Outputs of nodes served from the cache, for the blob store: a cache hit runs no container, so
  * nothing wrote the node's `outputs.pb`; FlytePropeller writes the catalog's outputs there itself
  * (its node executor's CheckCatalogCache), where FlyteAdmin's node outputs and flytekit read them.
+ * A node recovered from an earlier execution (`recoverFrom`) likewise: its outputs go where its
+ * first attempt's would, so a later recovery of this execution finds them there.
  * Pure: which files to write after a round, from the statuses before and after it.
  */
 import type { WorkflowStatus } from '../../api/status.js';
@@ -16,7 +18,7 @@ export interface CacheHitOutputs {
   readonly literals: LiteralsJson;
 }
 
-/** The nodes that became CACHE_HIT between `before` and `after` (inline outputs only), with where their outputs go. */
+/** The nodes that became CACHE_HIT or recovered between `before` and `after` (inline outputs only), with where their outputs go. */
 export function cacheHitOutputs(
   workflow: Workflow,
   before: WorkflowStatus | undefined,
@@ -24,7 +26,10 @@ export function cacheHitOutputs(
 ): CacheHitOutputs[] {
   const out: CacheHitOutputs[] = [];
   for (const [path, ns] of Object.entries(after.nodes ?? {})) {
-    if (ns.cacheStatus !== 'CACHE_HIT' || before?.nodes?.[path]?.cacheStatus === 'CACHE_HIT') continue;
+    const was = before?.nodes?.[path];
+    const hit = ns.cacheStatus === 'CACHE_HIT' && was?.cacheStatus !== 'CACHE_HIT';
+    const recovered = ns.recovered === true && was?.recovered !== true;
+    if (!hit && !recovered) continue;
     const config = ns.task !== undefined ? workflow.spec.tasks[ns.task]?.config : undefined;
     if (!isContainerConfig(config) || !isObject(ns.outputs)) continue;
     out.push({ uri: attemptPaths(config, path, 1).outputs, literals: normalizeLiterals(ns.outputs) });

@@ -43,7 +43,7 @@ export function nodePhaseOf(ns: WorkflowNodeStatus): number {
     case 'WaitingForRetry':
       return NodePhase.RetryableFailure;
     case 'Succeeded':
-      return NodePhase.Succeeded;
+      return ns.recovered === true ? NodePhase.Recovered : NodePhase.Succeeded;
     case 'Skipped':
       return NodePhase.Skipped;
     case 'TimedOut':

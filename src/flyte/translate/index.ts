@@ -19,6 +19,7 @@
  * | `onFailurePolicy`, `onFailure` | `failurePolicy`, `onFailure` |
  * | task `metadata.discoverable`, `discoveryVersion`, `cacheSerializable` | template `cache: {version, serialize}` |
  * | `executionConfig.OverwriteCache` | `overwriteCache` |
+ * | `executionConfig.RecoveryExecution` | `recoverFrom` (`project/domain/name`) |
  */
 import type { JsonObject, TaskTemplate, SubWorkflow, WorkflowSpec } from '../../api/schema.js';
 import { WORKFLOW_API_VERSION, type Workflow } from '../../api/workflow.js';
@@ -26,8 +27,8 @@ import { shortHash } from '../../api/names.js';
 import { FlyteError } from '../errors.js';
 import { isObject } from '../literals/values.js';
 import { parseStandInRules, STAND_IN_ANNOTATION } from '../container/stand-in.js';
-import type { FlyteTaskResourceSpec, FlyteWorkflow } from '../types.js';
-import type { ContainerPodSettings, ResourceQuantities } from './contract.js';
+import type { FlyteExecutionId, FlyteTaskResourceSpec, FlyteWorkflow } from '../types.js';
+import type { ContainerPodSettings, ExecutionRef, ResourceQuantities } from './contract.js';
 import { translateOnFailure, translateScope, type TranslationState } from './scope.js';
 import { joinBlobUri } from '../../storage/uri.js';
 
@@ -105,6 +106,7 @@ export function translateFlyteWorkflow(fw: FlyteWorkflow, options: TranslateOpti
       ? { maxParallelism: Math.floor(fw.executionConfig.MaxParallelism) }
       : {}),
     ...(fw.executionConfig?.OverwriteCache === true ? { overwriteCache: true } : {}),
+    ...recoverFromOf(fw.executionConfig?.RecoveryExecution),
   };
   if (Object.keys(state.subWorkflows).length > 0)
     nativeSpec.subWorkflows = state.subWorkflows as Record<string, SubWorkflow>;
@@ -163,4 +165,17 @@ function podSettingsOf(fw: FlyteWorkflow, workflowId: string): ContainerPodSetti
     ...(requests || limits ? { defaultResources: defaults } : {}),
     ...(env && Object.keys(env).length > 0 ? { environment: { ...env } } : {}),
   };
+}
+
+/** `RecoveryExecution` as the engine's `recoverFrom`; an id without a name recovers nothing. */
+function recoverFromOf(id: FlyteExecutionId | undefined): { recoverFrom?: string } {
+  if (id?.project === undefined || id.domain === undefined || id.name === undefined || id.name === '') return {};
+  return { recoverFrom: `${id.project}/${id.domain}/${id.name}` };
+}
+
+/** The engine's `recoverFrom` (`project/domain/name`) back as an execution id; `undefined` when malformed. */
+export function parseRecoverFrom(from: string): ExecutionRef | undefined {
+  const [project, domain, name, ...rest] = from.split('/');
+  if (!project || !domain || !name || rest.length > 0) return undefined;
+  return { project, domain, name };
 }
