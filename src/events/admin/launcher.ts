@@ -6,8 +6,8 @@
  */
 import { ExecutionCreateRequest } from '../../generated/flyteidl/flyteidl/admin/execution.js';
 import { WorkflowExecution_Phase } from '../../generated/flyteidl/flyteidl/core/execution.js';
-import { LiteralMap } from '../../generated/flyteidl/flyteidl/core/literals.js';
 import type { LiteralsJson } from '../../flyte/literals/values.js';
+import { literalMapJson } from '../../flyte/literals/codec.js';
 import type { ChildState, LaunchPlanLauncher, LaunchRequest } from '../../plugins/flyte/launchplan.js';
 import type { ExecutionRef } from '../../flyte/translate/contract.js';
 import type { AdminEventClient } from './client.js';
@@ -45,8 +45,7 @@ export class AdminLaunchPlanLauncher implements LaunchPlanLauncher {
     switch (phase) {
       case WorkflowExecution_Phase.SUCCEEDED: {
         const result = closure?.outputResult;
-        if (result?.$case === 'outputData')
-          return { phase: 'succeeded', outputs: LiteralMap.toJSON(result.outputData) as LiteralsJson };
+        if (result?.$case === 'outputData') return { phase: 'succeeded', outputs: literalMapJson(result.outputData) };
         if (result?.$case === 'outputs' && result.outputs.data?.$case === 'uri')
           return { phase: 'succeeded', outputs: await this.options.readLiterals(result.outputs.data.uri) };
         return { phase: 'succeeded', outputs: {} };

@@ -27,14 +27,20 @@ export function encodeLiteralMap(literals: LiteralsJson): Uint8Array {
 
 /** LiteralMap bytes → `{name: Literal}` in protobuf JSON. Throws `BadLiteral` for bytes that are not one. */
 export function decodeLiteralMap(bytes: Uint8Array): LiteralsJson {
-  let json: unknown;
+  let map: LiteralMap;
   try {
-    json = LiteralMap.toJSON(LiteralMap.decode(bytes));
+    map = LiteralMap.decode(bytes);
   } catch (error) {
     throw new FlyteError('BadLiteral', `not a LiteralMap: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
   }
+  return literalMapJson(map);
+}
+
+/** A decoded LiteralMap as the map of its literals (protobuf JSON), without the `literals` wrapper. */
+export function literalMapJson(map: LiteralMap): LiteralsJson {
+  const json: unknown = LiteralMap.toJSON(map);
   const literals = isObject(json) ? json['literals'] : undefined;
   const out: LiteralsJson = {};
   if (isObject(literals)) for (const [k, v] of Object.entries(literals)) if (isObject(v)) out[k] = v;
