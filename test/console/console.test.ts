@@ -5,7 +5,7 @@
  * the examples appear in /workflows; a workflow's graph turns its nodes Succeeded live (no
  * reload); a gate is approved from the page and the workflow finishes; an abort without rights is
  * refused with the API server's 403 message; writes without a token or from another site are
- * refused. Screenshots of the three pages go to .flotilla/screenshots/console (git-ignored).
+ * refused; the workflow page lists the execution events the replica sent to a real event sink. Screenshots of the three pages go to .flotilla/screenshots/console (git-ignored).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,6 +28,9 @@ import { WorkflowSignals } from '../../src/signals/workflows.js';
 import { KubeError } from '../../src/kube/errors.js';
 import type { NewWorkflow } from '../../src/api/workflow.js';
 import { startConsole, type RunningConsole } from '../../src/console/server.js';
+import { startEventSink, type RunningEventSink } from '../../src/events/sink/index.js';
+import { createEventSinkClient, listEvents } from '../../src/events/client.js';
+import { pino } from 'pino';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHOTS = join(ROOT, '.flotilla/screenshots/console');
@@ -39,6 +42,7 @@ let replica: ControllerProcessHandle;
 let consoleServer: RunningConsole;
 let browser: Browser;
 let client: WorkflowClient;
+let sink: RunningEventSink;
 
 function workflow(name: string, spec: NewWorkflow['spec']): NewWorkflow {
   return { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name, namespace: 'default' }, spec };
@@ -79,16 +83,22 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
         subjects: [{ kind: 'User', name: 'viewer', apiGroup: 'rbac.authorization.k8s.io' }],
       },
     });
+    sink = await startEventSink({ store: { kind: 'memory' }, logger: pino({ level: 'silent' }) });
     [replica, consoleServer, browser] = await Promise.all([
       spawnController({
         id: 'replica-1',
         kubeconfig: env.api.kubeconfigPath,
         redisUrl: env.redis.url,
         shards: '',
-        args: ['--manager', '--shard-count', '4'],
+        args: ['--manager', '--shard-count', '4', '--event-sink', sink.address],
         readyTimeoutMs: 60_000,
       }),
-      startConsole({ kubeConfig: env.api.kc, listen: '127.0.0.1:0', token: CONSOLE_TOKEN }),
+      startConsole({
+        kubeConfig: env.api.kc,
+        listen: '127.0.0.1:0',
+        token: CONSOLE_TOKEN,
+        eventSink: { address: sink.address },
+      }),
       launchChromium(),
     ]);
     client = new WorkflowClient(env.api.kc);
@@ -99,6 +109,7 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
     await browser?.close();
     await consoleServer?.stop();
     await replica?.stop();
+    await sink?.stop();
     await env?.stop();
   });
 
@@ -160,13 +171,35 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
     });
     assert.equal(await phaseOf(page, 'work'), 'Pending');
     assert.equal(await phaseOf(page, 'finish'), 'Pending');
+    // The sink's events are listed: the gate's node entered Running (the publisher sends them in batches).
+    await page
+      .locator('.sink-events tr[data-event-scope="node"][data-event-node="hold"][data-event-phase="Running"]')
+      .waitFor({ timeout: 15_000 });
     // The signal comes from outside the page (as `flotilla signal` sends it): the page only follows.
     await new WorkflowSignals(env.api.kc).set('default', 'live-graph', 'go', { value: true }, 'test');
     for (const node of ['hold', 'work', 'finish']) {
       await page.locator(`[data-node-id="${node}"][data-phase="Succeeded"]`).waitFor({ timeout: 30_000 });
     }
     await page.locator('section.workflow[data-phase="Succeeded"]').waitFor({ timeout: 10_000 });
-    assert.ok(await stillSamePage(page), 'the phases changed without a reload');
+    // The list follows the workflow: its later events (the last node's, the workflow's own) appear in place.
+    await page
+      .locator('.sink-events tr[data-event-scope="node"][data-event-node="finish"][data-event-phase="Succeeded"]')
+      .waitFor({ timeout: 15_000 });
+    await page
+      .locator('.sink-events tr[data-event-scope="workflow"][data-event-phase="Succeeded"]')
+      .waitFor({ timeout: 15_000 });
+    // Every stored event of the workflow is a row, and only those.
+    const sinkClient = createEventSinkClient(sink.address);
+    try {
+      const stored = await listEvents(sinkClient, { namespace: 'default', name: 'live-graph', pageSize: 500 });
+      await waitFor(async () => (await page.locator('.sink-events tbody tr').count()) === stored.events.length, {
+        what: `${stored.events.length} rows in the execution events list`,
+        timeoutMs: 10_000,
+      });
+    } finally {
+      sinkClient.close();
+    }
+    assert.ok(await stillSamePage(page), 'the phases and events changed without a reload');
     await page.close();
   });
 

@@ -15,6 +15,9 @@ interface ConsoleFlags extends KubeconfigFlags {
   tokenFile?: string;
   tlsCert?: string;
   tlsKey?: string;
+  eventSink?: string;
+  eventSinkTlsCa?: string;
+  eventSinkTokenFile?: string;
 }
 
 export function register(program: Command): void {
@@ -26,7 +29,10 @@ export function register(program: Command): void {
       .option('--fleet-namespace <ns>', "namespace of the fleet's leases", 'flotilla-system')
       .option('--token-file <file>', 'the action token (first line) instead of a random one printed at start')
       .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
-      .option('--tls-key <file>', 'private key of --tls-cert (PEM)'),
+      .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
+      .option('--event-sink <addr>', "execution-event sink host:port (the workflow page lists a workflow's events)")
+      .option('--event-sink-tls-ca <file>', "CA of the event sink's certificate (enables TLS)")
+      .option('--event-sink-token-file <file>', 'bearer token for the event sink'),
     { namespace: false },
   ).action(async (flags: ConsoleFlags) => {
     const { kubeConfigFromFlags } = await import('../kubeconfig.js');
@@ -39,14 +45,23 @@ export function register(program: Command): void {
     }
     if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey))
       throw new CliError('--tls-cert and --tls-key go together', ExitCode.usage);
+    if ((flags.eventSinkTlsCa || flags.eventSinkTokenFile) && !flags.eventSink)
+      throw new CliError('--event-sink-tls-ca and --event-sink-token-file need --event-sink', ExitCode.usage);
+    if (flags.eventSink && !/^\S+:\d+$/.test(flags.eventSink))
+      throw new CliError(`invalid --event-sink ${JSON.stringify(flags.eventSink)}: expected HOST:PORT`, ExitCode.usage);
     let token: string | undefined;
     let tls: { certPem: string; keyPem: string } | undefined;
+    let sinkSecurity: { tls?: { caPem: string }; token?: string };
     try {
       if (flags.tokenFile) token = readTokenFile(flags.tokenFile);
       if (flags.tlsCert && flags.tlsKey) tls = { certPem: readPem(flags.tlsCert), keyPem: readPem(flags.tlsKey) };
+      sinkSecurity = {
+        ...(flags.eventSinkTlsCa ? { tls: { caPem: readPem(flags.eventSinkTlsCa) } } : {}),
+        ...(flags.eventSinkTokenFile ? { token: readTokenFile(flags.eventSinkTokenFile) } : {}),
+      };
     } catch (error) {
       throw new CliError(
-        `cannot read the token or TLS files: ${error instanceof Error ? error.message : String(error)}`,
+        `cannot read the token, TLS or event sink files: ${error instanceof Error ? error.message : String(error)}`,
         ExitCode.usage,
         { cause: error },
       );
@@ -57,6 +72,7 @@ export function register(program: Command): void {
       fleetNamespace: flags.fleetNamespace,
       ...(token !== undefined ? { token } : {}),
       ...(tls ? { tls } : {}),
+      ...(flags.eventSink ? { eventSink: { address: flags.eventSink, security: sinkSecurity } } : {}),
     });
     process.stdout.write(`console listening on ${running.url}\n`);
     if (token === undefined)

@@ -102,3 +102,17 @@ export interface Fleet {
   phasesByShard: Record<string, Record<string, number>>;
   moves: { at: string; shard: string; from: string | null; to: string | null }[];
 }
+
+/** A workflow's execution events as the event sink stored them (mirrors ../sink.ts). */
+export interface SinkEvents {
+  configured: boolean;
+  events: {
+    occurredAt: string;
+    scope: string;
+    nodeId: string | null;
+    attempt: number | null;
+    phase: string;
+    message: string | null;
+  }[];
+  truncated: boolean;
+}
