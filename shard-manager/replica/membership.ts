@@ -28,6 +28,12 @@ export interface ShardLoad {
   readonly workflows: number;
   /** Waiting + delayed jobs of the shard's queue. */
   readonly queueDepth: number;
+  /**
+   * Rounds ended on the shard since it started on this replica: a counter (it restarts at 0 when
+   * the shard moves), so a reader derives rounds/s from two renewals. 0 from a replica that
+   * predates it.
+   */
+  readonly rounds: number;
 }
 
 export function parseLoad(annotation: string | undefined): Map<string, ShardLoad> {
@@ -38,8 +44,8 @@ export function parseLoad(annotation: string | undefined): Map<string, ShardLoad
     if (typeof parsed !== 'object' || parsed === null) return loads;
     for (const [shard, value] of Object.entries(parsed)) {
       if (typeof value !== 'object' || value === null) continue;
-      const { workflows, queueDepth } = value as Record<string, unknown>;
-      loads.set(shard, { workflows: finite(workflows), queueDepth: finite(queueDepth) });
+      const { workflows, queueDepth, rounds } = value as Record<string, unknown>;
+      loads.set(shard, { workflows: finite(workflows), queueDepth: finite(queueDepth), rounds: finite(rounds) });
     }
   } catch {
     // A malformed annotation reports nothing.

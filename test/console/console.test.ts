@@ -349,6 +349,14 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
     ).catch((error: unknown) => {
       throw new Error(`${String(error)} (last seen: ${seen})`);
     });
+    // Rounds/s, derived from two renewals of the member lease's published rounds counter.
+    await waitFor(
+      async () =>
+        /^\d+(\.\d+)?$/.test(
+          (await page.locator('tr[data-replica="replica-1"]').getAttribute('data-rounds-per-second')) ?? '',
+        ),
+      { what: "replica-1's rounds/s on the fleet page", timeoutMs: 20_000 },
+    );
     await page.screenshot({ path: join(SHOTS, 'fleet.png') });
     await page.close();
   });

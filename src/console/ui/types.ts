@@ -90,6 +90,8 @@ export interface Fleet {
     workflows: number | null;
     queueDepth: number | null;
     moving: boolean;
+    /** Between the owner's last two lease renewals the console saw; null before two. */
+    roundsPerSecond: number | null;
   }[];
   replicas: {
     replica: string;
@@ -98,6 +100,7 @@ export interface Fleet {
     shardsOwned: number;
     shardsAssigned: number;
     lastRenewSecondsAgo: number | null;
+    roundsPerSecond: number | null;
   }[];
   phasesByShard: Record<string, Record<string, number>>;
   moves: { at: string; shard: string; from: string | null; to: string | null }[];
