@@ -27,7 +27,7 @@ import {
   type ReplicaStatus,
   type ShardStatus,
 } from '../../shard-manager/fleet-status.js';
-import { LOAD_ANNOTATION, parseLoad } from '../../shard-manager/replica/membership.js';
+import { LOAD_ANNOTATION, parseLoad } from '../../shard-manager/leases/load.js';
 import {
   roundsRate,
   workflowRow,
