@@ -70,6 +70,10 @@ describe('flotilla console (the command)', { timeout: 120_000 }, () => {
       // Without --event-sink the workflow page is told there is no sink to read.
       const events = (await (await fetch(`${url}api/workflows/default/none/events`)).json()) as { configured: boolean };
       assert.equal(events.configured, false);
+      // A node's offloaded outputs are asked of a workflow the console knows.
+      const outputs = await fetch(`${url}api/workflows/default/none/outputs?id=x`);
+      assert.equal(outputs.status, 404);
+      assert.match(((await outputs.json()) as { message: string }).message, /workflow default\/none not found/);
       assert.equal(await getWithHost(`${url}api/workflows`, 'rebound.example'), 403);
     } finally {
       assert.equal(await console.stop(), 0);
@@ -89,6 +93,9 @@ describe('flotilla console (the command)', { timeout: 120_000 }, () => {
     const badSink = await flotilla(['console', '--kubeconfig', api.kubeconfigPath, '--event-sink', 'nowhere']);
     assert.equal(badSink.code, 2);
     assert.match(badSink.stderr, /invalid --event-sink "nowhere": expected HOST:PORT/);
+    const badStore = await flotilla(['console', '--kubeconfig', api.kubeconfigPath, '--blob-store', 'ftp://x/y']);
+    assert.equal(badStore.code, 2);
+    assert.match(badStore.stderr, /invalid --blob-store: .*ftp:\/\/x\/y/);
     const port = await freePort();
     const kubeconfig = api.kubeconfigPath.replace(/kubeconfig$/, 'unreachable');
     const { readFileSync, writeFileSync } = await import('node:fs');

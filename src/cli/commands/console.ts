@@ -5,6 +5,7 @@
  * serving; stops cleanly on SIGINT / SIGTERM. Listens on loopback unless `--listen` says otherwise.
  */
 import type { Command } from 'commander';
+import type { BlobStore } from '../../storage/blob-store.js';
 import { CliError, ExitCode } from '../exit.js';
 import { addKubeFlags, type KubeconfigFlags } from '../kubeconfig.js';
 import { untilStopSignal } from '../stop-signal.js';
@@ -18,6 +19,7 @@ interface ConsoleFlags extends KubeconfigFlags {
   eventSink?: string;
   eventSinkTlsCa?: string;
   eventSinkTokenFile?: string;
+  blobStore?: string;
 }
 
 export function register(program: Command): void {
@@ -32,7 +34,12 @@ export function register(program: Command): void {
       .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
       .option('--event-sink <addr>', "execution-event sink host:port (the workflow page lists a workflow's events)")
       .option('--event-sink-tls-ca <file>', "CA of the event sink's certificate (enables TLS)")
-      .option('--event-sink-token-file <file>', 'bearer token for the event sink'),
+      .option('--event-sink-token-file <file>', 'bearer token for the event sink')
+      .option(
+        '--blob-store <url>',
+        "blob store of the fleet's offloaded node outputs, read when a node's panel opens: file:///dir or s3://bucket/prefix (env FLOTILLA_BLOB_STORE)",
+        process.env.FLOTILLA_BLOB_STORE,
+      ),
     { namespace: false },
   ).action(async (flags: ConsoleFlags) => {
     const { kubeConfigFromFlags } = await import('../kubeconfig.js');
@@ -66,6 +73,19 @@ export function register(program: Command): void {
         { cause: error },
       );
     }
+    let blobStore: BlobStore | undefined;
+    if (flags.blobStore) {
+      const { openBlobStore } = await import('../../storage/open.js');
+      try {
+        blobStore = await openBlobStore(flags.blobStore);
+      } catch (error) {
+        throw new CliError(
+          `invalid --blob-store: ${error instanceof Error ? error.message : String(error)}`,
+          ExitCode.usage,
+          { cause: error },
+        );
+      }
+    }
     const running = await startConsole({
       kubeConfig: kubeConfigFromFlags(flags),
       listen: flags.listen,
@@ -73,11 +93,16 @@ export function register(program: Command): void {
       ...(token !== undefined ? { token } : {}),
       ...(tls ? { tls } : {}),
       ...(flags.eventSink ? { eventSink: { address: flags.eventSink, security: sinkSecurity } } : {}),
+      ...(blobStore ? { blobStore } : {}),
+    }).catch(async (error: unknown) => {
+      await blobStore?.close();
+      throw error;
     });
     process.stdout.write(`console listening on ${running.url}\n`);
     if (token === undefined)
       process.stdout.write(`open ${running.url}#token=${running.token} (the token allows actions)\n`);
     await untilStopSignal();
     await running.stop();
+    await blobStore?.close();
   });
 }

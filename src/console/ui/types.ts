@@ -119,3 +119,11 @@ export interface SinkEvents {
   }[];
   truncated: boolean;
 }
+
+/** A node's outputs offloaded to the blob store (mirrors ../outputs.ts). */
+export interface NodeOutputs {
+  configured: boolean;
+  ref: string | null;
+  uri: string | null;
+  outputs: Record<string, unknown> | null;
+}

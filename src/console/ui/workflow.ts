@@ -10,7 +10,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { act, actionToken, follow, getJson, setActionToken, type ActionResult } from './api.js';
 import { duration, json } from './format.js';
 import { GROUP_OFFSET, layoutGraph, type PlacedLevel } from './layout.js';
-import type { GraphNode, NodeResources, SinkEvents, WorkflowDetail } from './types.js';
+import type { GraphNode, NodeOutputs, NodeResources, SinkEvents, WorkflowDetail } from './types.js';
 
 function Level(props: {
   level: PlacedLevel;
@@ -125,6 +125,25 @@ function GateForm(props: { node: GraphNode; base: string; onResult: (r: ActionRe
   </div>`;
 }
 
+/** Outputs the controller offloaded to the blob store: read when the panel opens (the console's `--blob-store`). */
+function OffloadedOutputs(props: { base: string; nodeId: string; outputRef: string }) {
+  const [answer, setAnswer] = useState<NodeOutputs | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    getJson<NodeOutputs>(`${props.base}/outputs?id=${encodeURIComponent(props.nodeId)}`)
+      .then(setAnswer)
+      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+  }, [props.base, props.nodeId, props.outputRef]);
+  if (error) return html`<p class="error">stored at ${props.outputRef}: ${error}</p>`;
+  if (answer?.outputs)
+    return html`<pre class="offloaded-outputs" data-output-ref=${props.outputRef}>${json(answer.outputs)}</pre>
+      <p class="muted">read from ${answer.uri}</p>`;
+  if (answer && !answer.configured)
+    return html`<pre>stored at ${props.outputRef}</pre>
+      <p class="muted">start the console with --blob-store to read them</p>`;
+  return html`<pre>stored at ${props.outputRef}</pre>`;
+}
+
 function NodePanel(props: { detail: WorkflowDetail; nodeId: string; onResult: (r: ActionResult) => void }) {
   const { detail, nodeId } = props;
   const node = detail.graph.nodes.find((n) => n.id === nodeId);
@@ -176,7 +195,7 @@ function NodePanel(props: { detail: WorkflowDetail; nodeId: string; onResult: (r
     <h3>Inputs</h3>
     <pre>${json(info.inputs)}</pre>
     <h3>Outputs</h3>
-    <pre>${s?.outputRef ? `stored at ${s.outputRef}` : json(s?.outputs)}</pre>
+    ${s?.outputRef ? html`<${OffloadedOutputs} base=${base} nodeId=${nodeId} outputRef=${s.outputRef} />` : html`<pre>${json(s?.outputs)}</pre>`}
     <h3>Pods</h3>
     ${error ? html`<p class="error">${error}</p>` : ''}
     <ul class="pods">
