@@ -5,11 +5,13 @@
  * the examples appear in /workflows; a workflow's graph turns its nodes Succeeded live (no
  * reload); a gate is approved from the page and the workflow finishes; an abort without rights is
  * refused with the API server's 403 message; writes without a token or from another site are
- * refused; the workflow page lists the execution events the replica sent to a real event sink. Screenshots of the three pages go to .flotilla/screenshots/console (git-ignored).
+ * refused; the workflow page lists the execution events the replica sent to a real event sink; a
+ * node's outputs the replica offloaded to a file:// blob store are shown when its panel opens. Screenshots of the three pages go to .flotilla/screenshots/console (git-ignored).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
@@ -31,6 +33,8 @@ import { startConsole, type RunningConsole } from '../../src/console/server.js';
 import { startEventSink, type RunningEventSink } from '../../src/events/sink/index.js';
 import { createEventSinkClient, listEvents } from '../../src/events/client.js';
 import { pino } from 'pino';
+import { openBlobStore } from '../../src/storage/open.js';
+import type { BlobStore } from '../../src/storage/blob-store.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHOTS = join(ROOT, '.flotilla/screenshots/console');
@@ -43,6 +47,8 @@ let consoleServer: RunningConsole;
 let browser: Browser;
 let client: WorkflowClient;
 let sink: RunningEventSink;
+let blobDir: string;
+let blobStore: BlobStore;
 
 function workflow(name: string, spec: NewWorkflow['spec']): NewWorkflow {
   return { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name, namespace: 'default' }, spec };
@@ -84,13 +90,16 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
       },
     });
     sink = await startEventSink({ store: { kind: 'memory' }, logger: pino({ level: 'silent' }) });
+    // The replica offloads large outputs here; the console reads them from the same store.
+    blobDir = mkdtempSync(join(tmpdir(), 'flotilla-console-blobs-'));
+    blobStore = await openBlobStore(`file://${blobDir}`);
     [replica, consoleServer, browser] = await Promise.all([
       spawnController({
         id: 'replica-1',
         kubeconfig: env.api.kubeconfigPath,
         redisUrl: env.redis.url,
         shards: '',
-        args: ['--manager', '--shard-count', '4', '--event-sink', sink.address],
+        args: ['--manager', '--shard-count', '4', '--event-sink', sink.address, '--blob-store', `file://${blobDir}`],
         readyTimeoutMs: 60_000,
       }),
       startConsole({
@@ -98,6 +107,7 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
         listen: '127.0.0.1:0',
         token: CONSOLE_TOKEN,
         eventSink: { address: sink.address },
+        blobStore,
       }),
       launchChromium(),
     ]);
@@ -110,6 +120,8 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
     await consoleServer?.stop();
     await replica?.stop();
     await sink?.stop();
+    await blobStore?.close();
+    if (blobDir) rmSync(blobDir, { recursive: true, force: true });
     await env?.stop();
   });
 
@@ -310,6 +322,26 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
     );
     await page2.locator('[data-gone="true"]').waitFor({ timeout: 10_000 });
     await page2.close();
+  });
+
+  test("a node's outputs offloaded to the blob store are read when its panel opens", async () => {
+    const text = 'offloaded '.repeat(2_000); // 20 kB: over the engine's inline limit (16 kB)
+    await client.create(
+      workflow('big-outputs', {
+        tasks: { step: { plugin: 'echo' } },
+        nodes: [{ id: 'shout', kind: 'task', task: 'step', inputs: { text: { value: text } } }],
+      }),
+    );
+    const page = await openPage('/workflows/default/big-outputs');
+    await page.locator('section.workflow[data-phase="Succeeded"]').waitFor({ timeout: 30_000 });
+    const status = (await client.get('default', 'big-outputs')).status?.nodes?.['shout'];
+    assert.ok(status?.outputRef, 'the replica offloaded the outputs');
+    assert.equal(status.outputs, undefined);
+    await page.locator('[data-node-id="shout"]').click();
+    const shown = page.locator(`.offloaded-outputs[data-output-ref="${status.outputRef}"]`);
+    await shown.waitFor({ timeout: 10_000 });
+    assert.deepEqual(JSON.parse(await shown.innerText()), { text });
+    await page.close();
   });
 
   test('sub-workflows are nested boxes of the graph, with their own edges', async () => {
