@@ -6,7 +6,9 @@
  * reload); a gate is approved from the page and the workflow finishes; an abort without rights is
  * refused with the API server's 403 message; writes without a token or from another site are
  * refused; the workflow page lists the execution events the replica sent to a real event sink; a
- * node's outputs the replica offloaded to a file:// blob store are shown when its panel opens. Screenshots of the three pages go to .flotilla/screenshots/console (git-ignored).
+ * node's outputs the replica offloaded to a file:// blob store are shown when its panel opens; the
+ * fleet page shows rounds/s. Screenshots of the three pages go to .flotilla/screenshots/console
+ * (git-ignored).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
