@@ -99,11 +99,12 @@ module.exports = {
       '^(src/(controller|cli)|shard-manager/(manager|replica)/)',
     ),
     // The console is a peer of the CLI: it reads the cluster through src/kube (and the lease protocol's
-    // read side), writes through src/kube and src/signals, and nothing below it imports it.
+    // read side), the event sink through its client (src/events/client.ts), writes through src/kube
+    // and src/signals, and nothing below it imports it.
     layer(
       'console-reads-through-kube',
       '^src/console/',
-      '^(src/(cli|controller|webhook|events|plugins)/|shard-manager/(manager|replica)/|sandbox/)',
+      '^(src/(cli|controller|webhook|plugins)/|src/events/(?!client\\.ts$)|shard-manager/(manager|replica)/|sandbox/)',
     ),
     layer('only-the-cli-starts-the-console', '^(src/(?!cli/|console/)|shard-manager/)', '^src/console/'),
     layer('controller-is-a-replica-not-a-manager', '^src/controller/', '^(src/cli/|shard-manager/manager/)'),

@@ -222,7 +222,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     }
     const webhook = await webhookStart;
     const { startConsole } = await import('../src/console/server.js');
-    const runningConsole = await startConsole({ kubeConfig, listen: '127.0.0.1:0' });
+    // The console lists a workflow's execution events from the fleet's event sink.
+    const sinkAddress = fleet?.eventSinkAddress ?? null;
+    // ... and the offloaded node outputs from the fleet's blob store (when it has one).
+    const consoleBlobStore =
+      blobStoreUrl !== undefined
+        ? await (await import('../src/storage/open.js')).openBlobStore(blobStoreUrl)
+        : undefined;
+    if (consoleBlobStore) started.push({ name: 'console blob store', stop: () => consoleBlobStore.close() });
+    const runningConsole = await startConsole({
+      kubeConfig,
+      listen: '127.0.0.1:0',
+      ...(sinkAddress ? { eventSink: { address: sinkAddress } } : {}),
+      ...(consoleBlobStore ? { blobStore: consoleBlobStore } : {}),
+    });
     consoleRef.current = runningConsole;
     started.push({ name: 'console', stop: () => runningConsole.stop() });
     writeFileSync(join(stateDir, CONSOLE_TOKEN_FILE), `${runningConsole.token}\n`, { mode: 0o600 });

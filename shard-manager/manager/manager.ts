@@ -25,7 +25,8 @@ export interface ShardManagerOptions {
   /** A replica gets shards only this long after it joined. @defaultValue 0 */
   readonly joinDelayMs?: number;
   /** Balance by a load figure replicas publish instead of by shard counts. @defaultValue undefined (counts) */
-  readonly weighBy?: keyof ShardLoad;
+  /** A gauge of the load (not `rounds`, a counter). */
+  readonly weighBy?: Exclude<keyof ShardLoad, 'rounds'>;
   /** @defaultValue Date.now */
   readonly clock?: () => number;
   /** Re-evaluates this often without lease events (member expiry is a matter of time). @defaultValue 500 */

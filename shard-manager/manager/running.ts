@@ -37,7 +37,7 @@ export interface ShardManagerCandidateOptions {
   /** @defaultValue 0 */
   joinDelayMs?: number;
   /** @defaultValue undefined (balance shard counts) */
-  weighBy?: keyof ShardLoad;
+  weighBy?: Exclude<keyof ShardLoad, 'rounds'>;
   /** Label Workflows without `flotilla.io/shard` while leading. @defaultValue true */
   labeller?: boolean;
   metrics?: ManagerMetrics;

@@ -19,37 +19,9 @@ import {
 } from '../leases/lease-state.js';
 import { memberLeaseName } from '../leases/names.js';
 
-/** Annotation on a member lease: JSON `{ "<shard>": ShardLoad }` published by the replica. */
-export const LOAD_ANNOTATION = 'flotilla.io/load';
-
-/** What a replica reports about each shard it runs (for `shardctl status` and load weighting). */
-export interface ShardLoad {
-  /** Workflows of the shard in the replica's informer cache. */
-  readonly workflows: number;
-  /** Waiting + delayed jobs of the shard's queue. */
-  readonly queueDepth: number;
-}
-
-export function parseLoad(annotation: string | undefined): Map<string, ShardLoad> {
-  const loads = new Map<string, ShardLoad>();
-  if (!annotation) return loads;
-  try {
-    const parsed: unknown = JSON.parse(annotation);
-    if (typeof parsed !== 'object' || parsed === null) return loads;
-    for (const [shard, value] of Object.entries(parsed)) {
-      if (typeof value !== 'object' || value === null) continue;
-      const { workflows, queueDepth } = value as Record<string, unknown>;
-      loads.set(shard, { workflows: finite(workflows), queueDepth: finite(queueDepth) });
-    }
-  } catch {
-    // A malformed annotation reports nothing.
-  }
-  return loads;
-}
-
-function finite(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
-}
+// The load annotation is the lease protocol's (the manager and the console read it too).
+export { LOAD_ANNOTATION, parseLoad, type ShardLoad } from '../leases/load.js';
+import { LOAD_ANNOTATION, type ShardLoad } from '../leases/load.js';
 
 export interface MembershipOptions {
   readonly leases: Pick<LeaseClient, 'get' | 'create' | 'update' | 'delete'>;

@@ -4,6 +4,9 @@
  * watched cache and never poll objects. A node panel's Pods and Events are read once when it is
  * opened (a few objects, by label and field selectors).
  *
+ * Rounds/s: each replica publishes a rounds counter per shard in its member lease's load; the
+ * view keeps the counters of the last two renewals it saw and derives the rate (model.ts).
+ *
  * FlyteWorkflows are watched only when their CRD is served (a cluster without the Flyte front end
  * answers 404 to the first list; the console then shows native Workflows alone).
  *
@@ -17,9 +20,22 @@ import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../kube/workf
 import { Labels, WorkflowAnnotations } from '../api/workflow.js';
 import { FLYTE_GROUP, FLYTE_PLURAL, FLYTE_VERSION } from '../flyte/types.js';
 import { toFields } from '../../shard-manager/leases/lease-client.js';
-import { LEASE_KIND_LABEL } from '../../shard-manager/leases/names.js';
-import { fleetStatus, type FleetStatus } from '../../shard-manager/fleet-status.js';
-import { workflowRow, type AnyWorkflowObject, type WorkflowKind, type WorkflowRow } from './model.js';
+import { LEASE_KIND_LABEL, memberLeaseName } from '../../shard-manager/leases/names.js';
+import {
+  fleetStatus,
+  type FleetStatus,
+  type ReplicaStatus,
+  type ShardStatus,
+} from '../../shard-manager/fleet-status.js';
+import { LOAD_ANNOTATION, parseLoad } from '../../shard-manager/leases/load.js';
+import {
+  roundsRate,
+  workflowRow,
+  type AnyWorkflowObject,
+  type RoundsSample,
+  type WorkflowKind,
+  type WorkflowRow,
+} from './model.js';
 
 type WorkflowObject = AnyWorkflowObject & CachedObject;
 
@@ -54,6 +70,15 @@ export interface EventSummary {
   lastTimestamp: string | null;
 }
 
+/** The fleet page's data: the fleet status with rounds/s per replica and shard, phases per shard, the moves. */
+export interface ConsoleFleet extends Omit<FleetStatus, 'replicas' | 'shards'> {
+  /** `roundsPerSecond`: between the member lease's last two renewals seen (null before two). */
+  replicas: (ReplicaStatus & { roundsPerSecond: number | null })[];
+  shards: (ShardStatus & { roundsPerSecond: number | null })[];
+  phasesByShard: Record<string, Record<string, number>>;
+  moves: ShardMove[];
+}
+
 /** A shard moved from one holder to another (seen on its lease), for the fleet page's log. */
 export interface ShardMove {
   at: string;
@@ -69,6 +94,8 @@ export class ClusterView {
   private readonly leases: ResourceInformer<V1Lease>;
   private readonly listeners = new Set<(change: ClusterChange) => void>();
   private readonly holders = new Map<string, string | null>();
+  /** Per member lease: the last two renewals' rounds counters (for rounds/s). */
+  private readonly roundSamples = new Map<string, { before?: RoundsSample; after: RoundsSample }>();
   /** The last moves, newest last (bounded). */
   readonly moves: ShardMove[] = [];
   private readonly core: CoreV1Api;
@@ -99,6 +126,7 @@ export class ClusterView {
     });
     this.leases.onChange((_type, lease) => {
       this.recordMove(lease);
+      this.recordRounds(lease);
       this.emit({ what: 'fleet' });
     });
   }
@@ -203,6 +231,20 @@ export class ClusterView {
     if (this.moves.length > 200) this.moves.splice(0, this.moves.length - 200);
   }
 
+  /** Keeps a member lease's rounds counters at each renewal (a new `renewTime`), the last two. */
+  private recordRounds(lease: V1Lease): void {
+    const fields = toFields(lease);
+    if (!fields.name.startsWith(memberLeaseName('')) || fields.renewTimeMs === undefined) return;
+    const rounds: Record<string, number> = {};
+    for (const [shard, load] of parseLoad(fields.annotations?.[LOAD_ANNOTATION])) rounds[shard] = load.rounds;
+    const seen = this.roundSamples.get(fields.name);
+    if (seen && seen.after.atMs === fields.renewTimeMs) return;
+    this.roundSamples.set(fields.name, {
+      ...(seen ? { before: seen.after } : {}),
+      after: { atMs: fields.renewTimeMs, rounds },
+    });
+  }
+
   get flyteWatched(): boolean {
     return this.flyte !== undefined;
   }
@@ -222,15 +264,30 @@ export class ClusterView {
   }
 
   /** The fleet: replicas, shards (owner, queue depth from the member leases' load), workflows by phase per shard. */
-  fleet(nowMs: number): FleetStatus & { phasesByShard: Record<string, Record<string, number>>; moves: ShardMove[] } {
+  fleet(nowMs: number): ConsoleFleet {
     const status = fleetStatus(this.fleetNamespace, this.leases.list().map(toFields), nowMs);
+    const rates = new Map(
+      status.replicas.map((r) => {
+        const samples = this.roundSamples.get(memberLeaseName(r.replica));
+        return [r.replica, samples ? roundsRate(samples.before, samples.after) : null];
+      }),
+    );
     const phasesByShard: Record<string, Record<string, number>> = {};
     for (const row of this.workflowRows()) {
       const shard = row.shard || '-';
       const phases = (phasesByShard[shard] ??= {});
       phases[row.phase] = (phases[row.phase] ?? 0) + 1;
     }
-    return { ...status, phasesByShard, moves: [...this.moves] };
+    return {
+      ...status,
+      replicas: status.replicas.map((r) => ({ ...r, roundsPerSecond: rates.get(r.replica)?.perSecond ?? null })),
+      shards: status.shards.map((s) => ({
+        ...s,
+        roundsPerSecond: (s.owner ? rates.get(s.owner)?.byShard[s.shard] : undefined) ?? null,
+      })),
+      phasesByShard,
+      moves: [...this.moves],
+    };
   }
 
   /** The node's pods (by the workflow label and node-path annotation) and the Events of the workflow and those pods. */

@@ -1,6 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { filterWorkflows, workflowDetail, workflowRow, type AnyWorkflowObject, type WorkflowRow } from './model.js';
+import {
+  filterWorkflows,
+  roundsRate,
+  workflowDetail,
+  workflowRow,
+  type AnyWorkflowObject,
+  type WorkflowRow,
+} from './model.js';
 
 const nested: AnyWorkflowObject = {
   kind: 'Workflow',
@@ -139,5 +146,29 @@ describe('console model', () => {
     const second = filterWorkflows(rows, {}, 2, 3);
     assert.deepEqual([names(second), second.total, second.page], [['wf-3', 'wf-2', 'wf-1'], 7, 2]);
     assert.equal(filterWorkflows(rows, {}, 99, 3).page, 3, 'a page past the end is the last page');
+  });
+});
+
+describe('rounds/s from the member lease renewals', () => {
+  test("a replica's rate is its shards' counters' rise over the time between two renewals", () => {
+    const rate = roundsRate(
+      { atMs: 10_000, rounds: { '0': 100, '1': 40 } },
+      { atMs: 12_000, rounds: { '0': 130, '1': 50 } },
+    );
+    assert.deepEqual(rate, { perSecond: 20, byShard: { '0': 15, '1': 5 } });
+  });
+
+  test('a shard new on the replica, or whose counter went back (it moved away and back), counts from 0', () => {
+    const rate = roundsRate({ atMs: 0, rounds: { '0': 500 } }, { atMs: 4_000, rounds: { '0': 8, '2': 12 } });
+    assert.deepEqual(rate, { perSecond: 5, byShard: { '0': 2, '2': 3 } });
+  });
+
+  test('a shard gone from the replica no longer counts; no rate before two renewals apart', () => {
+    assert.deepEqual(roundsRate({ atMs: 0, rounds: { '0': 1, '1': 9 } }, { atMs: 1_000, rounds: { '1': 10 } }), {
+      perSecond: 1,
+      byShard: { '1': 1 },
+    });
+    assert.equal(roundsRate(undefined, { atMs: 1_000, rounds: { '0': 3 } }), null);
+    assert.equal(roundsRate({ atMs: 1_000, rounds: {} }, { atMs: 1_000, rounds: { '0': 3 } }), null);
   });
 });

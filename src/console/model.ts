@@ -328,3 +328,35 @@ export function workflowDetail(object: AnyWorkflowObject, nowMs: number): Workfl
   }
   return { row: workflowRow(object), graph, nodes, message: status.message ?? null, outputs: status.outputs ?? null };
 }
+
+/** One renewal of a replica's member lease as the console saw it: when, and each shard's rounds counter. */
+export interface RoundsSample {
+  atMs: number;
+  rounds: Record<string, number>;
+}
+
+/** Rounds/s of one replica between two renewals of its member lease, in total and per shard. */
+export interface RoundsRate {
+  perSecond: number;
+  byShard: Record<string, number>;
+}
+
+/**
+ * Rounds/s from two successive renewals of one replica's load: per shard the counter's rise over
+ * the time between the renewals. A shard new in `after`, or whose counter went back (it moved away
+ * and came back, or the replica restarted), counts from its restart: its counter is the rounds since.
+ * Null without two renewals some time apart.
+ */
+export function roundsRate(before: RoundsSample | undefined, after: RoundsSample): RoundsRate | null {
+  if (before === undefined || after.atMs <= before.atMs) return null;
+  const seconds = (after.atMs - before.atMs) / 1000;
+  const byShard: Record<string, number> = {};
+  let total = 0;
+  for (const [shard, rounds] of Object.entries(after.rounds)) {
+    const previous = before.rounds[shard];
+    const rose = previous !== undefined && rounds >= previous ? rounds - previous : rounds;
+    byShard[shard] = rose / seconds;
+    total += rose;
+  }
+  return { perSecond: total / seconds, byShard };
+}

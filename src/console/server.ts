@@ -1,8 +1,9 @@
 /**
  * The console's HTTP server: three pages (`/`, `/workflows`, `/workflows/<namespace>/<name>`),
  * all one HTML shell whose bundled script renders them; a JSON API read from the watched cache;
- * server-sent event streams that push a fresh snapshot when the cache changes (debounced); and
- * two writes (abort, signal) guarded by security.ts and made with the caller's rights (actions.ts).
+ * server-sent event streams that push a fresh snapshot when the cache changes (debounced); a
+ * workflow's stored execution events read from the event sink when asked (sink.ts); a node's
+ * offloaded outputs read from the blob store when asked (outputs.ts); and two writes (abort, signal) guarded by security.ts and made with the caller's rights (actions.ts).
  *
  * Start order: caches (the cluster view's informers) → the script bundle → the listener; stop in
  * reverse (streams closed, listener closed, informers stopped).
@@ -13,12 +14,16 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { JsonValue } from '../api/schema.js';
+import type { ClientSecurityOptions } from '../security/grpc.js';
+import type { BlobStore } from '../storage/blob-store.js';
 import { Actions } from './actions.js';
 import { loadUiAssets, type UiAssets } from './bundle.js';
 import { ClusterView, type ClusterChange } from './cluster.js';
 import { ConsoleError } from './errors.js';
 import { filterWorkflows, workflowDetail, type WorkflowFilter, type WorkflowKind } from './model.js';
 import { callerOf, checkHost, checkSameOrigin } from './security.js';
+import { SinkReader } from './sink.js';
+import { readNodeOutputs } from './outputs.js';
 
 export interface ConsoleOptions {
   kubeConfig: KubeConfig;
@@ -32,6 +37,10 @@ export interface ConsoleOptions {
   fleetNamespace?: string;
   /** Coalesce changes for this long before a stream sends a snapshot. @defaultValue 150 */
   streamDebounceMs?: number;
+  /** The event sink whose stored execution events the workflow page lists. @defaultValue none */
+  eventSink?: { address: string; security?: ClientSecurityOptions };
+  /** The blob store of offloaded node outputs (read when a node's panel opens); the caller closes it. @defaultValue none */
+  blobStore?: BlobStore;
 }
 
 export interface RunningConsole {
@@ -123,6 +132,12 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     throw error;
   }
   const actions = new Actions(options.kubeConfig);
+  const sink = options.eventSink
+    ? new SinkReader({
+        address: options.eventSink.address,
+        ...(options.eventSink.security ? { security: options.eventSink.security } : {}),
+      })
+    : undefined;
   const streams = new Set<ServerResponse>();
   const debounceMs = options.streamDebounceMs ?? 150;
 
@@ -202,6 +217,15 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
           (c) => c.what === 'workflow',
           () => workflowsPage(url.searchParams),
         );
+      if (parts[0] === 'api' && parts[1] === 'workflows' && parts.length === 5 && parts[4] === 'outputs') {
+        const object = cluster.findWorkflow(parts[2] ?? '', parts[3] ?? '');
+        if (!object) throw new ConsoleError('NotFound', `workflow ${parts[2]}/${parts[3]} not found`);
+        return sendJson(res, 200, await readNodeOutputs(options.blobStore, object, url.searchParams.get('id') ?? ''));
+      }
+      if (parts[0] === 'api' && parts[1] === 'workflows' && parts.length === 5 && parts[4] === 'events') {
+        if (!sink) return sendJson(res, 200, { configured: false, events: [], truncated: false });
+        return sendJson(res, 200, await sink.events(parts[2] ?? '', parts[3] ?? ''));
+      }
       if (parts[0] === 'api' && parts[1] === 'stream' && parts[2] === 'workflows' && parts.length === 5) {
         const [namespace = '', name = ''] = [parts[3], parts[4]];
         return stream(
@@ -269,6 +293,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       server.listen(port, host, () => resolve());
     });
   } catch (error) {
+    sink?.close();
     await cluster.stop();
     throw error;
   }
@@ -286,6 +311,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
           server.close(() => resolve());
           for (const socket of sockets) socket.destroy();
         });
+        sink?.close();
         await cluster.stop();
       })()),
   };

@@ -189,6 +189,7 @@ export class FleetMember {
       next[String(shard)] = {
         workflows: workflows.get(shard) ?? 0,
         queueDepth: counts ? counts.waiting + counts.delayed : 0,
+        rounds: this.replica.roundsByShard().get(shard) ?? 0,
       };
     }
     this.load = next;

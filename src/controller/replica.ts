@@ -76,6 +76,8 @@ interface RunningShard {
   runner: RoundRunner;
   queue: ShardQueue;
   synced: boolean;
+  /** Rounds ended on this shard since it started here (published on the member lease's load). */
+  rounds: number;
   /** Aborted when the shard's stop begins: rounds still waiting for the first sync give up. */
   stopping: AbortController;
   /** Flyte hook: the shard's FlyteWorkflow side. */
@@ -167,6 +169,7 @@ export class Replica {
       runner,
       queue: undefined as unknown as ShardQueue,
       synced: false,
+      rounds: 0,
       stopping: new AbortController(),
     };
     // Flyte hook: FlyteWorkflow keys (`flyte:ns/name`) share this shard's queue, lease fence and Pod informer.
@@ -204,6 +207,7 @@ export class Replica {
           if (holding.get(key) === held) holding.delete(key);
           // Every held update is checked (each own echo is consumed once); any other writer's runs a round.
           if (held.filter((rv) => !store.consumeOwnWrite(key, rv)).length > 0) enqueue(key);
+          running.rounds += 1;
           this.options.onRound?.('end', shard, key, outcome, provenAt ?? proof.provenAt);
         }
       },
@@ -297,6 +301,11 @@ export class Replica {
     return new Map(
       [...this.shardsRunning.values()].map((running) => [running.shard, running.informers.workflows.list().length]),
     );
+  }
+
+  /** Rounds ended on each running shard since it started here (a counter: the console derives rounds/s). */
+  roundsByShard(): Map<number, number> {
+    return new Map([...this.shardsRunning.values()].map((running) => [running.shard, running.rounds]));
   }
 
   /** Ready when every running shard's informers have synced. */

@@ -177,3 +177,19 @@ function checkAttempt(step: NodeAttempt): void {
     );
   }
 }
+
+/**
+ * The object holding a native Workflow's offloaded outputs (`outputRef` = `<workflow uid>/<node path>`)
+ * in the blob store rooted at `join`'s store, one object per ref:
+ * `flotilla/<namespace>/<workflow uid>/outputs/<sha256(ref)[:20]>.json`. Written by the controller
+ * (src/controller/adapters/blob-output-store.ts), read by it and by the console.
+ */
+export function nativeOutputObjectUri(
+  store: { join(...parts: string[]): string },
+  ref: string,
+  namespace: string,
+): string {
+  const digest = createHash('sha256').update(ref).digest('hex').slice(0, 20);
+  const uid = ref.slice(0, ref.indexOf('/'));
+  return store.join('flotilla', namespace, uid, 'outputs', `${digest}.json`);
+}

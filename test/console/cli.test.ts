@@ -1,7 +1,7 @@
 /**
  * `flotilla console` as a real process against the embedded API server: it prints its URL and the
  * URL with its action token, serves the pages on loopback, refuses a foreign Host, and exits 0 on
- * SIGTERM; bad flags exit 2 naming the flag; an unreachable API server exits 1 naming host:port.
+ * SIGTERM; bad flags exit 2 naming the flag (the event sink's too); an unreachable API server exits 1 naming host:port.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -67,6 +67,13 @@ describe('flotilla console (the command)', { timeout: 120_000 }, () => {
       }
       const list = (await (await fetch(`${url}api/workflows`)).json()) as { total: number };
       assert.equal(list.total, 0);
+      // Without --event-sink the workflow page is told there is no sink to read.
+      const events = (await (await fetch(`${url}api/workflows/default/none/events`)).json()) as { configured: boolean };
+      assert.equal(events.configured, false);
+      // A node's offloaded outputs are asked of a workflow the console knows.
+      const outputs = await fetch(`${url}api/workflows/default/none/outputs?id=x`);
+      assert.equal(outputs.status, 404);
+      assert.match(((await outputs.json()) as { message: string }).message, /workflow default\/none not found/);
       assert.equal(await getWithHost(`${url}api/workflows`, 'rebound.example'), 403);
     } finally {
       assert.equal(await console.stop(), 0);
@@ -80,6 +87,15 @@ describe('flotilla console (the command)', { timeout: 120_000 }, () => {
     const half = await flotilla(['console', '--kubeconfig', api.kubeconfigPath, '--tls-cert', 'x.pem']);
     assert.equal(half.code, 2);
     assert.match(half.stderr, /--tls-cert and --tls-key go together/);
+    const sinkless = await flotilla(['console', '--kubeconfig', api.kubeconfigPath, '--event-sink-token-file', 't']);
+    assert.equal(sinkless.code, 2);
+    assert.match(sinkless.stderr, /--event-sink-tls-ca and --event-sink-token-file need --event-sink/);
+    const badSink = await flotilla(['console', '--kubeconfig', api.kubeconfigPath, '--event-sink', 'nowhere']);
+    assert.equal(badSink.code, 2);
+    assert.match(badSink.stderr, /invalid --event-sink "nowhere": expected HOST:PORT/);
+    const badStore = await flotilla(['console', '--kubeconfig', api.kubeconfigPath, '--blob-store', 'ftp://x/y']);
+    assert.equal(badStore.code, 2);
+    assert.match(badStore.stderr, /invalid --blob-store: .*ftp:\/\/x\/y/);
     const port = await freePort();
     const kubeconfig = api.kubeconfigPath.replace(/kubeconfig$/, 'unreachable');
     const { readFileSync, writeFileSync } = await import('node:fs');

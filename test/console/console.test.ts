@@ -5,11 +5,15 @@
  * the examples appear in /workflows; a workflow's graph turns its nodes Succeeded live (no
  * reload); a gate is approved from the page and the workflow finishes; an abort without rights is
  * refused with the API server's 403 message; writes without a token or from another site are
- * refused. Screenshots of the three pages go to .flotilla/screenshots/console (git-ignored).
+ * refused; the workflow page lists the execution events the replica sent to a real event sink; a
+ * node's outputs the replica offloaded to a file:// blob store are shown when its panel opens; the
+ * fleet page shows rounds/s. Screenshots of the three pages go to .flotilla/screenshots/console
+ * (git-ignored).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
@@ -28,6 +32,11 @@ import { WorkflowSignals } from '../../src/signals/workflows.js';
 import { KubeError } from '../../src/kube/errors.js';
 import type { NewWorkflow } from '../../src/api/workflow.js';
 import { startConsole, type RunningConsole } from '../../src/console/server.js';
+import { startEventSink, type RunningEventSink } from '../../src/events/sink/index.js';
+import { createEventSinkClient, listEvents } from '../../src/events/client.js';
+import { pino } from 'pino';
+import { openBlobStore } from '../../src/storage/open.js';
+import type { BlobStore } from '../../src/storage/blob-store.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHOTS = join(ROOT, '.flotilla/screenshots/console');
@@ -39,6 +48,9 @@ let replica: ControllerProcessHandle;
 let consoleServer: RunningConsole;
 let browser: Browser;
 let client: WorkflowClient;
+let sink: RunningEventSink;
+let blobDir: string;
+let blobStore: BlobStore;
 
 function workflow(name: string, spec: NewWorkflow['spec']): NewWorkflow {
   return { apiVersion: 'flotilla.io/v1alpha1', kind: 'Workflow', metadata: { name, namespace: 'default' }, spec };
@@ -79,16 +91,26 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
         subjects: [{ kind: 'User', name: 'viewer', apiGroup: 'rbac.authorization.k8s.io' }],
       },
     });
+    sink = await startEventSink({ store: { kind: 'memory' }, logger: pino({ level: 'silent' }) });
+    // The replica offloads large outputs here; the console reads them from the same store.
+    blobDir = mkdtempSync(join(tmpdir(), 'flotilla-console-blobs-'));
+    blobStore = await openBlobStore(`file://${blobDir}`);
     [replica, consoleServer, browser] = await Promise.all([
       spawnController({
         id: 'replica-1',
         kubeconfig: env.api.kubeconfigPath,
         redisUrl: env.redis.url,
         shards: '',
-        args: ['--manager', '--shard-count', '4'],
+        args: ['--manager', '--shard-count', '4', '--event-sink', sink.address, '--blob-store', `file://${blobDir}`],
         readyTimeoutMs: 60_000,
       }),
-      startConsole({ kubeConfig: env.api.kc, listen: '127.0.0.1:0', token: CONSOLE_TOKEN }),
+      startConsole({
+        kubeConfig: env.api.kc,
+        listen: '127.0.0.1:0',
+        token: CONSOLE_TOKEN,
+        eventSink: { address: sink.address },
+        blobStore,
+      }),
       launchChromium(),
     ]);
     client = new WorkflowClient(env.api.kc);
@@ -99,6 +121,9 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
     await browser?.close();
     await consoleServer?.stop();
     await replica?.stop();
+    await sink?.stop();
+    await blobStore?.close();
+    if (blobDir) rmSync(blobDir, { recursive: true, force: true });
     await env?.stop();
   });
 
@@ -160,13 +185,35 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
     });
     assert.equal(await phaseOf(page, 'work'), 'Pending');
     assert.equal(await phaseOf(page, 'finish'), 'Pending');
+    // The sink's events are listed: the gate's node entered Running (the publisher sends them in batches).
+    await page
+      .locator('.sink-events tr[data-event-scope="node"][data-event-node="hold"][data-event-phase="Running"]')
+      .waitFor({ timeout: 15_000 });
     // The signal comes from outside the page (as `flotilla signal` sends it): the page only follows.
     await new WorkflowSignals(env.api.kc).set('default', 'live-graph', 'go', { value: true }, 'test');
     for (const node of ['hold', 'work', 'finish']) {
       await page.locator(`[data-node-id="${node}"][data-phase="Succeeded"]`).waitFor({ timeout: 30_000 });
     }
     await page.locator('section.workflow[data-phase="Succeeded"]').waitFor({ timeout: 10_000 });
-    assert.ok(await stillSamePage(page), 'the phases changed without a reload');
+    // The list follows the workflow: its later events (the last node's, the workflow's own) appear in place.
+    await page
+      .locator('.sink-events tr[data-event-scope="node"][data-event-node="finish"][data-event-phase="Succeeded"]')
+      .waitFor({ timeout: 15_000 });
+    await page
+      .locator('.sink-events tr[data-event-scope="workflow"][data-event-phase="Succeeded"]')
+      .waitFor({ timeout: 15_000 });
+    // Every stored event of the workflow is a row, and only those.
+    const sinkClient = createEventSinkClient(sink.address);
+    try {
+      const stored = await listEvents(sinkClient, { namespace: 'default', name: 'live-graph', pageSize: 500 });
+      await waitFor(async () => (await page.locator('.sink-events tbody tr').count()) === stored.events.length, {
+        what: `${stored.events.length} rows in the execution events list`,
+        timeoutMs: 10_000,
+      });
+    } finally {
+      sinkClient.close();
+    }
+    assert.ok(await stillSamePage(page), 'the phases and events changed without a reload');
     await page.close();
   });
 
@@ -279,6 +326,26 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
     await page2.close();
   });
 
+  test("a node's outputs offloaded to the blob store are read when its panel opens", async () => {
+    const text = 'offloaded '.repeat(2_000); // 20 kB: over the engine's inline limit (16 kB)
+    await client.create(
+      workflow('big-outputs', {
+        tasks: { step: { plugin: 'echo' } },
+        nodes: [{ id: 'shout', kind: 'task', task: 'step', inputs: { text: { value: text } } }],
+      }),
+    );
+    const page = await openPage('/workflows/default/big-outputs');
+    await page.locator('section.workflow[data-phase="Succeeded"]').waitFor({ timeout: 30_000 });
+    const status = (await client.get('default', 'big-outputs')).status?.nodes?.['shout'];
+    assert.ok(status?.outputRef, 'the replica offloaded the outputs');
+    assert.equal(status.outputs, undefined);
+    await page.locator('[data-node-id="shout"]').click();
+    const shown = page.locator(`.offloaded-outputs[data-output-ref="${status.outputRef}"]`);
+    await shown.waitFor({ timeout: 10_000 });
+    assert.deepEqual(JSON.parse(await shown.innerText()), { text });
+    await page.close();
+  });
+
   test('sub-workflows are nested boxes of the graph, with their own edges', async () => {
     const page = await openPage('/workflows/default/sub-workflows');
     await page.locator('[data-node-id="report/announce/send"][data-phase="Succeeded"]').waitFor({ timeout: 30_000 });
@@ -316,6 +383,14 @@ describe('flotilla console in a real browser', { timeout: 170_000 }, () => {
     ).catch((error: unknown) => {
       throw new Error(`${String(error)} (last seen: ${seen})`);
     });
+    // Rounds/s, derived from two renewals of the member lease's published rounds counter.
+    await waitFor(
+      async () =>
+        /^\d+(\.\d+)?$/.test(
+          (await page.locator('tr[data-replica="replica-1"]').getAttribute('data-rounds-per-second')) ?? '',
+        ),
+      { what: "replica-1's rounds/s on the fleet page", timeoutMs: 20_000 },
+    );
     await page.screenshot({ path: join(SHOTS, 'fleet.png') });
     await page.close();
   });

@@ -218,7 +218,7 @@ describe('fleet member (in-process replicas, embedded API server, Redis)', () =>
     assert.match(text, /flotilla_shard_failover_duration_seconds_count [1-9]/);
   });
 
-  test('load is published from the informer caches with metrics off', async () => {
+  test('load (workflows, rounds) is published from the informer caches with metrics off', async () => {
     const r4 = await join('r4', false, { metrics: false });
     await waitFor(async () => (await holders()).includes('r4') && r4.replica.shards().length > 0, {
       what: 'r4 gets shards',
@@ -231,10 +231,16 @@ describe('fleet member (in-process replicas, embedded API server, Redis)', () =>
         return (
           shards.length > 0 &&
           shards.every((s) => load.get(String(s))?.workflows === r4.replica.cachedWorkflows(s).length) &&
-          [...load.values()].some((l) => l.workflows > 0)
+          [...load.values()].some((l) => l.workflows > 0) &&
+          // The rounds counter: what the shard ran here so far (the lease lags the replica, never leads it).
+          shards.every((s) => (load.get(String(s))?.rounds ?? Infinity) <= (r4.replica.roundsByShard().get(s) ?? 0)) &&
+          [...load.values()].some((l) => l.rounds > 0)
         );
       },
-      { what: 'r4 publishes the workflow count of each cached shard, metrics off', timeoutMs: 10_000 },
+      {
+        what: 'r4 publishes the workflow count and rounds counter of each cached shard, metrics off',
+        timeoutMs: 10_000,
+      },
     );
   });
 });

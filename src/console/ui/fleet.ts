@@ -33,13 +33,14 @@ export function FleetPage() {
           <th>state</th>
           <th>shards held</th>
           <th>assigned</th>
+          <th>rounds/s</th>
           <th>last renew</th>
         </tr>
       </thead>
       <tbody>
         ${fleet.replicas.map(
           (r) =>
-            html`<tr data-replica=${r.replica}>
+            html`<tr data-replica=${r.replica} data-rounds-per-second=${r.roundsPerSecond ?? ''}>
               <td>${r.replica}</td>
               <td>
                 <span class=${`badge ${r.live ? 'ok' : 'bad'}`}
@@ -48,13 +49,14 @@ export function FleetPage() {
               </td>
               <td>${r.shardsOwned}</td>
               <td>${r.shardsAssigned}</td>
+              <td class="rounds">${r.roundsPerSecond === null ? '-' : r.roundsPerSecond.toFixed(1)}</td>
               <td>${r.lastRenewSecondsAgo === null ? '-' : `${r.lastRenewSecondsAgo}s ago`}</td>
             </tr>`,
         )}
         ${
           fleet.replicas.length === 0
             ? html`<tr>
-                <td colspan="5" class="muted">no member leases in ${fleet.namespace}</td>
+                <td colspan="6" class="muted">no member leases in ${fleet.namespace}</td>
               </tr>`
             : ''
         }
@@ -70,7 +72,10 @@ export function FleetPage() {
               >${s.moving ? html` <span class="badge warn">moving → ${s.assignedTo ?? '?'}</span>` : ''}
             </div>
             <div>owner <b>${s.owner ?? 'none'}</b> · epoch ${s.epoch}</div>
-            <div>queue ${s.queueDepth ?? '-'} · workflows ${s.workflows ?? '-'}</div>
+            <div>
+              queue ${s.queueDepth ?? '-'} · workflows ${s.workflows ?? '-'} · rounds/s
+              ${s.roundsPerSecond === null ? '-' : s.roundsPerSecond.toFixed(1)}
+            </div>
             <div class="phases">${phases(fleet.phasesByShard[s.shard])}</div>
           </div>`,
       )}

@@ -90,6 +90,8 @@ export interface Fleet {
     workflows: number | null;
     queueDepth: number | null;
     moving: boolean;
+    /** Between the owner's last two lease renewals the console saw; null before two. */
+    roundsPerSecond: number | null;
   }[];
   replicas: {
     replica: string;
@@ -98,7 +100,30 @@ export interface Fleet {
     shardsOwned: number;
     shardsAssigned: number;
     lastRenewSecondsAgo: number | null;
+    roundsPerSecond: number | null;
   }[];
   phasesByShard: Record<string, Record<string, number>>;
   moves: { at: string; shard: string; from: string | null; to: string | null }[];
+}
+
+/** A workflow's execution events as the event sink stored them (mirrors ../sink.ts). */
+export interface SinkEvents {
+  configured: boolean;
+  events: {
+    occurredAt: string;
+    scope: string;
+    nodeId: string | null;
+    attempt: number | null;
+    phase: string;
+    message: string | null;
+  }[];
+  truncated: boolean;
+}
+
+/** A node's outputs offloaded to the blob store (mirrors ../outputs.ts). */
+export interface NodeOutputs {
+  configured: boolean;
+  ref: string | null;
+  uri: string | null;
+  outputs: Record<string, unknown> | null;
 }

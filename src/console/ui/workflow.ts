@@ -1,7 +1,8 @@
 /**
  * `/workflows/<namespace>/<name>`: the DAG laid out by dagre (layout.ts), each node an element
  * with `data-node-id` and `data-phase` that the stream updates in place; a node's panel (status,
- * inputs, outputs, its pods and Kubernetes Events); the actions (abort, a gate's signal/approval)
+ * inputs, outputs, its pods and Kubernetes Events); the execution events the event sink stored
+ * (read again whenever the stream says the workflow changed); the actions (abort, a gate's signal/approval)
  * with the tab's token; a refusal shows the API server's message.
  */
 import { html } from 'htm/preact';
@@ -9,7 +10,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { act, actionToken, follow, getJson, setActionToken, type ActionResult } from './api.js';
 import { duration, json } from './format.js';
 import { GROUP_OFFSET, layoutGraph, type PlacedLevel } from './layout.js';
-import type { GraphNode, NodeResources, WorkflowDetail } from './types.js';
+import type { GraphNode, NodeOutputs, NodeResources, SinkEvents, WorkflowDetail } from './types.js';
 
 function Level(props: {
   level: PlacedLevel;
@@ -124,6 +125,25 @@ function GateForm(props: { node: GraphNode; base: string; onResult: (r: ActionRe
   </div>`;
 }
 
+/** Outputs the controller offloaded to the blob store: read when the panel opens (the console's `--blob-store`). */
+function OffloadedOutputs(props: { base: string; nodeId: string; outputRef: string }) {
+  const [answer, setAnswer] = useState<NodeOutputs | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    getJson<NodeOutputs>(`${props.base}/outputs?id=${encodeURIComponent(props.nodeId)}`)
+      .then(setAnswer)
+      .catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+  }, [props.base, props.nodeId, props.outputRef]);
+  if (error) return html`<p class="error">stored at ${props.outputRef}: ${error}</p>`;
+  if (answer?.outputs)
+    return html`<pre class="offloaded-outputs" data-output-ref=${props.outputRef}>${json(answer.outputs)}</pre>
+      <p class="muted">read from ${answer.uri}</p>`;
+  if (answer && !answer.configured)
+    return html`<pre>stored at ${props.outputRef}</pre>
+      <p class="muted">start the console with --blob-store to read them</p>`;
+  return html`<pre>stored at ${props.outputRef}</pre>`;
+}
+
 function NodePanel(props: { detail: WorkflowDetail; nodeId: string; onResult: (r: ActionResult) => void }) {
   const { detail, nodeId } = props;
   const node = detail.graph.nodes.find((n) => n.id === nodeId);
@@ -175,7 +195,7 @@ function NodePanel(props: { detail: WorkflowDetail; nodeId: string; onResult: (r
     <h3>Inputs</h3>
     <pre>${json(info.inputs)}</pre>
     <h3>Outputs</h3>
-    <pre>${s?.outputRef ? `stored at ${s.outputRef}` : json(s?.outputs)}</pre>
+    ${s?.outputRef ? html`<${OffloadedOutputs} base=${base} nodeId=${nodeId} outputRef=${s.outputRef} />` : html`<pre>${json(s?.outputs)}</pre>`}
     <h3>Pods</h3>
     ${error ? html`<p class="error">${error}</p>` : ''}
     <ul class="pods">
@@ -192,6 +212,61 @@ function NodePanel(props: { detail: WorkflowDetail; nodeId: string; onResult: (r
       )}
     </ul>
   </aside>`;
+}
+
+/** The sink's events of the workflow: read when the page opens and again on every change of the workflow (and 2 s after). */
+function SinkEventList(props: { base: string; detail: WorkflowDetail }) {
+  const [answer, setAnswer] = useState<SinkEvents | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    let current = true;
+    const read = () =>
+      getJson<SinkEvents>(`${props.base}/events`)
+        .then((value) => {
+          if (!current) return;
+          setAnswer(value);
+          setError('');
+        })
+        .catch((e: unknown) => current && setError(e instanceof Error ? e.message : String(e)));
+    void read();
+    // The publisher sends a change's events in batches, maybe after the status write that brought us
+    // here: read once more a little later so the last events of a quiet workflow are not missed.
+    const again = setTimeout(() => void read(), 2_000);
+    return () => {
+      current = false;
+      clearTimeout(again);
+    };
+  }, [props.base, props.detail]);
+  return html`<section class="sink-events">
+    <h3>Execution events</h3>
+    ${error ? html`<p class="error">${error}</p>` : ''}
+    ${
+      answer && !answer.configured
+        ? html`<p class="muted">no event sink configured (start the console with --event-sink)</p>`
+        : html`<table class="sink-events-table">
+              <thead>
+                <tr>
+                  <th>time</th>
+                  <th>node</th>
+                  <th>phase</th>
+                  <th>message</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${(answer?.events ?? []).map(
+                  (e) =>
+                    html`<tr data-event-node=${e.nodeId ?? ''} data-event-phase=${e.phase} data-event-scope=${e.scope}>
+                      <td>${e.occurredAt}</td>
+                      <td>${e.nodeId ?? '(workflow)'}${e.attempt !== null ? ` #${e.attempt}` : ''}</td>
+                      <td>${e.phase}</td>
+                      <td class="message">${e.message ?? ''}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+            ${answer?.truncated ? html`<p class="muted">only the first ${answer.events.length} events are shown</p>` : ''}`
+    }
+  </section>`;
 }
 
 export function WorkflowPage(props: { namespace: string; name: string }) {
@@ -261,5 +336,6 @@ export function WorkflowPage(props: { namespace: string; name: string }) {
             <pre>${json(detail.outputs)}</pre>`
         : ''
     }
+    <${SinkEventList} base=${base} detail=${detail} />
   </section>`;
 }

@@ -10,11 +10,11 @@
  * data does: a bucket lifecycle rule (or a cron over file://) removes old ones; the ConfigMap store
  * (./output-store.ts) stays the fallback when no blob store is configured.
  */
-import { createHash } from 'node:crypto';
 import type { JsonObject } from '../../api/schema.js';
 import type { OutputOwner, OutputStore } from '../../engine/outputs.js';
 import type { BlobStore } from '../../storage/blob-store.js';
 import { isStorageError } from '../../storage/errors.js';
+import { nativeOutputObjectUri } from '../../storage/layout.js';
 import { AdapterError } from './errors.js';
 
 export interface BlobOutputStoreOptions {
@@ -23,11 +23,9 @@ export interface BlobOutputStoreOptions {
   maxBytes?: number;
 }
 
-/** The object holding `ref`'s outputs for `owner`. */
+/** The object holding `ref`'s outputs for `owner` (the layout is src/storage's: the console reads it too). */
 export function outputObjectUri(store: BlobStore, ref: string, owner: OutputOwner): string {
-  const digest = createHash('sha256').update(ref).digest('hex').slice(0, 20);
-  const uid = ref.slice(0, ref.indexOf('/'));
-  return store.join('flotilla', owner.metadata.namespace, uid, 'outputs', `${digest}.json`);
+  return nativeOutputObjectUri(store, ref, owner.metadata.namespace);
 }
 
 export class BlobOutputStore implements OutputStore {
