@@ -67,7 +67,16 @@ describe('flotilla sandbox --chaos', () => {
         out,
         /invariants +expected-phase, pod-launched-twice, task-started-twice, shard-overlap, status-backwards, event-duplicate, event-terminal: all hold/,
       );
-      assert.match(out, /workflows +Succeeded 30\d · TimedOut 1 · Failed 3 +\(submitted 311, finished 311\)/);
+      // The 11 examples (1 TimedOut, 3 Failed by design) and the load: 300 at 5/s over the 60 s, fewer
+      // when a starved machine slows the creates; every one submitted must finish in its phase.
+      const totals = /workflows +Succeeded (\d+) · TimedOut 1 · Failed 3 +\(submitted (\d+), finished (\d+)\)/.exec(
+        out,
+      );
+      assert.ok(totals, out);
+      const [succeeded, submitted, finished] = totals.slice(1).map(Number);
+      assert.equal(finished, submitted, 'every submitted workflow finished');
+      assert.equal(succeeded, (submitted ?? 0) - 4, 'all but the 4 failing examples succeeded');
+      assert.ok((submitted ?? 0) >= 161, `at least half the load was submitted: ${submitted}`);
       assert.equal(code, 0, out);
       await waitFor(() => first.every((p) => !alive(p) && groupMembers(p).length === 0), {
         what: 'every started process gone',
