@@ -215,4 +215,45 @@ describe('shard queue faults (real Redis, real processes)', () => {
       await redis.restart();
     },
   );
+
+  test("a round turned away while its shard is handed over comes back on the next owner (the stale worker may hold the next owner's job)", async () => {
+    const shard = 303;
+    let release: (() => void) | undefined;
+    const turnedAway = new Promise<void>((resolve) => (release = resolve));
+    let started = false;
+    const old = new ShardQueue({
+      shard,
+      redisUrl: redis.url,
+      logger: pino({ level: 'silent' }),
+      // The stale owner's round: it starts, the shard's stop begins, then the lease check turns it away.
+      processor: async () => {
+        started = true;
+        await turnedAway;
+        return { requeueAfterMs: 100 };
+      },
+    });
+    queues.push(old);
+    await old.start();
+    await old.enqueue('ns/handed-over');
+    await waitFor(() => started, { what: 'the stale round started' });
+    const stopping = old.stop({ graceMs: 5_000 });
+    release?.();
+    await stopping;
+    const ran: string[] = [];
+    const next = new ShardQueue({
+      shard,
+      redisUrl: redis.url,
+      logger: pino({ level: 'silent' }),
+      processor: async (key) => {
+        ran.push(key);
+        return {};
+      },
+    });
+    queues.push(next);
+    await next.start();
+    await waitFor(() => ran.includes('ns/handed-over'), {
+      what: 'the next owner runs the turned-away key',
+      timeoutMs: 15_000,
+    });
+  });
 });

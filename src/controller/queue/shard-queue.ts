@@ -397,7 +397,8 @@ export class ShardQueue {
         }),
       ).finally(done);
       if (result && typeof result.requeueAfterMs === 'number' && result.requeueAfterMs >= 0) {
-        await this.enqueue(key, { delayMs: result.requeueAfterMs });
+        if (this.stopping) await this.handBack(key, result.requeueAfterMs);
+        else await this.enqueue(key, { delayMs: result.requeueAfterMs });
       }
     } catch (error) {
       if (this.stopController.signal.aborted && token) {
@@ -409,6 +410,24 @@ export class ShardQueue {
       if (isTerminal(error)) throw new UnrecoverableError(`${error.name} ${error.code}: ${describeError(error)}`);
       if (job.attemptsMade + 1 < this.opts.attempts) this.figures.retried();
       throw error;
+    }
+  }
+
+  /**
+   * A round that asked to come back while the shard is being handed over (a lease check turned it
+   * away) leaves its key in the shard's wake-ups in Redis, which the next owner's poller claims.
+   * Not dropped: this stopping worker may have fetched the very job the next owner enqueued when it
+   * listed the shard, and nothing would enqueue that key again.
+   */
+  private async handBack(key: string, delayMs: number): Promise<void> {
+    if (!this.wakeups) return;
+    try {
+      await withTimeout(this.wakeups.add(key, Date.now() + Math.max(0, delayMs)), this.opts.enqueueTimeoutMs);
+    } catch (error) {
+      this.log.warn(
+        { key, err: error instanceof Error ? error.message : String(error) },
+        'could not hand a turned-away round back to the next owner; its informers list the key on start',
+      );
     }
   }
 
