@@ -161,10 +161,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       );
     const { installCrd, ensureNamespace } = await import('./examples.js');
     await installCrd(apiServer, kubeConfig);
-    // Task Pods asking for secrets get them (or fail clearly) as with the chart's webhook.
-    const { startSandboxSecretsWebhook } = await import('./secrets-webhook.js');
-    const secretsWebhook = await startSandboxSecretsWebhook(kubeConfig);
-    started.push({ name: 'secrets webhook', stop: () => secretsWebhook.stop() });
+    // Task Pods asking for secrets get them (or fail clearly) as with the chart's webhook: the
+    // sandbox's webhook serves `/mutate-pods` too; without it (`--no-webhook`) a secrets-only one does.
+    if (options.webhook === false) {
+      const { startSandboxSecretsWebhook } = await import('./secrets-webhook.js');
+      const secretsWebhook = await startSandboxSecretsWebhook(kubeConfig);
+      started.push({ name: 'secrets webhook', stop: () => secretsWebhook.stop() });
+    }
     if (blobStoreUrl !== undefined) {
       const { installWorkflowCrd } = await import('../src/controller/crd-install.js');
       const { flyteWorkflowCrd } = await import('../src/flyte/crd.js');

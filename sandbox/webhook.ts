@@ -15,6 +15,7 @@ import { AdmissionregistrationV1Api, type KubeConfig } from '@kubernetes/client-
 import { initCerts } from '../src/webhook/init-certs.js';
 import { WEBHOOK_CONFIG_NAME, webhookConfigurations } from '../src/webhook/manifests.js';
 import { pino } from 'pino';
+import { KubeSecretKeyReader } from '../src/webhook/secret-reader.js';
 import { startWebhookServer } from '../src/webhook/server.js';
 import { FileTlsSource } from '../src/webhook/tls-source.js';
 import { SandboxError } from './errors.js';
@@ -98,6 +99,8 @@ export async function startSandboxWebhook(o: SandboxWebhookOptions): Promise<San
     port,
     metricsPort: 0,
     shardCount: o.shardCount,
+    // `/mutate-pods` reads the Secrets task Pods ask for, as the chart's webhook does in-cluster.
+    secrets: new KubeSecretKeyReader(o.kubeConfig),
     logger,
   });
   return {
