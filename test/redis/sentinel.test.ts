@@ -25,7 +25,7 @@ import { runEvents } from '../grpc/events-fixtures.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('Sentinel (1 master, 2 replicas, 3 sentinels)', { timeout: 120_000 }, () => {
+describe('Sentinel (1 master, 2 replicas, 3 sentinels)', { timeout: 240_000 }, () => {
   let group: RedisSentinelGroup;
   let config: RedisConfig;
 
@@ -117,7 +117,7 @@ describe('Sentinel (1 master, 2 replicas, 3 sentinels)', { timeout: 120_000 }, (
           const acked = Number((await group.cli(oldMaster, ['WAIT', String(connected), '2000'])).trim());
           return acked >= connected;
         },
-        { timeoutMs: 30_000, what: 'every connected replica acknowledging the first half' },
+        { timeoutMs: 75_000, what: 'every connected replica acknowledging the first half' },
       );
       await group.failover();
       const outcomes: string[] = [];
