@@ -38,6 +38,7 @@ import type { Cluster } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { bullmqConnection, createRedisClient, parseRedisConfig, type RedisClient } from '../../redis/index.js';
 import { QueueError } from './errors.js';
+import { countQueue, withTimeout } from './counts.js';
 import { assertWorkflowKey, queueName, queuePrefix, wakeupsKey } from './keys.js';
 import { forceDisconnect, keepConnectionErrorsHandled, within } from './bullmq-workarounds.js';
 import { Wakeups } from './wakeups.js';
@@ -224,33 +225,11 @@ export class ShardQueue {
     }
   }
 
-  /**
-   * Queue depth and active jobs as Redis sees them (all replicas). One pipeline of five plain reads
-   * (the shard's keys share one hash slot), not BullMQ's `getJobCounts`: its script also counts the
-   * `paused` list (we never pause) and looks for pre-5.0 markers in `wait`, 9 commands against 5,
-   * and metrics collect this for every shard on each scrape.
-   */
+  /** Queue depth and active jobs as Redis sees them (all replicas): ./counts.ts. */
   async counts(): Promise<QueueCounts> {
     if (!this.queue || !this.wakeups || !this.client)
       throw new QueueError('NotStarted', `queue of shard ${this.shard} is not started`);
-    const key = this.queue.toKey;
-    const replies = await this.client
-      .pipeline()
-      .llen(key('wait'))
-      .zcard(key('prioritized'))
-      .zcard(key('delayed'))
-      .llen(key('active'))
-      .zcard(this.wakeups.key)
-      .exec();
-    const [waiting, prioritized, delayed, active, wakeups] = (replies ?? []).map(([error, value]) => {
-      if (error) throw new QueueError('Redis', `cannot count the queue of shard ${this.shard}`, { cause: error });
-      return Number(value ?? 0);
-    });
-    const result = {
-      waiting: (waiting ?? 0) + (prioritized ?? 0),
-      delayed: (delayed ?? 0) + (wakeups ?? 0),
-      active: active ?? 0,
-    };
+    const result = await countQueue(this.client, this.queue.toKey.bind(this.queue), this.wakeups.key, this.shard);
     this.figures.depth(result.waiting);
     return result;
   }
@@ -518,20 +497,4 @@ export class ShardQueue {
 function waitedSeconds(job: Job<JobData>, nowMs: number): number | undefined {
   if (job.attemptsMade > 0) return undefined;
   return Math.max(0, nowMs - job.timestamp - (job.opts.delay ?? 0)) / 1000;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new QueueError('Redis', `Redis did not answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
