@@ -41,9 +41,10 @@ import type { OutputStore } from '../engine/outputs.js';
 import { openBlobStore } from '../storage/open.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { OwnershipAudit } from './audit.js';
+import { bounded } from '../lifecycle/bounded.js';
 import { installWorkflowCrd } from './crd-install.js';
 import type { FlyteSupport } from './flyte/support.js';
-import type { AdminClientOptions } from '../events/admin/client.js';
+import type { ControllerAdminOptions } from './flyte/admin-wiring.js';
 import { FleetMember } from './fleet-member.js';
 import { WorkflowJanitor } from './gc.js';
 import { EventRecorder } from './k8s-events.js';
@@ -160,13 +161,7 @@ export interface ControllerProcessOptions {
   logger?: Logger;
 }
 
-/** `--admin-*`: where FlyteAdmin is and how events are shaped. */
-export interface ControllerAdminOptions extends AdminClientOptions {
-  /** `producerId` of the events (admin's cluster id for this fleet). @defaultValue 'propeller' */
-  producerId?: string;
-  /** Largest node outputs sent inline (bytes); larger ones by reference. @defaultValue 65536 */
-  maxInlineOutputBytes?: number;
-}
+export type { ControllerAdminOptions } from './flyte/admin-wiring.js';
 
 export interface ControllerProcess {
   readonly replica: Replica;
@@ -176,22 +171,6 @@ export interface ControllerProcess {
   readonly metricsUrl: string;
   /** Graceful stop: rounds in flight get `graceMs` to finish. Idempotent. */
   stop(graceMs?: number): Promise<void>;
-}
-
-/** Settles after `ms` even when `promise` does not (then logs what hung). */
-async function bounded(what: string, promise: Promise<unknown>, ms: number, log: Logger): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  try {
-    const result = await Promise.race([promise.then(() => 'done' as const), timeout]);
-    if (result === 'timeout') log.warn({ what, ms }, 'stop step timed out');
-  } catch (error) {
-    log.warn({ what, err: String(error) }, 'stop step failed');
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export async function startControllerProcess(options: ControllerProcessOptions): Promise<ControllerProcess> {
@@ -332,16 +311,15 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     if (options.flyte) {
       // Loaded only with --flyte: the Flyte front end, and gRPC for FlyteAdmin only with an endpoint.
       const { openFlyteSupport } = await import('./flyte/support.js');
-      const adminOptions = options.flyte.admin;
-      const adminClient = adminOptions
-        ? new (await import('../events/admin/client.js')).AdminEventClient(adminOptions)
+      const admin = options.flyte.admin
+        ? await (
+            await import('./flyte/admin-wiring.js')
+          ).flyteAdminWiring(options.flyte.admin, {
+            metrics,
+            logger: log.child({ component: 'flyteadmin' }),
+          })
         : undefined;
-      if (adminClient) closers.push({ what: 'flyteadmin client', run: async () => adminClient.close() });
-      const adminLog = log.child({ component: 'flyteadmin' });
-      const { AdminLaunchPlanLauncher } = await import('../events/admin/launcher.js');
-      const { AdminRecovery } = await import('../events/admin/recovery.js');
-      const { BlobStoreRecovery } = await import('./flyte/recovery.js');
-      const { decodeLiteralMap } = await import('../flyte/literals/codec.js');
+      if (admin) closers.push({ what: 'flyteadmin client', run: async () => admin.close() });
       flyte = await openFlyteSupport({
         kubeConfig,
         blobStoreUrl: options.flyte.blobStoreUrl,
@@ -354,54 +332,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         recorder,
         metrics,
         logger: log.child({ component: 'flyte' }),
-        ...(adminClient
-          ? {
-              launchPlans: (store) =>
-                new AdminLaunchPlanLauncher({
-                  client: adminClient,
-                  readLiterals: async (uri) => decodeLiteralMap(await store.get(uri)),
-                }),
-              // Recovery asks admin's node executions first (nested nodes: the earlier FlyteWorkflow).
-              recovery: (store, client) =>
-                new AdminRecovery({
-                  client: adminClient,
-                  readLiterals: async (uri) => decodeLiteralMap(await store.get(uri)),
-                  fallback: new BlobStoreRecovery(client, store),
-                }),
-            }
-          : {}),
-        ...(adminClient && adminOptions
-          ? {
-              admin: {
-                recorder: {
-                  record: async (events) => {
-                    const results = await adminClient.record(events).catch((error: unknown) => {
-                      metrics.eventsFailed.inc({ kind: 'flyteadmin' });
-                      adminLog.warn(
-                        { err: error instanceof Error ? error.message : String(error) },
-                        'flyteadmin unreachable; the round will be redone',
-                      );
-                      throw error;
-                    });
-                    metrics.eventsSent.inc({ kind: 'flyteadmin' }, results.length);
-                    return results;
-                  },
-                },
-                ...(adminOptions.producerId !== undefined ? { producerId: adminOptions.producerId } : {}),
-                ...(adminOptions.maxInlineOutputBytes !== undefined
-                  ? { maxInlineOutputBytes: adminOptions.maxInlineOutputBytes }
-                  : {}),
-                onDropped: (dropped) => {
-                  metrics.eventsFailed.inc({ kind: 'flyteadmin' }, dropped.length);
-                  for (const result of dropped)
-                    adminLog.warn(
-                      { requestId: result.event.requestId, outcome: result.outcome, detail: result.detail },
-                      'flyteadmin refused an event; dropped',
-                    );
-                },
-              },
-            }
-          : {}),
+        ...(admin?.support ?? {}),
       });
       const opened = flyte;
       closers.push({ what: 'flyte blob store', run: () => opened.close() });
