@@ -11,9 +11,10 @@
  * Watches still open their own long-lived connection (client-node's `Watch` does not go through
  * `makeApiClient`).
  *
- * With `requests`, every request through the pool is counted (client-go's `rest_client_*`): the
- * HTTP library is wrapped, since a middleware sees the request and the response apart and never a
- * request that failed without an answer.
+ * With `requests`, every request through the pool is counted (client-go's `rest_client_*`); with
+ * `serverClock`, every answer's `Date` header teaches it the API server's clock. Both wrap the HTTP
+ * library, since a middleware sees the request and the response apart and never a request that
+ * failed without an answer.
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -29,6 +30,7 @@ import {
 } from '@kubernetes/client-node';
 import type { KubeRequestRecorder } from '../observability/kube-client.js';
 import { KubeError } from './errors.js';
+import type { ServerClock } from './server-clock.js';
 
 export interface KeepAliveConfiguration {
   configuration: Configuration;
@@ -39,24 +41,36 @@ export interface KeepAliveConfiguration {
 export interface KeepAliveOptions {
   /** Counts every request (method, host, status code, duration). @defaultValue none */
   requests?: KubeRequestRecorder;
+  /** Learns the API server's clock from every answer's `Date` header. @defaultValue none */
+  serverClock?: ServerClock;
 }
 
-/** client-node's HTTP library, reporting each request's method, host, status and duration. */
-export function countingHttpLibrary(
-  recorder: KubeRequestRecorder,
+/**
+ * client-node's HTTP library, reporting each request's method, host, status and duration to
+ * `requests` and each answer's `Date` header to `serverClock`.
+ */
+export function observingHttpLibrary(
+  observers: KeepAliveOptions,
   inner: HttpLibrary = new IsomorphicFetchHttpLibrary(),
 ): HttpLibrary {
+  const { requests, serverClock } = observers;
   return wrapHttpLibrary({
     send: async (request) => {
       const started = performance.now();
+      const sentAtMs = serverClock?.localNow() ?? 0;
       const method = String(request.getHttpMethod());
-      const host = hostOf(request.getUrl());
       try {
         const response = await inner.send(request).toPromise();
-        recorder.request(method, host, response.httpStatusCode, (performance.now() - started) / 1000);
+        serverClock?.observe(response.headers['date'], sentAtMs, serverClock.localNow());
+        requests?.request(
+          method,
+          hostOf(request.getUrl()),
+          response.httpStatusCode,
+          (performance.now() - started) / 1000,
+        );
         return response;
       } catch (error) {
-        recorder.request(method, host, undefined, (performance.now() - started) / 1000);
+        requests?.request(method, hostOf(request.getUrl()), undefined, (performance.now() - started) / 1000);
         throw error;
       }
     },
@@ -98,7 +112,7 @@ export function keepAliveConfiguration(
     baseServer: new ServerConfiguration(cluster.server, {}),
     authMethods: { default: kc },
     promiseMiddleware: [share],
-    ...(options.requests ? { httpApi: countingHttpLibrary(options.requests) } : {}),
+    ...(options.requests || options.serverClock ? { httpApi: observingHttpLibrary(options) } : {}),
   });
   return { configuration, close: () => pooled?.destroy() };
 }
