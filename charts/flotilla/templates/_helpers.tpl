@@ -233,8 +233,13 @@ from src/security/rbac.ts). Returns YAML: {controller: [controller, manager?], m
 {{- $_ := set $subjects "event-sink" (list "eventSink") }}
 {{- end }}
 {{- if .Values.webhook.enabled }}
+{{- if .Values.webhook.fence.enabled }}
+{{- $_ := set $subjects "webhook" (list "webhook" "webhookFence") }}
+{{- $_ := set $subjects "init-certs" (list "initCerts" "initCertsFence") }}
+{{- else }}
 {{- $_ := set $subjects "webhook" (list "webhook") }}
 {{- $_ := set $subjects "init-certs" (list "initCerts") }}
+{{- end }}
 {{- end }}
 {{- toYaml $subjects }}
 {{- end }}
@@ -249,4 +254,8 @@ from src/security/rbac.ts). Returns YAML: {controller: [controller, manager?], m
 {{/* The Mutating and Validating configurations share one name (as in src/webhook/manifests.ts). */}}
 {{- define "flotilla.webhookConfig" -}}
 {{- printf "%s-workflows" (include "flotilla.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{/* The fence's ValidatingWebhookConfiguration (`flotilla-fence` in src/webhook/manifests.ts). */}}
+{{- define "flotilla.fenceConfig" -}}
+{{- printf "%s-fence" (include "flotilla.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
