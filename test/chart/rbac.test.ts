@@ -227,6 +227,18 @@ describe('chart RBAC = src/security/rbac.ts', () => {
     assert.deepEqual(leaseRules, ['prod-flotilla-webhook ns/leases get coordination.k8s.io/leases']);
   });
 
+  test('webhook under the namespace strategy: no fence, so no Lease read', async () => {
+    await compare(
+      { valuesFiles: [valuesFile('namespaced')], set: ['webhook.enabled=true'] },
+      {
+        'flotilla-controller': ['controller', 'manager'],
+        'flotilla-webhook': ['webhook'],
+        'flotilla-init-certs': ['initCerts'],
+      },
+      { watchNamespaces: ['team-a', 'team-b'], installCrd: true },
+    );
+  });
+
   test('event sink without signals has no permissions at all', async () => {
     await compare(
       { set: ['eventSink.enabled=true', 'eventSink.signals=false'] },

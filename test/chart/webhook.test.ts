@@ -192,6 +192,17 @@ describe('chart webhook', () => {
     assert.ok(!initCerts.some((a) => a.startsWith('--fence-config')), initCerts.join(' '));
   });
 
+  test('namespace strategy: no fence even when enabled (a shard label there does not name the shard that runs the Workflow)', async () => {
+    const { manifests } = await render({ valuesFiles: [valuesFile('namespaced')], set: ['webhook.enabled=true'] });
+    const pods = podSpecs(manifests);
+    const args = pods.find((p) => p.name === 'flotilla-webhook')?.spec.containers[0]?.args ?? [];
+    assert.ok(args.length > 0);
+    assert.ok(!args.includes('--fence'), args.join(' '));
+    assert.equal(named(manifests, 'ValidatingWebhookConfiguration', 'flotilla-fence'), undefined);
+    const initCerts = pods.find((p) => p.kind === 'Job')?.spec.containers[0]?.args ?? [];
+    assert.ok(!initCerts.some((a) => a.startsWith('--fence-config')), initCerts.join(' '));
+  });
+
   test('fence values are checked by the schema', async () => {
     await assert.rejects(
       render({ set: ['webhook.enabled=true', 'webhook.fence.failurePolicy=Sometimes'] }),
