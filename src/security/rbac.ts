@@ -14,7 +14,8 @@
  *
  * Optional features that need rights of their own are components of their own, bound to the
  * process that runs them only when the feature is on: `webhookFence` (the webhook's `--fence`) and
- * `initCertsFence` (init-certs' `--fence-config`), granted with the chart's `webhook.fence.enabled`.
+ * `initCertsFence` (init-certs' `--fence-config`), granted when the chart runs the fence
+ * (`webhook.fence.enabled` with the hash strategy).
  *
  * No wildcards: every rule names its groups, resources and verbs.
  */
