@@ -224,7 +224,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     const inProcessOnly = (workflow: Workflow): boolean =>
       workflow.spec.subWorkflows === undefined &&
       Object.values(workflow.spec.tasks).every((task) => inProcess.has(task.plugin));
-    // The fencing tokens: written by the Replica as shards start, read by the Pod gateway.
+    // The fencing tokens: written by the Replica as shards start, read by the Pod and child Workflow gateways.
     const epochs = new ShardEpochs();
     const podGateway = new KubePodGateway({ kubeConfig, metrics, shardEpoch: (shard) => epochs.get(shard) });
     const podTemplates = new PodTemplateStore({
@@ -277,7 +277,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       plugins,
       outputs,
       clock,
-      children: new KubeChildWorkflowGateway({ kubeConfig, outputs }),
+      children: new KubeChildWorkflowGateway({ kubeConfig, outputs, shardEpoch: (shard) => epochs.get(shard) }),
       catalog: catalogFor(nativeCatalogFrontEnd),
       engine: engineOptions,
     });
