@@ -19,7 +19,9 @@
  * instant within [sent, received], so the offset (server − local) lies in
  * [D − received, D + 1000 − sent]. Intersecting the intervals of recent answers narrows the
  * estimate to well under a second once answers straddle a second boundary; an empty intersection
- * means one of the clocks stepped, and the newest answer starts a new estimate.
+ * means one of the clocks stepped, and the newest answer starts a new estimate. (Several API
+ * servers behind one address whose clocks disagree by more than a second make the estimate follow
+ * whichever answered last: still within their disagreement of each other.)
  */
 
 interface Interval {
