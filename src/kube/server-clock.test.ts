@@ -58,3 +58,30 @@ test('an answer without a readable Date header changes nothing', () => {
   assert.equal(clock.offsetMs(), 0);
   assert.equal(clock.uncertaintyMs(), Infinity);
 });
+
+test('now() never runs back when a narrower estimate moves the offset back (one round stamps in order)', () => {
+  let local = 1_800_000_000_000;
+  const clock = new ServerClock({ localNow: () => local });
+  // The first answer leaves the offset anywhere in a second: its middle is +500 ms.
+  clock.observe(dateHeader(local), local, local);
+  const first = clock.now();
+  assert.ok(first >= local + 400, `estimate ${first - local} ms ahead`);
+  // A second answer 10 ms later shows the server's second began later than the middle assumed.
+  local += 10;
+  clock.observe(dateHeader(local - 900), local, local);
+  assert.ok(clock.offsetMs() < first - (local - 10), 'the estimate moved back');
+  assert.ok(clock.now() >= first, `now() went from ${first} back to ${clock.now()}`);
+});
+
+test('a step of the server clock back by minutes is followed at once', () => {
+  let local = 1_800_000_000_000;
+  let server = local;
+  const clock = new ServerClock({ localNow: () => local });
+  clock.observe(dateHeader(server), local, local + 1);
+  const before = clock.now();
+  server -= 300_000;
+  local += 100;
+  server += 100;
+  clock.observe(dateHeader(server), local, local + 1);
+  assert.ok(before - clock.now() > 298_000, `now() moved back only ${before - clock.now()} ms`);
+});

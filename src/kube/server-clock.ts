@@ -24,6 +24,12 @@
  * whichever answered last: still within their disagreement of each other.)
  */
 
+/**
+ * How far a narrower estimate may move `now()` back before it is taken for a step of the server's
+ * clock: time then stands still instead (a Date header's second is the most an estimate moves).
+ */
+const HOLD_BACKWARD_MS = 2_000;
+
 interface Interval {
   lowMs: number;
   highMs: number;
@@ -45,15 +51,24 @@ export class ServerClock {
   /** Newest last. */
   private readonly samples: Interval[] = [];
   private estimate: Interval | undefined;
+  private lastNowMs = -Infinity;
 
   constructor(options: ServerClockOptions = {}) {
     this.localNow = options.localNow ?? steadyNow;
     this.window = options.window ?? 64;
   }
 
-  /** Epoch milliseconds on the API server's clock (the local clock until a first answer). */
+  /**
+   * Epoch milliseconds on the API server's clock (the local clock until a first answer). Never
+   * runs back by less than `HOLD_BACKWARD_MS`: a new answer that narrows the estimate moves its
+   * middle, maybe back, and one round's passes (a workflow's Running, then its Succeeded) must not
+   * be stamped out of order. A larger move back is a step of a clock, followed at once.
+   */
   now(): number {
-    return this.localNow() + this.offsetMs();
+    const estimated = this.localNow() + this.offsetMs();
+    if (estimated < this.lastNowMs && this.lastNowMs - estimated <= HOLD_BACKWARD_MS) return this.lastNowMs;
+    this.lastNowMs = estimated;
+    return estimated;
   }
 
   /** The estimated offset, server minus local, in milliseconds (the middle of what is known). */
