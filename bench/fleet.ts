@@ -8,7 +8,10 @@
  * - creation→success p50/p99: `status.finishedAt` − the moment its create was sent (the bench's
  *   clock, same machine; `metadata.creationTimestamp` has whole seconds only);
  * - CPU per workflow: user+system CPU seconds of every replica (`process_cpu_*_seconds_total`
- *   deltas of its `/metrics`) over W, summed over replicas, and per replica in `raw`.
+ *   deltas of its `/metrics`) over W, summed over replicas, and per replica in `raw`; the system
+ *   (kernel) share of it;
+ * - API requests per workflow by verb and resource, request body bytes by verb, and watch events
+ *   written (the API server's traffic counters, the bench's own creates left out);
  * - Redis commands per workflow (`INFO commandstats` deltas, inside Lua included) from the first
  *   create to the last success, and the fleet's idle rate (commands/s over 5 s before the creates),
  *   so a reader can tell per-workflow work from polling.
@@ -23,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { PooledKubeConfig } from '../src/kube/keepalive.js';
-import { startApiServer } from '../sandbox/apiserver/index.js';
+import { startApiServer, type TrafficStats } from '../sandbox/apiserver/index.js';
 import { RedisServer } from '../test/support/redis.js';
 import {
   cpuSeconds,
@@ -32,6 +35,7 @@ import {
   scrape,
   startController,
   sumSeries,
+  systemCpuSeconds,
   type ControllerProc,
 } from './controller-proc.js';
 import { percentile } from './stats.js';
@@ -64,6 +68,17 @@ export interface FleetRun {
   cpuMsPerWorkflow: number;
   /** CPU seconds of each replica over the run. */
   cpuSecondsPerReplica: number[];
+  /** The system (kernel) share of that CPU, 0–1. */
+  cpuSystemShare: number;
+  /**
+   * API requests per workflow by `<verb> <resource>` (the API server's traffic counters from the
+   * first create to the last success; the bench's own creates and `/metrics` scrapes left out).
+   */
+  apiRequestsPerWorkflow: Record<string, number>;
+  /** Request body bytes per workflow by verb (the same window; the bench's creates left out). */
+  apiBodyBytesPerWorkflow: Record<string, number>;
+  /** Watch events the API server wrote per workflow (the same window). */
+  watchEventsPerWorkflow: number;
   /** Redis commands (inside Lua included) from the first create to the last success, per workflow. */
   redisCommandsPerWorkflow: number;
   /** Lua script calls (BullMQ's round trips) per workflow over the same window. */
@@ -153,20 +168,21 @@ async function runFleet(
     const idleSeconds = (Date.now() - idleStart) / 1000;
     const redisIdleCommandsPerSecond = idleCost.commandsPerJob / idleSeconds;
     const before = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
+    const trafficBefore = server.faults.traffic.stats();
     const sentAt = new Map<string, number>();
     const names = Array.from({ length: n }, (_, i) => `fleet-${i}`);
     const first = Date.now();
+    let createBodyBytes = 0;
     await pool(names, 16, async (name, i) => {
       sentAt.set(name, Date.now());
-      await custom.createNamespacedCustomObject({
-        ...GROUP,
-        body: {
-          apiVersion: 'flotilla.io/v1alpha1',
-          kind: 'Workflow',
-          metadata: { name, labels: { 'flotilla.io/shard': String(i % options.shardCount) } },
-          spec: chainSpec(),
-        },
-      });
+      const body = {
+        apiVersion: 'flotilla.io/v1alpha1',
+        kind: 'Workflow',
+        metadata: { name, labels: { 'flotilla.io/shard': String(i % options.shardCount) } },
+        spec: chainSpec(),
+      };
+      createBodyBytes += Buffer.byteLength(JSON.stringify(body));
+      await custom.createNamespacedCustomObject({ ...GROUP, body });
     });
     const createSeconds = (Date.now() - first) / 1000;
     const deadline = Date.now() + options.timeoutMs;
@@ -182,6 +198,7 @@ async function runFleet(
       await new Promise((r) => setTimeout(r, 200));
     }
     const after = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
+    const traffic = trafficDelta(trafficBefore, server.faults.traffic.stats(), n, createBodyBytes);
     const redisCost = costOf(redisBefore, await redisSnapshot(admin), n, 30);
     const listed = (await custom.listNamespacedCustomObject({ ...GROUP })) as { items?: ListedWorkflow[] };
     const latencies: number[] = [];
@@ -198,6 +215,11 @@ async function runFleet(
     }
     if (latencies.length !== n) throw new Error(`listed ${latencies.length} of ${n} workflows`);
     const cpuSecondsPerReplica = after.map((s, i) => cpuSeconds(s) - cpuSeconds(before[i] ?? new Map()));
+    const systemSeconds = after.reduce(
+      (acc, s, i) => acc + systemCpuSeconds(s) - systemCpuSeconds(before[i] ?? new Map()),
+      0,
+    );
+    const cpuTotal = cpuSecondsPerReplica.reduce((a, b) => a + b, 0);
     const seconds = (last - first) / 1000;
     const run: FleetRun = {
       replicas,
@@ -209,6 +231,8 @@ async function runFleet(
       latencyP99Ms: percentile(latencies, 99),
       cpuMsPerWorkflow: (cpuSecondsPerReplica.reduce((a, b) => a + b, 0) * 1000) / n,
       cpuSecondsPerReplica,
+      cpuSystemShare: cpuTotal > 0 ? systemSeconds / cpuTotal : 0,
+      ...traffic,
       redisCommandsPerWorkflow: redisCost.commandsPerJob,
       redisScriptsPerWorkflow: redisCost.scriptsPerJob,
       redisTop: redisCost.top,
@@ -217,7 +241,18 @@ async function runFleet(
     };
     if (options.print) {
       console.log(
-        `fleet: ${replicas} replica(s), ${n} workflows in ${seconds.toFixed(2)} s (${run.workflowsPerSecond.toFixed(1)}/s; creates took ${createSeconds.toFixed(2)} s), p50 ${run.latencyP50Ms} ms p99 ${run.latencyP99Ms} ms, CPU ${run.cpuMsPerWorkflow.toFixed(2)} ms/workflow (${cpuSecondsPerReplica.map((c) => c.toFixed(1)).join(' + ')} s), Redis ${run.redisCommandsPerWorkflow.toFixed(1)} commands/workflow (${run.redisScriptsPerWorkflow.toFixed(1)} scripts; idle ${redisIdleCommandsPerSecond.toFixed(0)}/s)`,
+        `fleet: ${replicas} replica(s), ${n} workflows in ${seconds.toFixed(2)} s (${run.workflowsPerSecond.toFixed(1)}/s; creates took ${createSeconds.toFixed(2)} s), p50 ${run.latencyP50Ms} ms p99 ${run.latencyP99Ms} ms, CPU ${run.cpuMsPerWorkflow.toFixed(2)} ms/workflow (${cpuSecondsPerReplica.map((c) => c.toFixed(1)).join(' + ')} s, ${(100 * run.cpuSystemShare).toFixed(0)} % system), Redis ${run.redisCommandsPerWorkflow.toFixed(1)} commands/workflow (${run.redisScriptsPerWorkflow.toFixed(1)} scripts; idle ${redisIdleCommandsPerSecond.toFixed(0)}/s)`,
+      );
+    }
+    if (options.print) {
+      const requests = Object.entries(run.apiRequestsPerWorkflow)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join(', ');
+      const bytes = Object.entries(run.apiBodyBytesPerWorkflow)
+        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+        .join(', ');
+      console.log(
+        `fleet: per workflow: API requests ${requests}; body bytes ${bytes}; watch events ${run.watchEventsPerWorkflow.toFixed(2)}`,
       );
     }
     return run;
@@ -229,6 +264,34 @@ async function runFleet(
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The replicas' API traffic per workflow between two traffic snapshots: the bench's own `n`
+ * creates (and their bodies, `createBodyBytes`) are taken out, so what is left is what the replicas sent.
+ */
+function trafficDelta(
+  before: TrafficStats,
+  after: TrafficStats,
+  n: number,
+  createBodyBytes: number,
+): Pick<FleetRun, 'apiRequestsPerWorkflow' | 'apiBodyBytesPerWorkflow' | 'watchEventsPerWorkflow'> {
+  const requests: Record<string, number> = {};
+  for (const [key, count] of Object.entries(after.requestsByResource)) {
+    const own = key === 'create workflows' ? n : 0;
+    const delta = count - (before.requestsByResource[key] ?? 0) - own;
+    if (delta > 0) requests[key] = delta / n;
+  }
+  const bytes: Record<string, number> = {};
+  for (const [verb, total] of Object.entries(after.requestBodyBytes)) {
+    const delta = total - (before.requestBodyBytes[verb] ?? 0) - (verb === 'create' ? createBodyBytes : 0);
+    if (delta > 0) bytes[verb] = delta / n;
+  }
+  return {
+    apiRequestsPerWorkflow: requests,
+    apiBodyBytesPerWorkflow: bytes,
+    watchEventsPerWorkflow: (after.watchEvents - before.watchEvents) / n,
+  };
 }
 
 export async function benchFleet(options: FleetBenchOptions = {}): Promise<FleetBenchResult> {
