@@ -79,6 +79,10 @@ export interface FleetRun {
   apiBodyBytesPerWorkflow: Record<string, number>;
   /** Watch events the API server wrote per workflow (the same window). */
   watchEventsPerWorkflow: number;
+  /** Rounds the replicas ran per workflow (`flotilla_rounds_total` deltas). */
+  roundsPerWorkflow: number;
+  /** CPU of the idle fleet (all replicas), ms per second, over the 5 s before the creates (two scrapes). */
+  idleCpuMsPerSecond: number;
   /** Redis commands (inside Lua included) from the first create to the last success, per workflow. */
   redisCommandsPerWorkflow: number;
   /** Lua script calls (BullMQ's round trips) per workflow over the same window. */
@@ -160,6 +164,7 @@ async function runFleet(
         ]),
       );
     }
+    const idleCpuFrom = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
     const idleFrom = await redisSnapshot(admin);
     const idleStart = Date.now();
     await new Promise((r) => setTimeout(r, 5000));
@@ -168,6 +173,9 @@ async function runFleet(
     const idleSeconds = (Date.now() - idleStart) / 1000;
     const redisIdleCommandsPerSecond = idleCost.commandsPerJob / idleSeconds;
     const before = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
+    const idleCpuMsPerSecond =
+      (before.reduce((acc, s, i) => acc + cpuSeconds(s) - cpuSeconds(idleCpuFrom[i] ?? new Map()), 0) * 1000) /
+      idleSeconds;
     const trafficBefore = server.faults.traffic.stats();
     const sentAt = new Map<string, number>();
     const names = Array.from({ length: n }, (_, i) => `fleet-${i}`);
@@ -232,6 +240,13 @@ async function runFleet(
       cpuMsPerWorkflow: (cpuSecondsPerReplica.reduce((a, b) => a + b, 0) * 1000) / n,
       cpuSecondsPerReplica,
       cpuSystemShare: cpuTotal > 0 ? systemSeconds / cpuTotal : 0,
+      idleCpuMsPerSecond,
+      roundsPerWorkflow:
+        after.reduce(
+          (acc, s, i) =>
+            acc + sumSeries(s, 'flotilla_rounds_total') - sumSeries(before[i] ?? new Map(), 'flotilla_rounds_total'),
+          0,
+        ) / n,
       ...traffic,
       redisCommandsPerWorkflow: redisCost.commandsPerJob,
       redisScriptsPerWorkflow: redisCost.scriptsPerJob,
@@ -252,7 +267,7 @@ async function runFleet(
         .map(([k, v]) => `${k} ${v.toFixed(0)}`)
         .join(', ');
       console.log(
-        `fleet: per workflow: API requests ${requests}; body bytes ${bytes}; watch events ${run.watchEventsPerWorkflow.toFixed(2)}`,
+        `fleet: per workflow: API requests ${requests}; body bytes ${bytes}; watch events ${run.watchEventsPerWorkflow.toFixed(2)}; rounds ${run.roundsPerWorkflow.toFixed(2)}; idle CPU ${run.idleCpuMsPerSecond.toFixed(0)} ms/s`,
       );
     }
     return run;
