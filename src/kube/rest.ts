@@ -17,7 +17,8 @@
  * before; every request is reported to the `KubeRequestRecorder` of the pool.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions, type RequestOptions } from 'node:https';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { ApiException, type KubeConfig } from '@kubernetes/client-node';
 import type { KubeRequestRecorder } from '../observability/kube-client.js';
 import { KubeError } from './errors.js';
@@ -164,7 +165,7 @@ export class KubeRest {
     // keep-alive copy serves every request, as the pool of client-node's calls does.
     const agent =
       made instanceof HttpsAgent && made.constructor === HttpsAgent
-        ? new HttpsAgent({ ...made.options, keepAlive: true, maxSockets })
+        ? new HttpsAgent({ ...withSecureContext(made.options), keepAlive: true, maxSockets })
         : made instanceof HttpAgent && made.constructor === HttpAgent
           ? new HttpAgent({ keepAlive: true, maxSockets })
           : made instanceof HttpAgent
@@ -187,4 +188,22 @@ export class KubeRest {
       headers.authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
     return { options, headers };
   }
+}
+
+const CONTEXT_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase'] as const;
+
+/**
+ * The agent's TLS material as one `secureContext`, built once: the agent keys its socket pool by a
+ * name made of every TLS option of a request (the CA's PEM text included), rebuilt for each request
+ * otherwise, and a new connection would parse the certificates again.
+ */
+function withSecureContext(options: AgentOptions): AgentOptions {
+  if (options.secureContext !== undefined || !CONTEXT_KEYS.some((key) => options[key] !== undefined)) return options;
+  const rest: AgentOptions = { ...options };
+  const material: SecureContextOptions = {};
+  for (const key of CONTEXT_KEYS) {
+    if (options[key] !== undefined) Object.assign(material, { [key]: options[key] });
+    delete rest[key];
+  }
+  return { ...rest, secureContext: createSecureContext(material) };
 }
