@@ -16,7 +16,13 @@
  * client-node's `ApiException` with the answer's text as body, so `toKubeError` maps it exactly as
  * before; every request is reported to the `KubeRequestRecorder` of the pool.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type AgentOptions, type RequestOptions } from 'node:https';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { ApiException, type KubeConfig } from '@kubernetes/client-node';
@@ -44,6 +50,20 @@ export interface KubeRestRequest {
   contentType?: string;
 }
 
+interface Answer {
+  status: number;
+  text: string;
+  headers: IncomingHttpHeaders;
+}
+
+/** Answer headers as client-node's `ApiException` carries them (built only for an error). */
+function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  return flat;
+}
+
 interface Transport {
   /** Holds the TLS options; a request names none, so picking a pooled socket compares no certificates. */
   agent: HttpAgent;
@@ -55,6 +75,8 @@ interface Transport {
 export class KubeRest {
   private readonly url: URL;
   private readonly secure: boolean;
+  /** The server URL's own path (a proxy's prefix), without its trailing slash. */
+  private readonly basePath: string;
   private transport: Promise<Transport> | undefined;
   private closed = false;
 
@@ -66,6 +88,7 @@ export class KubeRest {
     if (!server) throw new KubeError('Invalid', 'the kubeconfig has no current cluster');
     this.url = new URL(server);
     this.secure = this.url.protocol === 'https:';
+    this.basePath = this.url.pathname.replace(/\/$/, '');
   }
 
   /** Sends `request`; resolves with the parsed answer of a 2xx, rejects with `ApiException` otherwise. */
@@ -79,7 +102,7 @@ export class KubeRest {
     }
     const started = performance.now();
     const host = this.url.host;
-    let answer: { status: number; text: string; headers: Record<string, string> };
+    let answer: Answer;
     try {
       answer = await this.exchange(transport, request, headers, payload);
     } catch (error) {
@@ -92,7 +115,7 @@ export class KubeRest {
         answer.status,
         answer.status === 401 ? 'Unauthorized' : 'Unknown API Status Code!',
         answer.status === 401 ? undefined : answer.text,
-        answer.headers,
+        flatHeaders(answer.headers),
       );
     return (answer.text === '' ? undefined : JSON.parse(answer.text)) as T;
   }
@@ -113,13 +136,13 @@ export class KubeRest {
     request: KubeRestRequest,
     headers: OutgoingHttpHeaders,
     payload: string | undefined,
-  ): Promise<{ status: number; text: string; headers: Record<string, string> }> {
+  ): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const options: RequestOptions = {
         protocol: this.url.protocol,
         hostname: this.url.hostname,
         port: this.url.port,
-        path: `${this.url.pathname.replace(/\/$/, '')}${request.path}`,
+        path: `${this.basePath}${request.path}`,
         method: request.method,
         headers,
         agent: transport.agent,
@@ -128,16 +151,13 @@ export class KubeRest {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
-        res.on('end', () => {
-          const flat: Record<string, string> = {};
-          for (const [name, value] of Object.entries(res.headers))
-            if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+        res.on('end', () =>
           resolve({
             status: res.statusCode ?? 0,
             text: chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8'),
-            headers: flat,
-          });
-        });
+            headers: res.headers,
+          }),
+        );
       };
       const req = this.secure ? httpsRequest(options, onAnswer) : httpRequest(options, onAnswer);
       req.on('error', reject);
