@@ -83,6 +83,12 @@ export interface FleetRun {
   roundsPerWorkflow: number;
   /** CPU of the idle fleet (all replicas), ms per second, over the 5 s before the creates (two scrapes). */
   idleCpuMsPerSecond: number;
+  /**
+   * `cpuMsPerWorkflow` less what the idle fleet would have spent over the same window (idle rate ×
+   * window): the work the workflows added, comparable between runs whose windows differ (a loaded
+   * machine stretches the creates).
+   */
+  cpuMsPerWorkflowNetOfIdle: number;
   /** Redis commands (inside Lua included) from the first create to the last success, per workflow. */
   redisCommandsPerWorkflow: number;
   /** Lua script calls (BullMQ's round trips) per workflow over the same window. */
@@ -173,6 +179,7 @@ async function runFleet(
     const idleSeconds = (Date.now() - idleStart) / 1000;
     const redisIdleCommandsPerSecond = idleCost.commandsPerJob / idleSeconds;
     const before = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
+    const cpuFrom = Date.now();
     const idleCpuMsPerSecond =
       (before.reduce((acc, s, i) => acc + cpuSeconds(s) - cpuSeconds(idleCpuFrom[i] ?? new Map()), 0) * 1000) /
       idleSeconds;
@@ -206,6 +213,7 @@ async function runFleet(
       await new Promise((r) => setTimeout(r, 200));
     }
     const after = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
+    const cpuWindowSeconds = (Date.now() - cpuFrom) / 1000;
     const traffic = trafficDelta(trafficBefore, server.faults.traffic.stats(), n, createBodyBytes);
     const redisCost = costOf(redisBefore, await redisSnapshot(admin), n, 30);
     const listed = (await custom.listNamespacedCustomObject({ ...GROUP })) as { items?: ListedWorkflow[] };
@@ -241,6 +249,7 @@ async function runFleet(
       cpuSecondsPerReplica,
       cpuSystemShare: cpuTotal > 0 ? systemSeconds / cpuTotal : 0,
       idleCpuMsPerSecond,
+      cpuMsPerWorkflowNetOfIdle: Math.max(0, cpuTotal * 1000 - idleCpuMsPerSecond * cpuWindowSeconds) / n,
       roundsPerWorkflow:
         after.reduce(
           (acc, s, i) =>
@@ -267,7 +276,7 @@ async function runFleet(
         .map(([k, v]) => `${k} ${v.toFixed(0)}`)
         .join(', ');
       console.log(
-        `fleet: per workflow: API requests ${requests}; body bytes ${bytes}; watch events ${run.watchEventsPerWorkflow.toFixed(2)}; rounds ${run.roundsPerWorkflow.toFixed(2)}; idle CPU ${run.idleCpuMsPerSecond.toFixed(0)} ms/s`,
+        `fleet: per workflow: API requests ${requests}; body bytes ${bytes}; watch events ${run.watchEventsPerWorkflow.toFixed(2)}; rounds ${run.roundsPerWorkflow.toFixed(2)}; idle CPU ${run.idleCpuMsPerSecond.toFixed(0)} ms/s; CPU net of idle ${run.cpuMsPerWorkflowNetOfIdle.toFixed(2)} ms/workflow`,
       );
     }
     return run;
