@@ -78,7 +78,6 @@ export class KubeRest {
   /** The server URL's own path (a proxy's prefix), without its trailing slash. */
   private readonly basePath: string;
   private transport: Promise<Transport> | undefined;
-  private closed = false;
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -125,9 +124,11 @@ export class KubeRest {
     return (await this.ready()).agent;
   }
 
-  /** Closes the pooled connections. */
+  /**
+   * Closes the pooled connections. As with the pool of client-node's calls, a request after it
+   * (a late Event of a stopping replica) opens a new connection rather than failing.
+   */
   close(): void {
-    this.closed = true;
     void this.transport?.then((t) => t.agent.destroy()).catch(() => undefined);
   }
 
@@ -166,7 +167,6 @@ export class KubeRest {
   }
 
   private async ready(): Promise<Transport> {
-    if (this.closed) throw new KubeError('Unavailable', 'the Kubernetes client is closed');
     this.transport ??= this.open();
     const transport = await this.transport;
     const now = (this.options.clock ?? Date.now)();

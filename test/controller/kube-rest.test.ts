@@ -96,6 +96,10 @@ describe('lean Kubernetes client (embedded API server)', () => {
         counted,
         Array.from({ length: 6 }, () => 'GET 200'),
       );
+      // Closing drops the pooled connections; a late request (an Event of a stopping replica) still goes out.
+      kc.close();
+      await kc.rest.send({ method: 'GET', path: path('shared') });
+      assert.equal(env.server.faults.traffic.stats().connections - connectionsBefore, 2);
     } finally {
       kc.close();
     }
