@@ -1,12 +1,16 @@
 /**
  * `--chaos`: now and then (every `minMs`..`maxMs`) SIGKILLs a random live replica; the fleet's
  * supervisor restarts it under the same name after its restart delay, so the view shows it dead
- * and its shards moving. Never kills the last live replica.
+ * and its shards moving. Never kills the last live replica, nor a spared one (`--chaos-spare`: the
+ * soak spares one so that a single process lives through the whole run and its memory can be judged
+ * per process while the others die around it and its shards come and go).
  */
 import type { Fleet } from './fleet.js';
 
 export interface ChaosOptions {
-  fleet: Fleet;
+  fleet: Pick<Fleet, 'liveReplicaNames' | 'killReplica'>;
+  /** Replicas never killed. @defaultValue none */
+  spare?: readonly string[];
   /** @defaultValue 10000 */
   minMs?: number;
   /** @defaultValue 20000 */
@@ -45,8 +49,10 @@ export class Chaos {
   private strike(): void {
     const live = this.options.fleet.liveReplicaNames();
     if (live.length < 2) return;
+    const spare = new Set(this.options.spare ?? []);
+    const candidates = live.filter((name) => !spare.has(name));
     const random = this.options.random ?? Math.random;
-    const victim = live[Math.floor(random() * live.length)];
+    const victim = candidates[Math.floor(random() * candidates.length)];
     if (victim && this.options.fleet.killReplica(victim)) {
       this.kills++;
       this.options.onKill?.(victim);

@@ -36,6 +36,8 @@ export interface SessionOptions extends SandboxOptions {
   ratePerSecond?: number;
   /** Kill a random replica now and then. @defaultValue false */
   chaos?: boolean;
+  /** Replicas chaos never kills (`replica-<n>`). @defaultValue none */
+  chaosSpare?: readonly string[];
   /** Stop by itself after this long, then summarize. */
   durationMs?: number;
   /** Redraw the view in place (a TTY with the UI on); otherwise plain lines. @defaultValue false */
@@ -203,6 +205,7 @@ export async function runSession(options: SessionOptions): Promise<number> {
     if (options.chaos && sandbox.fleet) {
       chaos = new Chaos({
         fleet: sandbox.fleet,
+        ...(options.chaosSpare ? { spare: options.chaosSpare } : {}),
         onKill: (r) => {
           deaths.push({ replica: r, at: Date.now() });
           note(`chaos: SIGKILL ${r}`);

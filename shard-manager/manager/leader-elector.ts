@@ -7,6 +7,7 @@
  * - the leader stops leading (aborts the `onStartedLeading` signal) at its own fence deadline if
  *   renewals stop landing, before any other candidate could take over.
  */
+import { steadyNow } from '../../src/lifecycle/index.js';
 import type { LeaseClient } from '../leases/lease-client.js';
 import { KubeError } from '../../src/kube/errors.js';
 import {
@@ -25,7 +26,7 @@ export interface LeaderElectorOptions {
   readonly identity: string;
   /** @defaultValue DEFAULT_LEASE_TIMINGS */
   readonly timings?: LeaseTimings;
-  /** @defaultValue Date.now */
+  /** @defaultValue steadyNow (never steps with the wall clock) */
   readonly clock?: () => number;
   /** Called on becoming leader; the signal aborts when leadership ends. */
   readonly onStartedLeading: (signal: AbortSignal) => void;
@@ -44,7 +45,7 @@ export class LeaderElector {
 
   constructor(private readonly options: LeaderElectorOptions) {
     this.timings = options.timings ?? DEFAULT_LEASE_TIMINGS;
-    this.clock = options.clock ?? Date.now;
+    this.clock = options.clock ?? steadyNow;
   }
 
   isLeader(nowMs: number = this.clock()): boolean {

@@ -4,6 +4,7 @@
  * watched leases. Runs standalone (`flotilla manager`) or inside replicas (`--manager`); any
  * number of candidates, one leader.
  */
+import { steadyNow } from '../../src/lifecycle/index.js';
 import type { LeaseClient } from '../leases/lease-client.js';
 import { KubeError } from '../../src/kube/errors.js';
 import { DEFAULT_LEASE_TIMINGS, observe, type LeaseTimings, type ObservedLease } from '../leases/lease-state.js';
@@ -27,7 +28,7 @@ export interface ShardManagerOptions {
   /** Balance by a load figure replicas publish instead of by shard counts. @defaultValue undefined (counts) */
   /** A gauge of the load (not `rounds`, a counter). */
   readonly weighBy?: Exclude<keyof ShardLoad, 'rounds'>;
-  /** @defaultValue Date.now */
+  /** @defaultValue steadyNow (never steps with the wall clock) */
   readonly clock?: () => number;
   /** Re-evaluates this often without lease events (member expiry is a matter of time). @defaultValue 500 */
   readonly resyncMs?: number;
@@ -50,7 +51,7 @@ export class ShardManager {
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: ShardManagerOptions) {
-    this.clock = options.clock ?? Date.now;
+    this.clock = options.clock ?? steadyNow;
     this.elector = new LeaderElector({
       leases: options.leases,
       leaseName: MANAGER_LEASE_NAME,

@@ -10,6 +10,7 @@
  * - `flotilla_shard_{handover,failover}_duration_seconds`: from the move written to the new
  *   owner holding the shard lease (seen through the lease informer).
  */
+import { steadyNow } from '../../src/lifecycle/index.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Component } from '../../src/lifecycle/index.js';
@@ -42,7 +43,7 @@ export interface ShardManagerCandidateOptions {
   labeller?: boolean;
   metrics?: ManagerMetrics;
   log?: Logger;
-  /** @defaultValue Date.now */
+  /** @defaultValue steadyNow (never steps with the wall clock) */
   clock?: () => number;
 }
 
@@ -63,7 +64,7 @@ export class ShardManagerCandidate implements Component {
 
   constructor(private readonly options: ShardManagerCandidateOptions) {
     const { metrics, log } = options;
-    const clock = options.clock ?? Date.now;
+    const clock = options.clock ?? steadyNow;
     this.clock = clock;
     const leases = options.source;
     this.leases = leases;

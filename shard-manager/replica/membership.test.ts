@@ -59,3 +59,26 @@ test('a fence timer that fires before the deadline (the loop clock lags) waits a
     await membership.stop();
   }
 });
+
+test('a wall clock stepped back after the last renewal does not extend the self-fence (the default clock is steady)', async (t) => {
+  // Renewals far apart: only the first happens. Fence deadline = last renewal + 100 ms.
+  const timings = { leaseDurationMs: 200, renewIntervalMs: 60_000, safetyMarginMs: 100 };
+  const realNow = Date.now;
+  let wallOffsetMs = 0;
+  Date.now = () => realNow() + wallOffsetMs;
+  t.after(() => {
+    Date.now = realNow;
+  });
+  const membership = new Membership({ leases: new MemoryLeases(), replica: 'r1', timings });
+  await membership.start();
+  try {
+    assert.ok(membership.isLive());
+    // NTP steps the wall clock five minutes back: by `Date.now()` the renewal is suddenly in the future.
+    wallOffsetMs = -300_000;
+    await sleep(250);
+    assert.equal(membership.isLive(), false, 'the fence deadline passed in steady time, whatever the wall clock says');
+  } finally {
+    Date.now = realNow;
+    await membership.stop();
+  }
+});

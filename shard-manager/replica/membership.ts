@@ -9,6 +9,7 @@
  * written only when ownership changes). The member lease also carries the replica's per-shard
  * load in an annotation, so the manager can weigh shards without another channel.
  */
+import { steadyNow } from '../../src/lifecycle/index.js';
 import type { LeaseClient } from '../leases/lease-client.js';
 import { KubeError } from '../../src/kube/errors.js';
 import {
@@ -28,7 +29,7 @@ export interface MembershipOptions {
   readonly replica: string;
   /** @defaultValue DEFAULT_LEASE_TIMINGS */
   readonly timings?: LeaseTimings;
-  /** @defaultValue Date.now */
+  /** @defaultValue steadyNow (never steps with the wall clock) */
   readonly clock?: () => number;
   /** The replica can no longer prove it is live: stop acting on every shard now. */
   readonly onFenced?: () => void;
@@ -51,7 +52,7 @@ export class Membership {
 
   constructor(private readonly options: MembershipOptions) {
     this.timings = options.timings ?? DEFAULT_LEASE_TIMINGS;
-    this.clock = options.clock ?? Date.now;
+    this.clock = options.clock ?? steadyNow;
   }
 
   get replica(): string {

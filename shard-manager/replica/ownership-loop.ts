@@ -21,6 +21,7 @@
  * stop of that shard is still waiting for its rounds, and a shard is never started again before
  * its previous stop here ended.
  */
+import { steadyNow } from '../../src/lifecycle/index.js';
 import type { LeaseClient } from '../leases/lease-client.js';
 import { KubeError } from '../../src/kube/errors.js';
 import { epochOf, observe, type LeaseFields, type ObservedLease } from '../leases/lease-state.js';
@@ -49,7 +50,7 @@ export interface OwnershipLoopOptions {
   /** Whether this replica can prove its membership is live, and when it stops being able to. */
   readonly membership: Pick<Membership, 'isLive' | 'onFenced'>;
   readonly runner: ShardRunner;
-  /** @defaultValue Date.now */
+  /** @defaultValue steadyNow (never steps with the wall clock) */
   readonly clock?: () => number;
   /** Re-evaluates this often even without lease events (expiry is a matter of time). @defaultValue 1000 */
   readonly resyncMs?: number;
@@ -75,7 +76,7 @@ export class OwnershipLoop {
   private stopped = false;
 
   constructor(private readonly options: OwnershipLoopOptions) {
-    this.clock = options.clock ?? Date.now;
+    this.clock = options.clock ?? steadyNow;
   }
 
   /** Shards running here now, with their epochs. */

@@ -22,8 +22,14 @@ export const Labels = {
   /** The parent Workflow of a launched child (on child Workflows). */
   parent: 'flotilla.io/parent',
   /**
-   * The epoch of the shard lease held by the replica that created the object (on Pods): the
-   * fencing token the admission webhook's fence checks against the lease (docs/shards.md).
+   * The parent's shard (on child Workflows, which hash to a shard of their own): the shard whose
+   * lease the creator held, which `shardEpoch` on the child is an epoch of.
+   */
+  parentShard: 'flotilla.io/parent-shard',
+  /**
+   * The epoch of the shard lease held by the replica that created the object (on Pods, of their
+   * Workflow's shard; on child Workflows, of `parentShard`): the fencing token the admission
+   * webhook's fence checks against the lease (docs/shards.md).
    */
   shardEpoch: 'flotilla.io/shard-epoch',
 } as const;

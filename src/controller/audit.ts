@@ -13,6 +13,7 @@
  * (`sandbox/audit-parse.ts`, the one parser) and check that no two replicas acted on one shard
  * at the same time, and that no task attempt was recorded as started twice.
  */
+import { steadyNow } from '../lifecycle/index.js';
 import { appendFileSync, closeSync, openSync } from 'node:fs';
 import type { StartedTask } from '../engine/driver.js';
 import type { RoundOutcome } from './round.js';
@@ -45,7 +46,7 @@ export class OwnershipAudit {
 
   /** A round's start, or its end with what it did. */
   record(t: 'start' | 'end', shard: number, key: string, outcome?: RoundOutcome, provenAt?: number): void {
-    const at = Date.now();
+    const at = steadyNow();
     if (t === 'start') return this.append([{ t, shard, replica: this.replica, key, at }]);
     this.append([
       {
@@ -62,7 +63,7 @@ export class OwnershipAudit {
 
   /** The task attempts a round's successful status write recorded as started (one write for all). */
   recordTaskStarts(shard: number, key: string, started: readonly StartedTask[], uid?: string): void {
-    const at = Date.now();
+    const at = steadyNow();
     this.append(
       started.map((s) => ({
         t: 'task',

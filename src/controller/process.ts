@@ -49,6 +49,7 @@ import { FleetMember } from './fleet-member.js';
 import { WorkflowJanitor } from './gc.js';
 import { EventRecorder } from './k8s-events.js';
 import { PooledKubeConfig } from '../kube/keepalive.js';
+import { ServerClock } from '../kube/server-clock.js';
 import { parseRedisConfig } from '../redis/index.js';
 import {
   CatalogClient,
@@ -185,10 +186,15 @@ export async function startControllerProcess(options: ControllerProcessOptions):
   const namespaces = options.namespaces ?? [];
   const concurrency = options.concurrency ?? 8;
   const metrics = new Metrics();
-  // Every API client of the process shares one pool, and every request through it is counted (rest_client_*).
+  // Every API client of the process shares one pool, and every request through it is counted
+  // (rest_client_*) and teaches the process the API server's clock, which rounds stamp and judge
+  // a Workflow's times by (a replica's own clock may be minutes off; src/kube/server-clock.ts).
+  const serverClock = new ServerClock();
   const kubeConfig = new PooledKubeConfig(loadKubeConfig(options.kubeConfig), Math.max(16, concurrency * 4), {
     requests: metrics.kubeClient,
+    serverClock,
   });
+  const clock = () => serverClock.now();
   /** Clients opened before the lifecycle starts, closed in reverse after it stopped. */
   const closers: Array<{ what: string; run: () => Promise<unknown> }> = [];
   let lifecycle: Lifecycle | undefined;
@@ -218,7 +224,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     const inProcessOnly = (workflow: Workflow): boolean =>
       workflow.spec.subWorkflows === undefined &&
       Object.values(workflow.spec.tasks).every((task) => inProcess.has(task.plugin));
-    // The fencing tokens: written by the Replica as shards start, read by the Pod gateway.
+    // The fencing tokens: written by the Replica as shards start, read by the Pod and child Workflow gateways.
     const epochs = new ShardEpochs();
     const podGateway = new KubePodGateway({ kubeConfig, metrics, shardEpoch: (shard) => epochs.get(shard) });
     const podTemplates = new PodTemplateStore({
@@ -235,7 +241,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       ...(options.pods?.interruptible ? { interruptible: options.pods.interruptible } : {}),
     };
     const plugins = new PluginRegistry([
-      ...inProcessPlugins(),
+      ...inProcessPlugins({ clock }),
       createPodPlugin({ gateway: podGateway, platform, ...(dataStore ? { store: dataStore } : {}) }),
     ]);
     const agents = options.agents ?? {};
@@ -270,7 +276,8 @@ export async function startControllerProcess(options: ControllerProcessOptions):
     const driver = new EngineDriver({
       plugins,
       outputs,
-      children: new KubeChildWorkflowGateway({ kubeConfig, outputs }),
+      clock,
+      children: new KubeChildWorkflowGateway({ kubeConfig, outputs, shardEpoch: (shard) => epochs.get(shard) }),
       catalog: catalogFor(nativeCatalogFrontEnd),
       engine: engineOptions,
     });
@@ -322,6 +329,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       if (admin) closers.push({ what: 'flyteadmin client', run: async () => admin.close() });
       flyte = await openFlyteSupport({
         kubeConfig,
+        clock,
         blobStoreUrl: options.flyte.blobStoreUrl,
         shardCount: options.shardCount ?? 32,
         pods: podGateway,
@@ -359,9 +367,10 @@ export async function startControllerProcess(options: ControllerProcessOptions):
         recorder,
         tracer: tracing.tracer,
         deferFinalizer: inProcessOnly,
+        clock,
       },
       canRun: (shard) => canRun(shard),
-      queue: { concurrency },
+      queue: { concurrency, clock },
       metrics,
       logger: log.child({ component: 'replica' }),
       ...(flyte ? { flyte } : {}),
@@ -463,6 +472,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       canRun: (shard) => canRun(shard),
       mayHavePods: (workflow) => !inProcessOnly(workflow),
       onWrite: (shard, stored) => replica.noteWrite(shard, stored),
+      clock,
       ...(options.workflowTtlMs !== undefined ? { ttlMs: options.workflowTtlMs } : {}),
       ...(options.janitorIntervalMs !== undefined ? { intervalMs: options.janitorIntervalMs } : {}),
       logger: log.child({ component: 'janitor' }),

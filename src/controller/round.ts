@@ -29,6 +29,7 @@
  * started, right after that write succeeded; starts of a round whose write never landed are not
  * reported (the next owner starts them again: at-least-once).
  */
+import { steadyNow } from '../lifecycle/index.js';
 import type { Span, Tracer } from '@opentelemetry/api';
 import type { WorkflowCondition, WorkflowStatus } from '../api/status.js';
 import { isTerminalWorkflowPhase } from '../api/status.js';
@@ -192,7 +193,7 @@ export class RoundRunner {
   /** The lease check; a pass is remembered as the round's latest proof of ownership. */
   private fenced(acted: Acted): boolean {
     if (this.options.canRun !== undefined && !this.options.canRun()) return true;
-    acted.provenAt = Date.now();
+    acted.provenAt = steadyNow();
     return false;
   }
 

@@ -74,3 +74,28 @@ describe('EngineDriver started', () => {
     assert.equal(second.status.nodes?.n?.phase, 'WaitingForRetry');
   });
 });
+
+describe('EngineDriver time', () => {
+  test('a round never stamps before a time the status already records (another replica, its clock ahead)', async () => {
+    const clock = Date.parse('2026-11-25T00:00:00Z');
+    const driverWith = (maxStreak: number) =>
+      new EngineDriver({
+        plugins: new PluginRegistry(inProcessPlugins()),
+        outputs: new MemoryOutputStore(),
+        maxStreak,
+        clock: () => clock,
+      });
+    const first = await driverWith(1).runRound(makeWorkflow(chain));
+    // The previous owner's clock read 0.8 s later than this replica's reads now.
+    const ahead = '2026-11-25T00:00:00.800Z';
+    const status = { ...first.status, startedAt: ahead };
+    const next = await driverWith(8).runRound({ ...makeWorkflow(chain), status });
+    assert.equal(next.status.phase, 'Succeeded');
+    assert.ok(next.events.length > 0, 'the round emitted events');
+    for (const event of next.events)
+      assert.ok(
+        Date.parse(event.occurredAt) >= Date.parse(ahead),
+        `${event.id} at ${event.occurredAt}, before ${ahead}`,
+      );
+  });
+});

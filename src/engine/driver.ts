@@ -119,12 +119,16 @@ export class EngineDriver {
     let pending = false;
     const started: StartedTask[] = [];
     const answered: StartedTask[] = [];
+    // Never before a time the status already records: replicas' clocks agree only to within their
+    // estimates of the API server's (src/kube/server-clock.ts), and a workflow's times and events
+    // must not run backwards when a round of it moves to another replica.
+    const floorMs = latestRecordedMs(status);
     while (passes < this.maxStreak) {
       passes++;
       const result = executeRound({
         workflow: { ...workflow, status },
         observations,
-        now: this.clock(),
+        now: Math.max(this.clock(), floorMs),
         ...(this.options.engine ? { options: this.options.engine } : {}),
       });
       // This pass took in the previous pass's answers: those starts are in `status` now.
@@ -348,4 +352,23 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) =
     }
   });
   await Promise.all(workers);
+}
+
+/** The latest time a status records as past (starts, ends, condition changes); -Infinity if none. */
+export function latestRecordedMs(status: WorkflowStatus): number {
+  let latest = -Infinity;
+  const take = (time: string | undefined) => {
+    if (time === undefined) return;
+    const ms = Date.parse(time);
+    if (ms > latest) latest = ms;
+  };
+  take(status.startedAt);
+  take(status.finishedAt);
+  for (const condition of status.conditions ?? []) take(condition.lastTransitionTime);
+  for (const node of Object.values(status.nodes ?? {})) {
+    take(node.startedAt);
+    take(node.finishedAt);
+    take(node.attemptStartedAt);
+  }
+  return latest;
 }

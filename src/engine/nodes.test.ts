@@ -156,7 +156,8 @@ describe('workflow nodes', () => {
       ],
       outputs: { v: { fromNode: 'publish', output: 'v' } },
     };
-    const h = new Harness(makeWorkflow(spec, { name: 'nightly-etl', uid: 'parent-uid' }), { children: gateway });
+    const parent = makeWorkflow(spec, { name: 'nightly-etl', uid: 'parent-uid', labels: { 'flotilla.io/shard': '5' } });
+    const h = new Harness(parent, { children: gateway });
     await h.round();
     assert.equal(created.length, 1);
     const child = created[0];
@@ -164,6 +165,9 @@ describe('workflow nodes', () => {
     assert.ok((child?.metadata.name.length ?? 99) <= 63);
     assert.equal(child?.metadata.ownerReferences?.[0]?.uid, 'parent-uid');
     assert.equal(child?.metadata.labels?.['flotilla.io/parent'], 'nightly-etl');
+    // The parent's shard, for the fence; the child's own shard label is set where it is created.
+    assert.equal(child?.metadata.labels?.['flotilla.io/parent-shard'], '5');
+    assert.equal(child?.metadata.labels?.['flotilla.io/shard'], undefined);
     assert.deepEqual(child?.spec.inputs, { v: 1 });
     assert.equal(h.node('publish').childName, child?.metadata.name);
     assert.equal(h.node('publish').phase, 'Running');

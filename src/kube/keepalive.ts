@@ -11,9 +11,10 @@
  * Watches still open their own long-lived connection (client-node's `Watch` does not go through
  * `makeApiClient`).
  *
- * With `requests`, every request through the pool is counted (client-go's `rest_client_*`): the
- * HTTP library is wrapped, since a middleware sees the request and the response apart and never a
- * request that failed without an answer.
+ * With `requests`, every request through the pool is counted (client-go's `rest_client_*`); with
+ * `serverClock`, every answer's `Date` header teaches it the API server's clock. Both wrap the HTTP
+ * library, since a middleware sees the request and the response apart and never a request that
+ * failed without an answer.
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
@@ -30,6 +31,7 @@ import {
 import type { KubeRequestRecorder } from '../observability/kube-client.js';
 import { KubeError } from './errors.js';
 import { KubeRest } from './rest.js';
+import type { ServerClock } from './server-clock.js';
 
 export interface KeepAliveConfiguration {
   configuration: Configuration;
@@ -40,6 +42,8 @@ export interface KeepAliveConfiguration {
 export interface KeepAliveOptions {
   /** Counts every request (method, host, status code, duration). @defaultValue none */
   requests?: KubeRequestRecorder;
+  /** Learns the API server's clock from every answer's `Date` header. @defaultValue none */
+  serverClock?: ServerClock;
   /**
    * The pool's agent, when another client owns it (`PooledKubeConfig`: its lean client's).
    * @defaultValue a keep-alive copy of the first request's agent
@@ -47,22 +51,32 @@ export interface KeepAliveOptions {
   agent?: () => Promise<HttpAgent>;
 }
 
-/** client-node's HTTP library, reporting each request's method, host, status and duration. */
-export function countingHttpLibrary(
-  recorder: KubeRequestRecorder,
+/**
+ * client-node's HTTP library, reporting each request's method, host, status and duration to
+ * `requests` and each answer's `Date` header to `serverClock`.
+ */
+export function observingHttpLibrary(
+  observers: KeepAliveOptions,
   inner: HttpLibrary = new IsomorphicFetchHttpLibrary(),
 ): HttpLibrary {
+  const { requests, serverClock } = observers;
   return wrapHttpLibrary({
     send: async (request) => {
       const started = performance.now();
+      const sentAtMs = serverClock?.localNow() ?? 0;
       const method = String(request.getHttpMethod());
-      const host = hostOf(request.getUrl());
       try {
         const response = await inner.send(request).toPromise();
-        recorder.request(method, host, response.httpStatusCode, (performance.now() - started) / 1000);
+        serverClock?.observe(response.headers['date'], sentAtMs, serverClock.localNow());
+        requests?.request(
+          method,
+          hostOf(request.getUrl()),
+          response.httpStatusCode,
+          (performance.now() - started) / 1000,
+        );
         return response;
       } catch (error) {
-        recorder.request(method, host, undefined, (performance.now() - started) / 1000);
+        requests?.request(method, hostOf(request.getUrl()), undefined, (performance.now() - started) / 1000);
         throw error;
       }
     },
@@ -106,7 +120,7 @@ export function keepAliveConfiguration(
     baseServer: new ServerConfiguration(cluster.server, {}),
     authMethods: { default: kc },
     promiseMiddleware: [share],
-    ...(options.requests ? { httpApi: countingHttpLibrary(options.requests) } : {}),
+    ...(options.requests || options.serverClock ? { httpApi: observingHttpLibrary(options) } : {}),
   });
   return { configuration, close: () => pooled?.destroy() };
 }
@@ -118,7 +132,10 @@ type ApiConstructor<T> = new (configuration: Configuration) => T;
  * generated clients (`makeApiClient`) and the lean client of the hot calls (`rest`, see rest.ts).
  */
 export class PooledKubeConfig extends KubeConfig {
-  /** The lean client (status writes, merge patches, reads, Events) over the same pool, counted alike. */
+  /**
+   * The lean client (status writes, merge patches, reads, Events) over the same pool, counted alike
+   * and teaching the same server clock.
+   */
   readonly rest: KubeRest;
   private readonly pool: KeepAliveConfiguration;
 
@@ -130,7 +147,11 @@ export class PooledKubeConfig extends KubeConfig {
       users: source.users,
       currentContext: source.currentContext,
     });
-    this.rest = new KubeRest(this, { maxSockets, ...(options.requests ? { requests: options.requests } : {}) });
+    this.rest = new KubeRest(this, {
+      maxSockets,
+      ...(options.requests ? { requests: options.requests } : {}),
+      ...(options.serverClock ? { serverClock: options.serverClock } : {}),
+    });
     this.pool = keepAliveConfiguration(this, maxSockets, { ...options, agent: () => this.rest.agent() });
   }
 

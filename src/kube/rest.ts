@@ -14,7 +14,8 @@
  * authentication headers are re-read from the kubeconfig every `authRefreshMs` (exec plugins and
  * token files rotate tokens; client-go re-reads a token file every minute); a non-2xx answer is
  * client-node's `ApiException` with the answer's text as body, so `toKubeError` maps it exactly as
- * before; every request is reported to the `KubeRequestRecorder` of the pool.
+ * before; every request is reported to the `KubeRequestRecorder` of the pool, and every answer's
+ * `Date` header to its `ServerClock`.
  */
 import {
   Agent as HttpAgent,
@@ -28,12 +29,15 @@ import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { ApiException, type KubeConfig } from '@kubernetes/client-node';
 import type { KubeRequestRecorder } from '../observability/kube-client.js';
 import { KubeError } from './errors.js';
+import type { ServerClock } from './server-clock.js';
 
 export interface KubeRestOptions {
   /** Sockets of the keep-alive pool. @defaultValue 16 */
   maxSockets?: number;
   /** Counts every request (method, host, status code, duration). @defaultValue none */
   requests?: KubeRequestRecorder;
+  /** Learns the API server's clock from every answer's `Date` header. @defaultValue none */
+  serverClock?: ServerClock;
   /** How long the kubeconfig's authentication headers are reused. @defaultValue 10000 */
   authRefreshMs?: number;
   /** @defaultValue Date.now */
@@ -100,6 +104,8 @@ export class KubeRest {
       headers['content-length'] = Buffer.byteLength(payload);
     }
     const started = performance.now();
+    const clock = this.options.serverClock;
+    const sentAtMs = clock?.localNow() ?? 0;
     const host = this.url.host;
     let answer: Answer;
     try {
@@ -108,6 +114,7 @@ export class KubeRest {
       this.options.requests?.request(request.method, host, undefined, (performance.now() - started) / 1000);
       throw error;
     }
+    clock?.observe(answer.headers.date, sentAtMs, clock.localNow());
     this.options.requests?.request(request.method, host, answer.status, (performance.now() - started) / 1000);
     if (answer.status < 200 || answer.status > 299)
       throw new ApiException<unknown>(

@@ -12,6 +12,11 @@
  * - `cluster`: cluster-scoped objects (CRDs, webhook configurations): always a ClusterRole.
  * - `installCrd`: cluster-scoped, granted only when the controller runs with `--install-crd`.
  *
+ * Optional features that need rights of their own are components of their own, bound to the
+ * process that runs them only when the feature is on: `webhookFence` (the webhook's `--fence`) and
+ * `initCertsFence` (init-certs' `--fence-config`), granted when the chart runs the fence
+ * (`webhook.fence.enabled` with the hash strategy).
+ *
  * No wildcards: every rule names its groups, resources and verbs.
  */
 import { writeFileSync } from 'node:fs';
@@ -38,7 +43,8 @@ export interface ComponentRules {
   installCrd: PolicyRule[];
 }
 
-export type Component = 'controller' | 'manager' | 'eventSink' | 'webhook' | 'initCerts';
+export type Component =
+  'controller' | 'manager' | 'eventSink' | 'webhook' | 'webhookFence' | 'initCerts' | 'initCertsFence';
 
 const WF = 'flotilla.io';
 
@@ -48,8 +54,12 @@ const WF = 'flotilla.io';
  */
 export const WEBHOOK_SECRET_NAME = '{webhookSecret}';
 export const WEBHOOK_CONFIG_NAME = '{webhookConfig}';
+export const FENCE_CONFIG_NAME = '{fenceConfig}';
 
-/** The components whose `fleet` rules apply in the webhook's namespace (the release namespace). */
+/**
+ * The components whose `fleet` rules apply in the webhook's namespace (the release namespace: its
+ * Secret). `webhookFence` is not one: the shard leases it reads are in the fleet's namespace.
+ */
 const WEBHOOK_COMPONENTS: readonly Component[] = ['webhook', 'initCerts'];
 const LEASES = 'coordination.k8s.io';
 
@@ -131,6 +141,15 @@ export const requiredRules: Readonly<Record<Component, ComponentRules>> = {
     cluster: [],
     installCrd: [],
   },
+  webhookFence: {
+    workloads: [],
+    // `--fence` (src/webhook/fence.ts LeaseEpochs): reads the shard lease of each fenced write by
+    // name (LeaseClient.get), in the fleet's namespace. Only `get`: it never lists or watches,
+    // because a cache could lag the very takeover the check must see.
+    fleet: [{ apiGroups: [LEASES], resources: ['leases'], verbs: ['get'] }],
+    cluster: [],
+    installCrd: [],
+  },
   initCerts: {
     workloads: [],
     fleet: [
@@ -158,6 +177,20 @@ export const requiredRules: Readonly<Record<Component, ComponentRules>> = {
     ],
     installCrd: [],
   },
+  initCertsFence: {
+    workloads: [],
+    fleet: [],
+    // `--fence-config`: patchBundle on the fence's ValidatingWebhookConfiguration, by name only.
+    cluster: [
+      {
+        apiGroups: ['admissionregistration.k8s.io'],
+        resources: ['validatingwebhookconfigurations'],
+        verbs: ['get', 'update'],
+        resourceNames: [FENCE_CONFIG_NAME],
+      },
+    ],
+    installCrd: [],
+  },
 };
 
 /** The chart's view of the settings that change which rules exist and where. */
@@ -173,16 +206,24 @@ export interface RbacSettings {
    * `fleet` rules). @defaultValue fleetNamespace
    */
   webhookNamespace?: string;
-  /** Values of the `resourceNames` placeholders. @defaultValue `{ webhookSecret: 'flotilla-webhook-tls', webhookConfig: 'flotilla-workflows' }` */
-  names?: { webhookSecret: string; webhookConfig: string };
+  /**
+   * Values of the `resourceNames` placeholders.
+   * @defaultValue `{ webhookSecret: 'flotilla-webhook-tls', webhookConfig: 'flotilla-workflows', fenceConfig: 'flotilla-fence' }`
+   */
+  names?: { webhookSecret: string; webhookConfig: string; fenceConfig: string };
 }
 
-const defaultNames = { webhookSecret: 'flotilla-webhook-tls', webhookConfig: 'flotilla-workflows' };
+const defaultNames = {
+  webhookSecret: 'flotilla-webhook-tls',
+  webhookConfig: 'flotilla-workflows',
+  fenceConfig: 'flotilla-fence',
+};
 
 function resolveName(name: string, settings: RbacSettings): string {
   const names = settings.names ?? defaultNames;
   if (name === WEBHOOK_SECRET_NAME) return names.webhookSecret;
   if (name === WEBHOOK_CONFIG_NAME) return names.webhookConfig;
+  if (name === FENCE_CONFIG_NAME) return names.fenceConfig;
   return name;
 }
 

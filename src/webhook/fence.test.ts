@@ -27,6 +27,28 @@ const podCreate = (labels: Record<string, string>): AdmissionRequest => ({
   object: { metadata: { name: 'wf-a-1', labels } },
 });
 
+const childCreate = (labels: Record<string, string>, operation = 'CREATE'): AdmissionRequest => ({
+  uid: 'u3',
+  operation,
+  name: 'wf-child',
+  namespace: 'team-a',
+  resource: 'workflows',
+  subResource: '',
+  object: { metadata: { name: 'wf-child', labels } },
+});
+
+test("fencedWrite reads a child Workflow create by its parent's shard, not the child's own", () => {
+  // The mutating webhook has labelled the child with its own shard (9) by the time the fence sees it.
+  const labels = { 'flotilla.io/shard': '9', 'flotilla.io/parent-shard': '3', 'flotilla.io/shard-epoch': '7' };
+  assert.deepEqual(fencedWrite(childCreate(labels)), { shard: '3', epoch: 7 });
+  assert.equal(fencedWrite(childCreate({ 'flotilla.io/shard': '9', 'flotilla.io/shard-epoch': '7' })), undefined);
+  assert.equal(fencedWrite(childCreate({ 'flotilla.io/parent-shard': '3' })), undefined, 'no epoch: unstamped');
+  assert.equal(fencedWrite(childCreate({ ...labels, 'flotilla.io/parent-shard': 'x' })), undefined);
+  assert.equal(fencedWrite(childCreate(labels, 'UPDATE')), undefined, 'only the create is fenced');
+  const stale = childCreate(labels);
+  assert.equal(fenceDecision(stale, fencedWrite(stale), 8).result, 'denied');
+});
+
 test('fencedWrite reads the shard and the epoch of a status write and of a Pod create', () => {
   assert.deepEqual(fencedWrite(statusWrite('3', 7)), { shard: '3', epoch: 7 });
   assert.deepEqual(fencedWrite(podCreate({ 'flotilla.io/shard': '3', 'flotilla.io/shard-epoch': '7' })), {

@@ -3,7 +3,9 @@
  *
  * A replica stamps what it writes for a shard with the epoch of the shard lease it holds (the
  * lease's `leaseTransitions`, bumped by every change of holder): `status.shardEpoch` on a
- * Workflow status write, the label `flotilla.io/shard-epoch` on a Pod it creates. A replica that
+ * Workflow status write, the label `flotilla.io/shard-epoch` on a Pod it creates, and the same
+ * label with `flotilla.io/parent-shard` on a child Workflow it launches (the child hashes to a
+ * shard of its own, so the shard the epoch belongs to is the parent's). A replica that
  * lost the shard while frozen between its lease check and its request (SIGSTOP, a long GC, a slow
  * network) carries the old epoch; the new owner took the lease with a newer one before it started,
  * so comparing the two refuses exactly the late writes.
@@ -24,8 +26,10 @@ import type { AdmissionRequest, AdmissionResponse } from './review.js';
 import { FENCE_PATH } from './manifests.js';
 
 export { FENCE_PATH };
-/** The Pod label carrying the creator's epoch (same key as `Labels.shardEpoch`). */
+/** The Pod and child Workflow label carrying the creator's epoch (same key as `Labels.shardEpoch`). */
 export const SHARD_EPOCH_LABEL = 'flotilla.io/shard-epoch';
+/** On a child Workflow: the parent's shard, the one its epoch is of (same key as `Labels.parentShard`). */
+export const PARENT_SHARD_LABEL = 'flotilla.io/parent-shard';
 const SHARD_LABEL = 'flotilla.io/shard';
 
 export type FenceResult = 'allowed' | 'unstamped' | 'denied';
@@ -42,21 +46,28 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /**
  * The shard and epoch a write carries: a Workflow status write (`workflows/status`, epoch in
- * `status.shardEpoch`) or a Pod create (epoch in its label); `undefined` for anything unstamped.
+ * `status.shardEpoch`, shard in its label), a Pod create (both in its labels) or a child Workflow
+ * create (the parent's shard and the epoch in its labels); `undefined` for anything unstamped.
  */
 export function fencedWrite(req: AdmissionRequest): FencedWrite | undefined {
   const object = req.object;
   if (!isRecord(object) || !isRecord(object['metadata'])) return undefined;
   const labels = isRecord(object['metadata']['labels']) ? object['metadata']['labels'] : {};
-  const shard = labels[SHARD_LABEL];
-  if (typeof shard !== 'string' || !/^\d+$/.test(shard)) return undefined;
+  const epochLabel = labels[SHARD_EPOCH_LABEL];
+  const labelledEpoch = typeof epochLabel === 'string' && /^\d+$/.test(epochLabel) ? Number(epochLabel) : undefined;
+  let shard: unknown;
   let epoch: unknown;
   if (req.resource === 'workflows' && req.subResource === 'status') {
+    shard = labels[SHARD_LABEL];
     epoch = isRecord(object['status']) ? object['status']['shardEpoch'] : undefined;
   } else if (req.resource === 'pods' && req.subResource === '') {
-    const label = labels[SHARD_EPOCH_LABEL];
-    epoch = typeof label === 'string' && /^\d+$/.test(label) ? Number(label) : undefined;
+    shard = labels[SHARD_LABEL];
+    epoch = labelledEpoch;
+  } else if (req.resource === 'workflows' && req.subResource === '' && req.operation === 'CREATE') {
+    shard = labels[PARENT_SHARD_LABEL];
+    epoch = labelledEpoch;
   }
+  if (typeof shard !== 'string' || !/^\d+$/.test(shard)) return undefined;
   return typeof epoch === 'number' && Number.isInteger(epoch) && epoch >= 0 ? { shard, epoch } : undefined;
 }
 

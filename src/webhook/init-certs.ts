@@ -5,8 +5,9 @@
  * - A Secret whose pair is valid (parses, key matches, signed by its ca.crt, covers every name,
  *   expires later than `rotateBeforeDays`) is reused unless `force`; otherwise a new CA and
  *   serving certificate are issued (a new CA each time, its key never stored).
- * - Each webhook of the named configurations gets a caBundle holding the Secret's CA; a bundle
- *   that already holds it is left alone (no write).
+ * - Each webhook of the named configurations (the Workflows' mutating and validating ones, and the
+ *   fence's when `fenceConfig` names it: one server serves every path, under one certificate) gets
+ *   a caBundle holding the Secret's CA; a bundle that already holds it is left alone (no write).
  * - Rotation keeps the webhook answering: the caBundles are written first with the new CA *and*
  *   the previous one (older CAs dropped), then the Secret; the webhook, still serving the old
  *   certificate until it reloads, stays trusted throughout.
@@ -35,6 +36,12 @@ export interface InitCertsOptions {
   mutatingConfig?: string;
   /** ValidatingWebhookConfiguration to patch; '' to skip. @defaultValue 'flotilla-workflows' */
   validatingConfig?: string;
+  /**
+   * The fence's ValidatingWebhookConfiguration (`flotilla-fence`, served by `webhook --fence`) to
+   * patch too; '' to skip. Off unless named, so a caller without the fence needs no right to read it.
+   * @defaultValue ''
+   */
+  fenceConfig?: string;
   /** Extra DNS names. @defaultValue [] */
   dnsNames?: readonly string[];
   /** IP addresses to cover. @defaultValue [] */
@@ -59,6 +66,7 @@ export interface InitCertsResult {
   reason?: string;
   mutating: ConfigOutcome;
   validating: ConfigOutcome;
+  fence: ConfigOutcome;
   /** CAs in the caBundles written or found (1, or 2 during a rotation's overlap). */
   bundleCas: number;
   notAfter: string;
@@ -164,6 +172,7 @@ export async function initCerts(options: InitCertsOptions): Promise<InitCertsRes
     pair.caPem,
     bundle.join(''),
   );
+  const fence = await patchBundle(adm, 'validating', options.fenceConfig ?? '', pair.caPem, bundle.join(''));
 
   if (reissue) {
     const data = { 'tls.crt': b64(pair.certPem), 'tls.key': b64(pair.keyPem), 'ca.crt': b64(pair.caPem) };
@@ -207,6 +216,7 @@ export async function initCerts(options: InitCertsOptions): Promise<InitCertsRes
         : {}),
     mutating,
     validating,
+    fence,
     bundleCas: bundle.length,
     notAfter,
   };

@@ -22,6 +22,7 @@ export const FENCE_PATH = '/fence';
 export const FENCE_CONFIG_NAME = 'flotilla-fence';
 export const FENCE_WORKFLOWS_WEBHOOK_NAME = 'fence.workflows.flotilla.io';
 export const FENCE_PODS_WEBHOOK_NAME = 'fence.pods.flotilla.io';
+export const FENCE_CHILDREN_WEBHOOK_NAME = 'fence.children.flotilla.io';
 
 export interface WebhookManifestOptions {
   /** The webhook Service (in a cluster): `{ namespace, name, port }`. Exactly one of service / url. */
@@ -128,8 +129,9 @@ export function webhookConfigurations(options: WebhookManifestOptions): [JsonMap
 
 /**
  * The fence's ValidatingWebhookConfiguration (`flotilla webhook --fence`): Workflow status writes
- * (`workflows/status` UPDATE) and creates of Pods that carry a shard epoch (an `objectSelector`,
- * so no other Pod pays for a call). Under `Ignore` (the default) a fence that cannot be reached
+ * (`workflows/status` UPDATE), creates of Pods that carry a shard epoch and creates of child
+ * Workflows that carry their parent's shard and epoch (`objectSelector`s, so no other Pod or
+ * Workflow pays for a call). Under `Ignore` (the default) a fence that cannot be reached
  * lets writes through with the guarantees the fleet has without it (resourceVersion, deterministic
  * names); `Fail` keeps the fence closed at the price of stopping status writes while it is down.
  */
@@ -137,6 +139,7 @@ export function fenceWebhookConfiguration(options: WebhookManifestOptions): Json
   const labels = { 'app.kubernetes.io/name': 'flotilla', 'app.kubernetes.io/component': 'webhook' };
   const statusWrites = webhook(FENCE_WORKFLOWS_WEBHOOK_NAME, FENCE_PATH, ['UPDATE'], options);
   const pods = webhook(FENCE_PODS_WEBHOOK_NAME, FENCE_PATH, ['CREATE'], options);
+  const children = webhook(FENCE_CHILDREN_WEBHOOK_NAME, FENCE_PATH, ['CREATE'], options);
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'ValidatingWebhookConfiguration',
@@ -160,6 +163,15 @@ export function fenceWebhookConfiguration(options: WebhookManifestOptions): Json
           { operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' },
         ],
         objectSelector: { matchExpressions: [{ key: 'flotilla.io/shard-epoch', operator: 'Exists' }] },
+      },
+      {
+        ...children,
+        objectSelector: {
+          matchExpressions: [
+            { key: 'flotilla.io/parent-shard', operator: 'Exists' },
+            { key: 'flotilla.io/shard-epoch', operator: 'Exists' },
+          ],
+        },
       },
     ],
   };

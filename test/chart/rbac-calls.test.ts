@@ -9,7 +9,9 @@
  *   initCerts  — init-certs creating the Secret and patching both caBundles, a forced rotation, and
  *                re-creating a Secret of the wrong type;
  *   webhook    — the webhook server reading its pair with `--tls-secret` (SecretTlsSource): one
- *                named Secret read, which the chart does not grant because it mounts files.
+ *                named Secret read, which the chart does not grant because it mounts files;
+ *   webhookFence — `--fence` answering AdmissionReviews on /fence: one lease `get` per check;
+ *   initCertsFence — init-certs with `--fence-config` patching the fence's configuration.
  * The request log does not carry object names, so for the name-restricted initCerts rules the
  * write audit (which does) proves every write hit only the release's own Secret / configurations.
  * Every recorded request must be allowed by that component's rules (fleet namespace scoped as the
@@ -17,11 +19,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   AdmissionregistrationV1Api,
   type V1MutatingWebhookConfiguration,
   type V1ValidatingWebhookConfiguration,
 } from '@kubernetes/client-node';
+import { pino } from 'pino';
 import { validateWorkflow } from '../../src/api/validation/index.js';
 import { EngineDriver, MemoryOutputStore } from '../../src/engine/index.js';
 import { PluginRegistry } from '../../src/engine/plugin-registry.js';
@@ -35,9 +41,11 @@ import type { ExecutionEvent } from '../../src/engine/events.js';
 import type { RequestRecord } from '../../sandbox/apiserver/index.js';
 import { allows, type Component, type RbacSettings } from '../../src/security/rbac.js';
 import { initCerts } from '../../src/webhook/init-certs.js';
-import { webhookConfigurations } from '../../src/webhook/manifests.js';
+import { FENCE_CONFIG_NAME, fenceWebhookConfiguration, webhookConfigurations } from '../../src/webhook/manifests.js';
+import { LeaseEpochs } from '../../src/webhook/fence.js';
 import { startWebhookServer } from '../../src/webhook/server.js';
-import { SecretTlsSource } from '../../src/webhook/tls-source.js';
+import { FileTlsSource, SecretTlsSource } from '../../src/webhook/tls-source.js';
+import { createCertificateAuthority, issueCertificate } from '../../src/security/certs.js';
 import { KubeSecretKeyReader } from '../../src/webhook/secret-reader.js';
 import { PodTemplateStore } from '../../src/controller/pod-templates.js';
 import { LeaseClient } from '../../shard-manager/leases/lease-client.js';
@@ -49,6 +57,7 @@ import { WorkflowLabeller } from '../../shard-manager/manager/labeller.js';
 import { Membership } from '../../shard-manager/replica/membership.js';
 import { OwnershipLoop, type ShardRunner } from '../../shard-manager/replica/ownership-loop.js';
 import { SHARD_LABEL } from '../../shard-manager/sharding/hash.js';
+import { rawRequest } from '../support/https.js';
 import { RedisServer } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { startEnv, type TestEnv } from '../controller/support/env.js';
@@ -60,15 +69,21 @@ const wfApi = { group: WORKFLOW_GROUP, version: WORKFLOW_VERSION, plural: WORKFL
 const show = (r: RequestRecord): string =>
   `${r.verb} ${r.group || 'core'}/${r.resource}${r.subresource ? `/${r.subresource}` : ''} in ${r.namespace || '(cluster)'}`;
 
+/** Every request allowed by the rules of one of `components` (the ones a ServiceAccount carries). */
 function assertCovered(
-  component: Component,
+  components: Component | readonly Component[],
   requests: readonly RequestRecord[],
   nameOf: (r: RequestRecord) => string | undefined = () => undefined,
 ): void {
+  const all = typeof components === 'string' ? [components] : components;
   const denied = [
-    ...new Set(requests.filter((r) => !allows(component, settings, { ...r, name: nameOf(r) })).map(show)),
+    ...new Set(requests.filter((r) => !all.some((c) => allows(c, settings, { ...r, name: nameOf(r) }))).map(show)),
   ];
-  assert.deepEqual(denied, [], `${component} made calls src/security/rbac.ts does not grant:\n${denied.join('\n')}`);
+  assert.deepEqual(
+    denied,
+    [],
+    `${all.join('+')} made calls src/security/rbac.ts does not grant:\n${denied.join('\n')}`,
+  );
 }
 
 function assertMade(requests: readonly RequestRecord[], expected: readonly string[]): void {
@@ -301,6 +316,122 @@ describe('every API call the code makes is granted by src/security/rbac.ts', () 
     );
     await adm.deleteMutatingWebhookConfiguration({ name: CONFIG });
     await adm.deleteValidatingWebhookConfiguration({ name: CONFIG });
+  });
+
+  test('initCertsFence: --fence-config patches the fence configuration, by name', async () => {
+    const SECRET = 'flotilla-webhook-tls';
+    const adm = env.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+    await adm.createValidatingWebhookConfiguration({
+      body: fenceWebhookConfiguration({
+        service: { namespace: FLEET_NS, name: 'flotilla-webhook', port: 443 },
+      }) as V1ValidatingWebhookConfiguration,
+    });
+    env.server.faults.clearRequests();
+    const auditedBefore = env.server.faults.audit({}).length;
+    // Only the fence's configuration: every configuration request below is about FENCE_CONFIG_NAME.
+    const options = {
+      kubeConfig: env.kubeConfig,
+      namespace: FLEET_NS,
+      service: 'flotilla-webhook',
+      secret: SECRET,
+      mutatingConfig: '',
+      validatingConfig: '',
+      fenceConfig: FENCE_CONFIG_NAME,
+    };
+    const first = await initCerts(options);
+    assert.equal(first.fence, 'patched');
+    assert.equal((await initCerts({ ...options, force: true })).fence, 'patched');
+    const requests = env.server.faults.requests();
+    const writes = env.server.faults
+      .audit({})
+      .slice(auditedBefore)
+      .filter((e) => e.resource.endsWith('webhookconfigurations'));
+    assert.ok(writes.length > 0);
+    for (const w of writes) assert.equal(w.name, FENCE_CONFIG_NAME, `${w.verb} ${w.resource}/${w.name}`);
+    const nameOf = (r: RequestRecord): string | undefined =>
+      r.verb === 'create' ? undefined : r.resource === 'secrets' ? SECRET : FENCE_CONFIG_NAME;
+    assertCovered(['initCerts', 'initCertsFence'], requests, nameOf);
+    assertMade(requests, [
+      'get admissionregistration.k8s.io/validatingwebhookconfigurations in (cluster)',
+      'update admissionregistration.k8s.io/validatingwebhookconfigurations in (cluster)',
+    ]);
+    // Without the fence's component, init-certs has no right to that configuration.
+    assert.equal(
+      allows('initCerts', settings, {
+        verb: 'update',
+        group: 'admissionregistration.k8s.io',
+        resource: 'validatingwebhookconfigurations',
+        name: FENCE_CONFIG_NAME,
+      }),
+      false,
+    );
+    await adm.deleteValidatingWebhookConfiguration({ name: FENCE_CONFIG_NAME });
+  });
+
+  test('webhookFence: /fence reads the shard lease with one get per check, in the fleet namespace', async () => {
+    const ca = await createCertificateAuthority({ commonName: 'rbac-calls-ca' });
+    const serving = await issueCertificate(ca, { commonName: 'fence', ipAddresses: ['127.0.0.1'], usage: 'server' });
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-rbac-fence-'));
+    writeFileSync(join(dir, 'tls.crt'), serving.certPem);
+    writeFileSync(join(dir, 'tls.key'), serving.keyPem);
+    const leases = new LeaseClient(env.kubeConfig, FLEET_NS);
+    const lease = await leases.get(shardLeaseName('0'));
+    assert.ok(lease, 'the manager phase created shard leases');
+    await leases.update(lease, { leaseTransitions: 7 });
+    env.server.faults.clearRequests();
+    // As `flotilla webhook --fence --fleet-namespace <ns>` wires it.
+    const server = await startWebhookServer({
+      tls: new FileTlsSource(join(dir, 'tls.crt'), join(dir, 'tls.key')),
+      port: 0,
+      metricsPort: 0,
+      processMetrics: false,
+      logger: pino({ level: 'silent' }),
+      fence: new LeaseEpochs(new LeaseClient(env.kubeConfig, FLEET_NS)),
+    });
+    let answer: { response?: { allowed?: boolean; status?: { code?: number; message?: string } } };
+    try {
+      const review = {
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid: 'u1',
+          kind: { group: 'flotilla.io', version: 'v1alpha1', kind: 'Workflow' },
+          resource: { group: 'flotilla.io', version: 'v1alpha1', resource: 'workflows' },
+          subResource: 'status',
+          namespace: 'default',
+          name: 'good',
+          operation: 'UPDATE',
+          userInfo: { username: 'system:serviceaccount:flotilla-system:flotilla-controller' },
+          // The epoch before the lease's: refused only if the lease was really read.
+          object: {
+            metadata: { name: 'good', namespace: 'default', labels: { [SHARD_LABEL]: '0' } },
+            status: { shardEpoch: 6 },
+          },
+        },
+      };
+      const r = await rawRequest({ url: server.url, caPem: ca.certPem, method: 'POST', path: '/fence', body: review });
+      assert.equal(r.status, 200, r.text);
+      answer = r.json();
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const requests = env.server.faults.requests();
+    assertCovered(['webhook', 'webhookFence'], requests);
+    assert.deepEqual([...new Set(requests.map(show))], [`get coordination.k8s.io/leases in ${FLEET_NS}`]);
+    assert.equal(answer.response?.allowed, false);
+    assert.equal(answer.response?.status?.code, 409);
+    assert.match(answer.response?.status?.message ?? '', /stale shard epoch: the write carries epoch 6 of shard 0/);
+    // The webhook alone (the fence off) has no right to read it.
+    assert.equal(
+      allows('webhook', settings, {
+        verb: 'get',
+        group: 'coordination.k8s.io',
+        resource: 'leases',
+        namespace: FLEET_NS,
+      }),
+      false,
+    );
   });
 
   test('webhook with --tls-secret: only reads its Secret', async () => {

@@ -155,9 +155,22 @@ describe('chart RBAC = src/security/rbac.ts', () => {
     );
   });
 
-  test('webhook: init-certs gets its Secret and configurations by name; the webhook gets Secrets', async () => {
+  test('webhook (fence on by default): init-certs gets its Secret and configurations by name, the fence configuration too; the webhook gets Secrets and reads Leases', async () => {
     await compare(
       { valuesFiles: [valuesFile('webhook')] },
+      {
+        'flotilla-controller': ['controller', 'manager'],
+        'flotilla-webhook': ['webhook', 'webhookFence'],
+        'flotilla-init-certs': ['initCerts', 'initCertsFence'],
+      },
+      {},
+    );
+  });
+
+  test('webhook with the fence off: no Lease read, no right to the fence configuration', async () => {
+    const options = { valuesFiles: [valuesFile('webhook')], set: ['webhook.fence.enabled=false'] };
+    await compare(
+      options,
       {
         'flotilla-controller': ['controller', 'manager'],
         'flotilla-webhook': ['webhook'],
@@ -165,6 +178,9 @@ describe('chart RBAC = src/security/rbac.ts', () => {
       },
       {},
     );
+    const granted = grantedBySa((await render(options)).manifests);
+    assert.ok(![...(granted.get('flotilla-webhook') ?? [])].some((k) => k.includes('leases')));
+    assert.ok(![...(granted.get('flotilla-init-certs') ?? [])].some((k) => k.includes('flotilla-fence')));
   });
 
   test('webhook: names follow the release; the Secret Role sits in the release namespace, not fleetNamespace; the webhook reads Secrets', async () => {
@@ -174,10 +190,14 @@ describe('chart RBAC = src/security/rbac.ts', () => {
         [
           'prod-flotilla-init-certs',
           new Set(
-            expectedRules(['initCerts'], {
+            expectedRules(['initCerts', 'initCertsFence'], {
               fleetNamespace: 'leases',
               webhookNamespace: FLEET_NS,
-              names: { webhookSecret: 'prod-flotilla-webhook-tls', webhookConfig: 'prod-flotilla-workflows' },
+              names: {
+                webhookSecret: 'prod-flotilla-webhook-tls',
+                webhookConfig: 'prod-flotilla-workflows',
+                fenceConfig: 'prod-flotilla-fence',
+              },
             }).map((r) => ruleKey({ ...r, component: 'prod-flotilla-init-certs' as Component })),
           ),
         ],
@@ -185,14 +205,15 @@ describe('chart RBAC = src/security/rbac.ts', () => {
       new Map([...grantedBySa(manifests)].filter(([sa]) => sa === 'prod-flotilla-init-certs')),
     );
     assert.deepEqual(lines, [], lines.join('\n'));
-    // The webhook's only rule: get Secrets (the ones task Pods ask for), cluster-wide by default.
+    // The webhook's rules: get Secrets (the ones task Pods ask for), cluster-wide by default, and
+    // the fence's get on Leases in the fleet namespace only.
     const webhookLines = diff(
       new Map([
         [
           'prod-flotilla-webhook',
           new Set(
-            expectedRules(['webhook'], { fleetNamespace: 'leases', webhookNamespace: FLEET_NS }).map((r) =>
-              ruleKey({ ...r, component: 'prod-flotilla-webhook' as Component }),
+            expectedRules(['webhook', 'webhookFence'], { fleetNamespace: 'leases', webhookNamespace: FLEET_NS }).map(
+              (r) => ruleKey({ ...r, component: 'prod-flotilla-webhook' as Component }),
             ),
           ),
         ],
@@ -200,6 +221,22 @@ describe('chart RBAC = src/security/rbac.ts', () => {
       new Map([...grantedBySa(manifests)].filter(([sa]) => sa === 'prod-flotilla-webhook')),
     );
     assert.deepEqual(webhookLines, [], webhookLines.join('\n'));
+    const leaseRules = [...(grantedBySa(manifests).get('prod-flotilla-webhook') ?? [])].filter((k) =>
+      k.includes('leases'),
+    );
+    assert.deepEqual(leaseRules, ['prod-flotilla-webhook ns/leases get coordination.k8s.io/leases']);
+  });
+
+  test('webhook under the namespace strategy: no fence, so no Lease read', async () => {
+    await compare(
+      { valuesFiles: [valuesFile('namespaced')], set: ['webhook.enabled=true'] },
+      {
+        'flotilla-controller': ['controller', 'manager'],
+        'flotilla-webhook': ['webhook'],
+        'flotilla-init-certs': ['initCerts'],
+      },
+      { watchNamespaces: ['team-a', 'team-b'], installCrd: true },
+    );
   });
 
   test('event sink without signals has no permissions at all', async () => {

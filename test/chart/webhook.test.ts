@@ -4,10 +4,13 @@
  * the chart adds only its labels and leaves caBundle to init-certs), the values reach them, the
  * Deployment mounts the Secret as files and passes the fleet's shard count, and the init-certs
  * Job is a post-install/post-upgrade hook pointed at the same Service, Secret and configurations.
+ * The fence (`webhook.fence.*`, on with the webhook by default): `--fence` and the fleet namespace
+ * on the webhook, its configuration equal to `fenceWebhookConfiguration()`, init-certs told to fill
+ * its caBundle; off: none of the three.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { webhookConfigurations, type JsonMap } from '../../src/webhook/manifests.js';
+import { fenceWebhookConfiguration, webhookConfigurations, type JsonMap } from '../../src/webhook/manifests.js';
 import { podSpecs, render, valuesFile, type Manifest } from './helm.js';
 
 const NS = 'flotilla-system';
@@ -126,9 +129,89 @@ describe('chart webhook', () => {
       '--secret=flotilla-webhook-tls',
       '--mutating-config=flotilla-workflows',
       '--validating-config=flotilla-workflows',
+      '--fence-config=flotilla-fence',
       '--validity-days=90',
       '--rotate-before=20',
     ]);
+  });
+
+  test('fence on (the default with the webhook): --fence and the fleet namespace, the configuration of fenceWebhookConfiguration()', async () => {
+    const { manifests } = await render({ set: ['webhook.enabled=true'] });
+    const args = podSpecs(manifests).find((p) => p.name === 'flotilla-webhook')?.spec.containers[0]?.args ?? [];
+    assert.ok(args.includes('--fence'), args.join(' '));
+    assert.ok(args.includes(`--fleet-namespace=${NS}`), args.join(' '));
+    const want = fenceWebhookConfiguration({ service: { namespace: NS, name: 'flotilla-webhook', port: 443 } });
+    const meta = want['metadata'] as { name: string; labels: Record<string, string> };
+    assert.equal(meta.name, 'flotilla-fence');
+    const got = named(manifests, 'ValidatingWebhookConfiguration', meta.name);
+    assert.ok(got, 'the fence configuration is rendered');
+    assert.deepEqual(comparable(got, meta.labels), want);
+    // The code's default is Ignore, and so is the chart's.
+    for (const w of got['webhooks'] as JsonMap[]) assert.equal(w['failurePolicy'], 'Ignore');
+  });
+
+  test('fence values: its failure policy, the shared timeout, release-scoped names, the fleet namespace the chart uses', async () => {
+    const { manifests } = await render({
+      release: 'prod',
+      valuesFiles: [valuesFile('webhook')],
+      set: ['webhook.fence.failurePolicy=Fail', 'fleetNamespace=leases'],
+    });
+    const want = fenceWebhookConfiguration({
+      service: { namespace: NS, name: 'prod-flotilla-webhook', port: 443 },
+      name: 'prod-flotilla-fence',
+      failurePolicy: 'Fail',
+      timeoutSeconds: 5,
+    });
+    const meta = want['metadata'] as { name: string; labels: Record<string, string> };
+    const got = named(manifests, 'ValidatingWebhookConfiguration', 'prod-flotilla-fence');
+    assert.ok(got);
+    assert.deepEqual(comparable(got, meta.labels), want);
+    const pods = podSpecs(manifests);
+    const args = pods.find((p) => p.name === 'prod-flotilla-webhook')?.spec.containers[0]?.args ?? [];
+    assert.ok(args.includes('--fleet-namespace=leases'), args.join(' '));
+    // The controller's leases are where the fence reads them.
+    const controller = pods.find((p) => p.name === 'prod-flotilla-controller')?.spec.containers[0]?.args ?? [];
+    assert.ok(controller.includes('--fleet-namespace=leases'), controller.join(' '));
+    const initCerts = pods.find((p) => p.kind === 'Job')?.spec.containers[0]?.args ?? [];
+    assert.ok(initCerts.includes('--fence-config=prod-flotilla-fence'), initCerts.join(' '));
+  });
+
+  test('fence off: no --fence, no fence configuration, init-certs leaves it alone', async () => {
+    const { manifests } = await render({ valuesFiles: [valuesFile('webhook')], set: ['webhook.fence.enabled=false'] });
+    const pods = podSpecs(manifests);
+    const args = pods.find((p) => p.name === 'flotilla-webhook')?.spec.containers[0]?.args ?? [];
+    assert.ok(args.length > 0);
+    assert.ok(!args.some((a) => a === '--fence' || a.startsWith('--fleet-namespace')), args.join(' '));
+    assert.equal(named(manifests, 'ValidatingWebhookConfiguration', 'flotilla-fence'), undefined);
+    assert.deepEqual(
+      manifests.filter((m) => m.kind === 'ValidatingWebhookConfiguration').map((m) => m.metadata.name),
+      ['flotilla-workflows'],
+    );
+    const initCerts = pods.find((p) => p.kind === 'Job')?.spec.containers[0]?.args ?? [];
+    assert.ok(initCerts.length > 0);
+    assert.ok(!initCerts.some((a) => a.startsWith('--fence-config')), initCerts.join(' '));
+  });
+
+  test('namespace strategy: no fence even when enabled (a shard label there does not name the shard that runs the Workflow)', async () => {
+    const { manifests } = await render({ valuesFiles: [valuesFile('namespaced')], set: ['webhook.enabled=true'] });
+    const pods = podSpecs(manifests);
+    const args = pods.find((p) => p.name === 'flotilla-webhook')?.spec.containers[0]?.args ?? [];
+    assert.ok(args.length > 0);
+    assert.ok(!args.includes('--fence'), args.join(' '));
+    assert.equal(named(manifests, 'ValidatingWebhookConfiguration', 'flotilla-fence'), undefined);
+    const initCerts = pods.find((p) => p.kind === 'Job')?.spec.containers[0]?.args ?? [];
+    assert.ok(!initCerts.some((a) => a.startsWith('--fence-config')), initCerts.join(' '));
+  });
+
+  test('fence values are checked by the schema', async () => {
+    await assert.rejects(
+      render({ set: ['webhook.enabled=true', 'webhook.fence.failurePolicy=Sometimes'] }),
+      /webhook\.fence\.failurePolicy must be one of the following: "Ignore", "Fail"/,
+    );
+    await assert.rejects(
+      render({ set: ['webhook.enabled=true', 'webhook.fence.enabled=yes'] }),
+      /webhook\.fence\.enabled: Invalid type\. Expected: boolean/,
+    );
   });
 
   test('webhook off (default): no webhook objects', async () => {

@@ -2,8 +2,8 @@
  * The lean client of the hot calls (src/kube/rest.ts) against the real embedded API server over
  * HTTPS: the answers and errors a round relies on are the ones client-node gave (typed by
  * `toKubeError` from the server's Status), requests are counted like client-node's, a
- * `PooledKubeConfig`'s generated clients and lean client share one keep-alive connection, and a
- * server that is not there is named by address.
+ * `PooledKubeConfig`'s generated clients and lean client share one keep-alive connection, every
+ * answer teaches the server clock (a 404's too), and a server that is not there is named by address.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,7 @@ import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { KubeError, toKubeError } from '../../src/kube/errors.js';
 import { PooledKubeConfig } from '../../src/kube/keepalive.js';
 import { KubeRest } from '../../src/kube/rest.js';
+import { ServerClock } from '../../src/kube/server-clock.js';
 import { WORKFLOW_GROUP, WORKFLOW_PLURAL, WORKFLOW_VERSION } from '../../src/kube/workflow-client.js';
 import type { Workflow } from '../../src/api/workflow.js';
 import { freePort } from '../support/ports.js';
@@ -102,6 +103,19 @@ describe('lean Kubernetes client (embedded API server)', () => {
       assert.equal(env.server.faults.traffic.stats().connections - connectionsBefore, 2);
     } finally {
       kc.close();
+    }
+  });
+
+  test("every answer's Date header teaches the server clock (a local clock 300 s behind)", async () => {
+    const clock = new ServerClock({ localNow: () => Date.now() - 300_000 });
+    const rest = new KubeRest(env.kubeConfig, { serverClock: clock });
+    try {
+      assert.equal(clock.uncertaintyMs(), Infinity);
+      await rest.send({ method: 'GET', path: path('absent') }).catch(() => undefined);
+      assert.ok(clock.uncertaintyMs() <= 1_500, `uncertainty ${clock.uncertaintyMs()} ms`);
+      assert.ok(Math.abs(clock.offsetMs() - 300_000) <= 1_500, `offset ${clock.offsetMs()} ms`);
+    } finally {
+      rest.close();
     }
   });
 

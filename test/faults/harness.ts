@@ -14,7 +14,7 @@
  *  - the status history of every workflow in watch order (an informer in this process),
  *  - the event sink's stored events.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -91,7 +91,16 @@ interface ReplicaSlot {
   process: FlotillaProcess | null;
   /** Set while the scenario itself stops or kills it, so the exit is not "unexpected". */
   expectingExit: boolean;
+  /**
+   * A replica run under libfaketime: the file its offset is read from. A replica stamps its audit
+   * lines with the clock it had at process start (src/lifecycle/steady-clock.ts), so each process
+   * start records where in the audit file its lines begin and the offset they carry.
+   */
+  clock?: { file: string; offsetSeconds: number; segments: { fromByte: number; offsetMs: number }[] };
 }
+
+/** libfaketime, installed by scripts/bootstrap.sh (Debian's `libfaketime`). */
+export const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 
 /** A workload shape: the examples that end by themselves (no signals, no sleep longer than a run). */
 export function workloadShapes(): Example[] {
@@ -276,8 +285,11 @@ export class FaultFleet {
    * reaches the API server and Redis through TCP proxies of its own, which `cutApi`/`cutRedis` cut
    * (one Redis server only).
    */
-  async addReplica(options: { name?: string; quiet?: boolean; proxied?: boolean } = {}): Promise<string> {
+  async addReplica(
+    options: { name?: string; quiet?: boolean; proxied?: boolean; clockOffsetSeconds?: number } = {},
+  ): Promise<string> {
     const name = options.name ?? `replica-${this.nextReplica++}`;
+    const clock = this.replicaClock(name, options.clockOffsetSeconds);
     const logLevel = process.env['FLOTILLA_FAULT_LOG_LEVEL'] ?? 'warn';
     if (!options.quiet) this.inject(options.name ? `start ${name} again` : `scale out: start ${name}`);
     let kubeconfig = this.kubeconfigPath;
@@ -325,9 +337,9 @@ export class FaultFleet {
         ...(this.options.controllerArgs ?? []),
       ],
       new RegExp(`controller ${name} ready`),
-      { timeoutMs: 60_000 },
+      { timeoutMs: 60_000, ...(clock ? { env: fakeClockEnv(clock.file) } : {}) },
     );
-    const slot: ReplicaSlot = { name, process: replica, expectingExit: false };
+    const slot: ReplicaSlot = { name, process: replica, expectingExit: false, ...(clock ? { clock } : {}) };
     this.slots.set(name, slot);
     void replica.exited.then((code) => {
       if (slot.process !== replica) return;
@@ -335,6 +347,43 @@ export class FaultFleet {
       if (!slot.expectingExit) this.unexpectedExits.push(`${name} (${String(code)})`);
     });
     return name;
+  }
+
+  /**
+   * The fake clock of a replica being started: a new one when `offsetSeconds` is given, the one it
+   * had before on a restart. Its process's audit lines from here on carry the file's offset.
+   */
+  private replicaClock(name: string, offsetSeconds: number | undefined): ReplicaSlot['clock'] {
+    const previous = this.slots.get(name)?.clock;
+    if (offsetSeconds === undefined && previous === undefined) return undefined;
+    const clock = previous ?? { file: join(this.dir, `clock-${name}`), offsetSeconds: 0, segments: [] };
+    if (offsetSeconds !== undefined) {
+      if (!existsSync(LIBFAKETIME))
+        throw new Error(`a replica with a skewed clock needs ${LIBFAKETIME} (apt-get install libfaketime)`);
+      clock.offsetSeconds = offsetSeconds;
+      writeFileSync(clock.file, `${offsetSeconds >= 0 ? '+' : ''}${offsetSeconds}\n`);
+      this.inject(
+        `${name} runs with its clock ${Math.abs(offsetSeconds)} s ${offsetSeconds >= 0 ? 'ahead' : 'behind'}`,
+      );
+    }
+    const audit = this.auditFile(name);
+    clock.segments.push({
+      fromByte: existsSync(audit) ? statSync(audit).size : 0,
+      offsetMs: clock.offsetSeconds * 1000,
+    });
+    return clock;
+  }
+
+  /**
+   * Steps a running replica's wall clock by `deltaSeconds` (an NTP step): its `Date.now()` jumps;
+   * its steady clock, which its ownership decisions and audit use, must not.
+   */
+  stepReplicaClock(name: string, deltaSeconds: number): void {
+    const clock = this.slots.get(name)?.clock;
+    if (!clock) throw new Error(`replica ${name} was not started with a fake clock (clockOffsetSeconds)`);
+    clock.offsetSeconds += deltaSeconds;
+    writeFileSync(clock.file, `${clock.offsetSeconds >= 0 ? '+' : ''}${clock.offsetSeconds}\n`);
+    this.inject(`step ${name}'s wall clock ${deltaSeconds > 0 ? 'forward' : 'back'} ${Math.abs(deltaSeconds)} s`);
   }
 
   /** SIGKILLs the replicas at once and waits until they are gone. */
@@ -643,7 +692,7 @@ export class FaultFleet {
     for (const name of this.slots.keys()) {
       const file = this.auditFile(name);
       if (!existsSync(file)) continue;
-      const audit = parseReplicaAudit(readFileSync(file, 'utf8'));
+      const audit = readReplicaAudit(readFileSync(file), this.slots.get(name)?.clock?.segments);
       ownership.push(...audit.ownership);
       taskStarts.push(...audit.taskStarts);
     }
@@ -741,6 +790,45 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Prom
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await sleep(250);
   }
+}
+
+/** The environment that runs a process under libfaketime, its offset read from `file`. */
+function fakeClockEnv(file: string): NodeJS.ProcessEnv {
+  return {
+    LD_PRELOAD: LIBFAKETIME,
+    FAKETIME_TIMESTAMP_FILE: file,
+    // Re-read the file at most once a second, so a step lands while the process runs.
+    FAKETIME_CACHE_DURATION: '1',
+    // Only the wall clock is skewed: a machine's monotonic clock has no date to be wrong about.
+    FAKETIME_DONT_FAKE_MONOTONIC: '1',
+  };
+}
+
+/**
+ * A replica's audit with its times on the test's clock: each segment (one process's lines) is
+ * shifted back by the offset that process's clock had.
+ */
+function readReplicaAudit(
+  bytes: Buffer,
+  segments: readonly { fromByte: number; offsetMs: number }[] | undefined,
+): { ownership: OwnershipRecord[]; taskStarts: TaskStartRecord[] } {
+  if (!segments || segments.length === 0) return parseReplicaAudit(bytes.toString('utf8'));
+  const ownership: OwnershipRecord[] = [];
+  const taskStarts: TaskStartRecord[] = [];
+  const shift = (at: number | string, offsetMs: number): number =>
+    (typeof at === 'number' ? at : Date.parse(at)) - offsetMs;
+  segments.forEach((segment, i) => {
+    const text = bytes.subarray(segment.fromByte, segments[i + 1]?.fromByte ?? bytes.length).toString('utf8');
+    const audit = parseReplicaAudit(text);
+    for (const r of audit.ownership)
+      ownership.push({
+        ...r,
+        at: shift(r.at, segment.offsetMs),
+        ...(r.provenAt !== undefined ? { provenAt: r.provenAt - segment.offsetMs } : {}),
+      });
+    for (const r of audit.taskStarts) taskStarts.push({ ...r, at: shift(r.at, segment.offsetMs) });
+  });
+  return { ownership, taskStarts };
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -13,7 +13,7 @@ import { CRD_FILE } from '../../src/api/crd.js';
 import { WorkflowClient } from '../../src/kube/workflow-client.js';
 import type { Workflow } from '../../src/api/workflow.js';
 import { splitBundle } from '../../src/webhook/cert-check.js';
-import { webhookConfigurations } from '../../src/webhook/manifests.js';
+import { FENCE_CONFIG_NAME, fenceWebhookConfiguration, webhookConfigurations } from '../../src/webhook/manifests.js';
 import { SHARD_LABEL, hashShardId } from '../../shard-manager/sharding/hash.js';
 import { startTestApiServer, type TestApiServer } from '../support/apiserver.js';
 import { waitFor } from '../support/wait.js';
@@ -28,6 +28,7 @@ interface Result {
   secret: string;
   mutating: string;
   validating: string;
+  fence: string;
   bundleCas: number;
 }
 
@@ -64,13 +65,13 @@ async function resourceVersions(): Promise<string[]> {
   return out;
 }
 
-async function bundleCas(): Promise<string[]> {
+async function bundleCas(config = 'flotilla-workflows', webhook = 0): Promise<string[]> {
   const r = await api.kubectl([
     'get',
     'validatingwebhookconfiguration',
-    'flotilla-workflows',
+    config,
     '-o',
-    'jsonpath={.webhooks[0].clientConfig.caBundle}',
+    `jsonpath={.webhooks[${webhook}].clientConfig.caBundle}`,
   ]);
   assert.equal(r.code, 0, r.stderr);
   return splitBundle(Buffer.from(r.stdout, 'base64').toString('utf8'));
@@ -129,7 +130,14 @@ describe('flotilla init-certs', () => {
   test('first run creates the Secret and patches both caBundles; --write-dir writes the same files', async () => {
     const dir = join(api.dir, 'certs');
     const first = await initCerts('--write-dir', dir);
-    assert.deepEqual(first, { ...first, secret: 'created', mutating: 'patched', validating: 'patched', bundleCas: 1 });
+    assert.deepEqual(first, {
+      ...first,
+      secret: 'created',
+      mutating: 'patched',
+      validating: 'patched',
+      fence: 'skipped',
+      bundleCas: 1,
+    });
     const type = await api.kubectl([
       'get',
       'secret',
@@ -228,5 +236,24 @@ describe('flotilla init-certs', () => {
   test('an expiring certificate is rotated without --force (--rotate-before beyond its validity)', async () => {
     const r = await initCerts('--rotate-before', '400', '--validity-days', '500');
     assert.equal(r.secret, 'rotated');
+  });
+
+  test("--fence-config patches the fence's configuration too (both of its webhooks), once", async () => {
+    const fence = fenceWebhookConfiguration({ service: { namespace: 'flotilla', name: 'flotilla-webhook' } });
+    const created = await api.kubectl(['apply', '-f', '-'], { input: JSON.stringify(fence) });
+    assert.equal(created.code, 0, created.stderr);
+    const skipped = await initCerts();
+    assert.equal(skipped.fence, 'skipped');
+    assert.deepEqual(await bundleCas(FENCE_CONFIG_NAME, 0), [], 'left alone without --fence-config');
+    const patched = await initCerts('--fence-config', FENCE_CONFIG_NAME);
+    assert.deepEqual(
+      { secret: patched.secret, mutating: patched.mutating, validating: patched.validating, fence: patched.fence },
+      { secret: 'reused', mutating: 'unchanged', validating: 'unchanged', fence: 'patched' },
+    );
+    const ca = splitBundle(await secretCa());
+    for (const webhook of [0, 1])
+      assert.deepEqual(await bundleCas(FENCE_CONFIG_NAME, webhook), ca, `webhook ${webhook}`);
+    assert.equal((await initCerts('--fence-config', FENCE_CONFIG_NAME)).fence, 'unchanged');
+    assert.equal((await initCerts('--fence-config', 'absent-fence')).fence, 'missing');
   });
 });

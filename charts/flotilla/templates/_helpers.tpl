@@ -233,8 +233,13 @@ from src/security/rbac.ts). Returns YAML: {controller: [controller, manager?], m
 {{- $_ := set $subjects "event-sink" (list "eventSink") }}
 {{- end }}
 {{- if .Values.webhook.enabled }}
+{{- if include "flotilla.fence" . }}
+{{- $_ := set $subjects "webhook" (list "webhook" "webhookFence") }}
+{{- $_ := set $subjects "init-certs" (list "initCerts" "initCertsFence") }}
+{{- else }}
 {{- $_ := set $subjects "webhook" (list "webhook") }}
 {{- $_ := set $subjects "init-certs" (list "initCerts") }}
+{{- end }}
 {{- end }}
 {{- toYaml $subjects }}
 {{- end }}
@@ -249,4 +254,17 @@ from src/security/rbac.ts). Returns YAML: {controller: [controller, manager?], m
 {{/* The Mutating and Validating configurations share one name (as in src/webhook/manifests.ts). */}}
 {{- define "flotilla.webhookConfig" -}}
 {{- printf "%s-workflows" (include "flotilla.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{/*
+"true" when the shard-epoch fence runs: webhook.fence.enabled with the webhook and the hash
+strategy. Under the namespace strategy a Workflow's shard label (the webhook's hash) does not name
+the shard that runs it, so the fence would compare an epoch with another shard's lease.
+*/}}
+{{- define "flotilla.fence" -}}
+{{- if and .Values.webhook.enabled .Values.webhook.fence.enabled (eq .Values.sharding.strategy "hash") }}true{{ end }}
+{{- end }}
+
+{{/* The fence's ValidatingWebhookConfiguration (`flotilla-fence` in src/webhook/manifests.ts). */}}
+{{- define "flotilla.fenceConfig" -}}
+{{- printf "%s-fence" (include "flotilla.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}

@@ -12,6 +12,7 @@ interface InitCertsFlags {
   secret: string;
   mutatingConfig: string;
   validatingConfig: string;
+  fenceConfig: string;
   dnsName: string[];
   ip: string[];
   rotateBefore: string;
@@ -50,6 +51,11 @@ export function register(program: Command): void {
       '--validating-config <name>',
       "ValidatingWebhookConfiguration whose caBundle to patch ('' to skip)",
       'flotilla-workflows',
+    )
+    .option(
+      '--fence-config <name>',
+      "the fence's ValidatingWebhookConfiguration (webhook --fence) whose caBundle to patch too ('' to skip)",
+      '',
     )
     .option('--dns-name <name>', 'extra DNS name for the certificate (repeatable)', collect, [])
     .option('--ip <addr>', 'IP address for the certificate (repeatable)', collect, [])
@@ -92,6 +98,7 @@ export function register(program: Command): void {
           secret: flags.secret,
           mutatingConfig: flags.mutatingConfig,
           validatingConfig: flags.validatingConfig,
+          fenceConfig: flags.fenceConfig,
           dnsNames: flags.dnsName,
           ipAddresses: flags.ip,
           rotateBeforeDays,
@@ -114,7 +121,7 @@ export function register(program: Command): void {
       else {
         process.stdout.write(
           `secret ${namespace}/${flags.secret}: ${result.secret}${result.reason !== undefined ? ` (${result.reason})` : ''}; valid until ${result.notAfter}\n` +
-            `mutating ${flags.mutatingConfig || '-'}: ${result.mutating}; validating ${flags.validatingConfig || '-'}: ${result.validating}; caBundle CAs: ${result.bundleCas}\n`,
+            `mutating ${flags.mutatingConfig || '-'}: ${result.mutating}; validating ${flags.validatingConfig || '-'}: ${result.validating}; fence ${flags.fenceConfig || '-'}: ${result.fence}; caBundle CAs: ${result.bundleCas}\n`,
         );
       }
     });

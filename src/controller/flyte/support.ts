@@ -33,6 +33,11 @@ import { FlyteShard, type FlyteShardContext, type FlyteShardFactory } from './sh
 
 export interface FlyteSupportOptions {
   kubeConfig: KubeConfig;
+  /**
+   * The clock rounds stamp and judge a FlyteWorkflow's times by (the controller gives the API
+   * server's; src/kube/server-clock.ts). @defaultValue Date.now
+   */
+  clock?: () => number;
   /** The blob store node data lives in (`file:///dir`, `s3://bucket/prefix`, or a directory). */
   blobStoreUrl: string;
   /** The fleet's hash shard count. */
@@ -72,9 +77,15 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
   const launcher = options.launchPlans
     ? options.launchPlans(store)
     : new LocalLaunchPlanLauncher(options.kubeConfig, client, store);
+  const clock = options.clock ?? Date.now;
   const plugins = new PluginRegistry([
-    ...inProcessPlugins(),
-    createFlytePodPlugin({ store, gateway: options.pods, ...(options.platform ? { platform: options.platform } : {}) }),
+    ...inProcessPlugins({ clock }),
+    createFlytePodPlugin({
+      store,
+      gateway: options.pods,
+      clock,
+      ...(options.platform ? { platform: options.platform } : {}),
+    }),
     createLiteralStepPlugin(),
     createUnsupportedPlugin(),
     createLaunchPlanPlugin({ launcher }),
@@ -84,6 +95,7 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
   const driver = new EngineDriver({
     plugins,
     outputs,
+    clock,
     ...(options.catalog ? { catalog: options.catalog } : {}),
     recovery: options.recovery ? options.recovery(store, client) : new BlobStoreRecovery(client, store),
     engine: { ...options.engine, maxOutputBytes: options.maxOutputBytes ?? 1_000_000 },
@@ -106,6 +118,7 @@ export async function openFlyteSupport(options: FlyteSupportOptions): Promise<Fl
             client,
             driver,
             store,
+            clock,
             ...(options.recorder ? { recorder: options.recorder } : {}),
             ...(options.admin ? { admin: options.admin } : {}),
           },

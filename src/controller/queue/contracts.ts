@@ -58,6 +58,13 @@ export interface ShardQueueOptions {
   enqueueTimeoutMs?: number;
   /** How long `start()` waits for Redis before it fails with `QueueError('Redis')`. @defaultValue 30000 */
   startTimeoutMs?: number;
+  /**
+   * The clock wake-ups are scored and claimed by. Wake-ups outlive their replica (the next owner of
+   * the shard claims them), so every replica must read the same clock: the controller gives the
+   * API server's (src/kube/server-clock.ts), not its own wall clock, which may be minutes off.
+   * @defaultValue Date.now
+   */
+  clock?: () => number;
   /** Called when the Redis connection comes back after a loss. */
   onRedisReconnect?: (shard: number) => void;
   /**

@@ -106,6 +106,7 @@ export class ShardQueue {
       prefixBase: options.prefixBase ?? 'flotilla',
       enqueueTimeoutMs: options.enqueueTimeoutMs ?? 5000,
       startTimeoutMs: options.startTimeoutMs ?? 30_000,
+      clock: options.clock ?? Date.now,
     };
     this.figures = options.workQueueMetrics?.queue(queueName(options.shard)) ?? NO_WORK_QUEUE_FIGURES;
     this.log = (
@@ -211,7 +212,7 @@ export class ShardQueue {
     // A stopped shard belongs to its next owner, whose informers enqueue everything anyway.
     if (this.stopping) return;
     const delayMs = Math.max(0, options.delayMs ?? 0);
-    const atMs = Date.now() + delayMs;
+    const atMs = this.opts.clock() + delayMs;
     try {
       if (delayMs > 0) await withTimeout(this.wakeups.add(key, atMs), this.opts.enqueueTimeoutMs);
       else await withTimeout(this.addJob(key), this.opts.enqueueTimeoutMs);
@@ -401,7 +402,7 @@ export class ShardQueue {
   private async handBack(key: string, delayMs: number): Promise<void> {
     if (!this.wakeups) return;
     try {
-      await withTimeout(this.wakeups.add(key, Date.now() + Math.max(0, delayMs)), this.opts.enqueueTimeoutMs);
+      await withTimeout(this.wakeups.add(key, this.opts.clock() + Math.max(0, delayMs)), this.opts.enqueueTimeoutMs);
     } catch (error) {
       this.log.warn(
         { key, err: error instanceof Error ? error.message : String(error) },
@@ -454,7 +455,7 @@ export class ShardQueue {
       for (const [key, atMs] of [...this.pending]) {
         if (this.pending.get(key) !== atMs) continue;
         this.pending.delete(key);
-        await this.enqueue(key, { delayMs: atMs === 0 ? 0 : Math.max(1, atMs - Date.now()) });
+        await this.enqueue(key, { delayMs: atMs === 0 ? 0 : Math.max(1, atMs - this.opts.clock()) });
       }
       // An idle tick is one ZRANGE; only a due wake-up runs the claim script (which answers the
       // next earliest too). Every shard ticks each `wakeupPollMs`, so this is most of an idle
@@ -464,10 +465,10 @@ export class ShardQueue {
         this.nodeLost = false;
         this.redisBack();
       }
-      if (earliest !== undefined && earliest <= Date.now()) {
+      if (earliest !== undefined && earliest <= this.opts.clock()) {
         // Claimed (out of the set) before the add: a wake-up that the round an add triggers asks
         // for is then a new member, never removed with the due one (wakeups.ts, issue 9).
-        const { claimed, nextAtMs } = await this.wakeups.claimDue(Date.now());
+        const { claimed, nextAtMs } = await this.wakeups.claimDue(this.opts.clock());
         for (const [i, { member }] of claimed.entries()) {
           try {
             await withTimeout(this.addJob(member), this.opts.enqueueTimeoutMs);
@@ -478,7 +479,7 @@ export class ShardQueue {
         }
         earliest = nextAtMs;
       }
-      if (earliest !== undefined) next = Math.min(next, Math.max(0, earliest - Date.now()));
+      if (earliest !== undefined) next = Math.min(next, Math.max(0, earliest - this.opts.clock()));
     } catch (error) {
       this.log.debug({ err: error instanceof Error ? error.message : String(error) }, 'wake-up tick failed');
     } finally {

@@ -60,6 +60,8 @@ function childManifest(
   inputs: JsonObject,
 ): ChildWorkflowManifest {
   const parent = ctx.workflow;
+  // The child hashes to a shard of its own; the parent's is what its creator's fencing token is for.
+  const parentShard = parent.metadata.labels?.[Labels.shard];
   return {
     apiVersion: WORKFLOW_API_VERSION,
     kind: 'Workflow',
@@ -70,6 +72,7 @@ function childManifest(
         [Labels.workflow]: labelValue(parent.metadata.name),
         [Labels.parent]: labelValue(parent.metadata.name),
         [Labels.node]: labelValue(path),
+        ...(parentShard !== undefined ? { [Labels.parentShard]: parentShard } : {}),
       },
       annotations: { [WorkflowAnnotations.nodePath]: path },
       ownerReferences: [ownerReferenceTo(parent)],
