@@ -91,6 +91,13 @@ export function cpuSeconds(samples: Samples): number {
   return user + system;
 }
 
+/** System (kernel) CPU seconds of the process behind `samples`. */
+export function systemCpuSeconds(samples: Samples): number {
+  const system = processMetric(samples, 'process_cpu_system_seconds_total');
+  if (system === undefined) throw new Error('no process_cpu_system_seconds_total in /metrics');
+  return system;
+}
+
 /** Creates the Workflow CRD on the API server at `url`. */
 export function postCrd(url: string, ca: string, token: string): Promise<void> {
   return new Promise((resolve, reject) => {

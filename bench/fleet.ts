@@ -8,7 +8,10 @@
  * - creation→success p50/p99: `status.finishedAt` − the moment its create was sent (the bench's
  *   clock, same machine; `metadata.creationTimestamp` has whole seconds only);
  * - CPU per workflow: user+system CPU seconds of every replica (`process_cpu_*_seconds_total`
- *   deltas of its `/metrics`) over W, summed over replicas, and per replica in `raw`.
+ *   deltas of its `/metrics`) over W, summed over replicas, and per replica in `raw`; the system
+ *   (kernel) share of it;
+ * - API requests per workflow by verb and resource, request body bytes by verb, and watch events
+ *   written (the API server's traffic counters, the bench's own creates left out);
  * - Redis commands per workflow (`INFO commandstats` deltas, inside Lua included) from the first
  *   create to the last success, and the fleet's idle rate (commands/s over 5 s before the creates),
  *   so a reader can tell per-workflow work from polling.
@@ -22,8 +25,9 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
+import { Labels } from '../src/api/workflow.js';
 import { PooledKubeConfig } from '../src/kube/keepalive.js';
-import { startApiServer } from '../sandbox/apiserver/index.js';
+import { startApiServer, type TrafficStats } from '../sandbox/apiserver/index.js';
 import { RedisServer } from '../test/support/redis.js';
 import {
   cpuSeconds,
@@ -32,6 +36,7 @@ import {
   scrape,
   startController,
   sumSeries,
+  systemCpuSeconds,
   type ControllerProc,
 } from './controller-proc.js';
 import { percentile } from './stats.js';
@@ -48,6 +53,12 @@ export interface FleetBenchOptions {
   concurrency?: number;
   /** Wait at most this long for all workflows to succeed. @defaultValue 300000 */
   timeoutMs?: number;
+  /**
+   * Workflows run to completion before anything is measured (the same chains, other names), so the
+   * figures are those of replicas whose code V8 has warmed up, as in a long-running fleet.
+   * @defaultValue 0
+   */
+  warmup?: number;
   print?: boolean;
 }
 
@@ -64,6 +75,27 @@ export interface FleetRun {
   cpuMsPerWorkflow: number;
   /** CPU seconds of each replica over the run. */
   cpuSecondsPerReplica: number[];
+  /** The system (kernel) share of that CPU, 0–1. */
+  cpuSystemShare: number;
+  /**
+   * API requests per workflow by `<verb> <resource>` (the API server's traffic counters from the
+   * first create to the last success; the bench's own creates and `/metrics` scrapes left out).
+   */
+  apiRequestsPerWorkflow: Record<string, number>;
+  /** Request body bytes per workflow by verb (the same window; the bench's creates left out). */
+  apiBodyBytesPerWorkflow: Record<string, number>;
+  /** Watch events the API server wrote per workflow (the same window). */
+  watchEventsPerWorkflow: number;
+  /** Rounds the replicas ran per workflow (`flotilla_rounds_total` deltas). */
+  roundsPerWorkflow: number;
+  /** CPU of the idle fleet (all replicas), ms per second, over the 5 s before the creates (two scrapes). */
+  idleCpuMsPerSecond: number;
+  /**
+   * `cpuMsPerWorkflow` less what the idle fleet would have spent over the same window (idle rate ×
+   * window): the work the workflows added, comparable between runs whose windows differ (a loaded
+   * machine stretches the creates).
+   */
+  cpuMsPerWorkflowNetOfIdle: number;
   /** Redis commands (inside Lua included) from the first create to the last success, per workflow. */
   redisCommandsPerWorkflow: number;
   /** Lua script calls (BullMQ's round trips) per workflow over the same window. */
@@ -145,6 +177,42 @@ async function runFleet(
         ]),
       );
     }
+    const succeeded = async (): Promise<number> =>
+      (await Promise.all(controllers.map((c) => scrape(c.metricsUrl)))).reduce(
+        (acc, s) => acc + sumSeries(s, 'flotilla_workflows{', (series) => series.includes('phase="Succeeded"')),
+        0,
+      );
+    if (options.warmup > 0) {
+      await pool(
+        Array.from({ length: options.warmup }, (_, i) => i),
+        16,
+        async (i) =>
+          void (await custom.createNamespacedCustomObject({
+            ...GROUP,
+            body: {
+              apiVersion: 'flotilla.io/v1alpha1',
+              kind: 'Workflow',
+              metadata: { name: `warm-${i}`, labels: { 'flotilla.io/shard': String(i % options.shardCount) } },
+              spec: chainSpec(),
+            },
+          })),
+      );
+      const warmDeadline = Date.now() + options.timeoutMs;
+      // Done when they succeeded and the janitor has labelled them all (its patches would otherwise
+      // fall into the idle window and the measurement).
+      const labelled = async (): Promise<number> =>
+        (
+          (await custom.listNamespacedCustomObject({
+            ...GROUP,
+            labelSelector: `${Labels.completed}=true`,
+          })) as { items?: unknown[] }
+        ).items?.length ?? 0;
+      while ((await succeeded()) < options.warmup || (await labelled()) < options.warmup) {
+        if (Date.now() > warmDeadline) throw new Error(`${replicas} replicas: the warm-up did not finish`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    const idleCpuFrom = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
     const idleFrom = await redisSnapshot(admin);
     const idleStart = Date.now();
     await new Promise((r) => setTimeout(r, 5000));
@@ -153,35 +221,38 @@ async function runFleet(
     const idleSeconds = (Date.now() - idleStart) / 1000;
     const redisIdleCommandsPerSecond = idleCost.commandsPerJob / idleSeconds;
     const before = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
+    const cpuFrom = Date.now();
+    const idleCpuMsPerSecond =
+      (before.reduce((acc, s, i) => acc + cpuSeconds(s) - cpuSeconds(idleCpuFrom[i] ?? new Map()), 0) * 1000) /
+      idleSeconds;
+    const trafficBefore = server.faults.traffic.stats();
     const sentAt = new Map<string, number>();
     const names = Array.from({ length: n }, (_, i) => `fleet-${i}`);
     const first = Date.now();
+    let createBodyBytes = 0;
     await pool(names, 16, async (name, i) => {
       sentAt.set(name, Date.now());
-      await custom.createNamespacedCustomObject({
-        ...GROUP,
-        body: {
-          apiVersion: 'flotilla.io/v1alpha1',
-          kind: 'Workflow',
-          metadata: { name, labels: { 'flotilla.io/shard': String(i % options.shardCount) } },
-          spec: chainSpec(),
-        },
-      });
+      const body = {
+        apiVersion: 'flotilla.io/v1alpha1',
+        kind: 'Workflow',
+        metadata: { name, labels: { 'flotilla.io/shard': String(i % options.shardCount) } },
+        spec: chainSpec(),
+      };
+      createBodyBytes += Buffer.byteLength(JSON.stringify(body));
+      await custom.createNamespacedCustomObject({ ...GROUP, body });
     });
     const createSeconds = (Date.now() - first) / 1000;
     const deadline = Date.now() + options.timeoutMs;
     for (;;) {
-      const now = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
-      const done = now.reduce(
-        (acc, s) => acc + sumSeries(s, 'flotilla_workflows{', (series) => series.includes('phase="Succeeded"')),
-        0,
-      );
+      const done = (await succeeded()) - options.warmup;
       if (done >= n) break;
       if (Date.now() > deadline)
         throw new Error(`${replicas} replicas: ${done} of ${n} workflows succeeded within ${options.timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 200));
     }
     const after = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
+    const cpuWindowSeconds = (Date.now() - cpuFrom) / 1000;
+    const traffic = trafficDelta(trafficBefore, server.faults.traffic.stats(), n, createBodyBytes);
     const redisCost = costOf(redisBefore, await redisSnapshot(admin), n, 30);
     const listed = (await custom.listNamespacedCustomObject({ ...GROUP })) as { items?: ListedWorkflow[] };
     const latencies: number[] = [];
@@ -198,6 +269,11 @@ async function runFleet(
     }
     if (latencies.length !== n) throw new Error(`listed ${latencies.length} of ${n} workflows`);
     const cpuSecondsPerReplica = after.map((s, i) => cpuSeconds(s) - cpuSeconds(before[i] ?? new Map()));
+    const systemSeconds = after.reduce(
+      (acc, s, i) => acc + systemCpuSeconds(s) - systemCpuSeconds(before[i] ?? new Map()),
+      0,
+    );
+    const cpuTotal = cpuSecondsPerReplica.reduce((a, b) => a + b, 0);
     const seconds = (last - first) / 1000;
     const run: FleetRun = {
       replicas,
@@ -209,6 +285,16 @@ async function runFleet(
       latencyP99Ms: percentile(latencies, 99),
       cpuMsPerWorkflow: (cpuSecondsPerReplica.reduce((a, b) => a + b, 0) * 1000) / n,
       cpuSecondsPerReplica,
+      cpuSystemShare: cpuTotal > 0 ? systemSeconds / cpuTotal : 0,
+      idleCpuMsPerSecond,
+      cpuMsPerWorkflowNetOfIdle: Math.max(0, cpuTotal * 1000 - idleCpuMsPerSecond * cpuWindowSeconds) / n,
+      roundsPerWorkflow:
+        after.reduce(
+          (acc, s, i) =>
+            acc + sumSeries(s, 'flotilla_rounds_total') - sumSeries(before[i] ?? new Map(), 'flotilla_rounds_total'),
+          0,
+        ) / n,
+      ...traffic,
       redisCommandsPerWorkflow: redisCost.commandsPerJob,
       redisScriptsPerWorkflow: redisCost.scriptsPerJob,
       redisTop: redisCost.top,
@@ -217,7 +303,18 @@ async function runFleet(
     };
     if (options.print) {
       console.log(
-        `fleet: ${replicas} replica(s), ${n} workflows in ${seconds.toFixed(2)} s (${run.workflowsPerSecond.toFixed(1)}/s; creates took ${createSeconds.toFixed(2)} s), p50 ${run.latencyP50Ms} ms p99 ${run.latencyP99Ms} ms, CPU ${run.cpuMsPerWorkflow.toFixed(2)} ms/workflow (${cpuSecondsPerReplica.map((c) => c.toFixed(1)).join(' + ')} s), Redis ${run.redisCommandsPerWorkflow.toFixed(1)} commands/workflow (${run.redisScriptsPerWorkflow.toFixed(1)} scripts; idle ${redisIdleCommandsPerSecond.toFixed(0)}/s)`,
+        `fleet: ${replicas} replica(s), ${n} workflows in ${seconds.toFixed(2)} s (${run.workflowsPerSecond.toFixed(1)}/s; creates took ${createSeconds.toFixed(2)} s), p50 ${run.latencyP50Ms} ms p99 ${run.latencyP99Ms} ms, CPU ${run.cpuMsPerWorkflow.toFixed(2)} ms/workflow (${cpuSecondsPerReplica.map((c) => c.toFixed(1)).join(' + ')} s, ${(100 * run.cpuSystemShare).toFixed(0)} % system), Redis ${run.redisCommandsPerWorkflow.toFixed(1)} commands/workflow (${run.redisScriptsPerWorkflow.toFixed(1)} scripts; idle ${redisIdleCommandsPerSecond.toFixed(0)}/s)`,
+      );
+    }
+    if (options.print) {
+      const requests = Object.entries(run.apiRequestsPerWorkflow)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join(', ');
+      const bytes = Object.entries(run.apiBodyBytesPerWorkflow)
+        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+        .join(', ');
+      console.log(
+        `fleet: per workflow: API requests ${requests}; body bytes ${bytes}; watch events ${run.watchEventsPerWorkflow.toFixed(2)}; rounds ${run.roundsPerWorkflow.toFixed(2)}; idle CPU ${run.idleCpuMsPerSecond.toFixed(0)} ms/s; CPU net of idle ${run.cpuMsPerWorkflowNetOfIdle.toFixed(2)} ms/workflow`,
       );
     }
     return run;
@@ -231,12 +328,41 @@ async function runFleet(
   }
 }
 
+/**
+ * The replicas' API traffic per workflow between two traffic snapshots: the bench's own `n`
+ * creates (and their bodies, `createBodyBytes`) are taken out, so what is left is what the replicas sent.
+ */
+function trafficDelta(
+  before: TrafficStats,
+  after: TrafficStats,
+  n: number,
+  createBodyBytes: number,
+): Pick<FleetRun, 'apiRequestsPerWorkflow' | 'apiBodyBytesPerWorkflow' | 'watchEventsPerWorkflow'> {
+  const requests: Record<string, number> = {};
+  for (const [key, count] of Object.entries(after.requestsByResource)) {
+    const own = key === 'create workflows' ? n : 0;
+    const delta = count - (before.requestsByResource[key] ?? 0) - own;
+    if (delta > 0) requests[key] = delta / n;
+  }
+  const bytes: Record<string, number> = {};
+  for (const [verb, total] of Object.entries(after.requestBodyBytes)) {
+    const delta = total - (before.requestBodyBytes[verb] ?? 0) - (verb === 'create' ? createBodyBytes : 0);
+    if (delta > 0) bytes[verb] = delta / n;
+  }
+  return {
+    apiRequestsPerWorkflow: requests,
+    apiBodyBytesPerWorkflow: bytes,
+    watchEventsPerWorkflow: (after.watchEvents - before.watchEvents) / n,
+  };
+}
+
 export async function benchFleet(options: FleetBenchOptions = {}): Promise<FleetBenchResult> {
   const resolved = {
     workflows: options.workflows ?? 2000,
     shardCount: options.shardCount ?? 32,
     concurrency: options.concurrency ?? 8,
     timeoutMs: options.timeoutMs ?? 300_000,
+    warmup: options.warmup ?? 0,
     print: options.print ?? false,
   };
   const runs: FleetRun[] = [];
@@ -246,10 +372,16 @@ export async function benchFleet(options: FleetBenchOptions = {}): Promise<Fleet
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean' }, workflows: { type: 'string' }, replicas: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean' },
+      workflows: { type: 'string' },
+      replicas: { type: 'string' },
+      warmup: { type: 'string' },
+    },
   });
   const result = await benchFleet({
     workflows: Number(values.workflows ?? (values.quick ? 200 : 2000)),
+    warmup: Number(values.warmup ?? 0),
     replicaCounts: (values.replicas ?? (values.quick ? '1,3' : '1,2,3')).split(',').map(Number),
     print: true,
   });

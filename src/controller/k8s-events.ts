@@ -5,13 +5,16 @@
  * event is the same object and is aggregated by incrementing `count` and moving `lastTimestamp`
  * (what the client-go recorder's aggregator does). Records of one event are serialised here; a
  * replica restart finds the existing Event through `AlreadyExists` and continues its count.
- * `record` never throws into the caller: failures are logged and counted.
+ * `record` never throws into the caller: failures are logged and counted. Requests go through the
+ * lean client (src/kube/rest.ts): one per workflow that changes phase, on the hot path.
  */
 import { createHash } from 'node:crypto';
-import { CoreV1Api, PatchStrategy, setHeaderOptions, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
+import { PatchStrategy, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import type { Workflow } from '../api/workflow.js';
 import { kubeServer, toKubeError, type KubeError } from '../kube/errors.js';
+import { kubeRestOf } from '../kube/keepalive.js';
+import type { KubeRest } from '../kube/rest.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -43,7 +46,7 @@ export interface EventRecorderOptions {
 const MAX_MESSAGE = 1024;
 
 export class EventRecorder {
-  private readonly core: CoreV1Api;
+  private readonly rest: KubeRest;
   private readonly counts = new Map<string, number>();
   private readonly chains = new Map<string, Promise<void>>();
   private readonly log: Logger;
@@ -52,7 +55,7 @@ export class EventRecorder {
   private readonly server: string | undefined;
 
   constructor(private readonly options: EventRecorderOptions) {
-    this.core = options.kubeConfig.makeApiClient(CoreV1Api);
+    this.rest = kubeRestOf(options.kubeConfig);
     this.server = kubeServer(options.kubeConfig);
     this.log =
       options.logger ??
@@ -118,11 +121,15 @@ export class EventRecorder {
         }
       }
       try {
-        await this.core.createNamespacedEvent({ namespace, body: this.body(workflow, event, name, now) });
+        await this.rest.send({
+          method: 'POST',
+          path: eventsPath(namespace),
+          body: this.body(workflow, event, name, now),
+        });
         this.remember(key, 1);
       } catch (error) {
         if (toKubeError(error, 'create event', this.server).code !== 'AlreadyExists') throw error;
-        const existing = await this.core.readNamespacedEvent({ namespace, name });
+        const existing = await this.rest.send<CoreV1Event>({ method: 'GET', path: eventsPath(namespace, name) });
         const count = (existing.count ?? 1) + 1;
         await this.bump(namespace, name, count, now);
         this.remember(key, count);
@@ -147,10 +154,12 @@ export class EventRecorder {
   }
 
   private async bump(namespace: string, name: string, count: number, now: Date): Promise<void> {
-    await this.core.patchNamespacedEvent(
-      { namespace, name, body: { count, lastTimestamp: now.toISOString() } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await this.rest.send({
+      method: 'PATCH',
+      path: eventsPath(namespace, name),
+      body: { count, lastTimestamp: now.toISOString() },
+      contentType: PatchStrategy.MergePatch,
+    });
   }
 
   private body(
@@ -184,4 +193,9 @@ export class EventRecorder {
       reportingInstance: this.options.instance ?? '',
     };
   }
+}
+
+function eventsPath(namespace: string, name?: string): string {
+  const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
+  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
 }

@@ -25,26 +25,25 @@ function copy(value: unknown): unknown {
     const out: unknown[] = new Array<unknown>(value.length);
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      out[i] = item === undefined || typeof item === 'function' || typeof item === 'symbol' ? null : copy(item);
+      out[i] = leftOut(item) ? null : copy(item);
     }
     return out;
   }
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return JSON.parse(JSON.stringify(value)) as unknown;
   const out: Record<string, unknown> = {};
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue;
+  // Object.keys: the own enumerable keys, in the order JSON.stringify writes them.
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
     const item = (value as Record<string, unknown>)[key];
-    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
-    out[key] = copy(item);
+    if (!leftOut(item)) out[key] = copy(item);
   }
   return out;
 }
 
-/** An array element or property value as JSON writes it: `undefined` for "left out". */
-function shown(value: unknown, inArray: boolean): unknown {
-  if (value === undefined || typeof value === 'function' || typeof value === 'symbol')
-    return inArray ? null : undefined;
-  return typeof value === 'number' ? jsonNumber(value) : value;
+/** A value JSON leaves out of an object (and writes as `null` in an array). */
+function leftOut(value: unknown): boolean {
+  return value === undefined || typeof value === 'function' || typeof value === 'symbol';
 }
 
 /** A number as JSON writes it: non-finite → null, -0 → 0. */
@@ -53,38 +52,51 @@ function jsonNumber(value: number): number | null {
   return value === 0 ? 0 : value;
 }
 
-function hasToJson(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function';
+function hasToJson(value: object): boolean {
+  return typeof (value as { toJSON?: unknown }).toJSON === 'function';
+}
+
+/** `same` for an array element: what JSON writes for it (`null` for a left-out value). */
+function sameItem(a: unknown, b: unknown): boolean {
+  return same(leftOut(a) ? null : a, leftOut(b) ? null : b);
 }
 
 function same(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return sameScalar(a, b);
   if (hasToJson(a) || hasToJson(b)) return JSON.stringify(a) === JSON.stringify(b);
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null)
-    return shown(a, true) === shown(b, true);
   const arrayA = Array.isArray(a);
   if (arrayA !== Array.isArray(b)) return false;
   if (arrayA) {
     const x = a as unknown[];
     const y = b as unknown[];
     if (x.length !== y.length) return false;
-    for (let i = 0; i < x.length; i++) if (!same(shown(x[i], true), shown(y[i], true))) return false;
+    for (let i = 0; i < x.length; i++) if (!sameItem(x[i], y[i])) return false;
     return true;
   }
-  // Own enumerable keys in order, those JSON would write; compared pairwise.
-  const keysA = shownKeys(a as Record<string, unknown>);
-  const keysB = shownKeys(b as Record<string, unknown>);
-  if (keysA.length !== keysB.length) return false;
-  for (let i = 0; i < keysA.length; i++) {
+  // The keys JSON writes, in order, compared pairwise (left-out values skipped on either side).
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keysA = Object.keys(x);
+  const keysB = Object.keys(y);
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    while (i < keysA.length && leftOut(x[keysA[i] as string])) i++;
+    while (j < keysB.length && leftOut(y[keysB[j] as string])) j++;
+    if (i === keysA.length || j === keysB.length) return i === keysA.length && j === keysB.length;
     const key = keysA[i] as string;
-    if (key !== keysB[i]) return false;
-    if (!same((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+    if (key !== keysB[j] || !same(x[key], y[key])) return false;
+    i++;
+    j++;
   }
-  return true;
 }
 
-function shownKeys(object: Record<string, unknown>): string[] {
-  const keys: string[] = [];
-  for (const key in object) if (Object.hasOwn(object, key) && shown(object[key], false) !== undefined) keys.push(key);
-  return keys;
+/** Two values at least one of which is not an object, as JSON writes them (top level or in an array). */
+function sameScalar(a: unknown, b: unknown): boolean {
+  const shownA = leftOut(a) ? null : typeof a === 'number' ? jsonNumber(a) : a;
+  const shownB = leftOut(b) ? null : typeof b === 'number' ? jsonNumber(b) : b;
+  if (typeof shownA === 'object' && shownA !== null) return JSON.stringify(shownA) === JSON.stringify(shownB);
+  if (typeof shownB === 'object' && shownB !== null) return JSON.stringify(shownA) === JSON.stringify(shownB);
+  return shownA === shownB;
 }

@@ -30,6 +30,7 @@ import {
 } from '@kubernetes/client-node';
 import type { KubeRequestRecorder } from '../observability/kube-client.js';
 import { KubeError } from './errors.js';
+import { KubeRest } from './rest.js';
 import type { ServerClock } from './server-clock.js';
 
 export interface KeepAliveConfiguration {
@@ -43,6 +44,11 @@ export interface KeepAliveOptions {
   requests?: KubeRequestRecorder;
   /** Learns the API server's clock from every answer's `Date` header. @defaultValue none */
   serverClock?: ServerClock;
+  /**
+   * The pool's agent, when another client owns it (`PooledKubeConfig`: its lean client's).
+   * @defaultValue a keep-alive copy of the first request's agent
+   */
+  agent?: () => Promise<HttpAgent>;
 }
 
 /**
@@ -97,7 +103,9 @@ export function keepAliveConfiguration(
   const share: Middleware = {
     pre: async (context) => {
       const agent = context.getAgent();
-      if (agent instanceof HttpsAgent) {
+      if (options.agent && agent instanceof HttpAgent) {
+        context.setAgent(await options.agent());
+      } else if (agent instanceof HttpsAgent) {
         pooled ??= new HttpsAgent({ ...agent.options, keepAlive: true, maxSockets });
         context.setAgent(pooled);
       } else if (agent instanceof HttpAgent) {
@@ -119,8 +127,16 @@ export function keepAliveConfiguration(
 
 type ApiConstructor<T> = new (configuration: Configuration) => T;
 
-/** A KubeConfig (a copy of `source`) whose API clients all share one keep-alive pool. */
+/**
+ * A KubeConfig (a copy of `source`) whose API clients all share one keep-alive pool: client-node's
+ * generated clients (`makeApiClient`) and the lean client of the hot calls (`rest`, see rest.ts).
+ */
 export class PooledKubeConfig extends KubeConfig {
+  /**
+   * The lean client (status writes, merge patches, reads, Events) over the same pool, counted alike
+   * and teaching the same server clock.
+   */
+  readonly rest: KubeRest;
   private readonly pool: KeepAliveConfiguration;
 
   constructor(source: KubeConfig, maxSockets: number, options: KeepAliveOptions = {}) {
@@ -131,7 +147,12 @@ export class PooledKubeConfig extends KubeConfig {
       users: source.users,
       currentContext: source.currentContext,
     });
-    this.pool = keepAliveConfiguration(this, maxSockets, options);
+    this.rest = new KubeRest(this, {
+      maxSockets,
+      ...(options.requests ? { requests: options.requests } : {}),
+      ...(options.serverClock ? { serverClock: options.serverClock } : {}),
+    });
+    this.pool = keepAliveConfiguration(this, maxSockets, { ...options, agent: () => this.rest.agent() });
   }
 
   override makeApiClient<T>(apiClientType: ApiConstructor<T>): T {
@@ -141,5 +162,19 @@ export class PooledKubeConfig extends KubeConfig {
   /** Closes the pooled connections. */
   close(): void {
     this.pool.close();
+    this.rest.close();
   }
+}
+
+const ownRest = new WeakMap<KubeConfig, KubeRest>();
+
+/**
+ * The lean client of `kc`: a `PooledKubeConfig`'s own (one pool), else one per KubeConfig with its
+ * own keep-alive agent (idle sockets do not hold a CLI process open).
+ */
+export function kubeRestOf(kc: KubeConfig): KubeRest {
+  if (kc instanceof PooledKubeConfig) return kc.rest;
+  let rest = ownRest.get(kc);
+  if (!rest) ownRest.set(kc, (rest = new KubeRest(kc)));
+  return rest;
 }

@@ -1,11 +1,15 @@
 /**
  * Typed wrappers for the Workflow calls a replica makes. client-node's errors
  * become `KubeError`s with a code read from the HTTP status and the Status `reason`, never from
- * message text.
+ * message text. The calls a round makes per workflow (`get`, `replaceStatus`, `mergePatch`) go
+ * through the lean client (`rest.ts`: the same requests and errors, without client-node's
+ * per-request machinery); the rest through client-node.
  */
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy } from '@kubernetes/client-node';
 import type { NewWorkflow, Workflow } from '../api/workflow.js';
 import { KubeError, kubeServer, toKubeError } from './errors.js';
+import { kubeRestOf } from './keepalive.js';
+import type { KubeRest } from './rest.js';
 
 export const WORKFLOW_GROUP = 'flotilla.io';
 export const WORKFLOW_VERSION = 'v1alpha1';
@@ -31,11 +35,13 @@ export class WorkflowClient {
 
   /** `host:port` of the API server, named in transport errors. */
   private readonly server: string | undefined;
+  private readonly rest: KubeRest;
 
   constructor(readonly kubeConfig: KubeConfig) {
     this.api = kubeConfig.makeApiClient(CustomObjectsApi);
     this.server = kubeServer(kubeConfig);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.rest = kubeRestOf(kubeConfig);
   }
 
   private base() {
@@ -44,7 +50,7 @@ export class WorkflowClient {
 
   async get(namespace: string, name: string): Promise<Workflow> {
     try {
-      return (await this.api.getNamespacedCustomObject({ ...this.base(), namespace, name })) as Workflow;
+      return await this.rest.send<Workflow>({ method: 'GET', path: workflowPath(namespace, name) });
     } catch (error) {
       throw toKubeError(error, `get workflow ${namespace}/${name}`, this.server);
     }
@@ -71,12 +77,11 @@ export class WorkflowClient {
     if (!resourceVersion)
       throw new KubeError('Invalid', `status write of ${namespace}/${name} without a resourceVersion precondition`);
     try {
-      return (await this.api.replaceNamespacedCustomObjectStatus({
-        ...this.base(),
-        namespace,
-        name,
+      return await this.rest.send<Workflow>({
+        method: 'PUT',
+        path: `${workflowPath(namespace, name)}/status`,
         body: workflow,
-      })) as Workflow;
+      });
     } catch (error) {
       throw toKubeError(error, `replace status of workflow ${namespace}/${name}`, this.server);
     }
@@ -85,10 +90,12 @@ export class WorkflowClient {
   /** A JSON merge patch (explicit content type: client-node defaults to json-patch). */
   async mergePatch(namespace: string, name: string, patch: Record<string, unknown>): Promise<Workflow> {
     try {
-      return (await this.api.patchNamespacedCustomObject(
-        { ...this.base(), namespace, name, body: patch },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      )) as Workflow;
+      return await this.rest.send<Workflow>({
+        method: 'PATCH',
+        path: workflowPath(namespace, name),
+        body: patch,
+        contentType: PatchStrategy.MergePatch,
+      });
     } catch (error) {
       throw toKubeError(error, `merge-patch workflow ${namespace}/${name}`, this.server);
     }
@@ -112,6 +119,10 @@ export class WorkflowClient {
       throw toKubeError(error, `delete workflow ${namespace}/${name}`, this.server);
     }
   }
+}
+
+function workflowPath(namespace: string, name: string): string {
+  return `/apis/${WORKFLOW_GROUP}/${WORKFLOW_VERSION}/namespaces/${encodeURIComponent(namespace)}/${WORKFLOW_PLURAL}/${encodeURIComponent(name)}`;
 }
 
 function asList(body: unknown): WorkflowList {

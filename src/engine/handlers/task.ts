@@ -63,6 +63,39 @@ export function runTaskNode(ctx: RoundContext, ref: NodeRef): void {
   }
 }
 
+/**
+ * The task node one pass advances: what its actions name and how an attempt starts. A class rather
+ * than closures made per node per pass (what a round spends its time on).
+ */
+class TaskStep {
+  constructor(
+    private readonly ctx: RoundContext,
+    private readonly path: string,
+    private readonly ns: NodeStatus,
+    private readonly taskName: string,
+    private readonly task: TaskTemplate,
+    private readonly inputs: JsonObject,
+    private readonly timeoutMs: number | undefined,
+  ) {}
+
+  context(): ReturnType<RoundContext['taskContext']> {
+    return this.ctx.taskContext(this.path, this.ns, this.taskName, this.task, this.inputs);
+  }
+
+  start(attempt: number): void {
+    const { ctx, ns, path, timeoutMs } = this;
+    ns.attempts = attempt;
+    ns.attemptStartedAt = ctx.nowIso;
+    ns.taskPhase = 'Starting';
+    delete ns.pluginState;
+    delete ns.nextAttemptAt;
+    delete ns.nextCheckAt;
+    ctx.setPhase(path, ns, 'Running', { message: `attempt ${attempt} starting` });
+    ctx.emit({ type: 'startTask', task: this.context() });
+    if (timeoutMs !== undefined) ctx.wake(ctx.now + timeoutMs);
+  }
+}
+
 function advanceTask(
   ctx: RoundContext,
   ref: NodeRef,
@@ -73,19 +106,7 @@ function advanceTask(
 ): void {
   const { path, ns } = ref;
   const timeoutMs = parseDuration(task.timeout);
-  const taskContext = () => ctx.taskContext(path, ns, taskName, task, inputs);
-
-  const start = (attempt: number): void => {
-    ns.attempts = attempt;
-    ns.attemptStartedAt = ctx.nowIso;
-    ns.taskPhase = 'Starting';
-    delete ns.pluginState;
-    delete ns.nextAttemptAt;
-    delete ns.nextCheckAt;
-    ctx.setPhase(path, ns, 'Running', { message: `attempt ${attempt} starting` });
-    ctx.emit({ type: 'startTask', task: taskContext() });
-    if (timeoutMs !== undefined) ctx.wake(ctx.now + timeoutMs);
-  };
+  const step = new TaskStep(ctx, path, ns, taskName, task, inputs, timeoutMs);
 
   // Recovery comes before the catalog, as in FlytePropeller's node executor: a node that succeeded
   // in the earlier execution takes its outputs, no attempt at all. Asked once per node.
@@ -93,7 +114,7 @@ function advanceTask(
   if (recoverFrom !== undefined && ns.phase === 'Pending' && ns.recovered === undefined) {
     const observed = ctx.observations.recovery?.[path];
     if (observed === undefined) {
-      ctx.emit({ type: 'recoverTask', task: taskContext(), from: recoverFrom });
+      ctx.emit({ type: 'recoverTask', task: step.context(), from: recoverFrom });
       return;
     }
     if ('disabled' in observed || !observed.recovered) {
@@ -111,20 +132,20 @@ function advanceTask(
   if (cache && (ns.phase === 'Pending' || ns.taskPhase === 'WaitingForCache')) {
     if (ns.phase === 'Pending' && cache.overwrite) {
       ns.cacheStatus = 'CACHE_SKIPPED';
-      start(1);
+      step.start(1);
       return;
     }
     const observed = ctx.observations.cache?.[path];
     if (observed?.action === 'lookup') {
-      if ('disabled' in observed) start(1);
-      else if (takeLookup(ctx, path, ns, observed.lookup)) start(1);
+      if ('disabled' in observed) step.start(1);
+      else if (takeLookup(ctx, path, ns, observed.lookup)) step.start(1);
       return;
     }
     const at = msOf(ns.nextCheckAt) ?? ctx.now;
     if (ns.phase === 'Pending' || ctx.now >= at)
       ctx.emit({
         type: 'lookupCache',
-        task: taskContext(),
+        task: step.context(),
         owner: cache.owner,
         reserve: cache.serialize,
         heartbeatMs: ctx.options.cacheHeartbeatMs,
@@ -134,13 +155,13 @@ function advanceTask(
   }
 
   if (ns.phase === 'Pending') {
-    if (ctx.mayStart(path, ns)) start(1);
+    if (ctx.mayStart(path, ns)) step.start(1);
     return;
   }
-  if (cache) heartbeat(ctx, ns, cache, taskContext);
+  if (cache) heartbeat(ctx, ns, cache, step);
   if (ns.phase === 'WaitingForRetry') {
     const at = msOf(ns.nextAttemptAt) ?? ctx.now;
-    if (ctx.now >= at) start((ns.attempts ?? 0) + 1);
+    if (ctx.now >= at) step.start((ns.attempts ?? 0) + 1);
     else ctx.wake(at);
     return;
   }
@@ -148,7 +169,7 @@ function advanceTask(
 
   const attempt = ns.attempts ?? 1;
   if (ns.taskPhase === 'WritingCache' && cache) {
-    finishCachePut(ctx, path, ns, cache, taskContext);
+    finishCachePut(ctx, path, ns, cache, step);
     return;
   }
   const observation = ctx.observations.tasks?.[taskKey(path, attempt)];
@@ -157,7 +178,7 @@ function advanceTask(
     if (ns.phase === 'Running' && ns.taskPhase === 'WritingCache' && cache) {
       ctx.emit({
         type: 'putCache',
-        task: taskContext(),
+        task: step.context(),
         outputs: ctx.readOutputs(ns),
         overwrite: cache.overwrite,
         owner: cache.owner,
@@ -168,7 +189,7 @@ function advanceTask(
   }
   const startedAt = msOf(ns.attemptStartedAt) ?? ctx.now;
   if (timeoutMs !== undefined && ctx.now >= startedAt + timeoutMs) {
-    ctx.emit({ type: 'abortTask', task: taskContext(), reason: 'Timeout' });
+    ctx.emit({ type: 'abortTask', task: step.context(), reason: 'Timeout' });
     recordFailure(
       ctx,
       path,
@@ -181,11 +202,11 @@ function advanceTask(
   if (timeoutMs !== undefined) ctx.wake(startedAt + timeoutMs);
   if (observation) return;
   if (ns.taskPhase === 'Starting' || ns.taskPhase === undefined) {
-    ctx.emit({ type: 'startTask', task: taskContext() });
+    ctx.emit({ type: 'startTask', task: step.context() });
     return;
   }
   const checkAt = msOf(ns.nextCheckAt) ?? ctx.now;
-  if (ctx.now >= checkAt) ctx.emit({ type: 'checkTask', task: taskContext() });
+  if (ctx.now >= checkAt) ctx.emit({ type: 'checkTask', task: step.context() });
   else ctx.wake(checkAt);
 }
 
@@ -217,31 +238,25 @@ function takeLookup(ctx: RoundContext, path: string, ns: NodeStatus, lookup: Cac
 }
 
 /** Extends the reservation the node holds, every `cacheHeartbeatMs`. */
-function heartbeat(
-  ctx: RoundContext,
-  ns: NodeStatus,
-  cache: CachePlan,
-  taskContext: () => ReturnType<RoundContext['taskContext']>,
-): void {
+function heartbeat(ctx: RoundContext, ns: NodeStatus, cache: CachePlan, step: TaskStep): void {
   if (ns.cacheHeartbeatAt === undefined || isTerminalNodePhase(ns.phase)) return;
   const due = (msOf(ns.cacheHeartbeatAt) ?? ctx.now) + ctx.options.cacheHeartbeatMs;
   if (ctx.now < due) {
     ctx.wake(due);
     return;
   }
-  ctx.emit({ type: 'extendCache', task: taskContext(), owner: cache.owner, heartbeatMs: ctx.options.cacheHeartbeatMs });
+  ctx.emit({
+    type: 'extendCache',
+    task: step.context(),
+    owner: cache.owner,
+    heartbeatMs: ctx.options.cacheHeartbeatMs,
+  });
   ns.cacheHeartbeatAt = ctx.nowIso;
   ctx.wake(ctx.now + ctx.options.cacheHeartbeatMs);
 }
 
 /** The put's answer ends the node; without one (a crash, the streak ran out) the put is asked again. */
-function finishCachePut(
-  ctx: RoundContext,
-  path: string,
-  ns: NodeStatus,
-  cache: CachePlan,
-  taskContext: () => ReturnType<RoundContext['taskContext']>,
-): void {
+function finishCachePut(ctx: RoundContext, path: string, ns: NodeStatus, cache: CachePlan, step: TaskStep): void {
   const attempt = ns.attempts ?? 1;
   const observed = ctx.observations.cache?.[path];
   if (observed?.action === 'put') {
@@ -260,7 +275,7 @@ function finishCachePut(
   }
   ctx.emit({
     type: 'putCache',
-    task: taskContext(),
+    task: step.context(),
     outputs: ctx.readOutputs(ns),
     overwrite: cache.overwrite,
     owner: cache.owner,
