@@ -116,11 +116,17 @@ describe('flotilla controller --flyte --admin-endpoint', () => {
       { what: `${name} SUCCEEDED at admin`, timeoutMs: 90_000 },
     );
     const events = admin.records.events(execution);
-    const dataDir = (
-      (await env.custom.getNamespacedCustomObject({ ...flyteApi, namespace: NS, name })) as {
-        status: { dataDir: string; phase: number };
-      }
-    ).status;
+    // A Flyte round sends admin its events before it writes the status (as FlytePropeller does), so
+    // admin can hold SUCCEEDED a moment before the FlyteWorkflow records it.
+    const dataDir = await waitFor(
+      async () => {
+        const { status } = (await env.custom.getNamespacedCustomObject({ ...flyteApi, namespace: NS, name })) as {
+          status: { dataDir: string; phase: number };
+        };
+        return status.phase === 3 ? status : undefined;
+      },
+      { what: `${name} status phase 3 (SUCCEEDED)`, timeoutMs: 30_000 },
+    );
     assert.equal(dataDir.phase, 3);
 
     const phases = (kind: RecordedEvent['kind'], nodeId?: string) =>
