@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnProcess, type ManagedProcess } from '../sandbox/processes.js';
 import { workflowCrd } from '../src/api/crd.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -129,4 +130,27 @@ export async function pool<T>(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, () => worker()));
+}
+
+/** `flotilla apiserver` (no kubelet) as its own process, its kubeconfig and log in `dir`. */
+export async function startApiServerProcess(dir: string): Promise<{ api: ManagedProcess; kubeconfigFile: string }> {
+  const kubeconfigFile = join(dir, 'kubeconfig');
+  const api = await spawnProcess({
+    name: 'apiserver',
+    command: process.execPath,
+    args: [
+      join(ROOT, 'bin/flotilla.mjs'),
+      'apiserver',
+      '--no-kubelet',
+      '--port',
+      '0',
+      '--kubeconfig-out',
+      kubeconfigFile,
+    ],
+    ready: /API server listening on (\S+)/,
+    readyTimeoutMs: 60_000,
+    cwd: ROOT,
+    logFile: join(dir, 'apiserver.log'),
+  });
+  return { api, kubeconfigFile };
 }

@@ -11,10 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { spawnProcess } from '../sandbox/processes.js';
 import { PooledKubeConfig } from '../src/kube/keepalive.js';
 import { KubeRest } from '../src/kube/rest.js';
-import { postCrd, ROOT } from './controller-proc.js';
+import { postCrd, startApiServerProcess } from './controller-proc.js';
 import { chainSpec } from './fleet.js';
 
 const GROUP = { group: 'flotilla.io', version: 'v1alpha1', plural: 'workflows', namespace: 'default' };
@@ -35,24 +34,7 @@ async function measure(call: Call, requests: number): Promise<number> {
 
 export async function benchKubeClient(requests: number, rounds: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-kube-client-'));
-  const kubeconfigFile = join(dir, 'kubeconfig');
-  const api = await spawnProcess({
-    name: 'apiserver',
-    command: process.execPath,
-    args: [
-      join(ROOT, 'bin/flotilla.mjs'),
-      'apiserver',
-      '--no-kubelet',
-      '--port',
-      '0',
-      '--kubeconfig-out',
-      kubeconfigFile,
-    ],
-    ready: /API server listening on (\S+)/,
-    readyTimeoutMs: 60_000,
-    cwd: ROOT,
-    logFile: join(dir, 'apiserver.log'),
-  });
+  const { api, kubeconfigFile } = await startApiServerProcess(dir);
   const base = new KubeConfig();
   base.loadFromFile(kubeconfigFile);
   const kc = new PooledKubeConfig(base, 16);

@@ -21,11 +21,18 @@ import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { FaultsClient } from '../sandbox/apiserver/faults-client.js';
 import type { TrafficStats } from '../sandbox/apiserver/traffic.js';
-import { spawnProcess, type ManagedProcess } from '../sandbox/processes.js';
 import { PooledKubeConfig } from '../src/kube/keepalive.js';
 import { RedisServer } from '../test/support/redis.js';
 import { openCpuBudget, type Confinement, type CpuBudget, type Throttling } from './cgroup.js';
-import { pool, postCrd, ROOT, scrape, startController, sumSeries, type ControllerProc } from './controller-proc.js';
+import {
+  pool,
+  postCrd,
+  scrape,
+  startApiServerProcess,
+  startController,
+  sumSeries,
+  type ControllerProc,
+} from './controller-proc.js';
 import { chainSpec, shardsOf } from './fleet.js';
 import { machineCpu, processCpuSeconds } from './proc-cpu.js';
 import { costOf, snapshot as redisSnapshot } from './redis-stats.js';
@@ -346,24 +353,7 @@ async function startFleet(
   o: Required<Pick<ScaleBenchOptions, 'shardCount' | 'concurrency'>>,
   cleanup: Array<() => Promise<void>>,
 ): Promise<Fleet> {
-  const kubeconfigFile = join(dir, 'kubeconfig');
-  const api: ManagedProcess = await spawnProcess({
-    name: 'apiserver',
-    command: process.execPath,
-    args: [
-      join(ROOT, 'bin/flotilla.mjs'),
-      'apiserver',
-      '--no-kubelet',
-      '--port',
-      '0',
-      '--kubeconfig-out',
-      kubeconfigFile,
-    ],
-    ready: /API server listening on (\S+)/,
-    readyTimeoutMs: 60_000,
-    cwd: ROOT,
-    logFile: join(dir, 'apiserver.log'),
-  });
+  const { api, kubeconfigFile } = await startApiServerProcess(dir);
   cleanup.push(async () => void (await api.stop()));
   const base = new KubeConfig();
   base.loadFromFile(kubeconfigFile);
