@@ -150,19 +150,20 @@ export async function startRecordingAdmin(options: RecordingAdminOptions = {}): 
   };
   // Recovery's two calls: a node execution as its events left it, and its outputs (inline when the
   // events carried them, else by the outputs.pb URI, which the caller reads from its store).
-  const nodeRecord = (id: NodeExecutionGetRequest['id']) => {
+  // The record of a node execution, or NOT_FOUND answered (and undefined).
+  const nodeRecord = (id: NodeExecutionGetRequest['id'], callback: grpc.sendUnaryData<unknown>) => {
     const key = executionKey(id?.executionId);
-    return { key: `${key}/${id?.nodeId ?? ''}`, record: records.nodeExecution(key, id?.nodeId ?? '') };
+    const record = records.nodeExecution(key, id?.nodeId ?? '');
+    if (!record)
+      callback({ code: grpc.status.NOT_FOUND, details: `node execution ${key}/${id?.nodeId ?? ''} not found` }, null);
+    return record;
   };
   implementation['getNodeExecution'] = (
     call: grpc.ServerUnaryCall<NodeExecutionGetRequest, unknown>,
     callback: grpc.sendUnaryData<unknown>,
   ) => {
-    const { key, record } = nodeRecord(call.request.id);
-    if (!record) {
-      callback({ code: grpc.status.NOT_FOUND, details: `node execution ${key} not found` }, null);
-      return;
-    }
+    const record = nodeRecord(call.request.id, callback);
+    if (!record) return;
     const closure: Record<string, unknown> = { phase: record.phase };
     if (record.outputUri) closure['outputUri'] = record.outputUri;
     else if (record.outputData) closure['outputData'] = LiteralMap.toJSON(record.outputData);
@@ -173,11 +174,8 @@ export async function startRecordingAdmin(options: RecordingAdminOptions = {}): 
     call: grpc.ServerUnaryCall<NodeExecutionGetDataRequest, unknown>,
     callback: grpc.sendUnaryData<unknown>,
   ) => {
-    const { key, record } = nodeRecord(call.request.id);
-    if (!record) {
-      callback({ code: grpc.status.NOT_FOUND, details: `node execution ${key} not found` }, null);
-      return;
-    }
+    const record = nodeRecord(call.request.id, callback);
+    if (!record) return;
     callback(null, {
       ...(record.outputUri ? { outputs: { url: record.outputUri, bytes: 0 } } : {}),
       ...(record.outputData ? { fullOutputs: record.outputData } : {}),

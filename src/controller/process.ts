@@ -186,9 +186,8 @@ export async function startControllerProcess(options: ControllerProcessOptions):
   const namespaces = options.namespaces ?? [];
   const concurrency = options.concurrency ?? 8;
   const metrics = new Metrics();
-  // Every API client of the process shares one pool, and every request through it is counted
-  // (rest_client_*) and teaches the process the API server's clock, which rounds stamp and judge
-  // a Workflow's times by (a replica's own clock may be minutes off; src/kube/server-clock.ts).
+  // One pool for every API client: each request is counted (rest_client_*), and each answer teaches
+  // the API server's clock, by which rounds stamp a Workflow's times (src/kube/server-clock.ts).
   const serverClock = new ServerClock();
   const kubeConfig = new PooledKubeConfig(loadKubeConfig(options.kubeConfig), Math.max(16, concurrency * 4), {
     requests: metrics.kubeClient,
@@ -293,16 +292,7 @@ export async function startControllerProcess(options: ControllerProcessOptions):
       });
       const p = publisher;
       closers.push({ what: 'event publisher', run: () => p.close(3000) });
-      // flotilla_events_sent_total / _failed_total{kind="execution"} follow the publisher's own counts.
-      const seen = { sent: 0, failed: 0 };
-      metrics.addCollector(() => {
-        const sent = p.stats.delivered;
-        const failed = p.stats.overflowed + p.stats.rejected;
-        if (sent > seen.sent) metrics.eventsSent.inc({ kind: 'execution' }, sent - seen.sent);
-        if (failed > seen.failed) metrics.eventsFailed.inc({ kind: 'execution' }, failed - seen.failed);
-        seen.sent = sent;
-        seen.failed = failed;
-      });
+      metrics.followExecutionEvents(() => ({ sent: p.stats.delivered, failed: p.stats.overflowed + p.stats.rejected }));
     }
     const recorder = new EventRecorder({
       kubeConfig,

@@ -305,6 +305,21 @@ export class Metrics {
     return () => this.collectors.delete(collect);
   }
 
+  /**
+   * `flotilla_events_sent_total` / `_failed_total{kind="execution"}` follow a publisher's own
+   * running totals, read at each collection.
+   */
+  followExecutionEvents(totals: () => { sent: number; failed: number }): void {
+    const seen = { sent: 0, failed: 0 };
+    this.addCollector(() => {
+      const { sent, failed } = totals();
+      if (sent > seen.sent) this.eventsSent.inc({ kind: 'execution' }, sent - seen.sent);
+      if (failed > seen.failed) this.eventsFailed.inc({ kind: 'execution' }, failed - seen.failed);
+      seen.sent = sent;
+      seen.failed = failed;
+    });
+  }
+
   /** Prometheus text exposition. */
   async text(): Promise<string> {
     return this.registry.metrics();

@@ -53,3 +53,16 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     );
   });
 }
+
+/**
+ * How long a job waited before its first round: since its add (BullMQ's `timestamp`; for the
+ * follow-up job of a key that was active, the add that arrived meanwhile). A retry's wait is its
+ * back-off, which BullMQ does not record: undefined (not observed).
+ */
+export function waitedSeconds(
+  job: { attemptsMade: number; timestamp: number; opts: { delay?: number } },
+  nowMs: number,
+): number | undefined {
+  if (job.attemptsMade > 0) return undefined;
+  return Math.max(0, nowMs - job.timestamp - (job.opts.delay ?? 0)) / 1000;
+}

@@ -38,7 +38,7 @@ import type { Cluster } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { bullmqConnection, createRedisClient, parseRedisConfig, type RedisClient } from '../../redis/index.js';
 import { QueueError } from './errors.js';
-import { countQueue, withTimeout } from './counts.js';
+import { countQueue, waitedSeconds, withTimeout } from './counts.js';
 import { assertWorkflowKey, queueName, queuePrefix, wakeupsKey } from './keys.js';
 import { forceDisconnect, keepConnectionErrorsHandled, within } from './bullmq-workarounds.js';
 import { Wakeups } from './wakeups.js';
@@ -488,14 +488,4 @@ export class ShardQueue {
       this.schedule(next);
     }
   }
-}
-
-/**
- * How long a job waited before its first round: since its add (BullMQ's `timestamp`; for the
- * follow-up job of a key that was active, the add that arrived meanwhile). A retry's wait is its
- * back-off, which BullMQ does not record: undefined (not observed).
- */
-function waitedSeconds(job: Job<JobData>, nowMs: number): number | undefined {
-  if (job.attemptsMade > 0) return undefined;
-  return Math.max(0, nowMs - job.timestamp - (job.opts.delay ?? 0)) / 1000;
 }
