@@ -20,9 +20,16 @@ export interface ControllerProc {
 }
 
 /** Starts `flotilla controller ARGS` (stderr inherited) and waits for its ready line. */
-export async function startController(args: readonly string[], timeoutMs = 60_000): Promise<ControllerProc> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/flotilla.mjs'), 'controller', ...args], {
-    cwd: ROOT,
+export async function startController(
+  args: readonly string[],
+  timeoutMs = 60_000,
+  env: NodeJS.ProcessEnv = process.env,
+  /** The tree whose `bin/flotilla.mjs` runs (an image tree: `image-tree.ts`). */
+  root = ROOT,
+): Promise<ControllerProc> {
+  const child = spawn(process.execPath, [join(root, 'bin/flotilla.mjs'), 'controller', ...args], {
+    cwd: root,
+    env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

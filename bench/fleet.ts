@@ -2,8 +2,12 @@
  * The fleet end to end: for N replicas, N `flotilla controller` processes sharing 32 hash shards
  * statically (replica i runs the shards s with s mod N = i; each Workflow is created with its
  * `flotilla.io/shard` label, i mod 32) on one embedded API server (HTTPS, no kubelet: the tasks
- * are the in-process `echo` plugin) and one real Redis, both fresh for each N. W workflows of 5
- * chained echo nodes are created at once (16 requests in flight on one keep-alive pool), then:
+ * are the in-process `echo` plugin; `flotilla apiserver`, its own process, so the bench's creates
+ * and the replicas do not share its thread) and one real Redis, both fresh for each N. An optional
+ * warm-up runs first (`--warmup`: its CPU per workflow is the cold figure, a replica's first
+ * workflows while V8 compiles its code). Then W workflows of 5 chained echo nodes are created at
+ * once (`creators` requests in flight on one keep-alive pool, 64 by default as the peer bench's
+ * FlowProducer side, so creation does not bound the figure), then:
  * - workflows/s: W ÷ (last `status.finishedAt` − first create sent);
  * - creation→success p50/p99: `status.finishedAt` − the moment its create was sent (the bench's
  *   clock, same machine; `metadata.creationTimestamp` has whole seconds only);
@@ -18,7 +22,7 @@
  * Static shards, not lease mode with the manager: the figure is the data path, not the protocol
  * (that is `leases`, `handover`, `failover`). Run alone: `node --import tsx bench/fleet.ts [--quick]`.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,7 +31,8 @@ import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { Labels } from '../src/api/workflow.js';
 import { PooledKubeConfig } from '../src/kube/keepalive.js';
-import { startApiServer, type TrafficStats } from '../sandbox/apiserver/index.js';
+import { FaultsClient } from '../sandbox/apiserver/faults-client.js';
+import type { TrafficStats } from '../sandbox/apiserver/traffic.js';
 import { RedisServer } from '../test/support/redis.js';
 import {
   cpuSeconds,
@@ -35,6 +40,7 @@ import {
   postCrd,
   scrape,
   startController,
+  startApiServerProcess,
   sumSeries,
   systemCpuSeconds,
   type ControllerProc,
@@ -59,6 +65,8 @@ export interface FleetBenchOptions {
    * @defaultValue 0
    */
   warmup?: number;
+  /** Create requests in flight (the warm-up's and the measured batch's). @defaultValue 64 */
+  creators?: number;
   print?: boolean;
 }
 
@@ -73,6 +81,11 @@ export interface FleetRun {
   latencyP99Ms: number;
   /** Fleet CPU (all replicas) per workflow, ms. */
   cpuMsPerWorkflow: number;
+  /**
+   * Fleet CPU per workflow over the warm-up (first create → all succeeded): the cold figure, the
+   * replicas' first workflows while V8 still compiles their code. Absent without a warm-up.
+   */
+  coldCpuMsPerWorkflow?: number;
   /** CPU seconds of each replica over the run. */
   cpuSecondsPerReplica: number[];
   /** The system (kernel) share of that CPU, 0–1. */
@@ -141,19 +154,22 @@ async function runFleet(
 ): Promise<FleetRun> {
   const n = options.workflows;
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-fleet-'));
-  const server = await startApiServer({ port: 0, kubelet: false });
+  const { api: server, kubeconfigFile: kubeconfig } = await startApiServerProcess(dir);
   const redis = await RedisServer.start({ persist: false });
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, server.kubeconfig);
   const base = new KubeConfig();
-  base.loadFromString(server.kubeconfig);
-  const kc = new PooledKubeConfig(base, 16);
+  base.loadFromFile(kubeconfig);
+  const url = server.match[1] as string;
+  const caPem = Buffer.from(base.getCurrentCluster()?.caData ?? '', 'base64').toString('utf8');
+  const token = base.getCurrentUser()?.token ?? '';
+  const faults = new FaultsClient({ url, token, caPem });
+  const kc = new PooledKubeConfig(base, options.creators);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const controllers: ControllerProc[] = [];
   const admin = new Redis(redis.url, { lazyConnect: true });
+  let coldCpuMsPerWorkflow: number | undefined;
   try {
     await admin.connect();
-    await postCrd(server.url, server.caPem, server.token);
+    await postCrd(url, caPem, token);
     for (let i = 0; i < replicas; i++) {
       const shards = shardsOf(i, replicas, options.shardCount).join(',');
       controllers.push(
@@ -183,9 +199,10 @@ async function runFleet(
         0,
       );
     if (options.warmup > 0) {
+      const coldFrom = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
       await pool(
         Array.from({ length: options.warmup }, (_, i) => i),
-        16,
+        options.creators,
         async (i) =>
           void (await custom.createNamespacedCustomObject({
             ...GROUP,
@@ -207,7 +224,15 @@ async function runFleet(
             labelSelector: `${Labels.completed}=true`,
           })) as { items?: unknown[] }
         ).items?.length ?? 0;
-      while ((await succeeded()) < options.warmup || (await labelled()) < options.warmup) {
+      while ((await succeeded()) < options.warmup) {
+        if (Date.now() > warmDeadline) throw new Error(`${replicas} replicas: the warm-up did not finish`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const coldTo = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
+      coldCpuMsPerWorkflow =
+        (coldTo.reduce((acc, s, i) => acc + cpuSeconds(s) - cpuSeconds(coldFrom[i] ?? new Map()), 0) * 1000) /
+        options.warmup;
+      while ((await labelled()) < options.warmup) {
         if (Date.now() > warmDeadline) throw new Error(`${replicas} replicas: the warm-up did not finish`);
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -225,12 +250,12 @@ async function runFleet(
     const idleCpuMsPerSecond =
       (before.reduce((acc, s, i) => acc + cpuSeconds(s) - cpuSeconds(idleCpuFrom[i] ?? new Map()), 0) * 1000) /
       idleSeconds;
-    const trafficBefore = server.faults.traffic.stats();
+    const trafficBefore = await faults.traffic();
     const sentAt = new Map<string, number>();
     const names = Array.from({ length: n }, (_, i) => `fleet-${i}`);
     const first = Date.now();
     let createBodyBytes = 0;
-    await pool(names, 16, async (name, i) => {
+    await pool(names, options.creators, async (name, i) => {
       sentAt.set(name, Date.now());
       const body = {
         apiVersion: 'flotilla.io/v1alpha1',
@@ -252,7 +277,7 @@ async function runFleet(
     }
     const after = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
     const cpuWindowSeconds = (Date.now() - cpuFrom) / 1000;
-    const traffic = trafficDelta(trafficBefore, server.faults.traffic.stats(), n, createBodyBytes);
+    const traffic = trafficDelta(trafficBefore, await faults.traffic(), n, createBodyBytes);
     const redisCost = costOf(redisBefore, await redisSnapshot(admin), n, 30);
     const listed = (await custom.listNamespacedCustomObject({ ...GROUP })) as { items?: ListedWorkflow[] };
     const latencies: number[] = [];
@@ -284,6 +309,7 @@ async function runFleet(
       latencyP50Ms: percentile(latencies, 50),
       latencyP99Ms: percentile(latencies, 99),
       cpuMsPerWorkflow: (cpuSecondsPerReplica.reduce((a, b) => a + b, 0) * 1000) / n,
+      ...(coldCpuMsPerWorkflow === undefined ? {} : { coldCpuMsPerWorkflow }),
       cpuSecondsPerReplica,
       cpuSystemShare: cpuTotal > 0 ? systemSeconds / cpuTotal : 0,
       idleCpuMsPerSecond,
@@ -314,7 +340,7 @@ async function runFleet(
         .map(([k, v]) => `${k} ${v.toFixed(0)}`)
         .join(', ');
       console.log(
-        `fleet: per workflow: API requests ${requests}; body bytes ${bytes}; watch events ${run.watchEventsPerWorkflow.toFixed(2)}; rounds ${run.roundsPerWorkflow.toFixed(2)}; idle CPU ${run.idleCpuMsPerSecond.toFixed(0)} ms/s; CPU net of idle ${run.cpuMsPerWorkflowNetOfIdle.toFixed(2)} ms/workflow`,
+        `fleet: per workflow: API requests ${requests}; body bytes ${bytes}; watch events ${run.watchEventsPerWorkflow.toFixed(2)}; rounds ${run.roundsPerWorkflow.toFixed(2)}; idle CPU ${run.idleCpuMsPerSecond.toFixed(0)} ms/s; CPU net of idle ${run.cpuMsPerWorkflowNetOfIdle.toFixed(2)} ms/workflow${run.coldCpuMsPerWorkflow === undefined ? '' : `; cold (the ${options.warmup} warm-up workflows) ${run.coldCpuMsPerWorkflow.toFixed(2)} ms/workflow`}`,
       );
     }
     return run;
@@ -363,6 +389,7 @@ export async function benchFleet(options: FleetBenchOptions = {}): Promise<Fleet
     concurrency: options.concurrency ?? 8,
     timeoutMs: options.timeoutMs ?? 300_000,
     warmup: options.warmup ?? 0,
+    creators: options.creators ?? 64,
     print: options.print ?? false,
   };
   const runs: FleetRun[] = [];
@@ -377,11 +404,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       workflows: { type: 'string' },
       replicas: { type: 'string' },
       warmup: { type: 'string' },
+      creators: { type: 'string' },
     },
   });
   const result = await benchFleet({
     workflows: Number(values.workflows ?? (values.quick ? 200 : 2000)),
     warmup: Number(values.warmup ?? 0),
+    creators: Number(values.creators ?? 64),
     replicaCounts: (values.replicas ?? (values.quick ? '1,3' : '1,2,3')).split(',').map(Number),
     print: true,
   });
