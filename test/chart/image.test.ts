@@ -1,16 +1,21 @@
 /**
  * What the Dockerfile's runtime stage holds works: the sources compiled with tsconfig.build.json
  * (as `npm run build` does) plus the non-TypeScript assets it copies, `bin/`, `package.json` and
- * node_modules — and no `src/` — start `flotilla` and `shardctl` through the image's entrypoint
- * (`FLOTILLA_USE_DIST=1 node bin/flotilla.mjs`). The compiled code imports no dev dependency.
- * (Docker itself cannot run here.)
+ * node_modules with the slimmed packages minified (`scripts/slim-deps.mjs`, as the Dockerfile's
+ * `slim` stage) — and no `src/` — start `flotilla` and `shardctl` through the image's entrypoint
+ * (`FLOTILLA_USE_DIST=1 node bin/flotilla.mjs`), and a controller from it runs a Workflow to the
+ * end against the embedded API server and a real Redis. The compiled code imports no dev
+ * dependency. (Docker itself cannot run here.)
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { IMAGE_ENV, slimNodeModules } from '../../bench/image-tree.js';
+import { spawnController, startControllerEnv, submit, waitTerminal, workflow } from '../support/controller.js';
 import { repoRoot } from './helm.js';
 
 function run(
@@ -63,7 +68,7 @@ describe('image contents (Dockerfile runtime stage)', () => {
     }
     cpSync(join(repoRoot, 'bin'), join(image, 'bin'), { recursive: true });
     cpSync(join(repoRoot, 'package.json'), join(image, 'package.json'));
-    symlinkSync(join(repoRoot, 'node_modules'), join(image, 'node_modules'), 'dir');
+    await slimNodeModules(join(image, 'node_modules'));
   });
   after(() => {
     rmSync(image, { recursive: true, force: true });
@@ -76,7 +81,10 @@ describe('image contents (Dockerfile runtime stage)', () => {
     assert.match(dockerfile, /COPY [^\n]*bin \.\/bin/);
     assert.match(dockerfile, /USER 10001:10001/);
     assert.match(dockerfile, /ENTRYPOINT \["tini", "--", "node", "bin\/flotilla\.mjs"\]/);
-    assert.match(dockerfile, /FLOTILLA_USE_DIST=1/);
+    for (const [name, value] of Object.entries(IMAGE_ENV))
+      assert.match(dockerfile, new RegExp(`\\b${name}=${value}\\b`), `ENV ${name}=${value} (bench/image-tree.ts)`);
+    assert.match(dockerfile, /RUN node scripts\/slim-deps\.mjs runtime_modules/);
+    assert.match(dockerfile, /COPY --from=slim [^\n]*\/app\/runtime_modules \.\/node_modules/);
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     assert.match(runtime, /AS runtime/);
     assert.doesNotMatch(runtime, /COPY[^\n]*\bsrc\b/, 'src/ is not in the runtime stage');
@@ -89,7 +97,9 @@ describe('image contents (Dockerfile runtime stage)', () => {
     assert.match(version, /^(22|24)(\.\d+){0,2}$/, `NODE_VERSION ${version} is not Node 22 or 24`);
     const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
     assert.ok(froms.length >= 3);
-    for (const from of froms) assert.equal(from, 'node:${NODE_VERSION}-bookworm-slim');
+    const stages = [...dockerfile.matchAll(/^FROM \S+ AS (\S+)/gm)].map((m) => m[1]);
+    for (const from of froms)
+      assert.ok(from === 'node:${NODE_VERSION}-bookworm-slim' || stages.includes(from), `FROM ${String(from)}`);
     // COPY from the build context (not --from=<stage>): every source must exist in a checkout.
     const sources = [...dockerfile.matchAll(/^COPY (?!.*--from=)(.*)$/gm)].flatMap((m) => {
       const words = (m[1] ?? '').split(/\s+/).filter((w) => w !== '' && !w.startsWith('--'));
@@ -112,6 +122,62 @@ describe('image contents (Dockerfile runtime stage)', () => {
     const shardctl = await run(process.execPath, ['bin/shardctl.mjs', '--help'], image, { FLOTILLA_USE_DIST: '1' });
     assert.equal(shardctl.code, 0, shardctl.stderr);
     assert.match(shardctl.stdout, /status/);
+  });
+
+  test('the slimmed client-node is minified and exports what the original does', async () => {
+    const slimmed = join(image, 'node_modules/@kubernetes/client-node');
+    const original = join(repoRoot, 'node_modules/@kubernetes/client-node');
+    const size = (dir: string): number =>
+      walk(join(dir, 'dist'))
+        .filter((f) => f.endsWith('.js'))
+        .reduce((acc, f) => acc + statSync(f).size, 0);
+    assert.ok(size(slimmed) < size(original) / 2, `${size(slimmed)} bytes of JavaScript against ${size(original)}`);
+    assert.equal(walk(slimmed).filter((f) => f.endsWith('.map') || f.endsWith('.d.ts')).length, 0);
+    const slim = (await import(pathToFileURL(join(slimmed, 'dist/index.js')).href)) as Record<string, unknown>;
+    const full = (await import('@kubernetes/client-node')) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(slim).sort(), Object.keys(full).sort());
+    // Names survive (nothing is renamed): the serializer and error messages rely on them.
+    const names = (m: Record<string, unknown>): string[] =>
+      Object.keys(m)
+        .sort()
+        .map((k) => `${k}:${typeof m[k] === 'function' ? (m[k] as { name: string }).name : typeof m[k]}`);
+    assert.deepEqual(names(slim), names(full));
+  });
+
+  test('a controller from the image tree runs a Workflow of pod and echo tasks to Succeeded', async () => {
+    const env = await startControllerEnv();
+    const controller = await spawnController({
+      id: 'image-tree',
+      kubeconfig: env.api.kubeconfigPath,
+      redisUrl: env.redis.url,
+      root: image,
+      env: { ...IMAGE_ENV },
+      args: ['--shard-count', '1'],
+      readyTimeoutMs: 60_000,
+    });
+    try {
+      await submit(
+        env,
+        workflow('from-image', {
+          tasks: {
+            run: {
+              plugin: 'pod',
+              pod: { image: 'busybox', command: ['run'], annotations: { 'flotilla.io/sim-duration': '100ms' } },
+            },
+            echo: { plugin: 'echo' },
+          },
+          nodes: [
+            { id: 'a', kind: 'task', task: 'run' },
+            { id: 'b', kind: 'task', task: 'echo', dependsOn: ['a'], inputs: { v: { value: 1 } } },
+          ],
+        }),
+      );
+      const done = await waitTerminal(env, 'from-image', 60_000);
+      assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status));
+    } finally {
+      await controller.stop();
+      await env.stop();
+    }
   });
 
   test('the build carries nothing of the sandbox: no embedded API server, kubelet or local fleet, and no sandbox commands', async () => {

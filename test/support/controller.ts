@@ -103,11 +103,14 @@ export interface SpawnControllerOptions {
   env?: Record<string, string>;
   /** How long to wait for the ready line. @defaultValue 30000 */
   readyTimeoutMs?: number;
+  /** The tree whose `bin/flotilla.mjs` runs (e.g. one laid out as the image). @defaultValue the checkout */
+  root?: string;
 }
 
 export async function spawnController(options: SpawnControllerOptions): Promise<ControllerProcessHandle> {
+  const root = options.root ?? ROOT;
   const args = [
-    join(ROOT, 'bin/flotilla.mjs'),
+    join(root, 'bin/flotilla.mjs'),
     'controller',
     '--kubeconfig',
     options.kubeconfig,
@@ -123,7 +126,7 @@ export async function spawnController(options: SpawnControllerOptions): Promise<
     ...(options.args ?? []),
   ];
   const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd: root,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
