@@ -46,6 +46,7 @@ import {
   type ControllerProc,
 } from './controller-proc.js';
 import { percentile } from './stats.js';
+import { processCpuSeconds } from './proc-cpu.js';
 import { costOf, snapshot as redisSnapshot } from './redis-stats.js';
 
 export interface FleetBenchOptions {
@@ -81,6 +82,11 @@ export interface FleetRun {
   latencyP99Ms: number;
   /** Fleet CPU (all replicas) per workflow, ms. */
   cpuMsPerWorkflow: number;
+  /**
+   * The API server's CPU per workflow over the same window, ms (its process, `/proc`): the bench's
+   * creates are in it, so this is what one workflow costs the API server end to end.
+   */
+  apiServerCpuMsPerWorkflow: number;
   /**
    * Fleet CPU per workflow over the warm-up (first create → all succeeded): the cold figure, the
    * replicas' first workflows while V8 still compiles their code. Absent without a warm-up.
@@ -247,6 +253,7 @@ async function runFleet(
     const redisIdleCommandsPerSecond = idleCost.commandsPerJob / idleSeconds;
     const before = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
     const cpuFrom = Date.now();
+    const apiCpuFrom = processCpuSeconds(server.pid);
     const idleCpuMsPerSecond =
       (before.reduce((acc, s, i) => acc + cpuSeconds(s) - cpuSeconds(idleCpuFrom[i] ?? new Map()), 0) * 1000) /
       idleSeconds;
@@ -277,6 +284,7 @@ async function runFleet(
     }
     const after = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
     const cpuWindowSeconds = (Date.now() - cpuFrom) / 1000;
+    const apiServerCpuMsPerWorkflow = ((processCpuSeconds(server.pid) - apiCpuFrom) * 1000) / n;
     const traffic = trafficDelta(trafficBefore, await faults.traffic(), n, createBodyBytes);
     const redisCost = costOf(redisBefore, await redisSnapshot(admin), n, 30);
     const listed = (await custom.listNamespacedCustomObject({ ...GROUP })) as { items?: ListedWorkflow[] };
@@ -310,6 +318,7 @@ async function runFleet(
       latencyP99Ms: percentile(latencies, 99),
       cpuMsPerWorkflow: (cpuSecondsPerReplica.reduce((a, b) => a + b, 0) * 1000) / n,
       ...(coldCpuMsPerWorkflow === undefined ? {} : { coldCpuMsPerWorkflow }),
+      apiServerCpuMsPerWorkflow,
       cpuSecondsPerReplica,
       cpuSystemShare: cpuTotal > 0 ? systemSeconds / cpuTotal : 0,
       idleCpuMsPerSecond,
@@ -329,7 +338,7 @@ async function runFleet(
     };
     if (options.print) {
       console.log(
-        `fleet: ${replicas} replica(s), ${n} workflows in ${seconds.toFixed(2)} s (${run.workflowsPerSecond.toFixed(1)}/s; creates took ${createSeconds.toFixed(2)} s), p50 ${run.latencyP50Ms} ms p99 ${run.latencyP99Ms} ms, CPU ${run.cpuMsPerWorkflow.toFixed(2)} ms/workflow (${cpuSecondsPerReplica.map((c) => c.toFixed(1)).join(' + ')} s, ${(100 * run.cpuSystemShare).toFixed(0)} % system), Redis ${run.redisCommandsPerWorkflow.toFixed(1)} commands/workflow (${run.redisScriptsPerWorkflow.toFixed(1)} scripts; idle ${redisIdleCommandsPerSecond.toFixed(0)}/s)`,
+        `fleet: ${replicas} replica(s), ${n} workflows in ${seconds.toFixed(2)} s (${run.workflowsPerSecond.toFixed(1)}/s; creates took ${createSeconds.toFixed(2)} s), p50 ${run.latencyP50Ms} ms p99 ${run.latencyP99Ms} ms, CPU ${run.cpuMsPerWorkflow.toFixed(2)} ms/workflow (${cpuSecondsPerReplica.map((c) => c.toFixed(1)).join(' + ')} s, ${(100 * run.cpuSystemShare).toFixed(0)} % system), API server CPU ${run.apiServerCpuMsPerWorkflow.toFixed(2)} ms/workflow, Redis ${run.redisCommandsPerWorkflow.toFixed(1)} commands/workflow (${run.redisScriptsPerWorkflow.toFixed(1)} scripts; idle ${redisIdleCommandsPerSecond.toFixed(0)}/s)`,
       );
     }
     if (options.print) {

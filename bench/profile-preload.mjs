@@ -1,11 +1,14 @@
 // Preload for profiling a `flotilla controller` child of a bench (`--cpu-prof` is refused in
 // NODE_OPTIONS): NODE_OPTIONS="--import ./bench/profile-preload.mjs" FLOTILLA_CPU_PROF_DIR=DIR.
-// Profiles only processes whose argv holds `controller`; writes DIR/controller-<pid>.cpuprofile at exit.
+// Profiles only processes whose argv holds `controller` (or one of FLOTILLA_CPU_PROF_COMMANDS,
+// comma-separated, e.g. `apiserver`); writes DIR/<command>-<pid>.cpuprofile at exit.
 import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
 
 const dir = process.env.FLOTILLA_CPU_PROF_DIR;
-if (dir && process.argv.includes('controller')) {
+const commands = (process.env.FLOTILLA_CPU_PROF_COMMANDS ?? 'controller').split(',');
+const command = commands.find((c) => process.argv.includes(c));
+if (dir && command) {
   const session = new Session();
   session.connect();
   session.post('Profiler.enable');
@@ -13,7 +16,7 @@ if (dir && process.argv.includes('controller')) {
   process.once('exit', () => {
     // The in-process session answers synchronously, so this completes inside the exit handler.
     session.post('Profiler.stop', (error, result) => {
-      if (!error) writeFileSync(`${dir}/controller-${process.pid}.cpuprofile`, JSON.stringify(result.profile));
+      if (!error) writeFileSync(`${dir}/${command}-${process.pid}.cpuprofile`, JSON.stringify(result.profile));
     });
   });
 }

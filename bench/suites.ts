@@ -763,7 +763,9 @@ const scaleSuite: Suite = {
           replicaCounts: [1, 2, 4, 8],
           repeats: Math.min(repeats, 3),
           perReplica: { chain5: 400, fanout20: 300 },
-          warmupPerReplica: 100,
+          // Enough that each replica's code is compiled before its quota applies: with 100 the
+          // one-replica figures still carried V8's warm-up (per-workflow CPU fell with N).
+          warmupPerReplica: 300,
           coresPerReplica: 0.2,
           shardCount: 32,
           concurrency: 8,

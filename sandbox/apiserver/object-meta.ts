@@ -102,29 +102,50 @@ export function validateBuiltin(rt: ResourceType, obj: KubeObject): FieldError[]
   return errors;
 }
 
-/** Everything of an object outside metadata (and outside status when it has its own subresource). */
-export function specPart(rt: ResourceType, obj: KubeObject): string {
-  const { metadata: _m, status, ...rest } = obj;
-  return stableStringify(rt.statusSubresource ? rest : { ...rest, status });
+/**
+ * Whether two objects agree on everything outside metadata (and outside status when it has its
+ * own subresource): a change there bumps `metadata.generation`.
+ */
+export function sameSpec(rt: ResourceType, a: KubeObject, b: KubeObject): boolean {
+  const skip = rt.statusSubresource
+    ? (k: string) => k === 'metadata' || k === 'status'
+    : (k: string) => k === 'metadata';
+  return sameEntries(a, b, skip);
 }
 
 /** Deep equality of two objects ignoring metadata.resourceVersion and managedFields. */
 export function sameContent(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject): string => {
-    const { resourceVersion: _rv, managedFields: _mf, ...meta } = o.metadata;
-    return stableStringify({ ...o, metadata: meta });
-  };
-  return strip(a) === strip(b);
+  return (
+    sameEntries(a, b, (k) => k === 'metadata') &&
+    sameEntries(a.metadata, b.metadata, (k) => k === 'resourceVersion' || k === 'managedFields')
+  );
 }
 
-export function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (isObject(value)) {
-    return `{${Object.keys(value)
-      .filter((k) => value[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableStringify(value[k])}`)
-      .join(',')}}`;
+/**
+ * JSON equality as the stored documents see it: keys in any order, a key set to `undefined` the
+ * same as an absent one, an `undefined` array element the same as `null` (as `JSON.stringify`
+ * writes them). Compared in place: a write's no-op and generation checks build no strings.
+ */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
   }
-  return JSON.stringify(value) ?? 'null';
+  if (isObject(a)) return isObject(b) && sameEntries(a, b);
+  return false;
+}
+
+function sameEntries(a: object, b: object, skip?: (key: string) => boolean): boolean {
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let entries = 0;
+  for (const key of Object.keys(x)) {
+    if (x[key] === undefined || skip?.(key)) continue;
+    entries += 1;
+    if (!sameJson(x[key], y[key])) return false;
+  }
+  for (const key of Object.keys(y)) if (y[key] !== undefined && !skip?.(key)) entries -= 1;
+  return entries === 0;
 }

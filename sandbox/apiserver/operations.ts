@@ -11,7 +11,7 @@ import {
   newUid,
   nowTime,
   sameContent,
-  specPart,
+  sameSpec,
   validateBuiltin,
   validateMetadata,
 } from './object-meta.js';
@@ -326,8 +326,7 @@ export class Resources {
     next.kind = rt.kind;
     if (rt.tracksGeneration) {
       const gen = existing.metadata.generation ?? 1;
-      meta.generation =
-        specPart(rt, this.present(rt, rt.storageVersion, next)) !== specPart(rt, existing) ? gen + 1 : gen;
+      meta.generation = sameSpec(rt, this.present(rt, rt.storageVersion, next), existing) ? gen : gen + 1;
     } else if (existing.metadata.generation !== undefined) meta.generation = existing.metadata.generation;
     else delete meta.generation;
     if (existing.metadata.deletionTimestamp !== undefined) {
