@@ -626,6 +626,16 @@ const fleet: Suite = {
           1,
         ),
       );
+      figures.push(
+        fig(
+          `r${run.replicas}.apiServerCpuMsPerWorkflow`,
+          `${name}: API server CPU per workflow (its process, the bench's creates included)`,
+          'ms',
+          'lower',
+          single(run.apiServerCpuMsPerWorkflow),
+          1,
+        ),
+      );
       if (run.coldCpuMsPerWorkflow !== undefined)
         figures.push(
           fig(
