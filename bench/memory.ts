@@ -135,7 +135,7 @@ export async function benchMemory(options: MemoryBenchOptions = {}): Promise<Mem
   };
   if (modes.includes('dist') && !existsSync(join(ROOT, 'dist/src/cli/flotilla.js')))
     throw new Error('bench/memory --mode dist: dist/ is missing: run `npm run build:dist` first');
-  const imageRoot = modes.includes('image') ? await buildImageTree(join(dir, 'image')) : ROOT;
+  let imageRoot = ROOT;
   const measure = async (mode: MemoryMode, workflows: number): Promise<MemoryStep> => {
     const t0 = performance.now();
     const controller = await startController(
@@ -195,6 +195,7 @@ export async function benchMemory(options: MemoryBenchOptions = {}): Promise<Mem
     }
   };
   try {
+    if (modes.includes('image')) imageRoot = await buildImageTree(join(dir, 'image'));
     await postCrd(server.url, server.caPem, server.token);
     const empty = new Map<MemoryMode, MemoryStep>();
     for (const mode of modes) empty.set(mode, await measure(mode, 0));

@@ -110,6 +110,19 @@ describe('image contents (Dockerfile runtime stage)', () => {
       sources.filter((s) => !existsSync(join(repoRoot, s))),
       [],
     );
+    // ...and none is left out of the build context by .dockerignore (a top-level exclusion needs
+    // a `!path` re-inclusion of the file or a folder above it).
+    const ignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    const excluded = sources.filter((s) => {
+      const parts = s.split('/');
+      const ignoredAt = parts.findIndex((_, i) => ignore.includes(parts.slice(0, i + 1).join('/')));
+      if (ignoredAt < 0) return false;
+      return !parts.some((_, i) => i >= ignoredAt && ignore.includes(`!${parts.slice(0, i + 1).join('/')}`));
+    });
+    assert.deepEqual(excluded, [], 'COPY sources excluded by .dockerignore');
   });
 
   test('flotilla --help and shardctl --help run from dist/ without src/', async () => {
