@@ -11,7 +11,7 @@
  * The data nodes and the sentinels each have their own password, given as the client gets them:
  * a password file and `FLOTILLA_REDIS_SENTINEL_PASSWORD`-style secrets merged into the URL's config.
  */
-import { after, before, describe, test } from 'node:test';
+import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ShardQueue } from '../../src/controller/queue/index.js';
 import { EventSinkError } from '../../src/events/errors.js';
@@ -29,11 +29,14 @@ describe('Sentinel (1 master, 2 replicas, 3 sentinels)', { timeout: 240_000 }, (
   let group: RedisSentinelGroup;
   let config: RedisConfig;
 
-  before(async () => {
+  // A fresh group per test: after the first test's SIGKILL the group is one replica short, and a
+  // replica still resyncing with the promoted master could keep the next test's WAIT from ever
+  // counting every connected replica (seen once on a loaded machine).
+  beforeEach(async () => {
     group = await RedisSentinelGroup.start({ password: 'data-s3cret', sentinelPassword: 'sentinel-s3cret' });
     config = parseRedisConfig(group.url, { password: 'data-s3cret', sentinelPassword: 'sentinel-s3cret' });
   });
-  after(async () => {
+  afterEach(async () => {
     await group?.stop();
   });
 
@@ -110,7 +113,7 @@ describe('Sentinel (1 master, 2 replicas, 3 sentinels)', { timeout: 240_000 }, (
       // snapshots that may be a second old). One WAIT can time out with fewer acks: ask again.
       await waitFor(
         async () => {
-          // The replicas connected now (the previous test SIGKILLed a master: one may be gone).
+          // The replicas connected now (both, in a fresh group; asked rather than assumed).
           const info = await group.cli(oldMaster, ['INFO', 'replication']);
           const connected = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? '0');
           if (connected < 1) return false;
