@@ -8,8 +8,9 @@
 // minification only: no bundling, no renamed identifiers (class and function names are kept, so
 // `name`-based code still works), one file in, one file out, module format unchanged. Source
 // maps and type declarations of those packages go too (nothing reads them at run time).
-// The Dockerfile runs this on the runtime stage's node_modules; `bench/memory.ts --image` and
-// `test/chart/slim-deps.test.ts` run it on a copy of the checkout's.
+// The Dockerfile runs this on the runtime stage's node_modules; `bench/memory.ts --mode image` and
+// `test/chart/image.test.ts` run it on a copy of the checkout's (`bench/image-tree.ts`). The packages'
+// license files stay.
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
