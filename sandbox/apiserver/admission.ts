@@ -240,7 +240,7 @@ export class Admission {
     if (this.matching('mutating', a).length === 0 && this.matching('validating', a).length === 0)
       return this.res.create(rt, version, namespace, body, opts);
     const mutated = await this.mutate(a);
-    const dry = this.res.create(rt, version, namespace, mutated.object, { ...opts, dryRun: true });
+    const dry = this.res.create(rt, version, namespace, mutated.object, { ...opts, dryRun: true, bodyOwned: false });
     const generated = dry.object.metadata.name ?? '';
     const validatedWarnings = await this.validate({ ...a, object: dry.object, name: generated });
     const warnings = [...mutated.warnings, ...validatedWarnings];
@@ -250,7 +250,7 @@ export class Admission {
       ...mutated.object,
       metadata: { ...mutated.object.metadata, name: mutated.object.metadata.name || generated },
     };
-    const result = this.res.create(rt, version, namespace, final, opts);
+    const result = this.res.create(rt, version, namespace, final, { ...opts, bodyOwned: false });
     return { ...result, warnings: [...result.warnings, ...warnings] };
   }
 
@@ -338,11 +338,27 @@ export class Admission {
     const mutated = await this.mutate(a);
     // A webhook's patch may not drop the precondition the write had.
     if (rv !== undefined) mutated.object.metadata.resourceVersion = rv;
-    const dry = this.res.update(rt, version, namespace, name, mutated.object, { ...opts, dryRun: true }, subresource);
+    const dry = this.res.update(
+      rt,
+      version,
+      namespace,
+      name,
+      mutated.object,
+      { ...opts, dryRun: true, bodyOwned: false },
+      subresource,
+    );
     const validatedWarnings = await this.validate({ ...a, object: dry.object });
     const warnings = [...mutated.warnings, ...validatedWarnings];
     if (opts.dryRun) return { ...dry, warnings: [...dry.warnings, ...warnings] };
-    const result = this.res.update(rt, version, namespace, name, mutated.object, opts, subresource);
+    const result = this.res.update(
+      rt,
+      version,
+      namespace,
+      name,
+      mutated.object,
+      { ...opts, bodyOwned: false },
+      subresource,
+    );
     return { ...result, warnings: [...result.warnings, ...warnings] };
   }
 

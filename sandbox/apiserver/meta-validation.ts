@@ -171,11 +171,14 @@ const META_FIELDS: Readonly<Record<string, GoType>> = {
   finalizers: '[]string',
 };
 
+/** Read on every write: the entries once, not an array per call. */
+const META_FIELD_ENTRIES = Object.entries(META_FIELDS);
+
 /** The first type mismatch in `metadata`, as Go's JSON decoder words it; undefined when it decodes. */
 function metaTypeError(metadata: Record<string, unknown>): string | undefined {
   const fail = (field: string, value: unknown, type: string): string =>
     `json: cannot unmarshal ${jsonWord(value)} into Go struct field ObjectMeta.metadata.${field} of type ${type}`;
-  for (const [field, type] of Object.entries(META_FIELDS)) {
+  for (const [field, type] of META_FIELD_ENTRIES) {
     const v = metadata[field];
     if (v === undefined || v === null) continue;
     if (type === 'string') {

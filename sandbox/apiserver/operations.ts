@@ -33,6 +33,12 @@ export interface WriteOptions {
   /** @defaultValue 'Warn' */
   fieldValidation?: FieldValidation;
   fieldManager?: string;
+  /**
+   * The body is the request's own freshly decoded JSON, held by nothing else: the write takes it as
+   * its object (defaulting and pruning change it in place) instead of deep-copying it first.
+   * @defaultValue false
+   */
+  bodyOwned?: boolean;
 }
 
 export interface WriteResult {
@@ -150,7 +156,7 @@ export class Resources {
     body: unknown,
     opts: WriteOptions = {},
   ): WriteResult {
-    const obj = this.toObject(rt, version, structuredClone(body));
+    const obj = this.toObject(rt, version, opts.bodyOwned ? body : structuredClone(body));
     this.checkTypeMeta(rt, version, obj);
     if (rt.namespaced) {
       if (
@@ -261,7 +267,7 @@ export class Resources {
     opts: WriteOptions = {},
     subresource?: 'status',
   ): WriteResult {
-    const incoming = this.toObject(rt, version, structuredClone(body));
+    const incoming = this.toObject(rt, version, opts.bodyOwned ? body : structuredClone(body));
     this.checkTypeMeta(rt, version, incoming);
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
       throw badRequest(
@@ -296,7 +302,9 @@ export class Resources {
       throw conflict(this.target(rt, name));
     let next: KubeObject;
     if (subresource === 'status') {
-      next = { ...structuredClone(existing), status: incoming['status'] };
+      // The stored status is replaced: copy the rest only (the stored object is never changed in place).
+      const { status: _replaced, ...kept } = existing;
+      next = { ...structuredClone(kept), status: incoming['status'] };
       if (incoming['status'] === undefined) delete next['status'];
     } else {
       next = { ...incoming, metadata: { ...incoming.metadata } };
