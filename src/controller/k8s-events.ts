@@ -125,6 +125,7 @@ export class EventRecorder {
           method: 'POST',
           path: eventsPath(namespace),
           body: this.body(workflow, event, name, now),
+          discardAnswer: true,
         });
         this.remember(key, 1);
       } catch (error) {
@@ -159,6 +160,7 @@ export class EventRecorder {
       path: eventsPath(namespace, name),
       body: { count, lastTimestamp: now.toISOString() },
       contentType: PatchStrategy.MergePatch,
+      discardAnswer: true,
     });
   }
 

@@ -52,6 +52,8 @@ export interface KubeRestRequest {
   body?: unknown;
   /** @defaultValue 'application/json' */
   contentType?: string;
+  /** The caller reads nothing of a 2xx answer: it resolves `undefined`, its body is not parsed. @defaultValue false */
+  discardAnswer?: boolean;
 }
 
 interface Answer {
@@ -123,6 +125,7 @@ export class KubeRest {
         answer.status === 401 ? undefined : answer.text,
         flatHeaders(answer.headers),
       );
+    if (request.discardAnswer === true) return undefined as T;
     return (answer.text === '' ? undefined : JSON.parse(answer.text)) as T;
   }
 

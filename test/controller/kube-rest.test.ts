@@ -62,6 +62,22 @@ describe('lean Kubernetes client (embedded API server)', () => {
       });
       assert.equal(patched.metadata.labels?.lean, 'yes');
       assert.equal(patched.status?.phase, 'Running');
+      // An answer the caller does not read: the write is done, nothing is parsed, errors stay typed.
+      const discarded = await rest.send({
+        method: 'PATCH',
+        path: path('lean'),
+        body: { metadata: { labels: { discarded: 'yes' } } },
+        contentType: 'application/merge-patch+json',
+        discardAnswer: true,
+      });
+      assert.equal(discarded, undefined);
+      const reread = await rest.send<Workflow>({ method: 'GET', path: path('lean') });
+      assert.equal(reread.metadata.labels?.discarded, 'yes');
+      const refused = await rest.send({ method: 'GET', path: path('absent'), discardAnswer: true }).then(
+        () => undefined,
+        (error: unknown) => toKubeError(error, 'get'),
+      );
+      assert.equal(refused?.code, 'NotFound');
       const missing = await rest.send({ method: 'GET', path: path('absent') }).then(
         () => undefined,
         (error: unknown) => toKubeError(error, 'get'),
