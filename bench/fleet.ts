@@ -68,11 +68,19 @@ export interface FleetBenchOptions {
   warmup?: number;
   /** Create requests in flight (the warm-up's and the measured batch's). @defaultValue 64 */
   creators?: number;
+  /**
+   * Measured batches of `workflows` per replica count, one after the other on the same fleet (each
+   * waits for the last to be labelled completed): a run per batch, so a figure can be a median.
+   * @defaultValue 1
+   */
+  batches?: number;
   print?: boolean;
 }
 
 export interface FleetRun {
   replicas: number;
+  /** Which measured batch of this fleet (0-based): every batch runs on the same replicas, after the last. */
+  batch: number;
   workflows: number;
   seconds: number;
   /** First create sent → last create answered: when close to `seconds`, creation bounds the run. */
@@ -164,7 +172,7 @@ interface ListedWorkflow {
 async function runFleet(
   replicas: number,
   options: Required<Omit<FleetBenchOptions, 'replicaCounts' | 'print'>> & { print: boolean },
-): Promise<FleetRun> {
+): Promise<FleetRun[]> {
   const n = options.workflows;
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-fleet-'));
   const { api: server, kubeconfigFile: kubeconfig } = await startApiServerProcess(dir);
@@ -213,6 +221,15 @@ async function runFleet(
         (acc, s) => acc + sumSeries(s, 'flotilla_workflows{', (series) => series.includes('phase="Succeeded"')),
         0,
       );
+    // Workflows the janitor has labelled completed: a batch is over once its patches are done too
+    // (they would otherwise fall into the idle window or the next batch's measurement).
+    const labelled = async (): Promise<number> =>
+      (
+        await rest.send<{ items?: unknown[] }>({
+          method: 'GET',
+          path: `${workflows}?labelSelector=${encodeURIComponent(`${Labels.completed}=true`)}`,
+        })
+      ).items?.length ?? 0;
     if (options.warmup > 0) {
       const coldFrom = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
       await pool(
@@ -231,15 +248,6 @@ async function runFleet(
           })),
       );
       const warmDeadline = Date.now() + options.timeoutMs;
-      // Done when they succeeded and the janitor has labelled them all (its patches would otherwise
-      // fall into the idle window and the measurement).
-      const labelled = async (): Promise<number> =>
-        (
-          await rest.send<{ items?: unknown[] }>({
-            method: 'GET',
-            path: `${workflows}?labelSelector=${encodeURIComponent(`${Labels.completed}=true`)}`,
-          })
-        ).items?.length ?? 0;
       while ((await succeeded()) < options.warmup) {
         if (Date.now() > warmDeadline) throw new Error(`${replicas} replicas: the warm-up did not finish`);
         await new Promise((r) => setTimeout(r, SCRAPE_EVERY_MS));
@@ -261,108 +269,123 @@ async function runFleet(
     const idleCost = costOf(idleFrom, redisBefore, 1, 30);
     const idleSeconds = (Date.now() - idleStart) / 1000;
     const redisIdleCommandsPerSecond = idleCost.commandsPerJob / idleSeconds;
-    const before = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
-    const cpuFrom = Date.now();
-    const apiCpuFrom = processCpuSeconds(server.pid);
-    const idleCpuMsPerSecond =
-      (before.reduce((acc, s, i) => acc + cpuSeconds(s) - cpuSeconds(idleCpuFrom[i] ?? new Map()), 0) * 1000) /
-      idleSeconds;
-    const trafficBefore = await faults.traffic();
-    const sentAt = new Map<string, number>();
-    const names = Array.from({ length: n }, (_, i) => `fleet-${i}`);
-    const first = Date.now();
-    let createBodyBytes = 0;
-    await pool(names, options.creators, async (name, i) => {
-      sentAt.set(name, Date.now());
-      const body = {
-        apiVersion: 'flotilla.io/v1alpha1',
-        kind: 'Workflow',
-        metadata: { name, labels: { 'flotilla.io/shard': String(i % options.shardCount) } },
-        spec: chainSpec(),
+    const runs: FleetRun[] = [];
+    let redisFrom = redisBefore;
+    for (let batch = 0; batch < options.batches; batch++) {
+      const before = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
+      const cpuFrom = Date.now();
+      const apiCpuFrom = processCpuSeconds(server.pid);
+      const idleCpuMsPerSecond =
+        (before.reduce((acc, s, i) => acc + cpuSeconds(s) - cpuSeconds(idleCpuFrom[i] ?? new Map()), 0) * 1000) /
+        idleSeconds;
+      const trafficBefore = await faults.traffic();
+      const sentAt = new Map<string, number>();
+      const names = Array.from({ length: n }, (_, i) => `fleet-${batch * n + i}`);
+      const first = Date.now();
+      let createBodyBytes = 0;
+      await pool(names, options.creators, async (name, i) => {
+        sentAt.set(name, Date.now());
+        const body = {
+          apiVersion: 'flotilla.io/v1alpha1',
+          kind: 'Workflow',
+          metadata: { name, labels: { 'flotilla.io/shard': String(i % options.shardCount) } },
+          spec: chainSpec(),
+        };
+        createBodyBytes += Buffer.byteLength(JSON.stringify(body));
+        await rest.send({ method: 'POST', path: workflows, body });
+      });
+      const createSeconds = (Date.now() - first) / 1000;
+      const deadline = Date.now() + options.timeoutMs;
+      for (;;) {
+        const done = (await succeeded()) - options.warmup - batch * n;
+        if (done >= n) break;
+        if (Date.now() > deadline)
+          throw new Error(`${replicas} replicas: ${done} of ${n} workflows succeeded within ${options.timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, SCRAPE_EVERY_MS));
+      }
+      const after = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
+      const cpuWindowSeconds = (Date.now() - cpuFrom) / 1000;
+      const apiServerCpuMsPerWorkflow = ((processCpuSeconds(server.pid) - apiCpuFrom) * 1000) / n;
+      const traffic = trafficDelta(trafficBefore, await faults.traffic(), n, createBodyBytes);
+      const redisCost = costOf(redisFrom, await redisSnapshot(admin), n, 30);
+      const listed = await rest.send<{ items?: ListedWorkflow[] }>({ method: 'GET', path: workflows });
+      const latencies: number[] = [];
+      let last = first;
+      for (const item of listed.items ?? []) {
+        const name = item.metadata?.name ?? '';
+        const sent = sentAt.get(name);
+        if (sent === undefined) continue;
+        if (item.status?.phase !== 'Succeeded' || item.status.finishedAt === undefined)
+          throw new Error(`${name}: ${item.status?.phase ?? 'no phase'}, not Succeeded`);
+        const finished = Date.parse(item.status.finishedAt);
+        latencies.push(finished - sent);
+        last = Math.max(last, finished);
+      }
+      if (latencies.length !== n) throw new Error(`listed ${latencies.length} of ${n} workflows`);
+      const cpuSecondsPerReplica = after.map((s, i) => cpuSeconds(s) - cpuSeconds(before[i] ?? new Map()));
+      const systemSeconds = after.reduce(
+        (acc, s, i) => acc + systemCpuSeconds(s) - systemCpuSeconds(before[i] ?? new Map()),
+        0,
+      );
+      const cpuTotal = cpuSecondsPerReplica.reduce((a, b) => a + b, 0);
+      const seconds = (last - first) / 1000;
+      const run: FleetRun = {
+        replicas,
+        batch,
+        workflows: n,
+        seconds,
+        createSeconds,
+        workflowsPerSecond: n / seconds,
+        latencyP50Ms: percentile(latencies, 50),
+        latencyP99Ms: percentile(latencies, 99),
+        cpuMsPerWorkflow: (cpuSecondsPerReplica.reduce((a, b) => a + b, 0) * 1000) / n,
+        ...(coldCpuMsPerWorkflow === undefined ? {} : { coldCpuMsPerWorkflow }),
+        apiServerCpuMsPerWorkflow,
+        cpuSecondsPerReplica,
+        cpuSystemShare: cpuTotal > 0 ? systemSeconds / cpuTotal : 0,
+        idleCpuMsPerSecond,
+        cpuMsPerWorkflowNetOfIdle: Math.max(0, cpuTotal * 1000 - idleCpuMsPerSecond * cpuWindowSeconds) / n,
+        roundsPerWorkflow:
+          after.reduce(
+            (acc, s, i) =>
+              acc + sumSeries(s, 'flotilla_rounds_total') - sumSeries(before[i] ?? new Map(), 'flotilla_rounds_total'),
+            0,
+          ) / n,
+        ...traffic,
+        redisCommandsPerWorkflow: redisCost.commandsPerJob,
+        redisScriptsPerWorkflow: redisCost.scriptsPerJob,
+        redisTop: redisCost.top,
+        redisIdleCommandsPerSecond,
+        redisIdleTop: idleCost.top.map((t) => ({ command: t.command, perJob: t.perJob / idleSeconds })),
       };
-      createBodyBytes += Buffer.byteLength(JSON.stringify(body));
-      await rest.send({ method: 'POST', path: workflows, body });
-    });
-    const createSeconds = (Date.now() - first) / 1000;
-    const deadline = Date.now() + options.timeoutMs;
-    for (;;) {
-      const done = (await succeeded()) - options.warmup;
-      if (done >= n) break;
-      if (Date.now() > deadline)
-        throw new Error(`${replicas} replicas: ${done} of ${n} workflows succeeded within ${options.timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, SCRAPE_EVERY_MS));
+      if (options.print) {
+        console.log(
+          `fleet: ${replicas} replica(s), batch ${batch + 1}/${options.batches}: ${n} workflows in ${seconds.toFixed(2)} s (${run.workflowsPerSecond.toFixed(1)}/s; creates took ${createSeconds.toFixed(2)} s), p50 ${run.latencyP50Ms} ms p99 ${run.latencyP99Ms} ms, CPU ${run.cpuMsPerWorkflow.toFixed(2)} ms/workflow (${cpuSecondsPerReplica.map((c) => c.toFixed(1)).join(' + ')} s, ${(100 * run.cpuSystemShare).toFixed(0)} % system), API server CPU ${run.apiServerCpuMsPerWorkflow.toFixed(2)} ms/workflow, Redis ${run.redisCommandsPerWorkflow.toFixed(1)} commands/workflow (${run.redisScriptsPerWorkflow.toFixed(1)} scripts; idle ${redisIdleCommandsPerSecond.toFixed(0)}/s)`,
+        );
+      }
+      if (options.print) {
+        const requests = Object.entries(run.apiRequestsPerWorkflow)
+          .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+          .join(', ');
+        const bytes = Object.entries(run.apiBodyBytesPerWorkflow)
+          .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+          .join(', ');
+        console.log(
+          `fleet: per workflow: API requests ${requests}; body bytes ${bytes}; watch events ${run.watchEventsPerWorkflow.toFixed(2)}; rounds ${run.roundsPerWorkflow.toFixed(2)}; idle CPU ${run.idleCpuMsPerSecond.toFixed(0)} ms/s; CPU net of idle ${run.cpuMsPerWorkflowNetOfIdle.toFixed(2)} ms/workflow${run.coldCpuMsPerWorkflow === undefined ? '' : `; cold (the ${options.warmup} warm-up workflows) ${run.coldCpuMsPerWorkflow.toFixed(2)} ms/workflow`}`,
+        );
+      }
+      runs.push(run);
+      if (batch + 1 < options.batches) {
+        // The janitor labels what finished; its patches must not fall into the next batch's window.
+        const labelledBy = options.warmup + (batch + 1) * n;
+        while ((await labelled()) < labelledBy) {
+          if (Date.now() > deadline) throw new Error(`${replicas} replicas: batch ${batch} was not labelled in time`);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        redisFrom = await redisSnapshot(admin);
+      }
     }
-    const after = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
-    const cpuWindowSeconds = (Date.now() - cpuFrom) / 1000;
-    const apiServerCpuMsPerWorkflow = ((processCpuSeconds(server.pid) - apiCpuFrom) * 1000) / n;
-    const traffic = trafficDelta(trafficBefore, await faults.traffic(), n, createBodyBytes);
-    const redisCost = costOf(redisBefore, await redisSnapshot(admin), n, 30);
-    const listed = await rest.send<{ items?: ListedWorkflow[] }>({ method: 'GET', path: workflows });
-    const latencies: number[] = [];
-    let last = first;
-    for (const item of listed.items ?? []) {
-      const name = item.metadata?.name ?? '';
-      const sent = sentAt.get(name);
-      if (sent === undefined) continue;
-      if (item.status?.phase !== 'Succeeded' || item.status.finishedAt === undefined)
-        throw new Error(`${name}: ${item.status?.phase ?? 'no phase'}, not Succeeded`);
-      const finished = Date.parse(item.status.finishedAt);
-      latencies.push(finished - sent);
-      last = Math.max(last, finished);
-    }
-    if (latencies.length !== n) throw new Error(`listed ${latencies.length} of ${n} workflows`);
-    const cpuSecondsPerReplica = after.map((s, i) => cpuSeconds(s) - cpuSeconds(before[i] ?? new Map()));
-    const systemSeconds = after.reduce(
-      (acc, s, i) => acc + systemCpuSeconds(s) - systemCpuSeconds(before[i] ?? new Map()),
-      0,
-    );
-    const cpuTotal = cpuSecondsPerReplica.reduce((a, b) => a + b, 0);
-    const seconds = (last - first) / 1000;
-    const run: FleetRun = {
-      replicas,
-      workflows: n,
-      seconds,
-      createSeconds,
-      workflowsPerSecond: n / seconds,
-      latencyP50Ms: percentile(latencies, 50),
-      latencyP99Ms: percentile(latencies, 99),
-      cpuMsPerWorkflow: (cpuSecondsPerReplica.reduce((a, b) => a + b, 0) * 1000) / n,
-      ...(coldCpuMsPerWorkflow === undefined ? {} : { coldCpuMsPerWorkflow }),
-      apiServerCpuMsPerWorkflow,
-      cpuSecondsPerReplica,
-      cpuSystemShare: cpuTotal > 0 ? systemSeconds / cpuTotal : 0,
-      idleCpuMsPerSecond,
-      cpuMsPerWorkflowNetOfIdle: Math.max(0, cpuTotal * 1000 - idleCpuMsPerSecond * cpuWindowSeconds) / n,
-      roundsPerWorkflow:
-        after.reduce(
-          (acc, s, i) =>
-            acc + sumSeries(s, 'flotilla_rounds_total') - sumSeries(before[i] ?? new Map(), 'flotilla_rounds_total'),
-          0,
-        ) / n,
-      ...traffic,
-      redisCommandsPerWorkflow: redisCost.commandsPerJob,
-      redisScriptsPerWorkflow: redisCost.scriptsPerJob,
-      redisTop: redisCost.top,
-      redisIdleCommandsPerSecond,
-      redisIdleTop: idleCost.top.map((t) => ({ command: t.command, perJob: t.perJob / idleSeconds })),
-    };
-    if (options.print) {
-      console.log(
-        `fleet: ${replicas} replica(s), ${n} workflows in ${seconds.toFixed(2)} s (${run.workflowsPerSecond.toFixed(1)}/s; creates took ${createSeconds.toFixed(2)} s), p50 ${run.latencyP50Ms} ms p99 ${run.latencyP99Ms} ms, CPU ${run.cpuMsPerWorkflow.toFixed(2)} ms/workflow (${cpuSecondsPerReplica.map((c) => c.toFixed(1)).join(' + ')} s, ${(100 * run.cpuSystemShare).toFixed(0)} % system), API server CPU ${run.apiServerCpuMsPerWorkflow.toFixed(2)} ms/workflow, Redis ${run.redisCommandsPerWorkflow.toFixed(1)} commands/workflow (${run.redisScriptsPerWorkflow.toFixed(1)} scripts; idle ${redisIdleCommandsPerSecond.toFixed(0)}/s)`,
-      );
-    }
-    if (options.print) {
-      const requests = Object.entries(run.apiRequestsPerWorkflow)
-        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
-        .join(', ');
-      const bytes = Object.entries(run.apiBodyBytesPerWorkflow)
-        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
-        .join(', ');
-      console.log(
-        `fleet: per workflow: API requests ${requests}; body bytes ${bytes}; watch events ${run.watchEventsPerWorkflow.toFixed(2)}; rounds ${run.roundsPerWorkflow.toFixed(2)}; idle CPU ${run.idleCpuMsPerSecond.toFixed(0)} ms/s; CPU net of idle ${run.cpuMsPerWorkflowNetOfIdle.toFixed(2)} ms/workflow${run.coldCpuMsPerWorkflow === undefined ? '' : `; cold (the ${options.warmup} warm-up workflows) ${run.coldCpuMsPerWorkflow.toFixed(2)} ms/workflow`}`,
-      );
-    }
-    return run;
+    return runs;
   } finally {
     admin.disconnect();
     await Promise.all(controllers.map((c) => c.stop()));
@@ -409,10 +432,11 @@ export async function benchFleet(options: FleetBenchOptions = {}): Promise<Fleet
     timeoutMs: options.timeoutMs ?? 300_000,
     warmup: options.warmup ?? 0,
     creators: options.creators ?? 64,
+    batches: options.batches ?? 1,
     print: options.print ?? false,
   };
   const runs: FleetRun[] = [];
-  for (const replicas of options.replicaCounts ?? [1, 2, 3]) runs.push(await runFleet(replicas, resolved));
+  for (const replicas of options.replicaCounts ?? [1, 2, 3]) runs.push(...(await runFleet(replicas, resolved)));
   return { runs };
 }
 
@@ -424,12 +448,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       replicas: { type: 'string' },
       warmup: { type: 'string' },
       creators: { type: 'string' },
+      batches: { type: 'string' },
     },
   });
   const result = await benchFleet({
     workflows: Number(values.workflows ?? (values.quick ? 200 : 2000)),
     warmup: Number(values.warmup ?? 0),
     creators: Number(values.creators ?? 64),
+    batches: Number(values.batches ?? 1),
     replicaCounts: (values.replicas ?? (values.quick ? '1,3' : '1,2,3')).split(',').map(Number),
     print: true,
   });

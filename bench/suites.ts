@@ -3,7 +3,7 @@
  * whose `unavailable()` names what it needs, or that `--skip` names, is reported "not run".
  */
 import type { Suite, SuiteContext, SuiteOutput } from './model.js';
-import { single, type Spread } from './stats.js';
+import { single, spread, type Spread } from './stats.js';
 
 type FigureRow = SuiteOutput['figures'][number];
 
@@ -559,13 +559,15 @@ const fleet: Suite = {
   unavailable: () => undefined,
   async run({ quick }: SuiteContext): Promise<SuiteOutput> {
     const { benchFleet } = await import('./fleet.js');
-    // One pass per replica count: the samples are the workflows themselves.
-    // A warm-up before the measured batch: a long-running fleet's replicas have compiled their
-    // code; the warm-up's own CPU is reported as the cold figure. Creates 64 in flight, as the
-    // peer suite's FlowProducer side, so the bench's creation rate does not bound the fleet's.
+    // Per replica count one fleet: a warm-up, then `batches` measured batches one after the other
+    // (a figure is the median over them, min and max beside it). The warm-up because a
+    // long-running fleet's replicas have compiled their code; its own CPU is reported as the cold
+    // figure. Creates 64 in flight, as the peer suite's FlowProducer side, so the bench's creation
+    // rate does not bound the fleet's.
     const parameters = {
       replicaCounts: quick ? [1, 3] : [1, 2, 3],
       workflows: quick ? 200 : 2000,
+      batches: quick ? 1 : 3,
       warmup: quick ? 200 : 1000,
       creators: 64,
       nodesPerWorkflow: 5,
@@ -577,73 +579,78 @@ const fleet: Suite = {
       replicaCounts: parameters.replicaCounts,
       workflows: parameters.workflows,
       warmup: parameters.warmup,
+      batches: parameters.batches,
       creators: parameters.creators,
       shardCount: parameters.shardCount,
       concurrency: parameters.concurrency,
       print: true,
     });
     const figures: FigureRow[] = [];
-    for (const run of r.runs) {
-      const name = `${run.replicas} replica${run.replicas === 1 ? '' : 's'}`;
-      const w = run.workflows;
+    for (const replicas of parameters.replicaCounts) {
+      const batches = r.runs.filter((b) => b.replicas === replicas);
+      const first = batches[0];
+      if (first === undefined) continue;
+      const over = (pick: (b: (typeof batches)[number]) => number): Spread => spread(batches.map(pick));
+      const name = `${replicas} replica${replicas === 1 ? '' : 's'}`;
+      const w = first.workflows;
       figures.push(
         fig(
-          `r${run.replicas}.workflowsPerSecond`,
+          `r${replicas}.workflowsPerSecond`,
           `${name}: workflows/s (${w} workflows of 5 echo nodes)`,
           'workflows/s',
           'higher',
-          single(run.workflowsPerSecond),
-          1,
+          over((b) => b.workflowsPerSecond),
+          batches.length,
         ),
       );
       figures.push(
         fig(
-          `r${run.replicas}.latencyP50Ms`,
+          `r${replicas}.latencyP50Ms`,
           `${name}: creation→success p50 (burst of ${w})`,
           'ms',
           'lower',
-          single(run.latencyP50Ms),
-          1,
+          over((b) => b.latencyP50Ms),
+          batches.length,
         ),
       );
       figures.push(
         fig(
-          `r${run.replicas}.latencyP99Ms`,
+          `r${replicas}.latencyP99Ms`,
           `${name}: creation→success p99 (burst of ${w})`,
           'ms',
           'lower',
-          single(run.latencyP99Ms),
-          1,
+          over((b) => b.latencyP99Ms),
+          batches.length,
         ),
       );
       figures.push(
         fig(
-          `r${run.replicas}.cpuMsPerWorkflow`,
+          `r${replicas}.cpuMsPerWorkflow`,
           `${name}: controller CPU per workflow (all replicas, user+system), after ${parameters.warmup} warm-up workflows`,
           'ms',
           'lower',
-          single(run.cpuMsPerWorkflow),
-          1,
+          over((b) => b.cpuMsPerWorkflow),
+          batches.length,
         ),
       );
       figures.push(
         fig(
-          `r${run.replicas}.apiServerCpuMsPerWorkflow`,
+          `r${replicas}.apiServerCpuMsPerWorkflow`,
           `${name}: API server CPU per workflow (its process, the bench's creates included)`,
           'ms',
           'lower',
-          single(run.apiServerCpuMsPerWorkflow),
-          1,
+          over((b) => b.apiServerCpuMsPerWorkflow),
+          batches.length,
         ),
       );
-      if (run.coldCpuMsPerWorkflow !== undefined)
+      if (first.coldCpuMsPerWorkflow !== undefined)
         figures.push(
           fig(
-            `r${run.replicas}.coldCpuMsPerWorkflow`,
+            `r${replicas}.coldCpuMsPerWorkflow`,
             `${name}: controller CPU per workflow over the ${parameters.warmup} warm-up workflows (cold replicas)`,
             'ms',
             'lower',
-            single(run.coldCpuMsPerWorkflow),
+            single(first.coldCpuMsPerWorkflow),
             1,
           ),
         );
