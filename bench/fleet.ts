@@ -269,15 +269,16 @@ async function runFleet(
     const idleCost = costOf(idleFrom, redisBefore, 1, 30);
     const idleSeconds = (Date.now() - idleStart) / 1000;
     const redisIdleCommandsPerSecond = idleCost.commandsPerJob / idleSeconds;
+    const idleCpuTo = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
+    const idleCpuMsPerSecond =
+      (idleCpuTo.reduce((acc, s, i) => acc + cpuSeconds(s) - cpuSeconds(idleCpuFrom[i] ?? new Map()), 0) * 1000) /
+      idleSeconds;
     const runs: FleetRun[] = [];
     let redisFrom = redisBefore;
     for (let batch = 0; batch < options.batches; batch++) {
       const before = await Promise.all(controllers.map((c) => scrape(c.metricsUrl)));
       const cpuFrom = Date.now();
       const apiCpuFrom = processCpuSeconds(server.pid);
-      const idleCpuMsPerSecond =
-        (before.reduce((acc, s, i) => acc + cpuSeconds(s) - cpuSeconds(idleCpuFrom[i] ?? new Map()), 0) * 1000) /
-        idleSeconds;
       const trafficBefore = await faults.traffic();
       const sentAt = new Map<string, number>();
       const names = Array.from({ length: n }, (_, i) => `fleet-${batch * n + i}`);
