@@ -25,10 +25,18 @@ export interface SaturationVerdict {
   saturated: ResourceName[];
   /**
    * The one that bounds the run: the most utilised saturated resource, `machine` only when no single
-   * process is at its budget (then every process is starved by the others); undefined when nothing
-   * is saturated (the run is bound by latency: queue trips, watch delivery).
+   * process is at its budget (then every process is starved by the others: the machine is saturated,
+   * or `oversubscribed`); undefined when nothing is saturated (the run is bound by latency: queue
+   * trips, watch delivery).
    */
   bottleneck: ResourceName | undefined;
+  /**
+   * Set when the cores the run asked for exceed the machine's while it was busy: the replicas'
+   * budgets plus what the other processes used (API server, Redis, the bench's own creates). Then
+   * the replicas could not get their quotas however little of them they used, and the machine is
+   * the bottleneck even under the saturation threshold (busy ≥ {@link OVERSUBSCRIBED_BUSY}).
+   */
+  oversubscribed?: { askedCores: number; cores: number };
 }
 
 /** Utilisation at which a resource counts as saturated. A CFS quota is rarely used to 100 %. */
@@ -39,11 +47,31 @@ export function use(name: ResourceName, cpuSeconds: number, budgetCores: number,
   return { name, cpuSeconds, budgetCores, utilisation };
 }
 
-export function saturation(uses: readonly ResourceUse[], threshold = SATURATION_THRESHOLD): SaturationVerdict {
+/** Machine utilisation from which an oversubscribed run counts as bound by the machine. */
+export const OVERSUBSCRIBED_BUSY = 0.7;
+
+/**
+ * `otherCores`: cores used over the window by processes outside every budget (the bench's creates).
+ */
+export function saturation(
+  uses: readonly ResourceUse[],
+  threshold = SATURATION_THRESHOLD,
+  otherCores = 0,
+): SaturationVerdict {
   const saturated = uses.filter((u) => u.utilisation >= threshold).sort((a, b) => b.utilisation - a.utilisation);
   const processes = saturated.filter((u) => u.name !== 'machine');
   const bottleneck = processes[0]?.name ?? saturated[0]?.name;
-  return { saturated: saturated.map((u) => u.name), bottleneck };
+  const verdict: SaturationVerdict = { saturated: saturated.map((u) => u.name), bottleneck };
+  if (bottleneck !== undefined) return verdict;
+  const machine = uses.find((u) => u.name === 'machine');
+  const replicas = uses.find((u) => u.name === 'replicas');
+  if (!machine || !replicas || !(machine.utilisation >= OVERSUBSCRIBED_BUSY)) return verdict;
+  // The replicas are asked for at their budget; the others for what they used.
+  const used = (u: ResourceUse): number => u.utilisation * u.budgetCores;
+  const others = uses.filter((u) => u.name !== 'machine' && u.name !== 'replicas').reduce((a, u) => a + used(u), 0);
+  const askedCores = replicas.budgetCores + others + otherCores;
+  if (askedCores <= machine.budgetCores) return verdict;
+  return { ...verdict, bottleneck: 'machine', oversubscribed: { askedCores, cores: machine.budgetCores } };
 }
 
 /** The first replica count (ascending) whose run had a bottleneck, and which. */

@@ -8,7 +8,7 @@
 import type { Confinement } from './cgroup.js';
 import type { SuiteOutput } from './model.js';
 import type { ScaleBenchResult, ScaleRun, ScaleSample, Workload } from './scale.js';
-import { throttledShare, type ResourceName } from './scale-model.js';
+import { throttledShare, type ResourceName, type SaturationVerdict } from './scale-model.js';
 import { spread, type Spread } from './stats.js';
 
 type FigureRow = SuiteOutput['figures'][number];
@@ -18,7 +18,7 @@ const RESOURCE_TEXT: Record<ResourceName, string> = {
   replicas: 'replica quota',
   apiserver: 'API server',
   redis: 'Redis',
-  machine: 'machine (every core busy)',
+  machine: 'machine (its cores)',
 };
 
 function prefix(workload: Workload): string {
@@ -162,6 +162,12 @@ function confinementText(r: ScaleBenchResult): string {
   return `**WARNING: cgroups could not be used (${c.reason}). Replicas were pinned with \`taskset -a -c ${c.cpus}\` instead: they share that CPU and are NOT held to a per-replica quota, so these figures do not measure the same thing as a cgroup run.**`;
 }
 
+function verdictText(v: SaturationVerdict): string {
+  if (v.oversubscribed)
+    return `machine (oversubscribed: ${num(v.oversubscribed.askedCores, 1)} cores asked of ${v.oversubscribed.cores})`;
+  return v.bottleneck ? RESOURCE_TEXT[v.bottleneck] : 'none';
+}
+
 function runRow(run: ScaleRun, eff: Spread | undefined): string {
   const m = run.median;
   const use = (name: ResourceName): number => m.resources.find((x) => x.name === name)?.utilisation ?? Number.NaN;
@@ -182,7 +188,7 @@ function runRow(run: ScaleRun, eff: Spread | undefined): string {
     pct(use('apiserver')),
     pct(use('redis')),
     pct(use('machine')),
-    m.verdict.bottleneck ? RESOURCE_TEXT[m.verdict.bottleneck] : 'none',
+    verdictText(m.verdict),
   ];
   return `| ${cells.join(' | ')} |`;
 }
@@ -191,7 +197,7 @@ function runRow(run: ScaleRun, eff: Spread | undefined): string {
 export function scaleMarkdown(r: ScaleBenchResult): string {
   const lines: string[] = ['## scale: replicas on fixed CPU budgets', '', confinementText(r), ''];
   lines.push(
-    `Per workflow: costs over the whole batch ÷ its size; utilisation: CPU over the batch window ÷ budget (replicas: quota × N; API server and Redis: 1 core; machine: ${r.machineCores} cores, other tenants included). Saturated at ≥ 85 %; the bottleneck is the most utilised process at its budget. Figures are the repeat with the median workflows/s.`,
+    `Per workflow: costs over the whole batch ÷ its size; utilisation: CPU over the batch window ÷ budget (replicas: quota × N; API server and Redis: 1 core; machine: ${r.machineCores} cores, other tenants included). Saturated at ≥ 85 %; the bottleneck is the most utilised process at its budget, else the machine when it is, or when it is ≥ 70 % busy and the run asked it for more cores than it has (the replicas' quotas plus what the API server, Redis and the bench's creates used). Figures are the repeat with the median workflows/s.`,
   );
   lines.push('');
   for (const workload of [...new Set(r.runs.map((x) => x.workload))]) {

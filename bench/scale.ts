@@ -320,7 +320,7 @@ async function runBatch(
     cpuSeconds: cpu,
     throttling: after.throttling.map((t, i) => throttlingDelta(before.throttling[i] ?? t, t)),
     resources,
-    verdict: saturation(resources),
+    verdict: saturation(resources, undefined, windowSeconds > 0 ? cpu.bench / windowSeconds : 0),
   };
 }
 

@@ -141,6 +141,38 @@ describe('scale arithmetic', () => {
       saturated: [],
       bottleneck: undefined,
     });
+    // Eight 0.2-core quotas (1.6 cores) used at 55 %, the API server at 63 % of a core, Redis 11 %,
+    // the bench's creates 0.2 cores, on 2 cores 81 % busy: nothing at its budget, yet the run asked
+    // for 2.54 cores of 2, so the replicas could not get their quotas.
+    const starved = saturation(
+      [
+        use('replicas', 0.88 * 5, 1.6, 5),
+        use('apiserver', 0.63 * 5, 1, 5),
+        use('redis', 0.11 * 5, 1, 5),
+        use('machine', 1.62 * 5, 2, 5),
+      ],
+      undefined,
+      0.2,
+    );
+    assert.equal(starved.bottleneck, 'machine');
+    assert.deepEqual(starved.saturated, []);
+    assert.equal(starved.oversubscribed?.cores, 2);
+    assert.ok(Math.abs((starved.oversubscribed?.askedCores ?? 0) - 2.54) < 1e-9);
+    // The same asks on a machine that was not busy (70 % is the floor): latency-bound, no verdict.
+    assert.equal(
+      saturation(
+        [use('replicas', 0.88 * 5, 1.6, 5), use('apiserver', 0.63 * 5, 1, 5), use('machine', 1.2 * 5, 2, 5)],
+        undefined,
+        0.2,
+      ).bottleneck,
+      undefined,
+    );
+    // Busy, but what was asked fits the cores: not the machine either.
+    assert.equal(
+      saturation([use('replicas', 0.6, 0.8, 5), use('apiserver', 0.5 * 5, 1, 5), use('machine', 1.6 * 5, 2, 5)])
+        .bottleneck,
+      undefined,
+    );
     assert.deepEqual(
       firstSaturation([
         { replicas: 4, verdict: { saturated: ['apiserver'], bottleneck: 'apiserver' } },
