@@ -240,7 +240,8 @@ export class Admission {
     if (this.matching('mutating', a).length === 0 && this.matching('validating', a).length === 0)
       return this.res.create(rt, version, namespace, body, opts);
     const mutated = await this.mutate(a);
-    const dry = this.res.create(rt, version, namespace, mutated.object, { ...opts, dryRun: true, bodyOwned: false });
+    // A write takes its body as its object (defaulting and pruning change it): the dry run gets a copy.
+    const dry = this.res.create(rt, version, namespace, structuredClone(mutated.object), { ...opts, dryRun: true });
     const generated = dry.object.metadata.name ?? '';
     const validatedWarnings = await this.validate({ ...a, object: dry.object, name: generated });
     const warnings = [...mutated.warnings, ...validatedWarnings];
@@ -250,7 +251,7 @@ export class Admission {
       ...mutated.object,
       metadata: { ...mutated.object.metadata, name: mutated.object.metadata.name || generated },
     };
-    const result = this.res.create(rt, version, namespace, final, { ...opts, bodyOwned: false });
+    const result = this.res.create(rt, version, namespace, final, opts);
     return { ...result, warnings: [...result.warnings, ...warnings] };
   }
 
@@ -343,22 +344,14 @@ export class Admission {
       version,
       namespace,
       name,
-      mutated.object,
-      { ...opts, dryRun: true, bodyOwned: false },
+      structuredClone(mutated.object),
+      { ...opts, dryRun: true },
       subresource,
     );
     const validatedWarnings = await this.validate({ ...a, object: dry.object });
     const warnings = [...mutated.warnings, ...validatedWarnings];
     if (opts.dryRun) return { ...dry, warnings: [...dry.warnings, ...warnings] };
-    const result = this.res.update(
-      rt,
-      version,
-      namespace,
-      name,
-      mutated.object,
-      { ...opts, bodyOwned: false },
-      subresource,
-    );
+    const result = this.res.update(rt, version, namespace, name, mutated.object, opts, subresource);
     return { ...result, warnings: [...result.warnings, ...warnings] };
   }
 

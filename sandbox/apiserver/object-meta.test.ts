@@ -1,18 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sameContent, sameJson, sameSpec } from './object-meta.js';
+import { sameContent, sameDocument, sameSpec } from './object-meta.js';
 import type { KubeObject, ResourceType } from './types.js';
 
-test('sameJson: key order does not matter, an undefined key is an absent one, null is a value', () => {
-  assert.equal(sameJson({ a: 1, b: { c: [1, 'x'] } }, { b: { c: [1, 'x'] }, a: 1 }), true);
-  assert.equal(sameJson({ a: 1, gone: undefined }, { a: 1 }), true);
-  assert.equal(sameJson({ a: 1 }, { a: 1, gone: undefined }), true);
-  assert.equal(sameJson({ a: null }, {}), false);
-  assert.equal(sameJson({ a: [1, 2] }, { a: [2, 1] }), false);
-  assert.equal(sameJson({ a: { b: { c: 1 } } }, { a: { b: { c: 2 } } }), false);
-  assert.equal(sameJson({ a: {} }, { a: [] }), false);
-  assert.equal(sameJson([undefined], [null]), true);
-  assert.equal(sameJson('1', 1), false);
+test('sameDocument: key order does not matter, an undefined key is an absent one, null is a value', () => {
+  assert.equal(sameDocument({ a: 1, b: { c: [1, 'x'] } }, { b: { c: [1, 'x'] }, a: 1 }), true);
+  assert.equal(sameDocument({ a: 1, gone: undefined }, { a: 1 }), true);
+  assert.equal(sameDocument({ a: 1 }, { a: 1, gone: undefined }), true);
+  assert.equal(sameDocument({ a: null }, {}), false);
+  assert.equal(sameDocument({ a: [1, 2] }, { a: [2, 1] }), false);
+  assert.equal(sameDocument({ a: { b: { c: 1 } } }, { a: { b: { c: 2 } } }), false);
+  assert.equal(sameDocument({ a: {} }, { a: [] }), false);
+  assert.equal(sameDocument([undefined], [null]), true);
+  assert.equal(sameDocument('1', 1), false);
 });
 
 const object = (over: Partial<KubeObject> & Record<string, unknown>): KubeObject => ({

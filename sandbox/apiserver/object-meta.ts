@@ -124,13 +124,14 @@ export function sameContent(a: KubeObject, b: KubeObject): boolean {
 /**
  * JSON equality as the stored documents see it: keys in any order, a key set to `undefined` the
  * same as an absent one, an `undefined` array element the same as `null` (as `JSON.stringify`
- * writes them). Compared in place: a write's no-op and generation checks build no strings.
+ * writes them). Compared in place: a write's no-op and generation checks build no strings. Unlike
+ * the engine's `sameJson` (src/engine/json-copy.ts), key order does not count.
  */
-export function sameJson(a: unknown, b: unknown): boolean {
+export function sameDocument(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i] ?? null, b[i] ?? null)) return false;
+    for (let i = 0; i < a.length; i++) if (!sameDocument(a[i] ?? null, b[i] ?? null)) return false;
     return true;
   }
   if (isObject(a)) return isObject(b) && sameEntries(a, b);
@@ -144,7 +145,7 @@ function sameEntries(a: object, b: object, skip?: (key: string) => boolean): boo
   for (const key of Object.keys(x)) {
     if (x[key] === undefined || skip?.(key)) continue;
     entries += 1;
-    if (!sameJson(x[key], y[key])) return false;
+    if (!sameDocument(x[key], y[key])) return false;
   }
   for (const key of Object.keys(y)) if (y[key] !== undefined && !skip?.(key)) entries -= 1;
   return entries === 0;

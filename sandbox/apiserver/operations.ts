@@ -33,12 +33,6 @@ export interface WriteOptions {
   /** @defaultValue 'Warn' */
   fieldValidation?: FieldValidation;
   fieldManager?: string;
-  /**
-   * The body is the request's own freshly decoded JSON, held by nothing else: the write takes it as
-   * its object (defaulting and pruning change it in place) instead of deep-copying it first.
-   * @defaultValue false
-   */
-  bodyOwned?: boolean;
 }
 
 export interface WriteResult {
@@ -149,6 +143,10 @@ export class Resources {
     return warnings;
   }
 
+  /**
+   * A create. It takes `body` as its object (defaulting and pruning change it in place, the store
+   * may keep it): callers hand over a value nothing else holds, as a freshly decoded request is.
+   */
   create(
     rt: ResourceType,
     version: string,
@@ -156,7 +154,7 @@ export class Resources {
     body: unknown,
     opts: WriteOptions = {},
   ): WriteResult {
-    const obj = this.toObject(rt, version, opts.bodyOwned ? body : structuredClone(body));
+    const obj = this.toObject(rt, version, body);
     this.checkTypeMeta(rt, version, obj);
     if (rt.namespaced) {
       if (
@@ -257,6 +255,7 @@ export class Resources {
   /**
    * PUT semantics (also the last step of every patch): resourceVersion precondition, immutable
    * metadata carried over, status split by subresource, generation, finalizer-driven removal.
+   * Takes `body` as `create` does.
    */
   update(
     rt: ResourceType,
@@ -267,7 +266,7 @@ export class Resources {
     opts: WriteOptions = {},
     subresource?: 'status',
   ): WriteResult {
-    const incoming = this.toObject(rt, version, opts.bodyOwned ? body : structuredClone(body));
+    const incoming = this.toObject(rt, version, body);
     this.checkTypeMeta(rt, version, incoming);
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
       throw badRequest(

@@ -290,22 +290,13 @@ export class ResourceHandlers {
         const body = decode();
         if (isObject(body) && isObject(body['metadata']) && typeof body['metadata']['name'] === 'string')
           name = body['metadata']['name'];
-        // The decoded body is this request's alone: the write may keep it without copying.
-        const result = await this.d.admission.create(rt, r.version, r.namespace, body, { ...opts, bodyOwned: true });
+        const result = await this.d.admission.create(rt, r.version, r.namespace, body, opts);
         name = result.object.metadata.name ?? name;
         rv = result.object.metadata.resourceVersion ?? '';
         code = 201;
         answer(201, result.object, warningHeaders(result.warnings));
       } else if (verb === 'update' || verb === 'status-update') {
-        const result = await this.d.admission.update(
-          rt,
-          r.version,
-          r.namespace,
-          name,
-          decode(),
-          { ...opts, bodyOwned: true },
-          sub,
-        );
+        const result = await this.d.admission.update(rt, r.version, r.namespace, name, decode(), opts, sub);
         rv = result.object.metadata.resourceVersion ?? '';
         code = result.created ? 201 : 200;
         answer(code, result.object, warningHeaders(result.warnings));
